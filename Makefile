@@ -1,0 +1,65 @@
+# Supportdesk. `make run` sets everything up and serves; `make test` runs the tests.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE ?= supportdesk.settings.local
+
+# The services of `make test-services` and .ci/run (override from the environment).
+SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/supportdesk
+SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
+SERVICES_CELERY_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
+
+.PHONY: run install env migrate demo messages makemessages test test-services lint format check-deploy clean
+
+run: install env migrate demo
+	$(PY) scripts/run_local.py
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@PYTHON=$$(scripts/find_python.sh) || exit 1; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PYTHON"; "$$PYTHON" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@command -v msgfmt >/dev/null || { echo "Installing gettext (msgfmt) for the translations"; \
+	  (apt-get update -qq && apt-get install -y -qq gettext) >/dev/null || \
+	  { echo "Please install gettext (msgfmt)."; exit 1; }; }
+	touch $(STAMP)
+
+env:
+	@python3 scripts/write_dev_env.py
+
+messages: install
+	DJANGO_SETTINGS_MODULE=supportdesk.settings.test $(PY) manage.py compilemessages --ignore ".venv/*" -v 0
+
+makemessages: install
+	$(PY) manage.py makemessages -l de -l en --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py makemessages -d djangojs -l de -l en --ignore '.venv/*' --ignore 'var/*'
+
+migrate: install env messages
+	@mkdir -p var
+	$(PY) manage.py migrate --no-input -v 0
+
+demo: migrate
+	$(PY) manage.py demo_setup
+
+test: install messages
+	$(VENV)/bin/pytest
+
+# The suite against PostgreSQL, channels-redis and a real Celery worker on RabbitMQ and Redis.
+test-services: install messages
+	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) \
+	CELERY_BROKER_URL=$(SERVICES_CELERY_BROKER_URL) SUPPORTDESK_TEST_SERVICES=1 \
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf var/celery* var/test-*.sqlite3* .pytest_cache

@@ -1,0 +1,110 @@
+"""Demo data for `make run`: staff with their roles, two queues, the demo shop's
+knowledge base, and two demo customers with a conversation each. Idempotent."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from agents import roles
+from agents.models import AgentProfile, Queue
+from bot.models import Conversation, Message
+from bot.services import (
+    DEMO_KNOWLEDGE_BASE,
+    conversation_resolve,
+    conversation_start,
+    knowledge_base_import_file,
+    message_append,
+)
+from privacy.crypto import email_blind_index
+from privacy.models import DataSubject
+from privacy.services import data_subject_identify
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    display_name: str
+    queue_slugs: tuple[str, ...] = ()
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin", "admin-demo-2026", roles.ADMIN, "Admin"),
+    DemoLogin("anna", "agent-demo-2026", roles.AGENT, "Anna", ("kundenservice-de",)),
+    DemoLogin("ben", "agent-demo-2026", roles.AGENT, "Ben", ("customer-service-en",)),
+    DemoLogin("sofia", "supervisor-demo-2026", roles.SUPERVISOR, "Sofia"),
+    DemoLogin("datenschutz", "privacy-demo-2026", roles.PRIVACY_OFFICER, "Datenschutz"),
+)
+DEMO_QUEUES = (
+    ("kundenservice-de", "Kundenservice (Deutsch)", "de"),
+    ("customer-service-en", "Customer service (English)", "en"),
+)
+# Fictional customers; tests/privacy/test_at_rest.py checks none of this is stored in plaintext.
+DEMO_SUBJECTS = (
+    {
+        "name": "Erika Mustermann",
+        "email": "erika.mustermann@example.org",
+        "phone": "+49 171 2345678",
+        "language": "de",
+        "messages": [
+            ("customer", "Hallo, ich bin Erika Mustermann. Wo ist meine Bestellung?"),
+            ("bot", "Den Status Ihrer Bestellung sehen Sie unter /account/orders."),
+            ("customer", "Bitte ruft mich an: +49 171 2345678 oder erika.mustermann@example.org"),
+            ("agent", "Gern, wir melden uns noch heute."),
+        ],
+    },
+    {
+        "name": "John Sample",
+        "email": "john.sample@example.com",
+        "phone": "+44 20 7946 0958",
+        "language": "en",
+        "messages": [
+            ("customer", "Hi, John Sample here, I want to return a jacket."),
+            ("bot", "You can return items within 30 days free of charge."),
+        ],
+    },
+)
+
+
+@transaction.atomic
+def demo_data_create() -> None:
+    queues = {
+        slug: Queue.objects.update_or_create(slug=slug, defaults={"name": name, "language": lang})[
+            0
+        ]
+        for slug, name, lang in DEMO_QUEUES
+    }
+    User = get_user_model()
+    for login in DEMO_LOGINS:
+        user, created = User.objects.get_or_create(username=login.username)
+        if created:
+            user.set_password(login.password)
+        user.is_staff = True
+        user.is_superuser = login.role == roles.ADMIN
+        user.save()
+        user.groups.add(Group.objects.get(name=login.role))
+        AgentProfile.objects.get_or_create(user=user, defaults={"display_name": login.display_name})
+        for slug in login.queue_slugs:
+            queues[slug].members.add(user)
+    knowledge_base_import_file(path=DEMO_KNOWLEDGE_BASE)
+    agent = User.objects.get(username="anna")
+    for demo in DEMO_SUBJECTS:
+        if DataSubject.objects.filter(email_index=email_blind_index(demo["email"])).exists():
+            continue
+        subject = data_subject_identify(name=demo["name"], email=demo["email"], phone=demo["phone"])
+        conversation, _token = conversation_start(
+            channel=Conversation.Channel.WEB, language=demo["language"]
+        )
+        conversation.subject = subject
+        conversation.save(update_fields=["subject", "updated_at"])
+        for sender, text in demo["messages"]:
+            message_append(
+                conversation=conversation,
+                sender=sender,
+                text=text,
+                sender_user=agent if sender == Message.Sender.AGENT else None,
+            )
+        conversation_resolve(conversation=conversation)

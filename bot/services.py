@@ -1,0 +1,195 @@
+"""State changes of conversations and messages."""
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.nlu.redaction import text_redact
+from bot.tokens import resume_token_hash, resume_token_new
+from privacy.models import DataSubject
+
+CLIENT_MESSAGE_ID_MAX_LENGTH = 64
+MESSAGE_TEXT_MAX_LENGTH = 4000
+# The JSON format of bot/fixtures/demo_knowledge_base.json:
+# {"version": 1, "intents": [{"slug", "topic", "name": {lang: title},
+#   "answers": {lang: text}, "examples": {lang: [question, ...]}}]}
+KNOWLEDGE_BASE_FORMAT_VERSION = 1
+DEMO_KNOWLEDGE_BASE = Path(__file__).resolve().parent / "fixtures" / "demo_knowledge_base.json"
+
+
+def conversation_start(
+    *, channel: str = Conversation.Channel.WEB, language: str = "de"
+) -> tuple[Conversation, str]:
+    """A new conversation and its resume token (returned once, stored only hashed)."""
+    token = resume_token_new()
+    conversation = Conversation.objects.create(
+        channel=channel, language=language, resume_token_hash=resume_token_hash(token)
+    )
+    return conversation, token
+
+
+@transaction.atomic
+def message_append(
+    *,
+    conversation: Conversation,
+    sender: str,
+    text: str,
+    sender_user: AbstractBaseUser | None = None,
+    client_message_id: str | None = None,
+    intent_slug: str = "",
+    confidence: float | None = None,
+) -> tuple[Message, bool]:
+    """Store a message with the conversation's next seq; returns (message, created).
+
+    A customer message resent with the same client id returns the stored one
+    (created=False), so the client can be acknowledged again without a duplicate.
+    """
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if client_message_id is not None:
+        existing = Message.objects.filter(
+            conversation=locked, client_message_id=client_message_id
+        ).first()
+        if existing is not None:
+            return existing, False
+    known_names = [locked.subject.name] if locked.subject_id else []
+    locked.last_seq += 1
+    locked.save(update_fields=["last_seq", "updated_at"])
+    message = Message.objects.create(
+        conversation=locked,
+        seq=locked.last_seq,
+        sender=sender,
+        sender_user=sender_user,
+        text=text,
+        text_redacted=text_redact(text, known_names=known_names),
+        client_message_id=client_message_id,
+        intent_slug=intent_slug,
+        confidence=confidence,
+    )
+    conversation.last_seq = locked.last_seq
+    return message, True
+
+
+@transaction.atomic
+def conversation_resolve(*, conversation: Conversation) -> Conversation:
+    conversation.status = Conversation.Status.RESOLVED
+    conversation.resolved_at = timezone.now()
+    conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+    return conversation
+
+
+def conversations_close_resolved(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Close conversations resolved longer ago than CONVERSATION_CLOSE_AFTER_HOURS.
+
+    Idempotent: a closed conversation is never selected again. Returns how many were closed.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.CONVERSATION_CLOSE_AFTER_HOURS)
+    closed = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Conversation.objects.filter(
+                    status=Conversation.Status.RESOLVED, resolved_at__lte=cutoff
+                ).values_list("id", flat=True)[:batch_size]
+            )
+            if not ids:
+                return closed
+            closed += Conversation.objects.filter(
+                id__in=ids, status=Conversation.Status.RESOLVED
+            ).update(status=Conversation.Status.CLOSED, closed_at=now, updated_at=now)
+
+
+def subject_conversations_export(subject: DataSubject) -> dict:
+    conversations = subject.conversations.prefetch_related("messages").order_by("created_at")
+    return {
+        "conversations": [
+            {
+                "id": str(conversation.public_id),
+                "channel": conversation.channel,
+                "language": conversation.language,
+                "status": conversation.status,
+                "started_at": conversation.created_at.isoformat(),
+                "messages": [
+                    {
+                        "seq": message.seq,
+                        "from": message.sender,
+                        "text": message.text,
+                        "sent_at": message.created_at.isoformat(),
+                    }
+                    for message in conversation.messages.all()
+                ],
+            }
+            for conversation in conversations
+        ]
+    }
+
+
+def subject_conversations_erase(subject: DataSubject) -> dict[str, int]:
+    messages_deleted, _ = Message.objects.filter(conversation__subject=subject).delete()
+    conversations_deleted, _ = Conversation.objects.filter(subject=subject).delete()
+    return {"messages": messages_deleted, "conversations": conversations_deleted}
+
+
+@transaction.atomic
+def knowledge_base_import(*, data: dict) -> dict[str, int]:
+    """Create or update intents, answers and examples; existing extra examples stay.
+
+    Running it twice with the same data changes nothing the second time.
+    """
+    if data.get("version") != KNOWLEDGE_BASE_FORMAT_VERSION:
+        raise ValidationError(f"Unsupported knowledge-base format version {data.get('version')!r}.")
+    counts = {"intents": 0, "answers": 0, "examples": 0}
+    intents = data.get("intents")
+    if not isinstance(intents, list):
+        raise ValidationError('"intents" must be a list.')
+    for position, entry in enumerate(intents):
+        _knowledge_base_entry_check(entry, position)
+        slug = entry["slug"]
+        intent, created = Intent.objects.update_or_create(
+            slug=slug, defaults={"topic": entry.get("topic", "")}
+        )
+        counts["intents"] += created
+        titles = entry.get("name", {})
+        for language, text in entry.get("answers", {}).items():
+            _answer, created = IntentAnswer.objects.update_or_create(
+                intent=intent,
+                language=language,
+                defaults={"text": text, "title": titles.get(language, slug)},
+            )
+            counts["answers"] += created
+        for language, questions in entry.get("examples", {}).items():
+            for question in questions:
+                _example, created = ExampleQuestion.objects.get_or_create(
+                    intent=intent, language=language, text=question
+                )
+                counts["examples"] += created
+    return counts
+
+
+def _knowledge_base_entry_check(entry: object, position: int) -> None:
+    """Shape errors name the intent, so an operator can fix the file; nothing is stored."""
+    where = f"intents[{position}]"
+    if not isinstance(entry, dict) or not isinstance(entry.get("slug"), str) or not entry["slug"]:
+        raise ValidationError(f"{where} needs a slug.")
+    where = f"intent {entry['slug']!r}"
+    for key in ("name", "answers", "examples"):
+        if not isinstance(entry.get(key, {}), dict):
+            raise ValidationError(f'{where}: "{key}" must map languages to values.')
+    for language, text in entry.get("answers", {}).items():
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationError(f"{where}: the {language} answer must be non-empty text.")
+    for language, questions in entry.get("examples", {}).items():
+        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            raise ValidationError(f"{where}: the {language} examples must be a list of texts.")
+
+
+def knowledge_base_import_file(*, path: Path) -> dict[str, int]:
+    with open(path, encoding="utf-8") as file:
+        return knowledge_base_import(data=json.load(file))

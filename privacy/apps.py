@@ -1,0 +1,38 @@
+from django.apps import AppConfig
+from django.core.signals import setting_changed
+from django.utils.translation import gettext_lazy as _
+
+
+def _reload_crypter_on_key_change(*, setting: str, **kwargs) -> None:
+    if setting == "FIELD_ENCRYPTION_KEY":
+        from django.core.exceptions import ImproperlyConfigured
+
+        from privacy.crypto import crypter_reload
+
+        try:
+            crypter_reload()
+        except ImproperlyConfigured:
+            pass  # an invalid key list is reported by the system check (privacy.E001–E003)
+
+
+class PrivacyConfig(AppConfig):
+    name = "privacy"
+    verbose_name = _("Privacy")
+
+    def ready(self) -> None:
+        from privacy import checks  # noqa: F401  (registers the system checks)
+        from privacy.models import DataSubject
+        from privacy.registry import PersonalDataProvider, provider_register
+        from privacy.services import data_subject_erase, data_subject_export
+
+        setting_changed.connect(_reload_crypter_on_key_change)
+        provider_register(
+            PersonalDataProvider(
+                name="privacy.data_subject",
+                models=(DataSubject,),
+                export=data_subject_export,
+                erase=data_subject_erase,
+                # Last: every other provider still needs the subject row.
+                order=1000,
+            )
+        )

@@ -1,0 +1,39 @@
+"""The encrypted model fields every app uses for personal data.
+
+They wrap django-encrypted-model-fields with one change: a value read from the
+database that no configured key can decrypt raises EncryptionKeyError. The
+library returns the raw ciphertext instead, so a missing key would otherwise
+show "gAAAA…" as a customer's name and even write it back re-encrypted.
+"""
+
+from encrypted_model_fields import fields as library_fields
+
+from privacy.crypto import ciphertext_decrypt
+
+
+class StrictDecryptMixin:
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return value
+        # Skip the library's to_python: it would try to decrypt the plaintext again.
+        return super(library_fields.EncryptedMixin, self).to_python(ciphertext_decrypt(value))
+
+
+class EncryptedCharField(StrictDecryptMixin, library_fields.EncryptedCharField):
+    pass
+
+
+class EncryptedTextField(StrictDecryptMixin, library_fields.EncryptedTextField):
+    pass
+
+
+class EncryptedEmailField(StrictDecryptMixin, library_fields.EncryptedEmailField):
+    pass
+
+
+class EncryptedDateField(StrictDecryptMixin, library_fields.EncryptedDateField):
+    pass
+
+
+def is_encrypted_field(field) -> bool:
+    return isinstance(field, library_fields.EncryptedMixin)

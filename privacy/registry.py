@@ -1,0 +1,56 @@
+"""The personal-data provider registry.
+
+Every app that stores personal data registers a provider in its
+AppConfig.ready(): the models it covers and two functions, export(subject)
+and erase(subject). DSAR export and erasure walk this registry, so a model
+with personal data cannot be forgotten as long as its app registers it
+(tests/privacy/test_registry.py fails for any encrypted model not covered).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+
+from privacy.fields import is_encrypted_field
+
+
+@dataclass(frozen=True)
+class PersonalDataProvider:
+    name: str
+    models: tuple[type[models.Model], ...]
+    # export(subject) -> JSON-serialisable data about the subject from this app.
+    export: Callable[[Any], dict]
+    # erase(subject) -> counts of what was deleted or anonymised, per kind.
+    erase: Callable[[Any], dict[str, int]]
+    # Erasure order: lower runs first (dependent rows before the subject itself).
+    order: int = 100
+
+
+_providers: dict[str, PersonalDataProvider] = {}
+
+
+def provider_register(provider: PersonalDataProvider) -> None:
+    existing = _providers.get(provider.name)
+    if existing is not None and existing != provider:
+        raise ValueError(f"A different personal-data provider is already named {provider.name!r}.")
+    _providers[provider.name] = provider
+
+
+def provider_list() -> list[PersonalDataProvider]:
+    return sorted(_providers.values(), key=lambda provider: (provider.order, provider.name))
+
+
+def models_with_encrypted_fields() -> list[type[models.Model]]:
+    return [
+        model
+        for model in apps.get_models()
+        if any(is_encrypted_field(f) for f in model._meta.concrete_fields)
+    ]
+
+
+def models_not_covered() -> list[type[models.Model]]:
+    covered = {model for provider in provider_list() for model in provider.models}
+    return [model for model in models_with_encrypted_fields() if model not in covered]

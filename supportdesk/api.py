@@ -1,0 +1,13 @@
+"""The API root: /api/v1/. One router; each app adds its viewsets here."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from agents.api.views import MeView
+
+router = DefaultRouter()
+
+urlpatterns = [
+    path("me/", MeView.as_view(), name="me"),
+    *router.urls,
+]

@@ -1,0 +1,46 @@
+"""`make test` and `make test-services`.
+
+Uses whatever DATABASE_URL / REDIS_URL / CELERY_BROKER_URL the environment
+gives (the services run), else the embedded default. Keys are fixed test keys
+so a test can re-key on purpose; they protect nothing.
+"""
+
+import os
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, CELERY_BROKER_URL, DATABASES, celery_transport_options, env
+
+SECRET_KEY = "test-only-secret-key-not-for-production-000000000000000000000000"
+# Two keys, so tests can exercise rotation: the first encrypts, both decrypt.
+FIELD_ENCRYPTION_KEY = env.list(
+    "TEST_FIELD_ENCRYPTION_KEY",
+    default=[
+        "wkFzslyFTxp_iRd1EBNzzM1vvuwrMyzmVjacZLdBjl0=",
+    ],
+)
+BLIND_INDEX_KEY = "test-only-blind-index-key"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so a real Celery worker process started by a test
+    # sees the same test database. One file per xdist worker/process.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3"),
+    }
+
+# A worker process started by a test is handed the parent's folder.
+CELERY_DATA_DIR = Path(
+    env.str("CELERY_DATA_DIR", default=str(BASE_DIR / "var" / f"celery-test-{os.getpid()}"))
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = celery_transport_options(CELERY_BROKER_URL, CELERY_DATA_DIR)
+CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
+
+# Throttling is tested on purpose where it matters, not tripped by accident.
+REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "10000/min", "user": "10000/min"}
+
+# Consumers reach the database from worker threads; persistent connections
+# there would keep the test database busy at teardown.
+DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -1,0 +1,36 @@
+import os
+
+import pytest
+
+from tests.factories import AgentFactory, DataSubjectFactory, QueueFactory, UserFactory
+
+SERVICES = os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    if SERVICES:
+        return
+    skip = pytest.mark.skip(reason="needs `make test-services` (PostgreSQL, Redis, a broker)")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def agent(db):
+    return AgentFactory()
+
+
+@pytest.fixture
+def queue(db, agent):
+    return QueueFactory(members=[agent])
+
+
+@pytest.fixture
+def subject(db):
+    return DataSubjectFactory()
+
+
+@pytest.fixture
+def user_factory(db):
+    return UserFactory

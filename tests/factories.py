@@ -1,0 +1,65 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from agents import roles
+from agents.models import Queue
+from bot.models import Conversation
+from bot.tokens import resume_token_hash, resume_token_new
+from privacy.crypto import email_blind_index
+from privacy.models import DataSubject
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("test-password")
+    is_staff = True
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+class AgentFactory(UserFactory):
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(Group.objects.get(name=extracted or roles.AGENT))
+
+
+class QueueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Queue
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Queue {n}")
+    slug = factory.Sequence(lambda n: f"queue-{n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.members.add(*extracted)
+
+
+class DataSubjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DataSubject
+
+    name = factory.Faker("name", locale="de_DE")
+    email = factory.Sequence(lambda n: f"kunde{n}@example.org")
+    phone = factory.Faker("phone_number", locale="de_DE")
+    email_index = factory.LazyAttribute(lambda subject: email_blind_index(subject.email))
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conversation
+
+    resume_token_hash = factory.LazyFunction(lambda: resume_token_hash(resume_token_new()))
+    language = "de"

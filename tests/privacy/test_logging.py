@@ -1,0 +1,65 @@
+import io
+import logging
+import logging.config
+
+import pytest
+from django.conf import settings
+
+from privacy.logging import PersonalDataRedactingFilter
+
+
+@pytest.fixture
+def log_output():
+    """The project's real LOGGING config, writing to a buffer."""
+    stream = io.StringIO()
+    logging.config.dictConfig(settings.LOGGING)
+    handler = logging.getLogger().handlers[0]
+    handler.setStream(stream)
+    yield stream
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@pytest.mark.parametrize(
+    ("personal", "placeholder"),
+    [
+        ("erika.mustermann@example.org", "[EMAIL]"),
+        ("+49 171 2345678", "[PHONE]"),
+        ("0049 (030) 123 45 67", "[PHONE]"),
+        ("0171/2345678", "[PHONE]"),
+        ("DE89 3704 0044 0532 0130 00", "[IBAN]"),
+        ("DE89370400440532013000", "[IBAN]"),
+        ("203.0.113.7", "[IP]"),
+    ],
+)
+def test_personal_data_is_redacted_from_log_records(log_output, personal, placeholder):
+    logging.getLogger("bot").warning("customer wrote %s today", personal)
+
+    written = log_output.getvalue()
+    assert personal not in written and placeholder in written
+
+
+def test_exception_text_is_redacted(log_output):
+    try:
+        raise ValueError("unknown address erika@example.org")
+    except ValueError:
+        logging.getLogger("django").exception("lookup failed")
+
+    written = log_output.getvalue()
+    assert "erika@example.org" not in written and "lookup failed" in written
+
+
+@pytest.mark.parametrize(
+    "harmless",
+    [
+        "2026-11-27 21:05:38",
+        "conversation 550e8400-e29b-41d4-a716-446655440000",
+        "took 1234 ms for 25 rows",
+        "GET /api/v1/conversations/?page=2 200 1532",
+    ],
+)
+def test_ordinary_log_lines_are_left_alone(harmless):
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, harmless, None, None)
+
+    PersonalDataRedactingFilter().filter(record)
+
+    assert record.getMessage() == harmless

@@ -1,0 +1,36 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from privacy.models import DataSubject
+from privacy.services import data_subject_identify
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_returning_customer_with_the_same_email_is_the_same_subject():
+    first = data_subject_identify(name="Erika", email="erika@example.org")
+
+    again = data_subject_identify(email=" ERIKA@example.org")
+
+    assert again.pk == first.pk and again.name == "Erika"
+    assert DataSubject.objects.count() == 1
+
+
+def test_an_invalid_email_is_refused_with_a_field_error():
+    with pytest.raises(ValidationError) as error:
+        data_subject_identify(email="not-an-email")
+
+    assert "email" in error.value.message_dict
+
+
+def test_an_overlong_name_is_refused():
+    with pytest.raises(ValidationError) as error:
+        data_subject_identify(name="x" * 201)
+
+    assert "name" in error.value.message_dict
+
+
+def test_a_subject_without_email_has_no_blind_index():
+    subject = data_subject_identify(name="Anonym")
+
+    assert subject.email_index is None

@@ -1,0 +1,76 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.core.management import call_command
+
+from supportdesk.settings import base
+
+MANAGE = [sys.executable, str(base.BASE_DIR / "manage.py")]
+PRODUCTION_ENVIRONMENT = {
+    "DJANGO_SETTINGS_MODULE": "supportdesk.settings.production",
+    "DJANGO_SECRET_KEY": "p" * 20 + "a-long-random-production-secret-key-0123456789",
+    "FIELD_ENCRYPTION_KEY": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
+    "BLIND_INDEX_KEY": "production-blind-index-key",
+    "DJANGO_ALLOWED_HOSTS": "support.example.com",
+    "DATABASE_URL": "sqlite:////tmp/supportdesk-deploy-check.sqlite3",
+}
+
+
+def _run_manage(*args: str, environment: dict[str, str]) -> subprocess.CompletedProcess:
+    # A clean environment (no .env values leaking in): only PATH and what the test gives.
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **environment}
+    return subprocess.run(
+        [*MANAGE, *args], env=env, capture_output=True, text=True, timeout=120, cwd="/tmp"
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = _run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", environment=PRODUCTION_ENVIRONMENT
+    )
+
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY"]
+)
+def test_production_refuses_to_start_without_a_key(missing):
+    environment = {k: v for k, v in PRODUCTION_ENVIRONMENT.items() if k != missing}
+
+    result = _run_manage("check", environment=environment)
+
+    assert result.returncode != 0
+    assert "refuses to start" in result.stderr and missing in result.stderr
+
+
+def test_the_api_requires_authentication_by_default():
+    assert settings.REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] == [
+        "rest_framework.permissions.IsAuthenticated"
+    ]
+
+
+def test_the_encryption_keys_are_a_list():
+    assert isinstance(settings.FIELD_ENCRYPTION_KEY, list)
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_validates_without_warnings(tmp_path):
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
+    )
+
+    assert "/api/v1/me/" in (tmp_path / "schema.yml").read_text()
+
+
+@pytest.mark.django_db
+def test_the_api_docs_are_served_without_a_cdn(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("reader"))
+
+    page = client.get("/api/docs/").text
+
+    assert "cdn" not in page.lower() and "/static/drf_spectacular_sidecar/" in page
