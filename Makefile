@@ -3,7 +3,6 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export DJANGO_SETTINGS_MODULE ?= supportdesk.settings.local
 
 # The services of `make test-services` and .ci/run (override from the environment).
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/supportdesk
@@ -45,13 +44,13 @@ demo: migrate
 	$(PY) manage.py demo_setup
 
 test: install messages
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --ds=supportdesk.settings.test
 
 # The suite against PostgreSQL, channels-redis and a real Celery worker on RabbitMQ and Redis.
 test-services: install messages
 	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) \
 	CELERY_BROKER_URL=$(SERVICES_CELERY_BROKER_URL) SUPPORTDESK_TEST_SERVICES=1 \
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --ds=supportdesk.settings.test
 
 lint: install
 	$(VENV)/bin/ruff check .
