@@ -3,7 +3,8 @@ from celery import shared_task
 from bot.services import conversations_close_resolved
 
 
-@shared_task(acks_late=True)
+# Idempotent (only conversations still "resolved" are closed), so it may be
+# acknowledged late and redelivered if the worker dies mid-run.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def conversations_close_resolved_task() -> int:
-    # Safe to run twice: only conversations still "resolved" are closed.
     return conversations_close_resolved()

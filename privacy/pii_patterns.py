@@ -15,7 +15,8 @@ IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})
 PHONE = re.compile(r"(?<![\w+\-.:/])(?:\+\d|\(?0)[\d ()/\-]{5,}\d(?![\w\-.:])")
 _PHONE_MIN_DIGITS = 7
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}")
-IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+# Loopback and "any" addresses name no one and stay readable in server logs.
+IPV4 = re.compile(r"(?<![\d.])(?!127\.|0\.0\.0\.0)(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 
 PLACEHOLDER_EMAIL = "[EMAIL]"
 PLACEHOLDER_IBAN = "[IBAN]"

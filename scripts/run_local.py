@@ -12,7 +12,18 @@ HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "8000")
 
 PROCESSES = {
-    "daphne": [str(BIN / "daphne"), "-b", HOST, "-p", PORT, "supportdesk.asgi:application"],
+    # daphne's access log bypasses Python logging and would write client IP
+    # addresses (personal data) unredacted; Django still logs errors.
+    "daphne": [
+        str(BIN / "daphne"),
+        "-b",
+        HOST,
+        "-p",
+        PORT,
+        "--access-log",
+        os.devnull,
+        "supportdesk.asgi:application",
+    ],
     "celery": [
         str(BIN / "celery"),
         "-A",

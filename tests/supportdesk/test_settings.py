@@ -74,3 +74,14 @@ def test_the_api_docs_are_served_without_a_cdn(client, django_user_model):
     page = client.get("/api/docs/").text
 
     assert "cdn" not in page.lower() and "/static/drf_spectacular_sidecar/" in page
+
+
+@pytest.mark.django_db
+def test_sqlite_runs_in_wal_mode():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
