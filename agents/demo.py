@@ -9,6 +9,7 @@ from django.db import transaction
 
 from agents import roles
 from agents.models import AgentProfile, Queue
+from bot.chat import chat_consent_give
 from bot.models import Conversation, Message
 from bot.services import (
     DEMO_KNOWLEDGE_BASE,
@@ -18,8 +19,8 @@ from bot.services import (
     message_append,
 )
 from privacy.crypto import email_blind_index
-from privacy.models import DataSubject
-from privacy.services import data_subject_identify
+from privacy.models import DataSubject, PolicyVersion
+from privacy.services import consent_link_subject, data_subject_identify
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,57 @@ DEMO_SUBJECTS = (
 )
 
 
+DEMO_POLICIES = {
+    "de": {
+        "title": "Datenschutzhinweise zum Kundenservice-Chat",
+        "summary": (
+            "Für die Bearbeitung Ihrer Anfrage verarbeiten wir Ihren Namen, Ihre E-Mail-Adresse "
+            "und den Inhalt des Gesprächs (Art. 6 Abs. 1 lit. a DSGVO). Gesprächsinhalte ohne "
+            "personenbezogene Daten nutzen wir, um den Chatbot zu verbessern. Nach Abschluss "
+            "Ihres Anliegens löschen wir die Daten gemäß unseren Löschfristen. Sie können Ihre "
+            "Einwilligung jederzeit im Chat widerrufen."
+        ),
+        "text": (
+            "Verantwortlich: Nordlicht Shop GmbH (Demo).\n\n"
+            "Welche Daten: Name, E-Mail-Adresse, Inhalt des Gesprächs.\n\n"
+            "Zweck und Rechtsgrundlage: Beantwortung Ihrer Anfrage, Einwilligung nach "
+            "Art. 6 Abs. 1 lit. a DSGVO. Verbesserung des Chatbots mit Gesprächsinhalten, aus "
+            "denen personenbezogene Daten entfernt wurden.\n\n"
+            "Speicherdauer: bis zum Abschluss Ihres Anliegens und der konfigurierten "
+            "Löschfrist.\n\n"
+            "Ihre Rechte: Auskunft, Berichtigung, Löschung, Einschränkung, Datenübertragbarkeit, "
+            "Widerruf der Einwilligung jederzeit, Beschwerde bei einer Aufsichtsbehörde."
+        ),
+    },
+    "en": {
+        "title": "Privacy notice for the customer service chat",
+        "summary": (
+            "To handle your request we process your name, your email address and the content "
+            "of the conversation (Art. 6(1)(a) GDPR). Conversation content without personal "
+            "data is used to improve the chatbot. Once your request is settled the data is "
+            "deleted according to our retention periods. You can withdraw your consent at any "
+            "time in the chat."
+        ),
+        "text": (
+            "Controller: Nordlicht Shop GmbH (demo).\n\n"
+            "Which data: name, email address, content of the conversation.\n\n"
+            "Purpose and legal basis: answering your request, consent under Art. 6(1)(a) GDPR. "
+            "Improving the chatbot with conversation content from which personal data has been "
+            "removed.\n\n"
+            "Retention: until your request is settled and the configured retention period ends.\n\n"
+            "Your rights: access, rectification, erasure, restriction, portability, withdrawal "
+            "of consent at any time, complaint to a supervisory authority."
+        ),
+    },
+}
+
+
 @transaction.atomic
 def demo_data_create() -> None:
+    for language, policy in DEMO_POLICIES.items():
+        PolicyVersion.objects.update_or_create(
+            language=language, version="2026-11", defaults={**policy, "is_active": True}
+        )
     queues = {
         slug: Queue.objects.update_or_create(slug=slug, defaults={"name": name, "language": lang})[
             0
@@ -98,6 +148,8 @@ def demo_data_create() -> None:
         conversation, _token = conversation_start(
             channel=Conversation.Channel.WEB, language=demo["language"]
         )
+        consent = chat_consent_give(conversation=conversation, policy_version="2026-11")
+        consent_link_subject(record=consent, subject=subject)
         conversation.subject = subject
         conversation.save(update_fields=["subject", "updated_at"])
         for sender, text in demo["messages"]:

@@ -43,6 +43,10 @@ _PRIVACY_OFFICER_PERMISSIONS = [
     "privacy.export_personal_data",
     "privacy.erase_personal_data",
     "privacy.view_auditevent",
+    "privacy.view_consentrecord",
+    "privacy.view_policyversion",
+    "privacy.add_policyversion",
+    "privacy.change_policyversion",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

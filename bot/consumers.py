@@ -1,48 +1,140 @@
 """The customer chat websocket, /ws/chat/ (protocol v1, README "Chat protocol").
 
-This slice speaks hello/welcome (start or resume a conversation, with the
-history since a seq); consent, identification and messages come with the
-live-chat issue. Bad input gets an error frame and the connection stays open.
+Parses and validates frames, calls one verb of bot.chat, sends the result.
+Bad input gets an error frame with a stable code and a detail in the
+customer's language; the connection stays open.
 """
 
 import json
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from bot import chat
 from bot.models import Conversation
 from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
+from privacy.services import ConsentError, policy_version_active
 
 PROTOCOL_VERSION = 1
-MAX_FRAME_BYTES = 16 * 1024
+MAX_FRAME_BYTES = 64 * 1024
+CLIENT_ID_MAX_LENGTH = 64
 SUPPORTED_LANGUAGES = ("de", "en")
+
+ERROR_DETAILS = {
+    "text_frames_only": _("Send JSON text frames."),
+    "frame_too_large": _("This message is too long."),
+    "invalid_json": _("This is not valid JSON."),
+    "invalid_frame": _('Every frame is a JSON object with a "type".'),
+    "hello_required": _('Start with a "hello" frame.'),
+    "unknown_type": _("Unknown frame type."),
+    "missing_field": _("A required field is missing or has the wrong type."),
+    "text_too_long": _("Your message is too long. Please shorten it."),
+    "empty_text": _("Please write a message."),
+    "rate_limited": _("You are sending messages too quickly. Please wait a moment."),
+    "consent_required": _("Please accept the privacy policy before you write to us."),
+    "consent_declined": _("Without your consent we cannot use the chat."),
+    "identity_required": _("Please tell us who you are first."),
+    "identity_incomplete": _("Please fill in every requested field."),
+    "field_not_requested": _("We do not ask for this information."),
+    "invalid_identity": _("Please check your details."),
+    "policy_outdated": _("This privacy policy version is outdated. Please read the current one."),
+    "no_policy": _("No privacy policy is published yet, so the chat cannot start."),
+    "invalid_purpose": _("Unknown consent purpose."),
+    "unknown_message": _("There is no such bot answer in this conversation."),
+    "conversation_closed": _("This conversation has ended. Start a new one."),
+    "conversation_not_found": _(
+        "We could not find that conversation, so we started a new one for you."
+    ),
+}
+
+
+class TokenBucket:
+    """Rate limit per connection: `rate` frames per second, bursts up to `burst`."""
+
+    def __init__(self, *, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.updated = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
 
 
 def _message_frame(message) -> dict:
-    return {
+    frame = {
         "type": "message",
         "seq": message.seq,
         "from": message.sender,
         "text": message.text,
         "sent_at": message.created_at.isoformat(),
     }
+    suggestions = getattr(message, "suggestions", None)
+    if suggestions:
+        frame["suggestions"] = suggestions
+    return frame
+
+
+def _consent_frame(conversation: Conversation) -> dict:
+    policy = policy_version_active(language=conversation.language)
+    return {
+        "required": not chat.conversation_consent_current(conversation),
+        "policy_version": policy.version if policy else None,
+        "policy_url": f"/privacy/policy/{policy.language}/" if policy else None,
+        "title": policy.title if policy else None,
+        "summary": policy.summary if policy else None,
+        "purposes": ["support_chat", "bot_improvement"],
+        "anonymous_available": settings.CHAT_ANONYMOUS_MODE,
+    }
+
+
+def _state_frame(conversation: Conversation) -> dict:
+    return {
+        "status": conversation.status,
+        "consent": _consent_frame(conversation),
+        "identify": {
+            "required": chat.conversation_needs_identity(conversation),
+            "fields": chat.identity_fields_required(),
+        },
+    }
 
 
 @database_sync_to_async
 def _conversation_open(*, token: str | None, language: str, after_seq: int):
     conversation = conversation_get_by_resume_token(token=token) if token else None
+    resumed = conversation is not None
     if conversation is None:
         conversation, token = conversation_start(
             channel=Conversation.Channel.WEB, language=language
         )
-    history = [
-        _message_frame(m)
-        for m in message_list_since(conversation=conversation, after_seq=after_seq)
-    ]
-    return conversation, token, history
+    conversation = Conversation.objects.select_related("consent", "subject").get(pk=conversation.pk)
+    history = []
+    if chat.conversation_consent_current(conversation):
+        history = [
+            _message_frame(m)
+            for m in message_list_since(conversation=conversation, after_seq=after_seq)
+        ]
+    return conversation, token, resumed, history, _state_frame(conversation)
+
+
+@database_sync_to_async
+def _reload(conversation: Conversation) -> Conversation:
+    return Conversation.objects.select_related("consent", "subject").get(pk=conversation.pk)
+
+
+@database_sync_to_async
+def _state(conversation: Conversation) -> dict:
+    return _state_frame(conversation)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -50,21 +142,33 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     language = "de"
 
     async def connect(self) -> None:
+        self.bucket = TokenBucket(
+            rate=settings.CHAT_RATE_PER_SECOND, burst=settings.CHAT_RATE_BURST
+        )
         await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.conversation is not None:
+            await self.channel_layer.group_discard(self._group(), self.channel_name)
+
+    def _group(self) -> str:
+        return f"customer_{self.conversation.public_id.hex}"
+
+    # Incoming frames ---------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         if text_data is None:
-            return await self.send_error("text_frames_only", _("Send JSON text frames."))
+            return await self.send_error("text_frames_only")
         if len(text_data.encode("utf-8")) > MAX_FRAME_BYTES:
-            return await self.send_error("frame_too_large", _("This message is too long."))
+            return await self.send_error("frame_too_large")
+        if not self.bucket.take():
+            return await self.send_error("rate_limited")
         try:
             content = json.loads(text_data)
         except json.JSONDecodeError:
-            return await self.send_error("invalid_json", _("This is not valid JSON."))
+            return await self.send_error("invalid_json")
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            return await self.send_error(
-                "invalid_frame", _('Every frame is a JSON object with a "type".')
-            )
+            return await self.send_error("invalid_frame")
         await self.receive_json(content)
 
     async def receive_json(self, content: dict, **kwargs) -> None:
@@ -72,35 +176,178 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if frame_type == "hello":
             return await self.handle_hello(content)
         if self.conversation is None:
-            return await self.send_error("hello_required", _('Start with a "hello" frame.'))
-        if frame_type in {"consent", "identify", "message", "escalate", "feedback", "typing"}:
-            return await self.send_error(
-                "consent_required",
-                _("Please accept the privacy policy before you write to us."),
-            )
-        return await self.send_error("unknown_type", _("Unknown frame type."))
+            return await self.send_error("hello_required")
+        handler = {
+            "consent": self.handle_consent,
+            "identify": self.handle_identify,
+            "message": self.handle_message,
+            "feedback": self.handle_feedback,
+            "escalate": self.handle_escalate,
+            "withdraw_consent": self.handle_withdraw_consent,
+            "typing": self.handle_typing,
+        }.get(frame_type)
+        if handler is None:
+            return await self.send_error("unknown_type")
+        try:
+            await handler(content)
+        except (chat.ChatError, ConsentError) as error:
+            # Refused before anything was stored (the verb's transaction rolled back).
+            client_id = content.get("id")
+            extra = {"id": client_id} if isinstance(client_id, str) else {}
+            await self.send_error(error.code, **extra)
 
     async def handle_hello(self, content: dict) -> None:
         language = content.get("lang")
-        self.language = language if language in SUPPORTED_LANGUAGES else "de"
+        self.language = language if language in SUPPORTED_LANGUAGES else self.language
         token = content.get("conversation")
         after_seq = content.get("since", 0)
-        if (token is not None and not isinstance(token, str)) or not isinstance(after_seq, int):
-            return await self.send_error("invalid_frame", _("Invalid hello frame."))
-        self.conversation, token, history = await _conversation_open(
+        if (
+            (token is not None and not isinstance(token, str))
+            or not isinstance(after_seq, int)
+            or isinstance(after_seq, bool)
+        ):
+            return await self.send_error("missing_field")
+        if self.conversation is not None:
+            await self.channel_layer.group_discard(self._group(), self.channel_name)
+        self.conversation, token, resumed, history, state = await _conversation_open(
             token=token, language=self.language, after_seq=max(after_seq, 0)
         )
+        if content.get("conversation") and not resumed:
+            # Unknown, foreign or closed: say so, then start afresh (nothing is revealed).
+            await self.send_error("conversation_not_found")
+        self.language = self.conversation.language
+        await self.channel_layer.group_add(self._group(), self.channel_name)
         await self.send_json(
             {
                 "type": "welcome",
                 "version": PROTOCOL_VERSION,
                 "conversation": token,
-                "status": self.conversation.status,
-                "consent": {"required": True},
+                "resumed": resumed,
+                **state,
                 "history": history,
             }
         )
 
-    async def send_error(self, code: str, detail: str) -> None:
+    async def handle_consent(self, content: dict) -> None:
+        accept = content.get("accept")
+        if not isinstance(accept, bool):
+            return await self.send_error("missing_field")
+        if not accept:
+            await self.send_json(
+                {
+                    "type": "consent.declined",
+                    "anonymous_available": settings.CHAT_ANONYMOUS_MODE,
+                    "detail": await self._translated(
+                        _(
+                            "You declined. We have stored nothing about you. Without consent "
+                            "the chat cannot be used; you can reach us by phone or post."
+                        )
+                    ),
+                }
+            )
+            return
+        version = content.get("policy_version")
+        if not isinstance(version, str):
+            return await self.send_error("missing_field")
+        ip_address = self.scope.get("client", [None])[0]
+        await database_sync_to_async(chat.chat_consent_give)(
+            conversation=self.conversation, policy_version=version, ip_address=ip_address
+        )
+        self.conversation = await _reload(self.conversation)
+        await self.send_json({"type": "consent.accepted", **await _state(self.conversation)})
+
+    async def handle_identify(self, content: dict) -> None:
+        identity = {k: v for k, v in content.items() if k != "type"}
+        try:
+            await database_sync_to_async(chat.chat_identify)(
+                conversation=self.conversation, identity=identity
+            )
+        except chat.ChatError:
+            raise
+        except ValidationError as error:  # the identity fields themselves
+            fields = {
+                field: [str(m) for m in messages]
+                for field, messages in getattr(error, "message_dict", {}).items()
+            }
+            return await self.send_error("invalid_identity", fields=fields)
+        self.conversation = await _reload(self.conversation)
+        await self.send_json({"type": "identified", **await _state(self.conversation)})
+
+    async def handle_message(self, content: dict) -> None:
+        client_id, text = content.get("id"), content.get("text")
+        if not isinstance(client_id, str) or not client_id or len(client_id) > CLIENT_ID_MAX_LENGTH:
+            return await self.send_error("missing_field")
+        if not isinstance(text, str):
+            return await self.send_error("missing_field", id=client_id)
+        if not text.strip():
+            return await self.send_error("empty_text", id=client_id)
+        if len(text) > settings.CHAT_MESSAGE_MAX_LENGTH:
+            return await self.send_error("text_too_long", id=client_id)
+        if self.conversation.status == Conversation.Status.CLOSED:
+            return await self.send_error("conversation_closed", id=client_id)
+        message, outcome = await database_sync_to_async(chat.chat_message_receive)(
+            conversation=self.conversation, client_message_id=client_id, text=text
+        )
+        # Stored (and committed) before this acknowledgement goes out.
+        await self.send_json({"type": "ack", "id": client_id, "seq": message.seq})
+        await self._send_outcome(outcome)
+
+    async def handle_feedback(self, content: dict) -> None:
+        seq, helpful = content.get("seq"), content.get("helpful")
+        if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(helpful, bool):
+            return await self.send_error("missing_field")
+        outcome = await database_sync_to_async(chat.chat_feedback)(
+            conversation=self.conversation, seq=seq, helpful=helpful
+        )
+        await self.send_json({"type": "feedback.recorded", "seq": seq})
+        await self._send_outcome(outcome)
+
+    async def handle_escalate(self, content: dict) -> None:
+        outcome = await database_sync_to_async(chat.chat_escalate)(conversation=self.conversation)
+        await self._send_outcome(outcome)
+
+    async def handle_withdraw_consent(self, content: dict) -> None:
+        await database_sync_to_async(chat.chat_consent_withdraw)(conversation=self.conversation)
+        self.conversation = await _reload(self.conversation)
+        await self.send_json(
+            {
+                "type": "consent.withdrawn",
+                "detail": await self._translated(
+                    _(
+                        "Your consent is withdrawn: we collect nothing more in this chat. "
+                        "What you already wrote is deleted when your case is closed; you can "
+                        "also ask us to delete it now."
+                    )
+                ),
+                **await _state(self.conversation),
+            }
+        )
+
+    async def handle_typing(self, content: dict) -> None:
+        # Goes to the agents watching this conversation (the inbox issue listens).
+        await self.channel_layer.group_send(
+            f"conversation_{self.conversation.public_id.hex}",
+            {"type": "conversation.typing", "from": "customer"},
+        )
+
+    # Outgoing --------------------------------------------------------------------------
+
+    async def _send_outcome(self, outcome: chat.ChatOutcome) -> None:
+        for reply in outcome.replies:
+            await self.send_json(_message_frame(reply))
+        if outcome.escalated:
+            self.conversation = await _reload(self.conversation)
+            await self.send_json({"type": "status", "status": self.conversation.status})
+
+    async def chat_message(self, event: dict) -> None:
+        """An agent's reply (or another event) pushed to this customer's socket."""
+        await self.send_json(event["frame"])
+
+    async def _translated(self, text) -> str:
         with translation.override(self.language):
-            await self.send_json({"type": "error", "code": code, "detail": str(detail)})
+            return str(text)
+
+    async def send_error(self, code: str, **extra) -> None:
+        with translation.override(self.language):
+            detail = str(ERROR_DETAILS.get(code, ERROR_DETAILS["invalid_frame"]))
+        await self.send_json({"type": "error", "code": code, "detail": detail, **extra})

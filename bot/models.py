@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.fields import EncryptedTextField
-from privacy.models import DataSubject
+from privacy.models import ConsentRecord, DataSubject
 from privacy.querysets import EncryptedFieldsManager
 
 LANGUAGE_MAX_LENGTH = 8
@@ -50,6 +50,17 @@ class Conversation(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.BOT, db_index=True
     )
+    # The consent this conversation runs under; None: nothing personal may be stored.
+    consent = models.ForeignKey(
+        ConsentRecord,
+        verbose_name=_("consent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    escalation_reason = models.CharField(_("escalation reason"), max_length=50, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     # The seq of the last message; the next message takes last_seq + 1 under a row lock.
     last_seq = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("started at"), default=timezone.now, editable=False)
@@ -111,6 +122,8 @@ class Message(models.Model):
     # For bot answers: what the bot recognised and how sure it was.
     intent_slug = models.CharField(_("intent"), max_length=100, blank=True)
     confidence = models.FloatField(_("confidence"), null=True, blank=True)
+    # The customer's feedback on a bot answer: None until given.
+    helpful = models.BooleanField(_("helpful"), null=True, blank=True)
     created_at = models.DateTimeField(_("sent at"), default=timezone.now, editable=False)
 
     objects = EncryptedFieldsManager()

@@ -164,12 +164,18 @@ def knowledge_base_import(*, data: dict) -> dict[str, int]:
                 defaults={"text": text, "title": titles.get(language, slug)},
             )
             counts["answers"] += created
-        for language, questions in entry.get("examples", {}).items():
-            for question in questions:
-                _example, created = ExampleQuestion.objects.get_or_create(
-                    intent=intent, language=language, text=question
-                )
-                counts["examples"] += created
+        existing = set(intent.examples.values_list("language", "text"))
+        new_examples = {
+            (language, question.strip())
+            for language, questions in entry.get("examples", {}).items()
+            for question in questions
+            if question.strip()
+        } - existing
+        ExampleQuestion.objects.bulk_create(
+            ExampleQuestion(intent=intent, language=language, text=text)
+            for language, text in sorted(new_examples)
+        )
+        counts["examples"] += len(new_examples)
     return counts
 
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from privacy.models import AuditEvent, DataSubject
+from privacy.models import AuditEvent, ConsentRecord, DataSubject, PolicyVersion
 from privacy.services import audit_record
 
 
@@ -31,6 +31,29 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["created_at", "action", "acting_user", "target_type", "target_id", "reason"]
     list_filter = ["action"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    list_display = ["title", "version", "language", "effective_at", "is_active"]
+    list_filter = ["language", "is_active"]
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    """Proof of consent: read-only, never edited by hand."""
+
+    list_display = ["granted_at", "policy_version", "channel", "purposes", "withdrawn_at"]
+    list_filter = ["channel", "policy_version"]
 
     def has_add_permission(self, request) -> bool:
         return False

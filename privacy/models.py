@@ -82,3 +82,81 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class PolicyVersion(models.Model):
+    """A version of the privacy policy in one language; customers consent to exactly one.
+
+    One version per language is active; publishing a new one makes the chat ask
+    returning customers again.
+    """
+
+    language = models.CharField(_("language"), max_length=8)
+    version = models.CharField(_("version"), max_length=50)
+    title = models.CharField(_("title"), max_length=200)
+    # What the chat shows before consent: what is collected, why, for how long.
+    summary = models.TextField(_("summary shown in the chat"))
+    text = models.TextField(_("full text"))
+    effective_at = models.DateTimeField(_("effective from"), default=timezone.now)
+    is_active = models.BooleanField(_("active"), default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("privacy policy version")
+        verbose_name_plural = _("privacy policy versions")
+        ordering = ["language", "-effective_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["language", "version"], name="policy_version_unique_per_language"
+            ),
+            models.UniqueConstraint(
+                fields=["language"],
+                condition=models.Q(is_active=True),
+                name="policy_one_active_per_language",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.version} ({self.language})"
+
+
+class ConsentRecord(models.Model):
+    """Proof of consent (Art. 7(1) GDPR): which policy version, which purposes, when, where.
+
+    `reference` is the opaque id of what the consent was given in (a
+    conversation's public id): privacy knows nothing of the bot app.
+    """
+
+    class Purpose(models.TextChoices):
+        SUPPORT_CHAT = "support_chat", _("Answering your request in the chat")
+        BOT_IMPROVEMENT = (
+            "bot_improvement",
+            _("Improving the bot with conversation content without personal data"),
+        )
+
+    subject = models.ForeignKey(
+        DataSubject,
+        verbose_name=_("data subject"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="consents",
+    )
+    reference = models.UUIDField(_("reference"), db_index=True)
+    policy_version = models.ForeignKey(
+        PolicyVersion, verbose_name=_("policy version"), on_delete=models.PROTECT
+    )
+    purposes = models.JSONField(_("purposes"), default=list)
+    channel = models.CharField(_("channel"), max_length=20)
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # Only stored where the operator configured it (CONSENT_STORE_IP_ADDRESS).
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        ordering = ["-granted_at"]
+
+    def __str__(self) -> str:
+        return f"Consent {self.pk} to {self.policy_version}"

@@ -1,8 +1,10 @@
 """State changes of the privacy app: data subjects, audit, export, erasure."""
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -17,7 +19,7 @@ from privacy.crypto import (
     email_normalise,
 )
 from privacy.fields import is_encrypted_field
-from privacy.models import AuditEvent, DataSubject
+from privacy.models import AuditEvent, ConsentRecord, DataSubject, PolicyVersion
 from privacy.registry import models_with_encrypted_fields, provider_list
 
 NAME_MAX_LENGTH = 200
@@ -91,6 +93,73 @@ def data_subject_identify(*, name: str = "", email: str = "", phone: str = "") -
     return subject
 
 
+class ConsentError(ValidationError):
+    """Consent cannot be recorded as asked; `code` says why (stable, for clients)."""
+
+
+def policy_version_active(*, language: str) -> PolicyVersion | None:
+    fallback = settings.LANGUAGE_CODE
+    return (
+        PolicyVersion.objects.filter(is_active=True, language=language).first()
+        or PolicyVersion.objects.filter(is_active=True, language=fallback).first()
+    )
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    reference: uuid.UUID,
+    language: str,
+    policy_version: str,
+    channel: str,
+    purposes: list[str] | None = None,
+    ip_address: str | None = None,
+) -> ConsentRecord:
+    """Record consent to the active policy. An outdated or unknown version is refused."""
+    active = policy_version_active(language=language)
+    if active is None:
+        raise ConsentError(
+            _("No privacy policy is published yet, so the chat cannot start."),
+            code="no_policy",
+        )
+    if policy_version != active.version:
+        raise ConsentError(
+            _("This privacy policy version is outdated. Please read the current one."),
+            code="policy_outdated",
+        )
+    purposes = purposes or [
+        ConsentRecord.Purpose.SUPPORT_CHAT,
+        ConsentRecord.Purpose.BOT_IMPROVEMENT,
+    ]
+    if not set(purposes) <= set(ConsentRecord.Purpose.values):
+        raise ConsentError(_("Unknown consent purpose."), code="invalid_purpose")
+    record = ConsentRecord.objects.create(
+        reference=reference,
+        policy_version=active,
+        purposes=sorted(set(purposes)),
+        channel=channel,
+        ip_address=ip_address if settings.CONSENT_STORE_IP_ADDRESS else None,
+    )
+    audit_record(action="consent.granted", acting_user=None, target=record)
+    return record
+
+
+@transaction.atomic
+def consent_withdraw(*, record: ConsentRecord) -> ConsentRecord:
+    """Withdraw consent (Art. 7(3)). Idempotent: a second withdrawal keeps the first time."""
+    locked = ConsentRecord.objects.select_for_update().get(pk=record.pk)
+    if locked.withdrawn_at is None:
+        locked.withdrawn_at = timezone.now()
+        locked.save(update_fields=["withdrawn_at"])
+        audit_record(action="consent.withdrawn", acting_user=None, target=locked)
+    return locked
+
+
+def consent_link_subject(*, record: ConsentRecord, subject: DataSubject) -> None:
+    ConsentRecord.objects.filter(pk=record.pk).update(subject=subject)
+    record.subject = subject
+
+
 def subject_export(*, subject: DataSubject, acting_user: AbstractBaseUser | None) -> dict:
     """Everything every registered provider holds about the subject (Art. 15)."""
     with transaction.atomic():
@@ -126,6 +195,16 @@ def data_subject_export(subject: DataSubject) -> dict:
         "email": subject.email,
         "phone": subject.phone,
         "created_at": subject.created_at.isoformat(),
+        "consents": [
+            {
+                "policy": f"{consent.policy_version.version} ({consent.policy_version.language})",
+                "purposes": consent.purposes,
+                "channel": consent.channel,
+                "granted_at": consent.granted_at.isoformat(),
+                "withdrawn_at": consent.withdrawn_at.isoformat() if consent.withdrawn_at else None,
+            }
+            for consent in subject.consents.select_related("policy_version")
+        ],
     }
 
 

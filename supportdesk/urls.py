@@ -8,6 +8,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="bot:chat", permanent=False)),
     path("chat/", include("bot.urls")),
     path("inbox/", include("agents.urls")),
+    path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("supportdesk.api", "api"), namespace="api")),

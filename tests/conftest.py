@@ -2,7 +2,14 @@ import os
 
 import pytest
 
-from tests.factories import AgentFactory, DataSubjectFactory, QueueFactory, UserFactory
+from bot.services import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
+from tests.factories import (
+    AgentFactory,
+    DataSubjectFactory,
+    PolicyVersionFactory,
+    QueueFactory,
+    UserFactory,
+)
 
 SERVICES = os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1"
 
@@ -34,3 +41,14 @@ def subject(db):
 @pytest.fixture
 def user_factory(db):
     return UserFactory
+
+
+@pytest.fixture
+def policies(db):
+    """The active privacy policy in German and English, version "2026-11"."""
+    return {lang: PolicyVersionFactory(language=lang) for lang in ("de", "en")}
+
+
+@pytest.fixture
+def knowledge_base(db):
+    knowledge_base_import_file(path=DEMO_KNOWLEDGE_BASE)

@@ -7,7 +7,7 @@ from agents.models import Queue
 from bot.models import Conversation
 from bot.tokens import resume_token_hash, resume_token_new
 from privacy.crypto import email_blind_index
-from privacy.models import DataSubject
+from privacy.models import DataSubject, PolicyVersion
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -63,3 +63,15 @@ class ConversationFactory(factory.django.DjangoModelFactory):
 
     resume_token_hash = factory.LazyFunction(lambda: resume_token_hash(resume_token_new()))
     language = "de"
+
+
+class PolicyVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PolicyVersion
+
+    language = "de"
+    version = "2026-11"
+    title = factory.LazyAttribute(lambda p: f"Datenschutz ({p.language})")
+    summary = "Wir verarbeiten Name, E-Mail und Gesprächsinhalt, um Ihre Anfrage zu beantworten."
+    text = "Vollständiger Text der Datenschutzhinweise."
+    is_active = True

@@ -277,3 +277,20 @@ LOGGING = {
 }
 # Celery would otherwise replace the root handlers and bypass the filter above.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Chat and consent.
+# Identity fields the chat asks for after consent (data minimisation):
+# "" (none), "name", "email", "name,email" or "phone".
+CHAT_IDENTITY_FIELDS = env.list("CHAT_IDENTITY_FIELDS", default=["name", "email"])
+# Where the operator allows it, a customer who declines may still ask the bot
+# anonymously: nothing identifying is asked and no message text is stored.
+CHAT_ANONYMOUS_MODE = env.bool("CHAT_ANONYMOUS_MODE", default=False)
+CHAT_MESSAGE_MAX_LENGTH = env.int("CHAT_MESSAGE_MAX_LENGTH", default=4000)
+CONSENT_STORE_IP_ADDRESS = env.bool("CONSENT_STORE_IP_ADDRESS", default=False)
+# Confidence bands of the keyword-matching fallback answerer (bot/answering.py),
+# used until a trained model with calibrated thresholds is active.
+BOT_FALLBACK_ANSWER_THRESHOLD = env.float("BOT_FALLBACK_ANSWER_THRESHOLD", default=0.6)
+BOT_FALLBACK_SUGGEST_THRESHOLD = env.float("BOT_FALLBACK_SUGGEST_THRESHOLD", default=0.3)
+# Per connection: frames per second, and the burst allowed above it.
+CHAT_RATE_PER_SECOND = env.float("CHAT_RATE_PER_SECOND", default=5.0)
+CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=10)

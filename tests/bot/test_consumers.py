@@ -4,9 +4,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from bot.models import Conversation
+from bot.models import Conversation, Message
 from bot.services import message_append
 from bot.tokens import resume_token_hash
+from privacy.models import ConsentRecord, DataSubject
 from supportdesk.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -14,54 +15,360 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = [(b"origin", b"http://localhost")]
 
 
-async def _connect(headers=ORIGIN):
-    communicator = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
+@pytest.fixture
+def chat_ready(policies, knowledge_base, settings):
+    settings.CHAT_IDENTITY_FIELDS = ["name", "email"]
+
+
+async def _connect():
+    communicator = WebsocketCommunicator(application, "/ws/chat/", headers=ORIGIN)
     connected, _subprotocol = await communicator.connect()
     assert connected
     return communicator
 
 
-async def test_hello_starts_a_conversation_and_returns_its_resume_token():
-    communicator = await _connect()
-
-    await communicator.send_json_to({"type": "hello", "conversation": None, "lang": "en"})
-    welcome = await communicator.receive_json_from()
-
-    assert welcome["type"] == "welcome" and welcome["consent"]["required"] is True
-    assert welcome["history"] == []
-    conversation = await Conversation.objects.aget(
-        resume_token_hash=resume_token_hash(welcome["conversation"])
+async def _hello(communicator, token=None, lang="de", since=0):
+    await communicator.send_json_to(
+        {"type": "hello", "conversation": token, "lang": lang, "since": since}
     )
-    assert conversation.language == "en"
-    await communicator.disconnect()
+    return await communicator.receive_json_from()
 
 
-async def test_a_reconnecting_client_gets_the_history_since_its_last_seq():
+async def _ready_conversation(lang="de"):
+    """Connected, consented and identified: the state in which questions are answered."""
     communicator = await _connect()
-    await communicator.send_json_to({"type": "hello", "conversation": None, "lang": "de"})
-    token = (await communicator.receive_json_from())["conversation"]
+    welcome = await _hello(communicator, lang=lang)
+    await communicator.send_json_to(
+        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+    )
+    assert (await communicator.receive_json_from())["type"] == "consent.accepted"
+    await communicator.send_json_to(
+        {"type": "identify", "name": "Erika Mustermann", "email": "erika@example.org"}
+    )
+    assert (await communicator.receive_json_from())["type"] == "identified"
+    return communicator, welcome["conversation"]
+
+
+async def _conversation(token):
+    return await Conversation.objects.aget(resume_token_hash=resume_token_hash(token))
+
+
+# Hello, resume ---------------------------------------------------------------------------
+
+
+async def test_hello_starts_a_conversation_and_asks_for_consent(chat_ready):
+    communicator = await _connect()
+
+    welcome = await _hello(communicator, lang="en")
+
+    assert welcome["type"] == "welcome" and welcome["resumed"] is False
+    consent = welcome["consent"]
+    assert consent["required"] is True and consent["policy_version"] == "2026-11"
+    assert consent["policy_url"] == "/privacy/policy/en/" and consent["summary"]
+    assert welcome["identify"]["fields"] == ["name", "email"]
+    assert (await _conversation(welcome["conversation"])).language == "en"
     await communicator.disconnect()
-    conversation = await Conversation.objects.aget(resume_token_hash=resume_token_hash(token))
+
+
+async def test_a_reconnecting_client_gets_the_history_since_its_last_seq(chat_ready):
+    communicator, token = await _ready_conversation()
+    await communicator.disconnect()
+    conversation = await _conversation(token)
     for text in ["eins", "zwei", "drei"]:
         await sync_to_async(message_append)(conversation=conversation, sender="bot", text=text)
 
     again = await _connect()
-    await again.send_json_to({"type": "hello", "conversation": token, "lang": "de", "since": 1})
-    welcome = await again.receive_json_from()
+    welcome = await _hello(again, token=token, since=1)
 
-    assert welcome["conversation"] == token
+    assert welcome["conversation"] == token and welcome["resumed"] is True
+    assert welcome["consent"]["required"] is False
     assert [(m["seq"], m["text"]) for m in welcome["history"]] == [(2, "zwei"), (3, "drei")]
     await again.disconnect()
 
 
-async def test_an_unknown_resume_token_starts_a_new_conversation():
+@pytest.mark.parametrize("token", ["forged", "x" * 500])
+async def test_an_unknown_resume_token_is_refused_and_a_new_conversation_starts(chat_ready, token):
     communicator = await _connect()
 
-    await communicator.send_json_to({"type": "hello", "conversation": "forged", "lang": "de"})
+    error = await _hello(communicator, token=token)
     welcome = await communicator.receive_json_from()
 
-    assert welcome["conversation"] != "forged"
+    assert error["code"] == "conversation_not_found"
+    assert welcome["conversation"] != token and welcome["history"] == []
     await communicator.disconnect()
+
+
+async def test_a_closed_conversation_cannot_be_resumed(chat_ready):
+    communicator, token = await _ready_conversation()
+    await communicator.disconnect()
+    await Conversation.objects.filter(resume_token_hash=resume_token_hash(token)).aupdate(
+        status="closed", closed_at="2026-01-01T00:00:00Z", resolved_at="2026-01-01T00:00:00Z"
+    )
+
+    again = await _connect()
+    error = await _hello(again, token=token)
+    welcome = await again.receive_json_from()
+
+    assert error["code"] == "conversation_not_found" and welcome["history"] == []
+    await again.disconnect()
+
+
+# Consent ---------------------------------------------------------------------------------
+
+
+async def test_nothing_is_stored_before_consent(chat_ready):
+    communicator = await _connect()
+    await _hello(communicator)
+
+    await communicator.send_json_to({"type": "message", "id": "c1", "text": "a@b.de"})
+    message_error = await communicator.receive_json_from()
+    await communicator.send_json_to({"type": "identify", "name": "Erika", "email": "e@x.de"})
+    identify_error = await communicator.receive_json_from()
+
+    assert message_error == {
+        "type": "error",
+        "code": "consent_required",
+        "detail": "Bitte stimmen Sie der Datenschutzerklärung zu, bevor Sie uns schreiben.",
+        "id": "c1",
+    }
+    assert identify_error["code"] == "consent_required"
+    assert await Message.objects.acount() == 0 and await DataSubject.objects.acount() == 0
+    await communicator.disconnect()
+
+
+async def test_accepting_records_which_policy_version_and_when(chat_ready):
+    communicator, token = await _ready_conversation(lang="en")
+
+    conversation = await Conversation.objects.select_related("consent__policy_version").aget(
+        resume_token_hash=resume_token_hash(token)
+    )
+    consent = conversation.consent
+    assert consent.policy_version.version == "2026-11" and consent.policy_version.language == "en"
+    assert consent.purposes == ["bot_improvement", "support_chat"]
+    assert consent.channel == "web" and consent.granted_at and consent.ip_address is None
+    assert consent.subject_id == conversation.subject_id
+    await communicator.disconnect()
+
+
+async def test_an_outdated_policy_version_is_refused(chat_ready):
+    communicator = await _connect()
+    await _hello(communicator, lang="en")
+
+    await communicator.send_json_to({"type": "consent", "accept": True, "policy_version": "2025"})
+    error = await communicator.receive_json_from()
+
+    assert error["code"] == "policy_outdated" and "outdated" in error["detail"]
+    assert await ConsentRecord.objects.acount() == 0
+    await communicator.disconnect()
+
+
+async def test_declining_stores_nothing_and_says_the_chat_cannot_be_used(chat_ready):
+    communicator = await _connect()
+    await _hello(communicator, lang="en")
+
+    await communicator.send_json_to({"type": "consent", "accept": False})
+    declined = await communicator.receive_json_from()
+
+    assert declined["type"] == "consent.declined" and "cannot be used" in declined["detail"]
+    assert await ConsentRecord.objects.acount() == 0
+    await communicator.disconnect()
+
+
+async def test_withdrawal_is_recorded_and_stops_collection(chat_ready):
+    communicator, token = await _ready_conversation(lang="en")
+
+    await communicator.send_json_to({"type": "withdraw_consent"})
+    withdrawn = await communicator.receive_json_from()
+    await communicator.send_json_to({"type": "message", "id": "after", "text": "still there?"})
+    error = await communicator.receive_json_from()
+
+    assert withdrawn["type"] == "consent.withdrawn" and "deleted" in withdrawn["detail"]
+    assert withdrawn["consent"]["required"] is True
+    assert error["code"] == "consent_required"
+    assert await ConsentRecord.objects.filter(withdrawn_at__isnull=False).acount() == 1
+    assert not await Message.objects.filter(client_message_id="after").aexists()
+    await communicator.disconnect()
+
+
+# Identification (data minimisation) ------------------------------------------------------
+
+
+async def test_only_the_configured_identity_fields_are_accepted(chat_ready, settings):
+    settings.CHAT_IDENTITY_FIELDS = ["email"]
+    communicator = await _connect()
+    welcome = await _hello(communicator)
+    await communicator.send_json_to(
+        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+    )
+    accepted = await communicator.receive_json_from()
+
+    await communicator.send_json_to({"type": "identify", "name": "Erika", "email": "e@x.de"})
+    error = await communicator.receive_json_from()
+
+    assert accepted["identify"] == {"required": True, "fields": ["email"]}
+    assert error["code"] == "field_not_requested"
+    assert await DataSubject.objects.acount() == 0
+    await communicator.disconnect()
+
+
+async def test_an_invalid_email_gets_a_field_error(chat_ready):
+    communicator = await _connect()
+    welcome = await _hello(communicator, lang="en")
+    await communicator.send_json_to(
+        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+    )
+    await communicator.receive_json_from()
+
+    await communicator.send_json_to({"type": "identify", "name": "Erika", "email": "nope"})
+    error = await communicator.receive_json_from()
+
+    assert error["code"] == "invalid_identity" and "email" in error["fields"]
+    await communicator.disconnect()
+
+
+async def test_questions_wait_until_the_customer_is_identified(chat_ready):
+    communicator = await _connect()
+    welcome = await _hello(communicator)
+    await communicator.send_json_to(
+        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+    )
+    await communicator.receive_json_from()
+
+    await communicator.send_json_to({"type": "message", "id": "q", "text": "Versandkosten?"})
+
+    assert (await communicator.receive_json_from())["code"] == "identity_required"
+    await communicator.disconnect()
+
+
+async def test_no_identity_asked_when_none_is_configured(chat_ready, settings):
+    settings.CHAT_IDENTITY_FIELDS = []
+    communicator = await _connect()
+    welcome = await _hello(communicator)
+    await communicator.send_json_to(
+        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+    )
+    await communicator.receive_json_from()
+
+    await communicator.send_json_to({"type": "message", "id": "q", "text": "Versandkosten?"})
+
+    assert (await communicator.receive_json_from())["type"] == "ack"
+    await communicator.disconnect()
+
+
+# Messages, answers, escalation -----------------------------------------------------------
+
+
+async def test_a_question_is_stored_acknowledged_and_answered(chat_ready):
+    communicator, token = await _ready_conversation()
+
+    await communicator.send_json_to(
+        {"type": "message", "id": "q1", "text": "Wie hoch sind die Versandkosten?"}
+    )
+    ack = await communicator.receive_json_from()
+    answer = await communicator.receive_json_from()
+
+    assert ack == {"type": "ack", "id": "q1", "seq": 1}
+    assert answer["type"] == "message" and answer["from"] == "bot" and answer["seq"] == 2
+    assert "4,95" in answer["text"] or "50" in answer["text"]
+    stored = await Message.objects.aget(client_message_id="q1")
+    assert stored.text == "Wie hoch sind die Versandkosten?"
+    await communicator.disconnect()
+
+
+async def test_a_resent_message_is_acknowledged_again_and_stored_once(chat_ready):
+    communicator, _token = await _ready_conversation()
+    frame = {"type": "message", "id": "same", "text": "Wo ist meine Bestellung?"}
+    await communicator.send_json_to(frame)
+    first_ack = await communicator.receive_json_from()
+    await communicator.receive_json_from()  # the answer
+
+    await communicator.send_json_to(frame)
+    second_ack = await communicator.receive_json_from()
+
+    assert first_ack == second_ack
+    assert await Message.objects.filter(client_message_id="same").acount() == 1
+    assert await communicator.receive_nothing()
+    await communicator.disconnect()
+
+
+async def test_asking_for_a_human_escalates(chat_ready):
+    communicator, token = await _ready_conversation(lang="en")
+
+    await communicator.send_json_to(
+        {"type": "message", "id": "h", "text": "I want to talk to a human please"}
+    )
+    await communicator.receive_json_from()  # ack
+    handover = await communicator.receive_json_from()
+    status = await communicator.receive_json_from()
+
+    assert handover["from"] == "system" and "team" in handover["text"]
+    assert status == {"type": "status", "status": "waiting"}
+    conversation = await _conversation(token)
+    assert conversation.escalation_reason == "customer_request"
+    await communicator.disconnect()
+
+
+async def test_the_escalate_button_escalates(chat_ready):
+    communicator, token = await _ready_conversation()
+
+    await communicator.send_json_to({"type": "escalate"})
+    handover = await communicator.receive_json_from()
+
+    assert handover["from"] == "system"
+    assert (await communicator.receive_json_from())["status"] == "waiting"
+    await communicator.disconnect()
+
+
+async def test_an_unknown_question_is_escalated_for_low_confidence(chat_ready):
+    communicator, token = await _ready_conversation()
+
+    await communicator.send_json_to(
+        {"type": "message", "id": "x", "text": "Quantenphysik Schrödinger Katze Experiment"}
+    )
+    await communicator.receive_json_from()  # ack
+    handover = await communicator.receive_json_from()
+
+    assert handover["from"] == "system"
+    assert (await _conversation(token)).escalation_reason == "low_confidence"
+    await communicator.disconnect()
+
+
+async def test_negative_feedback_on_an_answer_escalates(chat_ready):
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to(
+        {"type": "message", "id": "q", "text": "Wie hoch sind die Versandkosten?"}
+    )
+    await communicator.receive_json_from()
+    answer = await communicator.receive_json_from()
+
+    await communicator.send_json_to({"type": "feedback", "seq": answer["seq"], "helpful": False})
+    recorded = await communicator.receive_json_from()
+    handover = await communicator.receive_json_from()
+
+    assert recorded == {"type": "feedback.recorded", "seq": answer["seq"]}
+    assert handover["from"] == "system"
+    stored = await Message.objects.aget(
+        seq=answer["seq"], conversation__resume_token_hash=resume_token_hash(token)
+    )
+    assert stored.helpful is False
+    assert (await _conversation(token)).escalation_reason == "negative_feedback"
+    await communicator.disconnect()
+
+
+async def test_after_escalation_the_bot_stays_quiet(chat_ready):
+    communicator, _token = await _ready_conversation()
+    await communicator.send_json_to({"type": "escalate"})
+    await communicator.receive_json_from()
+    await communicator.receive_json_from()
+
+    await communicator.send_json_to({"type": "message", "id": "q", "text": "Versandkosten?"})
+
+    assert (await communicator.receive_json_from())["type"] == "ack"
+    assert await communicator.receive_nothing()
+    await communicator.disconnect()
+
+
+# Bad input -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -69,47 +376,69 @@ async def test_an_unknown_resume_token_starts_a_new_conversation():
     [
         ("not json", "invalid_json"),
         (json.dumps([1, 2]), "invalid_frame"),
-        (json.dumps({"type": "message", "id": "1", "text": "hi"}), "hello_required"),
-        (json.dumps({"type": "hello", "since": "x"}), "invalid_frame"),
-        ("x" * 20000, "frame_too_large"),
+        (json.dumps({"no": "type"}), "invalid_frame"),
+        (json.dumps({"type": "nonsense"}), "unknown_type"),
+        (json.dumps({"type": "message", "text": "no id"}), "missing_field"),
+        (json.dumps({"type": "message", "id": "1", "text": 5}), "missing_field"),
+        (json.dumps({"type": "message", "id": "1", "text": "   "}), "empty_text"),
+        (json.dumps({"type": "message", "id": "1", "text": "x" * 4001}), "text_too_long"),
+        (json.dumps({"type": "feedback", "seq": "1", "helpful": True}), "missing_field"),
+        (json.dumps({"type": "feedback", "seq": 99, "helpful": False}), "unknown_message"),
+        (json.dumps({"type": "consent", "accept": "yes"}), "missing_field"),
+        ("x" * 70000, "frame_too_large"),
     ],
 )
-async def test_bad_input_gets_an_error_and_the_connection_stays_usable(frame, code):
-    communicator = await _connect()
+async def test_bad_input_gets_an_error_and_the_connection_stays_usable(chat_ready, frame, code):
+    communicator, _token = await _ready_conversation()
+    stored_before = await Message.objects.acount()
 
     await communicator.send_to(text_data=frame)
     error = await communicator.receive_json_from()
-    await communicator.send_json_to({"type": "hello", "lang": "de"})
-    welcome = await communicator.receive_json_from()
+    await communicator.send_json_to({"type": "message", "id": "ok", "text": "Versandkosten?"})
+    ack = await communicator.receive_json_from()
 
     assert error["type"] == "error" and error["code"] == code and error["detail"]
-    assert welcome["type"] == "welcome"
+    assert ack["type"] == "ack" and ack["seq"] == stored_before + 1
     await communicator.disconnect()
 
 
-async def test_no_message_is_accepted_before_consent():
+async def test_a_binary_frame_gets_an_error(chat_ready):
     communicator = await _connect()
-    await communicator.send_json_to({"type": "hello", "lang": "en"})
-    await communicator.receive_json_from()
 
-    await communicator.send_json_to({"type": "message", "id": "c1", "text": "my email is a@b.de"})
-    error = await communicator.receive_json_from()
+    await communicator.send_to(bytes_data=b"\x00\x01")
 
-    assert error["code"] == "consent_required"
-    assert "privacy" in error["detail"]
-    assert await Conversation.objects.filter(last_seq__gt=0).acount() == 0
+    assert (await communicator.receive_json_from())["code"] == "text_frames_only"
     await communicator.disconnect()
 
 
-async def test_errors_are_in_the_customers_language():
+async def test_frames_before_hello_are_refused(chat_ready):
     communicator = await _connect()
-    await communicator.send_json_to({"type": "hello", "lang": "de"})
-    await communicator.receive_json_from()
+
+    await communicator.send_json_to({"type": "message", "id": "1", "text": "hi"})
+
+    assert (await communicator.receive_json_from())["code"] == "hello_required"
+    await communicator.disconnect()
+
+
+async def test_flooding_is_rate_limited(chat_ready, settings):
+    settings.CHAT_RATE_PER_SECOND, settings.CHAT_RATE_BURST = 1, 3
+    communicator = await _connect()
+
+    for _ in range(4):
+        await communicator.send_json_to({"type": "nonsense"})
+    codes = [(await communicator.receive_json_from())["code"] for _ in range(4)]
+
+    assert codes == ["hello_required"] * 3 + ["rate_limited"]
+    await communicator.disconnect()
+
+
+async def test_errors_are_in_the_customers_language(chat_ready):
+    communicator = await _connect()
+    await _hello(communicator, lang="en")
 
     await communicator.send_json_to({"type": "nonsense"})
-    error = await communicator.receive_json_from()
 
-    assert error["detail"] == "Unbekannter Nachrichtentyp."
+    assert (await communicator.receive_json_from())["detail"] == "Unknown frame type."
     await communicator.disconnect()
 
 
@@ -121,3 +450,16 @@ async def test_a_foreign_origin_is_refused():
     connected, _code = await communicator.connect()
 
     assert connected is False
+
+
+async def test_a_customer_reaches_only_their_own_conversation(chat_ready):
+    first, first_token = await _ready_conversation()
+    await first.send_json_to({"type": "message", "id": "secret", "text": "Meine IBAN ist geheim"})
+    await first.receive_json_from()
+    await first.disconnect()
+
+    other = await _connect()
+    welcome = await _hello(other)
+
+    assert welcome["conversation"] != first_token and welcome["history"] == []
+    await other.disconnect()

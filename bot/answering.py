@@ -1,0 +1,85 @@
+"""The keyword-matching answerer: the bot's fallback until the spaCy model is active.
+
+Scores a question against every example question of the knowledge base by
+word overlap (after folding case and umlauts). Plain Python over a snapshot of
+the knowledge base, so it runs without the database in tests and benchmarks.
+"""
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+from bot.dialog import Answer
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+# Words that carry no topic; without them "wie kann ich" matches everything.
+_STOPWORDS = {
+    "de": set(
+        "ich du sie er es wir ihr mein meine meinen meiner mich mir dein ihre ihren der die das "
+        "den dem des ein eine einen einem einer und oder aber ist sind war bin hat habe haben "
+        "kann koennen koennte wie was wo wann warum wer ob zu zum zur mit von bei fuer auf an in "
+        "im am noch schon nicht kein keine bitte mal hallo hi danke gerne ja nein auch so da "
+        "dass denn wenn sich man es gibt werden wird wurde muss moechte will".split()
+    ),
+    "en": set(
+        "i you he she it we they my me your our the a an and or but is are was am be been have "
+        "has had can could would should will do does did how what where when why who whether to "
+        "of for with at on in from by not no please hi hello thanks yes also so that this there "
+        "if any some get".split()
+    ),
+}
+
+
+def _tokens(text: str, language: str) -> set[str]:
+    folded = unicodedata.normalize("NFKC", text).lower().translate(_FOLD)
+    stopwords = _STOPWORDS.get(language, set())
+    return {word for word in _WORD.findall(folded) if word not in stopwords and len(word) > 1}
+
+
+@dataclass(frozen=True)
+class KnowledgeEntry:
+    intent_slug: str
+    language: str
+    title: str
+    answer: str
+    examples: tuple[str, ...]
+
+
+class KeywordAnswerer:
+    def __init__(self, entries: list[KnowledgeEntry]) -> None:
+        self._entries = {(e.intent_slug, e.language): e for e in entries}
+        self._examples: dict[str, list[tuple[str, set[str]]]] = defaultdict(list)
+        for entry in entries:
+            for example in entry.examples:
+                tokens = _tokens(example, entry.language)
+                if tokens:
+                    self._examples[entry.language].append((entry.intent_slug, tokens))
+
+    def answer(self, question: str, language: str) -> Answer | None:
+        # A suggestion the customer clicked comes back as the intent's title.
+        for (slug, entry_language), entry in self._entries.items():
+            if entry_language == language and entry.title.casefold() == question.strip().casefold():
+                return Answer(text=entry.answer, confidence=1.0, intent_slug=slug)
+        words = _tokens(question, language)
+        if not words:
+            return None
+        best: dict[str, float] = {}
+        for slug, example in self._examples.get(language, []):
+            overlap = len(words & example)
+            if overlap:
+                # Dice coefficient: 1.0 for the same words, lower for partial matches.
+                score = 2 * overlap / (len(words) + len(example))
+                best[slug] = max(best.get(slug, 0.0), score)
+        if not best:
+            return None
+        ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
+        top_slug, top_score = ranked[0]
+        entry = self._entries[(top_slug, language)]
+        return Answer(
+            text=entry.answer,
+            confidence=round(top_score, 4),
+            intent_slug=top_slug,
+            suggestions=tuple(self._entries[(slug, language)].title for slug, _ in ranked[:3]),
+        )

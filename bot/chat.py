@@ -1,0 +1,239 @@
+"""The customer chat's verbs: consent, identification, messages, feedback, escalation.
+
+Channel-independent: the websocket consumer calls these, and so will the
+messenger adapters. Each runs in one transaction and returns what to send.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from bot.answering import KeywordAnswerer, KnowledgeEntry
+from bot.dialog import (
+    DialogResult,
+    DialogState,
+    Thresholds,
+    dialog_escalate,
+    dialog_feedback,
+    dialog_next,
+)
+from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.services import message_append
+from privacy.models import ConsentRecord
+from privacy.services import (
+    consent_link_subject,
+    consent_record,
+    consent_withdraw,
+    data_subject_identify,
+    policy_version_active,
+)
+
+IDENTITY_FIELDS = ("name", "email", "phone")
+
+
+class ChatError(ValidationError):
+    """Refused input; `code` is the stable error code sent to the client."""
+
+
+@dataclass
+class ChatOutcome:
+    replies: list[Message]
+    escalated: bool = False
+
+
+def identity_fields_required() -> list[str]:
+    return [name for name in settings.CHAT_IDENTITY_FIELDS if name in IDENTITY_FIELDS]
+
+
+def conversation_consent_current(conversation: Conversation) -> bool:
+    """Consent given, not withdrawn, and to the policy version active now."""
+    consent = conversation.consent
+    if consent is None or consent.withdrawn_at is not None:
+        return False
+    active = policy_version_active(language=conversation.language)
+    return active is not None and consent.policy_version_id == active.pk
+
+
+def conversation_needs_identity(conversation: Conversation) -> bool:
+    return bool(identity_fields_required()) and conversation.subject_id is None
+
+
+def dialog_state(conversation: Conversation) -> DialogState:
+    return DialogState(
+        language=conversation.language,
+        status=conversation.status,
+        consent_given=conversation_consent_current(conversation),
+        identified=not conversation_needs_identity(conversation),
+    )
+
+
+# One answerer per process, rebuilt when the knowledge base changes (checked per question
+# with two cheap aggregate queries), so admins' edits take effect without a restart.
+_answerer_cache: dict[str, object] = {}
+
+
+def answerer_get() -> KeywordAnswerer:
+    """The knowledge base's answerer, rebuilt only when the knowledge base changed."""
+    version = (
+        Intent.objects.filter(is_active=True).aggregate(n=Count("id"), changed=Max("updated_at")),
+        IntentAnswer.objects.count(),
+        ExampleQuestion.objects.count(),
+    )
+    if _answerer_cache.get("version") != version:
+        entries = []
+        for intent in Intent.objects.filter(is_active=True).prefetch_related("answers", "examples"):
+            for answer in intent.answers.all():
+                examples = tuple(
+                    e.text for e in intent.examples.all() if e.language == answer.language
+                )
+                entries.append(
+                    KnowledgeEntry(
+                        intent_slug=intent.slug,
+                        language=answer.language,
+                        title=answer.title,
+                        answer=answer.text,
+                        examples=examples,
+                    )
+                )
+        _answerer_cache.update(version=version, answerer=KeywordAnswerer(entries))
+    return _answerer_cache["answerer"]
+
+
+def _thresholds() -> Thresholds:
+    return Thresholds(
+        answer=settings.BOT_FALLBACK_ANSWER_THRESHOLD,
+        suggest=settings.BOT_FALLBACK_SUGGEST_THRESHOLD,
+    )
+
+
+def _apply(conversation: Conversation, result: DialogResult) -> ChatOutcome:
+    replies = [
+        message_append(
+            conversation=conversation,
+            sender=reply.sender,
+            text=reply.text,
+            intent_slug=reply.intent_slug,
+            confidence=reply.confidence,
+        )[0]
+        for reply in result.replies
+    ]
+    for message, reply in zip(replies, result.replies, strict=True):
+        message.suggestions = list(reply.suggestions)
+    if result.escalate_reason:
+        conversation_escalate(conversation=conversation, reason=result.escalate_reason)
+    return ChatOutcome(replies=replies, escalated=bool(result.escalate_reason))
+
+
+@transaction.atomic
+def chat_consent_give(
+    *, conversation: Conversation, policy_version: str, ip_address: str | None = None
+) -> ConsentRecord:
+    record = consent_record(
+        reference=conversation.public_id,
+        language=conversation.language,
+        policy_version=policy_version,
+        channel=conversation.channel,
+        ip_address=ip_address,
+    )
+    if conversation.subject_id:
+        consent_link_subject(record=record, subject=conversation.subject)
+    conversation.consent = record
+    conversation.save(update_fields=["consent", "updated_at"])
+    return record
+
+
+@transaction.atomic
+def chat_consent_withdraw(*, conversation: Conversation) -> None:
+    if conversation.consent is not None:
+        consent_withdraw(record=conversation.consent)
+        conversation.consent.refresh_from_db()
+
+
+@transaction.atomic
+def chat_identify(*, conversation: Conversation, identity: dict[str, object]) -> None:
+    """Store exactly the configured identity fields on the (possibly returning) subject."""
+    if not conversation_consent_current(conversation):
+        raise ChatError("consent required", code="consent_required")
+    required = identity_fields_required()
+    extra = sorted(set(identity) - set(required))
+    if extra:
+        raise ChatError(f"not requested: {', '.join(extra)}", code="field_not_requested")
+    missing = [name for name in required if not identity.get(name)]
+    if missing or not all(isinstance(identity[name], str) for name in required):
+        raise ChatError(f"missing: {', '.join(missing)}", code="identity_incomplete")
+    subject = data_subject_identify(**{name: identity[name] for name in required})
+    conversation.subject = subject
+    conversation.save(update_fields=["subject", "updated_at"])
+    consent_link_subject(record=conversation.consent, subject=subject)
+
+
+def _require_ready(conversation: Conversation) -> None:
+    if not conversation_consent_current(conversation):
+        raise ChatError("consent required", code="consent_required")
+    if conversation_needs_identity(conversation):
+        raise ChatError("identify first", code="identity_required")
+
+
+@transaction.atomic
+def chat_message_receive(
+    *, conversation: Conversation, client_message_id: str, text: str
+) -> tuple[Message, ChatOutcome]:
+    """Store the customer's message (once per client id), then let the bot react."""
+    _require_ready(conversation)
+    message, created = message_append(
+        conversation=conversation,
+        sender=Message.Sender.CUSTOMER,
+        text=text,
+        client_message_id=client_message_id,
+    )
+    if not created:
+        # A resend: acknowledged again; the replies already went out (or are in the history).
+        return message, ChatOutcome(replies=[])
+    conversation.refresh_from_db()
+    result = dialog_next(
+        state=dialog_state(conversation),
+        question=text,
+        answerer=answerer_get(),
+        thresholds=_thresholds(),
+    )
+    return message, _apply(conversation, result)
+
+
+@transaction.atomic
+def chat_feedback(*, conversation: Conversation, seq: int, helpful: bool) -> ChatOutcome:
+    _require_ready(conversation)
+    updated = Message.objects.filter(
+        conversation=conversation, seq=seq, sender=Message.Sender.BOT
+    ).update(helpful=helpful)
+    if not updated:
+        raise ChatError("no such bot message", code="unknown_message")
+    return _apply(conversation, dialog_feedback(state=dialog_state(conversation), helpful=helpful))
+
+
+@transaction.atomic
+def chat_escalate(*, conversation: Conversation) -> ChatOutcome:
+    _require_ready(conversation)
+    return _apply(conversation, dialog_escalate(state=dialog_state(conversation)))
+
+
+@transaction.atomic
+def conversation_escalate(*, conversation: Conversation, reason: str) -> Conversation:
+    """Queue the conversation for a person. Only a conversation the bot handles can be."""
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if locked.status != Conversation.Status.BOT:
+        return locked
+    now = timezone.now()
+    Conversation.objects.filter(pk=locked.pk).update(
+        status=Conversation.Status.WAITING,
+        escalation_reason=reason,
+        escalated_at=now,
+        updated_at=now,
+    )
+    conversation.status = Conversation.Status.WAITING
+    conversation.escalation_reason = reason
+    conversation.escalated_at = now
+    return conversation

@@ -1,0 +1,143 @@
+"""The dialog engine: plain Python, the same for every channel.
+
+Given the state of a conversation and one event, `dialog_next` returns the
+replies to send and what to do (escalate or not). It reads no database and
+sends nothing: the websocket consumer and every messenger adapter drive it
+through bot.services, which stores the result.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    confidence: float
+    intent_slug: str
+    # Titles of the next-best intents, for "Did you mean …?".
+    suggestions: tuple[str, ...] = ()
+
+
+class Answerer(Protocol):
+    def answer(self, question: str, language: str) -> Answer | None: ...
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float
+    suggest: float
+
+
+@dataclass(frozen=True)
+class DialogState:
+    language: str
+    status: str
+    consent_given: bool
+    identified: bool
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    sender: str = "bot"
+    intent_slug: str = ""
+    confidence: float | None = None
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DialogResult:
+    replies: list[Reply] = field(default_factory=list)
+    escalate_reason: str = ""
+
+
+class Escalation:
+    CUSTOMER_REQUEST = "customer_request"
+    LOW_CONFIDENCE = "low_confidence"
+    NEGATIVE_FEEDBACK = "negative_feedback"
+
+
+# Customers ask for a person in many ways; matched on whole words, case-insensitive.
+_HUMAN_REQUEST = re.compile(
+    r"\b(mitarbeiter\w*|menschen?|person|berater\w*|kundenservice|agent|human|"
+    r"real person|someone|operator|representative)\b",
+    re.IGNORECASE,
+)
+_HUMAN_REQUEST_VERB = re.compile(
+    r"\b(sprechen|reden|verbinden|talk|speak|connect|need|want|möchte|will|bitte)\b",
+    re.IGNORECASE,
+)
+
+
+def customer_asks_for_human(text: str) -> bool:
+    words = text.split()
+    match = _HUMAN_REQUEST.search(text)
+    # A bare "Mitarbeiter" or a short request with a verb; not any sentence mentioning staff.
+    return bool(match) and (len(words) <= 2 or bool(_HUMAN_REQUEST_VERB.search(text)))
+
+
+def _handover(state: DialogState, reason: str) -> DialogResult:
+    with translation.override(state.language):
+        text = _(
+            "I am handing you over to a member of our team. They will see this conversation "
+            "and answer here."
+        )
+    return DialogResult(replies=[Reply(text=text, sender="system")], escalate_reason=reason)
+
+
+def dialog_next(
+    *,
+    state: DialogState,
+    question: str,
+    answerer: Answerer,
+    thresholds: Thresholds,
+) -> DialogResult:
+    """React to a customer's message that has already been stored."""
+    if state.status != "bot":
+        # A person has taken over (or is about to): the bot stays quiet.
+        return DialogResult()
+    if customer_asks_for_human(question):
+        return _handover(state, Escalation.CUSTOMER_REQUEST)
+    answer = answerer.answer(question, state.language)
+    if answer is not None and answer.confidence >= thresholds.answer:
+        return DialogResult(
+            replies=[
+                Reply(
+                    text=answer.text,
+                    intent_slug=answer.intent_slug,
+                    confidence=answer.confidence,
+                )
+            ]
+        )
+    if answer is not None and answer.confidence >= thresholds.suggest and answer.suggestions:
+        with translation.override(state.language):
+            text = _("Did you mean one of these?")
+        return DialogResult(
+            replies=[
+                Reply(
+                    text=text,
+                    intent_slug=answer.intent_slug,
+                    confidence=answer.confidence,
+                    suggestions=answer.suggestions,
+                )
+            ]
+        )
+    return _handover(state, Escalation.LOW_CONFIDENCE)
+
+
+def dialog_feedback(*, state: DialogState, helpful: bool) -> DialogResult:
+    """Negative feedback on a bot answer hands the customer to a person."""
+    if helpful or state.status != "bot":
+        return DialogResult()
+    return _handover(state, Escalation.NEGATIVE_FEEDBACK)
+
+
+def dialog_escalate(*, state: DialogState) -> DialogResult:
+    if state.status != "bot":
+        return DialogResult()
+    return _handover(state, Escalation.CUSTOMER_REQUEST)
