@@ -9,7 +9,7 @@ SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/supportdesk
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
 SERVICES_CELERY_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: run install env migrate demo messages makemessages test test-services lint format check-deploy clean
+.PHONY: run install browser env migrate demo messages makemessages test test-services lint format check-deploy clean
 
 run: install env migrate demo
 	$(PY) scripts/run_local.py
@@ -25,6 +25,12 @@ $(STAMP): pyproject.toml
 	  (apt-get update -qq && apt-get install -y -qq gettext) >/dev/null || \
 	  { echo "Please install gettext (msgfmt)."; exit 1; }; }
 	touch $(STAMP)
+
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null || { echo "Installing Chromium for the browser tests"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null || \
+	  { echo "Please install chromium (Debian package) for the browser tests."; exit 1; }; }
 
 env:
 	@python3 scripts/write_dev_env.py
@@ -43,11 +49,11 @@ migrate: install env messages
 demo: migrate
 	$(PY) manage.py demo_setup
 
-test: install messages
+test: install messages browser
 	$(VENV)/bin/pytest --ds=supportdesk.settings.test
 
 # The suite against PostgreSQL, channels-redis and a real Celery worker on RabbitMQ and Redis.
-test-services: install messages
+test-services: install messages browser
 	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) \
 	CELERY_BROKER_URL=$(SERVICES_CELERY_BROKER_URL) SUPPORTDESK_TEST_SERVICES=1 \
 	$(VENV)/bin/pytest --ds=supportdesk.settings.test

@@ -1,7 +1,74 @@
+from django.conf import settings
+from django.utils import translation
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csp import csp_override
 from django.views.generic import TemplateView
 
 
+def chat_page_csp() -> dict:
+    """The site policy, except that the widget's host pages may frame the chat."""
+    return {
+        **settings.SECURE_CSP,
+        "frame-ancestors": [*settings.SECURE_CSP["frame-ancestors"], *settings.CHAT_WIDGET_ORIGINS],
+    }
+
+
+def chat_strings() -> dict[str, str]:
+    """Every text the chat's JavaScript shows, translated on the server."""
+    return {
+        "connecting": _("Connecting…"),
+        "connected": _("Connected."),
+        "reconnecting": _("Connection lost, reconnecting…"),
+        "accept": _("I agree"),
+        "decline": _("No, thanks"),
+        "policyLink": _("Read the privacy policy"),
+        "purposesTitle": _("What we use your data for"),
+        "purpose_support_chat": _("Answering your request in the chat"),
+        "purpose_bot_improvement": _(
+            "Improving the bot with conversation content without personal data"
+        ),
+        "withdrawHint": _("You can withdraw your consent at any time in this chat."),
+        "identifyTitle": _("Who are you?"),
+        "identifyIntro": _("We only ask for what we need to find your order."),
+        "field_name": _("Name"),
+        "field_email": _("Email"),
+        "field_phone": _("Phone"),
+        "identifySubmit": _("Continue"),
+        "messageLabel": _("Your message"),
+        "send": _("Send"),
+        "sending": _("sending…"),
+        "escalate": _("Talk to a person"),
+        "withdraw": _("Withdraw consent"),
+        "helpful": _("Helpful"),
+        "notHelpful": _("Not helpful"),
+        "thanksFeedback": _("Thank you for your feedback."),
+        "waiting": _("A member of our team will answer here shortly."),
+        "from_customer": _("You"),
+        "from_bot": _("Bot"),
+        "from_agent": _("Team"),
+        "from_system": _("Notice"),
+        "restart": _("Start a new conversation"),
+    }
+
+
+@method_decorator(xframe_options_exempt, name="dispatch")
 class ChatPageView(TemplateView):
-    """The full-page customer chat; it talks to /ws/chat/."""
+    """The full-page customer chat; the widget shows the same page in an iframe."""
 
     template_name = "bot/chat_page.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        # The widget passes the host page's language; otherwise the browser's counts.
+        language = request.GET.get("language")
+        if language in dict(settings.LANGUAGES):
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return csp_override(chat_page_csp())(super().dispatch)(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["chat_strings"] = chat_strings()
+        context["embedded"] = self.request.GET.get("embed") == "1"
+        return context

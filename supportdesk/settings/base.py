@@ -294,3 +294,5 @@ BOT_FALLBACK_SUGGEST_THRESHOLD = env.float("BOT_FALLBACK_SUGGEST_THRESHOLD", def
 # Per connection: frames per second, and the burst allowed above it.
 CHAT_RATE_PER_SECOND = env.float("CHAT_RATE_PER_SECOND", default=5.0)
 CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=10)
+# Websites that embed the chat widget (scheme://host[:port]): they may frame /chat/.
+CHAT_WIDGET_ORIGINS = env.list("CHAT_WIDGET_ORIGINS", default=[])
