@@ -10,12 +10,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from bot.answering import KeywordAnswerer, KnowledgeEntry
 from bot.dialog import (
     DialogResult,
     DialogState,
+    Reply,
     Thresholds,
     dialog_escalate,
     dialog_feedback,
@@ -201,6 +203,27 @@ def chat_message_receive(
         thresholds=_thresholds(),
     )
     return message, _apply(conversation, result)
+
+
+def chat_answer_anonymously(*, language: str, text: str) -> Reply:
+    """Answer without storing anything: the customer declined consent (anonymous mode)."""
+    result = dialog_next(
+        state=DialogState(language=language, status="bot", consent_given=False, identified=False),
+        question=text,
+        answerer=answerer_get(),
+        thresholds=_thresholds(),
+    )
+    if not result.escalate_reason:
+        return result.replies[0]
+    # Nobody can take over an anonymous chat: say how to reach a person instead.
+    with translation.override(language):
+        return Reply(
+            text=_(
+                "I cannot answer that. To reach a person, please agree to the privacy policy "
+                "or contact us by phone or post."
+            ),
+            sender="system",
+        )
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,18 @@ class TokenBucket:
             self.tokens -= 1
             return True
         return False
+
+
+async def conversation_rate_allows(conversation: Conversation) -> bool:
+    """Messages per conversation across all its connections (and daphne processes).
+
+    A fixed window of two seconds holding one burst: on average CHAT_RATE_PER_SECOND.
+    """
+    window_seconds = max(1, round(settings.CHAT_RATE_BURST / settings.CHAT_RATE_PER_SECOND))
+    window = int(time.time() // window_seconds)
+    key = f"chat-rate:{conversation.public_id.hex}:{window}"
+    await cache.aadd(key, 0, timeout=window_seconds * 2)
+    return await cache.aincr(key) <= settings.CHAT_RATE_BURST
 
 
 def _message_frame(message) -> dict:
@@ -140,6 +153,9 @@ def _state(conversation: Conversation) -> dict:
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     conversation: Conversation | None = None
     language = "de"
+    # Declined consent where the operator allows anonymous questions: answers only,
+    # nothing about the exchange is stored.
+    anonymous = False
 
     async def connect(self) -> None:
         self.bucket = TokenBucket(
@@ -229,16 +245,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def handle_consent(self, content: dict) -> None:
+        self.anonymous = False
         accept = content.get("accept")
         if not isinstance(accept, bool):
             return await self.send_error("missing_field")
         if not accept:
+            self.anonymous = settings.CHAT_ANONYMOUS_MODE
             await self.send_json(
                 {
                     "type": "consent.declined",
                     "anonymous_available": settings.CHAT_ANONYMOUS_MODE,
                     "detail": await self._translated(
                         _(
+                            "You declined. We have stored nothing about you. You can still ask "
+                            "the bot questions anonymously; nothing you write is stored, and "
+                            "no person can take over."
+                        )
+                        if self.anonymous
+                        else _(
                             "You declined. We have stored nothing about you. Without consent "
                             "the chat cannot be used; you can reach us by phone or post."
                         )
@@ -285,12 +309,31 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return await self.send_error("text_too_long", id=client_id)
         if self.conversation.status == Conversation.Status.CLOSED:
             return await self.send_error("conversation_closed", id=client_id)
+        if self.anonymous:
+            return await self._answer_anonymously(client_id, text)
+        if not await conversation_rate_allows(self.conversation):
+            return await self.send_error("rate_limited", id=client_id)
         message, outcome = await database_sync_to_async(chat.chat_message_receive)(
             conversation=self.conversation, client_message_id=client_id, text=text
         )
         # Stored (and committed) before this acknowledgement goes out.
         await self.send_json({"type": "ack", "id": client_id, "seq": message.seq})
         await self._send_outcome(outcome)
+
+    async def _answer_anonymously(self, client_id: str, text: str) -> None:
+        reply = await database_sync_to_async(chat.chat_answer_anonymously)(
+            language=self.language, text=text
+        )
+        await self.send_json({"type": "ack", "id": client_id, "seq": None, "stored": False})
+        await self.send_json(
+            {
+                "type": "message",
+                "seq": None,
+                "from": reply.sender,
+                "text": reply.text,
+                "suggestions": list(reply.suggestions),
+            }
+        )
 
     async def handle_feedback(self, content: dict) -> None:
         seq, helpful = content.get("seq"), content.get("helpful")

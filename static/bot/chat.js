@@ -9,11 +9,11 @@
   var storage = window.sessionStorage;
   var TOKEN_KEY = "supportdesk.conversation";
   var OUTBOX_KEY = "supportdesk.outbox";
-  var SEQ_KEY = "supportdesk.lastSeq";
 
   var socket = null;
   var attempt = 0;
-  var lastSeq = Number(storage.getItem(SEQ_KEY) || 0);
+  // What this page shows: after a reload the page is empty, so the history starts at 0.
+  var lastSeq = 0;
   var policyVersion = null;
   var ready = false;
 
@@ -33,7 +33,7 @@
   // Rendering ------------------------------------------------------------------------
   function renderMessage(message) {
     if (message.seq && message.seq <= lastSeq) { return; }
-    if (message.seq) { lastSeq = message.seq; storage.setItem(SEQ_KEY, String(lastSeq)); }
+    if (message.seq) { lastSeq = message.seq; }
     var item = document.createElement("li");
     item.className = "msg msg-" + message.from;
     item.dataset.seq = message.seq;
@@ -170,7 +170,7 @@
       case "welcome":
         attempt = 0;
         storage.setItem(TOKEN_KEY, frame.conversation);
-        if (!frame.resumed) { lastSeq = 0; storage.setItem(SEQ_KEY, "0"); $("chat-log").textContent = ""; }
+        if (!frame.resumed) { lastSeq = 0; $("chat-log").textContent = ""; }
         status(T.connected);
         frame.history.forEach(renderMessage);
         renderPending();

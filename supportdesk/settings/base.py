@@ -129,6 +129,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "media/"
+# daphne serves /static/ itself (make run, tests); production puts a reverse proxy in front.
+SERVE_STATIC = env.bool("SUPPORTDESK_SERVE_STATIC", default=DEBUG)
 
 # Content Security Policy (Django's own middleware): everything is served by
 # Supportdesk itself, nothing from a CDN, no inline script.
@@ -173,6 +175,14 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# The cache holds only counters (rate limits shared by every daphne process).
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery. Without CELERY_BROKER_URL the broker is kombu's filesystem
 # transport: a local worker and beat need no server.

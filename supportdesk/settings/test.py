@@ -11,6 +11,11 @@ from pathlib import Path
 from .base import *  # noqa: F403
 from .base import BASE_DIR, CELERY_BROKER_URL, DATABASES, celery_transport_options, env
 
+# One id per test run, inherited by the processes a test starts (daphne, Celery),
+# so they find the same test database and broker folder.
+_RUN_ID = os.environ.setdefault("SUPPORTDESK_TEST_RUN_ID", str(os.getpid()))
+SERVE_STATIC = env.bool("SUPPORTDESK_SERVE_STATIC", default=False)
+
 SECRET_KEY = "test-only-secret-key-not-for-production-000000000000000000000000"
 # Two keys, so tests can exercise rotation: the first encrypts, both decrypt.
 FIELD_ENCRYPTION_KEY = env.list(
@@ -27,12 +32,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so a real Celery worker process started by a test
     # sees the same test database. One file per xdist worker/process.
     DATABASES["default"]["TEST"] = {
-        "NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3"),
+        "NAME": str(BASE_DIR / "var" / f"test-{_RUN_ID}.sqlite3"),
     }
 
 # A worker process started by a test is handed the parent's folder.
 CELERY_DATA_DIR = Path(
-    env.str("CELERY_DATA_DIR", default=str(BASE_DIR / "var" / f"celery-test-{os.getpid()}"))
+    env.str("CELERY_DATA_DIR", default=str(BASE_DIR / "var" / f"celery-test-{_RUN_ID}"))
 )
 CELERY_BROKER_TRANSPORT_OPTIONS = celery_transport_options(CELERY_BROKER_URL, CELERY_DATA_DIR)
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")

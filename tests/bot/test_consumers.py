@@ -463,3 +463,70 @@ async def test_a_customer_reaches_only_their_own_conversation(chat_ready):
 
     assert welcome["conversation"] != first_token and welcome["history"] == []
     await other.disconnect()
+
+
+# Resume without loss, anonymous mode, per-conversation rate ------------------------------
+
+
+async def test_a_message_resent_after_a_dropped_connection_is_stored_once(chat_ready):
+    # given a message that was stored, but whose ack never reached the client
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to({"type": "message", "id": "m1", "text": "Wo ist mein Paket?"})
+    await communicator.disconnect()  # dropped before the client read the ack
+
+    # when the client reconnects, resumes from its last seq and resends its outbox
+    again = await _connect()
+    welcome = await _hello(again, token=token, since=0)
+    await again.send_json_to({"type": "message", "id": "m1", "text": "Wo ist mein Paket?"})
+    ack = await again.receive_json_from()
+
+    # then it finds the message and its answer in the history, acked once more, stored once
+    history = [(m["from"], m["text"]) for m in welcome["history"]]
+    assert history[0] == ("customer", "Wo ist mein Paket?") and history[1][0] in ("bot", "system")
+    assert ack == {"type": "ack", "id": "m1", "seq": 1}
+    assert await Message.objects.filter(client_message_id="m1").acount() == 1
+    await again.disconnect()
+
+
+async def test_anonymous_questions_are_answered_and_nothing_is_stored(chat_ready, settings):
+    settings.CHAT_ANONYMOUS_MODE = True
+    communicator = await _connect()
+    await _hello(communicator)
+    await communicator.send_json_to({"type": "consent", "accept": False})
+    declined = await communicator.receive_json_from()
+
+    await communicator.send_json_to(
+        {"type": "message", "id": "a1", "text": "Wie hoch sind die Versandkosten?"}
+    )
+    ack = await communicator.receive_json_from()
+    answer = await communicator.receive_json_from()
+
+    assert declined["anonymous_available"] is True and "anonym" in declined["detail"]
+    assert ack == {"type": "ack", "id": "a1", "seq": None, "stored": False}
+    assert answer["from"] == "bot" and "4,95" in answer["text"]
+    assert await Message.objects.acount() == 0 and await ConsentRecord.objects.acount() == 0
+    await communicator.disconnect()
+
+
+async def test_the_rate_limit_holds_across_connections_of_one_conversation(chat_ready, monkeypatch):
+    # One fixed window for the whole test: the limit, not the clock, decides.
+    monkeypatch.setattr("bot.consumers.time.time", lambda: 1_800_000_000.0)
+    first, token = await _ready_conversation()
+    second = await _connect()
+    await _hello(second, token=token)
+
+    codes = []
+    for n in range(11):  # the default burst is 10 messages per conversation
+        communicator = first if n % 2 else second
+        await communicator.send_json_to(
+            {"type": "message", "id": f"r{n}", "text": "Versandkosten?"}
+        )
+        frame = await communicator.receive_json_from()
+        codes.append(frame.get("code", frame["type"]))
+        if frame["type"] == "ack":
+            await communicator.receive_json_from()  # the answer
+
+    assert codes == ["ack"] * 10 + ["rate_limited"]
+    assert await Message.objects.filter(sender="customer").acount() == 10
+    await first.disconnect()
+    await second.disconnect()

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from bot.models import Conversation
@@ -21,16 +20,9 @@ from bot.tasks import conversations_close_resolved_task
 from supportdesk.celery import app
 from tests.conftest import SERVICES
 from tests.factories import ConversationFactory
+from tests.processes import process_environment
 
 WORKER_START_TIMEOUT = 90
-
-
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _brokers() -> list[str]:
@@ -48,13 +40,7 @@ def celery_worker_for(tmp_path):
 
     def start(broker_url: str) -> Path:
         log = tmp_path / f"worker-{len(workers)}.log"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "supportdesk.settings.test",
-            "DATABASE_URL": _test_database_url(),
-            "CELERY_BROKER_URL": broker_url,
-            "CELERY_DATA_DIR": str(settings.CELERY_DATA_DIR),
-        }
+        env = process_environment(CELERY_BROKER_URL=broker_url)
         command = [
             sys.executable,
             "-m",

@@ -1,0 +1,152 @@
+"""The dialog engine is plain Python: tested without a database or a socket."""
+
+import pytest
+
+from bot.answering import KeywordAnswerer, KnowledgeEntry
+from bot.dialog import (
+    Answer,
+    DialogState,
+    Escalation,
+    Thresholds,
+    customer_asks_for_human,
+    dialog_escalate,
+    dialog_feedback,
+    dialog_next,
+)
+
+THRESHOLDS = Thresholds(answer=0.6, suggest=0.3)
+
+
+class FixedAnswerer:
+    def __init__(self, answer: Answer | None) -> None:
+        self._answer = answer
+
+    def answer(self, question: str, language: str) -> Answer | None:
+        return self._answer
+
+
+def _state(status="bot", language="de"):
+    return DialogState(language=language, status=status, consent_given=True, identified=True)
+
+
+def test_a_confident_answer_is_given():
+    answerer = FixedAnswerer(Answer(text="4,95 EUR", confidence=0.9, intent_slug="shipping_costs"))
+
+    result = dialog_next(
+        state=_state(), question="Versand?", answerer=answerer, thresholds=THRESHOLDS
+    )
+
+    assert [(r.text, r.sender, r.intent_slug) for r in result.replies] == [
+        ("4,95 EUR", "bot", "shipping_costs")
+    ]
+    assert result.escalate_reason == ""
+
+
+def test_a_near_miss_offers_suggestions():
+    answerer = FixedAnswerer(
+        Answer(
+            text="…", confidence=0.4, intent_slug="x", suggestions=("Versandkosten", "Lieferzeit")
+        )
+    )
+
+    result = dialog_next(
+        state=_state(), question="Versand", answerer=answerer, thresholds=THRESHOLDS
+    )
+
+    assert result.replies[0].text == "Meinten Sie eines davon?"
+    assert result.replies[0].suggestions == ("Versandkosten", "Lieferzeit")
+    assert result.escalate_reason == ""
+
+
+@pytest.mark.parametrize("answer", [None, Answer(text="…", confidence=0.1, intent_slug="x")])
+def test_an_unsure_bot_escalates(answer):
+    result = dialog_next(
+        state=_state(language="en"),
+        question="?",
+        answerer=FixedAnswerer(answer),
+        thresholds=THRESHOLDS,
+    )
+
+    assert result.escalate_reason == Escalation.LOW_CONFIDENCE
+    assert result.replies[0].sender == "system" and "team" in result.replies[0].text
+
+
+@pytest.mark.parametrize("status", ["waiting", "assigned"])
+def test_the_bot_is_quiet_once_a_person_handles_the_conversation(status):
+    answerer = FixedAnswerer(Answer(text="x", confidence=1.0, intent_slug="x"))
+
+    result = dialog_next(
+        state=_state(status), question="Hallo?", answerer=answerer, thresholds=THRESHOLDS
+    )
+
+    assert result.replies == [] and result.escalate_reason == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Mitarbeiter", "Ich möchte mit einem Mitarbeiter sprechen", "human", "Can I talk to a human?"],
+)
+def test_asking_for_a_person_is_recognised(text):
+    assert customer_asks_for_human(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Ein Mitarbeiter hat mir gestern eine Mail geschickt, wo ist die?", "Versandkosten?"]
+)
+def test_mentioning_staff_is_not_asking_for_a_person(text):
+    assert not customer_asks_for_human(text)
+
+
+def test_negative_feedback_escalates_and_positive_does_not():
+    assert dialog_feedback(state=_state(), helpful=False).escalate_reason == (
+        Escalation.NEGATIVE_FEEDBACK
+    )
+    assert dialog_feedback(state=_state(), helpful=True).replies == []
+
+
+def test_escalating_twice_does_nothing_the_second_time():
+    assert dialog_escalate(state=_state()).escalate_reason == Escalation.CUSTOMER_REQUEST
+    assert dialog_escalate(state=_state("waiting")).escalate_reason == ""
+
+
+@pytest.fixture
+def keyword_answerer():
+    return KeywordAnswerer(
+        [
+            KnowledgeEntry(
+                intent_slug="shipping_costs",
+                language="de",
+                title="Versandkosten",
+                answer="4,95 EUR",
+                examples=("Was kostet der Versand?", "Wie hoch sind die Versandkosten?"),
+            ),
+            KnowledgeEntry(
+                intent_slug="return_how",
+                language="de",
+                title="Rücksendung",
+                answer="Mit dem Retourenschein.",
+                examples=("Wie kann ich etwas zurückschicken?", "Rücksendung Ablauf"),
+            ),
+        ]
+    )
+
+
+def test_the_keyword_answerer_finds_the_matching_intent(keyword_answerer):
+    answer = keyword_answerer.answer("wie hoch sind die versandkosten", "de")
+
+    assert answer.intent_slug == "shipping_costs" and answer.confidence == 1.0
+
+
+def test_the_keyword_answerer_folds_umlauts(keyword_answerer):
+    assert keyword_answerer.answer("Ruecksendung Ablauf?", "de").intent_slug == "return_how"
+
+
+def test_a_clicked_suggestion_title_is_answered_with_full_confidence(keyword_answerer):
+    answer = keyword_answerer.answer("Rücksendung", "de")
+
+    assert answer.intent_slug == "return_how" and answer.confidence == 1.0
+
+
+def test_the_keyword_answerer_has_no_answer_for_unrelated_words(keyword_answerer):
+    assert keyword_answerer.answer("Quantenphysik", "de") is None
+    assert keyword_answerer.answer("Was kostet der Versand?", "en") is None
