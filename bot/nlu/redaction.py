@@ -1,32 +1,163 @@
 """Redaction: personal data replaced by typed placeholders before text is stored redacted.
 
-This first slice covers what is recognisable by its form (emails, phones,
-IBANs, via privacy.pii_patterns) and the subject's own known name. The NLU
-issue extends it (addresses, card numbers, order numbers, name detection);
-every caller already goes through `text_redact`, so they all get the extension.
+`redaction_spans` finds what to hide, `text_redact` hides it. The detectors:
+
+- bot/nlu/redaction_patterns.py: what is recognisable by its form (emails, phones,
+  checksum-valid IBANs, Luhn-valid card numbers, customer/order/document numbers
+  after their keyword, dates in a birth context);
+- bot/nlu/redaction_address.py: street and house number, post boxes, postcodes with
+  their city, grown over the lines of an address block;
+- bot/nlu/names.py: the subject's known name, introductions, titles, signatures,
+  first names from Faker's lists and the words beside them.
+
+Everything they load (name lists, compiled patterns) is loaded once per process, lazily.
+Every caller goes through `text_redact`, so they all get each improvement.
 """
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
-from privacy.pii_patterns import redact_patterns
+from django.core.exceptions import ImproperlyConfigured
 
-PLACEHOLDER_NAME = "[NAME]"
-_MIN_NAME_PART_LENGTH = 2
+from bot.nlu import names, redaction_address, redaction_patterns
+
+NAME = names.NAME
+EMAIL = redaction_patterns.EMAIL
+PHONE = redaction_patterns.PHONE
+IBAN = redaction_patterns.IBAN
+CREDIT_CARD = redaction_patterns.CREDIT_CARD
+ADDRESS = redaction_address.ADDRESS
+DATE_OF_BIRTH = redaction_patterns.DATE_OF_BIRTH
+ID = redaction_patterns.ID
+LABELS = (NAME, EMAIL, PHONE, IBAN, CREDIT_CARD, ADDRESS, DATE_OF_BIRTH, ID)
+
+# Where detections overlap, the earlier label wins: the narrower, validated
+# patterns are more certain than the address and name heuristics.
+_PRIORITY = {
+    label: rank
+    for rank, label in enumerate(
+        (EMAIL, IBAN, CREDIT_CARD, ID, PHONE, DATE_OF_BIRTH, ADDRESS, NAME)
+    )
+}
+# Neighbouring spans of one label become one placeholder when only this separates them.
+_JOINABLE_GAP = {NAME: " \t-", ADDRESS: " \t,\n>"}
+
+PLACEHOLDER_NAME = f"[{NAME}]"
 
 
-def _known_names_redact(text: str, known_names: Iterable[str]) -> str:
-    parts = {
-        part
-        for name in known_names
-        if name
-        for part in re.split(r"\s+", name.strip())
-        if len(part) >= _MIN_NAME_PART_LENGTH
-    }
-    for part in sorted(parts, key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", PLACEHOLDER_NAME, text, flags=re.I)
-    return text
+class RedactionSpan(NamedTuple):
+    start: int
+    end: int
+    label: str
 
 
-def text_redact(text: str, *, known_names: Iterable[str] = ()) -> str:
-    return redact_patterns(_known_names_redact(text, known_names))
+def _setting(name: str, default):
+    # Read at call time, so tests and deployments can change it; outside Django
+    # (a benchmark script without settings) the defaults apply.
+    try:
+        from django.conf import settings
+
+        return getattr(settings, name, default)
+    except ImproperlyConfigured:
+        return default
+
+
+def _resolve(spans: list[tuple[int, int, str]], text: str) -> list[RedactionSpan]:
+    """Non-overlapping spans: higher-priority labels keep their span, others keep the rest."""
+    taken: list[tuple[int, int]] = []
+    kept: list[RedactionSpan] = []
+    for start, end, label in sorted(spans, key=lambda s: (_PRIORITY[s[2]], s[0], -s[1])):
+        pieces = [(start, end)]
+        for taken_start, taken_end in taken:
+            pieces = [
+                piece
+                for piece_start, piece_end in pieces
+                for piece in (
+                    (piece_start, min(piece_end, taken_start)),
+                    (max(piece_start, taken_end), piece_end),
+                )
+                if piece[0] < piece[1]
+            ]
+        for piece_start, piece_end in pieces:
+            # Trim what is not data: the blanks and punctuation at a piece's edges.
+            while (
+                piece_start < piece_end
+                and not text[piece_start].isalnum()
+                and (text[piece_start] not in "+(#")
+            ):
+                piece_start += 1
+            while (
+                piece_end > piece_start
+                and not text[piece_end - 1].isalnum()
+                and (text[piece_end - 1] not in ".)")
+            ):
+                piece_end -= 1
+            if any(ch.isalnum() for ch in text[piece_start:piece_end]):
+                taken.append((piece_start, piece_end))
+                kept.append(RedactionSpan(piece_start, piece_end, label))
+    kept.sort()
+    merged: list[RedactionSpan] = []
+    for span in kept:
+        if merged:
+            previous = merged[-1]
+            gap = text[previous.end : span.start]
+            joinable = _JOINABLE_GAP.get(span.label)
+            if previous.label == span.label and joinable and all(ch in joinable for ch in gap):
+                merged[-1] = RedactionSpan(previous.start, span.end, span.label)
+                continue
+        merged.append(span)
+    return merged
+
+
+def redaction_spans(
+    text: str,
+    *,
+    known_names: Iterable[str] = (),
+    id_patterns: Sequence[str] | None = None,
+    name_locales: Sequence[str] | None = None,
+) -> list[RedactionSpan]:
+    """The personal data in text, as sorted, non-overlapping spans with their labels.
+
+    `id_patterns` default to settings.REDACTION_ID_PATTERNS (regexes; a group named
+    "id" marks the part to hide), `name_locales` to settings.REDACTION_NAME_LOCALES.
+    """
+    if id_patterns is None:
+        id_patterns = _setting("REDACTION_ID_PATTERNS", redaction_patterns.DEFAULT_ID_PATTERNS)
+    if name_locales is None:
+        name_locales = _setting("REDACTION_NAME_LOCALES", names.DEFAULT_NAME_LOCALES)
+    spans = [
+        *redaction_patterns.pattern_spans(text, id_patterns=id_patterns),
+        *redaction_address.address_spans(text),
+    ]
+    spans += names.contact_header_spans(text, data_spans=spans)
+    found_names = names.name_spans(text, known_names=known_names, locales=tuple(name_locales))
+    spans += found_names
+    spans += names.coreference_spans(text, name_spans=found_names)
+    return _resolve(spans, text)
+
+
+def spans_apply(text: str, spans: Iterable[RedactionSpan]) -> str:
+    """text with each span replaced by its placeholder, e.g. "[EMAIL]"."""
+    parts = []
+    position = 0
+    for span in sorted(spans):
+        parts.append(text[position : span.start])
+        parts.append(f"[{span.label}]")
+        position = span.end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def text_redact(
+    text: str,
+    *,
+    known_names: Iterable[str] = (),
+    id_patterns: Sequence[str] | None = None,
+    name_locales: Sequence[str] | None = None,
+) -> str:
+    """text with personal data replaced by [NAME], [EMAIL], [PHONE], [IBAN], [CREDIT_CARD],
+    [ADDRESS], [DATE_OF_BIRTH] and [ID]."""
+    spans = redaction_spans(
+        text, known_names=known_names, id_patterns=id_patterns, name_locales=name_locales
+    )
+    return spans_apply(text, spans)

@@ -1,0 +1,616 @@
+"""Person names in German and English chat messages.
+
+Evidence, strongest first: the subject's known name; a phrase that introduces a
+name ("mein Name ist …", "my name is …", "Herr …", "Mr. …", a signature after
+"Viele Grüße"); a first name from Faker's name lists (loaded once per process,
+lazily, from the installed package) together with the capitalised words beside
+it; in English text, capitalised words around verbs that take a person ("says
+…", "… lives at"). German capitalises every noun, so a capitalised word alone is
+never enough: it must be a known first name that is not also a common word
+("Paket", "Rechnung" and "Frage" are in no name list; "Rose", "Mark", "Will" are,
+and need more evidence).
+"""
+
+import functools
+import importlib
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
+
+NAME = "NAME"
+Span = tuple[int, int, str]
+
+# Locales whose names customers of a German-speaking shop commonly carry. Latin
+# script only: the detector works on capitalisation.
+DEFAULT_NAME_LOCALES: tuple[str, ...] = (
+    "de_DE", "de_AT", "de_CH", "en_US", "en_GB", "en_IE", "fr_FR", "it_IT", "es_ES",
+    "nl_NL", "pl_PL", "tr_TR", "hr_HR", "cs_CZ", "pt_PT", "da_DK", "sv_SE", "fi_FI", "hu_HU",
+)  # fmt: skip
+
+# Words people and shops write capitalised that are also in some name list, or
+# that a greeting or an introduction is followed by without being a name.
+_COMMON_EXTRA = """
+paket pakete rechnung rechnungen frage fragen bestellung bestellungen lieferung lieferungen
+kunde kundin kunden konto team service support kundenservice kundendienst hilfe danke dank
+gruß grüße grüßen bitte problem probleme ware waren artikel retoure rücksendung geld karte
+kasse post mail email e-mail nachricht termin zahlung zahlungen überweisung lastschrift
+rückerstattung gutschein code passwort login account app website seite shop bestellnummer
+kundennummer adresse anschrift liefertermin versand sendung preis preise rabatt angebot
+vertrag kündigung abo abonnement mitglied student studentin rentner rentnerin neukunde
+stammkunde besitzer inhaber mitarbeiter mitarbeiterin chef chefin leute zusammen allerseits
+herr frau herren damen familie firma gmbh ag kg ltd inc co montag dienstag mittwoch
+donnerstag freitag samstag sonntag januar februar märz april mai juni juli august september
+oktober november dezember morgen abend tag woche monat jahr heute gestern uhr minute stunde
+ja nein ok okay hallo hi hey moin servus tschüss ciao bye thanks thank sorry please yes no
+hello dear team support everyone all there guys folks sir madam customer customers order
+orders invoice parcel package delivery refund account password card bank payment question
+problem issue help mr mrs ms miss dr prof monday tuesday wednesday thursday friday saturday
+sunday january february march june july october december christmas easter weihnachten
+ostern iphone ipad android windows mac macbook galaxy pixel playstation xbox nintendo
+amazon paypal klarna dhl hermes ups fedex dpd gls visa mastercard google apple microsoft
+samsung sony whatsapp telegram facebook instagram berlin hamburg münchen köln frankfurt
+deutschland germany austria österreich schweiz switzerland europe europa english deutsch
+german englisch französisch french spanish polish turkish italian new york london paris
+wien zürich bremen dresden leipzig hannover stuttgart düsseldorf dortmund essen nürnberg
+kai rosa rose heide ernst franz frank mark max will may june april summer autumn winter
+sommer herbst frühling hope faith joy grace dawn guy bill art jack chase grant hunter
+angel destiny star sunny sky page rich young king brown white green black gray grey
+koch bauer fischer kaiser könig lange klein braun weiß schwarz wolf fuchs vogel hahn berg
+stein busch graf jung alt kraft link mai storch strauß schmied meister richter
+sonne mond stern blume liebe glück ruhe frieden licht nur can deniz umut nur ali
+""".split()
+
+
+# Words of organisations' names: a run of capitalised words with one of them is no person.
+_ORGANISATION_WORDS = """
+inc ltd llc plc gmbh ag kg se co corp corporation company group holding holdings bank
+insurance investments partners agency research technologies technology solutions services
+markets analytics capital media consulting university hospital hotel restaurant club
+orchestra lines ratings foundation institute association verlag versicherung stiftung
+verein klinik praxis apotheke laboratories labs systems software industries international
+sons brothers""".split()
+# Endings of common nouns, adjectives and adverbs that names hardly have (German -ung,
+# -heit, -keit; English -ly, -tion, -ness …): a capitalised word with one is no name.
+_NOUN_SUFFIX_RE = re.compile(
+    r"(?:ung|ungen|heit|keit|schaft|tion|tionen|tät|ismus|ly|ness|ing|ings|able|ible|less|ous|"
+    r"ship|hood|ware)$"
+)
+
+
+@dataclass(frozen=True)
+class NameLexicon:
+    first_names: frozenset[str]
+    last_names: frozenset[str]
+    # Including those that are also common words ("Young", "König"): after a first
+    # name they are surnames.
+    all_last_names: frozenset[str] = frozenset()
+
+
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Lower-cased common German and English words: stop words, a basic vocabulary, curated."""
+    words: set[str] = set(_COMMON_EXTRA) | set(_ORGANISATION_WORDS)
+    try:
+        from spacy.lang.de.stop_words import STOP_WORDS as GERMAN_STOP_WORDS
+        from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+
+        words |= GERMAN_STOP_WORDS | ENGLISH_STOP_WORDS
+    except ImportError:  # spaCy is a dependency; this only keeps the function pure
+        pass
+    for module in ("faker.providers.lorem.de_DE", "faker.providers.lorem.en_US"):
+        try:
+            words |= {w.lower() for w in importlib.import_module(module).Provider.word_list}
+        except ImportError:
+            pass
+    return frozenset(words)
+
+
+def _names_of(provider: type, attributes: Iterable[str]) -> set[str]:
+    names: set[str] = set()
+    for attribute in attributes:
+        value = provider.__dict__.get(attribute)
+        if value is None:
+            for base in provider.__mro__[1:]:
+                value = base.__dict__.get(attribute)
+                if value is not None:
+                    break
+        if isinstance(value, dict):
+            names |= set(value)
+        elif isinstance(value, list | tuple | set | frozenset):
+            names |= set(value)
+    return {n.lower() for n in names if isinstance(n, str) and len(n) >= 2 and n.isalpha()}
+
+
+@functools.cache
+def name_lexicon(locales: tuple[str, ...] = DEFAULT_NAME_LOCALES) -> NameLexicon:
+    """First and last names from Faker's person providers, without common words."""
+    first: set[str] = set()
+    last: set[str] = set()
+    for locale in locales:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ImportError:
+            logger.warning("No Faker name list for %s; names are found by context only.", locale)
+            continue
+        first |= _names_of(
+            provider,
+            ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"),
+        )
+        last |= _names_of(provider, ("last_names", "last_names_male", "last_names_female"))
+    common = common_words()
+    return NameLexicon(
+        first_names=frozenset(first - common),
+        last_names=frozenset(last - common),
+        all_last_names=frozenset(last),
+    )
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+_PARTICLES = frozenset(
+    "van von de der den ten ter da di del della dos das du la le bin ibn al".split()
+)
+_TITLE_RE = re.compile(
+    r"(?<![\w])(?:Herrn?|Frau|Fr\.|Hr\.|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mme|Mlle|Monsieur|"
+    r"Madame|Señora?|Sra?\.)\.?[ ]+(?:(?:Dr|Prof)\.?[ ]+)*",
+    re.IGNORECASE,
+)
+# Followed by a name in any case ("my name is vitoria").
+_STRONG_TRIGGER_RE = re.compile(
+    r"(?:\bmein\s+name\s+ist|\bich\s+hei(?:ß|ss)e|\bmy\s+name\s+is|\bmy\s+name'?s|"
+    r"\bmein\s+name\s*:|(?:^|\n)[ \t]*(?:full\s+)?(?:name|vorname|nachname|ansprechpartner(?:in)?|"
+    r"kontakt|contact)\s*:|\bcalls?\s+me|\bnennt\s+mich|\bnennen\s+mich|\bcalled|\bnamed|"
+    r"\bgenannt|\b(?:last|first|full|family|maiden|sur|nach|vor|mädchen)[ -]?name\??(?:\s+is)?|"
+    r"\byour\s+name\?(?:\s*(?:user|kunde|customer)\s*:)?|\bname\s+on\s+the\s+"
+    r"\w+\?\s*(?:user\s*:)?|\bname\s+is)[ \t]*",
+    re.IGNORECASE,
+)
+# Followed by a capitalised name that must have some more evidence.
+_WEAK_TRIGGER_RE = re.compile(
+    r"(?:\bich\s+bin|\bhier\s+ist|\bhier\s+spricht|\bhier\s+schreibt|\bi\s+am|\bi'm|\bthis\s+is|"
+    r"\bit'?s|\bspeak\s+(?:to|with)|\btalk\s+to|\bask\s+for|\bsprechen\s+mit)[ \t]+",
+    re.IGNORECASE,
+)
+# Greetings: followed by a capitalised word that is a name unless it is a common word.
+_GREETING_RE = re.compile(
+    r"(?:^|(?<=[\n.!?]))[ \t]*(?:hallo|hi|hey|moin|servus|liebe[rs]?|dear|hello|guten\s+"
+    r"(?:tag|morgen|abend)|sehr\s+geehrte[rs]?)[ \t]+",
+    re.IGNORECASE,
+)
+_SIGNATURE_RE = re.compile(
+    r"(?:^|(?<=[\n.!?]))[ \t]*(?:(?:viele|liebe|beste|freundliche|herzliche|schöne|sonnige)\s+"
+    r"grüße|mit\s+freundlichen\s+grüßen|(?:mit\s+)?besten\s+grüßen|mfg|lg|vg|gruß|grüße|"
+    r"danke(?:\s+schön)?|vielen\s+dank|best(?:\s+regards|\s+wishes)?|kind\s+regards|"
+    r"warm\s+regards|regards|cheers|thanks|thank\s+you|sincerely|yours(?:\s+(?:truly|"
+    r"sincerely))?|br|tschüss|ciao)[ \t]*[,!.]?[ \t]*(?:\r?\n[ \t]*)?(?=\S)",
+    re.IGNORECASE,
+)
+_NAME_SUFFIX_RE = re.compile(r",?[ ](?:Jr\.?|Sr\.?|II|III|IV|MD|PhD|DDS|DVM|Esq\.?)(?![\w])")
+_SPEAKER_RE = re.compile(
+    r"(?:^|(?<=\n))[ \t]*(?P<name>(?-i:[A-ZÀ-ÖØ-ÞĀ-Ž])[^\W\d_]+)[ \t]*:(?=[ \t]*\S)"
+)
+_FIELD_WORDS = frozenset(
+    """bot user kunde customer agent support system name date datum phone email mail fax
+    mobile address adresse website subject betreff note hinweis frage antwort question
+    answer""".split()
+)
+_VOCATIVE_RE = re.compile(
+    r"(?:^|(?<=[\n.!?][ ]))(?P<name>(?-i:[A-ZÀ-ÖØ-ÞĀ-Ž])[^\W\d_]+),[ ](?=(?:can|could|would|"
+    r"will|please|i|we|you|do|did|are|is|have|kannst|können|könnten|kannst|bitte|ich|wir|hast|"
+    r"hättest|wie|wo|wann|was)\b)",
+    re.IGNORECASE,
+)
+_ENUMERATION_RE = re.compile(
+    r"(?<![\w-])[^\W\d_][\w'’-]*(?:,[ ][^\W\d_][\w'’-]*)*,?[ ](?:and|und|&)[ ]"
+    r"[^\W\d_][\w'’-]*(?![\w-])"
+)
+# English verbs that take a person before or after them ("says Hartvigsson", "Maslin said").
+_PERSON_BEFORE_RE = re.compile(
+    r"\b(?:says|said|asked|told|tell|by|with|heard|called|named|starring|tribute\s+to|"
+    r"follow\s+up\s+with|add|remove\s+my\s+\w+|meet|invite|thank|thanks)[ \t]+"
+    r"(?:mr\.?\s+|mrs\.?\s+)?$",
+    re.IGNORECASE,
+)
+_PERSON_AFTER_RE = re.compile(
+    r"^(?:'s\b|’s\b|[ \t]+(?:said|says|lives|lived|wrote|writes|told|asked|shouted|replied|"
+    r"spent|began|is\s+from|was\s+born|had\s+given|has\s+been|will\s+be\s+talking|"
+    r"is\s+very|just\s+has|listed|sagt|sagte|meint|meinte|schreibt|schrieb|wohnt|hat\s+mir))",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _Token:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[0].isupper()
+
+    @property
+    def initial(self) -> bool:
+        return len(self.text) == 1 and self.text.isupper()
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [_Token(m.start(), m.end(), m.group(0)) for m in _TOKEN_RE.finditer(text)]
+
+
+def _joined(text: str, left: _Token, right: _Token) -> bool:
+    """Whether two tokens sit side by side in one name: a space, or an initial's dot."""
+    gap = text[left.end : right.start]
+    return gap in (" ", "  ") or (left.initial and gap in (". ", "."))
+
+
+def _base(token: str) -> str:
+    """German genitive and English possessive: "Erikas", "Erika's" -> "erika"."""
+    lowered = token.lower()
+    for suffix in ("'s", "’s", "s'", "s"):
+        if lowered.endswith(suffix) and len(lowered) > len(suffix) + 2:
+            return lowered[: -len(suffix)]
+    return lowered
+
+
+class _Detector:
+    def __init__(self, text: str, lexicon: NameLexicon) -> None:
+        self.text = text
+        self.lexicon = lexicon
+        self.common = common_words()
+        self.tokens = _tokens(text)
+        self.lowercase_text = not any(ch.isupper() for ch in text)
+        self.by_start = {token.start: index for index, token in enumerate(self.tokens)}
+
+    def is_first(self, token: _Token) -> bool:
+        if token.lower in self.lexicon.first_names:
+            return True
+        # The genitive ("Erikas", "Erika's") of a first name, but not "This" from "Thi".
+        base = _base(token.text)
+        return (
+            base != token.lower
+            and len(base) >= 3
+            and not self.is_common(token)
+            and base in self.lexicon.first_names
+        )
+
+    def is_last(self, token: _Token) -> bool:
+        return token.lower in self.lexicon.last_names
+
+    def is_common(self, token: _Token) -> bool:
+        lower = token.lower
+        if lower in self.common:
+            return True
+        if lower in self.lexicon.first_names or lower in self.lexicon.last_names:
+            return False
+        return _NOUN_SUFFIX_RE.search(lower) is not None
+
+    def name_shaped(self, token: _Token, *, allow_lower: bool) -> bool:
+        if token.initial:
+            return True
+        if token.text.isupper() and len(token.text) > 1 and not self.lowercase_text:
+            return False  # DHL, ISBN: acronyms, not names
+        if token.capitalised:
+            return not self.is_common(token) or self.is_first(token) or self.is_last(token)
+        return allow_lower and not self.is_common(token)
+
+    def index_at(self, position: int) -> int | None:
+        """The first token starting at or after position (skipping spaces)."""
+        for index, token in enumerate(self.tokens):
+            if token.start >= position:
+                return index if not self.text[position : token.start].strip() else None
+        return None
+
+    def relaxed_shaped(self, token: _Token, *, allow_lower: bool) -> bool:
+        """After a title or "my name is" any word but a stop word can be a name ("Frau Koch")."""
+        if token.initial:
+            return True
+        if token.text.isupper() and len(token.text) > 1 and not self.lowercase_text:
+            return False
+        if token.lower in _stop_words() or token.lower in _ORGANISATION_WORDS:
+            return False
+        return token.capitalised or allow_lower
+
+    def run(
+        self, index: int, *, allow_lower: bool, limit: int = 4, relaxed: bool = False
+    ) -> tuple[int, int] | None:
+        """The name that starts at token index: up to `limit` name-shaped tokens."""
+        tokens = self.tokens
+
+        def shaped(token: _Token, lower_ok: bool) -> bool:
+            if relaxed:
+                return self.relaxed_shaped(token, allow_lower=lower_ok)
+            return self.name_shaped(token, allow_lower=lower_ok)
+
+        if not shaped(tokens[index], allow_lower) or tokens[index].initial:
+            return None
+        after_first_name = self.is_first(tokens[index])
+        last = index
+        while last + 1 < len(tokens) and last - index + 1 < limit:
+            following = tokens[last + 1]
+            if not _joined(self.text, tokens[last], following):
+                break
+            if following.lower in _PARTICLES and last + 2 < len(tokens):
+                after = tokens[last + 2]
+                if _joined(self.text, following, after) and after.capitalised:
+                    last += 2
+                    continue
+            surname = (
+                after_first_name
+                and following.capitalised
+                and following.lower in self.lexicon.all_last_names
+            )
+            lower_ok = allow_lower and (self.lowercase_text or following.capitalised)
+            if not (surname or shaped(following, lower_ok)):
+                break
+            last += 1
+        if tokens[last].initial and last == index:
+            return None  # a lone initial is no name
+        end = tokens[last].end
+        suffix = _NAME_SUFFIX_RE.match(self.text, end)
+        return tokens[index].start, suffix.end() if suffix else end
+
+    def spans(self) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        found += self._after(_STRONG_TRIGGER_RE, allow_lower=True, needs_evidence=False)
+        found += self._after(_TITLE_RE, allow_lower=self.lowercase_text, needs_evidence=False)
+        found += self._speaker_labels()
+        found += self._vocatives()
+        found += self._after(_SIGNATURE_RE, allow_lower=self.lowercase_text, needs_evidence=False)
+        found += self._after(_GREETING_RE, allow_lower=False, needs_evidence=False)
+        found += self._after(_WEAK_TRIGGER_RE, allow_lower=self.lowercase_text, needs_evidence=True)
+        found += self._from_lexicon()
+        found += self._from_person_verbs()
+        found += self._with_middle_initial()
+        found += self._enumerations()
+        return found
+
+    def _speaker_labels(self) -> list[tuple[int, int]]:
+        """A pasted chat log ("Anna: …\nJohn: …"): its speakers, if one is a known first name."""
+        labels = list(_SPEAKER_RE.finditer(self.text))
+        if len(labels) < 2:
+            return []
+        words = [m.group("name") for m in labels]
+        if any(w.lower() in self.common or w.lower() in _FIELD_WORDS for w in words):
+            return []
+        if not any(w.lower() in self.lexicon.first_names for w in words):
+            return []
+        return [m.span("name") for m in labels]
+
+    def _vocatives(self) -> list[tuple[int, int]]:
+        """ "Kuba, can I please speak to your boss?": a name addressed at a sentence's start."""
+        spans = []
+        for match in _VOCATIVE_RE.finditer(self.text):
+            index = self.by_start.get(match.start("name"))
+            if index is not None and not self.is_common(self.tokens[index]):
+                spans.append(match.span("name"))
+        return spans
+
+    def _with_middle_initial(self) -> list[tuple[int, int]]:
+        """ "Faina D. Yefremova", "Stephan M Urner": first name, initial, last name."""
+        spans = []
+        tokens = self.tokens
+        for index in range(len(tokens) - 2):
+            first, initial, last = tokens[index : index + 3]
+            if not (initial.initial or (self.lowercase_text and len(initial.text) == 1)):
+                continue
+            if not (_joined(self.text, first, initial) and _joined(self.text, initial, last)):
+                continue
+            if (
+                all(
+                    self.name_shaped(t, allow_lower=self.lowercase_text) and not self.is_common(t)
+                    for t in (first, last)
+                )
+                and len(first.text) > 1
+            ):
+                spans.append((first.start, last.end))
+        return spans
+
+    def _enumerations(self) -> list[tuple[int, int]]:
+        """ "Kónya, Becker and Vasquez": a list of single capitalised words, one of them a
+        known name, is a list of people."""
+        spans = []
+        for match in _ENUMERATION_RE.finditer(self.text):
+            items = [
+                m
+                for m in _TOKEN_RE.finditer(match.group(0))
+                if m.group(0).lower() not in ("and", "und", "or", "oder")
+            ]
+            tokens = [
+                _Token(match.start() + m.start(), match.start() + m.end(), m.group(0))
+                for m in items
+            ]
+            if any(self.is_common(t) or not t.capitalised for t in tokens):
+                continue
+            if not any(self.is_first(t) or self.is_last(t) for t in tokens):
+                continue
+            following = re.match(r"[ \t]+([^\W\d_]+)", self.text[match.end() :])
+            if following and following.group(1).lower() in _ORGANISATION_WORDS:
+                continue
+            spans += [(t.start, t.end) for t in tokens]
+        return spans
+
+    def _after(self, regex: re.Pattern, *, allow_lower: bool, needs_evidence: bool) -> list:
+        spans = []
+        for match in regex.finditer(self.text):
+            index = self.index_at(match.end())
+            if index is None:
+                continue
+            token = self.tokens[index]
+            if needs_evidence and not (self.is_first(token) or self.is_last(token)):
+                # Without a listed name, two name-shaped words ("I'm Quarto Angelo").
+                span = self.run(index, allow_lower=False, limit=3)
+                if span and len(_TOKEN_RE.findall(self.text[span[0] : span[1]])) >= 2:
+                    spans.append(span)
+                continue
+            if regex in (_STRONG_TRIGGER_RE, _TITLE_RE):
+                span = self.run(index, allow_lower=allow_lower, relaxed=True)
+            elif regex in (_SIGNATURE_RE, _GREETING_RE):
+                span = self.run(index, allow_lower=allow_lower, limit=3)
+                # A signature's name ends its line; a greeting's name is followed by a
+                # comma, "!" or the line's end ("Hallo Erika," but not "Hallo Paket kam nie").
+                if span and not re.match(r"[ \t]*(?:$|[\n,!.:;])", self.text[span[1] :]):
+                    continue
+            else:
+                span = self.run(index, allow_lower=allow_lower)
+            if span:
+                spans.append(span)
+        return spans
+
+    def _from_lexicon(self) -> list[tuple[int, int]]:
+        spans = []
+        tokens = self.tokens
+        for index, token in enumerate(tokens):
+            if not (token.capitalised or self.lowercase_text) or not self.is_first(token):
+                continue
+            if token.text.isupper() and len(token.text) > 2 and not self.lowercase_text:
+                continue
+            start = index
+            # A first name before it ("Anna Lena Meier") belongs to the same name.
+            while start > 0 and _joined(self.text, tokens[start - 1], tokens[start]):
+                previous = tokens[start - 1]
+                if previous.capitalised and (self.is_first(previous) or self.is_last(previous)):
+                    start -= 1
+                else:
+                    break
+            span = self.run(start, allow_lower=self.lowercase_text)
+            if span:
+                spans.append(span)
+        # A last name from the list with a capitalised, uncommon word beside it.
+        for index, token in enumerate(tokens[:-1]):
+            following = tokens[index + 1]
+            if not _joined(self.text, token, following):
+                continue
+            pair = (token, following)
+            if all(t.capitalised and not self.is_common(t) for t in pair) and any(
+                self.is_last(t) for t in pair
+            ):
+                span = self.run(index, allow_lower=False)
+                if span:
+                    spans.append(span)
+        return spans
+
+    def _from_person_verbs(self) -> list[tuple[int, int]]:
+        if _looks_german(self.text):
+            return []
+        spans = []
+        tokens = self.tokens
+        for index, token in enumerate(tokens):
+            if not token.capitalised or self.is_common(token) or token.initial:
+                continue
+            before = self.text[max(0, token.start - 30) : token.start]
+            if _PERSON_BEFORE_RE.search(before):
+                span = self.run(index, allow_lower=False, limit=3)
+                if span:
+                    spans.append(span)
+            if _PERSON_AFTER_RE.match(self.text[token.end :]):
+                # "Krisztián Szöllösy listed …": the verb follows the whole name.
+                start = index
+                while (
+                    start > 0
+                    and index - start < 2
+                    and _joined(self.text, tokens[start - 1], tokens[start])
+                    and self.name_shaped(tokens[start - 1], allow_lower=False)
+                ):
+                    start -= 1
+                spans.append((tokens[start].start, token.end))
+        return spans
+
+
+def _looks_german(text: str) -> bool:
+    from spacy.lang.de.stop_words import STOP_WORDS as GERMAN_STOP_WORDS
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+
+    words = [w.lower() for w in _TOKEN_RE.findall(text)]
+    german = sum(w in GERMAN_STOP_WORDS and w not in ENGLISH_STOP_WORDS for w in words)
+    english = sum(w in ENGLISH_STOP_WORDS and w not in GERMAN_STOP_WORDS for w in words)
+    return german > english or bool(re.search(r"[äöüß]", text)) and german >= english
+
+
+def _stop_words() -> frozenset[str]:
+    return _stop_words_cached()
+
+
+@functools.cache
+def _stop_words_cached() -> frozenset[str]:
+    from spacy.lang.de.stop_words import STOP_WORDS as GERMAN_STOP_WORDS
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+
+    return frozenset(GERMAN_STOP_WORDS | ENGLISH_STOP_WORDS)
+
+
+def coreference_spans(text: str, *, name_spans: Iterable[Span]) -> list[Span]:
+    """Other mentions of a name found once ("… by Bonifacy Kaczmarek … Kaczmarek's song")."""
+    common = common_words()
+    parts = {
+        part
+        for start, end, _ in name_spans
+        for part in _TOKEN_RE.findall(text[start:end])
+        if len(part) >= 3 and part[0].isupper() and part.lower() not in common
+    }
+    if not parts:
+        return []
+    alternation = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
+    regex = re.compile(rf"(?<![\w])(?:{alternation})(?:['’]?s)?(?![\w])")
+    return [(m.start(), m.end(), NAME) for m in regex.finditer(text)]
+
+
+def contact_header_spans(text: str, *, data_spans: Iterable[Span]) -> list[Span]:
+    """A line of two to four capitalised words heading a block with an address, phone or
+    email ("Debra Neal\n\n3536 1659 Hoog St …") names the person it belongs to."""
+    starts = sorted(start for start, _, _ in data_spans)
+    if not starts:
+        return []
+    common = common_words()
+    spans = []
+    for match in _HEADER_LINE_RE.finditer(text):
+        words = _TOKEN_RE.findall(match.group("name"))
+        if any(
+            w.lower() in common or _NOUN_SUFFIX_RE.search(w.lower()) for w in words if len(w) > 1
+        ):
+            continue
+        following = text[match.end() : match.end() + 200]
+        window_end = match.end() + sum(len(line) + 1 for line in following.split("\n")[:5])
+        if any(match.end() <= start <= window_end for start in starts):
+            spans.append((match.start("name"), match.end("name"), NAME))
+    return spans
+
+
+_HEADER_LINE_RE = re.compile(
+    r"(?:^|(?<=\n))[ \t>?*]*(?P<name>(?-i:[A-ZÀ-ÖØ-ÞĀ-Ž])[^\W\d_'’-]*(?:[-'’][^\W\d_]+)?"
+    r"(?:[ ]{1,2}(?:(?-i:[A-ZÀ-ÖØ-ÞĀ-Ž])\.?|(?:van|von|de|der|ten|da|di|le|la)|"
+    r"(?-i:[A-ZÀ-ÖØ-ÞĀ-Ž])[^\W\d_'’-]*(?:[-'’][^\W\d_]+)?)){1,3})[ \t]*(?=\n|$)",
+)
+
+
+def known_name_spans(text: str, known_names: Iterable[str]) -> list[Span]:
+    """Every part of the subject's known names, in any case, also in the genitive."""
+    parts = {
+        part
+        for name in known_names
+        if name
+        for part in re.split(r"[\s,]+", name.strip())
+        if len(part.strip(".")) >= 2
+    }
+    if not parts:
+        return []
+    alternation = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
+    regex = re.compile(rf"(?<![\w])(?:{alternation})(?:['’]?s)?(?![\w])", re.IGNORECASE)
+    return [(m.start(), m.end(), NAME) for m in regex.finditer(text)]
+
+
+def name_spans(
+    text: str, *, known_names: Iterable[str] = (), locales: tuple[str, ...] = DEFAULT_NAME_LOCALES
+) -> list[Span]:
+    spans = known_name_spans(text, known_names)
+    detector = _Detector(text, name_lexicon(locales))
+    spans += [(start, end, NAME) for start, end in detector.spans()]
+    return spans

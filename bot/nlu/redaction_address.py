@@ -1,0 +1,428 @@
+"""Postal addresses: street and house number, post boxes, postcode and city, whole blocks.
+
+A street is recognised by a street word ("Musterstraße 12a", "Hauptstr. 5",
+"221B Baker Street", "Rue de Virton 38", "ul. Miła 53"), by a German
+preposition form ("Am Markt 3"), by the shape "building number, name, house
+number" at the start of a line or after a word that announces an address, or by
+that announcing word alone ("wohne in der …", "lives at …", "send it to …").
+Each hit is then grown over what follows it in an address block (flat and
+suite numbers, postcode, city, state, country, on the same or the next lines),
+because the lines of an address identify a person only together.
+"""
+
+import functools
+import re
+
+from bot.nlu.names import common_words
+
+ADDRESS = "ADDRESS"
+Span = tuple[int, int, str]
+
+_L = r"[^\W\d_]"  # a letter, in any script
+_WORD = rf"{_L}[\w'’.\-]*"
+_CAP_WORD = r"(?-i:[A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-Я])[\w'’.\-∆]*"
+_HOUSE_NUMBER = r"\d{1,5}(?:[ ]?[a-zA-Z](?![\w]))?(?:[ ]?[-/][ ]?\d{1,4}[a-zA-Z]?)?\.?"
+
+# Street words written as the end of the street's name (Musterstraße, Koskikatu) …
+_STREET_SUFFIXES = (
+    "straße", "strasse", "str.", "weg", "gasse", "platz", "allee", "ring", "damm", "ufer",
+    "chaussee", "pfad", "steig", "stieg", "markt", "graben", "kamp", "wall", "brücke",
+    "zeile", "promenade", "steg", "bogen", "anger", "twiete", "gässchen", "stiege", "leite",
+    "katu", "tie", "kuja", "polku", "raitti", "vej", "gade", "gata", "gatan", "vägen",
+    "väg", "veien", "vegen", "vei", "gate", "stræde", "straat", "laan", "dreef", "plein",
+    "kade", "gracht", "steeg", "singel", "utca", "út", "körút", "ulica", "ulice", "cesta",
+    "sokak", "sokağı", "caddesi", "bulvarı", "strada", "stræti", "braut", "gasse",
+)  # fmt: skip
+# … as a word of its own after the name (Baker Street, Pennsylvania Ave) …
+_STREET_TYPES = (
+    "street", "st", "st.", "road", "rd", "rd.", "avenue", "ave", "ave.", "lane", "ln",
+    "drive", "dr", "dr.", "boulevard", "blvd", "blvd.", "court", "ct", "place", "pl",
+    "way", "close", "crescent", "terrace", "square", "sq", "sq.", "parkway", "pkwy",
+    "highway", "hwy", "row", "walk", "mews", "grove", "gardens", "circle", "cir", "trail",
+    "plaza", "alley", "loop", "path", "pike", "straße", "strasse", "str.", "weg", "gasse",
+    "platz", "allee", "ring", "damm", "ufer", "chaussee",
+)  # fmt: skip
+# … or before it (Rue de Virton, Via Roma, ul. Miła).
+_STREET_PREFIXES = (
+    "rue", "via", "viale", "piazza", "piazzale", "piazzetta", "corso", "largo", "vicolo",
+    "rua", "r.", "avenida", "av.", "avda.", "calle", "c/", "paseo", "plaza", "praça",
+    "travessa", "estrada", "carrer", "avinguda", "chemin", "boulevard", "bd", "allée",
+    "place", "quai", "impasse", "route", "ul.", "ulica", "al.", "aleja", "trg", "avenue",
+    "strada", "platz",
+)  # fmt: skip
+_GERMAN_PREPOSITIONS = (
+    r"(?:Am|An\s+der|An\s+den|Auf\s+der|Auf\s+dem|Im|In\s+der|In\s+den|Zum|Zur|Unter\s+den|"
+    r"Hinter\s+der|Hinter\s+dem|Vor\s+dem|Alte|Alter|Altes|Neue|Neuer|Große|Großer|Kleine)"
+)
+
+
+def _alternation(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
+
+
+_SUFFIX_STREET_RE = re.compile(
+    rf"(?<![\w-])(?:{_CAP_WORD}[ \-])*?{_L}[\w'’\-]*?(?:{_alternation(_STREET_SUFFIXES)})"
+    rf"(?![\w])[ ]?(?:{_HOUSE_NUMBER})(?![\d,]\d)",
+    re.IGNORECASE,
+)
+_SEPARATE_SUFFIX_STREET_RE = re.compile(
+    rf"(?<![\w-])(?:{_CAP_WORD}[ \-]){{1,3}}(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|"
+    rf"Ring|Damm|Ufer|Chaussee)[ ](?:{_HOUSE_NUMBER})(?![\d,]\d)"
+)
+_TYPE_STREET_RE = re.compile(
+    rf"(?<![\w.,])\d{{1,5}}[a-zA-Z]?[ ](?:{_WORD}[ ]){{0,3}}?{_WORD}[ ]"
+    rf"(?:{_alternation(_STREET_TYPES)})(?![\w])(?:[ ](?:N|S|E|W|NE|NW|SE|SW)\b)?",
+    re.IGNORECASE,
+)
+_TYPE_STREET_NO_NUMBER_RE = re.compile(
+    rf"(?<![\w])(?:{_CAP_WORD}[ ]){{1,3}}(?:Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|"
+    rf"Crescent|Court|Close|Place|Square|Parkway)(?![\w])"
+)
+_PREFIX_STREET_RE = re.compile(
+    rf"(?<![\w])(?:{_alternation(_STREET_PREFIXES)})[ ](?:{_WORD}[ ]){{0,4}}?"
+    rf"(?:{_HOUSE_NUMBER})(?![\d,]\d)",
+    re.IGNORECASE,
+)
+_NUMBER_FIRST_PREFIX_STREET_RE = re.compile(
+    rf"(?<![\w.,])\d{{1,4}}[a-zA-Z]?[ ](?:{_alternation(_STREET_PREFIXES)})"
+    # In any case up to the line's end ("26 rue des lieutemants Thomazo\n"), else the
+    # capitalised words and particles of the name.
+    rf"(?:(?:[ ]{_WORD}){{1,5}}(?=[ \t]*(?:\n|$))"
+    rf"|(?:[ ](?:{_CAP_WORD}|de|des|du|la|le|del|della|di|da|do|dos|das|al|el)){{1,5}})",
+    re.IGNORECASE,
+)
+_GERMAN_PREPOSITION_STREET_RE = re.compile(
+    rf"(?<![\w]){_GERMAN_PREPOSITIONS}[ ](?:{_CAP_WORD}[ ]){{0,2}}{_CAP_WORD}[ ]"
+    rf"(?P<number>{_HOUSE_NUMBER})(?=\s*(?:$|[,;\n]|\d{{5}}|in\b|\.(?:\s|$)|\)))"
+)
+# "28245 Puruntie 82": a building or postcode number, a name, a house number.
+_NUMBER_NAME_NUMBER_RE = re.compile(
+    rf"(?<![\w.,:/\-])\d{{2,5}}[ ](?P<name>(?:{_WORD}[ ]){{0,3}}{_WORD})[ ]"
+    rf"(?:{_HOUSE_NUMBER})(?![\d,:]\d|[\w])"
+)
+_BOX_RE = re.compile(
+    r"(?<![\w])(?:P\.?\s?O\.?\s?Box|Post\s+Office\s+Box|Postbox|Postfach|"
+    r"(?:PSC|Unit|CMR)\s+\d{1,5},?\s+Box)\s+\d{1,6}(?:[ ]\d{2}){0,3}"
+    r"|(?<![\w])(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5}"
+    r"|(?<![\w])(?:USNS|USNV|USCGC|USS)\s+(?:[^\W\d_][\w'’\-]*)(?:[ ](?-i:[A-Z])[\w'’\-]*)?",
+    re.IGNORECASE,
+)
+_UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Whg\.?|Wohnung|Flat)[ ]?#?[ ]?\d{1,5}[a-zA-Z]?"
+_UNIT_RE = re.compile(rf"(?<![\w])(?i:{_UNIT})(?![\w])")
+_GERMAN_POSTCODE_CITY_RE = re.compile(
+    rf"(?<![\w.,:/\-])(?:(?:D|DE|A|AT|CH)-)?(?P<zip>\d{{5}})[ ](?P<city>{_CAP_WORD}"
+    r"(?:[ ](?:am|an der|im|ob der|bei|in der)[ ][A-ZÄÖÜ][\w\-]+)?)"
+)
+_US_CITY_STATE_ZIP_RE = re.compile(
+    r"(?<![\w])(?:[A-Z][\w.'’\-]+[ ]){0,2}[A-Z][\w.'’\-]+,[ ]?[A-Z]{2}[ ]\d{5}(?:-\d{4})?(?!\d)"
+)
+_UK_POSTCODE_RE = re.compile(r"(?<![\w])[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2}(?![\w])")
+_CANADIAN_POSTCODE_RE = re.compile(r"(?<![\w])[A-Z]\d[A-Z][ ]?\d[A-Z]\d(?![\w])")
+_POSTCODE_KEYWORD_RE = re.compile(
+    r"\b(?:zip(?:\s?code)?|postal\s?code|post\s?code|plz|postleitzahl)\b\W{0,3}"
+    r"(?:(?:is|ist|lautet)\s+)?(?P<zip>[A-Z0-9]{2,6}(?:[- ][A-Z0-9]{2,4})?)",
+    re.IGNORECASE,
+)
+_CORNER_RE = re.compile(
+    rf"(?<![\w])(?:the\s+)?corner\s+of\s+(?P<first>(?:[\w'’./\-]+[ ]){{0,5}}?[\w'’./\-]+)"
+    rf"\s+and\s+(?P<second>(?:{_WORD}[ ]){{0,3}}{_WORD})",
+    re.IGNORECASE,
+)
+# Words that announce an address; what follows them up to the sentence's end is one.
+_TRIGGER_RE = re.compile(
+    r"(?:\b(?:address|adresse|anschrift|lieferadresse|rechnungsadresse|postanschrift|"
+    r"wohnanschrift|wohnort)\b(?:\s+(?:of|von|des|der)\s+[^\n.,:;?!]{1,40}?)?"
+    r"(?:\s+(?:is|ist|lautet|lautet jetzt|is now|ist jetzt|with|to|mit|auf|zu))?"
+    r"\s*[:\-]?|\b(?:lives?|lived|living|wohne|wohnt|wohnen|located|situated|moved|"
+    r"umgezogen)\s+(?:at|on|in|to|an|in\s+der|im|am|auf|nach|in\s+die|an\s+die|zu)|"
+    r"\b(?:send|sent|deliver|delivered|ship|shipped|return|mail|schicken|senden|liefern|"
+    r"schickt|sendet|liefert)\b[\w\s]{0,25}?\b(?:to|an|nach)|\bmeet\s+(?:me|you|us)\s+at|"
+    r"\boffices?\s+(?:is|are)\s+(?:at|located\s+at)|\bis\s+located\s+at|\bis\s+at|"
+    r"\bit\s+is|\bhere\s+they\s+are:|\bvalidate\s+the\s+following\??|\bdrops?\s+you\s+"
+    r"off\s+at|\bstation\s+is\s+on|\benter\s+on|\btaxi\s+to|\barrived\s+at|\bit'?s\s+in)"
+    r"[ \t]*\n?[ \t]*",
+    re.IGNORECASE,
+)
+
+# A comma or a line break (quote markers, indentation and a blank line allowed), or both.
+_SEPARATOR = r"(?=[ \t]*[,\n])[ \t]*,?[ \t]*(?:\n[ \t>?]*(?:,[ \t]*)?){0,3}"
+_CONT_UNIT_RE = re.compile(rf"(?:{_SEPARATOR}|[ \t]+)(?i:{_UNIT})(?![\w])")
+_POSTCODE = (
+    r"(?:(?:[A-Z]{1,2}-)?\d{4,5}(?:-\d{3,4})?|\d{3}[ ]\d{2}|\d{2}-\d{3}"
+    r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2})(?![\w])"
+)
+_CONT_POSTCODE_RE = re.compile(
+    # On a line of its own a postcode may be as short as three digits.
+    rf"(?:[ \t]+{_POSTCODE}|{_SEPARATOR}(?:{_POSTCODE}|\d{{3}}(?=[ \t]*(?:\n|$))))"
+)
+# A region written as a number on a line of its own (", 13").
+_CONT_REGION_NUMBER_RE = re.compile(r"[ \t]*\n?[ \t]*,[ \t]?\d{1,3}(?=[ \t]*\n)")
+_PARTICLE_WORDS = (
+    r"(?:nan|de|del|da|do|di|du|la|le|des|van|von|am|an|im|ob|der|den|dos|das|na|nad|pod|u|"
+    r"v|z|St|bei|sur|sous|en)"
+    r"(?![\w])"
+)
+_PLACE_WORD = rf"(?:{_CAP_WORD}|\([^()\n]{{1,30}}\)|{_PARTICLE_WORDS})"
+_LOWER_PLACE_WORD = r"(?:[^\W\d_][\w'’.\-∆]*|\([^()\n]{1,30}\))"
+_CONT_PLACE_SEPARATED_RE = re.compile(
+    rf"{_SEPARATOR}{_PLACE_WORD}(?:[ ]{_PLACE_WORD}){{0,4}}"
+    r"(?:,?[ ]?(?:[A-Z]{2,3}|nan)(?![\w]))?"
+)
+_CONT_PLACE_SPACED_RE = re.compile(rf"[ \t]+{_PLACE_WORD}(?:[ ]{_PLACE_WORD}){{0,4}}")
+_CONT_LOWER_PLACE_SEPARATED_RE = re.compile(
+    rf"{_SEPARATOR}{_LOWER_PLACE_WORD}(?:[ ]{_LOWER_PLACE_WORD}){{0,4}}"
+)
+_CONT_LOWER_PLACE_SPACED_RE = re.compile(
+    rf"[ \t]+{_LOWER_PLACE_WORD}(?:[ ]{_LOWER_PLACE_WORD}){{0,4}}"
+)
+# Places that are also in names.common_words() (there, to keep them from being names).
+_PLACE_NAMES = frozenset(
+    """berlin hamburg münchen köln frankfurt deutschland germany austria österreich schweiz
+    switzerland wien zürich bremen dresden leipzig hannover stuttgart düsseldorf dortmund
+    essen nürnberg london paris new york europe europa""".split()
+)
+# Words with which a message goes on after an address.
+_MESSAGE_WORDS = frozenset(
+    """danke bitte vielen viele liebe beste gruß grüße mfg lg vg hallo thanks thank please
+    regards best kind cheers cordially sincerely ich i we wir""".split()
+)
+# Labels of the next field in a signature or a form: they end an address block.
+_FIELD_LABELS = frozenset(
+    """mobile mobil phone tel telefon fax desk office email e-mail mail website web www
+    handy name address adresse iban bic konto account""".split()
+)
+_LEFT_NUMBER_RE = re.compile(r"(?<![\w.,:/\-])\d{1,6}[ ](?:\d{1,6}[ ])?$")
+_LEFT_UNIT_RE = re.compile(rf"(?i:{_UNIT})[ ]$")
+_TERMINAL_RE = re.compile(r"\s*(?:$|[,;.!?)\n])")
+_MONTHS_AND_UNITS = frozenset(
+    """januar februar märz april mai juni juli august september oktober november dezember
+    january february march may june july october december jan feb mar apr jun jul aug sep
+    sept okt oct nov dez dec montag dienstag mittwoch donnerstag freitag samstag sonntag
+    monday tuesday wednesday thursday friday saturday sunday euro eur cent dollar usd chf
+    pfund stück stk mal prozent uhr minuten stunden tage wochen monate jahre jahr monat
+    woche tag kg gramm liter meter km cm mm mb gb items pieces times minutes hours days
+    weeks months years points punkte artikel seite seiten kapitel version level runde""".split()
+)
+
+
+def _middle_words_plausible(words: str, *, lowercase_text: bool) -> bool:
+    tokens = words.split()
+    for token in tokens:
+        bare = token.strip(".'’-").lower()
+        if bare in _MONTHS_AND_UNITS:
+            return False
+    first = tokens[0]
+    if not lowercase_text and not (first[0].isupper() or first.lower() in _STREET_PREFIXES):
+        return False
+    return not all(token.lower() in common_words() for token in tokens)
+
+
+def _line_start(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    return re.fullmatch(r"[ \t>?*\-•]*", text[line_start:start]) is not None
+
+
+def _after_trigger(text: str, start: int) -> bool:
+    window = text[max(0, start - 60) : start]
+    return any(m.end() == len(window) for m in _TRIGGER_RE.finditer(window))
+
+
+def _core_spans(text: str) -> list[tuple[int, int]]:
+    lowercase_text = not any(ch.isupper() for ch in text)
+    cores: list[tuple[int, int]] = []
+    for regex in (
+        _SUFFIX_STREET_RE,
+        _SEPARATE_SUFFIX_STREET_RE,
+        _TYPE_STREET_RE,
+        _PREFIX_STREET_RE,
+        _NUMBER_FIRST_PREFIX_STREET_RE,
+        _BOX_RE,
+        _US_CITY_STATE_ZIP_RE,
+        _UK_POSTCODE_RE,
+        _CANADIAN_POSTCODE_RE,
+    ):
+        cores.extend(m.span() for m in regex.finditer(text))
+    for match in _GERMAN_PREPOSITION_STREET_RE.finditer(text):
+        words = match.group(0)[: match.start("number") - match.start()]
+        if not any(w.strip(".").lower() in _MONTHS_AND_UNITS for w in words.split()):
+            cores.append(match.span())
+    for match in _TYPE_STREET_NO_NUMBER_RE.finditer(text):
+        if _after_trigger(text, match.start()):
+            cores.append(match.span())
+    for match in _NUMBER_NAME_NUMBER_RE.finditer(text):
+        if not _middle_words_plausible(match.group("name"), lowercase_text=lowercase_text):
+            continue
+        if (
+            _line_start(text, match.start())
+            or _after_trigger(text, match.start())
+            or _CONT_UNIT_RE.match(text, match.end())
+            or _CONT_PLACE_SEPARATED_RE.match(text, match.end())
+        ):
+            cores.append(match.span())
+    for match in _GERMAN_POSTCODE_CITY_RE.finditer(text):
+        city = match.group("city").rstrip(".")
+        if (
+            match.group("zip").endswith("000")
+            or city.lower() in _MONTHS_AND_UNITS
+            or city.lower() in common_words()
+        ):
+            continue
+        cores.append((match.start(), match.start("city") + len(city)))
+    for match in _POSTCODE_KEYWORD_RE.finditer(text):
+        if any(ch.isdigit() for ch in match.group("zip")):
+            cores.append(match.span("zip"))
+    for match in _UNIT_RE.finditer(text):
+        # A flat number alone is no address; beside a street or a postcode it is part of one.
+        if _CONT_POSTCODE_RE.match(text, match.end()) or _NUMBER_NAME_NUMBER_RE.match(
+            text, match.end() + 1
+        ):
+            cores.append(match.span())
+    for match in _CORNER_RE.finditer(text):
+        if any(ch.isdigit() for ch in match.group(0)) or match.group("second")[0].isupper():
+            cores.append(match.span())
+    cores.extend(_triggered_spans(text))
+    return cores
+
+
+def _triggered_spans(text: str) -> list[tuple[int, int]]:
+    """What follows an announcing word, if it looks like an address (has a number in it)."""
+    spans = []
+    lowercase_text = _all_lower(text)
+    for match in _TRIGGER_RE.finditer(text):
+        words = list(re.finditer(r"[^\s,]+", text[match.end() : match.end() + 160]))
+        kept = []
+        for word in words:
+            bare = word.group(0).strip(".?!;:()\"'")
+            # A lower-case word (other than a particle) or a sentence's end closes the address.
+            if re.fullmatch(r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?", bare):
+                break  # a time of day: "is at 14:30"
+            if not bare or (
+                not lowercase_text and bare[0].islower() and bare.lower() not in _PARTICLES
+            ):
+                break
+            if lowercase_text and bare in _STOP_WORDS and bare not in _PARTICLES:
+                break
+            seen_number = any(ch.isdigit() for w in kept for ch in w.group(0))
+            if seen_number and bare.lower() in _MESSAGE_WORDS:
+                break  # "… 51147 Köln\nDanke!": the message goes on
+            kept.append(word)
+            if re.search(r"[?!]$|\.$(?<!\b[A-Za-z]\.)", word.group(0)) and not re.search(
+                r"(?i)\b(?:apt|st|str|u|ul|av|avda|dr|rd)\.$", word.group(0)
+            ):
+                break
+            if len(kept) == 10:
+                break
+        # "wohne in der Musterstraße …": the article belongs to the sentence.
+        while kept and kept[0].group(0).lower() in ("der", "die", "dem", "den", "the"):
+            kept.pop(0)
+        while kept and not any(ch.isdigit() for ch in kept[-1].group(0)) and len(kept) > 1:
+            # Keep trailing words only if a number came before them (street, then city).
+            if any(ch.isdigit() for w in kept for ch in w.group(0)):
+                break
+            kept.pop()
+        has_word = any(re.search(r"[^\W\d_]{2,}", w.group(0)) for w in kept)
+        if kept and has_word and any(ch.isdigit() for w in kept for ch in w.group(0)):
+            spans.append((match.end() + kept[0].start(), match.end() + kept[-1].end()))
+    return spans
+
+
+_PARTICLES = frozenset(
+    """de del della di da do dos das du des la le van von der den ten ter am an im ob na nad
+    u z y e al el bin ul. ul al. the corner of and apt. apt suite unit box st. rue via rua nan
+    trg""".split()
+)
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.de.stop_words import STOP_WORDS as GERMAN_STOP_WORDS
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
+
+    return frozenset(GERMAN_STOP_WORDS | ENGLISH_STOP_WORDS)
+
+
+class _StopWords:
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and word.lower() in _stop_words()
+
+
+_STOP_WORDS = _StopWords()
+
+
+def _all_lower(text: str) -> bool:
+    return not any(ch.isupper() for ch in text)
+
+
+def _grow(text: str, start: int, end: int) -> tuple[int, int]:
+    left = text[max(0, start - 16) : start]
+    for regex in (_LEFT_UNIT_RE, _LEFT_NUMBER_RE):
+        match = regex.search(left)
+        if match:
+            start -= len(left) - match.start()
+            left = text[max(0, start - 16) : start]
+    lowercase_text = _all_lower(text)
+    separated_place = _CONT_LOWER_PLACE_SEPARATED_RE if lowercase_text else _CONT_PLACE_SEPARATED_RE
+    spaced_place = _CONT_LOWER_PLACE_SPACED_RE if lowercase_text else _CONT_PLACE_SPACED_RE
+    previous_was_unit_or_code = False
+    for _ in range(10):
+        for regex in (
+            _CONT_UNIT_RE,
+            _CONT_POSTCODE_RE,
+            _CONT_REGION_NUMBER_RE,
+            separated_place,
+            spaced_place,
+        ):
+            match = regex.match(text, end)
+            if not match or match.end() == end:
+                continue
+            if regex in (separated_place, spaced_place):
+                if not _place_like(text, match.start(), match.end()):
+                    continue
+                # After a plain space, a place belongs to the address only after a flat
+                # number or postcode, or when a flat number or postcode follows it.
+                if regex is spaced_place and not (
+                    previous_was_unit_or_code
+                    or _CONT_UNIT_RE.match(text, match.end())
+                    or _CONT_POSTCODE_RE.match(text, match.end())
+                ):
+                    continue
+            end = match.end()
+            previous_was_unit_or_code = regex in (_CONT_UNIT_RE, _CONT_POSTCODE_RE)
+            break
+        else:
+            break
+    return start, end
+
+
+def _place_like(text: str, start: int, end: int) -> bool:
+    words = re.findall(r"[^\W\d_][\w'’\-]*", text[start:end])
+    if not words:
+        return False
+    first = words[0].lower()
+    if first in _FIELD_LABELS:
+        return False
+    # "Danke!" on the line after an address is the message going on, not a city.
+    if first in common_words() and first not in _PLACE_NAMES and not words[0].isupper():
+        return False
+    # A stop word starts a sentence, not a place; "ON", "IN" are a state's code.
+    if first in _STOP_WORDS and first not in _PARTICLES and not words[0].isupper():
+        return False
+    # "Mobile: …" is the next field, not a city.
+    return not re.match(r"[ \t]*:", text[end:])
+
+
+def address_spans(text: str) -> list[Span]:
+    spans = []
+    for core_start, core_end in _core_spans(text):
+        start, end = _grow(text, core_start, core_end)
+        while end > start and text[end - 1] in " \t\n,>?":
+            end -= 1
+        # A sentence's full stop after the city is no part of the address ("u." and
+        # "Str." are).
+        if text[end - 1 : end] == "." and re.search(r"\w{2,}\.$", text[start:end]):
+            if not re.search(
+                r"(?i)\b(?:str|apt|ave|blvd|st|dr|rd|nr|ul|av|avda)\.$", text[start:end]
+            ):
+                end -= 1
+        spans.append((start, end, ADDRESS))
+    return spans

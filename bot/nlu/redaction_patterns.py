@@ -1,0 +1,303 @@
+"""Personal data recognisable by its form: emails, phones, IBANs, cards, ids, dates of birth.
+
+Each detector returns `(start, end, label)` tuples; bot/nlu/redaction.py merges them.
+Every pattern is validated beyond the regex (IBAN checksum, Luhn, digit counts,
+date and amount shapes), because a support chat is full of numbers that are not
+personal data: prices, quantities, dates, times, article numbers.
+"""
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+
+Span = tuple[int, int, str]
+
+EMAIL = "EMAIL"
+PHONE = "PHONE"
+IBAN = "IBAN"
+CREDIT_CARD = "CREDIT_CARD"
+ID = "ID"
+DATE_OF_BIRTH = "DATE_OF_BIRTH"
+
+_EMAIL_RE = re.compile(
+    r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])", re.UNICODE
+)
+
+# --- IBAN -------------------------------------------------------------------------------------
+
+# Lengths per country (ISO 13616 registry); unknown countries fall back to 15–34.
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28,
+    "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23,
+    "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26,
+    "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20,
+    "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18,
+    "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24,
+    "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24,
+    "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}  # fmt: skip
+# Greedy on purpose (it may run into the next word): the checksum decides where it ends.
+_IBAN_RE = re.compile(r"(?<![^\W_])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}", re.IGNORECASE)
+
+
+def _iban_valid(compact: str) -> bool:
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def iban_spans(text: str) -> list[Span]:
+    spans = []
+    for match in _IBAN_RE.finditer(text):
+        raw = match.group(0)
+        positions = [i for i, ch in enumerate(raw) if ch != " "]
+        compact = raw.replace(" ", "").upper()
+        expected = _IBAN_LENGTHS.get(compact[:2])
+        lengths = [expected] if expected else range(min(len(compact), 34), 14, -1)
+        for length in lengths:
+            if length > len(compact):
+                continue
+            # The IBAN must end at a boundary, not inside a longer token.
+            end = match.start() + positions[length - 1] + 1
+            if end < len(text) and text[end].isalnum():
+                continue
+            if _iban_valid(compact[:length]):
+                spans.append((match.start(), end, IBAN))
+                break
+    return spans
+
+
+# --- credit cards -----------------------------------------------------------------------------
+
+_CARD_RE = re.compile(r"(?<![\w+/.,-])\d(?:[ -]?\d){11,18}(?![\w]|[.,]\d)")
+_CARD_CONTEXT_RE = re.compile(
+    r"\b(?:card|cc|visa|mastercard|amex|maestro|karte|kreditkarte|kartennummer|"
+    r"credit|debit|kk)\b",
+    re.IGNORECASE,
+)
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, ch in enumerate(reversed(digits)):
+        value = int(ch)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def credit_card_spans(text: str) -> list[Span]:
+    spans = []
+    for match in _CARD_RE.finditer(text):
+        digits = re.sub(r"\D", "", match.group(0))
+        if not 12 <= len(digits) <= 19 or len(set(digits)) == 1 or not _luhn_valid(digits):
+            continue
+        # Card numbers never start with 0 and are rarely 12 digits; those (and
+        # phone numbers that happen to pass Luhn) need a word that says "card".
+        # The tail of an IBAN whose checksum failed is no card number either.
+        if re.search(r"[A-Z]{2}\d{2}[ ]?$", text[max(0, match.start() - 5) : match.start()]):
+            continue
+        if digits[0] == "0" or len(digits) == 12:
+            before = text[max(0, match.start() - 40) : match.start()]
+            if not _CARD_CONTEXT_RE.search(before):
+                continue
+        spans.append((match.start(), match.end(), CREDIT_CARD))
+    return spans
+
+
+# --- phone numbers ----------------------------------------------------------------------------
+
+# Digit groups joined by one separator (space, dot, dash, slash), an optional
+# international prefix, bracketed area codes and the German "(0)", an extension.
+# Possessive quantifiers keep long digit runs from backtracking.
+_PHONE_RE = re.compile(
+    r"""
+    (?<![\w+@/.:\-])(?<!\d,)
+    (?:\+|\b00)?
+    (?:\(\d{1,5}\)|\d++)
+    (?:
+        [ ]?\(0\)[ ]?\d++
+      | (?:[ ]?[./\-][ ]?|[ ])\(\d{1,5}\)[ ]?\d++
+      | (?:[ ]?[./\-][ ]?|[ ])\d++
+      | \d++
+    ){0,8}
+    (?:[ ]?(?:x|ext\.?|Durchwahl|DW)[ ]?\d{1,6})?
+    (?![\w@]|[.,:]\d)
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+_PHONE_CONTEXT_BEFORE_RE = re.compile(
+    r"\b(?:tel|telefon\w*|phone|ph|mobile?|mobil\w*|handy\w*|cell\w*|fax|call\w*|anruf\w*|"
+    r"ruf\w*|rückruf\w*|whatsapp|sms|text|desk|office|büro|zentrale|erreich\w*|reach\w*|"
+    r"answering|messages?|nachricht\w*|durchwahl|festnetz|hotline|registered|dial\w*|"
+    r"wähl\w*|nummer|number)\b[^\n\d]{0,25}$",
+    re.IGNORECASE,
+)
+_PHONE_CONTEXT_AFTER_RE = re.compile(
+    r"^[ \-]{0,2}\(?(?:office|fax|mobile|mobil|cell|home|work|tel|privat|büro|handy)\b",
+    re.IGNORECASE,
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MONTH = r"(?:0?[1-9]|1[0-2])"
+_DATE_SHAPES_RE = re.compile(
+    rf"\b(?:{_DAY}[./-]{_MONTH}|{_MONTH}/{_DAY})[./-](?:\d{{4}}|\d{{2}})\b"
+    rf"|\b(?:19|20)\d\d[./-]{_MONTH}[./-]{_DAY}\b|^{_DAY}\.{_MONTH}\.?$"
+)
+_UNIT_AFTER_RE = re.compile(
+    r"^\s?(?:€|eur\b|euro\b|\$|usd\b|chf\b|£|gbp\b|%|kg\b|g\b|km\b|m\b|cm\b|mm\b|l\b|ml\b|"
+    r"stück\b|stk\b|pcs\b|x\b|mal\b|uhr\b|h\b|min\b|sek\b|punkte\b|points\b|tage?n?\b|"
+    r"days?\b|jahre?n?\b|years?\b|items?\b|artikel\b|mb\b|gb\b|kb\b|tb\b)",
+    re.IGNORECASE,
+)
+_CURRENCY_BEFORE_RE = re.compile(r"(?:€|\$|£|eur|usd|chf|gbp)\s?$", re.IGNORECASE)
+_POSTCODE_BEFORE_RE = re.compile(
+    r"\b(?:zip|zip\s?code|postal\s?code|postcode|plz|postleitzahl)\b\W{0,3}(?:is\s+|ist\s+)?$",
+    re.IGNORECASE,
+)
+_US_PHONE_RE = re.compile(r"^(?:\+?1[ .\-]?)?\(?[2-9]\d{2}\)?[ .\-]?\d{3}[ .\-]\d{4}")
+_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+
+
+def _phone_accepted(text: str, start: int, end: int) -> bool:
+    candidate = text[start:end]
+    main = re.split(r"(?i)\s?(?:x|ext\.?|durchwahl|dw)\s?\d+$", candidate)[0]
+    digits = re.sub(r"\D", "", main)
+    if not 6 <= len(digits) <= 15:
+        return False
+    if _DATE_SHAPES_RE.search(main):
+        return False
+    if _UNIT_AFTER_RE.match(text[end : end + 8]) or _CURRENCY_BEFORE_RE.search(
+        text[max(0, start - 5) : start]
+    ):
+        return False
+    groups = re.findall(r"\d+", main)
+    if len(groups) > 1 and all(_YEAR_RE.fullmatch(group) for group in groups):
+        return False
+    # 1.234.567 is an amount, 192.168.0.1 an IP address, not phone numbers.
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+|\d{1,3}(?:\.\d{1,3}){3}", main):
+        return False
+    if _POSTCODE_BEFORE_RE.search(text[max(0, start - 20) : start]):
+        return False
+    context = bool(
+        _PHONE_CONTEXT_BEFORE_RE.search(text[max(0, start - 40) : start])
+        or _PHONE_CONTEXT_AFTER_RE.match(text[end : end + 12])
+    )
+    if main.startswith("+") or main.startswith("00"):
+        return len(digits) >= 8 or context
+    if main.lstrip("(").startswith("0"):
+        return len(digits) >= 7 or context
+    if _US_PHONE_RE.match(main):
+        return True
+    separated = len(groups) > 1 or main.startswith("(")
+    # "17151 2450 Crown St": numbers before a word are a house number or a postcode.
+    if separated and len(digits) >= 8 and not re.match(r" ?[^\W\d_]", text[end : end + 2]):
+        return True
+    return context and (separated or len(digits) >= 9)
+
+
+def phone_spans(text: str) -> list[Span]:
+    return [
+        (match.start(), match.end(), PHONE)
+        for match in _PHONE_RE.finditer(text)
+        if _phone_accepted(text, match.start(), match.end())
+    ]
+
+
+def email_spans(text: str) -> list[Span]:
+    return [(m.start(), m.end(), EMAIL) for m in _EMAIL_RE.finditer(text)]
+
+
+# --- customer, order and document numbers -----------------------------------------------------
+
+# The number after a keyword: optional letter prefix, at least 4 digits in all.
+_ID_VALUE = r"(?<![^\W\d_])(?P<id>(?:[A-Z]{1,4}[- /]?)?\d[\dA-Z]*(?:[-/.][\dA-Z]+|[ ]\d+)*)"
+_ID_GLUE = (
+    r"(?:\s*(?:[:#=]|\b(?:ist|is|lautet|lautete|are|sind|number|nummer|no\.?|nr\.?|id)\b)\s*)"
+    r"{0,3}\s*"
+)
+DEFAULT_ID_PATTERNS: tuple[str, ...] = (
+    # German: Bestellnummer 12345678, Kundennummer K-1234567, Steuer-ID: 12 345 678 901 …
+    r"(?i)\b(?:bestell|auftrags|kunden|rechnungs|vertrags|mitglieds|versicherten|"
+    r"sozialversicherungs|renten(?:versicherungs)?|steuer(?:identifikations)?|"
+    r"personalausweis|ausweis|reisepass|pass|führerschein|konto|sendungs|vorgangs|"
+    r"referenz|buchungs|ticket|fall|kundenkonto|paket|tracking|versand)"
+    r"[-\s]?(?:nummer|nr\.?|-?id|-?no\.?)(?!\w)" + _ID_GLUE + _ID_VALUE,
+    r"(?i)\b(?:bestellung|auftrag|rechnung|buchung|vertrag)\s*(?:[:#]|nr\.?|nummer)?\s*"
+    r"(?P<id>[A-Z]{0,4}-?\d{5,}[\dA-Z-]*)",
+    # English: order #A-123456, customer number 1234567, SSN: 123-45-6789 …
+    r"(?i)\b(?:order|customer|account|invoice|booking|reservation|contract|membership|"
+    r"member|reference|ref\.?|ticket|tracking|policy|claim|case|passport|driver'?s?\s+"
+    r"licen[cs]e|licen[cs]e|social\s+security|ssn|tax|national\s+insurance|nin|id|"
+    r"identity\s+card|personal\s+id)\b" + _ID_GLUE + _ID_VALUE,
+    # A US social security number has a shape of its own.
+    r"\b(?P<id>(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4})\b",
+)
+
+
+@functools.cache
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(pattern) for pattern in patterns)
+
+
+def id_spans(text: str, *, patterns: Sequence[str]) -> list[Span]:
+    spans = []
+    for pattern in _compiled(tuple(patterns)):
+        for match in pattern.finditer(text):
+            group = "id" if "id" in pattern.groupindex else 0
+            start, end = match.span(group)
+            value = match.group(group)
+            if start < 0 or sum(ch.isdigit() for ch in value) < 4:
+                continue
+            # A trailing dot or dash ends a sentence, not the number.
+            while end > start and text[end - 1] in ".-/ ":
+                end -= 1
+            if _DATE_SHAPES_RE.fullmatch(text[start:end]):
+                continue
+            spans.append((start, end, ID))
+    return spans
+
+
+# --- dates of birth ---------------------------------------------------------------------------
+
+_MONTHS = (
+    r"(?:jan(?:uar|uary)?|jän(?:ner)?|feb(?:ruar|ruary)?|mär(?:z)?|maerz|mar(?:ch)?|"
+    r"apr(?:il)?|mai|may|jun[ei]?|jul[iy]?|aug(?:ust)?|sep(?:t(?:ember)?)?|okt(?:ober)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dez(?:ember)?|dec(?:ember)?)\.?"
+)
+_DATE = (
+    r"(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}"
+    rf"|\d{{1,2}}(?:\.|st|nd|rd|th)?\s*(?:of\s+)?{_MONTHS}\s*,?\s*\d{{4}}"
+    rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{4}})"
+)
+_DOB_RE = re.compile(
+    r"\b(?:geboren|geb\.|geburtsdatum|geburtstag|geb\.-datum|date\s+of\s+birth|birth\s*date|"
+    r"birthday|d\.?o\.?b\.?|born)\b"
+    r"[^\n\d]{0,20}?"
+    rf"(?P<date>{_DATE})(?!\d)",
+    re.IGNORECASE,
+)
+
+
+# "am 03.04.1985 geboren": the keyword after the date.
+_DOB_AFTER_RE = re.compile(rf"(?<!\d)(?P<date>{_DATE})\s+(?:geboren|born)\b", re.IGNORECASE)
+
+
+def date_of_birth_spans(text: str) -> list[Span]:
+    return [
+        (m.start("date"), m.end("date"), DATE_OF_BIRTH)
+        for regex in (_DOB_RE, _DOB_AFTER_RE)
+        for m in regex.finditer(text)
+    ]
+
+
+def pattern_spans(text: str, *, id_patterns: Iterable[str]) -> list[Span]:
+    """All form-based detections; overlaps are resolved by the caller."""
+    return [
+        *email_spans(text),
+        *iban_spans(text),
+        *credit_card_spans(text),
+        *phone_spans(text),
+        *id_spans(text, patterns=tuple(id_patterns)),
+        *date_of_birth_spans(text),
+    ]
