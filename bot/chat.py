@@ -4,6 +4,7 @@ Channel-independent: the websocket consumer calls these, and so will the
 messenger adapters. Each runs in one transaction and returns what to send.
 """
 
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -75,11 +76,16 @@ def dialog_state(conversation: Conversation) -> DialogState:
 
 # One answerer per process, rebuilt when the knowledge base changes (checked per question
 # with two cheap aggregate queries), so admins' edits take effect without a restart.
-_answerer_cache: dict[str, object] = {}
+_answerer_cache: dict[str, object] = {"checked_at": float("-inf")}
+# Seconds between checks whether the knowledge base changed: edits show within this.
+ANSWERER_RECHECK_SECONDS = 2.0
 
 
 def answerer_get() -> KeywordAnswerer:
     """The knowledge base's answerer, rebuilt only when the knowledge base changed."""
+    now = time.monotonic()
+    if now - _answerer_cache["checked_at"] < ANSWERER_RECHECK_SECONDS:
+        return _answerer_cache["answerer"]
     version = (
         Intent.objects.filter(is_active=True).aggregate(n=Count("id"), changed=Max("updated_at")),
         IntentAnswer.objects.count(),
@@ -102,6 +108,7 @@ def answerer_get() -> KeywordAnswerer:
                     )
                 )
         _answerer_cache.update(version=version, answerer=KeywordAnswerer(entries))
+    _answerer_cache["checked_at"] = now
     return _answerer_cache["answerer"]
 
 
@@ -195,9 +202,14 @@ def chat_message_receive(
     if not created:
         # A resend: acknowledged again; the replies already went out (or are in the history).
         return message, ChatOutcome(replies=[])
-    conversation.refresh_from_db()
+    # message_append refreshed the status (an agent may have taken over meanwhile).
     result = dialog_next(
-        state=dialog_state(conversation),
+        state=DialogState(
+            language=conversation.language,
+            status=conversation.status,
+            consent_given=True,
+            identified=True,
+        ),
         question=text,
         answerer=answerer_get(),
         thresholds=_thresholds(),

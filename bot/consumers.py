@@ -72,16 +72,26 @@ class TokenBucket:
         return False
 
 
-async def conversation_rate_allows(conversation: Conversation) -> bool:
+def conversation_rate_allows(conversation: Conversation) -> bool:
     """Messages per conversation across all its connections (and daphne processes).
 
-    A fixed window of two seconds holding one burst: on average CHAT_RATE_PER_SECOND.
+    A fixed window holding one burst: on average CHAT_RATE_PER_SECOND.
     """
     window_seconds = max(1, round(settings.CHAT_RATE_BURST / settings.CHAT_RATE_PER_SECOND))
     window = int(time.time() // window_seconds)
     key = f"chat-rate:{conversation.public_id.hex}:{window}"
-    await cache.aadd(key, 0, timeout=window_seconds * 2)
-    return await cache.aincr(key) <= settings.CHAT_RATE_BURST
+    cache.add(key, 0, timeout=window_seconds * 2)
+    return cache.incr(key) <= settings.CHAT_RATE_BURST
+
+
+@database_sync_to_async
+def _message_receive(*, conversation: Conversation, client_message_id: str, text: str):
+    # One hop to the database thread for the rate check and the message together.
+    if not conversation_rate_allows(conversation):
+        raise chat.ChatError("rate limited", code="rate_limited")
+    return chat.chat_message_receive(
+        conversation=conversation, client_message_id=client_message_id, text=text
+    )
 
 
 def _message_frame(message) -> dict:
@@ -311,9 +321,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return await self.send_error("conversation_closed", id=client_id)
         if self.anonymous:
             return await self._answer_anonymously(client_id, text)
-        if not await conversation_rate_allows(self.conversation):
-            return await self.send_error("rate_limited", id=client_id)
-        message, outcome = await database_sync_to_async(chat.chat_message_receive)(
+        message, outcome = await _message_receive(
             conversation=self.conversation, client_message_id=client_id, text=text
         )
         # Stored (and committed) before this acknowledgement goes out.

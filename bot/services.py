@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
@@ -35,7 +35,25 @@ def conversation_start(
     return conversation, token
 
 
-@transaction.atomic
+def _conversation_seq_take(conversation_id: int) -> tuple[int, str]:
+    """The conversation's next seq and its current status, in one statement.
+
+    The UPDATE holds the row lock until commit, so concurrent messages of one
+    conversation get consecutive seqs without a separate SELECT ... FOR UPDATE.
+    """
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1, updated_at = %s "  # noqa: S608
+            "WHERE id = %s RETURNING last_seq, status",
+            [now, conversation_id],
+        )
+        seq, status = cursor.fetchone()
+    return seq, status
+
+
+@transaction.atomic(savepoint=False)
 def message_append(
     *,
     conversation: Conversation,
@@ -50,30 +68,43 @@ def message_append(
 
     A customer message resent with the same client id returns the stored one
     (created=False), so the client can be acknowledged again without a duplicate.
+    Updates `conversation.last_seq` and `conversation.status` from the database.
     """
-    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    if client_message_id is not None:
-        existing = Message.objects.filter(
-            conversation=locked, client_message_id=client_message_id
-        ).first()
-        if existing is not None:
-            return existing, False
-    known_names = [locked.subject.name] if locked.subject_id else []
-    locked.last_seq += 1
-    locked.save(update_fields=["last_seq", "updated_at"])
-    message = Message.objects.create(
-        conversation=locked,
-        seq=locked.last_seq,
-        sender=sender,
-        sender_user=sender_user,
-        text=text,
-        text_redacted=text_redact(text, known_names=known_names),
-        client_message_id=client_message_id,
-        intent_slug=intent_slug,
-        confidence=confidence,
-    )
-    conversation.last_seq = locked.last_seq
-    return message, True
+    # The subject as loaded with the conversation: its name is redacted from the text.
+    known_names = [conversation.subject.name] if conversation.subject_id else []
+
+    def insert() -> Message:
+        seq, conversation.status = _conversation_seq_take(conversation.pk)
+        conversation.last_seq = seq
+        return Message.objects.create(
+            conversation_id=conversation.pk,
+            seq=seq,
+            sender=sender,
+            sender_user=sender_user,
+            text=text,
+            # Bot and system texts come from the knowledge base and templates: nothing to redact.
+            text_redacted=(
+                text
+                if sender in (Message.Sender.BOT, Message.Sender.SYSTEM)
+                else text_redact(text, known_names=known_names)
+            ),
+            client_message_id=client_message_id,
+            intent_slug=intent_slug,
+            confidence=confidence,
+        )
+
+    if client_message_id is None:
+        return insert(), True
+    try:
+        # A resend (or a duplicate racing in from a second connection) hits the unique
+        # constraint; the savepoint undoes its seq too. Resends are rare: no SELECT first.
+        with transaction.atomic():
+            return insert(), True
+    except IntegrityError:
+        existing = Message.objects.get(
+            conversation_id=conversation.pk, client_message_id=client_message_id
+        )
+        return existing, False
 
 
 @transaction.atomic

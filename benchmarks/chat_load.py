@@ -1,0 +1,301 @@
+"""Load benchmark of the customer chat against a bare echo consumer, in one run.
+
+    .venv/bin/python benchmarks/chat_load.py [--connections 200] [--questions 5] [--services]
+
+Starts daphne itself (embedded default: a fresh SQLite database, in-memory
+channel layer; with --services: PostgreSQL and channels-redis from
+SERVICES_DATABASE_URL / SERVICES_REDIS_URL), loads the demo data, then opens N
+concurrent customer connections that each give consent, identify and ask M
+questions, waiting for each answer. The same N connections then send M
+messages each to a bare echo consumer in the same daphne process. Printed:
+messages/s and p50/p95/p99 reply latency of both, their ratio, and lost and
+duplicated messages counted from the acknowledgements.
+
+The per-connection rate limit is raised for the run: it measures throughput,
+not the limiter.
+"""
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    "Wie hoch sind die Versandkosten?",
+    "Wo ist meine Bestellung?",
+    "Wie kann ich etwas zurückschicken?",
+    "Welche Zahlungsarten gibt es?",
+    "Wann habt ihr geöffnet?",
+    "Kann ich meine Lieferadresse ändern?",
+]
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    sent: int = 0
+    acked: int = 0
+    answered: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.local",
+        "DJANGO_READ_DOT_ENV_FILE": "false",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+        "CELERY_DATA_DIR": str(workdir / "celery"),
+        "CHAT_RATE_PER_SECOND": "1000",
+        "CHAT_RATE_BURST": "1000",
+        "LOG_LEVEL": "WARNING",
+    }
+    if args.services:
+        env["DATABASE_URL"] = os.environ.get(
+            "SERVICES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk_bench"
+        )
+        env["REDIS_URL"] = os.environ.get("SERVICES_REDIS_URL", "redis://127.0.0.1:6379/0")
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        env.pop("REDIS_URL", None)
+    return env
+
+
+def _prepare_database(env: dict[str, str], services: bool) -> None:
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    if services:
+        database = env["DATABASE_URL"].rsplit("/", 1)[1]
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database])
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
+    subprocess.run(
+        [*manage, "demo_setup", "--force"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
+
+
+def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "daphne",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--access-log",
+        os.devnull,
+        "benchmarks.echo_asgi:application",
+    ]
+    server = subprocess.Popen(
+        command,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/chat/", timeout=2)
+            return server
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit(f"daphne did not start:\n{log.read_text()}")
+
+
+async def _receive(ws, timeout: float) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def _customer(url: str, origin: str, questions: int, tally: Tally, timeout: float) -> None:
+    try:
+        async with websockets.connect(url, origin=origin, open_timeout=60, max_queue=None) as ws:
+            await ws.send(json.dumps({"type": "hello", "conversation": None, "lang": "de"}))
+            welcome = await _receive(ws, timeout)
+            version = welcome["consent"]["policy_version"]
+            await ws.send(
+                json.dumps({"type": "consent", "accept": True, "policy_version": version})
+            )
+            await _receive(ws, timeout)
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "identify",
+                        "name": "Test Kunde",
+                        "email": f"{uuid.uuid4().hex}@example.org",
+                    }
+                )
+            )
+            await _receive(ws, timeout)
+            seen_seqs: set[int] = set()
+            for n in range(questions):
+                client_id = uuid.uuid4().hex
+                started = time.perf_counter()
+                await ws.send(
+                    json.dumps(
+                        {"type": "message", "id": client_id, "text": QUESTIONS[n % len(QUESTIONS)]}
+                    )
+                )
+                tally.sent += 1
+                acked = answered = False
+                while not answered:
+                    try:
+                        frame = await _receive(ws, timeout)
+                    except TimeoutError:
+                        break
+                    if frame["type"] == "ack" and frame["id"] == client_id:
+                        tally.duplicated += frame["seq"] in seen_seqs or acked
+                        seen_seqs.add(frame["seq"])
+                        acked = True
+                    elif frame["type"] == "message" and frame["from"] in ("bot", "system"):
+                        tally.duplicated += frame["seq"] in seen_seqs
+                        seen_seqs.add(frame["seq"])
+                        answered = True
+                        tally.latencies.append(time.perf_counter() - started)
+                    elif frame["type"] == "error":
+                        tally.errors.append(frame["code"])
+                        break
+                tally.acked += acked
+                tally.answered += answered
+                tally.lost += not acked
+            # The conversation as stored must hold every question exactly once.
+            await ws.send(json.dumps({"type": "hello", "conversation": welcome["conversation"]}))
+            history = (await _receive(ws, timeout))["history"]
+            stored_questions = [m for m in history if m["from"] == "customer"]
+            tally.lost += max(0, questions - len(stored_questions))
+            tally.duplicated += len(history) - len({m["seq"] for m in history})
+    except Exception as error:  # counted, not raised: one failure must not hide the rest
+        tally.errors.append(f"{type(error).__name__}: {error}")
+
+
+async def _echo(url: str, origin: str, messages: int, tally: Tally, timeout: float) -> None:
+    try:
+        async with websockets.connect(url, origin=origin, open_timeout=60, max_queue=None) as ws:
+            for n in range(messages):
+                payload = json.dumps({"type": "message", "id": n, "text": QUESTIONS[0]})
+                started = time.perf_counter()
+                await ws.send(payload)
+                tally.sent += 1
+                reply = await asyncio.wait_for(ws.recv(), timeout)
+                tally.latencies.append(time.perf_counter() - started)
+                tally.acked += reply == payload
+                tally.answered += reply == payload
+                tally.lost += reply != payload
+    except Exception as error:
+        tally.errors.append(f"{type(error).__name__}: {error}")
+
+
+async def _run(kind: str, port: int, connections: int, per_connection: int) -> tuple[Tally, float]:
+    origin = f"http://127.0.0.1:{port}"
+    tally = Tally()
+    started = time.perf_counter()
+    if kind == "chat":
+        jobs = [
+            _customer(f"ws://127.0.0.1:{port}/ws/chat/", origin, per_connection, tally, 60)
+            for _ in range(connections)
+        ]
+    else:
+        jobs = [
+            _echo(f"ws://127.0.0.1:{port}/ws/echo/", origin, per_connection, tally, 60)
+            for _ in range(connections)
+        ]
+    await asyncio.gather(*jobs)
+    return tally, time.perf_counter() - started
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+
+def _report(name: str, tally: Tally, seconds: float) -> dict:
+    figures = {
+        "messages_per_second": tally.answered / seconds if seconds else 0.0,
+        "p50_ms": _percentile(tally.latencies, 0.50),
+        "p95_ms": _percentile(tally.latencies, 0.95),
+        "p99_ms": _percentile(tally.latencies, 0.99),
+        "sent": tally.sent,
+        "answered": tally.answered,
+        "lost": tally.lost,
+        "duplicated": tally.duplicated,
+        "errors": len(tally.errors),
+    }
+    print(
+        f"{name:<6} {figures['messages_per_second']:8.1f} msg/s   p50 {figures['p50_ms']:7.1f} ms"
+        f"   p95 {figures['p95_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms   "
+        f"sent {tally.sent}  answered {tally.answered}  lost {tally.lost}  "
+        f"duplicated {tally.duplicated}  errors {len(tally.errors)}"
+    )
+    if tally.errors:
+        print(f"       first errors: {sorted(set(tally.errors))[:5]}")
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--questions", type=int, default=5)
+    parser.add_argument("--services", action="store_true", help="PostgreSQL + channels-redis")
+    parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="supportdesk-bench-") as tmp:
+        workdir = Path(tmp)
+        env = _environment(args, workdir)
+        _prepare_database(env, args.services)
+        port = _free_port()
+        server = _start_server(env, port, workdir / "daphne.log")
+        try:
+            mode = "PostgreSQL + channels-redis" if args.services else "SQLite + in-memory layer"
+            print(f"{args.connections} connections x {args.questions} messages, {mode}")
+            echo = _report(
+                "echo", *asyncio.run(_run("echo", port, args.connections, args.questions))
+            )
+            chat = _report(
+                "chat", *asyncio.run(_run("chat", port, args.connections, args.questions))
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    ratio = chat["p95_ms"] / echo["p95_ms"] if echo["p95_ms"] else float("nan")
+    throughput = chat["messages_per_second"] / echo["messages_per_second"]
+    print(f"chat/echo: p95 latency x{ratio:.2f}, throughput x{throughput:.2f}")
+    if args.json:
+        print(json.dumps({"echo": echo, "chat": chat, "p95_ratio": ratio}))
+    clean = chat["lost"] == chat["duplicated"] == chat["errors"] == 0
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
