@@ -151,13 +151,18 @@ def _conversation_open(*, token: str | None, language: str, after_seq: int):
 
 
 @database_sync_to_async
-def _reload(conversation: Conversation) -> Conversation:
-    return Conversation.objects.select_related("consent", "subject").get(pk=conversation.pk)
+def _then_state(verb, **kwargs) -> tuple[Conversation, dict]:
+    """Run a chat verb, then reload the conversation and its state: one thread hop."""
+    verb(**kwargs)
+    conversation = Conversation.objects.select_related("consent", "subject").get(
+        pk=kwargs["conversation"].pk
+    )
+    return conversation, _state_frame(conversation)
 
 
 @database_sync_to_async
-def _state(conversation: Conversation) -> dict:
-    return _state_frame(conversation)
+def _reload(conversation: Conversation) -> Conversation:
+    return Conversation.objects.select_related("consent", "subject").get(pk=conversation.pk)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -284,17 +289,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(version, str):
             return await self.send_error("missing_field")
         ip_address = self.scope.get("client", [None])[0]
-        await database_sync_to_async(chat.chat_consent_give)(
-            conversation=self.conversation, policy_version=version, ip_address=ip_address
+        self.conversation, state = await _then_state(
+            chat.chat_consent_give,
+            conversation=self.conversation,
+            policy_version=version,
+            ip_address=ip_address,
         )
-        self.conversation = await _reload(self.conversation)
-        await self.send_json({"type": "consent.accepted", **await _state(self.conversation)})
+        await self.send_json({"type": "consent.accepted", **state})
 
     async def handle_identify(self, content: dict) -> None:
         identity = {k: v for k, v in content.items() if k != "type"}
         try:
-            await database_sync_to_async(chat.chat_identify)(
-                conversation=self.conversation, identity=identity
+            self.conversation, state = await _then_state(
+                chat.chat_identify, conversation=self.conversation, identity=identity
             )
         except chat.ChatError:
             raise
@@ -304,8 +311,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 for field, messages in getattr(error, "message_dict", {}).items()
             }
             return await self.send_error("invalid_identity", fields=fields)
-        self.conversation = await _reload(self.conversation)
-        await self.send_json({"type": "identified", **await _state(self.conversation)})
+        await self.send_json({"type": "identified", **state})
 
     async def handle_message(self, content: dict) -> None:
         client_id, text = content.get("id"), content.get("text")
@@ -358,8 +364,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self._send_outcome(outcome)
 
     async def handle_withdraw_consent(self, content: dict) -> None:
-        await database_sync_to_async(chat.chat_consent_withdraw)(conversation=self.conversation)
-        self.conversation = await _reload(self.conversation)
+        self.conversation, state = await _then_state(
+            chat.chat_consent_withdraw, conversation=self.conversation
+        )
         await self.send_json(
             {
                 "type": "consent.withdrawn",
@@ -370,7 +377,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                         "also ask us to delete it now."
                     )
                 ),
-                **await _state(self.conversation),
+                **state,
             }
         )
 

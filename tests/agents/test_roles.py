@@ -91,7 +91,7 @@ class TestInboxSocket:
         communicator, (connected, _code) = await self._connect(agent)
 
         assert connected
-        assert await communicator.receive_json_from() == {
+        assert await communicator.receive_json_from(timeout=10) == {
             "type": "inbox.ready",
             "queues": [queue.pk],
         }

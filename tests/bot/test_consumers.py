@@ -31,7 +31,7 @@ async def _hello(communicator, token=None, lang="de", since=0):
     await communicator.send_json_to(
         {"type": "hello", "conversation": token, "lang": lang, "since": since}
     )
-    return await communicator.receive_json_from()
+    return await communicator.receive_json_from(timeout=10)
 
 
 async def _ready_conversation(lang="de"):
@@ -41,11 +41,11 @@ async def _ready_conversation(lang="de"):
     await communicator.send_json_to(
         {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
     )
-    assert (await communicator.receive_json_from())["type"] == "consent.accepted"
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "consent.accepted"
     await communicator.send_json_to(
         {"type": "identify", "name": "Erika Mustermann", "email": "erika@example.org"}
     )
-    assert (await communicator.receive_json_from())["type"] == "identified"
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "identified"
     return communicator, welcome["conversation"]
 
 
@@ -91,7 +91,7 @@ async def test_an_unknown_resume_token_is_refused_and_a_new_conversation_starts(
     communicator = await _connect()
 
     error = await _hello(communicator, token=token)
-    welcome = await communicator.receive_json_from()
+    welcome = await communicator.receive_json_from(timeout=10)
 
     assert error["code"] == "conversation_not_found"
     assert welcome["conversation"] != token and welcome["history"] == []
@@ -107,7 +107,7 @@ async def test_a_closed_conversation_cannot_be_resumed(chat_ready):
 
     again = await _connect()
     error = await _hello(again, token=token)
-    welcome = await again.receive_json_from()
+    welcome = await again.receive_json_from(timeout=10)
 
     assert error["code"] == "conversation_not_found" and welcome["history"] == []
     await again.disconnect()
@@ -121,9 +121,9 @@ async def test_nothing_is_stored_before_consent(chat_ready):
     await _hello(communicator)
 
     await communicator.send_json_to({"type": "message", "id": "c1", "text": "a@b.de"})
-    message_error = await communicator.receive_json_from()
+    message_error = await communicator.receive_json_from(timeout=10)
     await communicator.send_json_to({"type": "identify", "name": "Erika", "email": "e@x.de"})
-    identify_error = await communicator.receive_json_from()
+    identify_error = await communicator.receive_json_from(timeout=10)
 
     assert message_error == {
         "type": "error",
@@ -155,7 +155,7 @@ async def test_an_outdated_policy_version_is_refused(chat_ready):
     await _hello(communicator, lang="en")
 
     await communicator.send_json_to({"type": "consent", "accept": True, "policy_version": "2025"})
-    error = await communicator.receive_json_from()
+    error = await communicator.receive_json_from(timeout=10)
 
     assert error["code"] == "policy_outdated" and "outdated" in error["detail"]
     assert await ConsentRecord.objects.acount() == 0
@@ -167,7 +167,7 @@ async def test_declining_stores_nothing_and_says_the_chat_cannot_be_used(chat_re
     await _hello(communicator, lang="en")
 
     await communicator.send_json_to({"type": "consent", "accept": False})
-    declined = await communicator.receive_json_from()
+    declined = await communicator.receive_json_from(timeout=10)
 
     assert declined["type"] == "consent.declined" and "cannot be used" in declined["detail"]
     assert await ConsentRecord.objects.acount() == 0
@@ -178,9 +178,9 @@ async def test_withdrawal_is_recorded_and_stops_collection(chat_ready):
     communicator, token = await _ready_conversation(lang="en")
 
     await communicator.send_json_to({"type": "withdraw_consent"})
-    withdrawn = await communicator.receive_json_from()
+    withdrawn = await communicator.receive_json_from(timeout=10)
     await communicator.send_json_to({"type": "message", "id": "after", "text": "still there?"})
-    error = await communicator.receive_json_from()
+    error = await communicator.receive_json_from(timeout=10)
 
     assert withdrawn["type"] == "consent.withdrawn" and "deleted" in withdrawn["detail"]
     assert withdrawn["consent"]["required"] is True
@@ -200,10 +200,10 @@ async def test_only_the_configured_identity_fields_are_accepted(chat_ready, sett
     await communicator.send_json_to(
         {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
     )
-    accepted = await communicator.receive_json_from()
+    accepted = await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to({"type": "identify", "name": "Erika", "email": "e@x.de"})
-    error = await communicator.receive_json_from()
+    error = await communicator.receive_json_from(timeout=10)
 
     assert accepted["identify"] == {"required": True, "fields": ["email"]}
     assert error["code"] == "field_not_requested"
@@ -217,10 +217,10 @@ async def test_an_invalid_email_gets_a_field_error(chat_ready):
     await communicator.send_json_to(
         {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
     )
-    await communicator.receive_json_from()
+    await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to({"type": "identify", "name": "Erika", "email": "nope"})
-    error = await communicator.receive_json_from()
+    error = await communicator.receive_json_from(timeout=10)
 
     assert error["code"] == "invalid_identity" and "email" in error["fields"]
     await communicator.disconnect()
@@ -232,11 +232,11 @@ async def test_questions_wait_until_the_customer_is_identified(chat_ready):
     await communicator.send_json_to(
         {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
     )
-    await communicator.receive_json_from()
+    await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to({"type": "message", "id": "q", "text": "Versandkosten?"})
 
-    assert (await communicator.receive_json_from())["code"] == "identity_required"
+    assert (await communicator.receive_json_from(timeout=10))["code"] == "identity_required"
     await communicator.disconnect()
 
 
@@ -247,11 +247,11 @@ async def test_no_identity_asked_when_none_is_configured(chat_ready, settings):
     await communicator.send_json_to(
         {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
     )
-    await communicator.receive_json_from()
+    await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to({"type": "message", "id": "q", "text": "Versandkosten?"})
 
-    assert (await communicator.receive_json_from())["type"] == "ack"
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "ack"
     await communicator.disconnect()
 
 
@@ -264,8 +264,8 @@ async def test_a_question_is_stored_acknowledged_and_answered(chat_ready):
     await communicator.send_json_to(
         {"type": "message", "id": "q1", "text": "Wie hoch sind die Versandkosten?"}
     )
-    ack = await communicator.receive_json_from()
-    answer = await communicator.receive_json_from()
+    ack = await communicator.receive_json_from(timeout=10)
+    answer = await communicator.receive_json_from(timeout=10)
 
     assert ack == {"type": "ack", "id": "q1", "seq": 1}
     assert answer["type"] == "message" and answer["from"] == "bot" and answer["seq"] == 2
@@ -279,11 +279,11 @@ async def test_a_resent_message_is_acknowledged_again_and_stored_once(chat_ready
     communicator, _token = await _ready_conversation()
     frame = {"type": "message", "id": "same", "text": "Wo ist meine Bestellung?"}
     await communicator.send_json_to(frame)
-    first_ack = await communicator.receive_json_from()
-    await communicator.receive_json_from()  # the answer
+    first_ack = await communicator.receive_json_from(timeout=10)
+    await communicator.receive_json_from(timeout=10)  # the answer
 
     await communicator.send_json_to(frame)
-    second_ack = await communicator.receive_json_from()
+    second_ack = await communicator.receive_json_from(timeout=10)
 
     assert first_ack == second_ack
     assert await Message.objects.filter(client_message_id="same").acount() == 1
@@ -297,9 +297,9 @@ async def test_asking_for_a_human_escalates(chat_ready):
     await communicator.send_json_to(
         {"type": "message", "id": "h", "text": "I want to talk to a human please"}
     )
-    await communicator.receive_json_from()  # ack
-    handover = await communicator.receive_json_from()
-    status = await communicator.receive_json_from()
+    await communicator.receive_json_from(timeout=10)  # ack
+    handover = await communicator.receive_json_from(timeout=10)
+    status = await communicator.receive_json_from(timeout=10)
 
     assert handover["from"] == "system" and "team" in handover["text"]
     assert status == {"type": "status", "status": "waiting"}
@@ -312,10 +312,10 @@ async def test_the_escalate_button_escalates(chat_ready):
     communicator, token = await _ready_conversation()
 
     await communicator.send_json_to({"type": "escalate"})
-    handover = await communicator.receive_json_from()
+    handover = await communicator.receive_json_from(timeout=10)
 
     assert handover["from"] == "system"
-    assert (await communicator.receive_json_from())["status"] == "waiting"
+    assert (await communicator.receive_json_from(timeout=10))["status"] == "waiting"
     await communicator.disconnect()
 
 
@@ -325,8 +325,8 @@ async def test_an_unknown_question_is_escalated_for_low_confidence(chat_ready):
     await communicator.send_json_to(
         {"type": "message", "id": "x", "text": "Quantenphysik Schrödinger Katze Experiment"}
     )
-    await communicator.receive_json_from()  # ack
-    handover = await communicator.receive_json_from()
+    await communicator.receive_json_from(timeout=10)  # ack
+    handover = await communicator.receive_json_from(timeout=10)
 
     assert handover["from"] == "system"
     assert (await _conversation(token)).escalation_reason == "low_confidence"
@@ -338,12 +338,12 @@ async def test_negative_feedback_on_an_answer_escalates(chat_ready):
     await communicator.send_json_to(
         {"type": "message", "id": "q", "text": "Wie hoch sind die Versandkosten?"}
     )
-    await communicator.receive_json_from()
-    answer = await communicator.receive_json_from()
+    await communicator.receive_json_from(timeout=10)
+    answer = await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to({"type": "feedback", "seq": answer["seq"], "helpful": False})
-    recorded = await communicator.receive_json_from()
-    handover = await communicator.receive_json_from()
+    recorded = await communicator.receive_json_from(timeout=10)
+    handover = await communicator.receive_json_from(timeout=10)
 
     assert recorded == {"type": "feedback.recorded", "seq": answer["seq"]}
     assert handover["from"] == "system"
@@ -358,12 +358,12 @@ async def test_negative_feedback_on_an_answer_escalates(chat_ready):
 async def test_after_escalation_the_bot_stays_quiet(chat_ready):
     communicator, _token = await _ready_conversation()
     await communicator.send_json_to({"type": "escalate"})
-    await communicator.receive_json_from()
-    await communicator.receive_json_from()
+    await communicator.receive_json_from(timeout=10)
+    await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to({"type": "message", "id": "q", "text": "Versandkosten?"})
 
-    assert (await communicator.receive_json_from())["type"] == "ack"
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "ack"
     assert await communicator.receive_nothing()
     await communicator.disconnect()
 
@@ -393,9 +393,9 @@ async def test_bad_input_gets_an_error_and_the_connection_stays_usable(chat_read
     stored_before = await Message.objects.acount()
 
     await communicator.send_to(text_data=frame)
-    error = await communicator.receive_json_from()
+    error = await communicator.receive_json_from(timeout=10)
     await communicator.send_json_to({"type": "message", "id": "ok", "text": "Versandkosten?"})
-    ack = await communicator.receive_json_from()
+    ack = await communicator.receive_json_from(timeout=10)
 
     assert error["type"] == "error" and error["code"] == code and error["detail"]
     assert ack["type"] == "ack" and ack["seq"] == stored_before + 1
@@ -407,7 +407,7 @@ async def test_a_binary_frame_gets_an_error(chat_ready):
 
     await communicator.send_to(bytes_data=b"\x00\x01")
 
-    assert (await communicator.receive_json_from())["code"] == "text_frames_only"
+    assert (await communicator.receive_json_from(timeout=10))["code"] == "text_frames_only"
     await communicator.disconnect()
 
 
@@ -416,7 +416,7 @@ async def test_frames_before_hello_are_refused(chat_ready):
 
     await communicator.send_json_to({"type": "message", "id": "1", "text": "hi"})
 
-    assert (await communicator.receive_json_from())["code"] == "hello_required"
+    assert (await communicator.receive_json_from(timeout=10))["code"] == "hello_required"
     await communicator.disconnect()
 
 
@@ -426,7 +426,7 @@ async def test_flooding_is_rate_limited(chat_ready, settings):
 
     for _ in range(4):
         await communicator.send_json_to({"type": "nonsense"})
-    codes = [(await communicator.receive_json_from())["code"] for _ in range(4)]
+    codes = [(await communicator.receive_json_from(timeout=10))["code"] for _ in range(4)]
 
     assert codes == ["hello_required"] * 3 + ["rate_limited"]
     await communicator.disconnect()
@@ -438,7 +438,7 @@ async def test_errors_are_in_the_customers_language(chat_ready):
 
     await communicator.send_json_to({"type": "nonsense"})
 
-    assert (await communicator.receive_json_from())["detail"] == "Unknown frame type."
+    assert (await communicator.receive_json_from(timeout=10))["detail"] == "Unknown frame type."
     await communicator.disconnect()
 
 
@@ -455,7 +455,7 @@ async def test_a_foreign_origin_is_refused():
 async def test_a_customer_reaches_only_their_own_conversation(chat_ready):
     first, first_token = await _ready_conversation()
     await first.send_json_to({"type": "message", "id": "secret", "text": "Meine IBAN ist geheim"})
-    await first.receive_json_from()
+    await first.receive_json_from(timeout=10)
     await first.disconnect()
 
     other = await _connect()
@@ -478,7 +478,7 @@ async def test_a_message_resent_after_a_dropped_connection_is_stored_once(chat_r
     again = await _connect()
     welcome = await _hello(again, token=token, since=0)
     await again.send_json_to({"type": "message", "id": "m1", "text": "Wo ist mein Paket?"})
-    ack = await again.receive_json_from()
+    ack = await again.receive_json_from(timeout=10)
 
     # then it finds the message and its answer in the history, acked once more, stored once
     history = [(m["from"], m["text"]) for m in welcome["history"]]
@@ -493,13 +493,13 @@ async def test_anonymous_questions_are_answered_and_nothing_is_stored(chat_ready
     communicator = await _connect()
     await _hello(communicator)
     await communicator.send_json_to({"type": "consent", "accept": False})
-    declined = await communicator.receive_json_from()
+    declined = await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to(
         {"type": "message", "id": "a1", "text": "Wie hoch sind die Versandkosten?"}
     )
-    ack = await communicator.receive_json_from()
-    answer = await communicator.receive_json_from()
+    ack = await communicator.receive_json_from(timeout=10)
+    answer = await communicator.receive_json_from(timeout=10)
 
     assert declined["anonymous_available"] is True and "anonym" in declined["detail"]
     assert ack == {"type": "ack", "id": "a1", "seq": None, "stored": False}
@@ -521,10 +521,10 @@ async def test_the_rate_limit_holds_across_connections_of_one_conversation(chat_
         await communicator.send_json_to(
             {"type": "message", "id": f"r{n}", "text": "Versandkosten?"}
         )
-        frame = await communicator.receive_json_from()
+        frame = await communicator.receive_json_from(timeout=10)
         codes.append(frame.get("code", frame["type"]))
         if frame["type"] == "ack":
-            await communicator.receive_json_from()  # the answer
+            await communicator.receive_json_from(timeout=10)  # the answer
 
     assert codes == ["ack"] * 10 + ["rate_limited"]
     assert await Message.objects.filter(sender="customer").acount() == 10
