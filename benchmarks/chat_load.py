@@ -109,6 +109,8 @@ def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen
         str(port),
         "--access-log",
         os.devnull,
+        "--websocket_connect_timeout",
+        "30",
         "benchmarks.echo_asgi:application",
     ]
     server = subprocess.Popen(

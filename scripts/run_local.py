@@ -22,6 +22,9 @@ PROCESSES = {
         PORT,
         "--access-log",
         os.devnull,
+        # Under a burst of new chats the default 5 s handshake limit drops connections.
+        "--websocket_connect_timeout",
+        "30",
         "supportdesk.asgi:application",
     ],
     "celery": [
