@@ -7,6 +7,7 @@ class BotConfig(AppConfig):
     verbose_name = _("Bot and conversations")
 
     def ready(self) -> None:
+        from bot import checks  # noqa: F401  (registers the system checks)
         from bot.models import Conversation, Message
         from bot.services import subject_conversations_erase, subject_conversations_export
         from privacy.registry import PersonalDataProvider, provider_register

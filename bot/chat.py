@@ -6,6 +6,7 @@ messenger adapters. Each runs in one transaction and returns what to send.
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,6 +26,7 @@ from bot.dialog import (
     dialog_next,
 )
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.opening_hours import opening_hours_next_open, opening_hours_parse
 from bot.services import message_append
 from privacy.models import ConsentRecord
 from privacy.services import (
@@ -65,8 +67,15 @@ def conversation_needs_identity(conversation: Conversation) -> bool:
     return bool(identity_fields_required()) and conversation.subject_id is None
 
 
+def team_available_at() -> datetime | None:
+    """When agents are next there (SUPPORT_OPENING_HOURS, local time); None: now."""
+    rules = opening_hours_parse(settings.SUPPORT_OPENING_HOURS)
+    return opening_hours_next_open(rules, timezone.localtime())
+
+
 def dialog_state(conversation: Conversation) -> DialogState:
     return DialogState(
+        team_available_at=team_available_at(),
         language=conversation.language,
         status=conversation.status,
         consent_given=conversation_consent_current(conversation),
@@ -209,6 +218,7 @@ def chat_message_receive(
             status=conversation.status,
             consent_given=True,
             identified=True,
+            team_available_at=team_available_at(),
         ),
         question=text,
         answerer=answerer_get(),

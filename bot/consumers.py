@@ -333,6 +333,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Stored (and committed) before this acknowledgement goes out.
         await self.send_json({"type": "ack", "id": client_id, "seq": message.seq})
         await self._send_outcome(outcome)
+        if self.conversation.status != Conversation.Status.BOT:
+            # A person handles the conversation: the agents watching it see the message live.
+            await self.channel_layer.group_send(
+                f"conversation_{self.conversation.public_id.hex}",
+                {"type": "conversation.message", "frame": _message_frame(message)},
+            )
 
     async def _answer_anonymously(self, client_id: str, text: str) -> None:
         reply = await database_sync_to_async(chat.chat_answer_anonymously)(

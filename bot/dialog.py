@@ -8,9 +8,10 @@ through bot.services, which stores the result.
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 
@@ -39,6 +40,8 @@ class DialogState:
     status: str
     consent_given: bool
     identified: bool
+    # When the human team is next available; None: now.
+    team_available_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,16 @@ def customer_asks_for_human(text: str) -> bool:
 
 def _handover(state: DialogState, reason: str) -> DialogResult:
     with translation.override(state.language):
-        text = _(
-            "I am handing you over to a member of our team. They will see this conversation "
-            "and answer here."
-        )
+        if state.team_available_at is None:
+            text = _(
+                "I am handing you over to a member of our team. They will see this "
+                "conversation and answer here."
+            )
+        else:
+            text = _(
+                "Our team is not available right now; they will be back %(when)s and answer "
+                "here. You can close this window: the conversation is kept."
+            ) % {"when": formats.date_format(state.team_available_at, "l, H:i")}
     return DialogResult(replies=[Reply(text=text, sender="system")], escalate_reason=reason)
 
 

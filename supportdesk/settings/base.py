@@ -308,3 +308,8 @@ CHAT_RATE_PER_SECOND = env.float("CHAT_RATE_PER_SECOND", default=5.0)
 CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=10)
 # Websites that embed the chat widget (scheme://host[:port]): they may frame /chat/.
 CHAT_WIDGET_ORIGINS = env.list("CHAT_WIDGET_ORIGINS", default=[])
+# When agents answer, in TIME_ZONE: "mon-fri 08:00-18:00, sat 09:00-14:00"; empty: always.
+# Outside these hours an escalating customer is told when the team is back.
+SUPPORT_OPENING_HOURS = env.str(
+    "SUPPORT_OPENING_HOURS", default="mon-fri 08:00-18:00, sat 09:00-14:00"
+)

@@ -530,3 +530,24 @@ async def test_the_rate_limit_holds_across_connections_of_one_conversation(chat_
     assert await Message.objects.filter(sender="customer").acount() == 10
     await first.disconnect()
     await second.disconnect()
+
+
+async def test_after_escalation_the_customers_messages_reach_the_agents_live(chat_ready):
+    from channels.layers import get_channel_layer
+
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to({"type": "escalate"})
+    await communicator.receive_json_from(timeout=10)
+    await communicator.receive_json_from(timeout=10)
+    conversation = await _conversation(token)
+    layer = get_channel_layer()
+    agent_channel = await layer.new_channel()
+    await layer.group_add(f"conversation_{conversation.public_id.hex}", agent_channel)
+
+    await communicator.send_json_to({"type": "message", "id": "live", "text": "Noch da?"})
+    await communicator.receive_json_from(timeout=10)  # ack
+    event = await layer.receive(agent_channel)
+
+    assert event["type"] == "conversation.message"
+    assert event["frame"]["text"] == "Noch da?" and event["frame"]["from"] == "customer"
+    await communicator.disconnect()
