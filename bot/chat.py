@@ -25,6 +25,7 @@ from bot.dialog import (
     dialog_feedback,
     dialog_next,
 )
+from bot.hooks import escalation_listeners
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.opening_hours import opening_hours_next_open, opening_hours_parse
 from bot.services import message_append
@@ -281,4 +282,22 @@ def conversation_escalate(*, conversation: Conversation, reason: str) -> Convers
     conversation.status = Conversation.Status.WAITING
     conversation.escalation_reason = reason
     conversation.escalated_at = now
+    for listener in escalation_listeners():
+        transaction.on_commit(lambda listener=listener: listener(conversation.pk))
+    return conversation
+
+
+@transaction.atomic
+def conversation_rate(*, conversation: Conversation, score: int) -> Conversation:
+    """The customer's satisfaction rating (CSAT, 1-5) of a resolved conversation."""
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise ChatError("score 1-5", code="invalid_rating")
+    # Read afresh: an agent resolves the conversation while the customer's socket is open.
+    conversation.status = Conversation.objects.values_list("status", flat=True).get(
+        pk=conversation.pk
+    )
+    if conversation.status not in (Conversation.Status.RESOLVED, Conversation.Status.CLOSED):
+        raise ChatError("not resolved", code="not_resolved")
+    Conversation.objects.filter(pk=conversation.pk).update(csat_score=score)
+    conversation.csat_score = score
     return conversation

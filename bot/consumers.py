@@ -49,6 +49,8 @@ ERROR_DETAILS = {
     "invalid_purpose": _("Unknown consent purpose."),
     "unknown_message": _("There is no such bot answer in this conversation."),
     "conversation_closed": _("This conversation has ended. Start a new one."),
+    "invalid_rating": _("Please rate from 1 to 5."),
+    "not_resolved": _("You can rate the conversation once it is resolved."),
     "conversation_not_found": _(
         "We could not find that conversation, so we started a new one for you."
     ),
@@ -216,6 +218,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             "escalate": self.handle_escalate,
             "withdraw_consent": self.handle_withdraw_consent,
             "typing": self.handle_typing,
+            "rating": self.handle_rating,
         }.get(frame_type)
         if handler is None:
             return await self.send_error("unknown_type")
@@ -386,6 +389,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 **state,
             }
         )
+
+    async def handle_rating(self, content: dict) -> None:
+        score = content.get("score")
+        if not isinstance(score, int) or isinstance(score, bool):
+            return await self.send_error("missing_field")
+        self.conversation = await database_sync_to_async(chat.conversation_rate)(
+            conversation=self.conversation, score=score
+        )
+        await self.send_json({"type": "rating.recorded", "score": score})
 
     async def handle_typing(self, content: dict) -> None:
         # Goes to the agents watching this conversation (the inbox issue listens).

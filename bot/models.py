@@ -61,6 +61,8 @@ class Conversation(models.Model):
     )
     escalation_reason = models.CharField(_("escalation reason"), max_length=50, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # The customer's satisfaction rating after resolution, 1 (bad) to 5 (good).
+    csat_score = models.PositiveSmallIntegerField(_("satisfaction rating"), null=True, blank=True)
     # The seq of the last message; the next message takes last_seq + 1 under a row lock.
     last_seq = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("started at"), default=timezone.now, editable=False)
@@ -81,6 +83,10 @@ class Conversation(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="closed") | Q(closed_at__isnull=False),
                 name="conversation_closed_has_closed_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(csat_score__isnull=True) | Q(csat_score__gte=1, csat_score__lte=5),
+                name="conversation_csat_score_1_to_5",
             ),
         ]
 

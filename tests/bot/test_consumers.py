@@ -551,3 +551,39 @@ async def test_after_escalation_the_customers_messages_reach_the_agents_live(cha
     assert event["type"] == "conversation.message"
     assert event["frame"]["text"] == "Noch da?" and event["frame"]["from"] == "customer"
     await communicator.disconnect()
+
+
+async def test_escalation_listeners_run_after_commit_with_the_conversation_id(chat_ready):
+    from bot import hooks
+
+    seen = []
+    hooks.escalation_listener_register(seen.append)
+    try:
+        communicator, token = await _ready_conversation()
+        await communicator.send_json_to({"type": "escalate"})
+        await communicator.receive_json_from(timeout=10)
+        await communicator.receive_json_from(timeout=10)
+    finally:
+        hooks._escalation_listeners.remove(seen.append)
+
+    assert seen == [(await _conversation(token)).pk]
+    await communicator.disconnect()
+
+
+async def test_a_resolved_conversation_can_be_rated_once_resolved(chat_ready):
+    from bot.services import conversation_resolve
+
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to({"type": "rating", "score": 5})
+    too_early = await communicator.receive_json_from(timeout=10)
+    await sync_to_async(conversation_resolve)(conversation=await _conversation(token))
+
+    await communicator.send_json_to({"type": "rating", "score": 9})
+    invalid = await communicator.receive_json_from(timeout=10)
+    await communicator.send_json_to({"type": "rating", "score": 4})
+    recorded = await communicator.receive_json_from(timeout=10)
+
+    assert too_early["code"] == "not_resolved" and invalid["code"] == "invalid_rating"
+    assert recorded == {"type": "rating.recorded", "score": 4}
+    assert (await _conversation(token)).csat_score == 4
+    await communicator.disconnect()
