@@ -57,29 +57,39 @@ class KeywordAnswerer:
                 if tokens:
                     self._examples[entry.language].append((entry.intent_slug, tokens))
 
+    def ranked(self, question: str, language: str, *, limit: int = 3) -> list[Answer]:
+        """The best `limit` intents for the question, each as an answer with its score."""
+        words = _tokens(question, language)
+        scores: dict[str, float] = {}
+        for slug, example in self._examples.get(language, []):
+            overlap = len(words & example)
+            if overlap:
+                score = 2 * overlap / (len(words) + len(example))
+                scores[slug] = max(scores.get(slug, 0.0), score)
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:limit]
+        return [
+            Answer(
+                text=self._entries[(slug, language)].answer,
+                confidence=round(score, 4),
+                intent_slug=slug,
+                suggestions=(self._entries[(slug, language)].title,),
+            )
+            for slug, score in ranked
+        ]
+
     def answer(self, question: str, language: str) -> Answer | None:
         # A suggestion the customer clicked comes back as the intent's title.
         for (slug, entry_language), entry in self._entries.items():
             if entry_language == language and entry.title.casefold() == question.strip().casefold():
                 return Answer(text=entry.answer, confidence=1.0, intent_slug=slug)
-        words = _tokens(question, language)
-        if not words:
+        ranked = self.ranked(question, language)
+        if not ranked:
             return None
-        best: dict[str, float] = {}
-        for slug, example in self._examples.get(language, []):
-            overlap = len(words & example)
-            if overlap:
-                # Dice coefficient: 1.0 for the same words, lower for partial matches.
-                score = 2 * overlap / (len(words) + len(example))
-                best[slug] = max(best.get(slug, 0.0), score)
-        if not best:
-            return None
-        ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)
-        top_slug, top_score = ranked[0]
-        entry = self._entries[(top_slug, language)]
+        top = ranked[0]
+        entry = self._entries[(top.intent_slug, language)]
         return Answer(
             text=entry.answer,
-            confidence=round(top_score, 4),
-            intent_slug=top_slug,
-            suggestions=tuple(self._entries[(slug, language)].title for slug, _ in ranked[:3]),
+            confidence=top.confidence,
+            intent_slug=top.intent_slug,
+            suggestions=tuple(answer.suggestions[0] for answer in ranked),
         )

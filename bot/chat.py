@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from bot.answering import KeywordAnswerer, KnowledgeEntry
 from bot.dialog import (
+    Answer,
     DialogResult,
     DialogState,
     Reply,
@@ -120,6 +121,15 @@ def answerer_get() -> KeywordAnswerer:
         _answerer_cache.update(version=version, answerer=KeywordAnswerer(entries))
     _answerer_cache["checked_at"] = now
     return _answerer_cache["answerer"]
+
+
+def answer_suggestions(*, question: str, language: str, limit: int = 3) -> list[Answer]:
+    """What the bot would answer, best first: the agents' one-click suggestions.
+
+    Each Answer has the intent's slug, the answer text, the score and the intent's
+    title as its only suggestion.
+    """
+    return answerer_get().ranked(question, language, limit=limit)
 
 
 def _thresholds() -> Thresholds:
