@@ -9,8 +9,19 @@ class BotConfig(AppConfig):
     def ready(self) -> None:
         from bot import checks  # noqa: F401  (registers the system checks)
         from bot.models import Conversation, Message
-        from bot.services import subject_conversations_erase, subject_conversations_export
-        from privacy.registry import PersonalDataProvider, provider_register
+        from bot.services import (
+            conversations_resolved_purge,
+            sessions_abandoned_purge,
+            subject_conversations_erase,
+            subject_conversations_export,
+        )
+        from privacy.models import RetentionPolicy
+        from privacy.registry import (
+            PersonalDataProvider,
+            RetentionHandler,
+            provider_register,
+            retention_handler_register,
+        )
 
         provider_register(
             PersonalDataProvider(
@@ -18,5 +29,17 @@ class BotConfig(AppConfig):
                 models=(Conversation, Message),
                 export=subject_conversations_export,
                 erase=subject_conversations_erase,
+            )
+        )
+        retention_handler_register(
+            RetentionHandler(
+                category=RetentionPolicy.Category.CONVERSATIONS_RESOLVED,
+                purge=conversations_resolved_purge,
+            )
+        )
+        retention_handler_register(
+            RetentionHandler(
+                category=RetentionPolicy.Category.SESSIONS_ABANDONED,
+                purge=sessions_abandoned_purge,
             )
         )

@@ -14,6 +14,8 @@ from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Mess
 from bot.nlu.redaction import text_redact
 from bot.tokens import resume_token_hash, resume_token_new
 from privacy.models import DataSubject
+from privacy.selectors import legal_hold_references, legal_hold_subject_ids
+from privacy.services import queryset_purge
 
 CLIENT_MESSAGE_ID_MAX_LENGTH = 64
 MESSAGE_TEXT_MAX_LENGTH = 4000
@@ -230,3 +232,32 @@ def _knowledge_base_entry_check(entry: object, position: int) -> None:
 def knowledge_base_import_file(*, path: Path) -> dict[str, int]:
     with open(path, encoding="utf-8") as file:
         return knowledge_base_import(data=json.load(file))
+
+
+def _not_held(queryset):
+    return queryset.exclude(public_id__in=legal_hold_references()).exclude(
+        subject_id__in=legal_hold_subject_ids()
+    )
+
+
+def conversations_resolved_purge(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:
+    """Retention: resolved (and closed) conversations, with their messages, after the period."""
+    expired = Conversation.objects.filter(
+        status__in=[Conversation.Status.RESOLVED, Conversation.Status.CLOSED],
+        resolved_at__lt=cutoff,
+    )
+    return queryset_purge(
+        _not_held(expired), batch_size=batch_size, max_batches=max_batches, dry_run=dry_run
+    )
+
+
+def sessions_abandoned_purge(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:
+    """Retention: chats only the bot handled, left without activity for the period.
+
+    Includes chats without consent or with withdrawn consent (the withdrawal notice
+    tells the customer their messages go when the case is over).
+    """
+    expired = Conversation.objects.filter(status=Conversation.Status.BOT, updated_at__lt=cutoff)
+    return queryset_purge(
+        _not_held(expired), batch_size=batch_size, max_batches=max_batches, dry_run=dry_run
+    )

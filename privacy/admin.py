@@ -1,8 +1,16 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from privacy.models import AuditEvent, ConsentRecord, DataSubject, PolicyVersion
-from privacy.services import audit_record
+from privacy.models import (
+    AuditEvent,
+    ConsentRecord,
+    DataSubject,
+    LegalHold,
+    PolicyVersion,
+    PurgeRun,
+    RetentionPolicy,
+)
+from privacy.services import audit_record, legal_hold_place, legal_hold_release
 
 
 @admin.register(DataSubject)
@@ -54,6 +62,63 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
     list_display = ["granted_at", "policy_version", "channel", "purposes", "withdrawn_at"]
     list_filter = ["channel", "policy_version"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    list_display = ["category", "duration_days", "is_active", "updated_at"]
+    list_editable = ["duration_days", "is_active"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # one row per category, created by migration
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(admin.ModelAdmin):
+    """Placing and releasing go through the audited services."""
+
+    list_display = ["created_at", "subject", "reference", "reason", "released_at"]
+    list_filter = ["released_at"]
+    fields = ["subject", "reference", "reason"]
+    raw_id_fields = ["subject"]
+    actions = ["release"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        hold = legal_hold_place(
+            acting_user=request.user,
+            reason=obj.reason,
+            subject=obj.subject,
+            reference=obj.reference,
+        )
+        obj.pk = hold.pk
+
+    @admin.action(description=_("Release the selected legal holds"))
+    def release(self, request, queryset):
+        for hold in queryset.filter(released_at__isnull=True):
+            legal_hold_release(hold=hold, acting_user=request.user)
+
+
+@admin.register(PurgeRun)
+class PurgeRunAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "finished_at", "dry_run", "counts", "more_pending"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -22,10 +22,18 @@ class PrivacyConfig(AppConfig):
     def ready(self) -> None:
         from privacy import checks  # noqa: F401  (registers the system checks)
         from privacy.models import DataSubject
-        from privacy.registry import PersonalDataProvider, provider_register
+        from privacy.registry import (
+            PersonalDataProvider,
+            RetentionHandler,
+            provider_register,
+            retention_handler_register,
+        )
         from privacy.services import data_subject_erase, data_subject_export
+        from privacy.services.retention import PRIVACY_HANDLERS
 
         setting_changed.connect(_reload_crypter_on_key_change)
+        for category, purge in PRIVACY_HANDLERS.items():
+            retention_handler_register(RetentionHandler(category=category, purge=purge))
         provider_register(
             PersonalDataProvider(
                 name="privacy.data_subject",

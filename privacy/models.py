@@ -160,3 +160,93 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Consent {self.pk} to {self.policy_version}"
+
+
+class RetentionPolicy(models.Model):
+    """How long one category of data is kept; changed in the admin, enforced by Celery beat."""
+
+    class Category(models.TextChoices):
+        CONVERSATIONS_RESOLVED = (
+            "conversations_resolved",
+            _("Resolved conversations and their messages (from resolution)"),
+        )
+        SESSIONS_ABANDONED = (
+            "sessions_abandoned",
+            _("Chats the bot handled that were left (from the last activity)"),
+        )
+        SUBJECTS_IDLE = (
+            "subjects_idle",
+            _("Identity of customers with no conversation left (from the last change)"),
+        )
+        CONSENT_RECORDS = (
+            "consent_records",
+            _("Proof of consent (from when it was given, or withdrawn)"),
+        )
+        AUDIT_EVENTS = "audit_events", _("Audit events")
+        EXPORTS = "exports", _("Data exports (DSAR files)")
+
+    category = models.CharField(_("category"), max_length=40, choices=Category.choices, unique=True)
+    duration_days = models.PositiveIntegerField(_("kept for (days)"))
+    is_active = models.BooleanField(_("enforced"), default=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+        ordering = ["category"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.duration_days} d"
+
+
+class LegalHold(models.Model):
+    """Blocks deletion of a subject's or a conversation's data (litigation, authority request)."""
+
+    subject = models.ForeignKey(
+        DataSubject,
+        verbose_name=_("data subject"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="legal_holds",
+    )
+    # A conversation's public id, for a hold on one conversation (privacy knows no bot models).
+    reference = models.UUIDField(_("conversation"), null=True, blank=True, db_index=True)
+    reason = models.CharField(_("reason"), max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("placed at"), default=timezone.now)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(subject__isnull=False) | models.Q(reference__isnull=False),
+                name="legal_hold_has_subject_or_reference",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Legal hold {self.pk}"
+
+
+class PurgeRun(models.Model):
+    """One run of retention: when, and how many rows per category (counts, never content)."""
+
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    counts = models.JSONField(_("deleted per category"), default=dict)
+    more_pending = models.BooleanField(_("more pending"), default=False)
+
+    class Meta:
+        verbose_name = _("purge run")
+        verbose_name_plural = _("purge runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Purge {self.started_at:%Y-%m-%d %H:%M}"

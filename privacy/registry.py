@@ -54,3 +54,23 @@ def models_with_encrypted_fields() -> list[type[models.Model]]:
 def models_not_covered() -> list[type[models.Model]]:
     covered = {model for provider in provider_list() for model in provider.models}
     return [model for model in models_with_encrypted_fields() if model not in covered]
+
+
+@dataclass(frozen=True)
+class RetentionHandler:
+    """Deletes one category's expired rows: purge(cutoff=, batch_size=, max_batches=, dry_run=)
+    returns (rows deleted or, in a dry run, due, whether more remain)."""
+
+    category: str
+    purge: Callable[..., tuple[int, bool]]
+
+
+_retention_handlers: dict[str, RetentionHandler] = {}
+
+
+def retention_handler_register(handler: RetentionHandler) -> None:
+    _retention_handlers[handler.category] = handler
+
+
+def retention_handler_get(category: str) -> RetentionHandler | None:
+    return _retention_handlers.get(category)

@@ -221,6 +221,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Deletes data past its retention period (privacy.RetentionPolicy, set in the
+    # admin), in bounded batches; re-enqueues itself while a backlog remains.
+    "retention-purge": {
+        "task": "privacy.tasks.retention_purge_task",
+        "schedule": 60 * 60,
+    },
     # Moves conversations resolved longer ago than CONVERSATION_CLOSE_AFTER_HOURS
     # to "closed", so retention (privacy) can later delete them; a resolved case
     # stays reopenable for that long.

@@ -1,0 +1,28 @@
+"""State changes of the privacy app, one module per subject area; import from here."""
+
+from privacy.services.audit import (  # noqa: F401
+    audit_record,
+)
+from privacy.services.consent import (  # noqa: F401
+    ConsentError,
+    consent_link_subject,
+    consent_record,
+    consent_withdraw,
+    policy_version_active,
+)
+from privacy.services.keys import (  # noqa: F401
+    encryption_keys_rotate,
+)
+from privacy.services.retention import (  # noqa: F401
+    legal_hold_place,
+    legal_hold_release,
+    queryset_purge,
+    retention_purge,
+)
+from privacy.services.subjects import (  # noqa: F401
+    data_subject_erase,
+    data_subject_export,
+    data_subject_identify,
+    subject_erase,
+    subject_export,
+)

@@ -1,0 +1,79 @@
+"""Privacy-policy versions and consent: recorded, proven, withdrawn."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from privacy.models import ConsentRecord, DataSubject, PolicyVersion
+from privacy.services.audit import audit_record
+
+
+class ConsentError(ValidationError):
+    """Consent cannot be recorded as asked; `code` says why (stable, for clients)."""
+
+
+def policy_version_active(*, language: str) -> PolicyVersion | None:
+    fallback = settings.LANGUAGE_CODE
+    return (
+        PolicyVersion.objects.filter(is_active=True, language=language).first()
+        or PolicyVersion.objects.filter(is_active=True, language=fallback).first()
+    )
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    reference: uuid.UUID,
+    language: str,
+    policy_version: str,
+    channel: str,
+    purposes: list[str] | None = None,
+    ip_address: str | None = None,
+) -> ConsentRecord:
+    """Record consent to the active policy. An outdated or unknown version is refused."""
+    active = policy_version_active(language=language)
+    if active is None:
+        raise ConsentError(
+            _("No privacy policy is published yet, so the chat cannot start."),
+            code="no_policy",
+        )
+    if policy_version != active.version:
+        raise ConsentError(
+            _("This privacy policy version is outdated. Please read the current one."),
+            code="policy_outdated",
+        )
+    purposes = purposes or [
+        ConsentRecord.Purpose.SUPPORT_CHAT,
+        ConsentRecord.Purpose.BOT_IMPROVEMENT,
+    ]
+    if not set(purposes) <= set(ConsentRecord.Purpose.values):
+        raise ConsentError(_("Unknown consent purpose."), code="invalid_purpose")
+    record = ConsentRecord.objects.create(
+        reference=reference,
+        policy_version=active,
+        purposes=sorted(set(purposes)),
+        channel=channel,
+        ip_address=ip_address if settings.CONSENT_STORE_IP_ADDRESS else None,
+    )
+    audit_record(action="consent.granted", acting_user=None, target=record)
+    return record
+
+
+@transaction.atomic
+def consent_withdraw(*, record: ConsentRecord) -> ConsentRecord:
+    """Withdraw consent (Art. 7(3)). Idempotent: a second withdrawal keeps the first time."""
+    locked = ConsentRecord.objects.select_for_update().get(pk=record.pk)
+    if locked.withdrawn_at is None:
+        locked.withdrawn_at = timezone.now()
+        locked.save(update_fields=["withdrawn_at"])
+        audit_record(action="consent.withdrawn", acting_user=None, target=locked)
+    return locked
+
+
+def consent_link_subject(*, record: ConsentRecord, subject: DataSubject) -> None:
+    ConsentRecord.objects.filter(pk=record.pk).update(subject=subject)
+    record.subject = subject
