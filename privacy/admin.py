@@ -1,16 +1,24 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from privacy.models import (
     AuditEvent,
     ConsentRecord,
+    DataExport,
+    DataRequest,
     DataSubject,
     LegalHold,
     PolicyVersion,
     PurgeRun,
     RetentionPolicy,
 )
-from privacy.services import audit_record, legal_hold_place, legal_hold_release
+from privacy.services import (
+    audit_record,
+    data_request_create,
+    legal_hold_place,
+    legal_hold_release,
+)
 
 
 @admin.register(DataSubject)
@@ -127,4 +135,64 @@ class PurgeRunAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DataRequestAdminForm(forms.ModelForm):
+    email_entered = forms.EmailField(label=_("email"), required=True)
+
+    class Meta:
+        model = DataRequest
+        fields = ["kind", "language"]
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(admin.ModelAdmin):
+    """Staff open a request for a customer whose identity they verified; progress is shown."""
+
+    list_display = ["created_at", "kind", "status", "due_at", "completed_at", "created_by"]
+    list_filter = ["kind", "status"]
+    form = DataRequestAdminForm
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["kind", "language", "email_entered"]
+        return [
+            "kind",
+            "status",
+            "language",
+            "created_at",
+            "due_at",
+            "verified_at",
+            "completed_at",
+            "created_by",
+            "result",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        created = data_request_create(
+            kind=form.cleaned_data["kind"],
+            email=form.cleaned_data["email_entered"],
+            language=form.cleaned_data["language"],
+            created_by=request.user,
+        )
+        obj.pk = created.pk
+
+
+@admin.register(DataExport)
+class DataExportAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "status", "size_bytes", "expires_at", "downloaded_at"]
+    list_filter = ["status"]
+    exclude = ["download_token_hash", "file_name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

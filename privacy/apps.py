@@ -21,7 +21,7 @@ class PrivacyConfig(AppConfig):
 
     def ready(self) -> None:
         from privacy import checks  # noqa: F401  (registers the system checks)
-        from privacy.models import DataSubject
+        from privacy.models import DataRequest, DataSubject
         from privacy.registry import (
             PersonalDataProvider,
             RetentionHandler,
@@ -37,7 +37,7 @@ class PrivacyConfig(AppConfig):
         provider_register(
             PersonalDataProvider(
                 name="privacy.data_subject",
-                models=(DataSubject,),
+                models=(DataSubject, DataRequest),
                 export=data_subject_export,
                 erase=data_subject_erase,
                 # Last: every other provider still needs the subject row.

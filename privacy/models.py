@@ -23,6 +23,10 @@ class DataSubject(models.Model):
     email_index = models.CharField(
         _("email blind index"), max_length=64, null=True, blank=True, unique=True, editable=False
     )
+    # Objection (Art. 21) to using this subject's questions to train the bot.
+    learning_objected_at = models.DateTimeField(
+        _("objected to bot learning at"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -139,7 +143,7 @@ class ConsentRecord(models.Model):
         verbose_name=_("data subject"),
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,  # erasure keeps the proof, without the person
         related_name="consents",
     )
     reference = models.UUIDField(_("reference"), db_index=True)
@@ -250,3 +254,103 @@ class PurgeRun(models.Model):
 
     def __str__(self) -> str:
         return f"Purge {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DataRequest(models.Model):
+    """A data subject's request: access (Art. 15), erasure (Art. 17) or objection (Art. 21).
+
+    Made by the customer (verified through a link sent to the email address) or
+    opened by staff for a verified request. After erasure it stays as the receipt:
+    no subject, no email, counts only.
+    """
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", _("Access (copy of my data)")
+        ERASURE = "erasure", _("Erasure (delete my data)")
+        OBJECTION = "objection", _("Objection to using my questions to train the bot")
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", _("Waiting for email confirmation")
+        VERIFIED = "verified", _("Confirmed, being processed")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Confirmation expired")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.UNVERIFIED
+    )
+    subject = models.ForeignKey(
+        DataSubject,
+        verbose_name=_("data subject"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="data_requests",
+    )
+    # Where to send the confirmation link and the result; cleared when completed.
+    email = EncryptedEmailField(_("email"), max_length=254, blank=True)
+    email_index = models.CharField(max_length=64, db_index=True, blank=True, editable=False)
+    language = models.CharField(_("language"), max_length=8, default="de")
+    verification_hash = models.CharField(max_length=64, blank=True, editable=False)
+    verification_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("received at"), default=timezone.now)
+    # The legal deadline: one month from receipt (Art. 12(3)).
+    due_at = models.DateTimeField(_("due by"))
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # What was done, as counts per provider: the erasure receipt.
+    result = models.JSONField(_("result"), default=dict, blank=True)
+
+    objects = EncryptedFieldsManager()
+
+    class Meta:
+        verbose_name = _("data subject request")
+        verbose_name_plural = _("data subject requests")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.public_id}"
+
+
+class DataExport(models.Model):
+    """The ZIP of a data access request: stored encrypted, downloadable until it expires."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    request = models.OneToOneField(DataRequest, on_delete=models.CASCADE, related_name="export")
+    subject = models.ForeignKey(
+        DataSubject, null=True, blank=True, on_delete=models.CASCADE, related_name="exports"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    # Relative to MEDIA_ROOT; the bytes there are Fernet-encrypted.
+    file_name = models.CharField(max_length=200, blank=True, editable=False)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    download_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    expires_at = models.DateTimeField(_("download possible until"), null=True, blank=True)
+    downloaded_at = models.DateTimeField(_("last downloaded at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("data export")
+        verbose_name_plural = _("data exports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.status})"

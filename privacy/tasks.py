@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from privacy.services import retention_purge
+from privacy.models import DataRequest
+from privacy.services import data_request_process, data_request_verification_send, retention_purge
 
 # Bounded work per run: a large backlog is worked off by re-enqueueing, so one run
 # never holds a worker (or a table lock) for long.
@@ -15,3 +16,18 @@ def retention_purge_task() -> dict[str, int]:
     if run.more_pending:
         retention_purge_task.delay()
     return run.counts
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def data_request_verification_send_task(request_id: int) -> None:
+    request = DataRequest.objects.filter(pk=request_id).first()
+    if request is not None:
+        data_request_verification_send(request=request)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def data_request_process_task(request_id: int) -> None:
+    # Only a request still "verified" is processed: a redelivery finds it completed.
+    request = DataRequest.objects.select_related("subject").filter(pk=request_id).first()
+    if request is not None:
+        data_request_process(request=request)

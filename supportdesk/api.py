@@ -3,9 +3,12 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from agents.api.views import MeView
+from agents.api.views import InboxConversationViewSet, MeView
 
 router = DefaultRouter()
+
+# agents: the inbox (issue 5).
+router.register("inbox/conversations", InboxConversationViewSet, basename="inbox-conversation")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

@@ -52,3 +52,13 @@ def policies(db):
 @pytest.fixture
 def knowledge_base(db):
     knowledge_base_import_file(path=DEMO_KNOWLEDGE_BASE)
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks run inline where they are sent (after commit, as in production)."""
+    from supportdesk.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

@@ -13,6 +13,16 @@ from privacy.services.consent import (  # noqa: F401
 from privacy.services.keys import (  # noqa: F401
     encryption_keys_rotate,
 )
+from privacy.services.requests import (  # noqa: F401
+    data_export_archive,
+    data_export_build,
+    data_export_open,
+    data_exports_delete,
+    data_request_create,
+    data_request_process,
+    data_request_verification_send,
+    data_request_verify,
+)
 from privacy.services.retention import (  # noqa: F401
     legal_hold_place,
     legal_hold_release,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from privacy.models import (
     AuditEvent,
     ConsentRecord,
+    DataExport,
     DataSubject,
     LegalHold,
     PurgeRun,
@@ -87,7 +88,24 @@ def _purge_audit_events(*, cutoff, batch_size, max_batches, dry_run) -> tuple[in
     return queryset_purge(expired, batch_size=batch_size, max_batches=max_batches, dry_run=dry_run)
 
 
+def _purge_exports(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:
+    from privacy.services.requests import data_exports_delete
+
+    expired = DataExport.objects.filter(created_at__lt=cutoff).order_by("pk")
+    if dry_run:
+        return expired.count(), False
+    deleted, batches = 0, 0
+    while max_batches is None or batches < max_batches:
+        batch = list(expired[:batch_size])
+        if not batch:
+            return deleted, False
+        deleted += data_exports_delete(batch)
+        batches += 1
+    return deleted, expired.exists()
+
+
 PRIVACY_HANDLERS = {
+    RetentionPolicy.Category.EXPORTS: _purge_exports,
     RetentionPolicy.Category.SUBJECTS_IDLE: _purge_subjects_idle,
     RetentionPolicy.Category.CONSENT_RECORDS: _purge_consent_records,
     RetentionPolicy.Category.AUDIT_EVENTS: _purge_audit_events,

@@ -108,9 +108,27 @@ def data_subject_export(subject: DataSubject) -> dict:
             }
             for consent in subject.consents.select_related("policy_version")
         ],
+        "requests": [
+            {
+                "kind": request.kind,
+                "status": request.status,
+                "received_at": request.created_at.isoformat(),
+                "completed_at": request.completed_at.isoformat() if request.completed_at else None,
+            }
+            for request in subject.data_requests.all()
+        ],
+        "learning_objected_at": (
+            subject.learning_objected_at.isoformat() if subject.learning_objected_at else None
+        ),
     }
 
 
 def data_subject_erase(subject: DataSubject) -> dict[str, int]:
+    """The subject's own rows. Consent proofs stay, unlinked (SET_NULL): no one is named."""
+    from privacy.models import DataExport
+    from privacy.services.requests import data_exports_delete
+
+    exports = data_exports_delete(DataExport.objects.filter(subject=subject))
+    consents = subject.consents.update(subject=None)
     deleted, _by_model = DataSubject.objects.filter(pk=subject.pk).delete()
-    return {"data_subjects": deleted}
+    return {"data_subjects": deleted, "exports": exports, "consents_unlinked": consents}

@@ -319,3 +319,34 @@ CHAT_WIDGET_ORIGINS = env.list("CHAT_WIDGET_ORIGINS", default=[])
 SUPPORT_OPENING_HOURS = env.str(
     "SUPPORT_OPENING_HOURS", default="mon-fri 08:00-18:00, sat 09:00-14:00"
 )
+
+# Email: to customers (verification links, export notices) and the privacy officer.
+# Without EMAIL_URL, mails are written to files in var/mail (nothing leaves the machine).
+if env.str("EMAIL_URL", default=""):  # e.g. smtp+tls://user:password@mail.example.com:587
+    _smtp = env.email_url("EMAIL_URL")
+    MAILERS = {
+        "default": {
+            "BACKEND": _smtp["EMAIL_BACKEND"],
+            "OPTIONS": {
+                "host": _smtp.get("EMAIL_HOST", "localhost"),
+                "port": _smtp.get("EMAIL_PORT", 25),
+                "username": _smtp.get("EMAIL_HOST_USER", ""),
+                "password": _smtp.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": _smtp.get("EMAIL_USE_TLS", False),
+                "use_ssl": _smtp.get("EMAIL_USE_SSL", False),
+            },
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(BASE_DIR / "var" / "mail")},
+        }
+    }
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="support@localhost")
+# The address customers reach Supportdesk at, for links in emails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Data subject requests: how long a confirmation link and an export download stay valid.
+DATA_REQUEST_VERIFICATION_HOURS = env.int("DATA_REQUEST_VERIFICATION_HOURS", default=24)
+DATA_EXPORT_DOWNLOAD_DAYS = env.int("DATA_EXPORT_DOWNLOAD_DAYS", default=7)

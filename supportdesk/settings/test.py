@@ -53,3 +53,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Agents always available, so tests do not depend on the time of day; the
 # opening-hours tests set their own.
 SUPPORT_OPENING_HOURS = ""
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+MEDIA_ROOT = BASE_DIR / "var" / f"media-test-{_RUN_ID}"

@@ -1,0 +1,315 @@
+"""Data subject requests: access (Art. 15) as a ZIP, erasure (Art. 17), objection (Art. 21).
+
+A customer's request is verified through a link sent to the email address
+(nothing is revealed before: the same answer whether or not we know the
+address). Processing runs in Celery; every step is audited.
+"""
+
+import hashlib
+import io
+import json
+import secrets
+import uuid
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from encrypted_model_fields import fields as library_fields
+
+from privacy.crypto import email_blind_index, email_normalise
+from privacy.models import DataExport, DataRequest, DataSubject
+from privacy.services.audit import audit_record
+from privacy.services.subjects import subject_erase, subject_export
+
+EXPORTS_FOLDER = "exports"
+TOKEN_MAX_LENGTH = 100
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _one_month_after(moment: datetime) -> datetime:
+    # Art. 12(3): "within one month"; a day the next month lacks falls back to its last day.
+    month, year = (moment.month % 12) + 1, moment.year + (moment.month == 12)
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def data_request_create(
+    *,
+    kind: str,
+    email: str,
+    language: str = "de",
+    created_by: AbstractBaseUser | None = None,
+) -> DataRequest:
+    """A new request. Staff-opened requests count as verified (staff checked the identity)."""
+    if kind not in DataRequest.Kind.values:
+        raise ValidationError({"kind": _("Unknown kind of request.")})
+    email = email_normalise(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": _("Please enter a valid email address.")}) from None
+    now = timezone.now()
+    request = DataRequest.objects.create(
+        kind=kind,
+        email=email,
+        email_index=email_blind_index(email),
+        language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
+        created_by=created_by,
+        created_at=now,
+        due_at=_one_month_after(now),
+    )
+    audit_record(action="data_request.created", acting_user=created_by, target=request)
+    if created_by is not None:
+        _verified(request, acting_user=created_by)
+    else:
+        from privacy.tasks import data_request_verification_send_task
+
+        data_request_verification_send_task.delay_on_commit(request.pk)
+    return request
+
+
+def _verified(request: DataRequest, *, acting_user: AbstractBaseUser | None) -> None:
+    from privacy.tasks import data_request_process_task
+
+    request.status = DataRequest.Status.VERIFIED
+    request.verified_at = timezone.now()
+    request.verification_hash = ""
+    request.subject = DataSubject.objects.filter(email_index=request.email_index).first()
+    request.save(update_fields=["status", "verified_at", "verification_hash", "subject"])
+    audit_record(
+        action="data_request.verified",
+        acting_user=acting_user,
+        target=request,
+        subject=request.subject,
+    )
+    data_request_process_task.delay_on_commit(request.pk)
+
+
+@transaction.atomic
+def data_request_verification_send(*, request: DataRequest) -> None:
+    """Email a fresh confirmation link (an earlier one stops working). Safe to retry."""
+    if request.status != DataRequest.Status.UNVERIFIED:
+        return
+    token = secrets.token_urlsafe(32)
+    request.verification_hash = _token_hash(token)
+    request.verification_expires_at = timezone.now() + timedelta(
+        hours=settings.DATA_REQUEST_VERIFICATION_HOURS
+    )
+    request.save(update_fields=["verification_hash", "verification_expires_at"])
+    link = f"{settings.SITE_URL}/privacy/requests/verify/{token}/"
+    with translation.override(request.language):
+        subject_line = _("Please confirm your data protection request")
+        body = render_to_string(
+            "privacy/email/request_verify.txt",
+            {"request": request, "link": link, "hours": settings.DATA_REQUEST_VERIFICATION_HOURS},
+        )
+    email = request.email
+    transaction.on_commit(
+        lambda: send_mail(subject_line, body, settings.DEFAULT_FROM_EMAIL, [email])
+    )
+
+
+@transaction.atomic
+def data_request_verify(*, token: str) -> DataRequest | None:
+    """Confirm a request by its emailed token; None for an unknown or expired token."""
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    request = (
+        DataRequest.objects.select_for_update()
+        .filter(verification_hash=_token_hash(token), status=DataRequest.Status.UNVERIFIED)
+        .first()
+    )
+    if request is None:
+        return None
+    if request.verification_expires_at and request.verification_expires_at < timezone.now():
+        request.status = DataRequest.Status.EXPIRED
+        request.save(update_fields=["status"])
+        return None
+    _verified(request, acting_user=None)
+    return request
+
+
+def data_request_process(*, request: DataRequest) -> None:
+    """Carry out a verified request. Idempotent: a completed request is left alone."""
+    if request.status != DataRequest.Status.VERIFIED:
+        return
+    if request.kind == DataRequest.Kind.ACCESS:
+        data_export_build(request=request)
+    elif request.kind == DataRequest.Kind.ERASURE:
+        _erasure_carry_out(request)
+    else:
+        _objection_carry_out(request)
+
+
+@transaction.atomic
+def _erasure_carry_out(request: DataRequest) -> None:
+    counts = {}
+    if request.subject is not None:
+        counts = subject_erase(
+            subject=request.subject, acting_user=request.created_by, reason=f"request {request.pk}"
+        )
+    # The receipt keeps the request id, time and counts; no subject, no email.
+    DataRequest.objects.filter(pk=request.pk).update(
+        status=DataRequest.Status.COMPLETED,
+        completed_at=timezone.now(),
+        result={"erased": counts},
+        email="",
+        email_index="",
+        subject=None,
+    )
+
+
+@transaction.atomic
+def _objection_carry_out(request: DataRequest) -> None:
+    if request.subject is not None:
+        DataSubject.objects.filter(pk=request.subject_id).update(
+            learning_objected_at=timezone.now()
+        )
+    DataRequest.objects.filter(pk=request.pk).update(
+        status=DataRequest.Status.COMPLETED, completed_at=timezone.now(), email=""
+    )
+    audit_record(
+        action="subject.learning_objected",
+        acting_user=None,
+        target=request,
+        subject=request.subject,
+    )
+
+
+def _export_path(file_name: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / EXPORTS_FOLDER / file_name
+
+
+def _report_blocks(value, title: str) -> list[dict]:
+    """Any provider's export as readable blocks: key/value tables, one per record."""
+    if isinstance(value, dict):
+        scalars = {k: v for k, v in value.items() if not isinstance(v, dict | list)}
+        blocks = [{"title": title, "pairs": list(scalars.items())}] if scalars else []
+        for key, nested in value.items():
+            if isinstance(nested, dict | list):
+                blocks += _report_blocks(nested, f"{title} / {key}")
+        return blocks
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        blocks = []
+        for position, item in enumerate(value, start=1):
+            blocks += _report_blocks(item, f"{title} {position}")
+        return blocks
+    return [{"title": title, "pairs": [("", ", ".join(map(str, value)) if value else "—")]}]
+
+
+def data_export_archive(*, subject: DataSubject | None, language: str) -> bytes:
+    """The ZIP: data.json (everything every provider returns) and report.html (readable)."""
+    if subject is not None:
+        export = subject_export(subject=subject, acting_user=None)
+    else:
+        export = {"subject": None, "exported_at": timezone.now().isoformat(), "data": {}}
+    blocks = [
+        block
+        for provider, data in export["data"].items()
+        for block in _report_blocks(data, provider)
+    ]
+    with translation.override(language):
+        report = render_to_string("privacy/dsar_report.html", {"export": export, "blocks": blocks})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(export, ensure_ascii=False, indent=2))
+        archive.writestr("report.html", report)
+    return buffer.getvalue()
+
+
+def data_export_build(*, request: DataRequest) -> DataExport:
+    """Build, encrypt and store the export, then email a download link that expires."""
+    export, _created = DataExport.objects.get_or_create(
+        request=request, defaults={"subject": request.subject}
+    )
+    archive = data_export_archive(subject=request.subject, language=request.language)
+    file_name = f"{uuid.uuid4().hex}.zip.enc"
+    path = _export_path(file_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Encrypted at rest like every other personal datum; decrypted only on download.
+    path.write_bytes(library_fields.CRYPTER.encrypt(archive))
+    token = secrets.token_urlsafe(32)
+    link = f"{settings.SITE_URL}/privacy/exports/{token}/"
+    with transaction.atomic():
+        old_file = export.file_name
+        export.file_name = file_name
+        export.size_bytes = len(archive)
+        export.status = DataExport.Status.READY
+        export.download_token_hash = _token_hash(token)
+        export.finished_at = timezone.now()
+        export.expires_at = export.finished_at + timedelta(days=settings.DATA_EXPORT_DOWNLOAD_DAYS)
+        export.save()
+        DataRequest.objects.filter(pk=request.pk).update(
+            status=DataRequest.Status.COMPLETED, completed_at=export.finished_at, email=""
+        )
+        audit_record(
+            action="export.built", acting_user=None, target=export, subject=request.subject
+        )
+        if old_file:
+            transaction.on_commit(lambda: _export_path(old_file).unlink(missing_ok=True))
+        if request.email:
+            with translation.override(request.language):
+                subject_line = _("Your data is ready to download")
+                body = render_to_string(
+                    "privacy/email/export_ready.txt",
+                    {"link": link, "expires_at": export.expires_at},
+                )
+            email = request.email
+            transaction.on_commit(
+                lambda: send_mail(subject_line, body, settings.DEFAULT_FROM_EMAIL, [email])
+            )
+    return export
+
+
+def data_export_open(*, token: str, acting_user: AbstractBaseUser | None = None) -> bytes | None:
+    """The decrypted ZIP for a valid, unexpired download token; the download is audited."""
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    export = DataExport.objects.filter(
+        download_token_hash=_token_hash(token),
+        status=DataExport.Status.READY,
+        expires_at__gt=timezone.now(),
+    ).first()
+    if export is None:
+        return None
+    path = _export_path(export.file_name)
+    if not path.exists():
+        return None
+    archive = library_fields.CRYPTER.decrypt(path.read_bytes())
+    with transaction.atomic():
+        DataExport.objects.filter(pk=export.pk).update(downloaded_at=timezone.now())
+        audit_record(
+            action="export.downloaded",
+            acting_user=acting_user,
+            target=export,
+            subject=export.subject,
+        )
+    return archive
+
+
+def data_exports_delete(exports) -> int:
+    """Delete exports and their files (retention, erasure)."""
+    deleted = 0
+    for export in exports:
+        if export.file_name:
+            _export_path(export.file_name).unlink(missing_ok=True)
+        export.delete()
+        deleted += 1
+    return deleted
