@@ -29,6 +29,10 @@ class BotConfig(AppConfig):
                 models=(Conversation, Message),
                 export=subject_conversations_export,
                 erase=subject_conversations_erase,
+                counts=lambda: {
+                    "conversations": Conversation.objects.count(),
+                    "messages": Message.objects.count(),
+                },
             )
         )
         retention_handler_register(

@@ -1,5 +1,8 @@
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from privacy.models import (
@@ -10,9 +13,13 @@ from privacy.models import (
     DataSubject,
     LegalHold,
     PolicyVersion,
+    ProcessingActivity,
+    ProcessingAgreement,
+    Processor,
     PurgeRun,
     RetentionPolicy,
 )
+from privacy.selectors import channels_without_agreement
 from privacy.services import (
     audit_record,
     data_request_create,
@@ -196,3 +203,59 @@ class DataExportAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ChannelsWithoutAgreementWarningMixin:
+    """Shows a warning on the register's lists while an active channel lacks an agreement."""
+
+    def changelist_view(self, request, extra_context=None):
+        missing = channels_without_agreement(active_channels=settings.SUPPORTDESK_ACTIVE_CHANNELS)
+        if missing:
+            messages.warning(
+                request,
+                _("Active channels without a processing agreement (Art. 28): %(channels)s")
+                % {"channels": ", ".join(missing)},
+            )
+        return super().changelist_view(request, extra_context)
+
+
+class SubProcessorInline(admin.TabularInline):
+    model = Processor
+    fk_name = "parent"
+    fields = ["name", "country", "transfer_safeguard"]
+    extra = 0
+    verbose_name = _("sub-processor")
+    verbose_name_plural = _("sub-processors")
+
+
+@admin.register(Processor)
+class ProcessorAdmin(ChannelsWithoutAgreementWarningMixin, admin.ModelAdmin):
+    list_display = ["name", "channel", "country", "transfer_safeguard", "parent"]
+    list_filter = ["channel", "transfer_safeguard"]
+    search_fields = ["name"]
+    inlines = [SubProcessorInline]
+
+
+@admin.register(ProcessingAgreement)
+class ProcessingAgreementAdmin(ChannelsWithoutAgreementWarningMixin, admin.ModelAdmin):
+    list_display = ["processor", "status", "signed_at", "review_at", "document_link"]
+    list_filter = ["status", "processor__channel"]
+    search_fields = ["processor__name"]
+    autocomplete_fields = ["processor"]
+
+    @admin.display(description=_("signed document"))
+    def document_link(self, obj):
+        if not obj.signed_document:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("privacy:agreement-document", args=[obj.pk]),
+            _("Download"),
+        )
+
+
+@admin.register(ProcessingActivity)
+class ProcessingActivityAdmin(admin.ModelAdmin):
+    list_display = ["name", "legal_basis", "retention_policy", "is_active", "updated_at"]
+    list_filter = ["legal_basis", "is_active"]
+    filter_horizontal = ["processors"]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy.fields import EncryptedCharField, EncryptedEmailField
 from privacy.querysets import EncryptedFieldsManager
+from privacy.storage import EncryptedFileSystemStorage
 
 
 class DataSubject(models.Model):
@@ -354,3 +355,141 @@ class DataExport(models.Model):
 
     def __str__(self) -> str:
         return f"Export {self.pk} ({self.status})"
+
+
+class Processor(models.Model):
+    """A processor (Art. 28): a service provider that processes personal data for the operator."""
+
+    class TransferSafeguard(models.TextChoices):
+        NONE = "none", _("No transfer outside the EU/EEA")
+        ADEQUACY = "adequacy", _("Adequacy decision (Art. 45)")
+        DPF = "dpf", _("EU-US Data Privacy Framework")
+        SCC = "scc", _("Standard contractual clauses (Art. 46(2)(c))")
+        BCR = "bcr", _("Binding corporate rules (Art. 47)")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Website chat (hosting)")
+        TELEGRAM = "telegram", _("Telegram")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        MESSENGER = "messenger", _("Facebook Messenger")
+        EMAIL = "email", _("Email delivery")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("address"))
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    dpo_contact = models.CharField(_("data protection officer"), max_length=200, blank=True)
+    channel = models.CharField(
+        _("serves"), max_length=20, choices=Channel.choices, default=Channel.OTHER
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("sub-processor of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sub_processors",
+    )
+    country = models.CharField(_("country of processing"), max_length=100, default="DE")
+    transfer_safeguard = models.CharField(
+        _("safeguard for third-country transfers"),
+        max_length=20,
+        choices=TransferSafeguard.choices,
+        default=TransferSafeguard.NONE,
+    )
+
+    class Meta:
+        verbose_name = _("processor")
+        verbose_name_plural = _("processors")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProcessingAgreement(models.Model):
+    """A data processing agreement (AV-Vertrag, Art. 28(3)) with one processor."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        EXPIRING = "expiring", _("Due for review")
+        TERMINATED = "terminated", _("Terminated")
+
+    processor = models.ForeignKey(
+        Processor, verbose_name=_("processor"), on_delete=models.PROTECT, related_name="agreements"
+    )
+    subject_matter = models.TextField(_("subject matter"))
+    duration = models.CharField(_("duration"), max_length=200)
+    nature_and_purpose = models.TextField(_("nature and purpose of the processing"))
+    data_categories = models.TextField(_("categories of personal data"))
+    subject_categories = models.TextField(_("categories of data subjects"))
+    retention_terms = models.TextField(_("retention and deletion"))
+    technical_measures = models.TextField(_("technical and organisational measures"))
+    controller_rights_duties = models.TextField(_("rights and duties of the controller"))
+    processor_rights_duties = models.TextField(_("rights and duties of the processor"))
+    third_country_transfers = models.TextField(_("third-country transfers"), blank=True)
+    signed_at = models.DateField(_("signed on"), null=True, blank=True)
+    signed_document = models.FileField(
+        _("signed document"),
+        storage=EncryptedFileSystemStorage(folder="agreements"),
+        upload_to="%Y/",
+        blank=True,
+    )
+    review_at = models.DateField(_("review by"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("processing agreement (Art. 28)")
+        verbose_name_plural = _("processing agreements (Art. 28)")
+        ordering = ["processor__name", "-signed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="active") | models.Q(signed_at__isnull=False),
+                name="agreement_active_is_signed",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.processor} ({self.get_status_display()})"
+
+
+class ProcessingActivity(models.Model):
+    """One entry of the record of processing activities (Art. 30(1))."""
+
+    class LegalBasis(models.TextChoices):
+        CONSENT = "consent", _("Consent, Art. 6(1)(a)")
+        CONTRACT = "contract", _("Contract, Art. 6(1)(b)")
+        LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation, Art. 6(1)(c)")
+        LEGITIMATE_INTERESTS = "legitimate_interests", _("Legitimate interests, Art. 6(1)(f)")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    purpose = models.TextField(_("purpose"))
+    legal_basis = models.CharField(_("legal basis"), max_length=30, choices=LegalBasis.choices)
+    data_categories = models.TextField(_("categories of personal data"))
+    subject_categories = models.TextField(_("categories of data subjects"))
+    recipients = models.TextField(_("recipients"), blank=True)
+    retention_policy = models.ForeignKey(
+        RetentionPolicy,
+        verbose_name=_("retention"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    processors = models.ManyToManyField(Processor, verbose_name=_("processors"), blank=True)
+    third_country_transfers = models.TextField(_("third-country transfers"), blank=True)
+    technical_measures = models.TextField(_("technical and organisational measures"))
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("processing activity (Art. 30)")
+        verbose_name_plural = _("record of processing activities (Art. 30)")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -27,6 +27,8 @@ class PersonalDataProvider:
     erase: Callable[[Any], dict[str, int]]
     # Erasure order: lower runs first (dependent rows before the subject itself).
     order: int = 100
+    # counts() -> rows held per kind, for the privacy dashboard (counts, never content).
+    counts: Callable[[], dict[str, int]] | None = None
 
 
 _providers: dict[str, PersonalDataProvider] = {}

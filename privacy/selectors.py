@@ -1,6 +1,18 @@
-from django.db.models import QuerySet
+from datetime import timedelta
 
-from privacy.models import LegalHold
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from privacy.models import (
+    ConsentRecord,
+    DataRequest,
+    DataSubject,
+    LegalHold,
+    ProcessingAgreement,
+    Processor,
+    PurgeRun,
+)
+from privacy.registry import provider_list
 
 
 def legal_hold_subject_ids() -> QuerySet:
@@ -15,3 +27,67 @@ def legal_hold_references() -> QuerySet:
     return LegalHold.objects.filter(released_at__isnull=True, reference__isnull=False).values(
         "reference"
     )
+
+
+def agreements_due_for_review(*, within_days: int = 30) -> QuerySet:
+    """Active or expiring agreements whose review date is within the next days (or past)."""
+    horizon = timezone.localdate() + timedelta(days=within_days)
+    return (
+        ProcessingAgreement.objects.filter(
+            status__in=[ProcessingAgreement.Status.ACTIVE, ProcessingAgreement.Status.EXPIRING],
+            review_at__lte=horizon,
+        )
+        .select_related("processor")
+        .order_by("review_at")
+    )
+
+
+def channels_without_agreement(*, active_channels: list[str]) -> list[str]:
+    """Active channels whose processor has no active agreement (Art. 28 is missing).
+
+    The website chat runs on the operator's own Supportdesk; it needs an agreement
+    only where a hosting processor is registered for it.
+    """
+    covered = set(
+        ProcessingAgreement.objects.filter(
+            status__in=[ProcessingAgreement.Status.ACTIVE, ProcessingAgreement.Status.EXPIRING]
+        ).values_list("processor__channel", flat=True)
+    )
+    registered = set(Processor.objects.values_list("channel", flat=True))
+    return [
+        channel
+        for channel in active_channels
+        if channel not in covered and (channel != "web" or channel in registered)
+    ]
+
+
+def privacy_dashboard(*, active_channels: list[str]) -> dict:
+    """Everything the privacy officer checks, in one read."""
+    open_requests = (
+        DataRequest.objects.exclude(
+            status__in=[DataRequest.Status.COMPLETED, DataRequest.Status.EXPIRED]
+        )
+        .order_by("due_at")
+        .only("public_id", "kind", "status", "created_at", "due_at")
+    )
+    return {
+        "agreements_due": list(agreements_due_for_review()),
+        "channels_without_agreement": channels_without_agreement(active_channels=active_channels),
+        "open_requests": list(open_requests),
+        "purge_runs": list(PurgeRun.objects.order_by("-started_at")[:5]),
+        "counts": {
+            **{
+                name: count
+                for provider in provider_list()
+                if provider.counts is not None
+                for name, count in provider.counts().items()
+            },
+            "data_subjects": DataSubject.objects.count(),
+            "consent_records": ConsentRecord.objects.count(),
+            "requests_by_kind": dict(
+                DataRequest.objects.values_list("kind")
+                .annotate(n=Count("id"))
+                .values_list("kind", "n")
+            ),
+        },
+    }

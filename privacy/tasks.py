@@ -1,7 +1,13 @@
 from celery import shared_task
+from django.conf import settings
 
 from privacy.models import DataRequest
-from privacy.services import data_request_process, data_request_verification_send, retention_purge
+from privacy.services import (
+    agreement_reviews_check,
+    data_request_process,
+    data_request_verification_send,
+    retention_purge,
+)
 
 # Bounded work per run: a large backlog is worked off by re-enqueueing, so one run
 # never holds a worker (or a table lock) for long.
@@ -31,3 +37,8 @@ def data_request_process_task(request_id: int) -> None:
     request = DataRequest.objects.select_related("subject").filter(pk=request_id).first()
     if request is not None:
         data_request_process(request=request)
+
+
+@shared_task(acks_late=True)
+def agreement_reviews_check_task() -> dict[str, int]:
+    return agreement_reviews_check(active_channels=settings.SUPPORTDESK_ACTIVE_CHANNELS)

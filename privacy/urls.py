@@ -1,11 +1,15 @@
 from django.urls import path
 
 from privacy.views import (
+    AgreementDocumentView,
     DataExportDownloadView,
     DataRequestCreateView,
     DataRequestSentView,
     DataRequestVerifyView,
     PolicyView,
+    PrivacyDashboardView,
+    ProcessingActivitiesCsvView,
+    ProcessingActivitiesView,
 )
 
 app_name = "privacy"
@@ -17,4 +21,10 @@ urlpatterns = [
     path("requests/sent/", DataRequestSentView.as_view(), name="request-sent"),
     path("requests/verify/<str:token>/", DataRequestVerifyView.as_view(), name="request-verify"),
     path("exports/<str:token>/", DataExportDownloadView.as_view(), name="export-download"),
+    path("dashboard/", PrivacyDashboardView.as_view(), name="dashboard"),
+    path("activities/", ProcessingActivitiesView.as_view(), name="activities"),
+    path("activities.csv", ProcessingActivitiesCsvView.as_view(), name="activities-csv"),
+    path(
+        "agreements/<int:pk>/document/", AgreementDocumentView.as_view(), name="agreement-document"
+    ),
 ]

@@ -1,16 +1,22 @@
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import translation
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from privacy.forms import DataRequestForm
+from privacy.models import ProcessingActivity, ProcessingAgreement
+from privacy.selectors import privacy_dashboard
 from privacy.services import (
+    audit_record,
     data_export_open,
     data_request_create,
     data_request_verify,
     policy_version_active,
+    processing_activities_csv,
 )
 
 
@@ -78,4 +84,58 @@ class DataExportDownloadView(View):
         response = HttpResponse(archive, content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="my-data.zip"'
         response["Cache-Control"] = "no-store"
+        return response
+
+
+class PrivacyOfficerMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    permission_required = "privacy.view_processingactivity"
+
+
+class PrivacyDashboardView(PrivacyOfficerMixin, TemplateView):
+    template_name = "privacy/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(privacy_dashboard(active_channels=settings.SUPPORTDESK_ACTIVE_CHANNELS))
+        return context
+
+
+class ProcessingActivitiesView(PrivacyOfficerMixin, TemplateView):
+    """The record of processing activities, printable (print to PDF from the browser)."""
+
+    template_name = "privacy/processing_activities.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["activities"] = (
+            ProcessingActivity.objects.filter(is_active=True)
+            .select_related("retention_policy")
+            .prefetch_related("processors")
+        )
+        context["generated_at"] = timezone.now()
+        return context
+
+
+class ProcessingActivitiesCsvView(PrivacyOfficerMixin, View):
+    def get(self, request):
+        response = HttpResponse(processing_activities_csv(), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="processing-activities.csv"'
+        return response
+
+
+class AgreementDocumentView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """The signed agreement, decrypted for staff allowed to see agreements."""
+
+    permission_required = "privacy.view_processingagreement"
+
+    def get(self, request, pk: int):
+        agreement = get_object_or_404(ProcessingAgreement, pk=pk)
+        if not agreement.signed_document:
+            raise Http404("No document was uploaded.")
+        with agreement.signed_document.open("rb") as document:
+            content = document.read()
+        audit_record(action="agreement.document_opened", acting_user=request.user, target=agreement)
+        response = HttpResponse(content, content_type="application/octet-stream")
+        name = agreement.signed_document.name.rsplit("/", 1)[-1]
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

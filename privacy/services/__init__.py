@@ -13,6 +13,10 @@ from privacy.services.consent import (  # noqa: F401
 from privacy.services.keys import (  # noqa: F401
     encryption_keys_rotate,
 )
+from privacy.services.records import (  # noqa: F401
+    agreement_reviews_check,
+    processing_activities_csv,
+)
 from privacy.services.requests import (  # noqa: F401
     data_export_archive,
     data_export_build,

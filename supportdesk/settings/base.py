@@ -227,6 +227,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.retention_purge_task",
         "schedule": 60 * 60,
     },
+    # Marks processing agreements due for review and emails the privacy officers
+    # about those and about active channels without an agreement (Art. 28).
+    "agreement-reviews": {
+        "task": "privacy.tasks.agreement_reviews_check_task",
+        "schedule": 24 * 60 * 60,
+    },
     # Moves conversations resolved longer ago than CONVERSATION_CLOSE_AFTER_HOURS
     # to "closed", so retention (privacy) can later delete them; a resolved case
     # stays reopenable for that long.
@@ -350,3 +356,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Data subject requests: how long a confirmation link and an export download stay valid.
 DATA_REQUEST_VERIFICATION_HOURS = env.int("DATA_REQUEST_VERIFICATION_HOURS", default=24)
 DATA_EXPORT_DOWNLOAD_DAYS = env.int("DATA_EXPORT_DOWNLOAD_DAYS", default=7)
+# Channels customers reach Supportdesk on; each needs an active processing agreement
+# with its processor (the privacy dashboard warns otherwise). The messenger issue
+# replaces this with the channel configuration.
+SUPPORTDESK_ACTIVE_CHANNELS = env.list("SUPPORTDESK_ACTIVE_CHANNELS", default=["web"])

@@ -1,0 +1,144 @@
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from agents import roles
+from privacy.models import AuditEvent, ProcessingActivity, ProcessingAgreement, Processor
+from privacy.selectors import channels_without_agreement
+from privacy.services import agreement_reviews_check, processing_activities_csv
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _agreement(processor: Processor, **overrides) -> ProcessingAgreement:
+    values = {
+        "subject_matter": "Zustellung von Chatnachrichten",
+        "duration": "unbefristet",
+        "nature_and_purpose": "Übermittlung",
+        "data_categories": "Telefonnummer, Nachrichteninhalt",
+        "subject_categories": "Kunden",
+        "retention_terms": "30 Tage",
+        "technical_measures": "TLS, Verschlüsselung",
+        "controller_rights_duties": "Weisungsrecht",
+        "processor_rights_duties": "Vertraulichkeit",
+        "status": ProcessingAgreement.Status.ACTIVE,
+        "signed_at": date(2026, 1, 15),
+        "review_at": timezone.localdate() + timedelta(days=200),
+    }
+    return ProcessingAgreement.objects.create(processor=processor, **{**values, **overrides})
+
+
+@pytest.fixture
+def whatsapp():
+    return Processor.objects.create(
+        name="WhatsApp Ireland Ltd.", address="Dublin", channel="whatsapp"
+    )
+
+
+@pytest.fixture
+def officer():
+    return UserFactory(role=roles.PRIVACY_OFFICER, email="dsb@example.org")
+
+
+def test_the_default_record_lists_the_four_purposes():
+    names = set(ProcessingActivity.objects.values_list("name", flat=True))
+
+    assert names == {"Support chat", "Bot learning", "Agent inbox", "Messenger channels"}
+
+
+def test_the_record_exports_as_csv():
+    rows = list(csv.reader(io.StringIO(processing_activities_csv())))
+
+    assert len(rows) == 1 + ProcessingActivity.objects.filter(is_active=True).count()
+    chat = next(row for row in rows if row[0] == "Support chat")
+    assert "Art. 6(1)(a)" in chat[2] and "30 d" in chat[8]
+
+
+def test_a_channel_without_an_active_agreement_is_named(whatsapp):
+    assert channels_without_agreement(active_channels=["web", "whatsapp"]) == ["whatsapp"]
+    _agreement(whatsapp, status=ProcessingAgreement.Status.DRAFT, signed_at=None)
+    assert channels_without_agreement(active_channels=["web", "whatsapp"]) == ["whatsapp"]
+    _agreement(whatsapp)
+    assert channels_without_agreement(active_channels=["web", "whatsapp"]) == []
+
+
+def test_an_active_agreement_must_be_signed(whatsapp):
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        _agreement(whatsapp, signed_at=None)
+
+
+def test_the_review_reminder_marks_and_emails_the_privacy_officer(
+    whatsapp, officer, django_capture_on_commit_callbacks
+):
+    due = _agreement(whatsapp, review_at=timezone.localdate() + timedelta(days=10))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = agreement_reviews_check(active_channels=["web", "telegram"])
+
+    due.refresh_from_db()
+    assert due.status == ProcessingAgreement.Status.EXPIRING
+    assert result == {"due": 1, "marked_expiring": 1, "channels_without_agreement": 1}
+    assert mail.outbox[0].to == ["dsb@example.org"]
+    assert "WhatsApp Ireland Ltd." in mail.outbox[0].body and "telegram" in mail.outbox[0].body
+    assert AuditEvent.objects.filter(action="agreements.reminded").exists()
+
+
+def test_nothing_due_sends_nothing(whatsapp, officer, django_capture_on_commit_callbacks):
+    _agreement(whatsapp)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement_reviews_check(active_channels=["web", "whatsapp"])
+
+    assert mail.outbox == []
+
+
+def test_the_signed_document_is_stored_encrypted_and_downloadable_by_the_officer(whatsapp, officer):
+    agreement = _agreement(whatsapp)
+    agreement.signed_document = SimpleUploadedFile("av-vertrag.pdf", b"%PDF-1.7 Unterschrift Meta")
+    agreement.save()
+
+    stored = (settings.MEDIA_ROOT / "agreements" / agreement.signed_document.name).read_bytes()
+    client = Client()
+    client.force_login(officer)
+    response = client.get(f"/privacy/agreements/{agreement.pk}/document/")
+
+    assert b"Unterschrift" not in stored
+    assert response.status_code == 200 and response.content == b"%PDF-1.7 Unterschrift Meta"
+    assert AuditEvent.objects.filter(action="agreement.document_opened").exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/privacy/dashboard/", "/privacy/activities/", "/privacy/activities.csv"]
+)
+def test_the_privacy_pages_are_for_the_privacy_officer_only(path, officer, agent):
+    officer_client, agent_client = Client(), Client()
+    officer_client.force_login(officer)
+    agent_client.force_login(agent)
+
+    assert officer_client.get(path).status_code == 200
+    assert agent_client.get(path).status_code == 403
+    assert Client().get(path).status_code == 302
+
+
+def test_the_dashboard_warns_about_channels_and_lists_open_requests(officer, whatsapp, settings):
+    from privacy.services import data_request_create
+
+    settings.SUPPORTDESK_ACTIVE_CHANNELS = ["web", "whatsapp"]
+    data_request_create(kind="erasure", email="someone@example.org")
+    client = Client()
+    client.force_login(officer)
+
+    page = client.get("/privacy/dashboard/").content.decode()
+
+    assert "whatsapp" in page
+    assert "Löschung" in page or "Erasure" in page
