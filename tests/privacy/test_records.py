@@ -59,7 +59,7 @@ def test_the_record_exports_as_csv():
 
     assert len(rows) == 1 + ProcessingActivity.objects.filter(is_active=True).count()
     chat = next(row for row in rows if row[0] == "Support chat")
-    assert "Art. 6(1)(a)" in chat[2] and "30 d" in chat[8]
+    assert "Art. 6" in chat[2] and "30 d" in chat[8]
 
 
 def test_a_channel_without_an_active_agreement_is_named(whatsapp):
