@@ -52,7 +52,8 @@ class DataSubjectAdmin(admin.ModelAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["created_at", "action", "acting_user", "target_type", "target_id", "reason"]
-    list_filter = ["action"]
+    list_filter = ["action", "target_type", "acting_user"]
+    search_fields = ["action", "target_id", "subject_public_id", "acting_user__username"]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request) -> bool:

@@ -1,0 +1,150 @@
+"""Privacy benchmarks: export a subject with 10,000 messages; purge 100,000 expired messages.
+
+    .venv/bin/python benchmarks/privacy_bench.py [--messages 10000] [--purge 100000] [--services]
+
+Runs on a fresh database of its own (SQLite by default; PostgreSQL with
+--services, from SERVICES_DATABASE_URL). Targets: the export in under 10 s on
+the embedded default, the purge in at most 60 s on PostgreSQL. The baseline in
+the same run: writing the same messages (the cost of the data itself).
+"""
+
+import argparse
+import base64
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _environment(services: bool, workdir: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.local",
+        "DJANGO_READ_DOT_ENV_FILE": "false",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+        "CELERY_DATA_DIR": str(workdir / "celery"),
+        "MEDIA_ROOT": str(workdir / "media"),
+        "LOG_LEVEL": "WARNING",
+    }
+    if services:
+        env["DATABASE_URL"] = os.environ.get(
+            "SERVICES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk_bench"
+        )
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    return env
+
+
+def _measure(messages: int, purge: int) -> None:
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from bot.models import Conversation, Message
+    from bot.services import conversation_start
+    from privacy.services import data_export_archive, data_subject_identify, retention_purge
+
+    def bulk_messages(conversation, count: int, text: str) -> None:
+        batch = 2000
+        for start in range(0, count, batch):
+            Message.objects.bulk_create(
+                Message(
+                    conversation=conversation,
+                    seq=start + n + 1,
+                    sender="customer",
+                    text=f"{text} {start + n}",
+                    text_redacted=f"{text} {start + n}",
+                )
+                for n in range(min(batch, count - start))
+            )
+        Conversation.objects.filter(pk=conversation.pk).update(last_seq=count)
+
+    subject = data_subject_identify(name="Bench Kunde", email="bench@example.org")
+    conversation, _token = conversation_start()
+    Conversation.objects.filter(pk=conversation.pk).update(subject=subject)
+    started = time.perf_counter()
+    with transaction.atomic():
+        bulk_messages(conversation, messages, "Wo ist meine Bestellung Nummer")
+    write_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    archive = data_export_archive(subject=subject, language="de")
+    export_seconds = time.perf_counter() - started
+    print(
+        f"export of {messages} messages: {export_seconds:.2f} s ({len(archive) / 1e6:.1f} MB ZIP)"
+        f"   baseline (writing them): {write_seconds:.2f} s"
+        f"   ratio x{export_seconds / write_seconds:.2f}"
+    )
+
+    per_conversation = 500
+    old = timezone.now() - timedelta(days=400)
+    started = time.perf_counter()
+    with transaction.atomic():
+        for _ in range(purge // per_conversation):
+            expired, _token = conversation_start()
+            bulk_messages(expired, per_conversation, "alt")
+        Conversation.objects.exclude(pk=conversation.pk).update(
+            status="closed", resolved_at=old, closed_at=old
+        )
+    seed_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    run = retention_purge()
+    while run.more_pending:
+        run = retention_purge()
+    purge_seconds = time.perf_counter() - started
+    left = Message.objects.exclude(conversation=conversation).count()
+    print(
+        f"purge of {purge} expired messages: {purge_seconds:.2f} s, {left} left"
+        f"   baseline (writing them): {seed_seconds:.2f} s"
+        f"   ratio x{purge_seconds / seed_seconds:.2f}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--purge", type=int, default=100_000)
+    parser.add_argument("--services", action="store_true")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _measure(args.messages, args.purge)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="supportdesk-privacy-bench-") as tmp:
+        env = _environment(args.services, Path(tmp))
+        if args.services:
+            database = env["DATABASE_URL"].rsplit("/", 1)[1]
+            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database])
+            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
+        print("PostgreSQL" if args.services else "SQLite (embedded default)")
+        return subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--messages",
+                str(args.messages),
+                "--purge",
+                str(args.purge),
+            ],
+            env={**env, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+        ).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
