@@ -25,7 +25,15 @@ from privacy.services import (
     data_request_create,
     legal_hold_place,
     legal_hold_release,
+    register_entry_save,
 )
+
+
+class AuditedRegisterAdminMixin:
+    """Register entries saved in the admin are validated and audited like API writes."""
+
+    def save_model(self, request, obj, form, change):
+        register_entry_save(instance=obj, acting_user=request.user, created=not change)
 
 
 @admin.register(DataSubject)
@@ -67,7 +75,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(admin.ModelAdmin):
+class PolicyVersionAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
     list_display = ["title", "version", "language", "effective_at", "is_active"]
     list_filter = ["language", "is_active"]
 
@@ -90,7 +98,7 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
+class RetentionPolicyAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
     list_display = ["category", "duration_days", "is_active", "updated_at"]
     list_editable = ["duration_days", "is_active"]
 
@@ -230,7 +238,9 @@ class SubProcessorInline(admin.TabularInline):
 
 
 @admin.register(Processor)
-class ProcessorAdmin(ChannelsWithoutAgreementWarningMixin, admin.ModelAdmin):
+class ProcessorAdmin(
+    AuditedRegisterAdminMixin, ChannelsWithoutAgreementWarningMixin, admin.ModelAdmin
+):
     list_display = ["name", "channel", "country", "transfer_safeguard", "parent"]
     list_filter = ["channel", "transfer_safeguard"]
     search_fields = ["name"]
@@ -238,7 +248,9 @@ class ProcessorAdmin(ChannelsWithoutAgreementWarningMixin, admin.ModelAdmin):
 
 
 @admin.register(ProcessingAgreement)
-class ProcessingAgreementAdmin(ChannelsWithoutAgreementWarningMixin, admin.ModelAdmin):
+class ProcessingAgreementAdmin(
+    AuditedRegisterAdminMixin, ChannelsWithoutAgreementWarningMixin, admin.ModelAdmin
+):
     list_display = ["processor", "status", "signed_at", "review_at", "document_link"]
     list_filter = ["status", "processor__channel"]
     search_fields = ["processor__name"]
@@ -256,7 +268,7 @@ class ProcessingAgreementAdmin(ChannelsWithoutAgreementWarningMixin, admin.Model
 
 
 @admin.register(ProcessingActivity)
-class ProcessingActivityAdmin(admin.ModelAdmin):
+class ProcessingActivityAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
     list_display = ["name", "legal_basis", "retention_policy", "is_active", "updated_at"]
     list_filter = ["legal_basis", "is_active"]
     filter_horizontal = ["processors"]

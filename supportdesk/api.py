@@ -4,8 +4,26 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from agents.api.views import InboxConversationViewSet, MeView
+from privacy.api.views import (
+    AuditEventViewSet,
+    ConsentRecordViewSet,
+    DataRequestViewSet,
+    PolicyVersionViewSet,
+    ProcessingActivityViewSet,
+    ProcessingAgreementViewSet,
+    ProcessorViewSet,
+    RetentionPolicyViewSet,
+)
 
 router = DefaultRouter()
+router.register("privacy/policy-versions", PolicyVersionViewSet, basename="policy-version")
+router.register("privacy/consent-records", ConsentRecordViewSet, basename="consent-record")
+router.register("privacy/processors", ProcessorViewSet, basename="processor")
+router.register("privacy/agreements", ProcessingAgreementViewSet, basename="agreement")
+router.register("privacy/activities", ProcessingActivityViewSet, basename="activity")
+router.register("privacy/retention-policies", RetentionPolicyViewSet, basename="retention-policy")
+router.register("privacy/requests", DataRequestViewSet, basename="data-request")
+router.register("privacy/audit-events", AuditEventViewSet, basename="audit-event")
 
 # agents: the inbox (issue 5).
 router.register("inbox/conversations", InboxConversationViewSet, basename="inbox-conversation")

@@ -17,10 +17,12 @@ from privacy.services.records import (  # noqa: F401
     agreement_reviews_check,
     processing_activities_csv,
 )
+from privacy.services.registers import register_entry_save  # noqa: F401
 from privacy.services.requests import (  # noqa: F401
     data_export_archive,
     data_export_build,
     data_export_open,
+    data_export_read,
     data_exports_delete,
     data_request_create,
     data_request_process,

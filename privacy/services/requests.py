@@ -304,6 +304,20 @@ def data_export_open(*, token: str, acting_user: AbstractBaseUser | None = None)
     return archive
 
 
+def data_export_read(*, request: DataRequest, acting_user: AbstractBaseUser) -> bytes | None:
+    """The decrypted ZIP of an access request, for staff; every read is audited."""
+    export = DataExport.objects.filter(
+        request=request, status=DataExport.Status.READY, expires_at__gt=timezone.now()
+    ).first()
+    if export is None or not _export_path(export.file_name).exists():
+        return None
+    archive = library_fields.CRYPTER.decrypt(_export_path(export.file_name).read_bytes())
+    audit_record(
+        action="export.read", acting_user=acting_user, target=export, subject=export.subject
+    )
+    return archive
+
+
 def data_exports_delete(exports) -> int:
     """Delete exports and their files (retention, erasure)."""
     deleted = 0

@@ -248,17 +248,22 @@ CONVERSATION_CLOSE_AFTER_HOURS = env.int("CONVERSATION_CLOSE_AFTER_HOURS", defau
 # Django REST framework: authentication required by default (DRF lets anyone in).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first, so an unauthenticated API call gets 401 with WWW-Authenticate.
+        # A key first, so an unauthenticated API call gets 401 with WWW-Authenticate.
+        "supportdesk.api_auth.ApiKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "supportdesk.api_auth.HasScope",
+    ],
+    "EXCEPTION_HANDLER": "supportdesk.api_errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "supportdesk.api_auth.KeyOrUserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),

@@ -15,6 +15,8 @@ REQUIRED_ENVIRONMENT = [
     "BLIND_INDEX_KEY",
     "DJANGO_ALLOWED_HOSTS",
     "DATABASE_URL",
+    # Customers confirm data requests by email; a file backend would swallow them.
+    "EMAIL_URL",
 ]
 _missing = [name for name in REQUIRED_ENVIRONMENT if not env.str(name, default="")]
 if _missing:

@@ -17,6 +17,7 @@ PRODUCTION_ENVIRONMENT = {
     "BLIND_INDEX_KEY": "production-blind-index-key",
     "DJANGO_ALLOWED_HOSTS": "support.example.com",
     "DATABASE_URL": "sqlite:////tmp/supportdesk-deploy-check.sqlite3",
+    "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
 }
 
 
@@ -49,9 +50,9 @@ def test_production_refuses_to_start_without_a_key(missing):
 
 
 def test_the_api_requires_authentication_by_default():
-    assert settings.REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] == [
+    assert settings.REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"][0] == (
         "rest_framework.permissions.IsAuthenticated"
-    ]
+    )
 
 
 def test_the_encryption_keys_are_a_list():

@@ -1,0 +1,127 @@
+"""The one error format of the REST API: {"type", "code", "detail", "fields"}."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+_ERROR_TYPES = {
+    status.HTTP_400_BAD_REQUEST: "validation_error",
+    status.HTTP_401_UNAUTHORIZED: "authentication_error",
+    status.HTTP_403_FORBIDDEN: "permission_denied",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_409_CONFLICT: "conflict",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+}
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {
+            str(field): [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+            for field, messages in detail.items()
+        }
+    return {}
+
+
+def api_exception_handler(exc, context):
+    """Every error as {"type", "code", "detail", "fields"}; headers (Retry-After …) kept."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    fields = _flatten(detail) if isinstance(exc, exceptions.ValidationError) else {}
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        if isinstance(codes, str):
+            code = codes
+    if fields:
+        message = str(_("Some fields are invalid."))
+    elif isinstance(detail, dict) and "detail" in detail:
+        message = str(detail["detail"])
+    elif isinstance(detail, list) and detail:
+        message = str(detail[0])
+    else:
+        message = str(detail)
+    response.data = {
+        "type": _ERROR_TYPES.get(response.status_code, "error"),
+        "code": code,
+        "detail": message,
+        "fields": fields,
+    }
+    return response
+
+
+def conflict(detail: str, code: str = "conflict") -> Response:
+    return Response(
+        {"type": "conflict", "code": code, "detail": detail, "fields": {}},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="validation_error, authentication_error, ...")
+    code = serializers.CharField(help_text="A stable machine-readable code.")
+    detail = serializers.CharField(help_text="A human-readable message.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per invalid field (validation errors only).",
+    )
+
+
+def _error_response(description: str, example: dict) -> OpenApiResponse:
+    return OpenApiResponse(
+        response=ApiErrorSerializer,
+        description=description,
+        examples=[OpenApiExample(description, value={"fields": {}, **example})],
+    )
+
+
+# Documented on every endpoint: the errors every endpoint can answer with.
+ERROR_RESPONSES = {
+    400: _error_response(
+        "Invalid input",
+        {
+            "type": "validation_error",
+            "code": "invalid",
+            "detail": "Some fields are invalid.",
+            "fields": {"email": ["Enter a valid email address."]},
+        },
+    ),
+    401: _error_response(
+        "Not authenticated",
+        {
+            "type": "authentication_error",
+            "code": "not_authenticated",
+            "detail": "Authentication credentials were not provided.",
+        },
+    ),
+    403: _error_response(
+        "Not allowed",
+        {
+            "type": "permission_denied",
+            "code": "permission_denied",
+            "detail": "This API key lacks the scope for this endpoint.",
+        },
+    ),
+    404: _error_response(
+        "Not found", {"type": "not_found", "code": "not_found", "detail": "No such object."}
+    ),
+    429: _error_response(
+        "Too many requests (see Retry-After)",
+        {
+            "type": "throttled",
+            "code": "throttled",
+            "detail": "Request was throttled. Expected available in 12 seconds.",
+        },
+    ),
+}
