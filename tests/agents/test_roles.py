@@ -116,7 +116,7 @@ class TestMeEndpoint:
     def test_anonymous_is_refused(self):
         response = APIClient().get("/api/v1/me/")
 
-        assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
+        assert response.status_code == 401 and response["WWW-Authenticate"] == "Api-Key"
 
     def test_token_authenticated_agent_sees_roles_and_queues(self, queue):
         from rest_framework.authtoken.models import Token
