@@ -1,5 +1,7 @@
 """State changes of conversations and messages."""
 
+import csv
+import io
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -261,3 +263,118 @@ def sessions_abandoned_purge(*, cutoff, batch_size, max_batches, dry_run) -> tup
     return queryset_purge(
         _not_held(expired), batch_size=batch_size, max_batches=max_batches, dry_run=dry_run
     )
+
+
+def knowledge_base_export() -> dict:
+    """The whole knowledge base in the import format (round-trips through the import)."""
+    intents = Intent.objects.prefetch_related("answers", "examples").order_by("slug")
+    return {
+        "version": KNOWLEDGE_BASE_FORMAT_VERSION,
+        "intents": [
+            {
+                "slug": intent.slug,
+                "topic": intent.topic,
+                "is_active": intent.is_active,
+                "name": {answer.language: answer.title for answer in intent.answers.all()},
+                "answers": {answer.language: answer.text for answer in intent.answers.all()},
+                "examples": _examples_by_language(intent),
+            }
+            for intent in intents
+        ],
+    }
+
+
+def _examples_by_language(intent: Intent) -> dict[str, list[str]]:
+    examples: dict[str, list[str]] = {}
+    for example in intent.examples.all():
+        examples.setdefault(example.language, []).append(example.text)
+    return examples
+
+
+KNOWLEDGE_CSV_COLUMNS = ["slug", "topic", "language", "field", "text"]
+KNOWLEDGE_CSV_FIELDS = ("title", "answer", "example")
+
+
+def knowledge_base_csv_export() -> str:
+    """One row per title, answer and example question: easy to edit in a spreadsheet."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(KNOWLEDGE_CSV_COLUMNS)
+    for intent in knowledge_base_export()["intents"]:
+        for language, title in intent["name"].items():
+            writer.writerow([intent["slug"], intent["topic"], language, "title", title])
+        for language, text in intent["answers"].items():
+            writer.writerow([intent["slug"], intent["topic"], language, "answer", text])
+        for language, questions in intent["examples"].items():
+            for question in questions:
+                writer.writerow([intent["slug"], intent["topic"], language, "example", question])
+    return buffer.getvalue()
+
+
+def knowledge_base_csv_import(*, text: str) -> dict[str, int]:
+    """Import the CSV of knowledge_base_csv_export (additive, like the JSON import)."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or set(KNOWLEDGE_CSV_COLUMNS) - set(reader.fieldnames):
+        raise ValidationError(f"The CSV needs the columns {', '.join(KNOWLEDGE_CSV_COLUMNS)}.")
+    intents: dict[str, dict] = {}
+    for line, row in enumerate(reader, start=2):
+        if row["field"] not in KNOWLEDGE_CSV_FIELDS or not row["slug"] or not row["language"]:
+            raise ValidationError(
+                f"Line {line}: needs a slug, a language and a field "
+                f"({', '.join(KNOWLEDGE_CSV_FIELDS)})."
+            )
+        entry = intents.setdefault(
+            row["slug"],
+            {"slug": row["slug"], "topic": row["topic"], "name": {}, "answers": {}, "examples": {}},
+        )
+        if row["field"] == "title":
+            entry["name"][row["language"]] = row["text"]
+        elif row["field"] == "answer":
+            entry["answers"][row["language"]] = row["text"]
+        else:
+            entry["examples"].setdefault(row["language"], []).append(row["text"])
+    return knowledge_base_import(
+        data={"version": KNOWLEDGE_BASE_FORMAT_VERSION, "intents": list(intents.values())}
+    )
+
+
+@transaction.atomic
+def intent_save(
+    *,
+    slug: str,
+    topic: str = "",
+    is_active: bool = True,
+    titles: dict[str, str],
+    answers: dict[str, str],
+    examples: dict[str, list[str]],
+    intent: Intent | None = None,
+) -> Intent:
+    """Create an intent, or replace one's answers and examples with exactly these."""
+    entry = {"slug": slug, "topic": topic, "name": titles, "answers": answers, "examples": examples}
+    _knowledge_base_entry_check(entry, 0)
+    if set(titles) != set(answers):
+        raise ValidationError("Give a title for each language that has an answer.")
+    if intent is None:
+        if Intent.objects.filter(slug=slug).exists():
+            raise ValidationError(f"An intent {slug!r} exists already.")
+        intent = Intent(slug=slug)
+    intent.slug, intent.topic, intent.is_active = slug, topic, is_active
+    intent.full_clean()
+    intent.save()
+    intent.answers.exclude(language__in=list(answers)).delete()
+    for language, text in answers.items():
+        IntentAnswer.objects.update_or_create(
+            intent=intent, language=language, defaults={"text": text, "title": titles[language]}
+        )
+    wanted = {
+        (lang, q.strip()) for lang, questions in examples.items() for q in questions if q.strip()
+    }
+    existing = {(e.language, e.text): e.pk for e in intent.examples.all()}
+    ExampleQuestion.objects.filter(
+        pk__in=[pk for key, pk in existing.items() if key not in wanted]
+    ).delete()
+    ExampleQuestion.objects.bulk_create(
+        ExampleQuestion(intent=intent, language=lang, text=text)
+        for lang, text in sorted(wanted - set(existing))
+    )
+    return intent

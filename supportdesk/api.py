@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from agents.api.views import MeView
+from bot.api.views import IntentViewSet
 from privacy.api.views import (
     AuditEventViewSet,
     ConsentRecordViewSet,
@@ -16,6 +17,7 @@ from privacy.api.views import (
 )
 
 router = DefaultRouter()
+router.register("knowledge/intents", IntentViewSet, basename="intent")
 router.register("privacy/policy-versions", PolicyVersionViewSet, basename="policy-version")
 router.register("privacy/consent-records", ConsentRecordViewSet, basename="consent-record")
 router.register("privacy/processors", ProcessorViewSet, basename="processor")

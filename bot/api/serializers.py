@@ -1,0 +1,47 @@
+from rest_framework import serializers
+
+from bot.models import Intent
+
+
+class IntentOutputSerializer(serializers.ModelSerializer):
+    titles = serializers.SerializerMethodField()
+    answers = serializers.SerializerMethodField()
+    examples = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Intent
+        fields = ["id", "slug", "topic", "is_active", "titles", "answers", "examples", "updated_at"]
+
+    def get_titles(self, intent) -> dict[str, str]:
+        return {answer.language: answer.title for answer in intent.answers.all()}
+
+    def get_answers(self, intent) -> dict[str, str]:
+        return {answer.language: answer.text for answer in intent.answers.all()}
+
+    def get_examples(self, intent) -> dict[str, list[str]]:
+        examples: dict[str, list[str]] = {}
+        for example in intent.examples.all():
+            examples.setdefault(example.language, []).append(example.text)
+        return examples
+
+
+class IntentInputSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=100)
+    topic = serializers.CharField(max_length=50, allow_blank=True, default="")
+    is_active = serializers.BooleanField(default=True)
+    titles = serializers.DictField(child=serializers.CharField(max_length=200))
+    answers = serializers.DictField(child=serializers.CharField(max_length=4000))
+    examples = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=500), max_length=2000)
+    )
+
+
+class KnowledgeBaseImportInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    intents = serializers.ListField(child=serializers.DictField())
+
+
+class KnowledgeBaseImportOutputSerializer(serializers.Serializer):
+    intents = serializers.IntegerField(help_text="new intents")
+    answers = serializers.IntegerField(help_text="new answers")
+    examples = serializers.IntegerField(help_text="new example questions")

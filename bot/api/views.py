@@ -1,0 +1,141 @@
+"""Knowledge-base endpoints of /api/v1/knowledge/: intents with answers and example questions."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.response import Response
+
+from bot.api.serializers import (
+    IntentInputSerializer,
+    IntentOutputSerializer,
+    KnowledgeBaseImportInputSerializer,
+    KnowledgeBaseImportOutputSerializer,
+)
+from bot.models import Intent
+from bot.services import (
+    intent_save,
+    knowledge_base_csv_export,
+    knowledge_base_csv_import,
+    knowledge_base_export,
+    knowledge_base_import,
+)
+from privacy.api.views import RoleModelPermissions
+from supportdesk.api_auth import HasScope
+from supportdesk.api_errors import ERROR_RESPONSES
+
+INTENT_EXAMPLE = OpenApiExample(
+    "Shipping costs",
+    value={
+        "slug": "shipping_costs",
+        "topic": "shipping",
+        "is_active": True,
+        "titles": {"de": "Versandkosten", "en": "Shipping costs"},
+        "answers": {"de": "Der Versand kostet 4,95 EUR.", "en": "Shipping costs 4.95 EUR."},
+        "examples": {"de": ["Was kostet der Versand?"], "en": ["How much is shipping?"]},
+    },
+)
+
+
+class CsvParser(BaseParser):
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read().decode("utf-8")
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: IntentOutputSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(responses={200: IntentOutputSerializer, **ERROR_RESPONSES}),
+    create=extend_schema(
+        request=IntentInputSerializer,
+        responses={201: IntentOutputSerializer, **ERROR_RESPONSES},
+        examples=[INTENT_EXAMPLE],
+    ),
+    update=extend_schema(
+        request=IntentInputSerializer,
+        responses={200: IntentOutputSerializer, **ERROR_RESPONSES},
+        description="Replace the intent: exactly these answers and example questions remain.",
+        examples=[INTENT_EXAMPLE],
+    ),
+    destroy=extend_schema(responses={204: None, **ERROR_RESPONSES}),
+)
+class IntentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    scope_area = "knowledge"
+    permission_classes = [permissions.IsAuthenticated, HasScope, RoleModelPermissions]
+    queryset = Intent.objects.prefetch_related("answers", "examples")
+    serializer_class = IntentOutputSerializer
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
+    lookup_field = "slug"
+
+    def create(self, request, *args, **kwargs):
+        data = IntentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        intent = intent_save(**_intent_arguments(data.validated_data))
+        return Response(
+            IntentOutputSerializer(self.get_queryset().get(pk=intent.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def update(self, request, *args, **kwargs):
+        data = IntentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        intent = intent_save(intent=self.get_object(), **_intent_arguments(data.validated_data))
+        return Response(IntentOutputSerializer(self.get_queryset().get(pk=intent.pk)).data)
+
+    @extend_schema(
+        responses={200: KnowledgeBaseImportInputSerializer, **ERROR_RESPONSES},
+        description="The whole knowledge base as JSON (the import format).",
+    )
+    @action(detail=False, methods=["get"], url_path="export")
+    def export(self, request):
+        return Response(knowledge_base_export())
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.STR, **ERROR_RESPONSES},
+        description="Columns slug, topic, language, field (title/answer/example), text.",
+    )
+    @action(detail=False, methods=["get"], url_path="export-csv")
+    def export_csv(self, request):
+        response = HttpResponse(knowledge_base_csv_export(), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="knowledge-base.csv"'
+        return response
+
+    @extend_schema(
+        request={
+            "application/json": KnowledgeBaseImportInputSerializer,
+            "text/csv": OpenApiTypes.STR,
+        },
+        responses={200: KnowledgeBaseImportOutputSerializer, **ERROR_RESPONSES},
+        description="Add intents, answers and example questions (JSON or CSV); existing "
+        "ones are kept. Importing the same data twice adds nothing.",
+    )
+    @action(
+        detail=False, methods=["post"], url_path="import", parser_classes=[JSONParser, CsvParser]
+    )
+    def import_(self, request):
+        if isinstance(request.data, str):
+            counts = knowledge_base_csv_import(text=request.data)
+        else:
+            counts = knowledge_base_import(data=dict(request.data))
+        return Response(KnowledgeBaseImportOutputSerializer(counts).data)
+
+
+def _intent_arguments(data: dict) -> dict:
+    return {
+        "slug": data["slug"],
+        "topic": data["topic"],
+        "is_active": data["is_active"],
+        "titles": data["titles"],
+        "answers": data["answers"],
+        "examples": data["examples"],
+    }
