@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from agents.api.views import MeView
-from bot.api.views import IntentViewSet
+from bot.api.views import AnalyticsDailyView, IntentViewSet
 from privacy.api.views import (
     AuditEventViewSet,
     ConsentRecordViewSet,
@@ -29,5 +29,6 @@ router.register("privacy/audit-events", AuditEventViewSet, basename="audit-event
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    path("analytics/daily/", AnalyticsDailyView.as_view(), name="analytics-daily"),
     *router.urls,
 ]

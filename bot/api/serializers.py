@@ -45,3 +45,20 @@ class KnowledgeBaseImportOutputSerializer(serializers.Serializer):
     intents = serializers.IntegerField(help_text="new intents")
     answers = serializers.IntegerField(help_text="new answers")
     examples = serializers.IntegerField(help_text="new example questions")
+
+
+class AnalyticsDayOutputSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    conversations = serializers.IntegerField(help_text="started that day, with a question")
+    automated = serializers.IntegerField(help_text="of those, never handed to a person")
+    automation_rate = serializers.FloatField(allow_null=True)
+    questions = serializers.IntegerField()
+    bot_answers = serializers.IntegerField()
+    escalation_reasons = serializers.DictField(child=serializers.IntegerField())
+    feedback_helpful = serializers.IntegerField()
+    feedback_unhelpful = serializers.IntegerField()
+    answer_precision = serializers.FloatField(
+        allow_null=True, help_text="share of rated bot answers rated helpful"
+    )
+    csat_count = serializers.IntegerField()
+    csat_average = serializers.FloatField(allow_null=True)

@@ -1,20 +1,33 @@
 """Knowledge-base endpoints of /api/v1/knowledge/: intents with answers and example questions."""
 
+from datetime import date, timedelta
+
 from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from bot.api.serializers import (
+    AnalyticsDayOutputSerializer,
     IntentInputSerializer,
     IntentOutputSerializer,
     KnowledgeBaseImportInputSerializer,
     KnowledgeBaseImportOutputSerializer,
 )
 from bot.models import Intent
+from bot.selectors import analytics_daily
 from bot.services import (
     intent_save,
     knowledge_base_csv_export,
@@ -139,3 +152,46 @@ def _intent_arguments(data: dict) -> dict:
         "answers": data["answers"],
         "examples": data["examples"],
     }
+
+
+class AnalyticsPermission(permissions.BasePermission):
+    message = "Analytics are for supervisors."
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm("agents.view_analytics")
+
+
+MAX_ANALYTICS_DAYS = 366
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("since", OpenApiTypes.DATE, description="default: 30 days ago"),
+        OpenApiParameter("until", OpenApiTypes.DATE, description="inclusive; default: today"),
+    ],
+    responses={200: AnalyticsDayOutputSerializer(many=True), **ERROR_RESPONSES},
+)
+class AnalyticsDailyView(APIView):
+    """Automation rate, escalation reasons, answer feedback and satisfaction per day."""
+
+    scope_area = "conversations"
+    permission_classes = [permissions.IsAuthenticated, HasScope, AnalyticsPermission]
+
+    def get(self, request):
+        today = timezone.localdate()
+        since = _date_param(request, "since", today - timedelta(days=29))
+        until = _date_param(request, "until", today)
+        if since > until or (until - since).days >= MAX_ANALYTICS_DAYS:
+            raise ValidationError({"since": [f"Give a range of 1 to {MAX_ANALYTICS_DAYS} days."]})
+        days = analytics_daily(since=since, until=until)
+        return Response(AnalyticsDayOutputSerializer(days, many=True).data)
+
+
+def _date_param(request, name: str, default: date) -> date:
+    value = request.query_params.get(name)
+    if not value:
+        return default
+    parsed = parse_date(value)
+    if parsed is None:
+        raise ValidationError({name: ["Use a date like 2026-11-27."]})
+    return parsed
