@@ -47,6 +47,23 @@ _PRIVACY_OFFICER_PERMISSIONS = [
     "privacy.view_policyversion",
     "privacy.add_policyversion",
     "privacy.change_policyversion",
+    "privacy.view_retentionpolicy",
+    "privacy.change_retentionpolicy",
+    "privacy.view_legalhold",
+    "privacy.add_legalhold",
+    "privacy.view_purgerun",
+    "privacy.view_datarequest",
+    "privacy.add_datarequest",
+    "privacy.view_dataexport",
+    "privacy.view_processor",
+    "privacy.add_processor",
+    "privacy.change_processor",
+    "privacy.view_processingagreement",
+    "privacy.add_processingagreement",
+    "privacy.change_processingagreement",
+    "privacy.view_processingactivity",
+    "privacy.add_processingactivity",
+    "privacy.change_processingactivity",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
