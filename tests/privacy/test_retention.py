@@ -176,9 +176,19 @@ class TestRetention:
         assert Conversation.objects.count() == 1
 
 
+@pytest.fixture
+def default_retention_policies():
+    """The migration's defaults again: a transactional test's flush removed them."""
+    import importlib
+
+    defaults = importlib.import_module("privacy.migrations.0004_default_retention_policies")
+    for category, days in defaults.DEFAULTS.items():
+        RetentionPolicy.objects.get_or_create(category=category, defaults={"duration_days": days})
+
+
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_runs_delete_each_row_once():
+def test_two_concurrent_runs_delete_each_row_once(default_retention_policies):
     assert connection.vendor == "postgresql"
     for _ in range(40):
         _resolved_conversation(days_ago=31)
