@@ -14,6 +14,25 @@ class AgentsConfig(AppConfig):
     verbose_name = _("Agents and inbox")
 
     def ready(self) -> None:
+        from agents import receivers
+        from agents.models import InternalNote
+        from agents.selectors import subject_notes_export
+        from agents.services import escalation_route, subject_notes_erase
+        from bot.hooks import escalation_listener_register
+        from privacy.registry import PersonalDataProvider, provider_register
+
         # Permissions exist only after every app's post_migrate created them, so
         # the roles are synced on this app's (the last one installed) signal.
         post_migrate.connect(_roles_sync_after_migrate, sender=self)
+        escalation_listener_register(escalation_route)
+        receivers.connect()
+        provider_register(
+            PersonalDataProvider(
+                name="agents.internal_notes",
+                models=(InternalNote,),
+                export=subject_notes_export,
+                erase=subject_notes_erase,
+                # Before bot's conversations, which the notes belong to.
+                order=50,
+            )
+        )

@@ -1,5 +1,6 @@
 """Demo data for `make run`: staff with their roles, two queues, the demo shop's
-knowledge base, and two demo customers with a conversation each. Idempotent."""
+knowledge base, demo customers with a conversation each (one waiting escalated
+conversation per queue, for the inbox), and canned responses. Idempotent."""
 
 from dataclasses import dataclass
 
@@ -8,8 +9,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from agents import roles
-from agents.models import AgentProfile, Queue
-from bot.chat import chat_consent_give
+from agents.models import AgentProfile, CannedResponse, Queue
+from bot.chat import chat_consent_give, conversation_escalate
 from bot.models import Conversation, Message
 from bot.services import (
     DEMO_KNOWLEDGE_BASE,
@@ -67,6 +68,48 @@ DEMO_SUBJECTS = (
             ("bot", "You can return items within 30 days free of charge."),
         ],
     },
+    # Waiting in the inbox: one escalated conversation per demo queue.
+    {
+        "name": "Lena Schmidt",
+        "email": "lena.schmidt@example.net",
+        "phone": "+49 160 9876543",
+        "language": "de",
+        "escalate": "customer_request",
+        "messages": [
+            ("customer", "Hallo, hier ist Lena Schmidt. Mein Paket kam beschädigt an."),
+            ("customer", "Ich möchte bitte mit einem Mitarbeiter sprechen."),
+        ],
+    },
+    {
+        "name": "Oliver Brown",
+        "email": "oliver.brown@example.com",
+        "phone": "+44 161 496 0321",
+        "language": "en",
+        "escalate": "low_confidence",
+        "messages": [
+            ("customer", "My discount code from the newsletter is rejected at checkout."),
+        ],
+    },
+)
+# (queue slug or None for everyone, title, text); {name} and {agent} are filled in the inbox.
+DEMO_CANNED_RESPONSES = (
+    (
+        "kundenservice-de",
+        "Begrüßung",
+        "Hallo {name}, hier ist {agent} vom Kundenservice. Ich kümmere mich um Ihr Anliegen.",
+    ),
+    (
+        "kundenservice-de",
+        "Beschädigte Lieferung",
+        "Das tut uns leid, {name}. Schicken Sie uns bitte ein Foto des Schadens; "
+        "wir senden Ihnen kostenlos Ersatz.",
+    ),
+    (
+        "customer-service-en",
+        "Greeting",
+        "Hi {name}, this is {agent} from customer service. I am looking into it now.",
+    ),
+    (None, "Goodbye (English)", "Thank you, {name}. Have a nice day! {agent}"),
 )
 
 
@@ -159,4 +202,12 @@ def demo_data_create() -> None:
                 text=text,
                 sender_user=agent if sender == Message.Sender.AGENT else None,
             )
-        conversation_resolve(conversation=conversation)
+        if demo.get("escalate"):
+            # Routed to its queue by the agents' escalation listener after commit.
+            conversation_escalate(conversation=conversation, reason=demo["escalate"])
+        else:
+            conversation_resolve(conversation=conversation)
+    for slug, title, text in DEMO_CANNED_RESPONSES:
+        CannedResponse.objects.get_or_create(
+            title=title, queue=queues[slug] if slug else None, owner=None, defaults={"text": text}
+        )

@@ -21,6 +21,10 @@ _AGENT_PERMISSIONS = [
     "bot.view_examplequestion",
     "privacy.view_personal_data",
     "agents.view_queue",
+    "agents.view_cannedresponse",
+    "agents.add_cannedresponse",
+    "agents.add_internalnote",
+    "agents.add_teaching",
 ]
 _SUPERVISOR_PERMISSIONS = [
     *_AGENT_PERMISSIONS,
@@ -29,6 +33,12 @@ _SUPERVISOR_PERMISSIONS = [
     "agents.view_analytics",
     "agents.change_queue",
     "agents.view_agentprofile",
+    "agents.change_agentprofile",
+    "agents.view_assignment",
+    "agents.change_cannedresponse",
+    "agents.delete_cannedresponse",
+    "agents.view_teaching",
+    "agents.change_teaching",
     "bot.add_intent",
     "bot.change_intent",
     "bot.add_intentanswer",

@@ -1,28 +1,375 @@
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+"""Reads of the agents app: who may see what, the inbox lists, a conversation's page."""
 
-from agents.models import Queue
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from agents.models import AgentProfile, Assignment, CannedResponse, InternalNote, Queue, Teaching
 from agents.roles import ROLE_PERMISSIONS
+from bot.models import Conversation, Intent, Message
+
+ESCALATION_REASONS = {
+    "customer_request": _("Customer asked for a person"),
+    "low_confidence": _("The bot was not sure"),
+    "negative_feedback": _("Customer found an answer unhelpful"),
+}
+ACTIVE_STATUSES = (Conversation.Status.WAITING, Conversation.Status.ASSIGNED)
+PREVIEW_LENGTH = 120
 
 
 def user_roles(*, user: AbstractBaseUser) -> list[str]:
+    """The user's inbox roles; kept on the user object, which lives for one request (or
+    one websocket connection, authorised once at connect)."""
     if not user.is_authenticated:
         return []
+    cached = getattr(user, "_inbox_roles", None)
+    if cached is not None:
+        return cached
     names = set(user.groups.filter(name__in=ROLE_PERMISSIONS).values_list("name", flat=True))
     if user.is_superuser:
         names.add("admin")
-    return sorted(names)
+    user._inbox_roles = sorted(names)
+    return user._inbox_roles
 
 
 def user_is_agent(*, user: AbstractBaseUser) -> bool:
-    """Anyone who works the inbox: agents, supervisors and admins."""
+    """Anyone who works the inbox: active agents, supervisors and admins."""
+    if not user.is_authenticated or not user.is_active:
+        return False
     return bool(set(user_roles(user=user)) & {"agent", "supervisor", "admin"})
+
+
+def user_sees_all_queues(*, user: AbstractBaseUser) -> bool:
+    return user.is_superuser or user.has_perm("agents.view_all_queues")
 
 
 def queue_list_for_agent(*, user: AbstractBaseUser) -> QuerySet[Queue]:
     """The queues a user may see: all for supervisors and admins, else their own."""
     if not user.is_authenticated:
         return Queue.objects.none()
-    if user.is_superuser or user.has_perm("agents.view_all_queues"):
+    if user_sees_all_queues(user=user):
         return Queue.objects.all()
     return Queue.objects.filter(members=user)
+
+
+def conversation_visible_q(*, user: AbstractBaseUser) -> Q | None:
+    """The filter of conversations a user may open; None: every conversation."""
+    if user_sees_all_queues(user=user):
+        return None
+    return Q(assignment__queue__members=user) | Q(assignment__agent=user)
+
+
+def conversation_is_visible(*, user: AbstractBaseUser, conversation: Conversation) -> bool:
+    """May this user open the conversation (page, websocket, API)?
+
+    Supervisors and admins: every conversation. Agents: those routed to one of
+    their queues, and those assigned to them. Nobody else.
+    """
+    if not user_is_agent(user=user):
+        return False
+    condition = conversation_visible_q(user=user)
+    if condition is None:
+        return True
+    return Conversation.objects.filter(condition, pk=conversation.pk).exists()
+
+
+def conversation_can_work(*, user: AbstractBaseUser, conversation: Conversation) -> bool:
+    """May this user act on it (reply, resolve, transfer)? The assigned agent, a
+    supervisor, or, while it waits, anyone who sees it (acting claims it)."""
+    if not conversation_is_visible(user=user, conversation=conversation):
+        return False
+    return conversation_is_free_for(user=user, conversation=conversation)
+
+
+def conversation_is_free_for(*, user: AbstractBaseUser, conversation: Conversation) -> bool:
+    """Nobody else handles it (or the user is a supervisor, who may step in anywhere)."""
+    if user_sees_all_queues(user=user):
+        return True
+    assignment = assignment_for(conversation=conversation)
+    return assignment is None or assignment.agent_id in (None, user.pk)
+
+
+def assignment_for(*, conversation: Conversation) -> Assignment | None:
+    try:
+        return conversation.assignment
+    except Assignment.DoesNotExist:
+        return None
+
+
+def conversation_get_by_public_id(*, public_id) -> Conversation | None:
+    return (
+        Conversation.objects.select_related(
+            "subject", "consent__policy_version", "assignment__queue", "assignment__agent"
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+
+
+def _last_customer_message_preview() -> Subquery:
+    return Subquery(
+        Message.objects.filter(conversation=OuterRef("pk"), sender=Message.Sender.CUSTOMER)
+        .order_by("-seq")
+        .annotate(preview=Substr("text_redacted", 1, PREVIEW_LENGTH))
+        .values("preview")[:1]
+    )
+
+
+def conversation_list_for_inbox(*, user: AbstractBaseUser, limit: int = 500) -> list[Conversation]:
+    """The active (waiting or assigned) conversations a user may see, oldest escalation first.
+
+    Two queries whatever their number: the conversations with queue and agent
+    joined, the redacted preview of the last customer message as a subquery.
+    """
+    conversations = (
+        Conversation.objects.filter(status__in=ACTIVE_STATUSES)
+        .select_related("assignment__queue", "assignment__agent__agent_profile")
+        .annotate(preview=_last_customer_message_preview())
+        .order_by("escalated_at", "id")
+    )
+    condition = conversation_visible_q(user=user)
+    if condition is not None:
+        conversations = conversations.filter(condition).distinct()
+    return list(conversations[:limit])
+
+
+def agent_display_name(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return ""
+    try:
+        return user.agent_profile.display_name
+    except AgentProfile.DoesNotExist:
+        return user.get_username()
+
+
+def inbox_row(conversation: Conversation) -> dict[str, Any]:
+    """One conversation as the inbox shows it: no personal data (the preview is redacted)."""
+    assignment = assignment_for(conversation=conversation)
+    queue = assignment.queue if assignment else None
+    agent = assignment.agent if assignment else None
+    preview = getattr(conversation, "preview", None)
+    if preview is None:
+        preview = (
+            conversation.messages.filter(sender=Message.Sender.CUSTOMER)
+            .order_by("-seq")
+            .values_list("text_redacted", flat=True)
+            .first()
+            or ""
+        )[:PREVIEW_LENGTH]
+    return {
+        "id": conversation.public_id.hex,
+        "url": reverse("agents:conversation", kwargs={"public_id": conversation.public_id}),
+        "status": conversation.status,
+        "reason": conversation.escalation_reason,
+        "reason_label": str(
+            ESCALATION_REASONS.get(conversation.escalation_reason, conversation.escalation_reason)
+        ),
+        "language": conversation.language,
+        "channel": conversation.channel,
+        "escalated_at": conversation.escalated_at.isoformat()
+        if conversation.escalated_at
+        else None,
+        "queue_id": queue.pk if queue else None,
+        "queue_name": queue.name if queue else "",
+        "agent_id": agent.pk if agent else None,
+        "agent_name": agent_display_name(agent),
+        "preview": preview,
+    }
+
+
+def inbox_counts(*, rows: list[dict], user: AbstractBaseUser) -> dict[str, int]:
+    return {
+        "waiting": sum(1 for row in rows if row["status"] == Conversation.Status.WAITING),
+        "mine": sum(1 for row in rows if row["agent_id"] == user.pk),
+        "all": len(rows),
+    }
+
+
+def queue_for_conversation(*, conversation: Conversation) -> Queue | None:
+    """Where an escalation goes: its language (blank serves any), then the topic of the
+    last intent the bot recognised (blank serves any); the most specific match wins."""
+    topic = ""
+    last_intent = (
+        Message.objects.filter(conversation=conversation)
+        .exclude(intent_slug="")
+        .order_by("-seq")
+        .values_list("intent_slug", flat=True)
+        .first()
+    )
+    if last_intent:
+        topic = (
+            Intent.objects.filter(slug=last_intent).values_list("topic", flat=True).first() or ""
+        )
+    candidates = Queue.objects.filter(Q(language=conversation.language) | Q(language=""))
+
+    def rank(queue: Queue) -> tuple:
+        # A queue of another topic still beats no queue at all.
+        topic_rank = 0 if topic and queue.topic == topic else (1 if queue.topic == "" else 2)
+        return (queue.language == "", topic_rank, queue.name, queue.pk)
+
+    ranked = sorted(candidates, key=rank)
+    return ranked[0] if ranked else None
+
+
+def agent_least_busy(*, queue: Queue) -> AbstractBaseUser | None:
+    """The online member of the queue with the fewest assigned conversations."""
+    return (
+        get_user_model()
+        .objects.filter(support_queues=queue, is_active=True, agent_profile__availability="online")
+        .annotate(
+            busy=Count(
+                "support_assignments",
+                filter=Q(support_assignments__conversation__status=Conversation.Status.ASSIGNED),
+            )
+        )
+        .order_by("busy", "id")
+        .first()
+    )
+
+
+def agent_list_for_assignment(*, conversation: Conversation) -> QuerySet:
+    """Who a conversation can be handed to: active members of its queue and supervisors."""
+    assignment = assignment_for(conversation=conversation)
+    users = get_user_model().objects.filter(is_active=True)
+    condition = Q(groups__name="supervisor") | Q(is_superuser=True)
+    if assignment and assignment.queue_id:
+        condition |= Q(support_queues=assignment.queue_id)
+    return users.filter(condition).select_related("agent_profile").distinct().order_by("username")
+
+
+def email_mask(email: str) -> str:
+    """e•••@e•••.org: enough to tell two customers apart, not enough to read."""
+    if not email or "@" not in email:
+        return ""
+    local, _, domain = email.partition("@")
+    host, dot, tld = domain.rpartition(".")
+    masked_domain = f"{host[:1]}•••{dot}{tld}" if dot else f"{domain[:1]}•••"
+    return f"{local[:1]}•••@{masked_domain}"
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def canned_text_render(text: str, values: dict[str, str]) -> str:
+    """Fill {name} and {agent}; unknown placeholders stay as written (no str.format)."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def canned_response_list_for(
+    *, user: AbstractBaseUser, conversation: Conversation | None = None
+) -> QuerySet[CannedResponse]:
+    """Shared responses, the conversation's queue's, and the user's own."""
+    condition = Q(queue__isnull=True, owner__isnull=True) | Q(owner=user)
+    assignment = assignment_for(conversation=conversation) if conversation else None
+    if assignment and assignment.queue_id:
+        condition |= Q(queue=assignment.queue_id)
+    elif conversation is None:
+        condition |= Q(queue__in=queue_list_for_agent(user=user))
+    language = conversation.language if conversation else None
+    responses = CannedResponse.objects.filter(condition).select_related("queue")
+    if language:
+        responses = responses.filter(Q(language="") | Q(language=language))
+    return responses
+
+
+@dataclass
+class ConversationPage:
+    conversation: Conversation
+    messages: list[Message]
+    notes: list[InternalNote]
+    previous: list[Conversation]
+    last_customer_message: Message | None
+    last_agent_message: Message | None
+    assignment: Assignment | None
+    extra: dict = field(default_factory=dict)
+
+
+def conversation_page(*, conversation: Conversation, user: AbstractBaseUser) -> ConversationPage:
+    """Everything the conversation page shows, in a fixed number of queries."""
+    messages = list(
+        Message.objects.filter(conversation=conversation)
+        .select_related("sender_user__agent_profile")
+        .order_by("seq")
+    )
+    notes = list(
+        InternalNote.objects.filter(conversation=conversation).select_related(
+            "author__agent_profile"
+        )
+    )
+    previous: list[Conversation] = []
+    if conversation.subject_id:
+        previous = list(
+            Conversation.objects.filter(subject_id=conversation.subject_id)
+            .exclude(pk=conversation.pk)
+            .order_by("-created_at")[:20]
+        )
+    for note in notes:
+        note.author_name = agent_display_name(note.author)
+    for message in messages:
+        message.agent_name = agent_display_name(message.sender_user)
+    customer = [m for m in messages if m.sender == Message.Sender.CUSTOMER]
+    agent = [m for m in messages if m.sender == Message.Sender.AGENT]
+    return ConversationPage(
+        conversation=conversation,
+        messages=messages,
+        notes=notes,
+        previous=previous,
+        last_customer_message=customer[-1] if customer else None,
+        last_agent_message=agent[-1] if agent else None,
+        assignment=assignment_for(conversation=conversation),
+    )
+
+
+def teaching_list_pending() -> list[Teaching]:
+    teachings = list(
+        Teaching.objects.filter(status=Teaching.Status.PENDING).select_related(
+            "intent", "created_by__agent_profile"
+        )
+    )
+    for teaching in teachings:
+        teaching.author_name = agent_display_name(teaching.created_by)
+    return teachings
+
+
+def intent_list_for_teaching() -> QuerySet[Intent]:
+    return Intent.objects.filter(is_active=True).order_by("slug")
+
+
+def subject_notes_export(subject) -> dict:
+    notes = InternalNote.objects.filter(conversation__subject=subject).select_related(
+        "conversation"
+    )
+    return {
+        "internal_notes": [
+            {
+                "conversation": str(note.conversation.public_id),
+                "text": note.text,
+                "written_at": note.created_at.isoformat(),
+            }
+            for note in notes.order_by("created_at", "id")
+        ]
+    }
+
+
+def suggestion_items(*, question: str, language: str, limit: int = 3) -> list[dict]:
+    """The bot's best answers to the customer's last question, for one-click insertion."""
+    from bot.chat import answer_suggestions
+
+    if not question or not question.strip():
+        return []
+    return [
+        {
+            "intent": answer.intent_slug,
+            "title": answer.suggestions[0] if answer.suggestions else answer.intent_slug,
+            "text": answer.text,
+            "confidence": round(answer.confidence, 2),
+        }
+        for answer in answer_suggestions(question=question, language=language, limit=limit)
+    ]

@@ -1,12 +1,40 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from agents.views import InboxView
+from agents import views
 
 app_name = "agents"
 
 urlpatterns = [
-    path("", InboxView.as_view(), name="inbox"),
+    path("", views.InboxView.as_view(), name="inbox"),
     path("login/", auth_views.LoginView.as_view(template_name="agents/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("availability/", views.AvailabilityView.as_view(), name="availability"),
+    path("canned/", views.CannedResponseListView.as_view(), name="canned"),
+    path(
+        "canned/<int:pk>/delete/",
+        views.CannedResponseDeleteView.as_view(),
+        name="canned_delete",
+    ),
+    path("teachings/", views.TeachingListView.as_view(), name="teachings"),
+    path(
+        "teachings/<int:pk>/approve/",
+        views.TeachingDecideView.as_view(decision="approve"),
+        name="teaching_approve",
+    ),
+    path(
+        "teachings/<int:pk>/reject/",
+        views.TeachingDecideView.as_view(decision="reject"),
+        name="teaching_reject",
+    ),
+    path("c/<uuid:public_id>/", views.ConversationView.as_view(), name="conversation"),
+    path("c/<uuid:public_id>/claim/", views.ClaimView.as_view(), name="claim"),
+    path("c/<uuid:public_id>/reply/", views.ReplyView.as_view(), name="reply"),
+    path("c/<uuid:public_id>/note/", views.NoteView.as_view(), name="note"),
+    path("c/<uuid:public_id>/resolve/", views.ResolveView.as_view(), name="resolve"),
+    path("c/<uuid:public_id>/reopen/", views.ReopenView.as_view(), name="reopen"),
+    path("c/<uuid:public_id>/transfer/", views.TransferView.as_view(), name="transfer"),
+    path("c/<uuid:public_id>/assign/", views.AssignView.as_view(), name="assign"),
+    path("c/<uuid:public_id>/teach/", views.TeachView.as_view(), name="teach"),
+    path("c/<uuid:public_id>/reveal-email/", views.RevealEmailView.as_view(), name="reveal_email"),
 ]

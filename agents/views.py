@@ -1,7 +1,59 @@
+"""The inbox pages: thin. Context from selectors, every POST calls one service.
+
+Every action is an HTML form with a CSRF token that works without JavaScript
+(POST, then redirect). The pages' scripts send the same forms with fetch and
+`Accept: application/json` and get JSON back: one write path for both.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import TemplateView
 
-from agents.selectors import queue_list_for_agent, user_is_agent, user_roles
+from agents import services
+from agents.models import AgentProfile, CannedResponse, Queue, Teaching
+from agents.selectors import (
+    ESCALATION_REASONS,
+    agent_display_name,
+    agent_list_for_assignment,
+    canned_response_list_for,
+    canned_text_render,
+    conversation_can_work,
+    conversation_get_by_public_id,
+    conversation_is_visible,
+    conversation_list_for_inbox,
+    conversation_page,
+    email_mask,
+    inbox_counts,
+    inbox_row,
+    intent_list_for_teaching,
+    queue_list_for_agent,
+    suggestion_items,
+    teaching_list_pending,
+    user_is_agent,
+    user_roles,
+    user_sees_all_queues,
+)
+from bot.models import Conversation
+from bot.services import MESSAGE_TEXT_MAX_LENGTH
+
+INBOX_VIEWS = ("waiting", "mine", "all")
+
+
+def inbox_limit() -> int:
+    return int(getattr(settings, "AGENTS_INBOX_LIMIT", 500))
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
 
 
 class AgentRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
@@ -10,12 +62,482 @@ class AgentRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
     def test_func(self) -> bool:
         return user_is_agent(user=self.request.user)
 
+    def handle_no_permission(self):
+        if self.request.user.is_authenticated and wants_json(self.request):
+            return JsonResponse(
+                {"error": "forbidden", "detail": _("You may not use the inbox.")}, status=403
+            )
+        return super().handle_no_permission()
+
+
+def inbox_strings() -> dict[str, str]:
+    """Every text the inbox scripts show, translated on the server."""
+    return {
+        "live": _("Live: new escalations appear here without reloading."),
+        "reconnecting": _("Connection lost, reconnecting…"),
+        "open": _("Open"),
+        "nobody": _("nobody"),
+        "empty": _("Nothing here right now."),
+        "minutes": _("%(n)s min"),
+        "hours": _("%(n)s h %(m)s min"),
+        "justNow": _("just now"),
+        "newEscalation": _("New escalation waiting"),
+        "notifyDenied": _("The browser refused notifications; the sound still plays."),
+        "reason_customer_request": _("Customer asked for a person"),
+        "reason_low_confidence": _("The bot was not sure"),
+        "reason_negative_feedback": _("Customer found an answer unhelpful"),
+        "status_waiting": _("Waiting"),
+        "status_assigned": _("Assigned"),
+        "status_resolved": _("Resolved"),
+        "status_closed": _("Closed"),
+        "availability_online": _("Online"),
+        "availability_away": _("Away"),
+        "availability_offline": _("Offline"),
+        "saved": _("Saved."),
+    }
+
 
 class InboxView(AgentRequiredMixin, TemplateView):
-    template_name = "agents/inbox.html"
+    """The lists; with `Accept: application/json` the rows only (the script reloads them
+    after its socket reconnects, so nothing missed while offline stays missing)."""
+
+    template_name = "agents/conversation_list.html"
+
+    def get(self, request, *args, **kwargs):
+        if wants_json(request):
+            rows = [
+                inbox_row(conversation)
+                for conversation in conversation_list_for_inbox(
+                    user=request.user, limit=inbox_limit()
+                )
+            ]
+            return JsonResponse(
+                {"rows": rows, "counts": inbox_counts(rows=rows, user=request.user)}
+            )
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["queues"] = queue_list_for_agent(user=self.request.user)
-        context["roles"] = user_roles(user=self.request.user)
+        user = self.request.user
+        view = self.request.GET.get("view")
+        view = view if view in INBOX_VIEWS else "waiting"
+        rows = [
+            inbox_row(conversation)
+            for conversation in conversation_list_for_inbox(user=user, limit=inbox_limit())
+        ]
+        queues = list(queue_list_for_agent(user=user))
+        waiting_per_queue = {queue.pk: 0 for queue in queues}
+        for row in rows:
+            if (
+                row["status"] == Conversation.Status.WAITING
+                and row["queue_id"] in waiting_per_queue
+            ):
+                waiting_per_queue[row["queue_id"]] += 1
+        profile = AgentProfile.objects.filter(user=user).first()
+        colleagues = (
+            AgentProfile.objects.filter(user__is_active=True)
+            .select_related("user")
+            .order_by("display_name")
+        )
+        if not user_sees_all_queues(user=user):
+            colleagues = colleagues.filter(user__support_queues__in=queues).distinct()
+        context.update(
+            view=view,
+            rows=rows,
+            visible_rows=[
+                {**row, "escalated": parse_datetime(row["escalated_at"] or "")}
+                for row in rows
+                if _row_in_view(row, view, user.pk)
+            ],
+            counts=inbox_counts(rows=rows, user=user),
+            queues=[(queue, waiting_per_queue[queue.pk]) for queue in queues],
+            roles=user_roles(user=user),
+            availability=profile.availability if profile else AgentProfile.Availability.OFFLINE,
+            availability_choices=AgentProfile.Availability.choices,
+            colleagues=list(colleagues),
+            can_approve=user.has_perm("agents.approve_teaching"),
+            inbox_state={"rows": rows, "user_id": user.pk, "view": view},
+            strings=inbox_strings(),
+        )
         return context
+
+
+def _row_in_view(row: dict, view: str, user_id: int) -> bool:
+    if view == "waiting":
+        return row["status"] == Conversation.Status.WAITING
+    if view == "mine":
+        return row["agent_id"] == user_id
+    return True
+
+
+class ConversationMixin(AgentRequiredMixin):
+    """Loads the conversation of the URL: 404 if unknown (or erased), 403 if not visible.
+
+    A refusal to a script (Accept: application/json) is JSON too.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except PermissionDenied as error:
+            if request.user.is_authenticated and wants_json(request):
+                detail = str(error) or _("You cannot open this conversation.")
+                return JsonResponse({"error": "forbidden", "detail": detail}, status=403)
+            raise
+
+    def get_conversation(self) -> Conversation:
+        conversation = conversation_get_by_public_id(public_id=self.kwargs["public_id"])
+        if conversation is None:
+            raise Http404(_("There is no such conversation (it may have been erased)."))
+        if not conversation_is_visible(user=self.request.user, conversation=conversation):
+            raise PermissionDenied(_("You cannot open this conversation."))
+        return conversation
+
+
+def conversation_strings() -> dict[str, str]:
+    return {
+        **inbox_strings(),
+        "from_customer": _("Customer"),
+        "from_bot": _("Bot"),
+        "from_agent": _("Agent"),
+        "from_system": _("Notice"),
+        "liveConversation": _("Live: new messages appear here without reloading."),
+        "customerTyping": _("The customer is typing…"),
+        "insert": _("Insert"),
+        "sending": _("Sending…"),
+        "failed": _("Not sent: %(detail)s"),
+        "note": _("Internal note"),
+        "intent": _("Intent"),
+        "confidence": _("confidence"),
+        "stateChanged": _("This conversation changed: %(status)s"),
+        "noSuggestions": _("The bot has no suggestion for this question."),
+    }
+
+
+def conversation_context(
+    request: HttpRequest, conversation: Conversation, *, revealed_email: str = ""
+) -> dict:
+    user = request.user
+    page = conversation_page(conversation=conversation, user=user)
+    assignment = page.assignment
+    subject = conversation.subject
+    values = {
+        "name": (subject.name if subject and subject.name else _("customer")),
+        "agent": agent_display_name(user),
+    }
+    canned = [
+        {
+            "id": response.pk,
+            "title": response.title,
+            "scope": (
+                response.queue.name
+                if response.queue_id
+                else (_("personal") if response.owner_id else _("everyone"))
+            ),
+            "text": canned_text_render(response.text, values),
+        }
+        for response in canned_response_list_for(user=user, conversation=conversation)
+    ]
+    question = page.last_customer_message.text if page.last_customer_message else ""
+    # The customer's last message, as written: the answerer runs in this process, stores nothing.
+    suggestions = suggestion_items(question=question, language=conversation.language)
+    consent = conversation.consent
+    return {
+        "conversation": conversation,
+        "page": page,
+        "assignment": assignment,
+        "subject": subject,
+        "reason_label": ESCALATION_REASONS.get(
+            conversation.escalation_reason, conversation.escalation_reason
+        ),
+        "email_masked": email_mask(subject.email) if subject else "",
+        "revealed_email": revealed_email,
+        "can_reveal": user.has_perm("privacy.view_personal_data"),
+        "consent": consent,
+        "consent_withdrawn": bool(consent and consent.withdrawn_at),
+        "is_active": conversation.status
+        in (
+            Conversation.Status.WAITING,
+            Conversation.Status.ASSIGNED,
+        ),
+        "agent_name": agent_display_name(assignment.agent) if assignment else "",
+        "is_mine": bool(assignment and assignment.agent_id == user.pk),
+        "can_work": conversation_can_work(user=user, conversation=conversation),
+        "suggestions": suggestions,
+        "canned": canned,
+        "queues": Queue.objects.order_by("name"),
+        "agents": agent_list_for_assignment(conversation=conversation),
+        "intents": intent_list_for_teaching(),
+        "message_max_length": MESSAGE_TEXT_MAX_LENGTH,
+        "conversation_state": {
+            "id": conversation.public_id.hex,
+            "status": conversation.status,
+            "last_seq": conversation.last_seq,
+            "language": conversation.language,
+            "canned": canned,
+            "suggestions": suggestions,
+        },
+        "strings": conversation_strings(),
+    }
+
+
+class ConversationView(ConversationMixin, TemplateView):
+    """The whole transcript; opening it is a staff read of personal data, so it is audited."""
+
+    template_name = "agents/conversation_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        conversation = self.get_conversation()
+        services.conversation_view_record(conversation=conversation, acting_user=request.user)
+        return render(request, self.template_name, conversation_context(request, conversation))
+
+
+class ConversationActionView(ConversationMixin, View):
+    """POST only: one service call; JSON for the page's script, else redirect back."""
+
+    http_method_names = ["post"]
+    success_message = ""
+
+    def perform(self, request: HttpRequest, conversation: Conversation) -> dict:
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        conversation = self.get_conversation()
+        try:
+            result = self.perform(request, conversation)
+        except services.InboxError as error:
+            status = 409 if error.code in services.CONFLICT_CODES else 400
+            detail = " ".join(error.messages)
+            if wants_json(request):
+                return JsonResponse({"error": error.code, "detail": detail}, status=status)
+            messages.error(request, detail)
+            return redirect(self.success_url(conversation))
+        if wants_json(request):
+            return JsonResponse({"ok": True, **(result or {})})
+        if self.success_message:
+            messages.success(request, self.success_message)
+        return redirect(self.success_url(conversation))
+
+    def success_url(self, conversation: Conversation) -> str:
+        return reverse("agents:conversation", kwargs={"public_id": conversation.public_id})
+
+
+class ClaimView(ConversationActionView):
+    def perform(self, request, conversation):
+        services.conversation_claim(conversation=conversation, agent=request.user)
+        return {"status": Conversation.Status.ASSIGNED}
+
+
+class ReplyView(ConversationActionView):
+    def perform(self, request, conversation):
+        message = services.conversation_reply(
+            conversation=conversation, agent=request.user, text=request.POST.get("text", "")
+        )
+        return {"seq": message.seq}
+
+
+class NoteView(ConversationActionView):
+    def perform(self, request, conversation):
+        note = services.note_add(
+            conversation=conversation, author=request.user, text=request.POST.get("text", "")
+        )
+        return {"id": note.pk}
+
+
+class ResolveView(ConversationActionView):
+    def perform(self, request, conversation):
+        services.conversation_resolve_by_agent(conversation=conversation, agent=request.user)
+        return {"status": Conversation.Status.RESOLVED}
+
+
+class ReopenView(ConversationActionView):
+    def perform(self, request, conversation):
+        services.conversation_reopen(conversation=conversation, agent=request.user)
+        return {"status": Conversation.Status.ASSIGNED}
+
+
+class TransferView(ConversationActionView):
+    def perform(self, request, conversation):
+        services.conversation_transfer(
+            conversation=conversation,
+            queue_id=request.POST.get("queue", ""),
+            acting_user=request.user,
+        )
+        return {"status": Conversation.Status.WAITING}
+
+    def success_url(self, conversation):
+        # Transferred away: this agent may no longer see it.
+        if conversation_is_visible(user=self.request.user, conversation=conversation):
+            return super().success_url(conversation)
+        return reverse("agents:inbox")
+
+
+class AssignView(ConversationActionView):
+    def perform(self, request, conversation):
+        agent_id = request.POST.get("agent", "")
+        agent = None
+        if agent_id.isdigit():
+            agent = get_user_model().objects.filter(pk=int(agent_id)).first()
+        if agent is None:
+            raise services.InboxError(_("There is no such agent."), code="unknown_agent")
+        services.conversation_assign(
+            conversation=conversation, agent=agent, acting_user=request.user
+        )
+        return {"status": Conversation.Status.ASSIGNED}
+
+    def success_url(self, conversation):
+        if conversation_is_visible(user=self.request.user, conversation=conversation):
+            return super().success_url(conversation)
+        return reverse("agents:inbox")
+
+
+class TeachView(ConversationActionView):
+    success_message = ""
+
+    def perform(self, request, conversation):
+        teaching = services.teaching_create(
+            conversation=conversation,
+            agent=request.user,
+            intent_slug=request.POST.get("intent", "").strip(),
+            proposed_slug=request.POST.get("proposed_slug", ""),
+            proposed_title=request.POST.get("proposed_title", ""),
+            proposed_answer=request.POST.get("proposed_answer", ""),
+        )
+        self.success_message = (
+            _("Thank you: the bot has learnt this.")
+            if teaching.status == Teaching.Status.APPROVED
+            else _("Thank you: a supervisor will review what you taught.")
+        )
+        return {"teaching": teaching.pk, "status": teaching.status}
+
+
+class RevealEmailView(ConversationActionView):
+    """Unmask the customer's email; audited. Without script: the page, rendered with it."""
+
+    def post(self, request, *args, **kwargs):
+        conversation = self.get_conversation()
+        try:
+            email = services.subject_email_reveal(
+                conversation=conversation,
+                acting_user=request.user,
+                reason=request.POST.get("reason", ""),
+            )
+        except services.InboxError as error:
+            if wants_json(request):
+                return JsonResponse(
+                    {"error": error.code, "detail": " ".join(error.messages)}, status=400
+                )
+            messages.error(request, " ".join(error.messages))
+            return redirect(self.success_url(conversation))
+        if wants_json(request):
+            return JsonResponse({"ok": True, "email": email})
+        context = conversation_context(request, conversation, revealed_email=email)
+        return render(request, "agents/conversation_detail.html", context)
+
+
+class AvailabilityView(AgentRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            profile = services.agent_availability_set(
+                user=request.user, availability=request.POST.get("availability")
+            )
+        except services.InboxError as error:
+            if wants_json(request):
+                return JsonResponse(
+                    {"error": error.code, "detail": " ".join(error.messages)}, status=400
+                )
+            messages.error(request, " ".join(error.messages))
+            return redirect("agents:inbox")
+        if wants_json(request):
+            return JsonResponse({"ok": True, "availability": profile.availability})
+        return redirect("agents:inbox")
+
+
+class CannedResponseListView(AgentRequiredMixin, TemplateView):
+    template_name = "agents/cannedresponse_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["responses"] = canned_response_list_for(user=user).order_by("queue__name", "title")
+        context["queues"] = queue_list_for_agent(user=user)
+        context["can_manage_queues"] = user.has_perm("agents.change_cannedresponse")
+        context["languages"] = [
+            ("", _("every language")),
+            ("de", _("German")),
+            ("en", _("English")),
+        ]
+        return context
+
+    def post(self, request, *args, **kwargs):
+        queue = None
+        queue_id = request.POST.get("queue", "")
+        if queue_id:
+            queue = (
+                queue_list_for_agent(user=request.user).filter(pk=queue_id).first()
+                if queue_id.isdigit()
+                else None
+            )
+            if queue is None:
+                messages.error(request, _("There is no such queue."))
+                return redirect("agents:canned")
+        try:
+            services.canned_response_create(
+                acting_user=request.user,
+                title=request.POST.get("title", ""),
+                text=request.POST.get("text", ""),
+                language=request.POST.get("language", ""),
+                queue=queue,
+            )
+        except services.InboxError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Canned response saved."))
+        return redirect("agents:canned")
+
+
+class CannedResponseDeleteView(AgentRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        response = get_object_or_404(CannedResponse, pk=pk)
+        services.canned_response_delete(canned_response=response, acting_user=request.user)
+        messages.success(request, _("Canned response deleted."))
+        return redirect("agents:canned")
+
+
+class TeachingRequiredMixin(AgentRequiredMixin):
+    def test_func(self) -> bool:
+        return super().test_func() and self.request.user.has_perm("agents.approve_teaching")
+
+
+class TeachingListView(TeachingRequiredMixin, TemplateView):
+    template_name = "agents/teaching_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["teachings"] = teaching_list_pending()
+        return context
+
+
+class TeachingDecideView(TeachingRequiredMixin, View):
+    http_method_names = ["post"]
+    decision = "approve"
+
+    def post(self, request, pk: int):
+        teaching = get_object_or_404(Teaching, pk=pk)
+        verb = services.teaching_approve if self.decision == "approve" else services.teaching_reject
+        try:
+            verb(teaching=teaching, acting_user=request.user)
+        except services.InboxError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Approved: the bot learns this question.")
+                if self.decision == "approve"
+                else _("Rejected."),
+            )
+        return redirect("agents:teachings")

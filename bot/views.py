@@ -50,6 +50,13 @@ def chat_strings() -> dict[str, str]:
         "from_agent": _("Team"),
         "from_system": _("Notice"),
         "restart": _("Start a new conversation"),
+        "assigned": _("A member of our team is looking after your request."),
+        "assignedTo": _("%(agent)s from our team is looking after your request."),
+        "resolved": _("Your request is resolved."),
+        "agentTyping": _("Our team is typing…"),
+        "ratingQuestion": _("How satisfied are you with our help?"),
+        "ratingLabel": _("%(score)s of 5"),
+        "ratingThanks": _("Thank you for your rating."),
     }
 
 

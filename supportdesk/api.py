@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from agents.api.views import MeView
+from agents.api.views import InboxConversationViewSet, MeView
 from bot.api.views import AnalyticsDailyView, IntentViewSet
 from privacy.api.views import (
     AuditEventViewSet,
@@ -26,6 +26,9 @@ router.register("privacy/activities", ProcessingActivityViewSet, basename="activ
 router.register("privacy/retention-policies", RetentionPolicyViewSet, basename="retention-policy")
 router.register("privacy/requests", DataRequestViewSet, basename="data-request")
 router.register("privacy/audit-events", AuditEventViewSet, basename="audit-event")
+
+# agents: the inbox (issue 5).
+router.register("inbox/conversations", InboxConversationViewSet, basename="inbox-conversation")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

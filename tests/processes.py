@@ -1,6 +1,7 @@
 """Real server processes for tests: daphne and Celery workers on the test database."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,20 @@ from django.conf import settings
 from django.db import connection
 
 SERVER_START_TIMEOUT = 60
+
+# Browser tests drive Debian's Chromium (installed by `make test`), never a downloaded one.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(settings.BASE_DIR) / "var" / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def test_database_url() -> str:

@@ -12,3 +12,56 @@ class MeOutputSerializer(serializers.Serializer):
     username = serializers.CharField()
     roles = serializers.ListField(child=serializers.CharField())
     queues = MeQueueOutputSerializer(many=True)
+
+
+class InboxConversationOutputSerializer(serializers.Serializer):
+    """A conversation as the inbox lists it: no personal data (the preview is redacted)."""
+
+    id = serializers.CharField()
+    url = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    reason_label = serializers.CharField()
+    language = serializers.CharField()
+    channel = serializers.CharField()
+    escalated_at = serializers.CharField(allow_null=True)
+    queue_id = serializers.IntegerField(allow_null=True)
+    queue_name = serializers.CharField()
+    agent_id = serializers.IntegerField(allow_null=True)
+    agent_name = serializers.CharField()
+    preview = serializers.CharField()
+
+
+class InboxMessageOutputSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    sender = serializers.CharField()
+    text = serializers.CharField()
+    intent_slug = serializers.CharField()
+    confidence = serializers.FloatField(allow_null=True)
+    sent_at = serializers.DateTimeField(source="created_at")
+
+
+class InboxNoteOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    written_at = serializers.DateTimeField(source="created_at")
+
+
+class InboxConversationDetailOutputSerializer(InboxConversationOutputSerializer):
+    messages = InboxMessageOutputSerializer(many=True)
+    notes = InboxNoteOutputSerializer(many=True)
+
+
+class InboxTextInputSerializer(serializers.Serializer):
+    # Length and emptiness are the service's to judge (one message for page and API).
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class InboxTransferInputSerializer(serializers.Serializer):
+    queue = serializers.IntegerField()
+
+
+class InboxActionOutputSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    seq = serializers.IntegerField(required=False)
+    id = serializers.IntegerField(required=False)

@@ -1,10 +1,48 @@
-from drf_spectacular.utils import extend_schema
+import uuid
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
-from agents.api.serializers import MeOutputSerializer
-from agents.selectors import queue_list_for_agent, user_roles
+from agents.api.serializers import (
+    InboxActionOutputSerializer,
+    InboxConversationDetailOutputSerializer,
+    InboxConversationOutputSerializer,
+    InboxTextInputSerializer,
+    InboxTransferInputSerializer,
+    MeOutputSerializer,
+)
+from agents.models import InternalNote
+from agents.selectors import (
+    conversation_get_by_public_id,
+    conversation_is_visible,
+    conversation_list_for_inbox,
+    conversation_page,
+    inbox_row,
+    queue_list_for_agent,
+    user_is_agent,
+    user_roles,
+)
+from agents.services import (
+    CONFLICT_CODES,
+    InboxError,
+    conversation_claim,
+    conversation_reopen,
+    conversation_reply,
+    conversation_resolve_by_agent,
+    conversation_transfer,
+    conversation_view_record,
+    note_add,
+)
+from bot.models import Conversation, Message
+from supportdesk.api_auth import HasScope
+from supportdesk.api_errors import ERROR_RESPONSES, ApiErrorSerializer
 
 
 class MeView(APIView):
@@ -18,3 +56,138 @@ class MeView(APIView):
             "queues": queue_list_for_agent(user=request.user),
         }
         return Response(MeOutputSerializer(data).data)
+
+
+class IsInboxUser(BasePermission):
+    """Agents, supervisors and admins; a conversation outside their queues is 403."""
+
+    def has_permission(self, request, view) -> bool:
+        return user_is_agent(user=request.user)
+
+
+class InboxConflict(APIException):
+    """The conversation's state refuses the action (already claimed, resolved, …)."""
+
+    status_code = 409
+    default_code = "conflict"
+
+
+class InboxRefused(APIException):
+    status_code = 400
+    default_code = "invalid"
+
+
+def _refusal(error: InboxError) -> APIException:
+    """The service's refusal in the API's one error format, its code kept."""
+    cls = InboxConflict if error.code in CONFLICT_CODES else InboxRefused
+    return cls(detail=" ".join(error.messages), code=error.code)
+
+
+_ERRORS = {
+    **ERROR_RESPONSES,
+    409: OpenApiResponse(response=ApiErrorSerializer, description="Refused by the state"),
+}
+
+
+class InboxConversationViewSet(GenericViewSet):
+    """The inbox over the API: the same services, selectors and audit as the pages."""
+
+    # API keys need the "conversations" scope; people their inbox role.
+    scope_area = "conversations"
+    permission_classes = [IsAuthenticated, HasScope, IsInboxUser]
+    lookup_field = "public_id"
+    lookup_value_regex = "[0-9a-f-]{32,36}"
+    serializer_class = InboxConversationOutputSerializer
+
+    def get_queryset(self):
+        return Conversation.objects.none()  # reads go through the selectors below
+
+    def get_object(self) -> Conversation:
+        try:
+            public_id = uuid.UUID(str(self.kwargs["public_id"]))
+        except ValueError:
+            raise NotFound() from None
+        conversation = conversation_get_by_public_id(public_id=public_id)
+        if conversation is None:
+            raise NotFound()
+        if not conversation_is_visible(user=self.request.user, conversation=conversation):
+            raise PermissionDenied()
+        return conversation
+
+    @extend_schema(responses={200: InboxConversationOutputSerializer(many=True), **ERROR_RESPONSES})
+    def list(self, request: Request) -> Response:
+        rows = [inbox_row(c) for c in conversation_list_for_inbox(user=request.user)]
+        return Response(InboxConversationOutputSerializer(rows, many=True).data)
+
+    @extend_schema(responses={200: InboxConversationDetailOutputSerializer, **ERROR_RESPONSES})
+    def retrieve(self, request: Request, public_id: str) -> Response:
+        conversation = self.get_object()
+        conversation_view_record(conversation=conversation, acting_user=request.user, channel="api")
+        page = conversation_page(conversation=conversation, user=request.user)
+        data = {**inbox_row(conversation), "messages": page.messages, "notes": page.notes}
+        return Response(InboxConversationDetailOutputSerializer(data).data)
+
+    def _act(self, verb, **kwargs) -> Response:
+        conversation = self.get_object()
+        try:
+            result = verb(conversation=conversation, **kwargs)
+        except InboxError as error:
+            raise _refusal(error) from error
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        conversation.refresh_from_db(fields=["status"])
+        data = {"status": conversation.status}
+        if isinstance(result, Message):
+            data["seq"] = result.seq
+        elif isinstance(result, InternalNote):
+            data["id"] = result.pk
+        return Response(InboxActionOutputSerializer(data).data)
+
+    @extend_schema(request=None, responses={200: InboxActionOutputSerializer, **_ERRORS})
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, public_id: str) -> Response:
+        return self._act(conversation_claim, agent=request.user)
+
+    @extend_schema(
+        request=InboxTextInputSerializer, responses={200: InboxActionOutputSerializer, **_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, public_id: str) -> Response:
+        serializer = InboxTextInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._act(
+            conversation_reply, agent=request.user, text=serializer.validated_data["text"]
+        )
+
+    @extend_schema(
+        request=InboxTextInputSerializer, responses={200: InboxActionOutputSerializer, **_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def note(self, request: Request, public_id: str) -> Response:
+        serializer = InboxTextInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._act(note_add, author=request.user, text=serializer.validated_data["text"])
+
+    @extend_schema(request=None, responses={200: InboxActionOutputSerializer, **_ERRORS})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, public_id: str) -> Response:
+        return self._act(conversation_resolve_by_agent, agent=request.user)
+
+    @extend_schema(request=None, responses={200: InboxActionOutputSerializer, **_ERRORS})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, public_id: str) -> Response:
+        return self._act(conversation_reopen, agent=request.user)
+
+    @extend_schema(
+        request=InboxTransferInputSerializer,
+        responses={200: InboxActionOutputSerializer, **_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def transfer(self, request: Request, public_id: str) -> Response:
+        serializer = InboxTransferInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._act(
+            conversation_transfer,
+            queue_id=serializer.validated_data["queue"],
+            acting_user=request.user,
+        )

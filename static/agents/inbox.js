@@ -1,9 +1,164 @@
-// Agent inbox client: keeps the live connection to /ws/inbox/ and reconnects with backoff.
+// Agent inbox: keeps the live connection to /ws/inbox/, renders the lists from
+// the rows it holds (counts included), and reconnects with backoff, reloading
+// the rows as JSON after a drop. Every text is set with textContent.
 (function () {
   "use strict";
   var script = document.currentScript;
-  var liveEl = document.getElementById("inbox-live");
+  var T = JSON.parse(document.getElementById("inbox-strings").textContent);
+  var state = JSON.parse(document.getElementById("inbox-state").textContent);
+  var $ = function (id) { return document.getElementById(id); };
+  var rows = {};
+  var view = state.view;
   var attempt = 0;
+  var connectedOnce = false;
+  var NOTIFY_KEY = "supportdesk.inbox.notify";
+
+  state.rows.forEach(function (row) { rows[row.id] = row; });
+
+  function inView(row) {
+    if (view === "waiting") { return row.status === "waiting"; }
+    if (view === "mine") { return row.agent_id === state.user_id; }
+    return true;
+  }
+
+  function waitingFor(iso) {
+    if (!iso) { return "—"; }
+    var minutes = Math.floor((Date.now() - Date.parse(iso)) / 60000);
+    if (minutes < 1) { return T.justNow; }
+    if (minutes < 60) { return T.minutes.replace("%(n)s", minutes); }
+    return T.hours.replace("%(n)s", Math.floor(minutes / 60)).replace("%(m)s", minutes % 60);
+  }
+
+  function cell(tr, text, className) {
+    var td = document.createElement("td");
+    if (className) { td.className = className; }
+    td.textContent = text;
+    tr.appendChild(td);
+    return td;
+  }
+
+  function sorted() {
+    return Object.keys(rows).map(function (id) { return rows[id]; }).sort(function (a, b) {
+      return (a.escalated_at || "").localeCompare(b.escalated_at || "");
+    });
+  }
+
+  function render(newIds) {
+    var body = $("inbox-rows");
+    body.textContent = "";
+    var all = sorted();
+    var shown = all.filter(inView);
+    shown.forEach(function (row) {
+      var tr = document.createElement("tr");
+      tr.dataset.id = row.id;
+      tr.dataset.status = row.status;
+      if (newIds && newIds.indexOf(row.id) >= 0) { tr.className = "is-new"; }
+      var when = cell(tr, "");
+      var time = document.createElement("time");
+      time.dateTime = row.escalated_at || "";
+      time.textContent = waitingFor(row.escalated_at);
+      when.appendChild(time);
+      cell(tr, T["reason_" + row.reason] || row.reason);
+      var queueCell = cell(tr, (row.queue_name || "—") + " ");
+      var tag = document.createElement("span");
+      tag.className = "tag";
+      tag.textContent = row.language;
+      queueCell.appendChild(tag);
+      cell(tr, row.preview, "preview");
+      cell(tr, row.agent_name || "—");
+      var open = document.createElement("a");
+      open.href = row.url;
+      open.textContent = T.open;
+      cell(tr, "").appendChild(open);
+      body.appendChild(tr);
+    });
+    if (!shown.length) {
+      var empty = document.createElement("tr");
+      empty.className = "empty";
+      cell(empty, T.empty).colSpan = 6;
+      body.appendChild(empty);
+    }
+    $("count-waiting").textContent = all.filter(function (r) { return r.status === "waiting"; }).length;
+    $("count-mine").textContent = all.filter(function (r) { return r.agent_id === state.user_id; }).length;
+    $("count-all").textContent = all.length;
+    document.querySelectorAll("#queue-list li[data-queue-id]").forEach(function (li) {
+      var id = Number(li.dataset.queueId);
+      var count = all.filter(function (r) { return r.queue_id === id && r.status === "waiting"; }).length;
+      var counter = li.querySelector(".queue-count");
+      if (counter) { counter.textContent = count; }
+    });
+    document.querySelectorAll(".tabs .tab").forEach(function (tab) {
+      if (tab.dataset.view === view) { tab.setAttribute("aria-current", "page"); } else { tab.removeAttribute("aria-current"); }
+    });
+  }
+
+  // Notifications (opt-in, remembered in this browser) ---------------------------------
+  var toggle = $("notify-toggle");
+  toggle.checked = window.localStorage.getItem(NOTIFY_KEY) === "1";
+  toggle.addEventListener("change", function () {
+    window.localStorage.setItem(NOTIFY_KEY, toggle.checked ? "1" : "0");
+    if (toggle.checked && window.Notification && Notification.permission === "default") {
+      Notification.requestPermission().then(function (answer) {
+        if (answer === "denied") { $("inbox-live").textContent = T.notifyDenied; }
+      });
+    }
+  });
+
+  function beep() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return; }
+    try {
+      var context = new Context();
+      var oscillator = context.createOscillator();
+      var gain = context.createGain();
+      oscillator.frequency.value = 880;
+      gain.gain.value = 0.1;
+      oscillator.connect(gain);
+      gain.connect(context.destination);
+      oscillator.start();
+      oscillator.stop(context.currentTime + 0.2);
+    } catch (error) { /* no audio: the list still shows it */ }
+  }
+
+  function notify(row) {
+    if (!toggle.checked) { return; }
+    beep();
+    if (window.Notification && Notification.permission === "granted") {
+      new Notification(T.newEscalation, { body: row.preview || "", tag: row.id });
+    }
+  }
+
+  // Events ------------------------------------------------------------------------------
+  function upsert(row) {
+    var before = rows[row.id];
+    if (row.status !== "waiting" && row.status !== "assigned") {
+      delete rows[row.id];
+      render();
+      return;
+    }
+    rows[row.id] = row;
+    var isNew = row.status === "waiting" && (!before || before.status !== "waiting");
+    render(isNew ? [row.id] : null);
+    if (isNew) { notify(row); }
+  }
+
+  function presence(frame) {
+    var li = document.querySelector('#presence li[data-agent-id="' + Number(frame.agent_id) + '"]');
+    if (!li) { return; }
+    li.querySelector(".dot").className = "dot dot-" + frame.availability;
+    li.querySelector(".availability-label").textContent = T["availability_" + frame.availability] || frame.availability;
+  }
+
+  function reload() {
+    fetch(window.location.pathname, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        rows = {};
+        data.rows.forEach(function (row) { rows[row.id] = row; });
+        render();
+      })
+      .catch(function () { /* the next reconnect tries again */ });
+  }
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
@@ -12,14 +167,48 @@
       var frame = JSON.parse(event.data);
       if (frame.type === "inbox.ready") {
         attempt = 0;
-        liveEl.textContent = script.dataset.textLive;
+        $("inbox-live").textContent = T.live;
+        if (connectedOnce) { reload(); }
+        connectedOnce = true;
+      } else if (frame.type === "conversation.update") {
+        upsert(frame.conversation);
+      } else if (frame.type === "agent.availability") {
+        presence(frame);
       }
     });
-    socket.addEventListener("close", function () {
-      liveEl.textContent = script.dataset.textReconnecting;
+    socket.addEventListener("close", function (event) {
+      $("inbox-live").textContent = T.reconnecting;
+      if (event.code === 4401 || event.code === 4403) { return; }  // signed out or disabled
       attempt += 1;
       window.setTimeout(connect, Math.min(30000, 500 * Math.pow(2, attempt)));
     });
   }
+
+  // Tabs without reloading; the links still work without script ---------------------------
+  document.querySelectorAll(".tabs .tab").forEach(function (tab) {
+    tab.addEventListener("click", function (event) {
+      event.preventDefault();
+      view = tab.dataset.view;
+      window.history.replaceState(null, "", "?view=" + view);
+      render();
+    });
+  });
+
+  // Availability: saved as soon as it is chosen ----------------------------------------------
+  var availabilityForm = $("availability-form");
+  $("availability-submit").hidden = true;
+  $("availability-select").addEventListener("change", function () {
+    fetch(availabilityForm.action, {
+      method: "POST",
+      body: new FormData(availabilityForm),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      $("inbox-live").textContent = response.ok ? T.saved : T.reconnecting;
+    });
+  });
+
+  window.setInterval(render, 30000);
+  render();
   connect();
 })();

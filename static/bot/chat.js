@@ -34,6 +34,7 @@
   function renderMessage(message) {
     if (message.seq && message.seq <= lastSeq) { return; }
     if (message.seq) { lastSeq = message.seq; }
+    if (message.from === "agent") { $("chat-typing").textContent = ""; }
     var item = document.createElement("li");
     item.className = "msg msg-" + message.from;
     item.dataset.seq = message.seq;
@@ -143,6 +144,29 @@
     });
   }
 
+  var typingTimer = null, lastTypingSent = 0;
+  function showTyping() {
+    $("chat-typing").textContent = T.agentTyping;
+    window.clearTimeout(typingTimer);
+    typingTimer = window.setTimeout(function () { $("chat-typing").textContent = ""; }, 4000);
+  }
+
+  function showRating() {
+    var buttons = $("rating-buttons");
+    $("rating-question").textContent = T.ratingQuestion;
+    buttons.textContent = "";
+    [1, 2, 3, 4, 5].forEach(function (score) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary";
+      button.textContent = String(score);
+      button.setAttribute("aria-label", T.ratingLabel.replace("%(score)s", score));
+      button.addEventListener("click", function () { send({ type: "rating", score: score }); });
+      buttons.appendChild(button);
+    });
+    $("rating").hidden = false;
+  }
+
   // Sending --------------------------------------------------------------------------
   function submitText(text) {
     text = text.trim();
@@ -198,6 +222,18 @@
         break;
       case "status":
         if (frame.status === "waiting") { notice(T.waiting); }
+        else if (frame.status === "assigned") { notice(frame.agent ? T.assignedTo.replace("%(agent)s", frame.agent) : T.assigned); }
+        else if (frame.status === "resolved") { notice(T.resolved); }
+        break;
+      case "typing":
+        if (frame.from === "agent") { showTyping(); }
+        break;
+      case "csat.request":
+        showRating();
+        break;
+      case "rating.recorded":
+        $("rating-buttons").textContent = "";
+        $("rating-question").textContent = T.ratingThanks;
         break;
       case "error":
         if (frame.code === "invalid_identity" || frame.code === "identity_incomplete") {
@@ -246,6 +282,10 @@
   });
   $("composer-text").addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("composer").requestSubmit(); }
+  });
+  $("composer-text").addEventListener("input", function () {
+    var now = Date.now();
+    if (ready && now - lastTypingSent > 2000) { lastTypingSent = now; send({ type: "typing" }); }
   });
   $("escalate").addEventListener("click", function () { send({ type: "escalate" }); });
   $("withdraw").addEventListener("click", function () { send({ type: "withdraw_consent" }); });

@@ -365,3 +365,11 @@ DATA_EXPORT_DOWNLOAD_DAYS = env.int("DATA_EXPORT_DOWNLOAD_DAYS", default=7)
 # with its processor (the privacy dashboard warns otherwise). The messenger issue
 # replaces this with the channel configuration.
 SUPPORTDESK_ACTIVE_CHANNELS = env.list("SUPPORTDESK_ACTIVE_CHANNELS", default=["web"])
+
+# The agents' inbox.
+# Give each escalation to the least-busy online member of its queue.
+AGENTS_AUTO_ASSIGN = env.bool("AGENTS_AUTO_ASSIGN", default=False)
+# What agents teach the bot takes effect without a supervisor's approval.
+AGENTS_TEACHING_AUTO_APPROVE = env.bool("AGENTS_TEACHING_AUTO_APPROVE", default=False)
+# The most active conversations one inbox list shows.
+AGENTS_INBOX_LIMIT = env.int("AGENTS_INBOX_LIMIT", default=500)

@@ -4,26 +4,11 @@ Consent, identification, a knowledge-base question and its answer, the
 hand-over to a person. Screenshots go to var/test-artifacts/.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from tests.processes import daphne_server
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(settings.BASE_DIR) / "var" / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.processes import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, daphne_server
 
 
 @pytest.fixture

@@ -1,0 +1,816 @@
+"""The agents' verbs: routing escalations, claiming, replying, resolving, teaching the bot.
+
+Each runs in one transaction, writes its audit row in it, and pushes to the
+websockets only after commit (agents/events.py). Refused input raises
+InboxError with a stable `code` and nothing changes; an action the user may
+not take raises PermissionDenied.
+"""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from agents import events
+from agents.models import AgentProfile, Assignment, CannedResponse, InternalNote, Queue, Teaching
+from agents.selectors import (
+    ACTIVE_STATUSES,
+    agent_display_name,
+    agent_least_busy,
+    assignment_for,
+    conversation_is_free_for,
+    conversation_is_visible,
+    inbox_row,
+    queue_for_conversation,
+    user_is_agent,
+    user_sees_all_queues,
+)
+from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.nlu.redaction import text_redact
+from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
+from privacy.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+NOTE_TEXT_MAX_LENGTH = 4000
+CANNED_TITLE_MAX_LENGTH = 100
+EMAIL_REVEAL_REASON_DEFAULT = "support request"
+# Refusals that are about the conversation's state rather than the input.
+CONFLICT_CODES = {
+    "already_claimed",
+    "not_waiting",
+    "conversation_resolved",
+    "conversation_closed",
+    "not_resolved",
+    "not_escalated",
+    "not_pending",
+    "slug_taken",
+}
+
+
+class InboxError(ValidationError):
+    """A refused action; `code` is stable (JSON and API clients), the message is for people."""
+
+
+# Settings, read when used (STYLE.md: never at import) --------------------------------------
+
+
+def auto_assign_enabled() -> bool:
+    return bool(getattr(settings, "AGENTS_AUTO_ASSIGN", False))
+
+
+def teaching_auto_approve_enabled() -> bool:
+    return bool(getattr(settings, "AGENTS_TEACHING_AUTO_APPROVE", False))
+
+
+# Helpers ------------------------------------------------------------------------------------
+
+
+def _lock(conversation: Conversation) -> Conversation:
+    """The conversation, read afresh under a row lock (its own row only: PostgreSQL refuses
+    FOR UPDATE on the nullable side of the subject join)."""
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("subject")
+        .get(pk=conversation.pk)
+    )
+
+
+def _require_visible(user: AbstractBaseUser, conversation: Conversation) -> None:
+    if not conversation_is_visible(user=user, conversation=conversation):
+        raise PermissionDenied(_("You cannot open this conversation."))
+
+
+def _require_free(user: AbstractBaseUser, conversation: Conversation) -> None:
+    """After _require_visible: nobody else handles it (supervisors may step in)."""
+    if not conversation_is_free_for(user=user, conversation=conversation):
+        raise PermissionDenied(_("Another agent handles this conversation."))
+
+
+def _require_can_work(user: AbstractBaseUser, conversation: Conversation) -> None:
+    _require_visible(user, conversation)
+    _require_free(user, conversation)
+
+
+def _require_active(conversation: Conversation) -> None:
+    if conversation.status in ACTIVE_STATUSES:
+        return
+    if conversation.status == Conversation.Status.CLOSED:
+        raise InboxError(_("This conversation is closed."), code="conversation_closed")
+    if conversation.status == Conversation.Status.RESOLVED:
+        raise InboxError(
+            _("This conversation is resolved. Reopen it first."), code="conversation_resolved"
+        )
+    raise InboxError(
+        _("The bot is handling this conversation; it has not been escalated."),
+        code="not_escalated",
+    )
+
+
+def _text_check(text: object, *, max_length: int) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InboxError(_("Please write something first."), code="empty_text")
+    text = text.strip()
+    if len(text) > max_length:
+        raise InboxError(
+            _("This text is too long (at most %(limit)d characters).") % {"limit": max_length},
+            code="text_too_long",
+        )
+    return text
+
+
+def _assignment_ensure(conversation: Conversation) -> Assignment:
+    """The conversation's assignment; routed now if the escalation listener did not run."""
+    assignment = assignment_for(conversation=conversation)
+    if assignment is not None:
+        return assignment
+    try:
+        with transaction.atomic():
+            assignment = Assignment.objects.create(
+                conversation=conversation, queue=queue_for_conversation(conversation=conversation)
+            )
+    except IntegrityError:  # routed meanwhile by another process
+        assignment = Assignment.objects.get(conversation=conversation)
+    conversation.assignment = assignment
+    return assignment
+
+
+def _audit(
+    action: str,
+    *,
+    acting_user: AbstractBaseUser | None,
+    conversation: Conversation,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    audit_record(
+        action=action,
+        acting_user=acting_user,
+        target=conversation,
+        subject=conversation.subject if conversation.subject_id else None,
+        reason=reason,
+        details=details,
+    )
+
+
+def _now_iso() -> str:
+    return timezone.now().isoformat()
+
+
+def _message_frame(message: Message) -> dict:
+    """The chat protocol's message frame, as the customer's page renders it."""
+    return {
+        "type": "message",
+        "seq": message.seq,
+        "from": message.sender,
+        "text": message.text,
+        "sent_at": message.created_at.isoformat(),
+    }
+
+
+def _publish(
+    conversation: Conversation,
+    *,
+    customer_frames: list[dict] = (),
+    agent_payloads: list[dict] = (),
+    queue_ids: set[int | None] = frozenset(),
+    user_ids: set[int] = frozenset(),
+) -> None:
+    """After commit: frames to the customer, events to the agents watching the conversation,
+    and its fresh inbox row to the inboxes of the given queues (old and new) and users."""
+    public_hex = conversation.public_id.hex
+    if customer_frames:
+        events.on_commit_send(
+            events.customer_frame_send, public_hex=public_hex, frames=list(customer_frames)
+        )
+    for payload in agent_payloads:
+        events.on_commit_send(
+            events.conversation_event_send, public_hex=public_hex, payload=payload
+        )
+    conversation = Conversation.objects.select_related(
+        "assignment__queue", "assignment__agent__agent_profile"
+    ).get(pk=conversation.pk)
+    row = inbox_row(conversation)
+    assignment = assignment_for(conversation=conversation)
+    queues = set(queue_ids) | {assignment.queue_id if assignment else None}
+    users = set(user_ids) | ({assignment.agent_id} if assignment and assignment.agent_id else set())
+    groups = {events.inbox_group(queue_id) for queue_id in queues if queue_id is not None}
+    groups |= {events.INBOX_ALL_GROUP}
+    groups |= {events.staff_group(user_id) for user_id in users}
+    events.on_commit_send(
+        events.inbox_event_send,
+        groups=groups,
+        payload={"type": "conversation.update", "conversation": row},
+    )
+    if conversation.status != Conversation.Status.BOT:
+        events.on_commit_send(
+            events.conversation_event_send,
+            public_hex=public_hex,
+            payload={
+                "type": "state",
+                "status": conversation.status,
+                "agent_id": row["agent_id"],
+                "agent_name": row["agent_name"],
+                "queue_id": row["queue_id"],
+                "queue_name": row["queue_name"],
+            },
+        )
+
+
+def _system_message(conversation: Conversation, text: str) -> Message:
+    return message_append(conversation=conversation, sender=Message.Sender.SYSTEM, text=text)[0]
+
+
+# Routing -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assignment_route(*, conversation_id: int) -> Assignment | None:
+    """Route an escalated conversation to its queue (and, if enabled, an agent).
+
+    Idempotent: a conversation already routed, or no longer waiting, is left alone.
+    """
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("subject")
+        .filter(pk=conversation_id)
+        .first()
+    )
+    if conversation is None or conversation.status != Conversation.Status.WAITING:
+        return None
+    if Assignment.objects.filter(conversation=conversation).exists():
+        return None
+    queue = queue_for_conversation(conversation=conversation)
+    assignment = Assignment.objects.create(conversation=conversation, queue=queue)
+    conversation.assignment = assignment
+    _audit(
+        "conversation.routed",
+        acting_user=None,
+        conversation=conversation,
+        details={"queue": queue.slug if queue else None, "reason": conversation.escalation_reason},
+    )
+    customer_frames: list[dict] = []
+    agent = agent_least_busy(queue=queue) if queue is not None and auto_assign_enabled() else None
+    if agent is not None:
+        now = timezone.now()
+        Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            status=Conversation.Status.ASSIGNED, updated_at=now
+        )
+        conversation.status = Conversation.Status.ASSIGNED
+        _audit(
+            "conversation.assigned",
+            acting_user=None,
+            conversation=conversation,
+            details={"agent": agent.pk, "automatic": True},
+        )
+        customer_frames.append(_status_frame(Conversation.Status.ASSIGNED, agent))
+    _publish(conversation, customer_frames=customer_frames)
+    return assignment
+
+
+def escalation_route(conversation_id: int) -> None:
+    """bot's escalation listener (registered in AgentsConfig.ready()).
+
+    Runs after the customer's transaction committed; a failure here is logged,
+    never raised into the customer's chat. The conversation is then routed when
+    an agent claims it (see _assignment_ensure).
+    """
+    try:
+        assignment_route(conversation_id=conversation_id)
+    except Exception:
+        logger.exception("Routing escalated conversation %s failed", conversation_id)
+
+
+def _status_frame(status: str, agent: AbstractBaseUser | None = None) -> dict:
+    frame = {"type": "status", "status": status}
+    if agent is not None:
+        frame["agent"] = agent_display_name(agent)
+    return frame
+
+
+# Claim, assign, transfer -------------------------------------------------------------------
+
+
+def _claim(conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
+    """The conditional claim: of two agents at once exactly one gets the row."""
+    assignment = _assignment_ensure(conversation)
+    now = timezone.now()
+    won = Assignment.objects.filter(pk=assignment.pk, agent__isnull=True).update(
+        agent=agent, assigned_at=now, updated_at=now
+    )
+    if not won:
+        holder = Assignment.objects.select_related("agent__agent_profile").get(pk=assignment.pk)
+        if holder.agent_id == agent.pk:
+            return holder
+        raise InboxError(
+            _("%(name)s has already claimed this conversation.")
+            % {"name": agent_display_name(holder.agent)},
+            code="already_claimed",
+        )
+    moved = Conversation.objects.filter(
+        pk=conversation.pk, status=Conversation.Status.WAITING
+    ).update(status=Conversation.Status.ASSIGNED, updated_at=now)
+    if not moved:
+        # Resolved or closed meanwhile: the transaction rolls the claim back.
+        raise InboxError(_("This conversation is no longer waiting."), code="not_waiting")
+    conversation.status = Conversation.Status.ASSIGNED
+    assignment.refresh_from_db()
+    conversation.assignment = assignment
+    return assignment
+
+
+@transaction.atomic
+def conversation_claim(*, conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
+    """Take a waiting conversation. A second agent claiming at once gets InboxError
+    `already_claimed` naming the winner."""
+    _require_visible(agent, conversation)
+    # No row lock first: the conditional UPDATE in _claim is the lock, and a loser
+    # blocked behind the winner's lock re-reads the row once the winner commits.
+    conversation = Conversation.objects.select_related("subject").get(pk=conversation.pk)
+    if conversation.status != Conversation.Status.WAITING:
+        holder = assignment_for(conversation=conversation)
+        if conversation.status == Conversation.Status.ASSIGNED and holder and holder.agent_id:
+            if holder.agent_id == agent.pk:
+                return holder
+            raise InboxError(
+                _("%(name)s has already claimed this conversation.")
+                % {"name": agent_display_name(holder.agent)},
+                code="already_claimed",
+            )
+        _require_active(conversation)
+    assignment = _claim(conversation, agent)
+    _audit("conversation.claimed", acting_user=agent, conversation=conversation)
+    _publish(conversation, customer_frames=[_status_frame(Conversation.Status.ASSIGNED, agent)])
+    return assignment
+
+
+@transaction.atomic
+def conversation_assign(
+    *, conversation: Conversation, agent: AbstractBaseUser, acting_user: AbstractBaseUser
+) -> Assignment:
+    """Hand the conversation to an agent (a supervisor, or the agent who has it)."""
+    conversation = _lock(conversation)
+    _require_active(conversation)
+    _require_can_work(acting_user, conversation)
+    assignment = _assignment_ensure(conversation)
+    if agent is None or not user_is_agent(user=agent):
+        raise InboxError(_("There is no such agent."), code="unknown_agent")
+    in_queue = (
+        assignment.queue_id is not None and assignment.queue.members.filter(pk=agent.pk).exists()
+    )
+    if not (in_queue or user_sees_all_queues(user=agent)):
+        raise InboxError(
+            _("%(name)s is not a member of this conversation's queue.")
+            % {"name": agent_display_name(agent)},
+            code="agent_not_in_queue",
+        )
+    previous_agent_id = assignment.agent_id
+    now = timezone.now()
+    Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now, updated_at=now)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status=Conversation.Status.ASSIGNED, updated_at=now
+    )
+    conversation.status = Conversation.Status.ASSIGNED
+    _audit(
+        "conversation.assigned",
+        acting_user=acting_user,
+        conversation=conversation,
+        details={"agent": agent.pk, "previous_agent": previous_agent_id},
+    )
+    _publish(
+        conversation,
+        customer_frames=[_status_frame(Conversation.Status.ASSIGNED, agent)],
+        user_ids={previous_agent_id} if previous_agent_id else set(),
+    )
+    return Assignment.objects.get(pk=assignment.pk)
+
+
+@transaction.atomic
+def conversation_transfer(
+    *, conversation: Conversation, queue_id: object, acting_user: AbstractBaseUser
+) -> Assignment:
+    """Move the conversation to another queue, where it waits for that queue's agents."""
+    queue = None
+    if isinstance(queue_id, int) or (isinstance(queue_id, str) and queue_id.isdigit()):
+        queue = Queue.objects.filter(pk=int(queue_id)).first()
+    if queue is None:
+        raise InboxError(_("There is no such queue."), code="unknown_queue")
+    conversation = _lock(conversation)
+    _require_active(conversation)
+    _require_can_work(acting_user, conversation)
+    assignment = _assignment_ensure(conversation)
+    previous_queue_id, previous_agent_id = assignment.queue_id, assignment.agent_id
+    now = timezone.now()
+    Assignment.objects.filter(pk=assignment.pk).update(
+        queue=queue, agent=None, assigned_at=None, updated_at=now
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status=Conversation.Status.WAITING, updated_at=now
+    )
+    conversation.status = Conversation.Status.WAITING
+    _audit(
+        "conversation.transferred",
+        acting_user=acting_user,
+        conversation=conversation,
+        details={"from_queue": previous_queue_id, "to_queue": queue.pk},
+    )
+    _publish(
+        conversation,
+        customer_frames=[_status_frame(Conversation.Status.WAITING)],
+        queue_ids={previous_queue_id},
+        user_ids={previous_agent_id} if previous_agent_id else set(),
+    )
+    return Assignment.objects.get(pk=assignment.pk)
+
+
+# Replies, notes, typing ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def conversation_reply(
+    *, conversation: Conversation, agent: AbstractBaseUser, text: object
+) -> Message:
+    """Send the customer an agent's reply; a waiting conversation is claimed by it."""
+    text = _text_check(text, max_length=MESSAGE_TEXT_MAX_LENGTH)
+    conversation = _lock(conversation)
+    _require_visible(agent, conversation)
+    _require_active(conversation)
+    _require_free(agent, conversation)
+    claimed = False
+    if conversation.status == Conversation.Status.WAITING:
+        _claim(conversation, agent)
+        claimed = True
+    message, _created = message_append(
+        conversation=conversation, sender=Message.Sender.AGENT, text=text, sender_user=agent
+    )
+    _audit(
+        "conversation.replied",
+        acting_user=agent,
+        conversation=conversation,
+        details={"seq": message.seq},
+    )
+    frame = _message_frame(message)
+    frames = [_status_frame(Conversation.Status.ASSIGNED, agent), frame] if claimed else [frame]
+    events.on_commit_send(
+        events.customer_frame_send, public_hex=conversation.public_id.hex, frames=frames
+    )
+    events.on_commit_send(
+        events.conversation_event_send,
+        public_hex=conversation.public_id.hex,
+        payload={**frame, "agent_name": agent_display_name(agent)},
+    )
+    if claimed:
+        _publish(conversation)
+    return message
+
+
+@transaction.atomic
+def note_add(*, conversation: Conversation, author: AbstractBaseUser, text: object) -> InternalNote:
+    """An internal note: stored encrypted, shown to agents, never sent to the customer."""
+    text = _text_check(text, max_length=NOTE_TEXT_MAX_LENGTH)
+    conversation = _lock(conversation)
+    _require_visible(author, conversation)
+    if conversation.status == Conversation.Status.CLOSED:
+        raise InboxError(_("This conversation is closed."), code="conversation_closed")
+    note = InternalNote.objects.create(conversation=conversation, author=author, text=text)
+    _audit("note.added", acting_user=author, conversation=conversation, details={"note": note.pk})
+    events.on_commit_send(
+        events.conversation_event_send,
+        public_hex=conversation.public_id.hex,
+        payload={
+            "type": "note",
+            "id": note.pk,
+            "text": note.text,
+            "author": agent_display_name(author),
+            "written_at": note.created_at.isoformat(),
+        },
+    )
+    return note
+
+
+def typing_frame_send(*, conversation: Conversation) -> None:
+    """The customer sees "the team is typing"; nothing is stored."""
+    events.customer_frame_send(
+        public_hex=conversation.public_id.hex, frames=[{"type": "typing", "from": "agent"}]
+    )
+
+
+# Resolve, reopen -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def conversation_resolve_by_agent(
+    *, conversation: Conversation, agent: AbstractBaseUser
+) -> Conversation:
+    """Resolve: sets resolved_at (the retention clock starts), tells the customer and asks
+    for a satisfaction rating (frame `csat.request`)."""
+    conversation = _lock(conversation)
+    _require_visible(agent, conversation)
+    _require_active(conversation)
+    _require_free(agent, conversation)
+    assignment = _assignment_ensure(conversation)
+    conversation_resolve(conversation=conversation)
+    with translation.override(conversation.language):
+        notice = _system_message(
+            conversation,
+            _(
+                "Our team has marked your request as resolved. If you need anything else, "
+                "just write here."
+            ),
+        )
+    _audit("conversation.resolved", acting_user=agent, conversation=conversation)
+    _publish(
+        conversation,
+        customer_frames=[
+            _message_frame(notice),
+            _status_frame(Conversation.Status.RESOLVED),
+            {"type": "csat.request"},
+        ],
+        agent_payloads=[{**_message_frame(notice)}],
+        user_ids={assignment.agent_id} if assignment.agent_id else set(),
+    )
+    return conversation
+
+
+@transaction.atomic
+def conversation_reopen(*, conversation: Conversation, agent: AbstractBaseUser) -> Conversation:
+    """Reopen a resolved conversation; the reopening agent handles it. A closed one stays closed."""
+    conversation = _lock(conversation)
+    _require_visible(agent, conversation)
+    if conversation.status == Conversation.Status.CLOSED:
+        raise InboxError(_("This conversation is closed."), code="conversation_closed")
+    if conversation.status != Conversation.Status.RESOLVED:
+        raise InboxError(_("Only a resolved conversation can be reopened."), code="not_resolved")
+    assignment = _assignment_ensure(conversation)
+    now = timezone.now()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status=Conversation.Status.ASSIGNED, resolved_at=None, updated_at=now
+    )
+    conversation.status, conversation.resolved_at = Conversation.Status.ASSIGNED, None
+    Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now, updated_at=now)
+    with translation.override(conversation.language):
+        notice = _system_message(
+            conversation, _("Our team has reopened your request and will answer here.")
+        )
+    _audit("conversation.reopened", acting_user=agent, conversation=conversation)
+    _publish(
+        conversation,
+        customer_frames=[
+            _message_frame(notice),
+            _status_frame(Conversation.Status.ASSIGNED, agent),
+        ],
+        agent_payloads=[_message_frame(notice)],
+    )
+    return conversation
+
+
+# Reads of personal data that are audited -----------------------------------------------------
+
+
+@transaction.atomic
+def conversation_view_record(
+    *, conversation: Conversation, acting_user: AbstractBaseUser, channel: str = "page"
+) -> None:
+    """A staff member opened the transcript (personal data): one audit event."""
+    _require_visible(acting_user, conversation)
+    _audit(
+        "conversation.viewed",
+        acting_user=acting_user,
+        conversation=conversation,
+        reason=EMAIL_REVEAL_REASON_DEFAULT,
+        details={"via": channel},
+    )
+
+
+@transaction.atomic
+def subject_email_reveal(
+    *, conversation: Conversation, acting_user: AbstractBaseUser, reason: str = ""
+) -> str:
+    """The customer's email, unmasked, for a user allowed to see personal data; audited."""
+    _require_visible(acting_user, conversation)
+    if not acting_user.has_perm("privacy.view_personal_data"):
+        raise PermissionDenied(_("You may not see customers' personal data."))
+    subject = conversation.subject
+    if subject is None or not subject.email:
+        raise InboxError(_("This customer has not given an email address."), code="no_email")
+    audit_record(
+        action="subject.email_revealed",
+        acting_user=acting_user,
+        target=subject,
+        reason=(reason or "").strip()[:500] or EMAIL_REVEAL_REASON_DEFAULT,
+        details={"conversation": str(conversation.public_id)},
+    )
+    return subject.email
+
+
+# Availability --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def agent_availability_set(*, user: AbstractBaseUser, availability: object) -> AgentProfile:
+    if availability not in AgentProfile.Availability.values:
+        raise InboxError(_("Unknown availability."), code="invalid_availability")
+    profile, _created = AgentProfile.objects.get_or_create(
+        user=user, defaults={"display_name": user.get_username()}
+    )
+    if profile.availability != availability:
+        profile.availability = availability
+        profile.save(update_fields=["availability", "updated_at"])
+    events.on_commit_send(
+        events.inbox_event_send,
+        groups={events.INBOX_PRESENCE_GROUP},
+        payload={
+            "type": "agent.availability",
+            "agent_id": user.pk,
+            "agent_name": profile.display_name,
+            "availability": profile.availability,
+        },
+    )
+    return profile
+
+
+# Canned responses ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def canned_response_create(
+    *,
+    acting_user: AbstractBaseUser,
+    title: object,
+    text: object,
+    language: str = "",
+    queue: Queue | None = None,
+) -> CannedResponse:
+    """A personal canned response, or a queue's (supervisors only)."""
+    title = _text_check(title, max_length=CANNED_TITLE_MAX_LENGTH)
+    text = _text_check(text, max_length=MESSAGE_TEXT_MAX_LENGTH)
+    if language not in ("", *dict(settings.LANGUAGES)):
+        raise InboxError(_("Unknown language."), code="invalid_language")
+    if queue is not None and not acting_user.has_perm("agents.change_cannedresponse"):
+        raise PermissionDenied(_("Only supervisors manage a queue's canned responses."))
+    return CannedResponse.objects.create(
+        title=title,
+        text=text,
+        language=language,
+        queue=queue,
+        owner=None if queue is not None else acting_user,
+    )
+
+
+@transaction.atomic
+def canned_response_delete(
+    *, canned_response: CannedResponse, acting_user: AbstractBaseUser
+) -> None:
+    if canned_response.owner_id != acting_user.pk and not acting_user.has_perm(
+        "agents.delete_cannedresponse"
+    ):
+        raise PermissionDenied(_("This canned response is not yours."))
+    canned_response.delete()
+
+
+# Teaching the bot ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def teaching_create(
+    *,
+    conversation: Conversation,
+    agent: AbstractBaseUser,
+    intent_slug: str = "",
+    proposed_slug: str = "",
+    proposed_title: str = "",
+    proposed_answer: str = "",
+) -> Teaching:
+    """Store what the agent taught: the customer's last question (redacted only) linked to an
+    intent, or a new intent proposed with the agent's (redacted) answer.
+
+    Approved at once where the agent may approve, or AGENTS_TEACHING_AUTO_APPROVE is on.
+    """
+    _require_visible(agent, conversation)
+    question = (
+        Message.objects.filter(conversation=conversation, sender=Message.Sender.CUSTOMER)
+        .order_by("-seq")
+        .values_list("text_redacted", flat=True)
+        .first()
+    )
+    if not question or not question.strip():
+        raise InboxError(_("The customer has not asked anything yet."), code="no_question")
+    question = question.strip()[: ExampleQuestion._meta.get_field("text").max_length]
+    teaching = Teaching(
+        conversation=conversation,
+        created_by=agent,
+        language=conversation.language,
+        question_redacted=question,
+    )
+    if intent_slug:
+        teaching.kind = Teaching.Kind.LINK
+        teaching.intent = Intent.objects.filter(slug=intent_slug).first()
+        if teaching.intent is None:
+            raise InboxError(_("There is no such intent."), code="unknown_intent")
+    else:
+        teaching.kind = Teaching.Kind.NEW_INTENT
+        teaching.proposed_slug = slugify(proposed_slug or "")[:100]
+        if not teaching.proposed_slug:
+            raise InboxError(
+                _("Name the new intent (letters, digits and hyphens)."), code="invalid_slug"
+            )
+        if Intent.objects.filter(slug=teaching.proposed_slug).exists():
+            raise InboxError(
+                _("An intent with this name exists already: link the question to it instead."),
+                code="slug_taken",
+            )
+        teaching.proposed_title = (proposed_title or "").strip()[:200] or teaching.proposed_slug
+        answer = _text_check(proposed_answer, max_length=MESSAGE_TEXT_MAX_LENGTH)
+        known_names = [conversation.subject.name] if conversation.subject_id else []
+        # The answer may name the customer: only its redacted form is kept.
+        teaching.proposed_answer = text_redact(answer, known_names=known_names)
+    teaching.save()
+    _audit(
+        "teaching.created",
+        acting_user=agent,
+        conversation=conversation,
+        details={"teaching": teaching.pk, "kind": teaching.kind},
+    )
+    if agent.has_perm("agents.approve_teaching") or teaching_auto_approve_enabled():
+        _teaching_approve(teaching, agent)
+    return teaching
+
+
+def _teaching_approve(teaching: Teaching, acting_user: AbstractBaseUser) -> None:
+    if teaching.kind == Teaching.Kind.NEW_INTENT:
+        if Intent.objects.filter(slug=teaching.proposed_slug).exists():
+            raise InboxError(_("An intent with this name exists already."), code="slug_taken")
+        teaching.intent = Intent.objects.create(slug=teaching.proposed_slug)
+        IntentAnswer.objects.create(
+            intent=teaching.intent,
+            language=teaching.language,
+            title=teaching.proposed_title or teaching.proposed_slug,
+            text=teaching.proposed_answer,
+        )
+    ExampleQuestion.objects.get_or_create(
+        intent=teaching.intent,
+        language=teaching.language,
+        text=teaching.question_redacted,
+        defaults={"source": ExampleQuestion.Source.AGENT},
+    )
+    teaching.status = Teaching.Status.APPROVED
+    teaching.decided_by = acting_user
+    teaching.decided_at = timezone.now()
+    teaching.save(update_fields=["status", "decided_by", "decided_at", "intent"])
+    audit_record(
+        action="teaching.approved",
+        acting_user=acting_user,
+        target=teaching,
+        details={"intent": teaching.intent.slug},
+    )
+
+
+def _require_pending(teaching: Teaching, acting_user: AbstractBaseUser) -> Teaching:
+    if not acting_user.has_perm("agents.approve_teaching"):
+        raise PermissionDenied(_("Only supervisors approve what agents teach the bot."))
+    locked = Teaching.objects.select_for_update().get(pk=teaching.pk)
+    if locked.status != Teaching.Status.PENDING:
+        raise InboxError(_("This teaching has been decided already."), code="not_pending")
+    return locked
+
+
+@transaction.atomic
+def teaching_approve(*, teaching: Teaching, acting_user: AbstractBaseUser) -> Teaching:
+    """Approve: the redacted question becomes an example question (source "agent") of the
+    intent; a proposed intent is created with its answer first."""
+    teaching = _require_pending(teaching, acting_user)
+    _teaching_approve(teaching, acting_user)
+    return teaching
+
+
+@transaction.atomic
+def teaching_reject(*, teaching: Teaching, acting_user: AbstractBaseUser) -> Teaching:
+    teaching = _require_pending(teaching, acting_user)
+    teaching.status = Teaching.Status.REJECTED
+    teaching.decided_by = acting_user
+    teaching.decided_at = timezone.now()
+    teaching.save(update_fields=["status", "decided_by", "decided_at"])
+    audit_record(action="teaching.rejected", acting_user=acting_user, target=teaching)
+    return teaching
+
+
+# Personal data (the registry's provider), accounts -------------------------------------------
+
+
+def subject_notes_erase(subject) -> dict[str, int]:
+    """Erasure: the internal notes of the subject's conversations (their assignments go
+    with the conversations; teachings keep only redacted text)."""
+    deleted, _by_model = InternalNote.objects.filter(conversation__subject=subject).delete()
+    return {"internal_notes": deleted}
+
+
+def staff_sockets_close(*, user_id: int) -> None:
+    """Close every open inbox socket of a disabled account (after commit)."""
+    events.on_commit_send(events.staff_close_send, user_id=user_id)

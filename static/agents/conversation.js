@@ -1,0 +1,211 @@
+// One conversation, live: the customer's messages and typing, colleagues' replies,
+// notes and state changes arrive over the websocket; replies and notes are sent
+// with the page's own forms (fetch, CSRF token included). Every text is set with
+// textContent, so a customer's "<script>" stays text.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var T = JSON.parse(document.getElementById("conversation-strings").textContent);
+  var state = JSON.parse(document.getElementById("conversation-state").textContent);
+  var $ = function (id) { return document.getElementById(id); };
+  var lastSeq = state.last_seq;
+  var socket = null;
+  var attempt = 0;
+  var typingTimer = null;
+  var lastTypingSent = 0;
+
+  function appendMessage(frame) {
+    if (frame.seq && frame.seq <= lastSeq) { return; }
+    if (frame.seq) { lastSeq = frame.seq; }
+    var item = document.createElement("li");
+    item.className = "msg msg-" + frame.from;
+    if (frame.seq) { item.dataset.seq = frame.seq; }
+    var who = document.createElement("span");
+    who.className = "who";
+    var name = frame.from === "agent" && frame.agent_name ? frame.agent_name : (T["from_" + frame.from] || frame.from);
+    var time = frame.sent_at ? new Date(frame.sent_at) : new Date();
+    who.textContent = name + " · " + time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    var text = document.createElement("p");
+    text.textContent = frame.text;
+    item.appendChild(who);
+    item.appendChild(text);
+    $("transcript").appendChild(item);
+    item.scrollIntoView({ block: "end" });
+    if (frame.from === "customer") { $("typing").textContent = ""; }
+  }
+
+  function appendNote(frame) {
+    var item = document.createElement("li");
+    item.className = "note";
+    var who = document.createElement("span");
+    who.className = "who";
+    who.textContent = frame.author + " · " + new Date(frame.written_at).toLocaleString();
+    var text = document.createElement("p");
+    text.textContent = frame.text;
+    item.appendChild(who);
+    item.appendChild(text);
+    $("notes").appendChild(item);
+  }
+
+  function insertText(text) {
+    var box = $("reply-text");
+    if (!box || box.disabled) { return; }
+    var start = box.selectionStart || box.value.length;
+    box.value = box.value.slice(0, start) + text + box.value.slice(box.selectionEnd || start);
+    box.focus();
+  }
+
+  function renderSuggestions(items) {
+    var list = $("suggestions");
+    list.textContent = "";
+    if (!items.length) {
+      var none = document.createElement("li");
+      none.className = "muted";
+      none.textContent = T.noSuggestions;
+      list.appendChild(none);
+      return;
+    }
+    items.forEach(function (item) {
+      var li = document.createElement("li");
+      var title = document.createElement("strong");
+      title.textContent = item.title;
+      var score = document.createElement("span");
+      score.className = "muted";
+      score.textContent = " (" + item.confidence + ") ";
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link";
+      button.textContent = T.insert;
+      button.addEventListener("click", function () { insertText(item.text); });
+      var text = document.createElement("p");
+      text.className = "suggestion-text";
+      text.textContent = item.text;
+      li.appendChild(title);
+      li.appendChild(score);
+      li.appendChild(button);
+      li.appendChild(text);
+      list.appendChild(li);
+    });
+  }
+
+  function showState(frame) {
+    var tag = $("conversation-status");
+    tag.dataset.status = frame.status;
+    tag.textContent = T["status_" + frame.status] || frame.status;
+    $("agent-name").textContent = frame.agent_name || "—";
+    $("queue-name").textContent = frame.queue_name || "—";
+    if (frame.status !== state.status) {
+      $("action-error").textContent = T.stateChanged.replace("%(status)s", T["status_" + frame.status] || frame.status);
+      state.status = frame.status;
+    }
+    var reply = $("reply-text");
+    if (reply) {
+      var closed = frame.status !== "waiting" && frame.status !== "assigned";
+      reply.disabled = closed;
+      $("reply-send").disabled = closed;
+    }
+  }
+
+  function onFrame(frame) {
+    switch (frame.type) {
+      case "conversation.ready":
+        attempt = 0;
+        $("conversation-live").textContent = T.liveConversation;
+        break;
+      case "message":
+        appendMessage(frame);
+        break;
+      case "note":
+        appendNote(frame);
+        break;
+      case "suggestions":
+        renderSuggestions(frame.items);
+        break;
+      case "typing":
+        $("typing").textContent = T.customerTyping;
+        window.clearTimeout(typingTimer);
+        typingTimer = window.setTimeout(function () { $("typing").textContent = ""; }, 4000);
+        break;
+      case "state":
+        showState(frame);
+        break;
+    }
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + script.dataset.socketPath);
+    socket.addEventListener("message", function (event) { onFrame(JSON.parse(event.data)); });
+    socket.addEventListener("close", function (event) {
+      $("conversation-live").textContent = T.reconnecting;
+      if (event.code >= 4400 && event.code < 4500) { return; }
+      attempt += 1;
+      window.setTimeout(connect, Math.min(30000, 500 * Math.pow(2, attempt)));
+    });
+  }
+
+  function submitForm(form, errorEl, done) {
+    errorEl.textContent = "";
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    }).then(function (result) {
+      if (result.ok) { done(result.data); } else { errorEl.textContent = T.failed.replace("%(detail)s", result.data.detail || result.data.error); }
+    }).catch(function () { errorEl.textContent = T.failed.replace("%(detail)s", T.reconnecting); });
+  }
+
+  // Reply ------------------------------------------------------------------------------------
+  var replyForm = $("reply-form");
+  if (replyForm) {
+    replyForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var box = $("reply-text");
+      if (!box.value.trim()) { return; }
+      submitForm(replyForm, $("reply-error"), function () { box.value = ""; box.focus(); });
+    });
+    $("reply-text").addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); replyForm.requestSubmit(); }
+    });
+    $("reply-text").addEventListener("input", function () {
+      var now = Date.now();
+      if (socket && socket.readyState === WebSocket.OPEN && now - lastTypingSent > 2000) {
+        lastTypingSent = now;
+        socket.send(JSON.stringify({ type: "typing" }));
+      }
+    });
+  }
+
+  // Notes ------------------------------------------------------------------------------------
+  var noteForm = $("note-form");
+  noteForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submitForm(noteForm, $("note-error"), function () { $("note-text").value = ""; });
+  });
+
+  // Reveal the email (audited) ------------------------------------------------------------------
+  var revealForm = $("reveal-form");
+  if (revealForm) {
+    revealForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      submitForm(revealForm, $("action-error"), function (data) {
+        $("email-value").textContent = data.email;
+        revealForm.remove();
+      });
+    });
+  }
+
+  // Canned responses and suggestions -------------------------------------------------------------
+  var cannedInsert = $("canned-insert");
+  if (cannedInsert) {
+    cannedInsert.addEventListener("click", function () {
+      var id = Number($("canned-select").value);
+      state.canned.forEach(function (response) { if (response.id === id) { insertText(response.text); } });
+    });
+  }
+  renderSuggestions(state.suggestions);
+  connect();
+})();

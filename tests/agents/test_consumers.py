@@ -1,0 +1,289 @@
+"""The agents' websockets with the real customer socket beside them (in-memory layer)."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from agents import services
+from agents.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED, CLOSE_NOT_FOUND
+from agents.routing import websocket_urlpatterns
+from bot.models import Conversation
+from bot.tokens import resume_token_hash
+from supportdesk.asgi import application
+from tests.factories import AgentFactory, QueueFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = [(b"origin", b"http://localhost")]
+
+
+class _ScopeUser:
+    """Puts a given user into the scope, as AuthMiddlewareStack would for a session."""
+
+    def __init__(self, app, user):
+        self.app, self.user = app, user
+
+    async def __call__(self, scope, receive, send):
+        return await self.app({**scope, "user": self.user}, receive, send)
+
+
+async def agent_socket(user, path: str):
+    app = _ScopeUser(URLRouter(websocket_urlpatterns), user or AnonymousUser())
+    communicator = WebsocketCommunicator(app, path)
+    connected, code = await communicator.connect(timeout=10)
+    return communicator, connected, code
+
+
+async def customer_ready():
+    """A customer socket, consented and identified, and its conversation."""
+    communicator = WebsocketCommunicator(application, "/ws/chat/", headers=ORIGIN)
+    assert (await communicator.connect(timeout=10))[0]
+    await communicator.send_json_to({"type": "hello", "conversation": None, "lang": "de"})
+    welcome = await communicator.receive_json_from(timeout=10)
+    await communicator.send_json_to(
+        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+    )
+    await communicator.receive_json_from(timeout=10)
+    await communicator.send_json_to(
+        {"type": "identify", "name": "Erika Mustermann", "email": "erika@example.org"}
+    )
+    await communicator.receive_json_from(timeout=10)
+    conversation = await Conversation.objects.aget(
+        resume_token_hash=resume_token_hash(welcome["conversation"])
+    )
+    return communicator, conversation
+
+
+async def receive_until(communicator, frame_type: str, **match) -> dict:
+    """The next frame of this type (and these values), skipping others."""
+    while True:
+        frame = await communicator.receive_json_from(timeout=10)
+        if frame.get("type") == frame_type and all(frame.get(k) == v for k, v in match.items()):
+            return frame
+
+
+@pytest.fixture
+def chat_ready(policies, knowledge_base, settings):
+    settings.CHAT_IDENTITY_FIELDS = ["name", "email"]
+
+
+@pytest.fixture
+def staff(db):
+    agent = AgentFactory()
+    outsider = AgentFactory()
+    queue = QueueFactory(members=[agent])
+    QueueFactory(language="en", members=[outsider])
+    return {
+        "agent": agent,
+        "outsider": outsider,
+        "queue": queue,
+        "supervisor": UserFactory(role="supervisor"),
+        "privacy_officer": UserFactory(role="privacy officer"),
+    }
+
+
+async def escalated_customer():
+    customer, conversation = await customer_ready()
+    await customer.send_json_to({"type": "escalate"})
+    await receive_until(customer, "status", status="waiting")
+    return customer, conversation
+
+
+# Authorisation of the conversation socket -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("anonymous", CLOSE_NOT_AUTHENTICATED),
+        ("privacy_officer", CLOSE_FORBIDDEN),
+        ("outsider", CLOSE_FORBIDDEN),
+        ("agent", None),
+        ("supervisor", None),
+    ],
+)
+async def test_the_conversation_socket_admits_only_who_may_see_it(chat_ready, staff, who, expected):
+    customer, conversation = await escalated_customer()
+    user = None if who == "anonymous" else staff[who]
+
+    communicator, connected, code = await agent_socket(
+        user, f"/ws/inbox/conversations/{conversation.public_id.hex}/"
+    )
+
+    if expected is None:
+        assert connected
+        ready = await communicator.receive_json_from(timeout=10)
+        assert ready["type"] == "conversation.ready" and ready["status"] == "waiting"
+        await communicator.disconnect()
+    else:
+        assert (connected, code) == (False, expected)
+    await customer.disconnect()
+
+
+async def test_an_unknown_conversation_is_closed_as_not_found(staff):
+    _communicator, connected, code = await agent_socket(
+        staff["agent"], "/ws/inbox/conversations/" + "0" * 32 + "/"
+    )
+
+    assert (connected, code) == (False, CLOSE_NOT_FOUND)
+
+
+# Live, both ways -----------------------------------------------------------------------------
+
+
+async def test_an_escalation_appears_live_in_the_queues_inbox(chat_ready, staff):
+    inbox, connected, _code = await agent_socket(staff["agent"], "/ws/inbox/")
+    assert connected and (await inbox.receive_json_from(timeout=10))["type"] == "inbox.ready"
+
+    customer, conversation = await escalated_customer()
+
+    update = await receive_until(inbox, "conversation.update")
+    assert update["conversation"]["id"] == conversation.public_id.hex
+    assert update["conversation"]["status"] == "waiting"
+    assert update["conversation"]["reason"] == "customer_request"
+    await inbox.disconnect()
+    await customer.disconnect()
+
+
+async def test_an_escalation_does_not_reach_another_queues_agent(chat_ready, staff):
+    inbox, _connected, _code = await agent_socket(staff["outsider"], "/ws/inbox/")
+    await inbox.receive_json_from(timeout=10)
+
+    customer, _conversation = await escalated_customer()
+
+    assert await inbox.receive_nothing(timeout=1)
+    await inbox.disconnect()
+    await customer.disconnect()
+
+
+async def test_the_customers_message_and_suggestions_reach_the_agent(chat_ready, staff):
+    customer, conversation = await escalated_customer()
+    watcher, _connected, _code = await agent_socket(
+        staff["agent"], f"/ws/inbox/conversations/{conversation.public_id.hex}/"
+    )
+    await watcher.receive_json_from(timeout=10)
+
+    await customer.send_json_to(
+        {"type": "message", "id": "m-1", "text": "Wie hoch sind die Versandkosten?"}
+    )
+
+    message = await receive_until(watcher, "message", **{"from": "customer"})
+    assert message["text"] == "Wie hoch sind die Versandkosten?"
+    suggestions = await receive_until(watcher, "suggestions")
+    assert suggestions["items"][0]["intent"] == "shipping_costs"
+    await watcher.disconnect()
+    await customer.disconnect()
+
+
+async def test_the_agents_reply_reaches_the_customer_live(chat_ready, staff):
+    customer, conversation = await escalated_customer()
+
+    message = await sync_to_async(services.conversation_reply)(
+        conversation=conversation, agent=staff["agent"], text="Hallo, ich helfe gern."
+    )
+
+    await receive_until(customer, "status", status="assigned")
+    frame = await receive_until(customer, "message", **{"from": "agent"})
+    assert (frame["seq"], frame["text"]) == (message.seq, "Hallo, ich helfe gern.")
+    await customer.disconnect()
+
+
+async def test_resolving_sends_the_customer_the_rating_prompt(chat_ready, staff):
+    customer, conversation = await escalated_customer()
+
+    await sync_to_async(services.conversation_resolve_by_agent)(
+        conversation=conversation, agent=staff["agent"]
+    )
+
+    await receive_until(customer, "status", status="resolved")
+    await receive_until(customer, "csat.request")
+    await customer.send_json_to({"type": "rating", "score": 5})
+    assert (await receive_until(customer, "rating.recorded"))["score"] == 5
+    await customer.disconnect()
+
+
+async def test_typing_goes_both_ways(chat_ready, staff):
+    customer, conversation = await escalated_customer()
+    watcher, _connected, _code = await agent_socket(
+        staff["agent"], f"/ws/inbox/conversations/{conversation.public_id.hex}/"
+    )
+    await watcher.receive_json_from(timeout=10)
+
+    await customer.send_json_to({"type": "typing"})
+    assert await receive_until(watcher, "typing") == {"type": "typing", "from": "customer"}
+    await watcher.send_json_to({"type": "typing"})
+    assert await receive_until(customer, "typing") == {"type": "typing", "from": "agent"}
+    await watcher.disconnect()
+    await customer.disconnect()
+
+
+async def test_a_note_reaches_colleagues_but_not_the_customer(chat_ready, staff):
+    customer, conversation = await escalated_customer()
+    watcher, _connected, _code = await agent_socket(
+        staff["supervisor"], f"/ws/inbox/conversations/{conversation.public_id.hex}/"
+    )
+    await watcher.receive_json_from(timeout=10)
+
+    await sync_to_async(services.note_add)(
+        conversation=conversation, author=staff["agent"], text="Kundin ist Stammkundin"
+    )
+
+    note = await receive_until(watcher, "note")
+    assert note["text"] == "Kundin ist Stammkundin"
+    assert await customer.receive_nothing(timeout=1)
+    await watcher.disconnect()
+    await customer.disconnect()
+
+
+async def test_a_disabled_agents_sockets_are_closed(chat_ready, staff):
+    customer, conversation = await escalated_customer()
+    agent = staff["agent"]
+    inbox, _connected, _code = await agent_socket(agent, "/ws/inbox/")
+    await inbox.receive_json_from(timeout=10)
+    watcher, _connected, _code = await agent_socket(
+        agent, f"/ws/inbox/conversations/{conversation.public_id.hex}/"
+    )
+    await watcher.receive_json_from(timeout=10)
+
+    def disable():
+        agent.is_active = False
+        agent.save()
+
+    await sync_to_async(disable)()
+
+    assert (await inbox.receive_output(timeout=10))["type"] == "websocket.close"
+    assert (await watcher.receive_output(timeout=10))["type"] == "websocket.close"
+    await customer.disconnect()
+
+
+async def test_a_foreign_origin_is_refused_by_the_real_stack(staff):
+    communicator = WebsocketCommunicator(
+        application, "/ws/inbox/", headers=[(b"origin", b"http://evil.example")]
+    )
+
+    connected, _code = await communicator.connect(timeout=10)
+
+    assert not connected
+
+
+async def test_anonymous_is_refused_by_the_real_stack(staff):
+    communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=ORIGIN)
+
+    connected, code = await communicator.connect(timeout=10)
+
+    assert (connected, code) == (False, CLOSE_NOT_AUTHENTICATED)
+
+
+async def test_a_supervisor_gets_each_escalation_once(chat_ready, staff):
+    inbox, _connected, _code = await agent_socket(staff["supervisor"], "/ws/inbox/")
+    await inbox.receive_json_from(timeout=10)
+
+    customer, conversation = await escalated_customer()
+
+    update = await receive_until(inbox, "conversation.update")
+    assert update["conversation"]["id"] == conversation.public_id.hex
+    assert await inbox.receive_nothing(timeout=1)
+    await inbox.disconnect()
+    await customer.disconnect()
