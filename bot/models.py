@@ -227,3 +227,54 @@ class ExampleQuestion(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class BotModel(models.Model):
+    """A trained intent model: a versioned artefact (file + checksum), its metrics on
+    held-back examples and the fingerprint of its training data.
+
+    One model per language is active; a new one is activated only if it is not worse
+    than the active one (the quality gate), and an older one can be re-activated.
+    """
+
+    class Status(models.TextChoices):
+        TRAINING = "training", _("Training")
+        READY = "ready", _("Trained, not active")
+        ACTIVE = "active", _("Active")
+        REJECTED = "rejected", _("Rejected by the quality gate")
+        FAILED = "failed", _("Training failed")
+        RETIRED = "retired", _("Retired")
+
+    language = models.CharField(_("language"), max_length=LANGUAGE_MAX_LENGTH)
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.TRAINING
+    )
+    # Relative to MEDIA_ROOT; the file holds no personal data (trained on redacted text).
+    file_name = models.CharField(max_length=200, blank=True, editable=False)
+    checksum = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
+    training_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    examples_count = models.PositiveIntegerField(default=0)
+    metrics = models.JSONField(_("metrics"), default=dict, blank=True)
+    thresholds = models.JSONField(_("thresholds"), default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(_("trained at"), default=timezone.now, editable=False)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bot model")
+        verbose_name_plural = _("bot models")
+        ordering = ["language", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["language", "version"], name="bot_model_version_unique_per_language"
+            ),
+            models.UniqueConstraint(
+                fields=["language"],
+                condition=Q(status="active"),
+                name="bot_model_one_active_per_language",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language} v{self.version} ({self.get_status_display()})"
