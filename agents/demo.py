@@ -21,7 +21,12 @@ from bot.services import (
 )
 from privacy.crypto import email_blind_index
 from privacy.models import DataSubject, PolicyVersion
-from privacy.services import consent_link_subject, data_subject_identify
+from privacy.services import (
+    consent_link_subject,
+    data_subject_identify,
+    notice_facts,
+    notice_render,
+)
 
 
 @dataclass(frozen=True)
@@ -161,8 +166,16 @@ DEMO_POLICIES = {
 @transaction.atomic
 def demo_data_create() -> None:
     for language, policy in DEMO_POLICIES.items():
+        # The full text is the notice Supportdesk generates from its own configuration.
         PolicyVersion.objects.update_or_create(
-            language=language, version="2026-11", defaults={**policy, "is_active": True}
+            language=language,
+            version="2026-11",
+            defaults={
+                **policy,
+                "text": notice_render(language=language),
+                "covered_facts": notice_facts(),
+                "is_active": True,
+            },
         )
     queues = {
         slug: Queue.objects.update_or_create(slug=slug, defaults={"name": name, "language": lang})[

@@ -1,5 +1,4 @@
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -19,6 +18,7 @@ from privacy.models import (
     PurgeRun,
     RetentionPolicy,
 )
+from privacy.registry import active_channels
 from privacy.selectors import channels_without_agreement
 from privacy.services import (
     audit_record,
@@ -218,7 +218,7 @@ class ChannelsWithoutAgreementWarningMixin:
     """Shows a warning on the register's lists while an active channel lacks an agreement."""
 
     def changelist_view(self, request, extra_context=None):
-        missing = channels_without_agreement(active_channels=settings.SUPPORTDESK_ACTIVE_CHANNELS)
+        missing = channels_without_agreement(active_channels=active_channels())
         if missing:
             messages.warning(
                 request,

@@ -13,3 +13,15 @@ class DataRequestForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class NoticePublishForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("language"), choices=[("de", "Deutsch"), ("en", "English")]
+    )
+    version = forms.CharField(label=_("version"), max_length=50)
+    title = forms.CharField(label=_("title"), max_length=200)
+    summary = forms.CharField(
+        label=_("summary shown in the chat"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    text = forms.CharField(label=_("full text"), widget=forms.Textarea(attrs={"rows": 30}))

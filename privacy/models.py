@@ -104,6 +104,9 @@ class PolicyVersion(models.Model):
     text = models.TextField(_("full text"))
     effective_at = models.DateTimeField(_("effective from"), default=timezone.now)
     is_active = models.BooleanField(_("active"), default=False)
+    # What the generated notice covered when published (channels, identity fields,
+    # retention, processors): the dashboard warns when the configuration has moved on.
+    covered_facts = models.JSONField(_("configuration covered"), default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

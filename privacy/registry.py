@@ -76,3 +76,20 @@ def retention_handler_register(handler: RetentionHandler) -> None:
 
 def retention_handler_get(category: str) -> RetentionHandler | None:
     return _retention_handlers.get(category)
+
+
+# Where the active channels come from: the messenger configuration registers its
+# selector here; until then (and for the website alone) the setting says.
+_active_channels_source: list[Callable[[], list[str]]] = []
+
+
+def active_channels_source_register(source: Callable[[], list[str]]) -> None:
+    _active_channels_source[:] = [source]
+
+
+def active_channels() -> list[str]:
+    from django.conf import settings
+
+    if _active_channels_source:
+        return sorted(set(_active_channels_source[0]()))
+    return sorted(set(settings.SUPPORTDESK_ACTIVE_CHANNELS))

@@ -8,6 +8,7 @@ from privacy.models import (
     DataRequest,
     DataSubject,
     LegalHold,
+    PolicyVersion,
     ProcessingAgreement,
     Processor,
     PurgeRun,
@@ -70,7 +71,16 @@ def privacy_dashboard(*, active_channels: list[str]) -> dict:
         .order_by("due_at")
         .only("public_id", "kind", "status", "created_at", "due_at")
     )
+    from privacy.services.notice import notice_changes
+
+    outdated_notices = {
+        policy.language: notice_changes(covered=policy.covered_facts)
+        for policy in PolicyVersion.objects.filter(is_active=True)
+    }
     return {
+        "outdated_notices": {
+            lang: changes for lang, changes in outdated_notices.items() if changes
+        },
         "agreements_due": list(agreements_due_for_review()),
         "channels_without_agreement": channels_without_agreement(active_channels=active_channels),
         "open_requests": list(open_requests),

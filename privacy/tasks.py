@@ -1,7 +1,7 @@
 from celery import shared_task
-from django.conf import settings
 
 from privacy.models import DataRequest
+from privacy.registry import active_channels
 from privacy.services import (
     agreement_reviews_check,
     data_request_process,
@@ -41,4 +41,4 @@ def data_request_process_task(request_id: int) -> None:
 
 @shared_task(acks_late=True)
 def agreement_reviews_check_task() -> dict[str, int]:
-    return agreement_reviews_check(active_channels=settings.SUPPORTDESK_ACTIVE_CHANNELS)
+    return agreement_reviews_check(active_channels=active_channels())

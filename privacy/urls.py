@@ -6,6 +6,7 @@ from privacy.views import (
     DataRequestCreateView,
     DataRequestSentView,
     DataRequestVerifyView,
+    NoticeView,
     PolicyView,
     PrivacyDashboardView,
     ProcessingActivitiesCsvView,
@@ -22,6 +23,7 @@ urlpatterns = [
     path("requests/verify/<str:token>/", DataRequestVerifyView.as_view(), name="request-verify"),
     path("exports/<str:token>/", DataExportDownloadView.as_view(), name="export-download"),
     path("dashboard/", PrivacyDashboardView.as_view(), name="dashboard"),
+    path("notice/", NoticeView.as_view(), name="notice"),
     path("activities/", ProcessingActivitiesView.as_view(), name="activities"),
     path("activities.csv", ProcessingActivitiesCsvView.as_view(), name="activities-csv"),
     path(

@@ -1,20 +1,25 @@
-from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from privacy.forms import DataRequestForm
-from privacy.models import ProcessingActivity, ProcessingAgreement
+from privacy.forms import DataRequestForm, NoticePublishForm
+from privacy.models import PolicyVersion, ProcessingActivity, ProcessingAgreement
+from privacy.registry import active_channels
 from privacy.selectors import privacy_dashboard
 from privacy.services import (
     audit_record,
     data_export_open,
     data_request_create,
     data_request_verify,
+    notice_changes,
+    notice_diff,
+    notice_publish,
+    notice_render,
     policy_version_active,
     processing_activities_csv,
 )
@@ -96,7 +101,7 @@ class PrivacyDashboardView(PrivacyOfficerMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(privacy_dashboard(active_channels=settings.SUPPORTDESK_ACTIVE_CHANNELS))
+        context.update(privacy_dashboard(active_channels=active_channels()))
         return context
 
 
@@ -139,3 +144,57 @@ class AgreementDocumentView(LoginRequiredMixin, PermissionRequiredMixin, View):
         name = agreement.signed_document.name.rsplit("/", 1)[-1]
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+class NoticeView(PrivacyOfficerMixin, View):
+    """Preview the generated notice, compare it with the active version, edit, publish."""
+
+    permission_required = "privacy.add_policyversion"
+    template_name = "privacy/notice.html"
+
+    def _context(self, language: str, form: NoticePublishForm | None = None) -> dict:
+        active = PolicyVersion.objects.filter(language=language, is_active=True).first()
+        generated = notice_render(language=language)
+        if form is None:
+            form = NoticePublishForm(
+                initial={
+                    "language": language,
+                    "version": timezone.localdate().isoformat(),
+                    "title": active.title if active else "",
+                    "summary": active.summary if active else "",
+                    "text": generated,
+                }
+            )
+        text = form.data.get("text") if form.is_bound else generated
+        return {
+            "form": form,
+            "language": language,
+            "active": active,
+            "diff": notice_diff(language=language, text=text or ""),
+            "changes": notice_changes(covered=active.covered_facts) if active else [],
+        }
+
+    def get(self, request):
+        language = request.GET.get("language", "de")
+        if language not in ("de", "en"):
+            language = "de"
+        return render(request, self.template_name, self._context(language))
+
+    def post(self, request):
+        form = NoticePublishForm(request.POST)
+        if not form.is_valid():
+            language = request.POST.get("language", "de")
+            return render(request, self.template_name, self._context(language, form), status=400)
+        try:
+            notice_publish(acting_user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+            return render(
+                request,
+                self.template_name,
+                self._context(form.cleaned_data["language"], form),
+                status=400,
+            )
+        return redirect(f"{reverse('privacy:notice')}?language={form.cleaned_data['language']}")

@@ -13,6 +13,13 @@ from privacy.services.consent import (  # noqa: F401
 from privacy.services.keys import (  # noqa: F401
     encryption_keys_rotate,
 )
+from privacy.services.notice import (  # noqa: F401
+    notice_changes,
+    notice_diff,
+    notice_facts,
+    notice_publish,
+    notice_render,
+)
 from privacy.services.records import (  # noqa: F401
     agreement_reviews_check,
     processing_activities_csv,

@@ -206,8 +206,14 @@
         notice("");
         showState(frame);
         break;
-      case "consent.declined":
       case "consent.withdrawn":
+        // Nothing of this chat stays on the device after withdrawal (TDDDG § 25).
+        storage.removeItem(TOKEN_KEY);
+        storage.removeItem(OUTBOX_KEY);
+        notice(frame.detail);
+        showState(frame);
+        break;
+      case "consent.declined":
         notice(frame.detail);
         if (frame.consent) { showState(frame); } else { $("consent-panel").hidden = true; }
         break;

@@ -373,3 +373,14 @@ AGENTS_AUTO_ASSIGN = env.bool("AGENTS_AUTO_ASSIGN", default=False)
 AGENTS_TEACHING_AUTO_APPROVE = env.bool("AGENTS_TEACHING_AUTO_APPROVE", default=False)
 # The most active conversations one inbox list shows.
 AGENTS_INBOX_LIMIT = env.int("AGENTS_INBOX_LIMIT", default=500)
+
+# The operator, as the generated privacy notice names it (privacy/notice).
+PRIVACY_CONTROLLER = env.str(
+    "PRIVACY_CONTROLLER", default="Nordlicht Shop GmbH, Musterstraße 1, 20095 Hamburg"
+)
+PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default="datenschutz@example.org")
+PRIVACY_DPO = env.str("PRIVACY_DPO", default="")
+PRIVACY_SUPERVISORY_AUTHORITY = env.str(
+    "PRIVACY_SUPERVISORY_AUTHORITY",
+    default="Der Hamburgische Beauftragte für Datenschutz und Informationsfreiheit",
+)

@@ -80,3 +80,49 @@ def test_a_reload_resumes_the_conversation(live_chat, browser_page):
     expect(page.locator(".msg-customer p")).to_have_count(1)
     expect(page.locator(".msg-bot p")).to_have_count(1)
     expect(page.locator("#composer")).to_be_visible()
+
+
+def _device_storage(page) -> dict:
+    return {
+        "cookies": sorted(cookie["name"] for cookie in page.context.cookies()),
+        "local": page.evaluate("Object.keys(window.localStorage)"),
+        "session": sorted(page.evaluate("Object.keys(window.sessionStorage)")),
+        "indexeddb": page.evaluate(
+            "indexedDB.databases ? indexedDB.databases().then(d => d.map(x => x.name)) : []"
+        ),
+    }
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_stored_on_the_device_beyond_the_tab_before_consent(live_chat, browser_page):
+    """TDDDG § 25: no cookie, no localStorage, no IndexedDB; the tab-lifetime resume
+    token is the one thing kept (the chat cannot resume after a network drop without it),
+    and it goes with withdrawal."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(f"{live_chat}/chat/")
+    expect(page.locator("#consent-panel")).to_be_visible()
+    before = _device_storage(page)
+
+    page.get_by_role("button", name="Ich stimme zu").click()
+    page.get_by_label("Name").fill("Erika Mustermann")
+    page.get_by_label("E-Mail").fill("erika@example.org")
+    page.get_by_role("button", name="Weiter").click()
+    expect(page.locator("#composer")).to_be_visible()
+    after_consent = _device_storage(page)
+
+    page.get_by_role("button", name="Einwilligung widerrufen").click()
+    expect(page.locator("#consent-panel")).to_be_visible()
+    after_withdrawal = _device_storage(page)
+
+    assert before == {
+        "cookies": [],
+        "local": [],
+        "session": ["supportdesk.conversation"],
+        "indexeddb": [],
+    }
+    assert after_consent["cookies"] == [] and after_consent["local"] == []
+    assert after_consent["indexeddb"] == []
+    assert after_withdrawal == {"cookies": [], "local": [], "session": [], "indexeddb": []}
