@@ -46,6 +46,9 @@ _SUPERVISOR_PERMISSIONS = [
     "bot.add_examplequestion",
     "bot.change_examplequestion",
     "bot.delete_examplequestion",
+    "bot.view_botmodel",
+    "bot.add_botmodel",
+    "bot.change_botmodel",
 ]
 _PRIVACY_OFFICER_PERMISSIONS = [
     "privacy.view_datasubject",

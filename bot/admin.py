@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.models import BotModel, Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 
 
 class IntentAnswerInline(admin.StackedInline):
@@ -42,3 +44,69 @@ class MessageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(BotModel)
+class BotModelAdmin(admin.ModelAdmin):
+    """Versions with their held-back figures; activate one (roll back) or train anew."""
+
+    list_display = [
+        "language",
+        "version",
+        "status",
+        "accuracy",
+        "answer_precision",
+        "automation",
+        "examples_count",
+        "created_at",
+        "activated_at",
+    ]
+    list_filter = ["language", "status"]
+    readonly_fields = [
+        "language",
+        "version",
+        "status",
+        "checksum",
+        "training_fingerprint",
+        "examples_count",
+        "metrics",
+        "thresholds",
+        "error",
+        "created_at",
+        "activated_at",
+    ]
+    exclude = ["file_name"]
+    actions = ["activate", "train_again"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description=_("accuracy"))
+    def accuracy(self, obj):
+        return obj.metrics.get("in_scope_accuracy")
+
+    @admin.display(description=_("answer precision"))
+    def answer_precision(self, obj):
+        return obj.metrics.get("answer_precision")
+
+    @admin.display(description=_("automation rate"))
+    def automation(self, obj):
+        return obj.metrics.get("automation_rate")
+
+    @admin.action(description=_("Activate the selected model (roll back)"))
+    def activate(self, request, queryset):
+        from bot.learning import bot_model_activate
+
+        for record in queryset[:1]:
+            try:
+                bot_model_activate(record=record)
+            except ValidationError as error:
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+
+    @admin.action(description=_("Train a new model for these languages now"))
+    def train_again(self, request, queryset):
+        from bot.tasks import bot_model_train_task
+
+        for language in set(queryset.values_list("language", flat=True)):
+            bot_model_train_task.delay(language)
+        self.message_user(request, _("Training started; the new version appears here."))

@@ -10,7 +10,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bot.dialog import Answer
+from bot.dialog import Answer, Band
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -48,7 +48,16 @@ class KnowledgeEntry:
 
 
 class KeywordAnswerer:
-    def __init__(self, entries: list[KnowledgeEntry]) -> None:
+    """Bands from fixed thresholds on the word-overlap score (not calibrated)."""
+
+    def __init__(
+        self,
+        entries: list[KnowledgeEntry],
+        *,
+        answer_threshold: float = 0.6,
+        suggest_threshold: float = 0.3,
+    ) -> None:
+        self.answer_threshold, self.suggest_threshold = answer_threshold, suggest_threshold
         self._entries = {(e.intent_slug, e.language): e for e in entries}
         self._examples: dict[str, list[tuple[str, set[str]]]] = defaultdict(list)
         for entry in entries:
@@ -81,15 +90,84 @@ class KeywordAnswerer:
         # A suggestion the customer clicked comes back as the intent's title.
         for (slug, entry_language), entry in self._entries.items():
             if entry_language == language and entry.title.casefold() == question.strip().casefold():
-                return Answer(text=entry.answer, confidence=1.0, intent_slug=slug)
+                return Answer(text=entry.answer, confidence=1.0, intent_slug=slug, band=Band.ANSWER)
         ranked = self.ranked(question, language)
         if not ranked:
             return None
         top = ranked[0]
         entry = self._entries[(top.intent_slug, language)]
+        if top.confidence >= self.answer_threshold:
+            band = Band.ANSWER
+        elif top.confidence >= self.suggest_threshold:
+            band = Band.SUGGEST
+        else:
+            band = Band.ESCALATE
         return Answer(
             text=entry.answer,
             confidence=top.confidence,
             intent_slug=top.intent_slug,
             suggestions=tuple(answer.suggestions[0] for answer in ranked),
+            band=band,
+        )
+
+
+class ModelAnswerer:
+    """Answers with the trained intent models and their calibrated bands.
+
+    A language without an active model falls back to the keyword answerer, and
+    so does a clicked suggestion (it comes back as an intent's title).
+    """
+
+    def __init__(self, entries: list[KnowledgeEntry], models: dict, fallback: KeywordAnswerer):
+        self._entries = {(e.intent_slug, e.language): e for e in entries}
+        self._models = models
+        self._fallback = fallback
+
+    def _title_clicked(self, question: str, language: str) -> Answer | None:
+        wanted = question.strip().casefold()
+        for (slug, entry_language), entry in self._entries.items():
+            if entry_language == language and entry.title.casefold() == wanted:
+                return Answer(text=entry.answer, confidence=1.0, intent_slug=slug, band=Band.ANSWER)
+        return None
+
+    def ranked(self, question: str, language: str, *, limit: int = 3) -> list[Answer]:
+        model = self._models.get(language)
+        if model is None:
+            return self._fallback.ranked(question, language, limit=limit)
+        prediction = model.predict_one(question, top_k=limit)
+        return [
+            Answer(
+                text=entry.answer,
+                confidence=round(probability, 4),
+                intent_slug=slug,
+                suggestions=(entry.title,),
+            )
+            for slug, probability in prediction.top
+            if (entry := self._entries.get((slug, language))) is not None
+        ]
+
+    def answer(self, question: str, language: str) -> Answer | None:
+        from bot.nlu.calibration import decide
+
+        model = self._models.get(language)
+        if model is None:
+            return self._fallback.answer(question, language)
+        clicked = self._title_clicked(question, language)
+        if clicked is not None:
+            return clicked
+        prediction = model.predict_one(question, top_k=model.thresholds.suggestions)
+        entry = self._entries.get((prediction.intent, language))
+        if entry is None:  # an intent deactivated since the model was trained
+            return None
+        titles = tuple(
+            self._entries[(slug, language)].title
+            for slug, _probability in prediction.top
+            if (slug, language) in self._entries
+        )
+        return Answer(
+            text=entry.answer,
+            confidence=round(prediction.confidence, 4),
+            intent_slug=prediction.intent,
+            suggestions=titles,
+            band=str(decide(prediction, model.thresholds)),
         )

@@ -4,6 +4,7 @@ Channel-independent: the websocket consumer calls these, and so will the
 messenger adapters. Each runs in one transaction and returns what to send.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,19 +16,19 @@ from django.db.models import Count, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from bot.answering import KeywordAnswerer, KnowledgeEntry
+from bot.answering import KeywordAnswerer, KnowledgeEntry, ModelAnswerer
 from bot.dialog import (
     Answer,
     DialogResult,
     DialogState,
     Reply,
-    Thresholds,
     dialog_escalate,
     dialog_feedback,
     dialog_next,
 )
 from bot.hooks import escalation_listeners
-from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.learning import bot_model_load
+from bot.models import BotModel, Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.opening_hours import opening_hours_next_open, opening_hours_parse
 from bot.services import message_append
 from privacy.models import ConsentRecord
@@ -40,6 +41,7 @@ from privacy.services import (
 )
 
 IDENTITY_FIELDS = ("name", "email", "phone")
+logger = logging.getLogger(__name__)
 
 
 class ChatError(ValidationError):
@@ -85,6 +87,8 @@ def dialog_state(conversation: Conversation) -> DialogState:
     )
 
 
+# Trained models loaded in this process, by BotModel id (a file is read once).
+_models_loaded: dict[int, object] = {}
 # One answerer per process, rebuilt when the knowledge base changes (checked per question
 # with two cheap aggregate queries), so admins' edits take effect without a restart.
 _answerer_cache: dict[str, object] = {"checked_at": float("-inf")}
@@ -92,8 +96,10 @@ _answerer_cache: dict[str, object] = {"checked_at": float("-inf")}
 ANSWERER_RECHECK_SECONDS = 2.0
 
 
-def answerer_get() -> KeywordAnswerer:
-    """The knowledge base's answerer, rebuilt only when the knowledge base changed."""
+def answerer_get() -> ModelAnswerer:
+    """The knowledge base's answerer: the active trained model per language (the keyword
+    matcher where there is none). Rebuilt when the knowledge base or an active model
+    changes, checked at most every ANSWERER_RECHECK_SECONDS: no restart needed."""
     now = time.monotonic()
     if now - _answerer_cache["checked_at"] < ANSWERER_RECHECK_SECONDS:
         return _answerer_cache["answerer"]
@@ -101,6 +107,11 @@ def answerer_get() -> KeywordAnswerer:
         Intent.objects.filter(is_active=True).aggregate(n=Count("id"), changed=Max("updated_at")),
         IntentAnswer.objects.count(),
         ExampleQuestion.objects.count(),
+        tuple(
+            BotModel.objects.filter(status=BotModel.Status.ACTIVE)
+            .order_by("language")
+            .values_list("pk", "language")
+        ),
     )
     if _answerer_cache.get("version") != version:
         entries = []
@@ -118,7 +129,24 @@ def answerer_get() -> KeywordAnswerer:
                         examples=examples,
                     )
                 )
-        _answerer_cache.update(version=version, answerer=KeywordAnswerer(entries))
+        keyword = KeywordAnswerer(
+            entries,
+            answer_threshold=settings.BOT_FALLBACK_ANSWER_THRESHOLD,
+            suggest_threshold=settings.BOT_FALLBACK_SUGGEST_THRESHOLD,
+        )
+        models = {}
+        for record in BotModel.objects.filter(status=BotModel.Status.ACTIVE):
+            loaded = _models_loaded.get(record.pk)
+            if loaded is None:
+                try:
+                    loaded = _models_loaded[record.pk] = bot_model_load(record)
+                except (OSError, ValidationError):
+                    logger.exception("Active bot model %s cannot be loaded", record.pk)
+                    continue
+            models[record.language] = loaded
+        _answerer_cache.update(
+            version=version, answerer=ModelAnswerer(entries, models, fallback=keyword)
+        )
     _answerer_cache["checked_at"] = now
     return _answerer_cache["answerer"]
 
@@ -130,13 +158,6 @@ def answer_suggestions(*, question: str, language: str, limit: int = 3) -> list[
     title as its only suggestion.
     """
     return answerer_get().ranked(question, language, limit=limit)
-
-
-def _thresholds() -> Thresholds:
-    return Thresholds(
-        answer=settings.BOT_FALLBACK_ANSWER_THRESHOLD,
-        suggest=settings.BOT_FALLBACK_SUGGEST_THRESHOLD,
-    )
 
 
 def _apply(conversation: Conversation, result: DialogResult) -> ChatOutcome:
@@ -233,7 +254,6 @@ def chat_message_receive(
         ),
         question=text,
         answerer=answerer_get(),
-        thresholds=_thresholds(),
     )
     return message, _apply(conversation, result)
 
@@ -244,7 +264,6 @@ def chat_answer_anonymously(*, language: str, text: str) -> Reply:
         state=DialogState(language=language, status="bot", consent_given=False, identified=False),
         question=text,
         answerer=answerer_get(),
-        thresholds=_thresholds(),
     )
     if not result.escalate_reason:
         return result.replies[0]

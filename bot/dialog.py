@@ -14,6 +14,16 @@ from typing import Protocol
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from bot.nlu.language import language_detect
+
+
+class Band:
+    """What the answerer's calibrated confidence allows (bot.nlu.calibration.Band)."""
+
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    ESCALATE = "escalate"
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -22,16 +32,12 @@ class Answer:
     intent_slug: str
     # Titles of the next-best intents, for "Did you mean …?".
     suggestions: tuple[str, ...] = ()
+    # Decided by the answerer, which knows its own calibration.
+    band: str = Band.ESCALATE
 
 
 class Answerer(Protocol):
     def answer(self, question: str, language: str) -> Answer | None: ...
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    answer: float
-    suggest: float
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,6 @@ def dialog_next(
     state: DialogState,
     question: str,
     answerer: Answerer,
-    thresholds: Thresholds,
 ) -> DialogResult:
     """React to a customer's message that has already been stored."""
     if state.status != "bot":
@@ -112,8 +117,9 @@ def dialog_next(
         return DialogResult()
     if customer_asks_for_human(question):
         return _handover(state, Escalation.CUSTOMER_REQUEST)
-    answer = answerer.answer(question, state.language)
-    if answer is not None and answer.confidence >= thresholds.answer:
+    # The customer may write in another language than the page's: answer in theirs.
+    answer = answerer.answer(question, language_detect(question, fallback=state.language))
+    if answer is not None and answer.band == Band.ANSWER:
         return DialogResult(
             replies=[
                 Reply(
@@ -123,7 +129,7 @@ def dialog_next(
                 )
             ]
         )
-    if answer is not None and answer.confidence >= thresholds.suggest and answer.suggestions:
+    if answer is not None and answer.band == Band.SUGGEST and answer.suggestions:
         with translation.override(state.language):
             text = _("Did you mean one of these?")
         return DialogResult(

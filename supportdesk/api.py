@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from agents.api.views import InboxConversationViewSet, MeView
-from bot.api.views import AnalyticsDailyView, IntentViewSet
+from bot.api.views import AnalyticsDailyView, BotModelViewSet, IntentViewSet
 from privacy.api.views import (
     AuditEventViewSet,
     ConsentRecordViewSet,
@@ -18,6 +18,7 @@ from privacy.api.views import (
 
 router = DefaultRouter()
 router.register("knowledge/intents", IntentViewSet, basename="intent")
+router.register("knowledge/models", BotModelViewSet, basename="bot-model")
 router.register("privacy/policy-versions", PolicyVersionViewSet, basename="policy-version")
 router.register("privacy/consent-records", ConsentRecordViewSet, basename="consent-record")
 router.register("privacy/processors", ProcessorViewSet, basename="processor")

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from bot.models import Intent
+from bot.models import BotModel, Intent
 
 
 class IntentOutputSerializer(serializers.ModelSerializer):
@@ -62,3 +62,26 @@ class AnalyticsDayOutputSerializer(serializers.Serializer):
     )
     csat_count = serializers.IntegerField()
     csat_average = serializers.FloatField(allow_null=True)
+
+
+class BotModelOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BotModel
+        fields = [
+            "id",
+            "language",
+            "version",
+            "status",
+            "checksum",
+            "training_fingerprint",
+            "examples_count",
+            "metrics",
+            "thresholds",
+            "error",
+            "created_at",
+            "activated_at",
+        ]
+
+
+class BotModelTrainInputSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(choices=["de", "en"])

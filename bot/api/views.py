@@ -21,12 +21,14 @@ from rest_framework.views import APIView
 
 from bot.api.serializers import (
     AnalyticsDayOutputSerializer,
+    BotModelOutputSerializer,
+    BotModelTrainInputSerializer,
     IntentInputSerializer,
     IntentOutputSerializer,
     KnowledgeBaseImportInputSerializer,
     KnowledgeBaseImportOutputSerializer,
 )
-from bot.models import Intent
+from bot.models import BotModel, Intent
 from bot.selectors import analytics_daily
 from bot.services import (
     intent_save,
@@ -195,3 +197,43 @@ def _date_param(request, name: str, default: date) -> date:
     if parsed is None:
         raise ValidationError({name: ["Use a date like 2026-11-27."]})
     return parsed
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: BotModelOutputSerializer(many=True), **ERROR_RESPONSES}),
+    retrieve=extend_schema(responses={200: BotModelOutputSerializer, **ERROR_RESPONSES}),
+)
+class BotModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Trained model versions with their held-back metrics; train, activate, roll back."""
+
+    scope_area = "knowledge"
+    permission_classes = [permissions.IsAuthenticated, HasScope, RoleModelPermissions]
+    queryset = BotModel.objects.all()
+    serializer_class = BotModelOutputSerializer
+
+    @extend_schema(
+        request=BotModelTrainInputSerializer,
+        responses={202: None, **ERROR_RESPONSES},
+        description="Train a new version in the background (Celery); it becomes active only "
+        "if it passes the quality gate.",
+    )
+    @action(detail=False, methods=["post"])
+    def train(self, request):
+        from bot.tasks import bot_model_train_task
+
+        data = BotModelTrainInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        bot_model_train_task.delay(data.validated_data["language"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={200: BotModelOutputSerializer, **ERROR_RESPONSES},
+        description="Make this version the active one of its language (also to roll back).",
+    )
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        from bot.learning import bot_model_activate
+
+        record = bot_model_activate(record=self.get_object())
+        return Response(BotModelOutputSerializer(record).data)

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -227,6 +228,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.retention_purge_task",
         "schedule": 60 * 60,
     },
+    # Retrains the bot per language from the knowledge base and what agents taught;
+    # a language whose examples did not change trains nothing. Runs at night.
+    "bot-retrain": {
+        "task": "bot.tasks.bot_models_retrain_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Marks processing agreements due for review and emails the privacy officers
     # about those and about active channels without an agreement (Art. 28).
     "agreement-reviews": {
@@ -320,6 +327,12 @@ CONSENT_STORE_IP_ADDRESS = env.bool("CONSENT_STORE_IP_ADDRESS", default=False)
 # used until a trained model with calibrated thresholds is active.
 BOT_FALLBACK_ANSWER_THRESHOLD = env.float("BOT_FALLBACK_ANSWER_THRESHOLD", default=0.6)
 BOT_FALLBACK_SUGGEST_THRESHOLD = env.float("BOT_FALLBACK_SUGGEST_THRESHOLD", default=0.3)
+# The trained models: automatic answers must reach this precision on held-back
+# examples (the answer threshold is calibrated to it), and a new model ships only if
+# its held-back accuracy and answer precision are within this tolerance of the
+# active model's.
+BOT_ANSWER_PRECISION_TARGET = env.float("BOT_ANSWER_PRECISION_TARGET", default=0.95)
+BOT_MODEL_TOLERANCE = env.float("BOT_MODEL_TOLERANCE", default=0.02)
 # Per connection: frames per second, and the burst allowed above it.
 CHAT_RATE_PER_SECOND = env.float("CHAT_RATE_PER_SECOND", default=5.0)
 CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=10)

@@ -7,14 +7,11 @@ from bot.dialog import (
     Answer,
     DialogState,
     Escalation,
-    Thresholds,
     customer_asks_for_human,
     dialog_escalate,
     dialog_feedback,
     dialog_next,
 )
-
-THRESHOLDS = Thresholds(answer=0.6, suggest=0.3)
 
 
 class FixedAnswerer:
@@ -30,11 +27,11 @@ def _state(status="bot", language="de"):
 
 
 def test_a_confident_answer_is_given():
-    answerer = FixedAnswerer(Answer(text="4,95 EUR", confidence=0.9, intent_slug="shipping_costs"))
-
-    result = dialog_next(
-        state=_state(), question="Versand?", answerer=answerer, thresholds=THRESHOLDS
+    answerer = FixedAnswerer(
+        Answer(text="4,95 EUR", confidence=0.9, intent_slug="shipping_costs", band="answer")
     )
+
+    result = dialog_next(state=_state(), question="Versand?", answerer=answerer)
 
     assert [(r.text, r.sender, r.intent_slug) for r in result.replies] == [
         ("4,95 EUR", "bot", "shipping_costs")
@@ -45,13 +42,15 @@ def test_a_confident_answer_is_given():
 def test_a_near_miss_offers_suggestions():
     answerer = FixedAnswerer(
         Answer(
-            text="…", confidence=0.4, intent_slug="x", suggestions=("Versandkosten", "Lieferzeit")
+            text="…",
+            confidence=0.4,
+            intent_slug="x",
+            suggestions=("Versandkosten", "Lieferzeit"),
+            band="suggest",
         )
     )
 
-    result = dialog_next(
-        state=_state(), question="Versand", answerer=answerer, thresholds=THRESHOLDS
-    )
+    result = dialog_next(state=_state(), question="Versand", answerer=answerer)
 
     assert result.replies[0].text == "Meinten Sie eines davon?"
     assert result.replies[0].suggestions == ("Versandkosten", "Lieferzeit")
@@ -64,7 +63,6 @@ def test_an_unsure_bot_escalates(answer):
         state=_state(language="en"),
         question="?",
         answerer=FixedAnswerer(answer),
-        thresholds=THRESHOLDS,
     )
 
     assert result.escalate_reason == Escalation.LOW_CONFIDENCE
@@ -73,11 +71,9 @@ def test_an_unsure_bot_escalates(answer):
 
 @pytest.mark.parametrize("status", ["waiting", "assigned"])
 def test_the_bot_is_quiet_once_a_person_handles_the_conversation(status):
-    answerer = FixedAnswerer(Answer(text="x", confidence=1.0, intent_slug="x"))
+    answerer = FixedAnswerer(Answer(text="x", confidence=1.0, intent_slug="x", band="answer"))
 
-    result = dialog_next(
-        state=_state(status), question="Hallo?", answerer=answerer, thresholds=THRESHOLDS
-    )
+    result = dialog_next(state=_state(status), question="Hallo?", answerer=answerer)
 
     assert result.replies == [] and result.escalate_reason == ""
 

@@ -1,0 +1,288 @@
+"""When the bot answers, suggests or escalates: thresholds calibrated on held-back data.
+
+The classifier's confidence is a softmax probability, not a promise; how much
+of it earns an automatic answer differs per model and data set. So each
+trained model gets its thresholds from examples it was not trained on:
+
+- ANSWER when the top intent's confidence reaches `answer`, the lowest threshold
+  at which the held-back answers were right often enough (`target_precision`;
+  an answered out-of-scope question counts as wrong);
+- SUGGEST ("Meinten Sie …?") the top intents when their summed probability
+  reaches `suggest`, the lowest threshold at which the true intent was among
+  them often enough (`suggest_target`);
+- ESCALATE to a person otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.nlu.intents import IntentPrediction
+
+# The intent of questions the bot must not answer, in training and evaluation data.
+OOS_INTENT = "oos"
+ANSWER_PRECISION_TARGET_DEFAULT = 0.95
+SUGGEST_HIT_TARGET_DEFAULT = 0.8
+SUGGESTIONS_DEFAULT = 3
+# Share of customers' questions assumed to be out of scope when calibrating.
+OUT_OF_SCOPE_SHARE_DEFAULT = 0.1
+# Fewer held-back out-of-scope examples than this say too little about their confidences.
+OOS_EXAMPLES_MIN = 20
+# A threshold no confidence reaches: the band is never chosen.
+NEVER = math.inf
+
+
+class Band(StrEnum):
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    ESCALATE = "escalate"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float
+    suggest: float
+    suggestions: int = SUGGESTIONS_DEFAULT
+    target_precision: float = ANSWER_PRECISION_TARGET_DEFAULT
+    suggest_target: float = SUGGEST_HIT_TARGET_DEFAULT
+    out_of_scope_share: float = OUT_OF_SCOPE_SHARE_DEFAULT
+    # What the held-back examples showed at these thresholds, for the model's record.
+    calibration_examples: int = 0
+    calibration_precision: float | None = None
+    calibration_automation: float | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-safe (a stored model's record): a threshold never reached is None."""
+        data = asdict(self)
+        for key in ("answer", "suggest"):
+            data[key] = None if math.isinf(data[key]) else data[key]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Thresholds:
+        data = dict(data)
+        for key in ("answer", "suggest"):
+            data[key] = NEVER if data.get(key) is None else float(data[key])
+        return cls(**data)
+
+
+def _setting(name: str, default: float) -> float:
+    from django.conf import settings
+
+    # The NLU also runs outside a Django project (benchmarks); then defaults apply.
+    if not settings.configured:
+        return default
+    return float(getattr(settings, name, default))
+
+
+def threshold_lowest(
+    scores: Sequence[float],
+    correct: Sequence[bool],
+    *,
+    target: float,
+    weights: Sequence[float] | None = None,
+) -> float:
+    """The lowest score threshold at which the (weighted) share of correct items among
+    those scoring at or above it reaches `target`; NEVER if no threshold does.
+
+    Items with equal scores are taken or left together, as a threshold must.
+    """
+    weights = weights if weights is not None else [1.0] * len(scores)
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    best = NEVER
+    taken = right = 0.0
+    for rank, i in enumerate(order):
+        taken += weights[i]
+        right += weights[i] * bool(correct[i])
+        is_last_of_tie = rank + 1 == len(order) or scores[order[rank + 1]] < scores[i]
+        if is_last_of_tie and taken > 0 and right >= target * taken - 1e-12:
+            best = scores[i]
+    return best
+
+
+def threshold_isotonic(
+    scores: Sequence[float],
+    correct: Sequence[bool],
+    *,
+    target: float,
+    weights: Sequence[float] | None = None,
+) -> float:
+    """The lowest score at which the probability of being correct reaches `target`;
+    NEVER if it never does.
+
+    The probability is the isotonic regression of correctness on the score (pool
+    adjacent violators): the best non-decreasing fit, so it is judged locally, where
+    `threshold_lowest` averages over everything above. Suggestions use it: a
+    question either gets a useful "Did you mean" or goes to a person, however good
+    the suggestions for other questions were.
+    """
+    weights = weights if weights is not None else [1.0] * len(scores)
+    order = sorted(range(len(scores)), key=lambda i: scores[i])
+    # Blocks of [weighted mean, total weight, lowest score], merged while decreasing.
+    blocks: list[list[float]] = []
+    for i in order:
+        blocks.append([float(bool(correct[i])), weights[i], scores[i]])
+        while len(blocks) > 1 and (
+            blocks[-2][0] >= blocks[-1][0] or blocks[-2][2] == blocks[-1][2]
+        ):
+            mean, weight, _ = blocks.pop()
+            previous = blocks[-1]
+            total = previous[1] + weight
+            if total > 0:
+                previous[0] = (previous[0] * previous[1] + mean * weight) / total
+            previous[1] = total
+    for mean, weight, lowest in blocks:
+        if weight > 0 and mean >= target - 1e-12:
+            return lowest
+    return NEVER
+
+
+def suggestion_mass(prediction: IntentPrediction, *, suggestions: int) -> float:
+    """Probability that the true intent is among the offered ones (out-of-scope excluded)."""
+    return sum(p for intent, p in prediction.top[:suggestions] if intent != OOS_INTENT)
+
+
+@dataclass(frozen=True)
+class _Case:
+    answer_score: float
+    suggest_score: float
+    answer_right: bool
+    suggestion_hit: bool
+    weight: float
+
+
+def _case(prediction: IntentPrediction, gold: str, *, suggestions: int, weight: float) -> _Case:
+    answerable = prediction.intent not in (OOS_INTENT, "")
+    return _Case(
+        answer_score=prediction.confidence if answerable else -1.0,
+        suggest_score=suggestion_mass(prediction, suggestions=suggestions),
+        answer_right=answerable and prediction.intent == gold,
+        suggestion_hit=gold != OOS_INTENT and gold in prediction.intents_top[:suggestions],
+        weight=weight,
+    )
+
+
+def _case_unknown_intent(
+    prediction: IntentPrediction, gold: str, *, suggestions: int, weight: float
+) -> _Case:
+    """What the model would say about this question if it did not know the true intent.
+
+    The true intent is left out and the rest renormalised: a stand-in for an
+    out-of-scope question that resembles the known ones, where no out-of-scope
+    examples were given. Where the true intent is not among `top`, its probability
+    is at most the last one listed; that bound is used (the more cautious side).
+    """
+    gold_probability = dict(prediction.top).get(gold, prediction.top[-1][1])
+    rest = [(intent, p) for intent, p in prediction.top if intent not in (gold, OOS_INTENT)]
+    remaining = max(1e-9, 1.0 - gold_probability)
+    return _Case(
+        answer_score=rest[0][1] / remaining if rest else -1.0,
+        suggest_score=sum(p for _, p in rest[:suggestions]) / remaining,
+        answer_right=False,
+        suggestion_hit=False,
+        weight=weight,
+    )
+
+
+def thresholds_calibrate(
+    predictions: Sequence[IntentPrediction],
+    gold_intents: Sequence[str],
+    *,
+    target_precision: float | None = None,
+    suggest_target: float | None = None,
+    out_of_scope_share: float | None = None,
+    suggestions: int = SUGGESTIONS_DEFAULT,
+) -> Thresholds:
+    """Thresholds from predictions on held-back examples and their true intents.
+
+    Precision is estimated for traffic in which `out_of_scope_share` of the
+    questions are out of scope. Their confidences come from the held-back "oos"
+    examples when there are at least OOS_EXAMPLES_MIN of them, else from the
+    in-scope examples with their true intent hidden (see `_case_unknown_intent`).
+    Held-back examples alone would understate the risk: they resemble the training
+    examples more than customers' questions do, and rarely include out-of-scope ones.
+    With `out_of_scope_share=0` the answer threshold is the plain lowest one whose
+    precision on the held-back examples reaches the target.
+
+    Targets default to the settings BOT_ANSWER_PRECISION_TARGET (0.95),
+    BOT_SUGGEST_HIT_TARGET (0.8) and BOT_OUT_OF_SCOPE_SHARE (0.1). With no
+    held-back examples nothing is answered: an uncalibrated model must not talk
+    to customers.
+    """
+    if len(predictions) != len(gold_intents):
+        raise ValueError("Need one gold intent per prediction.")
+    if target_precision is None:
+        target_precision = _setting("BOT_ANSWER_PRECISION_TARGET", ANSWER_PRECISION_TARGET_DEFAULT)
+    if suggest_target is None:
+        suggest_target = _setting("BOT_SUGGEST_HIT_TARGET", SUGGEST_HIT_TARGET_DEFAULT)
+    if out_of_scope_share is None:
+        out_of_scope_share = _setting("BOT_OUT_OF_SCOPE_SHARE", OUT_OF_SCOPE_SHARE_DEFAULT)
+    if not 0.0 < target_precision <= 1.0 or not 0.0 < suggest_target <= 1.0:
+        raise ValueError("Targets are shares in (0, 1].")
+    if not 0.0 <= out_of_scope_share < 1.0:
+        raise ValueError("The out-of-scope share is in [0, 1).")
+    in_scope = [(p, g) for p, g in zip(predictions, gold_intents, strict=True) if g != OOS_INTENT]
+    out_of_scope = [
+        (p, g) for p, g in zip(predictions, gold_intents, strict=True) if g == OOS_INTENT
+    ]
+    cases = [
+        _case(p, g, suggestions=suggestions, weight=(1 - out_of_scope_share) / len(in_scope))
+        for p, g in in_scope
+    ]
+    if out_of_scope_share > 0 and len(out_of_scope) >= OOS_EXAMPLES_MIN:
+        weight = out_of_scope_share / len(out_of_scope)
+        cases += [_case(p, g, suggestions=suggestions, weight=weight) for p, g in out_of_scope]
+    elif out_of_scope_share > 0 and in_scope:
+        weight = out_of_scope_share / len(in_scope)
+        cases += [
+            _case_unknown_intent(p, g, suggestions=suggestions, weight=weight)
+            for p, g in in_scope
+            if p.top
+        ]
+    answer = threshold_lowest(
+        [c.answer_score for c in cases],
+        [c.answer_right for c in cases],
+        weights=[c.weight for c in cases],
+        target=target_precision,
+    )
+    # Only questions the bot does not answer can get suggestions.
+    unanswered = [c for c in cases if c.answer_score < answer]
+    suggest = threshold_isotonic(
+        [c.suggest_score for c in unanswered],
+        [c.suggestion_hit for c in unanswered],
+        weights=[c.weight for c in unanswered],
+        target=suggest_target,
+    )
+    answered = [
+        (p, g)
+        for p, g in zip(predictions, gold_intents, strict=True)
+        if p.intent not in (OOS_INTENT, "") and p.confidence >= answer
+    ]
+    return Thresholds(
+        answer=answer,
+        suggest=suggest,
+        suggestions=suggestions,
+        target_precision=target_precision,
+        suggest_target=suggest_target,
+        out_of_scope_share=out_of_scope_share,
+        calibration_examples=len(predictions),
+        calibration_precision=(
+            sum(p.intent == g for p, g in answered) / len(answered) if answered else None
+        ),
+        calibration_automation=len(answered) / len(predictions) if predictions else None,
+    )
+
+
+def decide(prediction: IntentPrediction, thresholds: Thresholds) -> Band:
+    if prediction.intent in (OOS_INTENT, ""):
+        return Band.ESCALATE
+    if prediction.confidence >= thresholds.answer:
+        return Band.ANSWER
+    if suggestion_mass(prediction, suggestions=thresholds.suggestions) >= thresholds.suggest:
+        return Band.SUGGEST
+    return Band.ESCALATE

@@ -1,0 +1,243 @@
+"""Evaluate the intent classifier: train a fresh model on one file, test on another.
+
+What `manage.py bot_eval` and `benchmarks/bot_eval_clinc.py` report. Nothing
+here touches the database or a live model. Files are JSON lines
+`{"text": ..., "intent": ...}`; intent "oos" marks a question the bot must not answer.
+"""
+
+import json
+import math
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bot.nlu.calibration import OOS_INTENT, Band, Thresholds, decide
+from bot.nlu.intents import IntentHyperparameters, IntentModel, IntentTrainingLog
+from bot.nlu.training import intent_model_build
+
+LATENCY_SAMPLE_DEFAULT = 1000
+
+
+class IntentDataError(ValueError):
+    """A data file the evaluation cannot read; the message names file and line."""
+
+
+def intent_examples_read(path: Path) -> list[tuple[str, str]]:
+    """(text, intent) pairs from a JSON-lines file; blank lines are skipped."""
+    path = Path(path)
+    examples = []
+    try:
+        with open(path, encoding="utf-8") as file:
+            for number, line in enumerate(file, start=1):
+                if line.strip():
+                    examples.append(_example_parse(line, where=f"{path}, line {number}"))
+    except FileNotFoundError as error:
+        raise IntentDataError(f"{path}: no such file.") from error
+    except IsADirectoryError as error:
+        raise IntentDataError(f"{path}: is a directory, not a file.") from error
+    except UnicodeDecodeError as error:
+        raise IntentDataError(f"{path}: not UTF-8 text ({error.reason}).") from error
+    if not examples:
+        raise IntentDataError(f"{path}: no examples.")
+    return examples
+
+
+def _example_parse(line: str, *, where: str) -> tuple[str, str]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise IntentDataError(f"{where}: not valid JSON ({error.msg}).") from error
+    if not isinstance(row, dict):
+        raise IntentDataError(f'{where}: expected an object {{"text": ..., "intent": ...}}.')
+    for key in ("text", "intent"):
+        value = row.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise IntentDataError(f'{where}: "{key}" must be a non-empty string.')
+    return row["text"], row["intent"].strip()
+
+
+@dataclass(frozen=True)
+class IntentEvaluation:
+    language: str
+    intents: int
+    train_examples: int
+    # How the thresholds were calibrated, and on how many predictions.
+    calibration: str
+    calibration_examples: int
+    test_examples: int
+    test_out_of_scope: int
+    # Top-1 on in-scope test questions, whatever the band.
+    in_scope_accuracy: float | None
+    # Out-of-scope questions not answered automatically / unanswered ones that were out of scope.
+    out_of_scope_recall: float | None
+    out_of_scope_precision: float | None
+    automation_rate: float
+    # Automatic answers that were right; an answered out-of-scope question is wrong.
+    answer_precision: float | None
+    suggestion_rate: float
+    # Suggested questions whose true intent was among the suggestions.
+    suggestion_hit_rate: float | None
+    escalation_rate: float
+    training_seconds: float
+    epochs: int
+    latency_p50_ms: float
+    latency_p95_ms: float
+    answer_threshold: float | None
+    suggest_threshold: float | None
+    suggestions: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _threshold_value(threshold: float) -> float | None:
+    # JSON has no infinity; "never" is null.
+    return None if math.isinf(threshold) else threshold
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
+
+
+def latency_measure(
+    model: IntentModel, texts: Sequence[str], *, thresholds: Thresholds
+) -> tuple[float, float]:
+    """p50 and p95 in milliseconds of classifying one message and choosing its band."""
+    if not texts:
+        return 0.0, 0.0
+    model.predict_one(texts[0])  # warm-up: first-call allocations are not the steady state
+    timings = []
+    for text in texts:
+        started = time.perf_counter()
+        decide(model.predict_one(text), thresholds)
+        timings.append((time.perf_counter() - started) * 1000)
+    return _percentile(timings, 0.5), _percentile(timings, 0.95)
+
+
+def intent_evaluation_run(
+    *,
+    train: Sequence[tuple[str, str]],
+    test: Sequence[tuple[str, str]],
+    language: str,
+    seed: int = 0,
+    target_precision: float | None = None,
+    hyperparameters: IntentHyperparameters | None = None,
+    latency_sample: int = LATENCY_SAMPLE_DEFAULT,
+) -> IntentEvaluation:
+    """Train and calibrate a fresh model on `train`, measure it on `test`."""
+    log = IntentTrainingLog()
+    started = time.perf_counter()
+    model = intent_model_build(
+        train,
+        language=language,
+        seed=seed,
+        target_precision=target_precision,
+        hyperparameters=hyperparameters,
+        log=log,
+    )
+    return intent_model_evaluate(
+        model,
+        test,
+        train_examples=len(train),
+        training_seconds=time.perf_counter() - started,
+        epochs=log.epoch_best,
+        latency_sample=latency_sample,
+    )
+
+
+def intent_model_evaluate(
+    model: IntentModel,
+    test: Sequence[tuple[str, str]],
+    *,
+    train_examples: int,
+    training_seconds: float,
+    epochs: int,
+    thresholds: Thresholds | None = None,
+    latency_sample: int = LATENCY_SAMPLE_DEFAULT,
+) -> IntentEvaluation:
+    """Measure a trained model on `test` with its own or the given thresholds."""
+    thresholds = thresholds or model.thresholds
+    if thresholds is None:
+        raise ValueError("The model has no calibrated thresholds; pass some.")
+    texts = [text for text, _ in test]
+    gold = [intent for _, intent in test]
+    predictions = model.predict(texts, top_k=thresholds.suggestions)
+    bands = [decide(prediction, thresholds) for prediction in predictions]
+
+    in_scope = [i for i, intent in enumerate(gold) if intent != OOS_INTENT]
+    out_of_scope = [i for i, intent in enumerate(gold) if intent == OOS_INTENT]
+    answered = [i for i, band in enumerate(bands) if band == Band.ANSWER]
+    unanswered = [i for i, band in enumerate(bands) if band != Band.ANSWER]
+    suggested = [i for i, band in enumerate(bands) if band == Band.SUGGEST]
+    latency_p50, latency_p95 = latency_measure(model, texts[:latency_sample], thresholds=thresholds)
+    return IntentEvaluation(
+        language=model.language,
+        intents=len(model.labels),
+        train_examples=train_examples,
+        calibration=model.metadata.get("calibration", ""),
+        calibration_examples=model.metadata.get("calibration_examples", 0),
+        test_examples=len(test),
+        test_out_of_scope=len(out_of_scope),
+        in_scope_accuracy=_share(
+            sum(predictions[i].intent == gold[i] for i in in_scope), len(in_scope)
+        ),
+        out_of_scope_recall=_share(
+            sum(bands[i] != Band.ANSWER for i in out_of_scope), len(out_of_scope)
+        ),
+        out_of_scope_precision=_share(
+            sum(gold[i] == OOS_INTENT for i in unanswered), len(unanswered)
+        ),
+        automation_rate=len(answered) / len(test) if test else 0.0,
+        answer_precision=_share(
+            sum(predictions[i].intent == gold[i] for i in answered), len(answered)
+        ),
+        suggestion_rate=len(suggested) / len(test) if test else 0.0,
+        suggestion_hit_rate=_share(
+            sum(gold[i] in predictions[i].intents_top for i in suggested), len(suggested)
+        ),
+        escalation_rate=bands.count(Band.ESCALATE) / len(test) if test else 0.0,
+        training_seconds=training_seconds,
+        epochs=epochs,
+        latency_p50_ms=latency_p50,
+        latency_p95_ms=latency_p95,
+        answer_threshold=_threshold_value(thresholds.answer),
+        suggest_threshold=_threshold_value(thresholds.suggest),
+        suggestions=thresholds.suggestions,
+    )
+
+
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def intent_evaluation_lines(evaluation: IntentEvaluation) -> list[str]:
+    """The human-readable report."""
+    e = evaluation
+    never = "never"
+    answer = never if e.answer_threshold is None else f"{e.answer_threshold:.3f}"
+    suggest = never if e.suggest_threshold is None else f"{e.suggest_threshold:.3f}"
+    return [
+        f"Intent classifier ({e.language}, {e.intents} intents) from {e.train_examples} "
+        f"examples, calibrated by {e.calibration} ({e.calibration_examples} predictions), "
+        f"tested on {e.test_examples} questions ({e.test_out_of_scope} out of scope).",
+        f"  in-scope accuracy      {_figure(e.in_scope_accuracy)}",
+        f"  out-of-scope recall    {_figure(e.out_of_scope_recall)}"
+        f"   precision {_figure(e.out_of_scope_precision)}",
+        f"  automation rate        {_figure(e.automation_rate)}",
+        f"  answer precision       {_figure(e.answer_precision)}",
+        f"  suggestion rate        {_figure(e.suggestion_rate)}"
+        f"   true intent among the {e.suggestions} suggested {_figure(e.suggestion_hit_rate)}",
+        f"  escalation rate        {_figure(e.escalation_rate)}",
+        f"  thresholds             answer at confidence >= {answer}, "
+        f"suggest at top-{e.suggestions} probability >= {suggest}",
+        f"  training               {e.training_seconds:.1f} s ({e.epochs} epochs)",
+        f"  latency per message    p50 {e.latency_p50_ms:.2f} ms, p95 {e.latency_p95_ms:.2f} ms",
+    ]

@@ -1,0 +1,160 @@
+"""A bag-of-n-grams text classifier that also sees character n-grams.
+
+spaCy's `TextCatBOW` hashes whole tokens (`ORTH`, case-sensitive). Support
+questions are short, misspelt and, in German, full of compounds
+("Rücksendeetikett", "Rücksendung"); character n-grams of the normalised
+token (fastText's trick) let such variants share weights, word bigrams keep
+"not arrived" apart from "arrived". Registered as `supportdesk.IntentBOW.v1`
+so a saved pipeline's config can rebuild it.
+"""
+
+from functools import lru_cache
+
+import numpy
+from spacy.strings import hash_string
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Model, SparseLinear_v2, chain, with_cpu
+from thinc.types import Floats2d
+
+INTENT_BOW_ARCHITECTURE = "supportdesk.IntentBOW.v1"
+FEATURES_LAYER = "intent_features"
+
+
+@lru_cache(maxsize=131072)
+def _word_keys(norm: str, char_min: int, char_max: int) -> tuple[int, ...]:
+    keys = [hash_string("w " + norm)]
+    marked = f"<{norm}>"
+    for size in range(char_min, char_max + 1):
+        for start in range(len(marked) - size + 1):
+            keys.append(hash_string("c " + marked[start : start + size]))
+    return tuple(keys)
+
+
+def doc_features(
+    doc: Doc, *, char_min: int, char_max: int, word_ngram_max: int
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Hashed feature keys of a doc and how often each occurs (read-only arrays)."""
+    norms = tuple(token.norm_ for token in doc if not (token.is_punct or token.is_space))
+    return _norms_features(norms, char_min, char_max, word_ngram_max)
+
+
+# Training sees each example once per epoch; the cache saves recomputing its features.
+@lru_cache(maxsize=32768)
+def _norms_features(
+    norms: tuple[str, ...], char_min: int, char_max: int, word_ngram_max: int
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    counts: dict[int, int] = {}
+    for norm in norms:
+        for key in _word_keys(norm, char_min, char_max):
+            counts[key] = counts.get(key, 0) + 1
+    for size in range(2, word_ngram_max + 1):
+        padded = ["<s>", *norms, "</s>"]
+        for start in range(len(padded) - size + 1):
+            key = hash_string("n " + " ".join(padded[start : start + size]))
+            counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return numpy.zeros((0,), dtype="uint64"), numpy.zeros((0,), dtype="float32")
+    keys = numpy.fromiter(counts.keys(), dtype="uint64", count=len(counts))
+    values = numpy.fromiter(counts.values(), dtype="float32", count=len(counts))
+    keys.flags.writeable = values.flags.writeable = False
+    return keys, values
+
+
+def _doc_features(model: Model, doc: Doc) -> tuple[numpy.ndarray, numpy.ndarray]:
+    return doc_features(
+        doc,
+        char_min=model.attrs["char_min"],
+        char_max=model.attrs["char_max"],
+        word_ngram_max=model.attrs["word_ngram_max"],
+    )
+
+
+def _features_forward(model: Model, docs: list[Doc], is_train: bool):
+    idf = model.get_param("idf")
+    batch_keys, batch_values, lengths = [], [], []
+    for doc in docs:
+        keys, counts = _doc_features(model, doc)
+        # tf-idf, L2-normalised: words every intent's examples share ("hallo, ich
+        # wollte fragen") weigh little, and a long message is not surer for being long.
+        values = counts * idf[keys % len(idf)]
+        if len(values):
+            values /= numpy.sqrt(numpy.square(values).sum())
+        batch_keys.append(keys)
+        batch_values.append(values)
+        lengths.append(len(keys))
+    keys = numpy.concatenate(batch_keys) if batch_keys else numpy.zeros((0,), dtype="uint64")
+    values = numpy.concatenate(batch_values) if batch_values else numpy.zeros((0,), "float32")
+    lengths_array = numpy.asarray(lengths, dtype="int32")
+
+    def backprop(d_output):
+        return []
+
+    return (keys, values, lengths_array), backprop
+
+
+def _softmax_forward(model: Model, scores: Floats2d, is_train: bool):
+    probabilities = model.ops.softmax(scores, inplace=False)
+
+    def backprop(d_probabilities: Floats2d) -> Floats2d:
+        # textcat's gradient is probabilities - truth, which is exactly the gradient
+        # of the cross-entropy loss with respect to the scores: pass it through.
+        # (Backpropagating it through the softmax instead trains the squared error,
+        # whose gradient vanishes on confidently wrong examples.)
+        return d_probabilities
+
+    return probabilities, backprop
+
+
+def softmax_cross_entropy() -> Model[Floats2d, Floats2d]:
+    return Model("softmax_cross_entropy", _softmax_forward)
+
+
+def _features_init(model: Model, X=None, Y=None) -> Model:
+    if not model.has_param("idf") or model.get_param("idf") is None:
+        model.set_param("idf", numpy.ones((model.get_dim("idf_length"),), dtype="float32"))
+    return model
+
+
+def features_idf_fit(model: Model, docs: list[Doc]) -> None:
+    """Set the inverse document frequencies of the features from the training docs.
+
+    The weights are fixed, not learned: spaCy initialises a model from a handful
+    of docs, so training calls this with all of them.
+    """
+    layer = next(node for node in model.walk() if node.name == FEATURES_LAYER)
+    length = layer.get_dim("idf_length")
+    frequencies = numpy.zeros((length,), dtype="float32")
+    for doc in docs:
+        keys, _ = _doc_features(layer, doc)
+        frequencies[numpy.unique(keys % length)] += 1
+    # Smoothed as in scikit-learn's TfidfTransformer: never zero, never infinite.
+    idf = numpy.log((1 + len(docs)) / (1 + frequencies)) + 1
+    layer.set_param("idf", idf.astype("float32"))
+
+
+@registry.architectures(INTENT_BOW_ARCHITECTURE)
+def intent_bow_build(
+    exclusive_classes: bool = True,
+    length: int = 2**15,
+    word_ngram_max: int = 2,
+    char_min: int = 3,
+    char_max: int = 4,
+    idf_length: int = 2**18,
+    nO: int | None = None,
+) -> Model[list[Doc], Floats2d]:
+    features: Model = Model(
+        FEATURES_LAYER,
+        _features_forward,
+        init=_features_init,
+        params={"idf": None},
+        dims={"idf_length": idf_length},
+        attrs={"char_min": char_min, "char_max": char_max, "word_ngram_max": word_ngram_max},
+    )
+    linear = SparseLinear_v2(nO=nO, length=length)
+    model = with_cpu(chain(features, linear), features.ops)
+    if exclusive_classes:
+        model = chain(model, with_cpu(softmax_cross_entropy(), features.ops))
+    model.set_ref("output_layer", linear)
+    model.attrs["multi_label"] = not exclusive_classes
+    return model

@@ -1,0 +1,365 @@
+"""Intent classification: one spaCy pipeline per language with a trained `textcat`.
+
+The pipeline is `spacy.blank(language)` + token normalisation + a `textcat`
+with exclusive classes on a bag of word and character n-grams (see
+`bot.nlu.features`). Nothing is downloaded. A trained model, with the
+confidence thresholds calibrated for it, serialises to bytes: the artefact a
+training run stores, checks and activates.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy
+import spacy
+import srsly
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.util import fix_random_seed, load_model_from_config, minibatch
+from thinc.api import Adam, Config
+
+from bot.nlu.calibration import OOS_INTENT, Thresholds
+from bot.nlu.features import INTENT_BOW_ARCHITECTURE, doc_features, features_idf_fit
+from bot.nlu.normalization import TOKEN_NORM_COMPONENT
+
+ARTEFACT_FORMAT_VERSION = 1
+TEXTCAT = "textcat"
+TOP_K_DEFAULT = 3
+
+
+class IntentModelError(ValueError):
+    """Training data or a stored artefact the classifier cannot use."""
+
+
+@dataclass(frozen=True)
+class IntentPrediction:
+    intent: str
+    confidence: float
+    # The best intents with their probabilities, best first; `top[0]` is the intent.
+    top: tuple[tuple[str, float], ...]
+
+    @property
+    def intents_top(self) -> tuple[str, ...]:
+        return tuple(intent for intent, _ in self.top)
+
+
+@dataclass(frozen=True)
+class IntentHyperparameters:
+    """How a classifier is trained. The defaults suit 10 to 100 examples per intent."""
+
+    epochs_max: int = 30
+    # Epochs without a better held-out accuracy before training stops. Of equally
+    # accurate epochs the last is kept: its confidences separate right from wrong more.
+    patience: int = 1
+    # Small data sets plateau in accuracy within a few dozen updates while their
+    # confidences still sharpen; they train at least this many before stopping.
+    updates_min: int = 400
+    learn_rate: float = 0.01
+    weight_decay: float = 0.01
+    # Off: clipping costs a pass over all weights per batch and did not help here.
+    grad_clip: float = 0.0
+    idf: bool = True
+    batch_size_max: int = 128
+    # Rows of the hashed weight table (per class): a power of two at least the number of
+    # distinct n-grams, at most this. More did not help on CLINC150 and costs time and space.
+    hash_length_max: int = 2**15
+    word_ngram_max: int = 2
+    char_ngram_min: int = 3
+    char_ngram_max: int = 4
+
+
+@dataclass
+class IntentTrainingLog:
+    epochs: int = 0
+    epoch_best: int = 0
+    validation_accuracy: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _doc_is_empty(doc: Doc) -> bool:
+    """Nothing but spaces and punctuation: there is nothing to classify."""
+    return all(token.is_space or token.is_punct for token in doc)
+
+
+class IntentModel:
+    """A trained classifier; load once per process and reuse, predicting is cheap."""
+
+    def __init__(
+        self,
+        *,
+        nlp: Language,
+        thresholds: Thresholds | None = None,
+        metadata: dict | None = None,
+    ) -> None:
+        self.nlp = nlp
+        self.thresholds = thresholds
+        self.metadata = dict(metadata or {})
+        self._textcat = nlp.get_pipe(TEXTCAT)
+        self._preprocessors = [proc for name, proc in nlp.pipeline if name != TEXTCAT]
+        self.labels: tuple[str, ...] = tuple(self._textcat.labels)
+
+    @property
+    def language(self) -> str:
+        return self.nlp.lang
+
+    def doc_make(self, text: str) -> Doc:
+        """The doc as the classifier sees it (tokenised and normalised, not classified)."""
+        doc = self.nlp.make_doc(text)
+        for proc in self._preprocessors:
+            doc = proc(doc)
+        return doc
+
+    def predict_one(self, text: str, *, top_k: int = TOP_K_DEFAULT) -> IntentPrediction:
+        """One message, without `nlp.pipe`'s batching overhead: the live chat's path."""
+        doc = self.doc_make(text)
+        if _doc_is_empty(doc):
+            return IntentPrediction(intent="", confidence=0.0, top=())
+        scores = self._textcat.model.predict([doc])
+        return self._prediction(numpy.asarray(scores[0]), top_k=top_k)
+
+    def predict(
+        self, texts: Sequence[str], *, top_k: int = TOP_K_DEFAULT, batch_size: int = 256
+    ) -> list[IntentPrediction]:
+        """Many messages at once (evaluation, re-scoring), batched through `nlp.pipe`."""
+        predictions = []
+        index = {label: position for position, label in enumerate(self.labels)}
+        for doc in self.nlp.pipe(texts, batch_size=batch_size):
+            if _doc_is_empty(doc):
+                predictions.append(IntentPrediction(intent="", confidence=0.0, top=()))
+                continue
+            scores = numpy.zeros(len(self.labels), dtype="float32")
+            for label, score in doc.cats.items():
+                scores[index[label]] = score
+            predictions.append(self._prediction(scores, top_k=top_k))
+        return predictions
+
+    def _prediction(self, scores: numpy.ndarray, *, top_k: int) -> IntentPrediction:
+        order = numpy.argsort(-scores, kind="stable")[: max(1, top_k)]
+        top = tuple((self.labels[i], float(scores[i])) for i in order)
+        return IntentPrediction(intent=top[0][0], confidence=top[0][1], top=top)
+
+    def to_bytes(self) -> bytes:
+        return srsly.msgpack_dumps(
+            {
+                "format": ARTEFACT_FORMAT_VERSION,
+                "config": self.nlp.config.to_str(),
+                "pipeline": self.nlp.to_bytes(),
+                "thresholds": self.thresholds.to_dict() if self.thresholds else None,
+                "metadata": self.metadata,
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> IntentModel:
+        try:
+            artefact = srsly.msgpack_loads(data)
+        except ValueError as error:
+            raise IntentModelError(f"Not an intent model artefact: {error}") from error
+        if not isinstance(artefact, dict) or artefact.get("format") != ARTEFACT_FORMAT_VERSION:
+            raise IntentModelError("Not an intent model artefact of a supported format.")
+        config = Config().from_str(artefact["config"])
+        nlp = load_model_from_config(config, auto_fill=True, validate=True)
+        nlp.from_bytes(artefact["pipeline"])
+        thresholds = artefact.get("thresholds")
+        return cls(
+            nlp=nlp,
+            thresholds=Thresholds.from_dict(thresholds) if thresholds else None,
+            metadata=artefact.get("metadata"),
+        )
+
+    def save(self, path: Path) -> None:
+        Path(path).write_bytes(self.to_bytes())
+
+    @classmethod
+    def load(cls, path: Path) -> IntentModel:
+        return cls.from_bytes(Path(path).read_bytes())
+
+
+def _textcat_add(
+    nlp: Language,
+    *,
+    labels: Sequence[str],
+    hyperparameters: IntentHyperparameters,
+    hash_length: int,
+) -> None:
+    textcat = nlp.add_pipe(
+        TEXTCAT,
+        config={
+            "model": {
+                "@architectures": INTENT_BOW_ARCHITECTURE,
+                "exclusive_classes": True,
+                "length": hash_length,
+                "word_ngram_max": hyperparameters.word_ngram_max,
+                "char_min": hyperparameters.char_ngram_min,
+                "char_max": hyperparameters.char_ngram_max,
+            }
+        },
+    )
+    for label in labels:
+        textcat.add_label(label)
+
+
+@contextmanager
+def _spacy_logging_quiet() -> Iterator[None]:
+    """spaCy logs each initialisation at INFO; cross-validation would log it six times."""
+    logger = logging.getLogger("spacy")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _examples_check(examples: Sequence[tuple[str, str]], *, name: str) -> None:
+    for position, example in enumerate(examples):
+        if (
+            not isinstance(example, tuple | list)
+            or len(example) != 2
+            or not all(isinstance(part, str) and part.strip() for part in example)
+        ):
+            raise IntentModelError(f"{name}[{position}] is not a (text, intent) pair of texts.")
+
+
+def _accuracy(model: IntentModel, docs: Sequence[Doc], intents: Sequence[str]) -> float:
+    """Top-1 accuracy on docs made once: evaluated every epoch, not re-tokenised each time."""
+    if not docs:
+        return 0.0
+    scores = model._textcat.model.predict(list(docs))
+    best = numpy.asarray(scores).argmax(axis=1)
+    return sum(model.labels[i] == intent for i, intent in zip(best, intents, strict=True)) / len(
+        docs
+    )
+
+
+def intent_model_train(
+    examples: Sequence[tuple[str, str]],
+    *,
+    language: str,
+    seed: int = 0,
+    validation: Sequence[tuple[str, str]] = (),
+    hyperparameters: IntentHyperparameters | None = None,
+    log: IntentTrainingLog | None = None,
+) -> IntentModel:
+    """Train a classifier on (text, intent) pairs; deterministic for a seed.
+
+    With `validation` examples, training stops once their accuracy has not improved
+    for `patience` epochs (but not before `updates_min` updates) and keeps the weights
+    of the last most accurate epoch; without, it runs `epochs_max` epochs. Validation
+    examples of intents not trained (such as "oos") are ignored.
+    """
+    hyperparameters = hyperparameters or IntentHyperparameters()
+    log = log if log is not None else IntentTrainingLog()
+    _examples_check(examples, name="examples")
+    _examples_check(validation, name="validation")
+    labels = sorted({intent for _, intent in examples})
+    if len(labels) < 2:
+        raise IntentModelError("Training needs examples of at least two intents.")
+    started = time.perf_counter()
+    fix_random_seed(seed)
+    rng = random.Random(seed)
+    nlp = spacy.blank(language)
+    nlp.add_pipe(TOKEN_NORM_COMPONENT)
+    docs = [nlp(text) for text, _ in examples]
+    # The weight table is sized to the data, so the n-grams are counted first.
+    features = set()
+    for doc in docs:
+        keys, _ = doc_features(
+            doc,
+            char_min=hyperparameters.char_ngram_min,
+            char_max=hyperparameters.char_ngram_max,
+            word_ngram_max=hyperparameters.word_ngram_max,
+        )
+        features.update(keys.tolist())
+    hash_length = min(hyperparameters.hash_length_max, max(1024, 2 ** len(features).bit_length()))
+    _textcat_add(nlp, labels=labels, hyperparameters=hyperparameters, hash_length=hash_length)
+    model = IntentModel(nlp=nlp)
+    textcat = nlp.get_pipe(TEXTCAT)
+    training = [
+        Example.from_dict(doc, {"cats": {label: 0.0 for label in labels} | {intent: 1.0}})
+        for doc, (_, intent) in zip(docs, examples, strict=True)
+    ]
+    # Validation examples of intents not trained (such as "oos") say nothing about accuracy.
+    scored = [(text, intent) for text, intent in validation if intent in labels]
+    validation_docs = [model.doc_make(text) for text, _ in scored]
+    validation_intents = [intent for _, intent in scored]
+    optimizer = Adam(
+        learn_rate=hyperparameters.learn_rate,
+        L2=hyperparameters.weight_decay,
+        grad_clip=hyperparameters.grad_clip,
+        use_averages=False,
+    )
+    # The labels are already set: a sample suffices to initialise (all would cost seconds).
+    with _spacy_logging_quiet():
+        nlp.initialize(lambda: training[:100], sgd=optimizer)
+    if hyperparameters.idf:
+        features_idf_fit(textcat.model, [example.predicted for example in training])
+    # Small data sets need small batches to get enough updates per epoch.
+    batch_size = max(8, min(hyperparameters.batch_size_max, len(training) // 32))
+    epochs_min = math.ceil(hyperparameters.updates_min / math.ceil(len(training) / batch_size))
+    best_accuracy, best_weights, epoch_improved = -1.0, None, 0
+    for epoch in range(1, hyperparameters.epochs_max + 1):
+        rng.shuffle(training)
+        for batch in minibatch(training, size=batch_size):
+            nlp.update(batch, sgd=optimizer)
+        log.epochs = epoch
+        if not validation:
+            log.epoch_best = epoch
+            continue
+        accuracy = _accuracy(model, validation_docs, validation_intents)
+        log.validation_accuracy.append(accuracy)
+        if accuracy > best_accuracy:
+            epoch_improved = epoch
+        if accuracy >= best_accuracy:
+            best_accuracy, log.epoch_best = accuracy, epoch
+            best_weights = textcat.model.to_bytes()
+        if epoch >= epochs_min and epoch - epoch_improved >= hyperparameters.patience:
+            break
+    if best_weights is not None and log.epoch_best != log.epochs:
+        textcat.model.from_bytes(best_weights)
+    log.seconds = time.perf_counter() - started
+    model.metadata.update(
+        {
+            "language": language,
+            "seed": seed,
+            "examples": len(examples),
+            "epochs": log.epoch_best,
+            "training_seconds": round(log.seconds, 3),
+        }
+    )
+    return model
+
+
+def intent_examples_split(
+    examples: Sequence[tuple[str, str]], *, share: float, seed: int = 0
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Split into (fit, held back), stratified by intent and deterministic for a seed.
+
+    Each intent keeps at least one example for fitting; one with a single example
+    is not held back at all. Out-of-scope examples are all held back: they teach
+    the calibration what must not be answered, not the classifier an intent.
+    """
+    by_intent: dict[str, list[tuple[str, str]]] = {}
+    for example in examples:
+        by_intent.setdefault(example[1], []).append(example)
+    rng = random.Random(seed)
+    fit, held = [], []
+    for intent in sorted(by_intent):
+        group = list(by_intent[intent])
+        rng.shuffle(group)
+        if intent == OOS_INTENT:
+            held.extend(group)
+            continue
+        count = min(len(group) - 1, round(len(group) * share))
+        held.extend(group[:count])
+        fit.extend(group[count:])
+    return fit, held

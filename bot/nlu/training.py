@@ -1,0 +1,152 @@
+"""Train a classifier and calibrate its thresholds: what a training run produces."""
+
+import dataclasses
+import random
+import statistics
+import time
+from collections.abc import Sequence
+
+from bot.nlu.calibration import OOS_INTENT, thresholds_calibrate
+from bot.nlu.intents import (
+    IntentHyperparameters,
+    IntentModel,
+    IntentPrediction,
+    IntentTrainingLog,
+    intent_examples_split,
+    intent_model_train,
+)
+
+HELD_BACK_SHARE_DEFAULT = 0.15
+CROSS_VALIDATION_FOLDS = 5
+# Up to this many in-scope examples, calibration uses every example through
+# cross-validation; above it, one held-back split is plenty and 5 extra trainings cost.
+CROSS_VALIDATION_MAX_EXAMPLES = 3000
+# More than the suggestions, so calibration can leave the true intent out of the top.
+CALIBRATION_TOP_K = 6
+
+Examples = Sequence[tuple[str, str]]
+
+
+def intent_examples_folds(examples: Examples, *, folds: int, seed: int = 0) -> list[list]:
+    """`folds` parts, each intent's examples dealt round-robin; deterministic for a seed."""
+    by_intent: dict[str, list[tuple[str, str]]] = {}
+    for example in examples:
+        by_intent.setdefault(example[1], []).append(example)
+    rng = random.Random(seed)
+    parts: list[list[tuple[str, str]]] = [[] for _ in range(folds)]
+    position = 0
+    for intent in sorted(by_intent):
+        group = list(by_intent[intent])
+        rng.shuffle(group)
+        for example in group:
+            # Continue where the last intent stopped, so small intents spread evenly.
+            parts[position % folds].append(example)
+            position += 1
+    return parts
+
+
+def intent_model_build(
+    examples: Examples,
+    *,
+    language: str,
+    seed: int = 0,
+    folds: int | None = None,
+    held_back_share: float = HELD_BACK_SHARE_DEFAULT,
+    target_precision: float | None = None,
+    hyperparameters: IntentHyperparameters | None = None,
+    log: IntentTrainingLog | None = None,
+) -> IntentModel:
+    """A trained model with calibrated thresholds, from (text, intent) pairs.
+
+    Calibration needs predictions on examples the weights did not see:
+    - small data sets (up to CROSS_VALIDATION_MAX_EXAMPLES, or `folds` > 1):
+      `folds`-fold cross-validation predicts every example once, each fold's
+      model stopping early on its held-out part; the model then trains on all
+      examples for the median number of epochs (as scikit-learn's
+      CalibratedClassifierCV with ensemble=False);
+    - larger ones (or `folds=1`): a stratified `held_back_share` is held back;
+      training stops early on it, the thresholds are calibrated on it, and the
+      model keeps the weights that never saw it.
+    Out-of-scope examples ("oos") only ever serve calibration.
+    """
+    log = log if log is not None else IntentTrainingLog()
+    started = time.perf_counter()
+    if folds is None:
+        in_scope = sum(intent != OOS_INTENT for _, intent in examples)
+        folds = CROSS_VALIDATION_FOLDS if in_scope <= CROSS_VALIDATION_MAX_EXAMPLES else 1
+    if folds > 1:
+        model, predictions, gold = _cross_validated(
+            examples,
+            language=language,
+            seed=seed,
+            folds=folds,
+            hyperparameters=hyperparameters or IntentHyperparameters(),
+            log=log,
+        )
+    else:
+        fit, held = intent_examples_split(examples, share=held_back_share, seed=seed)
+        model = intent_model_train(
+            fit,
+            language=language,
+            seed=seed,
+            validation=held,
+            hyperparameters=hyperparameters,
+            log=log,
+        )
+        predictions = model.predict([text for text, _ in held], top_k=CALIBRATION_TOP_K)
+        gold = [intent for _, intent in held]
+    model.thresholds = thresholds_calibrate(predictions, gold, target_precision=target_precision)
+    log.seconds = time.perf_counter() - started
+    model.metadata.update(
+        {
+            "calibration": f"{folds}-fold cross-validation" if folds > 1 else "held-back split",
+            "calibration_examples": len(gold),
+            "training_seconds": round(log.seconds, 3),
+        }
+    )
+    return model
+
+
+def _cross_validated(
+    examples: Examples,
+    *,
+    language: str,
+    seed: int,
+    folds: int,
+    hyperparameters: IntentHyperparameters,
+    log: IntentTrainingLog,
+) -> tuple[IntentModel, list[IntentPrediction], list[str]]:
+    parts = intent_examples_folds(examples, folds=folds, seed=seed)
+    predictions: list[IntentPrediction] = []
+    gold: list[str] = []
+    epochs_best = []
+    for index, held in enumerate(parts):
+        fit = [
+            example
+            for other, part in enumerate(parts)
+            if other != index
+            for example in part
+            if example[1] != OOS_INTENT
+        ]
+        fold_log = IntentTrainingLog()
+        fold_model = intent_model_train(
+            fit,
+            language=language,
+            seed=seed + index,
+            validation=held,
+            hyperparameters=hyperparameters,
+            log=fold_log,
+        )
+        predictions += fold_model.predict([text for text, _ in held], top_k=CALIBRATION_TOP_K)
+        gold += [intent for _, intent in held]
+        epochs_best.append(fold_log.epoch_best)
+    epochs = max(1, round(statistics.median(epochs_best)))
+    everything = [example for example in examples if example[1] != OOS_INTENT]
+    model = intent_model_train(
+        everything,
+        language=language,
+        seed=seed,
+        hyperparameters=dataclasses.replace(hyperparameters, epochs_max=epochs),
+        log=log,
+    )
+    return model, predictions, gold

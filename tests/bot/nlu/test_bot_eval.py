@@ -1,0 +1,163 @@
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+import bot
+
+DEMO_KNOWLEDGE_BASE = Path(bot.__file__).resolve().parent / "fixtures" / "demo_knowledge_base.json"
+INTENTS = ["order_cancel", "password_reset", "shipping_costs", "invoice_copy", "opening_hours"]
+TEST = [
+    {"text": "Please cancel my order", "intent": "order_cancel"},
+    {"text": "I forgot my password, what can I do?", "intent": "password_reset"},
+    {"text": "How expensive is shipping to Germany?", "intent": "shipping_costs"},
+    {"text": "Where can I download my invoice?", "intent": "invoice_copy"},
+    {"text": "When can I reach your customer service?", "intent": "opening_hours"},
+    {"text": "What will the weather be like tomorrow?", "intent": "oos"},
+    {"text": "Tell me a joke about cats", "intent": "oos"},
+]
+
+
+def jsonl_write(path: Path, rows: list) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def data_files(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("bot_eval")
+    knowledge_base = json.loads(DEMO_KNOWLEDGE_BASE.read_text())
+    train = [
+        {"text": question, "intent": intent["slug"]}
+        for intent in knowledge_base["intents"]
+        if intent["slug"] in INTENTS
+        for question in intent["examples"]["en"]
+    ]
+    return jsonl_write(folder / "train.jsonl", train), jsonl_write(folder / "test.jsonl", TEST)
+
+
+def bot_eval(*args: str) -> str:
+    out = StringIO()
+    call_command("bot_eval", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def report(data_files) -> dict:
+    train, test = data_files
+    return json.loads(bot_eval("--train", str(train), "--test", str(test), "--json"))
+
+
+def test_json_report_counts_the_data(report):
+    assert report["language"] == "en"
+    assert report["intents"] == len(INTENTS)
+    assert report["train_examples"] == 12 * len(INTENTS)
+    assert (report["test_examples"], report["test_out_of_scope"]) == (7, 2)
+
+
+def test_json_report_rates_are_shares_that_add_up(report):
+    for key in (
+        "in_scope_accuracy",
+        "out_of_scope_recall",
+        "automation_rate",
+        "answer_precision",
+        "suggestion_rate",
+        "escalation_rate",
+    ):
+        assert report[key] is None or 0.0 <= report[key] <= 1.0, key
+    bands = report["automation_rate"] + report["suggestion_rate"] + report["escalation_rate"]
+    assert bands == pytest.approx(1.0)
+
+
+def test_json_report_metrics_agree_with_each_other(report):
+    answered = round(report["automation_rate"] * report["test_examples"])
+    oos_answered = round((1 - report["out_of_scope_recall"]) * report["test_out_of_scope"])
+    unanswered = report["test_examples"] - answered
+    # Every unanswered question is in scope or out of scope.
+    oos_unanswered = report["test_out_of_scope"] - oos_answered
+    if unanswered:
+        assert report["out_of_scope_precision"] == pytest.approx(oos_unanswered / unanswered)
+    # Wrong answers include every answered out-of-scope question.
+    if answered:
+        assert report["answer_precision"] <= 1 - oos_answered / answered + 1e-9
+
+
+def test_json_report_on_easy_data_is_good(report):
+    assert report["in_scope_accuracy"] == 1.0
+    assert report["out_of_scope_recall"] == 1.0
+    assert report["automation_rate"] > 0
+
+
+def test_json_report_times_training_and_prediction(report):
+    assert report["training_seconds"] > 0
+    assert 0 < report["latency_p50_ms"] <= report["latency_p95_ms"]
+    assert report["epochs"] >= 1
+    assert report["calibration"] == "5-fold cross-validation"
+    assert report["calibration_examples"] == report["train_examples"]
+
+
+def test_the_human_report_lists_every_figure(data_files):
+    train, test = data_files
+
+    output = bot_eval("--train", str(train), "--test", str(test))
+
+    for label in (
+        "in-scope accuracy",
+        "out-of-scope recall",
+        "automation rate",
+        "answer precision",
+        "training",
+        "p50",
+        "p95",
+    ):
+        assert label in output, label
+    assert "1.000" in output.split("in-scope accuracy")[1].splitlines()[0]
+
+
+def test_a_missing_file_is_a_command_error(data_files, tmp_path):
+    train, _ = data_files
+
+    with pytest.raises(CommandError, match="no such file"):
+        bot_eval("--train", str(train), "--test", str(tmp_path / "missing.jsonl"))
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('["a list"]', "expected an object"),
+        ('{"text": "hello"}', '"intent" must be a non-empty string'),
+        ('{"text": "", "intent": "greeting"}', '"text" must be a non-empty string'),
+    ],
+)
+def test_a_malformed_line_is_a_command_error_naming_the_line(data_files, tmp_path, line, message):
+    _, test = data_files
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "hi", "intent": "greeting"}\n\n' + line + "\n", encoding="utf-8")
+
+    with pytest.raises(CommandError, match=f"line 3: {message}"):
+        bot_eval("--train", str(bad), "--test", str(test))
+
+
+def test_an_empty_file_is_a_command_error(data_files, tmp_path):
+    _, test = data_files
+
+    with pytest.raises(CommandError, match="no examples"):
+        bot_eval("--train", str(jsonl_write(tmp_path / "empty.jsonl", [])), "--test", str(test))
+
+
+def test_training_data_with_one_intent_is_a_command_error(data_files, tmp_path):
+    _, test = data_files
+    train = jsonl_write(tmp_path / "one.jsonl", [{"text": "hi", "intent": "greeting"}] * 3)
+
+    with pytest.raises(CommandError, match="two intents"):
+        bot_eval("--train", str(train), "--test", str(test))
+
+
+def test_an_unknown_language_is_a_command_error(data_files):
+    train, test = data_files
+
+    with pytest.raises(CommandError, match="Unknown language"):
+        bot_eval("--train", str(train), "--test", str(test), "--lang", "qq")

@@ -1,0 +1,165 @@
+import json
+import math
+
+import pytest
+
+from bot.nlu.calibration import (
+    NEVER,
+    Band,
+    Thresholds,
+    decide,
+    threshold_lowest,
+    thresholds_calibrate,
+)
+from bot.nlu.intents import IntentPrediction
+
+
+def prediction(*top: tuple[str, float]) -> IntentPrediction:
+    return IntentPrediction(intent=top[0][0], confidence=top[0][1], top=tuple(top))
+
+
+def test_threshold_lowest_is_where_the_share_of_correct_first_reaches_the_target():
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5]
+    correct = [True, True, True, False, False]
+
+    # 3/3 at 0.7, 3/4 at 0.6, 3/5 at 0.5
+    assert threshold_lowest(scores, correct, target=1.0) == 0.7
+    assert threshold_lowest(scores, correct, target=0.75) == 0.6
+    assert threshold_lowest(scores, correct, target=0.6) == 0.5
+
+
+def test_threshold_lowest_takes_tied_scores_together():
+    # At 0.8 a threshold answers both the right and the wrong one: 2/3.
+    assert threshold_lowest([0.9, 0.8, 0.8], [True, True, False], target=0.9) == 0.9
+
+
+def test_threshold_lowest_is_never_when_no_threshold_reaches_the_target():
+    assert threshold_lowest([0.9, 0.5], [False, True], target=0.95) == NEVER
+    assert threshold_lowest([], [], target=0.95) == NEVER
+
+
+def test_calibration_picks_the_lowest_answer_threshold_meeting_the_target_precision():
+    # given held-back predictions: 19 right from 0.99 down to 0.63, then wrong at 0.55
+    # (19/20 = 0.95), wrong at 0.5 (19/21), and ten right at 0.4 (29/31 = 0.935)
+    confidences = [0.99 - i * 0.02 for i in range(19)] + [0.55, 0.5] + [0.4] * 10
+    rights = [True] * 19 + [False, False] + [True] * 10
+    predictions = [prediction(("a", c), ("b", 0.01)) for c in confidences]
+    gold = ["a" if right else "b" for right in rights]
+
+    # when
+    thresholds = thresholds_calibrate(
+        predictions, gold, target_precision=0.95, out_of_scope_share=0.0
+    )
+
+    # then
+    assert thresholds.answer == 0.55
+    assert thresholds.calibration_precision == pytest.approx(19 / 20)
+    assert thresholds.calibration_automation == pytest.approx(20 / 31)
+
+
+def test_an_answered_out_of_scope_question_counts_as_wrong():
+    in_scope = [prediction(("a", 0.9), ("b", 0.05))] * 18
+    out_of_scope = [prediction(("a", 0.6), ("b", 0.3))] * 2
+
+    thresholds = thresholds_calibrate(
+        in_scope + out_of_scope,
+        ["a"] * 18 + ["oos"] * 2,
+        target_precision=0.95,
+        out_of_scope_share=0.0,
+    )
+
+    assert thresholds.answer == 0.9
+
+
+def test_without_out_of_scope_examples_hidden_intents_stand_in_for_them():
+    # given held-back examples all answered right, the second intent close behind
+    predictions = [prediction(("a", 0.6 + i * 0.01), ("b", 0.3), ("c", 0.05)) for i in range(30)]
+    gold = ["a"] * 30
+
+    plain = thresholds_calibrate(predictions, gold, target_precision=0.95, out_of_scope_share=0.0)
+    cautious = thresholds_calibrate(
+        predictions, gold, target_precision=0.95, out_of_scope_share=0.1
+    )
+
+    # then: "b" at 0.3 / (1 - 0.6) = 0.75 would be answered for a question about
+    # an unknown intent, so the cautious threshold is above that
+    assert plain.answer == pytest.approx(0.6)
+    assert cautious.answer > 0.75
+
+
+def test_the_suggest_threshold_is_calibrated_on_the_questions_not_answered():
+    # given: sure and right; unsure with the truth in the top 3; unsure and lost
+    predictions = (
+        [prediction(("a", 0.95), ("b", 0.03), ("c", 0.01))] * 10
+        + [prediction(("b", 0.4), ("a", 0.35), ("c", 0.2))] * 8
+        + [prediction(("c", 0.2), ("b", 0.15), ("a", 0.1))] * 8
+    )
+    gold = ["a"] * 10 + ["a"] * 8 + ["d"] * 8
+
+    thresholds = thresholds_calibrate(
+        predictions, gold, target_precision=0.95, suggest_target=0.8, out_of_scope_share=0.0
+    )
+
+    assert thresholds.answer == 0.95
+    assert thresholds.suggest == pytest.approx(0.95)  # 0.4 + 0.35 + 0.2: the hits only
+    assert decide(predictions[10], thresholds) == Band.SUGGEST
+    assert decide(predictions[-1], thresholds) == Band.ESCALATE
+
+
+def test_targets_default_to_the_settings(settings):
+    settings.BOT_ANSWER_PRECISION_TARGET = 0.5
+    settings.BOT_SUGGEST_HIT_TARGET = 0.6
+    settings.BOT_OUT_OF_SCOPE_SHARE = 0.0
+    predictions = [prediction(("a", 0.9)), prediction(("a", 0.8)), prediction(("a", 0.7))]
+
+    thresholds = thresholds_calibrate(predictions, ["a", "b", "b"])
+
+    assert (thresholds.target_precision, thresholds.suggest_target) == (0.5, 0.6)
+    assert thresholds.answer == 0.8
+
+
+def test_with_nothing_held_back_nothing_is_answered():
+    thresholds = thresholds_calibrate([], [])
+
+    assert math.isinf(thresholds.answer)
+    assert decide(prediction(("a", 1.0)), thresholds) == Band.ESCALATE
+
+
+def test_calibration_refuses_mismatched_lengths():
+    with pytest.raises(ValueError):
+        thresholds_calibrate([prediction(("a", 0.9))], [])
+
+
+THRESHOLDS = Thresholds(answer=0.7, suggest=0.6, suggestions=3)
+
+
+@pytest.mark.parametrize(
+    ("top", "band"),
+    [
+        ((("a", 0.7), ("b", 0.2)), Band.ANSWER),
+        ((("a", 0.99),), Band.ANSWER),
+        ((("a", 0.5), ("b", 0.1)), Band.SUGGEST),
+        ((("a", 0.3), ("b", 0.2), ("c", 0.1), ("d", 0.1)), Band.SUGGEST),
+        ((("a", 0.3), ("b", 0.2), ("c", 0.05), ("d", 0.05)), Band.ESCALATE),
+        ((("a", 0.1), ("b", 0.1)), Band.ESCALATE),
+    ],
+)
+def test_decide_bands(top, band):
+    assert decide(prediction(*top), THRESHOLDS) == band
+
+
+def test_decide_never_answers_the_out_of_scope_intent():
+    assert decide(prediction(("oos", 0.99), ("a", 0.01)), THRESHOLDS) == Band.ESCALATE
+
+
+def test_decide_escalates_an_empty_message():
+    assert decide(IntentPrediction(intent="", confidence=0.0, top=()), THRESHOLDS) == Band.ESCALATE
+
+
+def test_thresholds_survive_a_json_round_trip():
+    thresholds = Thresholds(answer=0.7, suggest=NEVER, calibration_examples=12)
+
+    data = json.loads(json.dumps(thresholds.to_dict(), allow_nan=False))
+
+    assert data["suggest"] is None
+    assert Thresholds.from_dict(data) == thresholds
