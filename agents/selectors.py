@@ -19,6 +19,7 @@ ESCALATION_REASONS = {
     "customer_request": _("Customer asked for a person"),
     "low_confidence": _("The bot was not sure"),
     "negative_feedback": _("Customer found an answer unhelpful"),
+    "customer_wrote_again": _("Customer wrote again after resolution"),
 }
 ACTIVE_STATUSES = (Conversation.Status.WAITING, Conversation.Status.ASSIGNED)
 PREVIEW_LENGTH = 120

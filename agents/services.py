@@ -244,8 +244,17 @@ def assignment_route(*, conversation_id: int) -> Assignment | None:
     )
     if conversation is None or conversation.status != Conversation.Status.WAITING:
         return None
-    if Assignment.objects.filter(conversation=conversation).exists():
-        return None
+    earlier = Assignment.objects.select_related("agent").filter(conversation=conversation).first()
+    if earlier is not None:
+        # Escalated again (the customer wrote after resolution): back to whoever had it.
+        if earlier.agent is not None and earlier.agent.is_active:
+            Conversation.objects.filter(pk=conversation.pk).update(
+                status=Conversation.Status.ASSIGNED, updated_at=timezone.now()
+            )
+            conversation.status = Conversation.Status.ASSIGNED
+        conversation.assignment = earlier
+        _publish(conversation, customer_frames=[])
+        return earlier
     queue = queue_for_conversation(conversation=conversation)
     assignment = Assignment.objects.create(conversation=conversation, queue=queue)
     conversation.assignment = assignment

@@ -86,6 +86,7 @@ def inbox_strings() -> dict[str, str]:
         "reason_customer_request": _("Customer asked for a person"),
         "reason_low_confidence": _("The bot was not sure"),
         "reason_negative_feedback": _("Customer found an answer unhelpful"),
+        "reason_customer_wrote_again": _("Customer wrote again after resolution"),
         "status_waiting": _("Waiting"),
         "status_assigned": _("Assigned"),
         "status_resolved": _("Resolved"),

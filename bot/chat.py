@@ -21,6 +21,7 @@ from bot.dialog import (
     Answer,
     DialogResult,
     DialogState,
+    Escalation,
     Reply,
     dialog_escalate,
     dialog_feedback,
@@ -243,6 +244,12 @@ def chat_message_receive(
     if not created:
         # A resend: acknowledged again; the replies already went out (or are in the history).
         return message, ChatOutcome(replies=[])
+    if conversation.status == Conversation.Status.RESOLVED:
+        # The customer wrote again after resolution: the case goes back to the team.
+        conversation_escalate(
+            conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
+        )
+        return message, ChatOutcome(replies=[], escalated=True)
     # message_append refreshed the status (an agent may have taken over meanwhile).
     result = dialog_next(
         state=DialogState(
@@ -296,18 +303,23 @@ def chat_escalate(*, conversation: Conversation) -> ChatOutcome:
 
 
 @transaction.atomic
-def conversation_escalate(*, conversation: Conversation, reason: str) -> Conversation:
-    """Queue the conversation for a person. Only a conversation the bot handles can be."""
+def conversation_escalate(
+    *, conversation: Conversation, reason: str, reopen: bool = False
+) -> Conversation:
+    """Queue the conversation for a person: one the bot handles, or (`reopen`) a resolved one."""
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    if locked.status != Conversation.Status.BOT:
+    allowed = [Conversation.Status.BOT] + ([Conversation.Status.RESOLVED] if reopen else [])
+    if locked.status not in allowed:
         return locked
     now = timezone.now()
     Conversation.objects.filter(pk=locked.pk).update(
         status=Conversation.Status.WAITING,
         escalation_reason=reason,
         escalated_at=now,
+        resolved_at=None,
         updated_at=now,
     )
+    conversation.resolved_at = None
     conversation.status = Conversation.Status.WAITING
     conversation.escalation_reason = reason
     conversation.escalated_at = now

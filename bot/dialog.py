@@ -69,6 +69,7 @@ class Escalation:
     CUSTOMER_REQUEST = "customer_request"
     LOW_CONFIDENCE = "low_confidence"
     NEGATIVE_FEEDBACK = "negative_feedback"
+    CUSTOMER_WROTE_AGAIN = "customer_wrote_again"
 
 
 # Customers ask for a person in many ways; matched on whole words, case-insensitive.

@@ -770,3 +770,20 @@ class TestAccounts:
             agent.save()
 
         assert frames_to(pushes, f"staff_{agent.pk}") == [{"type": "staff.close"}]
+
+
+def test_a_customer_writing_after_resolution_goes_back_to_the_agent(
+    escalate, queue, agent, django_capture_on_commit_callbacks
+):
+    from bot.chat import conversation_escalate as escalate_again
+
+    conversation = escalate()
+    services.conversation_claim(conversation=conversation, agent=agent)
+    services.conversation_resolve_by_agent(conversation=conversation, agent=agent)
+    conversation.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        escalate_again(conversation=conversation, reason="customer_wrote_again", reopen=True)
+
+    conversation.refresh_from_db()
+    assert conversation.status == "assigned" and conversation.assignment.agent == agent

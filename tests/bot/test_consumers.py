@@ -587,3 +587,20 @@ async def test_a_resolved_conversation_can_be_rated_once_resolved(chat_ready):
     assert recorded == {"type": "rating.recorded", "score": 4}
     assert (await _conversation(token)).csat_score == 4
     await communicator.disconnect()
+
+
+async def test_writing_after_resolution_hands_the_case_back_to_the_team(chat_ready):
+    from bot.services import conversation_resolve
+
+    communicator, token = await _ready_conversation()
+    await sync_to_async(conversation_resolve)(conversation=await _conversation(token))
+
+    await communicator.send_json_to({"type": "message", "id": "again", "text": "Noch eine Frage"})
+    ack = await communicator.receive_json_from(timeout=10)
+    status = await communicator.receive_json_from(timeout=10)
+
+    conversation = await _conversation(token)
+    assert ack["type"] == "ack" and status == {"type": "status", "status": "waiting"}
+    assert conversation.status == "waiting" and conversation.resolved_at is None
+    assert conversation.escalation_reason == "customer_wrote_again"
+    await communicator.disconnect()
