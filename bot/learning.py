@@ -135,14 +135,14 @@ def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> Bot
     try:
         fit, held_back = intent_examples_split(examples, share=HELD_BACK_SHARE, seed=seed)
         log = IntentTrainingLog()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         model = intent_model_build(fit, language=language, seed=seed, log=log)
-        seconds = time.perf_counter() - started
         evaluation = intent_model_evaluate(
             model,
             held_back,
             train_examples=len(fit),
-            training_seconds=seconds,
+            training_seconds=time.perf_counter() - started,
+            training_cpu_seconds=time.process_time() - cpu_started,
             epochs=log.epoch_best,
         )
         data = model.to_bytes()

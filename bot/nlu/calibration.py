@@ -2,14 +2,15 @@
 
 The classifier's confidence is a softmax probability, not a promise; how much
 of it earns an automatic answer differs per model and data set. So each
-trained model gets its thresholds from examples it was not trained on:
+trained model gets its thresholds from predictions on examples its weights did
+not see:
 
-- ANSWER when the top intent's confidence reaches `answer`, the lowest threshold
-  at which the held-back answers were right often enough (`target_precision`;
-  an answered out-of-scope question counts as wrong);
+- ANSWER when the top intent's confidence reaches `answer`: the lowest threshold
+  at which the answers given would be right often enough (`target_precision`),
+  in traffic with a share of out-of-scope questions, each answered one wrong;
 - SUGGEST ("Meinten Sie …?") the top intents when their summed probability
-  reaches `suggest`, the lowest threshold at which the true intent was among
-  them often enough (`suggest_target`);
+  reaches `suggest`: the lowest at which the true intent is among them with
+  probability `suggest_target` (isotonic regression);
 - ESCALATE to a person otherwise.
 """
 
@@ -20,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from django.conf import settings
 
 if TYPE_CHECKING:
     from bot.nlu.intents import IntentPrediction
@@ -72,8 +75,6 @@ class Thresholds:
 
 
 def _setting(name: str, default: float) -> float:
-    from django.conf import settings
-
     # The NLU also runs outside a Django project (benchmarks); then defaults apply.
     if not settings.configured:
         return default
@@ -201,9 +202,10 @@ def thresholds_calibrate(
     """Thresholds from predictions on held-back examples and their true intents.
 
     Precision is estimated for traffic in which `out_of_scope_share` of the
-    questions are out of scope. Their confidences come from the held-back "oos"
-    examples when there are at least OOS_EXAMPLES_MIN of them, else from the
-    in-scope examples with their true intent hidden (see `_case_unknown_intent`).
+    questions are out of scope. Their confidences come from the in-scope examples
+    with their true intent hidden (questions near a known intent, see
+    `_case_unknown_intent`) and, when there are at least OOS_EXAMPLES_MIN held-back
+    "oos" examples, in equal parts from those.
     Held-back examples alone would understate the risk: they resemble the training
     examples more than customers' questions do, and rarely include out-of-scope ones.
     With `out_of_scope_share=0` the answer threshold is the plain lowest one whose
@@ -234,11 +236,15 @@ def thresholds_calibrate(
         _case(p, g, suggestions=suggestions, weight=(1 - out_of_scope_share) / len(in_scope))
         for p, g in in_scope
     ]
-    if out_of_scope_share > 0 and len(out_of_scope) >= OOS_EXAMPLES_MIN:
-        weight = out_of_scope_share / len(out_of_scope)
+    # Out-of-scope questions are unrelated ones (as the "oos" examples, when there are
+    # enough) and ones near a known intent (simulated): each kind gets an equal share.
+    has_examples = len(out_of_scope) >= OOS_EXAMPLES_MIN
+    kinds = (1 if in_scope else 0) + (1 if has_examples else 0)
+    if out_of_scope_share > 0 and has_examples:
+        weight = out_of_scope_share / kinds / len(out_of_scope)
         cases += [_case(p, g, suggestions=suggestions, weight=weight) for p, g in out_of_scope]
-    elif out_of_scope_share > 0 and in_scope:
-        weight = out_of_scope_share / len(in_scope)
+    if out_of_scope_share > 0 and in_scope:
+        weight = out_of_scope_share / kinds / len(in_scope)
         cases += [
             _case_unknown_intent(p, g, suggestions=suggestions, weight=weight)
             for p, g in in_scope

@@ -4,8 +4,10 @@ spaCy's `TextCatBOW` hashes whole tokens (`ORTH`, case-sensitive). Support
 questions are short, misspelt and, in German, full of compounds
 ("Rücksendeetikett", "Rücksendung"); character n-grams of the normalised
 token (fastText's trick) let such variants share weights, word bigrams keep
-"not arrived" apart from "arrived". Registered as `supportdesk.IntentBOW.v1`
-so a saved pipeline's config can rebuild it.
+"not arrived" apart from "arrived". Features are tf-idf weighted and
+L2-normalised, a hashed sparse linear layer scores them, and the softmax is
+trained on cross-entropy. Registered as `supportdesk.IntentBOW.v1` so a saved
+pipeline's config can rebuild it.
 """
 
 from functools import lru_cache
@@ -151,10 +153,13 @@ def intent_bow_build(
         dims={"idf_length": idf_length},
         attrs={"char_min": char_min, "char_max": char_max, "word_ngram_max": word_ngram_max},
     )
+    if not exclusive_classes:
+        raise ValueError(f"{INTENT_BOW_ARCHITECTURE} classifies into exclusive classes only.")
     linear = SparseLinear_v2(nO=nO, length=length)
-    model = with_cpu(chain(features, linear), features.ops)
-    if exclusive_classes:
-        model = chain(model, with_cpu(softmax_cross_entropy(), features.ops))
+    model = chain(
+        with_cpu(chain(features, linear), features.ops),
+        with_cpu(softmax_cross_entropy(), features.ops),
+    )
     model.set_ref("output_layer", linear)
-    model.attrs["multi_label"] = not exclusive_classes
+    model.attrs["multi_label"] = False
     return model

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy
@@ -182,6 +183,21 @@ class IntentModel:
     @classmethod
     def load(cls, path: Path) -> IntentModel:
         return cls.from_bytes(Path(path).read_bytes())
+
+
+def intent_model_load_cached(path: Path) -> IntentModel:
+    """The model stored at `path`, loaded once per process (again only if the file changes).
+
+    Loading builds the pipeline and reads megabytes of weights; a chat process asks
+    for the active model on every message.
+    """
+    stat = Path(path).stat()
+    return _intent_model_load(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _intent_model_load(path: str, mtime_ns: int, size: int) -> IntentModel:
+    return IntentModel.load(Path(path))
 
 
 def _textcat_add(

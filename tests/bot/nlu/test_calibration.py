@@ -58,17 +58,16 @@ def test_calibration_picks_the_lowest_answer_threshold_meeting_the_target_precis
 
 
 def test_an_answered_out_of_scope_question_counts_as_wrong():
-    in_scope = [prediction(("a", 0.9), ("b", 0.05))] * 18
-    out_of_scope = [prediction(("a", 0.6), ("b", 0.3))] * 2
+    # given in-scope questions all answered right, from 0.5 up; out-of-scope ones at 0.6
+    in_scope = [prediction(("a", 0.5 + i * 0.025), ("b", 0.01)) for i in range(20)]
+    out_of_scope = [prediction(("a", 0.6), ("b", 0.3))] * 20
+    predictions, gold = in_scope + out_of_scope, ["a"] * 20 + ["oos"] * 20
 
-    thresholds = thresholds_calibrate(
-        in_scope + out_of_scope,
-        ["a"] * 18 + ["oos"] * 2,
-        target_precision=0.95,
-        out_of_scope_share=0.0,
-    )
+    ignoring = thresholds_calibrate(predictions, gold, out_of_scope_share=0.0)
+    counting = thresholds_calibrate(predictions, gold, out_of_scope_share=0.5)
 
-    assert thresholds.answer == 0.9
+    assert ignoring.answer == 0.5
+    assert counting.answer > 0.6
 
 
 def test_without_out_of_scope_examples_hidden_intents_stand_in_for_them():

@@ -13,6 +13,7 @@ from bot.nlu.intents import (
     IntentModelError,
     IntentTrainingLog,
     intent_examples_split,
+    intent_model_load_cached,
     intent_model_train,
 )
 from bot.nlu.training import intent_model_build
@@ -155,6 +156,16 @@ def test_a_saved_model_predicts_exactly_as_before(demo_model, tmp_path):
     assert loaded.predict(texts) == demo_model.predict(texts)
     assert loaded.thresholds == demo_model.thresholds
     assert (loaded.language, loaded.labels) == (demo_model.language, demo_model.labels)
+
+
+def test_a_stored_model_is_loaded_once_per_process(small_model, tmp_path):
+    path = tmp_path / "model.bin"
+    small_model.save(path)
+
+    first = intent_model_load_cached(path)
+
+    assert intent_model_load_cached(path) is first
+    assert first.predict_one("cancel my order") == small_model.predict_one("cancel my order")
 
 
 def test_an_artefact_round_trips_through_bytes(small_model):
