@@ -35,6 +35,7 @@ from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Mess
 from bot.nlu.redaction import text_redact
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
 from privacy.services import audit_record
+from supportdesk.webhooks import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +186,13 @@ def _publish(
     """After commit: frames to the customer, events to the agents watching the conversation,
     and its fresh inbox row to the inboxes of the given queues (old and new) and users."""
     public_hex = conversation.public_id.hex
+    for frame in customer_frames:
+        # Operators' webhooks hear of the same state changes the customer is told of.
+        if frame.get("type") == "status" and frame.get("status") in ("assigned", "resolved"):
+            webhook_event_emit(
+                event=f"conversation.{frame['status']}",
+                payload={"conversation": str(conversation.public_id), "status": frame["status"]},
+            )
     if customer_frames:
         events.on_commit_send(
             events.customer_frame_send, public_hex=public_hex, frames=list(customer_frames)

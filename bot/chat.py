@@ -40,6 +40,7 @@ from privacy.services import (
     data_subject_identify,
     policy_version_active,
 )
+from supportdesk.webhooks import webhook_event_emit
 
 IDENTITY_FIELDS = ("name", "email", "phone")
 logger = logging.getLogger(__name__)
@@ -325,6 +326,10 @@ def conversation_escalate(
     conversation.escalated_at = now
     for listener in escalation_listeners():
         transaction.on_commit(lambda listener=listener: listener(conversation.pk))
+    webhook_event_emit(
+        event="conversation.escalated",
+        payload={"conversation": str(conversation.public_id), "reason": reason},
+    )
     return conversation
 
 

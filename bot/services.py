@@ -18,6 +18,7 @@ from bot.tokens import resume_token_hash, resume_token_new
 from privacy.models import DataSubject
 from privacy.selectors import legal_hold_references, legal_hold_subject_ids
 from privacy.services import queryset_purge
+from supportdesk.webhooks import webhook_event_emit
 
 CLIENT_MESSAGE_ID_MAX_LENGTH = 64
 MESSAGE_TEXT_MAX_LENGTH = 4000
@@ -35,6 +36,14 @@ def conversation_start(
     token = resume_token_new()
     conversation = Conversation.objects.create(
         channel=channel, language=language, resume_token_hash=resume_token_hash(token)
+    )
+    webhook_event_emit(
+        event="conversation.created",
+        payload={
+            "conversation": str(conversation.public_id),
+            "channel": channel,
+            "language": language,
+        },
     )
     return conversation, token
 
@@ -80,6 +89,11 @@ def message_append(
     def insert() -> Message:
         seq, conversation.status = _conversation_seq_take(conversation.pk)
         conversation.last_seq = seq
+        webhook_event_emit(
+            event="message.created",
+            payload={"conversation": str(conversation.public_id), "seq": seq, "from": sender},
+            personal={"text": text},
+        )
         return Message.objects.create(
             conversation_id=conversation.pk,
             seq=seq,

@@ -46,10 +46,13 @@ def provider_list() -> list[PersonalDataProvider]:
 
 
 def models_with_encrypted_fields() -> list[type[models.Model]]:
+    """Models holding encrypted data about people; a model that encrypts only its own
+    secrets (a webhook's signing key) says so with `encrypts_secrets_only = True`."""
     return [
         model
         for model in apps.get_models()
         if any(is_encrypted_field(f) for f in model._meta.concrete_fields)
+        and not getattr(model, "encrypts_secrets_only", False)
     ]
 
 

@@ -3,7 +3,14 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from supportdesk.api_auth import api_key_create, api_key_revoke
-from supportdesk.models import API_SCOPES, ApiKey
+from supportdesk.models import (
+    API_SCOPES,
+    WEBHOOK_EVENTS,
+    ApiKey,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from supportdesk.webhooks import webhook_personal_data_check, webhook_subscription_create
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -59,3 +66,56 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for key in queryset:
             api_key_revoke(key=key)
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        label=_("events"),
+        choices=[(event, event) for event in WEBHOOK_EVENTS],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["name", "url", "events", "include_personal_data", "processor", "is_active"]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """The signing secret is shown once, when the subscription is created."""
+
+    list_display = ["name", "url", "events", "is_active", "consecutive_failures", "disabled_reason"]
+    list_filter = ["is_active"]
+    form = WebhookSubscriptionForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            if obj.include_personal_data:
+                webhook_personal_data_check(processor=obj.processor)
+            obj.full_clean()
+            obj.save()
+            return
+        subscription, secret = webhook_subscription_create(
+            name=form.cleaned_data["name"],
+            url=form.cleaned_data["url"],
+            events=form.cleaned_data["events"],
+            include_personal_data=form.cleaned_data["include_personal_data"],
+            processor=form.cleaned_data["processor"],
+        )
+        obj.pk = subscription.pk
+        messages.warning(
+            request,
+            _("The signing secret, shown only now (copy it): %(secret)s") % {"secret": secret},
+        )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "event", "subscription", "status", "attempts", "last_status_code"]
+    list_filter = ["status", "event"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,10 +1,14 @@
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from privacy.fields import EncryptedCharField
+from privacy.querysets import EncryptedFieldsManager
 
 # Areas of the API; each can be granted read or write ("privacy:write" implies read).
 API_AREAS = ("conversations", "knowledge", "privacy")
@@ -63,3 +67,84 @@ class ApiKey(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+WEBHOOK_EVENTS = (
+    "conversation.created",
+    "conversation.escalated",
+    "conversation.assigned",
+    "conversation.resolved",
+    "message.created",
+    "dsar.completed",
+    "erasure.completed",
+)
+
+
+class WebhookSubscription(models.Model):
+    """An operator's URL that receives events, signed with its own secret.
+
+    Payloads carry ids and non-personal fields only, unless personal data is
+    allowed here, which needs an active processing agreement with the receiver.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list)
+    secret = EncryptedCharField(_("signing secret"), max_length=100, editable=False)
+    include_personal_data = models.BooleanField(_("include personal data"), default=False)
+    processor = models.ForeignKey(
+        "privacy.Processor",
+        verbose_name=_("receiver (processor)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Required for personal data: the receiver's processing agreement."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    disabled_reason = models.CharField(max_length=200, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = EncryptedFieldsManager()
+    # The encrypted field is the signing secret, not personal data (privacy.registry).
+    encrypts_secrets_only = True
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one subscription: the delivery log."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(_("event"), max_length=50)
+    event_id = models.UUIDField(_("event id"), default=uuid.uuid4, editable=False)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription} ({self.status})"

@@ -165,6 +165,7 @@ def _erasure_carry_out(request: DataRequest) -> None:
         counts = subject_erase(
             subject=request.subject, acting_user=request.created_by, reason=f"request {request.pk}"
         )
+    _webhook("erasure.completed", {"request": str(request.public_id)})
     # The receipt keeps the request id, time and counts; no subject, no email.
     DataRequest.objects.filter(pk=request.pk).update(
         status=DataRequest.Status.COMPLETED,
@@ -191,6 +192,13 @@ def _objection_carry_out(request: DataRequest) -> None:
         target=request,
         subject=request.subject,
     )
+
+
+def _webhook(event: str, payload: dict) -> None:
+    # Imported here: privacy must not depend on the project package at import time.
+    from supportdesk.webhooks import webhook_event_emit
+
+    webhook_event_emit(event=event, payload=payload)
 
 
 def _export_path(file_name: str) -> Path:
@@ -262,6 +270,7 @@ def data_export_build(*, request: DataRequest) -> DataExport:
         audit_record(
             action="export.built", acting_user=None, target=export, subject=request.subject
         )
+        _webhook("dsar.completed", {"request": str(request.public_id), "kind": request.kind})
         if old_file:
             transaction.on_commit(lambda: _export_path(old_file).unlink(missing_ok=True))
         if request.email:

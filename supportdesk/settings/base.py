@@ -397,3 +397,12 @@ PRIVACY_SUPERVISORY_AUTHORITY = env.str(
     "PRIVACY_SUPERVISORY_AUTHORITY",
     default="Der Hamburgische Beauftragte für Datenschutz und Informationsfreiheit",
 )
+
+# Outgoing webhooks (supportdesk/webhooks.py): per call, attempts with exponential
+# backoff (base * 2^(n-1), at most the maximum), and a subscription is switched off
+# after this many failed deliveries in a row.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=5.0)
+WEBHOOK_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)

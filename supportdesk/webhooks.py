@@ -1,0 +1,206 @@
+"""Outgoing webhooks: operators subscribe URLs to events; Celery delivers them signed.
+
+Signature: header `X-Supportdesk-Signature: t=<unix time>,v1=<hex>` where v1 is
+HMAC-SHA256 of "<t>.<raw body>" under the subscription's secret; a receiver
+rejects a timestamp older than a few minutes (replay). Payloads carry ids and
+non-personal fields unless the subscription allows personal data, which needs an
+active processing agreement with the receiver.
+"""
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from supportdesk.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
+
+SIGNATURE_HEADER = "X-Supportdesk-Signature"
+# Subscriptions are read per event; this keeps the hot path (message.created) cheap.
+_SUBSCRIPTIONS_RECHECK_SECONDS = 5.0
+_subscriptions_cache: dict[str, object] = {"checked_at": float("-inf"), "events": set()}
+
+
+def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def webhook_signature_verify(
+    *, secret: str, header: str, body: bytes, tolerance_seconds: int = 300, now: int | None = None
+) -> bool:
+    """For receivers (and tests): a valid signature, not older than the tolerance."""
+    try:
+        parts = dict(part.split("=", 1) for part in header.split(","))
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    now = int(time.time()) if now is None else now
+    if abs(now - timestamp) > tolerance_seconds:
+        return False
+    expected = webhook_signature(secret=secret, timestamp=timestamp, body=body)
+    return hmac.compare_digest(expected, header)
+
+
+@transaction.atomic
+def webhook_subscription_create(
+    *, name: str, url: str, events: list[str], include_personal_data: bool = False, processor=None
+) -> tuple[WebhookSubscription, str]:
+    """A subscription and its signing secret (shown once to the operator)."""
+    unknown = set(events) - set(WEBHOOK_EVENTS)
+    if unknown or not events:
+        raise ValidationError({"events": f"Choose from: {', '.join(WEBHOOK_EVENTS)}."})
+    if include_personal_data:
+        webhook_personal_data_check(processor=processor)
+    secret = secrets.token_urlsafe(32)
+    subscription = WebhookSubscription(
+        name=name,
+        url=url,
+        events=sorted(set(events)),
+        secret=secret,
+        include_personal_data=include_personal_data,
+        processor=processor,
+    )
+    subscription.full_clean()
+    subscription.save()
+    _subscriptions_cache["checked_at"] = float("-inf")
+    return subscription, secret
+
+
+def webhook_personal_data_check(*, processor) -> None:
+    from privacy.models import ProcessingAgreement
+
+    covered = (
+        processor is not None
+        and ProcessingAgreement.objects.filter(
+            processor=processor,
+            status__in=[ProcessingAgreement.Status.ACTIVE, ProcessingAgreement.Status.EXPIRING],
+        ).exists()
+    )
+    if not covered:
+        raise ValidationError(
+            {
+                "processor": "Personal data goes only to a receiver with an active processing "
+                "agreement (Art. 28)."
+            }
+        )
+
+
+def _events_subscribed() -> set[str]:
+    now = time.monotonic()
+    if now - _subscriptions_cache["checked_at"] > _SUBSCRIPTIONS_RECHECK_SECONDS:
+        events: set[str] = set()
+        for subscribed in WebhookSubscription.objects.filter(is_active=True).values_list(
+            "events", flat=True
+        ):
+            events.update(subscribed)
+        _subscriptions_cache.update(checked_at=now, events=events)
+    return _subscriptions_cache["events"]
+
+
+def webhook_event_emit(*, event: str, payload: dict, personal: dict | None = None) -> None:
+    """Queue the event for every subscription to it, after the current transaction commits.
+
+    `personal` (e.g. a message's text) is added only for subscriptions allowed it.
+    """
+    if event not in _events_subscribed():
+        return
+
+    def enqueue() -> None:
+        from supportdesk.tasks import webhook_deliver_task
+
+        for subscription in WebhookSubscription.objects.filter(is_active=True):
+            if event not in subscription.events:
+                continue
+            body = (
+                {**payload, **(personal or {})} if subscription.include_personal_data else payload
+            )
+            delivery = WebhookDelivery.objects.create(
+                subscription=subscription, event=event, payload=body
+            )
+            webhook_deliver_task.delay(delivery.pk)
+
+    transaction.on_commit(enqueue)
+
+
+class WebhookRetry(Exception):
+    def __init__(self, countdown: int):
+        super().__init__(f"retry in {countdown} s")
+        self.countdown = countdown
+
+
+def webhook_deliver(*, delivery: WebhookDelivery) -> None:
+    """POST the event. Raises WebhookRetry for a transient failure (the task retries).
+
+    Idempotent: a delivered event is not sent again; receivers deduplicate by event_id.
+    """
+    if delivery.status != WebhookDelivery.Status.PENDING:
+        return
+    subscription = delivery.subscription
+    body = json.dumps(
+        {
+            "id": str(delivery.event_id),
+            "event": delivery.event,
+            "created_at": delivery.created_at.isoformat(),
+            "data": delivery.payload,
+        },
+        separators=(",", ":"),
+    ).encode("utf-8")
+    request = urllib.request.Request(
+        subscription.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Supportdesk-Webhooks/1",
+            SIGNATURE_HEADER: webhook_signature(
+                secret=subscription.secret, timestamp=int(time.time()), body=body
+            ),
+        },
+    )
+    delivery.attempts += 1
+    status_code, error = None, ""
+    try:
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as answer:
+            status_code = answer.status
+    except urllib.error.HTTPError as failure:
+        status_code, error = failure.code, f"HTTP {failure.code}"
+    except (urllib.error.URLError, TimeoutError, OSError) as failure:
+        error = f"{type(failure).__name__}"[:300]
+    delivery.last_status_code, delivery.last_error = status_code, error
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, timezone.now()
+        delivery.save()
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
+        return
+    permanent = status_code is not None and 400 <= status_code < 500 and status_code != 429
+    if permanent or delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.save()
+        _failure_count(subscription)
+        return
+    delivery.save()
+    backoff = settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
+    raise WebhookRetry(countdown=int(min(backoff, settings.WEBHOOK_BACKOFF_MAX_SECONDS)))
+
+
+def _failure_count(subscription: WebhookSubscription) -> None:
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    subscription.refresh_from_db()
+    if subscription.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES:
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(
+            is_active=False,
+            disabled_reason=f"{subscription.consecutive_failures} deliveries failed in a row",
+        )
+        _subscriptions_cache["checked_at"] = float("-inf")
