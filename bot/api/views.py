@@ -140,8 +140,10 @@ class IntentViewSet(
     def import_(self, request):
         if isinstance(request.data, str):
             counts = knowledge_base_csv_import(text=request.data)
-        else:
+        elif isinstance(request.data, dict):
             counts = knowledge_base_import(data=dict(request.data))
+        else:
+            raise ValidationError({"non_field_errors": ["Send a JSON object or a CSV file."]})
         return Response(KnowledgeBaseImportOutputSerializer(counts).data)
 
 
