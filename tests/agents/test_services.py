@@ -77,9 +77,11 @@ class TestRouting:
     def test_routing_twice_creates_one_assignment(self, escalate, queue):
         conversation = escalate()
 
+        first = Assignment.objects.get(conversation=conversation)
         again = services.assignment_route(conversation_id=conversation.pk)
 
-        assert again is None and Assignment.objects.filter(conversation=conversation).count() == 1
+        # The existing assignment is kept (and returned), never a second one made.
+        assert again == first and Assignment.objects.filter(conversation=conversation).count() == 1
 
     def test_routing_is_audited_and_pushed_to_the_queue_inbox(self, escalate, queue, pushes):
         conversation = escalate()
