@@ -17,6 +17,7 @@ urlpatterns = [
         name="canned_delete",
     ),
     path("teachings/", views.TeachingListView.as_view(), name="teachings"),
+    path("analytics/", views.AnalyticsView.as_view(), name="analytics"),
     path(
         "teachings/<int:pk>/approve/",
         views.TeachingDecideView.as_view(decision="approve"),

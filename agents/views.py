@@ -5,14 +5,21 @@ Every action is an HTML form with a CSRF token that works without JavaScript
 `Accept: application/json` and get JSON back: one write path for both.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.contrib.auth.mixins import (
+    LoginRequiredMixin,
+    PermissionRequiredMixin,
+    UserPassesTestMixin,
+)
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views import View
@@ -43,6 +50,7 @@ from agents.selectors import (
     user_sees_all_queues,
 )
 from bot.models import Conversation
+from bot.selectors import analytics_daily, unanswered_topics
 from bot.services import MESSAGE_TEXT_MAX_LENGTH
 
 INBOX_VIEWS = ("waiting", "mine", "all")
@@ -542,3 +550,36 @@ class TeachingDecideView(TeachingRequiredMixin, View):
                 else _("Rejected."),
             )
         return redirect("agents:teachings")
+
+
+class AnalyticsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """For supervisors: automation, escalation reasons, feedback and satisfaction per day,
+    and the topics the bot could not answer."""
+
+    permission_required = "agents.view_analytics"
+    template_name = "agents/analytics.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        until = timezone.localdate()
+        since = until - timedelta(days=29)
+        days = analytics_daily(since=since, until=until)
+        reasons: dict[str, int] = {}
+        for day in days:
+            for reason, count in day["escalation_reasons"].items():
+                reasons[reason] = reasons.get(reason, 0) + count
+        conversations = sum(day["conversations"] for day in days)
+        automated = sum(day["automated"] for day in days)
+        context.update(
+            days=days,
+            since=since,
+            until=until,
+            conversations=conversations,
+            automation_rate=round(automated / conversations * 100) if conversations else None,
+            reasons=sorted(
+                ((ESCALATION_REASONS.get(k, k), v) for k, v in reasons.items()),
+                key=lambda item: -item[1],
+            ),
+            topics=unanswered_topics(since=since, until=until),
+        )
+        return context

@@ -97,3 +97,35 @@ def analytics_daily(*, since: date, until: date) -> list[dict]:
         entry = days[row["day"]]
         entry["csat_count"], entry["csat_average"] = row["n"], round(row["average"], 2)
     return list(days.values())
+
+
+def unanswered_topics(*, since: date, until: date, limit: int = 10) -> list[dict]:
+    """What the bot could not answer: escalated questions grouped by the nearest intent.
+
+    Uses the redacted copies only. Each topic: the nearest intent (or None), how many
+    questions, and up to three of them as examples for the supervisor.
+    """
+    from bot.chat import answer_suggestions
+
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+    questions = (
+        Message.objects.filter(
+            sender=Message.Sender.CUSTOMER,
+            created_at__gte=start,
+            created_at__lt=end,
+            conversation__escalation_reason__in=["low_confidence", "negative_feedback"],
+        )
+        .select_related("conversation")
+        .order_by("-created_at")
+        .values_list("text_redacted", "conversation__language")[:2000]
+    )
+    topics: dict[str | None, dict] = {}
+    for text, language in questions:
+        ranked = answer_suggestions(question=text, language=language, limit=1)
+        slug = ranked[0].intent_slug if ranked else None
+        topic = topics.setdefault(slug, {"intent": slug, "questions": 0, "examples": []})
+        topic["questions"] += 1
+        if len(topic["examples"]) < 3:
+            topic["examples"].append(text)
+    return sorted(topics.values(), key=lambda t: t["questions"], reverse=True)[:limit]

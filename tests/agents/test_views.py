@@ -325,3 +325,17 @@ def test_supervisor_role_sees_everything(escalate, supervisor, other_queue):
 
 def test_a_user_without_role_is_forbidden():
     assert client_for(UserFactory()).get("/inbox/").status_code == 403
+
+
+class TestAnalyticsPage:
+    def test_supervisors_see_the_figures_and_unanswered_topics(self, escalate, supervisor):
+        conversation = escalate(texts=("Wie pflege ich Merinowolle?",), reason="low_confidence")
+
+        page = client_for(supervisor).get("/inbox/analytics/")
+
+        assert page.status_code == 200
+        assert "Merinowolle" in page.text
+        assert conversation.pk
+
+    def test_agents_may_not_see_analytics(self, agent):
+        assert client_for(agent).get("/inbox/analytics/").status_code == 403
