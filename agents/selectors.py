@@ -296,7 +296,7 @@ def conversation_page(*, conversation: Conversation, user: AbstractBaseUser) -> 
     """Everything the conversation page shows, in a fixed number of queries."""
     messages = list(
         Message.objects.filter(conversation=conversation)
-        .select_related("sender_user__agent_profile")
+        .select_related("sender_user__agent_profile", "delivery")
         .order_by("seq")
     )
     notes = list(

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.fields import EncryptedTextField
+from privacy.fields import EncryptedCharField, EncryptedTextField
 from privacy.models import ConsentRecord, DataSubject
 from privacy.querysets import EncryptedFieldsManager
 
@@ -278,3 +278,257 @@ class BotModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.language} v{self.version} ({self.get_status_display()})"
+
+
+# Messenger channels (bot/channels/) -------------------------------------------------------
+#
+# Telegram, WhatsApp Cloud API and Facebook Messenger drive the same chat verbs as the
+# website chat. What the platforms tell us about a customer (platform user id, phone
+# number, profile name) is personal data: encrypted, found only through a keyed blind
+# index, exported and erased by the "bot.channels" provider (bot/apps.py).
+
+
+class ChannelConfig(models.Model):
+    """One messenger channel's connection: its credentials and whether it is switched on.
+
+    Activated only through bot.channels.services.channel_config_activate, which refuses
+    a channel without an active processing agreement (Art. 28) with its processor.
+    Credentials are encrypted and never shown in lists, logs or errors.
+    """
+
+    # Encrypts the operator's credentials, no one's personal data (privacy.registry).
+    encrypts_secrets_only = True
+
+    class Channel(models.TextChoices):
+        TELEGRAM = "telegram", _("Telegram")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        MESSENGER = "messenger", _("Facebook Messenger")
+
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, unique=True)
+    is_active = models.BooleanField(_("active"), default=False, editable=False)
+    # Telegram: the bot token; WhatsApp: the system user's access token;
+    # Messenger: the page access token.
+    access_token = EncryptedCharField(_("access token"), max_length=500, blank=True)
+    # WhatsApp and Messenger: the Meta app secret that signs every webhook
+    # (X-Hub-Signature-256).
+    app_secret = EncryptedCharField(_("app secret"), max_length=200, blank=True)
+    # WhatsApp and Messenger: the verify token of the webhook handshake (hub.verify_token).
+    verify_token = EncryptedCharField(_("verify token"), max_length=200, blank=True)
+    # Telegram: the secret_token given to setWebhook, sent back in
+    # X-Telegram-Bot-Api-Secret-Token; generated on activation when empty.
+    webhook_secret = EncryptedCharField(_("webhook secret"), max_length=256, blank=True)
+    # WhatsApp: the business phone number id; Messenger: the page id. Not personal data.
+    account_id = models.CharField(_("phone number id or page id"), max_length=64, blank=True)
+    # Messenger: agents may answer up to 7 days after the customer's last message with the
+    # HUMAN_AGENT tag (needs Meta's "Human Agent" permission); else 24 hours.
+    human_agent_tag = models.BooleanField(_("use the HUMAN_AGENT tag"), default=False)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = EncryptedFieldsManager()
+
+    class Meta:
+        verbose_name = _("messenger channel")
+        verbose_name_plural = _("messenger channels")
+        ordering = ["channel"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(activated_at__isnull=False),
+                name="channel_config_active_has_activated_at",
+            )
+        ]
+
+    def __str__(self) -> str:
+        # Never a credential: __str__ ends up in logs and admin history.
+        return str(self.get_channel_display())
+
+
+class ChannelIdentity(models.Model):
+    """A customer as a messenger platform knows them.
+
+    `external_id` is the Telegram chat id, the WhatsApp id (the phone number) or the
+    Messenger page-scoped id; it is found only through `external_id_index`, the keyed
+    blind index of "<channel>:<id>". The profile name and phone number are stored once
+    the customer has consented; before that only what is needed to ask for consent.
+    """
+
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=ChannelConfig.Channel.choices, editable=False
+    )
+    external_id_index = models.CharField(max_length=64, editable=False)
+    external_id = EncryptedCharField(_("platform user id"), max_length=100)
+    phone = EncryptedCharField(_("phone"), max_length=40, blank=True)
+    profile_name = EncryptedCharField(_("profile name"), max_length=200, blank=True)
+    # "" while unknown (WhatsApp and Messenger do not say; the consent reply tells).
+    language = models.CharField(_("language"), max_length=LANGUAGE_MAX_LENGTH, blank=True)
+    subject = models.ForeignKey(
+        DataSubject,
+        verbose_name=_("data subject"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="channel_identities",
+    )
+    consent_prompted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The customer's last message of any kind: WhatsApp's and Messenger's reply window.
+    last_inbound_at = models.DateTimeField(
+        _("last message from the customer"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = EncryptedFieldsManager()
+
+    class Meta:
+        verbose_name = _("messenger identity")
+        verbose_name_plural = _("messenger identities")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id_index"], name="channel_identity_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} identity {self.pk}"
+
+
+class ChannelConversation(models.Model):
+    """Links a conversation to the messenger identity it runs with, and holds the
+    text dialog's own state (which identity field was asked, the answers so far)."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="channel_link"
+    )
+    identity = models.ForeignKey(
+        ChannelIdentity, on_delete=models.CASCADE, related_name="conversation_links"
+    )
+    # The identity field (name, email, phone) the bot asked for last; "" for none.
+    pending_field = models.CharField(max_length=20, blank=True)
+    # JSON of the identity answers given so far, until all are there (then on the subject).
+    identity_draft = EncryptedTextField(blank=True, default="")
+    # The knowledge-base titles last offered as numbered choices ("Did you mean …?").
+    suggestions = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = EncryptedFieldsManager()
+
+    class Meta:
+        verbose_name = _("messenger conversation")
+        verbose_name_plural = _("messenger conversations")
+
+    def __str__(self) -> str:
+        return f"{self.conversation} via {self.identity}"
+
+    @property
+    def reply_window_closed(self) -> bool:
+        """For the inbox: would the platform refuse an agent's reply now (WhatsApp's
+        24-hour customer service window, Messenger's 24 hours or 7 days)?"""
+        from bot.channels.selectors import reply_window_open
+
+        return not reply_window_open(identity=self.identity, human_agent=True)
+
+
+class ChannelInboundEvent(models.Model):
+    """A platform message already processed: platforms redeliver, we process once.
+
+    `key` is the blind index of "<channel>:<platform message id>" (a WhatsApp message
+    id embeds the sender's phone number). Kept for CHANNELS_REPLAY_WINDOW_HOURS; older
+    platform messages are refused as replays.
+    """
+
+    channel = models.CharField(max_length=20, choices=ChannelConfig.Channel.choices)
+    key = models.CharField(max_length=64)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("processed platform message")
+        verbose_name_plural = _("processed platform messages")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "key"], name="channel_inbound_event_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.key[:12]}"
+
+
+class ChannelDelivery(models.Model):
+    """One outgoing message to a messenger customer and what became of it.
+
+    Either a conversation's message (bot answer, agent reply, system message) or a
+    notice of the text dialog (consent question, "I can only read text"): our own
+    texts, never the customer's. A delivery is sent at most once: the task claims it
+    with a conditional update and a sent one is never sent again.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        RETRYING = "retrying", _("Sending again soon")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Not delivered")
+
+    class Reason(models.TextChoices):
+        WINDOW_CLOSED = (
+            "window_closed",
+            _(
+                "The customer's last message is too old: the platform allows no reply "
+                "until they write again."
+            ),
+        )
+        UNREACHABLE = "unreachable", _("The customer cannot be reached (blocked or left).")
+        REJECTED = "rejected", _("The platform refused the message.")
+        CREDENTIALS = "credentials", _("The platform refused the channel's access token.")
+        CHANNEL_INACTIVE = "channel_inactive", _("The channel is switched off.")
+        GAVE_UP = "gave_up", _("The platform did not accept the message after several attempts.")
+
+    identity = models.ForeignKey(
+        ChannelIdentity, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    message = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="delivery"
+    )
+    # Notices only: our own text in the customer's language (no personal data).
+    text = models.TextField(blank=True)
+    # Declined consent: the identity is forgotten once this notice went out.
+    forget_identity = models.BooleanField(default=False)
+    status = models.CharField(
+        _("delivery"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    failure_reason = models.CharField(
+        _("reason"), max_length=30, choices=Reason.choices, blank=True
+    )
+    # The platform's error code (a number or a short code), never its message text.
+    error_code = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Long texts go out in parts (Messenger: 2,000 characters); a retry resumes here.
+    parts_sent = models.PositiveSmallIntegerField(default=0)
+    # Blind index of the platform's id of the last part sent (status webhooks find it).
+    platform_message_index = models.CharField(max_length=64, blank=True, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("messenger delivery")
+        verbose_name_plural = _("messenger deliveries")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["identity", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(message__isnull=False) | ~Q(text=""),
+                name="channel_delivery_has_message_or_text",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(failure_reason=""),
+                name="channel_delivery_failed_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} ({self.status})"

@@ -94,7 +94,7 @@ def message_append(
             payload={"conversation": str(conversation.public_id), "seq": seq, "from": sender},
             personal={"text": text},
         )
-        return Message.objects.create(
+        message = Message.objects.create(
             conversation_id=conversation.pk,
             seq=seq,
             sender=sender,
@@ -110,6 +110,14 @@ def message_append(
             intent_slug=intent_slug,
             confidence=confidence,
         )
+        # Messenger channels: what the bot, an agent or the system writes in a Telegram,
+        # WhatsApp or Messenger conversation is queued for the platform here, in this
+        # transaction, and sent by Celery after commit (bot/channels/delivery.py).
+        if conversation.channel != Conversation.Channel.WEB and sender != Message.Sender.CUSTOMER:
+            from bot.channels.delivery import message_delivery_enqueue
+
+            message_delivery_enqueue(message=message)
+        return message
 
     if client_message_id is None:
         return insert(), True

@@ -81,8 +81,8 @@ def retention_handler_get(category: str) -> RetentionHandler | None:
     return _retention_handlers.get(category)
 
 
-# Where the active channels come from: the messenger configuration registers its
-# selector here; until then (and for the website alone) the setting says.
+# Where the active channels come from: bot registers its channel configuration's
+# selector here (bot.channels.selectors.channels_active); privacy imports no bot.
 _active_channels_source: list[Callable[[], list[str]]] = []
 
 
@@ -91,8 +91,6 @@ def active_channels_source_register(source: Callable[[], list[str]]) -> None:
 
 
 def active_channels() -> list[str]:
-    from django.conf import settings
-
     if _active_channels_source:
         return sorted(set(_active_channels_source[0]()))
-    return sorted(set(settings.SUPPORTDESK_ACTIVE_CHANNELS))
+    return ["web"]

@@ -9,6 +9,8 @@ urlpatterns = [
     path("chat/", include("bot.urls")),
     path("inbox/", include("agents.urls")),
     path("privacy/", include("privacy.urls")),
+    # Messenger channels: the Telegram, WhatsApp and Messenger webhooks.
+    path("channels/", include("bot.channels.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("supportdesk.api", "api"), namespace="api")),

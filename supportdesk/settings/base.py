@@ -374,10 +374,6 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Data subject requests: how long a confirmation link and an export download stay valid.
 DATA_REQUEST_VERIFICATION_HOURS = env.int("DATA_REQUEST_VERIFICATION_HOURS", default=24)
 DATA_EXPORT_DOWNLOAD_DAYS = env.int("DATA_EXPORT_DOWNLOAD_DAYS", default=7)
-# Channels customers reach Supportdesk on; each needs an active processing agreement
-# with its processor (the privacy dashboard warns otherwise). The messenger issue
-# replaces this with the channel configuration.
-SUPPORTDESK_ACTIVE_CHANNELS = env.list("SUPPORTDESK_ACTIVE_CHANNELS", default=["web"])
 
 # The agents' inbox.
 # Give each escalation to the least-busy online member of its queue.
@@ -397,6 +393,51 @@ PRIVACY_SUPERVISORY_AUTHORITY = env.str(
     "PRIVACY_SUPERVISORY_AUTHORITY",
     default="Der Hamburgische Beauftragte für Datenschutz und Informationsfreiheit",
 )
+
+# Messenger channels ---------------------------------------------------------------------
+# Telegram, WhatsApp Cloud API and Facebook Messenger (bot/channels/, README "Messenger
+# channels"). Credentials live encrypted in the admin (Messenger channels), not here.
+# The API base URLs are settings so tests point them at local fake servers.
+CHANNELS_TELEGRAM_API_BASE = env.str(
+    "CHANNELS_TELEGRAM_API_BASE", default="https://api.telegram.org"
+)
+# The Graph API, with its version: WhatsApp's /{phone-number-id}/messages and
+# Messenger's /{page-id}/messages.
+CHANNELS_WHATSAPP_API_BASE = env.str(
+    "CHANNELS_WHATSAPP_API_BASE", default="https://graph.facebook.com/v25.0"
+)
+CHANNELS_MESSENGER_API_BASE = env.str(
+    "CHANNELS_MESSENGER_API_BASE", default="https://graph.facebook.com/v25.0"
+)
+# Seconds one call to a platform may take before it counts as failed (and is retried).
+CHANNELS_HTTP_TIMEOUT_SECONDS = env.float("CHANNELS_HTTP_TIMEOUT_SECONDS", default=10.0)
+# Webhook bodies larger than this are refused (413) before they are parsed.
+CHANNELS_WEBHOOK_MAX_BYTES = env.int("CHANNELS_WEBHOOK_MAX_BYTES", default=512 * 1024)
+# Platform messages older than this are refused as replays; processed message ids are
+# remembered this long (WhatsApp redelivers for up to 7 days).
+CHANNELS_REPLAY_WINDOW_HOURS = env.int("CHANNELS_REPLAY_WINDOW_HOURS", default=7 * 24)
+# Outgoing messages: attempts before giving up, and the exponential backoff between them
+# (base * 2^(attempt-1), at most the maximum; a platform's Retry-After wins).
+CHANNELS_DELIVERY_MAX_ATTEMPTS = env.int("CHANNELS_DELIVERY_MAX_ATTEMPTS", default=8)
+CHANNELS_DELIVERY_BACKOFF_SECONDS = env.float("CHANNELS_DELIVERY_BACKOFF_SECONDS", default=2.0)
+CHANNELS_DELIVERY_BACKOFF_MAX_SECONDS = env.float(
+    "CHANNELS_DELIVERY_BACKOFF_MAX_SECONDS", default=15 * 60
+)
+# Messages per second Supportdesk sends per platform, shared by every worker (the cache):
+# Telegram allows about 30/s per bot, WhatsApp 80/s per number; Messenger is kept lower.
+CHANNELS_RATE_PER_SECOND = {
+    "telegram": env.int("CHANNELS_TELEGRAM_RATE_PER_SECOND", default=30),
+    "whatsapp": env.int("CHANNELS_WHATSAPP_RATE_PER_SECOND", default=80),
+    "messenger": env.int("CHANNELS_MESSENGER_RATE_PER_SECOND", default=40),
+}
+# Who was asked for consent and never answered is forgotten after this many hours.
+CHANNELS_CONSENT_PENDING_HOURS = env.int("CHANNELS_CONSENT_PENDING_HOURS", default=72)
+CELERY_BEAT_SCHEDULE["channels-housekeeping"] = {
+    # Forgets processed message ids past the replay window and messenger identities
+    # left without a conversation (unanswered consent questions, purged conversations).
+    "task": "bot.channels.tasks.channels_housekeeping_task",
+    "schedule": 60 * 60,
+}
 
 # Outgoing webhooks (supportdesk/webhooks.py): per call, attempts with exponential
 # backoff (base * 2^(n-1), at most the maximum), and a subscription is switched off

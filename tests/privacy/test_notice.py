@@ -22,12 +22,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def channels():
     """Set the active channels the way the messenger configuration will."""
+    from privacy import registry
+
+    saved = registry._active_channels_source[:]
     current = ["web"]
     active_channels_source_register(lambda: current)
     yield current
-    from privacy import registry
-
-    registry._active_channels_source.clear()
+    registry._active_channels_source[:] = saved
 
 
 def _whatsapp_with_agreement() -> Processor:

@@ -130,15 +130,20 @@ def test_the_privacy_pages_are_for_the_privacy_officer_only(path, officer, agent
     assert Client().get(path).status_code == 302
 
 
-def test_the_dashboard_warns_about_channels_and_lists_open_requests(officer, whatsapp, settings):
+def test_the_dashboard_warns_about_channels_and_lists_open_requests(officer, whatsapp):
+    from privacy import registry
     from privacy.services import data_request_create
 
-    settings.SUPPORTDESK_ACTIVE_CHANNELS = ["web", "whatsapp"]
+    source = registry._active_channels_source[:]
+    registry.active_channels_source_register(lambda: ["web", "whatsapp"])
     data_request_create(kind="erasure", email="someone@example.org")
     client = Client()
     client.force_login(officer)
 
-    page = client.get("/privacy/dashboard/").content.decode()
+    try:
+        page = client.get("/privacy/dashboard/").content.decode()
+    finally:
+        registry._active_channels_source[:] = source
 
     assert "whatsapp" in page
     assert "Löschung" in page or "Erasure" in page
