@@ -123,18 +123,39 @@ def _last_customer_message_preview() -> Subquery:
     )
 
 
-def conversation_list_for_inbox(*, user: AbstractBaseUser, limit: int = 500) -> list[Conversation]:
-    """The active (waiting or assigned) conversations a user may see, oldest escalation first.
+def conversation_list_for_inbox(
+    *,
+    user: AbstractBaseUser,
+    limit: int = 500,
+    statuses: tuple[str, ...] = ACTIVE_STATUSES,
+    channel: str | None = None,
+    language: str | None = None,
+    queue_slug: str | None = None,
+    escalated_since=None,
+    escalated_until=None,
+) -> list[Conversation]:
+    """The escalated conversations a user may see (by default the active ones: waiting or
+    assigned), oldest escalation first, optionally narrowed (the API's filters).
 
     Two queries whatever their number: the conversations with queue and agent
     joined, the redacted preview of the last customer message as a subquery.
     """
     conversations = (
-        Conversation.objects.filter(status__in=ACTIVE_STATUSES)
+        Conversation.objects.filter(status__in=statuses, escalated_at__isnull=False)
         .select_related("assignment__queue", "assignment__agent__agent_profile")
         .annotate(preview=_last_customer_message_preview())
         .order_by("escalated_at", "id")
     )
+    if channel:
+        conversations = conversations.filter(channel=channel)
+    if language:
+        conversations = conversations.filter(language=language)
+    if queue_slug:
+        conversations = conversations.filter(assignment__queue__slug=queue_slug)
+    if escalated_since:
+        conversations = conversations.filter(escalated_at__gte=escalated_since)
+    if escalated_until:
+        conversations = conversations.filter(escalated_at__lt=escalated_until)
     condition = conversation_visible_q(user=user)
     if condition is not None:
         conversations = conversations.filter(condition).distinct()

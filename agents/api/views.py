@@ -1,9 +1,11 @@
 import uuid
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -114,9 +116,26 @@ class InboxConversationViewSet(GenericViewSet):
             raise PermissionDenied()
         return conversation
 
-    @extend_schema(responses={200: InboxConversationOutputSerializer(many=True), **ERROR_RESPONSES})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                description="waiting, assigned, resolved or closed (repeatable); "
+                "default: waiting and assigned",
+            ),
+            OpenApiParameter("channel", str),
+            OpenApiParameter("language", str),
+            OpenApiParameter("queue", str, description="queue slug"),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="escalated at or after"),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="escalated before"),
+            OpenApiParameter("limit", int, description="at most 500 (default)"),
+        ],
+        responses={200: InboxConversationOutputSerializer(many=True), **ERROR_RESPONSES},
+    )
     def list(self, request: Request) -> Response:
-        rows = [inbox_row(c) for c in conversation_list_for_inbox(user=request.user)]
+        filters = _conversation_filters(request)
+        rows = [inbox_row(c) for c in conversation_list_for_inbox(user=request.user, **filters)]
         return Response(InboxConversationOutputSerializer(rows, many=True).data)
 
     @extend_schema(responses={200: InboxConversationDetailOutputSerializer, **ERROR_RESPONSES})
@@ -191,3 +210,31 @@ class InboxConversationViewSet(GenericViewSet):
             queue_id=serializer.validated_data["queue"],
             acting_user=request.user,
         )
+
+
+def _conversation_filters(request: Request) -> dict:
+    """The list's query parameters, validated (bad input is a 400 naming the parameter)."""
+    params, filters, errors = request.query_params, {}, {}
+    statuses = params.getlist("status")
+    if statuses:
+        unknown = set(statuses) - set(Conversation.Status.values)
+        if unknown:
+            errors["status"] = [f"Unknown status: {', '.join(sorted(unknown))}."]
+        filters["statuses"] = tuple(statuses)
+    for name, key in [("channel", "channel"), ("language", "language"), ("queue", "queue_slug")]:
+        if params.get(name):
+            filters[key] = params[name]
+    for name, key in [("since", "escalated_since"), ("until", "escalated_until")]:
+        if params.get(name):
+            moment = parse_datetime(params[name])
+            if moment is None:
+                errors[name] = ["Use an ISO 8601 date and time."]
+            filters[key] = moment
+    if params.get("limit"):
+        try:
+            filters["limit"] = max(1, min(500, int(params["limit"])))
+        except ValueError:
+            errors["limit"] = ["A whole number, at most 500."]
+    if errors:
+        raise ValidationError(errors)
+    return filters

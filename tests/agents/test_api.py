@@ -124,3 +124,34 @@ def test_an_unknown_conversation_is_404(people):
     response = api(people["supervisor"]).get(f"/api/v1/inbox/conversations/{uuid.uuid4()}/")
 
     assert response.status_code == 404
+
+
+class TestConversationFilters:
+    def test_filters_narrow_the_list(self, escalate, supervisor):
+        from rest_framework.test import APIClient
+
+        german = escalate(language="de")
+        escalate(language="en")
+        client = APIClient()
+        client.force_authenticate(supervisor)
+
+        rows = client.get("/api/v1/inbox/conversations/", {"language": "de"}).json()
+        everything = client.get(
+            "/api/v1/inbox/conversations/", {"status": ["waiting", "assigned", "resolved"]}
+        ).json()
+
+        assert [row["id"] for row in rows] == [german.public_id.hex]
+        assert len(everything) == 2
+
+    @pytest.mark.parametrize(
+        "query", [{"status": "lost"}, {"since": "yesterday"}, {"limit": "many"}]
+    )
+    def test_bad_filters_are_a_400_naming_the_parameter(self, supervisor, query):
+        from rest_framework.test import APIClient
+
+        client = APIClient()
+        client.force_authenticate(supervisor)
+
+        response = client.get("/api/v1/inbox/conversations/", query)
+
+        assert response.status_code == 400 and set(query) <= set(response.json()["fields"])
