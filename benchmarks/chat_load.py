@@ -98,7 +98,15 @@ def _prepare_database(env: dict[str, str], services: bool) -> None:
     )
 
 
-def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def _start_server(
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    *,
+    application: str = "benchmarks.echo_asgi:application",
+    ready_path: str = "/chat/",
+) -> subprocess.Popen:
+    """daphne serving `application`, once `ready_path` answers (also used by inbox_latency)."""
     command = [
         sys.executable,
         "-m",
@@ -111,7 +119,7 @@ def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen
         os.devnull,
         "--websocket_connect_timeout",
         "30",
-        "benchmarks.echo_asgi:application",
+        application,
     ]
     server = subprocess.Popen(
         command,
@@ -123,7 +131,7 @@ def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/chat/", timeout=2)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=2)
             return server
         except OSError:
             if server.poll() is not None:

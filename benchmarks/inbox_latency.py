@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import http.cookiejar
 import json
-import os
 import re
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from benchmarks.chat_load import (  # noqa: E402
     _free_port,
     _percentile,
     _prepare_database,
+    _start_server,
 )
 
 BENCH_QUEUE = "kundenservice-de"
@@ -88,37 +88,6 @@ def _create_agents(env: dict[str, str], count: int) -> list[str]:
         cwd=ROOT,
     )
     return names
-
-
-def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "daphne",
-        "-b",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        "--access-log",
-        os.devnull,
-        "--websocket_connect_timeout",
-        "30",
-        "supportdesk.asgi:application",
-    ]
-    server = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/inbox/login/", timeout=2)
-            return server
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit(f"daphne did not start:\n{log.read_text()}")
 
 
 class AgentSession:
@@ -326,7 +295,13 @@ def main() -> int:
         _prepare_database(env, args.services)
         usernames = _create_agents(env, args.agents)
         port = _free_port()
-        server = _start_server(env, port, workdir / "daphne.log")
+        server = _start_server(
+            env,
+            port,
+            workdir / "daphne.log",
+            application="supportdesk.asgi:application",
+            ready_path="/inbox/login/",
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             sessions = [AgentSession(base, name) for name in usernames]
