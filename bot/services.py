@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -236,21 +237,44 @@ def knowledge_base_import(*, data: dict) -> dict[str, int]:
     return counts
 
 
+# What the tables hold (IntentAnswer.language and .title, ExampleQuestion.text): checked
+# here, so bad input is a clear error on every database (SQLite would not enforce it).
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?")
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+TITLE_MAX_LENGTH = 200
+EXAMPLE_MAX_LENGTH = 500
+
+
 def _knowledge_base_entry_check(entry: object, position: int) -> None:
     """Shape errors name the intent, so an operator can fix the file; nothing is stored."""
     where = f"intents[{position}]"
     if not isinstance(entry, dict) or not isinstance(entry.get("slug"), str) or not entry["slug"]:
         raise ValidationError(f"{where} needs a slug.")
+    if not _SLUG.fullmatch(entry["slug"]):
+        raise ValidationError(f"{where}: the slug must be letters, digits, - and _ (at most 100).")
     where = f"intent {entry['slug']!r}"
+    if not isinstance(entry.get("topic", ""), str) or len(entry.get("topic", "")) > 50:
+        raise ValidationError(f"{where}: the topic must be text of at most 50.")
     for key in ("name", "answers", "examples"):
         if not isinstance(entry.get(key, {}), dict):
             raise ValidationError(f'{where}: "{key}" must map languages to values.')
+    for key in ("name", "answers", "examples"):
+        for language in entry.get(key, {}):
+            if not isinstance(language, str) or not _LANGUAGE_CODE.fullmatch(language):
+                raise ValidationError(f"{where}: {language!r} is not a language code like 'de'.")
+    for language, title in entry.get("name", {}).items():
+        if not isinstance(title, str) or len(title) > TITLE_MAX_LENGTH:
+            raise ValidationError(f"{where}: the {language} title must be text of at most 200.")
     for language, text in entry.get("answers", {}).items():
         if not isinstance(text, str) or not text.strip():
             raise ValidationError(f"{where}: the {language} answer must be non-empty text.")
     for language, questions in entry.get("examples", {}).items():
-        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
-            raise ValidationError(f"{where}: the {language} examples must be a list of texts.")
+        if not isinstance(questions, list) or not all(
+            isinstance(q, str) and len(q) <= EXAMPLE_MAX_LENGTH for q in questions
+        ):
+            raise ValidationError(
+                f"{where}: the {language} examples must be a list of texts of at most 500."
+            )
 
 
 def knowledge_base_import_file(*, path: Path) -> dict[str, int]:

@@ -1,7 +1,6 @@
 import uuid
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import action
@@ -45,6 +44,7 @@ from agents.services import (
 from bot.models import Conversation, Message
 from supportdesk.api_auth import HasScope
 from supportdesk.api_errors import ERROR_RESPONSES, ApiErrorSerializer
+from supportdesk.api_params import datetime_param
 
 
 class MeView(APIView):
@@ -226,7 +226,7 @@ def _conversation_filters(request: Request) -> dict:
             filters[key] = params[name]
     for name, key in [("since", "escalated_since"), ("until", "escalated_until")]:
         if params.get(name):
-            moment = parse_datetime(params[name])
+            moment = datetime_param(params[name])
             if moment is None:
                 errors[name] = ["Use an ISO 8601 date and time."]
             filters[key] = moment

@@ -2,7 +2,6 @@
 
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -34,6 +33,7 @@ from privacy.models import (
 from privacy.services import data_export_read, data_request_create, register_entry_save
 from supportdesk.api_auth import HasScope
 from supportdesk.api_errors import ERROR_RESPONSES
+from supportdesk.api_params import datetime_param
 
 
 class RoleModelPermissions(permissions.DjangoModelPermissions):
@@ -192,7 +192,7 @@ class AuditEventViewSet(PrivacyViewSet, mixins.ListModelMixin, mixins.RetrieveMo
                 queryset = queryset.filter(**{lookup: params[param]})
         for param, lookup in [("since", "created_at__gte"), ("until", "created_at__lt")]:
             if params.get(param):
-                moment = parse_datetime(params[param])
+                moment = datetime_param(params[param])
                 if moment is None:
                     raise ValidationError({param: ["Use an ISO 8601 date and time."]})
                 queryset = queryset.filter(**{lookup: moment})

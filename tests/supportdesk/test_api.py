@@ -213,3 +213,13 @@ def test_staff_open_a_data_request_and_read_its_export(
     assert status["status"] == "completed" and status["export_status"] == "ready"
     assert export.status_code == 200 and export["Content-Type"] == "application/zip"
     assert AuditEvent.objects.filter(action="export.read", acting_user=officer).exists()
+
+
+def test_nul_characters_in_the_query_are_a_clear_400(officer):
+    client = APIClient()
+    client.force_authenticate(officer)
+
+    response = client.get("/api/v1/privacy/audit-events/", {"action": "x\x00y"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "null_characters_not_allowed"
