@@ -61,6 +61,10 @@ class InboxTransferInputSerializer(serializers.Serializer):
     queue = serializers.IntegerField()
 
 
+class InboxAssignInputSerializer(serializers.Serializer):
+    agent = serializers.CharField(max_length=150, help_text="the agent's username")
+
+
 class InboxActionOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     seq = serializers.IntegerField(required=False)

@@ -1,5 +1,6 @@
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -13,6 +14,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from agents.api.serializers import (
     InboxActionOutputSerializer,
+    InboxAssignInputSerializer,
     InboxConversationDetailOutputSerializer,
     InboxConversationOutputSerializer,
     InboxTextInputSerializer,
@@ -33,6 +35,7 @@ from agents.selectors import (
 from agents.services import (
     CONFLICT_CODES,
     InboxError,
+    conversation_assign,
     conversation_claim,
     conversation_reopen,
     conversation_reply,
@@ -210,6 +213,23 @@ class InboxConversationViewSet(GenericViewSet):
             queue_id=serializer.validated_data["queue"],
             acting_user=request.user,
         )
+
+    @extend_schema(
+        request=InboxAssignInputSerializer,
+        responses={200: InboxActionOutputSerializer, **_ERRORS},
+        description="Hand the conversation to an agent of its queue (supervisors, or the "
+        "agent who has it).",
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, public_id: str) -> Response:
+        serializer = InboxAssignInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        agent = (
+            get_user_model()
+            .objects.filter(username=serializer.validated_data["agent"], is_active=True)
+            .first()
+        )
+        return self._act(conversation_assign, agent=agent, acting_user=request.user)
 
 
 def _conversation_filters(request: Request) -> dict:

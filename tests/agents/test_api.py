@@ -155,3 +155,36 @@ class TestConversationFilters:
         response = client.get("/api/v1/inbox/conversations/", query)
 
         assert response.status_code == 400 and set(query) <= set(response.json()["fields"])
+
+
+class TestAssign:
+    def test_a_supervisor_assigns_to_an_agent_of_the_queue(self, escalate, queue, supervisor):
+        from rest_framework.test import APIClient
+
+        agent = queue.members.get()
+        conversation = escalate()
+        client = APIClient()
+        client.force_authenticate(supervisor)
+
+        response = client.post(
+            f"/api/v1/inbox/conversations/{conversation.public_id.hex}/assign/",
+            {"agent": agent.username},
+            format="json",
+        )
+
+        assert response.status_code == 200 and response.json()["status"] == "assigned"
+
+    def test_an_unknown_agent_is_a_clear_error(self, escalate, queue, supervisor):
+        from rest_framework.test import APIClient
+
+        conversation = escalate()
+        client = APIClient()
+        client.force_authenticate(supervisor)
+
+        response = client.post(
+            f"/api/v1/inbox/conversations/{conversation.public_id.hex}/assign/",
+            {"agent": "nobody"},
+            format="json",
+        )
+
+        assert 400 <= response.status_code < 500 and response.json()["code"] == "unknown_agent"
