@@ -5,6 +5,7 @@ parses its body into these plain objects and sends text. It stores nothing and
 drives no dialog: bot.channels.services does that, the same for every platform.
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -83,7 +84,7 @@ class SendResult:
     platform_message_id: str
 
 
-class Adapter:
+class Adapter(ABC):
     """The interface of one platform. Subclasses fill in every method."""
 
     channel: str = ""
@@ -94,14 +95,17 @@ class Adapter:
         """A GET on the webhook URL (Meta's subscription check); others answer 405."""
         return HttpResponse(status=405)
 
+    @abstractmethod
     def verify(self, *, request: HttpRequest, config: ChannelConfig, body: bytes) -> None:
         """Raise WebhookRejected(403) unless the request provably comes from the platform."""
         raise NotImplementedError
 
+    @abstractmethod
     def parse(self, *, payload: object, config: ChannelConfig) -> WebhookBatch:
         """The events of a verified body; WebhookRejected(400) when its shape is wrong."""
         raise NotImplementedError
 
+    @abstractmethod
     def send_text(
         self, *, config: ChannelConfig, recipient: str, text: str, human_agent: bool = False
     ) -> SendResult:

@@ -12,6 +12,7 @@
 import hashlib
 import hmac
 import re
+from abc import abstractmethod
 
 from django.http import HttpRequest, HttpResponse
 
@@ -43,6 +44,7 @@ class MetaAdapter(Adapter):
     window_codes: set[str] = set()
     unreachable_codes: set[str] = set()
 
+    @abstractmethod
     def api_base(self) -> str:
         raise NotImplementedError
 
