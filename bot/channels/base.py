@@ -98,19 +98,16 @@ class Adapter(ABC):
     @abstractmethod
     def verify(self, *, request: HttpRequest, config: ChannelConfig, body: bytes) -> None:
         """Raise WebhookRejected(403) unless the request provably comes from the platform."""
-        raise NotImplementedError
 
     @abstractmethod
     def parse(self, *, payload: object, config: ChannelConfig) -> WebhookBatch:
         """The events of a verified body; WebhookRejected(400) when its shape is wrong."""
-        raise NotImplementedError
 
     @abstractmethod
     def send_text(
         self, *, config: ChannelConfig, recipient: str, text: str, human_agent: bool = False
     ) -> SendResult:
         """Send one text (at most text_limit characters); SendError when not taken."""
-        raise NotImplementedError
 
     def reply_window(self, *, config: ChannelConfig, human_agent: bool) -> timedelta | None:
         """How long after the customer's last message we may still write; None: always."""

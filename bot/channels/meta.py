@@ -46,7 +46,7 @@ class MetaAdapter(Adapter):
 
     @abstractmethod
     def api_base(self) -> str:
-        raise NotImplementedError
+        """The Graph API base URL of this platform (a setting)."""
 
     def handshake(self, *, request: HttpRequest, config: ChannelConfig) -> HttpResponse:
         mode = request.GET.get("hub.mode", "")
