@@ -31,7 +31,7 @@ from bot.hooks import escalation_listeners
 from bot.learning import bot_model_load
 from bot.models import BotModel, Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.opening_hours import opening_hours_next_open, opening_hours_parse
-from bot.services import message_append
+from bot.services import message_append, question_append
 from privacy.models import ConsentRecord
 from privacy.services import (
     consent_link_subject,
@@ -234,13 +234,29 @@ def _require_ready(conversation: Conversation) -> None:
 def chat_message_receive(
     *, conversation: Conversation, client_message_id: str, text: str
 ) -> tuple[Message, ChatOutcome]:
-    """Store the customer's message (once per client id), then let the bot react."""
+    """Store the customer's message (once per client id) and the bot's reaction to it."""
     _require_ready(conversation)
-    message, created = message_append(
+    # The bot's reaction is worked out before anything is written (question_append stores
+    # the question and the replies together). Statuses only move away from the bot, so
+    # a conversation loaded as not the bot's is not the bot's now either.
+    result = DialogResult()
+    if conversation.status == Conversation.Status.BOT:
+        result = dialog_next(
+            state=DialogState(
+                language=conversation.language,
+                status=conversation.status,
+                consent_given=True,
+                identified=True,
+                team_available_at=team_available_at(),
+            ),
+            question=text,
+            answerer=answerer_get(),
+        )
+    message, replies, created = question_append(
         conversation=conversation,
-        sender=Message.Sender.CUSTOMER,
         text=text,
         client_message_id=client_message_id,
+        replies=result.replies,
     )
     if not created:
         # A resend: acknowledged again; the replies already went out (or are in the history).
@@ -251,19 +267,14 @@ def chat_message_receive(
             conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
         )
         return message, ChatOutcome(replies=[], escalated=True)
-    # message_append refreshed the status (an agent may have taken over meanwhile).
-    result = dialog_next(
-        state=DialogState(
-            language=conversation.language,
-            status=conversation.status,
-            consent_given=True,
-            identified=True,
-            team_available_at=team_available_at(),
-        ),
-        question=text,
-        answerer=answerer_get(),
-    )
-    return message, _apply(conversation, result)
+    if conversation.status != Conversation.Status.BOT:
+        # A person took over meanwhile: question_append dropped the bot's replies.
+        return message, ChatOutcome(replies=[])
+    for stored, reply in zip(replies, result.replies, strict=True):
+        stored.suggestions = list(reply.suggestions)
+    if result.escalate_reason:
+        conversation_escalate(conversation=conversation, reason=result.escalate_reason)
+    return message, ChatOutcome(replies=replies, escalated=bool(result.escalate_reason))
 
 
 def chat_answer_anonymously(*, language: str, text: str) -> Reply:

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from bot.dialog import Reply
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.nlu.redaction import text_redact
 from bot.tokens import resume_token_hash, resume_token_new
@@ -49,9 +51,13 @@ def conversation_start(
     return conversation, token
 
 
-def _conversation_seq_take(conversation_id: int) -> tuple[int, str]:
-    """The conversation's next seq and its current status, in one statement.
+def _conversation_seqs_take(
+    conversation_id: int, *, count: int, count_with_bot: int | None = None
+) -> tuple[int, str]:
+    """Take the conversation's next seqs; returns the last one taken and the status.
 
+    `count_with_bot` seqs are taken instead while the bot has the conversation (the
+    question and the bot's replies), read in the same statement as the status.
     The UPDATE holds the row lock until commit, so concurrent messages of one
     conversation get consecutive seqs without a separate SELECT ... FOR UPDATE.
     """
@@ -59,12 +65,63 @@ def _conversation_seq_take(conversation_id: int) -> tuple[int, str]:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last_seq = last_seq + 1, updated_at = %s "  # noqa: S608
+            f"UPDATE {table} SET last_seq = last_seq + "  # noqa: S608
+            "CASE WHEN status = %s THEN %s ELSE %s END, updated_at = %s "
             "WHERE id = %s RETURNING last_seq, status",
-            [now, conversation_id],
+            [
+                Conversation.Status.BOT,
+                count if count_with_bot is None else count_with_bot,
+                count,
+                now,
+                conversation_id,
+            ],
         )
-        seq, status = cursor.fetchone()
-    return seq, status
+        last_seq, status = cursor.fetchone()
+    return last_seq, status
+
+
+def _message_row(conversation: Conversation, *, seq: int, sender: str, text: str, **fields):
+    # Bot and system texts come from the knowledge base and templates: nothing to redact.
+    redacted = (
+        text
+        if sender in (Message.Sender.BOT, Message.Sender.SYSTEM)
+        # The subject as loaded with the conversation: its name is redacted from the text.
+        else text_redact(
+            text, known_names=[conversation.subject.name] if conversation.subject_id else []
+        )
+    )
+    return Message(
+        conversation_id=conversation.pk,
+        seq=seq,
+        sender=sender,
+        text=text,
+        text_redacted=redacted,
+        **fields,
+    )
+
+
+def _messages_stored(conversation: Conversation, messages: list[Message]) -> None:
+    """What follows every stored message, in the storing transaction."""
+    for message in messages:
+        webhook_event_emit(
+            event="message.created",
+            payload={
+                "conversation": str(conversation.public_id),
+                "seq": message.seq,
+                "from": message.sender,
+            },
+            personal={"text": message.text},
+        )
+        # Messenger channels: what the bot, an agent or the system writes in a Telegram,
+        # WhatsApp or Messenger conversation is queued for the platform here, in this
+        # transaction, and sent by Celery after commit (bot/channels/delivery.py).
+        if (
+            conversation.channel != Conversation.Channel.WEB
+            and message.sender != Message.Sender.CUSTOMER
+        ):
+            from bot.channels.delivery import message_delivery_enqueue
+
+            message_delivery_enqueue(message=message)
 
 
 @transaction.atomic(savepoint=False)
@@ -84,54 +141,96 @@ def message_append(
     (created=False), so the client can be acknowledged again without a duplicate.
     Updates `conversation.last_seq` and `conversation.status` from the database.
     """
-    # The subject as loaded with the conversation: its name is redacted from the text.
-    known_names = [conversation.subject.name] if conversation.subject_id else []
 
     def insert() -> Message:
-        seq, conversation.status = _conversation_seq_take(conversation.pk)
+        seq, conversation.status = _conversation_seqs_take(conversation.pk, count=1)
         conversation.last_seq = seq
-        webhook_event_emit(
-            event="message.created",
-            payload={"conversation": str(conversation.public_id), "seq": seq, "from": sender},
-            personal={"text": text},
-        )
-        message = Message.objects.create(
-            conversation_id=conversation.pk,
+        message = _message_row(
+            conversation,
             seq=seq,
             sender=sender,
-            sender_user=sender_user,
             text=text,
-            # Bot and system texts come from the knowledge base and templates: nothing to redact.
-            text_redacted=(
-                text
-                if sender in (Message.Sender.BOT, Message.Sender.SYSTEM)
-                else text_redact(text, known_names=known_names)
-            ),
+            sender_user=sender_user,
             client_message_id=client_message_id,
             intent_slug=intent_slug,
             confidence=confidence,
         )
-        # Messenger channels: what the bot, an agent or the system writes in a Telegram,
-        # WhatsApp or Messenger conversation is queued for the platform here, in this
-        # transaction, and sent by Celery after commit (bot/channels/delivery.py).
-        if conversation.channel != Conversation.Channel.WEB and sender != Message.Sender.CUSTOMER:
-            from bot.channels.delivery import message_delivery_enqueue
-
-            message_delivery_enqueue(message=message)
+        message.save(force_insert=True)
+        _messages_stored(conversation, [message])
         return message
 
     if client_message_id is None:
         return insert(), True
+    message, stored_before = _insert_once(conversation, client_message_id, insert)
+    return (message, True) if stored_before is None else (stored_before, False)
+
+
+@transaction.atomic(savepoint=False)
+def question_append(
+    *,
+    conversation: Conversation,
+    text: str,
+    client_message_id: str,
+    replies: Sequence[Reply] = (),
+) -> tuple[Message, list[Message], bool]:
+    """Store a customer's question and, while the bot has the conversation, its replies.
+
+    Returns (question, replies stored, created). The replies are worked out before
+    anything is written, so one UPDATE takes every seq and one INSERT stores all rows:
+    the chat's hottest path. If a person has taken over meanwhile (the UPDATE reads
+    the status), the replies are dropped: the bot stays quiet. A resend (same client
+    id) returns the stored question, stores nothing and created=False.
+    Updates `conversation.last_seq` and `conversation.status` from the database.
+    """
+
+    def insert() -> tuple[Message, list[Message]]:
+        last_seq, conversation.status = _conversation_seqs_take(
+            conversation.pk, count=1, count_with_bot=1 + len(replies)
+        )
+        conversation.last_seq = last_seq
+        stored_replies = list(replies) if conversation.status == Conversation.Status.BOT else []
+        first_seq = last_seq - len(stored_replies)
+        question = _message_row(
+            conversation,
+            seq=first_seq,
+            sender=Message.Sender.CUSTOMER,
+            text=text,
+            client_message_id=client_message_id,
+        )
+        rows = [
+            _message_row(
+                conversation,
+                seq=first_seq + offset,
+                sender=reply.sender,
+                text=reply.text,
+                intent_slug=reply.intent_slug,
+                confidence=reply.confidence,
+            )
+            for offset, reply in enumerate(stored_replies, start=1)
+        ]
+        Message.objects.bulk_create([question, *rows])
+        _messages_stored(conversation, [question, *rows])
+        return question, rows
+
+    stored, stored_before = _insert_once(conversation, client_message_id, insert)
+    return (*stored, True) if stored_before is None else (stored_before, [], False)
+
+
+def _insert_once[T](
+    conversation: Conversation, client_message_id: str, insert: Callable[[], T]
+) -> tuple[T | None, Message | None]:
+    """(insert(), None); or (None, the stored message) if its client id was stored before.
+
+    A resend (or a duplicate racing in from a second connection) hits the unique
+    constraint; the savepoint undoes its seqs too. Resends are rare: no SELECT first.
+    """
     try:
-        # A resend (or a duplicate racing in from a second connection) hits the unique
-        # constraint; the savepoint undoes its seq too. Resends are rare: no SELECT first.
         with transaction.atomic():
-            return insert(), True
+            return insert(), None
     except IntegrityError:
-        existing = Message.objects.get(
+        return None, Message.objects.get(
             conversation_id=conversation.pk, client_message_id=client_message_id
         )
-        return existing, False
 
 
 @transaction.atomic

@@ -20,8 +20,10 @@ class PrivacyConfig(AppConfig):
     verbose_name = _("Privacy")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from privacy import checks  # noqa: F401  (registers the system checks)
-        from privacy.models import DataRequest, DataSubject
+        from privacy.models import DataRequest, DataSubject, PolicyVersion
         from privacy.registry import (
             PersonalDataProvider,
             RetentionHandler,
@@ -29,9 +31,12 @@ class PrivacyConfig(AppConfig):
             retention_handler_register,
         )
         from privacy.services import data_subject_erase, data_subject_export
+        from privacy.services.consent import policy_cache_clear
         from privacy.services.retention import PRIVACY_HANDLERS
 
         setting_changed.connect(_reload_crypter_on_key_change)
+        for signal in (post_save, post_delete):
+            signal.connect(policy_cache_clear, sender=PolicyVersion, dispatch_uid="policy_cache")
         for category, purge in PRIVACY_HANDLERS.items():
             retention_handler_register(RetentionHandler(category=category, purge=purge))
         provider_register(

@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,12 +17,33 @@ class ConsentError(ValidationError):
     """Consent cannot be recorded as asked; `code` says why (stable, for clients)."""
 
 
+# Every chat message checks its consent against the active policy: cached, and
+# dropped whenever a version is saved or deleted (privacy.apps connects that).
+# The timeout bounds staleness after an edit that bypasses save().
+POLICY_CACHE_SECONDS = 60
+_NOT_CACHED = object()
+
+
+def _policy_cache_key(language: str) -> str:
+    return f"privacy:policy-active:{language}"
+
+
 def policy_version_active(*, language: str) -> PolicyVersion | None:
-    fallback = settings.LANGUAGE_CODE
-    return (
-        PolicyVersion.objects.filter(is_active=True, language=language).first()
-        or PolicyVersion.objects.filter(is_active=True, language=fallback).first()
-    )
+    key = _policy_cache_key(language)
+    policy = cache.get(key, _NOT_CACHED)
+    if policy is _NOT_CACHED:
+        fallback = settings.LANGUAGE_CODE
+        policy = (
+            PolicyVersion.objects.filter(is_active=True, language=language).first()
+            or PolicyVersion.objects.filter(is_active=True, language=fallback).first()
+        )
+        cache.set(key, policy, POLICY_CACHE_SECONDS)
+    return policy
+
+
+def policy_cache_clear(**kwargs) -> None:
+    """Forget the cached active versions (a signal receiver: takes and ignores its kwargs)."""
+    cache.delete_many([_policy_cache_key(code) for code, _name in settings.LANGUAGES])
 
 
 @transaction.atomic

@@ -3,8 +3,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from bot.dialog import Reply
 from bot.models import Conversation, Message
-from bot.services import conversation_resolve, conversations_close_resolved, message_append
+from bot.services import (
+    conversation_resolve,
+    conversations_close_resolved,
+    message_append,
+    question_append,
+)
 from tests.factories import ConversationFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +40,63 @@ def test_a_resent_client_message_is_stored_once():
 
     assert (created, created_again) == (True, False)
     assert again.pk == first.pk and Message.objects.count() == 1
+
+
+def test_a_question_and_its_replies_take_one_update_and_one_insert(django_assert_num_queries):
+    conversation = ConversationFactory()
+    message_append(conversation=conversation, sender="customer", text="Hallo")
+    replies = [Reply(text="Der Versand kostet 4,95 EUR.", intent_slug="shipping", confidence=0.9)]
+
+    # savepoint, UPDATE ... RETURNING, INSERT of both rows, release
+    with django_assert_num_queries(4):
+        question, stored, created = question_append(
+            conversation=conversation,
+            text="Versandkosten?",
+            client_message_id="c-1",
+            replies=replies,
+        )
+
+    assert created and (question.seq, [m.seq for m in stored]) == (2, [3])
+    assert list(Message.objects.order_by("seq").values_list("sender", "intent_slug")) == [
+        ("customer", ""),
+        ("customer", ""),
+        ("bot", "shipping"),
+    ]
+    assert Conversation.objects.get(pk=conversation.pk).last_seq == 3
+
+
+def test_the_bot_stays_quiet_once_a_person_has_taken_over():
+    conversation = ConversationFactory()
+    # An agent claims the conversation after the customer's socket loaded it.
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.ASSIGNED)
+
+    question, stored, created = question_append(
+        conversation=conversation,
+        text="Noch da?",
+        client_message_id="c-1",
+        replies=[Reply(text="Eine Antwort des Bots")],
+    )
+
+    assert created and stored == [] and question.seq == 1
+    assert conversation.status == Conversation.Status.ASSIGNED
+    assert list(Message.objects.values_list("sender", flat=True)) == ["customer"]
+    assert Conversation.objects.get(pk=conversation.pk).last_seq == 1
+
+
+def test_a_resent_question_stores_neither_it_nor_replies_again():
+    conversation = ConversationFactory()
+    replies = [Reply(text="Antwort")]
+    first, _stored, _created = question_append(
+        conversation=conversation, text="Frage", client_message_id="c-1", replies=replies
+    )
+
+    again, stored_again, created_again = question_append(
+        conversation=conversation, text="Frage", client_message_id="c-1", replies=replies
+    )
+
+    assert (again.pk, stored_again, created_again) == (first.pk, [], False)
+    assert Message.objects.count() == 2
+    assert Conversation.objects.get(pk=conversation.pk).last_seq == 2
 
 
 def test_the_redacted_copy_holds_no_personal_data(subject):

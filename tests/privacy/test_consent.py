@@ -39,6 +39,35 @@ def test_a_language_without_a_policy_falls_back_to_the_default(policies, setting
     assert policy_version_active(language="fr") == policies["de"]
 
 
+def test_the_active_version_is_read_once_then_cached(policies, django_assert_num_queries):
+    policy_version_active(language="en")
+
+    with django_assert_num_queries(0):
+        assert policy_version_active(language="en") == policies["en"]
+
+
+def test_publishing_a_version_outdates_the_cached_one_at_once(policies):
+    from privacy.services import notice_publish
+
+    policy_version_active(language="de")
+    published = notice_publish(
+        language="de", version="2027-01", title="Neu", summary="Neu", text="Neu", acting_user=None
+    )
+
+    assert policy_version_active(language="de") == published
+    with pytest.raises(ConsentError) as error:
+        _record(policy_version="2026-11")
+    assert error.value.code == "policy_outdated"
+
+
+def test_deleting_the_active_version_is_seen_at_once(policies):
+    policy_version_active(language="de")
+    policies["de"].delete()
+    policies["en"].delete()
+
+    assert policy_version_active(language="de") is None
+
+
 @pytest.mark.parametrize(
     ("version", "code"), [("2020-01", "policy_outdated"), ("", "policy_outdated")]
 )
