@@ -6,6 +6,7 @@ messenger adapters. Each runs in one transaction and returns what to send.
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +32,7 @@ from bot.hooks import escalation_listeners
 from bot.learning import bot_model_load
 from bot.models import BotModel, Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.opening_hours import opening_hours_next_open, opening_hours_parse
-from bot.services import message_append, question_append
+from bot.services import Question, message_append, question_append, questions_append
 from privacy.models import ConsentRecord
 from privacy.services import (
     consent_link_subject,
@@ -230,51 +231,146 @@ def _require_ready(conversation: Conversation) -> None:
         raise ChatError("identify first", code="identity_required")
 
 
+def _bot_reaction(conversation: Conversation, text: str) -> DialogResult:
+    """What the bot says to a question, worked out before anything is stored.
+
+    Statuses only move away from the bot, so a conversation loaded as not the bot's
+    is not the bot's now either; the other way round, question_append drops replies.
+    """
+    if conversation.status != Conversation.Status.BOT:
+        return DialogResult()
+    return dialog_next(
+        state=DialogState(
+            language=conversation.language,
+            status=conversation.status,
+            consent_given=True,
+            identified=True,
+            team_available_at=team_available_at(),
+        ),
+        question=text,
+        answerer=answerer_get(),
+    )
+
+
+def _after_question(
+    conversation: Conversation, replies: list[Message], reaction: DialogResult
+) -> ChatOutcome:
+    """Once a new question is stored: reopen a resolved case, or escalate as the bot decided."""
+    if conversation.status == Conversation.Status.RESOLVED:
+        # The customer wrote again after resolution: the case goes back to the team.
+        conversation_escalate(
+            conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
+        )
+        return ChatOutcome(replies=[], escalated=True)
+    if conversation.status != Conversation.Status.BOT:
+        # A person has the conversation (question_append dropped any replies).
+        return ChatOutcome(replies=[])
+    for stored, reply in zip(replies, reaction.replies, strict=True):
+        stored.suggestions = list(reply.suggestions)
+    if reaction.escalate_reason:
+        conversation_escalate(conversation=conversation, reason=reaction.escalate_reason)
+    return ChatOutcome(replies=replies, escalated=bool(reaction.escalate_reason))
+
+
 @transaction.atomic
 def chat_message_receive(
     *, conversation: Conversation, client_message_id: str, text: str
 ) -> tuple[Message, ChatOutcome]:
     """Store the customer's message (once per client id) and the bot's reaction to it."""
     _require_ready(conversation)
-    # The bot's reaction is worked out before anything is written (question_append stores
-    # the question and the replies together). Statuses only move away from the bot, so
-    # a conversation loaded as not the bot's is not the bot's now either.
-    result = DialogResult()
-    if conversation.status == Conversation.Status.BOT:
-        result = dialog_next(
-            state=DialogState(
-                language=conversation.language,
-                status=conversation.status,
-                consent_given=True,
-                identified=True,
-                team_available_at=team_available_at(),
-            ),
-            question=text,
-            answerer=answerer_get(),
-        )
+    reaction = _bot_reaction(conversation, text)
     message, replies, created = question_append(
-        conversation=conversation,
-        text=text,
-        client_message_id=client_message_id,
-        replies=result.replies,
+        Question(
+            conversation=conversation,
+            text=text,
+            client_message_id=client_message_id,
+            replies=reaction.replies,
+        )
     )
     if not created:
         # A resend: acknowledged again; the replies already went out (or are in the history).
         return message, ChatOutcome(replies=[])
-    if conversation.status == Conversation.Status.RESOLVED:
-        # The customer wrote again after resolution: the case goes back to the team.
-        conversation_escalate(
-            conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
+    return message, _after_question(conversation, replies, reaction)
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    conversation: Conversation
+    client_message_id: str
+    text: str
+
+
+# What chat_messages_receive returns per message: the stored message and the bot's
+# reaction, or why it was refused (ChatError) or failed.
+ReceiveResult = tuple[Message, ChatOutcome] | Exception
+
+_CONVERSATION_STATE_FIELDS = [
+    "status",
+    "last_seq",
+    "escalation_reason",
+    "escalated_at",
+    "resolved_at",
+]
+
+
+def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveResult]:
+    """chat_message_receive for many customers at once: the websocket chat's group commit.
+
+    One transaction and one INSERT for every new message and reply (questions_append).
+    If that fails (usually a resend among them), it is undone and each message is
+    received on its own, so one bad message never costs the others theirs. A second
+    message of a conversation (from a second connection) waits until the first's
+    escalation, if any, is stored: it is received on its own, after the batch.
+    """
+    results: dict[int, ReceiveResult] = {}
+    ready: list[tuple[int, IncomingMessage, DialogResult]] = []
+    one_by_one: list[tuple[int, IncomingMessage]] = []
+    batched_conversations: set[int] = set()
+    for position, item in enumerate(incoming):
+        if item.conversation.pk in batched_conversations:
+            one_by_one.append((position, item))
+            continue
+        try:
+            _require_ready(item.conversation)
+        except ChatError as error:
+            results[position] = error
+            continue
+        batched_conversations.add(item.conversation.pk)
+        ready.append((position, item, _bot_reaction(item.conversation, item.text)))
+    try:
+        with transaction.atomic():
+            stored = questions_append(
+                [
+                    Question(
+                        conversation=item.conversation,
+                        text=item.text,
+                        client_message_id=item.client_message_id,
+                        replies=reaction.replies,
+                    )
+                    for _position, item, reaction in ready
+                ]
+            )
+            for (position, item, reaction), (question, replies) in zip(ready, stored, strict=True):
+                outcome = _after_question(item.conversation, replies, reaction)
+                results[position] = (question, outcome)
+    except Exception:
+        # Undone: the conversations as loaded may carry state of the rolled-back writes.
+        for _position, item, _reaction in ready:
+            item.conversation.refresh_from_db(fields=_CONVERSATION_STATE_FIELDS)
+        one_by_one = sorted(
+            [(position, item) for position, item, _reaction in ready] + one_by_one,
+            key=lambda pair: pair[0],
         )
-        return message, ChatOutcome(replies=[], escalated=True)
-    if conversation.status != Conversation.Status.BOT:
-        # A person took over meanwhile: question_append dropped the bot's replies.
-        return message, ChatOutcome(replies=[])
-    for stored, reply in zip(replies, result.replies, strict=True):
-        stored.suggestions = list(reply.suggestions)
-    if result.escalate_reason:
-        conversation_escalate(conversation=conversation, reason=result.escalate_reason)
-    return message, ChatOutcome(replies=replies, escalated=bool(result.escalate_reason))
+    for position, item in one_by_one:
+        try:
+            results[position] = chat_message_receive(
+                conversation=item.conversation,
+                client_message_id=item.client_message_id,
+                text=item.text,
+            )
+        except Exception as error:  # noqa: BLE001  (handed to that message's sender)
+            results[position] = error
+    return [results[position] for position in range(len(incoming))]
 
 
 def chat_answer_anonymously(*, language: str, text: str) -> Reply:

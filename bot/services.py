@@ -5,6 +5,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -165,54 +166,77 @@ def message_append(
     return (message, True) if stored_before is None else (stored_before, False)
 
 
+@dataclass(frozen=True)
+class Question:
+    """A customer's message with the bot's replies to it, worked out before storing."""
+
+    conversation: Conversation
+    text: str
+    client_message_id: str
+    replies: Sequence[Reply] = ()
+
+
 @transaction.atomic(savepoint=False)
-def question_append(
-    *,
-    conversation: Conversation,
-    text: str,
-    client_message_id: str,
-    replies: Sequence[Reply] = (),
-) -> tuple[Message, list[Message], bool]:
-    """Store a customer's question and, while the bot has the conversation, its replies.
+def questions_append(questions: Sequence[Question]) -> list[tuple[Message, list[Message]]]:
+    """Store questions of several conversations together: the chat's group commit.
 
-    Returns (question, replies stored, created). The replies are worked out before
-    anything is written, so one UPDATE takes every seq and one INSERT stores all rows:
-    the chat's hottest path. If a person has taken over meanwhile (the UPDATE reads
-    the status), the replies are dropped: the bot stays quiet. A resend (same client
-    id) returns the stored question, stores nothing and created=False.
-    Updates `conversation.last_seq` and `conversation.status` from the database.
+    Per question one UPDATE takes its seq and, while the bot has the conversation,
+    its replies' seqs (the UPDATE reads the status: if a person has taken over
+    meanwhile, the replies are dropped and the bot stays quiet); one INSERT stores
+    every row. Returns (question, replies stored) per question, in order. A question
+    stored before (a resend) raises IntegrityError: the caller's savepoint undoes the
+    lot. Updates each conversation's `last_seq` and `status` from the database.
     """
-
-    def insert() -> tuple[Message, list[Message]]:
+    stored: dict[int, tuple[Message, list[Message]]] = {}
+    # In conversation order, so two processes never lock the same rows in opposite
+    # orders (the sort is stable: one conversation's questions keep theirs).
+    in_lock_order = sorted(enumerate(questions), key=lambda item: item[1].conversation.pk)
+    for position, question in in_lock_order:
+        conversation, replies = question.conversation, question.replies
         last_seq, conversation.status = _conversation_seqs_take(
             conversation.pk, count=1, count_with_bot=1 + len(replies)
         )
         conversation.last_seq = last_seq
-        stored_replies = list(replies) if conversation.status == Conversation.Status.BOT else []
-        first_seq = last_seq - len(stored_replies)
-        question = _message_row(
-            conversation,
-            seq=first_seq,
-            sender=Message.Sender.CUSTOMER,
-            text=text,
-            client_message_id=client_message_id,
-        )
-        rows = [
+        if conversation.status != Conversation.Status.BOT:
+            replies = []
+        first_seq = last_seq - len(replies)
+        stored[position] = (
             _message_row(
                 conversation,
-                seq=first_seq + offset,
-                sender=reply.sender,
-                text=reply.text,
-                intent_slug=reply.intent_slug,
-                confidence=reply.confidence,
-            )
-            for offset, reply in enumerate(stored_replies, start=1)
-        ]
-        Message.objects.bulk_create([question, *rows])
-        _messages_stored(conversation, [question, *rows])
-        return question, rows
+                seq=first_seq,
+                sender=Message.Sender.CUSTOMER,
+                text=question.text,
+                client_message_id=question.client_message_id,
+            ),
+            [
+                _message_row(
+                    conversation,
+                    seq=first_seq + offset,
+                    sender=reply.sender,
+                    text=reply.text,
+                    intent_slug=reply.intent_slug,
+                    confidence=reply.confidence,
+                )
+                for offset, reply in enumerate(replies, start=1)
+            ],
+        )
+    Message.objects.bulk_create(
+        [row for question, replies in stored.values() for row in (question, *replies)]
+    )
+    in_order = [stored[position] for position in range(len(questions))]
+    for question, (message, replies) in zip(questions, in_order, strict=True):
+        _messages_stored(question.conversation, [message, *replies])
+    return in_order
 
-    stored, stored_before = _insert_once(conversation, client_message_id, insert)
+
+def question_append(question: Question) -> tuple[Message, list[Message], bool]:
+    """Store one question (questions_append); a resend returns the stored one, created=False.
+
+    Returns (question, replies stored, created).
+    """
+    stored, stored_before = _insert_once(
+        question.conversation, question.client_message_id, lambda: questions_append([question])[0]
+    )
     return (*stored, True) if stored_before is None else (stored_before, [], False)
 
 

@@ -267,7 +267,7 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "supportdesk.api_errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "supportdesk.api_pagination.ApiPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -337,6 +337,9 @@ BOT_MODEL_TOLERANCE = env.float("BOT_MODEL_TOLERANCE", default=0.02)
 # Per connection: frames per second, and the burst allowed above it.
 CHAT_RATE_PER_SECOND = env.float("CHAT_RATE_PER_SECOND", default=5.0)
 CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=10)
+# Customer messages waiting for the database are stored together, at most this many
+# per transaction (bot.consumers.GroupCommit); 1 stores each on its own.
+CHAT_GROUP_COMMIT_MAX = env.int("CHAT_GROUP_COMMIT_MAX", default=64)
 # Websites that embed the chat widget (scheme://host[:port]): they may frame /chat/.
 CHAT_WIDGET_ORIGINS = env.list("CHAT_WIDGET_ORIGINS", default=[])
 # When agents answer, in TIME_ZONE: "mon-fri 08:00-18:00, sat 09:00-14:00"; empty: always.

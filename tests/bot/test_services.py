@@ -9,6 +9,7 @@ from bot.services import (
     conversation_resolve,
     conversations_close_resolved,
     message_append,
+    Question,
     question_append,
 )
 from tests.factories import ConversationFactory
@@ -50,10 +51,12 @@ def test_a_question_and_its_replies_take_one_update_and_one_insert(django_assert
     # savepoint, UPDATE ... RETURNING, INSERT of both rows, release
     with django_assert_num_queries(4):
         question, stored, created = question_append(
-            conversation=conversation,
-            text="Versandkosten?",
-            client_message_id="c-1",
-            replies=replies,
+            Question(
+                conversation=conversation,
+                text="Versandkosten?",
+                client_message_id="c-1",
+                replies=replies,
+            )
         )
 
     assert created and (question.seq, [m.seq for m in stored]) == (2, [3])
@@ -71,10 +74,12 @@ def test_the_bot_stays_quiet_once_a_person_has_taken_over():
     Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.ASSIGNED)
 
     question, stored, created = question_append(
-        conversation=conversation,
-        text="Noch da?",
-        client_message_id="c-1",
-        replies=[Reply(text="Eine Antwort des Bots")],
+        Question(
+            conversation=conversation,
+            text="Noch da?",
+            client_message_id="c-1",
+            replies=[Reply(text="Eine Antwort des Bots")],
+        )
     )
 
     assert created and stored == [] and question.seq == 1
@@ -86,13 +91,12 @@ def test_the_bot_stays_quiet_once_a_person_has_taken_over():
 def test_a_resent_question_stores_neither_it_nor_replies_again():
     conversation = ConversationFactory()
     replies = [Reply(text="Antwort")]
-    first, _stored, _created = question_append(
+    question = Question(
         conversation=conversation, text="Frage", client_message_id="c-1", replies=replies
     )
+    first, _stored, _created = question_append(question)
 
-    again, stored_again, created_again = question_append(
-        conversation=conversation, text="Frage", client_message_id="c-1", replies=replies
-    )
+    again, stored_again, created_again = question_append(question)
 
     assert (again.pk, stored_again, created_again) == (first.pk, [], False)
     assert Message.objects.count() == 2

@@ -1,0 +1,169 @@
+"""Group commit: customer messages waiting for the database are stored together."""
+
+import asyncio
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bot import chat, consumers
+from bot.models import Conversation, Message
+from privacy.services import policy_version_active
+from tests.factories import ConversationFactory
+
+
+@pytest.fixture
+def consented(policies, knowledge_base, settings):
+    """Conversations in which customers may write (no identity asked, to keep it short)."""
+    settings.CHAT_IDENTITY_FIELDS = []
+
+    def make() -> Conversation:
+        conversation = ConversationFactory()
+        chat.chat_consent_give(
+            conversation=conversation,
+            policy_version=policy_version_active(language="de").version,
+        )
+        return Conversation.objects.select_related("consent", "subject").get(pk=conversation.pk)
+
+    return make
+
+
+def _incoming(conversation, text="Wie hoch sind die Versandkosten?", client_id="c-1"):
+    return chat.IncomingMessage(conversation=conversation, client_message_id=client_id, text=text)
+
+
+def _message_inserts(queries) -> int:
+    return sum(
+        query["sql"].startswith(f'INSERT INTO "{Message._meta.db_table}"') for query in queries
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_conversations_are_stored_with_one_insert_and_answered(consented):
+    conversations = [consented() for _ in range(5)]
+
+    with CaptureQueriesContext(connection) as queries:
+        results = chat.chat_messages_receive([_incoming(c) for c in conversations])
+
+    assert _message_inserts(queries) == 1
+    for conversation, (question, outcome) in zip(conversations, results, strict=True):
+        assert question.conversation_id == conversation.pk and question.seq == 1
+        assert [(m.seq, m.sender) for m in outcome.replies] == [(2, "bot")]
+    assert Message.objects.count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_message_costs_the_others_nothing(consented):
+    answered = consented()
+    without_consent = Conversation.objects.select_related("consent").get(
+        pk=ConversationFactory().pk
+    )
+
+    refused, (question, outcome) = chat.chat_messages_receive(
+        [_incoming(without_consent), _incoming(answered)]
+    )
+
+    assert isinstance(refused, chat.ChatError) and refused.code == "consent_required"
+    assert question.conversation_id == answered.pk and len(outcome.replies) == 1
+    assert not Message.objects.filter(conversation=without_consent).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resend_in_a_batch_is_acknowledged_and_the_others_are_stored(consented):
+    resending, other = consented(), consented()
+    ((first, _outcome),) = chat.chat_messages_receive([_incoming(resending, client_id="c-1")])
+
+    (again, outcome), (question, other_outcome) = chat.chat_messages_receive(
+        [_incoming(resending, client_id="c-1"), _incoming(other, client_id="c-1")]
+    )
+
+    assert again.pk == first.pk and outcome.replies == []
+    assert question.conversation_id == other.pk and len(other_outcome.replies) == 1
+    assert Message.objects.filter(conversation=resending).count() == 2
+    assert Conversation.objects.get(pk=resending.pk).last_seq == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_message_of_a_conversation_follows_the_first_ones_escalation(consented):
+    conversation = consented()
+    # The same conversation open in two tabs: two connections, two loaded copies.
+    second_tab = Conversation.objects.select_related("consent").get(pk=conversation.pk)
+
+    (_question, handover), (_later, quiet) = chat.chat_messages_receive(
+        [
+            _incoming(conversation, "Ich möchte mit einem Mitarbeiter sprechen", "c-1"),
+            _incoming(second_tab, "Wie hoch sind die Versandkosten?", "c-2"),
+        ]
+    )
+
+    assert handover.escalated and quiet.replies == []
+    assert list(Message.objects.order_by("seq").values_list("seq", "sender")) == [
+        (1, "customer"),
+        (2, "system"),
+        (3, "customer"),
+    ]
+    assert Conversation.objects.get(pk=conversation.pk).status == Conversation.Status.WAITING
+
+
+# The batching itself -------------------------------------------------------------------
+
+
+def _recording(monkeypatch, batches: list, result=lambda item: ("stored", item)):
+    def messages_receive(incoming):
+        batches.append(list(incoming))
+        return [result(item) for item in incoming]
+
+    monkeypatch.setattr(consumers, "_messages_receive", messages_receive)
+
+
+async def test_messages_waiting_together_take_one_hop(monkeypatch):
+    batches: list = []
+    _recording(monkeypatch, batches)
+    group = consumers.GroupCommit(max_batch=64)
+
+    results = await asyncio.gather(*(group.receive(item) for item in "abc"))
+
+    assert results == [("stored", "a"), ("stored", "b"), ("stored", "c")]
+    assert batches == [["a", "b", "c"]]
+
+
+async def test_a_batch_holds_at_most_the_configured_number(monkeypatch):
+    batches: list = []
+    _recording(monkeypatch, batches)
+    group = consumers.GroupCommit(max_batch=2)
+
+    await asyncio.gather(*(group.receive(item) for item in "abc"))
+    await group.receive("d")  # idle again: stored at once, on its own
+
+    assert batches == [["a", "b"], ["c"], ["d"]]
+
+
+async def test_a_refusal_reaches_only_its_own_sender(monkeypatch):
+    def result(item):
+        return chat.ChatError("refused", code="rate_limited") if item == "b" else ("ok", item)
+
+    _recording(monkeypatch, [], result)
+    group = consumers.GroupCommit(max_batch=64)
+
+    results = await asyncio.gather(*(group.receive(item) for item in "abc"), return_exceptions=True)
+
+    assert results[0] == ("ok", "a") and results[2] == ("ok", "c")
+    assert isinstance(results[1], chat.ChatError) and results[1].code == "rate_limited"
+
+
+async def test_a_failed_hop_fails_its_batch_and_the_next_message_still_goes_through(monkeypatch):
+    calls = []
+
+    def messages_receive(incoming):
+        calls.append(incoming)
+        if len(calls) == 1:
+            raise RuntimeError("database gone")
+        return [("ok", item) for item in incoming]
+
+    monkeypatch.setattr(consumers, "_messages_receive", messages_receive)
+    group = consumers.GroupCommit(max_batch=64)
+
+    failed = await asyncio.gather(group.receive("a"), return_exceptions=True)
+
+    assert isinstance(failed[0], RuntimeError)
+    assert await group.receive("b") == ("ok", "b")
