@@ -15,7 +15,6 @@ conversation) and close when the account is disabled (staff.close).
 import time
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from agents import events
 from agents.selectors import (
@@ -27,6 +26,7 @@ from agents.selectors import (
     user_is_agent,
     user_sees_all_queues,
 )
+from supportdesk.consumers import JsonConsumer
 
 # Close codes in the 4000 range are the application's own (RFC 6455, 7.4.2).
 CLOSE_NOT_AUTHENTICATED = 4401
@@ -63,7 +63,7 @@ def _suggestions(question: str, language: str) -> list[dict]:
     return suggestion_items(question=question, language=language, limit=SUGGESTION_LIMIT)
 
 
-class _StaffConsumer(AsyncJsonWebsocketConsumer):
+class _StaffConsumer(JsonConsumer):
     groups_joined: list[str]
 
     async def _join(self, groups: list[str]) -> None:

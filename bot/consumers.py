@@ -11,7 +11,6 @@ import time
 import weakref
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -23,6 +22,7 @@ from bot.models import Conversation
 from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
 from privacy.services import ConsentError, policy_version_active
+from supportdesk.consumers import JsonConsumer
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
@@ -194,13 +194,13 @@ def _state_frame(conversation: Conversation) -> dict:
 
 @database_sync_to_async
 def _conversation_open(*, token: str | None, language: str, after_seq: int):
+    # Loaded with its consent and subject (the state frame and every message read them).
     conversation = conversation_get_by_resume_token(token=token) if token else None
     resumed = conversation is not None
     if conversation is None:
         conversation, token = conversation_start(
             channel=Conversation.Channel.WEB, language=language
         )
-    conversation = Conversation.objects.select_related("consent", "subject").get(pk=conversation.pk)
     history = []
     if chat.conversation_consent_current(conversation):
         history = [
@@ -212,11 +212,12 @@ def _conversation_open(*, token: str | None, language: str, after_seq: int):
 
 @database_sync_to_async
 def _then_state(verb, **kwargs) -> tuple[Conversation, dict]:
-    """Run a chat verb, then reload the conversation and its state: one thread hop."""
+    """Run a chat verb, then describe the conversation's state: one thread hop.
+
+    The verbs keep the conversation they are given up to date (its consent, subject).
+    """
     verb(**kwargs)
-    conversation = Conversation.objects.select_related("consent", "subject").get(
-        pk=kwargs["conversation"].pk
-    )
+    conversation = kwargs["conversation"]
     return conversation, _state_frame(conversation)
 
 
@@ -225,7 +226,7 @@ def _reload(conversation: Conversation) -> Conversation:
     return Conversation.objects.select_related("consent", "subject").get(pk=conversation.pk)
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
+class ChatConsumer(JsonConsumer):
     conversation: Conversation | None = None
     language = "de"
     # Declined consent where the operator allows anonymous questions: answers only,

@@ -12,7 +12,7 @@ def conversation_get_by_resume_token(*, token: str) -> Conversation | None:
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
     return (
-        Conversation.objects.select_related("subject")
+        Conversation.objects.select_related("consent", "subject")
         .filter(resume_token_hash=resume_token_hash(token))
         .exclude(status=Conversation.Status.CLOSED)
         .first()

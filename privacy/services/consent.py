@@ -32,10 +32,11 @@ def policy_version_active(*, language: str) -> PolicyVersion | None:
     key = _policy_cache_key(language)
     policy = cache.get(key, _NOT_CACHED)
     if policy is _NOT_CACHED:
-        fallback = settings.LANGUAGE_CODE
+        # Without the long texts: they are read only where the policy is shown.
+        active = PolicyVersion.objects.filter(is_active=True).defer("text", "covered_facts")
         policy = (
-            PolicyVersion.objects.filter(is_active=True, language=language).first()
-            or PolicyVersion.objects.filter(is_active=True, language=fallback).first()
+            active.filter(language=language).first()
+            or active.filter(language=settings.LANGUAGE_CODE).first()
         )
         cache.set(key, policy, POLICY_CACHE_SECONDS)
     return policy
