@@ -31,6 +31,7 @@ from agents.selectors import (
     user_is_agent,
     user_sees_all_queues,
 )
+from bot.chat import conversation_escalate
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.nlu.redaction import text_redact
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
@@ -40,11 +41,13 @@ from supportdesk.webhooks import webhook_event_emit
 logger = logging.getLogger(__name__)
 
 NOTE_TEXT_MAX_LENGTH = 4000
+ESCALATION_REASON_MAX_LENGTH = Conversation._meta.get_field("escalation_reason").max_length
 CANNED_TITLE_MAX_LENGTH = 100
 EMAIL_REVEAL_REASON_DEFAULT = "support request"
 # Refusals that are about the conversation's state rather than the input.
 CONFLICT_CODES = {
     "already_claimed",
+    "already_escalated",
     "not_waiting",
     "conversation_resolved",
     "conversation_closed",
@@ -239,8 +242,9 @@ def _system_message(conversation: Conversation, text: str) -> Message:
 
 
 @transaction.atomic
-def assignment_route(*, conversation_id: int) -> Assignment | None:
-    """Route an escalated conversation to its queue (and, if enabled, an agent).
+def assignment_route(*, conversation_id: int, queue: Queue | None = None) -> Assignment | None:
+    """Route an escalated conversation to `queue`, or else to the queue its language and
+    topic pick (and, if enabled, to an agent of it).
 
     Idempotent: a conversation already routed, or no longer waiting, is left alone.
     """
@@ -263,7 +267,8 @@ def assignment_route(*, conversation_id: int) -> Assignment | None:
         conversation.assignment = earlier
         _publish(conversation, customer_frames=[])
         return earlier
-    queue = queue_for_conversation(conversation=conversation)
+    if queue is None:
+        queue = queue_for_conversation(conversation=conversation)
     assignment = Assignment.objects.create(conversation=conversation, queue=queue)
     conversation.assignment = assignment
     _audit(
@@ -303,6 +308,58 @@ def escalation_route(conversation_id: int) -> None:
         assignment_route(conversation_id=conversation_id)
     except Exception:
         logger.exception("Routing escalated conversation %s failed", conversation_id)
+
+
+def _require_with_bot(conversation: Conversation) -> None:
+    if conversation.status == Conversation.Status.BOT:
+        return
+    if conversation.status in ACTIVE_STATUSES:
+        raise InboxError(
+            _("This conversation has already been handed to the team."), code="already_escalated"
+        )
+    if conversation.status == Conversation.Status.CLOSED:
+        raise InboxError(_("This conversation is closed."), code="conversation_closed")
+    raise InboxError(
+        _("This conversation is resolved. Reopen it instead."), code="conversation_resolved"
+    )
+
+
+@transaction.atomic
+def conversation_escalate_by_staff(
+    *,
+    conversation: Conversation,
+    reason: object,
+    acting_user: AbstractBaseUser,
+    queue_slug: str = "",
+) -> Conversation:
+    """Hand a conversation the bot is handling to the team (e.g. an operator's CRM over the
+    API): to the queue named, or routed as the customer's own escalation would be.
+
+    Only supervisors and admins pass the visibility check: with the bot, a conversation is
+    in nobody's queue yet.
+    """
+    reason = _text_check(reason, max_length=ESCALATION_REASON_MAX_LENGTH)
+    queue = None
+    if queue_slug:
+        queue = Queue.objects.filter(slug=queue_slug).first()
+        if queue is None:
+            raise InboxError(_("There is no such queue."), code="unknown_queue")
+    conversation = _lock(conversation)
+    _require_visible(acting_user, conversation)
+    _require_with_bot(conversation)
+    conversation = conversation_escalate(conversation=conversation, reason=reason)
+    _audit(
+        "conversation.escalated",
+        acting_user=acting_user,
+        conversation=conversation,
+        reason=reason,
+        details={"queue": queue.slug if queue else None},
+    )
+    if queue is not None:
+        # Routed here, in this transaction: the escalation listener runs after commit and
+        # then finds the conversation routed already.
+        assignment_route(conversation_id=conversation.pk, queue=queue)
+    return conversation
 
 
 def _status_frame(status: str, agent: AbstractBaseUser | None = None) -> dict:

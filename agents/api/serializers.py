@@ -1,5 +1,8 @@
 from rest_framework import serializers
 
+from agents.models import Queue
+from agents.services import ESCALATION_REASON_MAX_LENGTH
+
 
 class MeQueueOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -63,6 +66,18 @@ class InboxTransferInputSerializer(serializers.Serializer):
 
 class InboxAssignInputSerializer(serializers.Serializer):
     agent = serializers.CharField(max_length=150, help_text="the agent's username")
+
+
+class InboxEscalateInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=ESCALATION_REASON_MAX_LENGTH,
+        help_text="why a person should take over; agents see it in the inbox",
+    )
+    queue = serializers.SlugField(
+        max_length=Queue._meta.get_field("slug").max_length,
+        required=False,
+        help_text="the queue's slug; default: routed by the conversation's language and topic",
+    )
 
 
 class InboxActionOutputSerializer(serializers.Serializer):

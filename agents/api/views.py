@@ -12,11 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from agents.api import examples
 from agents.api.serializers import (
     InboxActionOutputSerializer,
     InboxAssignInputSerializer,
     InboxConversationDetailOutputSerializer,
     InboxConversationOutputSerializer,
+    InboxEscalateInputSerializer,
     InboxTextInputSerializer,
     InboxTransferInputSerializer,
     MeOutputSerializer,
@@ -37,6 +39,7 @@ from agents.services import (
     InboxError,
     conversation_assign,
     conversation_claim,
+    conversation_escalate_by_staff,
     conversation_reopen,
     conversation_reply,
     conversation_resolve_by_agent,
@@ -53,7 +56,11 @@ from supportdesk.api_params import datetime_param
 class MeView(APIView):
     """The caller: username, roles and the queues they may see."""
 
-    @extend_schema(responses=MeOutputSerializer, operation_id="me_retrieve")
+    @extend_schema(
+        responses={200: MeOutputSerializer, **ERROR_RESPONSES},
+        operation_id="me_retrieve",
+        examples=[examples.ME],
+    )
     def get(self, request: Request) -> Response:
         data = {
             "username": request.user.get_username(),
@@ -90,7 +97,11 @@ def _refusal(error: InboxError) -> APIException:
 
 _ERRORS = {
     **ERROR_RESPONSES,
-    409: OpenApiResponse(response=ApiErrorSerializer, description="Refused by the state"),
+    409: OpenApiResponse(
+        response=ApiErrorSerializer,
+        description="Refused by the state",
+        examples=[examples.CONFLICT],
+    ),
 }
 
 
@@ -103,6 +114,8 @@ class InboxConversationViewSet(GenericViewSet):
     lookup_field = "public_id"
     lookup_value_regex = "[0-9a-f-]{32,36}"
     serializer_class = InboxConversationOutputSerializer
+    # The list is one answer of at most `limit` rows, not pages.
+    pagination_class = None
 
     def get_queryset(self):
         return Conversation.objects.none()  # reads go through the selectors below
@@ -135,21 +148,31 @@ class InboxConversationViewSet(GenericViewSet):
             OpenApiParameter("limit", int, description="at most 500 (default)"),
         ],
         responses={200: InboxConversationOutputSerializer(many=True), **ERROR_RESPONSES},
+        examples=[examples.INBOX_ROW],
     )
     def list(self, request: Request) -> Response:
         filters = _conversation_filters(request)
         rows = [inbox_row(c) for c in conversation_list_for_inbox(user=request.user, **filters)]
         return Response(InboxConversationOutputSerializer(rows, many=True).data)
 
-    @extend_schema(responses={200: InboxConversationDetailOutputSerializer, **ERROR_RESPONSES})
+    @extend_schema(
+        responses={200: InboxConversationDetailOutputSerializer, **ERROR_RESPONSES},
+        examples=[examples.INBOX_DETAIL],
+    )
     def retrieve(self, request: Request, public_id: str) -> Response:
-        conversation = self.get_object()
-        conversation_view_record(conversation=conversation, acting_user=request.user, channel="api")
-        page = conversation_page(conversation=conversation, user=request.user)
+        return self._detail(self.get_object())
+
+    def _detail(self, conversation: Conversation) -> Response:
+        """The transcript: personal data, so every answer carrying it is audited."""
+        conversation_view_record(
+            conversation=conversation, acting_user=self.request.user, channel="api"
+        )
+        page = conversation_page(conversation=conversation, user=self.request.user)
         data = {**inbox_row(conversation), "messages": page.messages, "notes": page.notes}
         return Response(InboxConversationDetailOutputSerializer(data).data)
 
-    def _act(self, verb, **kwargs) -> Response:
+    def _perform(self, verb, **kwargs) -> tuple[Conversation, object]:
+        """Call the service on the conversation; its refusals in the API's error format."""
         conversation = self.get_object()
         try:
             result = verb(conversation=conversation, **kwargs)
@@ -157,6 +180,10 @@ class InboxConversationViewSet(GenericViewSet):
             raise _refusal(error) from error
         except DjangoPermissionDenied as error:
             raise PermissionDenied(str(error)) from error
+        return conversation, result
+
+    def _act(self, verb, **kwargs) -> Response:
+        conversation, result = self._perform(verb, **kwargs)
         conversation.refresh_from_db(fields=["status"])
         data = {"status": conversation.status}
         if isinstance(result, Message):
@@ -165,13 +192,19 @@ class InboxConversationViewSet(GenericViewSet):
             data["id"] = result.pk
         return Response(InboxActionOutputSerializer(data).data)
 
-    @extend_schema(request=None, responses={200: InboxActionOutputSerializer, **_ERRORS})
+    @extend_schema(
+        request=None,
+        responses={200: InboxActionOutputSerializer, **_ERRORS},
+        examples=[examples.CLAIMED],
+    )
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, public_id: str) -> Response:
         return self._act(conversation_claim, agent=request.user)
 
     @extend_schema(
-        request=InboxTextInputSerializer, responses={200: InboxActionOutputSerializer, **_ERRORS}
+        request=InboxTextInputSerializer,
+        responses={200: InboxActionOutputSerializer, **_ERRORS},
+        examples=[examples.TEXT_REPLY, examples.REPLIED],
     )
     @action(detail=True, methods=["post"])
     def reply(self, request: Request, public_id: str) -> Response:
@@ -182,7 +215,9 @@ class InboxConversationViewSet(GenericViewSet):
         )
 
     @extend_schema(
-        request=InboxTextInputSerializer, responses={200: InboxActionOutputSerializer, **_ERRORS}
+        request=InboxTextInputSerializer,
+        responses={200: InboxActionOutputSerializer, **_ERRORS},
+        examples=[examples.TEXT_NOTE, examples.NOTED],
     )
     @action(detail=True, methods=["post"])
     def note(self, request: Request, public_id: str) -> Response:
@@ -190,12 +225,20 @@ class InboxConversationViewSet(GenericViewSet):
         serializer.is_valid(raise_exception=True)
         return self._act(note_add, author=request.user, text=serializer.validated_data["text"])
 
-    @extend_schema(request=None, responses={200: InboxActionOutputSerializer, **_ERRORS})
+    @extend_schema(
+        request=None,
+        responses={200: InboxActionOutputSerializer, **_ERRORS},
+        examples=[examples.RESOLVED],
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, public_id: str) -> Response:
         return self._act(conversation_resolve_by_agent, agent=request.user)
 
-    @extend_schema(request=None, responses={200: InboxActionOutputSerializer, **_ERRORS})
+    @extend_schema(
+        request=None,
+        responses={200: InboxActionOutputSerializer, **_ERRORS},
+        examples=[examples.REOPENED],
+    )
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, public_id: str) -> Response:
         return self._act(conversation_reopen, agent=request.user)
@@ -203,6 +246,7 @@ class InboxConversationViewSet(GenericViewSet):
     @extend_schema(
         request=InboxTransferInputSerializer,
         responses={200: InboxActionOutputSerializer, **_ERRORS},
+        examples=[examples.TRANSFER, examples.TRANSFERRED],
     )
     @action(detail=True, methods=["post"])
     def transfer(self, request: Request, public_id: str) -> Response:
@@ -219,6 +263,7 @@ class InboxConversationViewSet(GenericViewSet):
         responses={200: InboxActionOutputSerializer, **_ERRORS},
         description="Hand the conversation to an agent of its queue (supervisors, or the "
         "agent who has it).",
+        examples=[examples.ASSIGN, examples.ASSIGNED],
     )
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, public_id: str) -> Response:
@@ -230,6 +275,27 @@ class InboxConversationViewSet(GenericViewSet):
             .first()
         )
         return self._act(conversation_assign, agent=agent, acting_user=request.user)
+
+    @extend_schema(
+        request=InboxEscalateInputSerializer,
+        responses={200: InboxConversationDetailOutputSerializer, **_ERRORS},
+        description="Hand a conversation the bot is handling to the team (supervisors and "
+        "admins): to the queue named, or routed as the customer's own escalation would be. "
+        "Returns the conversation with its transcript.",
+        examples=[examples.ESCALATE, examples.ESCALATED],
+    )
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, public_id: str) -> Response:
+        serializer = InboxEscalateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        conversation, _escalated = self._perform(
+            conversation_escalate_by_staff,
+            reason=serializer.validated_data["reason"],
+            queue_slug=serializer.validated_data.get("queue", ""),
+            acting_user=request.user,
+        )
+        # Read afresh: now escalated, and routed (here, or by the listener after commit).
+        return self._detail(conversation_get_by_public_id(public_id=conversation.public_id))
 
 
 def _conversation_filters(request: Request) -> dict:

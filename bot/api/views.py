@@ -6,12 +6,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_view,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -19,6 +14,7 @@ from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bot.api import examples
 from bot.api.serializers import (
     AnalyticsDayOutputSerializer,
     BotModelOutputSerializer,
@@ -41,18 +37,6 @@ from privacy.api.views import RoleModelPermissions
 from supportdesk.api_auth import HasScope
 from supportdesk.api_errors import ERROR_RESPONSES
 
-INTENT_EXAMPLE = OpenApiExample(
-    "Shipping costs",
-    value={
-        "slug": "shipping_costs",
-        "topic": "shipping",
-        "is_active": True,
-        "titles": {"de": "Versandkosten", "en": "Shipping costs"},
-        "answers": {"de": "Der Versand kostet 4,95 EUR.", "en": "Shipping costs 4.95 EUR."},
-        "examples": {"de": ["Was kostet der Versand?"], "en": ["How much is shipping?"]},
-    },
-)
-
 
 class CsvParser(BaseParser):
     media_type = "text/csv"
@@ -62,18 +46,24 @@ class CsvParser(BaseParser):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: IntentOutputSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(responses={200: IntentOutputSerializer, **ERROR_RESPONSES}),
+    list=extend_schema(
+        responses={200: IntentOutputSerializer(many=True), **ERROR_RESPONSES},
+        examples=[examples.INTENT_RESPONSE],
+    ),
+    retrieve=extend_schema(
+        responses={200: IntentOutputSerializer, **ERROR_RESPONSES},
+        examples=[examples.INTENT_RESPONSE],
+    ),
     create=extend_schema(
         request=IntentInputSerializer,
         responses={201: IntentOutputSerializer, **ERROR_RESPONSES},
-        examples=[INTENT_EXAMPLE],
+        examples=[examples.INTENT_REQUEST, examples.INTENT_RESPONSE],
     ),
     update=extend_schema(
         request=IntentInputSerializer,
         responses={200: IntentOutputSerializer, **ERROR_RESPONSES},
         description="Replace the intent: exactly these answers and example questions remain.",
-        examples=[INTENT_EXAMPLE],
+        examples=[examples.INTENT_REQUEST, examples.INTENT_RESPONSE],
     ),
     destroy=extend_schema(responses={204: None, **ERROR_RESPONSES}),
 )
@@ -110,6 +100,7 @@ class IntentViewSet(
     @extend_schema(
         responses={200: KnowledgeBaseImportInputSerializer, **ERROR_RESPONSES},
         description="The whole knowledge base as JSON (the import format).",
+        examples=[examples.KNOWLEDGE_BASE_RESPONSE],
     )
     @action(detail=False, methods=["get"], url_path="export")
     def export(self, request):
@@ -118,6 +109,7 @@ class IntentViewSet(
     @extend_schema(
         responses={(200, "text/csv"): OpenApiTypes.STR, **ERROR_RESPONSES},
         description="Columns slug, topic, language, field (title/answer/example), text.",
+        examples=[examples.KNOWLEDGE_BASE_CSV_RESPONSE],
     )
     @action(detail=False, methods=["get"], url_path="export-csv")
     def export_csv(self, request):
@@ -133,6 +125,11 @@ class IntentViewSet(
         responses={200: KnowledgeBaseImportOutputSerializer, **ERROR_RESPONSES},
         description="Add intents, answers and example questions (JSON or CSV); existing "
         "ones are kept. Importing the same data twice adds nothing.",
+        examples=[
+            examples.KNOWLEDGE_BASE_REQUEST,
+            examples.KNOWLEDGE_BASE_CSV_REQUEST,
+            examples.IMPORTED,
+        ],
     )
     @action(
         detail=False, methods=["post"], url_path="import", parser_classes=[JSONParser, CsvParser]
@@ -174,6 +171,7 @@ MAX_ANALYTICS_DAYS = 366
         OpenApiParameter("until", OpenApiTypes.DATE, description="inclusive; default: today"),
     ],
     responses={200: AnalyticsDayOutputSerializer(many=True), **ERROR_RESPONSES},
+    examples=[examples.ANALYTICS_DAY],
 )
 class AnalyticsDailyView(APIView):
     """Automation rate, escalation reasons, answer feedback and satisfaction per day."""
@@ -202,8 +200,14 @@ def _date_param(request, name: str, default: date) -> date:
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: BotModelOutputSerializer(many=True), **ERROR_RESPONSES}),
-    retrieve=extend_schema(responses={200: BotModelOutputSerializer, **ERROR_RESPONSES}),
+    list=extend_schema(
+        responses={200: BotModelOutputSerializer(many=True), **ERROR_RESPONSES},
+        examples=[examples.BOT_MODEL],
+    ),
+    retrieve=extend_schema(
+        responses={200: BotModelOutputSerializer, **ERROR_RESPONSES},
+        examples=[examples.BOT_MODEL],
+    ),
 )
 class BotModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Trained model versions with their held-back metrics; train, activate, roll back."""
@@ -218,6 +222,7 @@ class BotModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={202: None, **ERROR_RESPONSES},
         description="Train a new version in the background (Celery); it becomes active only "
         "if it passes the quality gate.",
+        examples=[examples.TRAIN],
     )
     @action(detail=False, methods=["post"])
     def train(self, request):
@@ -232,6 +237,7 @@ class BotModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         request=None,
         responses={200: BotModelOutputSerializer, **ERROR_RESPONSES},
         description="Make this version the active one of its language (also to roll back).",
+        examples=[examples.BOT_MODEL],
     )
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):

@@ -126,9 +126,12 @@ class RetentionPolicySerializer(serializers.ModelSerializer):
 
 class DataRequestOutputSerializer(serializers.ModelSerializer):
     subject = serializers.UUIDField(source="subject.public_id", read_only=True, allow_null=True)
-    export_status = serializers.CharField(source="export.status", read_only=True, default=None)
+    # None until an access request's export is built (and always for other kinds).
+    export_status = serializers.CharField(
+        source="export.status", read_only=True, default=None, allow_null=True
+    )
     export_expires_at = serializers.DateTimeField(
-        source="export.expires_at", read_only=True, default=None
+        source="export.expires_at", read_only=True, default=None, allow_null=True
     )
 
     class Meta:

@@ -3,12 +3,18 @@
 from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from privacy.api import examples
 from privacy.api.serializers import (
     AuditEventSerializer,
     ConsentRecordSerializer,
@@ -47,6 +53,33 @@ class RoleModelPermissions(permissions.DjangoModelPermissions):
     }
 
 
+def _register_schema(
+    serializer,
+    *,
+    request: OpenApiExample,
+    patch: OpenApiExample,
+    response: OpenApiExample,
+    create: bool = True,
+):
+    """A register's operations, each with its success and error responses and examples."""
+
+    def operation(status: int, *body: OpenApiExample, many: bool = False):
+        return extend_schema(
+            responses={status: serializer(many=many), **ERROR_RESPONSES},
+            examples=[*body, response],
+        )
+
+    operations = {
+        "list": operation(200, many=True),
+        "retrieve": operation(200),
+        "update": operation(200, request),
+        "partial_update": operation(200, patch),
+    }
+    if create:
+        operations["create"] = operation(201, request)
+    return extend_schema_view(**operations)
+
+
 class PrivacyViewSet(viewsets.GenericViewSet):
     scope_area = "privacy"
     permission_classes = [permissions.IsAuthenticated, HasScope, RoleModelPermissions]
@@ -74,55 +107,56 @@ class RegisterViewSet(
             register_entry_save(instance=instance, acting_user=self.request.user, created=created)
 
 
-@extend_schema_view(
-    **{
-        name: extend_schema(responses=ERROR_RESPONSES)
-        for name in ("list", "retrieve", "create", "update", "partial_update")
-    }
+@_register_schema(
+    PolicyVersionSerializer,
+    response=examples.POLICY_VERSION_RESPONSE,
+    request=examples.POLICY_VERSION_REQUEST,
+    patch=examples.POLICY_VERSION_PATCH,
 )
 class PolicyVersionViewSet(RegisterViewSet):
     queryset = PolicyVersion.objects.all()
     serializer_class = PolicyVersionSerializer
 
 
-@extend_schema_view(
-    **{
-        name: extend_schema(responses=ERROR_RESPONSES)
-        for name in ("list", "retrieve", "create", "update", "partial_update")
-    }
+@_register_schema(
+    ProcessorSerializer,
+    response=examples.PROCESSOR_RESPONSE,
+    request=examples.PROCESSOR_REQUEST,
+    patch=examples.PROCESSOR_PATCH,
 )
 class ProcessorViewSet(RegisterViewSet):
     queryset = Processor.objects.all()
     serializer_class = ProcessorSerializer
 
 
-@extend_schema_view(
-    **{
-        name: extend_schema(responses=ERROR_RESPONSES)
-        for name in ("list", "retrieve", "create", "update", "partial_update")
-    }
+@_register_schema(
+    ProcessingAgreementSerializer,
+    response=examples.AGREEMENT_RESPONSE,
+    request=examples.AGREEMENT_REQUEST,
+    patch=examples.AGREEMENT_PATCH,
 )
 class ProcessingAgreementViewSet(RegisterViewSet):
     queryset = ProcessingAgreement.objects.select_related("processor")
     serializer_class = ProcessingAgreementSerializer
 
 
-@extend_schema_view(
-    **{
-        name: extend_schema(responses=ERROR_RESPONSES)
-        for name in ("list", "retrieve", "create", "update", "partial_update")
-    }
+@_register_schema(
+    ProcessingActivitySerializer,
+    response=examples.ACTIVITY_RESPONSE,
+    request=examples.ACTIVITY_REQUEST,
+    patch=examples.ACTIVITY_PATCH,
 )
 class ProcessingActivityViewSet(RegisterViewSet):
     queryset = ProcessingActivity.objects.prefetch_related("processors")
     serializer_class = ProcessingActivitySerializer
 
 
-@extend_schema_view(
-    **{
-        name: extend_schema(responses=ERROR_RESPONSES)
-        for name in ("list", "retrieve", "update", "partial_update")
-    }
+@_register_schema(
+    RetentionPolicySerializer,
+    response=examples.RETENTION_POLICY_RESPONSE,
+    request=examples.RETENTION_POLICY_REQUEST,
+    patch=examples.RETENTION_POLICY_PATCH,
+    create=False,
 )
 class RetentionPolicyViewSet(
     PrivacyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin
@@ -139,13 +173,17 @@ class RetentionPolicyViewSet(
 
 @extend_schema_view(
     list=extend_schema(
-        responses=ERROR_RESPONSES,
+        responses={200: ConsentRecordSerializer(many=True), **ERROR_RESPONSES},
         parameters=[
             OpenApiParameter("channel", str),
             OpenApiParameter("withdrawn", bool),
         ],
+        examples=[examples.CONSENT_RECORD],
     ),
-    retrieve=extend_schema(responses=ERROR_RESPONSES),
+    retrieve=extend_schema(
+        responses={200: ConsentRecordSerializer, **ERROR_RESPONSES},
+        examples=[examples.CONSENT_RECORD],
+    ),
 )
 class ConsentRecordViewSet(PrivacyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     serializer_class = ConsentRecordSerializer
@@ -162,7 +200,8 @@ class ConsentRecordViewSet(PrivacyViewSet, mixins.ListModelMixin, mixins.Retriev
 
 @extend_schema_view(
     list=extend_schema(
-        responses=ERROR_RESPONSES,
+        responses={200: AuditEventSerializer(many=True), **ERROR_RESPONSES},
+        examples=[examples.AUDIT_EVENT],
         parameters=[
             OpenApiParameter("action", str),
             OpenApiParameter("acting_user", str, description="username"),
@@ -173,7 +212,9 @@ class ConsentRecordViewSet(PrivacyViewSet, mixins.ListModelMixin, mixins.Retriev
             OpenApiParameter("until", OpenApiTypes.DATETIME),
         ],
     ),
-    retrieve=extend_schema(responses=ERROR_RESPONSES),
+    retrieve=extend_schema(
+        responses={200: AuditEventSerializer, **ERROR_RESPONSES}, examples=[examples.AUDIT_EVENT]
+    ),
 )
 class AuditEventViewSet(PrivacyViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     serializer_class = AuditEventSerializer
@@ -200,13 +241,20 @@ class AuditEventViewSet(PrivacyViewSet, mixins.ListModelMixin, mixins.RetrieveMo
 
 
 @extend_schema_view(
-    list=extend_schema(responses=ERROR_RESPONSES),
-    retrieve=extend_schema(responses=ERROR_RESPONSES),
+    list=extend_schema(
+        responses={200: DataRequestOutputSerializer(many=True), **ERROR_RESPONSES},
+        examples=[examples.DATA_REQUEST_COMPLETED],
+    ),
+    retrieve=extend_schema(
+        responses={200: DataRequestOutputSerializer, **ERROR_RESPONSES},
+        examples=[examples.DATA_REQUEST_COMPLETED],
+    ),
     create=extend_schema(
         request=DataRequestCreateInputSerializer,
         responses={201: DataRequestOutputSerializer, **ERROR_RESPONSES},
         description="Open an access, erasure or objection request for a customer whose "
         "identity staff verified. It is processed at once (in Celery).",
+        examples=[examples.DATA_REQUEST_REQUEST, examples.DATA_REQUEST_OPENED],
     ),
 )
 class DataRequestViewSet(

@@ -3,10 +3,16 @@
 import uuid
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from bot.models import Message
+from agents import roles
+from agents.models import Assignment
+from bot.models import Conversation, Message
+from bot.services import message_append
 from privacy.models import AuditEvent
+from supportdesk.api_auth import api_key_create
+from tests.factories import ConversationFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queue")]
 
@@ -17,8 +23,23 @@ def people(queue, other_queue, supervisor, privacy_officer):
         "agent_in_queue": queue.members.get(),
         "agent_of_other_queue": other_queue.members.get(),
         "supervisor": supervisor,
+        "admin": UserFactory(role=roles.ADMIN),
         "privacy_officer": privacy_officer,
     }
+
+
+@pytest.fixture
+def with_bot(db):
+    """with_bot(language=…): a conversation the bot still handles, one customer message in."""
+
+    def make(*, language="de") -> Conversation:
+        conversation = ConversationFactory(language=language)
+        message_append(
+            conversation=conversation, sender="customer", text="Mein Paket kam beschädigt an."
+        )
+        return conversation
+
+    return make
 
 
 def api(user) -> APIClient:
@@ -28,32 +49,36 @@ def api(user) -> APIClient:
     return client
 
 
+ROLES = ["agent_in_queue", "supervisor", "admin", "agent_of_other_queue", "privacy_officer"]
+# An escalated conversation: the agents of its queue, supervisors and admins.
+WORKERS = {"agent_in_queue", "supervisor", "admin"}
+# (method, action, body, the conversation, the roles allowed)
 ACTIONS = [
-    ("get", "", None),
-    ("post", "claim/", None),
-    ("post", "reply/", {"text": "Hallo"}),
-    ("post", "note/", {"text": "intern"}),
-    ("post", "resolve/", None),
+    ("get", "", None, "escalated", WORKERS),
+    ("post", "claim/", None, "escalated", WORKERS),
+    ("post", "reply/", {"text": "Hallo"}, "escalated", WORKERS),
+    ("post", "note/", {"text": "intern"}, "escalated", WORKERS),
+    ("post", "resolve/", None, "escalated", WORKERS),
+    # With the bot, a conversation is in no queue yet: only those who see every queue.
+    ("post", "escalate/", {"reason": "VIP customer"}, "with_bot", {"supervisor", "admin"}),
 ]
 
 
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(
-    ("role", "allowed"),
-    [
-        ("agent_in_queue", True),
-        ("supervisor", True),
-        ("agent_of_other_queue", False),
-        ("privacy_officer", False),
-    ],
+    ("method", "action", "data", "state", "allowed"),
+    ACTIONS,
+    ids=[f"{method} {action or 'detail'}" for method, action, *_rest in ACTIONS],
 )
-@pytest.mark.parametrize(("method", "action", "data"), ACTIONS)
-def test_the_permission_matrix_of_the_api(people, escalate, role, allowed, method, action, data):
-    conversation = escalate()
+def test_the_permission_matrix_of_the_api(
+    people, escalate, with_bot, role, method, action, data, state, allowed
+):
+    conversation = escalate() if state == "escalated" else with_bot()
     url = f"/api/v1/inbox/conversations/{conversation.public_id}/{action}"
 
     response = getattr(api(people[role]), method)(url, data, format="json")
 
-    assert response.status_code == (200 if allowed else 403)
+    assert response.status_code == (200 if role in allowed else 403)
 
 
 def test_anonymous_gets_401(escalate):
@@ -188,3 +213,129 @@ class TestAssign:
         )
 
         assert 400 <= response.status_code < 500 and response.json()["code"] == "unknown_agent"
+
+
+class TestEscalate:
+    def url(self, conversation) -> str:
+        return f"/api/v1/inbox/conversations/{conversation.public_id}/escalate/"
+
+    def test_a_supervisor_hands_a_conversation_from_the_bot_to_the_team(
+        self, with_bot, queue, supervisor, django_capture_on_commit_callbacks
+    ):
+        conversation = with_bot()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api(supervisor).post(
+                self.url(conversation), {"reason": "Damaged parcel"}, format="json"
+            )
+
+        body = response.json()
+        assert response.status_code == 200
+        assert (body["status"], body["reason"]) == ("waiting", "Damaged parcel")
+        assert [m["text"] for m in body["messages"]] == ["Mein Paket kam beschädigt an."]
+        conversation.refresh_from_db()
+        assert conversation.status == Conversation.Status.WAITING
+        assert Assignment.objects.get(conversation=conversation).queue == queue  # the listener's
+        escalated = AuditEvent.objects.get(action="conversation.escalated")
+        assert escalated.acting_user == supervisor and escalated.reason == "Damaged parcel"
+        # The answer carries the transcript: a staff read of personal data.
+        assert AuditEvent.objects.filter(action="conversation.viewed", acting_user=supervisor)
+
+    def test_the_queue_named_gets_it(
+        self, with_bot, other_queue, supervisor, django_capture_on_commit_callbacks
+    ):
+        conversation = with_bot(language="de")  # routing alone would pick the German queue
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api(supervisor).post(
+                self.url(conversation),
+                {"reason": "Complaint", "queue": other_queue.slug},
+                format="json",
+            )
+
+        assert response.json()["queue_name"] == other_queue.name
+        assert Assignment.objects.get(conversation=conversation).queue == other_queue
+
+    def test_only_the_escalation_webhook_is_emitted(self, with_bot, supervisor, monkeypatch):
+        emitted = []
+
+        def record(*, event, payload, personal=None):
+            emitted.append(event)
+
+        monkeypatch.setattr("bot.chat.webhook_event_emit", record)
+        monkeypatch.setattr("agents.services.webhook_event_emit", record)
+
+        api(supervisor).post(self.url(with_bot()), {"reason": "Complaint"}, format="json")
+
+        assert emitted == ["conversation.escalated"]
+
+    @pytest.mark.parametrize(
+        ("status", "code"),
+        [
+            ("waiting", "already_escalated"),
+            ("assigned", "already_escalated"),
+            ("resolved", "conversation_resolved"),
+            ("closed", "conversation_closed"),
+        ],
+    )
+    def test_a_conversation_the_bot_no_longer_handles_is_a_conflict(
+        self, with_bot, supervisor, status, code
+    ):
+        conversation = with_bot()
+        now = timezone.now()
+        Conversation.objects.filter(pk=conversation.pk).update(
+            status=status, resolved_at=now, closed_at=now
+        )
+
+        response = api(supervisor).post(
+            self.url(conversation), {"reason": "Complaint"}, format="json"
+        )
+
+        body = response.json()
+        assert response.status_code == 409
+        assert (body["type"], body["code"], body["fields"]) == ("conflict", code, {})
+
+    def test_an_unknown_conversation_is_404(self, supervisor):
+        response = api(supervisor).post(
+            f"/api/v1/inbox/conversations/{uuid.uuid4()}/escalate/",
+            {"reason": "Complaint"},
+            format="json",
+        )
+
+        assert response.status_code == 404
+
+    @pytest.mark.parametrize("data", [{}, {"reason": ""}, {"reason": "x" * 51}])
+    def test_a_missing_or_too_long_reason_is_a_validation_error(self, with_bot, supervisor, data):
+        conversation = with_bot()
+
+        response = api(supervisor).post(self.url(conversation), data, format="json")
+
+        body = response.json()
+        assert response.status_code == 400
+        assert body["type"] == "validation_error" and set(body["fields"]) == {"reason"}
+        conversation.refresh_from_db()
+        assert conversation.status == Conversation.Status.BOT
+
+    def test_an_unknown_queue_is_refused_and_nothing_changes(self, with_bot, supervisor):
+        conversation = with_bot()
+
+        response = api(supervisor).post(
+            self.url(conversation), {"reason": "Complaint", "queue": "nowhere"}, format="json"
+        )
+
+        assert response.status_code == 400 and response.json()["code"] == "unknown_queue"
+        conversation.refresh_from_db()
+        assert conversation.status == Conversation.Status.BOT
+        assert not AuditEvent.objects.filter(action="conversation.escalated").exists()
+
+    @pytest.mark.parametrize(
+        ("scope", "expected"), [("conversations:read", 403), ("conversations:write", 200)]
+    )
+    def test_an_api_key_needs_the_write_scope(self, with_bot, supervisor, scope, expected):
+        _key, secret = api_key_create(user=supervisor, name="crm", scopes=[scope])
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+
+        response = client.post(self.url(with_bot()), {"reason": "Complaint"}, format="json")
+
+        assert response.status_code == expected
