@@ -271,6 +271,12 @@ def _report(name: str, tally: Tally, seconds: float) -> dict:
     return figures
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux): robust to other load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=200)
@@ -288,11 +294,22 @@ def main() -> int:
         try:
             mode = "PostgreSQL + channels-redis" if args.services else "SQLite + in-memory layer"
             print(f"{args.connections} connections x {args.questions} messages, {mode}")
+            cpu_before = _cpu_seconds(server.pid)
             echo = _report(
                 "echo", *asyncio.run(_run("echo", port, args.connections, args.questions))
             )
+            cpu_echo = _cpu_seconds(server.pid)
             chat = _report(
                 "chat", *asyncio.run(_run("chat", port, args.connections, args.questions))
+            )
+            cpu_chat = _cpu_seconds(server.pid)
+            # Server CPU per message (the chat's includes each connection's consent and
+            # identification): what the latency ratio comes down to on a busy machine.
+            echo["server_cpu_ms"] = (cpu_echo - cpu_before) / max(echo["sent"], 1) * 1000
+            chat["server_cpu_ms"] = (cpu_chat - cpu_echo) / max(chat["sent"], 1) * 1000
+            print(
+                f"server CPU per message: echo {echo['server_cpu_ms']:.2f} ms, "
+                f"chat {chat['server_cpu_ms']:.2f} ms"
             )
         finally:
             server.terminate()

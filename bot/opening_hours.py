@@ -4,7 +4,9 @@ Plain Python: the dialog engine tells an escalating customer when a person
 will be there, in the operator's time zone.
 """
 
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -26,7 +28,8 @@ class OpeningRule:
     closes: time
 
 
-def opening_hours_parse(spec: str) -> list[OpeningRule]:
+@functools.lru_cache(maxsize=16)  # read for every chat message; the spec rarely changes
+def opening_hours_parse(spec: str) -> tuple[OpeningRule, ...]:
     """Rules from "mon-fri 08:00-18:00, sat 09:00-14:00"; an empty spec means always open."""
     rules = []
     for part in filter(None, (p.strip().lower() for p in spec.split(","))):
@@ -44,10 +47,10 @@ def opening_hours_parse(spec: str) -> list[OpeningRule]:
         if closes <= opens:
             raise OpeningHoursError(f"{part!r}: closing time must be after opening time.")
         rules += [OpeningRule(day, opens, closes) for day in range(first, last + 1)]
-    return rules
+    return tuple(rules)
 
 
-def opening_hours_next_open(rules: list[OpeningRule], now: datetime) -> datetime | None:
+def opening_hours_next_open(rules: Sequence[OpeningRule], now: datetime) -> datetime | None:
     """None when the team is there now (or no hours are configured), else when it opens next."""
     if not rules:
         return None
