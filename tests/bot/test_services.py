@@ -6,10 +6,10 @@ from django.utils import timezone
 from bot.dialog import Reply
 from bot.models import Conversation, Message
 from bot.services import (
+    Question,
     conversation_resolve,
     conversations_close_resolved,
     message_append,
-    Question,
     question_append,
 )
 from tests.factories import ConversationFactory
