@@ -123,22 +123,26 @@ def _last_customer_message_preview() -> Subquery:
     )
 
 
-def conversation_list_for_inbox(
+def conversation_list_for_inbox(*, user: AbstractBaseUser, limit: int = 500) -> list[Conversation]:
+    """The inbox page's list: the active conversations a user may see, at most `limit`."""
+    return list(conversations_for_inbox(user=user)[:limit])
+
+
+def conversations_for_inbox(
     *,
     user: AbstractBaseUser,
-    limit: int = 500,
     statuses: tuple[str, ...] = ACTIVE_STATUSES,
     channel: str | None = None,
     language: str | None = None,
     queue_slug: str | None = None,
     escalated_since=None,
     escalated_until=None,
-) -> list[Conversation]:
+) -> QuerySet[Conversation]:
     """The escalated conversations a user may see (by default the active ones: waiting or
     assigned), oldest escalation first, optionally narrowed (the API's filters).
 
-    Two queries whatever their number: the conversations with queue and agent
-    joined, the redacted preview of the last customer message as a subquery.
+    One query whatever their number: the conversations with queue and agent joined,
+    the redacted preview of the last customer message as a subquery.
     """
     conversations = (
         Conversation.objects.filter(status__in=statuses, escalated_at__isnull=False)
@@ -159,7 +163,7 @@ def conversation_list_for_inbox(
     condition = conversation_visible_q(user=user)
     if condition is not None:
         conversations = conversations.filter(condition).distinct()
-    return list(conversations[:limit])
+    return conversations
 
 
 def agent_display_name(user: AbstractBaseUser | None) -> str:

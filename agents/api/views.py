@@ -27,8 +27,8 @@ from agents.models import InternalNote
 from agents.selectors import (
     conversation_get_by_public_id,
     conversation_is_visible,
-    conversation_list_for_inbox,
     conversation_page,
+    conversations_for_inbox,
     inbox_row,
     queue_list_for_agent,
     user_is_agent,
@@ -114,8 +114,6 @@ class InboxConversationViewSet(GenericViewSet):
     lookup_field = "public_id"
     lookup_value_regex = "[0-9a-f-]{32,36}"
     serializer_class = InboxConversationOutputSerializer
-    # The list is one answer of at most `limit` rows, not pages.
-    pagination_class = None
 
     def get_queryset(self):
         return Conversation.objects.none()  # reads go through the selectors below
@@ -145,15 +143,15 @@ class InboxConversationViewSet(GenericViewSet):
             OpenApiParameter("queue", str, description="queue slug"),
             OpenApiParameter("since", OpenApiTypes.DATETIME, description="escalated at or after"),
             OpenApiParameter("until", OpenApiTypes.DATETIME, description="escalated before"),
-            OpenApiParameter("limit", int, description="at most 500 (default)"),
         ],
         responses={200: InboxConversationOutputSerializer(many=True), **ERROR_RESPONSES},
         examples=[examples.INBOX_ROW],
     )
     def list(self, request: Request) -> Response:
         filters = _conversation_filters(request)
-        rows = [inbox_row(c) for c in conversation_list_for_inbox(user=request.user, **filters)]
-        return Response(InboxConversationOutputSerializer(rows, many=True).data)
+        page = self.paginate_queryset(conversations_for_inbox(user=request.user, **filters))
+        rows = [inbox_row(conversation) for conversation in page]
+        return self.get_paginated_response(InboxConversationOutputSerializer(rows, many=True).data)
 
     @extend_schema(
         responses={200: InboxConversationDetailOutputSerializer, **ERROR_RESPONSES},
@@ -316,11 +314,6 @@ def _conversation_filters(request: Request) -> dict:
             if moment is None:
                 errors[name] = ["Use an ISO 8601 date and time."]
             filters[key] = moment
-    if params.get("limit"):
-        try:
-            filters["limit"] = max(1, min(500, int(params["limit"])))
-        except ValueError:
-            errors["limit"] = ["A whole number, at most 500."]
     if errors:
         raise ValidationError(errors)
     return filters

@@ -95,7 +95,8 @@ def test_the_list_holds_only_the_agents_queues(escalate, people):
 
     body = api(people["agent_in_queue"]).get("/api/v1/inbox/conversations/").json()
 
-    assert [row["id"] for row in body] == [mine.public_id.hex]
+    assert [row["id"] for row in body["results"]] == [mine.public_id.hex]
+    assert body["count"] == 1
 
 
 def test_retrieving_a_conversation_returns_the_transcript_and_is_audited(escalate, people):
@@ -160,16 +161,32 @@ class TestConversationFilters:
         client = APIClient()
         client.force_authenticate(supervisor)
 
-        rows = client.get("/api/v1/inbox/conversations/", {"language": "de"}).json()
+        rows = client.get("/api/v1/inbox/conversations/", {"language": "de"}).json()["results"]
         everything = client.get(
             "/api/v1/inbox/conversations/", {"status": ["waiting", "assigned", "resolved"]}
         ).json()
 
         assert [row["id"] for row in rows] == [german.public_id.hex]
-        assert len(everything) == 2
+        assert everything["count"] == 2
+
+    def test_the_list_comes_in_pages(self, escalate, supervisor):
+        from rest_framework.test import APIClient
+
+        first, second = escalate(language="de"), escalate(language="en")
+        client = APIClient()
+        client.force_authenticate(supervisor)
+
+        page_one = client.get("/api/v1/inbox/conversations/", {"page_size": 1}).json()
+        page_two = client.get(page_one["next"]).json()
+
+        assert page_one["count"] == 2 and page_one["previous"] is None
+        assert [row["id"] for row in page_one["results"]] == [first.public_id.hex]
+        assert [row["id"] for row in page_two["results"]] == [second.public_id.hex]
+        assert page_two["next"] is None
+        assert client.get("/api/v1/inbox/conversations/", {"page": 9}).status_code == 404
 
     @pytest.mark.parametrize(
-        "query", [{"status": "lost"}, {"since": "yesterday"}, {"limit": "many"}]
+        "query", [{"status": "lost"}, {"since": "yesterday"}, {"until": "2026-13-01"}]
     )
     def test_bad_filters_are_a_400_naming_the_parameter(self, supervisor, query):
         from rest_framework.test import APIClient
