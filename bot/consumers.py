@@ -84,8 +84,12 @@ def conversation_rate_allows(conversation: Conversation) -> bool:
     window_seconds = max(1, round(settings.CHAT_RATE_BURST / settings.CHAT_RATE_PER_SECOND))
     window = int(time.time() // window_seconds)
     key = f"chat-rate:{conversation.public_id.hex}:{window}"
-    cache.add(key, 0, timeout=window_seconds * 2)
-    return cache.incr(key) <= settings.CHAT_RATE_BURST
+    # One round trip to the cache (Redis when scaled out) for all but a window's first.
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window's first message (or another process's, racing)
+        count = 1 if cache.add(key, 1, timeout=window_seconds * 2) else cache.incr(key)
+    return count <= settings.CHAT_RATE_BURST
 
 
 def _messages_receive(incoming: list[chat.IncomingMessage]) -> list[chat.ReceiveResult]:
