@@ -8,7 +8,8 @@ SERVICES_DATABASE_URL / SERVICES_REDIS_URL), loads the demo data, then opens N
 concurrent customer connections that each give consent, identify and ask M
 questions, waiting for each answer. The same N connections then send M
 messages each to a bare echo consumer in the same daphne process. Printed:
-messages/s and p50/p95/p99 reply latency of both, their ratio, and lost and
+messages/s and p50/p95/p99 reply latency of both, their ratio, the chat's set-up
+latency (each of hello, consent and identify, and connect to identified), and lost and
 duplicated messages counted from the acknowledgements and, once every customer
 has asked all its questions, from each conversation's stored history (a resume).
 
@@ -64,6 +65,9 @@ class QuestionsDone:
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
+    # The chat's set-up: each of hello, consent and identify, and connect to identified.
+    setup_latencies: list[float] = field(default_factory=list)
+    ready_latencies: list[float] = field(default_factory=list)
     sent: int = 0
     acked: int = 0
     answered: int = 0
@@ -167,24 +171,27 @@ async def _customer(
 ) -> None:
     arrived = False
     try:
+        connecting = time.perf_counter()
         async with websockets.connect(url, origin=origin, open_timeout=60, max_queue=None) as ws:
-            await ws.send(json.dumps({"type": "hello", "conversation": None, "lang": "de"}))
-            welcome = await _receive(ws, timeout)
+
+            async def step(frame: dict) -> dict:
+                started = time.perf_counter()
+                await ws.send(json.dumps(frame))
+                reply = await _receive(ws, timeout)
+                tally.setup_latencies.append(time.perf_counter() - started)
+                return reply
+
+            welcome = await step({"type": "hello", "conversation": None, "lang": "de"})
             version = welcome["consent"]["policy_version"]
-            await ws.send(
-                json.dumps({"type": "consent", "accept": True, "policy_version": version})
+            await step({"type": "consent", "accept": True, "policy_version": version})
+            await step(
+                {
+                    "type": "identify",
+                    "name": "Test Kunde",
+                    "email": f"{uuid.uuid4().hex}@example.org",
+                }
             )
-            await _receive(ws, timeout)
-            await ws.send(
-                json.dumps(
-                    {
-                        "type": "identify",
-                        "name": "Test Kunde",
-                        "email": f"{uuid.uuid4().hex}@example.org",
-                    }
-                )
-            )
-            await _receive(ws, timeout)
+            tally.ready_latencies.append(time.perf_counter() - connecting)
             seen_seqs: set[int] = set()
             for n in range(questions):
                 client_id = uuid.uuid4().hex
@@ -295,6 +302,15 @@ def _report(name: str, tally: Tally, seconds: float) -> dict:
         f"sent {tally.sent}  answered {tally.answered}  lost {tally.lost}  "
         f"duplicated {tally.duplicated}  errors {len(tally.errors)}"
     )
+    if tally.setup_latencies:
+        figures["setup_p50_ms"] = _percentile(tally.setup_latencies, 0.50)
+        figures["setup_p95_ms"] = _percentile(tally.setup_latencies, 0.95)
+        figures["ready_p95_ms"] = _percentile(tally.ready_latencies, 0.95)
+        print(
+            f"{'':<6} set-up steps (hello, consent, identify) p50 {figures['setup_p50_ms']:.1f} ms"
+            f"   p95 {figures['setup_p95_ms']:.1f} ms;   connect to identified"
+            f" p95 {figures['ready_p95_ms']:.1f} ms"
+        )
     if tally.errors:
         print(f"       first errors: {sorted(set(tally.errors))[:5]}")
     return figures

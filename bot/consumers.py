@@ -6,9 +6,12 @@ customer's language; the connection stays open.
 """
 
 import asyncio
+import functools
 import json
 import time
 import weakref
+from collections import deque
+from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -104,58 +107,97 @@ def _messages_receive(incoming: list[chat.IncomingMessage]) -> list[chat.Receive
     ]
 
 
-class GroupCommit:
-    """Messages arriving while the database thread is busy are stored together.
+class DatabaseQueue:
+    """The chat's one way to the database thread: messages first, and together.
 
     Django's ORM runs in one thread per process (channels' database_sync_to_async), so
-    under load every message queues for it; taking all waiting messages in one hop and
-    one transaction (bot.chat.chat_messages_receive) makes the queue drain several
-    times faster. An idle server stores a message at once: nothing waits for a timer.
+    under load everything queues for it. Here it queues in two lines:
+
+    - customer messages: all those waiting go in one hop, one transaction and one
+      INSERT (bot.chat.chat_messages_receive), which drains the line several times
+      faster than one by one;
+    - everything else (hello, consent, identification, feedback …), one per hop.
+
+    Messages of conversations under way go first, so a wave of new visitors giving
+    consent does not hold up the answers of those already asking; after each batch of
+    messages, one other operation per MESSAGES_PER_OPERATION messages (at least one)
+    runs, so new visitors are slowed, never starved. An idle server runs each at
+    once: nothing waits for a timer.
     """
+
+    MESSAGES_PER_OPERATION = 4
 
     def __init__(self, *, max_batch: int) -> None:
         self.max_batch = max_batch
-        self.waiting: list[tuple[chat.IncomingMessage, asyncio.Future]] = []
+        self.messages: deque[tuple[chat.IncomingMessage, asyncio.Future]] = deque()
+        self.operations: deque[tuple[Callable[[], object], asyncio.Future]] = deque()
         self.draining = False
 
     async def receive(self, item: chat.IncomingMessage) -> tuple:
-        future = asyncio.get_running_loop().create_future()
-        self.waiting.append((item, future))
-        if not self.draining:
-            self.draining = True
-            asyncio.get_running_loop().create_task(self._drain())
-        result = await future
+        """Store a customer's message; returns (message, outcome) or raises the refusal."""
+        result = await self._enqueue(self.messages, item)
         if isinstance(result, Exception):
             raise result
         return result
 
+    async def run(self, func: Callable, /, **kwargs):
+        """func(**kwargs) in the database thread; returns its result or raises its error."""
+        return await self._enqueue(self.operations, functools.partial(func, **kwargs))
+
+    def _enqueue(self, line: deque, entry) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        line.append((entry, future))
+        if not self.draining:
+            self.draining = True
+            loop.create_task(self._drain())
+        return future
+
     async def _drain(self) -> None:
         try:
-            while self.waiting:
-                batch = self.waiting[: self.max_batch]
-                del self.waiting[: self.max_batch]
-                try:
-                    results = await database_sync_to_async(_messages_receive)(
-                        [item for item, _future in batch]
-                    )
-                except Exception as error:  # noqa: BLE001  (each sender gets it)
-                    results = [error] * len(batch)
-                for (_item, future), result in zip(batch, results, strict=True):
-                    if not future.done():  # its connection may have gone meanwhile
-                        future.set_result(result)
+            while self.messages or self.operations:
+                stored = await self._store_messages() if self.messages else 0
+                for _ in range(max(1, stored // self.MESSAGES_PER_OPERATION)):
+                    if not self.operations:
+                        break
+                    await self._run_operation()
         finally:
             self.draining = False
 
+    async def _store_messages(self) -> int:
+        batch = [self.messages.popleft() for _ in range(min(self.max_batch, len(self.messages)))]
+        try:
+            results = await database_sync_to_async(_messages_receive)(
+                [item for item, _future in batch]
+            )
+        except Exception as error:  # noqa: BLE001  (each sender gets it)
+            results = [error] * len(batch)
+        for (_item, future), result in zip(batch, results, strict=True):
+            if not future.done():  # its connection may have gone meanwhile
+                future.set_result(result)
+        return len(batch)
+
+    async def _run_operation(self) -> None:
+        operation, future = self.operations.popleft()
+        try:
+            result = await database_sync_to_async(operation)()
+        except Exception as error:  # noqa: BLE001  (raised in its caller)
+            if not future.done():
+                future.set_exception(error)
+            return
+        if not future.done():
+            future.set_result(result)
+
 
 # One per event loop (daphne runs one; tests run one per test).
-_group_commits: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_database_queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def group_commit() -> GroupCommit:
+def database_queue() -> DatabaseQueue:
     loop = asyncio.get_running_loop()
-    if loop not in _group_commits:
-        _group_commits[loop] = GroupCommit(max_batch=settings.CHAT_GROUP_COMMIT_MAX)
-    return _group_commits[loop]
+    if loop not in _database_queues:
+        _database_queues[loop] = DatabaseQueue(max_batch=settings.CHAT_GROUP_COMMIT_MAX)
+    return _database_queues[loop]
 
 
 def _message_frame(message) -> dict:
@@ -196,7 +238,6 @@ def _state_frame(conversation: Conversation) -> dict:
     }
 
 
-@database_sync_to_async
 def _conversation_open(*, token: str | None, language: str, after_seq: int):
     # Loaded with its consent and subject (the state frame and every message read them).
     conversation = conversation_get_by_resume_token(token=token) if token else None
@@ -214,7 +255,6 @@ def _conversation_open(*, token: str | None, language: str, after_seq: int):
     return conversation, token, resumed, history, _state_frame(conversation)
 
 
-@database_sync_to_async
 def _then_state(verb, **kwargs) -> tuple[Conversation, dict]:
     """Run a chat verb, then describe the conversation's state: one thread hop.
 
@@ -225,7 +265,6 @@ def _then_state(verb, **kwargs) -> tuple[Conversation, dict]:
     return conversation, _state_frame(conversation)
 
 
-@database_sync_to_async
 def _reload(conversation: Conversation) -> Conversation:
     return Conversation.objects.select_related("consent", "subject").get(pk=conversation.pk)
 
@@ -306,8 +345,8 @@ class ChatConsumer(JsonConsumer):
             return await self.send_error("missing_field")
         if self.conversation is not None:
             await self.channel_layer.group_discard(self._group(), self.channel_name)
-        self.conversation, token, resumed, history, state = await _conversation_open(
-            token=token, language=self.language, after_seq=max(after_seq, 0)
+        self.conversation, token, resumed, history, state = await database_queue().run(
+            _conversation_open, token=token, language=self.language, after_seq=max(after_seq, 0)
         )
         if content.get("conversation") and not resumed:
             # Unknown, foreign or closed: say so, then start afresh (nothing is revealed).
@@ -355,8 +394,9 @@ class ChatConsumer(JsonConsumer):
         if not isinstance(version, str):
             return await self.send_error("missing_field")
         ip_address = self.scope.get("client", [None])[0]
-        self.conversation, state = await _then_state(
-            chat.chat_consent_give,
+        self.conversation, state = await database_queue().run(
+            _then_state,
+            verb=chat.chat_consent_give,
             conversation=self.conversation,
             policy_version=version,
             ip_address=ip_address,
@@ -366,8 +406,11 @@ class ChatConsumer(JsonConsumer):
     async def handle_identify(self, content: dict) -> None:
         identity = {k: v for k, v in content.items() if k != "type"}
         try:
-            self.conversation, state = await _then_state(
-                chat.chat_identify, conversation=self.conversation, identity=identity
+            self.conversation, state = await database_queue().run(
+                _then_state,
+                verb=chat.chat_identify,
+                conversation=self.conversation,
+                identity=identity,
             )
         except chat.ChatError:
             raise
@@ -393,7 +436,7 @@ class ChatConsumer(JsonConsumer):
             return await self.send_error("conversation_closed", id=client_id)
         if self.anonymous:
             return await self._answer_anonymously(client_id, text)
-        message, outcome = await group_commit().receive(
+        message, outcome = await database_queue().receive(
             chat.IncomingMessage(
                 conversation=self.conversation, client_message_id=client_id, text=text
             )
@@ -409,8 +452,8 @@ class ChatConsumer(JsonConsumer):
             )
 
     async def _answer_anonymously(self, client_id: str, text: str) -> None:
-        reply = await database_sync_to_async(chat.chat_answer_anonymously)(
-            language=self.language, text=text
+        reply = await database_queue().run(
+            chat.chat_answer_anonymously, language=self.language, text=text
         )
         await self.send_json({"type": "ack", "id": client_id, "seq": None, "stored": False})
         await self.send_json(
@@ -427,19 +470,19 @@ class ChatConsumer(JsonConsumer):
         seq, helpful = content.get("seq"), content.get("helpful")
         if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(helpful, bool):
             return await self.send_error("missing_field")
-        outcome = await database_sync_to_async(chat.chat_feedback)(
-            conversation=self.conversation, seq=seq, helpful=helpful
+        outcome = await database_queue().run(
+            chat.chat_feedback, conversation=self.conversation, seq=seq, helpful=helpful
         )
         await self.send_json({"type": "feedback.recorded", "seq": seq})
         await self._send_outcome(outcome)
 
     async def handle_escalate(self, content: dict) -> None:
-        outcome = await database_sync_to_async(chat.chat_escalate)(conversation=self.conversation)
+        outcome = await database_queue().run(chat.chat_escalate, conversation=self.conversation)
         await self._send_outcome(outcome)
 
     async def handle_withdraw_consent(self, content: dict) -> None:
-        self.conversation, state = await _then_state(
-            chat.chat_consent_withdraw, conversation=self.conversation
+        self.conversation, state = await database_queue().run(
+            _then_state, verb=chat.chat_consent_withdraw, conversation=self.conversation
         )
         await self.send_json(
             {
@@ -459,8 +502,8 @@ class ChatConsumer(JsonConsumer):
         score = content.get("score")
         if not isinstance(score, int) or isinstance(score, bool):
             return await self.send_error("missing_field")
-        self.conversation = await database_sync_to_async(chat.conversation_rate)(
-            conversation=self.conversation, score=score
+        self.conversation = await database_queue().run(
+            chat.conversation_rate, conversation=self.conversation, score=score
         )
         await self.send_json({"type": "rating.recorded", "score": score})
 
@@ -477,7 +520,7 @@ class ChatConsumer(JsonConsumer):
         for reply in outcome.replies:
             await self.send_json(_message_frame(reply))
         if outcome.escalated:
-            self.conversation = await _reload(self.conversation)
+            self.conversation = await database_queue().run(_reload, conversation=self.conversation)
             await self.send_json({"type": "status", "status": self.conversation.status})
 
     async def chat_message(self, event: dict) -> None:

@@ -1,4 +1,4 @@
-"""Group commit: customer messages waiting for the database are stored together."""
+"""The chat's way to the database: messages waiting are stored together, and first."""
 
 import asyncio
 
@@ -119,7 +119,7 @@ def _recording(monkeypatch, batches: list, result=lambda item: ("stored", item))
 async def test_messages_waiting_together_take_one_hop(monkeypatch):
     batches: list = []
     _recording(monkeypatch, batches)
-    group = consumers.GroupCommit(max_batch=64)
+    group = consumers.DatabaseQueue(max_batch=64)
 
     results = await asyncio.gather(*(group.receive(item) for item in "abc"))
 
@@ -130,7 +130,7 @@ async def test_messages_waiting_together_take_one_hop(monkeypatch):
 async def test_a_batch_holds_at_most_the_configured_number(monkeypatch):
     batches: list = []
     _recording(monkeypatch, batches)
-    group = consumers.GroupCommit(max_batch=2)
+    group = consumers.DatabaseQueue(max_batch=2)
 
     await asyncio.gather(*(group.receive(item) for item in "abc"))
     await group.receive("d")  # idle again: stored at once, on its own
@@ -143,7 +143,7 @@ async def test_a_refusal_reaches_only_its_own_sender(monkeypatch):
         return chat.ChatError("refused", code="rate_limited") if item == "b" else ("ok", item)
 
     _recording(monkeypatch, [], result)
-    group = consumers.GroupCommit(max_batch=64)
+    group = consumers.DatabaseQueue(max_batch=64)
 
     results = await asyncio.gather(*(group.receive(item) for item in "abc"), return_exceptions=True)
 
@@ -161,9 +161,53 @@ async def test_a_failed_hop_fails_its_batch_and_the_next_message_still_goes_thro
         return [("ok", item) for item in incoming]
 
     monkeypatch.setattr(consumers, "_messages_receive", messages_receive)
-    group = consumers.GroupCommit(max_batch=64)
+    group = consumers.DatabaseQueue(max_batch=64)
 
     failed = await asyncio.gather(group.receive("a"), return_exceptions=True)
 
     assert isinstance(failed[0], RuntimeError)
     assert await group.receive("b") == ("ok", "b")
+
+
+async def test_operations_run_in_the_database_thread_and_raise_their_errors(monkeypatch):
+    _recording(monkeypatch, [])
+    queue = consumers.DatabaseQueue(max_batch=64)
+
+    def fails():
+        raise chat.ChatError("no", code="not_resolved")
+
+    assert await queue.run(lambda x: x * 2, x=21) == 42
+    with pytest.raises(chat.ChatError):
+        await queue.run(fails)
+
+
+async def test_waiting_messages_go_before_waiting_operations_which_still_run(monkeypatch):
+    order: list = []
+
+    def messages_receive(incoming):
+        order.append(("messages", list(incoming)))
+        return [("ok", item) for item in incoming]
+
+    monkeypatch.setattr(consumers, "_messages_receive", messages_receive)
+    queue = consumers.DatabaseQueue(max_batch=4)
+    queue.MESSAGES_PER_OPERATION = 2
+
+    def operation(name):
+        order.append(("operation", name))
+
+    # A wave of new visitors' set-up work, then messages of conversations under way.
+    await asyncio.gather(
+        *(queue.run(operation, name=n) for n in ["hello-1", "hello-2", "hello-3", "hello-4"]),
+        *(queue.receive(item) for item in "abcdef"),
+    )
+
+    assert order == [
+        ("messages", ["a", "b", "c", "d"]),
+        # one operation per two messages stored
+        ("operation", "hello-1"),
+        ("operation", "hello-2"),
+        ("messages", ["e", "f"]),
+        ("operation", "hello-3"),
+        # no message waiting: the rest, one by one
+        ("operation", "hello-4"),
+    ]
