@@ -125,7 +125,7 @@ class DatabaseQueue:
     once: nothing waits for a timer.
     """
 
-    MESSAGES_PER_OPERATION = 4
+    MESSAGES_PER_OPERATION = 2
 
     def __init__(self, *, max_batch: int) -> None:
         self.max_batch = max_batch
