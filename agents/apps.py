@@ -17,14 +17,15 @@ class AgentsConfig(AppConfig):
         from agents import receivers
         from agents.models import InternalNote
         from agents.selectors import subject_notes_export
-        from agents.services import escalation_route, subject_notes_erase
-        from bot.hooks import escalation_listener_register
+        from agents.services import escalation_route, inbox_row_push, subject_notes_erase
+        from bot import hooks
         from privacy.registry import PersonalDataProvider, provider_register
 
         # Permissions exist only after every app's post_migrate created them, so
         # the roles are synced on this app's (the last one installed) signal.
         post_migrate.connect(_roles_sync_after_migrate, sender=self)
-        escalation_listener_register(escalation_route)
+        hooks.listener_register(hooks.ESCALATED, escalation_route)
+        hooks.listener_register(hooks.CUSTOMER_WROTE, inbox_row_push)
         receivers.connect()
         provider_register(
             PersonalDataProvider(

@@ -178,6 +178,32 @@ def _message_frame(message: Message) -> dict:
     }
 
 
+def _inbox_row_publish(
+    conversation: Conversation,
+    *,
+    queue_ids: set[int | None] = frozenset(),
+    user_ids: set[int] = frozenset(),
+) -> tuple[Conversation, dict]:
+    """After commit: the conversation's fresh inbox row to the inboxes of its queue and
+    agent, and of the given queues (old and new) and users. Returns it, reloaded."""
+    conversation = Conversation.objects.select_related(
+        "assignment__queue", "assignment__agent__agent_profile"
+    ).get(pk=conversation.pk)
+    row = inbox_row(conversation)
+    assignment = assignment_for(conversation=conversation)
+    queues = set(queue_ids) | {assignment.queue_id if assignment else None}
+    users = set(user_ids) | ({assignment.agent_id} if assignment and assignment.agent_id else set())
+    groups = {events.inbox_group(queue_id) for queue_id in queues if queue_id is not None}
+    groups |= {events.INBOX_ALL_GROUP}
+    groups |= {events.staff_group(user_id) for user_id in users}
+    events.on_commit_send(
+        events.inbox_event_send,
+        groups=groups,
+        payload={"type": "conversation.update", "conversation": row},
+    )
+    return conversation, row
+
+
 def _publish(
     conversation: Conversation,
     *,
@@ -204,21 +230,7 @@ def _publish(
         events.on_commit_send(
             events.conversation_event_send, public_hex=public_hex, payload=payload
         )
-    conversation = Conversation.objects.select_related(
-        "assignment__queue", "assignment__agent__agent_profile"
-    ).get(pk=conversation.pk)
-    row = inbox_row(conversation)
-    assignment = assignment_for(conversation=conversation)
-    queues = set(queue_ids) | {assignment.queue_id if assignment else None}
-    users = set(user_ids) | ({assignment.agent_id} if assignment and assignment.agent_id else set())
-    groups = {events.inbox_group(queue_id) for queue_id in queues if queue_id is not None}
-    groups |= {events.INBOX_ALL_GROUP}
-    groups |= {events.staff_group(user_id) for user_id in users}
-    events.on_commit_send(
-        events.inbox_event_send,
-        groups=groups,
-        payload={"type": "conversation.update", "conversation": row},
-    )
+    conversation, row = _inbox_row_publish(conversation, queue_ids=queue_ids, user_ids=user_ids)
     if conversation.status != Conversation.Status.BOT:
         events.on_commit_send(
             events.conversation_event_send,
@@ -308,6 +320,19 @@ def escalation_route(conversation_id: int) -> None:
         assignment_route(conversation_id=conversation_id)
     except Exception:
         logger.exception("Routing escalated conversation %s failed", conversation_id)
+
+
+def inbox_row_push(conversation_id: int) -> None:
+    """bot's listener for a customer's message in a conversation a person handles: the
+    inboxes show the conversation's new preview (registered in AgentsConfig.ready()).
+
+    Runs after the customer's transaction committed; a failure is logged, never raised
+    into the customer's chat.
+    """
+    try:
+        _inbox_row_publish(Conversation(pk=conversation_id))
+    except Exception:
+        logger.exception("Updating the inbox row of conversation %s failed", conversation_id)
 
 
 def _require_with_bot(conversation: Conversation) -> None:

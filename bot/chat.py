@@ -17,6 +17,7 @@ from django.db.models import Count, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from bot import hooks
 from bot.answering import KeywordAnswerer, KnowledgeEntry, ModelAnswerer
 from bot.dialog import (
     Answer,
@@ -28,7 +29,6 @@ from bot.dialog import (
     dialog_feedback,
     dialog_next,
 )
-from bot.hooks import escalation_listeners
 from bot.learning import bot_model_load
 from bot.models import BotModel, Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.opening_hours import opening_hours_next_open, opening_hours_parse
@@ -263,7 +263,10 @@ def _after_question(
         )
         return ChatOutcome(replies=[], escalated=True)
     if conversation.status != Conversation.Status.BOT:
-        # A person has the conversation (question_append dropped any replies).
+        # A person has the conversation (question_append dropped any replies): the
+        # inboxes show the new message (their live view of it gets the message itself).
+        for listener in hooks.listeners(hooks.CUSTOMER_WROTE):
+            transaction.on_commit(lambda listener=listener: listener(conversation.pk))
         return ChatOutcome(replies=[])
     for stored, reply in zip(replies, reaction.replies, strict=True):
         stored.suggestions = list(reply.suggestions)
@@ -431,7 +434,7 @@ def conversation_escalate(
     conversation.status = Conversation.Status.WAITING
     conversation.escalation_reason = reason
     conversation.escalated_at = now
-    for listener in escalation_listeners():
+    for listener in hooks.listeners(hooks.ESCALATED):
         transaction.on_commit(lambda listener=listener: listener(conversation.pk))
     webhook_event_emit(
         event="conversation.escalated",

@@ -2,20 +2,26 @@
 
 bot must not import agents (agents -> bot -> privacy), so agents registers its
 functions here in its AppConfig.ready(), as every app registers its personal-data
-provider with privacy. Listeners take ids, run after the transaction commits.
+provider with privacy. Listeners take a conversation id and run after the
+transaction commits.
 """
 
 from collections.abc import Callable
 
-EscalationListener = Callable[[int], None]
+Listener = Callable[[int], None]
 
-_escalation_listeners: list[EscalationListener] = []
+# A conversation was handed to the team (queued for a person).
+ESCALATED = "escalated"
+# A customer wrote in a conversation a person handles (not the bot).
+CUSTOMER_WROTE = "customer_wrote"
+
+_listeners: dict[str, list[Listener]] = {ESCALATED: [], CUSTOMER_WROTE: []}
 
 
-def escalation_listener_register(listener: EscalationListener) -> None:
-    if listener not in _escalation_listeners:
-        _escalation_listeners.append(listener)
+def listener_register(event: str, listener: Listener) -> None:
+    if listener not in _listeners[event]:
+        _listeners[event].append(listener)
 
 
-def escalation_listeners() -> list[EscalationListener]:
-    return list(_escalation_listeners)
+def listeners(event: str) -> list[Listener]:
+    return list(_listeners[event])

@@ -276,6 +276,23 @@ async def test_anonymous_is_refused_by_the_real_stack(staff):
     assert (connected, code) == (False, CLOSE_NOT_AUTHENTICATED)
 
 
+async def test_the_inbox_row_shows_the_customers_latest_message(chat_ready, staff):
+    customer, conversation = await escalated_customer()
+    inbox, _connected, _code = await agent_socket(staff["agent"], "/ws/inbox/")
+    await inbox.receive_json_from(timeout=10)
+
+    await customer.send_json_to(
+        {"type": "message", "id": "c-9", "text": "Ich bin Erika, erika@example.org, noch da?"}
+    )
+
+    update = await receive_until(inbox, "conversation.update")
+    row = update["conversation"]
+    assert row["id"] == conversation.public_id.hex
+    assert "noch da?" in row["preview"] and "erika@example.org" not in row["preview"]
+    await inbox.disconnect()
+    await customer.disconnect()
+
+
 async def test_a_supervisor_gets_each_escalation_once(chat_ready, staff):
     inbox, _connected, _code = await agent_socket(staff["supervisor"], "/ws/inbox/")
     await inbox.receive_json_from(timeout=10)

@@ -557,14 +557,14 @@ async def test_escalation_listeners_run_after_commit_with_the_conversation_id(ch
     from bot import hooks
 
     seen = []
-    hooks.escalation_listener_register(seen.append)
+    hooks.listener_register(hooks.ESCALATED, seen.append)
     try:
         communicator, token = await _ready_conversation()
         await communicator.send_json_to({"type": "escalate"})
         await communicator.receive_json_from(timeout=10)
         await communicator.receive_json_from(timeout=10)
     finally:
-        hooks._escalation_listeners.remove(seen.append)
+        hooks._listeners[hooks.ESCALATED].remove(seen.append)
 
     assert seen == [(await _conversation(token)).pk]
     await communicator.disconnect()
