@@ -3,14 +3,17 @@
 Training data are the example questions of active intents: the operator's and
 the redacted questions agents taught (never raw customer text). Each run is a
 versioned artefact (file, SHA-256, metrics on held-back examples, fingerprint
-of its training data). A new model becomes active only if it is not worse than
-the active one on its held-back examples, within BOT_MODEL_TOLERANCE; an
-older one can be re-activated (roll back). Every process picks up the active
+of its training data). The model learns from every example; its metrics come
+from the predictions its calibration held back (cross-validated on a knowledge
+base of usual size). A new model becomes active only if it is not worse than
+the active one on them, within BOT_MODEL_TOLERANCE; an older one can be
+re-activated (roll back). Every process picks up the active
 model on its own (bot.chat.answerer_get), without a restart.
 """
 
 import hashlib
 import time
+from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
@@ -20,12 +23,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from bot.models import BotModel, ExampleQuestion
-from bot.nlu.evaluation import intent_model_evaluate
-from bot.nlu.intents import IntentModel, IntentTrainingLog, intent_examples_split
+from bot.nlu.calibration import OOS_INTENT
+from bot.nlu.evaluation import intent_held_back_evaluate
+from bot.nlu.intents import HeldBackPredictions, IntentModel, IntentTrainingLog
 from bot.nlu.training import intent_model_build
 
 MODEL_FOLDER = "models"
-HELD_BACK_SHARE = 0.2
 # The quality gate compares these held-back figures with the active model's.
 GATED_METRICS = ("in_scope_accuracy", "answer_precision")
 
@@ -57,27 +60,40 @@ def bot_model_load(record: BotModel) -> IntentModel:
 
 
 def keyword_baseline_metrics(
-    *, fit: list[tuple[str, str]], held_back: list[tuple[str, str]], language: str
+    *, examples: list[tuple[str, str]], held_back: HeldBackPredictions, language: str
 ) -> dict:
-    """The keyword matcher's figures on the same held-back examples.
+    """The keyword matcher's figures on the model's held-back examples, each part
+    answered from the examples outside it (as the model's predictions were).
 
     It answers while no model is active, so the first model must beat it too.
     """
     from bot.answering import KeywordAnswerer, KnowledgeEntry
     from bot.dialog import Band
 
-    by_intent: dict[str, list[str]] = {}
-    for text, intent in fit:
-        by_intent.setdefault(intent, []).append(text)
-    answerer = KeywordAnswerer(
-        [
-            KnowledgeEntry(intent, language, intent, "", tuple(texts))
-            for intent, texts in by_intent.items()
-        ],
-        answer_threshold=settings.BOT_FALLBACK_ANSWER_THRESHOLD,
-        suggest_threshold=settings.BOT_FALLBACK_SUGGEST_THRESHOLD,
-    )
-    answers = [(answerer.answer(text, language), intent) for text, intent in held_back]
+    everything = Counter(example for example in examples if example[1] != OOS_INTENT)
+    answers = []
+    for part in sorted(set(held_back.parts)):
+        questions = [
+            example
+            for example, where in zip(held_back.examples, held_back.parts, strict=True)
+            if where == part
+        ]
+        # The examples outside the part: all of them less the part's (duplicates counted).
+        fit = everything.copy()
+        fit.subtract(questions)
+        by_intent: dict[str, list[str]] = {}
+        for (text, intent), count in sorted(fit.items()):
+            by_intent.setdefault(intent, []).extend([text] * max(0, count))
+        answerer = KeywordAnswerer(
+            [
+                KnowledgeEntry(intent, language, intent, "", tuple(texts))
+                for intent, texts in by_intent.items()
+                if texts
+            ],
+            answer_threshold=settings.BOT_FALLBACK_ANSWER_THRESHOLD,
+            suggest_threshold=settings.BOT_FALLBACK_SUGGEST_THRESHOLD,
+        )
+        answers += [(answerer.answer(text, language), intent) for text, intent in questions]
     answered = [(a, intent) for a, intent in answers if a is not None and a.band == Band.ANSWER]
     return {
         "in_scope_accuracy": (
@@ -133,14 +149,13 @@ def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> Bot
             examples_count=len(examples),
         )
     try:
-        fit, held_back = intent_examples_split(examples, share=HELD_BACK_SHARE, seed=seed)
         log = IntentTrainingLog()
         started, cpu_started = time.perf_counter(), time.process_time()
-        model = intent_model_build(fit, language=language, seed=seed, log=log)
-        evaluation = intent_model_evaluate(
+        model = intent_model_build(examples, language=language, seed=seed, log=log)
+        evaluation = intent_held_back_evaluate(
             model,
-            held_back,
-            train_examples=len(fit),
+            log.held_back,
+            train_examples=len(examples),
             training_seconds=time.perf_counter() - started,
             training_cpu_seconds=time.process_time() - cpu_started,
             epochs=log.epoch_best,
@@ -157,7 +172,9 @@ def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> Bot
         raise
     record.file_name = file_name
     record.checksum = hashlib.sha256(data).hexdigest()
-    baseline = keyword_baseline_metrics(fit=fit, held_back=held_back, language=language)
+    baseline = keyword_baseline_metrics(
+        examples=examples, held_back=log.held_back, language=language
+    )
     record.metrics = {**evaluation.to_dict(), "keyword_baseline": baseline}
     record.thresholds = model.thresholds.to_dict() if model.thresholds else {}
     reasons = quality_gate(

@@ -64,6 +64,9 @@ class IntentHyperparameters:
     # Small data sets plateau in accuracy within a few dozen updates while their
     # confidences still sharpen; they train at least this many before stopping.
     updates_min: int = 400
+    # Cross-validated training (small data sets) has no held-back part large enough to
+    # stop early on; each fold's model and the final one train for this many updates.
+    updates_cross_validated: int = 640
     learn_rate: float = 0.01
     weight_decay: float = 0.01
     # Off: clipping costs a pass over all weights per batch and did not help here.
@@ -78,12 +81,28 @@ class IntentHyperparameters:
     char_ngram_max: int = 4
 
 
+@dataclass(frozen=True)
+class HeldBackPredictions:
+    """Predictions on training examples by weights that did not see them: what the
+    thresholds are calibrated on and what the quality gate measures.
+
+    `parts[i]` says which part example i was held back in; each part was predicted by
+    a model trained on every example outside it (one part per cross-validation fold,
+    or a single held-back share).
+    """
+
+    examples: tuple[tuple[str, str], ...] = ()
+    predictions: tuple[IntentPrediction, ...] = ()
+    parts: tuple[int, ...] = ()
+
+
 @dataclass
 class IntentTrainingLog:
     epochs: int = 0
     epoch_best: int = 0
     validation_accuracy: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    held_back: HeldBackPredictions = field(default_factory=HeldBackPredictions)
 
 
 def _doc_is_empty(doc: Doc) -> bool:
@@ -257,6 +276,19 @@ def _accuracy(model: IntentModel, docs: Sequence[Doc], intents: Sequence[str]) -
     )
 
 
+def _batch_size(examples: int, hyperparameters: IntentHyperparameters) -> int:
+    # Small data sets need small batches to get enough updates per epoch.
+    return max(8, min(hyperparameters.batch_size_max, examples // 32))
+
+
+def intent_epochs_for_updates(
+    examples: int, *, updates: int, hyperparameters: IntentHyperparameters
+) -> int:
+    """Epochs over `examples` training examples that make at least `updates` updates."""
+    batches = math.ceil(max(1, examples) / _batch_size(examples, hyperparameters))
+    return math.ceil(updates / batches)
+
+
 def intent_model_train(
     examples: Sequence[tuple[str, str]],
     *,
@@ -319,9 +351,10 @@ def intent_model_train(
         nlp.initialize(lambda: training[:100], sgd=optimizer)
     if hyperparameters.idf:
         features_idf_fit(textcat.model, [example.predicted for example in training])
-    # Small data sets need small batches to get enough updates per epoch.
-    batch_size = max(8, min(hyperparameters.batch_size_max, len(training) // 32))
-    epochs_min = math.ceil(hyperparameters.updates_min / math.ceil(len(training) / batch_size))
+    batch_size = _batch_size(len(training), hyperparameters)
+    epochs_min = intent_epochs_for_updates(
+        len(training), updates=hyperparameters.updates_min, hyperparameters=hyperparameters
+    )
     best_accuracy, best_weights, epoch_improved = -1.0, None, 0
     for epoch in range(1, hyperparameters.epochs_max + 1):
         rng.shuffle(training)

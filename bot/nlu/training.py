@@ -2,16 +2,16 @@
 
 import dataclasses
 import random
-import statistics
 import time
 from collections.abc import Sequence
 
 from bot.nlu.calibration import OOS_INTENT, thresholds_calibrate
 from bot.nlu.intents import (
+    HeldBackPredictions,
     IntentHyperparameters,
     IntentModel,
-    IntentPrediction,
     IntentTrainingLog,
+    intent_epochs_for_updates,
     intent_examples_split,
     intent_model_train,
 )
@@ -60,27 +60,33 @@ def intent_model_build(
 
     Calibration needs predictions on examples the weights did not see:
     - small data sets (up to CROSS_VALIDATION_MAX_EXAMPLES, or `folds` > 1):
-      `folds`-fold cross-validation predicts every example once, each fold's
-      model stopping early on its held-out part; the model then trains on all
-      examples for the median number of epochs (as scikit-learn's
-      CalibratedClassifierCV with ensemble=False);
+      `folds`-fold cross-validation predicts every example once, then the model
+      trains on all examples (as scikit-learn's CalibratedClassifierCV with
+      ensemble=False). A fold holds back a few examples an intent, too few to stop
+      early on (one example more or less right moves its accuracy by steps), so the
+      fold models and the final one all train `updates_cross_validated` updates (at
+      most `epochs_max` epochs): their confidences share a scale, so the thresholds
+      fit the final model;
     - larger ones (or `folds=1`): a stratified `held_back_share` is held back;
       training stops early on it, the thresholds are calibrated on it, and the
       model keeps the weights that never saw it.
-    Out-of-scope examples ("oos") only ever serve calibration.
+    Out-of-scope examples ("oos") only ever serve calibration. `log.held_back`
+    keeps the predictions calibrated on; the quality gate measures them
+    (`bot.nlu.evaluation.intent_held_back_evaluate`).
     """
     log = log if log is not None else IntentTrainingLog()
+    hyperparameters = hyperparameters or IntentHyperparameters()
     started = time.perf_counter()
     if folds is None:
         in_scope = sum(intent != OOS_INTENT for _, intent in examples)
         folds = CROSS_VALIDATION_FOLDS if in_scope <= CROSS_VALIDATION_MAX_EXAMPLES else 1
     if folds > 1:
-        model, predictions, gold = _cross_validated(
+        model, held_back = _cross_validated(
             examples,
             language=language,
             seed=seed,
             folds=folds,
-            hyperparameters=hyperparameters or IntentHyperparameters(),
+            hyperparameters=hyperparameters,
             log=log,
         )
     else:
@@ -93,14 +99,22 @@ def intent_model_build(
             hyperparameters=hyperparameters,
             log=log,
         )
-        predictions = model.predict([text for text, _ in held], top_k=CALIBRATION_TOP_K)
-        gold = [intent for _, intent in held]
-    model.thresholds = thresholds_calibrate(predictions, gold, target_precision=target_precision)
+        held_back = HeldBackPredictions(
+            examples=tuple(held),
+            predictions=tuple(model.predict([text for text, _ in held], top_k=CALIBRATION_TOP_K)),
+            parts=(0,) * len(held),
+        )
+    log.held_back = held_back
+    model.thresholds = thresholds_calibrate(
+        held_back.predictions,
+        [intent for _, intent in held_back.examples],
+        target_precision=target_precision,
+    )
     log.seconds = time.perf_counter() - started
     model.metadata.update(
         {
             "calibration": f"{folds}-fold cross-validation" if folds > 1 else "held-back split",
-            "calibration_examples": len(gold),
+            "calibration_examples": len(held_back.examples),
             "training_seconds": round(log.seconds, 3),
         }
     )
@@ -115,11 +129,16 @@ def _cross_validated(
     folds: int,
     hyperparameters: IntentHyperparameters,
     log: IntentTrainingLog,
-) -> tuple[IntentModel, list[IntentPrediction], list[str]]:
+) -> tuple[IntentModel, HeldBackPredictions]:
+    everything = [example for example in examples if example[1] != OOS_INTENT]
+    epochs = intent_epochs_for_updates(
+        len(everything),
+        updates=hyperparameters.updates_cross_validated,
+        hyperparameters=hyperparameters,
+    )
+    fixed = dataclasses.replace(hyperparameters, epochs_max=min(hyperparameters.epochs_max, epochs))
     parts = intent_examples_folds(examples, folds=folds, seed=seed)
-    predictions: list[IntentPrediction] = []
-    gold: list[str] = []
-    epochs_best = []
+    predictions = []
     for index, held in enumerate(parts):
         fit = [
             example
@@ -128,25 +147,16 @@ def _cross_validated(
             for example in part
             if example[1] != OOS_INTENT
         ]
-        fold_log = IntentTrainingLog()
         fold_model = intent_model_train(
-            fit,
-            language=language,
-            seed=seed + index,
-            validation=held,
-            hyperparameters=hyperparameters,
-            log=fold_log,
+            fit, language=language, seed=seed + index, hyperparameters=fixed
         )
         predictions += fold_model.predict([text for text, _ in held], top_k=CALIBRATION_TOP_K)
-        gold += [intent for _, intent in held]
-        epochs_best.append(fold_log.epoch_best)
-    epochs = max(1, round(statistics.median(epochs_best)))
-    everything = [example for example in examples if example[1] != OOS_INTENT]
     model = intent_model_train(
-        everything,
-        language=language,
-        seed=seed,
-        hyperparameters=dataclasses.replace(hyperparameters, epochs_max=epochs),
-        log=log,
+        everything, language=language, seed=seed, hyperparameters=fixed, log=log
     )
-    return model, predictions, gold
+    held_back = HeldBackPredictions(
+        examples=tuple(example for part in parts for example in part),
+        predictions=tuple(predictions),
+        parts=tuple(index for index, part in enumerate(parts) for _ in part),
+    )
+    return model, held_back

@@ -101,6 +101,17 @@ def test_a_trained_model_is_a_versioned_checked_artefact(small_knowledge_base):
     assert bot_model_load(record).predict_one("Was kostet der Versand?").intent == "shipping_costs"
 
 
+def test_the_model_learns_from_every_example_and_is_measured_on_held_back_predictions(
+    small_knowledge_base,
+):
+    record = bot_model_train(language="de")
+
+    # every example was held back once (cross-validation), none set aside for good
+    assert record.metrics["train_examples"] == record.metrics["test_examples"] == 36
+    assert record.metrics["calibration"] == "5-fold cross-validation"
+    assert record.metrics["keyword_baseline"]["in_scope_accuracy"] is not None
+
+
 def test_a_changed_file_is_refused(small_knowledge_base):
     record = bot_model_train(language="de", force=True)
     (Path(settings.MEDIA_ROOT) / "models" / record.file_name).write_bytes(b"tampered")

@@ -25,17 +25,23 @@ def jsonl_write(path: Path, rows: list) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def data_files(tmp_path_factory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("bot_eval")
+def training_rows() -> list[dict]:
     knowledge_base = json.loads(DEMO_KNOWLEDGE_BASE.read_text())
-    train = [
+    return [
         {"text": question, "intent": intent["slug"]}
         for intent in knowledge_base["intents"]
         if intent["slug"] in INTENTS
         for question in intent["examples"]["en"]
     ]
-    return jsonl_write(folder / "train.jsonl", train), jsonl_write(folder / "test.jsonl", TEST)
+
+
+@pytest.fixture(scope="module")
+def data_files(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("bot_eval")
+    return (
+        jsonl_write(folder / "train.jsonl", training_rows()),
+        jsonl_write(folder / "test.jsonl", TEST),
+    )
 
 
 def bot_eval(*args: str) -> str:
@@ -53,7 +59,7 @@ def report(data_files) -> dict:
 def test_json_report_counts_the_data(report):
     assert report["language"] == "en"
     assert report["intents"] == len(INTENTS)
-    assert report["train_examples"] == 12 * len(INTENTS)
+    assert report["train_examples"] == len(training_rows())
     assert (report["test_examples"], report["test_out_of_scope"]) == (7, 2)
 
 

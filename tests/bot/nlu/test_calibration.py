@@ -7,6 +7,7 @@ from bot.nlu.calibration import (
     NEVER,
     Band,
     Thresholds,
+    correctness_platt,
     decide,
     threshold_lowest,
     thresholds_calibrate,
@@ -38,12 +39,11 @@ def test_threshold_lowest_is_never_when_no_threshold_reaches_the_target():
     assert threshold_lowest([], [], target=0.95) == NEVER
 
 
-def test_calibration_picks_the_lowest_answer_threshold_meeting_the_target_precision():
-    # given held-back predictions: 19 right from 0.99 down to 0.63, then wrong at 0.55
-    # (19/20 = 0.95), wrong at 0.5 (19/21), and ten right at 0.4 (29/31 = 0.935)
-    confidences = [0.99 - i * 0.02 for i in range(19)] + [0.55, 0.5] + [0.4] * 10
-    rights = [True] * 19 + [False, False] + [True] * 10
-    predictions = [prediction(("a", c), ("b", 0.01)) for c in confidences]
+def test_the_answer_threshold_is_where_the_fitted_precision_reaches_the_target():
+    # given confidences that are calibrated: at 0.01, 0.02 … 0.99, that share is right
+    confidences = [step / 100 for step in range(1, 100) for _ in range(20)]
+    rights = [position < round(step / 100 * 20) for step in range(1, 100) for position in range(20)]
+    predictions = [prediction(("a", c), ("b", 0.0)) for c in confidences]
     gold = ["a" if right else "b" for right in rights]
 
     # when
@@ -51,10 +51,29 @@ def test_calibration_picks_the_lowest_answer_threshold_meeting_the_target_precis
         predictions, gold, target_precision=0.95, out_of_scope_share=0.0
     )
 
-    # then
-    assert thresholds.answer == 0.55
-    assert thresholds.calibration_precision == pytest.approx(19 / 20)
-    assert thresholds.calibration_automation == pytest.approx(20 / 31)
+    # then: the answers from 0.91 up are right 95 % of the time on average
+    assert thresholds.answer == pytest.approx(0.91, abs=0.02)
+    assert thresholds.calibration_precision == pytest.approx(0.95, abs=0.01)
+
+
+def test_a_few_right_answers_do_not_claim_the_target_precision():
+    # ten right answers and no wrong one: (10 + 1) / (10 + 2) = 0.92, not 1
+    few = [prediction(("a", 0.9), ("b", 0.05))] * 10
+    enough = [prediction(("a", 0.9), ("b", 0.05))] * 30
+
+    assert thresholds_calibrate(few, ["a"] * 10, out_of_scope_share=0.0).answer == NEVER
+    assert thresholds_calibrate(enough, ["a"] * 30, out_of_scope_share=0.0).answer == 0.9
+
+
+def test_correctness_platt_is_monotone_and_never_certain():
+    scores = [0.95, 0.9, 0.8, 0.6, 0.4, 0.3, 0.2, -1.0]
+    correct = [True, True, True, False, True, False, False, False]
+
+    probabilities = correctness_platt(scores, correct)
+
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert all(0 < p < 1 for p in probabilities[:-1])
+    assert probabilities[-1] == 0.0  # nothing to answer
 
 
 def test_an_answered_out_of_scope_question_counts_as_wrong():
@@ -89,11 +108,11 @@ def test_without_out_of_scope_examples_hidden_intents_stand_in_for_them():
 def test_the_suggest_threshold_is_calibrated_on_the_questions_not_answered():
     # given: sure and right; unsure with the truth in the top 3; unsure and lost
     predictions = (
-        [prediction(("a", 0.95), ("b", 0.03), ("c", 0.01))] * 10
+        [prediction(("a", 0.95), ("b", 0.03), ("c", 0.01))] * 30
         + [prediction(("b", 0.4), ("a", 0.35), ("c", 0.2))] * 8
         + [prediction(("c", 0.2), ("b", 0.15), ("a", 0.1))] * 8
     )
-    gold = ["a"] * 10 + ["a"] * 8 + ["d"] * 8
+    gold = ["a"] * 30 + ["a"] * 8 + ["d"] * 8
 
     thresholds = thresholds_calibrate(
         predictions, gold, target_precision=0.95, suggest_target=0.8, out_of_scope_share=0.0
@@ -101,7 +120,7 @@ def test_the_suggest_threshold_is_calibrated_on_the_questions_not_answered():
 
     assert thresholds.answer == 0.95
     assert thresholds.suggest == pytest.approx(0.95)  # 0.4 + 0.35 + 0.2: the hits only
-    assert decide(predictions[10], thresholds) == Band.SUGGEST
+    assert decide(predictions[30], thresholds) == Band.SUGGEST
     assert decide(predictions[-1], thresholds) == Band.ESCALATE
 
 
@@ -109,12 +128,14 @@ def test_targets_default_to_the_settings(settings):
     settings.BOT_ANSWER_PRECISION_TARGET = 0.5
     settings.BOT_SUGGEST_HIT_TARGET = 0.6
     settings.BOT_OUT_OF_SCOPE_SHARE = 0.0
-    predictions = [prediction(("a", 0.9)), prediction(("a", 0.8)), prediction(("a", 0.7))]
+    # 20 right at 0.9 and 10 wrong at 0.5: two thirds right when both are answered
+    predictions = [prediction(("a", 0.9))] * 20 + [prediction(("a", 0.5))] * 10
 
-    thresholds = thresholds_calibrate(predictions, ["a", "b", "b"])
+    thresholds = thresholds_calibrate(predictions, ["a"] * 20 + ["b"] * 10)
 
     assert (thresholds.target_precision, thresholds.suggest_target) == (0.5, 0.6)
-    assert thresholds.answer == 0.8
+    assert thresholds.out_of_scope_share == 0.0
+    assert thresholds.answer == 0.5
 
 
 def test_with_nothing_held_back_nothing_is_answered():

@@ -109,8 +109,8 @@ def test_the_calibrated_demo_model_answers_paraphrases_or_suggests_their_intent(
         else:
             assert band == Band.SUGGEST, text
             assert intent in prediction.intents_top[: demo_model.thresholds.suggestions], text
-    # The calibration is cautious with 12 examples an intent; some are still answered.
-    assert answered >= 2
+    # Plain questions about what the knowledge base covers are mostly answered.
+    assert answered >= len(cases) // 2
 
 
 def test_the_calibrated_demo_model_escalates_off_topic_questions(demo_model):

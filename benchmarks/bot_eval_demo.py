@@ -1,0 +1,93 @@
+"""The intent classifier on the demo shop's knowledge base, as the product trains it.
+
+For each language it builds the model exactly as `bot.learning.bot_model_train`
+does (every example question learnt; thresholds calibrated on cross-validated
+predictions) and reports:
+
+- held back: the cross-validated predictions, each fifth judged with thresholds
+  calibrated on the other four (what the quality gate compares);
+- questions: benchmarks/demo_questions.jsonl, questions customers might ask that
+  are not in the knowledge base (three for each intent and 25 the shop cannot
+  answer, "oos", per language), written for this project.
+
+    .venv/bin/python benchmarks/bot_eval_demo.py [--knowledge-base FILE] [--json]
+
+Takes about a minute on 2 cores.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPOSITORY))
+
+from bot.nlu.evaluation import (  # noqa: E402
+    intent_evaluation_lines,
+    intent_held_back_evaluate,
+    intent_model_evaluate,
+)
+from bot.nlu.intents import IntentTrainingLog  # noqa: E402
+from bot.nlu.training import intent_model_build  # noqa: E402
+
+KNOWLEDGE_BASE = REPOSITORY / "bot" / "fixtures" / "demo_knowledge_base.json"
+QUESTIONS = Path(__file__).resolve().parent / "demo_questions.jsonl"
+LANGUAGES = ("de", "en")
+
+
+def language_evaluate(knowledge_base: dict, questions: list[dict], language: str) -> dict:
+    # As bot.learning.training_examples orders them: by intent, then as written.
+    examples = [
+        (text, intent["slug"])
+        for intent in sorted(knowledge_base["intents"], key=lambda intent: intent["slug"])
+        for text in intent["examples"].get(language, [])
+    ]
+    log = IntentTrainingLog()
+    started, started_cpu = time.perf_counter(), time.process_time()
+    model = intent_model_build(examples, language=language, log=log)
+    timing = {
+        "train_examples": len(examples),
+        "training_seconds": time.perf_counter() - started,
+        "training_cpu_seconds": time.process_time() - started_cpu,
+        "epochs": log.epoch_best,
+    }
+    held_back = intent_held_back_evaluate(model, log.held_back, **timing)
+    test = [(row["text"], row["intent"]) for row in questions if row["language"] == language]
+    return {
+        "held_back": held_back,
+        "questions": intent_model_evaluate(model, test, **timing),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--knowledge-base", type=Path, default=KNOWLEDGE_BASE)
+    parser.add_argument("--json", action="store_true")
+    options = parser.parse_args()
+    knowledge_base = json.loads(options.knowledge_base.read_text(encoding="utf-8"))
+    questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
+    results = {
+        language: language_evaluate(knowledge_base, questions, language) for language in LANGUAGES
+    }
+    if options.json:
+        print(
+            json.dumps(
+                {
+                    language: {name: evaluation.to_dict() for name, evaluation in parts.items()}
+                    for language, parts in results.items()
+                },
+                indent=2,
+            )
+        )
+        return
+    for language, parts in results.items():
+        for name, evaluation in parts.items():
+            print(f"[{language}] {name.replace('_', ' ')}")
+            print("\n".join(intent_evaluation_lines(evaluation)))
+            print()
+
+
+if __name__ == "__main__":
+    main()
