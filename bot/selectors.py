@@ -1,10 +1,10 @@
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from bot.models import Conversation, Message
+from bot.models import Conversation, ExampleQuestion, Message
 from bot.tokens import resume_token_hash
 
 
@@ -99,13 +99,21 @@ def analytics_daily(*, since: date, until: date) -> list[dict]:
     return list(days.values())
 
 
-def unanswered_topics(*, since: date, until: date, limit: int = 10) -> list[dict]:
-    """What the bot could not answer: escalated questions grouped by the nearest intent.
+def unanswered_topics(
+    *, since: date, until: date, limit: int = 10, questions_max: int = 1000
+) -> list[dict]:
+    """What the bot could not answer: escalated questions clustered into topics.
 
-    Uses the redacted copies only. Each topic: the nearest intent (or None), how many
-    questions, and up to three of them as examples for the supervisor.
+    The questions are the redacted copies of what customers asked up to the
+    escalation, in conversations the bot escalated (unsure, or an answer rated
+    unhelpful); the most recent `questions_max` of the period, so a page view costs
+    bounded work. They are clustered per language by their words
+    (`bot.nlu.clustering`, spaCy-based, so imported on first use). Each topic:
+    `language`, its characteristic `terms`, how many `questions`, up to three of them
+    as `examples`, and the nearest `intent` only when the topic is close to that
+    intent's example questions (else None, with `intent_similarity`).
     """
-    from bot.chat import answer_suggestions
+    from bot.nlu.clustering import questions_cluster
 
     start = timezone.make_aware(datetime.combine(since, time.min))
     end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
@@ -114,18 +122,35 @@ def unanswered_topics(*, since: date, until: date, limit: int = 10) -> list[dict
             sender=Message.Sender.CUSTOMER,
             created_at__gte=start,
             created_at__lt=end,
+            created_at__lte=F("conversation__escalated_at"),
             conversation__escalation_reason__in=["low_confidence", "negative_feedback"],
         )
-        .select_related("conversation")
-        .order_by("-created_at")
-        .values_list("text_redacted", "conversation__language")[:2000]
+        .exclude(text_redacted="")
+        .order_by("-created_at", "-id")
+        .values_list("text_redacted", "conversation__language")[:questions_max]
     )
-    topics: dict[str | None, dict] = {}
+    by_language: dict[str, list[str]] = {}
     for text, language in questions:
-        ranked = answer_suggestions(question=text, language=language, limit=1)
-        slug = ranked[0].intent_slug if ranked else None
-        topic = topics.setdefault(slug, {"intent": slug, "questions": 0, "examples": []})
-        topic["questions"] += 1
-        if len(topic["examples"]) < 3:
-            topic["examples"].append(text)
-    return sorted(topics.values(), key=lambda t: t["questions"], reverse=True)[:limit]
+        by_language.setdefault(language, []).append(text)
+    topics = []
+    for language, texts in sorted(by_language.items()):
+        intent_examples = list(
+            ExampleQuestion.objects.filter(language=language, intent__is_active=True)
+            .order_by("intent__slug", "id")
+            .values_list("text", "intent__slug")
+        )
+        topics += [
+            {
+                "language": language,
+                "terms": list(topic.terms),
+                "questions": topic.questions,
+                "examples": list(topic.examples),
+                "intent": topic.intent,
+                "intent_similarity": topic.intent_similarity,
+            }
+            for topic in questions_cluster(
+                texts, language=language, intent_examples=intent_examples
+            )
+        ]
+    topics.sort(key=lambda topic: (-topic["questions"], topic["language"], topic["terms"]))
+    return topics[:limit]

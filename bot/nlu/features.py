@@ -24,7 +24,9 @@ FEATURES_LAYER = "intent_features"
 
 
 @lru_cache(maxsize=131072)
-def _word_keys(norm: str, char_min: int, char_max: int) -> tuple[int, ...]:
+def word_feature_keys(norm: str, char_min: int, char_max: int) -> tuple[int, ...]:
+    """Hashed features of one normalised token: the word, and its character n-grams
+    with the word's edges marked ("<ruck", "ung>")."""
     keys = [hash_string("w " + norm)]
     marked = f"<{norm}>"
     for size in range(char_min, char_max + 1):
@@ -48,7 +50,7 @@ def _norms_features(
 ) -> tuple[numpy.ndarray, numpy.ndarray]:
     counts: dict[int, int] = {}
     for norm in norms:
-        for key in _word_keys(norm, char_min, char_max):
+        for key in word_feature_keys(norm, char_min, char_max):
             counts[key] = counts.get(key, 0) + 1
     for size in range(2, word_ngram_max + 1):
         padded = ["<s>", *norms, "</s>"]

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from agents import roles
 from bot.chat import conversation_escalate, conversation_rate
 from bot.models import Conversation, Message
-from bot.selectors import analytics_daily
+from bot.selectors import analytics_daily, unanswered_topics
 from bot.services import conversation_resolve, message_append
 from tests.factories import ConversationFactory, UserFactory
 
@@ -75,3 +75,49 @@ def test_a_bad_range_is_a_validation_error(query):
     response = client.get("/api/v1/analytics/daily/", query)
 
     assert response.status_code == 400 and "since" in response.json()["fields"]
+
+
+def _escalated(*texts: str, reason: str = "low_confidence", language: str = "de", after=()):
+    conversation = ConversationFactory(language=language)
+    for text in texts:
+        message_append(conversation=conversation, sender="customer", text=text)
+    conversation_escalate(conversation=conversation, reason=reason)
+    for text in after:  # to the agent, after the hand-over
+        message_append(conversation=conversation, sender="customer", text=text)
+    return conversation
+
+
+def test_unanswered_topics_cluster_the_questions_the_bot_escalated(knowledge_base):
+    # given: questions about topics the demo knowledge base lacks, one with a name in it
+    _escalated("Mein Name ist Erika Mustermann, wie wasche ich Merinowolle?")
+    _escalated("Darf Merinowolle in die Waschmaschine?", after=["Danke, Merinowolle ist toll"])
+    _escalated("Merinowolle bei wie viel Grad waschen?", reason="negative_feedback")
+    _escalated("Bietet ihr Möbelaufbau an?")
+    _escalated("Ist der Möbelaufbau inklusive?")
+    _escalated("How do I wash merino wool?", language="en")
+    _escalated("Wie wasche ich Merinowolle?", reason="customer_request")  # not the bot's doing
+    today = timezone.localdate()
+
+    # when
+    topics = unanswered_topics(since=today, until=today)
+
+    # then
+    wool, assembly, english = topics
+    assert (wool["language"], wool["questions"], wool["intent"]) == ("de", 3, None)
+    assert "merinowolle" in wool["terms"]
+    assert assembly["questions"] == 2 and "möbelaufbau" in assembly["terms"]
+    assert english["language"] == "en" and english["questions"] == 1
+    assert "Erika" not in str(topics) and "Mustermann" not in str(topics)
+    assert any("[NAME]" in example for example in wool["examples"])
+
+
+def test_unanswered_topics_name_an_intent_only_when_close(knowledge_base):
+    _escalated("Ich brauche einen Retourenschein für meine Rücksendung")
+    _escalated("Wo ist das Rücksendeetikett für die Retoure?")
+    _escalated("Verkauft ihr auch Autoreifen?")
+    today = timezone.localdate()
+
+    topics = {topic["questions"]: topic for topic in unanswered_topics(since=today, until=today)}
+
+    assert topics[2]["intent"] == "return_how" and topics[2]["intent_similarity"] >= 0.4
+    assert topics[1]["intent"] is None
