@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from agents.demo import DEMO_LOGINS, demo_data_create
+from bot.learning import bot_model_train
 
 
 class Command(BaseCommand):
@@ -16,6 +17,15 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("Demo logins have known passwords: refusing with DEBUG off.")
         demo_data_create()
+        # The demo bot answers with its trained intent models from the first question
+        # (a few seconds per language; skipped while the knowledge base is unchanged).
+        for language, _name in settings.LANGUAGES:
+            self.stdout.write(f"Training the {language} intent model …")
+            model = bot_model_train(language=language)
+            if model is None:
+                self.stdout.write("  the active model already knows these examples")
+            else:
+                self.stdout.write(f"  version {model.version}: {model.status}")
         self.stdout.write(self.style.SUCCESS("Demo data is in place. Logins:"))
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.role:<16} {login.username:<12} {login.password}")
