@@ -216,7 +216,7 @@ def test_no_personal_data_or_credential_reaches_the_logs(
 ):
     caplog.set_level(logging.DEBUG)
     platform = identified(channel)
-    platform.say("Meine Bestellung 4711 ist nicht angekommen, bitte helfen")
+    platform.say("Meine Bestellung SD-4711-QX ist nicht angekommen, bitte helfen")
     platform.say("Ich möchte mit einem Mitarbeiter sprechen")
     fake_platforms.answer_next(channel, 429, telegram_error(429, "Too Many Requests", 1))
     fake_platforms.answer_next(channel, 401, telegram_error(401, "Unauthorized"))
@@ -233,7 +233,8 @@ def test_no_personal_data_or_credential_reaches_the_logs(
         "Erika",
         "Mustermann",
         "erika@example.org",
-        "4711",
+        # Distinctive: a bare "4711" turns up in task ids and timings by chance.
+        "SD-4711-QX",
         "Ich prüfe das",
     ]
     for value in secrets + personal:
