@@ -108,7 +108,7 @@ def _messages_receive(incoming: list[chat.IncomingMessage]) -> list[chat.Receive
 
 
 class DatabaseQueue:
-    """The chat's one way to the database thread: messages first, and together.
+    """The chat's one way to the database thread: messages together, time shared fairly.
 
     Django's ORM runs in one thread per process (channels' database_sync_to_async), so
     under load everything queues for it. Here it queues in two lines:
@@ -118,17 +118,19 @@ class DatabaseQueue:
       faster than one by one;
     - everything else (hello, consent, identification, feedback …), one per hop.
 
-    Messages of conversations under way go first, so a wave of new visitors giving
-    consent does not hold up the answers of those already asking; after each batch of
-    messages, one other operation per MESSAGES_PER_OPERATION messages (at least one)
-    runs, so new visitors are slowed, never starved. An idle server runs each at
-    once: nothing waits for a timer.
+    While both lines wait, they share the database thread's time, messages
+    MESSAGES_WEIGHT times as much: after each batch of messages, other operations
+    run for that share of the batch's time (at least one). A customer in a
+    conversation waits for each of several answers, a new visitor once for the
+    set-up; so a wave of new visitors giving consent does not hold up the answers of
+    those already asking, and a stream of answers slows new visitors, never starves
+    them. An idle server runs each at once: nothing waits for a timer.
     """
 
-    MESSAGES_PER_OPERATION = 2
+    MESSAGES_WEIGHT = 2
 
-    def __init__(self, *, max_batch: int) -> None:
-        self.max_batch = max_batch
+    def __init__(self, *, max_batch: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_batch, self.clock = max_batch, clock
         self.messages: deque[tuple[chat.IncomingMessage, asyncio.Future]] = deque()
         self.operations: deque[tuple[Callable[[], object], asyncio.Future]] = deque()
         self.draining = False
@@ -156,15 +158,19 @@ class DatabaseQueue:
     async def _drain(self) -> None:
         try:
             while self.messages or self.operations:
-                stored = await self._store_messages() if self.messages else 0
-                for _ in range(max(1, stored // self.MESSAGES_PER_OPERATION)):
-                    if not self.operations:
-                        break
+                started = self.clock()
+                if self.messages:
+                    await self._store_messages()
+                share = (self.clock() - started) / self.MESSAGES_WEIGHT
+                started = self.clock()
+                while self.operations:
                     await self._run_operation()
+                    if self.clock() - started >= share:
+                        break
         finally:
             self.draining = False
 
-    async def _store_messages(self) -> int:
+    async def _store_messages(self) -> None:
         batch = [self.messages.popleft() for _ in range(min(self.max_batch, len(self.messages)))]
         try:
             results = await database_sync_to_async(_messages_receive)(
@@ -175,7 +181,6 @@ class DatabaseQueue:
         for (_item, future), result in zip(batch, results, strict=True):
             if not future.done():  # its connection may have gone meanwhile
                 future.set_result(result)
-        return len(batch)
 
     async def _run_operation(self) -> None:
         operation, future = self.operations.popleft()

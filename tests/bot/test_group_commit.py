@@ -181,33 +181,37 @@ async def test_operations_run_in_the_database_thread_and_raise_their_errors(monk
         await queue.run(fails)
 
 
-async def test_waiting_messages_go_before_waiting_operations_which_still_run(monkeypatch):
+async def test_messages_and_other_operations_share_the_database_time(monkeypatch):
+    """A batch of messages, then other operations for 1/MESSAGES_WEIGHT of its time."""
     order: list = []
+    clock = [0.0]
 
     def messages_receive(incoming):
         order.append(("messages", list(incoming)))
+        clock[0] += 0.5 * len(incoming)  # half a millisecond each, stored together
         return [("ok", item) for item in incoming]
-
-    monkeypatch.setattr(consumers, "_messages_receive", messages_receive)
-    queue = consumers.DatabaseQueue(max_batch=4)
-    queue.MESSAGES_PER_OPERATION = 2
 
     def operation(name):
         order.append(("operation", name))
+        clock[0] += 1.0  # set-up work costs more per customer
 
-    # A wave of new visitors' set-up work, then messages of conversations under way.
+    monkeypatch.setattr(consumers, "_messages_receive", messages_receive)
+    queue = consumers.DatabaseQueue(max_batch=4, clock=lambda: clock[0])
+    queue.MESSAGES_WEIGHT = 1
+
+    # A wave of new visitors' set-up work beside messages of conversations under way.
     await asyncio.gather(
-        *(queue.run(operation, name=n) for n in ["hello-1", "hello-2", "hello-3", "hello-4"]),
+        *(queue.run(operation, name=f"hello-{n}") for n in range(1, 6)),
         *(queue.receive(item) for item in "abcdef"),
     )
 
     assert order == [
-        ("messages", ["a", "b", "c", "d"]),
-        # one operation per two messages stored
+        ("messages", ["a", "b", "c", "d"]),  # 2 ms
         ("operation", "hello-1"),
-        ("operation", "hello-2"),
-        ("messages", ["e", "f"]),
-        ("operation", "hello-3"),
-        # no message waiting: the rest, one by one
+        ("operation", "hello-2"),  # 2 ms
+        ("messages", ["e", "f"]),  # 1 ms
+        ("operation", "hello-3"),  # 1 ms
+        # no message waiting: the rest, checking for messages between each
         ("operation", "hello-4"),
+        ("operation", "hello-5"),
     ]
