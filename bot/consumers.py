@@ -134,6 +134,8 @@ class DatabaseQueue:
         self.messages: deque[tuple[chat.IncomingMessage, asyncio.Future]] = deque()
         self.operations: deque[tuple[Callable[[], object], asyncio.Future]] = deque()
         self.draining = False
+        # asyncio keeps only a weak reference to a running task: this is the strong one.
+        self._drain_task: asyncio.Task | None = None
 
     async def receive(self, item: chat.IncomingMessage) -> tuple:
         """Store a customer's message; returns (message, outcome) or raises the refusal."""
@@ -152,7 +154,7 @@ class DatabaseQueue:
         line.append((entry, future))
         if not self.draining:
             self.draining = True
-            loop.create_task(self._drain())
+            self._drain_task = loop.create_task(self._drain())
         return future
 
     async def _drain(self) -> None:
