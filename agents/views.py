@@ -5,6 +5,7 @@ Every action is an HTML form with a CSRF token that works without JavaScript
 `Accept: application/json` and get JSON back: one write path for both.
 """
 
+from abc import ABC, abstractmethod
 from datetime import timedelta
 
 from django.conf import settings
@@ -301,14 +302,16 @@ class ConversationView(ConversationMixin, TemplateView):
         return render(request, self.template_name, conversation_context(request, conversation))
 
 
-class ConversationActionView(ConversationMixin, View):
+class ConversationActionView(ConversationMixin, View, ABC):
     """POST only: one service call; JSON for the page's script, else redirect back."""
 
     http_method_names = ["post"]
     success_message = ""
 
-    def perform(self, request: HttpRequest, conversation: Conversation) -> dict:
-        raise NotImplementedError
+    @abstractmethod
+    def perform(self, request: HttpRequest, conversation: Conversation) -> dict | None:
+        """Call the action's service; what it returns goes into the JSON answer.
+        Raises services.InboxError when the action is refused."""
 
     def post(self, request, *args, **kwargs) -> HttpResponse:
         conversation = self.get_conversation()
@@ -323,6 +326,12 @@ class ConversationActionView(ConversationMixin, View):
             return redirect(self.success_url(conversation))
         if wants_json(request):
             return JsonResponse({"ok": True, **(result or {})})
+        return self.html_response(request, conversation, result)
+
+    def html_response(
+        self, request: HttpRequest, conversation: Conversation, result: dict | None
+    ) -> HttpResponse:
+        """Without script: back to the conversation, with the success message."""
         if self.success_message:
             messages.success(request, self.success_message)
         return redirect(self.success_url(conversation))
@@ -423,24 +432,16 @@ class TeachView(ConversationActionView):
 class RevealEmailView(ConversationActionView):
     """Unmask the customer's email; audited. Without script: the page, rendered with it."""
 
-    def post(self, request, *args, **kwargs):
-        conversation = self.get_conversation()
-        try:
-            email = services.subject_email_reveal(
-                conversation=conversation,
-                acting_user=request.user,
-                reason=request.POST.get("reason", ""),
-            )
-        except services.InboxError as error:
-            if wants_json(request):
-                return JsonResponse(
-                    {"error": error.code, "detail": " ".join(error.messages)}, status=400
-                )
-            messages.error(request, " ".join(error.messages))
-            return redirect(self.success_url(conversation))
-        if wants_json(request):
-            return JsonResponse({"ok": True, "email": email})
-        context = conversation_context(request, conversation, revealed_email=email)
+    def perform(self, request, conversation):
+        email = services.subject_email_reveal(
+            conversation=conversation,
+            acting_user=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+        return {"email": email}
+
+    def html_response(self, request, conversation, result):
+        context = conversation_context(request, conversation, revealed_email=result["email"])
         return render(request, "agents/conversation_detail.html", context)
 
 
