@@ -14,6 +14,7 @@ Takes about 5 minutes on 2 cores, mostly the baseline (its 2^18 x 150 weights).
 
 import argparse
 import json
+import logging
 import random
 import sys
 import time
@@ -38,6 +39,8 @@ from bot.nlu.evaluation import (  # noqa: E402
 )
 from bot.nlu.intents import IntentHyperparameters, IntentModel, intent_examples_split  # noqa: E402
 from bot.nlu.training import HELD_BACK_SHARE_DEFAULT  # noqa: E402
+
+logger = logging.getLogger(__name__)
 
 SEED = 0
 BASELINE_THRESHOLD = 0.5
@@ -98,7 +101,7 @@ def baseline_evaluate(
         accuracy = sum(p.intent == i for p, (_, i) in zip(predictions, scored, strict=True)) / len(
             scored
         )
-        print(f"  baseline epoch {epoch}: held-back accuracy {accuracy:.4f}", file=sys.stderr)
+        logger.info("baseline epoch %d: held-back accuracy %.4f", epoch, accuracy)
         if accuracy > best:
             best, best_weights, epoch_best = accuracy, textcat.model.to_bytes(), epoch
         elif epoch - epoch_best >= hyperparameters.patience:
@@ -146,6 +149,8 @@ def main() -> None:
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline")
     arguments = parser.parse_args()
+    # Progress (the baseline's epochs) on stderr; the figures are the output, on stdout.
+    logging.basicConfig(level=logging.INFO, format="  %(message)s")
 
     train = intent_examples_read(DATA / "clinc150_train.jsonl")
     test = intent_examples_read(DATA / "clinc150_val.jsonl")
