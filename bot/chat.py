@@ -174,6 +174,13 @@ def _apply(conversation: Conversation, result: DialogResult) -> ChatOutcome:
         )[0]
         for reply in result.replies
     ]
+    return _outcome(conversation, replies, result)
+
+
+def _outcome(
+    conversation: Conversation, replies: list[Message], result: DialogResult
+) -> ChatOutcome:
+    """The stored replies (with their suggestions) and the escalation the dialog decided."""
     for message, reply in zip(replies, result.replies, strict=True):
         message.suggestions = list(reply.suggestions)
     if result.escalate_reason:
@@ -268,11 +275,7 @@ def _after_question(
         for listener in hooks.listeners(hooks.CUSTOMER_WROTE):
             transaction.on_commit(lambda listener=listener: listener(conversation.pk))
         return ChatOutcome(replies=[])
-    for stored, reply in zip(replies, reaction.replies, strict=True):
-        stored.suggestions = list(reply.suggestions)
-    if reaction.escalate_reason:
-        conversation_escalate(conversation=conversation, reason=reaction.escalate_reason)
-    return ChatOutcome(replies=replies, escalated=bool(reaction.escalate_reason))
+    return _outcome(conversation, replies, reaction)
 
 
 @transaction.atomic
