@@ -133,8 +133,7 @@ class DatabaseQueue:
         self.max_batch, self.clock = max_batch, clock
         self.messages: deque[tuple[chat.IncomingMessage, asyncio.Future]] = deque()
         self.operations: deque[tuple[Callable[[], object], asyncio.Future]] = deque()
-        self.draining = False
-        # asyncio keeps only a weak reference to a running task: this is the strong one.
+        # Kept: asyncio holds only a weak reference to a running task.
         self._drain_task: asyncio.Task | None = None
 
     async def receive(self, item: chat.IncomingMessage) -> tuple:
@@ -152,25 +151,21 @@ class DatabaseQueue:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         line.append((entry, future))
-        if not self.draining:
-            self.draining = True
+        if self._drain_task is None or self._drain_task.done():
             self._drain_task = loop.create_task(self._drain())
         return future
 
     async def _drain(self) -> None:
-        try:
-            while self.messages or self.operations:
-                started = self.clock()
-                if self.messages:
-                    await self._store_messages()
-                share = (self.clock() - started) / self.MESSAGES_WEIGHT
-                started = self.clock()
-                while self.operations:
-                    await self._run_operation()
-                    if self.clock() - started >= share:
-                        break
-        finally:
-            self.draining = False
+        while self.messages or self.operations:
+            started = self.clock()
+            if self.messages:
+                await self._store_messages()
+            share = (self.clock() - started) / self.MESSAGES_WEIGHT
+            started = self.clock()
+            while self.operations:
+                await self._run_operation()
+                if self.clock() - started >= share:
+                    break
 
     async def _store_messages(self) -> None:
         batch = [self.messages.popleft() for _ in range(min(self.max_batch, len(self.messages)))]
