@@ -33,8 +33,8 @@ from agents.selectors import (
 )
 from bot.chat import conversation_escalate
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
-from bot.nlu.redaction import text_redact
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
+from privacy.redaction import text_redact
 from privacy.services import audit_record
 from supportdesk.webhooks import webhook_event_emit
 

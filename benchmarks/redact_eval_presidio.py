@@ -20,14 +20,14 @@ import django  # noqa: E402
 
 django.setup()
 
-from bot.nlu.redaction import redaction_spans  # noqa: E402
-from bot.nlu.redaction_eval import (  # noqa: E402
+from privacy import pii_patterns  # noqa: E402
+from privacy.redaction import redaction_spans  # noqa: E402
+from privacy.redaction.evaluation import (  # noqa: E402
     RedactEvalReport,
     redact_eval_format,
     redact_eval_load,
     redact_eval_run,
 )
-from privacy import pii_patterns  # noqa: E402
 
 
 def baseline_spans(text: str) -> list[tuple[int, int, str]]:
@@ -104,7 +104,7 @@ def main() -> None:
     redaction_spans("Erika Mustermann, Musterstraße 1")  # load the name lists first
     ours = redact_eval_run(examples)
     baseline = redact_eval_run(examples, spans_function=baseline_spans)
-    print("== bot.nlu.redaction ==")
+    print("== privacy.redaction ==")
     print(redact_eval_format(ours))
     print("\n== baseline: privacy.pii_patterns.redact_patterns ==")
     print(redact_eval_format(baseline))

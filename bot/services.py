@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from bot.dialog import Reply
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
-from bot.nlu.redaction import text_redact
 from bot.tokens import resume_token_hash, resume_token_new
 from privacy.models import DataSubject
+from privacy.redaction import text_redact
 from privacy.selectors import legal_hold_references, legal_hold_subject_ids
 from privacy.services import queryset_purge
 from supportdesk.webhooks import webhook_event_emit

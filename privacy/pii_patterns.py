@@ -1,7 +1,7 @@
 """Patterns for personal data that is recognisable by its form: emails, phones, IBANs.
 
 The logging filter uses these on every record. The bot's full redaction
-(names, addresses, order numbers …) builds on them in bot/nlu/redaction.py.
+(names, addresses, order numbers …) builds on them in privacy/redaction/__init__.py.
 """
 
 import re

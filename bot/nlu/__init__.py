@@ -7,7 +7,7 @@ def nlu_warm_up() -> None:
     Called once by the ASGI application as it starts.
     """
     from bot.nlu.language import language_detect
-    from bot.nlu.redaction import text_redact
+    from privacy.redaction import text_redact
 
     text_redact("Hallo, ich heiße Erika Mustermann. My name is John Smith.")
     language_detect("Wie hoch sind die Versandkosten?", fallback="de")

@@ -1,6 +1,6 @@
 """Personal data recognisable by its form: emails, phones, IBANs, cards, ids, dates of birth.
 
-Each detector returns `(start, end, label)` tuples; bot/nlu/redaction.py merges them.
+Each detector returns `(start, end, label)` tuples; privacy/redaction/__init__.py merges them.
 Every pattern is validated beyond the regex (IBAN checksum, Luhn, digit counts,
 date and amount shapes), because a support chat is full of numbers that are not
 personal data: prices, quantities, dates, times, article numbers.

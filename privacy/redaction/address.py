@@ -13,7 +13,7 @@ because the lines of an address identify a person only together.
 import functools
 import re
 
-from bot.nlu.names import common_words
+from privacy.redaction.names import common_words
 
 ADDRESS = "ADDRESS"
 Span = tuple[int, int, str]

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from bot.nlu.redaction_eval import EvalExample, redact_eval_run
+from privacy.redaction.evaluation import EvalExample, redact_eval_run
 
 LINES = [
     # "Erika Mustermann" and the email are masked; "Berlin" is NEUTRAL.

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bot.nlu.redaction_eval import (
+from privacy.redaction.evaluation import (
     RedactEvalDataError,
     redact_eval_format,
     redact_eval_load,

@@ -2,12 +2,12 @@
 
 `redaction_spans` finds what to hide, `text_redact` hides it. The detectors:
 
-- bot/nlu/redaction_patterns.py: what is recognisable by its form (emails, phones,
+- privacy/redaction/patterns.py: what is recognisable by its form (emails, phones,
   checksum-valid IBANs, Luhn-valid card numbers, customer/order/document numbers
   after their keyword, dates in a birth context);
-- bot/nlu/redaction_address.py: street and house number, post boxes, postcodes with
+- privacy/redaction/address.py: street and house number, post boxes, postcodes with
   their city, grown over the lines of an address block;
-- bot/nlu/names.py: the subject's known name, introductions, titles, signatures,
+- privacy/redaction/names.py: the subject's known name, introductions, titles, signatures,
   first names from Faker's lists and the words beside them.
 
 Everything they load (name lists, compiled patterns) is loaded once per process, lazily.
@@ -19,7 +19,9 @@ from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 
-from bot.nlu import names, redaction_address, redaction_patterns
+from privacy.redaction import address as redaction_address
+from privacy.redaction import names
+from privacy.redaction import patterns as redaction_patterns
 
 NAME = names.NAME
 EMAIL = redaction_patterns.EMAIL

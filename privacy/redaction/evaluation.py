@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.nlu.redaction import RedactionSpan, redaction_spans
+from privacy.redaction import RedactionSpan, redaction_spans
 
 GOLD_LABELS = ("PERSON", "EMAIL", "PHONE", "IBAN", "CREDIT_CARD", "ADDRESS", "ID", "DATE_OF_BIRTH")
 NEUTRAL = "NEUTRAL"

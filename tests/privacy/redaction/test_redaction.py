@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from bot.nlu.redaction import RedactionSpan, redaction_spans, text_redact
+from privacy.redaction import RedactionSpan, redaction_spans, text_redact
 
 GERMAN = [
     # names
