@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from supportdesk.views import health
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="bot:chat", permanent=False)),
     path("chat/", include("bot.urls")),
@@ -11,6 +13,7 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     # Messenger channels: the Telegram, WhatsApp and Messenger webhooks.
     path("channels/", include("bot.channels.urls")),
+    path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("supportdesk.api", "api"), namespace="api")),

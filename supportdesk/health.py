@@ -1,0 +1,86 @@
+"""Health: one registry of checks, read by `/health/`, the admin and inbox banners and the
+privacy dashboard, so a component that stops working is reported in one way everywhere.
+
+An app registers its checks in `AppConfig.ready()`:
+
+    health_check_register("bot.models", bot_model_health)
+
+A check returns one `HealthResult` or a list of them (one per language, say). It must be
+cheap (it runs on every `/health/` request and, cached, for staff pages), must not raise
+(an exception is reported as a failed check) and never puts personal data in its summary.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from django.core.cache import cache
+from django.db import connection
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+# Staff pages show the failed checks from a short-lived cache, not a fresh run per page.
+PROBLEMS_CACHE_KEY = "supportdesk:health:problems"
+PROBLEMS_CACHE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    name: str  # stable machine name, e.g. "database", "bot.model.de"
+    ok: bool
+    summary: str  # one translated sentence for a person, no personal data
+    details: dict = field(default_factory=dict)  # JSON-serialisable figures for machines
+
+
+HealthCheck = Callable[[], HealthResult | list[HealthResult]]
+
+_CHECKS: dict[str, HealthCheck] = {}
+
+
+def health_check_register(name: str, check: HealthCheck) -> None:
+    """Register (or replace) the check called `name`."""
+    _CHECKS[name] = check
+
+
+def database_health() -> HealthResult:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HealthResult(name="database", ok=True, summary=_("The database answers."))
+
+
+def _run(name: str, check: HealthCheck) -> list[HealthResult]:
+    try:
+        outcome = check()
+    except Exception as error:  # a broken check is itself a problem to report, not a 500
+        logger.exception("Health check %s failed", name)
+        return [
+            HealthResult(
+                name=name,
+                ok=False,
+                summary=_("The check could not run: %(error)s") % {"error": type(error).__name__},
+            )
+        ]
+    return outcome if isinstance(outcome, list) else [outcome]
+
+
+def health_report() -> list[HealthResult]:
+    """Every registered check, run now."""
+    results: list[HealthResult] = []
+    for name, check in _CHECKS.items():
+        results.extend(_run(name, check))
+    return results
+
+
+def health_problems(*, fresh: bool = False) -> list[HealthResult]:
+    """The failed checks, from a cache of up to PROBLEMS_CACHE_SECONDS unless `fresh`."""
+    if not fresh:
+        cached = cache.get(PROBLEMS_CACHE_KEY)
+        if cached is not None:
+            return [HealthResult(**item) for item in cached]
+    problems = [result for result in health_report() if not result.ok]
+    cache.set(PROBLEMS_CACHE_KEY, [asdict(p) for p in problems], PROBLEMS_CACHE_SECONDS)
+    return problems
+
+
+health_check_register("database", database_health)
