@@ -174,6 +174,9 @@ if REDIS_URL:
                 ],
                 "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1500),
                 "expiry": 60,
+                # Pub/sub channels are not scoped to a Redis database number: installations
+                # (or test runs) sharing one Redis keep apart by their prefix.
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi"),
             },
         }
     }
