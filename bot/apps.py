@@ -33,6 +33,15 @@ class BotConfig(AppConfig):
                     "conversations": Conversation.objects.count(),
                     "messages": Message.objects.count(),
                 },
+                references=lambda subject: list(
+                    Conversation.objects.filter(subject=subject).values_list("public_id", flat=True)
+                ),
+                language=lambda subject: (
+                    Conversation.objects.filter(subject=subject)
+                    .order_by("-created_at")
+                    .values_list("language", flat=True)
+                    .first()
+                ),
             )
         )
         retention_handler_register(

@@ -194,11 +194,13 @@ def _objection_carry_out(request: DataRequest) -> None:
     )
 
 
-def _webhook(event: str, payload: dict) -> None:
+def _webhook(event: str, payload: dict, *, subject: DataSubject | None = None) -> None:
     # Imported here: privacy must not depend on the project package at import time.
     from supportdesk.webhooks import webhook_event_emit
 
-    webhook_event_emit(event=event, payload=payload)
+    webhook_event_emit(
+        event=event, payload=payload, subject_public_id=subject.public_id if subject else None
+    )
 
 
 def _export_path(file_name: str) -> Path:
@@ -270,7 +272,11 @@ def data_export_build(*, request: DataRequest) -> DataExport:
         audit_record(
             action="export.built", acting_user=None, target=export, subject=request.subject
         )
-        _webhook("dsar.completed", {"request": str(request.public_id), "kind": request.kind})
+        _webhook(
+            "dsar.completed",
+            {"request": str(request.public_id), "kind": request.kind},
+            subject=request.subject,
+        )
         if old_file:
             transaction.on_commit(lambda: _export_path(old_file).unlink(missing_ok=True))
         if request.email:
