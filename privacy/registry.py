@@ -41,6 +41,9 @@ class PersonalDataProvider:
     title: Any = ""
     labels: dict[str, Any] = field(default_factory=dict)
     value_labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Where the section stands in the report: the person first, their conversations,
+    # who handled them, then the recipients.
+    report_position: int = 100
 
 
 _providers: dict[str, PersonalDataProvider] = {}

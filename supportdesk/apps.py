@@ -30,6 +30,7 @@ class SupportdeskConfig(AppConfig):
                 erase=subject_webhook_deliveries_erase,
                 # Before bot.conversations: deliveries are found through the conversations.
                 order=40,
+                report_position=50,
                 counts=lambda: {"webhook_deliveries": WebhookDelivery.objects.count()},
                 title=_("Recipients: systems our webhooks informed"),
                 labels={
