@@ -208,11 +208,13 @@ def _export_path(file_name: str) -> Path:
     return Path(settings.MEDIA_ROOT) / EXPORTS_FOLDER / file_name
 
 
-def data_export_archive(*, subject: DataSubject | None, language: str | None = None) -> bytes:
+def data_export_archive(
+    *, subject: DataSubject | None, language: str | None = None, audit: bool = True
+) -> bytes:
     """The ZIP: data.json (everything every provider returns) and report.html (readable,
     in `language` if given, else the subject's; privacy.services.report)."""
     if subject is not None:
-        export = subject_export(subject=subject, acting_user=None)
+        export = subject_export(subject=subject, acting_user=None, audit=audit)
     else:
         export = {"subject": None, "exported_at": timezone.now().isoformat(), "data": {}}
     language = report_language(subject=subject, requested=language)
@@ -238,7 +240,8 @@ def data_export_build(*, request: DataRequest) -> DataExport:
     export, _created = DataExport.objects.get_or_create(
         request=request, defaults={"subject": request.subject}
     )
-    archive = data_export_archive(subject=request.subject, language=request.language)
+    # Audited once, as "export.built" below, in the transaction that stores the file.
+    archive = data_export_archive(subject=request.subject, language=request.language, audit=False)
     file_name = f"{uuid.uuid4().hex}.zip.enc"
     path = _export_path(file_name)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -92,11 +92,18 @@ def data_subject_identify(*, name: str = "", email: str = "", phone: str = "") -
     return subject
 
 
-def subject_export(*, subject: DataSubject, acting_user: AbstractBaseUser | None) -> dict:
-    """Everything every registered provider holds about the subject (Art. 15)."""
+def subject_export(
+    *, subject: DataSubject, acting_user: AbstractBaseUser | None, audit: bool = True
+) -> dict:
+    """Everything every registered provider holds about the subject (Art. 15).
+
+    One audit entry per export: "subject.exported" here, unless the caller records the
+    export itself (`audit=False`: an access request's file writes "export.built").
+    """
     with transaction.atomic():
         data = {provider.name: provider.export(subject) for provider in provider_list()}
-        audit_record(action="subject.exported", acting_user=acting_user, target=subject)
+        if audit:
+            audit_record(action="subject.exported", acting_user=acting_user, target=subject)
     return {
         "subject": str(subject.public_id),
         "exported_at": timezone.now().isoformat(),

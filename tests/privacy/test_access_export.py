@@ -20,7 +20,7 @@ from bot.services import message_append
 from privacy.models import AuditEvent, ProcessingAgreement, Processor
 from privacy.services import data_export_archive, subject_export
 from supportdesk.webhooks import webhook_subscription_create
-from tests.factories import ConversationFactory, DataSubjectFactory
+from tests.factories import ConversationFactory, DataSubjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -249,3 +249,17 @@ def test_one_export_writes_one_audit_entry(subject, agent, tmp_path):
     )
 
     assert AuditEvent.objects.filter(action="subject.exported").count() == 2
+
+
+def test_an_access_request_writes_one_audit_entry_for_its_export(
+    subject, django_capture_on_commit_callbacks, celery_eager
+):
+    from privacy.services import data_request_create
+
+    with django_capture_on_commit_callbacks(execute=True):
+        data_request_create(kind="access", email=subject.email, created_by=UserFactory())
+
+    exported = AuditEvent.objects.filter(action__in=["subject.exported", "export.built"])
+    assert [(event.action, event.subject_public_id) for event in exported] == [
+        ("export.built", subject.public_id)
+    ]
