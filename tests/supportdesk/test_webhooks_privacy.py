@@ -189,3 +189,19 @@ def test_the_access_export_lists_who_received_what_and_when(
     assert sent["fields"] == ["conversation", "from", "seq", "text"]
     assert sent["status"] == "delivered" and sent["delivered_at"] and sent["occurred_at"]
     assert "Hallo" not in str(sent)  # who received what, not the content again
+
+
+def test_the_admin_delivery_log_does_not_show_the_payload(
+    receiver,  # noqa: F811
+    subject,
+    admin_client,
+    django_capture_on_commit_callbacks,
+):
+    _personal_data_subscription(receiver().url)
+    _queued_deliveries(django_capture_on_commit_callbacks, subject=subject)
+    delivery = WebhookDelivery.objects.get()
+
+    page = admin_client.get(f"/admin/supportdesk/webhookdelivery/{delivery.pk}/change/")
+
+    assert page.status_code == 200 and "message.created" in page.content.decode()
+    assert "DE89" not in page.content.decode() and "Mustermann" not in page.content.decode()
