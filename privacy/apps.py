@@ -33,6 +33,7 @@ class PrivacyConfig(AppConfig):
         from privacy.services import data_subject_erase, data_subject_export
         from privacy.services.consent import policy_cache_clear
         from privacy.services.retention import PRIVACY_HANDLERS
+        from privacy.services.subjects import AUDIT_ACTION_LABELS
 
         setting_changed.connect(_reload_crypter_on_key_change)
         for signal in (post_save, post_delete):
@@ -47,5 +48,37 @@ class PrivacyConfig(AppConfig):
                 erase=data_subject_erase,
                 # Last: every other provider still needs the subject row.
                 order=1000,
+                report_position=10,
+                title=_("You, your consents and requests, and who worked with your data"),
+                labels={
+                    "public_id": _("Your customer number"),
+                    "name": _("Name"),
+                    "email": _("Email address"),
+                    "phone": _("Phone number"),
+                    "created_at": _("First contact"),
+                    "learning_objected_at": _("Objected to bot learning on"),
+                    "consents": _("Consents"),
+                    "policy": _("Privacy policy (version)"),
+                    "purposes": _("Purposes"),
+                    "channel": _("Channel"),
+                    "granted_at": _("Given at"),
+                    "withdrawn_at": _("Withdrawn at"),
+                    "requests": _("Your data protection requests"),
+                    "kind": _("Request"),
+                    "status": _("Status"),
+                    "received_at": _("Received at"),
+                    "completed_at": _("Completed at"),
+                    "audit_trail": _("Who worked with your data (audit log)"),
+                    "action": _("What"),
+                    "by": _("Who"),
+                    "reason": _("Why"),
+                    "at": _("When"),
+                },
+                value_labels={
+                    "kind": dict(DataRequest.Kind.choices),
+                    "status": dict(DataRequest.Status.choices),
+                    "action": AUDIT_ACTION_LABELS,
+                    "channel": {"web": _("Website chat")},
+                },
             )
         )

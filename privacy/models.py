@@ -192,6 +192,10 @@ class RetentionPolicy(models.Model):
         )
         AUDIT_EVENTS = "audit_events", _("Audit events")
         EXPORTS = "exports", _("Data exports (DSAR files)")
+        WEBHOOK_DELIVERIES = (
+            "webhook_deliveries",
+            _("Webhook deliveries and their payloads (from when the event occurred)"),
+        )
 
     category = models.CharField(_("category"), max_length=40, choices=Category.choices, unique=True)
     duration_days = models.PositiveIntegerField(_("kept for (days)"))
