@@ -3,7 +3,8 @@
 `chat_load.py` once ran `demo_setup --force` with the checkout's MEDIA_ROOT and replaced
 the installation's active model files (issue 27). Each script runs here for real, in a
 tiny configuration, and var/ (less this test run's own folders) must be byte-for-byte
-the same afterwards: no file added, removed or changed.
+the same afterwards: no file added, removed or changed (test runs' own per-run files
+there aside).
 """
 
 import json
@@ -14,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from benchmarks.isolation import WRITABLE_SETTINGS, isolated_environment
 from tests.bot.test_learning import QUESTIONS
@@ -23,36 +23,23 @@ ROOT = Path(settings.BASE_DIR)
 VAR = ROOT / "var"
 
 
-def _own_paths() -> list[Path]:
-    """This test run's own files in var/ (test database, media, Celery folder)."""
-    database = Path(connection.settings_dict["NAME"])
-    return [
-        Path(settings.MEDIA_ROOT),
-        Path(settings.CELERY_DATA_DIR),
-        *(
-            database.with_name(database.name + suffix)
-            for suffix in ("", "-wal", "-shm", "-journal")
-        ),
-    ]
+# Test runs' own per-run files in var/ (supportdesk.settings.test names them after the
+# run): this run's and those of test runs beside it, none of them an installation's.
+TEST_RUN_PATTERNS = ("test-*.sqlite3*", "celery-test-*", "media-test-*", "test-artifacts")
 
 
 def _snapshot() -> dict[str, tuple]:
-    own = [path.resolve() for path in _own_paths()]
+    """Every folder and file of the checkout's var/ (less test runs'): size and mtime."""
     found: dict[str, tuple] = {}
     if not VAR.exists():
         return found
-    for folder, folders, files in os.walk(VAR):
-        here = Path(folder).resolve()
-        if any(here == path or path in here.parents for path in own):
-            folders[:] = []
+    for top in VAR.iterdir():
+        if any(top.match(pattern) for pattern in TEST_RUN_PATTERNS):
             continue
-        found[str(here)] = ("folder",)
-        for name in files:
-            path = here / name
-            if path in own:
-                continue
-            stat = path.stat()
-            found[str(path)] = (stat.st_size, stat.st_mtime_ns)
+        paths = [top, *top.rglob("*")] if top.is_dir() else [top]
+        for path in paths:
+            stat = path.lstat()
+            found[str(path)] = ("folder",) if path.is_dir() else (stat.st_size, stat.st_mtime_ns)
     return found
 
 

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.translation import gettext
+from rest_framework.test import APIClient
 
 from agents import roles
 from bot import chat, learning
@@ -23,6 +26,7 @@ from bot.models import BotModel, ExampleQuestion, Intent, Message
 from bot.selectors import analytics_daily
 from privacy.models import AuditEvent
 from privacy.services import policy_version_active
+from supportdesk.health import health_problems
 from tests.bot.test_learning import small_knowledge_base  # noqa: F401  (fixture)
 from tests.factories import ConversationFactory, UserFactory
 
@@ -157,10 +161,12 @@ def test_a_damaged_model_is_loud_and_the_fallback_answers(
     admin_page = client.get(reverse("admin:index")).content.decode()
     assert 'class="messagelist health-banner"' in admin_page
     assert 'data-check="bot.model.de"' in admin_page
-    assert f"model v{active_model.version}" in admin_page
+    [problem] = [p for p in health_problems() if p.name == "bot.model.de"]
+    assert f"v{active_model.version}" in problem.summary and escape(problem.summary) in admin_page
     client.force_login(supervisor)
     inbox = client.get(reverse("agents:inbox")).content.decode()
     assert 'class="health-banner"' in inbox and 'data-check="bot.model.de"' in inbox
+    assert escape(problem.summary) in inbox
     client.force_login(agent)
     assert "health-banner" not in client.get(reverse("agents:inbox")).content.decode()
     # the analytics: today's answers came from the fallback while the model was unusable
@@ -169,7 +175,13 @@ def test_a_damaged_model_is_loud_and_the_fallback_answers(
     assert today["model_answers"] == 0 and today["fallback_share"] == 1.0
     client.force_login(supervisor)
     analytics = client.get(reverse("agents:analytics")).content.decode()
-    assert "keyword fallback" in analytics
+    with translation.override("de"):  # the pages' language
+        assert gettext("answers from the keyword fallback") in analytics
+    api = APIClient()
+    api.force_authenticate(supervisor)
+    latest = api.get("/api/v1/analytics/daily/").json()[-1]
+    assert latest["day"] == timezone.localdate().isoformat()
+    assert latest["degraded_answers"] == 3 and latest["fallback_share"] == 1.0
 
 
 def test_the_self_healing_retrain_restores_answering_through_the_gate(
@@ -258,10 +270,14 @@ def test_a_supervisor_reactivates_the_last_good_version_with_one_action(active_m
 
 def test_a_damaged_model_cannot_be_activated(active_model):
     older = bot_model_train(language="de", force=True)
+    bot_model_activate(record=active_model)  # whether or not the gate activated `older`
     _missing(older)
 
-    with pytest.raises(learning.BotModelDamaged, match="missing"):
+    with pytest.raises(learning.BotModelDamaged) as refused:
         bot_model_activate(record=older)
+
+    assert refused.value.problem == learning.MISSING
+    assert BotModel.objects.get(status=BotModel.Status.ACTIVE).pk == active_model.pk
 
 
 def test_a_supervisor_retrains_with_one_action_even_on_unchanged_data(
