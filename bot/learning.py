@@ -27,6 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -385,7 +386,7 @@ def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> Bot
 def bot_model_activate(
     *,
     record: BotModel,
-    acting_user=None,
+    acting_user: AbstractBaseUser | None = None,
     reason: str = "",
     audit_action: str = "bot.model.activated",
 ) -> BotModel:
@@ -432,7 +433,9 @@ def bot_model_activate(
 
 
 @transaction.atomic
-def bot_model_reactivate_last_good(*, language: str, acting_user) -> BotModel:
+def bot_model_reactivate_last_good(
+    *, language: str, acting_user: AbstractBaseUser | None
+) -> BotModel:
     """Activate the newest earlier model of the language whose file is intact (one click
     for a supervisor when the active one is damaged). Audited."""
     candidates = (
@@ -458,7 +461,7 @@ def bot_model_reactivate_last_good(*, language: str, acting_user) -> BotModel:
 
 
 @transaction.atomic
-def bot_model_retrain_request(*, language: str, acting_user) -> None:
+def bot_model_retrain_request(*, language: str, acting_user: AbstractBaseUser | None) -> None:
     """A supervisor asks for a new model now, even on unchanged training data. Audited;
     the task gets the audit event's id, so a redelivered task trains once."""
     event = audit_record(

@@ -141,3 +141,13 @@ def test_bot_eval_clinc_leaves_var_untouched(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ours"]["train_examples"] == len(rows)
     assert _snapshot() == before
+
+
+def test_tests_and_the_processes_they_start_use_folders_of_their_own():
+    from tests.processes import process_environment
+
+    run = os.environ["SUPPORTDESK_TEST_RUN_ID"]
+    assert Path(settings.MEDIA_ROOT) == VAR / f"media-test-{run}"
+    assert Path(settings.CELERY_DATA_DIR) != VAR / "celery"  # the installation's broker
+    # a daphne or Celery process a test starts resolves the same per-run folders
+    assert process_environment()["SUPPORTDESK_TEST_RUN_ID"] == run
