@@ -9,6 +9,7 @@ self-healing retrain restores answering through the quality gate.
 
 import hashlib
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from privacy.services import policy_version_active
 from supportdesk.health import health_problems
 from tests.bot.test_learning import small_knowledge_base  # noqa: F401  (fixture)
 from tests.factories import ConversationFactory, UserFactory
+from tests.supportdesk.test_celery import celery_worker_for  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -307,3 +309,32 @@ def test_every_training_run_writes_its_own_file(small_knowledge_base):  # noqa: 
     assert first.file_name != second.file_name
     assert _path(first).exists() and _path(second).exists()
     assert not list(_path(first).parent.glob(".*.partial"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_heals_the_damaged_model_through_the_broker(
+    small_knowledge_base,  # noqa: F811
+    celery_worker_for,  # noqa: F811
+    settings,
+):
+    # given an active model whose file was truncated, and a real worker on the broker
+    record = bot_model_train(language="de", force=True)
+    if record.status != BotModel.Status.ACTIVE:
+        record = bot_model_activate(record=record)
+    _truncated(record)
+    log = celery_worker_for(settings.CELERY_BROKER_URL)
+
+    # when the health check finds it (it asks for healing once: the model's id only)
+    [check] = [r for r in learning.bot_models_health() if r.name == "bot.model.de"]
+    assert not check.ok
+
+    # then the worker retrains on the unchanged data and the new model passes the gate
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if AuditEvent.objects.filter(action="bot.model.healed").exists():
+            break
+        time.sleep(0.5)
+    assert AuditEvent.objects.filter(action="bot.model.healed").exists(), log.read_text()[-3000:]
+    healed = BotModel.objects.get(language="de", status=BotModel.Status.ACTIVE)
+    assert healed.version == record.version + 1
+    assert learning.bot_model_verify(healed) is None
