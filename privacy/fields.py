@@ -6,9 +6,12 @@ library returns the raw ciphertext instead, so a missing key would otherwise
 show "gAAAA…" as a customer's name and even write it back re-encrypted.
 """
 
-from encrypted_model_fields import fields as library_fields
-
+# First: privacy.crypto names a malformed key by its position before the library,
+# imported next, fails on it without saying which one.
 from privacy.crypto import ciphertext_decrypt
+
+# isort: split
+from encrypted_model_fields import fields as library_fields
 
 
 class StrictDecryptMixin:
