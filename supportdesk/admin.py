@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from privacy.encrypted_admin import EncryptedValuesAdminMixin
 from supportdesk.api_auth import api_key_create, api_key_revoke
 from supportdesk.models import (
     API_SCOPES,
@@ -81,12 +82,21 @@ class WebhookSubscriptionForm(forms.ModelForm):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
-    """The signing secret is shown once, when the subscription is created."""
+class WebhookSubscriptionAdmin(EncryptedValuesAdminMixin, admin.ModelAdmin):
+    """The signing secret is shown once, when the subscription is created.
+
+    A subscription whose secret no configured key opens is shown read-only (with the
+    mixin's message): saving it would overwrite the secret, which is not in the form.
+    """
 
     list_display = ["name", "url", "events", "is_active", "consecutive_failures", "disabled_reason"]
     list_filter = ["is_active"]
     form = WebhookSubscriptionForm
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and getattr(obj, "encrypted_unreadable", None):
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -339,3 +339,40 @@ def encryption_keys_sample(*, per_model: int = 20, per_store: int = 5) -> KeySam
         for path in files[:per_store]:
             count(store.name, path.read_bytes())
     return KeySample(keys=len(ring), sampled=sampled, per_key=per_key, unreadable=unreadable)
+
+
+# Reading around a missing key ----------------------------------------------------------
+
+
+def encrypted_fields_unreadable(*, model: type[models.Model], pk) -> list[str]:
+    """Names of the encrypted fields of one row that no configured key opens (from the
+    stored tokens), so a page can show the rest and say what is missing."""
+    fields = encrypted_fields(model)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(quote(f.column) for f in fields)} "  # noqa: S608
+            f"FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s",
+            [pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return []
+    ring = KeyRing()
+    return [
+        f.name
+        for f, token in zip(fields, row, strict=True)
+        if token and ring.position(token) is None
+    ]
+
+
+def encrypted_rows_unreadable(*, model: type[models.Model], batch_size: int = 500) -> int:
+    """Rows of a (small) table holding a value no configured key opens."""
+    ring = KeyRing()
+    columns = [f.column for f in encrypted_fields(model)]
+    return sum(
+        1
+        for rows in _rows(model=model, columns=columns, batch_size=batch_size)
+        for _pk, *tokens in rows
+        if any(token and ring.position(token) is None for token in tokens)
+    )
