@@ -9,12 +9,13 @@ from django.contrib import messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from privacy.fields import UndecryptedToken
 from privacy.registry import encrypted_fields
-from privacy.services.keys import encrypted_fields_unreadable, encrypted_rows_unreadable
+from privacy.services.keys import encrypted_rows_unreadable, encrypted_tokens_unreadable
 
 KEY_MISSING_HINT = _(
     "A key is missing from FIELD_ENCRYPTION_KEY (see `manage.py encryption_status`): "
-    "put it back, or enter the value again."
+    "put it back; values entered again replace what it cannot open."
 )
 
 
@@ -22,8 +23,8 @@ class EncryptedValuesAdminMixin:
     """For admins whose lists never show an encrypted value (credentials, secrets).
 
     The object of a change page gets `encrypted_unreadable`: the names of its encrypted
-    fields no key opens. Those hold an empty value in memory, which a form must not save
-    over the stored token unless a new value was entered (see ChannelConfigForm).
+    fields no key opens. Those hold their stored token as an UndecryptedToken, which
+    saving writes back unchanged: the page can be saved without losing them.
     """
 
     def _encrypted_names(self) -> list[str]:
@@ -55,12 +56,12 @@ class EncryptedValuesAdminMixin:
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             return None
-        unreadable = encrypted_fields_unreadable(model=self.model, pk=obj.pk)
+        unreadable = encrypted_tokens_unreadable(model=self.model, pk=obj.pk)
         readable = [name for name in self._encrypted_names() if name not in unreadable]
         if readable:
             obj.refresh_from_db(fields=readable)
-        for name in unreadable:
-            setattr(obj, self.model._meta.get_field(name).attname, "")
+        for name, token in unreadable.items():
+            setattr(obj, self.model._meta.get_field(name).attname, UndecryptedToken(token))
         obj.encrypted_unreadable = frozenset(unreadable)
         return obj
 

@@ -83,20 +83,12 @@ class WebhookSubscriptionForm(forms.ModelForm):
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(EncryptedValuesAdminMixin, admin.ModelAdmin):
-    """The signing secret is shown once, when the subscription is created.
-
-    A subscription whose secret no configured key opens is shown read-only (with the
-    mixin's message): saving it would overwrite the secret, which is not in the form.
-    """
+    """The signing secret is shown once, when the subscription is created. A secret no
+    configured key opens is reported on the page and kept as stored when it is saved."""
 
     list_display = ["name", "url", "events", "is_active", "consecutive_failures", "disabled_reason"]
     list_filter = ["is_active"]
     form = WebhookSubscriptionForm
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and getattr(obj, "encrypted_unreadable", None):
-            return False
-        return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         if change:

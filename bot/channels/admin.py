@@ -43,8 +43,8 @@ class ChannelConfigForm(forms.ModelForm):
             field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
             if name in self.unreadable:
                 field.help_text = _(
-                    "Stored, but none of the configured keys can decrypt it: enter it again, "
-                    "or put the missing key back."
+                    "Stored, but none of the configured keys can decrypt it. Leave empty to "
+                    "keep it until the missing key is back, or enter a new value."
                 )
             elif self.instance.pk and getattr(self.instance, name):
                 field.help_text = _("Stored. Leave empty to keep it, or enter a new value.")
@@ -63,11 +63,9 @@ class ChannelConfigForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         for name in SECRET_FIELDS:
-            if not cleaned.get(name) and name in self.unreadable:
-                # Keeping it would save an empty value over the stored one, which the
-                # missing key could still open once it is back.
-                self.add_error(name, KEY_MISSING_HINT)
-            elif not cleaned.get(name) and self.instance.pk:
+            # Kept as stored, including a value no key opens (an UndecryptedToken is
+            # written back unchanged).
+            if not cleaned.get(name) and self.instance.pk:
                 cleaned[name] = getattr(self.instance, name)
         return cleaned
 

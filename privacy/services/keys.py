@@ -344,9 +344,9 @@ def encryption_keys_sample(*, per_model: int = 20, per_store: int = 5) -> KeySam
 # Reading around a missing key ----------------------------------------------------------
 
 
-def encrypted_fields_unreadable(*, model: type[models.Model], pk) -> list[str]:
-    """Names of the encrypted fields of one row that no configured key opens (from the
-    stored tokens), so a page can show the rest and say what is missing."""
+def encrypted_tokens_unreadable(*, model: type[models.Model], pk) -> dict[str, str]:
+    """The encrypted fields of one row that no configured key opens, with their stored
+    tokens, so a page can show the rest, say what is missing and keep those unchanged."""
     fields = encrypted_fields(model)
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -357,13 +357,13 @@ def encrypted_fields_unreadable(*, model: type[models.Model], pk) -> list[str]:
         )
         row = cursor.fetchone()
     if row is None:
-        return []
+        return {}
     ring = KeyRing()
-    return [
-        f.name
+    return {
+        f.name: token
         for f, token in zip(fields, row, strict=True)
         if token and ring.position(token) is None
-    ]
+    }
 
 
 def encrypted_rows_unreadable(*, model: type[models.Model], batch_size: int = 500) -> int:
