@@ -67,6 +67,8 @@ def filled(
     active_channel("telegram")
     telegram = driver("telegram")
     telegram.say("Hallo, wo ist mein Paket?")
+    telegram.say("JA")
+    telegram.say("Erika Mustermann")
     identity = ChannelIdentity.objects.get()
     identity.phone, identity.profile_name = "+49 151 1234567", "Erika Mustermann"
     identity.save()
@@ -74,6 +76,7 @@ def filled(
     link.identity_draft = '{"name": "Erika"}'
     link.save()
     conversation = link.conversation
+    message_append(conversation=conversation, sender="customer", text="Wo ist mein Paket?")
     subject = data_subject_identify(name="Erika M", email="erika@example.org", phone="030 1234")
     hook = receiver()
     webhook_subscription_create(name="crm", url=hook.url, events=["dsar.completed"])
@@ -227,15 +230,16 @@ def test_with_the_old_key_dropped_too_early_nothing_answers_500(filled, keys, ca
     # the channel and webhook admin pages render and say what is wrong
     for url in (
         reverse("admin:bot_channelconfig_changelist"),
-        reverse("admin:bot_channelconfig_change", args=[1]),
+        reverse("admin:bot_channelconfig_change", args=[_pk("bot_channelconfig")]),
         reverse("admin:supportdesk_webhooksubscription_changelist"),
-        reverse("admin:supportdesk_webhooksubscription_change", args=[1]),
+        reverse(
+            "admin:supportdesk_webhooksubscription_change",
+            args=[_pk("supportdesk_webhooksubscription")],
+        ),
     ):
         page = staff.get(url)
         assert page.status_code == 200, url
-        assert "cannot decrypt" in page.content.decode() or "none of the configured keys" in (
-            page.content.decode()
-        ), url
+        assert "none of the configured keys" in page.content.decode().lower(), url
 
     # the agreement page renders; the download explains itself instead of failing
     agreement = filled["agreement"]
@@ -378,6 +382,10 @@ def test_the_dashboard_shows_the_counted_status_after_count_now(keys):
     assert (
         "privacy.DataSubject.email" in after and "Not everything is under the newest key" in after
     )
+
+
+def _pk(table: str) -> int:
+    return _raw(table, "id")[0]
 
 
 def _raw(table: str, column: str) -> list[str]:
