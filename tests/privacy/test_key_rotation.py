@@ -410,3 +410,67 @@ def test_rotation_re_encrypts_the_stored_tokens_of_secrets(keys, active_channel)
     ):
         for token in _raw(table, column):
             assert new.decrypt(token.encode())  # the new key alone opens it
+
+
+# At start ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_missing_key_is_reported_by_the_system_check_the_health_check_and_at_start(keys, caplog):
+    from privacy.checks import (
+        check_encryption_keys_open_stored_values,
+        encryption_keys_startup_report,
+    )
+    from supportdesk.health import health_report
+
+    keys(OLD)
+    data_subject_identify(name="Erika", email="erika@example.org")
+    keys(NEW)  # the old key forgotten
+
+    [error] = check_encryption_keys_open_stored_values(databases=["default"])
+    [health] = [result for result in health_report() if result.name == "privacy.encryption_keys"]
+    encryption_keys_startup_report()
+
+    assert error.id == "privacy.E020"
+    assert "3 of 3 sampled encrypted values (privacy.DataSubject: 3)" in error.msg
+    assert "FIELD_ENCRYPTION_KEY[0], the newest key, opens none" in error.msg
+    assert not health.ok and health.details["unreadable"] == {"privacy.DataSubject": 3}
+    assert "FIELD_ENCRYPTION_KEY[0], the newest key" in caplog.text
+
+
+@pytest.mark.django_db
+def test_values_under_an_old_key_are_a_warning_naming_its_position(keys):
+    from privacy.checks import check_encryption_keys_open_stored_values
+    from supportdesk.health import health_report
+
+    keys(OLD)
+    data_subject_identify(name="Erika", email="erika@example.org")
+    keys(NEW, OLD)
+
+    [warning] = check_encryption_keys_open_stored_values(databases=["default"])
+    [health] = [result for result in health_report() if result.name == "privacy.encryption_keys"]
+
+    assert warning.id == "privacy.W021" and "FIELD_ENCRYPTION_KEY[1]" in warning.msg
+    assert health.ok
+
+
+def test_a_malformed_key_is_named_by_its_position_at_start():
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.test",
+        "TEST_FIELD_ENCRYPTION_KEY": f"{NEW},not-a-fernet-key",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY[1] of 2 is not a valid Fernet key" in result.stderr
