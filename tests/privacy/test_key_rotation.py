@@ -157,7 +157,7 @@ def test_rotate_then_drop_the_old_key_and_everything_still_works(
     assert "Everything is under the newest key" in status.getvalue()
 
     # every admin changelist and change page renders
-    staff = Client()
+    staff = Client(HTTP_ACCEPT_LANGUAGE="en")
     staff.force_login(filled["staff"])
     failing = [(url, code) for url, code in _admin_pages(staff) if code != 200]
     assert failing == []
@@ -219,7 +219,7 @@ def test_a_second_rotation_changes_nothing_and_files_keep_their_content(filled, 
 def test_with_the_old_key_dropped_too_early_nothing_answers_500(filled, keys, caplog):
     # given the old key removed before any rotation
     keys(NEW)
-    staff = Client(raise_request_exception=False)
+    staff = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en")
     staff.force_login(filled["staff"])
 
     # the messenger webhook asks the platform to come back later, and logs why
@@ -284,7 +284,7 @@ def test_a_channel_whose_credentials_no_key_opens_can_be_saved_and_given_new_one
     keys(OLD)
     config = active_channel("telegram")
     keys(NEW)
-    staff = Client()
+    staff = Client(HTTP_ACCEPT_LANGUAGE="en")
     staff.force_login(UserFactory(is_superuser=True))
     url = reverse("admin:bot_channelconfig_change", args=[config.pk])
     form = {"account_id": "", "human_agent_tag": ""}
@@ -339,7 +339,7 @@ def test_an_agreement_with_a_document_can_be_opened_and_its_document_replaced(ke
     keys(OLD)
     agreement = agreement_create("web")
     agreement.signed_document.save("alt.pdf", ContentFile(b"old"))
-    staff = Client()
+    staff = Client(HTTP_ACCEPT_LANGUAGE="en")
     staff.force_login(UserFactory(is_superuser=True))
     url = reverse("admin:privacy_processingagreement_change", args=[agreement.pk])
 
@@ -371,7 +371,7 @@ def test_the_dashboard_shows_the_counted_status_after_count_now(keys):
     data_subject_identify(name="Erika", email="erika@example.org")
     keys(NEW, OLD)
     officer = UserFactory(role=roles.PRIVACY_OFFICER)
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(officer)
 
     before = client.get(reverse("privacy:dashboard")).content.decode()
