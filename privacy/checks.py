@@ -9,7 +9,7 @@ import logging
 
 from django.conf import settings
 from django.core import checks
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -72,7 +72,10 @@ def _sample_or_none():
     from privacy.services.keys import encryption_keys_sample
 
     try:
-        return encryption_keys_sample()
+        # A savepoint: on PostgreSQL a failed query would otherwise break the caller's
+        # transaction (a check run inside a test, or a request).
+        with transaction.atomic():
+            return encryption_keys_sample()
     except DatabaseError:
         return None
 
