@@ -474,3 +474,33 @@ def test_a_malformed_key_is_named_by_its_position_at_start():
 
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEY[1] of 2 is not a valid Fernet key" in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_webhook_delivery_that_cannot_be_signed_stays_pending_and_is_sent_later(
+    keys,
+    receiver,  # noqa: F811
+):
+    from supportdesk.tasks import webhook_deliver_task
+
+    keys(OLD)
+    hook = receiver()
+    subscription, _secret = webhook_subscription_create(
+        name="crm", url=hook.url, events=["dsar.completed"]
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription, event="dsar.completed", payload={"request": "x"}
+    )
+    keys(NEW)  # the old key dropped too early: the signing secret cannot be read
+
+    failed = webhook_deliver_task.apply(args=[delivery.pk])
+
+    assert isinstance(failed.result, Exception) and "cannot be decrypted" in str(failed.result)
+    waiting = WebhookDelivery.objects.get(pk=delivery.pk)
+    assert (waiting.status, waiting.attempts) == ("pending", 0)  # a sweeper may enqueue it
+
+    keys(NEW, OLD)
+    webhook_deliver_task.apply(args=[delivery.pk])
+
+    assert WebhookDelivery.objects.get(pk=delivery.pk).status == "delivered"
+    assert len(hook.requests) == 1
