@@ -88,9 +88,19 @@ class DataRequestVerifyView(View):
 
 class DataExportDownloadView(View):
     def get(self, request, token: str):
-        archive = data_export_open(
-            token=token, acting_user=request.user if request.user.is_authenticated else None
-        )
+        try:
+            archive = data_export_open(
+                token=token, acting_user=request.user if request.user.is_authenticated else None
+            )
+        except EncryptionKeyError:
+            # The operator's problem, not the customer's: the link stays valid (nothing
+            # is marked downloaded) and works again once the key is back.
+            logger.error("An export archive cannot be decrypted: a key is missing")
+            response = render(
+                request, "privacy/export_unavailable.html", {"temporarily": True}, status=503
+            )
+            response["Retry-After"] = "3600"
+            return response
         if archive is None:
             return render(request, "privacy/export_unavailable.html", status=410)
         response = HttpResponse(archive, content_type="application/zip")

@@ -250,6 +250,12 @@ def test_with_the_old_key_dropped_too_early_nothing_answers_500(filled, keys, ca
     assert document.status_code == 200
     assert "cannot be decrypted" in document.content.decode()
 
+    # the customer's export link answers "later", and stays valid for then
+    export = staff.get(filled["download"])
+    assert export.status_code == 503 and "try the same link again later" in export.content.decode()
+    keys(NEW, OLD)
+    assert staff.get(filled["download"]).status_code == 200
+
 
 @pytest.mark.django_db(transaction=True)
 def test_a_reply_that_cannot_be_decrypted_waits_and_is_sent_once_the_key_is_back(
