@@ -133,19 +133,32 @@ def _model_keys_rotate(
     return rotated
 
 
+TEMPORARY_PREFIX = ".rotating-"
+
+
 def _store_files(store: EncryptedFileStore) -> Iterator[Path]:
     root = Path(store.root())
     if not root.is_dir():
         return
     for directory, _dirs, names in os.walk(root):
         for name in sorted(names):
-            if not name.startswith(".rotating-"):  # a temporary file of an interrupted run
+            if not name.startswith(TEMPORARY_PREFIX):
                 yield Path(directory) / name
+
+
+def _store_temporaries_remove(store: EncryptedFileStore) -> None:
+    """Copies left by an interrupted run: removed, so no copy of a file outlives the
+    file's erasure."""
+    root = Path(store.root())
+    if root.is_dir():
+        for leftover in root.rglob(f"{TEMPORARY_PREFIX}*"):
+            leftover.unlink(missing_ok=True)
 
 
 def _store_keys_rotate(
     *, store: EncryptedFileStore, ring: KeyRing, batch_size: int, progress: Progress | None
 ) -> int:
+    _store_temporaries_remove(store)
     rotated, seen = 0, 0
     for path in _store_files(store):
         token = path.read_bytes()
@@ -168,7 +181,7 @@ def _store_keys_rotate(
 def _file_replace(path: Path, content: bytes) -> None:
     """Write beside the file, then rename over it: a crash leaves the old or the new
     token, never half of one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".rotating-")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(content)

@@ -510,3 +510,23 @@ def test_a_webhook_delivery_that_cannot_be_signed_stays_pending_and_is_sent_late
 
     assert WebhookDelivery.objects.get(pk=delivery.pk).status == "delivered"
     assert len(hook.requests) == 1
+
+
+@pytest.mark.django_db
+def test_a_copy_left_by_an_interrupted_file_rotation_is_removed_by_the_next_run(keys, settings):
+    keys(OLD)
+    agreement = agreement_create("web")
+    agreement.signed_document.save("vertrag.pdf", ContentFile(b"%PDF"))
+    folder = agreement.signed_document.path.rsplit("/", 1)[0]
+    leftover = f"{folder}/.rotating-abc123"
+    with open(leftover, "wb") as out:
+        out.write(b"half a copy")
+    keys(NEW, OLD)
+
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+
+    import os
+
+    assert not os.path.exists(leftover)
+    keys(NEW)
+    assert agreement.signed_document.open("rb").read() == b"%PDF"
