@@ -14,6 +14,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -188,9 +189,11 @@ def webhook_deliver(*, delivery: WebhookDelivery) -> None:
         delivery.save()
         _failure_count(subscription)
         return
-    delivery.save()
     backoff = settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
-    raise WebhookRetry(countdown=int(min(backoff, settings.WEBHOOK_BACKOFF_MAX_SECONDS)))
+    countdown = int(min(backoff, settings.WEBHOOK_BACKOFF_MAX_SECONDS))
+    delivery.next_attempt_at = timezone.now() + timedelta(seconds=countdown)
+    delivery.save()
+    raise WebhookRetry(countdown=countdown)
 
 
 def _failure_count(subscription: WebhookSubscription) -> None:
