@@ -24,11 +24,11 @@ from privacy.selectors import channels_without_agreement
 from privacy.services import (
     audit_record,
     data_request_create,
+    data_request_retry,
     legal_hold_place,
     legal_hold_release,
     register_entry_save,
 )
-from supportdesk.sweeper import data_request_retry
 
 
 class AuditedRegisterAdminMixin:

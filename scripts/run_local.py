@@ -5,13 +5,20 @@ at most 30 s) and a message saying so; one that keeps dying (5 times within 2 mi
 stops everything with a message, as does daphne dying (without it nothing is served, and a
 worker without the server would only hide that). Beat runs as its own process, not
 embedded in the worker, so its death is seen and it is restarted like the worker.
+
+A worker can also hang without dying (kill -9 of all its pool children leaves the new
+children blocked for good): the supervisor then watches the sweeper's heartbeat on
+`/health/` and restarts a worker that has stopped doing work, as if it had died.
 """
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +33,10 @@ BACKOFF_MAX_SECONDS = 30.0
 GIVE_UP_AFTER = 5
 GIVE_UP_WINDOW_SECONDS = 120.0
 STOP_TIMEOUT_SECONDS = 15.0
+# How often a watched child is checked, and for how long after its start it is not (the
+# sweeper runs every 5 minutes; its heartbeat is late after twice that).
+WATCH_EVERY_SECONDS = 60.0
+WATCH_AFTER_START_SECONDS = 15 * 60.0
 
 
 @dataclass
@@ -34,6 +45,8 @@ class Spec:
     command: list[str]
     # False: its death stops everything (the server); True: restarted with backoff.
     restart: bool
+    # Is it still doing its work? (False: restarted as if it had died.)
+    watch: Callable[[], bool] | None = None
 
 
 @dataclass
@@ -42,10 +55,13 @@ class Child:
     process: subprocess.Popen | None = None
     deaths: list[float] = field(default_factory=list)  # clock times of recent deaths
     start_at: float = 0.0  # when a dead one is started again
+    started_at: float = 0.0
+    watched_at: float = 0.0
 
 
 def _spawn(command: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(command)
+    # Its own process group, so a hung worker is killed with its pool children.
+    return subprocess.Popen(command, start_new_session=True)
 
 
 class Supervisor:
@@ -68,7 +84,27 @@ class Supervisor:
 
     def start(self) -> None:
         for child in self.children:
-            child.process = self.spawn(child.spec.command)
+            self._spawn(child)
+
+    def _spawn(self, child: Child) -> None:
+        child.process = self.spawn(child.spec.command)
+        child.started_at = child.watched_at = self.clock()
+
+    def _hung(self, child: Child, now: float) -> bool:
+        """A watched child, long enough up and not checked for a while, fails its watch."""
+        if child.spec.watch is None or now - child.started_at < WATCH_AFTER_START_SECONDS:
+            return False
+        if now - child.watched_at < WATCH_EVERY_SECONDS:
+            return False
+        child.watched_at = now
+        if child.spec.watch():
+            return False
+        self.say(
+            f"{child.spec.name} is running but has stopped doing its work (the sweeper's "
+            f"heartbeat on /health/ is late); killing it."
+        )
+        _kill(child.process)
+        return True
 
     def step(self) -> int | None:
         """Look at every child once; the exit code to stop with, or None to go on."""
@@ -77,12 +113,13 @@ class Supervisor:
             name = child.spec.name
             if child.process is None:
                 if now >= child.start_at:
-                    child.process = self.spawn(child.spec.command)
+                    self._spawn(child)
                     self.say(f"{name} restarted.")
                 continue
             code = child.process.poll()
-            if code is None:
+            if code is None and not self._hung(child, now):
                 continue
+            code = child.process.returncode
             if not child.spec.restart:
                 self.say(
                     f"{name} exited with code {code}; stopping everything "
@@ -116,6 +153,32 @@ class Supervisor:
                 process.wait()
 
 
+def _kill(process: subprocess.Popen) -> None:
+    """kill -9 of the child and what it started (a worker's pool children)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
+    process.wait()
+
+
+def sweeper_on_time(base_url: str) -> bool:
+    """The sweeper's heartbeat as /health/ reports it; True when it cannot be read (daphne
+    is watched on its own, and a restart must not hang on an unanswered request)."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/health/", timeout=10) as answer:
+            body = answer.read()
+    except urllib.error.HTTPError as error:  # 503: some check failed
+        body = error.read()
+    except OSError:
+        return True
+    try:
+        checks = json.loads(body)["checks"]
+    except (ValueError, KeyError, TypeError):
+        return True
+    return all(check["ok"] for check in checks if check["name"] == "jobs.jobs.sweep")
+
+
 def specs() -> list[Spec]:
     celery = [str(BIN / "celery"), "-A", "supportdesk"]
     return [
@@ -142,6 +205,7 @@ def specs() -> list[Spec]:
             "celery worker",
             [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
             restart=True,
+            watch=lambda: sweeper_on_time(f"http://{HOST}:{PORT}"),
         ),
         Spec("celery beat", [*celery, "beat", "--loglevel", "INFO"], restart=True),
     ]

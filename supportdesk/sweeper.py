@@ -25,7 +25,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bot.channels.delivery import CLAIM_STALE_SECONDS
@@ -33,9 +32,7 @@ from bot.channels.tasks import delivery_send_task
 from bot.learning import training_lease_seconds
 from bot.models import BotModel, ChannelDelivery
 from bot.tasks import bot_model_train_task
-from privacy.models import DataRequest
-from privacy.services import audit_record
-from privacy.tasks import data_request_process_task
+from privacy.services import audit_record, data_request_retry, data_requests_stuck
 from supportdesk.heartbeats import SWEEP, job_heartbeat_record
 from supportdesk.models import WebhookDelivery
 from supportdesk.tasks import webhook_deliver_task
@@ -53,44 +50,6 @@ def _cutoff(now: datetime, stuck_after: float | None) -> datetime:
 
 
 # Data requests ------------------------------------------------------------------------------
-
-
-def data_requests_stuck(*, cutoff: datetime):
-    return DataRequest.objects.annotate(
-        last_queued=Coalesce("queued_at", "verified_at", "created_at")
-    ).filter(status=DataRequest.Status.VERIFIED, last_queued__lt=cutoff)
-
-
-@transaction.atomic
-def data_request_retry(
-    *,
-    request: DataRequest,
-    acting_user: AbstractBaseUser | None,
-    cutoff: datetime | None = None,
-) -> bool:
-    """Queue a verified (or failed) request again; False if there was nothing to retry.
-
-    The sweeper passes `cutoff` (only a request queued before it); staff retry any
-    unfinished one. Audited either way: the request's legal deadline is running.
-    """
-    candidates = DataRequest.objects.filter(pk=request.pk)
-    if cutoff is not None:
-        candidates = data_requests_stuck(cutoff=cutoff).filter(pk=request.pk)
-    else:
-        candidates = candidates.filter(
-            status__in=[DataRequest.Status.VERIFIED, DataRequest.Status.FAILED]
-        )
-    if not candidates.update(status=DataRequest.Status.VERIFIED, queued_at=timezone.now()):
-        return False
-    audit_record(
-        action="data_request.requeued",
-        acting_user=acting_user,
-        target=request,
-        subject=request.subject,
-        reason="sweeper" if acting_user is None else "retried by staff",
-    )
-    data_request_process_task.delay_on_commit(request.pk)
-    return True
 
 
 # Training runs ------------------------------------------------------------------------------

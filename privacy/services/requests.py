@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -362,3 +363,43 @@ def data_exports_delete(exports) -> int:
         export.delete()
         deleted += 1
     return deleted
+
+
+def data_requests_stuck(*, cutoff: datetime):
+    return DataRequest.objects.annotate(
+        last_queued=Coalesce("queued_at", "verified_at", "created_at")
+    ).filter(status=DataRequest.Status.VERIFIED, last_queued__lt=cutoff)
+
+
+@transaction.atomic
+def data_request_retry(
+    *,
+    request: DataRequest,
+    acting_user: AbstractBaseUser | None,
+    cutoff: datetime | None = None,
+) -> bool:
+    """Queue a verified (or failed) request again; False if there was nothing to retry.
+
+    The sweeper passes `cutoff` (only a request queued before it); staff retry any
+    unfinished one. Audited either way: the request's legal deadline is running.
+    """
+    candidates = DataRequest.objects.filter(pk=request.pk)
+    if cutoff is not None:
+        candidates = data_requests_stuck(cutoff=cutoff).filter(pk=request.pk)
+    else:
+        candidates = candidates.filter(
+            status__in=[DataRequest.Status.VERIFIED, DataRequest.Status.FAILED]
+        )
+    if not candidates.update(status=DataRequest.Status.VERIFIED, queued_at=timezone.now()):
+        return False
+    audit_record(
+        action="data_request.requeued",
+        acting_user=acting_user,
+        target=request,
+        subject=request.subject,
+        reason="sweeper" if acting_user is None else "retried by staff",
+    )
+    from privacy.tasks import data_request_process_task
+
+    data_request_process_task.delay_on_commit(request.pk)
+    return True

@@ -5,10 +5,14 @@ import importlib.util
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
+
+from supportdesk.heartbeats import SWEEP, job_heartbeat_record
 
 SCRIPT = Path(settings.BASE_DIR) / "scripts" / "run_local.py"
 _spec = importlib.util.spec_from_file_location("run_local", SCRIPT)
@@ -158,3 +162,51 @@ def test_the_supervisor_stops_children_within_its_timeout():
 
     assert _child(supervisor, "worker").process.poll() is not None
     assert time.monotonic() - started < run_local.STOP_TIMEOUT_SECONDS
+
+
+def test_a_worker_that_stopped_doing_its_work_is_killed_and_restarted(supervised):
+    # given a worker that runs but whose work stopped (the sweeper's heartbeat is late)
+    healthy = {"now": True}
+    supervisor, clock, said = supervised(
+        [run_local.Spec("worker", STAYS, restart=True, watch=lambda: healthy["now"])]
+    )
+    worker = _child(supervisor, "worker")
+    hung = worker.process
+    clock.now += run_local.WATCH_AFTER_START_SECONDS
+    assert supervisor.step() is None and worker.process is hung  # still doing its work
+
+    # when the watch fails
+    healthy["now"] = False
+    clock.now += run_local.WATCH_EVERY_SECONDS
+    assert supervisor.step() is None
+
+    # then it is killed (with its children) and restarted after the backoff
+    assert hung.poll() is not None
+    assert said[0].startswith("worker is running but has stopped doing its work")
+    assert said[1] == "worker exited with code -9; restarting it in 1 s."
+    clock.now += 1
+    supervisor.step()
+    assert worker.process is not hung and worker.process.poll() is None
+
+
+def test_a_worker_is_not_judged_before_it_had_time_to_do_its_work(supervised):
+    calls = []
+    supervisor, clock, said = supervised(
+        [run_local.Spec("worker", STAYS, restart=True, watch=lambda: calls.append(1) or False)]
+    )
+
+    clock.now += run_local.WATCH_AFTER_START_SECONDS - 1
+    supervisor.step()
+
+    assert calls == [] and said == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_watch_reads_the_sweepers_heartbeat_from_health(live_server):
+    job_heartbeat_record(name=SWEEP)
+    assert run_local.sweeper_on_time(live_server.url) is True
+
+    job_heartbeat_record(name=SWEEP, now=timezone.now() - timedelta(days=1))
+    assert run_local.sweeper_on_time(live_server.url) is False
+    # nothing answering: not judged (daphne is watched on its own)
+    assert run_local.sweeper_on_time("http://127.0.0.1:9") is True
