@@ -42,6 +42,7 @@ def data_request_process_task(request_id: int) -> None:
         data_request_process(request=request)
 
 
-@shared_task(acks_late=True)
+# The marking is guarded by status; a repeated reminder is by design (see the service).
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def agreement_reviews_check_task() -> dict[str, int]:
     return agreement_reviews_check(active_channels=active_channels())
