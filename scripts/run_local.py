@@ -176,7 +176,7 @@ def sweeper_on_time(base_url: str) -> bool:
         checks = json.loads(body)["checks"]
     except (ValueError, KeyError, TypeError):
         return True
-    return all(check["ok"] for check in checks if check["name"] == "jobs.jobs.sweep")
+    return all(check["ok"] for check in checks if check["name"] == "jobs.sweeper")
 
 
 def specs() -> list[Spec]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from supportdesk.models import JobHeartbeat
 
 PURGE = "retention.purge"
-SWEEP = "jobs.sweep"
+SWEEP = "sweeper"
 # Heartbeat -> the beat entry (settings.CELERY_BEAT_SCHEDULE) that runs the job.
 BEAT_ENTRIES = {PURGE: "retention-purge", SWEEP: "jobs-sweep"}
 
