@@ -2,6 +2,7 @@
 and kill -9 of a worker (main process and children) in the middle of an export, a training
 run and a retention run loses none of them and does none twice."""
 
+import io
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.utils import timezone
 
 from agents import roles
@@ -193,3 +195,46 @@ def test_work_killed_with_its_worker_completes_exactly_once_after_a_restart(
     finished_runs = PurgeRun.objects.filter(finished_at__isnull=False)
     assert sum(run.counts.get("subjects_idle", 0) for run in finished_runs) == len(expired)
     assert not DataSubject.objects.filter(pk__in=[s.pk for s in expired]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_access_request_killed_with_its_worker_on_any_broker_is_completed_once(
+    tmp_path, processes
+):
+    # The first finding of the reliability test, on the broker of the suite (the embedded
+    # filesystem broker forgets a task its worker took: only the sweeper brings it back).
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    data_subject_identify(name="Erika Mustermann", email="erika@example.org")
+    slow_log = tmp_path / "slow-worker.log"
+    slow = processes(
+        [sys.executable, "-m", "tests.supportdesk.slow_worker", "--concurrency", "1"]
+        + WORKER_FLAGS,
+        slow_log,
+        SLOW_WORKER_MARKERS=str(markers),
+    )
+    officer = UserFactory(role=roles.PRIVACY_OFFICER)
+    request = data_request_create(kind="access", email="erika@example.org", created_by=officer)
+    _wait(
+        lambda: (markers / "export").exists(),
+        timeout=START_TIMEOUT,
+        what="the export",
+        log=slow_log,
+    )
+
+    _kill_group(slow)
+    log = tmp_path / "worker.log"
+    processes(
+        [sys.executable, "-m", "celery", "-A", "supportdesk", "worker", "--concurrency", "1"]
+        + WORKER_FLAGS,
+        log,
+    )
+
+    def completed() -> bool:
+        call_command("sweep_jobs", "--stuck-after", "0", stdout=io.StringIO())
+        return DataRequest.objects.get(pk=request.pk).status == DataRequest.Status.COMPLETED
+
+    _wait(completed, timeout=FINISH_TIMEOUT, what="the request to complete", log=log, every=3)
+    time.sleep(3)
+    assert AuditEvent.objects.filter(action="export.built").count() == 1
+    assert AuditEvent.objects.filter(action="data_request.requeued").exists()
