@@ -34,6 +34,7 @@ from supportdesk.sweeper import jobs_sweep
 from tests.bot.test_learning import small_knowledge_base  # noqa: F401  (fixture)
 from tests.factories import DataSubjectFactory, UserFactory
 from tests.processes import process_environment
+from tests.supportdesk.test_celery import _brokers
 
 START_TIMEOUT = 90
 FINISH_TIMEOUT = 180
@@ -86,7 +87,8 @@ def _wait(condition, *, timeout: float, what: str, log: Path, every: float = 0.5
 
 
 @pytest.mark.django_db(transaction=True)
-def test_beat_starts_on_a_fresh_folder_whatever_the_broker(tmp_path, processes):
+@pytest.mark.parametrize("broker_url", _brokers())
+def test_beat_starts_on_a_fresh_folder_whatever_the_broker(tmp_path, processes, broker_url):
     # given a checkout where nothing made the Celery folder yet (scale-out mode never did)
     fresh = tmp_path / "fresh" / "celery"
     log = tmp_path / "beat.log"
@@ -96,6 +98,7 @@ def test_beat_starts_on_a_fresh_folder_whatever_the_broker(tmp_path, processes):
         [sys.executable, "-m", "celery", "-A", "supportdesk", "beat", "--loglevel", "INFO"],
         log,
         CELERY_DATA_DIR=str(fresh),
+        CELERY_BROKER_URL=broker_url,
     )
 
     # then it keeps its schedule there and keeps running
