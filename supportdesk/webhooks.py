@@ -142,10 +142,22 @@ class WebhookRetry(Exception):
 def webhook_deliver(*, delivery: WebhookDelivery) -> None:
     """POST the event. Raises WebhookRetry for a transient failure (the task retries).
 
-    Idempotent: a delivered event is not sent again; receivers deduplicate by event_id.
+    Idempotent: a delivered event is not sent again, and of two runs at once only one
+    sends (a conditional update claims the attempt); receivers deduplicate by event_id.
     """
     if delivery.status != WebhookDelivery.Status.PENDING:
         return
+    # Claim this attempt: of two runs at once (a redelivered task beside one the sweeper
+    # queued) only the one whose conditional update wins sends.
+    claimed_until = timezone.now() + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 60)
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery.pk,
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at=delivery.next_attempt_at,
+    ).update(next_attempt_at=claimed_until)
+    if not claimed:
+        return
+    delivery.next_attempt_at = claimed_until
     subscription = delivery.subscription
     body = json.dumps(
         {

@@ -18,7 +18,7 @@ from privacy.services import data_request_create, data_request_process, data_sub
 from supportdesk.heartbeats import SWEEP
 from supportdesk.models import JobHeartbeat, WebhookDelivery
 from supportdesk.sweeper import jobs_sweep
-from supportdesk.webhooks import webhook_subscription_create
+from supportdesk.webhooks import webhook_deliver, webhook_subscription_create
 from tests.bot.channels.conftest import active_channel, fake_platforms  # noqa: F401  (fixtures)
 from tests.bot.channels.test_delivery import linked, reply  # noqa: F401  (fixture)
 from tests.bot.test_learning import small_knowledge_base  # noqa: F401  (fixture)
@@ -355,3 +355,17 @@ def test_the_admin_retries_a_failed_messenger_delivery(
     delivery.refresh_from_db()
     assert delivery.status == ChannelDelivery.Status.SENT and delivery.attempts == 1
     assert AuditEvent.objects.filter(action="channel_delivery.retried").count() == 1
+
+
+def test_of_two_runs_of_one_webhook_delivery_at_once_only_one_sends(receiver):
+    endpoint = receiver()
+    delivery = _webhook_delivery(endpoint.url, due_ago=LONG_AGO)
+    # both runs read the delivery before either sent it
+    first = WebhookDelivery.objects.select_related("subscription").get(pk=delivery.pk)
+    second = WebhookDelivery.objects.select_related("subscription").get(pk=delivery.pk)
+
+    webhook_deliver(delivery=first)
+    webhook_deliver(delivery=second)
+
+    assert len(endpoint.requests) == 1
+    assert WebhookDelivery.objects.get(pk=delivery.pk).attempts == 1
