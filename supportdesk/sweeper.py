@@ -49,7 +49,7 @@ def _cutoff(now: datetime, stuck_after: float | None) -> datetime:
     return now - timedelta(seconds=seconds)
 
 
-# Data requests ------------------------------------------------------------------------------
+# Data requests: privacy.services.data_requests_stuck and data_request_retry (audited).
 
 
 # Training runs ------------------------------------------------------------------------------
