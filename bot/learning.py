@@ -24,6 +24,7 @@ import os
 import time
 import uuid
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -308,11 +309,21 @@ def quality_gate(*, candidate: dict, active: dict | None, tolerance: float) -> l
     return reasons
 
 
+def training_lease_seconds() -> int:
+    """How long a "training" record may belong to a running task: the hard time limit kills
+    any task after CELERY_TASK_TIME_LIMIT, so an older one was left by a dead worker."""
+    return int(settings.CELERY_TASK_TIME_LIMIT * 1.1) + 1
+
+
+INTERRUPTED_ERROR = "Interrupted: the worker stopped before training finished."
+
+
 def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> BotModel | None:
     """Train, evaluate and (if the gate passes) activate a new model for the language.
 
     Returns None without training when the active model was trained on exactly
-    these examples (nothing new to learn), unless `force`.
+    these examples (nothing new to learn), or another run is training them now, unless
+    `force`. A "training" record left by a dead worker is marked failed (interrupted).
     """
     examples = training_examples(language=language)
     if len({intent for _, intent in examples}) < 2:
@@ -328,6 +339,19 @@ def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> Bot
             .aggregate(last=Max("version"))["last"]
             or 0
         ) + 1
+        training = BotModel.objects.filter(language=language, status=BotModel.Status.TRAINING)
+        lease_start = timezone.now() - timedelta(seconds=training_lease_seconds())
+        if (
+            not force
+            and training.filter(
+                training_fingerprint=fingerprint, created_at__gte=lease_start
+            ).exists()
+        ):
+            return None  # another run is training these examples right now
+        # A run older than the task's time limit cannot still be running: its worker died.
+        training.filter(created_at__lt=lease_start).update(
+            status=BotModel.Status.FAILED, error=INTERRUPTED_ERROR
+        )
         record = BotModel.objects.create(
             language=language,
             version=version,

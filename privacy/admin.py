@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from privacy.models import (
     AuditEvent,
@@ -23,6 +24,7 @@ from privacy.selectors import channels_without_agreement
 from privacy.services import (
     audit_record,
     data_request_create,
+    data_request_retry,
     legal_hold_place,
     legal_hold_release,
     register_entry_save,
@@ -169,6 +171,27 @@ class DataRequestAdmin(admin.ModelAdmin):
     list_display = ["created_at", "kind", "status", "due_at", "completed_at", "created_by"]
     list_filter = ["kind", "status"]
     form = DataRequestAdminForm
+    actions = ["retry"]
+
+    @admin.action(
+        description=_("Retry the selected requests (queue processing again)"),
+        permissions=["retry"],
+    )
+    def retry(self, request, queryset) -> None:
+        # Verified (stuck) and failed ones only; each retry is audited.
+        retried = sum(
+            data_request_retry(request=item, acting_user=request.user)
+            for item in queryset.select_related("subject")
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d request queued again.", "%(count)d requests queued again.", retried)
+            % {"count": retried},
+            messages.SUCCESS if retried else messages.WARNING,
+        )
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("privacy.change_datarequest")
 
     def get_fields(self, request, obj=None):
         if obj is None:

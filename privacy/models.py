@@ -304,6 +304,9 @@ class DataRequest(models.Model):
     verification_hash = models.CharField(max_length=64, blank=True, editable=False)
     verification_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    # When processing was last queued (on verification, by the sweeper, by a retry): a
+    # request still "verified" long after lost its task, and is queued again.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("opened by"),

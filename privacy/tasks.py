@@ -8,6 +8,7 @@ from privacy.services import (
     data_request_verification_send,
     retention_purge,
 )
+from supportdesk.heartbeats import PURGE, job_heartbeat_record
 
 # Bounded work per run: a large backlog is worked off by re-enqueueing, so one run
 # never holds a worker (or a table lock) for long.
@@ -19,6 +20,8 @@ PURGE_MAX_BATCHES = 20
 def retention_purge_task() -> dict[str, int]:
     # Idempotent (deletes by id from a fresh query), so a redelivery is harmless.
     run = retention_purge(batch_size=PURGE_BATCH_SIZE, max_batches=PURGE_MAX_BATCHES)
+    # The heartbeat the health check watches: a purge that stops runs is an alarm.
+    job_heartbeat_record(name=PURGE)
     if run.more_pending:
         retention_purge_task.delay()
     return run.counts
@@ -39,6 +42,7 @@ def data_request_process_task(request_id: int) -> None:
         data_request_process(request=request)
 
 
-@shared_task(acks_late=True)
+# The marking is guarded by status; a repeated reminder is by design (see the service).
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def agreement_reviews_check_task() -> dict[str, int]:
     return agreement_reviews_check(active_channels=active_channels())

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from privacy.encrypted_admin import EncryptedValuesAdminMixin
 from supportdesk.api_auth import api_key_create, api_key_revoke
@@ -11,6 +12,7 @@ from supportdesk.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from supportdesk.sweeper import webhook_delivery_retry
 from supportdesk.webhooks import webhook_personal_data_check, webhook_subscription_create
 
 
@@ -118,6 +120,27 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     # The payload may hold a customer's message (encrypted at rest): the log shows what
     # happened to a delivery, never its content, so browsing it is no read of personal data.
     exclude = ["payload"]
+
+    actions = ["retry"]
+
+    @admin.action(description=_("Retry the selected deliveries"), permissions=["retry"])
+    def retry(self, request, queryset) -> None:
+        # Pending and failed ones (a failed one with fresh attempts); each retry is audited.
+        retried = sum(
+            webhook_delivery_retry(delivery=delivery, acting_user=request.user)
+            for delivery in queryset
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d delivery queued again.", "%(count)d deliveries queued again.", retried
+            )
+            % {"count": retried},
+            messages.SUCCESS if retried else messages.WARNING,
+        )
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("supportdesk.change_webhookdelivery")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,8 +1,10 @@
 """The Celery app. Configuration lives in Django settings (prefix CELERY_)."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings.local")
@@ -19,3 +21,15 @@ def _encryption_keys_report(**kwargs) -> None:
     from privacy.checks import encryption_keys_startup_report
 
     encryption_keys_startup_report()
+
+
+class Scheduler(PersistentScheduler):
+    """Beat's file scheduler, making the schedule file's folder first.
+
+    Beat does not make it, and on a fresh checkout it exists only if something else (the
+    filesystem broker) made it: scale-out beat crashed with FileNotFoundError.
+    """
+
+    def setup_schedule(self) -> None:
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()

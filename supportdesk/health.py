@@ -17,6 +17,9 @@ from dataclasses import asdict, dataclass, field
 from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from supportdesk.heartbeats import PURGE, SWEEP, job_heartbeat_states
 
 logger = logging.getLogger(__name__)
 
@@ -83,4 +86,48 @@ def health_problems(*, fresh: bool = False) -> list[HealthResult]:
     return problems
 
 
+JOB_LABELS = {PURGE: gettext_lazy("The retention purge"), SWEEP: gettext_lazy("The sweeper")}
+
+
+def job_heartbeat_health() -> list[HealthResult]:
+    """The retention purge and the sweeper each ran within twice their period (a dead
+    beat or worker stops both: data past its retention stays, stuck work stays stuck)."""
+    results = []
+    for state in job_heartbeat_states():
+        values = {"job": JOB_LABELS[state.name], "minutes": round(state.period_seconds / 60)}
+        if state.ok and state.last_run_at is None:
+            summary = _("%(job)s has not run yet (it runs every %(minutes)s minutes).") % values
+        elif state.ok:
+            summary = _("%(job)s runs every %(minutes)s minutes and ran on time.") % values
+        elif state.last_run_at is None:
+            summary = (
+                _(
+                    "%(job)s has never run: is the Celery beat running? "
+                    "It runs every %(minutes)s minutes."
+                )
+                % values
+            )
+        else:
+            summary = (
+                _(
+                    "%(job)s has not run for twice its period of %(minutes)s minutes: "
+                    "is the Celery beat running?"
+                )
+                % values
+            )
+        results.append(
+            HealthResult(
+                name=f"jobs.{state.name}",
+                ok=state.ok,
+                summary=summary,
+                details={
+                    "last_run_at": state.last_run_at.isoformat() if state.last_run_at else None,
+                    "period_seconds": state.period_seconds,
+                },
+            )
+        )
+    return results
+
+
 health_check_register("database", database_health)
+health_check_register("jobs", job_heartbeat_health)

@@ -149,6 +149,9 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When the next attempt is due: now for a new one, after the backoff for a retry. A
+    # pending delivery due long ago lost its task (a dead worker): the sweeper re-enqueues it.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     objects = EncryptedFieldsManager()
 
@@ -159,3 +162,24 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription} ({self.status})"
+
+
+class JobHeartbeat(models.Model):
+    """When a periodic job (the retention purge, the sweeper) last ran.
+
+    In the database, not the cache, so a restart does not forget it: the health check
+    (supportdesk.sweeper.job_heartbeat_health) reports a job that stopped running.
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    # When the job was first expected (first recorded or first checked): the grace period
+    # of a fresh installation, whose beat has not reached the first run yet, starts here.
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job heartbeat")
+        verbose_name_plural = _("job heartbeats")
+
+    def __str__(self) -> str:
+        return self.name

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -166,16 +167,25 @@ class WebhookRetry(Exception):
 def webhook_deliver(*, delivery: WebhookDelivery) -> None:
     """POST the event. Raises WebhookRetry for a transient failure (the task retries).
 
-    Idempotent: a delivered event is not sent again; receivers deduplicate by event_id.
-    A delivery erased meanwhile (its subject's erasure, retention) is not sent, and its
-    outcome is written with UPDATE, which cannot bring an erased row back.
+    Idempotent: a delivered event is not sent again, and of two runs at once only one
+    sends (a conditional update claims the attempt); receivers deduplicate by event_id.
+    A delivery erased meanwhile (its subject's erasure, retention) is not sent (the claim
+    finds no row), and its outcome is written with UPDATE, which cannot bring an erased
+    row back.
     """
     if delivery.status != WebhookDelivery.Status.PENDING:
         return
-    if not WebhookDelivery.objects.filter(
-        pk=delivery.pk, status=WebhookDelivery.Status.PENDING
-    ).exists():
+    # Claim this attempt: of two runs at once (a redelivered task beside one the sweeper
+    # queued) only the one whose conditional update wins sends.
+    claimed_until = timezone.now() + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 60)
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery.pk,
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at=delivery.next_attempt_at,
+    ).update(next_attempt_at=claimed_until)
+    if not claimed:
         return
+    delivery.next_attempt_at = claimed_until
     subscription = delivery.subscription
     body = json.dumps(
         {
@@ -219,10 +229,12 @@ def webhook_deliver(*, delivery: WebhookDelivery) -> None:
         _outcome_save(delivery)
         _failure_count(subscription)
         return
+    backoff = settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
+    countdown = int(min(backoff, settings.WEBHOOK_BACKOFF_MAX_SECONDS))
+    delivery.next_attempt_at = timezone.now() + timedelta(seconds=countdown)
     if not _outcome_save(delivery):
         return  # erased while it was being sent: nothing left to retry
-    backoff = settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
-    raise WebhookRetry(countdown=int(min(backoff, settings.WEBHOOK_BACKOFF_MAX_SECONDS)))
+    raise WebhookRetry(countdown=countdown)
 
 
 def _outcome_save(delivery: WebhookDelivery) -> bool:
@@ -233,6 +245,7 @@ def _outcome_save(delivery: WebhookDelivery) -> bool:
             last_status_code=delivery.last_status_code,
             last_error=delivery.last_error,
             delivered_at=delivery.delivered_at,
+            next_attempt_at=delivery.next_attempt_at,
         )
     )
 

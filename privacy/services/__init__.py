@@ -33,8 +33,10 @@ from privacy.services.requests import (  # noqa: F401
     data_exports_delete,
     data_request_create,
     data_request_process,
+    data_request_retry,
     data_request_verification_send,
     data_request_verify,
+    data_requests_stuck,
 )
 from privacy.services.retention import (  # noqa: F401
     legal_hold_place,

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -90,10 +91,12 @@ def _verified(request: DataRequest, *, acting_user: AbstractBaseUser | None) -> 
     from privacy.tasks import data_request_process_task
 
     request.status = DataRequest.Status.VERIFIED
-    request.verified_at = timezone.now()
+    request.verified_at = request.queued_at = timezone.now()
     request.verification_hash = ""
     request.subject = DataSubject.objects.filter(email_index=request.email_index).first()
-    request.save(update_fields=["status", "verified_at", "verification_hash", "subject"])
+    request.save(
+        update_fields=["status", "verified_at", "queued_at", "verification_hash", "subject"]
+    )
     audit_record(
         action="data_request.verified",
         acting_user=acting_user,
@@ -147,8 +150,22 @@ def data_request_verify(*, token: str) -> DataRequest | None:
     return request
 
 
+def _still_verified(request: DataRequest) -> bool:
+    """Inside the finishing transaction: lock the request, is it still to be done?
+
+    Two runs of one request (a redelivered task beside one the sweeper queued) may build
+    at once; only the first to finish completes it, the other gives up here.
+    """
+    return (
+        DataRequest.objects.select_for_update()
+        .filter(pk=request.pk, status=DataRequest.Status.VERIFIED)
+        .exists()
+    )
+
+
 def data_request_process(*, request: DataRequest) -> None:
-    """Carry out a verified request. Idempotent: a completed request is left alone."""
+    """Carry out a verified request. Idempotent: a completed request is left alone, and of
+    two runs at once only one completes it (the request row is locked when finishing)."""
     if request.status != DataRequest.Status.VERIFIED:
         return
     if request.kind == DataRequest.Kind.ACCESS:
@@ -161,6 +178,8 @@ def data_request_process(*, request: DataRequest) -> None:
 
 @transaction.atomic
 def _erasure_carry_out(request: DataRequest) -> None:
+    if not _still_verified(request):
+        return
     counts = {}
     if request.subject is not None:
         counts = subject_erase(
@@ -180,6 +199,8 @@ def _erasure_carry_out(request: DataRequest) -> None:
 
 @transaction.atomic
 def _objection_carry_out(request: DataRequest) -> None:
+    if not _still_verified(request):
+        return
     if request.subject is not None:
         DataSubject.objects.filter(pk=request.subject_id).update(
             learning_objected_at=timezone.now()
@@ -250,6 +271,12 @@ def data_export_build(*, request: DataRequest) -> DataExport:
     token = secrets.token_urlsafe(32)
     link = f"{settings.SITE_URL}/privacy/exports/{token}/"
     with transaction.atomic():
+        if not _still_verified(request):
+            # Another run completed it meanwhile: keep its file, drop this one.
+            transaction.on_commit(lambda: path.unlink(missing_ok=True))
+            export.refresh_from_db()
+            return export
+        export.refresh_from_db(fields=["file_name"])
         old_file = export.file_name
         export.file_name = file_name
         export.size_bytes = len(archive)
@@ -334,3 +361,43 @@ def data_exports_delete(exports) -> int:
         export.delete()
         deleted += 1
     return deleted
+
+
+def data_requests_stuck(*, cutoff: datetime):
+    return DataRequest.objects.annotate(
+        last_queued=Coalesce("queued_at", "verified_at", "created_at")
+    ).filter(status=DataRequest.Status.VERIFIED, last_queued__lt=cutoff)
+
+
+@transaction.atomic
+def data_request_retry(
+    *,
+    request: DataRequest,
+    acting_user: AbstractBaseUser | None,
+    cutoff: datetime | None = None,
+) -> bool:
+    """Queue a verified (or failed) request again; False if there was nothing to retry.
+
+    The sweeper passes `cutoff` (only a request queued before it); staff retry any
+    unfinished one. Audited either way: the request's legal deadline is running.
+    """
+    candidates = DataRequest.objects.filter(pk=request.pk)
+    if cutoff is not None:
+        candidates = data_requests_stuck(cutoff=cutoff).filter(pk=request.pk)
+    else:
+        candidates = candidates.filter(
+            status__in=[DataRequest.Status.VERIFIED, DataRequest.Status.FAILED]
+        )
+    if not candidates.update(status=DataRequest.Status.VERIFIED, queued_at=timezone.now()):
+        return False
+    audit_record(
+        action="data_request.requeued",
+        acting_user=acting_user,
+        target=request,
+        subject=request.subject,
+        reason="sweeper" if acting_user is None else "retried by staff",
+    )
+    from privacy.tasks import data_request_process_task
+
+    data_request_process_task.delay_on_commit(request.pk)
+    return True

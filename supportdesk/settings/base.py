@@ -230,7 +230,9 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat's schedule, whatever the broker; the scheduler makes the folder (supportdesk/celery.py).
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
+CELERY_BEAT_SCHEDULER = "supportdesk.celery:Scheduler"
 CELERY_BEAT_SCHEDULE = {
     # Deletes data past its retention period (privacy.RetentionPolicy, set in the
     # admin), in bounded batches; re-enqueues itself while a backlog remains.
@@ -257,7 +259,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bot.tasks.conversations_close_resolved_task",
         "schedule": 15 * 60,
     },
+    # Re-enqueues work a lost worker left unfinished (data requests, training runs,
+    # webhook and messenger deliveries stuck beyond JOBS_STUCK_AFTER_SECONDS); its
+    # heartbeat, and the purge's, raise the alarm when beat stops (supportdesk/sweeper.py).
+    "jobs-sweep": {
+        "task": "supportdesk.tasks.jobs_sweep_task",
+        "schedule": 5 * 60,
+    },
 }
+# Work still unfinished this long after it was queued (or due) lost its task: the sweeper
+# queues it again. Longer than the task time limit, so running work is left alone.
+JOBS_STUCK_AFTER_SECONDS = env.int("JOBS_STUCK_AFTER_SECONDS", default=15 * 60)
+# Items of each kind re-enqueued per sweep; a larger backlog is worked off sweep by sweep.
+JOBS_SWEEP_BATCH_SIZE = env.int("JOBS_SWEEP_BATCH_SIZE", default=100)
+# A periodic job that never ran is reported late only after twice its period plus this,
+# counted from when it was first expected (a fresh installation).
+JOB_HEARTBEAT_GRACE_SECONDS = env.int("JOB_HEARTBEAT_GRACE_SECONDS", default=15 * 60)
 
 # Product settings.
 CONVERSATION_CLOSE_AFTER_HOURS = env.int("CONVERSATION_CLOSE_AFTER_HOURS", default=24)

@@ -89,6 +89,7 @@ def filled(
         pending = data_request_create(kind="access", email="erika@example.org", created_by=None)
     request = DataRequest.objects.exclude(pk=pending.pk).get()
     request.status, request.subject = DataRequest.Status.VERIFIED, subject
+    request.save(update_fields=["status", "subject"])  # building locks the stored row
     with django_capture_on_commit_callbacks(execute=True):
         data_export_build(request=request)
     download = re.search(r"(/privacy/exports/[^/\s]+/)", mail.outbox[-1].body).group(1)

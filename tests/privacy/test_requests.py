@@ -92,6 +92,7 @@ def test_the_stored_export_file_is_encrypted(
 
     request.status = "verified"
     request.subject = customer
+    request.save(update_fields=["status", "subject"])  # the build completes a verified one only
     export = data_export_build(request=request)
 
     stored = (Path(settings.MEDIA_ROOT) / "exports" / export.file_name).read_bytes()
