@@ -13,6 +13,7 @@ from privacy.models import (
     DataExport,
     DataRequest,
     DataSubject,
+    ErasureLedgerEntry,
     LegalHold,
     PolicyVersion,
     ProcessingActivity,
@@ -349,3 +350,20 @@ class ProcessingActivityAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
     list_display = ["name", "legal_basis", "retention_policy", "is_active", "updated_at"]
     list_filter = ["legal_basis", "is_active"]
     filter_horizontal = ["processors"]
+
+
+@admin.register(ErasureLedgerEntry)
+class ErasureLedgerEntryAdmin(admin.ModelAdmin):
+    """Who was erased when (opaque ids only), for `manage.py erasure_replay`: read-only."""
+
+    list_display = ["erased_at", "subject_public_id"]
+    date_hierarchy = "erased_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

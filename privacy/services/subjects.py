@@ -180,6 +180,10 @@ def _merge(
         )
         if count:
             moved[relation.related_model._meta.label_lower] = count
+    if source.learning_objected_at and not target.learning_objected_at:
+        # An objection (Art. 21) made under the claim holds for the person.
+        target.learning_objected_at = source.learning_objected_at
+        target.save(update_fields=["learning_objected_at", "updated_at"])
     DataSubject.objects.filter(pk=source.pk).delete()
     audit_record(
         action="subject.merged",
@@ -242,6 +246,9 @@ def data_subject_export(subject: DataSubject) -> dict:
         "email": subject.email,
         "phone": subject.phone,
         "created_at": subject.created_at.isoformat(),
+        "email_verified_at": (
+            subject.email_verified_at.isoformat() if subject.email_verified_at else None
+        ),
         "consents": [
             {
                 "policy": f"{consent.policy_version.version} ({consent.policy_version.language})",

@@ -263,3 +263,13 @@ def test_a_request_for_an_address_only_claimed_finds_no_subject(agent, policies)
     request = data_request_create(kind="erasure", email=VICTIM_EMAIL, created_by=agent)
 
     assert DataRequest.objects.get(pk=request.pk).subject_id is None
+
+
+def test_an_objection_made_under_the_claim_holds_after_the_merge(victim, agent):
+    claim = data_subject_identify(name="Erika", email=VICTIM_EMAIL)
+    DataSubject.objects.filter(pk=claim.pk).update(learning_objected_at=timezone.now())
+    claim.refresh_from_db()
+
+    subject_merge(source=claim, target=victim, acting_user=agent, reason="checked")
+
+    assert DataSubject.objects.get(pk=victim.pk).learning_objected_at is not None
