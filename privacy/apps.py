@@ -32,8 +32,11 @@ class PrivacyConfig(AppConfig):
         )
         from privacy.services import data_subject_erase, data_subject_export
         from privacy.services.consent import policy_cache_clear
+        from privacy.services.erasure import erasure_ledger_health
         from privacy.services.retention import PRIVACY_HANDLERS
+        from supportdesk.health import health_check_register
 
+        health_check_register("privacy.erasure_ledger", erasure_ledger_health)
         setting_changed.connect(_reload_crypter_on_key_change)
         for signal in (post_save, post_delete):
             signal.connect(policy_cache_clear, sender=PolicyVersion, dispatch_uid="policy_cache")

@@ -192,3 +192,48 @@ def erasure_replay(*, ledger_path: Path | None = None) -> dict[str, int]:
         audit_record(action="erasure.replayed", acting_user=None, details={"counts": counts})
         database_compact_on_commit()
     return counts
+
+
+def erasure_ledger_health():
+    """Whether the ledger file outside the database knows every erasure the database does.
+
+    A file that lost lines (deleted, restored from an old copy) means a backup restore
+    would bring back people erased since: the operator must hear of it before that.
+    """
+    from django.utils.translation import gettext as _
+
+    from supportdesk.health import HealthResult
+
+    path = _ledger_path()
+    in_database = ErasureLedgerEntry.objects.count()
+    in_file = 0
+    if path.exists():
+        with path.open("rb") as ledger:
+            in_file = sum(1 for line in ledger if line.strip())
+    folder = path.parent
+    writable = os.access(folder if folder.exists() else folder.parent, os.W_OK)
+    details = {"in_database": in_database, "in_file": in_file}
+    if not writable:
+        return HealthResult(
+            name="privacy.erasure_ledger",
+            ok=False,
+            summary=_("The erasure ledger file cannot be written (ERASURE_LEDGER_PATH)."),
+            details=details,
+        )
+    if in_file < in_database:
+        return HealthResult(
+            name="privacy.erasure_ledger",
+            ok=False,
+            summary=_(
+                "The erasure ledger file lacks %(missing)d erasures: after a backup restore "
+                "they could not be replayed."
+            )
+            % {"missing": in_database - in_file},
+            details=details,
+        )
+    return HealthResult(
+        name="privacy.erasure_ledger",
+        ok=True,
+        summary=_("The erasure ledger file holds every erasure."),
+        details=details,
+    )

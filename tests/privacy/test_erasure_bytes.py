@@ -271,3 +271,16 @@ def test_replay_after_restoring_an_older_postgresql_dump_erases_the_subject_agai
     assert not DataRequest.objects.filter(email_index__gt="").exists()
     after = _pg("pg_dump", name).stdout
     assert [value for value in PLAINTEXTS if value in after] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_health_reports_a_ledger_file_that_lost_erasures(policies, agent, ledger_file):
+    from privacy.services.erasure import erasure_ledger_health
+
+    subject_erase(subject=_seed(), acting_user=agent, reason="request")
+    assert erasure_ledger_health().ok
+
+    ledger_file.unlink()  # an operator "cleaned up" var/
+
+    result = erasure_ledger_health()
+    assert not result.ok and result.details == {"in_database": 1, "in_file": 0}
