@@ -15,11 +15,15 @@ class AgentsConfig(AppConfig):
 
     def ready(self) -> None:
         from agents import receivers
-        from agents.models import InternalNote
-        from agents.selectors import subject_notes_export
+        from agents.models import InternalNote, Teaching
+        from agents.selectors import agent_display_name, subject_notes_export
         from agents.services import escalation_route, inbox_row_push, subject_notes_erase
         from bot import hooks
-        from privacy.registry import PersonalDataProvider, provider_register
+        from privacy.registry import (
+            PersonalDataProvider,
+            provider_register,
+            staff_name_source_register,
+        )
 
         # Permissions exist only after every app's post_migrate created them, so
         # the roles are synced on this app's (the last one installed) signal.
@@ -27,6 +31,8 @@ class AgentsConfig(AppConfig):
         hooks.listener_register(hooks.ESCALATED, escalation_route)
         hooks.listener_register(hooks.CUSTOMER_WROTE, inbox_row_push)
         receivers.connect()
+        # A customer's access export names staff as the inbox shows them to customers.
+        staff_name_source_register(agent_display_name)
         provider_register(
             PersonalDataProvider(
                 name="agents.internal_notes",
@@ -35,5 +41,30 @@ class AgentsConfig(AppConfig):
                 erase=subject_notes_erase,
                 # Before bot's conversations, which the notes belong to.
                 order=50,
+                report_position=30,
+                title=_("Who handled your conversations"),
+                labels={
+                    "handling": _("Handled by"),
+                    "conversation": _("Conversation number"),
+                    "queue": _("Team (queue)"),
+                    "agent": _("Agent"),
+                    "routed_at": _("Handed over at"),
+                    "assigned_at": _("Taken on at"),
+                    "internal_notes": _("Internal notes"),
+                    "text": _("Text"),
+                    "written_at": _("Written at"),
+                    "teachings": _("What the bot was taught from your questions"),
+                    "kind": _("Kind"),
+                    "status": _("Status"),
+                    "question": _("Question (without personal data)"),
+                    "intent": _("Topic"),
+                    "taught_by": _("Taught by"),
+                    "taught_at": _("Taught at"),
+                    "decided_at": _("Decided at"),
+                },
+                value_labels={
+                    "kind": dict(Teaching.Kind.choices),
+                    "status": dict(Teaching.Status.choices),
+                },
             )
         )

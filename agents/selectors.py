@@ -373,10 +373,35 @@ def intent_list_for_teaching() -> QuerySet[Intent]:
 
 
 def subject_notes_export(subject) -> dict:
+    """The agents app's part of an access export (Art. 15): who handled the subject's
+    conversations in which queue, the internal notes, and what the bot was taught from
+    them. Staff appear by the name shown to customers."""
     notes = InternalNote.objects.filter(conversation__subject=subject).select_related(
         "conversation"
     )
+    assignments = (
+        Assignment.objects.filter(conversation__subject=subject)
+        .select_related("conversation", "queue", "agent__agent_profile")
+        .order_by("created_at", "id")
+    )
+    teachings = (
+        Teaching.objects.filter(conversation__subject=subject)
+        .select_related("conversation", "intent", "created_by__agent_profile")
+        .order_by("created_at", "id")
+    )
     return {
+        "handling": [
+            {
+                "conversation": str(assignment.conversation.public_id),
+                "queue": assignment.queue.name if assignment.queue else None,
+                "agent": agent_display_name(assignment.agent) or None,
+                "routed_at": assignment.created_at.isoformat(),
+                "assigned_at": (
+                    assignment.assigned_at.isoformat() if assignment.assigned_at else None
+                ),
+            }
+            for assignment in assignments
+        ],
         "internal_notes": [
             {
                 "conversation": str(note.conversation.public_id),
@@ -384,7 +409,20 @@ def subject_notes_export(subject) -> dict:
                 "written_at": note.created_at.isoformat(),
             }
             for note in notes.order_by("created_at", "id")
-        ]
+        ],
+        "teachings": [
+            {
+                "conversation": str(teaching.conversation.public_id),
+                "kind": teaching.kind,
+                "status": teaching.status,
+                "question": teaching.question_redacted,
+                "intent": teaching.intent.slug if teaching.intent else teaching.proposed_slug,
+                "taught_by": agent_display_name(teaching.created_by) or None,
+                "taught_at": teaching.created_at.isoformat(),
+                "decided_at": teaching.decided_at.isoformat() if teaching.decided_at else None,
+            }
+            for teaching in teachings
+        ],
     }
 
 

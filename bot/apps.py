@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,6 +34,50 @@ class BotConfig(AppConfig):
                     "conversations": Conversation.objects.count(),
                     "messages": Message.objects.count(),
                 },
+                references=lambda subject: list(
+                    Conversation.objects.filter(subject=subject).values_list("public_id", flat=True)
+                ),
+                title=_("Your conversations"),
+                report_position=20,
+                labels={
+                    "conversations": _("Conversations"),
+                    "id": _("Conversation number"),
+                    "channel": _("Channel"),
+                    "language": _("Language"),
+                    "status": _("Status"),
+                    "started_at": _("Started at"),
+                    "escalation_reason": _("Why it was handed to a person"),
+                    "escalated_at": _("Handed to a person at"),
+                    "resolved_at": _("Resolved at"),
+                    "closed_at": _("Closed at"),
+                    "rating": _("Your rating (1-5)"),
+                    "messages": _("Messages"),
+                    "seq": _("No."),
+                    "from": _("From"),
+                    "text": _("Text"),
+                    "sent_at": _("Sent at"),
+                    "intent": _("Topic the bot recognised"),
+                    "confidence": _("How sure the bot was"),
+                    "helpful": _("You found it helpful"),
+                },
+                value_labels={
+                    "channel": dict(Conversation.Channel.choices),
+                    "status": dict(Conversation.Status.choices),
+                    "from": dict(Message.Sender.choices),
+                    "language": dict(settings.LANGUAGES),
+                    "escalation_reason": {
+                        "customer_request": _("Customer asked for a person"),
+                        "low_confidence": _("The bot was not sure"),
+                        "negative_feedback": _("Customer found an answer unhelpful"),
+                        "customer_wrote_again": _("Customer wrote again after resolution"),
+                    },
+                },
+                language=lambda subject: (
+                    Conversation.objects.filter(subject=subject)
+                    .order_by("-created_at")
+                    .values_list("language", flat=True)
+                    .first()
+                ),
             )
         )
         retention_handler_register(
@@ -77,6 +122,29 @@ class BotConfig(AppConfig):
                 erase=subject_channel_identities_erase,
                 # Before bot.conversations: the identities are found through them.
                 order=50,
+                title=_("Recipients: messenger platforms"),
+                report_position=40,
+                labels={
+                    "messenger_platforms": _(
+                        "Messenger platforms your messages and our answers went through"
+                    ),
+                    "platform": _("Platform"),
+                    "since": _("Since"),
+                    "last_sent_at": _("Last message sent to you there"),
+                    "identities": _("Your messenger accounts"),
+                    "channel": _("Platform"),
+                    "platform_user_id": _("Your user id on the platform"),
+                    "phone": _("Phone number"),
+                    "profile_name": _("Profile name"),
+                    "language": _("Language"),
+                    "first_contact": _("First contact"),
+                    "last_message": _("Your last message"),
+                },
+                value_labels={
+                    "platform": dict(ChannelConfig.Channel.choices),
+                    "channel": dict(ChannelConfig.Channel.choices),
+                    "language": dict(settings.LANGUAGES),
+                },
                 counts=lambda: {"messenger_identities": ChannelIdentity.objects.count()},
             )
         )

@@ -287,7 +287,13 @@ def conversations_close_resolved(*, now: datetime | None = None, batch_size: int
             ).update(status=Conversation.Status.CLOSED, closed_at=now, updated_at=now)
 
 
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
 def subject_conversations_export(subject: DataSubject) -> dict:
+    """The subject's conversations (Art. 15): how each went (escalated and why, resolved,
+    rated) and every message, with what the bot understood (intent and confidence)."""
     conversations = subject.conversations.prefetch_related("messages").order_by("created_at")
     return {
         "conversations": [
@@ -297,12 +303,22 @@ def subject_conversations_export(subject: DataSubject) -> dict:
                 "language": conversation.language,
                 "status": conversation.status,
                 "started_at": conversation.created_at.isoformat(),
+                "escalation_reason": conversation.escalation_reason or None,
+                "escalated_at": _iso(conversation.escalated_at),
+                "resolved_at": _iso(conversation.resolved_at),
+                "closed_at": _iso(conversation.closed_at),
+                "rating": conversation.csat_score,
                 "messages": [
                     {
                         "seq": message.seq,
                         "from": message.sender,
                         "text": message.text,
                         "sent_at": message.created_at.isoformat(),
+                        "intent": message.intent_slug or None,
+                        "confidence": (
+                            round(message.confidence, 2) if message.confidence is not None else None
+                        ),
+                        "helpful": message.helpful,
                     }
                     for message in conversation.messages.all()
                 ],

@@ -34,6 +34,7 @@ class PrivacyConfig(AppConfig):
         from privacy.services.consent import policy_cache_clear
         from privacy.services.erasure import erasure_ledger_health
         from privacy.services.retention import PRIVACY_HANDLERS
+        from privacy.services.subjects import AUDIT_ACTION_LABELS
         from supportdesk.health import health_check_register
 
         health_check_register("privacy.erasure_ledger", erasure_ledger_health)
@@ -50,5 +51,38 @@ class PrivacyConfig(AppConfig):
                 erase=data_subject_erase,
                 # Last: every other provider still needs the subject row.
                 order=1000,
+                report_position=10,
+                title=_("You, your consents and requests, and who worked with your data"),
+                labels={
+                    "public_id": _("Your customer number"),
+                    "name": _("Name"),
+                    "email": _("Email address"),
+                    "phone": _("Phone number"),
+                    "created_at": _("First contact"),
+                    "learning_objected_at": _("Objected to bot learning on"),
+                    "email_verified_at": _("Email address confirmed on"),
+                    "consents": _("Consents"),
+                    "policy": _("Privacy policy (version)"),
+                    "purposes": _("Purposes"),
+                    "channel": _("Channel"),
+                    "granted_at": _("Given at"),
+                    "withdrawn_at": _("Withdrawn at"),
+                    "requests": _("Your data protection requests"),
+                    "kind": _("Request"),
+                    "status": _("Status"),
+                    "received_at": _("Received at"),
+                    "completed_at": _("Completed at"),
+                    "audit_trail": _("Who worked with your data (audit log)"),
+                    "action": _("What"),
+                    "by": _("Who"),
+                    "reason": _("Why"),
+                    "at": _("When"),
+                },
+                value_labels={
+                    "kind": dict(DataRequest.Kind.choices),
+                    "status": dict(DataRequest.Status.choices),
+                    "action": AUDIT_ACTION_LABELS,
+                    "channel": {"web": _("Website chat")},
+                },
             )
         )

@@ -6,6 +6,9 @@ library returns the raw ciphertext instead, so a missing key would otherwise
 show "gAAAA…" as a customer's name and even write it back re-encrypted.
 """
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
 from encrypted_model_fields import fields as library_fields
 
 from privacy.crypto import ciphertext_decrypt
@@ -37,3 +40,26 @@ class EncryptedDateField(StrictDecryptMixin, library_fields.EncryptedDateField):
 
 def is_encrypted_field(field) -> bool:
     return isinstance(field, library_fields.EncryptedMixin)
+
+
+class EncryptedJSONField(StrictDecryptMixin, library_fields.EncryptedTextField):
+    """A JSON value stored as one encrypted token (a webhook delivery's payload).
+
+    Only the whole value can be read: like every encrypted field it is never filtered on.
+    """
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+
+    def from_db_value(self, value, expression, connection):
+        text = super().from_db_value(value, expression, connection)
+        return None if text is None else json.loads(text)
+
+    def to_python(self, value):
+        # Forms and full_clean() hand over the Python value itself: keep it as it is.
+        return value
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))

@@ -23,7 +23,7 @@ class DataSubject(models.Model):
     class VerifiedVia(models.TextChoices):
         LINK = "link", _("Link sent to the email address")
         STAFF = "staff", _("Checked by staff")
-        # Subjects from before claims were told apart (migration 0009): there was one
+        # Subjects from before claims were told apart (migration 0010): there was one
         # subject per address then, and the data requests of existing customers must
         # still find them. See the README, "Identity is a claim".
         LEGACY = "legacy", _("Existing customer before verification was introduced")
@@ -232,6 +232,10 @@ class RetentionPolicy(models.Model):
         )
         AUDIT_EVENTS = "audit_events", _("Audit events")
         EXPORTS = "exports", _("Data exports (DSAR files)")
+        WEBHOOK_DELIVERIES = (
+            "webhook_deliveries",
+            _("Webhook deliveries and their payloads (from when the event occurred)"),
+        )
 
     category = models.CharField(_("category"), max_length=40, choices=Category.choices, unique=True)
     duration_days = models.PositiveIntegerField(_("kept for (days)"))

@@ -8,7 +8,7 @@ with personal data cannot be forgotten as long as its app registers it
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
@@ -29,6 +29,21 @@ class PersonalDataProvider:
     order: int = 100
     # counts() -> rows held per kind, for the privacy dashboard (counts, never content).
     counts: Callable[[], dict[str, int]] | None = None
+    # references(subject) -> public ids of this app's records about the subject (its
+    # conversations), so records elsewhere that name only those (a webhook delivery
+    # about a conversation) are found for the subject's export and erasure.
+    references: Callable[[Any], list[Any]] | None = None
+    # language(subject) -> the language the subject last wrote in ("de", "en"), or None:
+    # the readable report of an access export is written in it.
+    language: Callable[[Any], str | None] | None = None
+    # The readable report (report.html): the section's heading, and labels for the keys
+    # of export() and for coded values (key -> {value: label}); all translatable.
+    title: Any = ""
+    labels: dict[str, Any] = field(default_factory=dict)
+    value_labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Where the section stands in the report: the person first, their conversations,
+    # who handled them, then the recipients.
+    report_position: int = 100
 
 
 _providers: dict[str, PersonalDataProvider] = {}
@@ -43,6 +58,22 @@ def provider_register(provider: PersonalDataProvider) -> None:
 
 def provider_list() -> list[PersonalDataProvider]:
     return sorted(_providers.values(), key=lambda provider: (provider.order, provider.name))
+
+
+def subject_references(subject: Any) -> set[Any]:
+    """The subject's own public id and every provider's records about the subject."""
+    references = {subject.public_id}
+    for provider in provider_list():
+        if provider.references is not None:
+            references.update(provider.references(subject))
+    return references
+
+
+def subject_language(subject: Any) -> str | None:
+    for provider in provider_list():
+        if provider.language is not None and (language := provider.language(subject)):
+            return language
+    return None
 
 
 def models_with_encrypted_fields() -> list[type[models.Model]]:
@@ -94,3 +125,20 @@ def active_channels() -> list[str]:
     if _active_channels_source:
         return sorted(set(_active_channels_source[0]()))
     return ["web"]
+
+
+# How a staff member is named to a customer (their access export's audit trail): agents
+# registers the name its agents show to customers; privacy imports no agents.
+_staff_name_source: list[Callable[[Any], str]] = []
+
+
+def staff_name_source_register(source: Callable[[Any], str]) -> None:
+    _staff_name_source[:] = [source]
+
+
+def staff_name(user: Any) -> str:
+    if user is None:
+        return ""
+    if _staff_name_source:
+        return _staff_name_source[0](user)
+    return user.get_full_name() or user.get_username()

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.fields import EncryptedCharField
+from privacy.fields import EncryptedCharField, EncryptedJSONField
 from privacy.querysets import EncryptedFieldsManager
 
 # Areas of the API; each can be granted read or write ("privacy:write" implies read).
@@ -119,7 +119,14 @@ class WebhookSubscription(models.Model):
 
 
 class WebhookDelivery(models.Model):
-    """One event sent (or being sent) to one subscription: the delivery log."""
+    """One event sent (or being sent) to one subscription: the delivery log.
+
+    The payload may hold a message's text (a subscription allowed personal data), so it
+    is encrypted. Two opaque references say whom a delivery concerns, for the subject's
+    access export and erasure (supportdesk.webhooks, the "supportdesk.webhooks" provider):
+    the data subject's public id, when known at the event, and the public id of the
+    conversation (or other record) the event is about. Neither is personal data by itself.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -131,7 +138,9 @@ class WebhookDelivery(models.Model):
     )
     event = models.CharField(_("event"), max_length=50)
     event_id = models.UUIDField(_("event id"), default=uuid.uuid4, editable=False)
-    payload = models.JSONField(_("payload"))
+    payload = EncryptedJSONField(_("payload"))
+    subject_public_id = models.UUIDField(_("data subject"), null=True, blank=True, db_index=True)
+    reference = models.UUIDField(_("about"), null=True, blank=True, db_index=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
@@ -140,6 +149,8 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EncryptedFieldsManager()
 
     class Meta:
         verbose_name = _("webhook delivery")

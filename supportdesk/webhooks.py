@@ -14,13 +14,17 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from privacy.registry import subject_references
+from privacy.services.retention import queryset_purge
 from supportdesk.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
 
 SIGNATURE_HEADER = "X-Supportdesk-Signature"
@@ -107,13 +111,23 @@ def _events_subscribed() -> set[str]:
     return _subscriptions_cache["events"]
 
 
-def webhook_event_emit(*, event: str, payload: dict, personal: dict | None = None) -> None:
+def webhook_event_emit(
+    *,
+    event: str,
+    payload: dict,
+    personal: dict | None = None,
+    subject_public_id: uuid.UUID | None = None,
+) -> None:
     """Queue the event for every subscription to it, after the current transaction commits.
 
     `personal` (e.g. a message's text) is added only for subscriptions allowed it.
+    Each delivery remembers whom it concerns: `subject_public_id` when the caller knows
+    the subject, and the conversation the payload names (a conversation may get its
+    subject only later), so the subject's export lists it and erasure removes it.
     """
     if event not in _events_subscribed():
         return
+    reference = _uuid_or_none(payload.get("conversation"))
 
     def enqueue() -> None:
         from supportdesk.tasks import webhook_deliver_task
@@ -125,11 +139,22 @@ def webhook_event_emit(*, event: str, payload: dict, personal: dict | None = Non
                 {**payload, **(personal or {})} if subscription.include_personal_data else payload
             )
             delivery = WebhookDelivery.objects.create(
-                subscription=subscription, event=event, payload=body
+                subscription=subscription,
+                event=event,
+                payload=body,
+                subject_public_id=subject_public_id,
+                reference=reference,
             )
             webhook_deliver_task.delay(delivery.pk)
 
     transaction.on_commit(enqueue)
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 class WebhookRetry(Exception):
@@ -142,8 +167,14 @@ def webhook_deliver(*, delivery: WebhookDelivery) -> None:
     """POST the event. Raises WebhookRetry for a transient failure (the task retries).
 
     Idempotent: a delivered event is not sent again; receivers deduplicate by event_id.
+    A delivery erased meanwhile (its subject's erasure, retention) is not sent, and its
+    outcome is written with UPDATE, which cannot bring an erased row back.
     """
     if delivery.status != WebhookDelivery.Status.PENDING:
+        return
+    if not WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING
+    ).exists():
         return
     subscription = delivery.subscription
     body = json.dumps(
@@ -179,18 +210,31 @@ def webhook_deliver(*, delivery: WebhookDelivery) -> None:
     delivery.last_status_code, delivery.last_error = status_code, error
     if status_code is not None and 200 <= status_code < 300:
         delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, timezone.now()
-        delivery.save()
+        _outcome_save(delivery)
         WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
         return
     permanent = status_code is not None and 400 <= status_code < 500 and status_code != 429
     if permanent or delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         delivery.status = WebhookDelivery.Status.FAILED
-        delivery.save()
+        _outcome_save(delivery)
         _failure_count(subscription)
         return
-    delivery.save()
+    if not _outcome_save(delivery):
+        return  # erased while it was being sent: nothing left to retry
     backoff = settings.WEBHOOK_BACKOFF_SECONDS * 2 ** (delivery.attempts - 1)
     raise WebhookRetry(countdown=int(min(backoff, settings.WEBHOOK_BACKOFF_MAX_SECONDS)))
+
+
+def _outcome_save(delivery: WebhookDelivery) -> bool:
+    return bool(
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=delivery.status,
+            attempts=delivery.attempts,
+            last_status_code=delivery.last_status_code,
+            last_error=delivery.last_error,
+            delivered_at=delivery.delivered_at,
+        )
+    )
 
 
 def _failure_count(subscription: WebhookSubscription) -> None:
@@ -204,3 +248,59 @@ def _failure_count(subscription: WebhookSubscription) -> None:
             disabled_reason=f"{subscription.consecutive_failures} deliveries failed in a row",
         )
         _subscriptions_cache["checked_at"] = float("-inf")
+
+
+# Personal data (the registry's provider "supportdesk.webhooks") ------------------------------
+
+
+def _deliveries_of_subject(subject) -> QuerySet[WebhookDelivery]:
+    references = subject_references(subject)
+    return WebhookDelivery.objects.filter(
+        Q(subject_public_id=subject.public_id) | Q(reference__in=references)
+    )
+
+
+def subject_webhook_deliveries_export(subject) -> dict:
+    """Who received which event about the subject, and when (Art. 15(1)(c)): the receiver,
+    the fields the payload carried (not their values), the time and the outcome."""
+    deliveries = _deliveries_of_subject(subject).select_related("subscription__processor")
+    return {
+        "webhook_deliveries": [
+            {
+                "receiver": delivery.subscription.name,
+                "receiver_host": urlsplit(delivery.subscription.url).hostname or "",
+                "processor": (
+                    delivery.subscription.processor.name
+                    if delivery.subscription.processor_id
+                    else ""
+                ),
+                "event": delivery.event,
+                "fields": sorted(delivery.payload or {}),
+                "occurred_at": delivery.created_at.isoformat(),
+                "status": delivery.status,
+                "delivered_at": (
+                    delivery.delivered_at.isoformat() if delivery.delivered_at else None
+                ),
+            }
+            for delivery in deliveries.order_by("created_at", "pk")
+        ]
+    }
+
+
+def subject_webhook_deliveries_erase(subject) -> dict[str, int]:
+    """Erasure: the subject's deliveries, sent or pending. A retry already queued finds
+    no row and sends nothing (webhook_deliver)."""
+    pending = _deliveries_of_subject(subject).filter(status=WebhookDelivery.Status.PENDING).count()
+    deleted, _by_model = _deliveries_of_subject(subject).delete()
+    return {"webhook_deliveries": deleted, "pending_cancelled": pending}
+
+
+def webhook_deliveries_purge(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:
+    """Retention ("webhook_deliveries"): deliveries older than the period, whatever their
+    outcome; a retry queued for one of them finds nothing to send."""
+    return queryset_purge(
+        WebhookDelivery.objects.filter(created_at__lt=cutoff),
+        batch_size=batch_size,
+        max_batches=max_batches,
+        dry_run=dry_run,
+    )

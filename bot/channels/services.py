@@ -31,6 +31,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,6 +50,7 @@ from bot.channels.selectors import (
 from bot.models import (
     ChannelConfig,
     ChannelConversation,
+    ChannelDelivery,
     ChannelIdentity,
     ChannelInboundEvent,
     Conversation,
@@ -593,7 +595,27 @@ def _feedback(
 
 
 def subject_channel_identities_export(subject: DataSubject) -> dict:
+    """The subject's messenger identities, and the platforms their messages went through
+    (recipients, Art. 15(1)(c)): each platform since the first contact, until the last
+    message sent to the person there."""
+    identities = list(identities_of_subject(subject=subject).order_by("created_at"))
+    last_sent = dict(
+        ChannelDelivery.objects.filter(identity__in=identities, sent_at__isnull=False)
+        .values("identity")
+        .annotate(last=Max("sent_at"))
+        .values_list("identity", "last")
+    )
     return {
+        "messenger_platforms": [
+            {
+                "platform": identity.channel,
+                "since": identity.created_at.isoformat(),
+                "last_sent_at": (
+                    last_sent[identity.pk].isoformat() if identity.pk in last_sent else None
+                ),
+            }
+            for identity in identities
+        ],
         "identities": [
             {
                 "channel": identity.channel,
@@ -606,8 +628,8 @@ def subject_channel_identities_export(subject: DataSubject) -> dict:
                     identity.last_inbound_at.isoformat() if identity.last_inbound_at else None
                 ),
             }
-            for identity in identities_of_subject(subject=subject).order_by("created_at")
-        ]
+            for identity in identities
+        ],
     }
 
 

@@ -28,6 +28,7 @@ from encrypted_model_fields import fields as library_fields
 from privacy.crypto import email_blind_index, email_normalise
 from privacy.models import DataExport, DataRequest, DataSubject
 from privacy.services.audit import audit_record
+from privacy.services.report import report_language, report_sections, report_time
 from privacy.services.subjects import subject_erase, subject_export, subject_verified_by_index
 
 EXPORTS_FOLDER = "exports"
@@ -195,47 +196,39 @@ def _objection_carry_out(request: DataRequest) -> None:
     )
 
 
-def _webhook(event: str, payload: dict) -> None:
+def _webhook(event: str, payload: dict, *, subject: DataSubject | None = None) -> None:
     # Imported here: privacy must not depend on the project package at import time.
     from supportdesk.webhooks import webhook_event_emit
 
-    webhook_event_emit(event=event, payload=payload)
+    webhook_event_emit(
+        event=event, payload=payload, subject_public_id=subject.public_id if subject else None
+    )
 
 
 def _export_path(file_name: str) -> Path:
     return Path(settings.MEDIA_ROOT) / EXPORTS_FOLDER / file_name
 
 
-def _report_blocks(value, title: str) -> list[dict]:
-    """Any provider's export as readable blocks: key/value tables, one per record."""
-    if isinstance(value, dict):
-        scalars = {k: v for k, v in value.items() if not isinstance(v, dict | list)}
-        blocks = [{"title": title, "pairs": list(scalars.items())}] if scalars else []
-        for key, nested in value.items():
-            if isinstance(nested, dict | list):
-                blocks += _report_blocks(nested, f"{title} / {key}")
-        return blocks
-    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
-        blocks = []
-        for position, item in enumerate(value, start=1):
-            blocks += _report_blocks(item, f"{title} {position}")
-        return blocks
-    return [{"title": title, "pairs": [("", ", ".join(map(str, value)) if value else "—")]}]
-
-
-def data_export_archive(*, subject: DataSubject | None, language: str) -> bytes:
-    """The ZIP: data.json (everything every provider returns) and report.html (readable)."""
+def data_export_archive(
+    *, subject: DataSubject | None, language: str | None = None, audit: bool = True
+) -> bytes:
+    """The ZIP: data.json (everything every provider returns) and report.html (readable,
+    in `language` if given, else the subject's; privacy.services.report)."""
     if subject is not None:
-        export = subject_export(subject=subject, acting_user=None)
+        export = subject_export(subject=subject, acting_user=None, audit=audit)
     else:
         export = {"subject": None, "exported_at": timezone.now().isoformat(), "data": {}}
-    blocks = [
-        block
-        for provider, data in export["data"].items()
-        for block in _report_blocks(data, provider)
-    ]
+    language = report_language(subject=subject, requested=language)
     with translation.override(language):
-        report = render_to_string("privacy/dsar_report.html", {"export": export, "blocks": blocks})
+        report = render_to_string(
+            "privacy/dsar_report.html",
+            {
+                "sections": report_sections(export),
+                "exported_at": report_time(export["exported_at"]),
+                "time_zone": settings.TIME_ZONE,
+                "language": language,
+            },
+        )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(export, ensure_ascii=False, indent=2))
@@ -248,7 +241,8 @@ def data_export_build(*, request: DataRequest) -> DataExport:
     export, _created = DataExport.objects.get_or_create(
         request=request, defaults={"subject": request.subject}
     )
-    archive = data_export_archive(subject=request.subject, language=request.language)
+    # Audited once, as "export.built" below, in the transaction that stores the file.
+    archive = data_export_archive(subject=request.subject, language=request.language, audit=False)
     file_name = f"{uuid.uuid4().hex}.zip.enc"
     path = _export_path(file_name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -275,7 +269,11 @@ def data_export_build(*, request: DataRequest) -> DataExport:
         audit_record(
             action="export.built", acting_user=None, target=export, subject=request.subject
         )
-        _webhook("dsar.completed", {"request": str(request.public_id), "kind": request.kind})
+        _webhook(
+            "dsar.completed",
+            {"request": str(request.public_id), "kind": request.kind},
+            subject=request.subject,
+        )
         if old_file:
             transaction.on_commit(lambda: _export_path(old_file).unlink(missing_ok=True))
         if request.email:

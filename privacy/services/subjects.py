@@ -13,17 +13,50 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from privacy.crypto import (
     email_blind_index,
     email_normalise,
 )
-from privacy.models import DataSubject
-from privacy.registry import provider_list
+from privacy.models import AuditEvent, DataSubject
+from privacy.registry import provider_list, staff_name
 from privacy.services.audit import audit_record
 from privacy.services.erasure import database_compact_on_commit, erasure_ledger_record
 
 NAME_MAX_LENGTH = 200
+# The audit trail in a customer's access export (report.html), in words; an action not
+# listed here is shown as recorded.
+AUDIT_ACTION_LABELS = {
+    "consent.granted": gettext_lazy("You gave consent"),
+    "consent.withdrawn": gettext_lazy("You withdrew consent"),
+    "conversation.viewed": gettext_lazy("Opened your conversation"),
+    "subject.viewed": gettext_lazy("Looked at your details"),
+    "conversation.routed": gettext_lazy("Your conversation was put in a queue"),
+    "conversation.escalated": gettext_lazy("Your conversation was handed to a person"),
+    "conversation.claimed": gettext_lazy("Took on your conversation"),
+    "conversation.assigned": gettext_lazy("Your conversation was assigned"),
+    "conversation.transferred": gettext_lazy("Passed your conversation on"),
+    "conversation.replied": gettext_lazy("Answered you"),
+    "conversation.resolved": gettext_lazy("Marked your conversation as resolved"),
+    "conversation.reopened": gettext_lazy("Reopened your conversation"),
+    "note.added": gettext_lazy("Wrote an internal note"),
+    "teaching.created": gettext_lazy("Taught the bot from your question"),
+    "subject.email_revealed": gettext_lazy("Looked at your email address"),
+    "subject.exported": gettext_lazy("Exported your data"),
+    "subject.learning_objected": gettext_lazy("Your objection to bot learning was recorded"),
+    "data_request.created": gettext_lazy("Your request was received"),
+    "data_request.verified": gettext_lazy("Your request was confirmed"),
+    "export.built": gettext_lazy("Your data export was prepared"),
+    "export.downloaded": gettext_lazy("Your data export was downloaded"),
+    "export.read": gettext_lazy("Opened your data export"),
+    "legal_hold.placed": gettext_lazy("Deletion of your data was suspended (legal hold)"),
+    "legal_hold.released": gettext_lazy("The legal hold on your data was lifted"),
+    "subject.verified": gettext_lazy("You confirmed your email address"),
+    "subject.merged": gettext_lazy(
+        "A chat in which you gave your email address was joined to your data"
+    ),
+}
 PHONE_MAX_LENGTH = 40
 TOKEN_MAX_LENGTH = 100
 
@@ -195,11 +228,18 @@ def _merge(
     return target
 
 
-def subject_export(*, subject: DataSubject, acting_user: AbstractBaseUser | None) -> dict:
-    """Everything every registered provider holds about the subject (Art. 15)."""
+def subject_export(
+    *, subject: DataSubject, acting_user: AbstractBaseUser | None, audit: bool = True
+) -> dict:
+    """Everything every registered provider holds about the subject (Art. 15).
+
+    One audit entry per export: "subject.exported" here, unless the caller records the
+    export itself (`audit=False`: an access request's file writes "export.built").
+    """
     with transaction.atomic():
         data = {provider.name: provider.export(subject) for provider in provider_list()}
-        audit_record(action="subject.exported", acting_user=acting_user, target=subject)
+        if audit:
+            audit_record(action="subject.exported", acting_user=acting_user, target=subject)
     return {
         "subject": str(subject.public_id),
         "exported_at": timezone.now().isoformat(),
@@ -271,7 +311,27 @@ def data_subject_export(subject: DataSubject) -> dict:
         "learning_objected_at": (
             subject.learning_objected_at.isoformat() if subject.learning_objected_at else None
         ),
+        "audit_trail": _audit_trail(subject),
     }
+
+
+def _audit_trail(subject: DataSubject) -> list[dict]:
+    """What staff and the system did with the subject's data, from the audit log: who
+    opened, claimed or answered a conversation, who revealed the email address and why."""
+    events = (
+        AuditEvent.objects.filter(subject_public_id=subject.public_id)
+        .select_related("acting_user")
+        .order_by("created_at", "id")
+    )
+    return [
+        {
+            "action": event.action,
+            "by": staff_name(event.acting_user) or None,
+            "reason": event.reason or None,
+            "at": event.created_at.isoformat(),
+        }
+        for event in events
+    ]
 
 
 def data_subject_erase(subject: DataSubject) -> dict[str, int]:

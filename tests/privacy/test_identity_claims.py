@@ -245,7 +245,7 @@ def test_existing_subjects_become_legacy_verified_customers(policies):
 
     from django.apps import apps
 
-    migration = import_module("privacy.migrations.0009_subject_claims_erasure_ledger")
+    migration = import_module("privacy.migrations.0010_subject_claims_erasure_ledger")
     subject = data_subject_identify(name="Alt", email="alt@example.org")
     without_email = data_subject_identify(name="Anonym")
 

@@ -14,6 +14,7 @@ from bot.channels.services import channels_housekeeping
 from bot.models import (
     ChannelConfig,
     ChannelConversation,
+    ChannelDelivery,
     ChannelIdentity,
     ChannelInboundEvent,
     Conversation,
@@ -130,6 +131,19 @@ def test_the_export_contains_the_messenger_identity(channel, identified, agent):
     if channel == "whatsapp":
         assert identity["profile_name"] == PROFILE_NAME
         assert identity["phone"] == f"+{CUSTOMERS[channel]}"
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_the_export_names_the_platform_as_a_recipient_and_when(channel, identified, agent):
+    identified(channel)
+    subject = Conversation.objects.get().subject
+    last_sent = max(ChannelDelivery.objects.exclude(sent_at=None).values_list("sent_at", flat=True))
+
+    export = subject_export(subject=subject, acting_user=agent)
+
+    (platform,) = export["data"]["bot.channels"]["messenger_platforms"]
+    assert platform["platform"] == channel
+    assert platform["since"] and platform["last_sent_at"] == last_sent.isoformat()
 
 
 @pytest.mark.parametrize("channel", CHANNELS)

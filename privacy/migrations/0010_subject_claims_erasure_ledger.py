@@ -21,7 +21,7 @@ def existing_subjects_legacy(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('privacy', '0008_policy_covered_facts'),
+        ('privacy', '0009_retention_webhook_deliveries'),
     ]
 
     operations = [
