@@ -46,9 +46,19 @@ class LanguageFromQueryMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    # Only the customer pages: elsewhere `language` is a filter (the API, the notice
+    # preview) and must not switch the staff's interface.
+    CUSTOMER_PATHS = (
+        "/chat/",
+        "/privacy/policy/",
+        "/privacy/requests/",
+        "/privacy/identity/",
+        "/privacy/exports/",
+    )
+
     def __call__(self, request):
         language = request.GET.get("language")
-        if language in dict(settings.LANGUAGES):
+        if language in dict(settings.LANGUAGES) and request.path.startswith(self.CUSTOMER_PATHS):
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)

@@ -79,3 +79,12 @@ def test_a_request_made_in_english_is_answered_in_english(customer_client, polic
     )
 
     assert DataRequest.objects.get().language == "en"
+
+
+def test_the_language_parameter_does_not_switch_staff_pages(client, policies, django_user_model):
+    officer = django_user_model.objects.create_superuser("dpo", "dpo@example.org", "pw")
+    client.force_login(officer)
+
+    page = client.get("/privacy/notice/?language=en", HTTP_ACCEPT_LANGUAGE="de")
+
+    assert page["Content-Language"] == "de"
