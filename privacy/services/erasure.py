@@ -114,10 +114,15 @@ def _ledger_file_append(line: str) -> None:
 
 
 def erasure_ledger_record(*, subject: DataSubject, erased_at: datetime) -> ErasureLedgerEntry:
-    """Note the erasure (inside its transaction); the file line is written after commit."""
+    """Note the erasure (inside its transaction); the file line is written after commit.
+
+    The address's blind index only for a verified subject: an unverified one may have
+    typed someone else's address, and a replay must not erase that person.
+    """
+    email_index = (subject.email_index or "") if subject.is_verified else ""
     entry, created = ErasureLedgerEntry.objects.get_or_create(
         subject_public_id=subject.public_id,
-        defaults={"email_index": subject.email_index or "", "erased_at": erased_at},
+        defaults={"email_index": email_index, "erased_at": erased_at},
     )
     if created:
         line = _ledger_line(entry)

@@ -284,3 +284,19 @@ def test_health_reports_a_ledger_file_that_lost_erasures(policies, agent, ledger
 
     result = erasure_ledger_health()
     assert not result.ok and result.details == {"in_database": 1, "in_file": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erasing_an_impostors_claim_never_leads_a_replay_to_the_owner_of_the_address(
+    policies, agent, ledger_file
+):
+    from privacy.services import data_subject_identify, erasure_replay
+
+    owner = known_subject(name="Erika", email=EMAIL)
+    impostor = data_subject_identify(name="Mallory", email=EMAIL)
+    subject_erase(subject=impostor, acting_user=agent, reason="request")
+
+    erasure_replay()
+
+    assert ErasureLedgerEntry.objects.get(subject_public_id=impostor.public_id).email_index == ""
+    assert DataSubject.objects.filter(pk=owner.pk).exists()
