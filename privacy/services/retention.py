@@ -179,7 +179,7 @@ def retention_purge(
         run.counts["mail_files"] = _mail_files_purge(now)
     run.finished_at = timezone.now()
     with transaction.atomic():
-        if not dry_run:
+        if not dry_run and any(run.counts.values()):
             # Deleted rows leave no bytes: WAL checkpoint (SQLite), VACUUM (PostgreSQL).
             database_compact_on_commit()
         run.save(update_fields=["counts", "more_pending", "finished_at"])

@@ -116,15 +116,29 @@ def test_after_erasure_neither_the_sqlite_file_nor_its_wal_holds_the_subject(
 
 @sqlite_only
 @pytest.mark.django_db(transaction=True)
-def test_a_retention_purge_checkpoints_the_wal_too(policies):
+def test_a_retention_purge_leaves_no_bytes_of_what_it_removed(policies, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from privacy.services import retention_purge
 
-    _seed()
-    assert Path(f"{connection.settings_dict['NAME']}-wal").stat().st_size > 0
+    # given a request whose confirmation link expired unused, its address in the WAL
+    request = data_request_create(kind="access", email=EMAIL)
+    DataRequest.objects.filter(pk=request.pk).update(
+        created_at=timezone.now() - timedelta(hours=settings.DATA_REQUEST_VERIFICATION_HOURS + 1)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT email FROM privacy_datarequest WHERE id = %s", [request.pk])
+        ciphertext = cursor.fetchone()[0]
+    assert _found(_sqlite_bytes(), [ciphertext])
 
+    # when retention clears it
     retention_purge()
 
+    # then the WAL is checkpointed and neither file holds the address's ciphertext
     assert Path(f"{connection.settings_dict['NAME']}-wal").stat().st_size == 0
+    assert _found(_sqlite_bytes(), [ciphertext]) == []
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
