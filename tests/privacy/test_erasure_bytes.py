@@ -21,6 +21,7 @@ from bot.services import message_append
 from privacy.models import DataRequest, DataSubject, ErasureLedgerEntry
 from privacy.services import data_request_create, subject_erase
 from tests.factories import ConversationFactory, known_subject
+from tests.supportdesk.test_celery import celery_worker_for  # noqa: F401 (fixture)
 
 NAME = "Quendolin Hagebuttenmark"
 EMAIL = "quendolin.hagebuttenmark@example.org"
@@ -314,3 +315,34 @@ def test_erasing_an_impostors_claim_never_leads_a_replay_to_the_owner_of_the_add
 
     assert ErasureLedgerEntry.objects.get(subject_public_id=impostor.public_id).email_index == ""
     assert DataSubject.objects.filter(pk=owner.pk).exists()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_vacuums_after_an_erasure(
+    policies,
+    agent,
+    ledger_file,
+    celery_worker_for,  # noqa: F811 (the fixture imported above)
+):
+    import time
+
+    # given a worker process on the broker, and a subject
+    log = celery_worker_for(os.environ["CELERY_BROKER_URL"])
+    subject = _seed()
+    before = _vacuumed_tables()
+
+    # when the subject is erased (the task goes through the broker after commit)
+    subject_erase(subject=subject, acting_user=agent, reason="request")
+
+    # then the worker vacuums the tables that held the subject
+    deadline = time.monotonic() + 90
+    after = before
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+        after = _vacuumed_tables()
+        if all(after[name][0] > before[name][0] for name in after):
+            break
+        time.sleep(1)
+    assert all(after[name][0] > before[name][0] for name in after), log.read_text()[-3000:]
