@@ -24,6 +24,7 @@ from privacy.services import (
     notice_render,
     policy_version_active,
     processing_activities_csv,
+    subject_by_verification_token,
     subject_verify,
 )
 
@@ -95,7 +96,11 @@ class IdentityVerifyView(View):
     template_name = "privacy/identity_verify.html"
 
     def get(self, request, token: str):
-        return render(request, self.template_name, {"state": "ask"})
+        # When the address was given, so the person can tell whether it was their chat.
+        subject = subject_by_verification_token(token=token)
+        if subject is None:
+            return render(request, self.template_name, {"state": "failed"}, status=410)
+        return render(request, self.template_name, {"state": "ask", "given_at": subject.created_at})
 
     def post(self, request, token: str):
         subject = subject_verify(token=token)

@@ -52,6 +52,7 @@ from privacy.services.subjects import (  # noqa: F401
     data_subject_erase,
     data_subject_export,
     data_subject_identify,
+    subject_by_verification_token,
     subject_erase,
     subject_export,
     subject_merge,

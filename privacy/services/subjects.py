@@ -131,6 +131,17 @@ def subject_verification_send(*, subject: DataSubject, language: str) -> None:
     )
 
 
+def subject_by_verification_token(*, token: str) -> DataSubject | None:
+    """The unverified subject a valid, unexpired link belongs to (to show before confirming)."""
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    return DataSubject.objects.filter(
+        verification_hash=_token_hash(token),
+        email_verified_at__isnull=True,
+        verification_expires_at__gt=timezone.now(),
+    ).first()
+
+
 @transaction.atomic
 def subject_verify(*, token: str) -> DataSubject | None:
     """Confirm a claimed address by its e-mailed token; None for an unknown or expired one.
