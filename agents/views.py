@@ -571,12 +571,18 @@ class AnalyticsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
                 reasons[reason] = reasons.get(reason, 0) + count
         conversations = sum(day["conversations"] for day in days)
         automated = sum(day["automated"] for day in days)
+        model_answers = sum(day["model_answers"] for day in days)
+        fallback_answers = sum(day["fallback_answers"] for day in days)
+        sourced = model_answers + fallback_answers
         context.update(
             days=days,
             since=since,
             until=until,
             conversations=conversations,
             automation_rate=round(automated / conversations * 100) if conversations else None,
+            fallback_rate=round(fallback_answers / sourced * 100) if sourced else None,
+            fallback_answers=fallback_answers,
+            degraded_answers=sum(day["degraded_answers"] for day in days),
             reasons=sorted(
                 ((ESCALATION_REASONS.get(k, k), v) for k, v in reasons.items()),
                 key=lambda item: -item[1],

@@ -19,10 +19,8 @@ not the limiter.
 
 import argparse
 import asyncio
-import base64
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -36,6 +34,10 @@ from pathlib import Path
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.isolation import isolated_environment  # noqa: E402
+
 QUESTIONS = [
     "Wie hoch sind die Versandkosten?",
     "Wo ist meine Bestellung?",
@@ -83,18 +85,12 @@ def _free_port() -> int:
 
 
 def _environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
+    # Database, model files, Celery and mails in the run's own folder: demo_setup trains
+    # models, and must never replace those of the checkout's installation (issue 27).
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.local",
-        "DJANGO_READ_DOT_ENV_FILE": "false",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
-        "CELERY_DATA_DIR": str(workdir / "celery"),
+        **isolated_environment(workdir),
         "CHAT_RATE_PER_SECOND": "1000",
         "CHAT_RATE_BURST": "1000",
-        "LOG_LEVEL": "WARNING",
     }
     if args.services:
         env["DATABASE_URL"] = os.environ.get(
@@ -102,7 +98,6 @@ def _environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
         )
         env["REDIS_URL"] = os.environ.get("SERVICES_REDIS_URL", "redis://127.0.0.1:6379/0")
     else:
-        env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
         env.pop("REDIS_URL", None)
     return env
 

@@ -9,9 +9,7 @@ the same run: writing the same messages (the cost of the data itself).
 """
 
 import argparse
-import base64
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -19,27 +17,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.isolation import isolated_environment  # noqa: E402
 
 
 def _environment(services: bool, workdir: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "supportdesk.settings.local",
-        "DJANGO_READ_DOT_ENV_FILE": "false",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
-        "CELERY_DATA_DIR": str(workdir / "celery"),
-        "MEDIA_ROOT": str(workdir / "media"),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = isolated_environment(workdir)
     if services:
         env["DATABASE_URL"] = os.environ.get(
             "SERVICES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk_bench"
         )
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     return env
 
 

@@ -39,7 +39,15 @@ class MessageAdmin(admin.ModelAdmin):
 
     list_display = ["conversation", "seq", "sender", "text_redacted", "created_at"]
     list_filter = ["sender"]
-    fields = ["conversation", "seq", "sender", "text_redacted", "intent_slug", "confidence"]
+    fields = [
+        "conversation",
+        "seq",
+        "sender",
+        "text_redacted",
+        "intent_slug",
+        "confidence",
+        "answer_source",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
@@ -76,7 +84,7 @@ class BotModelAdmin(admin.ModelAdmin):
         "activated_at",
     ]
     exclude = ["file_name"]
-    actions = ["activate", "train_again"]
+    actions = ["activate", "reactivate_last_good", "train_again"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -99,14 +107,28 @@ class BotModelAdmin(admin.ModelAdmin):
 
         for record in queryset[:1]:
             try:
-                bot_model_activate(record=record)
+                bot_model_activate(record=record, acting_user=request.user, reason="admin")
             except ValidationError as error:
                 self.message_user(request, "; ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(request, _("Activated: %(model)s") % {"model": record})
+
+    @admin.action(description=_("Re-activate the last good version of these languages"))
+    def reactivate_last_good(self, request, queryset):
+        from bot.learning import bot_model_reactivate_last_good
+
+        for language in sorted(set(queryset.values_list("language", flat=True))):
+            try:
+                record = bot_model_reactivate_last_good(language=language, acting_user=request.user)
+            except ValidationError as error:
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(request, _("Activated: %(model)s") % {"model": record})
 
     @admin.action(description=_("Train a new model for these languages now"))
     def train_again(self, request, queryset):
-        from bot.tasks import bot_model_train_task
+        from bot.learning import bot_model_retrain_request
 
-        for language in set(queryset.values_list("language", flat=True)):
-            bot_model_train_task.delay(language)
+        for language in sorted(set(queryset.values_list("language", flat=True))):
+            bot_model_retrain_request(language=language, acting_user=request.user)
         self.message_user(request, _("Training started; the new version appears here."))

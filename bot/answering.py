@@ -8,7 +8,7 @@ the knowledge base, so it runs without the database in tests and benchmarks.
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.dialog import Answer, Band
 
@@ -115,13 +115,23 @@ class ModelAnswerer:
     """Answers with the trained intent models and their calibrated bands.
 
     A language without an active model falls back to the keyword answerer, and
-    so does a clicked suggestion (it comes back as an intent's title).
+    so does a clicked suggestion (it comes back as an intent's title). Each answer
+    says what worked it out (`Answer.source`): the model, the keyword matcher where
+    no model is active, or the fallback where the active model is `unavailable`
+    (language -> why), so the analytics count the degraded answers.
     """
 
-    def __init__(self, entries: list[KnowledgeEntry], models: dict, fallback: KeywordAnswerer):
+    def __init__(
+        self,
+        entries: list[KnowledgeEntry],
+        models: dict,
+        fallback: KeywordAnswerer,
+        unavailable: dict[str, str] | None = None,
+    ):
         self._entries = {(e.intent_slug, e.language): e for e in entries}
         self._models = models
         self._fallback = fallback
+        self.unavailable = dict(unavailable or {})
 
     def _title_clicked(self, question: str, language: str) -> Answer | None:
         wanted = question.strip().casefold()
@@ -151,10 +161,12 @@ class ModelAnswerer:
 
         model = self._models.get(language)
         if model is None:
-            return self._fallback.answer(question, language)
+            answer = self._fallback.answer(question, language)
+            source = "fallback" if language in self.unavailable else "keyword"
+            return replace(answer, source=source) if answer is not None else None
         clicked = self._title_clicked(question, language)
         if clicked is not None:
-            return clicked
+            return replace(clicked, source="model")
         prediction = model.predict_one(question, top_k=model.thresholds.suggestions)
         entry = self._entries.get((prediction.intent, language))
         if entry is None:  # an intent deactivated since the model was trained
@@ -170,4 +182,5 @@ class ModelAnswerer:
             intent_slug=prediction.intent,
             suggestions=titles,
             band=str(decide(prediction, model.thresholds)),
+            source="model",
         )

@@ -93,6 +93,11 @@ class BotConfig(AppConfig):
             )
         )
         self._messenger_channels_ready()
+        from bot.learning import bot_models_health
+        from supportdesk.health import health_check_register
+
+        # Per language: which model answers, or that the keyword fallback does and why.
+        health_check_register("bot.models", bot_models_health)
 
     def _messenger_channels_ready(self) -> None:
         """Messenger channels (bot/channels/): their admin, their Celery tasks (not found by

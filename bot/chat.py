@@ -29,7 +29,7 @@ from bot.dialog import (
     dialog_feedback,
     dialog_next,
 )
-from bot.learning import bot_model_load
+from bot.learning import BotModelDamaged, bot_model_load, bot_model_state_note
 from bot.models import BotModel, Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.opening_hours import opening_hours_next_open, opening_hours_parse
 from bot.services import Question, message_append, question_append, questions_append
@@ -138,18 +138,24 @@ def answerer_get() -> ModelAnswerer:
             answer_threshold=settings.BOT_FALLBACK_ANSWER_THRESHOLD,
             suggest_threshold=settings.BOT_FALLBACK_SUGGEST_THRESHOLD,
         )
-        models = {}
+        models, unavailable = {}, {}
         for record in BotModel.objects.filter(status=BotModel.Status.ACTIVE):
             loaded = _models_loaded.get(record.pk)
             if loaded is None:
                 try:
                     loaded = _models_loaded[record.pk] = bot_model_load(record)
-                except (OSError, ValidationError):
-                    logger.exception("Active bot model %s cannot be loaded", record.pk)
+                except BotModelDamaged as error:
+                    # Loud, once per state change (bot.learning): log, health, self-healing.
+                    bot_model_state_note(record=record, problem=error.problem)
+                    unavailable[record.language] = error.problem
                     continue
+                bot_model_state_note(record=record, problem=None)
             models[record.language] = loaded
         _answerer_cache.update(
-            version=version, answerer=ModelAnswerer(entries, models, fallback=keyword)
+            # While a model cannot be loaded, look again at every recheck: a restored
+            # file answers without a restart.
+            version=None if unavailable else version,
+            answerer=ModelAnswerer(entries, models, fallback=keyword, unavailable=unavailable),
         )
     _answerer_cache["checked_at"] = now
     return _answerer_cache["answerer"]

@@ -34,6 +34,9 @@ class Answer:
     suggestions: tuple[str, ...] = ()
     # Decided by the answerer, which knows its own calibration.
     band: str = Band.ESCALATE
+    # What answered: "model", "keyword" (no model active) or "fallback" (the active
+    # model cannot be used); bot.models.Message.AnswerSource.
+    source: str = ""
 
 
 class Answerer(Protocol):
@@ -57,6 +60,7 @@ class Reply:
     intent_slug: str = ""
     confidence: float | None = None
     suggestions: tuple[str, ...] = ()
+    answer_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ def dialog_next(
                     text=answer.text,
                     intent_slug=answer.intent_slug,
                     confidence=answer.confidence,
+                    answer_source=answer.source,
                 )
             ]
         )
@@ -140,6 +145,7 @@ def dialog_next(
                     intent_slug=answer.intent_slug,
                     confidence=answer.confidence,
                     suggestions=answer.suggestions,
+                    answer_source=answer.source,
                 )
             ]
         )

@@ -9,26 +9,49 @@ base of usual size). A new model becomes active only if it is not worse than
 the active one on them, within BOT_MODEL_TOLERANCE; an older one can be
 re-activated (roll back). Every process picks up the active
 model on its own (bot.chat.answerer_get), without a restart.
+
+Integrity is loud: an active model whose file is missing, changed (or truncated) or
+cannot be deserialised is never a silent downgrade to the keyword matcher. It is
+logged at ERROR (once per process and change of state), reported by the health
+check "bot.models" (the admin and inbox banners and /health/ read it), counted in
+the analytics (Message.answer_source), and, if the training data are unchanged,
+healed: a task retrains through the same quality gate and says so in the audit log.
 """
 
 import hashlib
+import logging
+import os
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bot.models import BotModel, ExampleQuestion
 from bot.nlu.calibration import OOS_INTENT
 from bot.nlu.evaluation import intent_held_back_evaluate
 from bot.nlu.intents import HeldBackPredictions, IntentModel, IntentTrainingLog
 from bot.nlu.training import intent_model_build
+from privacy.services import audit_record
+from supportdesk.health import HealthResult
+
+logger = logging.getLogger(__name__)
 
 MODEL_FOLDER = "models"
+# Why a model cannot be used (BotModelDamaged.problem, the health report's "reason").
+MISSING = "missing"
+CHANGED = "checksum_mismatch"  # changed or truncated: the bytes are not the trained ones
+UNREADABLE = "unreadable"  # the right bytes, but they cannot be deserialised
+# One self-healing run per damaged model and problem, across processes sharing the cache.
+HEAL_REQUEST_SECONDS = 6 * 3600
 # The quality gate compares these held-back figures with the active model's.
 GATED_METRICS = ("in_scope_accuracy", "answer_precision")
 
@@ -51,12 +74,175 @@ def _model_path(file_name: str) -> Path:
     return Path(settings.MEDIA_ROOT) / MODEL_FOLDER / file_name
 
 
+class BotModelDamaged(ValidationError):
+    """The model's file cannot be used; `problem` is MISSING, CHANGED or UNREADABLE."""
+
+    def __init__(self, message: str, *, problem: str) -> None:
+        super().__init__(message, code=problem)
+        self.problem = problem
+
+
+def bot_model_problem_text(*, record: BotModel, problem: str) -> str:
+    """One translated sentence: why the model cannot answer (no personal data)."""
+    texts = {
+        MISSING: _("the file of model v%(version)s is missing"),
+        CHANGED: _(
+            "the file of model v%(version)s does not match its checksum (changed or truncated)"
+        ),
+        UNREADABLE: _("the file of model v%(version)s cannot be read as a model"),
+    }
+    return texts.get(problem, problem) % {"version": record.version}
+
+
 def bot_model_load(record: BotModel) -> IntentModel:
-    """The stored model, after checking its checksum (a changed file is refused)."""
-    data = _model_path(record.file_name).read_bytes()
+    """The stored model, after checking its checksum (a changed file is refused).
+
+    Raises BotModelDamaged (a ValidationError) saying which of the three problems it is.
+    """
+    try:
+        data = _model_path(record.file_name).read_bytes() if record.file_name else None
+    except FileNotFoundError:
+        data = None
+    except OSError as error:  # permissions, an unmounted volume, a disk error
+        raise BotModelDamaged(
+            f"The file of {record} cannot be read: {type(error).__name__}.", problem=UNREADABLE
+        ) from error
+    if data is None:
+        raise BotModelDamaged(f"The file of {record} is missing.", problem=MISSING)
     if hashlib.sha256(data).hexdigest() != record.checksum:
-        raise ValidationError(f"The file of {record} does not match its checksum.")
-    return IntentModel.from_bytes(data)
+        raise BotModelDamaged(f"The file of {record} does not match its checksum.", problem=CHANGED)
+    try:
+        return IntentModel.from_bytes(data)
+    except Exception as error:  # msgpack, spaCy config or weights: all mean "unusable"
+        raise BotModelDamaged(
+            f"The file of {record} cannot be deserialised: {type(error).__name__}.",
+            problem=UNREADABLE,
+        ) from error
+
+
+# What this process last found for each model file, keyed by its stat, so the health
+# check (run per /health/ request) reads and deserialises a file only when it changed.
+_verified: dict[int, tuple[tuple, str | None]] = {}
+
+
+def bot_model_verify(record: BotModel) -> str | None:
+    """Why the model's file cannot be used (MISSING, CHANGED, UNREADABLE), or None."""
+    try:
+        stat = _model_path(record.file_name).stat() if record.file_name else None
+    except OSError:
+        stat = None
+    key = (record.checksum, stat.st_ino, stat.st_size, stat.st_mtime_ns) if stat else None
+    known = _verified.get(record.pk)
+    if key is not None and known is not None and known[0] == key:
+        return known[1]
+    try:
+        bot_model_load(record)
+        problem = None
+    except BotModelDamaged as error:
+        problem = error.problem
+    _verified[record.pk] = (key, problem)
+    return problem
+
+
+# Per language, the (model id, problem) this process last reported: the ERROR line is
+# written once per process and change of state, never per message.
+_states_noted: dict[str, tuple[int, str] | None] = {}
+
+
+def bot_model_state_note(*, record: BotModel, problem: str | None) -> None:
+    """Report a change of the active model's usability: log it, and on damage ask for
+    self-healing (once). Called by the chat's answerer and by the health check."""
+    state = (record.pk, problem) if problem else None
+    previous = _states_noted.get(record.language)
+    if previous == state:
+        return
+    _states_noted[record.language] = state
+    if problem:
+        logger.error(
+            "Bot model %s v%s (id %s) cannot be used (%s): the keyword fallback answers %s "
+            "questions until it is restored, re-activated or retrained.",
+            record.language,
+            record.version,
+            record.pk,
+            problem,
+            record.language,
+        )
+        bot_model_heal_request(record=record, problem=problem)
+    elif previous is not None:
+        logger.warning(
+            "Bot model %s v%s (id %s) answers again.", record.language, record.version, record.pk
+        )
+
+
+def bot_model_heal_request(*, record: BotModel, problem: str) -> bool:
+    """Queue the self-healing retrain once per damaged model and problem (ids only)."""
+    from bot.tasks import bot_model_heal_task
+
+    if not cache.add(f"bot:model-heal:{record.pk}:{problem}", True, HEAL_REQUEST_SECONDS):
+        return False
+    transaction.on_commit(lambda: bot_model_heal_task.delay(record.pk))
+    return True
+
+
+def bot_models_health() -> list[HealthResult]:
+    """Per language: which model version answers, or that the keyword matcher does and why.
+
+    An active model that cannot be used fails the check (the site keeps answering, worse);
+    a language without any active model is healthy (the keyword matcher is then the bot).
+    """
+    results = []
+    languages = set(ExampleQuestion.objects.values_list("language", flat=True).distinct())
+    active = {
+        record.language: record for record in BotModel.objects.filter(status=BotModel.Status.ACTIVE)
+    }
+    for language in sorted(languages | set(active)):
+        name = f"bot.model.{language}"
+        record = active.get(language)
+        if record is None:
+            results.append(
+                HealthResult(
+                    name=name,
+                    ok=True,
+                    summary=_("No model is active for %(language)s: the keyword matcher answers.")
+                    % {"language": language},
+                    details={"language": language, "answering": "keyword", "reason": "no_model"},
+                )
+            )
+            continue
+        problem = bot_model_verify(record)
+        bot_model_state_note(record=record, problem=problem)
+        if problem is None:
+            results.append(
+                HealthResult(
+                    name=name,
+                    ok=True,
+                    summary=_("Model v%(version)s answers %(language)s questions.")
+                    % {"version": record.version, "language": language},
+                    details={"language": language, "answering": "model", "version": record.version},
+                )
+            )
+            continue
+        results.append(
+            HealthResult(
+                name=name,
+                ok=False,
+                summary=_(
+                    "The keyword fallback answers %(language)s questions: %(why)s. Re-activate "
+                    "the last good version or retrain in the admin (bot models)."
+                )
+                % {
+                    "language": language,
+                    "why": bot_model_problem_text(record=record, problem=problem),
+                },
+                details={
+                    "language": language,
+                    "answering": "fallback",
+                    "version": record.version,
+                    "reason": problem,
+                },
+            )
+        )
+    return results
 
 
 def keyword_baseline_metrics(
@@ -161,10 +347,15 @@ def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> Bot
             epochs=log.epoch_best,
         )
         data = model.to_bytes()
-        file_name = f"{language}-v{version}-{fingerprint[:12]}.model"
+        # Unique per run: two installations (or a script) sharing a folder never overwrite
+        # each other's files, even with the same version and training data.
+        file_name = f"{language}-v{version}-{fingerprint[:12]}-{uuid.uuid4().hex[:12]}.model"
         path = _model_path(file_name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        # Written whole or not at all: a crash mid-write leaves no truncated model behind.
+        partial = path.with_name(f".{file_name}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
     except Exception as error:  # recorded on the model; the caller (a task) does not retry
         BotModel.objects.filter(pk=record.pk).update(
             status=BotModel.Status.FAILED, error=str(error)[:500]
@@ -187,13 +378,22 @@ def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> Bot
     record.error = "; ".join(reasons)[:500]
     record.save(update_fields=["file_name", "checksum", "metrics", "thresholds", "status", "error"])
     if not reasons:
-        bot_model_activate(record=record)
+        bot_model_activate(record=record, reason="passed the quality gate")
     return record
 
 
 @transaction.atomic
-def bot_model_activate(*, record: BotModel) -> BotModel:
-    """Make this model the language's active one (also to roll back to an older one)."""
+def bot_model_activate(
+    *,
+    record: BotModel,
+    acting_user: AbstractBaseUser | None = None,
+    reason: str = "",
+    audit_action: str = "bot.model.activated",
+) -> BotModel:
+    """Make this model the language's active one (also to roll back to an older one).
+
+    Its file must be intact. Audited; `acting_user` None is the system (the quality gate).
+    """
     if (
         record.status
         not in (
@@ -205,6 +405,16 @@ def bot_model_activate(*, record: BotModel) -> BotModel:
         or not record.file_name
     ):
         raise ValidationError("Only a trained model can be activated.")
+    problem = bot_model_verify(record)
+    if problem:
+        raise BotModelDamaged(
+            _("Model v%(version)s cannot be activated: %(why)s.")
+            % {
+                "version": record.version,
+                "why": bot_model_problem_text(record=record, problem=problem),
+            },
+            problem=problem,
+        )
     BotModel.objects.filter(language=record.language, status=BotModel.Status.ACTIVE).exclude(
         pk=record.pk
     ).update(status=BotModel.Status.RETIRED)
@@ -212,4 +422,119 @@ def bot_model_activate(*, record: BotModel) -> BotModel:
         status=BotModel.Status.ACTIVE, activated_at=timezone.now()
     )
     record.refresh_from_db()
+    audit_record(
+        action=audit_action,
+        acting_user=acting_user,
+        target=record,
+        reason=reason,
+        details={"language": record.language, "version": record.version},
+    )
     return record
+
+
+@transaction.atomic
+def bot_model_reactivate_last_good(
+    *, language: str, acting_user: AbstractBaseUser | None
+) -> BotModel:
+    """Activate the newest earlier model of the language whose file is intact (one click
+    for a supervisor when the active one is damaged). Audited."""
+    candidates = (
+        BotModel.objects.filter(
+            language=language,
+            status__in=[BotModel.Status.RETIRED, BotModel.Status.READY],
+        )
+        .exclude(file_name="")
+        .order_by(F("activated_at").desc(nulls_last=True), "-version")
+    )
+    for record in candidates:
+        if bot_model_verify(record) is None:
+            return bot_model_activate(
+                record=record,
+                acting_user=acting_user,
+                audit_action="bot.model.reactivated",
+                reason="last good version",
+            )
+    raise ValidationError(
+        _("No earlier %(language)s model with an intact file to re-activate: retrain instead.")
+        % {"language": language}
+    )
+
+
+@transaction.atomic
+def bot_model_retrain_request(*, language: str, acting_user: AbstractBaseUser | None) -> None:
+    """A supervisor asks for a new model now, even on unchanged training data. Audited;
+    the task gets the audit event's id, so a redelivered task trains once."""
+    event = audit_record(
+        action="bot.model.retrain_requested",
+        acting_user=acting_user,
+        details={"language": language},
+    )
+    from bot.tasks import bot_model_retrain_task
+
+    transaction.on_commit(lambda: bot_model_retrain_task.delay(event.pk))
+
+
+def bot_model_retrain_requested(*, audit_event_id: int) -> BotModel | None:
+    """Train (forced) for a retrain request, unless a model was trained since it."""
+    from privacy.models import AuditEvent
+
+    event = AuditEvent.objects.filter(
+        pk=audit_event_id, action="bot.model.retrain_requested"
+    ).first()
+    if event is None:
+        return None
+    language = event.details.get("language", "")
+    if BotModel.objects.filter(language=language, created_at__gte=event.created_at).exists():
+        return None
+    return bot_model_train(language=language, force=True)
+
+
+def bot_model_heal(*, model_id: int) -> BotModel | None:
+    """Self-healing: retrain a damaged active model whose training data are unchanged.
+
+    The new model passes the normal quality gate (against the damaged one's recorded
+    figures) before it is activated. Idempotent: nothing happens once the model is no
+    longer active, its file is intact again, or another run is healing it.
+    """
+    record = BotModel.objects.filter(pk=model_id, status=BotModel.Status.ACTIVE).first()
+    if record is None:
+        return None
+    problem = bot_model_verify(record)
+    if problem is None:
+        return None
+    if not cache.add(f"bot:model-healing:{record.pk}", True, HEAL_REQUEST_SECONDS):
+        return None
+    try:
+        details = {
+            "language": record.language,
+            "damaged_version": record.version,
+            "problem": problem,
+        }
+        if training_fingerprint(training_examples(language=record.language)) != (
+            record.training_fingerprint
+        ):
+            # Other data would make another model: a person decides (retrain or roll back).
+            audit_record(
+                action="bot.model.heal_skipped",
+                acting_user=None,
+                target=record,
+                reason="training data changed since the damaged model was trained",
+                details=details,
+            )
+            return None
+        new = bot_model_train(language=record.language, force=True)
+        healed = new is not None and new.status == BotModel.Status.ACTIVE
+        audit_record(
+            action="bot.model.healed" if healed else "bot.model.heal_rejected",
+            acting_user=None,
+            target=new or record,
+            reason=(
+                "damaged model retrained on unchanged training data and re-activated"
+                if healed
+                else "retrained model did not pass the quality gate"
+            ),
+            details={**details, "new_version": new.version if new else None},
+        )
+        return new
+    finally:
+        cache.delete(f"bot:model-healing:{record.pk}")

@@ -107,6 +107,13 @@ class Message(models.Model):
         AGENT = "agent", _("Agent")
         SYSTEM = "system", _("System")
 
+    class AnswerSource(models.TextChoices):
+        """What worked out a bot reply: no personal data, counted by the analytics."""
+
+        MODEL = "model", _("Trained model")
+        KEYWORD = "keyword", _("Keyword matcher (no model active)")
+        FALLBACK = "fallback", _("Keyword fallback (active model unusable)")
+
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
     )
@@ -128,6 +135,10 @@ class Message(models.Model):
     # For bot answers: what the bot recognised and how sure it was.
     intent_slug = models.CharField(_("intent"), max_length=100, blank=True)
     confidence = models.FloatField(_("confidence"), null=True, blank=True)
+    # For bot replies to a question: the trained model or the keyword matcher ("" otherwise).
+    answer_source = models.CharField(
+        _("answered by"), max_length=20, choices=AnswerSource.choices, blank=True, default=""
+    )
     # The customer's feedback on a bot answer: None until given.
     helpful = models.BooleanField(_("helpful"), null=True, blank=True)
     created_at = models.DateTimeField(_("sent at"), default=timezone.now, editable=False)

@@ -24,7 +24,10 @@ def message_list_since(*, conversation: Conversation, after_seq: int = 0) -> Que
 
 
 def analytics_daily(*, since: date, until: date) -> list[dict]:
-    """Per day: automation rate, escalation reasons, answer feedback and satisfaction.
+    """Per day: automation rate, escalation reasons, answer feedback and satisfaction, and
+    what worked out the bot's replies: the trained model or the keyword matcher
+    (`fallback_answers`, `fallback_share`), and of those how many were given while the
+    active model could not be used (`degraded_answers`).
 
     Computed from conversation metadata and the redacted copies only; no personal data.
     A day is a calendar day in TIME_ZONE; `until` is inclusive.
@@ -39,6 +42,10 @@ def analytics_daily(*, since: date, until: date) -> list[dict]:
             "automation_rate": None,
             "questions": 0,
             "bot_answers": 0,
+            "model_answers": 0,
+            "fallback_answers": 0,
+            "degraded_answers": 0,
+            "fallback_share": None,
             "escalation_reasons": {},
             "feedback_helpful": 0,
             "feedback_unhelpful": 0,
@@ -68,6 +75,17 @@ def analytics_daily(*, since: date, until: date) -> list[dict]:
             bot_answers=Count("id", filter=Q(sender=Message.Sender.BOT)),
             rated_helpful=Count("id", filter=Q(helpful=True)),
             rated_unhelpful=Count("id", filter=Q(helpful=False)),
+            by_model=Count("id", filter=Q(answer_source=Message.AnswerSource.MODEL)),
+            by_keyword=Count(
+                "id",
+                filter=Q(
+                    answer_source__in=[
+                        Message.AnswerSource.KEYWORD,
+                        Message.AnswerSource.FALLBACK,
+                    ]
+                ),
+            ),
+            degraded=Count("id", filter=Q(answer_source=Message.AnswerSource.FALLBACK)),
         )
     )
     for row in messages:
@@ -77,6 +95,10 @@ def analytics_daily(*, since: date, until: date) -> list[dict]:
         entry["feedback_unhelpful"] = row["rated_unhelpful"]
         rated = row["rated_helpful"] + row["rated_unhelpful"]
         entry["answer_precision"] = round(row["rated_helpful"] / rated, 4) if rated else None
+        entry["model_answers"], entry["fallback_answers"] = row["by_model"], row["by_keyword"]
+        entry["degraded_answers"] = row["degraded"]
+        sourced = row["by_model"] + row["by_keyword"]
+        entry["fallback_share"] = round(row["by_keyword"] / sourced, 4) if sourced else None
     escalations = (
         Conversation.objects.filter(escalated_at__gte=start, escalated_at__lt=end)
         .annotate(day=TruncDate("escalated_at"))

@@ -216,6 +216,7 @@ def questions_append(questions: Sequence[Question]) -> list[tuple[Message, list[
                     text=reply.text,
                     intent_slug=reply.intent_slug,
                     confidence=reply.confidence,
+                    answer_source=reply.answer_source,
                 )
                 for offset, reply in enumerate(replies, start=1)
             ],

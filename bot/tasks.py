@@ -26,3 +26,22 @@ def bot_models_retrain_task() -> None:
 
     for language in ExampleQuestion.objects.values_list("language", flat=True).distinct():
         bot_model_train_task.delay(language)
+
+
+# Model integrity (bot.learning). Ids only; both are idempotent: the heal does nothing
+# once the damaged model is no longer active or intact again, a retrain request trains
+# once (nothing if a model was trained since the request).
+@shared_task
+def bot_model_heal_task(model_id: int) -> int | None:
+    from bot.learning import bot_model_heal
+
+    record = bot_model_heal(model_id=model_id)
+    return record.pk if record else None
+
+
+@shared_task
+def bot_model_retrain_task(audit_event_id: int) -> int | None:
+    from bot.learning import bot_model_retrain_requested
+
+    record = bot_model_retrain_requested(audit_event_id=audit_event_id)
+    return record.pk if record else None

@@ -292,6 +292,32 @@ class DataExportAdmin(admin.ModelAdmin):
         return False
 
 
+class EncryptedFileInput(forms.ClearableFileInput):
+    """A file input for an EncryptedFileSystemStorage field: the stored file is linked to
+    an audited download view, never to its (non-existent) public URL."""
+
+    def __init__(self, *args, download_url: str = "", **kwargs) -> None:
+        self.download_url = download_url
+        super().__init__(*args, **kwargs)
+
+    def is_initial(self, value) -> bool:
+        # The parent asks for value.url, which an encrypted storage refuses (ValueError).
+        return False
+
+    def render(self, name, value, attrs=None, renderer=None):
+        upload = super().render(name, value, attrs, renderer)
+        if not value or not self.download_url:
+            return upload
+        return format_html(
+            '<p class="file-upload">{}: <a href="{}">{}</a><br>{}: {}</p>',
+            _("Currently"),
+            self.download_url,
+            str(value).rsplit("/", 1)[-1],
+            _("Replace with"),
+            upload,
+        )
+
+
 class ChannelsWithoutAgreementWarningMixin:
     """Shows a warning on the register's lists while an active channel lacks an agreement."""
 
@@ -333,6 +359,18 @@ class ProcessingAgreementAdmin(
     list_filter = ["status", "processor__channel"]
     search_fields = ["processor__name"]
     autocomplete_fields = ["processor"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        field = form.base_fields.get("signed_document")
+        if field is not None:
+            download_url = (
+                reverse("privacy:agreement-document", args=[obj.pk])
+                if obj is not None and obj.signed_document
+                else ""
+            )
+            field.widget = EncryptedFileInput(download_url=download_url)
+        return form
 
     @admin.display(description=_("signed document"))
     def document_link(self, obj):

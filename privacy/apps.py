@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.apps import AppConfig
 from django.core.signals import setting_changed
 from django.utils.translation import gettext_lazy as _
@@ -20,19 +22,23 @@ class PrivacyConfig(AppConfig):
     verbose_name = _("Privacy")
 
     def ready(self) -> None:
+        from django.conf import settings
         from django.db.models.signals import post_delete, post_save
 
-        from privacy import checks  # noqa: F401  (registers the system checks)
+        from privacy import checks  # registers the system checks
         from privacy.models import DataRequest, DataSubject, PolicyVersion
         from privacy.registry import (
+            EncryptedFileStore,
             PersonalDataProvider,
             RetentionHandler,
+            encrypted_file_store_register,
             provider_register,
             retention_handler_register,
         )
         from privacy.services import data_subject_erase, data_subject_export
         from privacy.services.consent import policy_cache_clear
         from privacy.services.erasure import erasure_ledger_health
+        from privacy.services.requests import EXPORTS_FOLDER
         from privacy.services.retention import PRIVACY_HANDLERS
         from privacy.services.subjects import AUDIT_ACTION_LABELS
         from supportdesk.health import health_check_register
@@ -86,3 +92,12 @@ class PrivacyConfig(AppConfig):
                 },
             )
         )
+        # The export archives are written without a FileField: registered by hand, so
+        # key rotation and encryption_status cover them (privacy.registry).
+        encrypted_file_store_register(
+            EncryptedFileStore(
+                name="privacy.DataExport (archives)",
+                root=lambda: Path(settings.MEDIA_ROOT) / EXPORTS_FOLDER,
+            )
+        )
+        health_check_register("privacy.encryption_keys", checks.encryption_keys_health)

@@ -6,12 +6,21 @@ library returns the raw ciphertext instead, so a missing key would otherwise
 show "gAAAA…" as a customer's name and even write it back re-encrypted.
 """
 
+# First: privacy.crypto names a malformed key by its position before the library,
+# imported next, fails on it without saying which one.
+from privacy.crypto import ciphertext_decrypt
+
+# isort: split
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 from encrypted_model_fields import fields as library_fields
 
-from privacy.crypto import ciphertext_decrypt
+
+class UndecryptedToken(str):
+    """A stored token that no configured key opens, held so that saving the row writes
+    it back unchanged (it opens again once the missing key is back) instead of an empty
+    value. Only privacy.encrypted_admin puts one on an instance; it is never plaintext."""
 
 
 class StrictDecryptMixin:
@@ -20,6 +29,16 @@ class StrictDecryptMixin:
             return value
         # Skip the library's to_python: it would try to decrypt the plaintext again.
         return super(library_fields.EncryptedMixin, self).to_python(ciphertext_decrypt(value))
+
+    def clean(self, value, model_instance):
+        if isinstance(value, UndecryptedToken):
+            return value  # kept as stored: its plaintext (and length) is not known
+        return super().clean(value, model_instance)
+
+    def get_db_prep_save(self, value, connection):
+        if isinstance(value, UndecryptedToken):
+            return str(value)
+        return super().get_db_prep_save(value, connection)
 
 
 class EncryptedCharField(StrictDecryptMixin, library_fields.EncryptedCharField):

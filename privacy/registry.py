@@ -7,14 +7,17 @@ with personal data cannot be forgotten as long as its app registers it
 (tests/privacy/test_registry.py fails for any encrypted model not covered).
 """
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
 from django.db import models
 
 from privacy.fields import is_encrypted_field
+from privacy.storage import EncryptedFileSystemStorage
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,8 @@ class PersonalDataProvider:
     # The readable report (report.html): the section's heading, and labels for the keys
     # of export() and for coded values (key -> {value: label}); all translatable.
     title: Any = ""
-    labels: dict[str, Any] = field(default_factory=dict)
-    value_labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    labels: dict[str, Any] = dataclasses.field(default_factory=dict)
+    value_labels: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     # Where the section stands in the report: the person first, their conversations,
     # who handled them, then the recipients.
     report_position: int = 100
@@ -76,20 +79,67 @@ def subject_language(subject: Any) -> str | None:
     return None
 
 
+def encrypted_fields(model: type[models.Model]) -> list[models.Field]:
+    return [field for field in model._meta.concrete_fields if is_encrypted_field(field)]
+
+
 def models_with_encrypted_fields() -> list[type[models.Model]]:
-    """Models holding encrypted data about people; a model that encrypts only its own
-    secrets (a webhook's signing key) says so with `encrypts_secrets_only = True`."""
+    """Every installed model with an encrypted field, secrets included: what key
+    rotation and `encryption_status` walk. Found, not listed, so a model added later
+    is covered without touching either."""
+    return [model for model in apps.get_models() if encrypted_fields(model)]
+
+
+def models_with_personal_data() -> list[type[models.Model]]:
+    """Models holding encrypted data about people, which a provider must export and
+    erase; a model that encrypts only its own secrets (a webhook's signing key) says so
+    with `encrypts_secrets_only = True`."""
     return [
         model
-        for model in apps.get_models()
-        if any(is_encrypted_field(f) for f in model._meta.concrete_fields)
-        and not getattr(model, "encrypts_secrets_only", False)
+        for model in models_with_encrypted_fields()
+        if not getattr(model, "encrypts_secrets_only", False)
     ]
 
 
 def models_not_covered() -> list[type[models.Model]]:
     covered = {model for provider in provider_list() for model in provider.models}
-    return [model for model in models_with_encrypted_fields() if model not in covered]
+    return [model for model in models_with_personal_data() if model not in covered]
+
+
+@dataclass(frozen=True)
+class EncryptedFileStore:
+    """A folder whose files are each one Fernet token under FIELD_ENCRYPTION_KEY."""
+
+    name: str  # shown to operators: "privacy.ProcessingAgreement.signed_document"
+    root: Callable[[], Path]  # read when used: MEDIA_ROOT may change (tests)
+
+
+_file_stores: dict[str, EncryptedFileStore] = {}
+
+
+def encrypted_file_store_register(store: EncryptedFileStore) -> None:
+    """For files written without a model FileField (the DSAR export archives)."""
+    _file_stores[store.name] = store
+
+
+def encrypted_file_stores() -> list[EncryptedFileStore]:
+    """Every encrypted file store: each model FileField on an EncryptedFileSystemStorage
+    (found like the encrypted fields, so attachments added later are covered) and the
+    registered ones. Two fields sharing a folder are one store."""
+    stores = list(_file_stores.values())
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            storage = getattr(field, "storage", None)
+            if isinstance(field, models.FileField) and isinstance(
+                storage, EncryptedFileSystemStorage
+            ):
+                stores.append(
+                    EncryptedFileStore(name=f"{model._meta.label}.{field.name}", root=storage.root)
+                )
+    unique: dict[Path, EncryptedFileStore] = {}
+    for store in stores:
+        unique.setdefault(Path(store.root()).resolve(), store)
+    return sorted(unique.values(), key=lambda store: store.name)
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,4 @@
+import hashlib
 from datetime import timedelta
 
 from django.db.models import Count, QuerySet
@@ -101,3 +102,43 @@ def privacy_dashboard(*, active_channels: list[str]) -> dict:
             ),
         },
     }
+
+
+def _encryption_status_cache_key() -> str:
+    # Per key list: after a key is added or removed (a restart), an older count says
+    # nothing. A digest of the keys, never the keys, goes into the cache key.
+    from privacy.crypto import encryption_keys
+
+    digest = hashlib.sha256("\n".join(encryption_keys()).encode("utf-8")).hexdigest()[:16]
+    return f"privacy:encryption_status:{digest}"
+
+
+ENCRYPTION_STATUS_CACHE_SECONDS = 7 * 24 * 60 * 60
+
+
+def encryption_status_get(*, refresh: bool = False):
+    """The key status of every encrypted value and file (privacy.services.keys), as the
+    dashboard and `encryption_status` show it.
+
+    Counting reads every encrypted value and file, so it grows with the data: it runs
+    when asked (the command, the dashboard's button) and the result is kept in the cache
+    for the dashboard, with the time it was counted. None until counted once.
+    """
+    from django.core.cache import cache
+
+    from privacy.services.keys import EncryptionStatus, encryption_status_compute
+
+    key = _encryption_status_cache_key()
+    if not refresh:
+        cached = cache.get(key)
+        return EncryptionStatus.from_dict(cached) if cached is not None else None
+    status = encryption_status_compute()
+    cache.set(key, status.as_dict(), ENCRYPTION_STATUS_CACHE_SECONDS)
+    return status
+
+
+def encryption_status_forget() -> None:
+    """After a rotation the counted status is out of date."""
+    from django.core.cache import cache
+
+    cache.delete(_encryption_status_cache_key())

@@ -1,3 +1,6 @@
+import logging
+
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -5,14 +8,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView, TemplateView
 
+from privacy.crypto import EncryptionKeyError
 from privacy.forms import DataRequestForm, NoticePublishForm
 from privacy.models import PolicyVersion, ProcessingActivity, ProcessingAgreement
 from privacy.registry import active_channels
-from privacy.selectors import privacy_dashboard
+from privacy.selectors import encryption_status_get, privacy_dashboard
 from privacy.services import (
     audit_record,
     data_export_open,
@@ -27,6 +32,8 @@ from privacy.services import (
     subject_by_verification_token,
     subject_verify,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class PolicyView(TemplateView):
@@ -111,9 +118,19 @@ class IdentityVerifyView(View):
 
 class DataExportDownloadView(View):
     def get(self, request, token: str):
-        archive = data_export_open(
-            token=token, acting_user=request.user if request.user.is_authenticated else None
-        )
+        try:
+            archive = data_export_open(
+                token=token, acting_user=request.user if request.user.is_authenticated else None
+            )
+        except EncryptionKeyError:
+            # The operator's problem, not the customer's: the link stays valid (nothing
+            # is marked downloaded) and works again once the key is back.
+            logger.error("An export archive cannot be decrypted: a key is missing")
+            response = render(
+                request, "privacy/export_unavailable.html", {"temporarily": True}, status=503
+            )
+            response["Retry-After"] = "3600"
+            return response
         if archive is None:
             return render(request, "privacy/export_unavailable.html", status=410)
         response = HttpResponse(archive, content_type="application/zip")
@@ -132,7 +149,16 @@ class PrivacyDashboardView(PrivacyOfficerMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(privacy_dashboard(active_channels=active_channels()))
+        context["encryption_status"] = encryption_status_get()
         return context
+
+
+class EncryptionStatusRefreshView(PrivacyOfficerMixin, View):
+    """The dashboard's "count now": reads every encrypted value and file, so on demand."""
+
+    def post(self, request):
+        encryption_status_get(refresh=True)
+        return redirect(reverse("privacy:dashboard") + "#encryption-status")
 
 
 class ProcessingActivitiesView(PrivacyOfficerMixin, TemplateView):
@@ -167,8 +193,19 @@ class AgreementDocumentView(LoginRequiredMixin, PermissionRequiredMixin, View):
         agreement = get_object_or_404(ProcessingAgreement, pk=pk)
         if not agreement.signed_document:
             raise Http404("No document was uploaded.")
-        with agreement.signed_document.open("rb") as document:
-            content = document.read()
+        try:
+            with agreement.signed_document.open("rb") as document:
+                content = document.read()
+        except EncryptionKeyError:
+            logger.error("Agreement %s: no configured key decrypts its document", agreement.pk)
+            messages.error(
+                request,
+                _(
+                    "The document cannot be decrypted with the configured keys: a key is "
+                    "missing from FIELD_ENCRYPTION_KEY (see `manage.py encryption_status`)."
+                ),
+            )
+            return redirect("admin:privacy_processingagreement_change", agreement.pk)
         audit_record(action="agreement.document_opened", acting_user=request.user, target=agreement)
         response = HttpResponse(content, content_type="application/octet-stream")
         name = agreement.signed_document.name.rsplit("/", 1)[-1]

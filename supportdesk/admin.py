@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from privacy.encrypted_admin import EncryptedValuesAdminMixin
 from supportdesk.api_auth import api_key_create, api_key_revoke
 from supportdesk.models import (
     API_SCOPES,
@@ -81,8 +82,9 @@ class WebhookSubscriptionForm(forms.ModelForm):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
-    """The signing secret is shown once, when the subscription is created."""
+class WebhookSubscriptionAdmin(EncryptedValuesAdminMixin, admin.ModelAdmin):
+    """The signing secret is shown once, when the subscription is created. A secret no
+    configured key opens is reported on the page and kept as stored when it is saved."""
 
     list_display = ["name", "url", "events", "is_active", "consecutive_failures", "disabled_reason"]
     list_filter = ["is_active"]

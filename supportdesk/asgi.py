@@ -16,9 +16,12 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from bot.nlu import nlu_warm_up  # noqa: E402
+from privacy.checks import encryption_keys_startup_report  # noqa: E402
 from supportdesk.routing import websocket_urlpatterns  # noqa: E402
 
 nlu_warm_up()
+# A key missing from FIELD_ENCRYPTION_KEY is logged now, not at the first webhook.
+encryption_keys_startup_report()
 
 # Static files from daphne itself where no reverse proxy serves them (make run, tests).
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app

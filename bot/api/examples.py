@@ -148,6 +148,10 @@ ANALYTICS_DAY = OpenApiExample(
         "automation_rate": 0.7554,
         "questions": 231,
         "bot_answers": 176,
+        "model_answers": 150,
+        "fallback_answers": 26,
+        "degraded_answers": 0,
+        "fallback_share": 0.1477,
         "escalation_reasons": {
             "low_confidence": 27,
             "customer_request": 14,

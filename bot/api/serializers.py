@@ -54,6 +54,16 @@ class AnalyticsDayOutputSerializer(serializers.Serializer):
     automation_rate = serializers.FloatField(allow_null=True)
     questions = serializers.IntegerField()
     bot_answers = serializers.IntegerField()
+    model_answers = serializers.IntegerField(help_text="bot replies worked out by a trained model")
+    fallback_answers = serializers.IntegerField(
+        help_text="bot replies worked out by the keyword matcher"
+    )
+    degraded_answers = serializers.IntegerField(
+        help_text="of those, given while the active model could not be used (damaged file)"
+    )
+    fallback_share = serializers.FloatField(
+        allow_null=True, help_text="fallback_answers / (model_answers + fallback_answers)"
+    )
     escalation_reasons = serializers.DictField(child=serializers.IntegerField())
     feedback_helpful = serializers.IntegerField()
     feedback_unhelpful = serializers.IntegerField()

@@ -243,5 +243,7 @@ class BotModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def activate(self, request, pk=None):
         from bot.learning import bot_model_activate
 
-        record = bot_model_activate(record=self.get_object())
+        record = bot_model_activate(
+            record=self.get_object(), acting_user=request.user, reason="api"
+        )
         return Response(BotModelOutputSerializer(record).data)

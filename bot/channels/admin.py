@@ -21,6 +21,8 @@ from bot.channels.services import (
     telegram_webhook_register,
 )
 from bot.models import ChannelConfig, ChannelDelivery, ChannelIdentity
+from privacy.crypto import EncryptionKeyError
+from privacy.encrypted_admin import KEY_MISSING_HINT, EncryptedValuesAdminMixin
 from privacy.selectors import channels_without_agreement
 
 SECRET_FIELDS = ("access_token", "app_secret", "verify_token", "webhook_secret")
@@ -33,11 +35,18 @@ class ChannelConfigForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Set by EncryptedValuesAdminMixin.get_object: stored, but no configured key opens it.
+        self.unreadable = getattr(self.instance, "encrypted_unreadable", frozenset())
         for name in SECRET_FIELDS:
             field = self.fields[name]
             field.required = False
             field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
-            if self.instance.pk and getattr(self.instance, name):
+            if name in self.unreadable:
+                field.help_text = _(
+                    "Stored, but none of the configured keys can decrypt it. Leave empty to "
+                    "keep it until the missing key is back, or enter a new value."
+                )
+            elif self.instance.pk and getattr(self.instance, name):
                 field.help_text = _("Stored. Leave empty to keep it, or enter a new value.")
         if self.instance.pk:
             self.fields["channel"].disabled = True
@@ -54,13 +63,15 @@ class ChannelConfigForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         for name in SECRET_FIELDS:
+            # Kept as stored, including a value no key opens (an UndecryptedToken is
+            # written back unchanged).
             if not cleaned.get(name) and self.instance.pk:
                 cleaned[name] = getattr(self.instance, name)
         return cleaned
 
 
 @admin.register(ChannelConfig)
-class ChannelConfigAdmin(admin.ModelAdmin):
+class ChannelConfigAdmin(EncryptedValuesAdminMixin, admin.ModelAdmin):
     form = ChannelConfigForm
     list_display = ["channel", "is_active", "activated_at", "agreement", "webhook_url"]
     readonly_fields = ["is_active", "activated_at", "agreement", "webhook_url"]
@@ -116,6 +127,8 @@ class ChannelConfigAdmin(admin.ModelAdmin):
                 url = telegram_webhook_register(config=config)
             except ChannelError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
+            except EncryptionKeyError:
+                self._key_missing(request, config)
             else:
                 self.message_user(request, _("Telegram sends updates to %(url)s.") % {"url": url})
 
@@ -127,9 +140,20 @@ class ChannelConfigAdmin(admin.ModelAdmin):
                 service(config=config, acting_user=request.user)
             except ChannelError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
+            except EncryptionKeyError:
+                self._key_missing(request, config)
             else:
                 done += 1
         return done
+
+    def _key_missing(self, request, config: ChannelConfig) -> None:
+        self.message_user(
+            request,
+            _("%(channel)s: its credentials cannot be decrypted.") % {"channel": config}
+            + " "
+            + str(KEY_MISSING_HINT),
+            messages.ERROR,
+        )
 
 
 @admin.register(ChannelIdentity)

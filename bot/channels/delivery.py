@@ -39,6 +39,7 @@ from bot.models import (
     ChannelIdentity,
     Message,
 )
+from privacy.crypto import EncryptionKeyError
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,40 @@ def text_parts(text: str, *, limit: int) -> list[str]:
 
 
 def delivery_attempt(*, delivery_id: int, waits: int = 0) -> Attempt:
-    """Send one delivery if it is due; see the module docstring. Safe to call twice."""
+    """Send one delivery if it is due; see the module docstring. Safe to call twice.
+
+    A recipient, text or credential that no configured key decrypts leaves the delivery
+    "retrying" (error code "encryption_key", due after the longest backoff) instead of
+    failing the task with the delivery still waiting: the sweeper that re-enqueues due
+    deliveries, or a later call, sends it once the key is back.
+    """
+    try:
+        return _delivery_attempt(delivery_id=delivery_id, waits=waits)
+    except EncryptionKeyError:
+        _key_missing(delivery_id)
+        return Attempt()
+
+
+KEY_MISSING_CODE = "encryption_key"
+
+
+def _key_missing(delivery_id: int) -> None:
+    now = timezone.now()
+    ChannelDelivery.objects.filter(pk=delivery_id, status__in=UNFINISHED).update(
+        status=ChannelDelivery.Status.RETRYING,
+        error_code=KEY_MISSING_CODE,
+        next_attempt_at=now + timedelta(seconds=settings.CHANNELS_DELIVERY_BACKOFF_MAX_SECONDS),
+        claimed_at=None,
+        updated_at=now,
+    )
+    logger.error(
+        "Channel delivery %s: a value cannot be decrypted with FIELD_ENCRYPTION_KEY (a key "
+        "is missing); left to be sent again once it is back",
+        delivery_id,
+    )
+
+
+def _delivery_attempt(*, delivery_id: int, waits: int) -> Attempt:
     now = timezone.now()
     delivery = (
         ChannelDelivery.objects.select_related("identity", "message").filter(pk=delivery_id).first()

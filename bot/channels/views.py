@@ -9,7 +9,10 @@ service call per message. Answers:
 - 403: secret token or signature missing or wrong (nothing is parsed);
 - 400: not JSON, or not the platform's shape;
 - 200: accepted, including duplicates, replays and events we ignore (other pages,
-  group chats, echoes): the platform must not send them again.
+  group chats, echoes): the platform must not send them again;
+- 503 with Retry-After: a stored credential or customer datum cannot be decrypted (a key
+  is missing from FIELD_ENCRYPTION_KEY). Rolled back and logged as an error; the
+  platform redelivers later, when the key is back.
 
 An unexpected error answers 500 and rolls back: the platform redelivers, and what
 was processed already is recognised by its message id.
@@ -19,6 +22,7 @@ import json
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -27,8 +31,13 @@ from bot.channels.adapters import adapter_get
 from bot.channels.base import WebhookRejected
 from bot.channels.selectors import channel_config_active
 from bot.channels.services import inbound_message_handle, inbound_status_handle
+from privacy.crypto import EncryptionKeyError
 
 logger = logging.getLogger(__name__)
+
+
+# Seconds a platform is asked to wait before redelivering while a key is missing.
+KEY_MISSING_RETRY_AFTER = 300
 
 
 @csrf_exempt
@@ -38,6 +47,21 @@ def webhook(request: HttpRequest, channel: str) -> HttpResponse:
         adapter = adapter_get(channel)
     except KeyError:
         raise Http404 from None
+    try:
+        with transaction.atomic():
+            return _webhook(request, channel, adapter)
+    except EncryptionKeyError:
+        logger.error(
+            "%s webhook: a stored value cannot be decrypted with FIELD_ENCRYPTION_KEY "
+            "(a key is missing); answered 503 so the platform redelivers",
+            channel,
+        )
+        response = HttpResponse(status=503)
+        response["Retry-After"] = str(KEY_MISSING_RETRY_AFTER)
+        return response
+
+
+def _webhook(request: HttpRequest, channel: str, adapter) -> HttpResponse:
     config = channel_config_active(channel=channel)
     if config is None:
         raise Http404

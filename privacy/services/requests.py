@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from encrypted_model_fields import fields as library_fields
 
-from privacy.crypto import email_blind_index, email_normalise
+from privacy.crypto import ciphertext_decrypt_bytes, email_blind_index, email_normalise
 from privacy.models import DataExport, DataRequest, DataSubject
 from privacy.services.audit import audit_record
 from privacy.services.report import report_language, report_sections, report_time
@@ -304,7 +304,7 @@ def data_export_open(*, token: str, acting_user: AbstractBaseUser | None = None)
     path = _export_path(export.file_name)
     if not path.exists():
         return None
-    archive = library_fields.CRYPTER.decrypt(path.read_bytes())
+    archive = ciphertext_decrypt_bytes(path.read_bytes())
     with transaction.atomic():
         DataExport.objects.filter(pk=export.pk).update(downloaded_at=timezone.now())
         audit_record(
@@ -323,7 +323,7 @@ def data_export_read(*, request: DataRequest, acting_user: AbstractBaseUser) -> 
     ).first()
     if export is None or not _export_path(export.file_name).exists():
         return None
-    archive = library_fields.CRYPTER.decrypt(_export_path(export.file_name).read_bytes())
+    archive = ciphertext_decrypt_bytes(_export_path(export.file_name).read_bytes())
     audit_record(
         action="export.read", acting_user=acting_user, target=export, subject=export.subject
     )

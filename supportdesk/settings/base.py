@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "supportdesk.context_processors.health_banner",
             ],
         },
     },
@@ -381,7 +382,9 @@ else:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "OPTIONS": {"file_path": str(BASE_DIR / "var" / "mail")},
+            "OPTIONS": {
+                "file_path": env.str("MAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
+            },
         }
     }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="support@localhost")

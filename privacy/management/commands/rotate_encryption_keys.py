@@ -1,13 +1,15 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from privacy.services import encryption_keys_rotate
+from privacy.selectors import encryption_status_forget
+from privacy.services.keys import RotationStopped, encryption_keys_rotate
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every encrypted value with the newest key in FIELD_ENCRYPTION_KEY. "
-        "Batched and resumable: run it again after an interruption. Afterwards the old "
-        "keys can be removed from the list."
+        "Re-encrypt every encrypted value (every model, secrets included) and every "
+        "encrypted file with the newest key in FIELD_ENCRYPTION_KEY. Batched and "
+        "resumable: run it again after an interruption. Remove an old key only once "
+        "`encryption_status` exits 0."
     )
 
     def add_arguments(self, parser):
@@ -15,8 +17,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch_size: int, **options):
         def progress(label: str, seen: int, rotated: int) -> None:
-            self.stdout.write(f"{label}: {seen} rows checked, {rotated} values re-encrypted")
+            self.stdout.write(f"{label}: {seen} checked, {rotated} re-encrypted")
 
-        rotated = encryption_keys_rotate(batch_size=batch_size, progress=progress)
+        try:
+            rotated = encryption_keys_rotate(batch_size=batch_size, progress=progress)
+        except RotationStopped as stopped:
+            # One line, no traceback: what was rotated before stays rotated.
+            raise CommandError(str(stopped)) from None
+        finally:
+            encryption_status_forget()
         for label, count in rotated.items():
-            self.stdout.write(self.style.SUCCESS(f"{label}: {count} values re-encrypted"))
+            self.stdout.write(self.style.SUCCESS(f"{label}: {count} re-encrypted"))
+        self.stdout.write(
+            "Done. Check `manage.py encryption_status` (exit 0) before removing an old key."
+        )

@@ -1,0 +1,153 @@
+"""Benchmarks never touch an installation: the checkout's var/ is the same after each.
+
+`chat_load.py` once ran `demo_setup --force` with the checkout's MEDIA_ROOT and replaced
+the installation's active model files (issue 27). Each script runs here for real, in a
+tiny configuration, and var/ (less this test run's own folders) must be byte-for-byte
+the same afterwards: no file added, removed or changed (test runs' own per-run files
+there aside).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from benchmarks.isolation import WRITABLE_SETTINGS, isolated_environment
+from tests.bot.test_learning import QUESTIONS
+
+ROOT = Path(settings.BASE_DIR)
+VAR = ROOT / "var"
+
+
+# Test runs' own per-run files in var/ (supportdesk.settings.test names them after the
+# run): this run's and those of test runs beside it, none of them an installation's.
+TEST_RUN_PATTERNS = ("test-*.sqlite3*", "celery-test-*", "media-test-*", "test-artifacts")
+
+
+def _snapshot() -> dict[str, tuple]:
+    """Every folder and file of the checkout's var/ (less test runs'): size and mtime."""
+    found: dict[str, tuple] = {}
+    if not VAR.exists():
+        return found
+    for top in VAR.iterdir():
+        if any(top.match(pattern) for pattern in TEST_RUN_PATTERNS):
+            continue
+        paths = [top, *top.rglob("*")] if top.is_dir() else [top]
+        for path in paths:
+            stat = path.lstat()
+            found[str(path)] = ("folder",) if path.is_dir() else (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def _run(*arguments: str, timeout: int) -> subprocess.CompletedProcess:
+    environment = {**os.environ}
+    # The checkout's own settings, as an operator would run the script; no test overrides.
+    for name in ("DJANGO_SETTINGS_MODULE", *WRITABLE_SETTINGS):
+        environment.pop(name, None)
+    return subprocess.run(
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_the_isolated_environment_points_every_writable_folder_away_from_the_checkout(tmp_path):
+    environment = isolated_environment(tmp_path, base={"MEDIA_ROOT": str(VAR / "media")})
+
+    for name in WRITABLE_SETTINGS:
+        assert Path(environment[name]).is_relative_to(tmp_path), name
+    assert environment["DATABASE_URL"] == f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+
+
+@pytest.mark.django_db
+def test_chat_load_leaves_var_untouched():
+    before = _snapshot()
+
+    # It migrates, runs demo_setup --force (which trains the demo models), serves, chats.
+    result = _run("benchmarks/chat_load.py", "--connections", "2", "--questions", "1", timeout=900)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lost 0" in result.stdout
+    assert _snapshot() == before
+
+
+@pytest.mark.django_db
+def test_bot_eval_demo_leaves_var_untouched(tmp_path):
+    knowledge_base = {
+        "version": 1,
+        "intents": [
+            {"slug": slug, "examples": {"de": questions, "en": questions}}
+            for slug, questions in QUESTIONS.items()
+        ],
+    }
+    (tmp_path / "kb.json").write_text(json.dumps(knowledge_base), encoding="utf-8")
+    (tmp_path / "questions.jsonl").write_text(
+        "\n".join(
+            json.dumps({"language": language, "text": questions[0], "intent": slug})
+            for slug, questions in QUESTIONS.items()
+            for language in ("de", "en")
+        ),
+        encoding="utf-8",
+    )
+    before = _snapshot()
+
+    result = _run(
+        "benchmarks/bot_eval_demo.py",
+        "--knowledge-base",
+        str(tmp_path / "kb.json"),
+        "--questions",
+        str(tmp_path / "questions.jsonl"),
+        "--json",
+        timeout=600,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads(result.stdout)) == {"de", "en"}
+    assert _snapshot() == before
+
+
+@pytest.mark.django_db
+def test_bot_eval_clinc_leaves_var_untouched(tmp_path):
+    rows = [
+        {"text": text, "intent": slug}
+        for slug, questions in QUESTIONS.items()
+        for text in questions
+    ]
+    (tmp_path / "clinc150_train.jsonl").write_text(
+        "\n".join(json.dumps(row) for row in rows), encoding="utf-8"
+    )
+    (tmp_path / "clinc150_val.jsonl").write_text(
+        "\n".join(json.dumps(row) for row in [*rows[::4], {"text": "Wetter?", "intent": "oos"}]),
+        encoding="utf-8",
+    )
+    before = _snapshot()
+
+    result = _run(
+        "benchmarks/bot_eval_clinc.py",
+        "--data",
+        str(tmp_path),
+        "--no-baseline",
+        "--json",
+        timeout=600,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ours"]["train_examples"] == len(rows)
+    assert _snapshot() == before
+
+
+def test_tests_and_the_processes_they_start_use_folders_of_their_own():
+    from tests.processes import process_environment
+
+    run = os.environ["SUPPORTDESK_TEST_RUN_ID"]
+    assert Path(settings.MEDIA_ROOT) == VAR / f"media-test-{run}"
+    assert Path(settings.CELERY_DATA_DIR) != VAR / "celery"  # the installation's broker
+    # a daphne or Celery process a test starts resolves the same per-run folders
+    assert process_environment()["SUPPORTDESK_TEST_RUN_ID"] == run
