@@ -331,8 +331,12 @@ def conversation_page(*, conversation: Conversation, user: AbstractBaseUser) -> 
     )
     previous: list[Conversation] = []
     if conversation.subject_id:
+        # Only for a verified identity: a typed email is a claim, and whoever typed
+        # someone else's address must not be shown that person's conversations.
         previous = list(
-            Conversation.objects.filter(subject_id=conversation.subject_id)
+            Conversation.objects.filter(
+                subject_id=conversation.subject_id, subject__email_verified_at__isnull=False
+            )
             .exclude(pk=conversation.pk)
             .order_by("-created_at")[:20]
         )

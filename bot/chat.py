@@ -41,6 +41,7 @@ from privacy.services import (
     data_subject_identify,
     policy_version_active,
 )
+from privacy.tasks import subject_verification_send_task
 from supportdesk.webhooks import webhook_event_emit
 
 IDENTITY_FIELDS = ("name", "email", "phone")
@@ -221,7 +222,7 @@ def chat_consent_withdraw(*, conversation: Conversation) -> None:
 
 @transaction.atomic
 def chat_identify(*, conversation: Conversation, identity: dict[str, object]) -> None:
-    """Store exactly the configured identity fields on the (possibly returning) subject."""
+    """Store exactly the configured identity fields on a new subject of this conversation."""
     if not conversation_consent_current(conversation):
         raise ChatError("consent required", code="consent_required")
     required = identity_fields_required()
@@ -231,10 +232,14 @@ def chat_identify(*, conversation: Conversation, identity: dict[str, object]) ->
     missing = [name for name in required if not identity.get(name)]
     if missing or not all(isinstance(identity[name], str) for name in required):
         raise ChatError(f"missing: {', '.join(missing)}", code="identity_incomplete")
+    # A new, unverified subject each time: a typed email is a claim (see
+    # data_subject_identify); the link e-mailed to it lets the person prove it.
     subject = data_subject_identify(**{name: identity[name] for name in required})
     conversation.subject = subject
     conversation.save(update_fields=["subject", "updated_at"])
     consent_link_subject(record=conversation.consent, subject=subject)
+    if subject.email:
+        subject_verification_send_task.delay_on_commit(subject.pk, conversation.language)
 
 
 def _require_ready(conversation: Conversation) -> None:

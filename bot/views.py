@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -67,11 +66,8 @@ class ChatPageView(TemplateView):
     template_name = "bot/chat_page.html"
 
     def dispatch(self, request, *args, **kwargs):
-        # The widget passes the host page's language; otherwise the browser's counts.
-        language = request.GET.get("language")
-        if language in dict(settings.LANGUAGES):
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
+        # The widget passes the host page's language as ?language= (applied by
+        # LanguageFromQueryMiddleware); otherwise the browser's counts.
         return csp_override(chat_page_csp())(super().dispatch)(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -1,5 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +14,7 @@ from privacy.models import (
     DataExport,
     DataRequest,
     DataSubject,
+    ErasureLedgerEntry,
     LegalHold,
     PolicyVersion,
     ProcessingActivity,
@@ -28,7 +32,14 @@ from privacy.services import (
     legal_hold_place,
     legal_hold_release,
     register_entry_save,
+    subject_merge,
 )
+
+
+class SubjectMergeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("How did you check that both are the same person?"), max_length=500
+    )
 
 
 class AuditedRegisterAdminMixin:
@@ -42,10 +53,77 @@ class AuditedRegisterAdminMixin:
 class DataSubjectAdmin(admin.ModelAdmin):
     """Lists show only opaque ids; opening a subject shows its identity and is audited."""
 
-    list_display = ["public_id", "created_at", "updated_at"]
-    readonly_fields = ["public_id", "email_index", "created_at", "updated_at"]
-    fields = ["public_id", "name", "email", "phone", "created_at", "updated_at"]
+    list_display = ["public_id", "email_verified_via", "created_at", "updated_at"]
+    list_filter = ["email_verified_via"]
+    readonly_fields = [
+        "public_id",
+        "email_index",
+        "email_verified_at",
+        "email_verified_via",
+        "created_at",
+        "updated_at",
+    ]
+    fields = [
+        "public_id",
+        "name",
+        "email",
+        "phone",
+        "email_verified_at",
+        "email_verified_via",
+        "created_at",
+        "updated_at",
+    ]
     # No search: the identity fields are encrypted. Find a subject through a DSAR by email.
+    actions = ["merge_claim"]
+
+    def has_merge_permission(self, request) -> bool:
+        return request.user.has_perm("privacy.merge_data_subjects")
+
+    @admin.action(
+        description=_("Merge an unverified identity into the verified customer (audited)"),
+        permissions=["merge"],
+    )
+    def merge_claim(self, request, queryset):
+        """Staff checked who the person is (a call, an ID): their unverified chat identity
+        joins their verified one. Asks for the reason on a confirmation page first."""
+        subjects = list(queryset)
+        claims = [subject for subject in subjects if not subject.is_verified]
+        verified = [subject for subject in subjects if subject.is_verified]
+        if len(claims) != 1 or len(verified) != 1:
+            self.message_user(
+                request,
+                _("Select exactly one unverified and one verified customer."),
+                messages.ERROR,
+            )
+            return None
+        form = SubjectMergeForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                subject_merge(
+                    source=claims[0],
+                    target=verified[0],
+                    acting_user=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                return None
+            self.message_user(request, _("The identities were merged."), messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/privacy/datasubject/merge_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Merge identities"),
+                "opts": self.model._meta,
+                "form": form,
+                "claim": claims[0],
+                "verified": verified[0],
+                "selected": [subject.pk for subject in subjects],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         subject = self.get_object(request, object_id)
@@ -333,3 +411,20 @@ class ProcessingActivityAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
     list_display = ["name", "legal_basis", "retention_policy", "is_active", "updated_at"]
     list_filter = ["legal_basis", "is_active"]
     filter_horizontal = ["processors"]
+
+
+@admin.register(ErasureLedgerEntry)
+class ErasureLedgerEntryAdmin(admin.ModelAdmin):
+    """Who was erased when (opaque ids only), for `manage.py erasure_replay`: read-only."""
+
+    list_display = ["erased_at", "subject_public_id"]
+    date_hierarchy = "erased_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -37,11 +37,13 @@ class PrivacyConfig(AppConfig):
         )
         from privacy.services import data_subject_erase, data_subject_export
         from privacy.services.consent import policy_cache_clear
+        from privacy.services.erasure import erasure_ledger_health
         from privacy.services.requests import EXPORTS_FOLDER
         from privacy.services.retention import PRIVACY_HANDLERS
         from privacy.services.subjects import AUDIT_ACTION_LABELS
         from supportdesk.health import health_check_register
 
+        health_check_register("privacy.erasure_ledger", erasure_ledger_health)
         setting_changed.connect(_reload_crypter_on_key_change)
         for signal in (post_save, post_delete):
             signal.connect(policy_cache_clear, sender=PolicyVersion, dispatch_uid="policy_cache")
@@ -64,6 +66,7 @@ class PrivacyConfig(AppConfig):
                     "phone": _("Phone number"),
                     "created_at": _("First contact"),
                     "learning_objected_at": _("Objected to bot learning on"),
+                    "email_verified_at": _("Email address confirmed on"),
                     "consents": _("Consents"),
                     "policy": _("Privacy policy (version)"),
                     "purposes": _("Purposes"),

@@ -14,16 +14,38 @@ class DataSubject(models.Model):
     """A customer whose personal data Supportdesk holds. Identity fields are encrypted.
 
     `email_index` is the blind index of the normalised email: the only way to
-    find a subject by email (DSAR, a returning customer).
+    find a subject by email (DSAR, a returning customer). A typed email is a claim:
+    until the person proves it (the e-mailed link, or staff checked it) the subject
+    stays unverified, and several unverified subjects may claim one address. Only a
+    verified subject is found by email, and only one per address.
     """
+
+    class VerifiedVia(models.TextChoices):
+        LINK = "link", _("Link sent to the email address")
+        STAFF = "staff", _("Checked by staff")
+        # Subjects from before claims were told apart (migration 0010): there was one
+        # subject per address then, and the data requests of existing customers must
+        # still find them. See the README, "Identity is a claim".
+        LEGACY = "legacy", _("Existing customer before verification was introduced")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = EncryptedCharField(_("name"), max_length=200, blank=True)
     email = EncryptedEmailField(_("email"), max_length=254, blank=True)
     phone = EncryptedCharField(_("phone"), max_length=40, blank=True)
-    email_index = models.CharField(
-        _("email blind index"), max_length=64, null=True, blank=True, unique=True, editable=False
+    # NULL where no email was given (as while the index was unique).
+    email_index = models.CharField(  # noqa: DJ001
+        _("email blind index"), max_length=64, null=True, blank=True, editable=False, db_index=True
     )
+    # Set once the person proved the address; NULL: the email is only a claim.
+    email_verified_at = models.DateTimeField(
+        _("email verified at"), null=True, blank=True, editable=False
+    )
+    email_verified_via = models.CharField(
+        _("email verified by"), max_length=10, choices=VerifiedVia.choices, blank=True
+    )
+    # The e-mailed link that proves the address: only its hash is kept.
+    verification_hash = models.CharField(max_length=64, blank=True, editable=False)
+    verification_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Objection (Art. 21) to using this subject's questions to train the bot.
     learning_objected_at = models.DateTimeField(
         _("objected to bot learning at"), null=True, blank=True
@@ -40,11 +62,29 @@ class DataSubject(models.Model):
             ("view_personal_data", _("Can see customers' identity (audited)")),
             ("export_personal_data", _("Can export a data subject's data (DSAR)")),
             ("erase_personal_data", _("Can erase a data subject's data")),
+            ("merge_data_subjects", _("Can merge a customer's unverified identity (audited)")),
+        ]
+        constraints = [
+            # One verified subject per address; claims may repeat it.
+            models.UniqueConstraint(
+                fields=["email_index"],
+                condition=models.Q(email_verified_at__isnull=False),
+                name="subject_verified_email_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email_verified_at__isnull=True)
+                | ~models.Q(email_verified_via=""),
+                name="subject_verified_says_how",
+            ),
         ]
 
     def __str__(self) -> str:
         # Never the name or email: __str__ ends up in logs, admin history and errors.
         return f"DataSubject {self.public_id}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class AuditEvent(models.Model):
@@ -503,3 +543,27 @@ class ProcessingActivity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ErasureLedgerEntry(models.Model):
+    """That a subject was erased, and when: the opaque id and the email's blind index only.
+
+    A backup restored after an erasure brings the person back; `manage.py
+    erasure_replay` erases them again from these entries. Each entry is also
+    appended to a file outside the database (ERASURE_LEDGER_PATH), because the
+    restored database has lost the entries made after its backup.
+    """
+
+    subject_public_id = models.UUIDField(_("data subject"), unique=True, editable=False)
+    email_index = models.CharField(
+        _("email blind index"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    erased_at = models.DateTimeField(_("erased at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("erasure ledger entry")
+        verbose_name_plural = _("erasure ledger")
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"Erased {self.subject_public_id}"

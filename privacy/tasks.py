@@ -1,12 +1,14 @@
 from celery import shared_task
 
-from privacy.models import DataRequest
+from privacy.models import DataRequest, DataSubject
 from privacy.registry import active_channels
 from privacy.services import (
     agreement_reviews_check,
     data_request_process,
     data_request_verification_send,
+    database_compact,
     retention_purge,
+    subject_verification_send,
 )
 from supportdesk.heartbeats import PURGE, job_heartbeat_record
 
@@ -46,3 +48,21 @@ def data_request_process_task(request_id: int) -> None:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def agreement_reviews_check_task() -> dict[str, int]:
     return agreement_reviews_check(active_channels=active_channels())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def subject_verification_send_task(subject_id: int, language: str) -> None:
+    # A fresh link per run; a verified (or erased) subject gets none.
+    subject = DataSubject.objects.filter(pk=subject_id).first()
+    if subject is not None:
+        subject_verification_send(subject=subject, language=language)
+
+
+@shared_task(bind=True, max_retries=10)
+def database_compact_task(self) -> dict:
+    # No arguments: it compacts every table that holds personal data. Repeating it is
+    # harmless; SQLite retries while a reader keeps the checkpoint from finishing.
+    result = database_compact()
+    if result.get("checkpointed") is False:
+        raise self.retry(countdown=60)
+    return result

@@ -7,6 +7,7 @@ from privacy.views import (
     DataRequestSentView,
     DataRequestVerifyView,
     EncryptionStatusRefreshView,
+    IdentityVerifyView,
     NoticeView,
     PolicyView,
     PrivacyDashboardView,
@@ -22,6 +23,7 @@ urlpatterns = [
     path("requests/", DataRequestCreateView.as_view(), name="request-create"),
     path("requests/sent/", DataRequestSentView.as_view(), name="request-sent"),
     path("requests/verify/<str:token>/", DataRequestVerifyView.as_view(), name="request-verify"),
+    path("identity/verify/<str:token>/", IdentityVerifyView.as_view(), name="identity-verify"),
     path("exports/<str:token>/", DataExportDownloadView.as_view(), name="export-download"),
     path("dashboard/", PrivacyDashboardView.as_view(), name="dashboard"),
     path(

@@ -7,8 +7,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView, TemplateView
 
 from privacy.crypto import EncryptionKeyError
@@ -27,6 +29,8 @@ from privacy.services import (
     notice_render,
     policy_version_active,
     processing_activities_csv,
+    subject_by_verification_token,
+    subject_verify,
 )
 
 logger = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ class PolicyView(TemplateView):
         return context
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class DataRequestCreateView(FormView):
     """Access, erasure or objection: the customer asks; a link to the address confirms."""
 
@@ -73,6 +78,11 @@ class DataRequestSentView(TemplateView):
     template_name = "privacy/request_sent.html"
 
 
+# The customer pages set no cookie before consent (TDDDG § 25), so their forms carry
+# no CSRF token: they act on no ambient authority (no session, no login is read), and
+# the confirmation pages need the secret token from the e-mail. A forged cross-site
+# POST can do nothing the forger could not do by posting directly.
+@method_decorator(csrf_exempt, name="dispatch")
 class DataRequestVerifyView(View):
     """GET shows a button, POST confirms: mail scanners that open links confirm nothing."""
 
@@ -84,6 +94,26 @@ class DataRequestVerifyView(View):
         if data_request is None:
             return render(request, "privacy/request_verify_failed.html", status=410)
         return render(request, "privacy/request_verified.html", {"data_request": data_request})
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class IdentityVerifyView(View):
+    """The link that proves a chat customer's email address; GET asks, POST confirms."""
+
+    template_name = "privacy/identity_verify.html"
+
+    def get(self, request, token: str):
+        # When the address was given, so the person can tell whether it was their chat.
+        subject = subject_by_verification_token(token=token)
+        if subject is None:
+            return render(request, self.template_name, {"state": "failed"}, status=410)
+        return render(request, self.template_name, {"state": "ask", "given_at": subject.created_at})
+
+    def post(self, request, token: str):
+        subject = subject_verify(token=token)
+        if subject is None:
+            return render(request, self.template_name, {"state": "failed"}, status=410)
+        return render(request, self.template_name, {"state": "done"})
 
 
 class DataExportDownloadView(View):

@@ -1,6 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from agents import roles
 from agents.models import Queue
@@ -55,6 +56,10 @@ class DataSubjectFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"kunde{n}@example.org")
     phone = factory.Faker("phone_number", locale="de_DE")
     email_index = factory.LazyAttribute(lambda subject: email_blind_index(subject.email))
+    # A known customer, as staff or the e-mailed link confirmed; claims come from
+    # data_subject_identify.
+    email_verified_at = factory.LazyFunction(timezone.now)
+    email_verified_via = "staff"
 
 
 class ConversationFactory(factory.django.DjangoModelFactory):
@@ -75,3 +80,15 @@ class PolicyVersionFactory(factory.django.DjangoModelFactory):
     summary = "Wir verarbeiten Name, E-Mail und Gesprächsinhalt, um Ihre Anfrage zu beantworten."
     text = "Vollständiger Text der Datenschutzhinweise."
     is_active = True
+
+
+def known_subject(**identity) -> DataSubject:
+    """A customer who typed their identity and whose address staff confirmed."""
+    from privacy.services import data_subject_identify
+
+    subject = data_subject_identify(**identity)
+    DataSubject.objects.filter(pk=subject.pk).update(
+        email_verified_at=timezone.now(), email_verified_via=DataSubject.VerifiedVia.STAFF
+    )
+    subject.refresh_from_db()
+    return subject

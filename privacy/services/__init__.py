@@ -10,6 +10,12 @@ from privacy.services.consent import (  # noqa: F401
     consent_withdraw,
     policy_version_active,
 )
+from privacy.services.erasure import (  # noqa: F401
+    database_compact,
+    database_compact_on_commit,
+    erasure_ledger_record,
+    erasure_replay,
+)
 from privacy.services.keys import (  # noqa: F401
     encryption_keys_rotate,
 )
@@ -48,6 +54,11 @@ from privacy.services.subjects import (  # noqa: F401
     data_subject_erase,
     data_subject_export,
     data_subject_identify,
+    subject_by_verification_token,
     subject_erase,
     subject_export,
+    subject_merge,
+    subject_verification_send,
+    subject_verified_by_index,
+    subject_verify,
 )

@@ -30,7 +30,7 @@ from privacy.crypto import ciphertext_decrypt_bytes, email_blind_index, email_no
 from privacy.models import DataExport, DataRequest, DataSubject
 from privacy.services.audit import audit_record
 from privacy.services.report import report_language, report_sections, report_time
-from privacy.services.subjects import subject_erase, subject_export
+from privacy.services.subjects import subject_erase, subject_export, subject_verified_by_index
 
 EXPORTS_FOLDER = "exports"
 TOKEN_MAX_LENGTH = 100
@@ -93,7 +93,8 @@ def _verified(request: DataRequest, *, acting_user: AbstractBaseUser | None) -> 
     request.status = DataRequest.Status.VERIFIED
     request.verified_at = request.queued_at = timezone.now()
     request.verification_hash = ""
-    request.subject = DataSubject.objects.filter(email_index=request.email_index).first()
+    # Only a verified subject: a claim with this address may be anyone's (an impostor's).
+    request.subject = subject_verified_by_index(email_index=request.email_index)
     request.save(
         update_fields=["status", "verified_at", "queued_at", "verification_hash", "subject"]
     )
@@ -206,7 +207,7 @@ def _objection_carry_out(request: DataRequest) -> None:
             learning_objected_at=timezone.now()
         )
     DataRequest.objects.filter(pk=request.pk).update(
-        status=DataRequest.Status.COMPLETED, completed_at=timezone.now(), email=""
+        status=DataRequest.Status.COMPLETED, completed_at=timezone.now(), email="", email_index=""
     )
     audit_record(
         action="subject.learning_objected",
@@ -285,8 +286,12 @@ def data_export_build(*, request: DataRequest) -> DataExport:
         export.finished_at = timezone.now()
         export.expires_at = export.finished_at + timedelta(days=settings.DATA_EXPORT_DOWNLOAD_DAYS)
         export.save()
+        # Done: the address and its blind index go (the request stays, without them).
         DataRequest.objects.filter(pk=request.pk).update(
-            status=DataRequest.Status.COMPLETED, completed_at=export.finished_at, email=""
+            status=DataRequest.Status.COMPLETED,
+            completed_at=export.finished_at,
+            email="",
+            email_index="",
         )
         audit_record(
             action="export.built", acting_user=None, target=export, subject=request.subject

@@ -7,7 +7,9 @@ running it again deletes nothing new.
 """
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.db.models.functions import Coalesce
@@ -17,6 +19,7 @@ from privacy.models import (
     AuditEvent,
     ConsentRecord,
     DataExport,
+    DataRequest,
     DataSubject,
     LegalHold,
     PurgeRun,
@@ -25,6 +28,7 @@ from privacy.models import (
 from privacy.registry import retention_handler_get
 from privacy.selectors import legal_hold_subject_ids
 from privacy.services.audit import audit_record
+from privacy.services.erasure import database_compact_on_commit
 
 DEFAULT_BATCH_SIZE = 1000
 
@@ -104,6 +108,35 @@ def _purge_exports(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bo
     return deleted, expired.exists()
 
 
+def _data_requests_unconfirmed_clear(now: datetime) -> int:
+    """Requests whose confirmation link expired unused: their address and its blind index
+    go (a completed request lost them on completion); the request stays as "expired"."""
+    stale = DataRequest.objects.filter(
+        status__in=[DataRequest.Status.UNVERIFIED, DataRequest.Status.EXPIRED],
+        created_at__lt=now - timedelta(hours=settings.DATA_REQUEST_VERIFICATION_HOURS),
+    ).exclude(email_index="")
+    return stale.update(
+        email="", email_index="", verification_hash="", status=DataRequest.Status.EXPIRED
+    )
+
+
+def _mail_files_purge(now: datetime) -> int:
+    """Development mails in files (no EMAIL_URL) hold addresses and links: not for long."""
+    mailer = getattr(settings, "MAILERS", {}).get("default", {})
+    if mailer.get("BACKEND") != "django.core.mail.backends.filebased.EmailBackend":
+        return 0
+    folder = Path(mailer.get("OPTIONS", {}).get("file_path", ""))
+    if not folder.is_dir():
+        return 0
+    cutoff = (now - timedelta(hours=settings.MAIL_FILES_KEEP_HOURS)).timestamp()
+    deleted = 0
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
 PRIVACY_HANDLERS = {
     RetentionPolicy.Category.EXPORTS: _purge_exports,
     RetentionPolicy.Category.SUBJECTS_IDLE: _purge_subjects_idle,
@@ -141,8 +174,14 @@ def retention_purge(
         )
         run.counts[policy.category] = count
         run.more_pending = run.more_pending or more
+    if not dry_run:
+        run.counts["data_requests_unconfirmed"] = _data_requests_unconfirmed_clear(now)
+        run.counts["mail_files"] = _mail_files_purge(now)
     run.finished_at = timezone.now()
     with transaction.atomic():
+        if not dry_run and any(run.counts.values()):
+            # Deleted rows leave no bytes: WAL checkpoint (SQLite), VACUUM (PostgreSQL).
+            database_compact_on_commit()
         run.save(update_fields=["counts", "more_pending", "finished_at"])
         audit_record(
             action="retention.dry_run" if dry_run else "retention.purged",

@@ -1,10 +1,17 @@
 """Data subjects: identification, export (Art. 15) and erasure (Art. 17) over the registry."""
 
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,6 +22,7 @@ from privacy.crypto import (
 from privacy.models import AuditEvent, DataSubject
 from privacy.registry import provider_list, staff_name
 from privacy.services.audit import audit_record
+from privacy.services.erasure import database_compact_on_commit, erasure_ledger_record
 
 NAME_MAX_LENGTH = 200
 # The audit trail in a customer's access export (report.html), in words; an action not
@@ -44,8 +52,13 @@ AUDIT_ACTION_LABELS = {
     "export.read": gettext_lazy("Opened your data export"),
     "legal_hold.placed": gettext_lazy("Deletion of your data was suspended (legal hold)"),
     "legal_hold.released": gettext_lazy("The legal hold on your data was lifted"),
+    "subject.verified": gettext_lazy("You confirmed your email address"),
+    "subject.merged": gettext_lazy(
+        "A chat in which you gave your email address was joined to your data"
+    ),
 }
 PHONE_MAX_LENGTH = 40
+TOKEN_MAX_LENGTH = 100
 
 
 def _identity_clean(*, name: str, email: str, phone: str) -> tuple[str, str, str]:
@@ -70,26 +83,160 @@ def _identity_clean(*, name: str, email: str, phone: str) -> tuple[str, str, str
 
 @transaction.atomic
 def data_subject_identify(*, name: str = "", email: str = "", phone: str = "") -> DataSubject:
-    """The subject with this email (a returning customer), else a new one.
+    """A new, unverified subject holding what the customer typed: a claim.
 
-    Found through the blind index; given fields update the stored identity.
+    Anyone can type anyone's address, so a typed email never attaches the
+    conversation to an existing subject and never changes a stored identity.
+    The person proves the address through the e-mailed link
+    (subject_verification_send, subject_verify), or staff merge the claim after
+    checking (subject_merge); only then does it join the verified subject.
     """
     name, email, phone = _identity_clean(name=name, email=email, phone=phone)
-    subject = None
-    if email:
-        index = email_blind_index(email)
-        subject = DataSubject.objects.select_for_update().filter(email_index=index).first()
+    return DataSubject.objects.create(
+        name=name,
+        email=email,
+        phone=phone,
+        email_index=email_blind_index(email) if email else None,
+    )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def subject_verification_send(*, subject: DataSubject, language: str) -> None:
+    """Email a link that proves the address (an earlier link stops working). Safe to retry."""
+    subject = DataSubject.objects.select_for_update().filter(pk=subject.pk).first()
+    if subject is None or subject.is_verified or not subject.email:
+        return
+    token = secrets.token_urlsafe(32)
+    subject.verification_hash = _token_hash(token)
+    subject.verification_expires_at = timezone.now() + timedelta(
+        hours=settings.DATA_REQUEST_VERIFICATION_HOURS
+    )
+    subject.save(update_fields=["verification_hash", "verification_expires_at"])
+    link = f"{settings.SITE_URL}/privacy/identity/verify/{token}/"
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        subject_line = _("Please confirm your email address")
+        body = render_to_string(
+            "privacy/email/identity_verify.txt",
+            {"link": link, "hours": settings.DATA_REQUEST_VERIFICATION_HOURS},
+        )
+    email = subject.email
+    transaction.on_commit(
+        lambda: send_mail(subject_line, body, settings.DEFAULT_FROM_EMAIL, [email])
+    )
+
+
+def subject_by_verification_token(*, token: str) -> DataSubject | None:
+    """The unverified subject a valid, unexpired link belongs to (to show before confirming)."""
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    return DataSubject.objects.filter(
+        verification_hash=_token_hash(token),
+        email_verified_at__isnull=True,
+        verification_expires_at__gt=timezone.now(),
+    ).first()
+
+
+@transaction.atomic
+def subject_verify(*, token: str) -> DataSubject | None:
+    """Confirm a claimed address by its e-mailed token; None for an unknown or expired one.
+
+    Where a verified subject with this address exists, the claim (its conversations,
+    consents, requests …) joins it; else the claim becomes the verified subject.
+    """
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    subject = (
+        DataSubject.objects.select_for_update()
+        .filter(verification_hash=_token_hash(token), email_verified_at__isnull=True)
+        .first()
+    )
     if subject is None:
-        subject = DataSubject(email=email, email_index=email_blind_index(email) if email else None)
-    subject.name = name or subject.name
-    subject.phone = phone or subject.phone
-    try:
-        with transaction.atomic():
-            subject.save()
-    except IntegrityError:
-        # Two first contacts with the same email at once: the other one won.
-        subject = DataSubject.objects.get(email_index=subject.email_index)
+        return None
+    if subject.verification_expires_at and subject.verification_expires_at < timezone.now():
+        DataSubject.objects.filter(pk=subject.pk).update(verification_hash="")
+        return None
+    existing = subject_verified_by_index(email_index=subject.email_index, lock=True)
+    if existing is not None:
+        return _merge(source=subject, target=existing, acting_user=None, reason="", via="link")
+    subject.email_verified_at = timezone.now()
+    subject.email_verified_via = DataSubject.VerifiedVia.LINK
+    subject.verification_hash = ""
+    subject.save(update_fields=["email_verified_at", "email_verified_via", "verification_hash"])
+    audit_record(
+        action="subject.verified",
+        acting_user=None,
+        target=subject,
+        details={"via": DataSubject.VerifiedVia.LINK},
+    )
     return subject
+
+
+def subject_verified_by_index(*, email_index: str | None, lock: bool = False) -> DataSubject | None:
+    """The one verified subject with this blind index (claims are never found by email)."""
+    if not email_index:
+        return None
+    queryset = DataSubject.objects.filter(email_index=email_index, email_verified_at__isnull=False)
+    if lock:
+        queryset = queryset.select_for_update()
+    return queryset.first()
+
+
+@transaction.atomic
+def subject_merge(
+    *,
+    source: DataSubject,
+    target: DataSubject,
+    acting_user: AbstractBaseUser | None,
+    reason: str,
+) -> DataSubject:
+    """Staff checked that the person behind an unverified claim is the verified `target`:
+    the claim's conversations, consents, requests and messenger identities move to the
+    target, the claim itself is deleted, and the target's identity stays as it was."""
+    return _merge(source=source, target=target, acting_user=acting_user, reason=reason, via="staff")
+
+
+def _merge(
+    *,
+    source: DataSubject,
+    target: DataSubject,
+    acting_user: AbstractBaseUser | None,
+    reason: str,
+    via: str,
+) -> DataSubject:
+    if source.pk == target.pk:
+        raise ValidationError(_("A customer cannot be merged with themselves."))
+    if source.is_verified:
+        raise ValidationError(_("Only an unverified identity can be merged into another."))
+    if not target.is_verified:
+        raise ValidationError(_("An identity can only be merged into a verified one."))
+    moved: dict[str, int] = {}
+    # Every relation to a subject, whichever app owns it: privacy needs to know none of them.
+    for relation in DataSubject._meta.related_objects:
+        field = relation.field.name
+        count = relation.related_model._base_manager.filter(**{field: source}).update(
+            **{field: target}
+        )
+        if count:
+            moved[relation.related_model._meta.label_lower] = count
+    if source.learning_objected_at and not target.learning_objected_at:
+        # An objection (Art. 21) made under the claim holds for the person.
+        target.learning_objected_at = source.learning_objected_at
+        target.save(update_fields=["learning_objected_at", "updated_at"])
+    DataSubject.objects.filter(pk=source.pk).delete()
+    audit_record(
+        action="subject.merged",
+        acting_user=acting_user,
+        target=target,
+        reason=reason,
+        details={"source": str(source.public_id), "via": via, "moved": moved},
+    )
+    return target
 
 
 def subject_export(
@@ -115,8 +262,24 @@ def subject_export(
 def subject_erase(
     *, subject: DataSubject, acting_user: AbstractBaseUser | None, reason: str
 ) -> dict[str, dict[str, int]]:
-    """Erase the subject everywhere (Art. 17). Returns counts per provider, never content."""
+    """Erase the subject everywhere (Art. 17). Returns counts per provider, never content.
+
+    Unverified identities that typed the same address lose it too: it is this
+    person's, whoever typed it. The erasure goes into the ledger (for a backup
+    restore), and the database files are compacted after commit.
+    """
+    email_index, erased_at = subject.email_index, timezone.now()
     counts = {provider.name: provider.erase(subject) for provider in provider_list()}
+    if email_index and subject.is_verified:
+        claims = list(
+            DataSubject.objects.filter(email_index=email_index, email_verified_at__isnull=True)
+        )
+        for claim in claims:
+            claim.email, claim.email_index, claim.verification_hash = "", None, ""
+            claim.save(update_fields=["email", "email_index", "verification_hash", "updated_at"])
+        counts["claims"] = {"emails_removed": len(claims)}
+    erasure_ledger_record(subject=subject, erased_at=erased_at)
+    database_compact_on_commit()
     audit_record(
         action="subject.erased",
         acting_user=acting_user,
@@ -134,6 +297,9 @@ def data_subject_export(subject: DataSubject) -> dict:
         "email": subject.email,
         "phone": subject.phone,
         "created_at": subject.created_at.isoformat(),
+        "email_verified_at": (
+            subject.email_verified_at.isoformat() if subject.email_verified_at else None
+        ),
         "consents": [
             {
                 "policy": f"{consent.policy_version.version} ({consent.policy_version.language})",

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "supportdesk.middleware.LanguageFromQueryMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -96,9 +97,12 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the chat read while the Celery worker writes; IMMEDIATE avoids
-    # "database is locked" on read-then-write transactions.
+    # "database is locked" on read-then-write transactions. secure_delete zeroes what
+    # a delete frees, so erased rows leave no bytes in the file (set here, not left to
+    # how the distribution compiled SQLite); the WAL is checkpointed after erasure.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA secure_delete=ON;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
@@ -406,6 +410,18 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Data subject requests: how long a confirmation link and an export download stay valid.
 DATA_REQUEST_VERIFICATION_HOURS = env.int("DATA_REQUEST_VERIFICATION_HOURS", default=24)
 DATA_EXPORT_DOWNLOAD_DAYS = env.int("DATA_EXPORT_DOWNLOAD_DAYS", default=7)
+# Mails written to var/mail (no EMAIL_URL: development) hold addresses and links:
+# the retention run deletes them after this many hours.
+MAIL_FILES_KEEP_HOURS = env.int("MAIL_FILES_KEEP_HOURS", default=24)
+# The erasure ledger's copy outside the database (privacy/services/erasure.py): keep it
+# on storage that a database restore does not roll back, as long as backups are kept.
+ERASURE_LEDGER_PATH = env.str(
+    "ERASURE_LEDGER_PATH", default=str(BASE_DIR / "var" / "erasure-ledger.jsonl")
+)
+# PostgreSQL: VACUUM FULL rewrites the tables after an erasure or purge, so the old
+# table files (with the dead tuples' bytes) are given back; it locks each table while
+# it runs. Plain VACUUM (the default) removes dead tuples without a lock.
+PRIVACY_VACUUM_FULL = env.bool("PRIVACY_VACUUM_FULL", default=False)
 
 # The agents' inbox.
 # Give each escalation to the least-busy online member of its queue.

@@ -55,3 +55,4 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 SUPPORT_OPENING_HOURS = ""
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 MEDIA_ROOT = BASE_DIR / "var" / f"media-test-{_RUN_ID}"
+ERASURE_LEDGER_PATH = str(BASE_DIR / "var" / f"erasure-ledger-test-{_RUN_ID}.jsonl")

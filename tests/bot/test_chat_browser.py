@@ -126,3 +126,21 @@ def test_nothing_is_stored_on_the_device_beyond_the_tab_before_consent(live_chat
     assert after_consent["cookies"] == [] and after_consent["local"] == []
     assert after_consent["indexeddb"] == []
     assert after_withdrawal == {"cookies": [], "local": [], "session": [], "indexeddb": []}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_policy_and_request_pages_leave_no_cookie_with_their_language_switch(
+    live_chat, browser_page
+):
+    """The pages the chat links to, and their language links, set no cookie either."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(f"{live_chat}/privacy/policy/")
+    page.get_by_role("link", name="English").click()
+    page.goto(f"{live_chat}/privacy/requests/")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="Your data")).to_be_visible()
+
+    assert _device_storage(page)["cookies"] == []

@@ -40,7 +40,9 @@ def test_rows_written_under_key_a_are_readable_under_b_then_a(settings):
 
 
 @pytest.mark.django_db
-def test_rotation_makes_rows_readable_under_the_new_key_alone(settings):
+def test_rotation_makes_rows_readable_under_the_new_key_alone(settings, tmp_path):
+    # Files other tests left under the default test key are not this test's rows.
+    settings.MEDIA_ROOT = str(tmp_path)
     # given rows under key A
     settings.FIELD_ENCRYPTION_KEY = [KEY_A]
     subjects = [
@@ -57,7 +59,9 @@ def test_rotation_makes_rows_readable_under_the_new_key_alone(settings):
 
 
 @pytest.mark.django_db
-def test_rotation_is_resumable_and_a_second_run_changes_nothing(settings):
+def test_rotation_is_resumable_and_a_second_run_changes_nothing(settings, tmp_path):
+    # Files other tests left under the default test key are not this test's rows.
+    settings.MEDIA_ROOT = str(tmp_path)
     settings.FIELD_ENCRYPTION_KEY = [KEY_A]
     subject = data_subject_identify(name="Erika", email="erika@example.org", phone="030 1234567")
     settings.FIELD_ENCRYPTION_KEY = [KEY_B, KEY_A]

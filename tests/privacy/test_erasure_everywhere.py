@@ -16,8 +16,8 @@ from django.core import mail
 
 from bot.chat import chat_consent_give
 from bot.services import message_append
-from privacy.services import data_request_create, data_subject_identify
-from tests.factories import ConversationFactory
+from privacy.services import data_request_create
+from tests.factories import ConversationFactory, known_subject
 from tests.privacy.test_at_rest import _all_rows_as_text, _database_dump
 
 NAME = "Quirinus Zwetschgenbaum"
@@ -49,7 +49,7 @@ def test_export_holds_every_string_and_erasure_leaves_none(
 ):
     caplog.set_level(logging.DEBUG)
     # given a subject with identity, consent, a conversation, audit events and an export
-    subject = data_subject_identify(name=NAME, email=EMAIL, phone=PHONE)
+    subject = known_subject(name=NAME, email=EMAIL, phone=PHONE)
     conversation = ConversationFactory(subject=subject)
     chat_consent_give(conversation=conversation, policy_version="2026-11")
     message_append(conversation=conversation, sender="customer", text=MESSAGE)

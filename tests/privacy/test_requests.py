@@ -16,7 +16,7 @@ from django.utils import timezone
 from bot.services import message_append
 from privacy.models import AuditEvent, ConsentRecord, DataExport, DataRequest, DataSubject
 from privacy.services import data_request_create, retention_purge
-from tests.factories import ConversationFactory
+from tests.factories import ConversationFactory, known_subject
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +24,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def customer(policies):
     from bot.chat import chat_consent_give
-    from privacy.services import data_subject_identify
 
-    subject = data_subject_identify(name="Erika Mustermann", email="erika@example.org")
+    subject = known_subject(name="Erika Mustermann", email="erika@example.org")
     conversation = ConversationFactory(subject=subject)
     chat_consent_give(conversation=conversation, policy_version="2026-11")
     message_append(conversation=conversation, sender="customer", text="Paket Nr. zwölf fehlt")

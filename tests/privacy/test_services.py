@@ -1,19 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from privacy.models import DataSubject
 from privacy.services import data_subject_identify
 
 pytestmark = pytest.mark.django_db
-
-
-def test_a_returning_customer_with_the_same_email_is_the_same_subject():
-    first = data_subject_identify(name="Erika", email="erika@example.org")
-
-    again = data_subject_identify(email=" ERIKA@example.org")
-
-    assert again.pk == first.pk and again.name == "Erika"
-    assert DataSubject.objects.count() == 1
 
 
 def test_an_invalid_email_is_refused_with_a_field_error():

@@ -194,9 +194,9 @@ def test_audit_events_filter_by_action_and_time(officer):
 def test_staff_open_a_data_request_and_read_its_export(
     officer, policies, celery_eager, django_capture_on_commit_callbacks
 ):
-    from privacy.services import data_subject_identify
+    from tests.factories import known_subject
 
-    data_subject_identify(name="Erika", email="erika@example.org")
+    known_subject(name="Erika", email="erika@example.org")
     client = _session_client(officer)
 
     with django_capture_on_commit_callbacks(execute=True):

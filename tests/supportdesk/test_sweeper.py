@@ -14,7 +14,7 @@ from agents import roles
 from bot.learning import INTERRUPTED_ERROR, bot_model_train, training_examples, training_fingerprint
 from bot.models import BotModel, ChannelDelivery
 from privacy.models import AuditEvent, DataExport, DataRequest, DataSubject
-from privacy.services import data_request_create, data_request_process, data_subject_identify
+from privacy.services import data_request_create, data_request_process
 from supportdesk.heartbeats import SWEEP
 from supportdesk.models import JobHeartbeat, WebhookDelivery
 from supportdesk.sweeper import jobs_sweep
@@ -22,7 +22,7 @@ from supportdesk.webhooks import webhook_deliver, webhook_subscription_create
 from tests.bot.channels.conftest import active_channel, fake_platforms  # noqa: F401  (fixtures)
 from tests.bot.channels.test_delivery import linked, reply  # noqa: F401  (fixture)
 from tests.bot.test_learning import small_knowledge_base  # noqa: F401  (fixture)
-from tests.factories import UserFactory
+from tests.factories import UserFactory, known_subject
 from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def lost_request(officer):
     """lost_request(kind): a verified request whose processing task was lost long ago."""
 
     def make(kind: str) -> DataRequest:
-        data_subject_identify(name="Erika Mustermann", email="erika@example.org")
+        known_subject(name="Erika Mustermann", email="erika@example.org")
         # Opened by staff (verified at once); its task is queued on commit, which never
         # happens here: the task is lost, as with a worker killed on the filesystem broker.
         request = data_request_create(kind=kind, email="erika@example.org", created_by=officer)

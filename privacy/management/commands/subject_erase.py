@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.crypto import email_blind_index
-from privacy.models import DataSubject
-from privacy.services import subject_erase
+from privacy.services import subject_erase, subject_verified_by_index
 
 
 class Command(BaseCommand):
@@ -15,9 +14,9 @@ class Command(BaseCommand):
     def handle(self, *args, email: str, yes: bool, **options):
         if not yes:
             raise CommandError("Erasure cannot be undone: add --yes to confirm.")
-        subject = DataSubject.objects.filter(email_index=email_blind_index(email)).first()
+        subject = subject_verified_by_index(email_index=email_blind_index(email))
         if subject is None:
-            raise CommandError("No data subject has this email address.")
+            raise CommandError("No verified data subject has this email address.")
         counts = subject_erase(subject=subject, acting_user=None, reason="operator command")
         for provider, provider_counts in counts.items():
             self.stdout.write(f"{provider}: {provider_counts}")

@@ -6,8 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.crypto import email_blind_index
-from privacy.models import DataSubject
-from privacy.services import data_export_archive
+from privacy.services import data_export_archive, subject_verified_by_index
 
 
 class Command(BaseCommand):
@@ -20,9 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--language", default=None, choices=["de", "en"])
 
     def handle(self, *args, email: str, out: Path, language: str | None, **options):
-        subject = DataSubject.objects.filter(email_index=email_blind_index(email)).first()
+        subject = subject_verified_by_index(email_index=email_blind_index(email))
         if subject is None:
-            raise CommandError("No data subject has this email address.")
+            raise CommandError("No verified data subject has this email address.")
         archive = data_export_archive(subject=subject, language=language)
         out.write_bytes(archive)
         # Counted from the archive just written: exporting again would be a second

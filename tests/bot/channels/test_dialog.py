@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from bot.channels.texts import consent_prompt, notice
 from bot.models import ChannelConversation, ChannelIdentity, Conversation, Message
-from privacy.models import ConsentRecord
+from privacy.models import ConsentRecord, DataSubject
 from tests.bot.channels.conftest import CHANNELS, PROFILE_NAME
 
 pytestmark = pytest.mark.django_db
@@ -215,14 +215,27 @@ def test_messenger_asks_for_the_phone_number(customer, settings):
     assert Conversation.objects.get().subject.phone == "+49 40 1234567"
 
 
-def test_a_returning_customer_is_recognised_by_email(customer, subject):
+def test_a_typed_email_of_a_known_customer_is_a_claim_until_the_link_proves_it(
+    customer, subject, client
+):
+    import re
+
+    from django.core import mail
+
     platform = customer("telegram")
     platform.say("Hallo")
     platform.say("JA")
-    platform.say("Erika")
+    platform.say("Mallory")
 
     platform.say(subject.email.upper())
 
+    claim = Conversation.objects.get().subject
+    assert claim != subject and not claim.is_verified
+    assert DataSubject.objects.get(pk=subject.pk).name == subject.name  # nothing overwritten
+    assert ChannelIdentity.objects.get().subject == claim
+    # the person proves the address through the e-mailed link: then it is them
+    link = re.search(r"http://\S+(/privacy/identity/verify/[^/\s]+/)", mail.outbox[-1].body)
+    client.post(link.group(1))
     assert Conversation.objects.get().subject == subject
     assert ChannelIdentity.objects.get().subject == subject
 
