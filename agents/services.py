@@ -783,30 +783,32 @@ def canned_response_delete(
 # Teaching the bot ----------------------------------------------------------------------------
 
 
-def _require_learning_allowed(conversation: Conversation | None) -> None:
-    """Objection (Art. 21) and the bot_improvement purpose: refused, with a message that
-    says why, before anything is stored or approved."""
+def teaching_refusal(conversation: Conversation | None) -> tuple[str, str]:
+    """(code, message) when the bot may not be taught from this conversation, else ("", ""):
+    the customer objected (Art. 21) or did not consent to the bot_improvement purpose."""
     if conversation is None:  # deleted by retention since: nothing of the person remains
-        return
+        return "", ""
     refusal = learning_refusal(
         subject_id=conversation.subject_id, consent_id=conversation.consent_id
     )
     if refusal == LEARNING_OBJECTED:
-        raise InboxError(
-            _(
-                "This customer has objected to the bot learning from their conversations, "
-                "so it cannot be taught from this one."
-            ),
-            code="learning_objected",
+        return refusal, _(
+            "This customer has objected to the bot learning from their conversations, "
+            "so it cannot be taught from this one."
         )
     if refusal:
-        raise InboxError(
-            _(
-                "This customer has not agreed that their conversation may improve the bot, "
-                "so it cannot be taught from this one."
-            ),
-            code="no_learning_consent",
+        return refusal, _(
+            "This customer has not agreed that their conversation may improve the bot, "
+            "so it cannot be taught from this one."
         )
+    return "", ""
+
+
+def _require_learning_allowed(conversation: Conversation | None) -> None:
+    """Refused, with a message that says why, before anything is stored or approved."""
+    code, message = teaching_refusal(conversation)
+    if code:
+        raise InboxError(message, code=code)
 
 
 def _known_names(conversation: Conversation | None) -> list[str]:
@@ -827,7 +829,7 @@ def _without_personal_data(
     else refused (never silently changed: the supervisor approves what they see)."""
     if not isinstance(value, str):
         raise InboxError(_("Send text."), code="invalid_text")
-    value = value.strip()
+    value = value.replace("\r\n", "\n").strip()  # a form's textarea sends CRLF
     if not value or len(value) > max_length:
         raise InboxError(
             _("Give a text of at most %(max)s characters.") % {"max": max_length},

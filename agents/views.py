@@ -278,6 +278,7 @@ def conversation_context(
         "queues": Queue.objects.order_by("name"),
         "agents": agent_list_for_assignment(conversation=conversation),
         "intents": intent_list_for_teaching(),
+        "teaching_refused": services.teaching_refusal(conversation)[1],
         "message_max_length": MESSAGE_TEXT_MAX_LENGTH,
         "conversation_state": {
             "id": conversation.public_id.hex,
@@ -538,9 +539,17 @@ class TeachingDecideView(TeachingRequiredMixin, View):
 
     def post(self, request, pk: int):
         teaching = get_object_or_404(Teaching, pk=pk)
-        verb = services.teaching_approve if self.decision == "approve" else services.teaching_reject
         try:
-            verb(teaching=teaching, acting_user=request.user)
+            if self.decision == "approve":
+                # The proposal as the supervisor left it in the form (edited or not).
+                edits = {
+                    key: request.POST[key]
+                    for key in ("question", "title", "slug", "answer")
+                    if key in request.POST
+                }
+                services.teaching_approve(teaching=teaching, acting_user=request.user, edits=edits)
+            else:
+                services.teaching_reject(teaching=teaching, acting_user=request.user)
         except services.InboxError as error:
             messages.error(request, " ".join(error.messages))
         else:
