@@ -34,10 +34,11 @@ from agents.selectors import (
 from bot.chat import conversation_escalate
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
-from privacy.models import DataSubject
+from privacy.models import AuditEvent, DataSubject
 from privacy.redaction import text_redact
 from privacy.selectors import LEARNING_OBJECTED, learning_refusal
 from privacy.services import audit_record
+from privacy.services.audit import AUDIT_NOTE_MAX_LENGTH
 from privacy.validators import slug_without_personal_data, text_without_personal_data
 from supportdesk.webhooks import webhook_event_emit
 
@@ -47,7 +48,14 @@ NOTE_TEXT_MAX_LENGTH = 4000
 ESCALATION_REASON_MAX_LENGTH = Conversation._meta.get_field("escalation_reason").max_length
 CANNED_TITLE_MAX_LENGTH = 100
 TEACHING_TITLE_MAX_LENGTH = Teaching._meta.get_field("proposed_title").max_length
-EMAIL_REVEAL_REASON_DEFAULT = "support request"
+# Why an agent may unmask a customer's email: the codes the reveal form and the API offer
+# ("other" wants a note saying what).
+EMAIL_REVEAL_REASONS = (
+    AuditEvent.Reason.CUSTOMER_REQUEST,
+    AuditEvent.Reason.ORDER_LOOKUP,
+    AuditEvent.Reason.LEGAL_OBLIGATION,
+    AuditEvent.Reason.OTHER,
+)
 # Refusals that are about the conversation's state rather than the input.
 CONFLICT_CODES = {
     "already_claimed",
@@ -156,6 +164,7 @@ def _audit(
     *,
     acting_user: AbstractBaseUser | None,
     conversation: Conversation,
+    reason_code: str = "",
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> None:
@@ -164,6 +173,7 @@ def _audit(
         acting_user=acting_user,
         target=conversation,
         subject=conversation.subject if conversation.subject_id else None,
+        reason_code=reason_code,
         reason=reason,
         details=details,
     )
@@ -370,6 +380,9 @@ def conversation_escalate_by_staff(
     in nobody's queue yet.
     """
     reason = _text_check(reason, max_length=ESCALATION_REASON_MAX_LENGTH)
+    # Usually a code ("billing"), but typed by a person or a CRM: stored as the gate leaves it.
+    known_names = _known_names(conversation)
+    reason = text_redact(reason, known_names=known_names)[:ESCALATION_REASON_MAX_LENGTH]
     queue = None
     if queue_slug:
         queue = Queue.objects.filter(slug=queue_slug).first()
@@ -689,19 +702,34 @@ def conversation_view_record(
         "conversation.viewed",
         acting_user=acting_user,
         conversation=conversation,
-        reason=EMAIL_REVEAL_REASON_DEFAULT,
+        reason_code=AuditEvent.Reason.SUPPORT,
         details={"via": channel},
     )
 
 
 @transaction.atomic
 def subject_email_reveal(
-    *, conversation: Conversation, acting_user: AbstractBaseUser, reason: str = ""
+    *,
+    conversation: Conversation,
+    acting_user: AbstractBaseUser,
+    reason_code: object,
+    note: object = "",
 ) -> str:
-    """The customer's email, unmasked, for a user allowed to see personal data; audited."""
+    """The customer's email, unmasked, for a user allowed to see personal data; audited with
+    a reason code (EMAIL_REVEAL_REASONS) and an optional note, stored redacted."""
     _require_visible(acting_user, conversation)
     if not acting_user.has_perm("privacy.view_personal_data"):
         raise PermissionDenied(_("You may not see customers' personal data."))
+    if reason_code not in EMAIL_REVEAL_REASONS:
+        raise InboxError(_("Choose why you need the email address."), code="invalid_reason")
+    note = note.strip() if isinstance(note, str) else ""
+    if len(note) > AUDIT_NOTE_MAX_LENGTH:
+        raise InboxError(
+            _("Give a text of at most %(max)s characters.") % {"max": AUDIT_NOTE_MAX_LENGTH},
+            code="invalid_note",
+        )
+    if reason_code == AuditEvent.Reason.OTHER and not note:
+        raise InboxError(_("Say in a note why you need the email address."), code="note_required")
     subject = conversation.subject
     if subject is None or not subject.email:
         raise InboxError(_("This customer has not given an email address."), code="no_email")
@@ -709,7 +737,8 @@ def subject_email_reveal(
         action="subject.email_revealed",
         acting_user=acting_user,
         target=subject,
-        reason=(reason or "").strip()[:500] or EMAIL_REVEAL_REASON_DEFAULT,
+        reason_code=reason_code,
+        reason=note,
         details={"conversation": str(conversation.public_id)},
     )
     return subject.email

@@ -53,6 +53,7 @@ from agents.selectors import (
 from bot.models import Conversation
 from bot.selectors import analytics_daily, unanswered_topics
 from bot.services import MESSAGE_TEXT_MAX_LENGTH
+from privacy.models import AuditEvent
 
 INBOX_VIEWS = ("waiting", "mine", "all")
 
@@ -263,6 +264,9 @@ def conversation_context(
         "email_masked": email_mask(subject.email) if subject else "",
         "revealed_email": revealed_email,
         "can_reveal": user.has_perm("privacy.view_personal_data"),
+        "reveal_reasons": [
+            (code, AuditEvent.Reason(code).label) for code in services.EMAIL_REVEAL_REASONS
+        ],
         "consent": consent,
         "consent_withdrawn": bool(consent and consent.withdrawn_at),
         "is_active": conversation.status
@@ -437,7 +441,8 @@ class RevealEmailView(ConversationActionView):
         email = services.subject_email_reveal(
             conversation=conversation,
             acting_user=request.user,
-            reason=request.POST.get("reason", ""),
+            reason_code=request.POST.get("reason_code", ""),
+            note=request.POST.get("note", ""),
         )
         return {"email": email}
 

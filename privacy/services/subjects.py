@@ -11,7 +11,7 @@ from privacy.crypto import (
     email_blind_index,
     email_normalise,
 )
-from privacy.models import DataSubject
+from privacy.models import AuditEvent, DataSubject
 from privacy.registry import provider_list
 from privacy.services.audit import audit_record
 
@@ -77,14 +77,20 @@ def subject_export(*, subject: DataSubject, acting_user: AbstractBaseUser | None
 
 @transaction.atomic
 def subject_erase(
-    *, subject: DataSubject, acting_user: AbstractBaseUser | None, reason: str
+    *,
+    subject: DataSubject,
+    acting_user: AbstractBaseUser | None,
+    reason: str = "",
+    reason_code: str = AuditEvent.Reason.DATA_REQUEST,
 ) -> dict[str, dict[str, int]]:
-    """Erase the subject everywhere (Art. 17). Returns counts per provider, never content."""
+    """Erase the subject everywhere (Art. 17). Returns counts per provider, never content.
+    `reason` is a note beside the code (redacted before it is stored)."""
     counts = {provider.name: provider.erase(subject) for provider in provider_list()}
     audit_record(
         action="subject.erased",
         acting_user=acting_user,
         subject=subject,
+        reason_code=reason_code,
         reason=reason,
         details={"counts": counts},
     )

@@ -12,7 +12,7 @@ from bot.models import Conversation, Message
 from bot.services import message_append
 from privacy.models import AuditEvent
 from supportdesk.api_auth import api_key_create
-from tests.factories import ConversationFactory, UserFactory
+from tests.factories import ConversationFactory, DataSubjectFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queue")]
 
@@ -356,3 +356,20 @@ class TestEscalate:
         response = client.post(self.url(with_bot()), {"reason": "Complaint"}, format="json")
 
         assert response.status_code == expected
+
+
+def test_the_api_reveals_the_email_with_a_reason_code_and_a_redacted_note(escalate, people):
+    subject = DataSubjectFactory(name="Jonas Becker")
+    conversation = escalate(subject=subject)
+    url = f"/api/v1/inbox/conversations/{conversation.public_id}/reveal-email/"
+
+    refused = api(people["agent_in_queue"]).post(url, {"reason_code": "curious"}, format="json")
+    revealed = api(people["agent_in_queue"]).post(
+        url, {"reason_code": "order_lookup", "note": "Bestellung von Jonas Becker"}, format="json"
+    )
+
+    assert refused.status_code == 400 and "reason_code" in refused.json()["fields"]
+    assert revealed.status_code == 200 and revealed.json() == {"email": subject.email}
+    event = AuditEvent.objects.get(action="subject.email_revealed")
+    assert event.reason_code == "order_lookup"
+    assert "Becker" not in event.reason and "[NAME]" in event.reason
