@@ -51,7 +51,7 @@ def test_the_api_refuses_personal_data_in_slug_and_title(field, value):
         )
 
     assert response.status_code == 400
-    assert "personal data" in str(response.json()["fields"])
+    assert "personenbezogene Daten" in str(response.json()["fields"])  # German by default
     assert not Intent.objects.exists()
     assert "schmidt" not in _raw_slugs_and_titles() and "anna" not in _raw_slugs_and_titles()
 
