@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agents import services
 from agents.models import Teaching
@@ -170,7 +170,7 @@ class TestSupervisorEdit:
         ],
     )
     def test_an_edit_with_personal_data_is_refused(self, supervisor, pending, edit):
-        with pytest.raises(services.InboxError) as refused:
+        with translation.override("en"), pytest.raises(services.InboxError) as refused:
             services.teaching_approve(teaching=pending, acting_user=supervisor, edits=edit)
 
         assert refused.value.code == "personal_data"
@@ -185,6 +185,7 @@ class TestSupervisorEdit:
             reverse("agents:teaching_approve", args=[pending.pk]),
             {"question": f"{NAME} fragt", "title": "Gutscheine", "slug": "x", "answer": "Ja."},
             follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
         )
 
         assert "personal data" in response.content.decode()
@@ -196,7 +197,7 @@ class TestObjectionAndPurposes:
         subject = DataSubjectFactory(learning_objected_at=timezone.now())
         conversation = escalate(subject=subject, texts=["Paket weg?"])
 
-        with pytest.raises(services.InboxError) as refused:
+        with translation.override("en"), pytest.raises(services.InboxError) as refused:
             services.teaching_create(
                 conversation=conversation, agent=agent, intent_slug="order_status"
             )
@@ -226,7 +227,7 @@ class TestObjectionAndPurposes:
         client.force_login(agent)
         url = reverse("agents:conversation", kwargs={"public_id": conversation.public_id})
 
-        page = client.get(url).content.decode()
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
         response = client.post(
             reverse("agents:teach", kwargs={"public_id": conversation.public_id}),
             {"intent": "", "proposed_slug": "neu", "proposed_answer": "Ja."},
