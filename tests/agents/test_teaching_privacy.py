@@ -306,3 +306,15 @@ class TestObjectionAndPurposes:
         subject_erase(subject=subject, acting_user=None, reason="test")
 
         assert not ExampleQuestion.objects.filter(text="Paket verschollen?").exists()
+
+
+def test_the_admin_cannot_edit_or_decide_a_teaching(client, admin_user, taught):
+    client.force_login(admin_user)
+
+    response = client.post(
+        f"/admin/agents/teaching/{taught.pk}/change/",
+        {"question_redacted": f"{NAME} fragt", "status": "pending"},
+    )
+
+    assert response.status_code == 403
+    assert "mustermann" not in stored_texts()
