@@ -281,6 +281,25 @@ class TestObjectionAndPurposes:
         assert not any("Erika" in text or "[NAME] weg" in text for text, _ in after)
         assert training_fingerprint(after) != training_fingerprint(before)
 
+    def test_the_keyword_matcher_drops_an_objecting_persons_example(
+        self, escalate, supervisor, knowledge_base
+    ):
+        from bot import chat
+
+        subject = DataSubjectFactory()
+        services.teaching_create(
+            conversation=escalate(subject=subject, texts=["Zauberwort Quaxelbrumm?"]),
+            agent=supervisor,
+            intent_slug="order_status",
+        )
+        chat._answerer_cache["checked_at"] = float("-inf")
+        assert chat.answerer_get()._fallback.ranked("Quaxelbrumm", "de")
+
+        DataSubject.objects.filter(pk=subject.pk).update(learning_objected_at=timezone.now())
+        chat._answerer_cache["checked_at"] = float("-inf")
+
+        assert not chat.answerer_get()._fallback.ranked("Quaxelbrumm", "de")
+
     def test_a_withdrawn_consent_takes_the_examples_out_too(
         self, escalate, supervisor, knowledge_base
     ):
