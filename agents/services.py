@@ -1106,9 +1106,13 @@ def teaching_reject(*, teaching: Teaching, acting_user: AbstractBaseUser) -> Tea
 
 def subject_notes_erase(subject) -> dict[str, int]:
     """Erasure: the internal notes of the subject's conversations (their assignments go
-    with the conversations; teachings keep only redacted text)."""
+    with the conversations), and what agents taught from them: redacted, but derived from
+    the person's words, and a pending one would otherwise lose the link to its person
+    and could be approved into training after the erasure. Intents created by approved
+    teachings stay (their texts are the agent's); the examples go with bot's provider."""
     deleted, _by_model = InternalNote.objects.filter(conversation__subject=subject).delete()
-    return {"internal_notes": deleted}
+    teachings, _by_model = Teaching.objects.filter(conversation__subject=subject).delete()
+    return {"internal_notes": deleted, "teachings": teachings}
 
 
 def staff_sockets_close(*, user_id: int) -> None:

@@ -313,7 +313,9 @@ class TestObjectionAndPurposes:
 
         assert ("Paket verschollen?", "order_status") not in training_examples(language="de")
 
-    def test_erasure_deletes_the_persons_examples(self, escalate, supervisor, knowledge_base):
+    def test_erasure_deletes_the_persons_examples_and_teachings(
+        self, escalate, supervisor, agent, knowledge_base
+    ):
         from privacy.services import subject_erase
 
         subject = DataSubjectFactory()
@@ -322,9 +324,17 @@ class TestObjectionAndPurposes:
             conversation=conversation, agent=supervisor, intent_slug="order_status"
         )
 
+        pending = services.teaching_create(
+            conversation=escalate(subject=subject, texts=["Paket noch immer weg?"]),
+            agent=agent,
+            intent_slug="order_status",
+        )
+
         subject_erase(subject=subject, acting_user=None, reason="test")
 
         assert not ExampleQuestion.objects.filter(text="Paket verschollen?").exists()
+        assert not Teaching.objects.filter(pk=pending.pk).exists()
+        assert not Teaching.objects.filter(question_redacted="Paket verschollen?").exists()
 
 
 def test_the_admin_cannot_edit_or_decide_a_teaching(client, admin_user, taught):
