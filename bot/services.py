@@ -13,10 +13,12 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from bot.dialog import Reply
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.selectors import example_questions_learnable
 from bot.tokens import resume_token_hash, resume_token_new
 from privacy.models import DataSubject
 from privacy.redaction import text_redact
@@ -455,8 +457,13 @@ def sessions_abandoned_purge(*, cutoff, batch_size, max_batches, dry_run) -> tup
 
 
 def knowledge_base_export() -> dict:
-    """The whole knowledge base in the import format (round-trips through the import)."""
-    intents = Intent.objects.prefetch_related("answers", "examples").order_by("slug")
+    """The whole knowledge base in the import format (round-trips through the import).
+
+    Without the examples of people who objected to learning or did not consent: an
+    import would bring them back as operator-written ones, free of their person.
+    """
+    learnable = Prefetch("examples", queryset=example_questions_learnable())
+    intents = Intent.objects.prefetch_related("answers", learnable).order_by("slug")
     return {
         "version": KNOWLEDGE_BASE_FORMAT_VERSION,
         "intents": [

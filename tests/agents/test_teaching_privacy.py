@@ -300,6 +300,25 @@ class TestObjectionAndPurposes:
 
         assert not chat.answerer_get()._fallback.ranked("Quaxelbrumm", "de")
 
+    def test_the_knowledge_base_export_leaves_an_objecting_persons_example_out(
+        self, escalate, supervisor, knowledge_base
+    ):
+        from bot.services import knowledge_base_csv_export, knowledge_base_export
+
+        subject = DataSubjectFactory()
+        services.teaching_create(
+            conversation=escalate(subject=subject, texts=["Zauberwort Quaxelbrumm?"]),
+            agent=supervisor,
+            intent_slug="order_status",
+        )
+        assert "Quaxelbrumm" in str(knowledge_base_export())
+
+        DataSubject.objects.filter(pk=subject.pk).update(learning_objected_at=timezone.now())
+
+        # an export re-imported would otherwise bring it back as an operator's example
+        assert "Quaxelbrumm" not in str(knowledge_base_export())
+        assert "Quaxelbrumm" not in knowledge_base_csv_export()
+
     def test_a_withdrawn_consent_takes_the_examples_out_too(
         self, escalate, supervisor, knowledge_base
     ):
