@@ -366,3 +366,49 @@ def test_the_admin_cannot_edit_or_decide_a_teaching(client, admin_user, taught):
 
     assert response.status_code == 403
     assert "mustermann" not in stored_texts()
+
+
+def test_the_migration_redacts_what_teaching_stored_before_the_gate(escalate, erika, supervisor):
+    import importlib
+
+    from django.apps import apps
+
+    from bot.models import Message
+
+    # given rows as teaching wrote them before: the name in every proposal field, in the
+    # intent it created, its example, and the intent slug recorded on a bot answer
+    conversation = escalate(subject=erika, texts=["Wo bleibt meine Erstattung?"])
+    intent = Intent.objects.create(slug="erstattung-erika-mustermann")
+    IntentAnswer.objects.create(
+        intent=intent, language="de", title=f"Erstattung für {NAME}", text="Ist unterwegs."
+    )
+    ExampleQuestion.objects.create(
+        intent=intent, language="de", text=f"Ich bin {NAME}, Erstattung?", source="agent"
+    )
+    Message.objects.create(
+        conversation=conversation, seq=99, sender="bot", text="x", intent_slug=intent.slug
+    )
+    Teaching.objects.create(
+        kind="new_intent",
+        status="approved",
+        language="de",
+        question_redacted=f"Ich bin {NAME}, Erstattung?",
+        proposed_slug=intent.slug,
+        proposed_title=f"Erstattung für {NAME}",
+        proposed_answer="Ist unterwegs.",
+        intent=intent,
+        conversation=conversation,
+        decided_at=timezone.now(),
+    )
+    migration = importlib.import_module("agents.migrations.0003_taught_texts_redacted")
+
+    # when the data migration runs
+    migration.taught_texts_redacted(apps, None)
+
+    # then no table holds her name, and the intent and its answers are found by the new slug
+    assert "mustermann" not in stored_texts() and "erika" not in stored_texts()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT intent_slug FROM bot_message WHERE seq = 99")
+        new_slug = cursor.fetchone()[0]
+    assert "mustermann" not in new_slug
+    assert Intent.objects.get(pk=intent.pk).slug == new_slug
