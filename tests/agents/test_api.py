@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -257,6 +258,23 @@ class TestEscalate:
         assert escalated.acting_user == supervisor and escalated.reason == "Damaged parcel"
         # The answer carries the transcript: a staff read of personal data.
         assert AuditEvent.objects.filter(action="conversation.viewed", acting_user=supervisor)
+
+    def test_a_typed_reason_is_stored_without_personal_data(
+        self, with_bot, queue, supervisor, django_capture_on_commit_callbacks
+    ):
+        conversation = with_bot()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            api(supervisor).post(
+                self.url(conversation), {"reason": "Rückruf Frau Weber"}, format="json"
+            )
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT escalation_reason FROM bot_conversation")
+            stored = [row[0] for row in cursor.fetchall()]
+            cursor.execute("SELECT reason FROM privacy_auditevent")
+            stored += [row[0] for row in cursor.fetchall()]
+        assert "Weber" not in " ".join(stored) and "Rückruf Frau [NAME]" in stored
 
     def test_the_queue_named_gets_it(
         self, with_bot, other_queue, supervisor, django_capture_on_commit_callbacks
