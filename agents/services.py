@@ -28,6 +28,7 @@ from agents.selectors import (
     conversation_is_visible,
     inbox_row,
     queue_for_conversation,
+    teaching_refusal,
     user_is_agent,
     user_sees_all_queues,
 )
@@ -36,7 +37,6 @@ from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Mess
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
 from privacy.models import AuditEvent, DataSubject
 from privacy.redaction import text_redact
-from privacy.selectors import LEARNING_OBJECTED, learning_refusal
 from privacy.services import audit_record
 from privacy.services.audit import AUDIT_NOTE_MAX_LENGTH
 from privacy.validators import slug_without_personal_data, text_without_personal_data
@@ -812,27 +812,6 @@ def canned_response_delete(
 # Teaching the bot ----------------------------------------------------------------------------
 
 
-def teaching_refusal(conversation: Conversation | None) -> tuple[str, str]:
-    """(code, message) when the bot may not be taught from this conversation, else ("", ""):
-    the customer objected (Art. 21) or did not consent to the bot_improvement purpose."""
-    if conversation is None:  # deleted by retention since: nothing of the person remains
-        return "", ""
-    refusal = learning_refusal(
-        subject_id=conversation.subject_id, consent_id=conversation.consent_id
-    )
-    if refusal == LEARNING_OBJECTED:
-        return refusal, _(
-            "This customer has objected to the bot learning from their conversations, "
-            "so it cannot be taught from this one."
-        )
-    if refusal:
-        return refusal, _(
-            "This customer has not agreed that their conversation may improve the bot, "
-            "so it cannot be taught from this one."
-        )
-    return "", ""
-
-
 def _require_learning_allowed(conversation: Conversation | None) -> None:
     """Refused, with a message that says why, before anything is stored or approved."""
     code, message = teaching_refusal(conversation)
@@ -841,10 +820,12 @@ def _require_learning_allowed(conversation: Conversation | None) -> None:
 
 
 def _known_names(conversation: Conversation | None) -> list[str]:
+    """The customer's own name, for the gate to find it (read afresh: never the cached
+    subject of a conversation object that may predate an identification)."""
     if conversation is None or conversation.subject_id is None:
         return []
-    name = DataSubject.objects.filter(pk=conversation.subject_id).first()
-    return [name.name] if name is not None and name.name else []
+    subject = DataSubject.objects.filter(pk=conversation.subject_id).first()
+    return [subject.name] if subject is not None and subject.name else []
 
 
 def _slug_from(text: str) -> str:

@@ -46,6 +46,7 @@ from agents.selectors import (
     queue_list_for_agent,
     suggestion_items,
     teaching_list_pending,
+    teaching_refusal,
     user_is_agent,
     user_roles,
     user_sees_all_queues,
@@ -282,7 +283,7 @@ def conversation_context(
         "queues": Queue.objects.order_by("name"),
         "agents": agent_list_for_assignment(conversation=conversation),
         "intents": intent_list_for_teaching(),
-        "teaching_refused": services.teaching_refusal(conversation)[1],
+        "teaching_refused": teaching_refusal(conversation)[1],
         "message_max_length": MESSAGE_TEXT_MAX_LENGTH,
         "conversation_state": {
             "id": conversation.public_id.hex,
