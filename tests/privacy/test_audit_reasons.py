@@ -94,3 +94,16 @@ def test_the_migration_codes_old_reasons_and_redacts_the_rest():
     code, note, _details = _raw(old["typed"].pk)
     assert code == "other" and "Schmidt" not in note and "2345678" not in note
     assert "anna" not in str(_raw(approved.pk)[2])
+
+
+def test_the_audit_api_gives_the_code_and_its_label(client):
+    from agents import roles
+    from tests.factories import UserFactory
+
+    audit_record(action="subject.email_revealed", acting_user=None, reason_code="order_lookup")
+    client.force_login(UserFactory(role=roles.PRIVACY_OFFICER))
+
+    body = client.get("/api/v1/privacy/audit-events/", HTTP_ACCEPT_LANGUAGE="en").json()
+
+    event = body["results"][0]
+    assert (event["reason_code"], event["reason_label"]) == ("order_lookup", "Looking up an order")
