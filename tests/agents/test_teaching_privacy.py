@@ -109,6 +109,7 @@ def test_the_model_artefact_holds_no_name(taught):
 
     # then its file holds neither her name nor her example's raw form
     data = (Path(settings.MEDIA_ROOT) / "models" / record.file_name).read_bytes().lower()
+    assert b"erstattung" in data  # the taught question's words are in it
     assert b"mustermann" not in data and b"erika" not in data
 
 
@@ -280,6 +281,34 @@ class TestObjectionAndPurposes:
         assert ("Paket verschollen?", "order_status") in after
         assert not any("Erika" in text or "[NAME] weg" in text for text, _ in after)
         assert training_fingerprint(after) != training_fingerprint(before)
+
+    def test_the_next_model_is_trained_without_a_later_objectors_example(
+        self, escalate, supervisor
+    ):
+        from bot.services import intent_save
+
+        for slug, questions in QUESTIONS.items():
+            intent_save(
+                slug=slug, titles={"de": slug}, answers={"de": slug}, examples={"de": questions}
+            )
+        subject = DataSubjectFactory()
+        services.teaching_create(
+            conversation=escalate(subject=subject, texts=["Versand nach Quaxelbrumm?"]),
+            agent=supervisor,
+            intent_slug="shipping_costs",
+        )
+        first = bot_model_train(language="de")
+        first.refresh_from_db()
+        model_file = Path(settings.MEDIA_ROOT) / "models" / first.file_name
+        assert first.status == "active" and b"quaxelbrumm" in model_file.read_bytes().lower()
+
+        DataSubject.objects.filter(pk=subject.pk).update(learning_objected_at=timezone.now())
+        second = bot_model_train(language="de")
+
+        # retrained (the fingerprint changed) from one example fewer: hers
+        assert second is not None and second.examples_count == first.examples_count - 1
+        data = (Path(settings.MEDIA_ROOT) / "models" / second.file_name).read_bytes().lower()
+        assert b"quaxelbrumm" not in data
 
     def test_the_keyword_matcher_drops_an_objecting_persons_example(
         self, escalate, supervisor, knowledge_base
