@@ -51,8 +51,17 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(Teaching)
 class TeachingAdmin(admin.ModelAdmin):
+    """Read-only: proposals are edited and decided on the teaching page, where every edit
+    passes the redaction gate and the customer's objection and consent are checked."""
+
     list_display = ["question_redacted", "kind", "status", "intent", "proposed_slug", "created_at"]
     list_filter = ["status", "kind", "language"]
     search_fields = ["question_redacted", "proposed_slug", "intent__slug"]
     list_select_related = ["intent"]
     readonly_fields = ["conversation", "created_by", "created_at", "decided_by", "decided_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from agents.models import AgentProfile, Assignment, CannedResponse, InternalNote, Queue, Teaching
 from agents.roles import ROLE_PERMISSIONS
 from bot.models import Conversation, Intent, Message
+from privacy.selectors import LEARNING_OBJECTED, learning_refusal
 
 ESCALATION_REASONS = {
     "customer_request": _("Customer asked for a person"),
@@ -441,3 +442,24 @@ def suggestion_items(*, question: str, language: str, limit: int = 3) -> list[di
         }
         for answer in answer_suggestions(question=question, language=language, limit=limit)
     ]
+
+
+def teaching_refusal(conversation: Conversation | None) -> tuple[str, Any]:
+    """(code, message) when the bot may not be taught from this conversation, else ("", ""):
+    the customer objected (Art. 21) or did not consent to the bot_improvement purpose."""
+    if conversation is None:  # deleted by retention since: nothing of the person remains
+        return "", ""
+    refusal = learning_refusal(
+        subject_id=conversation.subject_id, consent_id=conversation.consent_id
+    )
+    if refusal == LEARNING_OBJECTED:
+        return refusal, _(
+            "This customer has objected to the bot learning from their conversations, "
+            "so it cannot be taught from this one."
+        )
+    if refusal:
+        return refusal, _(
+            "This customer has not agreed that their conversation may improve the bot, "
+            "so it cannot be taught from this one."
+        )
+    return "", ""

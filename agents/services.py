@@ -28,14 +28,18 @@ from agents.selectors import (
     conversation_is_visible,
     inbox_row,
     queue_for_conversation,
+    teaching_refusal,
     user_is_agent,
     user_sees_all_queues,
 )
 from bot.chat import conversation_escalate
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
+from privacy.models import AuditEvent, DataSubject
 from privacy.redaction import text_redact
 from privacy.services import audit_record
+from privacy.services.audit import AUDIT_NOTE_MAX_LENGTH
+from privacy.validators import slug_without_personal_data, text_without_personal_data
 from supportdesk.webhooks import webhook_event_emit
 
 logger = logging.getLogger(__name__)
@@ -43,7 +47,15 @@ logger = logging.getLogger(__name__)
 NOTE_TEXT_MAX_LENGTH = 4000
 ESCALATION_REASON_MAX_LENGTH = Conversation._meta.get_field("escalation_reason").max_length
 CANNED_TITLE_MAX_LENGTH = 100
-EMAIL_REVEAL_REASON_DEFAULT = "support request"
+TEACHING_TITLE_MAX_LENGTH = Teaching._meta.get_field("proposed_title").max_length
+# Why an agent may unmask a customer's email: the codes the reveal form and the API offer
+# ("other" wants a note saying what).
+EMAIL_REVEAL_REASONS = (
+    AuditEvent.Reason.CUSTOMER_REQUEST,
+    AuditEvent.Reason.ORDER_LOOKUP,
+    AuditEvent.Reason.LEGAL_OBLIGATION,
+    AuditEvent.Reason.OTHER,
+)
 # Refusals that are about the conversation's state rather than the input.
 CONFLICT_CODES = {
     "already_claimed",
@@ -55,6 +67,8 @@ CONFLICT_CODES = {
     "not_escalated",
     "not_pending",
     "slug_taken",
+    "learning_objected",
+    "no_learning_consent",
 }
 
 
@@ -150,6 +164,7 @@ def _audit(
     *,
     acting_user: AbstractBaseUser | None,
     conversation: Conversation,
+    reason_code: str = "",
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> None:
@@ -158,6 +173,7 @@ def _audit(
         acting_user=acting_user,
         target=conversation,
         subject=conversation.subject if conversation.subject_id else None,
+        reason_code=reason_code,
         reason=reason,
         details=details,
     )
@@ -364,6 +380,9 @@ def conversation_escalate_by_staff(
     in nobody's queue yet.
     """
     reason = _text_check(reason, max_length=ESCALATION_REASON_MAX_LENGTH)
+    # Usually a code ("billing"), but typed by a person or a CRM: stored as the gate leaves it.
+    known_names = _known_names(conversation)
+    reason = text_redact(reason, known_names=known_names)[:ESCALATION_REASON_MAX_LENGTH]
     queue = None
     if queue_slug:
         queue = Queue.objects.filter(slug=queue_slug).first()
@@ -683,19 +702,34 @@ def conversation_view_record(
         "conversation.viewed",
         acting_user=acting_user,
         conversation=conversation,
-        reason=EMAIL_REVEAL_REASON_DEFAULT,
+        reason_code=AuditEvent.Reason.SUPPORT,
         details={"via": channel},
     )
 
 
 @transaction.atomic
 def subject_email_reveal(
-    *, conversation: Conversation, acting_user: AbstractBaseUser, reason: str = ""
+    *,
+    conversation: Conversation,
+    acting_user: AbstractBaseUser,
+    reason_code: object,
+    note: object = "",
 ) -> str:
-    """The customer's email, unmasked, for a user allowed to see personal data; audited."""
+    """The customer's email, unmasked, for a user allowed to see personal data; audited with
+    a reason code (EMAIL_REVEAL_REASONS) and an optional note, stored redacted."""
     _require_visible(acting_user, conversation)
     if not acting_user.has_perm("privacy.view_personal_data"):
         raise PermissionDenied(_("You may not see customers' personal data."))
+    if reason_code not in EMAIL_REVEAL_REASONS:
+        raise InboxError(_("Choose why you need the email address."), code="invalid_reason")
+    note = note.strip() if isinstance(note, str) else ""
+    if len(note) > AUDIT_NOTE_MAX_LENGTH:
+        raise InboxError(
+            _("Give a text of at most %(max)s characters.") % {"max": AUDIT_NOTE_MAX_LENGTH},
+            code="invalid_note",
+        )
+    if reason_code == AuditEvent.Reason.OTHER and not note:
+        raise InboxError(_("Say in a note why you need the email address."), code="note_required")
     subject = conversation.subject
     if subject is None or not subject.email:
         raise InboxError(_("This customer has not given an email address."), code="no_email")
@@ -703,7 +737,8 @@ def subject_email_reveal(
         action="subject.email_revealed",
         acting_user=acting_user,
         target=subject,
-        reason=(reason or "").strip()[:500] or EMAIL_REVEAL_REASON_DEFAULT,
+        reason_code=reason_code,
+        reason=note,
         details={"conversation": str(conversation.public_id)},
     )
     return subject.email
@@ -777,6 +812,47 @@ def canned_response_delete(
 # Teaching the bot ----------------------------------------------------------------------------
 
 
+def _require_learning_allowed(conversation: Conversation | None) -> None:
+    """Refused, with a message that says why, before anything is stored or approved."""
+    code, message = teaching_refusal(conversation)
+    if code:
+        raise InboxError(message, code=code)
+
+
+def _known_names(conversation: Conversation | None) -> list[str]:
+    """The customer's own name, for the gate to find it (read afresh: never the cached
+    subject of a conversation object that may predate an identification)."""
+    if conversation is None or conversation.subject_id is None:
+        return []
+    subject = DataSubject.objects.filter(pk=conversation.subject_id).first()
+    return [subject.name] if subject is not None and subject.name else []
+
+
+def _slug_from(text: str) -> str:
+    return slugify(text)[:100].strip("-")
+
+
+def _without_personal_data(
+    value: object, *, field: str, max_length: int, known_names: list[str], slug: bool = False
+) -> str:
+    """A supervisor's edit of a proposal: kept as written when the gate finds nothing in it,
+    else refused (never silently changed: the supervisor approves what they see)."""
+    if not isinstance(value, str):
+        raise InboxError(_("Send text."), code="invalid_text")
+    value = value.replace("\r\n", "\n").strip()  # a form's textarea sends CRLF
+    if not value or len(value) > max_length:
+        raise InboxError(
+            _("Give a text of at most %(max)s characters.") % {"max": max_length},
+            code=f"invalid_{field}",
+        )
+    check = slug_without_personal_data if slug else text_without_personal_data
+    try:
+        check(value, known_names=known_names)
+    except ValidationError as error:
+        raise InboxError(" ".join(error.messages), code="personal_data") from None
+    return value
+
+
 @transaction.atomic
 def teaching_create(
     *,
@@ -788,11 +864,14 @@ def teaching_create(
     proposed_answer: str = "",
 ) -> Teaching:
     """Store what the agent taught: the customer's last question (redacted only) linked to an
-    intent, or a new intent proposed with the agent's (redacted) answer.
+    intent, or a new intent proposed with the agent's title, slug and answer, each passed
+    through the redaction gate (with the customer's own name) before it is stored.
 
+    Refused when the customer objected to learning or did not consent to bot improvement.
     Approved at once where the agent may approve, or AGENTS_TEACHING_AUTO_APPROVE is on.
     """
     _require_visible(agent, conversation)
+    _require_learning_allowed(conversation)
     question = (
         Message.objects.filter(conversation=conversation, sender=Message.Sender.CUSTOMER)
         .order_by("-seq")
@@ -801,7 +880,11 @@ def teaching_create(
     )
     if not question or not question.strip():
         raise InboxError(_("The customer has not asked anything yet."), code="no_question")
-    question = question.strip()[: ExampleQuestion._meta.get_field("text").max_length]
+    known_names = _known_names(conversation)
+    # The stored copy was redacted when the message arrived; the gate runs again with the
+    # customer's own name, so what an older or name-blind pass kept does not go further.
+    question = text_redact(question.strip(), known_names=known_names)
+    question = question[: ExampleQuestion._meta.get_field("text").max_length]
     teaching = Teaching(
         conversation=conversation,
         created_by=agent,
@@ -815,7 +898,19 @@ def teaching_create(
             raise InboxError(_("There is no such intent."), code="unknown_intent")
     else:
         teaching.kind = Teaching.Kind.NEW_INTENT
-        teaching.proposed_slug = slugify(proposed_slug or "")[:100]
+        title = text_redact(
+            (proposed_title or "").strip()[:TEACHING_TITLE_MAX_LENGTH], known_names=known_names
+        )
+        # The slug is read as the words it joins and redacted like the title; without one
+        # it is derived from the redacted title, never from what the agent typed.
+        slug_words = (proposed_slug or "").replace("-", " ").replace("_", " ").strip()
+        redacted_words = text_redact(slug_words, known_names=known_names)
+        if not slug_words:
+            teaching.proposed_slug = _slug_from(title)
+        elif redacted_words == slug_words:  # nothing found: the agent's slug as written
+            teaching.proposed_slug = _slug_from(proposed_slug)
+        else:
+            teaching.proposed_slug = _slug_from(redacted_words)
         if not teaching.proposed_slug:
             raise InboxError(
                 _("Name the new intent (letters, digits and hyphens)."), code="invalid_slug"
@@ -825,9 +920,8 @@ def teaching_create(
                 _("An intent with this name exists already: link the question to it instead."),
                 code="slug_taken",
             )
-        teaching.proposed_title = (proposed_title or "").strip()[:200] or teaching.proposed_slug
+        teaching.proposed_title = title or teaching.proposed_slug
         answer = _text_check(proposed_answer, max_length=MESSAGE_TEXT_MAX_LENGTH)
-        known_names = [conversation.subject.name] if conversation.subject_id else []
         # The answer may name the customer: only its redacted form is kept.
         teaching.proposed_answer = text_redact(answer, known_names=known_names)
     teaching.save()
@@ -843,9 +937,31 @@ def teaching_create(
 
 
 def _teaching_approve(teaching: Teaching, acting_user: AbstractBaseUser) -> None:
+    conversation = (
+        Conversation.objects.filter(pk=teaching.conversation_id).first()
+        if teaching.conversation_id
+        else None
+    )
+    # An objection filed after the teaching, before the approval, still counts.
+    _require_learning_allowed(conversation)
     if teaching.kind == Teaching.Kind.NEW_INTENT:
         if Intent.objects.filter(slug=teaching.proposed_slug).exists():
             raise InboxError(_("An intent with this name exists already."), code="slug_taken")
+        # The last check before every customer can see them: what the gate still finds
+        # (with the customer's own name) is sent back to the supervisor to edit.
+        known_names = _known_names(conversation)
+        for key, value in (
+            ("slug", teaching.proposed_slug),
+            ("title", teaching.proposed_title),
+            ("answer", teaching.proposed_answer),
+        ):
+            _without_personal_data(
+                value,
+                field=key,
+                max_length=MESSAGE_TEXT_MAX_LENGTH,
+                known_names=known_names,
+                slug=key == "slug",
+            )
         teaching.intent = Intent.objects.create(slug=teaching.proposed_slug)
         IntentAnswer.objects.create(
             intent=teaching.intent,
@@ -857,7 +973,12 @@ def _teaching_approve(teaching: Teaching, acting_user: AbstractBaseUser) -> None
         intent=teaching.intent,
         language=teaching.language,
         text=teaching.question_redacted,
-        defaults={"source": ExampleQuestion.Source.AGENT},
+        defaults={
+            "source": ExampleQuestion.Source.AGENT,
+            # Whose question it is: training leaves it out if they object later.
+            "subject_id": conversation.subject_id if conversation else None,
+            "consent_id": conversation.consent_id if conversation else None,
+        },
     )
     teaching.status = Teaching.Status.APPROVED
     teaching.decided_by = acting_user
@@ -880,11 +1001,72 @@ def _require_pending(teaching: Teaching, acting_user: AbstractBaseUser) -> Teach
     return locked
 
 
+def _teaching_edit(teaching: Teaching, edits: dict[str, object]) -> list[str]:
+    """Apply a supervisor's edits of the proposal (question, title, slug, answer); each
+    must pass the redaction gate. Returns the names of the fields that changed."""
+    conversation = (
+        Conversation.objects.filter(pk=teaching.conversation_id).first()
+        if teaching.conversation_id
+        else None
+    )
+    known_names = _known_names(conversation)
+    changed = []
+    editable = {
+        "question": ("question_redacted", ExampleQuestion._meta.get_field("text").max_length)
+    }
+    if teaching.kind == Teaching.Kind.NEW_INTENT:
+        editable |= {
+            "title": ("proposed_title", TEACHING_TITLE_MAX_LENGTH),
+            "slug": ("proposed_slug", 100),
+            "answer": ("proposed_answer", MESSAGE_TEXT_MAX_LENGTH),
+        }
+    unknown = sorted(set(edits) - set(editable))
+    if unknown:
+        raise InboxError(_("This part of the teaching cannot be edited."), code="not_editable")
+    for key, value in edits.items():
+        field, max_length = editable[key]
+        if key == "slug":
+            value = _without_personal_data(
+                value, field=key, max_length=max_length, known_names=known_names, slug=True
+            )
+            if slugify(value) != value:
+                raise InboxError(
+                    _("Name the new intent (letters, digits and hyphens)."), code="invalid_slug"
+                )
+        else:
+            value = _without_personal_data(
+                value, field=key, max_length=max_length, known_names=known_names
+            )
+        if getattr(teaching, field) != value:
+            setattr(teaching, field, value)
+            changed.append(key)
+    if changed:
+        teaching.save(update_fields=[editable[key][0] for key in changed])
+    return changed
+
+
 @transaction.atomic
-def teaching_approve(*, teaching: Teaching, acting_user: AbstractBaseUser) -> Teaching:
+def teaching_approve(
+    *,
+    teaching: Teaching,
+    acting_user: AbstractBaseUser,
+    edits: dict[str, object] | None = None,
+) -> Teaching:
     """Approve: the redacted question becomes an example question (source "agent") of the
-    intent; a proposed intent is created with its answer first."""
+    intent; a proposed intent is created with its answer first.
+
+    `edits` ("question", "title", "slug", "answer") change the proposal first; each must be
+    free of personal data (else InboxError code "personal_data", and nothing changes).
+    """
     teaching = _require_pending(teaching, acting_user)
+    changed = _teaching_edit(teaching, edits or {})
+    if changed:
+        audit_record(
+            action="teaching.edited",
+            acting_user=acting_user,
+            target=teaching,
+            details={"fields": changed},
+        )
     _teaching_approve(teaching, acting_user)
     return teaching
 
@@ -905,9 +1087,13 @@ def teaching_reject(*, teaching: Teaching, acting_user: AbstractBaseUser) -> Tea
 
 def subject_notes_erase(subject) -> dict[str, int]:
     """Erasure: the internal notes of the subject's conversations (their assignments go
-    with the conversations; teachings keep only redacted text)."""
+    with the conversations), and what agents taught from them: redacted, but derived from
+    the person's words, and a pending one would otherwise lose the link to its person
+    and could be approved into training after the erasure. Intents created by approved
+    teachings stay (their texts are the agent's); the examples go with bot's provider."""
     deleted, _by_model = InternalNote.objects.filter(conversation__subject=subject).delete()
-    return {"internal_notes": deleted}
+    teachings, _by_model = Teaching.objects.filter(conversation__subject=subject).delete()
+    return {"internal_notes": deleted, "teachings": teachings}
 
 
 def staff_sockets_close(*, user_id: int) -> None:

@@ -46,6 +46,7 @@ from agents.selectors import (
     queue_list_for_agent,
     suggestion_items,
     teaching_list_pending,
+    teaching_refusal,
     user_is_agent,
     user_roles,
     user_sees_all_queues,
@@ -53,6 +54,7 @@ from agents.selectors import (
 from bot.models import Conversation
 from bot.selectors import analytics_daily, unanswered_topics
 from bot.services import MESSAGE_TEXT_MAX_LENGTH
+from privacy.models import AuditEvent
 
 INBOX_VIEWS = ("waiting", "mine", "all")
 
@@ -263,6 +265,9 @@ def conversation_context(
         "email_masked": email_mask(subject.email) if subject else "",
         "revealed_email": revealed_email,
         "can_reveal": user.has_perm("privacy.view_personal_data"),
+        "reveal_reasons": [
+            (code, AuditEvent.Reason(code).label) for code in services.EMAIL_REVEAL_REASONS
+        ],
         "consent": consent,
         "consent_withdrawn": bool(consent and consent.withdrawn_at),
         "is_active": conversation.status
@@ -278,6 +283,7 @@ def conversation_context(
         "queues": Queue.objects.order_by("name"),
         "agents": agent_list_for_assignment(conversation=conversation),
         "intents": intent_list_for_teaching(),
+        "teaching_refused": teaching_refusal(conversation)[1],
         "message_max_length": MESSAGE_TEXT_MAX_LENGTH,
         "conversation_state": {
             "id": conversation.public_id.hex,
@@ -436,7 +442,8 @@ class RevealEmailView(ConversationActionView):
         email = services.subject_email_reveal(
             conversation=conversation,
             acting_user=request.user,
-            reason=request.POST.get("reason", ""),
+            reason_code=request.POST.get("reason_code", ""),
+            note=request.POST.get("note", ""),
         )
         return {"email": email}
 
@@ -538,9 +545,17 @@ class TeachingDecideView(TeachingRequiredMixin, View):
 
     def post(self, request, pk: int):
         teaching = get_object_or_404(Teaching, pk=pk)
-        verb = services.teaching_approve if self.decision == "approve" else services.teaching_reject
         try:
-            verb(teaching=teaching, acting_user=request.user)
+            if self.decision == "approve":
+                # The proposal as the supervisor left it in the form (edited or not).
+                edits = {
+                    key: request.POST[key]
+                    for key in ("question", "title", "slug", "answer")
+                    if key in request.POST
+                }
+                services.teaching_approve(teaching=teaching, acting_user=request.user, edits=edits)
+            else:
+                services.teaching_reject(teaching=teaching, acting_user=request.user)
         except services.InboxError as error:
             messages.error(request, " ".join(error.messages))
         else:

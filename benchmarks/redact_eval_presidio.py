@@ -2,11 +2,13 @@
 
 Run from the repository root: `.venv/bin/python benchmarks/redact_eval_presidio.py`.
 The data is read from ../shared/data/ (it is not copied into the project). The
-baseline is measured in the same run: the first slice's behaviour, only
-privacy.pii_patterns.redact_patterns (emails, IBANs, phones).
+baseline is measured in the same run: the first slice's behaviour, only the three
+patterns below (emails, IBANs, phones), which the log filter used until it moved to the
+full gate; they live here now, as the yardstick and nowhere else.
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -20,7 +22,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from privacy import pii_patterns  # noqa: E402
 from privacy.redaction import redaction_spans  # noqa: E402
 from privacy.redaction.evaluation import (  # noqa: E402
     RedactEvalReport,
@@ -29,9 +30,21 @@ from privacy.redaction.evaluation import (  # noqa: E402
     redact_eval_run,
 )
 
+# The first slice's patterns (formerly privacy/pii_patterns.py), unchanged.
+BASELINE_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+BASELINE_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
+BASELINE_PHONE = re.compile(r"(?<![\w+\-.:/])(?:\+\d|\(?0)[\d ()/\-]{5,}\d(?![\w\-.:])")
+_BASELINE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}")
+
+
+def baseline_phone_accepted(match: re.Match) -> bool:
+    """At least 7 digits and not a date, as the first slice required."""
+    candidate = match.group(0)
+    return sum(ch.isdigit() for ch in candidate) >= 7 and not _BASELINE_DATE.search(candidate)
+
 
 def baseline_spans(text: str) -> list[tuple[int, int, str]]:
-    """Where redact_patterns puts its placeholders, as spans of the original text.
+    """Where the baseline patterns put their placeholders, as spans of the original text.
 
     It substitutes emails, then IBANs, then phones, each stage on the previous
     stage's output; this replays the stages and maps positions back.
@@ -40,13 +53,9 @@ def baseline_spans(text: str) -> list[tuple[int, int, str]]:
     current = text
     spans = []
     stages = (
-        (pii_patterns.EMAIL, "EMAIL", lambda m: True),
-        (pii_patterns.IBAN, "IBAN", lambda m: True),
-        (
-            pii_patterns.PHONE,
-            "PHONE",
-            lambda m: pii_patterns._phone_or_keep(m) == pii_patterns.PLACEHOLDER_PHONE,
-        ),
+        (BASELINE_EMAIL, "EMAIL", lambda m: True),
+        (BASELINE_IBAN, "IBAN", lambda m: True),
+        (BASELINE_PHONE, "PHONE", baseline_phone_accepted),
     )
     for regex, label, accepted in stages:
         rebuilt, rebuilt_origin, position = [], [], 0
@@ -106,7 +115,7 @@ def main() -> None:
     baseline = redact_eval_run(examples, spans_function=baseline_spans)
     print("== privacy.redaction ==")
     print(redact_eval_format(ours))
-    print("\n== baseline: privacy.pii_patterns.redact_patterns ==")
+    print("\n== baseline: the first slice's patterns (emails, IBANs, phones) ==")
     print(redact_eval_format(baseline))
     print("\n== ours vs baseline ==")
     print(comparison(ours, baseline))

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -30,8 +30,9 @@ from bot.dialog import (
     dialog_next,
 )
 from bot.learning import BotModelDamaged, bot_model_load, bot_model_state_note
-from bot.models import BotModel, Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.models import BotModel, Conversation, Intent, IntentAnswer, Message
 from bot.opening_hours import opening_hours_next_open, opening_hours_parse
+from bot.selectors import example_questions_learnable
 from bot.services import Question, message_append, question_append, questions_append
 from privacy.models import ConsentRecord
 from privacy.services import (
@@ -110,7 +111,8 @@ def answerer_get() -> ModelAnswerer:
     version = (
         Intent.objects.filter(is_active=True).aggregate(n=Count("id"), changed=Max("updated_at")),
         IntentAnswer.objects.count(),
-        ExampleQuestion.objects.count(),
+        # Learnable ones: an objection changes the count, so the matcher drops them too.
+        example_questions_learnable().count(),
         tuple(
             BotModel.objects.filter(status=BotModel.Status.ACTIVE)
             .order_by("language")
@@ -119,7 +121,8 @@ def answerer_get() -> ModelAnswerer:
     )
     if _answerer_cache.get("version") != version:
         entries = []
-        for intent in Intent.objects.filter(is_active=True).prefetch_related("answers", "examples"):
+        learnable = Prefetch("examples", queryset=example_questions_learnable())
+        for intent in Intent.objects.filter(is_active=True).prefetch_related("answers", learnable):
             for answer in intent.answers.all():
                 examples = tuple(
                     e.text for e in intent.examples.all() if e.language == answer.language

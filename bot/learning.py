@@ -41,6 +41,7 @@ from bot.nlu.calibration import OOS_INTENT
 from bot.nlu.evaluation import intent_held_back_evaluate
 from bot.nlu.intents import HeldBackPredictions, IntentModel, IntentTrainingLog
 from bot.nlu.training import intent_model_build
+from bot.selectors import example_questions_learnable
 from privacy.services import audit_record
 from supportdesk.health import HealthResult
 
@@ -58,9 +59,12 @@ GATED_METRICS = ("in_scope_accuracy", "answer_precision")
 
 
 def training_examples(*, language: str) -> list[tuple[str, str]]:
-    """(text, intent slug) of every example question of an active intent in the language."""
+    """(text, intent slug) of every example question of an active intent in the language,
+    less those of people who objected to learning or did not consent to it: a later
+    objection changes the fingerprint, so the next training run leaves them out."""
     return list(
-        ExampleQuestion.objects.filter(language=language, intent__is_active=True)
+        example_questions_learnable()
+        .filter(language=language, intent__is_active=True)
         .order_by("intent__slug", "id")
         .values_list("text", "intent__slug")
     )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from privacy.fields import EncryptedCharField, EncryptedTextField
 from privacy.models import ConsentRecord, DataSubject
 from privacy.querysets import EncryptedFieldsManager
+from privacy.validators import slug_validator, title_validator
 
 LANGUAGE_MAX_LENGTH = 8
 
@@ -170,9 +171,13 @@ class Message(models.Model):
 
 
 class Intent(models.Model):
-    """Something customers ask, with an answer per language and example questions."""
+    """Something customers ask, with an answer per language and example questions.
 
-    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    Slug and titles are shown to every customer (suggestions): their validators refuse
+    personal data (privacy.validators, the one redaction gate).
+    """
+
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, validators=[slug_validator])
     topic = models.CharField(_("topic"), max_length=50, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -190,7 +195,7 @@ class Intent(models.Model):
 class IntentAnswer(models.Model):
     intent = models.ForeignKey(Intent, on_delete=models.CASCADE, related_name="answers")
     language = models.CharField(_("language"), max_length=LANGUAGE_MAX_LENGTH)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[title_validator])
     text = models.TextField(_("answer"))
 
     class Meta:
@@ -223,6 +228,27 @@ class ExampleQuestion(models.Model):
     text = models.CharField(_("question"), max_length=500)
     source = models.CharField(
         _("source"), max_length=20, choices=Source.choices, default=Source.KNOWLEDGE_BASE
+    )
+    # Whose question it was and the consent it was asked under, when an agent taught it
+    # from a conversation. Training leaves it out once that person objects (Art. 21) or
+    # the consent no longer covers bot improvement (bot.learning.training_examples), so
+    # a later objection reaches the next model without anyone deleting rows by hand;
+    # erasing the person deletes it.
+    subject = models.ForeignKey(
+        DataSubject,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    consent = models.ForeignKey(
+        ConsentRecord,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from bot.models import Conversation, ExampleQuestion, Message
 from bot.tokens import resume_token_hash
+from privacy.selectors import learning_excluded_q
 
 
 def conversation_get_by_resume_token(*, token: str) -> Conversation | None:
@@ -16,6 +17,17 @@ def conversation_get_by_resume_token(*, token: str) -> Conversation | None:
         .filter(resume_token_hash=resume_token_hash(token))
         .exclude(status=Conversation.Status.CLOSED)
         .first()
+    )
+
+
+def example_questions_learnable() -> QuerySet[ExampleQuestion]:
+    """Example questions the bot may learn from: all but those taught from a person who
+    objected to learning or whose consent does not (or no longer) cover bot improvement.
+
+    Operator-written examples have no person; they always count.
+    """
+    return ExampleQuestion.objects.exclude(
+        learning_excluded_q(subject="subject", consent="consent", consent_required=False)
     )
 
 
@@ -148,6 +160,10 @@ def unanswered_topics(
             conversation__escalation_reason__in=["low_confidence", "negative_feedback"],
         )
         .exclude(text_redacted="")
+        # Objection (Art. 21) and the bot_improvement purpose hold for analytics too.
+        .exclude(
+            learning_excluded_q(subject="conversation__subject", consent="conversation__consent")
+        )
         .order_by("-created_at", "-id")
         .values_list("text_redacted", "conversation__language")[:questions_max]
     )
@@ -157,7 +173,8 @@ def unanswered_topics(
     topics = []
     for language, texts in sorted(by_language.items()):
         intent_examples = list(
-            ExampleQuestion.objects.filter(language=language, intent__is_active=True)
+            example_questions_learnable()
+            .filter(language=language, intent__is_active=True)
             .order_by("intent__slug", "id")
             .values_list("text", "intent__slug")
         )

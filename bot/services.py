@@ -13,15 +13,18 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from bot.dialog import Reply
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.selectors import example_questions_learnable
 from bot.tokens import resume_token_hash, resume_token_new
 from privacy.models import DataSubject
 from privacy.redaction import text_redact
 from privacy.selectors import legal_hold_references, legal_hold_subject_ids
 from privacy.services import queryset_purge
+from privacy.validators import slug_validator, title_validator
 from supportdesk.webhooks import webhook_event_emit
 
 CLIENT_MESSAGE_ID_MAX_LENGTH = 64
@@ -332,7 +335,14 @@ def subject_conversations_export(subject: DataSubject) -> dict:
 def subject_conversations_erase(subject: DataSubject) -> dict[str, int]:
     messages_deleted, _ = Message.objects.filter(conversation__subject=subject).delete()
     conversations_deleted, _ = Conversation.objects.filter(subject=subject).delete()
-    return {"messages": messages_deleted, "conversations": conversations_deleted}
+    # Their taught questions are redacted, but still theirs: without the person the
+    # link that keeps them out after an objection would be lost, so they go too.
+    examples_deleted, _ = ExampleQuestion.objects.filter(subject=subject).delete()
+    return {
+        "messages": messages_deleted,
+        "conversations": conversations_deleted,
+        "example_questions": examples_deleted,
+    }
 
 
 @transaction.atomic
@@ -405,6 +415,18 @@ def _knowledge_base_entry_check(entry: object, position: int) -> None:
     for language, title in entry.get("name", {}).items():
         if not isinstance(title, str) or len(title) > TITLE_MAX_LENGTH:
             raise ValidationError(f"{where}: the {language} title must be text of at most 200.")
+    # Slug and titles are shown to every customer: the redaction gate must find nothing.
+    try:
+        slug_validator(entry["slug"])
+    except ValidationError as error:
+        raise ValidationError({"slug": error.messages}) from None
+    for language, title in entry.get("name", {}).items():
+        try:
+            title_validator(title)
+        except ValidationError as error:
+            raise ValidationError(
+                {"titles": [f"{language}: {message}" for message in error.messages]}
+            ) from None
     for language, text in entry.get("answers", {}).items():
         if not isinstance(text, str) or not text.strip():
             raise ValidationError(f"{where}: the {language} answer must be non-empty text.")
@@ -452,8 +474,13 @@ def sessions_abandoned_purge(*, cutoff, batch_size, max_batches, dry_run) -> tup
 
 
 def knowledge_base_export() -> dict:
-    """The whole knowledge base in the import format (round-trips through the import)."""
-    intents = Intent.objects.prefetch_related("answers", "examples").order_by("slug")
+    """The whole knowledge base in the import format (round-trips through the import).
+
+    Without the examples of people who objected to learning or did not consent: an
+    import would bring them back as operator-written ones, free of their person.
+    """
+    learnable = Prefetch("examples", queryset=example_questions_learnable())
+    intents = Intent.objects.prefetch_related("answers", learnable).order_by("slug")
     return {
         "version": KNOWLEDGE_BASE_FORMAT_VERSION,
         "intents": [

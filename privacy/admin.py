@@ -132,15 +132,25 @@ class DataSubjectAdmin(admin.ModelAdmin):
                 action="subject.viewed",
                 acting_user=request.user,
                 target=subject,
-                reason=_("Opened in the admin"),
+                reason_code=AuditEvent.Reason.OPERATOR,
+                reason=str(_("Opened in the admin")),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "action", "acting_user", "target_type", "target_id", "reason"]
-    list_filter = ["action", "target_type", "acting_user"]
+    # The code's label (get_reason_code_display), then the redacted note.
+    list_display = [
+        "created_at",
+        "action",
+        "acting_user",
+        "target_type",
+        "target_id",
+        "reason_code",
+        "reason",
+    ]
+    list_filter = ["action", "reason_code", "target_type", "acting_user"]
     search_fields = ["action", "target_id", "subject_public_id", "acting_user__username"]
     date_hierarchy = "created_at"
 

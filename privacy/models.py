@@ -90,8 +90,19 @@ class DataSubject(models.Model):
 class AuditEvent(models.Model):
     """Append-only record of who did what to personal data, when and why.
 
-    It holds references (type and id), never the personal data itself.
+    It holds references (type and id), never the personal data itself. Why: a reason
+    code, plus an optional note that passed the redaction gate before it was stored
+    (the log is kept for years; a free-text reason once held a customer's name).
     """
+
+    class Reason(models.TextChoices):
+        SUPPORT = "support", _("Handling the customer's request")
+        CUSTOMER_REQUEST = "customer_request", _("The customer asked for it")
+        ORDER_LOOKUP = "order_lookup", _("Looking up an order")
+        LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation")
+        DATA_REQUEST = "data_request", _("The person's data request")
+        OPERATOR = "operator", _("Administration by the operator")
+        OTHER = "other", _("Other (see the note)")
 
     acting_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -106,7 +117,11 @@ class AuditEvent(models.Model):
     target_id = models.CharField(_("target id"), max_length=64, blank=True)
     # A subject's events survive its erasure as its opaque public id.
     subject_public_id = models.UUIDField(_("data subject"), null=True, blank=True, db_index=True)
-    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    reason_code = models.CharField(
+        _("reason"), max_length=30, choices=Reason.choices, blank=True, db_index=True
+    )
+    # The note beside the code; stored only as the redaction gate left it.
+    reason = models.CharField(_("note (without personal data)"), max_length=500, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(
         _("time"), default=timezone.now, editable=False, db_index=True

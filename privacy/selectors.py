@@ -1,7 +1,7 @@
 import hashlib
 from datetime import timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from privacy.models import (
@@ -15,6 +15,54 @@ from privacy.models import (
     PurgeRun,
 )
 from privacy.registry import provider_list
+
+# Objection and purposes (Art. 21, Art. 6(1)(a)): the one rule for whose texts may be
+# learnt from. Teaching asks `learning_refusal`; training, clustering and analytics
+# filter with `learning_excluded_q`, so the two cannot disagree.
+LEARNING_OBJECTED = "learning_objected"
+LEARNING_NOT_CONSENTED = "no_learning_consent"
+_BOT_IMPROVEMENT_JSON = f'"{ConsentRecord.Purpose.BOT_IMPROVEMENT}"'
+
+
+def learning_refusal(*, subject_id: int | None, consent_id: int | None) -> str:
+    """Why a person's texts may not be learnt from ("" when they may), read afresh from
+    the database: an objection filed a moment ago counts."""
+    if subject_id is not None and (
+        DataSubject.objects.filter(pk=subject_id, learning_objected_at__isnull=False).exists()
+    ):
+        return LEARNING_OBJECTED
+    consent = (
+        ConsentRecord.objects.filter(pk=consent_id).values("purposes", "withdrawn_at").first()
+        if consent_id is not None
+        else None
+    )
+    if (
+        consent is None
+        or consent["withdrawn_at"] is not None
+        or ConsentRecord.Purpose.BOT_IMPROVEMENT not in (consent["purposes"] or [])
+    ):
+        return LEARNING_NOT_CONSENTED
+    return ""
+
+
+def learning_excluded_q(*, subject: str, consent: str, consent_required: bool = True) -> Q:
+    """Rows to leave out of learning, given the paths to their DataSubject and their
+    ConsentRecord: the person objected, or the consent was withdrawn or never covered
+    bot improvement. `consent_required=False` keeps rows without a consent (operator-written
+    examples, and examples taught before their origin was recorded)."""
+    excluded = (
+        Q(**{f"{subject}__learning_objected_at__isnull": False})
+        | Q(**{f"{consent}__withdrawn_at__isnull": False})
+        # JSON "contains" is not available on SQLite; the purpose's quoted name is
+        # unique among the purposes, so a text match on the JSON list is exact.
+        | (
+            Q(**{f"{consent}__isnull": False})
+            & ~Q(**{f"{consent}__purposes__icontains": _BOT_IMPROVEMENT_JSON})
+        )
+    )
+    if consent_required:
+        excluded |= Q(**{f"{consent}__isnull": True})
+    return excluded
 
 
 def legal_hold_subject_ids() -> QuerySet:

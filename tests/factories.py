@@ -1,3 +1,5 @@
+import uuid
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -8,7 +10,7 @@ from agents.models import Queue
 from bot.models import Conversation
 from bot.tokens import resume_token_hash, resume_token_new
 from privacy.crypto import email_blind_index
-from privacy.models import DataSubject, PolicyVersion
+from privacy.models import ConsentRecord, DataSubject, PolicyVersion
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -92,3 +94,20 @@ def known_subject(**identity) -> DataSubject:
     )
     subject.refresh_from_db()
     return subject
+
+
+class ConsentRecordFactory(factory.django.DjangoModelFactory):
+    """Proof of consent to both purposes, under a policy version of its own (inactive, so
+    it never competes with the `policies` fixture's active ones)."""
+
+    class Meta:
+        model = ConsentRecord
+
+    reference = factory.LazyFunction(uuid.uuid4)
+    policy_version = factory.SubFactory(
+        PolicyVersionFactory, version=factory.Sequence(lambda n: f"factory-{n}"), is_active=False
+    )
+    purposes = factory.LazyFunction(
+        lambda: [ConsentRecord.Purpose.BOT_IMPROVEMENT, ConsentRecord.Purpose.SUPPORT_CHAT]
+    )
+    channel = "web"

@@ -153,3 +153,11 @@ CONFLICT = OpenApiExample(
     },
     response_only=True,
 )
+REVEAL_EMAIL = OpenApiExample(
+    "To look up an order",
+    value={"reason_code": "order_lookup", "note": "Shop system needs the address"},
+    request_only=True,
+)
+EMAIL_REVEALED = OpenApiExample(
+    "The email", value={"email": "kim.kunde@example.org"}, response_only=True
+)

@@ -1,7 +1,9 @@
 from rest_framework import serializers
 
 from agents.models import Queue
-from agents.services import ESCALATION_REASON_MAX_LENGTH
+from agents.services import EMAIL_REVEAL_REASONS, ESCALATION_REASON_MAX_LENGTH
+from privacy.models import AuditEvent
+from privacy.services.audit import AUDIT_NOTE_MAX_LENGTH
 
 
 class MeQueueOutputSerializer(serializers.Serializer):
@@ -84,3 +86,21 @@ class InboxActionOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     seq = serializers.IntegerField(required=False)
     id = serializers.IntegerField(required=False)
+
+
+class InboxRevealEmailInputSerializer(serializers.Serializer):
+    reason_code = serializers.ChoiceField(
+        choices=[(code, AuditEvent.Reason(code).label) for code in EMAIL_REVEAL_REASONS],
+        help_text="why the email is needed; written to the audit log",
+    )
+    note = serializers.CharField(
+        max_length=AUDIT_NOTE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="optional (required with 'other'); personal data is removed before it is stored",
+    )
+
+
+class InboxRevealEmailOutputSerializer(serializers.Serializer):
+    email = serializers.EmailField()

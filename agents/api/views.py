@@ -19,6 +19,8 @@ from agents.api.serializers import (
     InboxConversationDetailOutputSerializer,
     InboxConversationOutputSerializer,
     InboxEscalateInputSerializer,
+    InboxRevealEmailInputSerializer,
+    InboxRevealEmailOutputSerializer,
     InboxTextInputSerializer,
     InboxTransferInputSerializer,
     MeOutputSerializer,
@@ -46,6 +48,7 @@ from agents.services import (
     conversation_transfer,
     conversation_view_record,
     note_add,
+    subject_email_reveal,
 )
 from bot.models import Conversation, Message
 from supportdesk.api_auth import HasScope
@@ -222,6 +225,25 @@ class InboxConversationViewSet(GenericViewSet):
         serializer = InboxTextInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._act(note_add, author=request.user, text=serializer.validated_data["text"])
+
+    @extend_schema(
+        request=InboxRevealEmailInputSerializer,
+        responses={200: InboxRevealEmailOutputSerializer, **_ERRORS},
+        description="The customer's email, unmasked (users allowed to see personal data). "
+        "Audited with the reason code and the note (stored without personal data).",
+        examples=[examples.REVEAL_EMAIL, examples.EMAIL_REVEALED],
+    )
+    @action(detail=True, methods=["post"], url_path="reveal-email")
+    def reveal_email(self, request: Request, public_id: str) -> Response:
+        serializer = InboxRevealEmailInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _conversation, email = self._perform(
+            subject_email_reveal,
+            acting_user=request.user,
+            reason_code=serializer.validated_data["reason_code"],
+            note=serializer.validated_data["note"],
+        )
+        return Response(InboxRevealEmailOutputSerializer({"email": email}).data)
 
     @extend_schema(
         request=None,

@@ -161,6 +161,7 @@ class DataRequestCreateInputSerializer(serializers.Serializer):
 
 class AuditEventSerializer(serializers.ModelSerializer):
     acting_user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reason_label = serializers.CharField(source="get_reason_code_display", read_only=True)
 
     class Meta:
         model = AuditEvent
@@ -172,6 +173,8 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "target_type",
             "target_id",
             "subject_public_id",
+            "reason_code",
+            "reason_label",
             "reason",
             "details",
         ]

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from encrypted_model_fields import fields as library_fields
 
 from privacy.crypto import ciphertext_decrypt_bytes, email_blind_index, email_normalise
-from privacy.models import DataExport, DataRequest, DataSubject
+from privacy.models import AuditEvent, DataExport, DataRequest, DataSubject
 from privacy.services.audit import audit_record
 from privacy.services.report import report_language, report_sections, report_time
 from privacy.services.subjects import subject_erase, subject_export, subject_verified_by_index
@@ -184,7 +184,10 @@ def _erasure_carry_out(request: DataRequest) -> None:
     counts = {}
     if request.subject is not None:
         counts = subject_erase(
-            subject=request.subject, acting_user=request.created_by, reason=f"request {request.pk}"
+            subject=request.subject,
+            acting_user=request.created_by,
+            reason_code=AuditEvent.Reason.DATA_REQUEST,
+            reason=f"request {request.pk}",
         )
     _webhook("erasure.completed", {"request": str(request.public_id)})
     # The receipt keeps the request id, time and counts; no subject, no email.

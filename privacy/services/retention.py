@@ -25,6 +25,7 @@ from privacy.models import (
     PurgeRun,
     RetentionPolicy,
 )
+from privacy.redaction import text_redact
 from privacy.registry import retention_handler_get
 from privacy.selectors import legal_hold_subject_ids
 from privacy.services.audit import audit_record
@@ -200,6 +201,9 @@ def legal_hold_place(
     subject: DataSubject | None = None,
     reference=None,
 ) -> LegalHold:
+    # Staff type the reason ("lawsuit of Mr …"): it is kept only as the gate leaves it.
+    known_names = [subject.name] if subject is not None and subject.name else []
+    reason = text_redact(str(reason or "").strip(), known_names=known_names)
     hold = LegalHold.objects.create(
         subject=subject, reference=reference, reason=reason, created_by=acting_user
     )
@@ -208,6 +212,7 @@ def legal_hold_place(
         acting_user=acting_user,
         target=hold,
         subject=subject,
+        reason_code=AuditEvent.Reason.LEGAL_OBLIGATION,
         reason=reason,
     )
     return hold

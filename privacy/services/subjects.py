@@ -260,13 +260,18 @@ def subject_export(
 
 @transaction.atomic
 def subject_erase(
-    *, subject: DataSubject, acting_user: AbstractBaseUser | None, reason: str
+    *,
+    subject: DataSubject,
+    acting_user: AbstractBaseUser | None,
+    reason: str = "",
+    reason_code: str = AuditEvent.Reason.DATA_REQUEST,
 ) -> dict[str, dict[str, int]]:
     """Erase the subject everywhere (Art. 17). Returns counts per provider, never content.
 
     Unverified identities that typed the same address lose it too: it is this
     person's, whoever typed it. The erasure goes into the ledger (for a backup
-    restore), and the database files are compacted after commit.
+    restore), and the database files are compacted after commit. `reason` is a note
+    beside the code (redacted before it is stored).
     """
     email_index, erased_at = subject.email_index, timezone.now()
     counts = {provider.name: provider.erase(subject) for provider in provider_list()}
@@ -284,6 +289,7 @@ def subject_erase(
         action="subject.erased",
         acting_user=acting_user,
         subject=subject,
+        reason_code=reason_code,
         reason=reason,
         details={"counts": counts},
     )

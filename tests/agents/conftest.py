@@ -7,7 +7,13 @@ from agents.services import assignment_route
 from bot.chat import conversation_escalate
 from bot.models import Conversation
 from bot.services import message_append
-from tests.factories import AgentFactory, ConversationFactory, QueueFactory, UserFactory
+from tests.factories import (
+    AgentFactory,
+    ConsentRecordFactory,
+    ConversationFactory,
+    QueueFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture
@@ -30,7 +36,8 @@ def frames_to(pushes: list, group: str) -> list[dict]:
 
 @pytest.fixture
 def escalate(db, django_capture_on_commit_callbacks):
-    """escalate(texts=…, language=…, subject=…): a waiting conversation, routed."""
+    """escalate(texts=…, language=…, subject=…, purposes=…): a waiting conversation, routed,
+    under a consent to `purposes` (both by default; None: no consent)."""
 
     def make(
         *,
@@ -39,8 +46,14 @@ def escalate(db, django_capture_on_commit_callbacks):
         subject=None,
         reason="customer_request",
         route=True,
+        purposes=("bot_improvement", "support_chat"),
     ) -> Conversation:
-        conversation = ConversationFactory(language=language, subject=subject)
+        consent = (
+            ConsentRecordFactory(subject=subject, purposes=list(purposes))
+            if purposes is not None
+            else None
+        )
+        conversation = ConversationFactory(language=language, subject=subject, consent=consent)
         for text in texts:
             message_append(conversation=conversation, sender="customer", text=text)
         conversation_escalate(conversation=conversation, reason=reason)

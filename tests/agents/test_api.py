@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -12,7 +13,7 @@ from bot.models import Conversation, Message
 from bot.services import message_append
 from privacy.models import AuditEvent
 from supportdesk.api_auth import api_key_create
-from tests.factories import ConversationFactory, UserFactory
+from tests.factories import ConversationFactory, DataSubjectFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queue")]
 
@@ -258,6 +259,23 @@ class TestEscalate:
         # The answer carries the transcript: a staff read of personal data.
         assert AuditEvent.objects.filter(action="conversation.viewed", acting_user=supervisor)
 
+    def test_a_typed_reason_is_stored_without_personal_data(
+        self, with_bot, queue, supervisor, django_capture_on_commit_callbacks
+    ):
+        conversation = with_bot()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            api(supervisor).post(
+                self.url(conversation), {"reason": "Rückruf Frau Weber"}, format="json"
+            )
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT escalation_reason FROM bot_conversation")
+            stored = [row[0] for row in cursor.fetchall()]
+            cursor.execute("SELECT reason FROM privacy_auditevent")
+            stored += [row[0] for row in cursor.fetchall()]
+        assert "Weber" not in " ".join(stored) and "Rückruf Frau [NAME]" in stored
+
     def test_the_queue_named_gets_it(
         self, with_bot, other_queue, supervisor, django_capture_on_commit_callbacks
     ):
@@ -356,3 +374,20 @@ class TestEscalate:
         response = client.post(self.url(with_bot()), {"reason": "Complaint"}, format="json")
 
         assert response.status_code == expected
+
+
+def test_the_api_reveals_the_email_with_a_reason_code_and_a_redacted_note(escalate, people):
+    subject = DataSubjectFactory(name="Jonas Becker")
+    conversation = escalate(subject=subject)
+    url = f"/api/v1/inbox/conversations/{conversation.public_id}/reveal-email/"
+
+    refused = api(people["agent_in_queue"]).post(url, {"reason_code": "curious"}, format="json")
+    revealed = api(people["agent_in_queue"]).post(
+        url, {"reason_code": "order_lookup", "note": "Bestellung von Jonas Becker"}, format="json"
+    )
+
+    assert refused.status_code == 400 and "reason_code" in refused.json()["fields"]
+    assert revealed.status_code == 200 and revealed.json() == {"email": subject.email}
+    event = AuditEvent.objects.get(action="subject.email_revealed")
+    assert event.reason_code == "order_lookup"
+    assert "Becker" not in event.reason and "[NAME]" in event.reason

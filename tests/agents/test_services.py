@@ -13,7 +13,7 @@ from bot.services import MESSAGE_TEXT_MAX_LENGTH, message_append
 from privacy.models import AuditEvent
 from privacy.services import subject_erase, subject_export
 from tests.agents.conftest import frames_to
-from tests.factories import AgentFactory, QueueFactory
+from tests.factories import AgentFactory, DataSubjectFactory, QueueFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -524,20 +524,71 @@ class TestPersonalDataReads:
         conversation = escalate(subject=subject)
 
         email = services.subject_email_reveal(
-            conversation=conversation, acting_user=agent, reason="Rückruf vereinbart"
+            conversation=conversation,
+            acting_user=agent,
+            reason_code="customer_request",
+            note="Rückruf vereinbart",
         )
 
         assert email == subject.email
         event = AuditEvent.objects.get(action="subject.email_revealed")
-        assert (event.acting_user, event.reason) == (agent, "Rückruf vereinbart")
+        assert (event.acting_user, event.reason_code) == (agent, "customer_request")
+        assert event.reason == "Rückruf vereinbart"
         assert event.subject_public_id == subject.public_id
+
+    def test_the_reveal_note_is_stored_without_personal_data(self, escalate, agent):
+        subject = DataSubjectFactory(name="Jonas Becker")
+        conversation = escalate(subject=subject)
+        surname = "Becker"
+
+        services.subject_email_reveal(
+            conversation=conversation,
+            acting_user=agent,
+            reason_code="other",
+            note=f"Herr {surname} bat um Rückruf, Tel. 0171 2345678",
+        )
+
+        # then the stored bytes hold the code, the redacted note, and no name or number
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reason_code, reason, details FROM privacy_auditevent WHERE action = %s",
+                ["subject.email_revealed"],
+            )
+            code, note, details = cursor.fetchone()
+        assert code == "other" and "bat um Rückruf" in note
+        assert surname not in note + str(details) and "2345678" not in note
+        assert "[NAME]" in note and "[PHONE]" in note
+
+    @pytest.mark.parametrize(
+        ("reason_code", "note", "code"),
+        [
+            ("", "", "invalid_reason"),
+            ("curiosity", "", "invalid_reason"),
+            ("other", "", "note_required"),
+            ("order_lookup", "x" * 501, "invalid_note"),
+        ],
+    )
+    def test_a_reveal_needs_a_known_reason_code(
+        self, escalate, subject, agent, reason_code, note, code
+    ):
+        conversation = escalate(subject=subject)
+
+        with pytest.raises(services.InboxError) as refused:
+            services.subject_email_reveal(
+                conversation=conversation, acting_user=agent, reason_code=reason_code, note=note
+            )
+
+        assert refused.value.code == code
+        assert not AuditEvent.objects.filter(action="subject.email_revealed").exists()
 
     def test_an_outsider_cannot_reveal_the_email(self, escalate, subject, other_queue):
         conversation = escalate(subject=subject)
 
         with pytest.raises(PermissionDenied):
             services.subject_email_reveal(
-                conversation=conversation, acting_user=other_queue.members.get()
+                conversation=conversation,
+                acting_user=other_queue.members.get(),
+                reason_code="order_lookup",
             )
 
         assert not AuditEvent.objects.filter(action="subject.email_revealed").exists()
@@ -750,10 +801,11 @@ class TestProvider:
 
         counts = subject_erase(subject=subject, acting_user=agent, reason="Art. 17")
 
-        assert counts["agents.internal_notes"] == {"internal_notes": 1}
+        assert counts["agents.internal_notes"] == {"internal_notes": 1, "teachings": 1}
         assert not InternalNote.objects.exists() and not Assignment.objects.exists()
-        # The teaching holds only redacted text and survives, detached.
-        assert Teaching.objects.get(pk=teaching.pk).conversation is None
+        # Redacted, but the person's words: detached, a pending one could be approved
+        # into training after the erasure, so it goes with them.
+        assert not Teaching.objects.filter(pk=teaching.pk).exists()
 
     def test_a_reply_to_an_erased_conversation_finds_nothing(self, escalate, subject, agent):
         conversation = escalate(subject=subject)

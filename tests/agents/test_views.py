@@ -57,7 +57,7 @@ def test_the_permission_matrix_of_the_conversation_pages(
 ):
     conversation = escalate(subject=subject)
     url = f"/inbox/c/{conversation.public_id}/{action}"
-    data = {"text": "Hallo", "queue": str(queue.pk), "reason": "test"}
+    data = {"text": "Hallo", "queue": str(queue.pk), "reason_code": "order_lookup"}
 
     response = getattr(client_for(people[role]), method)(url, data if method == "post" else None)
 
@@ -118,17 +118,31 @@ def test_revealing_the_email_without_script_renders_it(escalate, agent, subject)
     conversation = escalate(subject=subject)
 
     response = client_for(agent).post(
-        f"/inbox/c/{conversation.public_id}/reveal-email/", {"reason": "Rückruf"}
+        f"/inbox/c/{conversation.public_id}/reveal-email/",
+        {"reason_code": "customer_request", "note": "Rückruf"},
     )
 
     assert response.status_code == 200 and subject.email in response.text
-    assert AuditEvent.objects.get(action="subject.email_revealed").reason == "Rückruf"
+    event = AuditEvent.objects.get(action="subject.email_revealed")
+    assert (event.reason_code, event.reason) == ("customer_request", "Rückruf")
+
+
+def test_the_reveal_form_offers_the_reason_codes(escalate, agent, subject):
+    conversation = escalate(subject=subject)
+
+    page = client_for(agent).get(f"/inbox/c/{conversation.public_id}/").text
+
+    assert 'name="reason_code"' in page and 'name="note"' in page
+    for code in ("customer_request", "order_lookup", "legal_obligation", "other"):
+        assert f'value="{code}"' in page
 
 
 def test_revealing_the_email_from_the_script_returns_it(escalate, agent, subject):
     conversation = escalate(subject=subject)
 
-    response = client_for(agent).post(f"/inbox/c/{conversation.public_id}/reveal-email/", **JSON)
+    response = client_for(agent).post(
+        f"/inbox/c/{conversation.public_id}/reveal-email/", {"reason_code": "order_lookup"}, **JSON
+    )
 
     assert response.json() == {"ok": True, "email": subject.email}
 

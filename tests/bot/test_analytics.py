@@ -9,7 +9,12 @@ from bot.chat import conversation_escalate, conversation_rate
 from bot.models import Conversation, Message
 from bot.selectors import analytics_daily, unanswered_topics
 from bot.services import conversation_resolve, message_append
-from tests.factories import ConversationFactory, UserFactory
+from tests.factories import (
+    ConsentRecordFactory,
+    ConversationFactory,
+    DataSubjectFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -77,8 +82,16 @@ def test_a_bad_range_is_a_validation_error(query):
     assert response.status_code == 400 and "since" in response.json()["fields"]
 
 
-def _escalated(*texts: str, reason: str = "low_confidence", language: str = "de", after=()):
-    conversation = ConversationFactory(language=language)
+def _escalated(
+    *texts: str,
+    reason: str = "low_confidence",
+    language: str = "de",
+    after=(),
+    subject=None,
+    purposes=("bot_improvement", "support_chat"),
+):
+    consent = ConsentRecordFactory(subject=subject, purposes=list(purposes))
+    conversation = ConversationFactory(language=language, subject=subject, consent=consent)
     for text in texts:
         message_append(conversation=conversation, sender="customer", text=text)
     conversation_escalate(conversation=conversation, reason=reason)
@@ -109,6 +122,23 @@ def test_unanswered_topics_cluster_the_questions_the_bot_escalated(knowledge_bas
     assert english["language"] == "en" and english["questions"] == 1
     assert "Erika" not in str(topics) and "Mustermann" not in str(topics)
     assert any("[NAME]" in example for example in wool["examples"])
+
+
+def test_unanswered_topics_leave_out_objecting_and_unconsenting_people(knowledge_base):
+    # given: the same topic asked by a person who objected to learning (Art. 21), by one
+    # whose consent lacks the bot_improvement purpose, and by one who allows it
+    objecting = DataSubjectFactory(learning_objected_at=timezone.now())
+    _escalated("Wie wasche ich Merinowolle? Objektor-Kennwort", subject=objecting)
+    _escalated("Merinowolle waschen? Ohnezweck-Kennwort", purposes=["support_chat"])
+    _escalated("Darf Merinowolle in die Waschmaschine?")
+    today = timezone.localdate()
+
+    # when
+    topics = unanswered_topics(since=today, until=today)
+
+    # then only the allowed question is clustered and shown
+    assert [topic["questions"] for topic in topics] == [1]
+    assert "kennwort" not in str(topics).lower()
 
 
 def test_unanswered_topics_name_an_intent_only_when_close(knowledge_base):

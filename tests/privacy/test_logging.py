@@ -29,6 +29,9 @@ def log_output():
         ("DE89 3704 0044 0532 0130 00", "[IBAN]"),
         ("DE89370400440532013000", "[IBAN]"),
         ("203.0.113.7", "[IP]"),
+        # Names were the weak patterns' blind spot; the full gate catches them.
+        ("Herr Schmidt", "[NAME]"),
+        ("Erika Mustermann", "[NAME]"),
     ],
 )
 def test_personal_data_is_redacted_from_log_records(log_output, personal, placeholder):
@@ -54,7 +57,9 @@ def test_exception_text_is_redacted(log_output):
         "2026-11-27 21:05:38",
         "conversation 550e8400-e29b-41d4-a716-446655440000",
         "took 1234 ms for 25 rows",
-        "GET /api/v1/conversations/?page=2 200 1532",
+        '"GET /api/v1/conversations/?page=2 HTTP/1.1" 200 1532',
+        "HTTP GET /health/ 200 [0.01, 127.0.0.1:51234]",
+        "Task bot.tasks.bot_model_train[1b2c3d4e-aaaa-bbbb-cccc-123456789012] succeeded",
     ],
 )
 def test_ordinary_log_lines_are_left_alone(harmless):
@@ -63,3 +68,33 @@ def test_ordinary_log_lines_are_left_alone(harmless):
     PersonalDataRedactingFilter().filter(record)
 
     assert record.getMessage() == harmless
+
+
+def test_a_name_in_a_log_record_never_reaches_the_handler(log_output):
+    # given the project's logging config; when a record carries a customer's name and
+    # an order number as arguments
+    logging.getLogger("agents").info(
+        "refund for %s, Bestellnummer %s", "Erika Mustermann", "4711-2026"
+    )
+
+    # then the written line keeps the message and loses the person
+    written = log_output.getvalue()
+    assert "Mustermann" not in written and "Erika" not in written
+    assert "refund for [NAME]" in written
+
+
+def test_the_filter_uses_the_one_redaction_gate(monkeypatch):
+    """Logs and stored texts cannot drift apart: the filter calls privacy.redaction."""
+    from privacy import logging as privacy_logging
+
+    calls = []
+    monkeypatch.setattr(
+        privacy_logging, "text_redact", lambda text: calls.append(text) or "[REDACTED]"
+    )
+    privacy_logging._log_text_redact_cached.cache_clear()
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "a line %s", ("x",), None)
+
+    PersonalDataRedactingFilter().filter(record)
+
+    privacy_logging._log_text_redact_cached.cache_clear()
+    assert calls == ["a line x"] and record.getMessage() == "[REDACTED]"

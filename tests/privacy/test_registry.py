@@ -42,7 +42,11 @@ def test_erasure_removes_the_subject_everywhere_and_keeps_counts_only(subject, a
     assert not DataSubject.objects.filter(public_id=public_id).exists()
     assert not Conversation.objects.filter(pk=conversation.pk).exists()
     assert not Message.objects.filter(conversation_id=conversation.pk).exists()
-    assert counts["bot.conversations"] == {"messages": 1, "conversations": 1}
+    assert counts["bot.conversations"] == {
+        "messages": 1,
+        "conversations": 1,
+        "example_questions": 0,
+    }
     event = AuditEvent.objects.get(action="subject.erased")
     assert event.subject_public_id == public_id and event.details["counts"] == counts
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.crypto import email_blind_index
+from privacy.models import AuditEvent
 from privacy.services import subject_erase, subject_verified_by_index
 
 
@@ -17,7 +18,9 @@ class Command(BaseCommand):
         subject = subject_verified_by_index(email_index=email_blind_index(email))
         if subject is None:
             raise CommandError("No verified data subject has this email address.")
-        counts = subject_erase(subject=subject, acting_user=None, reason="operator command")
+        counts = subject_erase(
+            subject=subject, acting_user=None, reason_code=AuditEvent.Reason.OPERATOR
+        )
         for provider, provider_counts in counts.items():
             self.stdout.write(f"{provider}: {provider_counts}")
         self.stdout.write(self.style.SUCCESS("Erased."))
