@@ -482,7 +482,15 @@ def knowledge_base_csv_export() -> str:
 
 def knowledge_base_csv_import(*, text: str) -> dict[str, int]:
     """Import the CSV of knowledge_base_csv_export (additive, like the JSON import)."""
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": the csv module reads line ends itself (a lone "\r" is one, or quoted text).
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _knowledge_base_csv_rows_import(reader)
+    except csv.Error as error:
+        raise ValidationError(f"This is not a readable CSV file ({error}).") from error
+
+
+def _knowledge_base_csv_rows_import(reader: csv.DictReader) -> dict[str, int]:
     if reader.fieldnames is None or set(KNOWLEDGE_CSV_COLUMNS) - set(reader.fieldnames):
         raise ValidationError(f"The CSV needs the columns {', '.join(KNOWLEDGE_CSV_COLUMNS)}.")
     intents: dict[str, dict] = {}

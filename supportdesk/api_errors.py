@@ -1,7 +1,9 @@
 """The one error format of the REST API: {"type", "code", "detail", "fields"}."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -59,6 +61,48 @@ def api_exception_handler(exc, context):
         "fields": fields,
     }
     return response
+
+
+API_PREFIX = "/api/"
+
+
+def _json_error(status_code: int, code: str, detail) -> JsonResponse:
+    return JsonResponse(
+        {
+            "type": _ERROR_TYPES.get(status_code, "error"),
+            "code": code,
+            "detail": str(detail),
+            "fields": {},
+        },
+        status=status_code,
+    )
+
+
+# Django's own error views (handler404, handler500 … in supportdesk/urls.py): what no
+# DRF view answered — an unknown URL under /api/, an error raised outside a view — still
+# in the one error format there; HTML for the pages.
+def page_not_found(request, exception):
+    if request.path.startswith(API_PREFIX):
+        return _json_error(404, "not_found", _("No such endpoint or object."))
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith(API_PREFIX):
+        return _json_error(500, "server_error", _("Something went wrong on our side."))
+    return defaults.server_error(request)
+
+
+def bad_request(request, exception):
+    if request.path.startswith(API_PREFIX):
+        return _json_error(400, "bad_request", _("The request is malformed."))
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if request.path.startswith(API_PREFIX):
+        return _json_error(403, "permission_denied", _("You may not do this."))
+    return defaults.permission_denied(request, exception)
 
 
 def conflict(detail: str, code: str = "conflict") -> Response:

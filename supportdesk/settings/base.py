@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# daphne and Celery workers check at start that the database and Redis answer
+# (supportdesk.checks); off only where a test harness owns the database.
+STARTUP_SERVICE_CHECKS = env.bool("SUPPORTDESK_STARTUP_SERVICE_CHECKS", default=True)
+
 # Product settings.
 CONVERSATION_CLOSE_AFTER_HOURS = env.int("CONVERSATION_CLOSE_AFTER_HOURS", default=24)
 

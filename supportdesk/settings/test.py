@@ -55,3 +55,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 SUPPORT_OPENING_HOURS = ""
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 MEDIA_ROOT = BASE_DIR / "var" / f"media-test-{_RUN_ID}"
+
+# pytest-django owns database access (asgi is imported at collection); the start-up
+# check is tested by calling it (tests/supportdesk/test_startup_checks.py).
+STARTUP_SERVICE_CHECKS = env.bool("SUPPORTDESK_STARTUP_SERVICE_CHECKS", default=False)
