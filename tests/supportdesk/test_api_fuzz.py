@@ -42,7 +42,7 @@ schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=Non
 FUZZ_MAX_EXAMPLES = int(
     os.environ.get(
         "SUPPORTDESK_FUZZ_EXAMPLES",
-        "40" if os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1" else "15",
+        "20" if os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1" else "10",
     )
 )
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -54,7 +54,10 @@ cases_sent: Counter = Counter()
 def case_count_printed(request):
     yield
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and cases_sent:
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or not cases_sent:
+        return
+    with capture.global_and_fixture_disabled():  # to the terminal, passed or failed
         reporter.write_line(
             f"\nSchemathesis: {sum(cases_sent.values())} cases over "
             f"{len(cases_sent)} operations ({FUZZ_MAX_EXAMPLES} examples each at most)"
