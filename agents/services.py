@@ -36,6 +36,7 @@ from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Mess
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
 from privacy.redaction import text_redact
 from privacy.services import audit_record
+from supportdesk.storable_text import INVALID_TEXT_CODE, text_is_storable
 from supportdesk.webhooks import webhook_event_emit
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,11 @@ def _text_check(text: object, *, max_length: int) -> str:
         raise InboxError(
             _("This text is too long (at most %(limit)d characters).") % {"limit": max_length},
             code="text_too_long",
+        )
+    if not text_is_storable(text):
+        raise InboxError(
+            _("This text contains characters that cannot be stored (such as NUL)."),
+            code=INVALID_TEXT_CODE,
         )
     return text
 

@@ -9,6 +9,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from supportdesk.storable_text import INVALID_TEXT_CODE
+
 _ERROR_TYPES = {
     status.HTTP_400_BAD_REQUEST: "validation_error",
     status.HTTP_401_UNAUTHORIZED: "authentication_error",
@@ -30,6 +32,19 @@ def _flatten(detail) -> dict[str, list[str]]:
     return {}
 
 
+# DRF's own codes for text the database refuses; the API answers them as invalid_text,
+# the code every other path (websockets, inbox, middleware) uses.
+_INVALID_TEXT_CODES = {"null_characters_not_allowed", "surrogate_characters_not_allowed"}
+
+
+def _leaf_codes(codes) -> set[str]:
+    if isinstance(codes, str):
+        return {codes}
+    if isinstance(codes, dict):
+        codes = list(codes.values())
+    return set().union(*(_leaf_codes(code) for code in codes)) if codes else set()
+
+
 def api_exception_handler(exc, context):
     """Every error as {"type", "code", "detail", "fields"}; headers (Retry-After …) kept."""
     if isinstance(exc, DjangoValidationError):
@@ -46,6 +61,10 @@ def api_exception_handler(exc, context):
         codes = exc.get_codes()
         if isinstance(codes, str):
             code = codes
+        elif isinstance(exc, exceptions.ValidationError) and (
+            _leaf_codes(codes) & _INVALID_TEXT_CODES
+        ):
+            code = INVALID_TEXT_CODE
     if fields:
         message = str(_("Some fields are invalid."))
     elif isinstance(detail, dict) and "detail" in detail:

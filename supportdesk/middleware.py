@@ -12,6 +12,8 @@ from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.http.request import split_domain_port, validate_host
 
+from supportdesk.storable_text import INVALID_TEXT_CODE
+
 NUL = "\x00"
 
 
@@ -27,7 +29,7 @@ class RefuseNulCharactersMiddleware:
                 return JsonResponse(
                     {
                         "type": "validation_error",
-                        "code": "null_characters_not_allowed",
+                        "code": INVALID_TEXT_CODE,
                         "detail": "The request contains NUL characters.",
                         "fields": {},
                     },

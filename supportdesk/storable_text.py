@@ -38,3 +38,30 @@ def values_are_storable(value: object, _depth: int = 0) -> bool:
     if isinstance(value, list | tuple):
         return all(values_are_storable(item, _depth + 1) for item in value)
     return True
+
+
+def _storable(text: str) -> str:
+    if text_is_storable(text):
+        return text
+    text = text.replace("\x00", "")
+    return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+
+
+def values_made_storable(value: object, _depth: int = 0) -> object:
+    """value with NUL characters removed and lone surrogates replaced by U+FFFD.
+
+    For input that cannot be refused: a messenger platform that got an error for a
+    webhook would only deliver it again, and again.
+    """
+    if isinstance(value, str):
+        return _storable(value)
+    if _depth > _MAX_WALK_DEPTH:
+        return None
+    if isinstance(value, dict):
+        return {
+            _storable(key) if isinstance(key, str) else key: values_made_storable(item, _depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [values_made_storable(item, _depth + 1) for item in value]
+    return value
