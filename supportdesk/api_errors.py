@@ -1,7 +1,8 @@
 """The one error format of the REST API: {"type", "code", "detail", "fields"}."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
@@ -47,6 +48,12 @@ def _leaf_codes(codes) -> set[str]:
 
 def api_exception_handler(exc, context):
     """Every error as {"type", "code", "detail", "fields"}; headers (Retry-After …) kept."""
+    # Django's own (get_object_or_404, a ValueError on a malformed id): DRF's, so they
+    # carry DRF's codes.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
