@@ -75,12 +75,16 @@ def _too_deep(text: str) -> bool:
     return False
 
 
+# One decoder, built once: json.loads with hooks would build a new one per frame.
+_DECODER = json.JSONDecoder(parse_int=_integer, parse_constant=_refuse_constant)
+
+
 def frame_decode(text: str) -> object:
     """The JSON value of a text frame, or FrameError with the code to answer."""
     if _too_deep(text):
         raise FrameError("invalid_frame")
     try:
-        content = json.loads(text, parse_int=_integer, parse_constant=_refuse_constant)
+        content = _DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise FrameError("invalid_json") from error
     except RecursionError as error:  # only if the depth count above were ever wrong
