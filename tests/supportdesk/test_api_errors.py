@@ -60,3 +60,22 @@ def test_a_server_error_under_the_api_is_json_too(rf):
 
     assert response.status_code == 500
     assert set(json.loads(response.content)) == ERROR_KEYS
+
+
+def test_a_second_active_policy_version_of_a_language_is_a_400_not_a_server_error(client, policies):
+    response = client.post(
+        "/api/v1/privacy/policy-versions/",
+        {
+            "language": "de",
+            "version": "2027-01",
+            "title": "Datenschutz",
+            "summary": "Kurz",
+            "text": "Lang",
+            "is_active": True,
+        },
+        format="json",
+    )
+
+    body = response.json()
+    assert response.status_code == 400, body
+    assert body["type"] == "validation_error" and body["fields"]
