@@ -22,6 +22,7 @@ from privacy.models import DataSubject
 from privacy.redaction import text_redact
 from privacy.selectors import legal_hold_references, legal_hold_subject_ids
 from privacy.services import queryset_purge
+from supportdesk.storable_text import INVALID_TEXT_CODE, values_are_storable
 from supportdesk.webhooks import webhook_event_emit
 
 CLIENT_MESSAGE_ID_MAX_LENGTH = 64
@@ -324,6 +325,12 @@ def knowledge_base_import(*, data: dict) -> dict[str, int]:
 
     Running it twice with the same data changes nothing the second time.
     """
+    if not values_are_storable(data):
+        raise ValidationError(
+            "The knowledge base contains text that cannot be stored (NUL characters or "
+            "lone surrogates).",
+            code=INVALID_TEXT_CODE,
+        )
     if data.get("version") != KNOWLEDGE_BASE_FORMAT_VERSION:
         raise ValidationError(f"Unsupported knowledge-base format version {data.get('version')!r}.")
     counts = {"intents": 0, "answers": 0, "examples": 0}

@@ -35,7 +35,11 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 # DRF's own codes for text the database refuses; the API answers them as invalid_text,
 # the code every other path (websockets, inbox, middleware) uses.
-_INVALID_TEXT_CODES = {"null_characters_not_allowed", "surrogate_characters_not_allowed"}
+_INVALID_TEXT_CODES = {
+    "null_characters_not_allowed",
+    "surrogate_characters_not_allowed",
+    INVALID_TEXT_CODE,
+}
 
 
 def _leaf_codes(codes) -> set[str]:
@@ -55,9 +59,12 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        if hasattr(exc, "error_dict"):
+            exc = exceptions.ValidationError(exc.message_dict)
+        else:  # a service's refusal: its code (invalid_text …) is kept
+            exc = exceptions.ValidationError(
+                {"non_field_errors": exc.messages}, code=getattr(exc, "code", None)
+            )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

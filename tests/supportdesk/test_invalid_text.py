@@ -113,3 +113,23 @@ def test_a_date_before_standard_time_is_answered_in_rfc_3339():
 
     assert response.status_code == 201, response.json()
     assert response.json()["effective_at"] == "1278-07-29T15:40:19.500000Z"
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/csv"])
+def test_a_knowledge_base_import_with_a_nul_character_is_refused_as_invalid_text(content_type):
+    client = APIClient()
+    client.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+    if content_type == "text/csv":
+        body = "slug,topic,language,field,text\r\nshipping,,de,answer,Vier\x00Euro\r\n"
+    else:
+        body = json.dumps(
+            {
+                "version": 1,
+                "intents": [{"slug": "shipping", "answers": {"de": "Vier\x00Euro"}}],
+            }
+        )
+
+    response = client.post("/api/v1/knowledge/intents/import/", body, content_type=content_type)
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid_text"
