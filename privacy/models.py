@@ -236,6 +236,9 @@ class LegalHold(models.Model):
             models.CheckConstraint(
                 condition=models.Q(subject__isnull=False) | models.Q(reference__isnull=False),
                 name="legal_hold_has_subject_or_reference",
+                violation_error_message=_(
+                    "A legal hold needs a data subject or a conversation (or both)."
+                ),
             )
         ]
 

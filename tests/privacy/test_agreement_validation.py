@@ -105,3 +105,50 @@ def test_the_admin_form_names_the_missing_signing_date_in_words(
     assert sentence in " ".join(errors["signed_at"])
     assert "agreement_active_is_signed" not in response.content.decode()
     assert not ProcessingAgreement.objects.exists()
+
+
+# The other rules an admin form can break: a sentence, never the constraint's name --------
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "A legal hold needs a data subject or a conversation (or both)."),
+        ("de", "Eine Löschsperre braucht eine betroffene Person oder ein Gespräch"),
+    ],
+)
+def test_a_legal_hold_without_subject_or_conversation_is_explained_in_words(
+    admin_client, language, sentence
+):
+    response = admin_client.post(
+        "/admin/privacy/legalhold/add/",
+        {"subject": "", "reference": "", "reason": "Court order 12/26"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert sentence in page
+    assert "legal_hold_has_subject_or_reference" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "A canned response belongs to a queue or to one agent, not to both."),
+        ("de", "Ein Textbaustein gehört zu einer Warteschlange oder zu einer Person"),
+    ],
+)
+def test_a_canned_response_for_queue_and_agent_is_explained_in_words(
+    admin_client, queue, agent, language, sentence
+):
+    response = admin_client.post(
+        "/admin/agents/cannedresponse/add/",
+        {"title": "Hi", "text": "Hallo", "language": "de", "queue": queue.pk, "owner": agent.pk},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert sentence in page
+    assert "canned_response_queue_or_owner" not in page
