@@ -133,3 +133,26 @@ def test_a_knowledge_base_import_with_a_nul_character_is_refused_as_invalid_text
 
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid_text"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"intent": "ship\x00ping"},
+        {"proposed_slug": "new", "proposed_title": "Ti\x00tle", "proposed_answer": "A"},
+    ],
+    ids=["intent-slug", "proposed-title"],
+)
+def test_teaching_with_a_nul_character_in_any_field_is_a_400_not_a_server_error(
+    claimed, fields
+):
+    agent, conversation = claimed
+    client = Client()
+    client.force_login(agent)
+
+    response = client.post(
+        f"/inbox/c/{conversation.public_id}/teach/", fields, HTTP_ACCEPT="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_text"
