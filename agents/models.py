@@ -187,6 +187,9 @@ class CannedResponse(models.Model):
             models.CheckConstraint(
                 condition=models.Q(queue__isnull=True) | models.Q(owner__isnull=True),
                 name="canned_response_queue_or_owner",
+                violation_error_message=_(
+                    "A canned response belongs to a queue or to one agent, not to both."
+                ),
             )
         ]
 

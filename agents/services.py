@@ -40,6 +40,7 @@ from privacy.redaction import text_redact
 from privacy.services import audit_record
 from privacy.services.audit import AUDIT_NOTE_MAX_LENGTH
 from privacy.validators import slug_without_personal_data, text_without_personal_data
+from supportdesk.storable_text import INVALID_TEXT_CODE, text_is_storable
 from supportdesk.webhooks import webhook_event_emit
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,11 @@ def _text_check(text: object, *, max_length: int) -> str:
         raise InboxError(
             _("This text is too long (at most %(limit)d characters).") % {"limit": max_length},
             code="text_too_long",
+        )
+    if not text_is_storable(text):
+        raise InboxError(
+            _("This text contains characters that cannot be stored (such as NUL)."),
+            code=INVALID_TEXT_CODE,
         )
     return text
 

@@ -55,6 +55,7 @@ from bot.models import Conversation
 from bot.selectors import analytics_daily, unanswered_topics
 from bot.services import MESSAGE_TEXT_MAX_LENGTH
 from privacy.models import AuditEvent
+from supportdesk.storable_text import INVALID_TEXT_CODE, values_are_storable
 
 INBOX_VIEWS = ("waiting", "mine", "all")
 
@@ -322,6 +323,13 @@ class ConversationActionView(ConversationMixin, View, ABC):
     def post(self, request, *args, **kwargs) -> HttpResponse:
         conversation = self.get_conversation()
         try:
+            # Every field of every action (slugs, titles, ids as well as texts): one NUL
+            # character reaching a query or an INSERT on PostgreSQL would be a 500.
+            if not values_are_storable(dict(request.POST.lists())):
+                raise services.InboxError(
+                    _("This text contains characters that cannot be stored (such as NUL)."),
+                    code=INVALID_TEXT_CODE,
+                )
             result = self.perform(request, conversation)
         except services.InboxError as error:
             status = 409 if error.code in services.CONFLICT_CODES else 400

@@ -7,7 +7,6 @@ customer's language; the connection stays open.
 
 import asyncio
 import functools
-import json
 import time
 import weakref
 from collections import deque
@@ -25,7 +24,7 @@ from bot.models import Conversation
 from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
 from privacy.services import ConsentError, policy_version_active
-from supportdesk.consumers import JsonConsumer
+from supportdesk.consumers import REFUSED, JsonConsumer
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
@@ -37,6 +36,9 @@ ERROR_DETAILS = {
     "frame_too_large": _("This message is too long."),
     "invalid_json": _("This is not valid JSON."),
     "invalid_frame": _('Every frame is a JSON object with a "type".'),
+    "invalid_text": _(
+        "Your message contains characters we cannot store (such as NUL). Please remove them."
+    ),
     "hello_required": _('Start with a "hello" frame.'),
     "unknown_type": _("Unknown frame type."),
     "missing_field": _("A required field is missing or has the wrong type."),
@@ -272,6 +274,7 @@ def _reload(conversation: Conversation) -> Conversation:
 
 
 class ChatConsumer(JsonConsumer):
+    error_details = ERROR_DETAILS
     conversation: Conversation | None = None
     language = "de"
     # Declined consent where the operator allows anonymous questions: answers only,
@@ -300,10 +303,10 @@ class ChatConsumer(JsonConsumer):
             return await self.send_error("frame_too_large")
         if not self.bucket.take():
             return await self.send_error("rate_limited")
-        try:
-            content = json.loads(text_data)
-        except json.JSONDecodeError:
-            return await self.send_error("invalid_json")
+        # Bounded: depth, integer size, storable text (supportdesk.consumers.frame_decode).
+        content = await self.frame_decode_or_answer(text_data)
+        if content is REFUSED:
+            return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             return await self.send_error("invalid_frame")
         await self.receive_json(content)

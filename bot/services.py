@@ -25,6 +25,7 @@ from privacy.redaction import text_redact
 from privacy.selectors import legal_hold_references, legal_hold_subject_ids
 from privacy.services import queryset_purge
 from privacy.validators import slug_validator, title_validator
+from supportdesk.storable_text import INVALID_TEXT_CODE, values_are_storable
 from supportdesk.webhooks import webhook_event_emit
 
 CLIENT_MESSAGE_ID_MAX_LENGTH = 64
@@ -351,6 +352,12 @@ def knowledge_base_import(*, data: dict) -> dict[str, int]:
 
     Running it twice with the same data changes nothing the second time.
     """
+    if not values_are_storable(data):
+        raise ValidationError(
+            "The knowledge base contains text that cannot be stored (NUL characters or "
+            "lone surrogates).",
+            code=INVALID_TEXT_CODE,
+        )
     if data.get("version") != KNOWLEDGE_BASE_FORMAT_VERSION:
         raise ValidationError(f"Unsupported knowledge-base format version {data.get('version')!r}.")
     counts = {"intents": 0, "answers": 0, "examples": 0}
@@ -526,7 +533,15 @@ def knowledge_base_csv_export() -> str:
 
 def knowledge_base_csv_import(*, text: str) -> dict[str, int]:
     """Import the CSV of knowledge_base_csv_export (additive, like the JSON import)."""
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": the csv module reads line ends itself (a lone "\r" is one, or quoted text).
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _knowledge_base_csv_rows_import(reader)
+    except csv.Error as error:
+        raise ValidationError(f"This is not a readable CSV file ({error}).") from error
+
+
+def _knowledge_base_csv_rows_import(reader: csv.DictReader) -> dict[str, int]:
     if reader.fieldnames is None or set(KNOWLEDGE_CSV_COLUMNS) - set(reader.fieldnames):
         raise ValidationError(f"The CSV needs the columns {', '.join(KNOWLEDGE_CSV_COLUMNS)}.")
     intents: dict[str, dict] = {}

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -294,6 +295,9 @@ class LegalHold(models.Model):
             models.CheckConstraint(
                 condition=models.Q(subject__isnull=False) | models.Q(reference__isnull=False),
                 name="legal_hold_has_subject_or_reference",
+                violation_error_message=_(
+                    "A legal hold needs a data subject or a conversation (or both)."
+                ),
             )
         ]
 
@@ -472,6 +476,12 @@ class Processor(models.Model):
         return self.name
 
 
+ACTIVE_AGREEMENT_UNSIGNED = _(
+    "An active agreement needs the date it was signed. Enter it, or keep the agreement "
+    "as a draft until it is signed."
+)
+
+
 class ProcessingAgreement(models.Model):
     """A data processing agreement (AV-Vertrag, Art. 28(3)) with one processor."""
 
@@ -516,11 +526,19 @@ class ProcessingAgreement(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="active") | models.Q(signed_at__isnull=False),
                 name="agreement_active_is_signed",
+                violation_error_message=ACTIVE_AGREEMENT_UNSIGNED,
+                violation_error_code="active_unsigned",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.processor} ({self.get_status_display()})"
+
+    def clean(self) -> None:
+        # On the field, so forms show it beside "signed on" (and, raised here, the
+        # constraint check on signed_at is skipped: one message, not two).
+        if self.status == self.Status.ACTIVE and self.signed_at is None:
+            raise ValidationError({"signed_at": ACTIVE_AGREEMENT_UNSIGNED}, code="active_unsigned")
 
 
 class ProcessingActivity(models.Model):

@@ -14,7 +14,10 @@ class SupportdeskConfig(AppConfig):
             provider_register,
             retention_handler_register,
         )
-        from supportdesk import api_schema  # noqa: F401  (registers the OpenAPI extensions)
+        from supportdesk import (
+            api_schema,  # noqa: F401  (registers the OpenAPI extensions)
+            checks,  # noqa: F401  (registers the start-up checks)
+        )
         from supportdesk.models import WebhookDelivery
         from supportdesk.webhooks import (
             subject_webhook_deliveries_erase,

@@ -11,14 +11,18 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from bot.nlu import nlu_warm_up  # noqa: E402
 from privacy.checks import encryption_keys_startup_report  # noqa: E402
+from supportdesk.checks import services_reachable_or_refuse  # noqa: E402
+from supportdesk.middleware import WebsocketOriginValidator  # noqa: E402
 from supportdesk.routing import websocket_urlpatterns  # noqa: E402
 
+# daphne runs no system checks: a database or Redis that cannot be reached stops the
+# process here with a sentence, instead of a server answering 500 to everyone.
+services_reachable_or_refuse()
 nlu_warm_up()
 # A key missing from FIELD_ENCRYPTION_KEY is logged now, not at the first webhook.
 encryption_keys_startup_report()
@@ -29,8 +33,9 @@ http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        # A websocket from a foreign Origin is refused before any consumer runs.
-        "websocket": AllowedHostsOriginValidator(
+        # A websocket from a foreign Origin (scheme, host and port) is refused before
+        # any consumer runs.
+        "websocket": WebsocketOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

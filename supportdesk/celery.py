@@ -5,7 +5,7 @@ from pathlib import Path
 
 from celery import Celery
 from celery.beat import PersistentScheduler
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings.local")
 
@@ -33,3 +33,20 @@ class Scheduler(PersistentScheduler):
     def setup_schedule(self) -> None:
         Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
         super().setup_schedule()
+
+
+@worker_init.connect
+def _refuse_to_start_without_services(**kwargs) -> None:
+    """A worker whose database or Redis cannot be reached stops with a sentence.
+
+    Connected after Celery's Django fixup (which sets Django up on worker_init).
+    SystemExit, because Celery logs and ignores a signal handler's Exception.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    from supportdesk.checks import services_reachable_or_refuse
+
+    try:
+        services_reachable_or_refuse()
+    except ImproperlyConfigured as error:
+        raise SystemExit(str(error)) from error

@@ -21,6 +21,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+# Under /api/ in the API's JSON error format, elsewhere Django's pages.
+handler400 = "supportdesk.api_errors.bad_request"
+handler403 = "supportdesk.api_errors.permission_denied"
+handler404 = "supportdesk.api_errors.page_not_found"
+handler500 = "supportdesk.api_errors.server_error"
+
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 

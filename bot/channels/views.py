@@ -32,6 +32,7 @@ from bot.channels.base import WebhookRejected
 from bot.channels.selectors import channel_config_active
 from bot.channels.services import inbound_message_handle, inbound_status_handle
 from privacy.crypto import EncryptionKeyError
+from supportdesk.storable_text import values_made_storable
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +82,12 @@ def _webhook(request: HttpRequest, channel: str, adapter) -> HttpResponse:
         adapter.verify(request=request, config=config, body=body)
         try:
             payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise WebhookRejected(400, "not JSON") from None
+        # Stripped, not refused: the platform would only deliver a refused update again.
+        # NUL characters go, lone surrogates become U+FFFD (PostgreSQL stores neither).
+        if b"\\u" in body:
+            payload = values_made_storable(payload)
         batch = adapter.parse(payload=payload, config=config)
     except WebhookRejected as refusal:
         logger.warning("%s webhook refused (%s): %s", channel, refusal.status, refusal.reason)

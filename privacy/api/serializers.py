@@ -10,9 +10,10 @@ from privacy.models import (
     Processor,
     RetentionPolicy,
 )
+from supportdesk.api_serializers import ModelInvariantsSerializer
 
 
-class PolicyVersionSerializer(serializers.ModelSerializer):
+class PolicyVersionSerializer(ModelInvariantsSerializer):
     class Meta:
         model = PolicyVersion
         fields = [
@@ -49,7 +50,7 @@ class ConsentRecordSerializer(serializers.ModelSerializer):
         ]
 
 
-class ProcessorSerializer(serializers.ModelSerializer):
+class ProcessorSerializer(ModelInvariantsSerializer):
     class Meta:
         model = Processor
         fields = [
@@ -65,7 +66,7 @@ class ProcessorSerializer(serializers.ModelSerializer):
         ]
 
 
-class ProcessingAgreementSerializer(serializers.ModelSerializer):
+class ProcessingAgreementSerializer(ModelInvariantsSerializer):
     has_signed_document = serializers.SerializerMethodField()
 
     class Meta:
@@ -96,7 +97,7 @@ class ProcessingAgreementSerializer(serializers.ModelSerializer):
         return bool(obj.signed_document)
 
 
-class ProcessingActivitySerializer(serializers.ModelSerializer):
+class ProcessingActivitySerializer(ModelInvariantsSerializer):
     class Meta:
         model = ProcessingActivity
         fields = [
@@ -117,7 +118,7 @@ class ProcessingActivitySerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "updated_at"]
 
 
-class RetentionPolicySerializer(serializers.ModelSerializer):
+class RetentionPolicySerializer(ModelInvariantsSerializer):
     class Meta:
         model = RetentionPolicy
         fields = ["id", "category", "duration_days", "is_active", "updated_at"]

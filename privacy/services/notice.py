@@ -8,6 +8,7 @@ configuration has moved on. A template for the operator's lawyer, not legal advi
 """
 
 import difflib
+import html
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -108,11 +109,13 @@ def notice_diff(*, language: str, text: str) -> str:
     """An HTML table of the differences from the active version (escaped)."""
     active = PolicyVersion.objects.filter(language=language, is_active=True).first()
     before = active.text.splitlines() if active else []
+    # HtmlDiff escapes the lines but puts the column headings in as they are: a version
+    # string is whatever an officer typed (or an API client sent).
     return difflib.HtmlDiff(wrapcolumn=70).make_table(
         before,
         text.splitlines(),
-        fromdesc=active.version if active else "—",
-        todesc=_("new"),
+        fromdesc=html.escape(active.version) if active else "—",
+        todesc=html.escape(str(_("new"))),
         context=True,
         numlines=2,
     )

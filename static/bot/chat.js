@@ -247,7 +247,7 @@
         } else {
           notice(frame.detail);
         }
-        if (frame.id && ["text_too_long", "empty_text", "missing_field"].indexOf(frame.code) >= 0) {
+        if (frame.id && ["text_too_long", "empty_text", "missing_field", "invalid_text", "invalid_frame"].indexOf(frame.code) >= 0) {
           acknowledged(frame.id);  // refused for good: resending cannot help
         }
         break;

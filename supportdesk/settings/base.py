@@ -280,6 +280,10 @@ JOBS_SWEEP_BATCH_SIZE = env.int("JOBS_SWEEP_BATCH_SIZE", default=100)
 # counted from when it was first expected (a fresh installation).
 JOB_HEARTBEAT_GRACE_SECONDS = env.int("JOB_HEARTBEAT_GRACE_SECONDS", default=15 * 60)
 
+# daphne and Celery workers check at start that the database and Redis answer
+# (supportdesk.checks); off only where a test harness owns the database.
+STARTUP_SERVICE_CHECKS = env.bool("SUPPORTDESK_STARTUP_SERVICE_CHECKS", default=True)
+
 # Product settings.
 CONVERSATION_CLOSE_AFTER_HOURS = env.int("CONVERSATION_CLOSE_AFTER_HOURS", default=24)
 

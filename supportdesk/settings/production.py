@@ -30,6 +30,12 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY")
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+if "*" in (host.strip() for host in ALLOWED_HOSTS):
+    # Any Host header, and with it any website's origin for the websockets.
+    raise ImproperlyConfigured(
+        'Supportdesk refuses to start: DJANGO_ALLOWED_HOSTS contains "*". List the host '
+        "names it is served under, comma-separated."
+    )
 DEBUG = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -56,3 +56,7 @@ SUPPORT_OPENING_HOURS = ""
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 MEDIA_ROOT = BASE_DIR / "var" / f"media-test-{_RUN_ID}"
 ERASURE_LEDGER_PATH = str(BASE_DIR / "var" / f"erasure-ledger-test-{_RUN_ID}.jsonl")
+
+# pytest-django owns database access (asgi is imported at collection); the start-up
+# check is tested by calling it (tests/supportdesk/test_startup_checks.py).
+STARTUP_SERVICE_CHECKS = env.bool("SUPPORTDESK_STARTUP_SERVICE_CHECKS", default=False)

@@ -16,7 +16,7 @@ from tests.factories import AgentFactory, QueueFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ORIGIN = [(b"origin", b"http://localhost")]
+ORIGIN = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
 
 
 class _ScopeUser:

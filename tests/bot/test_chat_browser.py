@@ -144,3 +144,35 @@ def test_the_policy_and_request_pages_leave_no_cookie_with_their_language_switch
     expect(page.get_by_role("heading", name="Your data")).to_be_visible()
 
     assert _device_storage(page)["cookies"] == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_message_the_server_cannot_store_is_dropped_from_the_outbox_and_explained(
+    live_chat, browser_page
+):
+    """A NUL character once made the server close the socket; the page resent the
+    message on every reconnect, for ever. Now it is refused with its id, and dropped."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(f"{live_chat}/chat/")
+    page.get_by_role("button", name="Ich stimme zu").click()
+    page.get_by_label("Name").fill("Erika Mustermann")
+    page.get_by_label("E-Mail").fill("erika@example.org")
+    page.get_by_role("button", name="Weiter").click()
+    expect(page.locator("#composer")).to_be_visible()
+    # As if typed before a reconnect: waiting in the outbox, sent again on reload.
+    page.evaluate(
+        """sessionStorage.setItem("supportdesk.outbox",
+             JSON.stringify([{id: "nul-1", text: "Hallo\\u0000Welt"}]))"""
+    )
+
+    page.reload()
+
+    expect(page.locator("#chat-notice")).to_contain_text("nicht speichern")
+    expect(page.locator(".msg-pending")).to_have_count(0)
+    assert page.evaluate('sessionStorage.getItem("supportdesk.outbox")') == "[]"
+    page.get_by_label("Ihre Nachricht").fill("Wie hoch sind die Versandkosten?")
+    page.get_by_role("button", name="Senden").click()
+    expect(page.locator(".msg-bot p").last).to_contain_text("4,95")

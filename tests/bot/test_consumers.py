@@ -12,7 +12,7 @@ from supportdesk.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ORIGIN = [(b"origin", b"http://localhost")]
+ORIGIN = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
 
 
 @pytest.fixture

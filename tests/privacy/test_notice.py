@@ -185,3 +185,15 @@ def test_each_configuration_change_is_named_on_the_dashboard(
     assert any(expected in line for line in changes), changes
     assert "no longer covers" in page
     assert notice_facts() != published.covered_facts
+
+
+def test_the_preview_diff_escapes_the_active_policys_version_string(policies, officer_client):
+    policies["en"].version = '<img src=x onerror="alert(1)">'
+    policies["en"].save(update_fields=["version"])
+
+    page = officer_client.get(
+        "/privacy/notice/?language=en", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert '<img src=x onerror="alert(1)">' not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page

@@ -222,4 +222,4 @@ def test_nul_characters_in_the_query_are_a_clear_400(officer):
     response = client.get("/api/v1/privacy/audit-events/", {"action": "x\x00y"})
 
     assert response.status_code == 400
-    assert response.json()["code"] == "null_characters_not_allowed"
+    assert response.json()["code"] == "invalid_text"

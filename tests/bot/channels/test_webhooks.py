@@ -348,3 +348,23 @@ def test_an_unexpected_error_answers_500_so_the_platform_redelivers(customer, mo
     assert not ChannelInboundEvent.objects.exists()
     assert platform.post(payload).status_code == 200
     assert len(platform.replies()) == 1
+
+
+# Text PostgreSQL refuses: stripped, because the platform would redeliver a refusal -------
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_message_with_nul_or_lone_surrogates_is_stored_stripped_and_answered(
+    channel, customer, knowledge_base, queue
+):
+    platform = customer(channel)
+    for text in ("Hallo", "JA", "Erika Mustermann", "erika@example.org"):
+        platform.say(text)
+
+    response = platform.say("Wo ist\x00 mein Paket? \ud800")
+
+    assert response.status_code == 200
+    from bot.models import Message
+
+    stored = Message.objects.filter(sender="customer").order_by("-id").first()
+    assert stored.text == "Wo ist mein Paket? \ufffd"
