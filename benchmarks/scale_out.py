@@ -384,6 +384,7 @@ class Figures:
     round_trip: list[float] = field(default_factory=list)
     redis_recovery: float = float("nan")
     reconnect: list[float] = field(default_factory=list)
+    noticed: list[float] = field(default_factory=list)  # kill → the customer's socket closed
     lost: int = 0
     duplicated: int = 0
 
@@ -473,11 +474,13 @@ async def kill_and_resume(
         customer = pair.customer
         for n in range(messages):
             if not customer.connected:
+                figures.noticed.append(customer.closed_at - killed_at)
                 await customer.resume()
                 figures.reconnect.append(time.perf_counter() - killed_at)
             await customer.send(f"Nachricht {n} {customer.nonce}")
             await asyncio.sleep(0.1)
         if not customer.connected:
+            figures.noticed.append(customer.closed_at - killed_at)
             await customer.resume()
             figures.reconnect.append(time.perf_counter() - killed_at)
         await customer.wait_for(lambda: not customer.unacked(), "every acknowledgement")
@@ -565,6 +568,7 @@ def main() -> int:
         "redis_recovery_s": figures.redis_recovery,
         "reconnect_p50_ms": _percentile(figures.reconnect, 0.5),
         "reconnect_max_ms": max(figures.reconnect, default=float("nan")) * 1000,
+        "closed_after_kill_p50_ms": _percentile(figures.noticed, 0.5),
         "lost": figures.lost,
         "duplicated": figures.duplicated,
     }
@@ -581,6 +585,9 @@ def main() -> int:
     print(
         f"reconnect after kill -9      p50 {result['reconnect_p50_ms']:7.1f} ms   "
         f"max {result['reconnect_max_ms']:7.1f} ms   (n={len(figures.reconnect)})"
+    )
+    print(
+        f"  of which: socket closed p50 {result['closed_after_kill_p50_ms']:7.1f} ms after the kill"
     )
     print(f"messages lost {figures.lost}   duplicated {figures.duplicated}")
     if args.json:

@@ -359,14 +359,16 @@ defaults
     mode http
     log global
     option httplog
-    timeout connect 2s
+    # Also the pause before a retry (at most 1 s): a local connect takes microseconds.
+    timeout connect 500ms
     timeout client 120s
     timeout server 120s
     # A websocket is a tunnel once upgraded.
     timeout tunnel 1h
-    # A connection refused by a dead server is sent to the other one.
-    retries 3
-    option redispatch
+    # A connection refused by a dead server is retried on the other one at once, and
+    # that server is marked down then, not only at the next failed health check.
+    retries 2
+    option redispatch 1
 
 frontend supportdesk
     bind 127.0.0.1:{port}
@@ -381,7 +383,7 @@ backend daphne
     http-check expect rstatus ^(200|503)$
     # Which process served: lets a test put a customer and an agent on different ones.
     http-response set-header X-Served-By %[srv_name]
-    default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down
 {servers}
 """
 
