@@ -359,8 +359,7 @@ defaults
     mode http
     log global
     option httplog
-    # Also the pause before a retry (at most 1 s): a local connect takes microseconds.
-    timeout connect 500ms
+    timeout connect 2s
     timeout client 120s
     timeout server 120s
     # A websocket is a tunnel once upgraded.
