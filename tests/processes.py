@@ -382,7 +382,7 @@ backend daphne
     http-check expect rstatus ^(200|503)$
     # Which process served: lets a test put a customer and an agent on different ones.
     http-response set-header X-Served-By %[srv_name]
-    default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down
+    default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
 {servers}
 """
 
@@ -393,7 +393,9 @@ def haproxy_process(workdir: Path, backends: dict[str, int]) -> ManagedProcess:
     has served a request through it."""
     port = free_port()
     servers = "\n".join(
+        # A refused connection marks the server down at once, before its next health check.
         f"    server {name} 127.0.0.1:{backend_port} check"
+        " observe layer4 error-limit 1 on-error mark-down"
         for name, backend_port in backends.items()
     )
     config = workdir / "haproxy.cfg"
