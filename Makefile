@@ -9,7 +9,7 @@ SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/supportdesk
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
 SERVICES_CELERY_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: run install browser env migrate demo messages makemessages test test-services lint format check-deploy clean
+.PHONY: run install browser haproxy env migrate demo messages makemessages test test-services lint format check-deploy clean
 
 run: install env migrate demo
 	$(PY) scripts/run_local.py
@@ -32,6 +32,13 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null || \
 	  { echo "Please install chromium (Debian package) for the browser tests."; exit 1; }; }
 
+# The scale-out test puts two daphne processes behind Debian's HAProxy (started by the
+# test itself, on free ports; the package's own service is not used).
+haproxy:
+	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { echo "Installing HAProxy for the scale-out test"; \
+	  (apt-get update -qq && apt-get install -y -qq haproxy) >/dev/null || \
+	  { echo "Please install haproxy (Debian package) for the scale-out test."; exit 1; }; }
+
 env:
 	@python3 scripts/write_dev_env.py
 
@@ -53,7 +60,7 @@ test: install messages browser
 	$(VENV)/bin/pytest --ds=supportdesk.settings.test
 
 # The suite against PostgreSQL, channels-redis and a real Celery worker on RabbitMQ and Redis.
-test-services: install messages browser
+test-services: install messages browser haproxy
 	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) \
 	CELERY_BROKER_URL=$(SERVICES_CELERY_BROKER_URL) SUPPORTDESK_TEST_SERVICES=1 \
 	$(VENV)/bin/pytest --ds=supportdesk.settings.test
