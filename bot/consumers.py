@@ -7,6 +7,7 @@ customer's language; the connection stays open.
 
 import asyncio
 import functools
+import logging
 import time
 import weakref
 from collections import deque
@@ -18,6 +19,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from redis.exceptions import RedisError
 
 from bot import chat
 from bot.models import Conversation
@@ -25,6 +27,8 @@ from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
 from privacy.services import ConsentError, policy_version_active
 from supportdesk.consumers import REFUSED, JsonConsumer
+
+logger = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
@@ -91,9 +95,15 @@ def conversation_rate_allows(conversation: Conversation) -> bool:
     key = f"chat-rate:{conversation.public_id.hex}:{window}"
     # One round trip to the cache (Redis when scaled out) for all but a window's first.
     try:
-        count = cache.incr(key)
-    except ValueError:  # the window's first message (or another process's, racing)
-        count = 1 if cache.add(key, 1, timeout=window_seconds * 2) else cache.incr(key)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window's first message (or another process's, racing)
+            count = 1 if cache.add(key, 1, timeout=window_seconds * 2) else cache.incr(key)
+    except RedisError:
+        # Redis unreachable (restarting, say): the shared limit fails open rather than
+        # closing every chat socket; the per-connection limit still holds meanwhile.
+        logger.warning("Chat rate limit skipped: the cache cannot be reached.")
+        return True
     return count <= settings.CHAT_RATE_BURST
 
 
