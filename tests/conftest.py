@@ -16,6 +16,11 @@ SERVICES = os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1"
 
 def pytest_collection_modifyitems(config, items):
     if SERVICES:
+        # Slow tests that do not depend on the backends run once, in the embedded suite.
+        once = pytest.mark.skip(reason="backend-independent: runs in the embedded suite")
+        for item in items:
+            if "embedded_only" in item.keywords:
+                item.add_marker(once)
         return
     skip = pytest.mark.skip(reason="needs `make test-services` (PostgreSQL, Redis, a broker)")
     for item in items:

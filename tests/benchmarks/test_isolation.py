@@ -19,6 +19,9 @@ from django.conf import settings
 from benchmarks.isolation import WRITABLE_SETTINGS, isolated_environment
 from tests.bot.test_learning import QUESTIONS
 
+# The scripts run on their own embedded database whatever the suite: once is enough.
+pytestmark = pytest.mark.embedded_only
+
 ROOT = Path(settings.BASE_DIR)
 VAR = ROOT / "var"
 
