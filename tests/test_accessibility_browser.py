@@ -137,7 +137,12 @@ def _axe_sees_a_violation(page, base_url: str) -> None:
     assert any("button-name (critical)" in line for line in axe_violations(page, "self-check"))
 
 
-CUSTOMER_PAGES = ["/privacy/policy/", "/privacy/requests/", "/privacy/requests/sent/"]
+CUSTOMER_PAGES = [
+    "/accessibility/",
+    "/privacy/policy/",
+    "/privacy/requests/",
+    "/privacy/requests/sent/",
+]
 STAFF_PAGES = [
     "/inbox/",
     "/inbox/c/{conversation}/",

@@ -384,6 +384,14 @@
   $("escalate").addEventListener("click", function () { send({ type: "escalate" }); });
   $("withdraw").addEventListener("click", function () { send({ type: "withdraw_consent" }); });
 
+  // In the widget's iframe, Escape closes the widget: the host page cannot see key
+  // presses inside the frame, so the chat tells it (the message carries nothing else).
+  if (document.body.classList.contains("embedded") && window.parent !== window) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { window.parent.postMessage({ type: "supportdesk:close" }, "*"); }
+    });
+  }
+
   status(T.connecting);
   connect();
 })();
