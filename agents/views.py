@@ -106,6 +106,7 @@ def inbox_strings() -> dict[str, str]:
         "availability_offline": _("Offline"),
         "saved": _("Saved."),
         "claimedBy": _("%(agent)s claimed a conversation"),
+        "newCustomerMessage": _("New customer message"),
     }
 
 

@@ -23,6 +23,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 FAILING_IMPACTS = {"serious", "critical"}
 LOCALES = {"de": "de-DE", "en": "en-US"}
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+NARROW_PHONE = {"width": 360, "height": 740}
 IDENTIFY = {
     "de": ("Weiter", "Ihre Nachricht", "Senden"),
     "en": ("Continue", "Your message", "Send"),
@@ -73,6 +74,14 @@ def browser():
             browser.close()
 
 
+def sideways_scroll(page, where: str) -> list[str]:
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    if overflow <= 0:
+        return []
+    widest = page.evaluate(WIDEST_ELEMENTS)
+    return [f"{where}: the page scrolls sideways by {overflow} px ({widest})"]
+
+
 def axe_violations(page, where: str) -> list[str]:
     """The serious and critical violations on the page as it is now, one line each."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -83,10 +92,12 @@ def axe_violations(page, where: str) -> list[str]:
         AXE_TAGS,
     )
     found = []
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    if overflow > 0:
-        widest = page.evaluate(WIDEST_ELEMENTS)
-        found.append(f"{where}: the page scrolls sideways by {overflow} px ({widest})")
+    found += sideways_scroll(page, where)
+    if page.viewport_size["width"] == VIEWPORTS["phone"]["width"]:
+        # The narrowest common phone: reflow only (axe's result does not change with it).
+        page.set_viewport_size(NARROW_PHONE)
+        found += sideways_scroll(page, where + " at 360 px")
+        page.set_viewport_size(VIEWPORTS["phone"])
     for violation in results["violations"]:
         if violation["impact"] not in FAILING_IMPACTS:
             continue

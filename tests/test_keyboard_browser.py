@@ -123,6 +123,7 @@ def test_customer_and_agent_journeys_by_keyboard(live_site, browser):
     customer.keyboard.press("Enter")
     expect(customer.locator(".msg-bot p").last).to_contain_text("4,95")
     expect(customer.locator("#composer-text")).to_be_focused()
+    expect(customer.locator("#composer-text")).to_be_in_viewport()  # not below the fold
     lines = announced(customer)
     assert lines.count(f"Sie: {QUESTION}") == 1, lines
     answers = [line for line in lines if line.startswith("Bot: ")]
@@ -162,6 +163,7 @@ def test_customer_and_agent_journeys_by_keyboard(live_site, browser):
     customer.keyboard.press("Enter")
     expect(row.locator(".preview")).to_contain_text("noch da", timeout=10000)
     expect(open_link).to_be_focused()
+    expect(agent.locator("#announcer")).to_contain_text("New customer message: Sind Sie noch da?")
 
     # Open, then the skip link to the actions, then Claim: focus lands in the reply box and
     # the confirmation is announced.

@@ -165,6 +165,8 @@
       announce(T.newEscalation + ": " + (row.preview || ""));
     } else if (before && before.status === "waiting" && row.status === "assigned" && row.agent_id !== state.user_id) {
       announce(T.claimedBy.replace("%(agent)s", row.agent_name || T.nobody));
+    } else if (before && before.preview !== row.preview && inView(row)) {
+      announce(T.newCustomerMessage + ": " + (row.preview || ""));
     }
   }
 
