@@ -37,3 +37,12 @@ def test_an_invalid_address_in_the_data_request_is_marked_and_linked(client):
     tag = field(page, "id_email")
     assert 'aria-invalid="true"' in tag and 'aria-describedby="id_email_error"' in tag
     assert re.search(r'<ul class="errorlist" id="id_email_error"><li>[^<]+</li>', page)
+
+
+@pytest.mark.django_db
+def test_a_missing_choice_links_the_group_to_its_message(client):
+    page = client.post(
+        "/privacy/requests/", {"email": "erika@example.org"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert '<fieldset aria-describedby="id_kind_error">' in page
+    assert re.search(r'<ul class="errorlist" id="id_kind_error"><li>[^<]+</li>', page)
