@@ -46,8 +46,11 @@
   var lastStatus = null;
   function status(text) {
     $("chat-status").textContent = text;
-    // "Connected." after the first connect is not news; a lost connection is.
-    if (text !== T.connecting && !(text === T.connected && lastStatus === T.connecting)) { announce(text); }
+    // "Connected." after the first connect is not news, nor the same state again (each
+    // retry); a lost connection and its return are.
+    if (text !== lastStatus && text !== T.connecting && !(text === T.connected && lastStatus === T.connecting)) {
+      announce(text);
+    }
     lastStatus = text;
   }
   function notice(text) {
