@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -107,6 +108,8 @@ def inbox_strings() -> dict[str, str]:
         "availability_away": _("Away"),
         "availability_offline": _("Offline"),
         "saved": _("Saved."),
+        "claimedBy": _("%(agent)s claimed a conversation"),
+        "newCustomerMessage": _("New customer message"),
     }
 
 
@@ -314,6 +317,9 @@ class ConversationActionView(ConversationMixin, View, ABC):
 
     http_method_names = ["post"]
     success_message = ""
+    # The id of the element that gets focus on the page after the redirect (the
+    # page's script focuses it), so a keyboard user continues where the next step is.
+    focus_after = ""
 
     @abstractmethod
     def perform(self, request: HttpRequest, conversation: Conversation) -> dict | None:
@@ -348,13 +354,17 @@ class ConversationActionView(ConversationMixin, View, ABC):
         """Without script: back to the conversation, with the success message."""
         if self.success_message:
             messages.success(request, self.success_message)
-        return redirect(self.success_url(conversation))
+        url = self.success_url(conversation)
+        return redirect(f"{url}#{self.focus_after}" if self.focus_after else url)
 
     def success_url(self, conversation: Conversation) -> str:
         return reverse("agents:conversation", kwargs={"public_id": conversation.public_id})
 
 
 class ClaimView(ConversationActionView):
+    success_message = gettext_lazy("You have claimed this conversation. Reply below.")
+    focus_after = "reply-text"
+
     def perform(self, request, conversation):
         services.conversation_claim(conversation=conversation, agent=request.user)
         return {"status": Conversation.Status.ASSIGNED}
@@ -377,12 +387,20 @@ class NoteView(ConversationActionView):
 
 
 class ResolveView(ConversationActionView):
+    success_message = gettext_lazy(
+        "The conversation is resolved; the customer is asked for a rating."
+    )
+    focus_after = "flash"
+
     def perform(self, request, conversation):
         services.conversation_resolve_by_agent(conversation=conversation, agent=request.user)
         return {"status": Conversation.Status.RESOLVED}
 
 
 class ReopenView(ConversationActionView):
+    success_message = gettext_lazy("The conversation is open again.")
+    focus_after = "reply-text"
+
     def perform(self, request, conversation):
         services.conversation_reopen(conversation=conversation, agent=request.user)
         return {"status": Conversation.Status.ASSIGNED}

@@ -56,6 +56,8 @@ def chat_strings() -> dict[str, str]:
         "ratingQuestion": _("How satisfied are you with our help?"),
         "ratingLabel": _("%(score)s of 5"),
         "ratingThanks": _("Thank you for your rating."),
+        "fieldInvalid": _("Please check this field."),
+        "fieldRequired": _("Please fill in this field."),
     }
 
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from supportdesk.views import health
+from supportdesk.views import AccessibilityStatementView, health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="bot:chat", permanent=False)),
@@ -14,6 +14,7 @@ urlpatterns = [
     # Messenger channels: the Telegram, WhatsApp and Messenger webhooks.
     path("channels/", include("bot.channels.urls")),
     path("health/", health, name="health"),
+    path("accessibility/", AccessibilityStatementView.as_view(), name="accessibility"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("supportdesk.api", "api"), namespace="api")),

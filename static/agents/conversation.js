@@ -14,6 +14,22 @@
   var typingTimer = null;
   var lastTypingSent = 0;
 
+  // The page's one polite live region: each announcement a new line, so none is lost
+  // or merged, and nothing else on the page is live.
+  function announce(text) {
+    if (!text) { return; }
+    var region = $("announcer");
+    var line = document.createElement("p");
+    line.textContent = text;
+    region.appendChild(line);
+    while (region.childNodes.length > 3) { region.removeChild(region.firstChild); }
+  }
+  function focusOn(element) {
+    if (!element) { return; }
+    if (!element.matches("a, button, input, textarea, select")) { element.setAttribute("tabindex", "-1"); }
+    element.focus();
+  }
+
   function appendMessage(frame) {
     if (frame.seq && frame.seq <= lastSeq) { return; }
     if (frame.seq) { lastSeq = frame.seq; }
@@ -32,6 +48,7 @@
     $("transcript").appendChild(item);
     item.scrollIntoView({ block: "end" });
     if (frame.from === "customer") { $("typing").textContent = ""; }
+    announce(name + ": " + frame.text);
   }
 
   function appendNote(frame) {
@@ -95,7 +112,9 @@
     $("agent-name").textContent = frame.agent_name || "—";
     $("queue-name").textContent = frame.queue_name || "—";
     if (frame.status !== state.status) {
-      $("action-error").textContent = T.stateChanged.replace("%(status)s", T["status_" + frame.status] || frame.status);
+      var changed = T.stateChanged.replace("%(status)s", T["status_" + frame.status] || frame.status);
+      $("action-error").textContent = changed;
+      announce(changed);
       state.status = frame.status;
     }
     var reply = $("reply-text");
@@ -109,6 +128,7 @@
   function onFrame(frame) {
     switch (frame.type) {
       case "conversation.ready":
+        if (attempt) { announce(T.liveConversation); }
         attempt = 0;
         $("conversation-live").textContent = T.liveConversation;
         break;
@@ -137,6 +157,7 @@
     socket = new WebSocket(scheme + window.location.host + script.dataset.socketPath);
     socket.addEventListener("message", function (event) { onFrame(JSON.parse(event.data)); });
     socket.addEventListener("close", function (event) {
+      if (!attempt) { announce(T.reconnecting); }
       $("conversation-live").textContent = T.reconnecting;
       if (event.code >= 4400 && event.code < 4500) { return; }
       attempt += 1;
@@ -207,5 +228,15 @@
     });
   }
   renderSuggestions(state.suggestions);
+  // After claim, resolve or reopen the server sends the page back with the element to
+  // focus as the fragment, and a confirmation that the live region reads once.
+  var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+  if (target) {
+    focusOn(target.disabled ? $("flash") : target);
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+  var flash = $("flash");
+  // A region is read when it changes, not as the page loads: give the reader a moment.
+  if (flash) { window.setTimeout(function () { announce(flash.textContent.trim()); }, 300); }
   connect();
 })();

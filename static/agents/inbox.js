@@ -15,6 +15,16 @@
 
   state.rows.forEach(function (row) { rows[row.id] = row; });
 
+  // The page's one polite live region: each announcement a new line.
+  function announce(text) {
+    if (!text) { return; }
+    var region = $("announcer");
+    var line = document.createElement("p");
+    line.textContent = text;
+    region.appendChild(line);
+    while (region.childNodes.length > 3) { region.removeChild(region.firstChild); }
+  }
+
   function inView(row) {
     if (view === "waiting") { return row.status === "waiting"; }
     if (view === "mine") { return row.agent_id === state.user_id; }
@@ -45,6 +55,11 @@
 
   function render(newIds) {
     var body = $("inbox-rows");
+    // The list is rebuilt; focus inside it stays on the same row's link (or, if that
+    // row left the list, the next one, else the list itself) instead of falling to body.
+    var focused = body.contains(document.activeElement) ? document.activeElement.closest("tr") : null;
+    var focusedId = focused && focused.dataset.id;
+    var focusedIndex = focused ? Array.prototype.indexOf.call(body.children, focused) : -1;
     body.textContent = "";
     var all = sorted();
     var shown = all.filter(inView);
@@ -87,6 +102,12 @@
       var counter = li.querySelector(".queue-count");
       if (counter) { counter.textContent = count; }
     });
+    if (focused) {
+      var again = focusedId && body.querySelector('tr[data-id="' + focusedId + '"] a');
+      var links = body.querySelectorAll("a");
+      var next = again || links[Math.min(focusedIndex, links.length - 1)] || $("inbox-list");
+      next.focus();
+    }
     document.querySelectorAll(".tabs .tab").forEach(function (tab) {
       if (tab.dataset.view === view) { tab.setAttribute("aria-current", "page"); } else { tab.removeAttribute("aria-current"); }
     });
@@ -99,7 +120,7 @@
     window.localStorage.setItem(NOTIFY_KEY, toggle.checked ? "1" : "0");
     if (toggle.checked && window.Notification && Notification.permission === "default") {
       Notification.requestPermission().then(function (answer) {
-        if (answer === "denied") { $("inbox-live").textContent = T.notifyDenied; }
+        if (answer === "denied") { $("inbox-live").textContent = T.notifyDenied; announce(T.notifyDenied); }
       });
     }
   });
@@ -139,7 +160,14 @@
     rows[row.id] = row;
     var isNew = row.status === "waiting" && (!before || before.status !== "waiting");
     render(isNew ? [row.id] : null);
-    if (isNew) { notify(row); }
+    if (isNew) {
+      notify(row);
+      announce(T.newEscalation + ": " + (row.preview || ""));
+    } else if (before && before.status === "waiting" && row.status === "assigned" && row.agent_id !== state.user_id) {
+      announce(T.claimedBy.replace("%(agent)s", row.agent_name || T.nobody));
+    } else if (before && before.preview !== row.preview && inView(row)) {
+      announce(T.newCustomerMessage + ": " + (row.preview || ""));
+    }
   }
 
   function presence(frame) {
@@ -166,6 +194,7 @@
     socket.addEventListener("message", function (event) {
       var frame = JSON.parse(event.data);
       if (frame.type === "inbox.ready") {
+        if (attempt) { announce(T.live); }
         attempt = 0;
         $("inbox-live").textContent = T.live;
         if (connectedOnce) { reload(); }
@@ -177,6 +206,7 @@
       }
     });
     socket.addEventListener("close", function (event) {
+      if (!attempt) { announce(T.reconnecting); }
       $("inbox-live").textContent = T.reconnecting;
       if (event.code === 4401 || event.code === 4403) { return; }  // signed out or disabled
       attempt += 1;
@@ -205,6 +235,7 @@
       credentials: "same-origin",
     }).then(function (response) {
       $("inbox-live").textContent = response.ok ? T.saved : T.reconnecting;
+      announce(response.ok ? T.saved : T.reconnecting);
     });
   });
 

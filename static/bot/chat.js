@@ -27,11 +27,40 @@
     if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(frame)); return true; }
     return false;
   }
-  function status(text) { $("chat-status").textContent = text; }
-  function notice(text) { $("chat-notice").textContent = text || ""; }
+  // The page's one polite live region: each announcement is a new line in it, so the
+  // same text twice is still read twice, and nothing else on the page is live.
+  function announce(text) {
+    if (!text) { return; }
+    var region = $("chat-announcer");
+    var line = document.createElement("p");
+    line.textContent = text;
+    region.appendChild(line);
+    while (region.childNodes.length > 3) { region.removeChild(region.firstChild); }
+  }
+  // Focus goes where the next step is; an element that is not a control gets tabindex -1.
+  function focusOn(element) {
+    if (!element) { return; }
+    if (!element.matches("a, button, input, textarea, select")) { element.setAttribute("tabindex", "-1"); }
+    element.focus();
+  }
+  var lastStatus = null;
+  function status(text) {
+    $("chat-status").textContent = text;
+    // "Connected." after the first connect is not news, nor the same state again (each
+    // retry); a lost connection and its return are.
+    if (text !== lastStatus && text !== T.connecting && !(text === T.connected && lastStatus === T.connecting)) {
+      announce(text);
+    }
+    lastStatus = text;
+  }
+  function notice(text) {
+    $("chat-notice").textContent = text || "";
+    announce(text);
+  }
 
   // Rendering ------------------------------------------------------------------------
-  function renderMessage(message) {
+  // live: announce it (a message arriving now, not history replayed on connect).
+  function renderMessage(message, live) {
     if (message.seq && message.seq <= lastSeq) { return; }
     if (message.seq) { lastSeq = message.seq; }
     if (message.from === "agent") { $("chat-typing").textContent = ""; }
@@ -62,6 +91,10 @@
     }
     $("chat-log").appendChild(item);
     item.scrollIntoView({ block: "end" });
+    // Keep the message box on screen after an answer (phones scroll it away otherwise).
+    if (!$("composer").hidden) { $("composer").scrollIntoView({ block: "nearest" }); }
+    // Who and what, once; never the suggestion or feedback buttons.
+    if (live) { announce(who.textContent + ": " + message.text); }
   }
 
   function feedbackButtons(seq) {
@@ -73,7 +106,12 @@
       button.className = "link";
       button.textContent = pair[1];
       button.addEventListener("click", function () {
-        if (send({ type: "feedback", seq: seq, helpful: pair[0] })) { box.textContent = T.thanksFeedback; }
+        if (send({ type: "feedback", seq: seq, helpful: pair[0] })) {
+          // The buttons go; focus goes to the confirmation that replaced them.
+          box.textContent = T.thanksFeedback;
+          focusOn(box);
+          announce(T.thanksFeedback);
+        }
       });
       box.appendChild(button);
     });
@@ -97,7 +135,8 @@
     });
   }
 
-  function showState(frame) {
+  // moveFocus: after the customer's own step, focus goes to the next one.
+  function showState(frame, moveFocus) {
     var consent = frame.consent, identify = frame.identify;
     policyVersion = consent.policy_version;
     var needsConsent = consent.required;
@@ -120,6 +159,52 @@
     ready = !needsConsent && !needsIdentity;
     $("composer").hidden = !ready;
     if (ready) { flushOutbox(); }
+    if (moveFocus) {
+      if (needsConsent) { focusOn($("consent-title")); }
+      else if (needsIdentity) { focusOn($("identify-fields").querySelector("input")); }
+      else if (ready) { focusOn($("composer-text")); }
+    }
+  }
+
+  // Field-level errors: aria-invalid and a message linked by aria-describedby.
+  function clearFieldErrors() {
+    $("identify-fields").querySelectorAll("input").forEach(function (input) {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+      var message = $(input.id + "-error");
+      if (message) { message.remove(); }
+    });
+  }
+  function showFieldErrors(fields) {
+    clearFieldErrors();
+    var first = null;
+    Object.keys(fields).forEach(function (name) {
+      var input = $("identify-" + name);
+      if (!input) { return; }
+      var message = document.createElement("span");
+      message.id = input.id + "-error";
+      message.className = "field-error error";
+      message.textContent = (fields[name] && fields[name].length) ? fields[name].join(" ") : T.fieldInvalid;
+      input.insertAdjacentElement("afterend", message);
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", message.id);
+      first = first || input;
+    });
+    return first;
+  }
+  function identifyError(frame) {
+    $("identify-error").textContent = frame.detail;
+    var fields = frame.fields || {};
+    if (frame.code === "identity_incomplete") {
+      // The server names no field here: the empty ones are the missing ones.
+      fields = {};
+      $("identify-fields").querySelectorAll("input").forEach(function (input) {
+        if (!input.value.trim()) { fields[input.name] = [T.fieldRequired]; }
+      });
+    }
+    var first = showFieldErrors(fields);
+    announce(frame.detail);
+    focusOn(first || $("identify-fields").querySelector("input"));
   }
 
   function buildIdentifyFields(fields) {
@@ -204,27 +289,29 @@
       case "consent.accepted":
       case "identified":
         notice("");
-        showState(frame);
+        clearFieldErrors();
+        showState(frame, true);
         break;
       case "consent.withdrawn":
         // Nothing of this chat stays on the device after withdrawal (TDDDG § 25).
         storage.removeItem(TOKEN_KEY);
         storage.removeItem(OUTBOX_KEY);
         notice(frame.detail);
-        showState(frame);
+        showState(frame, true);
         break;
       case "consent.declined":
         notice(frame.detail);
         if (frame.consent) { showState(frame); } else { $("consent-panel").hidden = true; }
+        if ($("consent-panel").hidden) { focusOn($("chat-notice")); }
         break;
       case "ack":
         // The server stored the message: its echo (with seq) replaces the pending bubble.
         var pending = outbox().filter(function (entry) { return entry.id === frame.id; })[0];
         acknowledged(frame.id);
-        if (pending) { renderMessage({ seq: frame.seq, from: "customer", text: pending.text }); }
+        if (pending) { renderMessage({ seq: frame.seq, from: "customer", text: pending.text }, true); }
         break;
       case "message":
-        renderMessage(frame);
+        renderMessage(frame, true);
         break;
       case "status":
         if (frame.status === "waiting") { notice(T.waiting); }
@@ -236,14 +323,17 @@
         break;
       case "csat.request":
         showRating();
+        announce(T.ratingQuestion);
         break;
       case "rating.recorded":
         $("rating-buttons").textContent = "";
         $("rating-question").textContent = T.ratingThanks;
+        focusOn($("rating-question"));
+        announce(T.ratingThanks);
         break;
       case "error":
         if (frame.code === "invalid_identity" || frame.code === "identity_incomplete") {
-          $("identify-error").textContent = frame.detail;
+          identifyError(frame);
         } else {
           notice(frame.detail);
         }
@@ -279,6 +369,7 @@
     var frame = { type: "identify" };
     $("identify-fields").querySelectorAll("input").forEach(function (input) { frame[input.name] = input.value.trim(); });
     $("identify-error").textContent = "";
+    clearFieldErrors();
     send(frame);
   });
   $("composer").addEventListener("submit", function (event) {
@@ -295,6 +386,14 @@
   });
   $("escalate").addEventListener("click", function () { send({ type: "escalate" }); });
   $("withdraw").addEventListener("click", function () { send({ type: "withdraw_consent" }); });
+
+  // In the widget's iframe, Escape closes the widget: the host page cannot see key
+  // presses inside the frame, so the chat tells it (the message carries nothing else).
+  if (document.body.classList.contains("embedded") && window.parent !== window) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { window.parent.postMessage({ type: "supportdesk:close" }, "*"); }
+    });
+  }
 
   status(T.connecting);
   connect();

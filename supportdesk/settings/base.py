@@ -446,6 +446,20 @@ PRIVACY_SUPERVISORY_AUTHORITY = env.str(
     default="Der Hamburgische Beauftragte für Datenschutz und Informationsfreiheit",
 )
 
+# The accessibility statement (/accessibility/, BFSG § 14 and Annex 3): who to contact
+# about a barrier, and the authority a customer may turn to if the answer does not help.
+ACCESSIBILITY_CONTACT_EMAIL = env.str(
+    "ACCESSIBILITY_CONTACT_EMAIL", default="barrierefreiheit@example.org"
+)
+ACCESSIBILITY_CONTACT_PHONE = env.str("ACCESSIBILITY_CONTACT_PHONE", default="")
+ACCESSIBILITY_MARKET_SURVEILLANCE = env.str(
+    "ACCESSIBILITY_MARKET_SURVEILLANCE",
+    default="Marktüberwachungsstelle der Länder für die Barrierefreiheit von Produkten und "
+    "Dienstleistungen (MLBF), Magdeburg",
+)
+# The date the statement was last reviewed (ISO date).
+ACCESSIBILITY_STATEMENT_DATE = env.str("ACCESSIBILITY_STATEMENT_DATE", default="2026-12-06")
+
 # Messenger channels ---------------------------------------------------------------------
 # Telegram, WhatsApp Cloud API and Facebook Messenger (bot/channels/, README "Messenger
 # channels"). Credentials live encrypted in the admin (Messenger channels), not here.
