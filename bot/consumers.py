@@ -21,6 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from bot import chat
+from bot.disclosure import ai_disclosure
 from bot.models import Conversation
 from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
@@ -361,6 +362,8 @@ class ChatConsumer(JsonConsumer):
                 "version": PROTOCOL_VERSION,
                 "conversation": token,
                 "resumed": resumed,
+                # Before any answer, in the customer's language (AI Act Art. 50(1)).
+                "disclosure": ai_disclosure(language=self.language),
                 **state,
                 "history": history,
             }
