@@ -111,6 +111,7 @@ class ProcessingActivitySerializer(serializers.ModelSerializer):
             "processors",
             "third_country_transfers",
             "technical_measures",
+            "is_ai_system",
             "is_active",
             "updated_at",
         ]
