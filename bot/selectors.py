@@ -1,10 +1,14 @@
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from bot.models import Conversation, ExampleQuestion, Message
+from bot.models import BotModel, Conversation, ExampleQuestion, IntentAnswer, Message
 from bot.tokens import resume_token_hash
 
 
@@ -176,3 +180,107 @@ def unanswered_topics(
         ]
     topics.sort(key=lambda topic: (-topic["questions"], topic["language"], topic["terms"]))
     return topics[:limit]
+
+
+# Why the bot answered (the agents' transcript) --------------------------------------------
+
+_WORDS = re.compile(r"\w+", re.UNICODE)
+# How many of an intent's example questions are shown beside a bot message.
+EXPLANATION_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class BotAnswerExplanation:
+    """What made the bot say a message: from stored fields only, nothing unredacted."""
+
+    intent_slug: str
+    intent_title: str
+    confidence: float | None
+    # "high": at or above the answer threshold; "medium": choices offered; "low": below.
+    band: str
+    answer_threshold: float | None
+    suggest_threshold: float | None
+    # The intent's example questions (operator-written or redacted), closest first.
+    closest_examples: list[str]
+
+
+def _words(text: str) -> set[str]:
+    return {word.casefold() for word in _WORDS.findall(text)}
+
+
+def _closeness(question: set[str], example: str) -> float:
+    words = _words(example)
+    union = question | words
+    return len(question & words) / len(union) if union else 0.0
+
+
+def _band(confidence: float | None, answer: float | None, suggest: float | None) -> str:
+    if confidence is None:
+        return ""
+    if answer is not None and confidence >= answer:
+        return "high"
+    if suggest is not None and confidence >= suggest:
+        return "medium"
+    return "low"
+
+
+def bot_answer_explanations(
+    *, messages: Sequence[Message], language: str
+) -> dict[int, BotAnswerExplanation]:
+    """For each bot message with an intent: the intent's title, the confidence band, and
+    the intent's example questions closest to the customer's question before it.
+
+    The question is compared in its redacted form (`text_redacted`), so nothing
+    unredacted is read or shown; the band is measured against the thresholds of the
+    language's active model (the keyword matcher's settings where none is active).
+    Three queries, whatever the number of messages.
+    """
+    bot_messages = [m for m in messages if m.sender == Message.Sender.BOT and m.intent_slug]
+    if not bot_messages:
+        return {}
+    slugs = {m.intent_slug for m in bot_messages}
+    titles: dict[str, str] = {}
+    for slug, answer_language, title in IntentAnswer.objects.filter(
+        intent__slug__in=slugs
+    ).values_list("intent__slug", "language", "title"):
+        if answer_language == language or slug not in titles:
+            titles[slug] = title
+    examples: dict[str, list[str]] = {}
+    for slug, text in ExampleQuestion.objects.filter(
+        intent__slug__in=slugs, language=language
+    ).values_list("intent__slug", "text"):
+        examples.setdefault(slug, []).append(text)
+    active = (
+        BotModel.objects.filter(language=language, status=BotModel.Status.ACTIVE)
+        .values_list("thresholds", flat=True)
+        .first()
+    )
+    question_before: dict[int, set[str]] = {}
+    last_question: set[str] = set()
+    for message in messages:
+        if message.sender == Message.Sender.CUSTOMER:
+            last_question = _words(message.text_redacted)
+        elif message.sender == Message.Sender.BOT:
+            question_before[message.pk] = last_question
+    explanations = {}
+    for message in bot_messages:
+        if message.answer_source == Message.AnswerSource.MODEL and active:
+            answer, suggest = active.get("answer"), active.get("suggest")
+        else:
+            answer = settings.BOT_FALLBACK_ANSWER_THRESHOLD
+            suggest = settings.BOT_FALLBACK_SUGGEST_THRESHOLD
+        question = question_before.get(message.pk, set())
+        closest = sorted(
+            examples.get(message.intent_slug, []),
+            key=lambda text, question=question: (-_closeness(question, text), len(text)),
+        )
+        explanations[message.pk] = BotAnswerExplanation(
+            intent_slug=message.intent_slug,
+            intent_title=titles.get(message.intent_slug, message.intent_slug),
+            confidence=message.confidence,
+            band=_band(message.confidence, answer, suggest),
+            answer_threshold=answer,
+            suggest_threshold=suggest,
+            closest_examples=closest[:EXPLANATION_EXAMPLES],
+        )
+    return explanations
