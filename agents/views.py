@@ -50,8 +50,8 @@ from agents.selectors import (
     user_roles,
     user_sees_all_queues,
 )
-from bot.models import Conversation
-from bot.selectors import analytics_daily, unanswered_topics
+from bot.models import BotModel, Conversation
+from bot.selectors import analytics_daily, bot_model_card, unanswered_topics
 from bot.services import MESSAGE_TEXT_MAX_LENGTH
 
 INBOX_VIEWS = ("waiting", "mine", "all")
@@ -588,5 +588,12 @@ class AnalyticsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
                 key=lambda item: -item[1],
             ),
             topics=unanswered_topics(since=since, until=until),
+            # The active model of each language, with its card (figures, history).
+            model_cards=[
+                bot_model_card(record=record)
+                for record in BotModel.objects.filter(status=BotModel.Status.ACTIVE).order_by(
+                    "language"
+                )
+            ],
         )
         return context

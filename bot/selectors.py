@@ -284,3 +284,84 @@ def bot_answer_explanations(
             closest_examples=closest[:EXPLANATION_EXAMPLES],
         )
     return explanations
+
+
+# The model card (admin and supervisor analytics) -------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 480, 160, 24
+# The held-back figures the quality gate compares, in the order the card shows them.
+CARD_FIGURES = ("answer_precision", "automation_rate", "out_of_scope_recall", "in_scope_accuracy")
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    key: str
+    # SVG polyline points ("x,y x,y") and the dots with their figure, for the tooltip.
+    points: str
+    dots: list[tuple[float, float, int, float]]
+
+
+def _history_chart(models: list[BotModel]) -> dict:
+    """Answer precision and automation per version as an inline SVG line chart: the
+    coordinates are computed here, the template only draws them (no JavaScript)."""
+    inner_w = CHART_WIDTH - 2 * CHART_PAD
+    inner_h = CHART_HEIGHT - 2 * CHART_PAD
+    step = inner_w / (len(models) - 1) if len(models) > 1 else 0
+    series = []
+    for key in ("answer_precision", "automation_rate"):
+        dots = []
+        for position, model in enumerate(models):
+            value = model.metrics.get(key)
+            if value is None:
+                continue
+            x = CHART_PAD + (position * step if len(models) > 1 else inner_w / 2)
+            y = CHART_PAD + (1 - float(value)) * inner_h
+            dots.append((round(x, 1), round(y, 1), model.version, float(value)))
+        series.append(
+            ChartSeries(key=key, points=" ".join(f"{x},{y}" for x, y, *_rest in dots), dots=dots)
+        )
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "series": series,
+        "top": CHART_PAD,
+        "bottom": CHART_HEIGHT - CHART_PAD,
+        "middle": CHART_PAD + inner_h / 2,
+        "left": CHART_PAD,
+        "right": CHART_WIDTH - CHART_PAD,
+        "labels": [
+            (round(CHART_PAD + (i * step if len(models) > 1 else inner_w / 2), 1), m.version)
+            for i, m in enumerate(models)
+        ],
+    }
+
+
+def bot_model_card(*, record: BotModel) -> dict:
+    """Everything the model card shows for one trained model, from its stored record:
+    the held-back figures and the keyword baseline beside them, the thresholds, the
+    training examples per intent, the confusion hot spots and the language's history."""
+    metrics = record.metrics or {}
+    baseline = metrics.get("keyword_baseline") or {}
+    card = metrics.get("card") or {}
+    history = list(
+        BotModel.objects.filter(language=record.language)
+        .exclude(status__in=[BotModel.Status.TRAINING, BotModel.Status.FAILED])
+        .order_by("version")
+        .only("version", "status", "metrics", "created_at")
+    )
+    return {
+        "model": record,
+        "figures": [
+            {"key": key, "value": metrics.get(key), "baseline": baseline.get(key)}
+            for key in CARD_FIGURES
+        ],
+        "test_examples": metrics.get("test_examples"),
+        "calibration": metrics.get("calibration", ""),
+        "thresholds": record.thresholds or {},
+        "training_per_intent": sorted(
+            (card.get("training_per_intent") or {}).items(), key=lambda item: (-item[1], item[0])
+        ),
+        "confusions": card.get("confusions") or [],
+        "history": history,
+        "chart": _history_chart(history) if history else None,
+    }

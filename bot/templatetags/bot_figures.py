@@ -14,18 +14,11 @@ def percent(value, decimals: int = 0) -> str:
     if value is None or value == "":
         return "—"
     try:
-        number = float(value) * 100
+        # Rounded here: number_format cuts digits off (80.08 would show as 80.0).
+        number = round(float(value) * 100, int(decimals))
     except (TypeError, ValueError):
         return "—"
     # Translators: a percentage; German puts a space before the sign.
     return _("%(number)s%%") % {
         "number": formats.number_format(number, decimal_pos=int(decimals), use_l10n=True)
     }
-
-
-@register.filter
-def decimal(value, decimals: int = 2) -> str:
-    """A plain number in the active language's format; "—" when unknown."""
-    if value is None or value == "":
-        return "—"
-    return formats.number_format(float(value), decimal_pos=int(decimals), use_l10n=True)
