@@ -313,6 +313,8 @@ def subject_conversations_export(subject: DataSubject) -> dict:
                     {
                         "seq": message.seq,
                         "from": message.sender,
+                        # Written by the bot or the system, not by a person (AI Act).
+                        "automated": message.sender in (Message.Sender.BOT, Message.Sender.SYSTEM),
                         "text": message.text,
                         "sent_at": message.created_at.isoformat(),
                         "intent": message.intent_slug or None,

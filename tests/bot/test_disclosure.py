@@ -7,7 +7,9 @@ from channels.testing import WebsocketCommunicator
 from django.urls import reverse
 
 from bot.models import Intent, IntentAnswer
+from bot.services import message_append, subject_conversations_export
 from supportdesk.asgi import application
+from tests.factories import ConversationFactory
 
 GERMAN = "Sie schreiben mit einem automatischen Assistenten (einem Computerprogramm)"
 ENGLISH = "You are chatting with an automated assistant (a computer program)"
@@ -64,3 +66,19 @@ async def test_the_welcome_frame_carries_the_disclosure_before_any_answer(
     assert welcome["type"] == "welcome"
     assert welcome["disclosure"].startswith(DISCLOSURE[language])
     await communicator.disconnect()
+
+
+@pytest.mark.django_db
+def test_the_access_export_marks_automated_messages(subject):
+    conversation = ConversationFactory(subject=subject)
+    for sender in ("customer", "bot", "system", "agent"):
+        message_append(conversation=conversation, sender=sender, text=f"from {sender}")
+
+    exported = subject_conversations_export(subject)["conversations"][0]["messages"]
+
+    assert [(m["from"], m["automated"]) for m in exported] == [
+        ("customer", False),
+        ("bot", True),
+        ("system", True),
+        ("agent", False),
+    ]
