@@ -50,9 +50,9 @@ from agents.selectors import (
     user_roles,
     user_sees_all_queues,
 )
-from bot.models import BotModel, Conversation
+from bot.models import BotModel, Conversation, Message
 from bot.selectors import analytics_daily, bot_model_card, unanswered_topics
-from bot.services import MESSAGE_TEXT_MAX_LENGTH
+from bot.services import MESSAGE_TEXT_MAX_LENGTH, message_redaction_flag
 
 INBOX_VIEWS = ("waiting", "mine", "all")
 
@@ -360,6 +360,26 @@ class NoteView(ConversationActionView):
             conversation=conversation, author=request.user, text=request.POST.get("text", "")
         )
         return {"id": note.pk}
+
+
+class RedactionFlagView(ConversationActionView):
+    """Personal data left in a redacted text: it is redacted again (audited)."""
+
+    success_message = _("Thank you: the text was redacted again.")
+
+    def perform(self, request, conversation):
+        message = Message.objects.filter(
+            conversation=conversation,
+            seq=request.POST.get("seq") if str(request.POST.get("seq", "")).isdigit() else -1,
+            sender__in=[Message.Sender.CUSTOMER, Message.Sender.AGENT],
+        ).first()
+        if message is None:
+            raise services.InboxError(_("There is no such text to redact."), code="unknown_message")
+        message.conversation = conversation
+        message_redaction_flag(
+            message=message, missed=request.POST.get("missed", ""), acting_user=request.user
+        )
+        return {"seq": message.seq}
 
 
 class ResolveView(ConversationActionView):

@@ -364,4 +364,17 @@ def bot_model_card(*, record: BotModel) -> dict:
         "confusions": card.get("confusions") or [],
         "history": history,
         "chart": _history_chart(history) if history else None,
+        "redaction": _redaction_misses(language=record.language),
     }
+
+
+def _redaction_misses(*, language: str) -> dict:
+    """Of the customers' redacted texts in this language, how many agents reported as
+    still holding personal data (the redaction measured on the operator's own data)."""
+    texts = Message.objects.filter(
+        sender=Message.Sender.CUSTOMER, conversation__language=language
+    ).aggregate(
+        texts=Count("id"), flagged=Count("id", filter=Q(redaction_flagged_at__isnull=False))
+    )
+    share = texts["flagged"] / texts["texts"] if texts["texts"] else None
+    return {**texts, "share": share}
