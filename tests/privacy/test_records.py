@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agents import roles
 from privacy.models import AuditEvent, ProcessingActivity, ProcessingAgreement, Processor
@@ -64,7 +64,8 @@ def test_the_record_lists_the_chatbot_as_an_ai_system_with_its_purpose(officer):
     client = Client()
     client.force_login(officer)
 
-    rows = list(csv.reader(io.StringIO(processing_activities_csv())))
+    with translation.override("en"):
+        rows = list(csv.reader(io.StringIO(processing_activities_csv())))
     page = client.get("/privacy/activities/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert set(
