@@ -83,6 +83,10 @@ def test_the_admin_shows_the_model_card_with_figures_for_people(
     # The history chart: one polyline per figure across both versions, drawn inline.
     svg = re.search(r"<svg.*?</svg>", card, re.S).group(0)
     assert svg.count("<polyline") == 2 and svg.count("<circle") == 4
+    # Coordinates stay SVG numbers in German too ("24.0", never "24,0").
+    coordinates = re.findall(r'\b(?:x|y|x1|y1|x2|y2|cx|cy)="([^"]*)"', svg)
+    assert f"v2: {precision}" in svg
+    assert coordinates and all(re.fullmatch(r"[0-9.]+", c) for c in coordinates), coordinates
     assert "v1" in svg and "v2" in svg and "<script" not in page.split("<svg")[1]
     assert "http://" not in svg.replace("http://www.w3.org/2000/svg", "")
 
