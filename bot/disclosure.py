@@ -18,8 +18,20 @@ AI_DISCLOSURE = gettext_lazy(
 )
 
 
+# The operator may name the assistant (CHAT_ASSISTANT_NAME), within the same statement.
+AI_DISCLOSURE_NAMED = gettext_lazy(
+    "You are chatting with %(name)s, an automated assistant (a computer program), not a "
+    "person. When it cannot help, a member of our team takes over."
+)
+ASSISTANT_NAME_MAX_LENGTH = 40
+
+
 def ai_disclosure(*, language: str) -> str:
     """The disclosure in the customer's language (the default language when unknown)."""
     languages = dict(settings.LANGUAGES)
+    # Only a short plain name: anything longer could bury the statement.
+    name = " ".join(str(settings.CHAT_ASSISTANT_NAME).split())[:ASSISTANT_NAME_MAX_LENGTH]
     with translation.override(language if language in languages else settings.LANGUAGE_CODE):
+        if name:
+            return str(AI_DISCLOSURE_NAMED) % {"name": name}
         return str(AI_DISCLOSURE)

@@ -6,6 +6,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.urls import reverse
 
+from bot.disclosure import ai_disclosure
 from bot.models import Intent, IntentAnswer
 from bot.services import message_append, subject_conversations_export
 from supportdesk.asgi import application
@@ -82,3 +83,29 @@ def test_the_access_export_marks_automated_messages(subject):
         ("system", True),
         ("agent", False),
     ]
+
+
+NAMED = {
+    "de": "Sie schreiben mit Lumi, einem automatischen Assistenten (einem Computerprogramm), "
+    "nicht mit einem Menschen.",
+    "en": "You are chatting with Lumi, an automated assistant (a computer program), not a person.",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_operator_may_name_the_assistant_but_the_statement_stays(client, settings, language):
+    settings.CHAT_ASSISTANT_NAME = "  Lumi "
+
+    page = client.get(reverse("bot:chat"), {"language": language}).content.decode()
+
+    assert NAMED[language] in page
+
+
+@pytest.mark.django_db
+def test_a_long_name_cannot_bury_the_statement(settings):
+    settings.CHAT_ASSISTANT_NAME = "L" * 500
+
+    text = ai_disclosure(language="en")
+
+    assert text.startswith(f"You are chatting with {'L' * 40}, an automated assistant")

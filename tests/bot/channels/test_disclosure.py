@@ -46,3 +46,16 @@ def test_a_messenger_customer_is_told_before_the_first_answer(
     assert all(
         DISCLOSURE[language] not in reply for reply in replies[replies.index(confirmation) + 1 :]
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_named_assistant_is_still_said_to_be_automated(channel, platform_customer, settings):
+    settings.CHAT_ASSISTANT_NAME = "Lumi"
+    platform = platform_customer(channel)
+
+    platform.say("Hallo")
+    platform.say("YES")
+
+    assert "Sie schreiben mit Lumi, einem automatischen Assistenten" in platform.replies()[0]
+    assert "You are chatting with Lumi, an automated assistant" in platform.last_reply()
