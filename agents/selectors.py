@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from agents.models import AgentProfile, Assignment, CannedResponse, InternalNote, Queue, Teaching
 from agents.roles import ROLE_PERMISSIONS
 from bot.models import Conversation, Intent, Message
+from bot.selectors import bot_answer_explanations
 from privacy.selectors import LEARNING_OBJECTED, learning_refusal
 
 ESCALATION_REASONS = {
@@ -343,8 +344,11 @@ def conversation_page(*, conversation: Conversation, user: AbstractBaseUser) -> 
         )
     for note in notes:
         note.author_name = agent_display_name(note.author)
+    explanations = bot_answer_explanations(messages=messages, language=conversation.language)
     for message in messages:
         message.agent_name = agent_display_name(message.sender_user)
+        # Why the bot said it (intent, confidence band, closest examples): nothing unredacted.
+        message.explanation = explanations.get(message.pk)
     customer = [m for m in messages if m.sender == Message.Sender.CUSTOMER]
     agent = [m for m in messages if m.sender == Message.Sender.AGENT]
     return ConversationPage(

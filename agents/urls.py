@@ -37,5 +37,10 @@ urlpatterns = [
     path("c/<uuid:public_id>/transfer/", views.TransferView.as_view(), name="transfer"),
     path("c/<uuid:public_id>/assign/", views.AssignView.as_view(), name="assign"),
     path("c/<uuid:public_id>/teach/", views.TeachView.as_view(), name="teach"),
+    path(
+        "c/<uuid:public_id>/redaction-flag/",
+        views.RedactionFlagView.as_view(),
+        name="redaction_flag",
+    ),
     path("c/<uuid:public_id>/reveal-email/", views.RevealEmailView.as_view(), name="reveal_email"),
 ]

@@ -52,9 +52,9 @@ from agents.selectors import (
     user_roles,
     user_sees_all_queues,
 )
-from bot.models import Conversation
-from bot.selectors import analytics_daily, unanswered_topics
-from bot.services import MESSAGE_TEXT_MAX_LENGTH
+from bot.models import BotModel, Conversation, Message
+from bot.selectors import analytics_daily, bot_model_card, unanswered_topics
+from bot.services import MESSAGE_TEXT_MAX_LENGTH, message_redaction_flag
 from privacy.models import AuditEvent
 from supportdesk.storable_text import INVALID_TEXT_CODE, values_are_storable
 
@@ -386,6 +386,26 @@ class NoteView(ConversationActionView):
         return {"id": note.pk}
 
 
+class RedactionFlagView(ConversationActionView):
+    """Personal data left in a redacted text: it is redacted again (audited)."""
+
+    success_message = _("Thank you: the text was redacted again.")
+
+    def perform(self, request, conversation):
+        message = Message.objects.filter(
+            conversation=conversation,
+            seq=request.POST.get("seq") if str(request.POST.get("seq", "")).isdigit() else -1,
+            sender__in=[Message.Sender.CUSTOMER, Message.Sender.AGENT],
+        ).first()
+        if message is None:
+            raise services.InboxError(_("There is no such text to redact."), code="unknown_message")
+        message.conversation = conversation
+        message_redaction_flag(
+            message=message, missed=request.POST.get("missed", ""), acting_user=request.user
+        )
+        return {"seq": message.seq}
+
+
 class ResolveView(ConversationActionView):
     success_message = gettext_lazy(
         "The conversation is resolved; the customer is asked for a rating."
@@ -629,5 +649,12 @@ class AnalyticsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
                 key=lambda item: -item[1],
             ),
             topics=unanswered_topics(since=since, until=until),
+            # The active model of each language, with its card (figures, history).
+            model_cards=[
+                bot_model_card(record=record)
+                for record in BotModel.objects.filter(status=BotModel.Status.ACTIVE).order_by(
+                    "language"
+                )
+            ],
         )
         return context

@@ -1,8 +1,13 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from bot.models import BotModel, Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.selectors import bot_model_card
 
 
 class IntentAnswerInline(admin.StackedInline):
@@ -68,6 +73,7 @@ class BotModelAdmin(admin.ModelAdmin):
         "examples_count",
         "created_at",
         "activated_at",
+        "card_link",
     ]
     list_filter = ["language", "status"]
     readonly_fields = [
@@ -88,6 +94,36 @@ class BotModelAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def get_urls(self):
+        card = self.admin_site.admin_view(self.card_view)
+        return [
+            path("<path:object_id>/card/", card, name="bot_botmodel_card"),
+            *super().get_urls(),
+        ]
+
+    def card_view(self, request, object_id):
+        """The model card: its held-back figures, thresholds, data and history."""
+        record = self.get_object(request, object_id)
+        if record is None:
+            raise Http404
+        if not self.has_view_permission(request, record):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Model card"),
+            "card": bot_model_card(record=record),
+        }
+        return TemplateResponse(request, "admin/bot/botmodel/card.html", context)
+
+    @admin.display(description=_("model card"))
+    def card_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:bot_botmodel_card", args=[obj.pk]),
+            _("Model card"),
+        )
 
     @admin.display(description=_("accuracy"))
     def accuracy(self, obj):

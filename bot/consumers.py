@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
 from bot import chat
+from bot.disclosure import ai_disclosure
 from bot.models import Conversation
 from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
@@ -374,6 +375,8 @@ class ChatConsumer(JsonConsumer):
                 "version": PROTOCOL_VERSION,
                 "conversation": token,
                 "resumed": resumed,
+                # Before any answer, in the customer's language (AI Act Art. 50(1)).
+                "disclosure": ai_disclosure(language=self.language),
                 **state,
                 "history": history,
             }

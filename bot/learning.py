@@ -42,6 +42,7 @@ from bot.nlu.evaluation import intent_held_back_evaluate
 from bot.nlu.intents import HeldBackPredictions, IntentModel, IntentTrainingLog
 from bot.nlu.training import intent_model_build
 from bot.selectors import example_questions_learnable
+from privacy.redaction import text_redact
 from privacy.services import audit_record
 from supportdesk.health import HealthResult
 
@@ -301,6 +302,41 @@ def keyword_baseline_metrics(
     }
 
 
+# How many intent pairs, and examples of each, the model card shows as confusion hot spots.
+CONFUSIONS_SHOWN = 5
+CONFUSION_EXAMPLES = 2
+
+
+def model_card_figures(*, examples: list[tuple[str, str]], held_back: HeldBackPredictions) -> dict:
+    """What the model card shows beyond the gate's figures, worked out while training:
+    the training examples per intent, and the intent pairs the held-back predictions
+    mixed up most often, each with a few of its examples passed through the redaction
+    gate again (examples are operator-written or already redacted; this is belt and
+    braces, since the card is shown to people)."""
+    per_intent = Counter(intent for _text, intent in examples)
+    mixed: Counter = Counter()
+    texts: dict[tuple[str, str], list[str]] = {}
+    for (text, intent), prediction in zip(held_back.examples, held_back.predictions, strict=True):
+        if prediction.intent and prediction.intent != intent:
+            mixed[(intent, prediction.intent)] += 1
+            texts.setdefault((intent, prediction.intent), []).append(text)
+    return {
+        "training_per_intent": dict(sorted(per_intent.items())),
+        "held_back_examples": len(held_back.examples),
+        "confusions": [
+            {
+                "intent": intent,
+                "predicted": predicted,
+                "count": count,
+                "examples": [
+                    text_redact(text) for text in texts[(intent, predicted)][:CONFUSION_EXAMPLES]
+                ],
+            }
+            for (intent, predicted), count in mixed.most_common(CONFUSIONS_SHOWN)
+        ],
+    }
+
+
 def quality_gate(*, candidate: dict, active: dict | None, tolerance: float) -> list[str]:
     """Why the candidate is worse than the active model (empty: it may ship)."""
     if not active:
@@ -394,7 +430,11 @@ def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> Bot
     baseline = keyword_baseline_metrics(
         examples=examples, held_back=log.held_back, language=language
     )
-    record.metrics = {**evaluation.to_dict(), "keyword_baseline": baseline}
+    record.metrics = {
+        **evaluation.to_dict(),
+        "keyword_baseline": baseline,
+        "card": model_card_figures(examples=examples, held_back=log.held_back),
+    }
     record.thresholds = model.thresholds.to_dict() if model.thresholds else {}
     reasons = quality_gate(
         candidate=record.metrics,

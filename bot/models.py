@@ -142,6 +142,11 @@ class Message(models.Model):
     )
     # The customer's feedback on a bot answer: None until given.
     helpful = models.BooleanField(_("helpful"), null=True, blank=True)
+    # When an agent said personal data was left in `text_redacted` (it was redacted again
+    # then); counted on the model card as the redaction's misses in the operator's data.
+    redaction_flagged_at = models.DateTimeField(
+        _("personal data reported in redacted text"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("sent at"), default=timezone.now, editable=False)
 
     objects = EncryptedFieldsManager()

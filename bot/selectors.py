@@ -1,10 +1,14 @@
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from bot.models import Conversation, ExampleQuestion, Message
+from bot.models import BotModel, Conversation, ExampleQuestion, IntentAnswer, Message
 from bot.tokens import resume_token_hash
 from privacy.selectors import learning_excluded_q
 
@@ -193,3 +197,201 @@ def unanswered_topics(
         ]
     topics.sort(key=lambda topic: (-topic["questions"], topic["language"], topic["terms"]))
     return topics[:limit]
+
+
+# Why the bot answered (the agents' transcript) --------------------------------------------
+
+_WORDS = re.compile(r"\w+", re.UNICODE)
+# How many of an intent's example questions are shown beside a bot message.
+EXPLANATION_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class BotAnswerExplanation:
+    """What made the bot say a message: from stored fields only, nothing unredacted."""
+
+    intent_slug: str
+    intent_title: str
+    confidence: float | None
+    # "high": at or above the answer threshold; "medium": choices offered; "low": below.
+    band: str
+    answer_threshold: float | None
+    suggest_threshold: float | None
+    # The intent's example questions (operator-written or redacted), closest first.
+    closest_examples: list[str]
+
+
+def _words(text: str) -> set[str]:
+    return {word.casefold() for word in _WORDS.findall(text)}
+
+
+def _closeness(question: set[str], example: str) -> float:
+    words = _words(example)
+    union = question | words
+    return len(question & words) / len(union) if union else 0.0
+
+
+def _band(confidence: float | None, answer: float | None, suggest: float | None) -> str:
+    if confidence is None:
+        return ""
+    if answer is not None and confidence >= answer:
+        return "high"
+    if suggest is not None and confidence >= suggest:
+        return "medium"
+    return "low"
+
+
+def bot_answer_explanations(
+    *, messages: Sequence[Message], language: str
+) -> dict[int, BotAnswerExplanation]:
+    """For each bot message with an intent: the intent's title, the confidence band, and
+    the intent's example questions closest to the customer's question before it.
+
+    The question is compared in its redacted form (`text_redacted`), so nothing
+    unredacted is read or shown; the band is measured against the thresholds of the
+    language's active model (the keyword matcher's settings where none is active).
+    Three queries, whatever the number of messages.
+    """
+    bot_messages = [m for m in messages if m.sender == Message.Sender.BOT and m.intent_slug]
+    if not bot_messages:
+        return {}
+    slugs = {m.intent_slug for m in bot_messages}
+    titles: dict[str, str] = {}
+    for slug, answer_language, title in IntentAnswer.objects.filter(
+        intent__slug__in=slugs
+    ).values_list("intent__slug", "language", "title"):
+        if answer_language == language or slug not in titles:
+            titles[slug] = title
+    examples: dict[str, list[str]] = {}
+    for slug, text in ExampleQuestion.objects.filter(
+        intent__slug__in=slugs, language=language
+    ).values_list("intent__slug", "text"):
+        examples.setdefault(slug, []).append(text)
+    active = (
+        BotModel.objects.filter(language=language, status=BotModel.Status.ACTIVE)
+        .values_list("thresholds", flat=True)
+        .first()
+    )
+    question_before: dict[int, set[str]] = {}
+    last_question: set[str] = set()
+    for message in messages:
+        if message.sender == Message.Sender.CUSTOMER:
+            last_question = _words(message.text_redacted)
+        elif message.sender == Message.Sender.BOT:
+            question_before[message.pk] = last_question
+    explanations = {}
+    for message in bot_messages:
+        if message.answer_source == Message.AnswerSource.MODEL and active:
+            answer, suggest = active.get("answer"), active.get("suggest")
+        else:
+            answer = settings.BOT_FALLBACK_ANSWER_THRESHOLD
+            suggest = settings.BOT_FALLBACK_SUGGEST_THRESHOLD
+        question = question_before.get(message.pk, set())
+        closest = sorted(
+            examples.get(message.intent_slug, []),
+            key=lambda text, question=question: (-_closeness(question, text), len(text)),
+        )
+        explanations[message.pk] = BotAnswerExplanation(
+            intent_slug=message.intent_slug,
+            intent_title=titles.get(message.intent_slug, message.intent_slug),
+            confidence=message.confidence,
+            band=_band(message.confidence, answer, suggest),
+            answer_threshold=answer,
+            suggest_threshold=suggest,
+            closest_examples=closest[:EXPLANATION_EXAMPLES],
+        )
+    return explanations
+
+
+# The model card (admin and supervisor analytics) -------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 480, 160, 24
+# The held-back figures the quality gate compares, in the order the card shows them.
+CARD_FIGURES = ("answer_precision", "automation_rate", "out_of_scope_recall", "in_scope_accuracy")
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    key: str
+    # SVG polyline points ("x,y x,y") and the dots with their figure, for the tooltip.
+    points: str
+    dots: list[tuple[float, float, int, float]]
+
+
+def _history_chart(models: list[BotModel]) -> dict:
+    """Answer precision and automation per version as an inline SVG line chart: the
+    coordinates are computed here, the template only draws them (no JavaScript)."""
+    inner_w = CHART_WIDTH - 2 * CHART_PAD
+    inner_h = CHART_HEIGHT - 2 * CHART_PAD
+    step = inner_w / (len(models) - 1) if len(models) > 1 else 0
+    series = []
+    for key in ("answer_precision", "automation_rate"):
+        dots = []
+        for position, model in enumerate(models):
+            value = model.metrics.get(key)
+            if value is None:
+                continue
+            x = CHART_PAD + (position * step if len(models) > 1 else inner_w / 2)
+            y = CHART_PAD + (1 - float(value)) * inner_h
+            dots.append((round(x, 1), round(y, 1), model.version, float(value)))
+        series.append(
+            ChartSeries(key=key, points=" ".join(f"{x},{y}" for x, y, *_rest in dots), dots=dots)
+        )
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "series": series,
+        "top": CHART_PAD,
+        "bottom": CHART_HEIGHT - CHART_PAD,
+        "middle": CHART_PAD + inner_h / 2,
+        "left": CHART_PAD,
+        "right": CHART_WIDTH - CHART_PAD,
+        "labels": [
+            (round(CHART_PAD + (i * step if len(models) > 1 else inner_w / 2), 1), m.version)
+            for i, m in enumerate(models)
+        ],
+    }
+
+
+def bot_model_card(*, record: BotModel) -> dict:
+    """Everything the model card shows for one trained model, from its stored record:
+    the held-back figures and the keyword baseline beside them, the thresholds, the
+    training examples per intent, the confusion hot spots and the language's history."""
+    metrics = record.metrics or {}
+    baseline = metrics.get("keyword_baseline") or {}
+    card = metrics.get("card") or {}
+    history = list(
+        BotModel.objects.filter(language=record.language)
+        .exclude(status__in=[BotModel.Status.TRAINING, BotModel.Status.FAILED])
+        .order_by("version")
+        .only("version", "status", "metrics", "created_at")
+    )
+    return {
+        "model": record,
+        "figures": [
+            {"key": key, "value": metrics.get(key), "baseline": baseline.get(key)}
+            for key in CARD_FIGURES
+        ],
+        "test_examples": metrics.get("test_examples"),
+        "calibration": metrics.get("calibration", ""),
+        "thresholds": record.thresholds or {},
+        "training_per_intent": sorted(
+            (card.get("training_per_intent") or {}).items(), key=lambda item: (-item[1], item[0])
+        ),
+        "confusions": card.get("confusions") or [],
+        "history": history,
+        "chart": _history_chart(history) if history else None,
+        "redaction": _redaction_misses(language=record.language),
+    }
+
+
+def _redaction_misses(*, language: str) -> dict:
+    """Of the customers' redacted texts in this language, how many agents reported as
+    still holding personal data (the redaction measured on the operator's own data)."""
+    texts = Message.objects.filter(
+        sender=Message.Sender.CUSTOMER, conversation__language=language
+    ).aggregate(
+        texts=Count("id"), flagged=Count("id", filter=Q(redaction_flagged_at__isnull=False))
+    )
+    share = texts["flagged"] / texts["texts"] if texts["texts"] else None
+    return {**texts, "share": share}

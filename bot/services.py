@@ -23,7 +23,7 @@ from bot.tokens import resume_token_hash, resume_token_new
 from privacy.models import DataSubject
 from privacy.redaction import text_redact
 from privacy.selectors import legal_hold_references, legal_hold_subject_ids
-from privacy.services import queryset_purge
+from privacy.services import audit_record, queryset_purge
 from privacy.validators import slug_validator, title_validator
 from supportdesk.storable_text import INVALID_TEXT_CODE, values_are_storable
 from supportdesk.webhooks import webhook_event_emit
@@ -317,6 +317,8 @@ def subject_conversations_export(subject: DataSubject) -> dict:
                     {
                         "seq": message.seq,
                         "from": message.sender,
+                        # Written by the bot or the system, not by a person (AI Act).
+                        "automated": message.sender in (Message.Sender.BOT, Message.Sender.SYSTEM),
                         "text": message.text,
                         "sent_at": message.created_at.isoformat(),
                         "intent": message.intent_slug or None,
@@ -331,6 +333,49 @@ def subject_conversations_export(subject: DataSubject) -> dict:
             for conversation in conversations
         ]
     }
+
+
+# What an agent names as missed personal data becomes in the redacted text.
+REDACTION_MISSED_PLACEHOLDER = "[REDACTED]"
+
+
+@transaction.atomic
+def message_redaction_flag(
+    *, message: Message, missed: str, acting_user: AbstractBaseUser
+) -> Message:
+    """An agent reports personal data left in a message's redacted text: the text is
+    redacted again from the encrypted original (the redaction gate, then every place
+    where what the agent names as missed appears), the message is marked (the model
+    card counts these) and the report is audited.
+
+    `missed` is personal data: it is used here and forgotten, never stored, logged or
+    put into the audit row.
+    """
+    if message.sender not in (Message.Sender.CUSTOMER, Message.Sender.AGENT):
+        raise ValidationError("Only texts people wrote are redacted.", code="not_redacted")
+    conversation = message.conversation
+    before = message.text_redacted
+    redacted = text_redact(
+        message.text,
+        known_names=[conversation.subject.name] if conversation.subject_id else [],
+    )
+    missed = missed.strip()
+    if len(missed) >= 2:
+        redacted = re.sub(re.escape(missed), REDACTION_MISSED_PLACEHOLDER, redacted, flags=re.I)
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk).update(text_redacted=redacted, redaction_flagged_at=now)
+    message.text_redacted, message.redaction_flagged_at = redacted, now
+    audit_record(
+        action="message.redaction_flagged",
+        acting_user=acting_user,
+        target=message,
+        details={
+            "conversation": str(conversation.public_id),
+            "seq": message.seq,
+            "changed": redacted != before,
+        },
+    )
+    return message
 
 
 def subject_conversations_erase(subject: DataSubject) -> dict[str, int]:

@@ -1,9 +1,12 @@
 from django.conf import settings
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.generic import TemplateView
+
+from bot.disclosure import ai_disclosure
 
 
 def chat_page_csp() -> dict:
@@ -76,4 +79,6 @@ class ChatPageView(TemplateView):
         context = super().get_context_data(**kwargs)
         context["chat_strings"] = chat_strings()
         context["embedded"] = self.request.GET.get("embed") == "1"
+        # Rendered by the server, shown before consent and before any answer (AI Act).
+        context["ai_disclosure"] = ai_disclosure(language=translation.get_language())
         return context

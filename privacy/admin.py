@@ -418,8 +418,15 @@ class ProcessingAgreementAdmin(
 
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "legal_basis", "retention_policy", "is_active", "updated_at"]
-    list_filter = ["legal_basis", "is_active"]
+    list_display = [
+        "name",
+        "legal_basis",
+        "retention_policy",
+        "is_ai_system",
+        "is_active",
+        "updated_at",
+    ]
+    list_filter = ["legal_basis", "is_ai_system", "is_active"]
     filter_horizontal = ["processors"]
 
 

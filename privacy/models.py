@@ -566,6 +566,13 @@ class ProcessingActivity(models.Model):
     processors = models.ManyToManyField(Processor, verbose_name=_("processors"), blank=True)
     third_country_transfers = models.TextField(_("third-country transfers"), blank=True)
     technical_measures = models.TextField(_("technical and organisational measures"))
+    # The EU AI Act asks operators to know where an AI system processes data; the record
+    # says so per activity (the chatbot's answering and learning are such activities).
+    is_ai_system = models.BooleanField(
+        _("AI system"),
+        default=False,
+        help_text=_("An AI system (EU AI Act) carries out this processing, e.g. the chatbot."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
 

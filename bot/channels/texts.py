@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bot.disclosure import ai_disclosure
 from privacy.models import PolicyVersion
 from privacy.services import policy_version_active
 
@@ -45,7 +46,10 @@ def policy_url(policy: PolicyVersion) -> str:
 
 
 def consent_prompt(*, language: str) -> str:
-    """The consent question; in every shipped language while the customer's is unknown."""
+    """The consent question; in every shipped language while the customer's is unknown.
+
+    It is every messenger conversation's first message, so it starts by saying that an
+    automated assistant answers here (bot.disclosure)."""
     languages = [language] if language else shipped_languages()
     parts = []
     for code in languages:
@@ -54,7 +58,9 @@ def consent_prompt(*, language: str) -> str:
             continue
         with translation.override(code):
             parts.append(
-                _(
+                ai_disclosure(language=code)
+                + "\n\n"
+                + _(
                     "Hello! Before we can answer you here, we need your consent to process "
                     "your messages.\n\n%(summary)s\n\nPrivacy policy: %(url)s\n\n"
                     "Reply %(yes)s to agree or %(no)s to decline. You can withdraw your "
@@ -78,7 +84,10 @@ def notice(key: str, *, language: str, **values) -> str:
                 "You declined. We have not stored your messages and forget this chat now. "
                 "You can write to us again at any time, or reach us by phone or post."
             ),
-            "consent_given": lambda: _("Thank you for your consent."),
+            # The bot's answers follow this message: the disclosure is repeated with it.
+            "consent_given": lambda: (
+                f"{_('Thank you for your consent.')} {ai_disclosure(language=language)}"
+            ),
             "ask_name": lambda: _("What is your name?"),
             "ask_email": lambda: _("What is your email address?"),
             "ask_phone": lambda: _("What is your phone number?"),

@@ -112,6 +112,7 @@ class ProcessingActivitySerializer(ModelInvariantsSerializer):
             "processors",
             "third_country_transfers",
             "technical_measures",
+            "is_ai_system",
             "is_active",
             "updated_at",
         ]

@@ -22,6 +22,9 @@ from privacy.registry import active_channels
 from privacy.services.audit import audit_record
 
 IDENTITY_FIELDS = ("name", "email", "phone")
+# The edition of the notice's section on the automated assistant (EU AI Act Art. 50):
+# raise it when that section says something new, so published notices show as outdated.
+AI_SECTION_EDITION = 1
 
 
 def _covered_agreements():
@@ -44,6 +47,7 @@ def notice_facts() -> dict:
             for policy in RetentionPolicy.objects.filter(is_active=True)
         },
         "processors": sorted({a.processor.name for a in _covered_agreements()}),
+        "ai_section": AI_SECTION_EDITION,
     }
 
 
@@ -65,6 +69,10 @@ def notice_changes(*, covered: dict, current: dict | None = None) -> list[str]:
         before, after = set(covered.get(key, [])), set(current.get(key, []))
         changes += [added_label % {"item": item} for item in sorted(after - before)]
         changes += [removed_label % {"item": item} for item in sorted(before - after)]
+    if covered.get("ai_section") != current.get("ai_section"):
+        changes.append(
+            _("The section on the automated assistant (EU AI Act) is missing or out of date.")
+        )
     before, after = covered.get("retention", {}), current.get("retention", {})
     labels = dict(RetentionPolicy.Category.choices)
     for category in sorted(set(before) | set(after)):

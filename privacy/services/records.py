@@ -33,6 +33,7 @@ def processing_activities_csv() -> str:
             _("third-country transfers"),
             _("retention"),
             _("technical and organisational measures"),
+            _("AI system"),
         ]
     )
     activities = (
@@ -56,6 +57,7 @@ def processing_activities_csv() -> str:
                 if retention
                 else "",
                 activity.technical_measures,
+                _("yes") if activity.is_ai_system else _("no"),
             ]
         )
     return buffer.getvalue()

@@ -356,6 +356,9 @@ CHAT_IDENTITY_FIELDS = env.list("CHAT_IDENTITY_FIELDS", default=["name", "email"
 # Where the operator allows it, a customer who declines may still ask the bot
 # anonymously: nothing identifying is asked and no message text is stored.
 CHAT_ANONYMOUS_MODE = env.bool("CHAT_ANONYMOUS_MODE", default=False)
+# The assistant's name in the AI Act disclosure ("… with Lumi, an automated assistant …").
+# Only the name can be changed: the statement that it is automated always stays.
+CHAT_ASSISTANT_NAME = env.str("CHAT_ASSISTANT_NAME", default="")
 CHAT_MESSAGE_MAX_LENGTH = env.int("CHAT_MESSAGE_MAX_LENGTH", default=4000)
 CONSENT_STORE_IP_ADDRESS = env.bool("CONSENT_STORE_IP_ADDRESS", default=False)
 # Confidence bands of the keyword-matching fallback answerer (bot/answering.py),

@@ -197,3 +197,58 @@ def test_the_preview_diff_escapes_the_active_policys_version_string(policies, of
 
     assert '<img src=x onerror="alert(1)">' not in page
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+
+
+# The automated assistant (EU AI Act) -------------------------------------------------------
+
+AI_SECTION = {
+    "en": [
+        "Automated answers (artificial intelligence)",
+        "an automated assistant answers first: a computer program (an AI system",
+        "What it does not do: it takes no decision about you with legal",
+        'To reach a person: choose "Talk to a person" in the website chat, or write to us at',
+        "The assistant learns only from texts from which personal data has been removed",
+        "(Art. 21 GDPR)",
+    ],
+    "de": [
+        "Automatische Antworten (künstliche Intelligenz)",
+        "antwortet zuerst ein automatischer Assistent: ein Computerprogramm (ein KI-System",
+        "Was er nicht tut: Er trifft keine Entscheidung über Sie mit rechtlicher",
+        "So erreichen Sie einen Menschen: Wählen Sie im Website-Chat „Mit einer Person sprechen“",
+        "Der Assistent lernt nur aus Texten, aus denen personenbezogene Daten automatisch",
+        "(Art. 21 DSGVO)",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_notice_has_the_section_on_the_automated_assistant(settings, channels, language):
+    settings.PRIVACY_CONTACT_EMAIL = "datenschutz@example.org"
+
+    text = notice_render(language=language)
+
+    for sentence in AI_SECTION[language]:
+        assert sentence in text, sentence
+    assert "datenschutz@example.org." in text
+    # Before the rights section, beside the other sections.
+    rights = "Your rights" if language == "en" else "Ihre Rechte"
+    assert text.index(AI_SECTION[language][0]) < text.index(rights)
+
+
+def test_a_notice_published_before_the_ai_section_is_outdated_on_the_dashboard(
+    published, officer_client
+):
+    from django.utils import translation
+
+    facts = dict(published.covered_facts)
+    facts.pop("ai_section")
+    PolicyVersion.objects.filter(pk=published.pk).update(covered_facts=facts)
+
+    with translation.override("en"):
+        changes = notice_changes(covered=facts)
+    page = officer_client.get("/privacy/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert changes == [
+        "The section on the automated assistant (EU AI Act) is missing or out of date."
+    ]
+    assert "no longer covers" in page and "automated assistant (EU AI Act)" in page

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agents import roles
 from privacy.models import AuditEvent, ProcessingActivity, ProcessingAgreement, Processor
@@ -51,7 +51,33 @@ def officer():
 def test_the_default_record_lists_the_four_purposes():
     names = set(ProcessingActivity.objects.values_list("name", flat=True))
 
-    assert names == {"Support chat", "Bot learning", "Agent inbox", "Messenger channels"}
+    assert names == {
+        "Support chat",
+        "Bot learning",
+        "Agent inbox",
+        "Messenger channels",
+        "Chatbot answers (AI system)",
+    }
+
+
+def test_the_record_lists_the_chatbot_as_an_ai_system_with_its_purpose(officer):
+    client = Client()
+    client.force_login(officer)
+
+    with translation.override("en"):
+        rows = list(csv.reader(io.StringIO(processing_activities_csv())))
+    page = client.get("/privacy/activities/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert set(
+        ProcessingActivity.objects.filter(is_ai_system=True).values_list("name", flat=True)
+    ) == {"Chatbot answers (AI system)", "Bot learning"}
+    header, chatbot = rows[0], next(r for r in rows if r[0] == "Chatbot answers (AI system)")
+    assert header[-1] == "AI system" and chatbot[-1] == "yes"
+    assert "Answering customers' questions automatically: an AI system" in chatbot[1]
+    assert "no decision with legal or similarly significant effect" in chatbot[1]
+    support = next(r for r in rows if r[0] == "Support chat")
+    assert support[-1] == "no"
+    assert "AI system" in page and "Chatbot answers (AI system)" in page
 
 
 def test_the_record_exports_as_csv():
