@@ -16,6 +16,7 @@ from privacy.models import (
     ProcessingAgreement,
     Processor,
     PurgeRun,
+    RedactionAllowedWord,
     RetentionPolicy,
 )
 from privacy.registry import active_channels
@@ -272,3 +273,9 @@ class ProcessingActivityAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
     list_display = ["name", "legal_basis", "retention_policy", "is_active", "updated_at"]
     list_filter = ["legal_basis", "is_active"]
     filter_horizontal = ["processors"]
+
+
+@admin.register(RedactionAllowedWord)
+class RedactionAllowedWordAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
+    list_display = ["word", "note", "created_at"]
+    search_fields = ["word", "note"]

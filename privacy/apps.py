@@ -23,7 +23,9 @@ class PrivacyConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from privacy import checks  # noqa: F401  (registers the system checks)
-        from privacy.models import DataRequest, DataSubject, PolicyVersion
+        from privacy.models import DataRequest, DataSubject, PolicyVersion, RedactionAllowedWord
+        from privacy.redaction.allow_list import allowed_words_reset
+        from privacy.redaction.recogniser import redaction_model_health
         from privacy.registry import (
             PersonalDataProvider,
             RetentionHandler,
@@ -33,10 +35,17 @@ class PrivacyConfig(AppConfig):
         from privacy.services import data_subject_erase, data_subject_export
         from privacy.services.consent import policy_cache_clear
         from privacy.services.retention import PRIVACY_HANDLERS
+        from supportdesk.health import health_check_register
 
         setting_changed.connect(_reload_crypter_on_key_change)
+        health_check_register("privacy.redaction_model", redaction_model_health)
         for signal in (post_save, post_delete):
             signal.connect(policy_cache_clear, sender=PolicyVersion, dispatch_uid="policy_cache")
+            signal.connect(
+                allowed_words_reset,
+                sender=RedactionAllowedWord,
+                dispatch_uid="redaction_allowed_words",
+            )
         for category, purge in PRIVACY_HANDLERS.items():
             retention_handler_register(RetentionHandler(category=category, purge=purge))
         provider_register(

@@ -151,6 +151,7 @@ def name_lexicon(locales: tuple[str, ...] = DEFAULT_NAME_LOCALES) -> NameLexicon
 # --- tokens -----------------------------------------------------------------------------------
 
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+TOKEN_RE = _TOKEN_RE
 _PARTICLES = frozenset(
     "van von de der den ten ter da di del della dos das du la le bin ibn al".split()
 )
@@ -252,7 +253,7 @@ def _joined(text: str, left: _Token, right: _Token) -> bool:
     return gap in (" ", "  ") or (left.initial and gap in (". ", "."))
 
 
-def _base(token: str) -> str:
+def base_word(token: str) -> str:
     """German genitive and English possessive: "Erikas", "Erika's" -> "erika"."""
     lowered = token.lower()
     for suffix in ("'s", "’s", "s'", "s"):
@@ -274,7 +275,7 @@ class _Detector:
         if token.lower in self.lexicon.first_names:
             return True
         # The genitive ("Erikas", "Erika's") of a first name, but not "This" from "Thi".
-        base = _base(token.text)
+        base = base_word(token.text)
         return (
             base != token.lower
             and len(base) >= 3

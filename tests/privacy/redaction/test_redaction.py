@@ -206,3 +206,54 @@ def test_a_typical_message_is_redacted_in_well_under_five_milliseconds():
         durations.append(time.perf_counter() - began)
 
     assert statistics.median(durations) < 0.005
+
+
+# Customer, order, invoice and insurance numbers in the layouts customers type them in.
+ID_FORMS = [
+    ("Bestellung 4711-2026 ist nicht angekommen.", "Bestellung [ID] ist nicht angekommen."),
+    ("Bestellnr.: 4711-2026", "Bestellnr.: [ID]"),
+    ("Bestell-Nr. 4711-2026 fehlt", "Bestell-Nr. [ID] fehlt"),
+    ("Kd.-Nr. 556677, bitte prüfen", "Kd.-Nr. [ID], bitte prüfen"),
+    ("Rechnung 2024-00815 ist falsch", "Rechnung [ID] ist falsch"),
+    ("Meine Versicherungsnummer ist 12 345678 A 123.", "Meine Versicherungsnummer ist [ID]."),
+    ("Versichertennummer: A123456789", "Versichertennummer: [ID]"),
+    ("Policennummer PL-2024-778812", "Policennummer [ID]"),
+    ("order no. A-123456 never arrived", "order no. [ID] never arrived"),
+    ("Invoice INV-2024-0042 is wrong", "Invoice [ID] is wrong"),
+    ("insurance number: 123456789", "insurance number: [ID]"),
+    ("policy no. HX-99812", "policy no. [ID]"),
+    ("Kundennummer\n123456", "Kundennummer\n[ID]"),
+]
+
+
+@pytest.mark.parametrize(("text", "redacted"), ID_FORMS)
+def test_numbers_next_to_their_keyword_are_ids(text, redacted):
+    assert text_redact(text, allowed_words=()) == redacted
+
+
+@pytest.mark.parametrize(
+    "text", ["Rechnung 12/2024 ist falsch", "Ihre Bestellung 2026 wurde versandt"]
+)
+def test_a_month_or_a_year_after_the_keyword_is_no_id(text):
+    assert text_redact(text, allowed_words=()) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("Musterstraße\n12\n10115 Berlin", "[ADDRESS]"),
+        ("Bitte an\nLindenweg 7\n3. OG\n20095 Hamburg\nliefern", "Bitte an\n[ADDRESS]\nliefern"),
+        ("Lieferadresse:\nHauptstr. 5\nHinterhaus\n80331 München", "Lieferadresse:\n[ADDRESS]"),
+        ("Ship to:\n12 High Street\nFlat 3\nLeeds\nLS1 4AB", "Ship to:\n[ADDRESS]"),
+        ("221B Baker Street\nLondon\nNW1 6XE", "[ADDRESS]"),
+    ],
+)
+def test_an_address_split_over_lines_is_one_placeholder(text, redacted):
+    assert text_redact(text, allowed_words=()) == redacted
+
+
+@pytest.mark.parametrize(
+    "text", ["Die Lieferung in den 3. Stock war schwer.", "Ich wohne im EG, das Paket kam nicht."]
+)
+def test_a_floor_alone_is_no_address(text):
+    assert text_redact(text, allowed_words=()) == text
