@@ -74,7 +74,7 @@ verein klinik praxis apotheke laboratories labs systems software industries inte
 sons brothers""".split()
 # Endings of common nouns, adjectives and adverbs that names hardly have (German -ung,
 # -heit, -keit; English -ly, -tion, -ness …): a capitalised word with one is no name.
-_NOUN_SUFFIX_RE = re.compile(
+NOUN_SUFFIX_RE = _NOUN_SUFFIX_RE = re.compile(
     r"(?:ung|ungen|heit|keit|schaft|tion|tionen|tät|ismus|ly|ness|ing|ings|able|ible|less|ous|"
     r"ship|hood|ware)$"
 )
@@ -155,7 +155,7 @@ TOKEN_RE = _TOKEN_RE
 _PARTICLES = frozenset(
     "van von de der den ten ter da di del della dos das du la le bin ibn al".split()
 )
-_TITLE_RE = re.compile(
+TITLE_RE = _TITLE_RE = re.compile(
     r"(?<![\w])(?:Herrn?|Frau|Fr\.|Hr\.|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mme|Mlle|Monsieur|"
     r"Madame|Señora?|Sra?\.)\.?[ ]+(?:(?:Dr|Prof)\.?[ ]+)*",
     re.IGNORECASE,

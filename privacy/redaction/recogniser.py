@@ -17,11 +17,16 @@ import logging
 import re
 import threading
 from pathlib import Path
+from typing import NamedTuple
+
+from privacy.redaction import names
 
 logger = logging.getLogger(__name__)
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 ARTEFACT_FILE = "artefact.json"
+# Words of the training text that are hardly ever names (written by the training).
+NON_NAMES_FILE = "non_names.txt"
 LANGUAGES = ("de", "en")
 PERSON = "PERSON"
 LOCATION = "LOCATION"
@@ -92,13 +97,27 @@ def _load(lang: str):
 
     # From the directory only: spacy.load on a path reads its files and nothing else.
     nlp = spacy.load(directory)
+    non_names_path = directory / NON_NAMES_FILE
+    non_names = (
+        frozenset(non_names_path.read_text(encoding="utf-8").split())
+        if non_names_path.exists()
+        else frozenset()
+    )
     logger.info(
         "Name recogniser for %r loaded (version %s).", lang, record.get("version", "unknown")
     )
-    return nlp
+    return Recogniser(nlp=nlp, non_names=non_names)
 
 
-def recogniser(lang: str):
+class Recogniser(NamedTuple):
+    nlp: object  # spacy.Language
+    non_names: frozenset[str]
+
+    def __call__(self, text: str):
+        return self.nlp(text)
+
+
+def recogniser(lang: str) -> Recogniser | None:
     """The loaded pipeline for `lang` (None when it is missing or refused); once per process."""
     if lang not in LANGUAGES:
         return None
@@ -174,33 +193,113 @@ def recogniser_warm_up() -> None:
             nlp("Hallo Erika, hier ist John.")
 
 
-_GERMAN_HINT_RE = re.compile(
-    r"\b(?:ich|und|nicht|ist|mein|meine|habe|bitte|danke|der|die|das|mit|für|wir|sie|"
-    r"grüße|hallo|frau|herr|hat|auf|bei|noch|schon|wann|warum|kann|bin)\b|[äöüß]",
-    re.IGNORECASE,
-)
-_ENGLISH_HINT_RE = re.compile(
-    r"\b(?:i|and|not|is|my|have|please|thanks|the|with|for|we|you|hello|hi|mrs|mr|has|at|"
-    r"still|already|when|why|can|am|was|it|this|to|of)\b",
-    re.IGNORECASE,
-)
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+@functools.cache
+def _function_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Stop words only German has, and only English has ("und", "the")."""
+    from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+
+    return frozenset(GERMAN - ENGLISH), frozenset(ENGLISH - GERMAN)
 
 
 def text_language(text: str) -> str:
-    """ "de" or "en", by the short function words a message is full of (cheap, no model)."""
-    german = len(_GERMAN_HINT_RE.findall(text))
-    english = len(_ENGLISH_HINT_RE.findall(text))
-    return "de" if german > english else "en" if english > german else "de"
+    """ "de" or "en", by the function words a message is full of (cheap, no model); German
+    when undecided, the shop's first language."""
+    german_words, english_words = _function_words()
+    words = [word.lower() for word in _WORD_RE.findall(text)]
+    german = sum(word in german_words for word in words) + 2 * len(re.findall(r"[äöüß]", text))
+    english = sum(word in english_words for word in words)
+    return "en" if english > german else "de"
+
+
+# An abbreviation before a number ("Max. 3 Stück", "Nr. 5") is no name.
+_ABBREVIATION_AFTER_RE = re.compile(r"\.[ ]?\d")
+# Heads of German compounds that name things in a support chat ("Lieferadresse",
+# "Policennummer", "Neukunde"): a word ending in one is no surname the lists miss.
+_COMPOUND_HEADS = (
+    "adresse", "nummer", "kunde", "kundin", "netz", "konto", "rechnung", "bestellung",
+    "lieferung", "paket", "karte", "code", "service", "dienst", "zeit", "geld", "datum",
+    "preis", "ware", "termin", "vertrag", "versand", "schein", "stelle", "mail", "seite",
+)  # fmt: skip
+
+
+def _wordlike(token: str, non_names: frozenset[str], *, lowercase_text: bool) -> bool:
+    """A word that is no name the lists miss: a common word, one the training text hardly
+    ever saw as a name, an acronym, a noun by its ending or its compound head, or (in a
+    text with capitals) a word written in lower case."""
+    lower = token.lower()
+    return (
+        (token[0].islower() and not lowercase_text)
+        or lower in names.common_words()
+        or lower in non_names
+        or (token.isupper() and len(token) > 1 and not lowercase_text)
+        or names.NOUN_SUFFIX_RE.search(lower) is not None
+        or any(lower.endswith(head) and len(lower) > len(head) for head in _COMPOUND_HEADS)
+    )
+
+
+def _listed_name(token: str) -> bool:
+    lexicon = names.name_lexicon()
+    lower = token.lower()
+    return len(token) > 1 and (lower in lexicon.first_names or lower in lexicon.last_names)
+
+
+def _plausible_person(text: str, start: int, end: int, non_names: frozenset[str]) -> bool:
+    """Whether a PERSON guess of the recogniser can be a name: not when it is made only of
+    word-like tokens (`_wordlike`), nor a field label ("Festnetz:") or an abbreviation
+    ("Max. 3"); always when one of its words is in a name list."""
+    tokens = names.TOKEN_RE.findall(text, start, end)
+    if not tokens:
+        return False
+    if any(_listed_name(token) for token in tokens):
+        return not (len(tokens) == 1 and _ABBREVIATION_AFTER_RE.match(text, end))
+    if len(tokens) == 1 and re.match(r"[ \t]*:", text[end:]):
+        return False
+    lowercase_text = not any(ch.isupper() for ch in text)
+    return not all(_wordlike(t, non_names, lowercase_text=lowercase_text) for t in tokens)
+
+
+def _has_candidate(text: str, non_names: frozenset[str]) -> bool:
+    """Whether any word of text could end up in a plausible PERSON span. Without one the
+    model's answer would be dropped anyway, so it is not asked (most messages hold no
+    name: this keeps them at the patterns' cost)."""
+    lowercase_text = not any(ch.isupper() for ch in text)
+    return any(
+        _listed_name(token) or not _wordlike(token, non_names, lowercase_text=lowercase_text)
+        for token in names.TOKEN_RE.findall(text)
+    )
+
+
+def _title_trimmed(text: str, start: int, end: int) -> int:
+    """The start of a PERSON guess without the title before the name ("Mrs. Johnson")."""
+    match = names.TITLE_RE.match(text, start, end)
+    return match.end() if match and match.end() < end else start
 
 
 def recogniser_spans(
     text: str, *, lang: str | None = None, labels: tuple[str, ...] = (PERSON,)
 ) -> list[Span]:
-    """The entities the recogniser finds in text, as (start, end, label) with its labels."""
+    """The entities the recogniser finds in text, as (start, end, label) with its labels.
+
+    PERSON guesses lose a leading title and are dropped when they cannot be a name
+    (see `_plausible_person`): the small model, trained mostly on news, takes some
+    capitalised German nouns for surnames."""
     if not text.strip():
         return []
-    nlp = recogniser(lang or text_language(text))
-    if nlp is None:
+    model = recogniser(lang or text_language(text))
+    if model is None or not _has_candidate(text, model.non_names):
         return []
-    doc = nlp(text)
-    return [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents if ent.label_ in labels]
+    spans = []
+    for ent in model(text).ents:
+        if ent.label_ not in labels:
+            continue
+        start, end = ent.start_char, ent.end_char
+        if ent.label_ == PERSON:
+            start = _title_trimmed(text, start, end)
+            if not _plausible_person(text, start, end, model.non_names):
+                continue
+        spans.append((start, end, ent.label_))
+    return spans

@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privacy.redaction import chat_sentences
-from privacy.redaction.recogniser import ARTEFACT_FILE, artefact_files, file_sha256
+from privacy.redaction.names import TOKEN_RE
+from privacy.redaction.recogniser import (
+    ARTEFACT_FILE,
+    NON_NAMES_FILE,
+    artefact_files,
+    file_sha256,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +179,30 @@ def training_rows(
     return rows, sources
 
 
+def non_name_words(rows: Iterable[tuple[str, list[Span]]], *, minimum: int = 2) -> list[str]:
+    """Lower-cased words the training text uses at least `minimum` times outside names and
+    hardly ever as one: the recogniser's PERSON guesses made only of them are dropped."""
+    outside: dict[str, int] = {}
+    inside: dict[str, int] = {}
+    for text, spans in rows:
+        persons = [(start, end) for start, end, label in spans if label == "PERSON"]
+        for match in TOKEN_RE.finditer(text):
+            word = match.group(0).lower()
+            counts = (
+                inside if any(start <= match.start() < end for start, end in persons) else outside
+            )
+            counts[word] = counts.get(word, 0) + 1
+    return sorted(
+        word
+        for word, count in outside.items()
+        if count >= minimum and inside.get(word, 0) * 10 <= count and len(word) > 1
+    )
+
+
+def non_names_write(directory: Path, words: list[str]) -> None:
+    (directory / NON_NAMES_FILE).write_text("\n".join(words) + "\n", encoding="utf-8")
+
+
 def _examples(nlp, rows: Iterable[tuple[str, list[Span]]]) -> list:
     from spacy.training import Example
     from spacy.util import filter_spans
@@ -232,6 +262,7 @@ def redaction_model_train(
         shutil.rmtree(staging)
     staging.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(staging)
+    non_names_write(staging, non_name_words(rows))
     files = artefact_files(staging)
     fingerprint = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:12]
     record = {

@@ -196,16 +196,19 @@ def test_id_patterns_argument_overrides_settings():
     assert text_redact("Ticket T-99881", id_patterns=[r"T-\d{5}"]) == "Ticket [ID]"
 
 
-def test_a_typical_message_is_redacted_in_well_under_five_milliseconds():
+def test_a_typical_message_costs_under_two_milliseconds_of_one_core():
+    # CPU time of this process, not wall time: the shared test machine's other work
+    # must not decide the result. Targets: p50 2 ms, p95 6 ms per chat message.
     messages = [text for text, _ in GERMAN + ENGLISH] + UNCHANGED
-    text_redact("Erika Mustermann")  # loads the name lists once
+    text_redact("Erika Mustermann")  # loads the name lists and the recognisers once
     durations = []
     for text in messages:
-        began = time.perf_counter()
-        text_redact(text)
-        durations.append(time.perf_counter() - began)
+        began = time.process_time()
+        text_redact(text, allowed_words=())
+        durations.append(time.process_time() - began)
 
-    assert statistics.median(durations) < 0.005
+    assert statistics.median(durations) < 0.002
+    assert statistics.quantiles(durations, n=20)[-1] < 0.006
 
 
 # Customer, order, invoice and insurance numbers in the layouts customers type them in.
