@@ -608,10 +608,19 @@ def known_name_spans(text: str, known_names: Iterable[str]) -> list[Span]:
     return [(m.start(), m.end(), NAME) for m in regex.finditer(text)]
 
 
+# "@lena_mueller": a social-media handle, pasted from a profile or a tweet (not an email).
+_HANDLE_RE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?![\w@.]*\.[A-Za-z]{2,}\b)(?!\w)")
+
+
+def handle_spans(text: str) -> list[Span]:
+    return [(m.start(), m.end(), NAME) for m in _HANDLE_RE.finditer(text)]
+
+
 def name_spans(
     text: str, *, known_names: Iterable[str] = (), locales: tuple[str, ...] = DEFAULT_NAME_LOCALES
 ) -> list[Span]:
     spans = known_name_spans(text, known_names)
     detector = _Detector(text, name_lexicon(locales))
     spans += [(start, end, NAME) for start, end in detector.spans()]
+    spans += handle_spans(text)
     return spans

@@ -254,6 +254,8 @@ def _plausible_person(text: str, start: int, end: int, non_names: frozenset[str]
     tokens = names.TOKEN_RE.findall(text, start, end)
     if not tokens:
         return False
+    if "@" in text[max(0, start - 1) : end]:
+        return True  # a social-media handle names its person, whatever its words
     if any(_listed_name(token) for token in tokens):
         return not (len(tokens) == 1 and _ABBREVIATION_AFTER_RE.match(text, end))
     if len(tokens) == 1 and re.match(r"[ \t]*:", text[end:]):
