@@ -93,7 +93,7 @@ def _resolve(spans: list[tuple[int, int, str]], text: str) -> list[RedactionSpan
             while (
                 piece_start < piece_end
                 and not text[piece_start].isalnum()
-                and (text[piece_start] not in "+(#")
+                and (text[piece_start] not in "+(#@")
             ):
                 piece_start += 1
             while (
