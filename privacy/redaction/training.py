@@ -277,7 +277,10 @@ def redaction_model_train(
         "training_sentences": len(rows),
         "losses_per_epoch": losses_per_epoch,
         "training_seconds": round(time.perf_counter() - began, 1),
-        "command": f"manage.py redaction_train --lang {lang} --seed {seed} --data-dir DIR",
+        "command": (
+            f"manage.py redaction_train --lang {lang} --seed {seed} --epochs {config.epochs} "
+            f"--generated {config.generated_sentences} --data-dir DIR"
+        ),
         "files": files,
     }
     (staging / ARTEFACT_FILE).write_text(

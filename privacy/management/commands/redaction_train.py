@@ -26,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--epochs", type=int, default=TrainingConfig.epochs)
         parser.add_argument(
+            "--generated",
+            type=int,
+            default=TrainingConfig.generated_sentences,
+            help="how many support-chat sentences to generate",
+        )
+        parser.add_argument(
             "--output", type=Path, default=None, help="default: the shipped artefact's directory"
         )
         parser.add_argument(
@@ -35,7 +41,9 @@ class Command(BaseCommand):
             help="also write the held-out lines of partly used files here, for redact_eval",
         )
 
-    def handle(self, *args, lang, data_dir, seed, epochs, output, holdout_out, **options):
+    def handle(
+        self, *args, lang, data_dir, seed, epochs, generated, output, holdout_out, **options
+    ):
         missing = [f.name for f in TRAINING_FILES[lang] if not (data_dir / f.name).exists()]
         if missing:
             raise CommandError(f"{data_dir}: missing {', '.join(missing)}")
@@ -47,7 +55,7 @@ class Command(BaseCommand):
             data_dir=data_dir,
             output_dir=output or model_directory(lang),
             seed=seed,
-            config=TrainingConfig(epochs=epochs),
+            config=TrainingConfig(epochs=epochs, generated_sentences=generated),
         )
         record = result.record
         self.stdout.write(
