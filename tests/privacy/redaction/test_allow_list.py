@@ -86,3 +86,17 @@ def test_an_entry_is_one_word_unique_in_any_case_and_audited(user_factory):
 def test_an_unreadable_list_hides_more_never_less():
     # No database in this test: the list cannot be read, and redaction still runs.
     assert text_redact("Mein Name ist Jürgen Schmidt.") == "Mein Name ist [NAME]."
+
+
+@pytest.mark.django_db
+def test_an_admin_adds_a_word_in_the_admin_and_redaction_follows_at_once(admin_client):
+    response = admin_client.post(
+        "/admin/privacy/redactionallowedword/add/", {"word": "Paula", "note": "Kleid"}
+    )
+
+    assert response.status_code == 302
+    assert RedactionAllowedWord.objects.filter(word="Paula").exists()
+    assert AuditEvent.objects.filter(action="redactionallowedword.created").exists()
+    assert text_redact("Hallo Paula, ist das Kleid noch da?") == (
+        "Hallo Paula, ist das Kleid noch da?"
+    )
