@@ -21,6 +21,7 @@ from privacy.models import (
     ProcessingAgreement,
     Processor,
     PurgeRun,
+    RedactionAllowedWord,
     RetentionPolicy,
 )
 from privacy.registry import active_channels
@@ -445,3 +446,9 @@ class ErasureLedgerEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(RedactionAllowedWord)
+class RedactionAllowedWordAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
+    list_display = ["word", "note", "created_at"]
+    search_fields = ["word", "note"]

@@ -25,8 +25,10 @@ class PrivacyConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_delete, post_save
 
-        from privacy import checks  # registers the system checks
-        from privacy.models import DataRequest, DataSubject, PolicyVersion
+        from privacy import checks  # noqa: F401  (registers the system checks)
+        from privacy.models import DataRequest, DataSubject, PolicyVersion, RedactionAllowedWord
+        from privacy.redaction.allow_list import allowed_words_reset
+        from privacy.redaction.recogniser import redaction_model_health
         from privacy.registry import (
             EncryptedFileStore,
             PersonalDataProvider,
@@ -45,8 +47,14 @@ class PrivacyConfig(AppConfig):
 
         health_check_register("privacy.erasure_ledger", erasure_ledger_health)
         setting_changed.connect(_reload_crypter_on_key_change)
+        health_check_register("privacy.redaction_model", redaction_model_health)
         for signal in (post_save, post_delete):
             signal.connect(policy_cache_clear, sender=PolicyVersion, dispatch_uid="policy_cache")
+            signal.connect(
+                allowed_words_reset,
+                sender=RedactionAllowedWord,
+                dispatch_uid="redaction_allowed_words",
+            )
         for category, purge in PRIVACY_HANDLERS.items():
             retention_handler_register(RetentionHandler(category=category, purge=purge))
         provider_register(

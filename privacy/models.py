@@ -607,3 +607,39 @@ class ErasureLedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"Erased {self.subject_public_id}"
+
+
+class RedactionAllowedWord(models.Model):
+    """A word the redaction never hides as a name: a product or brand that looks like one.
+
+    "Paula" the dress is no person. The subject's own known name is still hidden
+    wherever it appears (privacy first: a customer called Paula keeps her name out
+    of the redacted text).
+    """
+
+    word = models.CharField(
+        _("word"),
+        max_length=100,
+        unique=True,
+        help_text=_("One word, in any case; it is matched without regard to case."),
+    )
+    note = models.CharField(
+        _("note"), max_length=200, blank=True, help_text=_("Why it is no name, e.g. a product.")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("word never redacted as a name")
+        verbose_name_plural = _("words never redacted as names")
+        ordering = ["word"]
+
+    def __str__(self) -> str:
+        return self.word
+
+    def clean(self) -> None:
+        self.word = (self.word or "").strip()
+        if not self.word or any(ch.isspace() for ch in self.word):
+            raise ValidationError({"word": _("Enter one word, without spaces.")})
+        duplicate = RedactionAllowedWord.objects.filter(word__iexact=self.word).exclude(pk=self.pk)
+        if duplicate.exists():
+            raise ValidationError({"word": _("This word is on the list already.")})

@@ -8,7 +8,15 @@
 - privacy/redaction/address.py: street and house number, post boxes, postcodes with
   their city, grown over the lines of an address block;
 - privacy/redaction/names.py: the subject's known name, introductions, titles, signatures,
-  first names from Faker's lists and the words beside them.
+  first names from Faker's lists and the words beside them;
+- privacy/redaction/recogniser.py: a trained spaCy name recogniser per language (shipped
+  in privacy/redaction/models/, checksummed), for the names no list or phrase reveals:
+  a surname alone, a third party, a lower-case or misspelt name.
+
+Patterns stay authoritative for structured data (their spans win overlaps); the
+recogniser only adds names. Words on the admin's allow-list (privacy/redaction/allow_list.py,
+products that look like names) are never hidden as names, unless they are part of the
+subject's known name.
 
 Everything they load (name lists, compiled patterns) is loaded once per process, lazily.
 Every caller goes through `text_redact`, so they all get each improvement.
@@ -20,7 +28,7 @@ from typing import NamedTuple
 from django.core.exceptions import ImproperlyConfigured
 
 from privacy.redaction import address as redaction_address
-from privacy.redaction import names
+from privacy.redaction import allow_list, names, recogniser
 from privacy.redaction import patterns as redaction_patterns
 
 NAME = names.NAME
@@ -85,7 +93,7 @@ def _resolve(spans: list[tuple[int, int, str]], text: str) -> list[RedactionSpan
             while (
                 piece_start < piece_end
                 and not text[piece_start].isalnum()
-                and (text[piece_start] not in "+(#")
+                and (text[piece_start] not in "+(#@")
             ):
                 piece_start += 1
             while (
@@ -111,30 +119,68 @@ def _resolve(spans: list[tuple[int, int, str]], text: str) -> list[RedactionSpan
     return merged
 
 
+def _allowed_removed(
+    spans: list[tuple[int, int, str]], text: str, allowed: frozenset[str]
+) -> list[tuple[int, int, str]]:
+    """Name spans without the allowed words in them ("Paula Kleid" keeps nothing, "Frau
+    Paula Meier" keeps "Meier")."""
+    if not allowed:
+        return spans
+    kept = []
+    for start, end, label in spans:
+        position = start
+        for match in names.TOKEN_RE.finditer(text, start, end):
+            if names.base_word(match.group(0)) in allowed or match.group(0).lower() in allowed:
+                if match.start() > position:
+                    kept.append((position, match.start(), label))
+                position = match.end()
+        if position < end:
+            kept.append((position, end, label))
+    return kept
+
+
 def redaction_spans(
     text: str,
     *,
     known_names: Iterable[str] = (),
     id_patterns: Sequence[str] | None = None,
     name_locales: Sequence[str] | None = None,
+    language: str | None = None,
+    use_recogniser: bool = True,
+    allowed_words: Iterable[str] | None = None,
 ) -> list[RedactionSpan]:
     """The personal data in text, as sorted, non-overlapping spans with their labels.
 
     `id_patterns` default to settings.REDACTION_ID_PATTERNS (regexes; a group named
     "id" marks the part to hide), `name_locales` to settings.REDACTION_NAME_LOCALES.
+    `language` ("de", "en") picks the name recogniser; without it the text's function
+    words decide. `use_recogniser=False` runs patterns and name lists only (the
+    baseline of `redact_eval`). `allowed_words` default to the admin's allow-list.
     """
     if id_patterns is None:
         id_patterns = _setting("REDACTION_ID_PATTERNS", redaction_patterns.DEFAULT_ID_PATTERNS)
     if name_locales is None:
         name_locales = _setting("REDACTION_NAME_LOCALES", names.DEFAULT_NAME_LOCALES)
+    allowed = (
+        allow_list.allowed_words()
+        if allowed_words is None
+        else frozenset(word.lower() for word in allowed_words)
+    )
     spans = [
         *redaction_patterns.pattern_spans(text, id_patterns=id_patterns),
         *redaction_address.address_spans(text),
     ]
-    spans += names.contact_header_spans(text, data_spans=spans)
-    found_names = names.name_spans(text, known_names=known_names, locales=tuple(name_locales))
+    spans += _allowed_removed(names.contact_header_spans(text, data_spans=spans), text, allowed)
+    detected = names.name_spans(text, locales=tuple(name_locales))
+    if use_recogniser:
+        detected += [
+            (start, end, NAME) for start, end, _ in recogniser.recogniser_spans(text, lang=language)
+        ]
+    found_names = names.known_name_spans(text, known_names) + _allowed_removed(
+        detected, text, allowed
+    )
     spans += found_names
-    spans += names.coreference_spans(text, name_spans=found_names)
+    spans += _allowed_removed(names.coreference_spans(text, name_spans=found_names), text, allowed)
     return _resolve(spans, text)
 
 
@@ -156,10 +202,19 @@ def text_redact(
     known_names: Iterable[str] = (),
     id_patterns: Sequence[str] | None = None,
     name_locales: Sequence[str] | None = None,
+    language: str | None = None,
+    use_recogniser: bool = True,
+    allowed_words: Iterable[str] | None = None,
 ) -> str:
     """text with personal data replaced by [NAME], [EMAIL], [PHONE], [IBAN], [CREDIT_CARD],
-    [ADDRESS], [DATE_OF_BIRTH] and [ID]."""
+    [ADDRESS], [DATE_OF_BIRTH] and [ID]. The arguments are those of `redaction_spans`."""
     spans = redaction_spans(
-        text, known_names=known_names, id_patterns=id_patterns, name_locales=name_locales
+        text,
+        known_names=known_names,
+        id_patterns=id_patterns,
+        name_locales=name_locales,
+        language=language,
+        use_recogniser=use_recogniser,
+        allowed_words=allowed_words,
     )
     return spans_apply(text, spans)

@@ -62,7 +62,8 @@ def _alternation(words: tuple[str, ...]) -> str:
 
 _SUFFIX_STREET_RE = re.compile(
     rf"(?<![\w-])(?:{_CAP_WORD}[ \-])*?{_L}[\w'’\-]*?(?:{_alternation(_STREET_SUFFIXES)})"
-    rf"(?![\w])[ ]?(?:{_HOUSE_NUMBER})(?![\d,]\d)",
+    # The house number may stand on the next line ("Musterstraße\n12").
+    rf"(?![\w])(?:[ ]?|[ \t]*\n[ \t]*)(?:{_HOUSE_NUMBER})(?![\d,]\d)",
     re.IGNORECASE,
 )
 _SEPARATE_SUFFIX_STREET_RE = re.compile(
@@ -107,7 +108,12 @@ _BOX_RE = re.compile(
     r"|(?<![\w])(?:USNS|USNV|USCGC|USS)\s+(?:[^\W\d_][\w'’\-]*)(?:[ ](?-i:[A-Z])[\w'’\-]*)?",
     re.IGNORECASE,
 )
-_UNIT = r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Whg\.?|Wohnung|Flat)[ ]?#?[ ]?\d{1,5}[a-zA-Z]?"
+_UNIT = (
+    r"(?:(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Whg\.?|Wohnung|Flat)[ ]?#?[ ]?\d{1,5}[a-zA-Z]?"
+    # The floor and the part of a building, on a line of their own in German addresses.
+    r"|\d{1,2}\.?[ ]?(?:OG|Obergeschoss|Etage|Stock|floor)|(?:EG|DG|Erdgeschoss|"
+    r"Dachgeschoss|Hinterhaus|Vorderhaus|Seitenflügel|Gartenhaus|Souterrain)(?=[ \t]*(?:\n|,|$)))"
+)
 _UNIT_RE = re.compile(rf"(?<![\w])(?i:{_UNIT})(?![\w])")
 _GERMAN_POSTCODE_CITY_RE = re.compile(
     rf"(?<![\w.,:/\-])(?:(?:D|DE|A|AT|CH)-)?(?P<zip>\d{{5}})[ ](?P<city>{_CAP_WORD}"

@@ -2,13 +2,16 @@
 
 Input: JSON lines `{"text": ..., "spans": [[start, end, label], ...]}` with gold labels
 PERSON EMAIL PHONE IBAN CREDIT_CARD ADDRESS ID (and DATE_OF_BIRTH, where a data set
-has it); NEUTRAL marks text that counts neither way (places, organisations, dates).
+has it); NEUTRAL marks text that counts neither way (places, organisations, dates), and
+so do LOCATION and ORGANIZATION (the labels of the NER sets): a place or a company is
+no personal data on its own, so masking it is no over-masking and leaving it no leak.
 
 Figures, all on non-blank characters, so the spaces between masked words count
 neither as leaked nor as over-masked:
 
 - recall per gold label: share of its spans whose every character is masked,
-  whatever the placeholder (a name hidden as [ADDRESS] has not leaked);
+  whatever the placeholder (a name hidden as [ADDRESS] has not leaked); for PERSON
+  also the recall of one-word names ("Müller hat angerufen"), the hardest kind;
 - precision per predicted label (NAME reported as PERSON): share of the predicted
   spans that overlap a gold span of that label; spans wholly inside NEUTRAL text
   are not counted;
@@ -32,6 +35,8 @@ from privacy.redaction import RedactionSpan, redaction_spans
 
 GOLD_LABELS = ("PERSON", "EMAIL", "PHONE", "IBAN", "CREDIT_CARD", "ADDRESS", "ID", "DATE_OF_BIRTH")
 NEUTRAL = "NEUTRAL"
+# Labels that count as NEUTRAL.
+NEUTRAL_LABELS = frozenset({NEUTRAL, "LOCATION", "ORGANIZATION"})
 # Our placeholders' labels as the gold data names them.
 PREDICTED_TO_GOLD = {
     "NAME": "PERSON",
@@ -86,6 +91,9 @@ class RedactEvalReport:
     masked_chars: int = 0
     over_masked_chars: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    # CPU time of this process per message: what one core spends, whatever else runs.
+    cpu_ms: list[float] = field(default_factory=list)
+    person_one_word: LabelFigures = field(default_factory=LabelFigures)
 
     @property
     def leak_rate(self) -> float | None:
@@ -101,9 +109,15 @@ class RedactEvalReport:
 
     @property
     def latency_p95_ms(self) -> float | None:
-        if len(self.latencies_ms) < 2:
-            return self.latency_p50_ms
-        return statistics.quantiles(self.latencies_ms, n=20)[-1]
+        return _p95(self.latencies_ms)
+
+    @property
+    def cpu_p50_ms(self) -> float | None:
+        return statistics.median(self.cpu_ms) if self.cpu_ms else None
+
+    @property
+    def cpu_p95_ms(self) -> float | None:
+        return _p95(self.cpu_ms)
 
     def as_dict(self) -> dict:
         return {
@@ -118,6 +132,8 @@ class RedactEvalReport:
                 for label, figures in self.labels.items()
                 if figures.gold or figures.predicted
             },
+            "person_one_word_recall": _rounded(self.person_one_word.recall),
+            "person_one_word_gold": self.person_one_word.gold,
             "leak_rate": _rounded(self.leak_rate),
             "over_masking": _rounded(self.over_masking),
             "personal_chars": self.personal_chars,
@@ -126,7 +142,15 @@ class RedactEvalReport:
             "over_masked_chars": self.over_masked_chars,
             "latency_p50_ms": _rounded(self.latency_p50_ms),
             "latency_p95_ms": _rounded(self.latency_p95_ms),
+            "cpu_p50_ms": _rounded(self.cpu_p50_ms),
+            "cpu_p95_ms": _rounded(self.cpu_p95_ms),
         }
+
+
+def _p95(values: list[float]) -> float | None:
+    if len(values) < 2:
+        return statistics.median(values) if values else None
+    return statistics.quantiles(values, n=20)[-1]
 
 
 def _rounded(value: float | None) -> float | None:
@@ -164,13 +188,13 @@ def redact_eval_parse_line(line: str, *, line_number: int) -> EvalExample:
         ):
             raise RedactEvalDataError(line_number, f"a span must be [start, end, label]: {raw!r}")
         start, end, label = raw
-        if label not in GOLD_LABELS and label != NEUTRAL:
+        if label not in GOLD_LABELS and label not in NEUTRAL_LABELS:
             raise RedactEvalDataError(line_number, f"unknown label {label!r}")
         if not 0 <= start < end <= len(text):
             raise RedactEvalDataError(
                 line_number, f"span {raw!r} is outside the text ({len(text)} characters)"
             )
-        spans.append((start, end, label))
+        spans.append((start, end, NEUTRAL if label in NEUTRAL_LABELS else label))
     return EvalExample(text=text, spans=tuple(spans))
 
 
@@ -184,10 +208,13 @@ def redact_eval_run(
     """Redact every example with spans_function (default: redaction_spans) and score it."""
     spans_function = spans_function or redaction_spans
     report = RedactEvalReport(examples=len(examples))
+    # Load what the detectors load (name lists, the recogniser) before the clock runs.
+    spans_function("Hallo, ich heiße Erika Mustermann. My name is John Smith.")
     for example in examples:
         text = example.text
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         predicted = [tuple(span) for span in spans_function(text)]
+        report.cpu_ms.append((time.process_time() - began_cpu) * 1000)
         report.latencies_ms.append((time.perf_counter() - began) * 1000)
 
         gold = [span for span in example.spans if span[2] != NEUTRAL]
@@ -205,6 +232,9 @@ def redact_eval_run(
             span_chars = _chars(text, [(start, end, label)])
             if span_chars <= masked:
                 figures.gold_masked += 1
+            if label == "PERSON" and len(text[start:end].split()) == 1:
+                report.person_one_word.gold += 1
+                report.person_one_word.gold_masked += span_chars <= masked
         for start, end, label in predicted:
             gold_label = PREDICTED_TO_GOLD.get(label, label)
             span_chars = _chars(text, [(start, end, label)])
@@ -240,12 +270,18 @@ def redact_eval_format(report: RedactEvalReport) -> str:
                 f"{label:<14}{figures.gold:>6}{_ratio(figures.recall):>9}"
                 f"{figures.predicted:>11}{_ratio(figures.precision):>11}"
             )
+    if report.person_one_word.gold:
+        lines.append(
+            f"{'PERSON 1 word':<14}{report.person_one_word.gold:>6}"
+            f"{_ratio(report.person_one_word.recall):>9}"
+        )
     lines += [
         f"leak rate     {_percent(report.leak_rate)} "
         f"({report.leaked_chars} of {report.personal_chars} personal-data characters unmasked)",
         f"over-masking  {_percent(report.over_masking)} "
         f"({report.over_masked_chars} of {report.masked_chars} masked characters not personal)",
         f"latency       p50 {report.latency_p50_ms or 0:.2f} ms, "
-        f"p95 {report.latency_p95_ms or 0:.2f} ms per message",
+        f"p95 {report.latency_p95_ms or 0:.2f} ms per message "
+        f"(CPU time: p50 {report.cpu_p50_ms or 0:.2f} ms, p95 {report.cpu_p95_ms or 0:.2f} ms)",
     ]
     return "\n".join(lines)

@@ -74,7 +74,7 @@ verein klinik praxis apotheke laboratories labs systems software industries inte
 sons brothers""".split()
 # Endings of common nouns, adjectives and adverbs that names hardly have (German -ung,
 # -heit, -keit; English -ly, -tion, -ness …): a capitalised word with one is no name.
-_NOUN_SUFFIX_RE = re.compile(
+NOUN_SUFFIX_RE = _NOUN_SUFFIX_RE = re.compile(
     r"(?:ung|ungen|heit|keit|schaft|tion|tionen|tät|ismus|ly|ness|ing|ings|able|ible|less|ous|"
     r"ship|hood|ware)$"
 )
@@ -151,10 +151,11 @@ def name_lexicon(locales: tuple[str, ...] = DEFAULT_NAME_LOCALES) -> NameLexicon
 # --- tokens -----------------------------------------------------------------------------------
 
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+TOKEN_RE = _TOKEN_RE
 _PARTICLES = frozenset(
     "van von de der den ten ter da di del della dos das du la le bin ibn al".split()
 )
-_TITLE_RE = re.compile(
+TITLE_RE = _TITLE_RE = re.compile(
     r"(?<![\w])(?:Herrn?|Frau|Fr\.|Hr\.|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mme|Mlle|Monsieur|"
     r"Madame|Señora?|Sra?\.)\.?[ ]+(?:(?:Dr|Prof)\.?[ ]+)*",
     re.IGNORECASE,
@@ -252,7 +253,7 @@ def _joined(text: str, left: _Token, right: _Token) -> bool:
     return gap in (" ", "  ") or (left.initial and gap in (". ", "."))
 
 
-def _base(token: str) -> str:
+def base_word(token: str) -> str:
     """German genitive and English possessive: "Erikas", "Erika's" -> "erika"."""
     lowered = token.lower()
     for suffix in ("'s", "’s", "s'", "s"):
@@ -274,7 +275,7 @@ class _Detector:
         if token.lower in self.lexicon.first_names:
             return True
         # The genitive ("Erikas", "Erika's") of a first name, but not "This" from "Thi".
-        base = _base(token.text)
+        base = base_word(token.text)
         return (
             base != token.lower
             and len(base) >= 3
@@ -607,10 +608,19 @@ def known_name_spans(text: str, known_names: Iterable[str]) -> list[Span]:
     return [(m.start(), m.end(), NAME) for m in regex.finditer(text)]
 
 
+# "@lena_mueller": a social-media handle, pasted from a profile or a tweet (not an email).
+_HANDLE_RE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?![\w@.]*\.[A-Za-z]{2,}\b)(?!\w)")
+
+
+def handle_spans(text: str) -> list[Span]:
+    return [(m.start(), m.end(), NAME) for m in _HANDLE_RE.finditer(text)]
+
+
 def name_spans(
     text: str, *, known_names: Iterable[str] = (), locales: tuple[str, ...] = DEFAULT_NAME_LOCALES
 ) -> list[Span]:
     spans = known_name_spans(text, known_names)
     detector = _Detector(text, name_lexicon(locales))
     spans += [(start, end, NAME) for start, end in detector.spans()]
+    spans += handle_spans(text)
     return spans

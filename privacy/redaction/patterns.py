@@ -211,23 +211,34 @@ def email_spans(text: str) -> list[Span]:
 # --- customer, order and document numbers -----------------------------------------------------
 
 # The number after a keyword: optional letter prefix, at least 4 digits in all.
-_ID_VALUE = r"(?<![^\W\d_])(?P<id>(?:[A-Z]{1,4}[- /]?)?\d[\dA-Z]*(?:[-/.][\dA-Z]+|[ ]\d+)*)"
+# "12 345678 A 123" (German pension insurance number): a letter group between digit groups.
+_ID_VALUE = (
+    r"(?<![^\W\d_])(?P<id>(?:[A-Z]{1,4}[- /]?)?\d[\dA-Z]*"
+    r"(?:[-/.][\dA-Z]+|[ ]\d+|[ ][A-Z](?=[ ]?\d)[ ]?\d+)*)"
+)
 _ID_GLUE = (
-    r"(?:\s*(?:[:#=]|\b(?:ist|is|lautet|lautete|are|sind|number|nummer|no\.?|nr\.?|id)\b)\s*)"
+    # "no." and "nr." end in a dot, after which there is no word boundary.
+    r"(?:\s*(?:[:#=]|\b(?:ist|is|lautet|lautete|are|sind|number|nummer|no|nr|id)\b\.?)\s*)"
     r"{0,3}\s*"
 )
 DEFAULT_ID_PATTERNS: tuple[str, ...] = (
     # German: Bestellnummer 12345678, Kundennummer K-1234567, Steuer-ID: 12 345 678 901 …
     r"(?i)\b(?:bestell|auftrags|kunden|rechnungs|vertrags|mitglieds|versicherten|"
+    r"versicherungs|kranken(?:versicherungs|kassen)?|policen|versicherungsschein|schaden|"
     r"sozialversicherungs|renten(?:versicherungs)?|steuer(?:identifikations)?|"
     r"personalausweis|ausweis|reisepass|pass|führerschein|konto|sendungs|vorgangs|"
     r"referenz|buchungs|ticket|fall|kundenkonto|paket|tracking|versand)"
     r"[-\s]?(?:nummer|nr\.?|-?id|-?no\.?)(?!\w)" + _ID_GLUE + _ID_VALUE,
-    r"(?i)\b(?:bestellung|auftrag|rechnung|buchung|vertrag)\s*(?:[:#]|nr\.?|nummer)?\s*"
-    r"(?P<id>[A-Z]{0,4}-?\d{5,}[\dA-Z-]*)",
+    # "Kd.-Nr. 556677", "KdNr: 556677".
+    r"(?i)\b(?:kd|kdn|kto|re|best|vers)\.?[-\s]?nr\.?(?!\w)" + _ID_GLUE + _ID_VALUE,
+    # "Bestellung 4711-2026", "Rechnung Nr. 2024-00815", "Police A-778812": five digits in
+    # a row, or digit groups joined by a dash or slash (not a year: "Bestellung 2026").
+    r"(?i)\b(?:bestellung|auftrag|rechnung|buchung|vertrag|police|versicherungsschein)"
+    r"\s*(?:[:#]|nr\.?|nummer)?\s*"
+    r"(?P<id>[A-Z]{0,4}-?(?:\d{5,}[\dA-Z-]*|\d{3,}[-/]\d{3,}[\dA-Z-]*))",
     # English: order #A-123456, customer number 1234567, SSN: 123-45-6789 …
     r"(?i)\b(?:order|customer|account|invoice|booking|reservation|contract|membership|"
-    r"member|reference|ref\.?|ticket|tracking|policy|claim|case|passport|driver'?s?\s+"
+    r"member|reference|ref\.?|ticket|tracking|policy|claim|case|insurance|passport|driver'?s?\s+"
     r"licen[cs]e|licen[cs]e|social\s+security|ssn|tax|national\s+insurance|nin|id|"
     r"identity\s+card|personal\s+id)\b" + _ID_GLUE + _ID_VALUE,
     # A US social security number has a shape of its own.

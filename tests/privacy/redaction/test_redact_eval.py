@@ -122,3 +122,53 @@ def test_command_rejects_a_file_without_examples(tmp_path):
 def test_command_requires_data():
     with pytest.raises(CommandError, match="--data"):
         call_command("redact_eval")
+
+
+NER_LINES = [
+    # The NER sets' labels: PERSON must be masked; the place and the company count neither way.
+    {
+        "text": "Müller hat aus Hamburg angerufen , nicht von DHL .",
+        "spans": [[0, 6, "PERSON"], [15, 22, "LOCATION"], [45, 48, "ORGANIZATION"]],
+    },
+    {"text": "Henderson called from Leeds .", "spans": [[0, 9, "PERSON"], [22, 27, "LOCATION"]]},
+]
+
+
+def test_location_and_organization_spans_count_as_neutral():
+    # A detector that masks everything: the person is found, and masking the place and
+    # the company is no over-masking.
+    example = EvalExample(
+        text="Anna aus Hamburg bei DHL",
+        spans=((0, 4, "PERSON"), (9, 16, "NEUTRAL"), (21, 24, "NEUTRAL")),
+    )
+    report = redact_eval_run(
+        [example],
+        spans_function=lambda text: [(0, 4, "NAME"), (9, 16, "ADDRESS"), (21, 24, "NAME")],
+    )
+
+    assert report.leak_rate == 0.0
+    assert report.over_masking == 0.0
+    assert report.labels["PERSON"].precision == 1.0
+
+
+def test_command_reads_location_and_organization_and_prints_the_baseline(tmp_path):
+    output = run_command("--data", str(write_lines(tmp_path, NER_LINES)), "--baseline")
+
+    model, baseline = output.split("baseline (patterns and name lists, no recogniser):")
+    assert "PERSON" in model and "PERSON 1 word" in model
+    assert "latency       p50" in model and "p95" in model
+    assert "leak rate" in baseline and "over-masking" in baseline
+
+
+def test_command_json_holds_the_baseline_from_the_same_run(tmp_path):
+    figures = json.loads(
+        run_command("--data", str(write_lines(tmp_path, NER_LINES)), "--baseline", "--json")
+    )
+
+    # The recogniser finds both lone surnames; patterns and name lists alone find neither.
+    assert figures["labels"]["PERSON"]["recall"] == 1.0
+    assert figures["person_one_word_recall"] == 1.0
+    assert figures["baseline"]["labels"]["PERSON"]["recall"] == 0.0
+    assert figures["leak_rate"] == 0.0
+    assert figures["baseline"]["leak_rate"] == 1.0
+    assert figures["latency_p95_ms"] >= figures["latency_p50_ms"] >= 0

@@ -196,13 +196,74 @@ def test_id_patterns_argument_overrides_settings():
     assert text_redact("Ticket T-99881", id_patterns=[r"T-\d{5}"]) == "Ticket [ID]"
 
 
-def test_a_typical_message_is_redacted_in_well_under_five_milliseconds():
+def test_a_typical_message_costs_under_two_milliseconds_of_one_core():
+    # CPU time of this process, not wall time: the shared test machine's other work
+    # must not decide the result. Targets: p50 2 ms, p95 6 ms per chat message.
     messages = [text for text, _ in GERMAN + ENGLISH] + UNCHANGED
-    text_redact("Erika Mustermann")  # loads the name lists once
+    text_redact("Erika Mustermann")  # loads the name lists and the recognisers once
     durations = []
     for text in messages:
-        began = time.perf_counter()
-        text_redact(text)
-        durations.append(time.perf_counter() - began)
+        began = time.process_time()
+        text_redact(text, allowed_words=())
+        durations.append(time.process_time() - began)
 
-    assert statistics.median(durations) < 0.005
+    assert statistics.median(durations) < 0.002
+    assert statistics.quantiles(durations, n=20)[-1] < 0.006
+
+
+# Customer, order, invoice and insurance numbers in the layouts customers type them in.
+ID_FORMS = [
+    ("Bestellung 4711-2026 ist nicht angekommen.", "Bestellung [ID] ist nicht angekommen."),
+    ("Bestellnr.: 4711-2026", "Bestellnr.: [ID]"),
+    ("Bestell-Nr. 4711-2026 fehlt", "Bestell-Nr. [ID] fehlt"),
+    ("Kd.-Nr. 556677, bitte prüfen", "Kd.-Nr. [ID], bitte prüfen"),
+    ("Rechnung 2024-00815 ist falsch", "Rechnung [ID] ist falsch"),
+    ("Meine Versicherungsnummer ist 12 345678 A 123.", "Meine Versicherungsnummer ist [ID]."),
+    ("Versichertennummer: A123456789", "Versichertennummer: [ID]"),
+    ("Policennummer PL-2024-778812", "Policennummer [ID]"),
+    ("order no. A-123456 never arrived", "order no. [ID] never arrived"),
+    ("Invoice INV-2024-0042 is wrong", "Invoice [ID] is wrong"),
+    ("insurance number: 123456789", "insurance number: [ID]"),
+    ("policy no. HX-99812", "policy no. [ID]"),
+    ("Kundennummer\n123456", "Kundennummer\n[ID]"),
+]
+
+
+@pytest.mark.parametrize(("text", "redacted"), ID_FORMS)
+def test_numbers_next_to_their_keyword_are_ids(text, redacted):
+    assert text_redact(text, allowed_words=()) == redacted
+
+
+@pytest.mark.parametrize(
+    "text", ["Rechnung 12/2024 ist falsch", "Ihre Bestellung 2026 wurde versandt"]
+)
+def test_a_month_or_a_year_after_the_keyword_is_no_id(text):
+    assert text_redact(text, allowed_words=()) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("Musterstraße\n12\n10115 Berlin", "[ADDRESS]"),
+        ("Bitte an\nLindenweg 7\n3. OG\n20095 Hamburg\nliefern", "Bitte an\n[ADDRESS]\nliefern"),
+        ("Lieferadresse:\nHauptstr. 5\nHinterhaus\n80331 München", "Lieferadresse:\n[ADDRESS]"),
+        ("Ship to:\n12 High Street\nFlat 3\nLeeds\nLS1 4AB", "Ship to:\n[ADDRESS]"),
+        ("221B Baker Street\nLondon\nNW1 6XE", "[ADDRESS]"),
+    ],
+)
+def test_an_address_split_over_lines_is_one_placeholder(text, redacted):
+    assert text_redact(text, allowed_words=()) == redacted
+
+
+@pytest.mark.parametrize(
+    "text", ["Die Lieferung in den 3. Stock war schwer.", "Ich wohne im EG, das Paket kam nicht."]
+)
+def test_a_floor_alone_is_no_address(text):
+    assert text_redact(text, allowed_words=()) == text
+
+
+def test_a_social_media_handle_is_a_name_but_an_email_is_an_email():
+    assert text_redact("@lena_mueller hat mir geantwortet", allowed_words=()).startswith("[NAME]")
+    assert text_redact("Mail an erika@example.de bitte", allowed_words=()) == (
+        "Mail an [EMAIL] bitte"
+    )

@@ -1,0 +1,65 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from privacy.redaction.recogniser import LANGUAGES, model_directory
+from privacy.redaction.training import (
+    TRAINING_FILES,
+    TrainingConfig,
+    holdout_write,
+    redaction_model_train,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Train the name recogniser of one language from the public NER sets and generated "
+        "support-chat sentences, and write it to privacy/redaction/models/<lang>/ with its "
+        "artefact record (data, seed, configuration, checksums)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--lang", choices=LANGUAGES, required=True)
+        parser.add_argument(
+            "--data-dir", type=Path, required=True, help="directory with the ner_*.jsonl files"
+        )
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--epochs", type=int, default=TrainingConfig.epochs)
+        parser.add_argument(
+            "--generated",
+            type=int,
+            default=TrainingConfig.generated_sentences,
+            help="how many support-chat sentences to generate",
+        )
+        parser.add_argument(
+            "--output", type=Path, default=None, help="default: the shipped artefact's directory"
+        )
+        parser.add_argument(
+            "--holdout-out",
+            type=Path,
+            default=None,
+            help="also write the held-out lines of partly used files here, for redact_eval",
+        )
+
+    def handle(
+        self, *args, lang, data_dir, seed, epochs, generated, output, holdout_out, **options
+    ):
+        missing = [f.name for f in TRAINING_FILES[lang] if not (data_dir / f.name).exists()]
+        if missing:
+            raise CommandError(f"{data_dir}: missing {', '.join(missing)}")
+        if holdout_out:
+            for path in holdout_write(lang=lang, data_dir=data_dir, output_dir=holdout_out):
+                self.stdout.write(f"held-out lines: {path}")
+        result = redaction_model_train(
+            lang=lang,
+            data_dir=data_dir,
+            output_dir=output or model_directory(lang),
+            seed=seed,
+            config=TrainingConfig(epochs=epochs, generated_sentences=generated),
+        )
+        record = result.record
+        self.stdout.write(
+            f"{record['version']}: {record['training_sentences']} sentences, "
+            f"{record['training_seconds']} s, losses {record['losses_per_epoch']}\n"
+            f"written to {result.directory}"
+        )

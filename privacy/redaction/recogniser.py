@@ -1,0 +1,307 @@
+"""The trained name recogniser: a small spaCy `ner` per language, shipped in the project.
+
+Each language's artefact lives in `privacy/redaction/models/<lang>/` (written by
+`manage.py redaction_train`). Its `artefact.json` records what it was trained on
+(data files, seed, configuration) and the SHA-256 of every file of the pipeline.
+The pipeline is loaded once per process, lazily, from that directory only, never
+from the network. A file whose checksum does not match refuses the whole artefact
+with an error in the log (redaction then runs on patterns and name lists alone,
+and the health check reports it): a silently swapped model would decide what
+personal data is stored.
+"""
+
+import functools
+import hashlib
+import json
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import NamedTuple
+
+from privacy.redaction import names
+
+logger = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+ARTEFACT_FILE = "artefact.json"
+# Words of the training text that are hardly ever names (written by the training).
+NON_NAMES_FILE = "non_names.txt"
+LANGUAGES = ("de", "en")
+PERSON = "PERSON"
+LOCATION = "LOCATION"
+ORGANIZATION = "ORGANIZATION"
+
+Span = tuple[int, int, str]
+
+_lock = threading.Lock()
+
+
+class ModelIntegrityError(Exception):
+    """A file of an artefact is missing or differs from its recorded checksum."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def artefact_files(directory: Path) -> dict[str, str]:
+    """Every file of a pipeline directory (but the artefact record) with its SHA-256."""
+    return {
+        path.relative_to(directory).as_posix(): file_sha256(path)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != ARTEFACT_FILE
+    }
+
+
+def artefact_read(directory: Path) -> dict:
+    return json.loads((directory / ARTEFACT_FILE).read_text(encoding="utf-8"))
+
+
+def artefact_verify(directory: Path) -> dict:
+    """The artefact record, after checking every file against it (ModelIntegrityError)."""
+    record = artefact_read(directory)
+    expected: dict[str, str] = record["files"]
+    actual = artefact_files(directory)
+    changed = sorted(
+        name for name in set(expected) | set(actual) if expected.get(name) != actual.get(name)
+    )
+    if changed:
+        raise ModelIntegrityError(
+            f"{directory}: {', '.join(changed)} differ from the recorded checksums"
+        )
+    return record
+
+
+def model_directory(lang: str) -> Path:
+    return MODELS_DIR / lang
+
+
+@functools.cache
+def _load(lang: str):
+    """The pipeline of `lang`, or None (no artefact, or one that failed its checksum)."""
+    directory = model_directory(lang)
+    if not (directory / ARTEFACT_FILE).exists():
+        logger.warning("No name recogniser for %r in %s.", lang, directory)
+        return None
+    try:
+        record = artefact_verify(directory)
+    except (ModelIntegrityError, OSError, ValueError, KeyError) as error:
+        logger.error("Name recogniser for %r refused: %s", lang, error)
+        return None
+    import spacy
+
+    # From the directory only: spacy.load on a path reads its files and nothing else.
+    nlp = spacy.load(directory)
+    non_names_path = directory / NON_NAMES_FILE
+    non_names = (
+        frozenset(non_names_path.read_text(encoding="utf-8").split())
+        if non_names_path.exists()
+        else frozenset()
+    )
+    logger.info(
+        "Name recogniser for %r loaded (version %s).", lang, record.get("version", "unknown")
+    )
+    return Recogniser(nlp=nlp, non_names=non_names)
+
+
+class Recogniser(NamedTuple):
+    nlp: object  # spacy.Language
+    non_names: frozenset[str]
+
+    def __call__(self, text: str):
+        return self.nlp(text)
+
+
+def recogniser(lang: str) -> Recogniser | None:
+    """The loaded pipeline for `lang` (None when it is missing or refused); once per process."""
+    if lang not in LANGUAGES:
+        return None
+    with _lock:
+        return _load(lang)
+
+
+def recogniser_reset() -> None:
+    """Forget the loaded pipelines (tests; a deployment that replaced the artefact)."""
+    with _lock:
+        _load.cache_clear()
+
+
+def _stat_signature(directory: Path) -> tuple:
+    return tuple(
+        (path.as_posix(), stat.st_size, stat.st_mtime_ns)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and (stat := path.stat())
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _status(directory: Path, signature: tuple) -> tuple[bool, str, str]:
+    del signature  # only the cache key: the files are hashed again when they change
+    try:
+        record = artefact_verify(directory)
+    except (ModelIntegrityError, OSError, ValueError, KeyError) as error:
+        return False, "", str(error)
+    return True, str(record.get("version", "unknown")), ""
+
+
+def recogniser_status(lang: str) -> tuple[bool, str, str]:
+    """(intact, version, problem) of the artefact of `lang`; hashed again only when its
+    files change, so the health check stays cheap."""
+    directory = model_directory(lang)
+    if not (directory / ARTEFACT_FILE).exists():
+        return False, "", f"no artefact in {directory}"
+    return _status(directory, _stat_signature(directory))
+
+
+def redaction_model_health():
+    """Health check: each language's recogniser is present and matches its checksums."""
+    from django.utils.translation import gettext as _
+
+    from supportdesk.health import HealthResult
+
+    results = []
+    for lang in LANGUAGES:
+        intact, version, problem = recogniser_status(lang)
+        if intact:
+            summary = _("The name recogniser (%(lang)s) is intact.") % {"lang": lang}
+        else:
+            summary = _(
+                "The name recogniser (%(lang)s) is refused: names are found by lists and "
+                "phrases only."
+            ) % {"lang": lang}
+        results.append(
+            HealthResult(
+                name=f"privacy.redaction_model.{lang}",
+                ok=intact,
+                summary=summary,
+                details={"version": version, "problem": problem},
+            )
+        )
+    return results
+
+
+def recogniser_warm_up() -> None:
+    """Load every language's recogniser now (at start-up), not for the first message."""
+    for lang in LANGUAGES:
+        nlp = recogniser(lang)
+        if nlp is not None:
+            nlp("Hallo Erika, hier ist John.")
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+@functools.cache
+def _function_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Stop words only German has, and only English has ("und", "the")."""
+    from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+
+    return frozenset(GERMAN - ENGLISH), frozenset(ENGLISH - GERMAN)
+
+
+def text_language(text: str) -> str:
+    """ "de" or "en", by the function words a message is full of (cheap, no model); German
+    when undecided, the shop's first language."""
+    german_words, english_words = _function_words()
+    words = [word.lower() for word in _WORD_RE.findall(text)]
+    german = sum(word in german_words for word in words) + 2 * len(re.findall(r"[äöüß]", text))
+    english = sum(word in english_words for word in words)
+    return "en" if english > german else "de"
+
+
+# An abbreviation before a number ("Max. 3 Stück", "Nr. 5") is no name.
+_ABBREVIATION_AFTER_RE = re.compile(r"\.[ ]?\d")
+# Heads of German compounds that name things in a support chat ("Lieferadresse",
+# "Policennummer", "Neukunde"): a word ending in one is no surname the lists miss.
+_COMPOUND_HEADS = (
+    "adresse", "nummer", "kunde", "kundin", "netz", "konto", "rechnung", "bestellung",
+    "lieferung", "paket", "karte", "code", "service", "dienst", "zeit", "geld", "datum",
+    "preis", "ware", "termin", "vertrag", "versand", "schein", "stelle", "mail", "seite",
+)  # fmt: skip
+
+
+def _wordlike(token: str, non_names: frozenset[str], *, lowercase_text: bool) -> bool:
+    """A word that is no name the lists miss: a common word, one the training text hardly
+    ever saw as a name, an acronym, a noun by its ending or its compound head, or (in a
+    text with capitals) a word written in lower case."""
+    lower = token.lower()
+    return (
+        (token[0].islower() and not lowercase_text)
+        or lower in names.common_words()
+        or lower in non_names
+        or (token.isupper() and len(token) > 1 and not lowercase_text)
+        or names.NOUN_SUFFIX_RE.search(lower) is not None
+        or any(lower.endswith(head) and len(lower) > len(head) for head in _COMPOUND_HEADS)
+    )
+
+
+def _listed_name(token: str) -> bool:
+    lexicon = names.name_lexicon()
+    lower = token.lower()
+    return len(token) > 1 and (lower in lexicon.first_names or lower in lexicon.last_names)
+
+
+def _plausible_person(text: str, start: int, end: int, non_names: frozenset[str]) -> bool:
+    """Whether a PERSON guess of the recogniser can be a name: not when it is made only of
+    word-like tokens (`_wordlike`), nor a field label ("Festnetz:") or an abbreviation
+    ("Max. 3"); always when one of its words is in a name list."""
+    tokens = names.TOKEN_RE.findall(text, start, end)
+    if not tokens:
+        return False
+    if "@" in text[max(0, start - 1) : end]:
+        return True  # a social-media handle names its person, whatever its words
+    if any(_listed_name(token) for token in tokens):
+        return not (len(tokens) == 1 and _ABBREVIATION_AFTER_RE.match(text, end))
+    if len(tokens) == 1 and re.match(r"[ \t]*:", text[end:]):
+        return False
+    lowercase_text = not any(ch.isupper() for ch in text)
+    return not all(_wordlike(t, non_names, lowercase_text=lowercase_text) for t in tokens)
+
+
+def _has_candidate(text: str, non_names: frozenset[str]) -> bool:
+    """Whether any word of text could end up in a plausible PERSON span. Without one the
+    model's answer would be dropped anyway, so it is not asked (most messages hold no
+    name: this keeps them at the patterns' cost)."""
+    lowercase_text = not any(ch.isupper() for ch in text)
+    return any(
+        _listed_name(token) or not _wordlike(token, non_names, lowercase_text=lowercase_text)
+        for token in names.TOKEN_RE.findall(text)
+    )
+
+
+def _title_trimmed(text: str, start: int, end: int) -> int:
+    """The start of a PERSON guess without the title before the name ("Mrs. Johnson")."""
+    match = names.TITLE_RE.match(text, start, end)
+    return match.end() if match and match.end() < end else start
+
+
+def recogniser_spans(
+    text: str, *, lang: str | None = None, labels: tuple[str, ...] = (PERSON,)
+) -> list[Span]:
+    """The entities the recogniser finds in text, as (start, end, label) with its labels.
+
+    PERSON guesses lose a leading title and are dropped when they cannot be a name
+    (see `_plausible_person`): the small model, trained mostly on news, takes some
+    capitalised German nouns for surnames."""
+    if not text.strip():
+        return []
+    model = recogniser(lang or text_language(text))
+    if model is None or not _has_candidate(text, model.non_names):
+        return []
+    spans = []
+    for ent in model(text).ents:
+        if ent.label_ not in labels:
+            continue
+        start, end = ent.start_char, ent.end_char
+        if ent.label_ == PERSON:
+            start = _title_trimmed(text, start, end)
+            if not _plausible_person(text, start, end, model.non_names):
+                continue
+        spans.append((start, end, ent.label_))
+    return spans

@@ -1,0 +1,171 @@
+"""The trained name recogniser: support-chat names in German and English, its artefact's
+integrity, and that nothing is fetched to load it."""
+
+import json
+import logging
+import shutil
+import socket
+
+import pytest
+
+from privacy.redaction import recogniser, text_redact
+from privacy.redaction.recogniser import (
+    ARTEFACT_FILE,
+    artefact_read,
+    model_directory,
+    recogniser_reset,
+    recogniser_spans,
+    recogniser_status,
+)
+
+
+@pytest.fixture
+def fresh_recogniser():
+    recogniser_reset()
+    yield
+    recogniser_reset()
+
+
+@pytest.fixture
+def tampered_models(tmp_path, monkeypatch, fresh_recogniser):
+    """A copy of the shipped artefacts with one byte of the German model changed."""
+    for lang in recogniser.LANGUAGES:
+        shutil.copytree(model_directory(lang), tmp_path / lang)
+    model_file = tmp_path / "de" / "ner" / "model"
+    data = bytearray(model_file.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model_file.write_bytes(bytes(data))
+    monkeypatch.setattr(recogniser, "MODELS_DIR", tmp_path)
+    return tmp_path
+
+
+GERMAN_CHAT = [
+    # a surname on its own, a third party
+    ("Müller hat gestern angerufen wegen der Rechnung.", "[NAME] hat gestern angerufen"),
+    ("Mein Mann Jonas hat das Paket angenommen.", "Mein Mann [NAME] hat"),
+    # a lower-case name
+    ("ich heiße sabine und warte auf mein paket", "ich heiße [NAME] und"),
+    ("Frau Kowalczyk sagte, die Lieferung kommt heute.", "Frau [NAME] sagte"),
+    # a signature
+    ("Danke für die Hilfe!\nViele Grüße\nJonas Becker", "Viele Grüße\n[NAME]"),
+]
+ENGLISH_CHAT = [
+    ("Henderson phoned about the invoice.", "[NAME] phoned about"),
+    ("My husband Dave signed for the parcel.", "My husband [NAME] signed"),
+    ("hi, i'm olivia and my parcel is late", "i'm [NAME] and"),
+    ("Mrs Okafor told me the refund was on its way.", "Mrs [NAME] told"),
+    ("Thanks for your help.\nKind regards\nTom Fletcher", "Kind regards\n[NAME]"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GERMAN_CHAT + ENGLISH_CHAT)
+def test_support_chat_names_are_redacted(text, expected):
+    assert expected in text_redact(text, allowed_words=())
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("Müller hat gestern angerufen.", "de"), ("Henderson phoned about the invoice.", "en")],
+)
+def test_the_recogniser_finds_a_surname_the_patterns_miss(text, lang):
+    # given: patterns and name lists alone leave a lone surname (the baseline)
+    assert text_redact(text, use_recogniser=False, allowed_words=()) == text
+    # then: the recogniser finds it
+    assert [label for *_, label in recogniser_spans(text, lang=lang)] == ["PERSON"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Wann kommt mein Paket? Die Rechnung stimmt nicht.", "When will my parcel arrive?"],
+)
+def test_messages_without_names_keep_their_words(text):
+    assert text_redact(text, allowed_words=()) == text
+
+
+def test_each_artefact_records_its_data_seed_configuration_and_checksums():
+    for lang in recogniser.LANGUAGES:
+        record = artefact_read(model_directory(lang))
+        assert record["language"] == lang
+        assert isinstance(record["seed"], int)
+        assert record["config"]["model"]["tok2vec"]["pretrained_vectors"] is None
+        assert any("file" in source for source in record["training_data"])
+        assert any("generated" in source for source in record["training_data"])
+        assert record["files"]
+        assert recogniser_status(lang)[0] is True
+        size = sum(p.stat().st_size for p in model_directory(lang).rglob("*") if p.is_file())
+        assert size <= 25 * 1024 * 1024
+
+
+def test_a_changed_model_file_is_refused_with_an_error_in_the_log(tampered_models, caplog):
+    with caplog.at_level(logging.ERROR, logger="privacy.redaction.recogniser"):
+        assert recogniser.recogniser("de") is None
+
+    assert any(
+        record.levelno == logging.ERROR and "refused" in record.getMessage()
+        for record in caplog.records
+    )
+    assert "ner/model" in caplog.text
+    intact, _, problem = recogniser_status("de")
+    assert not intact and "ner/model" in problem
+    # Redaction goes on without it: patterns and name lists still hide what they know.
+    assert text_redact("Mein Name ist Jürgen Schmidt.", allowed_words=()) == "Mein Name ist [NAME]."
+    # The other language's artefact is untouched and still loads.
+    assert recogniser.recogniser("en") is not None
+
+
+def test_a_file_missing_from_the_record_is_refused(tampered_models, caplog):
+    record_path = tampered_models / "en" / ARTEFACT_FILE
+    record = json.loads(record_path.read_text())
+    record["files"]["extra.bin"] = "0" * 64
+    record_path.write_text(json.dumps(record))
+
+    with caplog.at_level(logging.ERROR, logger="privacy.redaction.recogniser"):
+        assert recogniser.recogniser("en") is None
+    assert "extra.bin" in caplog.text
+
+
+def test_the_health_check_reports_a_refused_artefact(tampered_models):
+    results = {result.name: result for result in recogniser.redaction_model_health()}
+
+    assert results["privacy.redaction_model.de"].ok is False
+    assert results["privacy.redaction_model.en"].ok is True
+
+
+def test_no_model_is_fetched_over_the_network(monkeypatch, fresh_recogniser):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the recogniser tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+
+    recogniser.recogniser_warm_up()
+
+    assert recogniser.recogniser("de") is not None
+    assert recogniser.recogniser("en") is not None
+    assert "[NAME]" in text_redact("Müller hat angerufen.", language="de", allowed_words=())
+
+
+def test_the_pipeline_is_loaded_once_per_process(fresh_recogniser, monkeypatch):
+    import spacy
+
+    loads = []
+    real_load = spacy.load
+    monkeypatch.setattr(spacy, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+
+    for _ in range(3):
+        recogniser_spans("Müller hat angerufen.", lang="de")
+
+    assert len(loads) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Hallo, ich habe eine Frage zu meiner Bestellung.", "de"),
+        ("Hello, I have a question about my order.", "en"),
+    ],
+)
+def test_the_language_of_a_message_picks_the_recogniser(text, lang):
+    assert recogniser.text_language(text) == lang

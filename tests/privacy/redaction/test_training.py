@@ -1,0 +1,90 @@
+"""`manage.py redaction_train`: a reproducible artefact with its data, seed, configuration
+and checksums (on a tiny data set: one epoch, a few sentences)."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from privacy.redaction import training
+from privacy.redaction.chat_sentences import chat_sentences
+from privacy.redaction.recogniser import artefact_verify
+
+GERMEVAL = [
+    {"text": "Müller hat angerufen .", "spans": [[0, 6, "PERSON"]]},
+    {"text": "Er wohnt in Hamburg .", "spans": [[12, 19, "LOCATION"]]},
+    {
+        "text": "Anna Schmidt arbeitet bei Siemens .",
+        "spans": [[0, 12, "PERSON"], [26, 33, "ORGANIZATION"]],
+    },
+]
+
+
+@pytest.fixture
+def tiny_data(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = "\n".join(json.dumps(line) for line in GERMEVAL * 3) + "\n"
+    (data / "ner_de_germeval2014_dev.jsonl").write_text(lines, encoding="utf-8")
+    monkeypatch.setitem(
+        training.TRAINING_FILES,
+        "de",
+        (training.DataFile("ner_de_germeval2014_dev.jsonl", modulo=3, held_out=0),),
+    )
+    return data
+
+
+def train(data, output, seed=7):
+    out = StringIO()
+    call_command(
+        "redaction_train",
+        "--lang", "de", "--data-dir", str(data), "--seed", str(seed),
+        "--epochs", "1", "--generated", "30",
+        "--output", str(output), "--holdout-out", str(output.parent / "holdout"),
+        stdout=out,
+    )  # fmt: skip
+    return out.getvalue()
+
+
+def test_training_writes_an_artefact_that_records_data_seed_config_and_checksums(
+    tiny_data, tmp_path
+):
+    output = train(tiny_data, tmp_path / "model")
+
+    assert "written to" in output
+    record = artefact_verify(tmp_path / "model")
+    assert record["seed"] == 7
+    assert record["config"]["epochs"] == 1
+    source = record["training_data"][0]
+    assert source["file"] == "ner_de_germeval2014_dev.jsonl"
+    assert source["sentences"] == 6  # every third line held out
+    assert len(source["sha256"]) == 64
+    assert record["training_data"][1]["sentences"] == 30
+    assert "non_names.txt" in record["files"]
+    held_out = (tmp_path / "holdout" / "ner_de_germeval2014_dev.heldout.jsonl").read_text()
+    assert len(held_out.splitlines()) == 3
+
+
+def test_the_same_data_and_seed_give_the_same_model(tiny_data, tmp_path):
+    train(tiny_data, tmp_path / "first")
+    train(tiny_data, tmp_path / "second")
+
+    first = json.loads((tmp_path / "first" / "artefact.json").read_text())
+    second = json.loads((tmp_path / "second" / "artefact.json").read_text())
+    assert first["files"] == second["files"]
+    assert first["version"] == second["version"]
+
+
+def test_generated_sentences_are_reproducible_and_label_the_names():
+    first = list(chat_sentences(lang="de", count=50, seed=3))
+    assert first == list(chat_sentences(lang="de", count=50, seed=3))
+    for text, spans in first:
+        for start, end, label in spans:
+            assert label in ("PERSON", "LOCATION", "ORGANIZATION")
+            assert text[start:end].strip() == text[start:end] != ""
+
+
+def test_training_names_missing_data_files(tmp_path):
+    with pytest.raises(CommandError, match="missing"):
+        call_command("redaction_train", "--lang", "en", "--data-dir", str(tmp_path))
