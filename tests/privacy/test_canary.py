@@ -66,6 +66,7 @@ CITY = "49610 Quakenbrück"
 BIRTH = "17.03.1961"
 # What she types: each string in a sentence of its own (and one with everything).
 MESSAGES = [
+    "Was kostet der Versand?",
     f"Guten Tag, hier schreibt {NAME}.",
     f"Meine Telefonnummer ist {PHONE}, meine E-Mail {EMAIL}.",
     f"Bitte erstatten Sie auf meine IBAN {IBAN}.",
@@ -262,6 +263,21 @@ def _messenger(platform, texts):
 
 
 @pytest.fixture
+def tiny_knowledge_base(db):
+    """Three intents of twelve questions each: enough to train a model in about a second."""
+    from bot.services import intent_save
+    from tests.bot.test_learning import QUESTIONS
+
+    for slug, questions in QUESTIONS.items():
+        intent_save(
+            slug=slug,
+            titles={"de": slug.replace("_", " ").capitalize()},
+            answers={"de": f"Dazu gilt: {slug.replace('_', ' ')}."},
+            examples={"de": questions},
+        )
+
+
+@pytest.fixture
 def personal_data_receiver(receiver):  # noqa: F811
     hook = receiver()
     processor = Processor.objects.create(name="CRM GmbH", address="Berlin")
@@ -294,7 +310,7 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
     settings,
     tmp_path,
     policies,
-    knowledge_base,
+    tiny_knowledge_base,
     queue,
     agent,
     celery_eager,
@@ -404,7 +420,7 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
             name="Bruno Zweitkunde",
             email="bruno@example.net",
             phone="+49 30 1234567",
-            texts=["Wo bleibt meine Erstattung?", "Wie ist der Stand meiner Bestellung?"],
+            texts=["Was kostet der Versand?", "Wo bleibt meine Erstattung?"],
             escalate=False,
         )
         suggestions = [
@@ -415,6 +431,11 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
             [second_frames, suggestions, analytics], default=str, ensure_ascii=False
         ) + "".join(page.content.decode() for page in pages)
         assert _found(seen_by_others) == []
+        # (what they saw is real: a bot answer, the taught intent among the suggestions,
+        # her escalated questions clustered into topics, redacted)
+        assert any(f.get("type") == "message" and f.get("from") == "bot" for f in second_frames)
+        assert "erstattung" in str(suggestions).lower() and "[NAME]" in str(suggestions)
+        assert "[PHONE]" in str(analytics[1]) and "[NAME]" in str(analytics[1])
 
         # 7. Her access request by e-mail, confirmed by the link; the export by its link.
         assert client.post(
@@ -481,6 +502,13 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
         if p.is_file() and p.stat().st_mtime >= started and p.read_bytes()[:5] == b"gAAAA"
     ]
     needles = ciphertexts + encrypted_files
+    # Each place looked at below holds her data now (or could): the probes have teeth.
+    assert _found_bytes(_database_bytes(), ciphertexts) == ciphertexts
+    assert encrypted_files and list(media.glob("models/*.model"))
+    assert EMAIL in quopri.decodestring(_folder_bytes(mail_folder)).decode()
+    assert "bot.channels" in written.text and "celery" in written.text
+    if settings.REDIS_URL:
+        assert _redis_bytes(), "the test's Redis db holds keys (cache, counters)"
 
     # When she asks for erasure by e-mail and confirms it.
     with _WrittenLog() as written_erasure:
