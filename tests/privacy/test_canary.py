@@ -541,6 +541,11 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
     assert {"conversation.claimed", "subject.email_revealed", "teaching.created"} <= {
         event["action"] for event in trail
     }
+    # the reveal's reason: its code, and the note redacted (her name and order number out)
+    [revealed] = [event for event in trail if event["action"] == "subject.email_revealed"]
+    assert "[NAME]" in json.dumps(revealed, ensure_ascii=False)
+    assert _found(json.dumps(revealed, ensure_ascii=False)) == []
+    assert "Hat Ihre E-Mail-Adresse angesehen" in report and "127.0.0.1" in report
     deliveries = data["supportdesk.webhooks"]["webhook_deliveries"]
     assert {d["receiver_host"] for d in deliveries} == {"127.0.0.1"}
     assert {p["platform"] for p in data["bot.channels"]["messenger_platforms"]} == {
