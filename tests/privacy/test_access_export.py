@@ -20,7 +20,12 @@ from bot.services import message_append
 from privacy.models import AuditEvent, ProcessingAgreement, Processor
 from privacy.services import data_export_archive, subject_export
 from supportdesk.webhooks import webhook_subscription_create
-from tests.factories import ConversationFactory, DataSubjectFactory, UserFactory
+from tests.factories import (
+    ConsentRecordFactory,
+    ConversationFactory,
+    DataSubjectFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +96,10 @@ def handled(
             subject=subject,
         )
         with django_capture_on_commit_callbacks(execute=True):
-            conversation = ConversationFactory(subject=subject, language=language)
+            # Consented to both purposes: teaching from it is allowed (issue 13).
+            conversation = ConversationFactory(
+                subject=subject, language=language, consent=ConsentRecordFactory(subject=subject)
+            )
             message_append(conversation=conversation, sender="customer", text=QUESTION)
             message_append(
                 conversation=conversation,
@@ -112,7 +120,10 @@ def handled(
                 conversation=conversation, agent=agent, intent_slug="order_status"
             )
             inbox.subject_email_reveal(
-                conversation=conversation, acting_user=agent, reason="Rückruf vereinbart"
+                conversation=conversation,
+                acting_user=agent,
+                reason_code=AuditEvent.Reason.CUSTOMER_REQUEST,
+                note="Rückruf vereinbart",
             )
             inbox.conversation_resolve_by_agent(conversation=conversation, agent=agent)
         conversation_rate(conversation=Conversation.objects.get(pk=conversation.pk), score=4)
