@@ -26,7 +26,7 @@ class PrivacyConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from privacy import checks  # registers the system checks
-        from privacy.models import DataRequest, DataSubject, PolicyVersion
+        from privacy.models import AuditEvent, DataRequest, DataSubject, PolicyVersion
         from privacy.registry import (
             EncryptedFileStore,
             PersonalDataProvider,
@@ -81,13 +81,15 @@ class PrivacyConfig(AppConfig):
                     "audit_trail": _("Who worked with your data (audit log)"),
                     "action": _("What"),
                     "by": _("Who"),
-                    "reason": _("Why"),
+                    "reason_code": _("Why"),
+                    "reason": _("Reason"),
                     "at": _("When"),
                 },
                 value_labels={
                     "kind": dict(DataRequest.Kind.choices),
                     "status": dict(DataRequest.Status.choices),
                     "action": AUDIT_ACTION_LABELS,
+                    "reason_code": dict(AuditEvent.Reason.choices),
                     "channel": {"web": _("Website chat")},
                 },
             )

@@ -349,6 +349,8 @@ def _audit_trail(subject: DataSubject) -> list[dict]:
         {
             "action": event.action,
             "by": staff_name(event.acting_user) or None,
+            # Why: the reason code chosen, and the note beside it (stored redacted).
+            "reason_code": event.reason_code or None,
             "reason": event.reason or None,
             "at": event.created_at.isoformat(),
         }

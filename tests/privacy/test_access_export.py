@@ -161,6 +161,7 @@ def test_the_export_holds_every_category_and_the_recipients(handled, agent):
     } <= actions
     revealed = next(e for e in trail if e["action"] == "subject.email_revealed")
     assert revealed["reason"] == "Rückruf vereinbart"
+    assert revealed["reason_code"] == "customer_request"
     receivers = data["supportdesk.webhooks"]["webhook_deliveries"]
     assert {(r["receiver_host"], r["event"]) for r in receivers} >= {
         ("crm.example.com", "message.created"),
@@ -211,6 +212,7 @@ def test_a_german_subject_reads_the_report_in_german_and_local_time(handled):
     assert order == sorted(order)  # the person first, the recipients last
     assert "Kunde möchte eine Person sprechen" in report
     assert "Hat Ihre E-Mail-Adresse angesehen" in report and "Rückruf vereinbart" in report
+    assert "Auf Wunsch der Kundin / des Kunden" in report  # the reason code, in words
     assert "87 %" in report and "Jana" in report and "crm.example.com" in report
     assert _local(resolved_at, "de") in report  # Europe/Berlin, not UTC
     assert "Europe/Berlin" in report

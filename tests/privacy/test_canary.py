@@ -543,6 +543,7 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
     }
     # the reveal's reason: its code, and the note redacted (her name and order number out)
     [revealed] = [event for event in trail if event["action"] == "subject.email_revealed"]
+    assert revealed["reason_code"] == AuditEvent.Reason.ORDER_LOOKUP
     assert "[NAME]" in json.dumps(revealed, ensure_ascii=False)
     assert _found(json.dumps(revealed, ensure_ascii=False)) == []
     assert "Hat Ihre E-Mail-Adresse angesehen" in report and "127.0.0.1" in report
