@@ -617,6 +617,7 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
         "database": _database_bytes(),
         "media and models": _folder_bytes(media),
         "mail": _folder_bytes(mail_folder),
+        "erasure ledger": Path(settings.ERASURE_LEDGER_PATH).read_bytes(),
         "written logs": (written.text + written_erasure.text).encode(),
         "captured log records": caplog.text.encode(),
         "redis": _redis_bytes(),
