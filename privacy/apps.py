@@ -26,7 +26,13 @@ class PrivacyConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from privacy import checks  # noqa: F401  (registers the system checks)
-        from privacy.models import DataRequest, DataSubject, PolicyVersion, RedactionAllowedWord
+        from privacy.models import (
+            AuditEvent,
+            DataRequest,
+            DataSubject,
+            PolicyVersion,
+            RedactionAllowedWord,
+        )
         from privacy.redaction.allow_list import allowed_words_reset
         from privacy.redaction.recogniser import redaction_model_health
         from privacy.registry import (
@@ -89,13 +95,15 @@ class PrivacyConfig(AppConfig):
                     "audit_trail": _("Who worked with your data (audit log)"),
                     "action": _("What"),
                     "by": _("Who"),
-                    "reason": _("Why"),
+                    "reason_code": _("Why"),
+                    "reason": _("Reason"),
                     "at": _("When"),
                 },
                 value_labels={
                     "kind": dict(DataRequest.Kind.choices),
                     "status": dict(DataRequest.Status.choices),
                     "action": AUDIT_ACTION_LABELS,
+                    "reason_code": dict(AuditEvent.Reason.choices),
                     "channel": {"web": _("Website chat")},
                 },
             )

@@ -71,6 +71,31 @@ def database_compact_on_commit() -> None:
     transaction.on_commit(_compact_after_commit)
 
 
+def mail_files_erase_on_commit(*, email: str) -> None:
+    """Development mails (the filebased backend, no EMAIL_URL) addressed to an erased person
+    go with them once the erasure commits, rather than at the next retention run: they hold
+    the address and links (found by the issue 13 canary, tests/privacy/test_canary.py)."""
+    if email:
+        transaction.on_commit(lambda: mail_files_erase(email=email))
+
+
+def mail_files_erase(*, email: str) -> int:
+    mailer = getattr(settings, "MAILERS", {}).get("default", {})
+    if not email or mailer.get("BACKEND") != "django.core.mail.backends.filebased.EmailBackend":
+        return 0
+    folder = Path(mailer.get("OPTIONS", {}).get("file_path", ""))
+    if not folder.is_dir():
+        return 0
+    needle, deleted = email.lower().encode(), 0
+    for path in folder.iterdir():
+        # One file per connection, possibly several messages: all go (they are
+        # development copies of mails already sent).
+        if path.is_file() and needle in path.read_bytes().lower():
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
 def _compact_after_commit() -> None:
     from privacy.tasks import database_compact_task
 

@@ -22,7 +22,11 @@ from privacy.crypto import (
 from privacy.models import AuditEvent, DataSubject
 from privacy.registry import provider_list, staff_name
 from privacy.services.audit import audit_record
-from privacy.services.erasure import database_compact_on_commit, erasure_ledger_record
+from privacy.services.erasure import (
+    database_compact_on_commit,
+    erasure_ledger_record,
+    mail_files_erase_on_commit,
+)
 
 NAME_MAX_LENGTH = 200
 # The audit trail in a customer's access export (report.html), in words; an action not
@@ -274,6 +278,7 @@ def subject_erase(
     beside the code (redacted before it is stored).
     """
     email_index, erased_at = subject.email_index, timezone.now()
+    mail_files_erase_on_commit(email=subject.email)
     counts = {provider.name: provider.erase(subject) for provider in provider_list()}
     if email_index and subject.is_verified:
         claims = list(
@@ -344,6 +349,8 @@ def _audit_trail(subject: DataSubject) -> list[dict]:
         {
             "action": event.action,
             "by": staff_name(event.acting_user) or None,
+            # Why: the reason code chosen, and the note beside it (stored redacted).
+            "reason_code": event.reason_code or None,
             "reason": event.reason or None,
             "at": event.created_at.isoformat(),
         }

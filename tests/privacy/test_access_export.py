@@ -20,7 +20,12 @@ from bot.services import message_append
 from privacy.models import AuditEvent, ProcessingAgreement, Processor
 from privacy.services import data_export_archive, subject_export
 from supportdesk.webhooks import webhook_subscription_create
-from tests.factories import ConversationFactory, DataSubjectFactory, UserFactory
+from tests.factories import (
+    ConsentRecordFactory,
+    ConversationFactory,
+    DataSubjectFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +96,10 @@ def handled(
             subject=subject,
         )
         with django_capture_on_commit_callbacks(execute=True):
-            conversation = ConversationFactory(subject=subject, language=language)
+            # Consented to both purposes: teaching from it is allowed (issue 13).
+            conversation = ConversationFactory(
+                subject=subject, language=language, consent=ConsentRecordFactory(subject=subject)
+            )
             message_append(conversation=conversation, sender="customer", text=QUESTION)
             message_append(
                 conversation=conversation,
@@ -112,7 +120,10 @@ def handled(
                 conversation=conversation, agent=agent, intent_slug="order_status"
             )
             inbox.subject_email_reveal(
-                conversation=conversation, acting_user=agent, reason="Rückruf vereinbart"
+                conversation=conversation,
+                acting_user=agent,
+                reason_code=AuditEvent.Reason.CUSTOMER_REQUEST,
+                note="Rückruf vereinbart",
             )
             inbox.conversation_resolve_by_agent(conversation=conversation, agent=agent)
         conversation_rate(conversation=Conversation.objects.get(pk=conversation.pk), score=4)
@@ -150,6 +161,7 @@ def test_the_export_holds_every_category_and_the_recipients(handled, agent):
     } <= actions
     revealed = next(e for e in trail if e["action"] == "subject.email_revealed")
     assert revealed["reason"] == "Rückruf vereinbart"
+    assert revealed["reason_code"] == "customer_request"
     receivers = data["supportdesk.webhooks"]["webhook_deliveries"]
     assert {(r["receiver_host"], r["event"]) for r in receivers} >= {
         ("crm.example.com", "message.created"),
@@ -200,6 +212,7 @@ def test_a_german_subject_reads_the_report_in_german_and_local_time(handled):
     assert order == sorted(order)  # the person first, the recipients last
     assert "Kunde möchte eine Person sprechen" in report
     assert "Hat Ihre E-Mail-Adresse angesehen" in report and "Rückruf vereinbart" in report
+    assert "Auf Wunsch der Kundin / des Kunden" in report  # the reason code, in words
     assert "87 %" in report and "Jana" in report and "crm.example.com" in report
     assert _local(resolved_at, "de") in report  # Europe/Berlin, not UTC
     assert "Europe/Berlin" in report
