@@ -35,6 +35,7 @@ ORGANIZATION = "ORGANIZATION"
 Span = tuple[int, int, str]
 
 _lock = threading.Lock()
+_loading = threading.local()
 
 
 class ModelIntegrityError(Exception):
@@ -121,8 +122,17 @@ def recogniser(lang: str) -> Recogniser | None:
     """The loaded pipeline for `lang` (None when it is missing or refused); once per process."""
     if lang not in LANGUAGES:
         return None
+    if getattr(_loading, "active", False):
+        # Re-entered while loading: the loader's own log line passes the log redaction,
+        # which asks for the recogniser. Waiting for the lock would deadlock; that line
+        # (no customer text in it) gets the patterns and lists only.
+        return None
     with _lock:
-        return _load(lang)
+        _loading.active = True
+        try:
+            return _load(lang)
+        finally:
+            _loading.active = False
 
 
 def recogniser_reset() -> None:
