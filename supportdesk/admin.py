@@ -1,9 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from privacy.encrypted_admin import EncryptedValuesAdminMixin
+from supportdesk.admin_actions import DeliveryRetryAdminMixin
 from supportdesk.api_auth import api_key_create, api_key_revoke
 from supportdesk.models import (
     API_SCOPES,
@@ -114,33 +114,15 @@ class WebhookSubscriptionAdmin(EncryptedValuesAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(DeliveryRetryAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "event", "subscription", "status", "attempts", "last_status_code"]
     list_filter = ["status", "event"]
     # The payload may hold a customer's message (encrypted at rest): the log shows what
     # happened to a delivery, never its content, so browsing it is no read of personal data.
     exclude = ["payload"]
 
-    actions = ["retry"]
-
-    @admin.action(description=_("Retry the selected deliveries"), permissions=["retry"])
-    def retry(self, request, queryset) -> None:
-        # Pending and failed ones (a failed one with fresh attempts); each retry is audited.
-        retried = sum(
-            webhook_delivery_retry(delivery=delivery, acting_user=request.user)
-            for delivery in queryset
-        )
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d delivery queued again.", "%(count)d deliveries queued again.", retried
-            )
-            % {"count": retried},
-            messages.SUCCESS if retried else messages.WARNING,
-        )
-
-    def has_retry_permission(self, request) -> bool:
-        return request.user.has_perm("supportdesk.change_webhookdelivery")
+    delivery_retry = webhook_delivery_retry
+    retry_permission = "supportdesk.change_webhookdelivery"
 
     def has_add_permission(self, request) -> bool:
         return False

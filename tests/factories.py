@@ -10,7 +10,13 @@ from agents.models import Queue
 from bot.models import Conversation
 from bot.tokens import resume_token_hash, resume_token_new
 from privacy.crypto import email_blind_index
-from privacy.models import ConsentRecord, DataSubject, PolicyVersion
+from privacy.models import (
+    ConsentRecord,
+    DataSubject,
+    PolicyVersion,
+    ProcessingAgreement,
+    Processor,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -111,3 +117,24 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
         lambda: [ConsentRecord.Purpose.BOT_IMPROVEMENT, ConsentRecord.Purpose.SUPPORT_CHAT]
     )
     channel = "web"
+
+
+def processor_with_active_agreement(name: str = "CRM GmbH") -> Processor:
+    """A processor under a signed, active AV-Vertrag (Art. 28): what a webhook that may
+    carry personal data, or a messenger channel, needs before it is allowed."""
+    processor = Processor.objects.create(name=name, address="Berlin")
+    ProcessingAgreement.objects.create(
+        processor=processor,
+        subject_matter="CRM",
+        duration="1 Jahr",
+        nature_and_purpose="CRM",
+        data_categories="Nachrichten",
+        subject_categories="Kunden",
+        retention_terms="30 Tage",
+        technical_measures="TLS",
+        controller_rights_duties="-",
+        processor_rights_duties="-",
+        status="active",
+        signed_at=timezone.now().date(),
+    )
+    return processor

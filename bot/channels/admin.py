@@ -24,6 +24,7 @@ from bot.models import ChannelConfig, ChannelDelivery, ChannelIdentity
 from privacy.crypto import EncryptionKeyError
 from privacy.encrypted_admin import KEY_MISSING_HINT, EncryptedValuesAdminMixin
 from privacy.selectors import channels_without_agreement
+from supportdesk.admin_actions import DeliveryRetryAdminMixin
 from supportdesk.sweeper import channel_delivery_retry
 
 SECRET_FIELDS = ("access_token", "app_secret", "verify_token", "webhook_secret")
@@ -179,7 +180,7 @@ class ChannelIdentityAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChannelDelivery)
-class ChannelDeliveryAdmin(admin.ModelAdmin):
+class ChannelDeliveryAdmin(DeliveryRetryAdminMixin, admin.ModelAdmin):
     list_display = [
         "pk",
         "channel",
@@ -190,27 +191,8 @@ class ChannelDeliveryAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["status", "failure_reason", "identity__channel"]
-    actions = ["retry"]
-
-    @admin.action(description=_("Retry the selected deliveries"), permissions=["retry"])
-    def retry(self, request, queryset) -> None:
-        # Unfinished and failed ones (a failed one with fresh attempts); audited. Sending
-        # claims a delivery, so a retried one still goes out at most once.
-        retried = sum(
-            channel_delivery_retry(delivery=delivery, acting_user=request.user)
-            for delivery in queryset
-        )
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d delivery queued again.", "%(count)d deliveries queued again.", retried
-            )
-            % {"count": retried},
-            messages.SUCCESS if retried else messages.WARNING,
-        )
-
-    def has_retry_permission(self, request) -> bool:
-        return request.user.has_perm("bot.change_channeldelivery")
+    delivery_retry = channel_delivery_retry
+    retry_permission = "bot.change_channeldelivery"
 
     fields = [
         "status",

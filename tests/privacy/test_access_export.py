@@ -5,7 +5,6 @@ import io
 import json
 import re
 import zipfile
-from datetime import date
 
 import pytest
 from django.core.management import call_command
@@ -17,7 +16,7 @@ from bot.channels.selectors import identity_index
 from bot.chat import conversation_escalate, conversation_rate
 from bot.models import ChannelIdentity, Conversation
 from bot.services import message_append
-from privacy.models import AuditEvent, ProcessingAgreement, Processor
+from privacy.models import AuditEvent
 from privacy.services import data_export_archive, subject_export
 from supportdesk.webhooks import webhook_subscription_create
 from tests.factories import (
@@ -25,6 +24,7 @@ from tests.factories import (
     ConversationFactory,
     DataSubjectFactory,
     UserFactory,
+    processor_with_active_agreement,
 )
 
 pytestmark = pytest.mark.django_db
@@ -50,21 +50,7 @@ def _receiver(monkeypatch):
         return Answer()
 
     monkeypatch.setattr("urllib.request.urlopen", urlopen)
-    processor = Processor.objects.create(name="CRM GmbH", address="Berlin")
-    ProcessingAgreement.objects.create(
-        processor=processor,
-        subject_matter="CRM",
-        duration="1 Jahr",
-        nature_and_purpose="CRM",
-        data_categories="Nachrichten",
-        subject_categories="Kunden",
-        retention_terms="30 Tage",
-        technical_measures="TLS",
-        controller_rights_duties="-",
-        processor_rights_duties="-",
-        status="active",
-        signed_at=date(2026, 1, 1),
-    )
+    processor = processor_with_active_agreement()
     webhook_subscription_create(
         name="CRM",
         url="https://crm.example.com/hooks/supportdesk",

@@ -43,7 +43,7 @@ from bot.models import Conversation
 from bot.selectors import analytics_daily, unanswered_topics
 from bot.tokens import resume_token_hash
 from privacy.logging import PersonalDataRedactingFilter
-from privacy.models import AuditEvent, DataSubject, ProcessingAgreement, Processor
+from privacy.models import AuditEvent, DataSubject
 from supportdesk.asgi import application
 from supportdesk.webhooks import webhook_subscription_create
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures: the fake platforms)
@@ -52,6 +52,7 @@ from tests.bot.channels.conftest import (  # noqa: F401  (fixtures: the fake pla
     driver,  # noqa: F811
     fake_platforms,
 )
+from tests.factories import processor_with_active_agreement
 from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (the local receiver)
 
 SERVICES = os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1"
@@ -348,21 +349,7 @@ def tiny_knowledge_base(db):
 @pytest.fixture
 def personal_data_receiver(receiver):  # noqa: F811
     hook = receiver()
-    processor = Processor.objects.create(name="CRM GmbH", address="Berlin")
-    ProcessingAgreement.objects.create(
-        processor=processor,
-        subject_matter="CRM",
-        duration="1 Jahr",
-        nature_and_purpose="CRM",
-        data_categories="Nachrichten",
-        subject_categories="Kunden",
-        retention_terms="30 Tage",
-        technical_measures="TLS",
-        controller_rights_duties="-",
-        processor_rights_duties="-",
-        status="active",
-        signed_at=timezone.now().date(),
-    )
+    processor = processor_with_active_agreement()
     webhook_subscription_create(
         name="CRM",
         url=hook.url,

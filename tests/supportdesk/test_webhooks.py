@@ -19,6 +19,7 @@ from supportdesk.webhooks import (
     webhook_signature_verify,
     webhook_subscription_create,
 )
+from tests.factories import processor_with_active_agreement
 
 pytestmark = pytest.mark.django_db
 
@@ -127,21 +128,7 @@ def test_with_an_agreement_the_text_is_included(
     receiver, django_capture_on_commit_callbacks, celery_eager
 ):
     hook = receiver()
-    processor = Processor.objects.create(name="CRM GmbH", address="Berlin")
-    ProcessingAgreement.objects.create(
-        processor=processor,
-        subject_matter="CRM",
-        duration="1 Jahr",
-        nature_and_purpose="CRM",
-        data_categories="Nachrichten",
-        subject_categories="Kunden",
-        retention_terms="30 Tage",
-        technical_measures="TLS",
-        controller_rights_duties="-",
-        processor_rights_duties="-",
-        status="active",
-        signed_at=date(2026, 1, 1),
-    )
+    processor = processor_with_active_agreement()
     _subscribe(hook.url, include_personal_data=True, processor=processor)
 
     _emit_message(django_capture_on_commit_callbacks, text="Hallo")

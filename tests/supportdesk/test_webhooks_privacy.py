@@ -1,7 +1,7 @@
 """Webhook deliveries and personal data: encrypted at rest, erased with their subject
 (pending retries send nothing), purged by retention, listed in the subject's export."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -10,11 +10,12 @@ from django.db import connection
 from django.utils import timezone
 
 from bot.services import conversation_start, message_append
-from privacy.models import ProcessingAgreement, Processor, RetentionPolicy
+from privacy.models import RetentionPolicy
 from privacy.services import retention_purge, subject_erase, subject_export
 from supportdesk.models import WebhookDelivery
 from supportdesk.tasks import webhook_deliver_task
 from supportdesk.webhooks import WebhookRetry, webhook_deliver, webhook_subscription_create
+from tests.factories import processor_with_active_agreement
 from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (the local receiver)
 
 pytestmark = pytest.mark.django_db
@@ -23,21 +24,7 @@ SECRET_TEXT = "Meine IBAN ist DE89 3704 0044 0532 0130 00, Erika Mustermann"
 
 
 def _personal_data_subscription(url: str, events=("message.created",)):
-    processor = Processor.objects.create(name="CRM GmbH", address="Berlin")
-    ProcessingAgreement.objects.create(
-        processor=processor,
-        subject_matter="CRM",
-        duration="1 Jahr",
-        nature_and_purpose="CRM",
-        data_categories="Nachrichten",
-        subject_categories="Kunden",
-        retention_terms="30 Tage",
-        technical_measures="TLS",
-        controller_rights_duties="-",
-        processor_rights_duties="-",
-        status="active",
-        signed_at=date(2026, 1, 1),
-    )
+    processor = processor_with_active_agreement()
     subscription, _secret = webhook_subscription_create(
         name="CRM", url=url, events=list(events), include_personal_data=True, processor=processor
     )
