@@ -26,8 +26,15 @@ _KIND_NAMES = {
 
 
 def personal_data_kinds(text: str, *, known_names: Iterable[str] = ()) -> list[str]:
-    """The labels of the personal data the gate finds in text (empty: none), in order."""
-    labels = [span.label for span in redaction.redaction_spans(text, known_names=known_names)]
+    """The labels of the personal data the gate finds in text (empty: none), in order.
+
+    Without the trained recogniser: these are short knowledge-base texts (titles, slugs)
+    without sentence context, where it took words like "Costs" in "Shipping Costs" for
+    names; the patterns, name lists and the customer's known name still apply, and a
+    teaching proposal has already passed the full gate with the recogniser.
+    """
+    spans = redaction.redaction_spans(text, known_names=known_names, use_recogniser=False)
+    labels = [span.label for span in spans]
     return list(dict.fromkeys(labels))
 
 

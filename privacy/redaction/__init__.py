@@ -157,6 +157,7 @@ def redaction_spans(
     words decide. `use_recogniser=False` runs patterns and name lists only (the
     baseline of `redact_eval`). `allowed_words` default to the admin's allow-list.
     """
+    text = str(text)  # a str subclass (a TextChoices value, a lazy string) breaks spaCy
     if id_patterns is None:
         id_patterns = _setting("REDACTION_ID_PATTERNS", redaction_patterns.DEFAULT_ID_PATTERNS)
     if name_locales is None:

@@ -317,7 +317,9 @@ class TestObjectionAndPurposes:
 
         subject = DataSubjectFactory()
         services.teaching_create(
-            conversation=escalate(subject=subject, texts=["Zauberwort Quaxelbrumm?"]),
+            conversation=escalate(
+                subject=subject, texts=["Wie funktioniert der Quaxelbrumm-Gutschein?"]
+            ),
             agent=supervisor,
             intent_slug="order_status",
         )
@@ -336,7 +338,9 @@ class TestObjectionAndPurposes:
 
         subject = DataSubjectFactory()
         services.teaching_create(
-            conversation=escalate(subject=subject, texts=["Zauberwort Quaxelbrumm?"]),
+            conversation=escalate(
+                subject=subject, texts=["Wie funktioniert der Quaxelbrumm-Gutschein?"]
+            ),
             agent=supervisor,
             intent_slug="order_status",
         )
