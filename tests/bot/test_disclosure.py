@@ -57,7 +57,9 @@ async def test_the_welcome_frame_carries_the_disclosure_before_any_answer(
     language, policies, knowledge_base_without_greeting
 ):
     communicator = WebsocketCommunicator(
-        application, "/ws/chat/", headers=[(b"origin", b"http://localhost")]
+        application,
+        "/ws/chat/",
+        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")],
     )
     assert (await communicator.connect())[0]
 
