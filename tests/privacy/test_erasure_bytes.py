@@ -26,8 +26,8 @@ from tests.supportdesk.test_celery import celery_worker_for  # noqa: F401 (fixtu
 NAME = "Quendolin Hagebuttenmark"
 EMAIL = "quendolin.hagebuttenmark@example.org"
 PHONE = "+49 171 5544332"
-MESSAGE = "Mein Kennwort-Hinweis lautet Mondscheinsonate-4417"
-PLAINTEXTS = [NAME, EMAIL, PHONE, MESSAGE, "Mondscheinsonate-4417"]
+MESSAGE = "Mein Kennwort-Hinweis lautet mondscheinsonate-4417"
+PLAINTEXTS = [NAME, EMAIL, PHONE, MESSAGE, "mondscheinsonate-4417"]
 
 sqlite_only = pytest.mark.skipif(
     os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1", reason="the embedded SQLite database"
