@@ -106,6 +106,10 @@ def test_a_second_message_of_a_conversation_follows_the_first_ones_escalation(co
 
 
 # The batching itself -------------------------------------------------------------------
+# No test here stores anything, but each hop runs Django's connection housekeeping in the
+# database thread, which a connection left there by an earlier websocket test (same
+# process, same thread) would trip over while database access is blocked.
+batching_db = pytest.mark.django_db(transaction=True)
 
 
 def _recording(monkeypatch, batches: list, result=lambda item: ("stored", item)):
@@ -116,6 +120,7 @@ def _recording(monkeypatch, batches: list, result=lambda item: ("stored", item))
     monkeypatch.setattr(consumers, "_messages_receive", messages_receive)
 
 
+@batching_db
 async def test_messages_waiting_together_take_one_hop(monkeypatch):
     batches: list = []
     _recording(monkeypatch, batches)
@@ -127,6 +132,7 @@ async def test_messages_waiting_together_take_one_hop(monkeypatch):
     assert batches == [["a", "b", "c"]]
 
 
+@batching_db
 async def test_a_batch_holds_at_most_the_configured_number(monkeypatch):
     batches: list = []
     _recording(monkeypatch, batches)
@@ -138,6 +144,7 @@ async def test_a_batch_holds_at_most_the_configured_number(monkeypatch):
     assert batches == [["a", "b"], ["c"], ["d"]]
 
 
+@batching_db
 async def test_a_refusal_reaches_only_its_own_sender(monkeypatch):
     def result(item):
         return chat.ChatError("refused", code="rate_limited") if item == "b" else ("ok", item)
@@ -151,6 +158,7 @@ async def test_a_refusal_reaches_only_its_own_sender(monkeypatch):
     assert isinstance(results[1], chat.ChatError) and results[1].code == "rate_limited"
 
 
+@batching_db
 async def test_a_failed_hop_fails_its_batch_and_the_next_message_still_goes_through(monkeypatch):
     calls = []
 
@@ -169,6 +177,7 @@ async def test_a_failed_hop_fails_its_batch_and_the_next_message_still_goes_thro
     assert await group.receive("b") == ("ok", "b")
 
 
+@batching_db
 async def test_operations_run_in_the_database_thread_and_raise_their_errors(monkeypatch):
     _recording(monkeypatch, [])
     queue = consumers.DatabaseQueue(max_batch=64)
@@ -181,6 +190,7 @@ async def test_operations_run_in_the_database_thread_and_raise_their_errors(monk
         await queue.run(fails)
 
 
+@batching_db
 async def test_messages_and_other_operations_share_the_database_time(monkeypatch):
     """A batch of messages, then other operations for 1/MESSAGES_WEIGHT of its time."""
     order: list = []
