@@ -123,7 +123,13 @@ def processor_with_active_agreement(name: str = "CRM GmbH") -> Processor:
     """A processor under a signed, active AV-Vertrag (Art. 28): what a webhook that may
     carry personal data, or a messenger channel, needs before it is allowed."""
     processor = Processor.objects.create(name=name, address="Berlin")
-    ProcessingAgreement.objects.create(
+    agreement_sign(processor)
+    return processor
+
+
+def agreement_sign(processor: Processor) -> ProcessingAgreement:
+    """A signed, active processing agreement with `processor`."""
+    return ProcessingAgreement.objects.create(
         processor=processor,
         subject_matter="CRM",
         duration="1 Jahr",
@@ -137,4 +143,3 @@ def processor_with_active_agreement(name: str = "CRM GmbH") -> Processor:
         status="active",
         signed_at=timezone.now().date(),
     )
-    return processor

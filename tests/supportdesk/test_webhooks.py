@@ -2,14 +2,13 @@
 
 import json
 import threading
-from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from bot.services import conversation_start, message_append
-from privacy.models import ProcessingAgreement, Processor
+from privacy.models import Processor
 from supportdesk.models import WebhookDelivery, WebhookSubscription
 from supportdesk.webhooks import (
     SIGNATURE_HEADER,
@@ -19,7 +18,7 @@ from supportdesk.webhooks import (
     webhook_signature_verify,
     webhook_subscription_create,
 )
-from tests.factories import processor_with_active_agreement
+from tests.factories import agreement_sign, processor_with_active_agreement
 
 pytestmark = pytest.mark.django_db
 
@@ -106,20 +105,7 @@ def test_personal_data_needs_an_agreement_with_the_receiver(receiver):
     with pytest.raises(ValidationError, match="processing agreement"):
         _subscribe(hook.url, include_personal_data=True, processor=processor)
 
-    ProcessingAgreement.objects.create(
-        processor=processor,
-        subject_matter="CRM",
-        duration="1 Jahr",
-        nature_and_purpose="CRM",
-        data_categories="Nachrichten",
-        subject_categories="Kunden",
-        retention_terms="30 Tage",
-        technical_measures="TLS",
-        controller_rights_duties="-",
-        processor_rights_duties="-",
-        status="active",
-        signed_at=date(2026, 1, 1),
-    )
+    agreement_sign(processor)
     subscription, _secret = _subscribe(hook.url, include_personal_data=True, processor=processor)
     assert subscription.include_personal_data
 
