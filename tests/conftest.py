@@ -13,19 +13,35 @@ from tests.factories import (
 
 SERVICES = os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1"
 
+# Slow test modules whose outcome cannot depend on the database, channel layer or broker
+# (pages judged in the browser, models trained in memory): the embedded suite runs them and
+# the services suite skips them, which keeps CI within its time budget.
+BACKEND_INDEPENDENT_MODULES = (
+    "tests/test_accessibility_browser.py",
+    "tests/test_keyboard_browser.py",
+    "tests/test_contrast.py",
+    "tests/bot/nlu/test_intents.py",
+    "tests/privacy/redaction/",
+)
+
 
 def pytest_collection_modifyitems(config, items):
     if SERVICES:
         # Slow tests that do not depend on the backends run once, in the embedded suite.
         once = pytest.mark.skip(reason="backend-independent: runs in the embedded suite")
         for item in items:
-            if "embedded_only" in item.keywords:
+            if "embedded_only" in item.keywords or _backend_independent(item):
                 item.add_marker(once)
         return
     skip = pytest.mark.skip(reason="needs `make test-services` (PostgreSQL, Redis, a broker)")
     for item in items:
         if "services" in item.keywords:
             item.add_marker(skip)
+
+
+def _backend_independent(item):
+    path = item.path.relative_to(item.config.rootpath).as_posix()
+    return path.startswith(BACKEND_INDEPENDENT_MODULES)
 
 
 @pytest.fixture(autouse=True)
