@@ -237,6 +237,18 @@ _COMPOUND_HEADS = (
 
 
 def _wordlike(token: str, non_names: frozenset[str], *, lowercase_text: bool) -> bool:
+    if "-" in token.strip("-"):
+        # A compound or a slug ("order-status", "Gift-Card") is a word when its parts are;
+        # three parts and more are a slug ("edit-personal-details"), no double-barrelled name.
+        return token.strip("-").count("-") >= 2 or all(
+            _wordlike(part, non_names, lowercase_text=lowercase_text)
+            for part in token.split("-")
+            if part
+        )
+    return _word_wordlike(token, non_names, lowercase_text=lowercase_text)
+
+
+def _word_wordlike(token: str, non_names: frozenset[str], *, lowercase_text: bool) -> bool:
     """A word that is no name the lists miss: a common word, one the training text hardly
     ever saw as a name, a frequent word of either language, an acronym, a noun by its
     ending or its compound head, or (in a text with capitals) a word written in lower case."""

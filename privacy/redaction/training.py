@@ -199,12 +199,12 @@ def non_name_words(rows: Iterable[tuple[str, list[Span]]], *, minimum: int = 2) 
     )
 
 
-FREQUENT_WORDS_ZIPF = 4.0
+FREQUENT_WORDS_ZIPF = 3.5
 
 
 def frequent_words_build(*, data_dir: Path, zipf: float = FREQUENT_WORDS_ZIPF) -> list[str]:
-    """German and English words at least as frequent as `zipf` (wordfreq's Zipf scale: 4.0
-    is once in 100,000 words) that are no name: not in a name list, not used as a PERSON
+    """German and English words at least as frequent as `zipf` (wordfreq's Zipf scale: 3.5
+    is about three times in a million words) that are no name: not in a name list, not used as a PERSON
     twice in the training text. A recogniser's PERSON guess made only of them ("Shipping
     Costs", "Server", "Fotos") is dropped. Needs wordfreq, which only this step imports."""
     from wordfreq import iter_wordlist, zipf_frequency
