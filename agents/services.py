@@ -34,6 +34,7 @@ from agents.selectors import (
 )
 from bot.chat import conversation_escalate
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.selectors import conversation_agent_names
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
 from privacy.models import AuditEvent, DataSubject
 from privacy.redaction import text_redact
@@ -826,12 +827,18 @@ def _require_learning_allowed(conversation: Conversation | None) -> None:
 
 
 def _known_names(conversation: Conversation | None) -> list[str]:
-    """The customer's own name, for the gate to find it (read afresh: never the cached
-    subject of a conversation object that may predate an identification)."""
-    if conversation is None or conversation.subject_id is None:
+    """The customer's own name (read afresh: never the cached subject of a conversation
+    object that may predate an identification) and its agents' names, for the gate."""
+    if conversation is None:
         return []
-    subject = DataSubject.objects.filter(pk=conversation.subject_id).first()
-    return [subject.name] if subject is not None and subject.name else []
+    subject = (
+        DataSubject.objects.filter(pk=conversation.subject_id).first()
+        if conversation.subject_id
+        else None
+    )
+    own = [subject.name] if subject is not None and subject.name else []
+    # The agents who wrote in it: their names are hidden like the customer's.
+    return own + conversation_agent_names(conversation=conversation)
 
 
 def _slug_from(text: str) -> str:

@@ -35,6 +35,24 @@ def example_questions_learnable() -> QuerySet[ExampleQuestion]:
     )
 
 
+def conversation_agent_names(*, conversation: Conversation, sender_user=None) -> list[str]:
+    """The names of the agents who wrote in a conversation (and of `sender_user`, the one
+    writing now): the redaction gate hides them in its messages like the customer's own.
+    While the bot has the conversation no agent has written: no query then, so the bot's
+    chat pays nothing for it."""
+    names = []
+    if conversation.status != Conversation.Status.BOT and conversation.pk is not None:
+        agents = Message.objects.filter(
+            conversation_id=conversation.pk,
+            sender=Message.Sender.AGENT,
+            sender_user__isnull=False,
+        ).values_list("sender_user__first_name", "sender_user__last_name")
+        names += [f"{first} {last}".strip() for first, last in agents.distinct()]
+    if sender_user is not None:
+        names.append(f"{sender_user.first_name} {sender_user.last_name}".strip())
+    return [name for name in dict.fromkeys(names) if name]
+
+
 def message_list_since(*, conversation: Conversation, after_seq: int = 0) -> QuerySet[Message]:
     return conversation.messages.filter(seq__gt=after_seq).order_by("seq")
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from bot.dialog import Reply
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
-from bot.selectors import example_questions_learnable
+from bot.selectors import conversation_agent_names, example_questions_learnable
 from bot.tokens import resume_token_hash, resume_token_new
 from privacy.models import DataSubject
 from privacy.redaction import text_redact
@@ -90,9 +90,14 @@ def _message_row(conversation: Conversation, *, seq: int, sender: str, text: str
     redacted = (
         text
         if sender in (Message.Sender.BOT, Message.Sender.SYSTEM)
-        # The subject as loaded with the conversation: its name is redacted from the text.
+        # The subject as loaded with the conversation, and its agents: their names are
+        # redacted from the text.
         else text_redact(
-            text, known_names=[conversation.subject.name] if conversation.subject_id else []
+            text,
+            known_names=([conversation.subject.name] if conversation.subject_id else [])
+            + conversation_agent_names(
+                conversation=conversation, sender_user=fields.get("sender_user")
+            ),
         )
     )
     return Message(
@@ -357,7 +362,8 @@ def message_redaction_flag(
     before = message.text_redacted
     redacted = text_redact(
         message.text,
-        known_names=[conversation.subject.name] if conversation.subject_id else [],
+        known_names=([conversation.subject.name] if conversation.subject_id else [])
+        + conversation_agent_names(conversation=conversation, sender_user=message.sender_user),
     )
     missed = missed.strip()
     if len(missed) >= 2:

@@ -111,8 +111,12 @@ _BOX_RE = re.compile(
 _UNIT = (
     r"(?:(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Whg\.?|Wohnung|Flat)[ ]?#?[ ]?\d{1,5}[a-zA-Z]?"
     # The floor and the part of a building, on a line of their own in German addresses.
-    r"|\d{1,2}\.?[ ]?(?:OG|Obergeschoss|Etage|Stock|floor)|(?:EG|DG|Erdgeschoss|"
-    r"Dachgeschoss|Hinterhaus|Vorderhaus|Seitenflügel|Gartenhaus|Souterrain)(?=[ \t]*(?:\n|,|$)))"
+    r"|(?:\d{1,2}\.?[ ]?(?:OG|Obergeschoss|Etage|Stock|floor)|EG|DG|Erdgeschoss|"
+    r"Dachgeschoss|Hinterhaus|Vorderhaus|Seitenflügel|Gartenhaus|Souterrain)"
+    # … and the side of the landing ("2. OG links", "EG rechts").
+    r"(?:[ ](?:links|rechts|mitte|li\.|re\.|left|right))?(?=[ \t]*(?:\n|,|$))"
+    # "c/o Müller": who receives it for the addressee, a line of the address.
+    r"|c/o[ ][^\W\d_][^\n,;]{1,40}(?=[ \t]*(?:\n|,|$)))"
 )
 _UNIT_RE = re.compile(rf"(?<![\w])(?i:{_UNIT})(?![\w])")
 _GERMAN_POSTCODE_CITY_RE = re.compile(
@@ -198,7 +202,8 @@ _FIELD_LABELS = frozenset(
     handy name address adresse iban bic konto account""".split()
 )
 _LEFT_NUMBER_RE = re.compile(r"(?<![\w.,:/\-])\d{1,6}[ ](?:\d{1,6}[ ])?$")
-_LEFT_UNIT_RE = re.compile(rf"(?i:{_UNIT})[ ]$")
+# A flat number before the street, on its line or on the line above ("Flat 3\n12 High Street").
+_LEFT_UNIT_RE = re.compile(rf"(?i:{_UNIT})(?:[ ]|[ \t]*,?[ \t]*\n[ \t]*)$")
 _TERMINAL_RE = re.compile(r"\s*(?:$|[,;.!?)\n])")
 _MONTHS_AND_UNITS = frozenset(
     """januar februar märz april mai juni juli august september oktober november dezember

@@ -25,6 +25,8 @@ NAME_LOCALES = {
     "en": ("en_US", "en_US", "en_GB", "en_IE", "en_NZ", "en_IN", "es_ES", "fr_FR", "de_DE"),
 }
 
+ALL_NAME_LOCALES = frozenset(locale for locales in NAME_LOCALES.values() for locale in locales)
+
 # {first} first name, {last} surname, {full} "first last", {city}, {org}.
 TEMPLATES = {
     "de": [
@@ -88,6 +90,33 @@ TEMPLATES = {
         "Vielen Dank, Frau {last}!",
         "Hallo Herr {last}, ich warte noch auf die Antwort.",
         "{first} {last}",
+        # A surname alone, as subject, object or after a verb of saying: the hardest kind.
+        "Laut {last} ist das Paket schon unterwegs.",
+        "{last} sagt, die Rücksendung sei angekommen.",
+        "Das hat mir {last} am Telefon so erklärt.",
+        "Gestern hat {last} die Retoure abgeholt.",
+        "Ich habe {last} schon zweimal geschrieben.",
+        "Können Sie {last} ausrichten, dass ich angerufen habe?",
+        '"Das geht so nicht", sagte {last} zu mir.',
+        "Die Nachricht von {last} habe ich nicht verstanden.",
+        "Ich soll mich laut {last} an Sie wenden.",
+        "Wann meldet sich {last} endlich?",
+        "{last} und {last} aus der Buchhaltung wissen Bescheid.",
+        "Ein gewisser {last} hat mich angerufen.",
+        "Nach Auskunft von {last} wurde das Geld überwiesen.",
+        "Ist {last} noch bei Ihnen beschäftigt?",
+        "{first} meinte, das dauert noch.",
+        "Bei {first} ist das Paket auch nicht angekommen.",
+        "Meine Kollegin {first} {last} hat dasselbe Problem.",
+        "Mein Vermieter, Herr {last}, nimmt keine Pakete an.",
+        "Paket bitte bei {last} im Erdgeschoss abgeben.",
+        "Hallo Frau {last}, vielen Dank!",
+        "frau {last} hat gesagt ich bekomme eine gutschrift",
+        "herr {last} wollte zurückrufen",
+        "Grüße von {first} {last}",
+        "Bis bald, {first}",
+        "Beste Grüße\n{first}",
+        "Danke, {last}",
     ],
     "en": [
         "Hi, I'm {first} {last} and I have a question about my order.",
@@ -149,6 +178,29 @@ TEMPLATES = {
         "Thank you, Mrs {last}!",
         "Hello Mr {last}, I am still waiting for an answer.",
         "{first} {last}",
+        # A surname alone, as subject, object or after a verb of saying: the hardest kind.
+        "According to {last} the parcel is on its way.",
+        "{last} says the return has arrived.",
+        "That is what {last} told me on the phone.",
+        "Yesterday {last} picked up the return.",
+        "I have written to {last} twice already.",
+        "Can you tell {last} that I called?",
+        '"That is not acceptable", {last} said.',
+        "I did not understand the message from {last}.",
+        "When will {last} finally get back to me?",
+        "Someone called {last} rang me.",
+        "Does {last} still work for you?",
+        "{first} said it will take a few more days.",
+        "My colleague {first} {last} has the same problem.",
+        "My landlord, Mr {last}, does not accept parcels.",
+        "Please leave the parcel with {last} next door.",
+        "Dear Ms {last}, thank you!",
+        "mrs {last} said i would get a refund",
+        "mr {last} wanted to call back",
+        "Greetings from {first} {last}",
+        "See you, {first}",
+        "Best\n{first}",
+        "Thanks, {last}",
     ],
 }
 

@@ -17,6 +17,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,21 @@ NOUN_SUFFIX_RE = _NOUN_SUFFIX_RE = re.compile(
     r"(?:ung|ungen|heit|keit|schaft|tion|tionen|tät|ismus|ly|ness|ing|ings|able|ible|less|ous|"
     r"ship|hood|ware)$"
 )
+
+
+# Frequent German and English words that are no names (`manage.py redaction_frequent_words`).
+FREQUENT_WORDS_PATH = Path(__file__).resolve().parent / "frequent_words.txt"
+
+
+@functools.cache
+def frequent_words() -> frozenset[str]:
+    """The shipped list of frequent words that are no names (empty when it is missing)."""
+    try:
+        lines = FREQUENT_WORDS_PATH.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        logger.warning("No list of frequent words in %s.", FREQUENT_WORDS_PATH)
+        return frozenset()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 @dataclass(frozen=True)
@@ -164,12 +180,15 @@ TITLE_RE = _TITLE_RE = re.compile(
 _STRONG_TRIGGER_RE = re.compile(
     r"(?:\bmein\s+name\s+ist|\bich\s+hei(?:ß|ss)e|\bmy\s+name\s+is|\bmy\s+name'?s|"
     r"\bmein\s+name\s*:|(?:^|\n)[ \t]*(?:full\s+)?(?:name|vorname|nachname|ansprechpartner(?:in)?|"
-    r"kontakt|contact)\s*:|\bcalls?\s+me|\bnennt\s+mich|\bnennen\s+mich|\bcalled|\bnamed|"
-    r"\bgenannt|\b(?:last|first|full|family|maiden|sur|nach|vor|mädchen)[ -]?name\??(?:\s+is)?|"
+    r"kontakt|contact)\s*:|\bcalls?\s+me|\bnennt\s+mich|\bnennen\s+mich|"
+    r"\b(?:last|first|full|family|maiden|sur|nach|vor|mädchen)[ -]?name\??(?:\s+is)?|"
     r"\byour\s+name\?(?:\s*(?:user|kunde|customer)\s*:)?|\bname\s+on\s+the\s+"
     r"\w+\?\s*(?:user\s*:)?|\bname\s+is)[ \t]*",
     re.IGNORECASE,
 )
+# Followed by a name when it is capitalised or in a name list: "a woman called Kowalczyk",
+# "my son is called jonas", but not "I called support" or "it is called lovely".
+_NAMING_TRIGGER_RE = re.compile(r"\b(?:called|named|genannt)[ \t]+", re.IGNORECASE)
 # Followed by a capitalised name that must have some more evidence.
 _WEAK_TRIGGER_RE = re.compile(
     r"(?:\bich\s+bin|\bhier\s+ist|\bhier\s+spricht|\bhier\s+schreibt|\bi\s+am|\bi'm|\bthis\s+is|"
@@ -350,6 +369,10 @@ class _Detector:
                 and following.lower in self.lexicon.all_last_names
             )
             lower_ok = allow_lower and (self.lowercase_text or following.capitalised)
+            if lower_ok and not following.capitalised and not relaxed:
+                # In lower-case text a name goes on only over a word that is no frequent
+                # one: "john smith called" ends before "called".
+                lower_ok = following.lower not in frequent_words() or self.is_last(following)
             if not (surname or shaped(following, lower_ok)):
                 break
             last += 1
@@ -363,6 +386,7 @@ class _Detector:
         found: list[tuple[int, int]] = []
         found += self._after(_STRONG_TRIGGER_RE, allow_lower=True, needs_evidence=False)
         found += self._after(_TITLE_RE, allow_lower=self.lowercase_text, needs_evidence=False)
+        found += self._after(_NAMING_TRIGGER_RE, allow_lower=False, needs_evidence=False)
         found += self._speaker_labels()
         found += self._vocatives()
         found += self._after(_SIGNATURE_RE, allow_lower=self.lowercase_text, needs_evidence=False)
@@ -452,7 +476,11 @@ class _Detector:
                 if span and len(_TOKEN_RE.findall(self.text[span[0] : span[1]])) >= 2:
                     spans.append(span)
                 continue
-            if regex in (_STRONG_TRIGGER_RE, _TITLE_RE):
+            if regex is _NAMING_TRIGGER_RE:
+                if not (token.capitalised or self.is_first(token) or self.is_last(token)):
+                    continue
+                span = self.run(index, allow_lower=self.lowercase_text, limit=3)
+            elif regex in (_STRONG_TRIGGER_RE, _TITLE_RE):
                 span = self.run(index, allow_lower=allow_lower, relaxed=True)
             elif regex in (_SIGNATURE_RE, _GREETING_RE):
                 span = self.run(index, allow_lower=allow_lower, limit=3)

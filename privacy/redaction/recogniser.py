@@ -237,14 +237,27 @@ _COMPOUND_HEADS = (
 
 
 def _wordlike(token: str, non_names: frozenset[str], *, lowercase_text: bool) -> bool:
+    if "-" in token.strip("-"):
+        # A compound or a slug ("order-status", "Gift-Card") is a word when its parts are;
+        # three parts and more are a slug ("edit-personal-details"), no double-barrelled name.
+        return token.strip("-").count("-") >= 2 or all(
+            _wordlike(part, non_names, lowercase_text=lowercase_text)
+            for part in token.split("-")
+            if part
+        )
+    return _word_wordlike(token, non_names, lowercase_text=lowercase_text)
+
+
+def _word_wordlike(token: str, non_names: frozenset[str], *, lowercase_text: bool) -> bool:
     """A word that is no name the lists miss: a common word, one the training text hardly
-    ever saw as a name, an acronym, a noun by its ending or its compound head, or (in a
-    text with capitals) a word written in lower case."""
+    ever saw as a name, a frequent word of either language, an acronym, a noun by its
+    ending or its compound head, or (in a text with capitals) a word written in lower case."""
     lower = token.lower()
     return (
         (token[0].islower() and not lowercase_text)
         or lower in names.common_words()
         or lower in non_names
+        or lower in names.frequent_words()
         or (token.isupper() and len(token) > 1 and not lowercase_text)
         or names.NOUN_SUFFIX_RE.search(lower) is not None
         or any(lower.endswith(head) and len(lower) > len(head) for head in _COMPOUND_HEADS)
@@ -266,6 +279,8 @@ def _plausible_person(text: str, start: int, end: int, non_names: frozenset[str]
         return False
     if "@" in text[max(0, start - 1) : end]:
         return True  # a social-media handle names its person, whatever its words
+    if "_" in text[max(0, start - 1) : end + 1]:
+        return False  # an identifier ("checksum_mismatch", "gift_cards"), not a name
     if any(_listed_name(token) for token in tokens):
         return not (len(tokens) == 1 and _ABBREVIATION_AFTER_RE.match(text, end))
     if len(tokens) == 1 and re.match(r"[ \t]*:", text[end:]):

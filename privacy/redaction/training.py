@@ -199,6 +199,54 @@ def non_name_words(rows: Iterable[tuple[str, list[Span]]], *, minimum: int = 2) 
     )
 
 
+FREQUENT_WORDS_ZIPF = 3.5
+
+
+def frequent_words_build(*, data_dir: Path, zipf: float = FREQUENT_WORDS_ZIPF) -> list[str]:
+    """German and English words at least as frequent as `zipf` (wordfreq's Zipf scale: 3.5
+    is about three times in a million words) that are no name: not in a name list, not used as a PERSON
+    twice in the training text. A recogniser's PERSON guess made only of them ("Shipping
+    Costs", "Server", "Fotos") is dropped. Needs wordfreq, which only this step imports."""
+    from wordfreq import iter_wordlist, zipf_frequency
+
+    from privacy.redaction.names import DEFAULT_NAME_LOCALES, name_lexicon
+
+    lexicon = name_lexicon(tuple(sorted({*chat_sentences.ALL_NAME_LOCALES, *DEFAULT_NAME_LOCALES})))
+    names = lexicon.first_names | lexicon.all_last_names
+    as_person: dict[str, int] = {}
+    for lang, data_files in TRAINING_FILES.items():
+        del lang
+        for data_file in data_files:
+            for text, spans in _read_lines(data_dir / data_file.name, data_file):
+                for start, end, label in spans:
+                    if label == "PERSON":
+                        for word in TOKEN_RE.findall(text, start, end):
+                            as_person[word.lower()] = as_person.get(word.lower(), 0) + 1
+    words: set[str] = set()
+    for lang in ("de", "en"):
+        for word in iter_wordlist(lang, "best"):
+            if zipf_frequency(word, lang) < zipf:
+                break
+            if (
+                len(word) > 1
+                and TOKEN_RE.fullmatch(word)
+                and word not in names
+                and as_person.get(word, 0) < 2
+            ):
+                words.add(word)
+    return sorted(words)
+
+
+def frequent_words_write(path: Path, words: list[str], *, zipf: float) -> None:
+    header = (
+        f"# German and English words with a wordfreq Zipf frequency >= {zipf}, without the\n"
+        "# words of the name lists and those the training text used as a PERSON twice.\n"
+        "# Written by `manage.py redaction_frequent_words --data-dir DIR`. Word frequencies:\n"
+        "# wordfreq 3.1.1 (Robyn Speer), data CC BY-SA 4.0: this list is shared alike.\n"
+    )
+    path.write_text(header + "\n".join(words) + "\n", encoding="utf-8")
+
+
 def non_names_write(directory: Path, words: list[str]) -> None:
     (directory / NON_NAMES_FILE).write_text("\n".join(words) + "\n", encoding="utf-8")
 
@@ -279,7 +327,9 @@ def redaction_model_train(
         "training_seconds": round(time.perf_counter() - began, 1),
         "command": (
             f"manage.py redaction_train --lang {lang} --seed {seed} --epochs {config.epochs} "
-            f"--generated {config.generated_sentences} --data-dir DIR"
+            f"--generated {config.generated_sentences} --width {config.width} "
+            f"--depth {config.depth} --embed-size {config.embed_size} "
+            f"--lowercase-share {config.lowercase_share} --data-dir DIR"
         ),
         "files": files,
     }

@@ -30,6 +30,13 @@ class Command(BaseCommand):
             help="also measure patterns and name lists alone (without the recogniser)",
         )
         parser.add_argument(
+            "--lines",
+            choices=("all", "even", "odd"),
+            default="all",
+            help="only the even or the odd examples (0-based, blank lines skipped): one half "
+            "to study errors on, the other to report",
+        )
+        parser.add_argument(
             "--lang",
             choices=("de", "en"),
             default=None,
@@ -43,6 +50,7 @@ class Command(BaseCommand):
         json: bool = False,
         baseline: bool = False,
         lang: str | None = None,
+        lines: str = "all",
         **options,
     ):
         try:
@@ -51,6 +59,8 @@ class Command(BaseCommand):
             raise CommandError(f"{data}: no such file") from error
         except RedactEvalDataError as error:
             raise CommandError(f"{data}: {error}") from error
+        if lines != "all":
+            examples = examples[0 if lines == "even" else 1 :: 2]
         if not examples:
             raise CommandError(f"{data}: no examples")
         report = redact_eval_run(

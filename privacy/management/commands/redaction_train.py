@@ -31,6 +31,17 @@ class Command(BaseCommand):
             default=TrainingConfig.generated_sentences,
             help="how many support-chat sentences to generate",
         )
+        parser.add_argument("--width", type=int, default=TrainingConfig.width, help="tok2vec width")
+        parser.add_argument("--depth", type=int, default=TrainingConfig.depth, help="tok2vec depth")
+        parser.add_argument(
+            "--embed-size", type=int, default=TrainingConfig.embed_size, help="hash-embedding rows"
+        )
+        parser.add_argument(
+            "--lowercase-share",
+            type=float,
+            default=TrainingConfig.lowercase_share,
+            help="share of public sentences added again in lower case",
+        )
         parser.add_argument(
             "--output", type=Path, default=None, help="default: the shipped artefact's directory"
         )
@@ -42,7 +53,20 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, lang, data_dir, seed, epochs, generated, output, holdout_out, **options
+        self,
+        *args,
+        lang,
+        data_dir,
+        seed,
+        epochs,
+        generated,
+        width,
+        depth,
+        embed_size,
+        lowercase_share,
+        output,
+        holdout_out,
+        **options,
     ):
         missing = [f.name for f in TRAINING_FILES[lang] if not (data_dir / f.name).exists()]
         if missing:
@@ -55,7 +79,14 @@ class Command(BaseCommand):
             data_dir=data_dir,
             output_dir=output or model_directory(lang),
             seed=seed,
-            config=TrainingConfig(epochs=epochs, generated_sentences=generated),
+            config=TrainingConfig(
+                epochs=epochs,
+                generated_sentences=generated,
+                width=width,
+                depth=depth,
+                embed_size=embed_size,
+                lowercase_share=lowercase_share,
+            ),
         )
         record = result.record
         self.stdout.write(

@@ -172,3 +172,14 @@ def test_command_json_holds_the_baseline_from_the_same_run(tmp_path):
     assert figures["leak_rate"] == 0.0
     assert figures["baseline"]["leak_rate"] == 1.0
     assert figures["latency_p95_ms"] >= figures["latency_p50_ms"] >= 0
+
+
+@pytest.mark.parametrize(("lines", "examples"), [("even", 2), ("odd", 1), ("all", 3)])
+def test_command_measures_one_half_of_a_file(tmp_path, lines, examples):
+    figures = json.loads(
+        run_command("--data", str(write_lines(tmp_path, LINES)), "--lines", lines, "--json")
+    )
+
+    assert figures["examples"] == examples
+    # the phone number is in the odd half only (0-based line 1)
+    assert ("PHONE" in figures["labels"]) == (lines != "even")

@@ -88,3 +88,34 @@ def test_generated_sentences_are_reproducible_and_label_the_names():
 def test_training_names_missing_data_files(tmp_path):
     with pytest.raises(CommandError, match="missing"):
         call_command("redaction_train", "--lang", "en", "--data-dir", str(tmp_path))
+
+
+def test_the_shipped_frequent_words_hold_shop_words_but_no_listed_name():
+    from privacy.redaction.names import frequent_words, name_lexicon
+
+    words = frequent_words()
+    assert {"shipping", "costs", "gift", "cards", "fotos"} <= words
+    lexicon = name_lexicon()
+    assert not words & {"müller", "schneider", "paula", "tom", "sabine"}
+    assert not words & lexicon.first_names
+
+
+def test_the_frequent_words_command_leaves_out_names_the_training_text_uses(tiny_data, tmp_path):
+    pytest.importorskip("wordfreq")  # the training extra
+    # given: "Hamburg" is a frequent word, and the tiny training text uses "Anna" as a name
+    output = tmp_path / "frequent_words.txt"
+    monkey_files = {"de": training.TRAINING_FILES["de"], "en": ()}
+    original = dict(training.TRAINING_FILES)
+    training.TRAINING_FILES.update(monkey_files)
+    try:
+        call_command(
+            "redaction_frequent_words", "--data-dir", str(tiny_data), "--output", str(output),
+            stdout=StringIO(),
+        )  # fmt: skip
+    finally:
+        training.TRAINING_FILES.update(original)
+    lines = output.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("#")
+    words = {line for line in lines if not line.startswith("#")}
+    assert {"hamburg", "shipping", "rechnung"} <= words
+    assert "anna" not in words and "müller" not in words
