@@ -33,6 +33,7 @@ from agents.selectors import (
     user_sees_all_queues,
 )
 from bot.chat import conversation_escalate
+from bot.conversation_status import conversation_status_move
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.selectors import conversation_agent_names
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
@@ -295,10 +296,7 @@ def assignment_route(*, conversation_id: int, queue: Queue | None = None) -> Ass
     if earlier is not None:
         # Escalated again (the customer wrote after resolution): back to whoever had it.
         if earlier.agent is not None and earlier.agent.is_active:
-            Conversation.objects.filter(pk=conversation.pk).update(
-                status=Conversation.Status.ASSIGNED, updated_at=timezone.now()
-            )
-            conversation.status = Conversation.Status.ASSIGNED
+            conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
         conversation.assignment = earlier
         _publish(conversation, customer_frames=[])
         return earlier
@@ -317,10 +315,7 @@ def assignment_route(*, conversation_id: int, queue: Queue | None = None) -> Ass
     if agent is not None:
         now = timezone.now()
         Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now)
-        Conversation.objects.filter(pk=conversation.pk).update(
-            status=Conversation.Status.ASSIGNED, updated_at=now
-        )
-        conversation.status = Conversation.Status.ASSIGNED
+        conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
         _audit(
             "conversation.assigned",
             acting_user=None,
@@ -439,13 +434,14 @@ def _claim(conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
             % {"name": agent_display_name(holder.agent)},
             code="already_claimed",
         )
-    moved = Conversation.objects.filter(
-        pk=conversation.pk, status=Conversation.Status.WAITING
-    ).update(status=Conversation.Status.ASSIGNED, updated_at=now)
+    moved = conversation_status_move(
+        conversation=conversation,
+        to=Conversation.Status.ASSIGNED,
+        expected=[Conversation.Status.WAITING],
+    )
     if not moved:
         # Resolved or closed meanwhile: the transaction rolls the claim back.
         raise InboxError(_("This conversation is no longer waiting."), code="not_waiting")
-    conversation.status = Conversation.Status.ASSIGNED
     assignment.refresh_from_db()
     conversation.assignment = assignment
     return assignment
@@ -499,10 +495,10 @@ def conversation_assign(
     previous_agent_id = assignment.agent_id
     now = timezone.now()
     Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now, updated_at=now)
-    Conversation.objects.filter(pk=conversation.pk).update(
-        status=Conversation.Status.ASSIGNED, updated_at=now
-    )
-    conversation.status = Conversation.Status.ASSIGNED
+    if conversation.status == Conversation.Status.WAITING:
+        conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
+    else:  # assigned already: to another agent
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
     _audit(
         "conversation.assigned",
         acting_user=acting_user,
@@ -536,10 +532,10 @@ def conversation_transfer(
     Assignment.objects.filter(pk=assignment.pk).update(
         queue=queue, agent=None, assigned_at=None, updated_at=now
     )
-    Conversation.objects.filter(pk=conversation.pk).update(
-        status=Conversation.Status.WAITING, updated_at=now
-    )
-    conversation.status = Conversation.Status.WAITING
+    if conversation.status == Conversation.Status.ASSIGNED:
+        conversation_status_move(conversation=conversation, to=Conversation.Status.WAITING)
+    else:  # waiting already: in another queue now
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
     _audit(
         "conversation.transferred",
         acting_user=acting_user,
@@ -675,10 +671,7 @@ def conversation_reopen(*, conversation: Conversation, agent: AbstractBaseUser) 
         raise InboxError(_("Only a resolved conversation can be reopened."), code="not_resolved")
     assignment = _assignment_ensure(conversation)
     now = timezone.now()
-    Conversation.objects.filter(pk=conversation.pk).update(
-        status=Conversation.Status.ASSIGNED, resolved_at=None, updated_at=now
-    )
-    conversation.status, conversation.resolved_at = Conversation.Status.ASSIGNED, None
+    conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
     Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now, updated_at=now)
     with translation.override(conversation.language):
         notice = _system_message(

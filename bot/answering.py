@@ -10,7 +10,8 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from bot.dialog import Answer, Band
+from bot.dialog import Answer
+from bot.nlu.calibration import Band
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})

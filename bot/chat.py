@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from bot import hooks
 from bot.answering import KeywordAnswerer, KnowledgeEntry, ModelAnswerer
+from bot.conversation_status import conversation_status_move
 from bot.dialog import (
     Answer,
     DialogResult,
@@ -87,8 +88,6 @@ def dialog_state(conversation: Conversation) -> DialogState:
         team_available_at=team_available_at(),
         language=conversation.language,
         status=conversation.status,
-        consent_given=conversation_consent_current(conversation),
-        identified=not conversation_needs_identity(conversation),
     )
 
 
@@ -264,8 +263,6 @@ def _bot_reaction(conversation: Conversation, text: str) -> DialogResult:
         state=DialogState(
             language=conversation.language,
             status=conversation.status,
-            consent_given=True,
-            identified=True,
             team_available_at=team_available_at(),
         ),
         question=text,
@@ -396,7 +393,7 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
 def chat_answer_anonymously(*, language: str, text: str) -> Reply:
     """Answer without storing anything: the customer declined consent (anonymous mode)."""
     result = dialog_next(
-        state=DialogState(language=language, status="bot", consent_given=False, identified=False),
+        state=DialogState(language=language, status=Conversation.Status.BOT),
         question=text,
         answerer=answerer_get(),
     )
@@ -435,22 +432,15 @@ def conversation_escalate(
     *, conversation: Conversation, reason: str, reopen: bool = False
 ) -> Conversation:
     """Queue the conversation for a person: one the bot handles, or (`reopen`) a resolved one."""
-    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     allowed = [Conversation.Status.BOT] + ([Conversation.Status.RESOLVED] if reopen else [])
-    if locked.status not in allowed:
-        return locked
-    now = timezone.now()
-    Conversation.objects.filter(pk=locked.pk).update(
-        status=Conversation.Status.WAITING,
+    if not conversation_status_move(
+        conversation=conversation,
+        to=Conversation.Status.WAITING,
+        expected=allowed,
         escalation_reason=reason,
-        escalated_at=now,
-        resolved_at=None,
-        updated_at=now,
-    )
-    conversation.resolved_at = None
-    conversation.status = Conversation.Status.WAITING
-    conversation.escalation_reason = reason
-    conversation.escalated_at = now
+    ):
+        # Handed over meanwhile (or not the bot's): as it is now.
+        return Conversation.objects.get(pk=conversation.pk)
     for listener in hooks.listeners(hooks.ESCALATED):
         transaction.on_commit(lambda listener=listener: listener(conversation.pk))
     webhook_event_emit(

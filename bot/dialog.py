@@ -14,15 +14,8 @@ from typing import Protocol
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from bot.nlu.calibration import Band
 from bot.nlu.language import language_detect
-
-
-class Band:
-    """What the answerer's calibrated confidence allows (bot.nlu.calibration.Band)."""
-
-    ANSWER = "answer"
-    SUGGEST = "suggest"
-    ESCALATE = "escalate"
 
 
 @dataclass(frozen=True)
@@ -33,7 +26,7 @@ class Answer:
     # Titles of the next-best intents, for "Did you mean …?".
     suggestions: tuple[str, ...] = ()
     # Decided by the answerer, which knows its own calibration.
-    band: str = Band.ESCALATE
+    band: Band = Band.ESCALATE
     # What answered: "model", "keyword" (no model active) or "fallback" (the active
     # model cannot be used); bot.models.Message.AnswerSource.
     source: str = ""
@@ -47,8 +40,6 @@ class Answerer(Protocol):
 class DialogState:
     language: str
     status: str
-    consent_given: bool
-    identified: bool
     # When the human team is next available; None: now.
     team_available_at: datetime | None = None
 

@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bot.models import BotModel, ExampleQuestion
-from bot.nlu.calibration import OOS_INTENT
+from bot.nlu.calibration import OOS_INTENT, Band
 from bot.nlu.evaluation import intent_held_back_evaluate
 from bot.nlu.intents import HeldBackPredictions, IntentModel, IntentTrainingLog
 from bot.nlu.training import intent_model_build
@@ -260,7 +260,6 @@ def keyword_baseline_metrics(
     It answers while no model is active, so the first model must beat it too.
     """
     from bot.answering import KeywordAnswerer, KnowledgeEntry
-    from bot.dialog import Band
 
     everything = Counter(example for example in examples if example[1] != OOS_INTENT)
     answers = []

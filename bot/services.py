@@ -16,6 +16,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from bot.conversation_status import (
+    ConversationStatusError,
+    conversation_status_move,
+    conversations_status_move,
+)
 from bot.dialog import Reply
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.selectors import conversation_agent_names, example_questions_learnable
@@ -269,9 +274,12 @@ def _insert_once[T](
 
 @transaction.atomic
 def conversation_resolve(*, conversation: Conversation) -> Conversation:
-    conversation.status = Conversation.Status.RESOLVED
-    conversation.resolved_at = timezone.now()
-    conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+    """Resolve the conversation from the status it was loaded in (the caller locked it or
+    checked it); the retention clock starts (resolved_at)."""
+    if not conversation_status_move(conversation=conversation, to=Conversation.Status.RESOLVED):
+        raise ConversationStatusError(
+            "The conversation changed meanwhile; load it again.", code="status_changed"
+        )
     return conversation
 
 
@@ -292,9 +300,12 @@ def conversations_close_resolved(*, now: datetime | None = None, batch_size: int
             )
             if not ids:
                 return closed
-            closed += Conversation.objects.filter(
-                id__in=ids, status=Conversation.Status.RESOLVED
-            ).update(status=Conversation.Status.CLOSED, closed_at=now, updated_at=now)
+            closed += conversations_status_move(
+                queryset=Conversation.objects.filter(id__in=ids),
+                source=Conversation.Status.RESOLVED,
+                to=Conversation.Status.CLOSED,
+                now=now,
+            )
 
 
 def _iso(moment) -> str | None:

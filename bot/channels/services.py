@@ -19,7 +19,6 @@ Replies are ChannelDelivery rows sent by Celery after commit (bot/channels/deliv
 
 import json
 import logging
-import re
 import secrets
 import unicodedata
 from datetime import timedelta
@@ -29,7 +28,6 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -57,7 +55,7 @@ from bot.models import (
     Message,
 )
 from bot.services import conversation_start
-from privacy.crypto import email_normalise
+from privacy.identity_fields import IDENTITY_FIELD_CLEANERS
 from privacy.models import DataSubject, RetentionPolicy
 from privacy.selectors import channels_without_agreement
 from privacy.services import audit_record, policy_version_active
@@ -65,7 +63,6 @@ from privacy.services import audit_record, policy_version_active
 logger = logging.getLogger(__name__)
 
 NAME_MAX_LENGTH = 200
-PHONE = re.compile(r"\+?[0-9][0-9 ()/.\-]{4,38}[0-9]")
 # Telegram sends "/start" when a customer opens the bot; it is a greeting, not a question.
 START_COMMANDS = {"/start"}
 EXTRA_STOP_WORDS = {"/stop"}
@@ -446,20 +443,15 @@ def _draft_save(link: ChannelConversation, draft: dict[str, str], *, pending: st
 
 
 def identity_field_check(*, field: str, value: str) -> str | None:
-    """The cleaned answer for an identity field, or None when it is not acceptable."""
-    value = value.strip()
-    if field == "name":
-        return value if 0 < len(value) <= NAME_MAX_LENGTH else None
-    if field == "email":
-        value = email_normalise(value)
-        try:
-            validate_email(value)
-        except ValidationError:
-            return None
-        return value
-    if field == "phone":
-        return value if PHONE.fullmatch(value) else None
-    return None
+    """The cleaned answer for an identity field (privacy.identity_fields, the same
+    validators as the website chat's), or None when it is empty or not acceptable."""
+    cleaner = IDENTITY_FIELD_CLEANERS.get(field)
+    if cleaner is None:
+        return None
+    try:
+        return cleaner(value) or None
+    except ValidationError:
+        return None
 
 
 def _identify_step(

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -17,8 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from privacy.crypto import (
     email_blind_index,
-    email_normalise,
 )
+from privacy.identity_fields import identity_fields_clean
 from privacy.models import AuditEvent, DataSubject
 from privacy.registry import provider_list, staff_name
 from privacy.services.audit import audit_record
@@ -28,7 +27,6 @@ from privacy.services.erasure import (
     mail_files_erase_on_commit,
 )
 
-NAME_MAX_LENGTH = 200
 # The audit trail in a customer's access export (report.html), in words; an action not
 # listed here is shown as recorded.
 AUDIT_ACTION_LABELS = {
@@ -61,28 +59,12 @@ AUDIT_ACTION_LABELS = {
         "A chat in which you gave your email address was joined to your data"
     ),
 }
-PHONE_MAX_LENGTH = 40
 TOKEN_MAX_LENGTH = 100
 
 
 def _identity_clean(*, name: str, email: str, phone: str) -> tuple[str, str, str]:
-    name, phone = name.strip(), phone.strip()
-    errors: dict[str, str] = {}
-    if len(name) > NAME_MAX_LENGTH:
-        errors["name"] = _("The name is too long (at most %(limit)d characters).") % {
-            "limit": NAME_MAX_LENGTH
-        }
-    if email:
-        email = email_normalise(email)
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = _("Please enter a valid email address.")
-    if len(phone) > PHONE_MAX_LENGTH:
-        errors["phone"] = _("The phone number is too long.")
-    if errors:
-        raise ValidationError(errors)
-    return name, email, phone
+    cleaned = identity_fields_clean(name=name, email=email, phone=phone)
+    return cleaned["name"], cleaned["email"], cleaned["phone"]
 
 
 @transaction.atomic

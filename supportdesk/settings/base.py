@@ -353,6 +353,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Identity fields the chat asks for after consent (data minimisation):
 # "" (none), "name", "email", "name,email" or "phone".
 CHAT_IDENTITY_FIELDS = env.list("CHAT_IDENTITY_FIELDS", default=["name", "email"])
+# Phone numbers typed without "+<country code>" are read in this region's numbering plan
+# (ISO 3166 code; privacy.identity_fields checks every number with libphonenumber).
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="DE")
 # Where the operator allows it, a customer who declines may still ask the bot
 # anonymously: nothing identifying is asked and no message text is stored.
 CHAT_ANONYMOUS_MODE = env.bool("CHAT_ANONYMOUS_MODE", default=False)

@@ -23,7 +23,7 @@ class FixedAnswerer:
 
 
 def _state(status="bot", language="de"):
-    return DialogState(language=language, status=status, consent_given=True, identified=True)
+    return DialogState(language=language, status=status)
 
 
 def test_a_confident_answer_is_given():

@@ -44,8 +44,6 @@ def test_outside_opening_hours_the_handover_says_when_the_team_is_back():
     state = DialogState(
         language="de",
         status="bot",
-        consent_given=True,
-        identified=True,
         team_available_at=_at(7, 8),
     )
 
