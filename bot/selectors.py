@@ -355,10 +355,12 @@ def _history_chart(models: list[BotModel]) -> dict:
 
 def bot_model_card(*, record: BotModel) -> dict:
     """Everything the model card shows for one trained model, from its stored record:
-    the held-back figures and the keyword baseline beside them, the thresholds, the
+    the held-back figures with the keyword and tf-idf baselines beside them, the thresholds, the
     training examples per intent, the confusion hot spots and the language's history."""
     metrics = record.metrics or {}
     baseline = metrics.get("keyword_baseline") or {}
+    # Stored with models trained since the tf-idf baseline was added (issue 16); older: None.
+    tfidf = metrics.get("tfidf_baseline") or {}
     card = metrics.get("card") or {}
     history = list(
         BotModel.objects.filter(language=record.language)
@@ -369,9 +371,15 @@ def bot_model_card(*, record: BotModel) -> dict:
     return {
         "model": record,
         "figures": [
-            {"key": key, "value": metrics.get(key), "baseline": baseline.get(key)}
+            {
+                "key": key,
+                "value": metrics.get(key),
+                "baseline": baseline.get(key),
+                "tfidf": tfidf.get(key),
+            }
             for key in CARD_FIGURES
         ],
+        "has_tfidf_baseline": bool(tfidf),
         "test_examples": metrics.get("test_examples"),
         "calibration": metrics.get("calibration", ""),
         "thresholds": record.thresholds or {},
