@@ -251,6 +251,39 @@ def bot_models_health() -> list[HealthResult]:
     return results
 
 
+# The tf-idf baseline's held-back figures kept with each model (the model card shows them).
+TFIDF_BASELINE_FIGURES = (
+    "in_scope_accuracy",
+    "answer_precision",
+    "automation_rate",
+    "out_of_scope_recall",
+    "in_scope_answered_right",
+)
+
+
+def tfidf_baseline_metrics(*, examples: list[tuple[str, str]], language: str, seed: int) -> dict:
+    """The tf-idf + logistic regression baseline (`bot.nlu.baseline`) built on the same
+    examples, held back, calibrated and measured as the model was (same folds for a seed):
+    the reference an operator reads the model's figures against."""
+    from bot.nlu.baseline import BASELINE_NAME, baseline_model_train
+
+    log = IntentTrainingLog()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    baseline = intent_model_build(
+        examples, language=language, seed=seed, log=log, trainer=baseline_model_train
+    )
+    evaluation = intent_held_back_evaluate(
+        baseline,
+        log.held_back,
+        train_examples=len(examples),
+        training_seconds=time.perf_counter() - started,
+        training_cpu_seconds=time.process_time() - cpu_started,
+        epochs=log.epoch_best,
+        latency_sample=0,
+    ).to_dict()
+    return {"name": BASELINE_NAME} | {key: evaluation[key] for key in TFIDF_BASELINE_FIGURES}
+
+
 def keyword_baseline_metrics(
     *, examples: list[tuple[str, str]], held_back: HeldBackPredictions, language: str
 ) -> dict:
@@ -409,6 +442,7 @@ def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> Bot
             training_cpu_seconds=time.process_time() - cpu_started,
             epochs=log.epoch_best,
         )
+        tfidf_baseline = tfidf_baseline_metrics(examples=examples, language=language, seed=seed)
         data = model.to_bytes()
         # Unique per run: two installations (or a script) sharing a folder never overwrite
         # each other's files, even with the same version and training data.
@@ -432,6 +466,7 @@ def bot_model_train(*, language: str, seed: int = 0, force: bool = False) -> Bot
     record.metrics = {
         **evaluation.to_dict(),
         "keyword_baseline": baseline,
+        "tfidf_baseline": tfidf_baseline,
         "card": model_card_figures(examples=examples, held_back=log.held_back),
     }
     record.thresholds = model.thresholds.to_dict() if model.thresholds else {}

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -155,6 +155,18 @@ def analytics_daily(*, since: date, until: date) -> list[dict]:
     return list(days.values())
 
 
+def _answer_thresholds() -> dict[str, float]:
+    """Per language, the confidence from which the active model answers (a model that
+    never answers: above any confidence)."""
+    thresholds = {}
+    for language, values in BotModel.objects.filter(status=BotModel.Status.ACTIVE).values_list(
+        "language", "thresholds"
+    ):
+        answer = (values or {}).get("answer")
+        thresholds[language] = float(answer) if answer is not None else 2.0
+    return thresholds
+
+
 def unanswered_topics(
     *, since: date, until: date, limit: int = 10, questions_max: int = 1000
 ) -> list[dict]:
@@ -162,9 +174,12 @@ def unanswered_topics(
 
     The questions are the redacted copies of what customers asked up to the
     escalation, in conversations the bot escalated (unsure, or an answer rated
-    unhelpful); the most recent `questions_max` of the period, so a page view costs
-    bounded work. They are clustered per language by their words
-    (`bot.nlu.clustering`, spaCy-based, so imported on first use). Each topic:
+    unhelpful), less those it answered: a question whose next message is a bot answer
+    at the answer threshold (the language's active model's, else the keyword
+    matcher's) that nobody rated unhelpful was answered, whatever came later. The
+    most recent `questions_max` of the period, so a page view costs bounded work.
+    They are clustered per language by their words (`bot.nlu.clustering`, spaCy-based,
+    so imported on first use). Each topic:
     `language`, its characteristic `terms`, how many `questions`, up to three of them
     as `examples`, and the nearest `intent` only when the topic is close to that
     intent's example questions (else None, with `intent_similarity`).
@@ -173,6 +188,9 @@ def unanswered_topics(
 
     start = timezone.make_aware(datetime.combine(since, time.min))
     end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+    next_message = Message.objects.filter(
+        conversation=OuterRef("conversation"), seq__gt=OuterRef("seq")
+    ).order_by("seq")
     questions = (
         Message.objects.filter(
             sender=Message.Sender.CUSTOMER,
@@ -186,12 +204,31 @@ def unanswered_topics(
         .exclude(
             learning_excluded_q(subject="conversation__subject", consent="conversation__consent")
         )
+        .annotate(
+            reply_sender=Subquery(next_message.values("sender")[:1]),
+            reply_confidence=Subquery(next_message.values("confidence")[:1]),
+            reply_helpful=Subquery(next_message.values("helpful")[:1]),
+        )
         .order_by("-created_at", "-id")
-        .values_list("text_redacted", "conversation__language")[:questions_max]
+        .values_list(
+            "text_redacted",
+            "conversation__language",
+            "reply_sender",
+            "reply_confidence",
+            "reply_helpful",
+        )[:questions_max]
     )
+    thresholds = _answer_thresholds()
     by_language: dict[str, list[str]] = {}
-    for text, language in questions:
-        by_language.setdefault(language, []).append(text)
+    for text, language, sender, confidence, helpful in questions:
+        answered = (
+            sender == Message.Sender.BOT
+            and confidence is not None
+            and confidence >= thresholds.get(language, settings.BOT_FALLBACK_ANSWER_THRESHOLD)
+            and helpful is not False
+        )
+        if not answered:
+            by_language.setdefault(language, []).append(text)
     topics = []
     for language, texts in sorted(by_language.items()):
         intent_examples = list(
@@ -373,10 +410,12 @@ def _history_chart(models: list[BotModel]) -> dict:
 
 def bot_model_card(*, record: BotModel) -> dict:
     """Everything the model card shows for one trained model, from its stored record:
-    the held-back figures and the keyword baseline beside them, the thresholds, the
+    the held-back figures with the keyword and tf-idf baselines beside them, the thresholds, the
     training examples per intent, the confusion hot spots and the language's history."""
     metrics = record.metrics or {}
     baseline = metrics.get("keyword_baseline") or {}
+    # Stored with models trained since the tf-idf baseline was added (issue 16); older: None.
+    tfidf = metrics.get("tfidf_baseline") or {}
     card = metrics.get("card") or {}
     history = list(
         BotModel.objects.filter(language=record.language)
@@ -387,9 +426,15 @@ def bot_model_card(*, record: BotModel) -> dict:
     return {
         "model": record,
         "figures": [
-            {"key": key, "value": metrics.get(key), "baseline": baseline.get(key)}
+            {
+                "key": key,
+                "value": metrics.get(key),
+                "baseline": baseline.get(key),
+                "tfidf": tfidf.get(key),
+            }
             for key in CARD_FIGURES
         ],
+        "has_tfidf_baseline": bool(tfidf),
         "test_examples": metrics.get("test_examples"),
         "calibration": metrics.get("calibration", ""),
         "thresholds": record.thresholds or {},

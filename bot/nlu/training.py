@@ -3,7 +3,7 @@
 import dataclasses
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.nlu.calibration import OOS_INTENT, thresholds_calibrate
 from bot.nlu.intents import (
@@ -53,10 +53,16 @@ def intent_model_build(
     folds: int | None = None,
     held_back_share: float = HELD_BACK_SHARE_DEFAULT,
     target_precision: float | None = None,
+    out_of_scope_share: float | None = None,
     hyperparameters: IntentHyperparameters | None = None,
     log: IntentTrainingLog | None = None,
+    trainer: Callable[..., IntentModel] | None = None,
 ) -> IntentModel:
     """A trained model with calibrated thresholds, from (text, intent) pairs.
+
+    `trainer` trains one model (default `intent_model_train`); the evaluation passes
+    the baseline's (`bot.nlu.baseline.baseline_model_train`), so both are held back,
+    calibrated and measured alike.
 
     Calibration needs predictions on examples the weights did not see:
     - small data sets (up to CROSS_VALIDATION_MAX_EXAMPLES, or `folds` > 1):
@@ -76,6 +82,7 @@ def intent_model_build(
     """
     log = log if log is not None else IntentTrainingLog()
     hyperparameters = hyperparameters or IntentHyperparameters()
+    trainer = trainer or intent_model_train
     started = time.perf_counter()
     if folds is None:
         in_scope = sum(intent != OOS_INTENT for _, intent in examples)
@@ -88,10 +95,11 @@ def intent_model_build(
             folds=folds,
             hyperparameters=hyperparameters,
             log=log,
+            trainer=trainer,
         )
     else:
         fit, held = intent_examples_split(examples, share=held_back_share, seed=seed)
-        model = intent_model_train(
+        model = trainer(
             fit,
             language=language,
             seed=seed,
@@ -109,6 +117,7 @@ def intent_model_build(
         held_back.predictions,
         [intent for _, intent in held_back.examples],
         target_precision=target_precision,
+        out_of_scope_share=out_of_scope_share,
     )
     log.seconds = time.perf_counter() - started
     model.metadata.update(
@@ -129,6 +138,7 @@ def _cross_validated(
     folds: int,
     hyperparameters: IntentHyperparameters,
     log: IntentTrainingLog,
+    trainer: Callable[..., IntentModel],
 ) -> tuple[IntentModel, HeldBackPredictions]:
     everything = [example for example in examples if example[1] != OOS_INTENT]
     epochs = intent_epochs_for_updates(
@@ -147,13 +157,9 @@ def _cross_validated(
             for example in part
             if example[1] != OOS_INTENT
         ]
-        fold_model = intent_model_train(
-            fit, language=language, seed=seed + index, hyperparameters=fixed
-        )
+        fold_model = trainer(fit, language=language, seed=seed + index, hyperparameters=fixed)
         predictions += fold_model.predict([text for text, _ in held], top_k=CALIBRATION_TOP_K)
-    model = intent_model_train(
-        everything, language=language, seed=seed, hyperparameters=fixed, log=log
-    )
+    model = trainer(everything, language=language, seed=seed, hyperparameters=fixed, log=log)
     held_back = HeldBackPredictions(
         examples=tuple(example for part in parts for example in part),
         predictions=tuple(predictions),

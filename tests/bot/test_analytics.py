@@ -151,3 +151,43 @@ def test_unanswered_topics_name_an_intent_only_when_close(knowledge_base):
 
     assert topics[2]["intent"] == "return_how" and topics[2]["intent_similarity"] >= 0.4
     assert topics[1]["intent"] is None
+
+
+def test_unanswered_topics_leave_out_questions_the_bot_answered_confidently(knowledge_base):
+    # given: a conversation whose first question the bot answered at 0.98, then escalated
+    # on an unsure one; and one whose answer the customer rated unhelpful
+    consent = ConsentRecordFactory(purposes=["bot_improvement", "support_chat"])
+    conversation = ConversationFactory(language="de", consent=consent)
+    message_append(
+        conversation=conversation, sender="customer", text="Wie lange dauert der Versand?"
+    )
+    message_append(
+        conversation=conversation,
+        sender="bot",
+        text="Zwei bis drei Werktage.",
+        intent_slug="shipping_time",
+        confidence=0.98,
+    )
+    message_append(conversation=conversation, sender="customer", text="Wie wasche ich Merinowolle?")
+    conversation_escalate(conversation=conversation, reason="low_confidence")
+    rated = ConversationFactory(language="de", consent=consent)
+    message_append(conversation=rated, sender="customer", text="Wie lange dauert der Versand?")
+    answer, _ = message_append(
+        conversation=rated,
+        sender="bot",
+        text="Zwei bis drei Werktage.",
+        intent_slug="shipping_time",
+        confidence=0.98,
+    )
+    answer.helpful = False
+    answer.save(update_fields=["helpful"])
+    conversation_escalate(conversation=rated, reason="negative_feedback")
+    today = timezone.localdate()
+
+    # when
+    topics = unanswered_topics(since=today, until=today)
+
+    # then: the unsure question and the one answered unhelpfully count, the answered one not
+    questions = sorted(example for topic in topics for example in topic["examples"])
+    assert questions == ["Wie lange dauert der Versand?", "Wie wasche ich Merinowolle?"]
+    assert sum(topic["questions"] for topic in topics) == 2

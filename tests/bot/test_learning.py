@@ -110,6 +110,11 @@ def test_the_model_learns_from_every_example_and_is_measured_on_held_back_predic
     assert record.metrics["train_examples"] == record.metrics["test_examples"] == 36
     assert record.metrics["calibration"] == "5-fold cross-validation"
     assert record.metrics["keyword_baseline"]["in_scope_accuracy"] is not None
+    # The tf-idf baseline is built on the same examples and folds, for the model card.
+    tfidf = record.metrics["tfidf_baseline"]
+    assert tfidf["name"] == "tf-idf + logistic regression"
+    assert 0.0 <= tfidf["in_scope_accuracy"] <= 1.0
+    assert set(tfidf) >= {"answer_precision", "automation_rate", "out_of_scope_recall"}
 
 
 def test_a_changed_file_is_refused(small_knowledge_base):

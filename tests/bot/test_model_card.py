@@ -40,6 +40,11 @@ def models():
             "test_examples": 81,
             "calibration": "5-fold cross-validation",
             "keyword_baseline": {"answer_precision": 0.7, "automation_rate": 0.3},
+            "tfidf_baseline": {
+                "name": "tf-idf + logistic regression",
+                "answer_precision": 0.7712,
+                "in_scope_accuracy": 0.83,
+            },
             "card": {
                 "training_per_intent": {"order_change": 44, "order_cancel": 37},
                 "held_back_examples": 81,
@@ -75,6 +80,9 @@ def test_the_admin_shows_the_model_card_with_figures_for_people(
 
     assert precision in card and automation in card and threshold in card
     assert "70,0 %" in card if language == "de" else "70.0%" in card  # the baseline beside it
+    # ... and the tf-idf baseline trained on the same examples (issue 16)
+    assert "77,1 %" in card if language == "de" else "77.1%" in card
+    assert ("logistische Regression" if language == "de" else "logistic regression") in card
     assert str(RAW) not in page and "0,8008130081300813" not in page
     assert "order_change" in card and ">44<" in card and ">37<" in card
     assert "Kann [NAME] die Bestellung noch ändern?" in card
@@ -89,6 +97,14 @@ def test_the_admin_shows_the_model_card_with_figures_for_people(
     assert coordinates and all(re.fullmatch(r"[0-9.]+", c) for c in coordinates), coordinates
     assert "v1" in svg and "v2" in svg and "<script" not in page.split("<svg")[1]
     assert "http://" not in svg.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_a_model_trained_before_the_tfidf_baseline_shows_no_such_column(models, admin_client):
+    old = BotModel.objects.get(version=1)
+
+    card = _card(admin_client.get(f"/admin/bot/botmodel/{old.pk}/card/").content.decode())
+
+    assert "logistic regression" not in card
 
 
 def test_the_model_list_links_each_card(models, admin_client):

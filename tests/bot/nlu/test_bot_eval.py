@@ -51,9 +51,14 @@ def bot_eval(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def report(data_files) -> dict:
+def comparison(data_files) -> dict:
     train, test = data_files
     return json.loads(bot_eval("--train", str(train), "--test", str(test), "--json"))
+
+
+@pytest.fixture(scope="module")
+def report(comparison) -> dict:
+    return comparison["ours"]
 
 
 def test_json_report_counts_the_data(report):
@@ -118,6 +123,8 @@ def test_the_human_report_lists_every_figure(data_files):
         "training",
         "p50",
         "p95",
+        "tf-idf + logistic regression",
+        "ratio",
     ):
         assert label in output, label
     assert "1.000" in output.split("in-scope accuracy")[1].splitlines()[0]
@@ -139,13 +146,56 @@ def test_a_missing_file_is_a_command_error(data_files, tmp_path):
         ('{"text": "", "intent": "greeting"}', '"text" must be a non-empty string'),
     ],
 )
-def test_a_malformed_line_is_a_command_error_naming_the_line(data_files, tmp_path, line, message):
-    _, test = data_files
+def test_a_malformed_line_is_reported_and_skipped(data_files, tmp_path, line, message):
+    train, test = data_files
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"text": "hi", "intent": "greeting"}\n\n' + line + "\n", encoding="utf-8")
+    bad.write_text(test.read_text() + "\n" + line + "\n", encoding="utf-8")
+    out, err = StringIO(), StringIO()
 
-    with pytest.raises(CommandError, match=f"line 3: {message}"):
-        bot_eval("--train", str(bad), "--test", str(test))
+    call_command(
+        "bot_eval", "--train", str(train), "--test", str(bad), "--json", stdout=out, stderr=err
+    )
+
+    result = json.loads(out.getvalue())
+    assert result["ours"]["test_examples"] == len(TEST)
+    assert len(result["skipped"]) == 1 and f"line {len(TEST) + 2}: {message}" in err.getvalue()
+    assert f"line {len(TEST) + 2}: {message}" in result["skipped"][0]
+
+
+def test_the_baseline_is_trained_and_calibrated_on_the_same_split(comparison, report):
+    baseline = comparison["baseline"]
+
+    assert baseline["classifier"] == "tf-idf + logistic regression"
+    assert report["classifier"] == "supportdesk"
+    for key in ("train_examples", "test_examples", "calibration", "calibration_examples"):
+        assert baseline[key] == report[key], key
+    assert comparison["ratios"]["in_scope_accuracy"] == pytest.approx(
+        report["in_scope_accuracy"] / baseline["in_scope_accuracy"]
+    )
+
+
+def test_precision_is_reported_at_the_out_of_scope_shares_asked_for(report):
+    assert set(report["answer_precision_at_share"]) == {"0.18", "0.25"}
+    assert report["in_scope_answered_right"] <= report["in_scope_accuracy"]
+
+
+def test_the_out_of_scope_prior_is_configurable(data_files):
+    train, test = data_files
+
+    result = json.loads(
+        bot_eval(
+            "--train", str(train), "--test", str(test), "--json", "--out-of-scope-share", "0.25"
+        )
+    )
+
+    assert result["ours"]["out_of_scope_share"] == result["baseline"]["out_of_scope_share"] == 0.25
+
+
+def test_an_out_of_scope_share_outside_0_1_is_a_command_error(data_files):
+    train, test = data_files
+
+    with pytest.raises(CommandError, match="out-of-scope-share"):
+        bot_eval("--train", str(train), "--test", str(test), "--out-of-scope-share", "1.5")
 
 
 def test_an_empty_file_is_a_command_error(data_files, tmp_path):
