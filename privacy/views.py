@@ -13,9 +13,10 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView, TemplateView
 
+from privacy.activity_texts import processing_activities_in_use
 from privacy.crypto import EncryptionKeyError
 from privacy.forms import DataRequestForm, NoticePublishForm
-from privacy.models import PolicyVersion, ProcessingActivity, ProcessingAgreement
+from privacy.models import PolicyVersion, ProcessingAgreement
 from privacy.registry import active_channels
 from privacy.selectors import encryption_status_get, privacy_dashboard
 from privacy.services import (
@@ -168,11 +169,7 @@ class ProcessingActivitiesView(PrivacyOfficerMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["activities"] = (
-            ProcessingActivity.objects.filter(is_active=True)
-            .select_related("retention_policy")
-            .prefetch_related("processors")
-        )
+        context["activities"] = processing_activities_in_use()
         context["generated_at"] = timezone.now()
         return context
 

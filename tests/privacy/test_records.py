@@ -83,9 +83,27 @@ def test_the_record_lists_the_chatbot_as_an_ai_system_with_its_purpose(officer):
 def test_the_record_exports_as_csv():
     rows = list(csv.reader(io.StringIO(processing_activities_csv())))
 
-    assert len(rows) == 1 + ProcessingActivity.objects.filter(is_active=True).count()
+    # Every active activity but the messenger channels', as none is switched on.
+    assert len(rows) == ProcessingActivity.objects.filter(is_active=True).count()
+    assert "Messenger channels" not in [row[0] for row in rows]
     chat = next(row for row in rows if row[0] == "Support chat")
     assert "Art. 6" in chat[2] and "30 d" in chat[8]
+
+
+def test_the_record_lists_the_messenger_channels_while_one_is_active(monkeypatch):
+    monkeypatch.setattr("privacy.activity_texts.active_channels", lambda: ["telegram", "web"])
+
+    rows = list(csv.reader(io.StringIO(processing_activities_csv())))
+
+    assert "Messenger channels" in [row[0] for row in rows]
+
+
+def test_the_seeded_record_reads_in_german():
+    with translation.override("de"):
+        rows = list(csv.reader(io.StringIO(processing_activities_csv())))
+
+    chat = next(row for row in rows if row[0] == "Kundenservice-Chat")
+    assert chat[1] == "Beantwortung von Kundenanfragen im Website-Chat und über Messenger."
 
 
 def test_a_channel_without_an_active_agreement_is_named(whatsapp):
