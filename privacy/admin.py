@@ -419,8 +419,9 @@ class ProcessingAgreementAdmin(
 
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
+    # "__str__": a seeded name in the reader's language (the form edits the stored text).
     list_display = [
-        "name",
+        "__str__",
         "legal_basis",
         "retention_policy",
         "is_ai_system",
