@@ -191,3 +191,22 @@ def test_the_dashboard_warns_about_channels_and_lists_open_requests(officer, wha
 
     assert "whatsapp" in page
     assert "Löschung" in page or "Erasure" in page
+
+
+def test_the_dashboard_names_what_it_counts_and_offers_a_sign_out(officer):
+    from privacy.models import DataRequest, PurgeRun
+
+    DataRequest.objects.create(
+        kind=DataRequest.Kind.ACCESS, email_index="x" * 64, due_at=timezone.now()
+    )
+    PurgeRun.objects.create(counts={"conversations_resolved": 3, "mail_files": 1})
+    client = Client()
+    client.force_login(officer)
+
+    page = client.get("/privacy/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "requests_by_kind" not in page and "conversations_resolved" not in page
+    assert "Data subject requests: Access (copy of my data): 1" in page
+    assert "Resolved conversations and their messages (from resolution): 3" in page
+    assert "mail files: 1" in page and "data subjects:" in page
+    assert 'action="/inbox/logout/"' in page and "Sign out" in page
