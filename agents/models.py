@@ -23,7 +23,7 @@ class Queue(models.Model):
         related_name="support_queues",
         blank=True,
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("queue")
@@ -46,7 +46,10 @@ class AgentProfile(models.Model):
         OFFLINE = "offline", _("Offline")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="agent_profile",
     )
     display_name = models.CharField(_("name shown to customers"), max_length=100)
     availability = models.CharField(
@@ -55,7 +58,7 @@ class AgentProfile(models.Model):
         choices=Availability.choices,
         default=Availability.OFFLINE,
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("agent profile")
@@ -177,7 +180,7 @@ class CannedResponse(models.Model):
         on_delete=models.CASCADE,
         related_name="canned_responses",
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("canned response")

@@ -3,7 +3,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from bot.models import BotModel, Conversation, ExampleQuestion, Intent, IntentAnswer, Message
@@ -20,12 +22,29 @@ class ExampleQuestionInline(admin.TabularInline):
     extra = 1
 
 
+def _percent(share: float | None) -> str | None:
+    """A held-back share as people read it: 0.8008130081300813 -> "80.1 %" ("80,1 %")."""
+    if share is None:
+        return None
+    # number_format cuts off digits, it does not round.
+    return f"{number_format(round(share * 100, 1), decimal_pos=1)} %"
+
+
 @admin.register(Intent)
 class IntentAdmin(admin.ModelAdmin):
-    list_display = ["slug", "topic", "is_active", "updated_at"]
+    list_display = ["title", "slug", "topic", "is_active", "updated_at"]
     list_filter = ["topic", "is_active"]
     search_fields = ["slug", "answers__title", "examples__text"]
     inlines = [IntentAnswerInline, ExampleQuestionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("answers")
+
+    @admin.display(description=_("title"))
+    def title(self, obj):
+        """The answer's title in the reader's language (else any), as customers see it."""
+        answers = {answer.language: answer.title for answer in obj.answers.all()}
+        return answers.get(get_language()[:2]) or next(iter(answers.values()), obj.slug)
 
 
 @admin.register(Conversation)
@@ -127,15 +146,15 @@ class BotModelAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("accuracy"))
     def accuracy(self, obj):
-        return obj.metrics.get("in_scope_accuracy")
+        return _percent(obj.metrics.get("in_scope_accuracy"))
 
     @admin.display(description=_("answer precision"))
     def answer_precision(self, obj):
-        return obj.metrics.get("answer_precision")
+        return _percent(obj.metrics.get("answer_precision"))
 
     @admin.display(description=_("automation rate"))
     def automation(self, obj):
-        return obj.metrics.get("automation_rate")
+        return _percent(obj.metrics.get("automation_rate"))
 
     @admin.action(description=_("Activate the selected model (roll back)"))
     def activate(self, request, queryset):

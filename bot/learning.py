@@ -35,6 +35,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bot.models import BotModel, ExampleQuestion
 from bot.nlu.calibration import OOS_INTENT, Band
@@ -620,7 +621,7 @@ def bot_model_heal(*, model_id: int) -> BotModel | None:
                 action="bot.model.heal_skipped",
                 acting_user=None,
                 target=record,
-                reason="training data changed since the damaged model was trained",
+                reason=gettext_noop("training data changed since the damaged model was trained"),
                 details=details,
             )
             return None

@@ -34,7 +34,7 @@ class Conversation(models.Model):
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     resume_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     subject = models.ForeignKey(
         DataSubject,
@@ -116,7 +116,10 @@ class Message(models.Model):
         FALLBACK = "fallback", _("Keyword fallback (active model unusable)")
 
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation,
+        verbose_name=_("conversation"),
+        on_delete=models.CASCADE,
+        related_name="messages",
     )
     seq = models.PositiveIntegerField(_("sequence number"))
     sender = models.CharField(_("sender"), max_length=20, choices=Sender.choices)
@@ -185,8 +188,8 @@ class Intent(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True, validators=[slug_validator])
     topic = models.CharField(_("topic"), max_length=50, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("intent")
@@ -255,7 +258,7 @@ class ExampleQuestion(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("example question")
@@ -296,10 +299,10 @@ class BotModel(models.Model):
     file_name = models.CharField(max_length=200, blank=True, editable=False)
     checksum = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
     training_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
-    examples_count = models.PositiveIntegerField(default=0)
+    examples_count = models.PositiveIntegerField(_("training examples"), default=0)
     metrics = models.JSONField(_("metrics"), default=dict, blank=True)
     thresholds = models.JSONField(_("thresholds"), default=dict, blank=True)
-    error = models.CharField(max_length=500, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("trained at"), default=timezone.now, editable=False)
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
 
@@ -452,7 +455,7 @@ class ChannelConversation(models.Model):
     identity_draft = EncryptedTextField(blank=True, default="")
     # The knowledge-base titles last offered as numbered choices ("Did you mean …?").
     suggestions = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = EncryptedFieldsManager()
 
@@ -553,8 +556,8 @@ class ChannelDelivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("messenger delivery")

@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -5,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from privacy.models import (
     AuditEvent,
@@ -34,6 +36,7 @@ from privacy.services import (
     legal_hold_release,
     register_entry_save,
     subject_merge,
+    subject_search_by_email,
 )
 
 
@@ -74,8 +77,23 @@ class DataSubjectAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    # No search: the identity fields are encrypted. Find a subject through a DSAR by email.
+    # The identity fields are encrypted: an email is found through its blind index
+    # (subject_search_by_email, audited), anything else as the public id.
+    search_fields = ["public_id"]
+    search_help_text = _("Enter a customer's full email address (the search is logged) or an id.")
     actions = ["merge_claim"]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" in term:
+            found = subject_search_by_email(email=term, acting_user=request.user)
+            return queryset.filter(pk__in=[subject.pk for subject in found]), False
+        try:
+            return queryset.filter(public_id=uuid.UUID(term)), False
+        except ValueError:
+            return queryset.none(), False
 
     def has_merge_permission(self, request) -> bool:
         return request.user.has_perm("privacy.merge_data_subjects")
@@ -134,7 +152,7 @@ class DataSubjectAdmin(admin.ModelAdmin):
                 acting_user=request.user,
                 target=subject,
                 reason_code=AuditEvent.Reason.OPERATOR,
-                reason=str(_("Opened in the admin")),
+                reason=gettext_noop("Opened in the admin"),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -149,7 +167,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "target_type",
         "target_id",
         "reason_code",
-        "reason",
+        "note",
     ]
     list_filter = ["action", "reason_code", "target_type", "acting_user"]
     search_fields = ["action", "target_id", "subject_public_id", "acting_user__username"]
@@ -163,6 +181,12 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=AuditEvent._meta.get_field("reason").verbose_name)
+    def note(self, obj):
+        """The system's own notes are stored untranslated (gettext_noop) and shown in the
+        reader's language; a note staff typed shows as written."""
+        return gettext(obj.reason) if obj.reason else ""
 
 
 @admin.register(PolicyVersion)
@@ -419,8 +443,9 @@ class ProcessingAgreementAdmin(
 
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(AuditedRegisterAdminMixin, admin.ModelAdmin):
+    # "__str__": a seeded name in the reader's language (the form edits the stored text).
     list_display = [
-        "name",
+        "__str__",
         "legal_basis",
         "retention_policy",
         "is_ai_system",

@@ -29,7 +29,7 @@ class DataSubject(models.Model):
         # still find them. See the README, "Identity is a claim".
         LEGACY = "legacy", _("Existing customer before verification was introduced")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     name = EncryptedCharField(_("name"), max_length=200, blank=True)
     email = EncryptedEmailField(_("email"), max_length=254, blank=True)
     phone = EncryptedCharField(_("phone"), max_length=40, blank=True)
@@ -163,7 +163,7 @@ class PolicyVersion(models.Model):
     # What the generated notice covered when published (channels, identity fields,
     # retention, processors): the dashboard warns when the configuration has moved on.
     covered_facts = models.JSONField(_("configuration covered"), default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("privacy policy version")
@@ -302,7 +302,7 @@ class LegalHold(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Legal hold {self.pk}"
+        return _("Legal hold %(number)s") % {"number": self.pk}
 
 
 class PurgeRun(models.Model):
@@ -343,7 +343,7 @@ class DataRequest(models.Model):
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Confirmation expired")
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.UNVERIFIED
@@ -413,9 +413,9 @@ class DataExport(models.Model):
     download_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     expires_at = models.DateTimeField(_("download possible until"), null=True, blank=True)
     downloaded_at = models.DateTimeField(_("last downloaded at"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("data export")
@@ -515,8 +515,8 @@ class ProcessingAgreement(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("processing agreement (Art. 28)")
@@ -582,7 +582,9 @@ class ProcessingActivity(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        # The seeded names are in the catalogue (privacy/activity_texts.py): shown in the
+        # reader's language; an operator's own name shows as written.
+        return str(_(self.name))
 
 
 class ErasureLedgerEntry(models.Model):

@@ -212,6 +212,9 @@ def specs() -> list[Spec]:
 
 
 def main() -> int:
+    # Links in mails and in the privacy notice point at this server: follow PORT unless the
+    # operator set SITE_URL (the children inherit the environment).
+    os.environ.setdefault("SITE_URL", f"http://{HOST}:{PORT}")
     supervisor = Supervisor(specs())
     supervisor.start()
     base = f"http://{HOST}:{PORT}"

@@ -1,5 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from privacy.encrypted_admin import EncryptedValuesAdminMixin
@@ -129,3 +133,49 @@ class WebhookDeliveryAdmin(DeliveryRetryAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Permissions are stored with English names when the tables are created ("Can add log
+# entry"), so Django's user and group forms showed them in English on German pages: the
+# label is built when shown, from the translated model name.
+PERMISSION_ACTIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    model = permission.content_type.model_class()
+    if model is None:
+        return str(permission)
+    action, _separator, model_name = permission.codename.partition("_")
+    if action in PERMISSION_ACTIONS and model_name == model._meta.model_name:
+        name = PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    else:
+        # A model's own permissions: their names are marked for translation in Meta.
+        name = gettext(permission.name)
+    return f"{model._meta.app_config.verbose_name} | {model._meta.verbose_name} | {name}"
+
+
+class TranslatedPermissionsAdminMixin:
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name in {"permissions", "user_permissions"}:
+            field.label_from_instance = permission_label
+        return field
+
+
+class UserAdmin(TranslatedPermissionsAdminMixin, auth_admin.UserAdmin):
+    pass
+
+
+class GroupAdmin(TranslatedPermissionsAdminMixin, auth_admin.GroupAdmin):
+    pass
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), UserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)

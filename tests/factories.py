@@ -85,8 +85,21 @@ class PolicyVersionFactory(factory.django.DjangoModelFactory):
     language = "de"
     version = "2026-11"
     title = factory.LazyAttribute(lambda p: f"Datenschutz ({p.language})")
-    summary = "Wir verarbeiten Name, E-Mail und Gesprächsinhalt, um Ihre Anfrage zu beantworten."
-    text = "Vollständiger Text der Datenschutzhinweise."
+    # Each version in its own language (the one-language test reads the policy page).
+    summary = factory.LazyAttribute(
+        lambda p: (
+            "Wir verarbeiten Name, E-Mail und Gesprächsinhalt, um Ihre Anfrage zu beantworten."
+            if p.language == "de"
+            else "We process your name, email and the conversation to answer your request."
+        )
+    )
+    text = factory.LazyAttribute(
+        lambda p: (
+            "Vollständiger Text der Datenschutzhinweise."
+            if p.language == "de"
+            else "The full text of the privacy notice."
+        )
+    )
     is_active = True
 
 

@@ -58,6 +58,7 @@ from privacy.services.subjects import (  # noqa: F401
     subject_erase,
     subject_export,
     subject_merge,
+    subject_search_by_email,
     subject_verification_send,
     subject_verified_by_index,
     subject_verify,

@@ -8,7 +8,6 @@ configuration has moved on. A template for the operator's lawyer, not legal advi
 """
 
 import difflib
-import html
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,7 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from privacy.models import PolicyVersion, ProcessingActivity, ProcessingAgreement, RetentionPolicy
+from privacy.activity_texts import processing_activities_in_use
+from privacy.models import PolicyVersion, ProcessingAgreement, RetentionPolicy
 from privacy.registry import active_channels
 from privacy.services.audit import audit_record
 
@@ -103,9 +103,7 @@ def notice_render(*, language: str) -> str:
                     f for f in settings.CHAT_IDENTITY_FIELDS if f in IDENTITY_FIELDS
                 ],
                 "channels": active_channels(),
-                "activities": ProcessingActivity.objects.filter(is_active=True).select_related(
-                    "retention_policy"
-                ),
+                "activities": processing_activities_in_use(),
                 "agreements": _covered_agreements(),
                 "retention": retention,
                 "requests_url": f"{settings.SITE_URL}/privacy/requests/",
@@ -113,20 +111,24 @@ def notice_render(*, language: str) -> str:
         ).strip()
 
 
-def notice_diff(*, language: str, text: str) -> str:
-    """An HTML table of the differences from the active version (escaped)."""
+def notice_diff(*, language: str, text: str) -> dict:
+    """What changes against the active version, for the preview: the version compared
+    with, and the changed lines with two lines of context, each marked "added", "removed"
+    or "same" ("gap" stands for unchanged lines left out). Plain text: the template
+    escapes it (a version string is whatever an officer or an API client typed)."""
     active = PolicyVersion.objects.filter(language=language, is_active=True).first()
     before = active.text.splitlines() if active else []
-    # HtmlDiff escapes the lines but puts the column headings in as they are: a version
-    # string is whatever an officer typed (or an API client sent).
-    return difflib.HtmlDiff(wrapcolumn=70).make_table(
-        before,
-        text.splitlines(),
-        fromdesc=html.escape(active.version) if active else "—",
-        todesc=html.escape(str(_("new"))),
-        context=True,
-        numlines=2,
-    )
+    lines = []
+    marks = {"+": "added", "-": "removed", " ": "same"}
+    for line in difflib.unified_diff(before, text.splitlines(), n=2, lineterm=""):
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            if lines:
+                lines.append({"kind": "gap", "text": ""})
+            continue
+        lines.append({"kind": marks[line[0]], "text": line[1:]})
+    return {"version": active.version if active else "", "lines": lines}
 
 
 @transaction.atomic

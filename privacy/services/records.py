@@ -10,7 +10,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from privacy.models import ProcessingActivity, ProcessingAgreement
+from privacy.activity_texts import processing_activities_in_use
+from privacy.models import ProcessingAgreement
 from privacy.selectors import agreements_due_for_review, channels_without_agreement
 from privacy.services.audit import audit_record
 
@@ -36,12 +37,7 @@ def processing_activities_csv() -> str:
             _("AI system"),
         ]
     )
-    activities = (
-        ProcessingActivity.objects.filter(is_active=True)
-        .select_related("retention_policy")
-        .prefetch_related("processors")
-    )
-    for activity in activities:
+    for activity in processing_activities_in_use():
         retention = activity.retention_policy
         writer.writerow(
             [

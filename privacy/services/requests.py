@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from encrypted_model_fields import fields as library_fields
 
 from privacy.crypto import ciphertext_decrypt_bytes, email_blind_index, email_normalise
@@ -403,7 +404,8 @@ def data_request_retry(
         acting_user=acting_user,
         target=request,
         subject=request.subject,
-        reason="sweeper" if acting_user is None else "retried by staff",
+        # Stored untranslated; the admin shows the note in the reader's language.
+        reason=gettext_noop("sweeper") if acting_user is None else gettext_noop("retried by staff"),
     )
     from privacy.tasks import data_request_process_task
 

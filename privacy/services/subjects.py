@@ -174,6 +174,32 @@ def subject_verified_by_index(*, email_index: str | None, lock: bool = False) ->
 
 
 @transaction.atomic
+def subject_search_by_email(*, email: str, acting_user: AbstractBaseUser) -> list[DataSubject]:
+    """The subjects (verified or not) whose email is `email`, found through the blind index
+    (encrypted fields are never filtered on). Staff looking a person up is a read of personal
+    data: one audit event per subject found, or one saying nothing was found; the email
+    itself is stored nowhere."""
+    subjects = list(
+        DataSubject.objects.filter(email_index=email_blind_index(email)).order_by("created_at")
+    )
+    for subject in subjects:
+        audit_record(
+            action="subject.searched",
+            acting_user=acting_user,
+            target=subject,
+            reason_code=AuditEvent.Reason.OPERATOR,
+        )
+    if not subjects:
+        audit_record(
+            action="subject.searched",
+            acting_user=acting_user,
+            reason_code=AuditEvent.Reason.OPERATOR,
+            details={"found": 0},
+        )
+    return subjects
+
+
+@transaction.atomic
 def subject_merge(
     *,
     source: DataSubject,

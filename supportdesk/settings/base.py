@@ -416,7 +416,8 @@ else:
     }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="support@localhost")
 # The address customers reach Supportdesk at, for links in emails.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Without SITE_URL (development), links follow the PORT the server was started on.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}")
 # Data subject requests: how long a confirmation link and an export download stay valid.
 DATA_REQUEST_VERIFICATION_HOURS = env.int("DATA_REQUEST_VERIFICATION_HOURS", default=24)
 DATA_EXPORT_DOWNLOAD_DAYS = env.int("DATA_EXPORT_DOWNLOAD_DAYS", default=7)

@@ -113,6 +113,24 @@ def test_the_model_list_links_each_card(models, admin_client):
     assert f"/admin/bot/botmodel/{models.pk}/card/" in page
 
 
+def test_the_model_list_shows_rounded_percentages_in_the_readers_language(models, admin_client):
+    german = admin_client.get("/admin/bot/botmodel/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    english = admin_client.get("/admin/bot/botmodel/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "80,1 %" in german and "61,7 %" in german and "0,8008" not in german
+    assert "80.1 %" in english and "0.8008" not in english
+
+
+def test_the_intent_list_shows_each_intents_title(knowledge_base, admin_client):
+    from bot.models import IntentAnswer
+
+    answer = IntentAnswer.objects.filter(language="de").select_related("intent").first()
+
+    page = admin_client.get("/admin/bot/intent/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert answer.title in page and answer.intent.slug in page
+
+
 def test_supervisor_analytics_show_the_active_models_card(models):
     client = Client()
     client.force_login(UserFactory(role=roles.SUPERVISOR))

@@ -83,9 +83,27 @@ def test_the_record_lists_the_chatbot_as_an_ai_system_with_its_purpose(officer):
 def test_the_record_exports_as_csv():
     rows = list(csv.reader(io.StringIO(processing_activities_csv())))
 
-    assert len(rows) == 1 + ProcessingActivity.objects.filter(is_active=True).count()
+    # Every active activity but the messenger channels', as none is switched on.
+    assert len(rows) == ProcessingActivity.objects.filter(is_active=True).count()
+    assert "Messenger channels" not in [row[0] for row in rows]
     chat = next(row for row in rows if row[0] == "Support chat")
     assert "Art. 6" in chat[2] and "30 d" in chat[8]
+
+
+def test_the_record_lists_the_messenger_channels_while_one_is_active(monkeypatch):
+    monkeypatch.setattr("privacy.activity_texts.active_channels", lambda: ["telegram", "web"])
+
+    rows = list(csv.reader(io.StringIO(processing_activities_csv())))
+
+    assert "Messenger channels" in [row[0] for row in rows]
+
+
+def test_the_seeded_record_reads_in_german():
+    with translation.override("de"):
+        rows = list(csv.reader(io.StringIO(processing_activities_csv())))
+
+    chat = next(row for row in rows if row[0] == "Kundenservice-Chat")
+    assert chat[1] == "Beantwortung von Kundenanfragen im Website-Chat und über Messenger."
 
 
 def test_a_channel_without_an_active_agreement_is_named(whatsapp):
@@ -173,3 +191,22 @@ def test_the_dashboard_warns_about_channels_and_lists_open_requests(officer, wha
 
     assert "whatsapp" in page
     assert "Löschung" in page or "Erasure" in page
+
+
+def test_the_dashboard_names_what_it_counts_and_offers_a_sign_out(officer):
+    from privacy.models import DataRequest, PurgeRun
+
+    DataRequest.objects.create(
+        kind=DataRequest.Kind.ACCESS, email_index="x" * 64, due_at=timezone.now()
+    )
+    PurgeRun.objects.create(counts={"conversations_resolved": 3, "mail_files": 1})
+    client = Client()
+    client.force_login(officer)
+
+    page = client.get("/privacy/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "requests_by_kind" not in page and "conversations_resolved" not in page
+    assert "Data subject requests: Access (copy of my data): 1" in page
+    assert "Resolved conversations and their messages (from resolution): 3" in page
+    assert "mail files: 1" in page and "data subjects:" in page
+    assert 'action="/inbox/logout/"' in page and "Sign out" in page

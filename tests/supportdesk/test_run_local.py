@@ -210,3 +210,20 @@ def test_the_watch_reads_the_sweepers_heartbeat_from_health(live_server):
     assert run_local.sweeper_on_time(live_server.url) is False
     # nothing answering: not judged (daphne is watched on its own)
     assert run_local.sweeper_on_time("http://127.0.0.1:9") is True
+
+
+def test_site_url_follows_the_port_when_it_is_not_set():
+    import os
+
+    environment = {k: v for k, v in os.environ.items() if k != "SITE_URL"}
+    environment.update(PORT="8123", DJANGO_SETTINGS_MODULE="supportdesk.settings.test")
+    printed = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SITE_URL)"],
+        env=environment,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+    assert printed == "http://127.0.0.1:8123"

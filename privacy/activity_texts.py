@@ -1,0 +1,96 @@
+"""The texts of the processing activities Supportdesk seeds (migrations 0007 and 0014), marked
+for translation so that the record of processing and the privacy notice read them in the
+reader's language. A text the operator has edited is not in the catalogue and shows as written.
+
+Migrations are frozen and not scanned for messages: the texts are repeated here on purpose.
+"""
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_noop
+
+from privacy.models import ProcessingActivity
+from privacy.registry import active_channels
+
+# The seeded activity that describes the messenger channels: listed only while one is active.
+MESSENGER_ACTIVITY = gettext_noop("Messenger channels")
+TRANSLATED_FIELDS = (
+    "name",
+    "purpose",
+    "data_categories",
+    "subject_categories",
+    "recipients",
+    "third_country_transfers",
+    "technical_measures",
+)
+
+SEEDED_TEXTS = [
+    gettext_noop("Support chat"),
+    gettext_noop("Answering customers' requests in the website chat and on messengers."),
+    gettext_noop("Name, email address (as configured), conversation content."),
+    gettext_noop("Customers and prospective customers who use the chat."),
+    gettext_noop("Support agents of the operator."),
+    gettext_noop(
+        "Encryption at rest (Fernet), keyed blind index for look-ups, TLS in transit, "
+        "role-based access, audit log of every staff read."
+    ),
+    gettext_noop("Bot learning"),
+    gettext_noop(
+        "Improving the chatbot with conversation content from which personal data has been removed."
+    ),
+    gettext_noop("Redacted customer questions (no personal data)."),
+    gettext_noop("Customers who consented to bot improvement."),
+    gettext_noop("None."),
+    gettext_noop(
+        "Automatic redaction before any text enters a training set; objection (Art. 21) honoured."
+    ),
+    gettext_noop("Agent inbox"),
+    gettext_noop("Handing escalated conversations to human agents."),
+    gettext_noop("Identity as configured, conversation content, internal notes."),
+    gettext_noop("Customers whose conversation was escalated."),
+    gettext_noop("Support agents of the operator's queues."),
+    gettext_noop("Queue-based access, masked email until revealed (audited)."),
+    gettext_noop(
+        "Receiving and answering customer messages on Telegram, WhatsApp and Facebook Messenger."
+    ),
+    gettext_noop("Platform user id, phone number or profile name, message content."),
+    gettext_noop("Customers who write to the operator on a messenger."),
+    gettext_noop("The messenger platform (processor or joint controller)."),
+    gettext_noop("Signed webhooks, encrypted platform identifiers."),
+    gettext_noop("Chatbot answers (AI system)"),
+    gettext_noop(
+        "Answering customers' questions automatically: an AI system (a text classifier "
+        "trained on the knowledge base and on redacted customer questions) picks the "
+        "knowledge-base answer that fits a question, offers choices when it is unsure, and "
+        "hands the conversation to a person when it cannot answer or the customer asks for "
+        "one. It takes no decision with legal or similarly significant effect on anyone."
+    ),
+    gettext_noop("Conversation content (questions and the bot's answers)."),
+    gettext_noop("Customers who use the chat or a messenger channel."),
+    gettext_noop("Support agents of the operator, when the bot hands a conversation over."),
+    gettext_noop(
+        "Customers are told that an automated assistant answers; answers only above a "
+        "confidence threshold calibrated on held-back examples; a new model is activated only "
+        "when it is not worse than the active one; learning uses redacted text only."
+    ),
+]
+
+
+def processing_activities_in_use() -> list[ProcessingActivity]:
+    """The active activities, their seeded texts in the current language; the messenger
+    activity only while a messenger channel is active."""
+    activities: QuerySet = (
+        ProcessingActivity.objects.filter(is_active=True)
+        .select_related("retention_policy")
+        .prefetch_related("processors")
+    )
+    if not set(active_channels()) - {"web"}:
+        activities = activities.exclude(name=MESSENGER_ACTIVITY)
+    translated = []
+    for activity in activities:
+        for field in TRANSLATED_FIELDS:
+            text = getattr(activity, field)
+            if text:
+                # For reading only: these instances are never saved.
+                setattr(activity, field, gettext(text))
+        translated.append(activity)
+    return translated
