@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="bot:chat", permanent=False)),
     path("chat/", include("bot.urls")),
     path("inbox/", include("agents.urls")),
+    path("staff/", include("staff.urls")),
     path("privacy/", include("privacy.urls")),
     # Messenger channels: the Telegram, WhatsApp and Messenger webhooks.
     path("channels/", include("bot.channels.urls")),
@@ -21,6 +22,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+if settings.OIDC_ENABLED:
+    # Single sign-on: /oidc/authenticate/ and the provider's return to /oidc/callback/.
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
 
 # Under /api/ in the API's JSON error format, elsewhere Django's pages.
 handler400 = "supportdesk.api_errors.bad_request"
