@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -30,8 +31,9 @@ class StaffSessionAdmin(admin.ModelAdmin):
         self.delete_queryset(request, queryset)
         self.message_user(request, _("The sessions were ended."), messages.SUCCESS)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        # "End selected sessions" says what deleting one does.
+        actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)
         return actions
 
