@@ -52,6 +52,11 @@ def staff_session_touch(*, user: AbstractBaseUser, session_key: str, browser: st
         )
 
 
+def staff_session_rekey(*, old_key: str, new_key: str) -> None:
+    """The session got a new key (after the second factor): its row follows it."""
+    StaffSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
 def _sessions_end(sessions: list[StaffSession]) -> int:
     for staff_session in sessions:
         _session_store(staff_session.session_key).delete()

@@ -18,6 +18,7 @@ from staff.forms import SecondFactorCodeForm
 from staff.services import (
     recovery_codes_renew,
     second_factor_verify,
+    staff_session_rekey,
     totp_device_confirm,
     totp_device_start,
 )
@@ -30,6 +31,15 @@ def _next_url(request) -> str:
     ):
         return candidate
     return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _session_elevate(request, device) -> None:
+    """Mark the session as passed the second factor, under a new key (as after a password
+    sign-in: a key known before cannot ride the stronger session)."""
+    old_key = request.session.session_key
+    otp_login(request, device)
+    request.session.cycle_key()
+    staff_session_rekey(old_key=old_key, new_key=request.session.session_key)
 
 
 class StaffLoginView(auth_views.LoginView):
@@ -60,9 +70,7 @@ class TwoFactorVerifyView(LoginRequiredMixin, View):
         if form.is_valid():
             device = second_factor_verify(user=request.user, token=form.cleaned_data["code"])
             if device is not None:
-                otp_login(request, device)
-                # A new key for the now stronger session (as after a password sign-in).
-                request.session.cycle_key()
+                _session_elevate(request, device)
                 return redirect(_next_url(request))
             form.add_error("code", _("This code is not valid. Try the current one."))
         return self._page(request, form, status=400)
@@ -108,8 +116,7 @@ class TwoFactorSetupView(LoginRequiredMixin, View):
                 form.add_error("code", _("This code is not valid. Try the current one."))
             else:
                 device.refresh_from_db()
-                otp_login(request, device)
-                request.session.cycle_key()
+                _session_elevate(request, device)
                 return self._codes(request, codes)
         return self._page(request, form, status=400)
 

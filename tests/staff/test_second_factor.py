@@ -119,6 +119,10 @@ def test_a_signed_in_officer_with_a_device_confirms_with_a_code(client):
     response = client.post("/staff/two-factor/", {"code": totp_code(device), "next": DASHBOARD})
     assert response.status_code == 302 and response["Location"] == DASHBOARD
     assert client.get(DASHBOARD).status_code == 200
+    # the session got a new key; its row in the admin's list followed it
+    assert list(
+        StaffSession.objects.filter(user=officer).values_list("session_key", flat=True)
+    ) == [client.session.session_key]
 
 
 def test_a_recovery_code_works_once_and_is_audited(client):
