@@ -7,6 +7,6 @@ class StaffConfig(AppConfig):
     verbose_name = _("Staff accounts")
 
     def ready(self) -> None:
-        from staff import receivers
+        from staff import checks, receivers  # noqa: F401 (checks register themselves)
 
         receivers.connect()

@@ -15,6 +15,7 @@ from tests.factories import AgentFactory
 pytestmark = pytest.mark.django_db
 
 OIDC = {
+    "OIDC_ENABLED": True,
     "OIDC_RP_CLIENT_ID": "supportdesk",
     "OIDC_RP_CLIENT_SECRET": "secret",
     "OIDC_OP_AUTHORIZATION_ENDPOINT": "https://id.example.org/auth",
@@ -89,3 +90,14 @@ def test_a_disabled_account_cannot_sign_in_by_sso(backend):
     user.refresh_from_db()
     with pytest.raises(SuspiciousOperation):
         backend.update_user(user, claims(groups=["support"]))
+
+
+def test_a_mapping_to_an_unknown_role_or_a_missing_endpoint_fails_the_checks():
+    from staff.checks import sso_configuration_check
+
+    with override_settings(**OIDC):
+        assert sso_configuration_check(None) == []
+    broken = {**OIDC, "OIDC_OP_JWKS_ENDPOINT": "", "OIDC_GROUP_ROLES": {"support": "agents"}}
+    with override_settings(**broken):
+        ids = {error.id for error in sso_configuration_check(None)}
+    assert ids == {"staff.E001", "staff.E002"}
