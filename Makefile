@@ -9,7 +9,7 @@ SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/supportdesk
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
 SERVICES_CELERY_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: run install browser haproxy env migrate demo messages makemessages test test-services lint format check-deploy clean
+.PHONY: run install browser haproxy oidc-provider env migrate demo messages makemessages test test-services lint format check-deploy clean
 
 run: install env migrate demo
 	$(PY) scripts/run_local.py
@@ -39,6 +39,18 @@ haproxy:
 	  (apt-get update -qq && apt-get install -y -qq haproxy) >/dev/null || \
 	  { echo "Please install haproxy (Debian package) for the scale-out test."; exit 1; }; }
 
+# The single sign-on test runs a real OpenID Connect provider (oidc-provider from npm, pinned
+# in its package-lock.json) on Node.js, started by the test itself on a free port.
+OIDC_PROVIDER_DIR := tests/staff/oidc_provider
+oidc-provider: $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json
+
+$(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json: $(OIDC_PROVIDER_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "Installing Node.js and npm for the single sign-on test"; \
+	  (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null || \
+	  { echo "Please install nodejs and npm (Debian packages) for the single sign-on test."; exit 1; }; }
+	cd $(OIDC_PROVIDER_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 env:
 	@python3 scripts/write_dev_env.py
 
@@ -56,11 +68,11 @@ migrate: install env messages
 demo: migrate
 	$(PY) manage.py demo_setup
 
-test: install messages browser
+test: install messages browser oidc-provider
 	$(VENV)/bin/pytest --ds=supportdesk.settings.test
 
 # The suite against PostgreSQL, channels-redis and a real Celery worker on RabbitMQ and Redis.
-test-services: install messages browser haproxy
+test-services: install messages browser haproxy oidc-provider
 	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) \
 	CELERY_BROKER_URL=$(SERVICES_CELERY_BROKER_URL) SUPPORTDESK_TEST_SERVICES=1 \
 	$(VENV)/bin/pytest --ds=supportdesk.settings.test

@@ -26,6 +26,7 @@ from agents.selectors import (
     user_is_agent,
     user_sees_all_queues,
 )
+from staff.selectors import session_may_see_staff_data
 from supportdesk.consumers import JsonConsumer
 
 # Close codes in the 4000 range are the application's own (RFC 6455, 7.4.2).
@@ -38,17 +39,17 @@ SUGGESTION_LIMIT = 3
 
 
 @database_sync_to_async
-def _inbox_access(user) -> tuple[list[int], bool] | None:
-    if not user_is_agent(user=user):
+def _inbox_access(user, session) -> tuple[list[int], bool] | None:
+    if not user_is_agent(user=user) or not session_may_see_staff_data(user=user, session=session):
         return None
     queue_ids = list(queue_list_for_agent(user=user).values_list("id", flat=True))
     return queue_ids, user_sees_all_queues(user=user)
 
 
 @database_sync_to_async
-def _conversation_access(user, public_hex: str):
+def _conversation_access(user, session, public_hex: str):
     """(conversation, None) when the user may watch it, else (None, close code)."""
-    if not user_is_agent(user=user):
+    if not user_is_agent(user=user) or not session_may_see_staff_data(user=user, session=session):
         return None, CLOSE_FORBIDDEN
     conversation = conversation_get_by_public_id(public_id=public_hex)
     if conversation is None:
@@ -67,6 +68,10 @@ class _StaffConsumer(JsonConsumer):
     groups_joined: list[str]
 
     async def _join(self, groups: list[str]) -> None:
+        # Ending this sign-in (an admin, the idle timeout, sign-out) closes the socket.
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            groups = [*groups, events.staff_session_group(session_key)]
         self.groups_joined = groups
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -76,7 +81,8 @@ class _StaffConsumer(JsonConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def staff_close(self, event: dict) -> None:
-        """The account was disabled or deleted: no more live personal data for it."""
+        """The account was disabled or deleted, or the sign-in ended: no more live personal
+        data for it."""
         await self.close(code=CLOSE_FORBIDDEN)
 
     def _user(self):
@@ -91,7 +97,7 @@ class InboxConsumer(_StaffConsumer):
         user = self._user()
         if user is None:
             return await self.close(code=CLOSE_NOT_AUTHENTICATED)
-        access = await _inbox_access(user)
+        access = await _inbox_access(user, self.scope.get("session"))
         if access is None:
             return await self.close(code=CLOSE_FORBIDDEN)
         queue_ids, sees_all = access
@@ -125,7 +131,9 @@ class ConversationConsumer(_StaffConsumer):
         if user is None:
             return await self.close(code=CLOSE_NOT_AUTHENTICATED)
         public_hex = self.scope["url_route"]["kwargs"]["public_hex"]
-        conversation, refusal = await _conversation_access(user, public_hex)
+        conversation, refusal = await _conversation_access(
+            user, self.scope.get("session"), public_hex
+        )
         if conversation is None:
             return await self.close(code=refusal)
         self.conversation = conversation

@@ -12,8 +12,11 @@ Services call `on_commit_send(...)`; nothing here touches the database. Group na
 - `inbox_presence`: every inbox socket; agents' availability.
 - `staff_<user id>`: every socket of one staff user; `inbox.event` for what is theirs,
   `staff.close` when the account is disabled.
+- `staff_session_<hash of the session key>`: the sockets opened with one sign-in;
+  `staff.close` when that session ends (staff/services.py).
 """
 
+import hashlib
 import logging
 
 from asgiref.sync import async_to_sync
@@ -40,6 +43,11 @@ def inbox_group(queue_id: int) -> str:
 
 def staff_group(user_id: int) -> str:
     return f"staff_{user_id}"
+
+
+def staff_session_group(session_key: str) -> str:
+    # A hash: the session key is a credential and stays out of the channel layer.
+    return f"staff_session_{hashlib.sha256(session_key.encode()).hexdigest()[:32]}"
 
 
 def _group_send(group: str, message: dict) -> None:
@@ -73,3 +81,7 @@ def staff_close_send(*, user_id: int) -> None:
 def on_commit_send(function, **kwargs) -> None:
     """Run one of the senders above once the current transaction has committed."""
     transaction.on_commit(lambda: function(**kwargs))
+
+
+def staff_session_close_send(*, session_key: str) -> None:
+    _group_send(staff_session_group(session_key), {"type": "staff.close"})

@@ -83,7 +83,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     AGENT: _AGENT_PERMISSIONS,
     SUPERVISOR: _SUPERVISOR_PERMISSIONS,
     PRIVACY_OFFICER: _PRIVACY_OFFICER_PERMISSIONS,
-    ADMIN: sorted(set(_SUPERVISOR_PERMISSIONS + _PRIVACY_OFFICER_PERMISSIONS)),
+    ADMIN: sorted(
+        set(_SUPERVISOR_PERMISSIONS + _PRIVACY_OFFICER_PERMISSIONS)
+        # Active staff sessions: see them, end them (staff/admin.py).
+        | {"staff.view_staffsession", "staff.delete_staffsession"}
+    ),
 }
 
 

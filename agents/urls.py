@@ -2,12 +2,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from agents import views
+from staff.views import StaffLoginView
 
 app_name = "agents"
 
 urlpatterns = [
     path("", views.InboxView.as_view(), name="inbox"),
-    path("login/", auth_views.LoginView.as_view(template_name="agents/login.html"), name="login"),
+    path("login/", StaffLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("availability/", views.AvailabilityView.as_view(), name="availability"),
     path("canned/", views.CannedResponseListView.as_view(), name="canned"),

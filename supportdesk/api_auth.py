@@ -3,6 +3,8 @@
 import hmac
 from datetime import timedelta
 
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -43,8 +45,18 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
     return key
 
 
+class ApiKeyLockedOut(exceptions.Throttled):
+    default_detail = _("Too many failed attempts. Try again later.")
+    default_code = "locked_out"
+
+
 class ApiKeyAuthentication(BaseAuthentication):
-    """`Authorization: Api-Key sd_<prefix>_<secret>`."""
+    """`Authorization: Api-Key sd_<prefix>_<secret>`.
+
+    Failed keys count towards the same lock-out as failed sign-ins (django-axes): by
+    the key's prefix, as an account name, and by address; a locked-out client gets 429
+    whether or not the key exists.
+    """
 
     def authenticate(self, request):
         header = get_authorization_header(request).split()
@@ -54,10 +66,18 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Send one API key after 'Api-Key'."))
         secret = header[1].decode("latin-1")
         parts = secret.split("_", 2)
-        if len(parts) != 3 or parts[0] != "sd" or len(parts[1]) != KEY_PREFIX_LENGTH:
+        well_formed = len(parts) == 3 and parts[0] == "sd" and len(parts[1]) == KEY_PREFIX_LENGTH
+        # The prefix is public (it names the key in lists); the secret never reaches axes.
+        credentials = {"username": f"api-key:{parts[1] if well_formed else '?'}"}
+        django_request = request._request
+        if not AxesProxyHandler.is_allowed(django_request, credentials):
+            raise ApiKeyLockedOut()
+        if not well_formed:
+            self._failed(django_request, credentials)
             raise exceptions.AuthenticationFailed(_("This is not a Supportdesk API key."))
         key = ApiKey.objects.select_related("user").filter(prefix=parts[1]).first()
         if key is None or not hmac.compare_digest(key.key_hash, api_key_hash(secret)):
+            self._failed(django_request, credentials)
             raise exceptions.AuthenticationFailed(_("Unknown API key."))
         if not key.is_usable:
             raise exceptions.AuthenticationFailed(_("This API key is revoked or expired."))
@@ -70,6 +90,12 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Api-Key"
+
+    @staticmethod
+    def _failed(django_request, credentials: dict) -> None:
+        user_login_failed.send(
+            sender=ApiKeyAuthentication, credentials=credentials, request=django_request
+        )
 
 
 class HasScope(permissions.BasePermission):

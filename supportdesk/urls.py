@@ -11,6 +11,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="bot:chat", permanent=False)),
     path("chat/", include("bot.urls")),
     path("inbox/", include("agents.urls")),
+    path("staff/", include("staff.urls")),
     path("privacy/", include("privacy.urls")),
     # Messenger channels: the Telegram, WhatsApp and Messenger webhooks.
     path("channels/", include("bot.channels.urls")),
@@ -32,6 +33,10 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page links: answer it instead of a 404.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
 ]
+
+if settings.OIDC_ENABLED:
+    # Single sign-on: /oidc/authenticate/ and the provider's return to /oidc/callback/.
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
 
 # Under /api/ in the API's JSON error format, elsewhere Django's pages.
 handler400 = "supportdesk.api_errors.bad_request"

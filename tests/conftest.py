@@ -54,6 +54,25 @@ def cache_cleared():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def force_login_passes_second_factor(monkeypatch):
+    """`client.force_login` signs staff in as the sign-in pages would after the second factor
+    (the flow itself is tested through the pages, tests/staff/)."""
+    from django.test.client import ClientMixin
+
+    from staff.selectors import second_factor_required
+    from tests.staff.second_factor import session_mark_verified
+
+    original = ClientMixin._login
+
+    def login(self, user, backend=None):
+        original(self, user, backend)
+        if second_factor_required(user=user):
+            session_mark_verified(self, user)
+
+    monkeypatch.setattr(ClientMixin, "_login", login)
+
+
 @pytest.fixture
 def agent(db):
     return AgentFactory()

@@ -21,7 +21,7 @@ def _statistics(po_file) -> str:
     return result.stderr
 
 
-SOURCE_DIRS = ["supportdesk", "bot", "agents", "privacy", "templates", "static"]
+SOURCE_DIRS = ["supportdesk", "bot", "agents", "privacy", "staff", "templates", "static"]
 
 
 @pytest.fixture

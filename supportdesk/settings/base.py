@@ -5,6 +5,7 @@ differs. Every variable read here is listed with its default in the README.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -51,9 +52,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "encrypted_model_fields",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "supportdesk",
     "privacy",
     "bot",
+    "staff",
     "agents",
 ]
 
@@ -67,8 +73,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "staff.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lock-out into its page (staff.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "supportdesk.urls"
@@ -123,6 +133,58 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "agents:login"
 LOGIN_REDIRECT_URL = "agents:inbox"
 LOGOUT_REDIRECT_URL = "agents:login"
+
+# Staff accounts (staff/, README "Staff accounts"). ---------------------------------------
+# Second factor (django-otp: an authenticator app, TOTP, and one-time recovery codes):
+# required for these roles (and superusers), for an agent once they enrolled, and for
+# every staff account when STAFF_2FA_REQUIRED_FOR_ALL is set.
+STAFF_2FA_REQUIRED_ROLES = env.list(
+    "STAFF_2FA_REQUIRED_ROLES", default=["admin", "privacy officer"]
+)
+STAFF_2FA_REQUIRED_FOR_ALL = env.bool("STAFF_2FA_REQUIRED_FOR_ALL", default=False)
+OTP_TOTP_ISSUER = env.str("STAFF_2FA_ISSUER", default="Supportdesk")
+# A session unused this long ends (its open inbox sockets too).
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+
+# Lock-out after failed sign-ins (django-axes), by account name and by address alike,
+# on the inbox and admin sign-in and on API keys; released after the cool-down.
+# Behind a reverse proxy, run daphne with --proxy-headers so the address is the client's.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("STAFF_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("STAFF_LOGIN_COOLOFF_SECONDS", default=15 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "staff.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Failed attempts are what the lock-out needs; successful sign-ins are in staff sessions.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Single sign-on with OpenID Connect (mozilla-django-oidc), on when a client id is set.
+# The endpoints are those the provider's /.well-known/openid-configuration lists.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+# The claim that lists the person's groups, and which group gives which role:
+# "support-agents=agent,support-leads=supervisor,dpo=privacy officer,it-admins=admin".
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_GROUP_ROLES = dict(
+    item.split("=", 1) for item in env.list("OIDC_GROUP_ROLES", default=[]) if "=" in item
+)
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="")
+LOGIN_REDIRECT_URL_FAILURE = "/inbox/login/?sso=failed"
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("staff.oidc.StaffOIDCBackend")
 
 # Internationalisation: German and English ship; German is the default of a
 # German shop, the browser's language wins where it is one of these.
@@ -269,6 +331,12 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {
         "task": "supportdesk.tasks.jobs_sweep_task",
         "schedule": 5 * 60,
+    },
+    # Ends staff sessions idle longer than STAFF_SESSION_IDLE_MINUTES, closing their
+    # inbox sockets (a page left open makes no requests that would end it).
+    "staff-sessions-idle": {
+        "task": "staff.tasks.staff_sessions_expire_idle_task",
+        "schedule": 60,
     },
 }
 # Work still unfinished this long after it was queued (or due) lost its task: the sweeper

@@ -1,0 +1,79 @@
+from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
+from django.contrib.auth import get_user_model, logout
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from staff.models import StaffSession
+from staff.services import second_factor_reset, staff_session_end
+
+
+@admin.register(StaffSession)
+class StaffSessionAdmin(admin.ModelAdmin):
+    """Active staff sign-ins; ending one signs the browser out and closes its inbox."""
+
+    list_display = ["user", "created_at", "last_seen_at", "browser"]
+    list_filter = ["user"]
+    search_fields = ["user__username"]
+    fields = ["user", "created_at", "last_seen_at", "browser"]
+    readonly_fields = fields
+    actions = ["end_sessions"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("End selected sessions"), permissions=["delete"])
+    def end_sessions(self, request, queryset):
+        self.delete_queryset(request, queryset)
+        self.message_user(request, _("The sessions were ended."), messages.SUCCESS)
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        # "End selected sessions" says what deleting one does.
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request, obj):
+        self._end(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for staff_session in queryset:
+            self._end(request, staff_session)
+
+    @staticmethod
+    def _end(request, staff_session: StaffSession) -> None:
+        if staff_session.session_key == request.session.session_key:
+            logout(request)  # one's own: signed out as by the sign-out button
+            return
+        staff_session_end(staff_session=staff_session, acting_user=request.user)
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    actions = ["second_factor_reset"]
+
+    @admin.action(description=_("Reset second factor (lost phone)"), permissions=["change"])
+    def second_factor_reset(self, request, queryset):
+        for user in queryset:
+            second_factor_reset(user=user, acting_user=request.user)
+        count = len(queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "The second factor of %(count)d account was reset; it enrols again at its "
+                "next sign-in.",
+                "The second factors of %(count)d accounts were reset; they enrol again at "
+                "their next sign-in.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )

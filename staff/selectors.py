@@ -1,0 +1,44 @@
+"""Reads about staff accounts: who needs a second factor, whether a session passed it."""
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import QuerySet
+from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
+from django_otp.models import Device
+
+from agents.roles import ROLE_PERMISSIONS
+from staff.models import StaffSession
+
+
+def second_factor_required(*, user: AbstractBaseUser) -> bool:
+    """Admins and privacy officers must; an agent who enrolled must; everyone when the
+    setting says so. A superuser counts as an admin."""
+    if not user.is_authenticated:
+        return False
+    if getattr(settings, "STAFF_2FA_REQUIRED_FOR_ALL", False) or user.is_superuser:
+        return True
+    required_roles = set(getattr(settings, "STAFF_2FA_REQUIRED_ROLES", [])) & set(ROLE_PERMISSIONS)
+    if user.groups.filter(name__in=required_roles).exists():
+        return True
+    return user_has_device(user, confirmed=True)
+
+
+def session_second_factor_passed(*, user: AbstractBaseUser, session) -> bool:
+    """What django_otp's middleware decides for a request, for a websocket's session."""
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    if not persistent_id:
+        return False
+    device = Device.from_persistent_id(persistent_id)
+    return device is not None and device.user_id == user.pk and device.confirmed
+
+
+def session_may_see_staff_data(*, user: AbstractBaseUser, session) -> bool:
+    """A signed-in user who passed the second factor, or who needs none."""
+    return session_second_factor_passed(user=user, session=session) or not second_factor_required(
+        user=user
+    )
+
+
+def staff_session_list(*, user: AbstractBaseUser | None = None) -> QuerySet[StaffSession]:
+    sessions = StaffSession.objects.select_related("user")
+    return sessions.filter(user=user) if user is not None else sessions
