@@ -5,8 +5,8 @@ Every action is an HTML form with a CSRF token that works without JavaScript
 `Accept: application/json` and get JSON back: one write path for both.
 """
 
+import csv
 from abc import ABC, abstractmethod
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +20,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +27,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from agents import services
+from agents.analytics import analytics_charts, analytics_csv_rows, analytics_report, duration
+from agents.forms import AnalyticsFilterForm
 from agents.models import AgentProfile, CannedResponse, Queue, Teaching
 from agents.selectors import (
     ESCALATION_REASONS,
@@ -53,7 +54,7 @@ from agents.selectors import (
     user_sees_all_queues,
 )
 from bot.models import BotModel, Conversation, Message
-from bot.selectors import analytics_daily, bot_model_card, unanswered_topics
+from bot.selectors import bot_model_card, unanswered_topics
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, message_redaction_flag
 from privacy.models import AuditEvent
 from supportdesk.storable_text import INVALID_TEXT_CODE, values_are_storable
@@ -614,41 +615,44 @@ class TeachingDecideView(TeachingRequiredMixin, View):
         return redirect("agents:teachings")
 
 
-class AnalyticsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
-    """For supervisors: automation, escalation reasons, feedback and satisfaction per day,
-    and the topics the bot could not answer."""
+class AnalyticsMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """For supervisors: the period and queue asked for in the query string, validated."""
 
     permission_required = "agents.view_analytics"
+
+    def filter_form(self) -> AnalyticsFilterForm:
+        return AnalyticsFilterForm(
+            self.request.GET or None,
+            initial=AnalyticsFilterForm.defaults(),
+            queues=queue_list_for_agent(user=self.request.user),
+        )
+
+    def report(self, form: AnalyticsFilterForm):
+        filters = form.cleaned_data if form.is_bound and form.is_valid() else form.defaults()
+        return analytics_report(**filters)
+
+
+class AnalyticsView(AnalyticsMixin, TemplateView):
+    """Automation, answer precision, volume by channel and hour, first-response and
+    resolution times, satisfaction per agent and queue, escalation reasons and top intents
+    as charts (each with its table); the topics the bot could not answer; the model cards.
+    A filter the form refuses shows its errors above the default period's figures."""
+
     template_name = "agents/analytics.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        until = timezone.localdate()
-        since = until - timedelta(days=29)
-        days = analytics_daily(since=since, until=until)
-        reasons: dict[str, int] = {}
-        for day in days:
-            for reason, count in day["escalation_reasons"].items():
-                reasons[reason] = reasons.get(reason, 0) + count
-        conversations = sum(day["conversations"] for day in days)
-        automated = sum(day["automated"] for day in days)
-        model_answers = sum(day["model_answers"] for day in days)
-        fallback_answers = sum(day["fallback_answers"] for day in days)
-        sourced = model_answers + fallback_answers
+        form = self.filter_form()
+        report = self.report(form)
         context.update(
-            days=days,
-            since=since,
-            until=until,
-            conversations=conversations,
-            automation_rate=round(automated / conversations * 100) if conversations else None,
-            fallback_rate=round(fallback_answers / sourced * 100) if sourced else None,
-            fallback_answers=fallback_answers,
-            degraded_answers=sum(day["degraded_answers"] for day in days),
-            reasons=sorted(
-                ((ESCALATION_REASONS.get(k, k), v) for k, v in reasons.items()),
-                key=lambda item: -item[1],
-            ),
-            topics=unanswered_topics(since=since, until=until),
+            form=form,
+            report=report,
+            totals=report.totals,
+            charts=analytics_charts(report),
+            first_response_median=duration(report.first_response.median),
+            resolution_median=duration(report.resolution.median),
+            export_query=self.request.GET.urlencode(),
+            topics=unanswered_topics(since=report.since, until=report.until),
             # The active model of each language, with its card (figures, history).
             model_cards=[
                 bot_model_card(record=record)
@@ -658,3 +662,22 @@ class AnalyticsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
             ],
         )
         return context
+
+
+class AnalyticsExportView(AnalyticsMixin, View):
+    """The page's figures as CSV (no personal data: the export needs no audit entry)."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        form = self.filter_form()
+        if form.is_bound and not form.is_valid():
+            errors = " ".join(str(e) for errors in form.errors.values() for e in errors)
+            return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+        report = self.report(form)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        name = f"analytics-{report.since.isoformat()}-{report.until.isoformat()}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        writer = csv.writer(response)
+        writer.writerows(analytics_csv_rows(report))
+        return response
