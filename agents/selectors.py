@@ -2,7 +2,7 @@
 
 import re
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import AgentProfile, Assignment, CannedResponse, InternalNote, Queue, Teaching
 from agents.roles import ROLE_PERMISSIONS
-from bot.models import Conversation, Intent, IntentAnswer, Message
-from bot.selectors import bot_answer_explanations
+from bot.models import Conversation, Intent, Message
+from bot.selectors import bot_answer_explanations, intent_titles
 from privacy.selectors import LEARNING_OBJECTED, learning_refusal
 
 ESCALATION_REASONS = {
@@ -215,6 +215,33 @@ def inbox_row(conversation: Conversation) -> dict[str, Any]:
     }
 
 
+def inbox_customers(*, conversation_ids: list[int]) -> dict[str, Any]:
+    """The identified customers (DataSubject) of these conversations, by row id (hex):
+    one query. Their names are personal data: a page that shows them records the read
+    (services.inbox_customers_view_record)."""
+    return {
+        conversation.public_id.hex: conversation.subject
+        for conversation in Conversation.objects.filter(
+            pk__in=conversation_ids, subject__isnull=False
+        ).select_related("subject")
+    }
+
+
+def inbox_rows_with_customers(*, rows: list[dict], customers: dict[str, Any]) -> list[dict]:
+    """The rows with the customer's name and masked email (by row id) where known."""
+    named = []
+    for row in rows:
+        subject = customers.get(row["id"])
+        named.append(
+            {
+                **row,
+                "customer_name": (subject.name if subject else "") or "",
+                "customer_email": email_mask(subject.email) if subject else "",
+            }
+        )
+    return named
+
+
 def inbox_counts(*, rows: list[dict], user: AbstractBaseUser) -> dict[str, int]:
     return {
         "waiting": sum(1 for row in rows if row["status"] == Conversation.Status.WAITING),
@@ -263,6 +290,16 @@ def agent_least_busy(*, queue: Queue) -> AbstractBaseUser | None:
         .order_by("busy", "id")
         .first()
     )
+
+
+def agent_online_for_language(language: str) -> bool:
+    """Is an active agent online in a queue that serves this language (a queue with a
+    blank language serves any)? What customers are told on a hand-over depends on it."""
+    return AgentProfile.objects.filter(
+        availability=AgentProfile.Availability.ONLINE,
+        user__is_active=True,
+        user__support_queues__language__in=[language, ""],
+    ).exists()
 
 
 def agent_list_for_assignment(*, conversation: Conversation) -> QuerySet:
@@ -365,6 +402,27 @@ def conversation_page(*, conversation: Conversation, user: AbstractBaseUser) -> 
     )
 
 
+# How many messages before a bot answer are read to explain it (its question is among them).
+EXPLANATION_CONTEXT_MESSAGES = 10
+
+
+def bot_message_explanation(*, conversation: Conversation, seq: int) -> dict | None:
+    """Why the bot said message `seq` (as on the transcript page), for a message that
+    arrives live: intent title, band, thresholds and closest examples, nothing unredacted.
+    None when it is no bot answer with an intent."""
+    messages = list(
+        Message.objects.filter(conversation=conversation, seq__lte=seq).order_by("-seq")[
+            :EXPLANATION_CONTEXT_MESSAGES
+        ]
+    )[::-1]
+    if not messages or messages[-1].seq != seq:
+        return None
+    explanation = bot_answer_explanations(messages=messages, language=conversation.language).get(
+        messages[-1].pk
+    )
+    return asdict(explanation) if explanation else None
+
+
 def teaching_list_pending() -> list[Teaching]:
     teachings = list(
         Teaching.objects.filter(status=Teaching.Status.PENDING).select_related(
@@ -376,8 +434,15 @@ def teaching_list_pending() -> list[Teaching]:
     return teachings
 
 
-def intent_list_for_teaching() -> QuerySet[Intent]:
-    return Intent.objects.filter(is_active=True).order_by("slug")
+def intent_list_for_teaching(*, language: str) -> list[tuple[str, str]]:
+    """(slug, title) of the active intents, by title: the title in `language` (the page's)
+    where the knowledge base has one, else in another language, else the slug."""
+    slugs = list(Intent.objects.filter(is_active=True).values_list("slug", flat=True))
+    titles = intent_titles(language=language, slugs=slugs)
+    return sorted(
+        ((slug, titles.get(slug, slug)) for slug in slugs),
+        key=lambda item: (item[1].casefold(), item[0]),
+    )
 
 
 def subject_notes_export(subject) -> dict:
@@ -708,12 +773,7 @@ def analytics_top_intents(
         .annotate(n=Count("id"))
         .order_by("-n", "intent_slug")[:limit]
     )
-    titles: dict[str, str] = {}
-    for slug, answer_language, title in IntentAnswer.objects.filter(
-        intent__slug__in=[row["intent_slug"] for row in rows]
-    ).values_list("intent__slug", "language", "title"):
-        if answer_language == language or slug not in titles:
-            titles[slug] = title
+    titles = intent_titles(language=language, slugs=[row["intent_slug"] for row in rows])
     return [
         (row["intent_slug"], titles.get(row["intent_slug"], row["intent_slug"]), row["n"])
         for row in rows

@@ -20,9 +20,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -43,7 +44,9 @@ from agents.selectors import (
     conversation_page,
     email_mask,
     inbox_counts,
+    inbox_customers,
     inbox_row,
+    inbox_rows_with_customers,
     intent_list_for_teaching,
     queue_list_for_agent,
     suggestion_items,
@@ -110,8 +113,25 @@ def inbox_strings() -> dict[str, str]:
         "availability_offline": _("Offline"),
         "saved": _("Saved."),
         "claimedBy": _("%(agent)s claimed a conversation"),
+        "statusOnline": _("You are online"),
+        "statusAway": _("You are away"),
+        "statusOffline": _("You are offline"),
+        "notIdentified": _("not identified"),
         "newCustomerMessage": _("New customer message"),
     }
+
+
+def inbox_rows_named(user) -> list[dict]:
+    """The inbox rows with each identified customer's name and masked email: a staff read
+    of personal data, recorded (once a day per customer and staff member)."""
+    conversations = conversation_list_for_inbox(user=user, limit=inbox_limit())
+    customers = inbox_customers(
+        conversation_ids=[conversation.pk for conversation in conversations]
+    )
+    services.inbox_customers_view_record(subjects=list(customers.values()), acting_user=user)
+    return inbox_rows_with_customers(
+        rows=[inbox_row(conversation) for conversation in conversations], customers=customers
+    )
 
 
 class InboxView(AgentRequiredMixin, TemplateView):
@@ -122,12 +142,7 @@ class InboxView(AgentRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         if wants_json(request):
-            rows = [
-                inbox_row(conversation)
-                for conversation in conversation_list_for_inbox(
-                    user=request.user, limit=inbox_limit()
-                )
-            ]
+            rows = inbox_rows_named(request.user)
             return JsonResponse(
                 {"rows": rows, "counts": inbox_counts(rows=rows, user=request.user)}
             )
@@ -138,10 +153,7 @@ class InboxView(AgentRequiredMixin, TemplateView):
         user = self.request.user
         view = self.request.GET.get("view")
         view = view if view in INBOX_VIEWS else "waiting"
-        rows = [
-            inbox_row(conversation)
-            for conversation in conversation_list_for_inbox(user=user, limit=inbox_limit())
-        ]
+        rows = inbox_rows_named(user)
         queues = list(queue_list_for_agent(user=user))
         waiting_per_queue = {queue.pk: 0 for queue in queues}
         for row in rows:
@@ -228,6 +240,13 @@ def conversation_strings() -> dict[str, str]:
         "confidence": _("confidence"),
         "stateChanged": _("This conversation changed: %(status)s"),
         "noSuggestions": _("The bot has no suggestion for this question."),
+        "claimedByOther": _("%(agent)s claimed this conversation."),
+        "whyAnswered": _("Why the bot answered"),
+        "confidenceLabel": _("Confidence"),
+        "closestExamples": _("Closest example questions"),
+        "bandHigh": _("high: at or above the answer threshold of %(threshold)s"),
+        "bandMedium": _("medium: choices offered (from %(threshold)s)"),
+        "bandLow": _("low: below the thresholds"),
     }
 
 
@@ -287,7 +306,7 @@ def conversation_context(
         "canned": canned,
         "queues": Queue.objects.order_by("name"),
         "agents": agent_list_for_assignment(conversation=conversation),
-        "intents": intent_list_for_teaching(),
+        "intents": intent_list_for_teaching(language=get_language() or conversation.language),
         "teaching_refused": teaching_refusal(conversation)[1],
         "message_max_length": MESSAGE_TEXT_MAX_LENGTH,
         "conversation_state": {
@@ -297,6 +316,10 @@ def conversation_context(
             "language": conversation.language,
             "canned": canned,
             "suggestions": suggestions,
+            "user_id": user.pk,
+            # Live times are shown in the zone the server renders the page in, not the
+            # browser's, so a message reads the same before and after a reload.
+            "time_zone": timezone.get_current_timezone_name(),
         },
         "strings": conversation_strings(),
     }

@@ -8,7 +8,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from agents.analytics import analytics_report, duration
@@ -24,6 +23,7 @@ from agents.selectors import (
     analytics_volume_by_hour,
 )
 from tests.agents.analytics_seed import CUSTOMER_EMAIL, CUSTOMER_NAME, analytics_seed
+from tests.agents.conftest import client_for
 from tests.factories import QueueFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("knowledge_base")]
@@ -39,12 +39,6 @@ def seeded(queue, agent):
 def week():
     today = timezone.localdate()
     return {"since": today - timedelta(days=6), "until": today}
-
-
-def client_for(user, language="en") -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE=language)
-    client.force_login(user)
-    return client
 
 
 class TestFigures:

@@ -11,7 +11,7 @@ from agents import roles
 from agents.models import AgentProfile
 from tests.agents.analytics_seed import analytics_seed
 from tests.factories import AgentFactory, QueueFactory, UserFactory
-from tests.processes import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, daphne_server
+from tests.processes import ARTIFACTS, CHROMIUM, daphne_server
 
 
 @pytest.fixture
@@ -25,18 +25,6 @@ def live_analytics(knowledge_base, transactional_db, tmp_path):
     analytics_seed(agent=agent)
     with daphne_server(tmp_path / "daphne.log") as base_url:
         yield base_url
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _signed_in(browser, base_url, *, locale, viewport):
