@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Queue
+from agents.services import CANNED_TITLE_MAX_LENGTH
+from bot.services import MESSAGE_TEXT_MAX_LENGTH
 
 # The analytics page shows the last 30 days unless asked otherwise; at most about a year,
 # so one page view costs bounded work.
@@ -57,3 +59,28 @@ class AnalyticsFilterForm(forms.Form):
             "until": until,
             "queue": None,
         }
+
+
+class CannedResponseForm(forms.Form):
+    """A new canned response. Errors are shown on their field: Django marks it
+    (aria-invalid) and links the message (aria-describedby)."""
+
+    title = forms.CharField(label=_("Title"), max_length=CANNED_TITLE_MAX_LENGTH)
+    text = forms.CharField(
+        label=_("Text"),
+        max_length=MESSAGE_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("every language")), ("de", _("German")), ("en", _("English"))],
+    )
+    queue = forms.ModelChoiceField(
+        label=_("For"), queryset=Queue.objects.none(), required=False, empty_label=_("only me")
+    )
+
+    def __init__(self, *args, queues=None, **kwargs):
+        # The ids the page has always used (the heading is "canned-title").
+        super().__init__(*args, auto_id="canned-%s-input", **kwargs)
+        self.fields["queue"].queryset = queues if queues is not None else Queue.objects.none()

@@ -29,7 +29,7 @@ from django.views.generic import TemplateView
 
 from agents import services
 from agents.analytics import analytics_charts, analytics_csv_rows, analytics_report, duration
-from agents.forms import AnalyticsFilterForm
+from agents.forms import AnalyticsFilterForm, CannedResponseForm
 from agents.models import AgentProfile, CannedResponse, Queue, Teaching
 from agents.selectors import (
     ESCALATION_REASONS,
@@ -543,46 +543,43 @@ class AvailabilityView(AgentRequiredMixin, View):
 
 
 class CannedResponseListView(AgentRequiredMixin, TemplateView):
+    """The canned responses a user may use, and the form for a new one; a refused form
+    comes back with each error on its field."""
+
     template_name = "agents/cannedresponse_list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
+        can_manage_queues = user.has_perm("agents.change_cannedresponse")
+        form = kwargs.get("form") or self.form()
+        if not can_manage_queues:
+            del form.fields["queue"]
+        context["form"] = form
         context["responses"] = canned_response_list_for(user=user).order_by("queue__name", "title")
-        context["queues"] = queue_list_for_agent(user=user)
-        context["can_manage_queues"] = user.has_perm("agents.change_cannedresponse")
-        context["languages"] = [
-            ("", _("every language")),
-            ("de", _("German")),
-            ("en", _("English")),
-        ]
+        context["can_manage_queues"] = can_manage_queues
         return context
 
+    def form(self, data=None) -> CannedResponseForm:
+        return CannedResponseForm(data, queues=queue_list_for_agent(user=self.request.user))
+
     def post(self, request, *args, **kwargs):
-        queue = None
-        queue_id = request.POST.get("queue", "")
-        if queue_id:
-            queue = (
-                queue_list_for_agent(user=request.user).filter(pk=queue_id).first()
-                if queue_id.isdigit()
-                else None
-            )
-            if queue is None:
-                messages.error(request, _("There is no such queue."))
+        form = self.form(request.POST)
+        if form.is_valid():
+            try:
+                services.canned_response_create(
+                    acting_user=request.user,
+                    title=form.cleaned_data["title"],
+                    text=form.cleaned_data["text"],
+                    language=form.cleaned_data["language"],
+                    queue=form.cleaned_data["queue"],
+                )
+            except (services.InboxError, PermissionDenied) as error:
+                form.add_error(None, error.messages if hasattr(error, "messages") else str(error))
+            else:
+                messages.success(request, _("Canned response saved."))
                 return redirect("agents:canned")
-        try:
-            services.canned_response_create(
-                acting_user=request.user,
-                title=request.POST.get("title", ""),
-                text=request.POST.get("text", ""),
-                language=request.POST.get("language", ""),
-                queue=queue,
-            )
-        except services.InboxError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Canned response saved."))
-        return redirect("agents:canned")
+        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 class CannedResponseDeleteView(AgentRequiredMixin, View):

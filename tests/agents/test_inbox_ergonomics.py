@@ -126,3 +126,27 @@ def escalate_async(escalate, knowledge_base):
     )[0]
     Message.objects.filter(pk=message.pk).update(answer_source=Message.AnswerSource.MODEL)
     return {"conversation": conversation, "bot_message": message}
+
+
+class TestCannedResponseForm:
+    def test_a_refused_field_is_marked_and_its_message_linked(self, agent):
+        response = client_for(agent).post(
+            "/inbox/canned/", {"title": "", "text": "x" * 5001, "language": "fr"}
+        )
+
+        assert response.status_code == 400
+        page = response.content.decode()
+        for name in ("title", "text", "language"):
+            tag = re.search(rf'<(input|textarea|select)[^>]*id="canned-{name}-input"[^>]*>', page)
+            assert 'aria-invalid="true"' in tag.group(0), name
+            assert f'aria-describedby="canned-{name}-input_error"' in tag.group(0), name
+            assert f'id="canned-{name}-input_error"' in page, name
+        assert 'id="canned-queue-input"' not in page  # an agent has no queue choice
+
+    def test_a_valid_response_is_saved(self, agent):
+        response = client_for(agent).post(
+            "/inbox/canned/", {"title": "Hallo", "text": "Hallo {name}", "language": "de"}
+        )
+
+        assert response.status_code == 302
+        assert "Hallo" in client_for(agent).get("/inbox/canned/").content.decode()
