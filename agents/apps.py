@@ -16,7 +16,11 @@ class AgentsConfig(AppConfig):
     def ready(self) -> None:
         from agents import receivers
         from agents.models import InternalNote, Teaching
-        from agents.selectors import agent_display_name, subject_notes_export
+        from agents.selectors import (
+            agent_display_name,
+            agent_online_for_language,
+            subject_notes_export,
+        )
         from agents.services import escalation_route, inbox_row_push, subject_notes_erase
         from bot import hooks
         from privacy.registry import (
@@ -30,6 +34,7 @@ class AgentsConfig(AppConfig):
         post_migrate.connect(_roles_sync_after_migrate, sender=self)
         hooks.listener_register(hooks.ESCALATED, escalation_route)
         hooks.listener_register(hooks.CUSTOMER_WROTE, inbox_row_push)
+        hooks.presence_source_register(agent_online_for_language)
         receivers.connect()
         # A customer's access export names staff as the inbox shows them to customers.
         staff_name_source_register(agent_display_name)

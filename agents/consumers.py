@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from agents import events
 from agents.selectors import (
     ACTIVE_STATUSES,
+    bot_message_explanation,
     conversation_get_by_public_id,
     conversation_is_visible,
     queue_list_for_agent,
@@ -62,6 +63,11 @@ def _conversation_access(user, session, public_hex: str):
 @database_sync_to_async
 def _suggestions(question: str, language: str) -> list[dict]:
     return suggestion_items(question=question, language=language, limit=SUGGESTION_LIMIT)
+
+
+@database_sync_to_async
+def _explanation(conversation, seq: int) -> dict | None:
+    return bot_message_explanation(conversation=conversation, seq=seq)
 
 
 class _StaffConsumer(JsonConsumer):
@@ -171,6 +177,12 @@ class ConversationConsumer(_StaffConsumer):
 
     async def conversation_message(self, event: dict) -> None:
         frame = event["frame"]
+        seq = frame.get("seq")
+        if frame.get("from") == "bot" and isinstance(seq, int) and "explanation" not in frame:
+            # Why the bot answered, as the page shows it for the messages it rendered.
+            explanation = await _explanation(self.conversation, seq)
+            if explanation:
+                frame = {**frame, "explanation": explanation}
         await self.send_json(frame)
         if frame.get("from") == "customer" and isinstance(frame.get("text"), str):
             # The suggestions follow the customer's last question.

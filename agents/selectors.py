@@ -1,20 +1,23 @@
-"""Reads of the agents app: who may see what, the inbox lists, a conversation's page."""
+"""Reads of the agents app: who may see what, the inbox lists, a conversation's page, analytics."""
 
 import re
-from dataclasses import dataclass, field
+import statistics
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Substr
+from django.db.models import Avg, Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractHour, Substr
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import AgentProfile, Assignment, CannedResponse, InternalNote, Queue, Teaching
 from agents.roles import ROLE_PERMISSIONS
 from bot.models import Conversation, Intent, Message
-from bot.selectors import bot_answer_explanations
+from bot.selectors import bot_answer_explanations, intent_titles
 from privacy.selectors import LEARNING_OBJECTED, learning_refusal
 
 ESCALATION_REASONS = {
@@ -212,6 +215,33 @@ def inbox_row(conversation: Conversation) -> dict[str, Any]:
     }
 
 
+def inbox_customers(*, conversation_ids: list[int]) -> dict[str, Any]:
+    """The identified customers (DataSubject) of these conversations, by row id (hex):
+    one query. Their names are personal data: a page that shows them records the read
+    (services.inbox_customers_view_record)."""
+    return {
+        conversation.public_id.hex: conversation.subject
+        for conversation in Conversation.objects.filter(
+            pk__in=conversation_ids, subject__isnull=False
+        ).select_related("subject")
+    }
+
+
+def inbox_rows_with_customers(*, rows: list[dict], customers: dict[str, Any]) -> list[dict]:
+    """The rows with the customer's name and masked email (by row id) where known."""
+    named = []
+    for row in rows:
+        subject = customers.get(row["id"])
+        named.append(
+            {
+                **row,
+                "customer_name": (subject.name if subject else "") or "",
+                "customer_email": email_mask(subject.email) if subject else "",
+            }
+        )
+    return named
+
+
 def inbox_counts(*, rows: list[dict], user: AbstractBaseUser) -> dict[str, int]:
     return {
         "waiting": sum(1 for row in rows if row["status"] == Conversation.Status.WAITING),
@@ -260,6 +290,16 @@ def agent_least_busy(*, queue: Queue) -> AbstractBaseUser | None:
         .order_by("busy", "id")
         .first()
     )
+
+
+def agent_online_for_language(language: str) -> bool:
+    """Is an active agent online in a queue that serves this language (a queue with a
+    blank language serves any)? What customers are told on a hand-over depends on it."""
+    return AgentProfile.objects.filter(
+        availability=AgentProfile.Availability.ONLINE,
+        user__is_active=True,
+        user__support_queues__language__in=[language, ""],
+    ).exists()
 
 
 def agent_list_for_assignment(*, conversation: Conversation) -> QuerySet:
@@ -362,6 +402,27 @@ def conversation_page(*, conversation: Conversation, user: AbstractBaseUser) -> 
     )
 
 
+# How many messages before a bot answer are read to explain it (its question is among them).
+EXPLANATION_CONTEXT_MESSAGES = 10
+
+
+def bot_message_explanation(*, conversation: Conversation, seq: int) -> dict | None:
+    """Why the bot said message `seq` (as on the transcript page), for a message that
+    arrives live: intent title, band, thresholds and closest examples, nothing unredacted.
+    None when it is no bot answer with an intent."""
+    messages = list(
+        Message.objects.filter(conversation=conversation, seq__lte=seq).order_by("-seq")[
+            :EXPLANATION_CONTEXT_MESSAGES
+        ]
+    )[::-1]
+    if not messages or messages[-1].seq != seq:
+        return None
+    explanation = bot_answer_explanations(messages=messages, language=conversation.language).get(
+        messages[-1].pk
+    )
+    return asdict(explanation) if explanation else None
+
+
 def teaching_list_pending() -> list[Teaching]:
     teachings = list(
         Teaching.objects.filter(status=Teaching.Status.PENDING).select_related(
@@ -373,8 +434,15 @@ def teaching_list_pending() -> list[Teaching]:
     return teachings
 
 
-def intent_list_for_teaching() -> QuerySet[Intent]:
-    return Intent.objects.filter(is_active=True).order_by("slug")
+def intent_list_for_teaching(*, language: str) -> list[tuple[str, str]]:
+    """(slug, title) of the active intents, by title: the title in `language` (the page's)
+    where the knowledge base has one, else in another language, else the slug."""
+    slugs = list(Intent.objects.filter(is_active=True).values_list("slug", flat=True))
+    titles = intent_titles(language=language, slugs=slugs)
+    return sorted(
+        ((slug, titles.get(slug, slug)) for slug in slugs),
+        key=lambda item: (item[1].casefold(), item[0]),
+    )
 
 
 def subject_notes_export(subject) -> dict:
@@ -467,3 +535,246 @@ def teaching_refusal(conversation: Conversation | None) -> tuple[str, Any]:
             "so it cannot be taught from this one."
         )
     return "", ""
+
+
+# Analytics (supervisors) -------------------------------------------------------------------
+# Figures from conversation metadata, message counts and intent titles only: no customer's
+# name, address or text. Staff appear by the name shown to customers.
+
+# Upper bounds (seconds) of the duration buckets of first-response and resolution times.
+DURATION_BUCKETS = (60, 5 * 60, 15 * 60, 60 * 60, 4 * 3600, 24 * 3600)
+DURATION_BUCKET_LABELS = (
+    _("< 1 min"),
+    _("1–5 min"),
+    _("5–15 min"),
+    _("15–60 min"),
+    _("1–4 h"),
+    _("4–24 h"),
+    _("> 1 day"),
+)
+TOP_INTENTS = 10
+
+
+@dataclass(frozen=True)
+class Durations:
+    """How long something took, over the conversations of the period (seconds)."""
+
+    count: int
+    median: float | None
+    average: float | None
+    # One count per DURATION_BUCKETS bucket, the last for longer ones.
+    buckets: list[int]
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    name: str
+    average: float
+    ratings: int
+
+
+def _durations(seconds: list[float]) -> Durations:
+    buckets = [0] * (len(DURATION_BUCKETS) + 1)
+    for value in seconds:
+        buckets[next((i for i, top in enumerate(DURATION_BUCKETS) if value < top), -1)] += 1
+    return Durations(
+        count=len(seconds),
+        median=statistics.median(seconds) if seconds else None,
+        average=statistics.fmean(seconds) if seconds else None,
+        buckets=buckets,
+    )
+
+
+def _period(since: date, until: date) -> tuple[datetime, datetime]:
+    return (
+        timezone.make_aware(datetime.combine(since, time.min)),
+        timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min)),
+    )
+
+
+def _in_queue(conversations: QuerySet[Conversation], queue: Queue | None) -> QuerySet:
+    return conversations.filter(assignment__queue=queue) if queue is not None else conversations
+
+
+def analytics_first_response(*, since: date, until: date, queue: Queue | None = None) -> Durations:
+    """From the escalation to the first reply of a person, for conversations escalated in
+    the period that got one (a conversation reopened later counts its last escalation)."""
+    start, end = _period(since, until)
+    first_reply = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"),
+            sender=Message.Sender.AGENT,
+            created_at__gte=OuterRef("escalated_at"),
+        )
+        .values("conversation")
+        .annotate(first=Min("created_at"))
+        .values("first")[:1]
+    )
+    rows = (
+        _in_queue(Conversation.objects.filter(escalated_at__gte=start, escalated_at__lt=end), queue)
+        .annotate(first_reply_at=Subquery(first_reply))
+        .exclude(first_reply_at=None)
+        .values_list("escalated_at", "first_reply_at")
+    )
+    return _durations([(replied - escalated).total_seconds() for escalated, replied in rows])
+
+
+def analytics_resolution(*, since: date, until: date, queue: Queue | None = None) -> Durations:
+    """From the escalation to the resolution, for conversations resolved in the period."""
+    start, end = _period(since, until)
+    rows = _in_queue(
+        Conversation.objects.filter(
+            resolved_at__gte=start, resolved_at__lt=end, escalated_at__isnull=False
+        ),
+        queue,
+    ).values_list("escalated_at", "resolved_at")
+    return _durations(
+        [
+            (resolved - escalated).total_seconds()
+            for escalated, resolved in rows
+            if resolved >= escalated
+        ]
+    )
+
+
+def _rated(since: date, until: date, queue: Queue | None) -> QuerySet[Conversation]:
+    start, end = _period(since, until)
+    return _in_queue(
+        Conversation.objects.filter(
+            resolved_at__gte=start,
+            resolved_at__lt=end,
+            csat_score__isnull=False,
+            assignment__isnull=False,
+        ),
+        queue,
+    )
+
+
+def analytics_satisfaction_per_agent(
+    *, since: date, until: date, queue: Queue | None = None
+) -> list[Satisfaction]:
+    """Average rating (1–5) of the conversations each agent handled, best first."""
+    rows = (
+        _rated(since, until, queue)
+        .exclude(assignment__agent=None)
+        .values("assignment__agent")
+        .annotate(average=Avg("csat_score"), ratings=Count("id"))
+    )
+    users = (
+        get_user_model()
+        .objects.select_related("agent_profile")
+        .in_bulk([row["assignment__agent"] for row in rows])
+    )
+    return sorted(
+        (
+            Satisfaction(
+                name=agent_display_name(users.get(row["assignment__agent"])),
+                average=round(row["average"], 2),
+                ratings=row["ratings"],
+            )
+            for row in rows
+        ),
+        key=lambda item: (-item.average, item.name),
+    )
+
+
+def analytics_satisfaction_per_queue(
+    *, since: date, until: date, queue: Queue | None = None
+) -> list[Satisfaction]:
+    rows = (
+        _rated(since, until, queue)
+        .exclude(assignment__queue=None)
+        .values("assignment__queue__name")
+        .annotate(average=Avg("csat_score"), ratings=Count("id"))
+    )
+    return sorted(
+        (
+            Satisfaction(
+                name=row["assignment__queue__name"],
+                average=round(row["average"], 2),
+                ratings=row["ratings"],
+            )
+            for row in rows
+        ),
+        key=lambda item: (-item.average, item.name),
+    )
+
+
+def analytics_escalation_reasons(
+    *, since: date, until: date, queue: Queue | None = None
+) -> list[tuple[str, str, int]]:
+    """(code, label, count) of the escalations in the period, most frequent first."""
+    start, end = _period(since, until)
+    rows = (
+        _in_queue(Conversation.objects.filter(escalated_at__gte=start, escalated_at__lt=end), queue)
+        .values("escalation_reason")
+        .annotate(n=Count("id"))
+    )
+    return sorted(
+        (
+            (
+                row["escalation_reason"],
+                str(ESCALATION_REASONS.get(row["escalation_reason"], row["escalation_reason"])),
+                row["n"],
+            )
+            for row in rows
+        ),
+        key=lambda item: (-item[2], item[0]),
+    )
+
+
+def _started(since: date, until: date, queue: Queue | None) -> QuerySet[Conversation]:
+    start, end = _period(since, until)
+    return _in_queue(
+        Conversation.objects.filter(created_at__gte=start, created_at__lt=end, last_seq__gt=0),
+        queue,
+    )
+
+
+def analytics_volume_by_channel(
+    *, since: date, until: date, queue: Queue | None = None
+) -> list[tuple[str, str, int]]:
+    """(channel, label, conversations started) for every channel, in the model's order."""
+    counts = dict(
+        _started(since, until, queue)
+        .values("channel")
+        .annotate(n=Count("id"))
+        .values_list("channel", "n")
+    )
+    return [
+        (value, str(label), counts.get(value, 0)) for value, label in Conversation.Channel.choices
+    ]
+
+
+def analytics_volume_by_hour(*, since: date, until: date, queue: Queue | None = None) -> list[int]:
+    """Conversations started per hour of the day (0–23), in the current time zone."""
+    hours = [0] * 24
+    rows = (
+        _started(since, until, queue)
+        .annotate(hour=ExtractHour("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("hour")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        hours[row["hour"]] = row["n"]
+    return hours
+
+
+def analytics_top_intents(
+    *, since: date, until: date, language: str, limit: int = TOP_INTENTS
+) -> list[tuple[str, str, int]]:
+    """(slug, title, bot answers) of the intents the bot answered most in the period; the
+    title in `language` where the knowledge base has one (else another, else the slug)."""
+    start, end = _period(since, until)
+    rows = list(
+        Message.objects.filter(sender=Message.Sender.BOT, created_at__gte=start, created_at__lt=end)
+        .exclude(intent_slug="")
+        .values("intent_slug")
+        .annotate(n=Count("id"))
+        .order_by("-n", "intent_slug")[:limit]
+    )
+    titles = intent_titles(language=language, slugs=[row["intent_slug"] for row in rows])
+    return [
+        (row["intent_slug"], titles.get(row["intent_slug"], row["intent_slug"]), row["n"])
+        for row in rows
+    ]

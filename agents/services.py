@@ -7,6 +7,7 @@ not take raises PermissionDenied.
 """
 
 import logging
+from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -705,6 +706,39 @@ def conversation_view_record(
         reason_code=AuditEvent.Reason.SUPPORT,
         details={"via": channel},
     )
+
+
+@transaction.atomic
+def inbox_customers_view_record(
+    *, subjects: list[DataSubject], acting_user: AbstractBaseUser, via: str = "inbox"
+) -> int:
+    """The inbox list showed these customers' names to a staff member: one audit event per
+    customer and staff member and day (the list reloads often; the first read of the day
+    says who saw whom). Returns how many events were written."""
+    if not subjects:
+        return 0
+    start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    seen = set(
+        AuditEvent.objects.filter(
+            action="subject.listed",
+            acting_user=acting_user,
+            created_at__gte=start,
+            subject_public_id__in=[subject.public_id for subject in subjects],
+        ).values_list("subject_public_id", flat=True)
+    )
+    written = 0
+    for subject in {subject.pk: subject for subject in subjects}.values():
+        if subject.public_id in seen:
+            continue
+        audit_record(
+            action="subject.listed",
+            acting_user=acting_user,
+            target=subject,
+            reason_code=AuditEvent.Reason.SUPPORT,
+            details={"via": via},
+        )
+        written += 1
+    return written
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("teachings/", views.TeachingListView.as_view(), name="teachings"),
     path("analytics/", views.AnalyticsView.as_view(), name="analytics"),
+    path("analytics/export.csv", views.AnalyticsExportView.as_view(), name="analytics_export"),
     path(
         "teachings/<int:pk>/approve/",
         views.TeachingDecideView.as_view(decision="approve"),

@@ -5,8 +5,8 @@ Every action is an HTML form with a CSRF token that works without JavaScript
 `Accept: application/json` and get JSON back: one write path for both.
 """
 
+import csv
 from abc import ABC, abstractmethod
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,12 +22,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from agents import services
+from agents.analytics import analytics_charts, analytics_csv_rows, analytics_report, duration
+from agents.forms import AnalyticsFilterForm, CannedResponseForm
 from agents.models import AgentProfile, CannedResponse, Queue, Teaching
 from agents.selectors import (
     ESCALATION_REASONS,
@@ -42,7 +44,9 @@ from agents.selectors import (
     conversation_page,
     email_mask,
     inbox_counts,
+    inbox_customers,
     inbox_row,
+    inbox_rows_with_customers,
     intent_list_for_teaching,
     queue_list_for_agent,
     suggestion_items,
@@ -53,7 +57,7 @@ from agents.selectors import (
     user_sees_all_queues,
 )
 from bot.models import BotModel, Conversation, Message
-from bot.selectors import analytics_daily, bot_model_card, unanswered_topics
+from bot.selectors import bot_model_card, unanswered_topics
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, message_redaction_flag
 from privacy.models import AuditEvent
 from supportdesk.storable_text import INVALID_TEXT_CODE, values_are_storable
@@ -109,8 +113,25 @@ def inbox_strings() -> dict[str, str]:
         "availability_offline": _("Offline"),
         "saved": _("Saved."),
         "claimedBy": _("%(agent)s claimed a conversation"),
+        "statusOnline": _("You are online"),
+        "statusAway": _("You are away"),
+        "statusOffline": _("You are offline"),
+        "notIdentified": _("not identified"),
         "newCustomerMessage": _("New customer message"),
     }
+
+
+def inbox_rows_named(user) -> list[dict]:
+    """The inbox rows with each identified customer's name and masked email: a staff read
+    of personal data, recorded (once a day per customer and staff member)."""
+    conversations = conversation_list_for_inbox(user=user, limit=inbox_limit())
+    customers = inbox_customers(
+        conversation_ids=[conversation.pk for conversation in conversations]
+    )
+    services.inbox_customers_view_record(subjects=list(customers.values()), acting_user=user)
+    return inbox_rows_with_customers(
+        rows=[inbox_row(conversation) for conversation in conversations], customers=customers
+    )
 
 
 class InboxView(AgentRequiredMixin, TemplateView):
@@ -121,12 +142,7 @@ class InboxView(AgentRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         if wants_json(request):
-            rows = [
-                inbox_row(conversation)
-                for conversation in conversation_list_for_inbox(
-                    user=request.user, limit=inbox_limit()
-                )
-            ]
+            rows = inbox_rows_named(request.user)
             return JsonResponse(
                 {"rows": rows, "counts": inbox_counts(rows=rows, user=request.user)}
             )
@@ -137,10 +153,7 @@ class InboxView(AgentRequiredMixin, TemplateView):
         user = self.request.user
         view = self.request.GET.get("view")
         view = view if view in INBOX_VIEWS else "waiting"
-        rows = [
-            inbox_row(conversation)
-            for conversation in conversation_list_for_inbox(user=user, limit=inbox_limit())
-        ]
+        rows = inbox_rows_named(user)
         queues = list(queue_list_for_agent(user=user))
         waiting_per_queue = {queue.pk: 0 for queue in queues}
         for row in rows:
@@ -227,6 +240,13 @@ def conversation_strings() -> dict[str, str]:
         "confidence": _("confidence"),
         "stateChanged": _("This conversation changed: %(status)s"),
         "noSuggestions": _("The bot has no suggestion for this question."),
+        "claimedByOther": _("%(agent)s claimed this conversation."),
+        "whyAnswered": _("Why the bot answered"),
+        "confidenceLabel": _("Confidence"),
+        "closestExamples": _("Closest example questions"),
+        "bandHigh": _("high: at or above the answer threshold of %(threshold)s"),
+        "bandMedium": _("medium: choices offered (from %(threshold)s)"),
+        "bandLow": _("low: below the thresholds"),
     }
 
 
@@ -286,7 +306,7 @@ def conversation_context(
         "canned": canned,
         "queues": Queue.objects.order_by("name"),
         "agents": agent_list_for_assignment(conversation=conversation),
-        "intents": intent_list_for_teaching(),
+        "intents": intent_list_for_teaching(language=get_language() or conversation.language),
         "teaching_refused": teaching_refusal(conversation)[1],
         "message_max_length": MESSAGE_TEXT_MAX_LENGTH,
         "conversation_state": {
@@ -296,6 +316,10 @@ def conversation_context(
             "language": conversation.language,
             "canned": canned,
             "suggestions": suggestions,
+            "user_id": user.pk,
+            # Live times are shown in the zone the server renders the page in, not the
+            # browser's, so a message reads the same before and after a reload.
+            "time_zone": timezone.get_current_timezone_name(),
         },
         "strings": conversation_strings(),
     }
@@ -519,46 +543,43 @@ class AvailabilityView(AgentRequiredMixin, View):
 
 
 class CannedResponseListView(AgentRequiredMixin, TemplateView):
+    """The canned responses a user may use, and the form for a new one; a refused form
+    comes back with each error on its field."""
+
     template_name = "agents/cannedresponse_list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
+        can_manage_queues = user.has_perm("agents.change_cannedresponse")
+        form = kwargs.get("form") or self.form()
+        if not can_manage_queues:
+            del form.fields["queue"]
+        context["form"] = form
         context["responses"] = canned_response_list_for(user=user).order_by("queue__name", "title")
-        context["queues"] = queue_list_for_agent(user=user)
-        context["can_manage_queues"] = user.has_perm("agents.change_cannedresponse")
-        context["languages"] = [
-            ("", _("every language")),
-            ("de", _("German")),
-            ("en", _("English")),
-        ]
+        context["can_manage_queues"] = can_manage_queues
         return context
 
+    def form(self, data=None) -> CannedResponseForm:
+        return CannedResponseForm(data, queues=queue_list_for_agent(user=self.request.user))
+
     def post(self, request, *args, **kwargs):
-        queue = None
-        queue_id = request.POST.get("queue", "")
-        if queue_id:
-            queue = (
-                queue_list_for_agent(user=request.user).filter(pk=queue_id).first()
-                if queue_id.isdigit()
-                else None
-            )
-            if queue is None:
-                messages.error(request, _("There is no such queue."))
+        form = self.form(request.POST)
+        if form.is_valid():
+            try:
+                services.canned_response_create(
+                    acting_user=request.user,
+                    title=form.cleaned_data["title"],
+                    text=form.cleaned_data["text"],
+                    language=form.cleaned_data["language"],
+                    queue=form.cleaned_data["queue"],
+                )
+            except (services.InboxError, PermissionDenied) as error:
+                form.add_error(None, error.messages if hasattr(error, "messages") else str(error))
+            else:
+                messages.success(request, _("Canned response saved."))
                 return redirect("agents:canned")
-        try:
-            services.canned_response_create(
-                acting_user=request.user,
-                title=request.POST.get("title", ""),
-                text=request.POST.get("text", ""),
-                language=request.POST.get("language", ""),
-                queue=queue,
-            )
-        except services.InboxError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Canned response saved."))
-        return redirect("agents:canned")
+        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 class CannedResponseDeleteView(AgentRequiredMixin, View):
@@ -614,41 +635,44 @@ class TeachingDecideView(TeachingRequiredMixin, View):
         return redirect("agents:teachings")
 
 
-class AnalyticsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
-    """For supervisors: automation, escalation reasons, feedback and satisfaction per day,
-    and the topics the bot could not answer."""
+class AnalyticsMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """For supervisors: the period and queue asked for in the query string, validated."""
 
     permission_required = "agents.view_analytics"
+
+    def filter_form(self) -> AnalyticsFilterForm:
+        return AnalyticsFilterForm(
+            self.request.GET or None,
+            initial=AnalyticsFilterForm.defaults(),
+            queues=queue_list_for_agent(user=self.request.user),
+        )
+
+    def report(self, form: AnalyticsFilterForm):
+        filters = form.cleaned_data if form.is_bound and form.is_valid() else form.defaults()
+        return analytics_report(**filters)
+
+
+class AnalyticsView(AnalyticsMixin, TemplateView):
+    """Automation, answer precision, volume by channel and hour, first-response and
+    resolution times, satisfaction per agent and queue, escalation reasons and top intents
+    as charts (each with its table); the topics the bot could not answer; the model cards.
+    A filter the form refuses shows its errors above the default period's figures."""
+
     template_name = "agents/analytics.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        until = timezone.localdate()
-        since = until - timedelta(days=29)
-        days = analytics_daily(since=since, until=until)
-        reasons: dict[str, int] = {}
-        for day in days:
-            for reason, count in day["escalation_reasons"].items():
-                reasons[reason] = reasons.get(reason, 0) + count
-        conversations = sum(day["conversations"] for day in days)
-        automated = sum(day["automated"] for day in days)
-        model_answers = sum(day["model_answers"] for day in days)
-        fallback_answers = sum(day["fallback_answers"] for day in days)
-        sourced = model_answers + fallback_answers
+        form = self.filter_form()
+        report = self.report(form)
         context.update(
-            days=days,
-            since=since,
-            until=until,
-            conversations=conversations,
-            automation_rate=round(automated / conversations * 100) if conversations else None,
-            fallback_rate=round(fallback_answers / sourced * 100) if sourced else None,
-            fallback_answers=fallback_answers,
-            degraded_answers=sum(day["degraded_answers"] for day in days),
-            reasons=sorted(
-                ((ESCALATION_REASONS.get(k, k), v) for k, v in reasons.items()),
-                key=lambda item: -item[1],
-            ),
-            topics=unanswered_topics(since=since, until=until),
+            form=form,
+            report=report,
+            totals=report.totals,
+            charts=analytics_charts(report),
+            first_response_median=duration(report.first_response.median),
+            resolution_median=duration(report.resolution.median),
+            export_query=self.request.GET.urlencode(),
+            topics=unanswered_topics(since=report.since, until=report.until),
             # The active model of each language, with its card (figures, history).
             model_cards=[
                 bot_model_card(record=record)
@@ -658,3 +682,22 @@ class AnalyticsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
             ],
         )
         return context
+
+
+class AnalyticsExportView(AnalyticsMixin, View):
+    """The page's figures as CSV (no personal data: the export needs no audit entry)."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        form = self.filter_form()
+        if form.is_bound and not form.is_valid():
+            errors = " ".join(str(e) for errors in form.errors.values() for e in errors)
+            return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+        report = self.report(form)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        name = f"analytics-{report.since.isoformat()}-{report.until.isoformat()}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        writer = csv.writer(response)
+        writer.writerows(analytics_csv_rows(report))
+        return response

@@ -77,15 +77,20 @@ def conversation_needs_identity(conversation: Conversation) -> bool:
     return bool(identity_fields_required()) and conversation.subject_id is None
 
 
-def team_available_at() -> datetime | None:
-    """When agents are next there (SUPPORT_OPENING_HOURS, local time); None: now."""
+def team_available_at(language: str = "") -> datetime | None:
+    """When agents are next there (SUPPORT_OPENING_HOURS, local time); None: now, also
+    outside those hours while an agent serving the language is online (bot.hooks)."""
     rules = opening_hours_parse(settings.SUPPORT_OPENING_HOURS)
-    return opening_hours_next_open(rules, timezone.localtime())
+    next_open = opening_hours_next_open(rules, timezone.localtime())
+    # Asked only outside the hours: one query then, none per message while open.
+    if next_open is not None and hooks.team_present(language=language):
+        return None
+    return next_open
 
 
 def dialog_state(conversation: Conversation) -> DialogState:
     return DialogState(
-        team_available_at=team_available_at(),
+        team_available_at=team_available_at(conversation.language),
         language=conversation.language,
         status=conversation.status,
     )
@@ -263,7 +268,7 @@ def _bot_reaction(conversation: Conversation, text: str) -> DialogResult:
         state=DialogState(
             language=conversation.language,
             status=conversation.status,
-            team_available_at=team_available_at(),
+            team_available_at=team_available_at(conversation.language),
         ),
         question=text,
         answerer=answerer_get(),

@@ -25,3 +25,19 @@ def listener_register(event: str, listener: Listener) -> None:
 
 def listeners(event: str) -> list[Listener]:
     return list(_listeners[event])
+
+
+# Whether a person is there right now for a language, beside the opening hours: agents
+# register "someone serving it is online". Customers outside the hours are then told a
+# person will answer instead of "back on Monday".
+PresenceSource = Callable[[str], bool]
+_presence_sources: list[PresenceSource] = []
+
+
+def presence_source_register(source: PresenceSource) -> None:
+    if source not in _presence_sources:
+        _presence_sources.append(source)
+
+
+def team_present(*, language: str) -> bool:
+    return any(source(language) for source in _presence_sources)

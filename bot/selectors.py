@@ -1,5 +1,5 @@
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -254,6 +254,19 @@ def unanswered_topics(
     return topics[:limit]
 
 
+def intent_titles(*, language: str, slugs: Iterable[str] | None = None) -> dict[str, str]:
+    """The intents' titles by slug (all intents, or these): in `language` where the
+    knowledge base has one, else in another language. One query."""
+    answers = IntentAnswer.objects.all()
+    if slugs is not None:
+        answers = answers.filter(intent__slug__in=list(slugs))
+    titles: dict[str, str] = {}
+    for slug, answer_language, title in answers.values_list("intent__slug", "language", "title"):
+        if answer_language == language or slug not in titles:
+            titles[slug] = title
+    return titles
+
+
 # Why the bot answered (the agents' transcript) --------------------------------------------
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
@@ -311,12 +324,7 @@ def bot_answer_explanations(
     if not bot_messages:
         return {}
     slugs = {m.intent_slug for m in bot_messages}
-    titles: dict[str, str] = {}
-    for slug, answer_language, title in IntentAnswer.objects.filter(
-        intent__slug__in=slugs
-    ).values_list("intent__slug", "language", "title"):
-        if answer_language == language or slug not in titles:
-            titles[slug] = title
+    titles = intent_titles(language=language, slugs=slugs)
     examples: dict[str, list[str]] = {}
     for slug, text in ExampleQuestion.objects.filter(
         intent__slug__in=slugs, language=language

@@ -13,6 +13,22 @@
   var attempt = 0;
   var typingTimer = null;
   var lastTypingSent = 0;
+  // Times in the zone the server renders the page in (not the browser's) and figures in
+  // the page's language, so live and rendered messages read alike.
+  var lang = document.documentElement.lang || undefined;
+  function dateFormat(options) {
+    try {
+      return new Intl.DateTimeFormat(lang, Object.assign({ timeZone: state.time_zone }, options));
+    } catch (error) {  // an unknown zone name: the browser's zone rather than nothing
+      return new Intl.DateTimeFormat(lang, options);
+    }
+  }
+  var timeFormat = dateFormat({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  var dateTimeFormat = dateFormat({ dateStyle: "short", timeStyle: "short" });
+  var percentFormat = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
+  function percent(value) {
+    return value === null || value === undefined ? "—" : percentFormat.format(value);
+  }
 
   // The page's one polite live region: each announcement a new line, so none is lost
   // or merged, and nothing else on the page is live.
@@ -40,15 +56,54 @@
     who.className = "who";
     var name = frame.from === "agent" && frame.agent_name ? frame.agent_name : (T["from_" + frame.from] || frame.from);
     var time = frame.sent_at ? new Date(frame.sent_at) : new Date();
-    who.textContent = name + " · " + time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    var why = frame.from === "bot" ? frame.explanation : null;
+    who.textContent = name + " · " + timeFormat.format(time) +
+      (why ? " · " + T.intent + " " + why.intent_title + ", " + T.confidence + " " + percent(why.confidence) : "");
     var text = document.createElement("p");
     text.textContent = frame.text;
     item.appendChild(who);
     item.appendChild(text);
+    if (why) { item.appendChild(explanation(why)); }
     $("transcript").appendChild(item);
     item.scrollIntoView({ block: "end" });
     if (frame.from === "customer") { $("typing").textContent = ""; }
     announce(name + ": " + frame.text);
+  }
+
+  // Why the bot answered (intent, confidence band, closest redacted examples): the same
+  // disclosure the server renders on the messages the page loaded with.
+  function explanation(why) {
+    var details = document.createElement("details");
+    details.className = "bot-why";
+    var summary = document.createElement("summary");
+    summary.textContent = T.whyAnswered;
+    details.appendChild(summary);
+    var list = document.createElement("dl");
+    function entry(term, content) {
+      var dt = document.createElement("dt");
+      dt.textContent = term;
+      var dd = document.createElement("dd");
+      if (typeof content === "string") { dd.textContent = content; } else { dd.appendChild(content); }
+      list.appendChild(dt);
+      list.appendChild(dd);
+    }
+    entry(T.intent, why.intent_title + " (" + why.intent_slug + ")");
+    var band = "";
+    if (why.band === "high") { band = T.bandHigh.replace("%(threshold)s", percent(why.answer_threshold)); }
+    if (why.band === "medium") { band = T.bandMedium.replace("%(threshold)s", percent(why.suggest_threshold)); }
+    if (why.band === "low") { band = T.bandLow; }
+    entry(T.confidenceLabel, percent(why.confidence) + (band ? " · " + band : ""));
+    if (why.closest_examples && why.closest_examples.length) {
+      var examples = document.createElement("ul");
+      why.closest_examples.forEach(function (example) {
+        var li = document.createElement("li");
+        li.textContent = example;
+        examples.appendChild(li);
+      });
+      entry(T.closestExamples, examples);
+    }
+    details.appendChild(list);
+    return details;
   }
 
   function appendNote(frame) {
@@ -56,7 +111,7 @@
     item.className = "note";
     var who = document.createElement("span");
     who.className = "who";
-    who.textContent = frame.author + " · " + new Date(frame.written_at).toLocaleString();
+    who.textContent = frame.author + " · " + dateTimeFormat.format(new Date(frame.written_at));
     var text = document.createElement("p");
     text.textContent = frame.text;
     item.appendChild(who);
@@ -88,7 +143,7 @@
       title.textContent = item.title;
       var score = document.createElement("span");
       score.className = "muted";
-      score.textContent = " (" + item.confidence + ") ";
+      score.textContent = " (" + percent(item.confidence) + ") ";
       var button = document.createElement("button");
       button.type = "button";
       button.className = "link";
@@ -113,6 +168,10 @@
     $("queue-name").textContent = frame.queue_name || "—";
     if (frame.status !== state.status) {
       var changed = T.stateChanged.replace("%(status)s", T["status_" + frame.status] || frame.status);
+      // A colleague took it: say who, so nobody answers twice.
+      if (frame.status === "assigned" && frame.agent_id && frame.agent_id !== state.user_id) {
+        changed = T.claimedByOther.replace("%(agent)s", frame.agent_name || T.nobody);
+      }
       $("action-error").textContent = changed;
       announce(changed);
       state.status = frame.status;
@@ -228,6 +287,25 @@
     });
   }
   renderSuggestions(state.suggestions);
+
+  // Keyboard shortcuts (listed on the page): Alt+Shift with a letter, so no single key is
+  // taken from screen readers or from typing. event.code: the same keys on every layout.
+  var shortcuts = {
+    KeyR: function () { focusOn($("reply-text")); },
+    KeyC: function () { var claim = $("claim-button"); if (claim) { claim.click(); } },
+    KeyD: function () { var resolve = $("resolve-button"); if (resolve) { resolve.click(); } },
+  };
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || !event.shiftKey || event.ctrlKey || event.metaKey) { return; }
+    var action = shortcuts[event.code];
+    if (!action) { return; }
+    event.preventDefault();
+    action();
+  });
+
+  // The conversation opens at its newest message.
+  var transcript = $("transcript");
+  transcript.scrollTop = transcript.scrollHeight;
   // After claim, resolve or reopen the server sends the page back with the element to
   // focus as the fragment, and a confirmation that the live region reads once.
   var target = window.location.hash && document.getElementById(window.location.hash.slice(1));

@@ -73,6 +73,18 @@
       time.dateTime = row.escalated_at || "";
       time.textContent = waitingFor(row.escalated_at);
       when.appendChild(time);
+      var customer = cell(tr, row.customer_name || (row.customer_email ? "—" : ""), "customer");
+      if (row.customer_email) {
+        var email = document.createElement("span");
+        email.className = "muted";
+        email.textContent = " " + row.customer_email;
+        customer.appendChild(email);
+      } else if (!row.customer_name) {
+        var unknown = document.createElement("span");
+        unknown.className = "muted";
+        unknown.textContent = T.notIdentified;
+        customer.appendChild(unknown);
+      }
       cell(tr, T["reason_" + row.reason] || row.reason);
       var queueCell = cell(tr, (row.queue_name || "—") + " ");
       var tag = document.createElement("span");
@@ -90,7 +102,7 @@
     if (!shown.length) {
       var empty = document.createElement("tr");
       empty.className = "empty";
-      cell(empty, T.empty).colSpan = 6;
+      cell(empty, T.empty).colSpan = 7;
       body.appendChild(empty);
     }
     $("count-waiting").textContent = all.filter(function (r) { return r.status === "waiting"; }).length;
@@ -150,12 +162,31 @@
   }
 
   // Events ------------------------------------------------------------------------------
+  // Pushed rows carry no customer names (a push reaches every inbox; showing a name is a
+  // read of personal data the server records): a known row keeps the name it had, a new
+  // one fetches the list (names included, recorded) once the burst of updates is over.
+  var namesTimer = null;
+  function fetchNamesSoon() {
+    window.clearTimeout(namesTimer);
+    namesTimer = window.setTimeout(reload, 1000);
+  }
+
   function upsert(row) {
     var before = rows[row.id];
     if (row.status !== "waiting" && row.status !== "assigned") {
       delete rows[row.id];
       render();
       return;
+    }
+    if (!("customer_name" in row)) {
+      if (before && "customer_name" in before) {
+        row.customer_name = before.customer_name;
+        row.customer_email = before.customer_email;
+      } else {
+        row.customer_name = "";
+        row.customer_email = "";
+        fetchNamesSoon();
+      }
     }
     rows[row.id] = row;
     var isNew = row.status === "waiting" && (!before || before.status !== "waiting");
@@ -170,7 +201,18 @@
     }
   }
 
+  // The status in the header (agents/_nav.html), kept in step with the choice.
+  function showMyStatus(availability) {
+    var status = $("my-status");
+    if (!status) { return; }
+    status.dataset.availability = availability;
+    status.querySelector(".dot").className = "dot dot-" + availability;
+    var key = "status" + availability.charAt(0).toUpperCase() + availability.slice(1);
+    status.querySelector(".my-status-text").textContent = T[key] || availability;
+  }
+
   function presence(frame) {
+    if (Number(frame.agent_id) === state.user_id) { showMyStatus(frame.availability); }
     var li = document.querySelector('#presence li[data-agent-id="' + Number(frame.agent_id) + '"]');
     if (!li) { return; }
     li.querySelector(".dot").className = "dot dot-" + frame.availability;
@@ -236,6 +278,7 @@
     }).then(function (response) {
       $("inbox-live").textContent = response.ok ? T.saved : T.reconnecting;
       announce(response.ok ? T.saved : T.reconnecting);
+      if (response.ok) { showMyStatus($("availability-select").value); }
     });
   });
 

@@ -1,6 +1,7 @@
 """Fixtures of the inbox tests: escalated conversations, staff of every role, pushes."""
 
 import pytest
+from django.test import Client
 
 from agents import events, roles
 from agents.services import assignment_route
@@ -93,3 +94,25 @@ def colleague(queue):
 def committed(django_capture_on_commit_callbacks):
     """`with committed():` runs the on_commit pushes of what happens inside, as a commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def client_for(user, language: str = "en") -> Client:
+    """A page client signed in as `user`, asking for pages in `language`."""
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium through Playwright (the browser tests of the inbox)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.processes import CHROMIUM, CHROMIUM_FLAGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -111,7 +111,9 @@ def test_the_page_shows_the_bots_intent_and_confidence(escalate, agent):
 
     response = client_for(agent).get(f"/inbox/c/{conversation.public_id}/")
 
-    assert "order_status" in response.text and "0.42" in response.text.replace(",", ".")
+    # The confidence as a percentage in the page's language, as everywhere on the page.
+    assert "order_status" in response.text and "42 %" in response.text
+    assert "0,42" not in response.text and "0.42" not in response.text
 
 
 def test_revealing_the_email_without_script_renders_it(escalate, agent, subject):
