@@ -32,6 +32,11 @@ _STOPWORDS = {
 }
 
 
+def stopwords(language: str) -> set[str]:
+    """Words that carry no topic in `language` (the help centre's text search drops them too)."""
+    return _STOPWORDS.get(language, set())
+
+
 def _tokens(text: str, language: str) -> set[str]:
     folded = unicodedata.normalize("NFKC", text).lower().translate(_FOLD)
     stopwords = _STOPWORDS.get(language, set())

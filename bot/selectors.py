@@ -8,6 +8,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from bot import hooks
 from bot.models import BotModel, Conversation, ExampleQuestion, IntentAnswer, Message
 from bot.tokens import resume_token_hash
 from privacy.selectors import learning_excluded_q
@@ -144,7 +145,9 @@ def unanswered_topics(
 
     The questions are the redacted copies of what customers asked up to the
     escalation, in conversations the bot escalated (unsure, or an answer rated
-    unhelpful); the most recent `questions_max` of the period, so a page view costs
+    unhelpful), and those the registered sources add (`hooks.unanswered_sources`: the
+    help centre's searches without a good hit, contact forms sent after suggestions);
+    the most recent `questions_max` of the period from each, so a page view costs
     bounded work. They are clustered per language by their words
     (`bot.nlu.clustering`, spaCy-based, so imported on first use). Each topic:
     `language`, its characteristic `terms`, how many `questions`, up to three of them
@@ -171,6 +174,10 @@ def unanswered_topics(
         .order_by("-created_at", "-id")
         .values_list("text_redacted", "conversation__language")[:questions_max]
     )
+    questions = list(questions)
+    # Asked elsewhere (help-centre searches without a good hit), already redacted.
+    for source in hooks.unanswered_sources():
+        questions += source(start, end, questions_max)
     by_language: dict[str, list[str]] = {}
     for text, language in questions:
         by_language.setdefault(language, []).append(text)

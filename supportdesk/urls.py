@@ -11,6 +11,8 @@ urlpatterns = [
     path("chat/", include("bot.urls")),
     path("inbox/", include("agents.urls")),
     path("privacy/", include("privacy.urls")),
+    # The help centre (/help/) and the contact form (/contact/).
+    path("", include("helpcentre.urls")),
     # Messenger channels: the Telegram, WhatsApp and Messenger webhooks.
     path("channels/", include("bot.channels.urls")),
     path("health/", health, name="health"),
