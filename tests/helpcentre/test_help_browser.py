@@ -176,3 +176,37 @@ def test_the_help_centre_and_the_form_work_by_keyboard_only(live_help, browser):
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Schön, dass wir helfen konnten")).to_be_visible()
     assert nothing_stored(context, page)
+
+
+WIDGET_HOST = """<!DOCTYPE html><html lang="de"><head><title>Shop</title></head><body>
+<h1>Shop</h1><script src="{base_url}/static/bot/widget.js" data-entry="{entry}"></script>
+</body></html>"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("entry", "launcher", "heading"),
+    [("help", "Hilfe-Center", "Hilfe-Center"), ("contact", "Kontakt", "Kontakt")],
+)
+def test_the_widget_opens_the_entry_its_script_tag_chooses(
+    live_help, browser, entry, launcher, heading
+):
+    from playwright.sync_api import expect
+
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.route(
+        f"{live_help}/shop/",
+        lambda route: route.fulfill(
+            content_type="text/html", body=WIDGET_HOST.format(base_url=live_help, entry=entry)
+        ),
+    )
+    page.goto(f"{live_help}/shop/")
+    page.get_by_role("button", name=launcher).click()
+    frame = page.frame_locator("#supportdesk-chat-dialog iframe")
+    expect(frame.get_by_role("heading", name=heading, level=1)).to_be_visible()
+    # Escape inside the framed page closes the widget, as in the chat.
+    frame.locator("a").first.focus()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    assert page.context.cookies() == []
