@@ -2,9 +2,9 @@
 
 SQLite (the embedded default): an FTS5 table kept in step with
 helpcentre_searchdocument by triggers, ranked by bm25, words stemmed by FTS5's
-porter tokenizer. PostgreSQL (scale-out): to_tsvector/to_tsquery with the German or
-English dictionary and a GIN index per language, ranked by ts_rank. Both built in
-migration 0001; the SQL here must match the indexed expressions.
+porter tokenizer. PostgreSQL (scale-out): a stored tsvector column generated with the German or
+English dictionary (by the document's language), a GIN index on it, to_tsquery with
+the same dictionary, ranked by ts_rank. Both built in migration 0001.
 """
 
 import re
@@ -80,12 +80,11 @@ def _postgres(words, language, require_all, prefix_last, limit) -> list[TextHit]
     if prefix_last:
         terms[-1] += ":*"
     query = (" & " if require_all else " | ").join(terms)
-    vector = f"to_tsvector('{config}'::regconfig, title || ' ' || content)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT answer_id, ts_rank({vector}, query) AS rank "  # noqa: S608
+            "SELECT answer_id, ts_rank(search_vector, query) AS rank "
             f"FROM helpcentre_searchdocument, to_tsquery('{config}'::regconfig, %s) AS query "
-            f"WHERE language = %s AND {vector} @@ query "
+            "WHERE language = %s AND search_vector @@ query "
             "ORDER BY rank DESC LIMIT %s",
             [query, language, limit],
         )

@@ -5,7 +5,8 @@ from django.db import migrations, models
 
 # The full-text index is the database's own (helpcentre.text_search must match it):
 # SQLite, an FTS5 table over helpcentre_searchdocument kept in step by triggers;
-# PostgreSQL, one GIN expression index per language and dictionary.
+# PostgreSQL, a generated tsvector column (not on the model: Django never writes it)
+# with a GIN index.
 SQLITE_FTS = [
     "CREATE VIRTUAL TABLE helpcentre_search_fts USING fts5(title, content, "
     "content='helpcentre_searchdocument', content_rowid='id', "
@@ -29,13 +30,25 @@ SQLITE_FTS_DROP = [
     "DROP TABLE IF EXISTS helpcentre_search_fts",
 ]
 POSTGRES_CONFIGS = {"de": "german", "en": "english"}
+# A stored, generated tsvector (the ranking reads it instead of parsing every match again),
+# with the dictionary of the document's language, and a GIN index on it.
+_POSTGRES_VECTOR = (
+    "CASE language "
+    + " ".join(
+        f"WHEN '{language}' THEN to_tsvector('{config}'::regconfig, title || ' ' || content)"
+        for language, config in POSTGRES_CONFIGS.items()
+    )
+    + " ELSE to_tsvector('simple'::regconfig, title || ' ' || content) END"
+)
 POSTGRES_FTS = [
-    f"CREATE INDEX helpcentre_search_{language} ON helpcentre_searchdocument USING gin "
-    f"(to_tsvector('{config}'::regconfig, title || ' ' || content)) WHERE language = '{language}'"
-    for language, config in POSTGRES_CONFIGS.items()
+    "ALTER TABLE helpcentre_searchdocument ADD COLUMN search_vector tsvector "
+    f"GENERATED ALWAYS AS ({_POSTGRES_VECTOR}) STORED",
+    "CREATE INDEX helpcentre_search_vector ON helpcentre_searchdocument "
+    "USING gin (search_vector)",
 ]
 POSTGRES_FTS_DROP = [
-    f"DROP INDEX IF EXISTS helpcentre_search_{language}" for language in POSTGRES_CONFIGS
+    "DROP INDEX IF EXISTS helpcentre_search_vector",
+    "ALTER TABLE helpcentre_searchdocument DROP COLUMN IF EXISTS search_vector",
 ]
 
 
