@@ -50,7 +50,8 @@ def help_search(*, query: str, language: str, prefix_last: bool = False) -> Sear
     """The classifier's answers first (answer and suggest bands), then the text search's.
 
     The classifier finds paraphrases ("parcel not arrived" for "Where is my order?");
-    the text search finds words the classifier never saw (a term in an article's body).
+    the text search finds words the classifier never saw (a term in an article's body):
+    articles holding every word searched, or, when neither found anything, any of them.
     """
     query = query.strip()
     if not query:
@@ -70,8 +71,10 @@ def help_search(*, query: str, language: str, prefix_last: bool = False) -> Sear
         words=words, language=language, require_all=True, prefix_last=prefix_last, limit=10
     )
     all_words_found = bool(hits)
-    if len(hits) < SEARCH_RESULTS:
-        hits += text_search(
+    if not hits and not slugs:
+        # Nothing holds every word and the classifier found nothing: any word, as a last
+        # resort (on a large knowledge base a common word matches thousands; ranked only here).
+        hits = text_search(
             words=words, language=language, require_all=False, prefix_last=prefix_last, limit=10
         )
     answers = article_queryset(language=language)
