@@ -77,9 +77,14 @@ def help_search(*, query: str, language: str, prefix_last: bool = False) -> Sear
         hits = text_search(
             words=words, language=language, require_all=False, prefix_last=prefix_last, limit=10
         )
-    answers = article_queryset(language=language)
-    by_slug = {answer.intent.slug: answer for answer in answers.filter(intent__slug__in=slugs)}
-    by_id = {answer.pk: answer for answer in answers.filter(pk__in=[h.answer_id for h in hits])}
+    # One round trip for both kinds of result.
+    found = list(
+        article_queryset(language=language).filter(
+            Q(intent__slug__in=slugs) | Q(pk__in=[hit.answer_id for hit in hits])
+        )
+    )
+    by_slug = {answer.intent.slug: answer for answer in found}
+    by_id = {answer.pk: answer for answer in found}
     articles = [by_slug[slug] for slug in slugs if slug in by_slug]
     for hit in hits:
         answer = by_id.get(hit.answer_id)

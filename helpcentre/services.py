@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Model
 from django.utils import timezone
 
@@ -88,6 +88,11 @@ def search_index_refresh() -> dict[str, int]:
             digest=document.digest,
         )
     SearchDocument.objects.bulk_create(added, batch_size=500)
+    if connection.vendor == "postgresql" and len(added) + len(changed) + len(removed) > 1000:
+        # A large import: fresh statistics now, or the planner keeps scanning by language
+        # instead of the full-text index until autovacuum analyses the table.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE helpcentre_searchdocument")
     return {"added": len(added), "changed": len(changed), "removed": len(removed)}
 
 
