@@ -7,6 +7,7 @@ transaction commits.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 
 Listener = Callable[[int], None]
 
@@ -41,3 +42,20 @@ def presence_source_register(source: PresenceSource) -> None:
 
 def team_present(*, language: str) -> bool:
     return any(source(language) for source in _presence_sources)
+
+
+# Questions the bot could not answer that reached it outside a conversation (the help
+# centre's searches without a good hit): a source takes the period (start, end) and a
+# maximum and returns (redacted text, language) pairs, newest first. The "questions
+# the bot could not answer" topics cluster them with the escalated chat questions.
+UnansweredSource = Callable[[datetime, datetime, int], list[tuple[str, str]]]
+_unanswered_sources: list[UnansweredSource] = []
+
+
+def unanswered_source_register(source: UnansweredSource) -> None:
+    if source not in _unanswered_sources:
+        _unanswered_sources.append(source)
+
+
+def unanswered_sources() -> list[UnansweredSource]:
+    return list(_unanswered_sources)

@@ -8,6 +8,7 @@ from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from bot import hooks
 from bot.models import BotModel, Conversation, ExampleQuestion, IntentAnswer, Message
 from bot.tokens import resume_token_hash
 from privacy.selectors import learning_excluded_q
@@ -176,8 +177,10 @@ def unanswered_topics(
     escalation, in conversations the bot escalated (unsure, or an answer rated
     unhelpful), less those it answered: a question whose next message is a bot answer
     at the answer threshold (the language's active model's, else the keyword
-    matcher's) that nobody rated unhelpful was answered, whatever came later. The
-    most recent `questions_max` of the period, so a page view costs bounded work.
+    matcher's) that nobody rated unhelpful was answered, whatever came later; plus those
+    the registered sources add (`hooks.unanswered_sources`: the help centre's searches
+    without a good hit, contact forms sent after suggestions). The most recent
+    `questions_max` of the period from each, so a page view costs bounded work.
     They are clustered per language by their words (`bot.nlu.clustering`, spaCy-based,
     so imported on first use). Each topic:
     `language`, its characteristic `terms`, how many `questions`, up to three of them
@@ -228,6 +231,10 @@ def unanswered_topics(
             and helpful is not False
         )
         if not answered:
+            by_language.setdefault(language, []).append(text)
+    # Asked elsewhere (help-centre searches without a good hit), already redacted.
+    for source in hooks.unanswered_sources():
+        for text, language in source(start, end, questions_max):
             by_language.setdefault(language, []).append(text)
     topics = []
     for language, texts in sorted(by_language.items()):

@@ -60,6 +60,8 @@ class LanguageFromQueryMiddleware:
         "/privacy/requests/",
         "/privacy/identity/",
         "/privacy/exports/",
+        "/help/",
+        "/contact/",
     )
 
     def __call__(self, request):

@@ -13,6 +13,8 @@ urlpatterns = [
     path("inbox/", include("agents.urls")),
     path("staff/", include("staff.urls")),
     path("privacy/", include("privacy.urls")),
+    # The help centre (/help/) and the contact form (/contact/).
+    path("", include("helpcentre.urls")),
     # Messenger channels: the Telegram, WhatsApp and Messenger webhooks.
     path("channels/", include("bot.channels.urls")),
     path("health/", health, name="health"),

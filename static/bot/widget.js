@@ -10,9 +10,21 @@
   var origin = new URL(script.src).origin;
   var lang = (script.dataset.lang || document.documentElement.lang || navigator.language || "de").slice(0, 2);
   var german = lang === "de";
-  var label = script.dataset.label || (german ? "Chat mit dem Kundenservice" : "Chat with customer service");
+  var entry = widgetEntry(script, german);
+  var label = script.dataset.label || entry.label;
   // ASCII only: a host may serve or cache this file without a charset.
   var closeLabel = german ? "Chat schlie\u00dfen" : "Close chat";
+
+  // data-entry="help" opens the help centre, "contact" the contact form, anything else
+  // the chat; the pages link to each other, so every entry reaches the other two.
+  function widgetEntry(tag, inGerman) {
+    var entries = {
+      chat: {path: "/chat/", label: inGerman ? "Chat mit dem Kundenservice" : "Chat with customer service"},
+      help: {path: "/help/", label: inGerman ? "Hilfe-Center" : "Help centre"},
+      contact: {path: "/contact/", label: inGerman ? "Kontakt" : "Contact us"}
+    };
+    return entries[tag.dataset.entry] || entries.chat;
+  }
 
   var button = document.createElement("button");
   button.type = "button";
@@ -47,7 +59,7 @@
       if (event.key === "Tab" && event.shiftKey) { event.preventDefault(); frame.focus(); }
     });
     frame = document.createElement("iframe");
-    frame.src = origin + "/chat/?embed=1&language=" + encodeURIComponent(lang);
+    frame.src = origin + entry.path + "?embed=1&language=" + encodeURIComponent(lang);
     frame.title = label;
     frame.style.cssText = "flex:1;width:100%;border:0;";
     // Tab past the end of the chat reaches this guard, which hands focus to the start.

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "bot",
     "staff",
     "agents",
+    "helpcentre",
 ]
 
 MIDDLEWARE = [
@@ -338,6 +339,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "staff.tasks.staff_sessions_expire_idle_task",
         "schedule": 60,
     },
+    # Forgets help-centre searches without a good hit (redacted) after
+    # HELPCENTRE_SEARCH_MISS_DAYS: they only serve to find the knowledge base's gaps.
+    "help-search-misses-purge": {
+        "task": "helpcentre.tasks.search_misses_purge_task",
+        "schedule": 24 * 60 * 60,
+    },
 }
 # Work still unfinished this long after it was queued (or due) lost its task: the sweeper
 # queues it again. Longer than the task time limit, so running work is left alone.
@@ -450,6 +457,14 @@ CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=10)
 CHAT_GROUP_COMMIT_MAX = env.int("CHAT_GROUP_COMMIT_MAX", default=64)
 # Websites that embed the chat widget (scheme://host[:port]): they may frame /chat/.
 CHAT_WIDGET_ORIGINS = env.list("CHAT_WIDGET_ORIGINS", default=[])
+
+# Help centre and contact form: requests per client (by the keyed hash of its address).
+HELPCENTRE_SUGGEST_RATE = env.int("HELPCENTRE_SUGGEST_RATE", default=60)  # per minute
+HELPCENTRE_VOTE_RATE = env.int("HELPCENTRE_VOTE_RATE", default=30)  # per minute
+HELPCENTRE_MISS_RATE = env.int("HELPCENTRE_MISS_RATE", default=10)  # kept per minute
+HELPCENTRE_FORM_RATE = env.int("HELPCENTRE_FORM_RATE", default=5)  # per 10 minutes
+# Days a search without a good hit (redacted) is kept for the knowledge base's gaps.
+HELPCENTRE_SEARCH_MISS_DAYS = env.int("HELPCENTRE_SEARCH_MISS_DAYS", default=90)
 # When agents answer, in TIME_ZONE: "mon-fri 08:00-18:00, sat 09:00-14:00"; empty: always.
 # Outside these hours an escalating customer is told when the team is back.
 SUPPORT_OPENING_HOURS = env.str(
