@@ -26,6 +26,7 @@ class Conversation(models.Model):
         TELEGRAM = "telegram", _("Telegram")
         WHATSAPP = "whatsapp", _("WhatsApp")
         MESSENGER = "messenger", _("Facebook Messenger")
+        EMAIL = "email", _("E-mail")
 
     class Status(models.TextChoices):
         BOT = "bot", _("With the bot")
