@@ -9,7 +9,7 @@ SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/supportdesk
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
 SERVICES_CELERY_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: run install browser haproxy env migrate demo messages makemessages test test-services lint format check-deploy clean
+.PHONY: run install browser haproxy mailserver env migrate demo messages makemessages test test-services lint format check-deploy clean
 
 run: install env migrate demo
 	$(PY) scripts/run_local.py
@@ -39,6 +39,14 @@ haproxy:
 	  (apt-get update -qq && apt-get install -y -qq haproxy) >/dev/null || \
 	  { echo "Please install haproxy (Debian package) for the scale-out test."; exit 1; }; }
 
+# The e-mail channel's services test fetches over IMAP from Debian's Dovecot (started by
+# the test itself on a free port with a throwaway configuration; the package's own service
+# is not used). SMTP is aiosmtpd, a Python test dependency.
+mailserver:
+	@command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || { echo "Installing Dovecot for the e-mail tests"; \
+	  (apt-get update -qq && apt-get install -y -qq dovecot-imapd) >/dev/null || \
+	  { echo "Please install dovecot-imapd (Debian package) for the e-mail tests."; exit 1; }; }
+
 env:
 	@python3 scripts/write_dev_env.py
 
@@ -60,7 +68,7 @@ test: install messages browser
 	$(VENV)/bin/pytest --ds=supportdesk.settings.test
 
 # The suite against PostgreSQL, channels-redis and a real Celery worker on RabbitMQ and Redis.
-test-services: install messages browser haproxy
+test-services: install messages browser haproxy mailserver
 	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) \
 	CELERY_BROKER_URL=$(SERVICES_CELERY_BROKER_URL) SUPPORTDESK_TEST_SERVICES=1 \
 	$(VENV)/bin/pytest --ds=supportdesk.settings.test

@@ -462,16 +462,42 @@ def _agents_tell(mail: MailMessage, *, status: str) -> None:
 # Personal data: export, erasure, housekeeping ---------------------------------------------
 
 
-def _subject_mails(subject: DataSubject):
-    return MailMessage.objects.filter(conversation__subject=subject)
+def _subject_conversation_ids(subject: DataSubject) -> tuple[list[int], list[int]]:
+    """(the subject's own e-mail conversations, those of claims to the subject's address).
+
+    Mail sent from an address, and our replies sent to it, belong to whoever proved the
+    address (the e-mailed link, or staff): once the subject is verified, the threads of
+    every unverified claim with that address are theirs too, for export and erasure. An
+    unverified subject gets only its own conversations.
+    """
+    own = list(
+        MailThread.objects.filter(conversation__subject=subject).values_list(
+            "conversation_id", flat=True
+        )
+    )
+    claimed: list[int] = []
+    if subject.is_verified and subject.email_index:
+        claimed = list(
+            MailThread.objects.filter(customer_address_index=subject.email_index)
+            .exclude(conversation__subject=subject)
+            .values_list("conversation_id", flat=True)
+        )
+    return own, claimed
 
 
 def subject_mails_export(subject: DataSubject) -> dict:
-    """The subject's mails (Art. 15) as received and sent, and their attachments with
-    their content (base64), since those are files the person sent us."""
-    mails = _subject_mails(subject).select_related("conversation", "message").order_by("id")
+    """The subject's mails (Art. 15) as received and sent, with the conversation's text,
+    and their attachments with their content (base64): files the person sent us."""
+    own, claimed = _subject_conversation_ids(subject)
+    ids = own + claimed
+    mails = (
+        MailMessage.objects.filter(conversation_id__in=ids)
+        .exclude(status=MailMessage.Status.IGNORED)
+        .select_related("conversation", "message")
+        .order_by("id")
+    )
     attachments = (
-        Attachment.objects.filter(message__conversation__subject=subject)
+        Attachment.objects.filter(message__conversation_id__in=ids)
         .select_related("message__conversation")
         .order_by("id")
     )
@@ -480,7 +506,6 @@ def subject_mails_export(subject: DataSubject) -> dict:
             {
                 "conversation": str(mail.conversation.public_id),
                 "direction": mail.direction,
-                "kind": mail.kind,
                 "subject": mail.subject,
                 "from": mail.sender,
                 "text": mail.body or (mail.message.text if mail.message_id else ""),
@@ -492,7 +517,7 @@ def subject_mails_export(subject: DataSubject) -> dict:
         "addresses": sorted(
             {
                 thread.customer_address
-                for thread in MailThread.objects.filter(conversation__subject=subject)
+                for thread in MailThread.objects.filter(conversation_id__in=ids)
             }
         ),
         "attachments": [
@@ -502,9 +527,7 @@ def subject_mails_export(subject: DataSubject) -> dict:
                 "type": attachment.content_type,
                 "size": attachment.size,
                 "received_at": attachment.created_at.isoformat(),
-                "content_base64": base64.b64encode(attachment.file.read()).decode("ascii")
-                if attachment.file
-                else "",
+                "content_base64": base64.b64encode(attachment.file.read()).decode("ascii"),
             }
             for attachment in attachments
         ],
@@ -512,14 +535,33 @@ def subject_mails_export(subject: DataSubject) -> dict:
 
 
 def subject_mails_erase(subject: DataSubject) -> dict[str, int]:
-    """Before bot's conversations go: attachments (rows and encrypted files, the files
-    after commit), mails and threads of the subject's conversations."""
-    attachments = list(Attachment.objects.filter(message__conversation__subject=subject))
+    """Before bot's conversations go: attachments (rows, and their encrypted files after
+    commit), mails and threads of the subject's e-mail conversations; for a verified
+    subject also the whole conversations of claims to their address, and those claims
+    (the name a mail client put beside the address) once nothing else is theirs."""
+    own, claimed = _subject_conversation_ids(subject)
+    ids = own + claimed
+    attachments = list(Attachment.objects.filter(message__conversation_id__in=ids))
     for attachment in attachments:
         attachment.delete()  # its file goes after commit (email_channel.apps)
-    mails, _ = _subject_mails(subject).delete()
-    threads, _ = MailThread.objects.filter(conversation__subject=subject).delete()
-    return {"attachments": len(attachments), "mails": mails, "mail_threads": threads}
+    mails, _ = MailMessage.objects.filter(conversation_id__in=ids).delete()
+    threads, _ = MailThread.objects.filter(conversation_id__in=ids).delete()
+    claim_ids = set(
+        Conversation.objects.filter(pk__in=claimed).values_list("subject_id", flat=True)
+    )
+    _total, conversations = Conversation.objects.filter(pk__in=claimed).delete()
+    _total, claims = (
+        DataSubject.objects.filter(pk__in=claim_ids, email_verified_at__isnull=True)
+        .filter(conversations__isnull=True)
+        .delete()
+    )
+    return {
+        "attachments": len(attachments),
+        "mails": mails,
+        "mail_threads": threads,
+        "claimed_conversations": conversations.get(Conversation._meta.label, 0),
+        "claims": claims.get(DataSubject._meta.label, 0),
+    }
 
 
 def mail_housekeeping(*, now=None, batch_size: int = 1000) -> dict[str, int]:

@@ -388,21 +388,29 @@ SUPPORT_OPENING_HOURS = env.str(
 
 # Email: to customers (verification links, export notices) and the privacy officer.
 # Without EMAIL_URL, mails are written to files in var/mail (nothing leaves the machine).
-if env.str("EMAIL_URL", default=""):  # e.g. smtp+tls://user:password@mail.example.com:587
-    _smtp = env.email_url("EMAIL_URL")
-    MAILERS = {
+
+
+def mailers_from_email_url(url: str) -> dict:
+    """MAILERS for an EMAIL_URL such as smtp+tls://user:password@mail.example.com:587
+    (django-environ parses it; the e-mail channel's tests use it for their SMTP sink)."""
+    smtp = environ.Env.email_url_config(url)
+    return {
         "default": {
-            "BACKEND": _smtp["EMAIL_BACKEND"],
+            "BACKEND": smtp["EMAIL_BACKEND"],
             "OPTIONS": {
-                "host": _smtp.get("EMAIL_HOST", "localhost"),
-                "port": _smtp.get("EMAIL_PORT", 25),
-                "username": _smtp.get("EMAIL_HOST_USER", ""),
-                "password": _smtp.get("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": _smtp.get("EMAIL_USE_TLS", False),
-                "use_ssl": _smtp.get("EMAIL_USE_SSL", False),
+                "host": smtp.get("EMAIL_HOST", "localhost"),
+                "port": smtp.get("EMAIL_PORT", 25),
+                "username": smtp.get("EMAIL_HOST_USER", ""),
+                "password": smtp.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": smtp.get("EMAIL_USE_TLS", False),
+                "use_ssl": smtp.get("EMAIL_USE_SSL", False),
             },
         }
     }
+
+
+if env.str("EMAIL_URL", default=""):
+    MAILERS = mailers_from_email_url(env.str("EMAIL_URL"))
 else:
     MAILERS = {
         "default": {

@@ -1,8 +1,6 @@
 """The e-mail channel on the embedded default (Maildir in, locmem mail out)."""
 
-import mailbox as stdlib_mailbox
 import smtplib
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -292,10 +290,24 @@ def test_housekeeping_forgets_old_automatic_mails(deliver, fetch, settings):
     assert counts["ignored_mails"] == 1
 
 
-def test_a_broken_maildir_file_does_not_stop_the_others(deliver, fetch, maildir_mailbox):
-    deliver(b"", mail_bytes())
+def test_a_mail_without_sender_is_ignored_and_the_others_go_on(deliver, fetch, maildir_mailbox):
+    deliver(b"Subject: nobody wrote this\r\n\r\nbody\r\n", mail_bytes())
     counts = fetch()
-    assert counts["stored"] == 1
+    assert (counts["stored"], counts["ignored"]) == (1, 1)
     assert not list(Path(maildir_mailbox.maildir_path, "new").iterdir())
-    assert stdlib_mailbox  # Maildir helper in use
-    assert message_from_bytes(b"", policy=policy.default) is not None
+
+
+def test_a_mail_that_fails_to_store_stays_for_the_next_run(
+    deliver, fetch, maildir_mailbox, monkeypatch
+):
+    from email_channel import services
+
+    deliver(mail_bytes())
+    real = services._personal_mail_store
+    monkeypatch.setattr(services, "_personal_mail_store", lambda *a: 1 / 0)
+    assert fetch()["failed"] == 1
+    maildir_mailbox.refresh_from_db()
+    assert maildir_mailbox.last_error == "mail_failed"
+    assert len(list(Path(maildir_mailbox.maildir_path, "new").iterdir())) == 1
+    monkeypatch.setattr(services, "_personal_mail_store", real)
+    assert fetch()["stored"] == 1
