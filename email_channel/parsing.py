@@ -5,6 +5,7 @@ Pure functions of the bytes: no database, so they are tested on their own.
 """
 
 import email
+import email.parser
 import email.policy
 import re
 from dataclasses import dataclass
@@ -165,6 +166,14 @@ def _attachments(message: EmailMessage) -> list[ParsedAttachment]:
             )
         )
     return found
+
+
+def header_message_id(raw: bytes) -> str:
+    """The mail's Message-ID from its headers alone (cheap: a duplicate is known before
+    the body is parsed); "" when it has none."""
+    headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+    found = _ids(_header(headers, "Message-ID"))
+    return found[0] if found else ""
 
 
 def mail_parse(raw: bytes) -> ParsedMail:

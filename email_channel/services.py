@@ -34,7 +34,7 @@ from bot.nlu.language import language_detect
 from email_channel import seam
 from email_channel.attachments import attachment_orphans_delete, attachments_store
 from email_channel.models import Attachment, Mailbox, MailMessage, MailThread
-from email_channel.parsing import ParsedMail, mail_parse
+from email_channel.parsing import ParsedMail, header_message_id, mail_parse
 from email_channel.sources import SourceError, source_open
 from privacy.crypto import blind_index, email_blind_index
 from privacy.models import AuditEvent, DataSubject
@@ -80,25 +80,28 @@ def _own_message_id(mailbox: Mailbox) -> str:
 # Inbound ---------------------------------------------------------------------------------
 
 
-def _is_loop(mailbox: Mailbox, parsed: ParsedMail, raw_headers_loop: bool) -> bool:
-    own_addresses = {
+def own_addresses() -> frozenset[str]:
+    """Every mailbox's address: mail from one of them, or with "X-Loop: <one of them>"
+    (which our replies carry), came from us."""
+    return frozenset(
         address.lower() for address in Mailbox.objects.values_list("address", flat=True)
-    }
-    return (
-        bool(_OWN_MESSAGE_ID.match(parsed.message_id))
-        or parsed.sender in own_addresses
-        or raw_headers_loop
     )
 
 
-def _x_loop_is_ours(raw: bytes) -> bool:
-    """Our replies carry "X-Loop: <mailbox address>"; a mail with it came from us."""
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].lower()
+def _x_loop(raw: bytes) -> str:
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     for line in head.splitlines():
-        if line.startswith(b"x-loop:"):
-            value = line.split(b":", 1)[1].strip().decode("ascii", errors="replace")
-            return Mailbox.objects.filter(address__iexact=value).exists()
-    return False
+        if line.lower().startswith(b"x-loop:"):
+            return line.split(b":", 1)[1].strip().decode("ascii", errors="replace").lower()
+    return ""
+
+
+def _is_loop(parsed: ParsedMail, raw: bytes, ours: frozenset[str]) -> bool:
+    return (
+        bool(_OWN_MESSAGE_ID.match(parsed.message_id))
+        or parsed.sender in ours
+        or _x_loop(raw) in ours
+    )
 
 
 def thread_find(*, parsed: ParsedMail, sender_index: str) -> MailThread | None:
@@ -153,14 +156,16 @@ def _ignored(mailbox: Mailbox, parsed: ParsedMail, index: str, kind: str) -> Rec
     return Receipt(outcome="ignored", mail=mail, kind=kind)
 
 
-def mail_receive(*, mailbox: Mailbox, raw: bytes) -> Receipt:
-    """One raw mail into Supportdesk (see the module docstring). Safe to call twice."""
-    parsed = mail_parse(raw)
-    message_id = parsed.message_id or f"<{hashlib.sha256(raw).hexdigest()}@no-message-id>"
+def mail_receive(*, mailbox: Mailbox, raw: bytes, ours: frozenset[str] | None = None) -> Receipt:
+    """One raw mail into Supportdesk (see the module docstring). Safe to call twice.
+
+    `ours`: own_addresses(), passed in by a fetch that receives many mails."""
+    message_id = header_message_id(raw) or f"<{hashlib.sha256(raw).hexdigest()}@no-message-id>"
     index = message_id_index(message_id)
     if MailMessage.objects.filter(message_id_index=index).exists():
         return Receipt(outcome="duplicate")
-    if _is_loop(mailbox, parsed, _x_loop_is_ours(raw)):
+    parsed = mail_parse(raw)
+    if _is_loop(parsed, raw, own_addresses() if ours is None else ours):
         return _ignored(mailbox, parsed, index, MailMessage.Kind.LOOP)
     if parsed.automatic is not None or not parsed.sender:
         # No sender to answer is treated as a bounce: nobody could be written back to.
@@ -243,11 +248,12 @@ def mailbox_fetch(*, mailbox_id: int, limit: int | None = None) -> dict[str, int
     limit = limit or settings.EMAIL_FETCH_BATCH_SIZE
     error_code = ""
     source = source_open(mailbox)
+    ours = own_addresses()
     try:
         with source:
             for key, raw in source.fetch(limit=limit):
                 try:
-                    receipt = mail_receive(mailbox=mailbox, raw=raw)
+                    receipt = mail_receive(mailbox=mailbox, raw=raw, ours=ours)
                 except Exception:
                     # The exception's text may quote the mail: only ids are logged.
                     logger.error(

@@ -45,10 +45,11 @@ class MaildirSource:
 
     def fetch(self, *, limit: int) -> Iterator[tuple[str, bytes]]:
         new = self.path / "new"
-        # Maildir names begin with the delivery time: sorted is (about) arrival order.
-        for name in sorted(os.listdir(new))[:limit]:
-            if name.startswith("."):
-                continue
+        # In delivery order (a reply after the mail it answers): by modification time,
+        # since names sort by text ("…M99P…" after "…M123P…" within one second).
+        entries = [entry for entry in os.scandir(new) if not entry.name.startswith(".")]
+        entries.sort(key=lambda entry: (_mtime(entry), entry.name))
+        for name in [entry.name for entry in entries[:limit]]:
             try:
                 yield name, (new / name).read_bytes()
             except FileNotFoundError:  # taken by a concurrent fetch meanwhile
@@ -59,6 +60,13 @@ class MaildirSource:
             os.replace(self.path / "new" / key, self.path / "cur" / f"{key}:2,S")
         except FileNotFoundError:
             pass
+
+
+def _mtime(entry: os.DirEntry) -> int:
+    try:
+        return entry.stat().st_mtime_ns
+    except FileNotFoundError:  # taken by a concurrent fetch: skipped when read
+        return 0
 
 
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
