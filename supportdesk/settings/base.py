@@ -520,6 +520,8 @@ CELERY_BEAT_SCHEDULE["channels-housekeeping"] = {
 # E-mail channel (email_channel/, README "E-mail"): a mailbox per queue, set up in the admin
 # (IMAP credentials are stored encrypted there); replies go out through the default mailer
 # (EMAIL_URL above). Mail fetched per mailbox and run, and the IMAP timeout.
+# The demo's mailbox (`make run`, email_channel/demo.py): a Maildir folder, no server.
+EMAIL_DEMO_MAILDIR = env.str("EMAIL_DEMO_MAILDIR", default=str(BASE_DIR / "var" / "maildir"))
 EMAIL_FETCH_BATCH_SIZE = env.int("EMAIL_FETCH_BATCH_SIZE", default=500)
 EMAIL_IMAP_TIMEOUT_SECONDS = env.float("EMAIL_IMAP_TIMEOUT_SECONDS", default=30.0)
 # Replies: attempts before giving up, exponential backoff between them.
