@@ -102,3 +102,17 @@ def test_the_mails_page_is_refused_to_agents_of_other_queues(client, deliver, fe
         reverse("email_channel:conversation_mails", args=[Conversation.objects.get().public_id])
     )
     assert response.status_code == 403
+
+
+def test_the_conversation_page_shows_the_delivery_of_a_mailed_reply(client, agent, deliver, fetch):
+    from agents.services import conversation_reply
+
+    deliver(mail_bytes())
+    fetch()
+    conversation = Conversation.objects.get()
+    conversation_reply(conversation=conversation, agent=agent, text="Antwort")
+    client.force_login(agent)
+
+    page = client.get(reverse("agents:conversation", args=[conversation.public_id]))
+
+    assert 'data-delivery-status="pending"' in page.content.decode()
