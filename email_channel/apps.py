@@ -23,7 +23,11 @@ class EmailChannelConfig(AppConfig):
         from email_channel import seam
         from email_channel import tasks as email_tasks  # noqa: F401  (registers the tasks)
         from email_channel.models import Attachment, Mailbox, MailMessage, MailThread
-        from email_channel.services import subject_mails_erase, subject_mails_export
+        from email_channel.services import (
+            subject_mail_references,
+            subject_mails_erase,
+            subject_mails_export,
+        )
         from privacy.registry import PersonalDataProvider, provider_register
 
         hooks.message_stored_listener_register(Conversation.Channel.EMAIL, seam.agent_reply_stored)
@@ -38,8 +42,11 @@ class EmailChannelConfig(AppConfig):
                 models=(MailThread, MailMessage, Attachment, Mailbox),
                 export=subject_mails_export,
                 erase=subject_mails_erase,
-                # Before bot.conversations: found through the subject's conversations.
-                order=40,
+                # After the webhook deliveries (order 40), which find theirs through
+                # `references`, and before bot.conversations: found through the subject's
+                # conversations.
+                order=45,
+                references=subject_mail_references,
                 title=_("Your e-mails and attachments"),
                 report_position=25,
                 labels={

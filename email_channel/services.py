@@ -491,6 +491,15 @@ def _subject_conversation_ids(subject: DataSubject) -> tuple[list[int], list[int
     return own, claimed
 
 
+def subject_mail_references(subject: DataSubject) -> list:
+    """Public ids of the subject's e-mail conversations, claims to their address included:
+    records elsewhere that name only the conversation (webhook deliveries) are theirs too."""
+    own, claimed = _subject_conversation_ids(subject)
+    return list(
+        Conversation.objects.filter(pk__in=own + claimed).values_list("public_id", flat=True)
+    )
+
+
 def subject_mails_export(subject: DataSubject) -> dict:
     """The subject's mails (Art. 15) as received and sent, with the conversation's text,
     and their attachments with their content (base64): files the person sent us."""
