@@ -9,7 +9,7 @@ SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/supportdesk
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
 SERVICES_CELERY_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: run install browser haproxy oidc-provider env migrate demo messages makemessages test test-services lint format check-deploy clean
+.PHONY: run install browser haproxy oidc-provider mailserver env migrate demo messages makemessages test test-services lint format check-deploy clean
 
 run: install env migrate demo
 	$(PY) scripts/run_local.py
@@ -51,6 +51,14 @@ $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json: $(OIDC_PROVIDER_DIR)/packa
 	cd $(OIDC_PROVIDER_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The e-mail channel's services test fetches over IMAP from Debian's Dovecot (started by
+# the test itself on a free port with a throwaway configuration; the package's own service
+# is not used). SMTP is aiosmtpd, a Python test dependency.
+mailserver:
+	@command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || { echo "Installing Dovecot for the e-mail tests"; \
+	  (apt-get update -qq && apt-get install -y -qq dovecot-imapd) >/dev/null || \
+	  { echo "Please install dovecot-imapd (Debian package) for the e-mail tests."; exit 1; }; }
+
 env:
 	@python3 scripts/write_dev_env.py
 
@@ -72,7 +80,7 @@ test: install messages browser oidc-provider
 	$(VENV)/bin/pytest --ds=supportdesk.settings.test
 
 # The suite against PostgreSQL, channels-redis and a real Celery worker on RabbitMQ and Redis.
-test-services: install messages browser haproxy oidc-provider
+test-services: install messages browser haproxy oidc-provider mailserver
 	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) \
 	CELERY_BROKER_URL=$(SERVICES_CELERY_BROKER_URL) SUPPORTDESK_TEST_SERVICES=1 \
 	$(VENV)/bin/pytest --ds=supportdesk.settings.test

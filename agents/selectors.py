@@ -25,6 +25,7 @@ ESCALATION_REASONS = {
     "low_confidence": _("The bot was not sure"),
     "negative_feedback": _("Customer found an answer unhelpful"),
     "customer_wrote_again": _("Customer wrote again after resolution"),
+    "email": _("Came in by e-mail"),
 }
 ACTIVE_STATUSES = (Conversation.Status.WAITING, Conversation.Status.ASSIGNED)
 PREVIEW_LENGTH = 120

@@ -104,6 +104,7 @@ def inbox_strings() -> dict[str, str]:
         "reason_low_confidence": _("The bot was not sure"),
         "reason_negative_feedback": _("Customer found an answer unhelpful"),
         "reason_customer_wrote_again": _("Customer wrote again after resolution"),
+        "reason_email": _("Came in by e-mail"),
         "status_waiting": _("Waiting"),
         "status_assigned": _("Assigned"),
         "status_resolved": _("Resolved"),

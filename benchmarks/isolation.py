@@ -14,7 +14,13 @@ import secrets
 from pathlib import Path
 
 # The settings that name a folder or file the process writes to; all are set below.
-WRITABLE_SETTINGS = ("MEDIA_ROOT", "STATIC_ROOT", "CELERY_DATA_DIR", "MAIL_FILE_PATH")
+WRITABLE_SETTINGS = (
+    "MEDIA_ROOT",
+    "STATIC_ROOT",
+    "CELERY_DATA_DIR",
+    "MAIL_FILE_PATH",
+    "EMAIL_DEMO_MAILDIR",
+)
 
 
 def isolated_environment(workdir: Path, *, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -34,6 +40,7 @@ def isolated_environment(workdir: Path, *, base: dict[str, str] | None = None) -
         "STATIC_ROOT": str(workdir / "static"),
         "CELERY_DATA_DIR": str(workdir / "celery"),
         "MAIL_FILE_PATH": str(workdir / "mail"),
+        "EMAIL_DEMO_MAILDIR": str(workdir / "maildir"),
         "LOG_LEVEL": "WARNING",
     }
 

@@ -70,6 +70,7 @@ class BotConfig(AppConfig):
                         "low_confidence": _("The bot was not sure"),
                         "negative_feedback": _("Customer found an answer unhelpful"),
                         "customer_wrote_again": _("Customer wrote again after resolution"),
+                        "email": _("Came in by e-mail"),
                     },
                 },
                 language=lambda subject: (

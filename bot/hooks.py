@@ -8,6 +8,7 @@ transaction commits.
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 Listener = Callable[[int], None]
 
@@ -17,6 +18,23 @@ ESCALATED = "escalated"
 CUSTOMER_WROTE = "customer_wrote"
 
 _listeners: dict[str, list[Listener]] = {ESCALATED: [], CUSTOMER_WROTE: []}
+
+# A message was stored in a conversation of a channel that delivers by itself (e-mail):
+# called INSIDE the storing transaction with (conversation, message), so the channel
+# queues its delivery atomically with the message. A seam until the outbox of the
+# conversation engine (issue 21) carries this event; see email_channel/seam.py.
+MessageListener = Callable[[Any, Any], None]
+_message_stored_listeners: dict[str, list[MessageListener]] = {}
+
+
+def message_stored_listener_register(channel: str, listener: MessageListener) -> None:
+    channel_listeners = _message_stored_listeners.setdefault(channel, [])
+    if listener not in channel_listeners:
+        channel_listeners.append(listener)
+
+
+def message_stored_listeners(channel: str) -> list[MessageListener]:
+    return list(_message_stored_listeners.get(channel, ()))
 
 
 def listener_register(event: str, listener: Listener) -> None:

@@ -27,6 +27,7 @@ class Conversation(models.Model):
         WHATSAPP = "whatsapp", _("WhatsApp")
         MESSENGER = "messenger", _("Facebook Messenger")
         FORM = "form", _("Contact form")
+        EMAIL = "email", _("E-mail")
 
     class Status(models.TextChoices):
         BOT = "bot", _("With the bot")

@@ -21,6 +21,7 @@ from bot.conversation_status import (
     conversation_status_move,
     conversations_status_move,
 )
+from bot import hooks
 from bot.dialog import Reply
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.selectors import conversation_agent_names, example_questions_learnable
@@ -130,8 +131,11 @@ def _messages_stored(conversation: Conversation, messages: list[Message]) -> Non
         # Messenger channels: what the bot, an agent or the system writes in a Telegram,
         # WhatsApp or Messenger conversation is queued for the platform here, in this
         # transaction, and sent by Celery after commit (bot/channels/delivery.py).
+        # E-mail (email_channel) queues an agent's reply as a mail in this transaction.
+        for listener in hooks.message_stored_listeners(conversation.channel):
+            listener(conversation, message)
         if (
-            conversation.channel != Conversation.Channel.WEB
+            conversation.channel not in (Conversation.Channel.WEB, Conversation.Channel.EMAIL)
             and message.sender != Message.Sender.CUSTOMER
         ):
             from bot.channels.delivery import message_delivery_enqueue

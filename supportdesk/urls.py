@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("helpcentre.urls")),
     # Messenger channels: the Telegram, WhatsApp and Messenger webhooks.
     path("channels/", include("bot.channels.urls")),
+    # E-mail channel: attachments and original mails, for agents (audited).
+    path("email/", include("email_channel.urls")),
     path("health/", health, name="health"),
     path("accessibility/", AccessibilityStatementView.as_view(), name="accessibility"),
     path("admin/", admin.site.urls),

@@ -55,6 +55,7 @@ AUDIT_ACTION_LABELS = {
     "legal_hold.placed": gettext_lazy("Deletion of your data was suspended (legal hold)"),
     "legal_hold.released": gettext_lazy("The legal hold on your data was lifted"),
     "subject.verified": gettext_lazy("You confirmed your email address"),
+    "attachment.downloaded": gettext_lazy("Opened a file you sent"),
     "subject.merged": gettext_lazy(
         "A chat in which you gave your email address was joined to your data"
     ),

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "staff",
     "agents",
     "helpcentre",
+    "email_channel",
 ]
 
 MIDDLEWARE = [
@@ -473,21 +474,29 @@ SUPPORT_OPENING_HOURS = env.str(
 
 # Email: to customers (verification links, export notices) and the privacy officer.
 # Without EMAIL_URL, mails are written to files in var/mail (nothing leaves the machine).
-if env.str("EMAIL_URL", default=""):  # e.g. smtp+tls://user:password@mail.example.com:587
-    _smtp = env.email_url("EMAIL_URL")
-    MAILERS = {
+
+
+def mailers_from_email_url(url: str) -> dict:
+    """MAILERS for an EMAIL_URL such as smtp+tls://user:password@mail.example.com:587
+    (django-environ parses it; the e-mail channel's tests use it for their SMTP sink)."""
+    smtp = environ.Env.email_url_config(url)
+    return {
         "default": {
-            "BACKEND": _smtp["EMAIL_BACKEND"],
+            "BACKEND": smtp["EMAIL_BACKEND"],
             "OPTIONS": {
-                "host": _smtp.get("EMAIL_HOST", "localhost"),
-                "port": _smtp.get("EMAIL_PORT", 25),
-                "username": _smtp.get("EMAIL_HOST_USER", ""),
-                "password": _smtp.get("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": _smtp.get("EMAIL_USE_TLS", False),
-                "use_ssl": _smtp.get("EMAIL_USE_SSL", False),
+                "host": smtp.get("EMAIL_HOST", "localhost"),
+                "port": smtp.get("EMAIL_PORT", 25),
+                "username": smtp.get("EMAIL_HOST_USER", ""),
+                "password": smtp.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": smtp.get("EMAIL_USE_TLS", False),
+                "use_ssl": smtp.get("EMAIL_USE_SSL", False),
             },
         }
     }
+
+
+if env.str("EMAIL_URL", default=""):
+    MAILERS = mailers_from_email_url(env.str("EMAIL_URL"))
 else:
     MAILERS = {
         "default": {
@@ -592,6 +601,50 @@ CELERY_BEAT_SCHEDULE["channels-housekeeping"] = {
     # Forgets processed message ids past the replay window and messenger identities
     # left without a conversation (unanswered consent questions, purged conversations).
     "task": "bot.channels.tasks.channels_housekeeping_task",
+    "schedule": 60 * 60,
+}
+
+# E-mail channel (email_channel/, README "E-mail"): a mailbox per queue, set up in the admin
+# (IMAP credentials are stored encrypted there); replies go out through the default mailer
+# (EMAIL_URL above). Mail fetched per mailbox and run, and the IMAP timeout.
+# The demo's mailbox (`make run`, email_channel/demo.py): a Maildir folder, no server.
+EMAIL_DEMO_MAILDIR = env.str("EMAIL_DEMO_MAILDIR", default=str(BASE_DIR / "var" / "maildir"))
+EMAIL_FETCH_BATCH_SIZE = env.int("EMAIL_FETCH_BATCH_SIZE", default=500)
+EMAIL_IMAP_TIMEOUT_SECONDS = env.float("EMAIL_IMAP_TIMEOUT_SECONDS", default=30.0)
+# Replies: attempts before giving up, exponential backoff between them.
+EMAIL_SEND_MAX_ATTEMPTS = env.int("EMAIL_SEND_MAX_ATTEMPTS", default=8)
+EMAIL_SEND_BACKOFF_SECONDS = env.float("EMAIL_SEND_BACKOFF_SECONDS", default=30.0)
+EMAIL_SEND_BACKOFF_MAX_SECONDS = env.float("EMAIL_SEND_BACKOFF_MAX_SECONDS", default=60 * 60)
+# Automatic mails (auto-replies, bounces) are remembered this long, without content.
+EMAIL_IGNORED_KEEP_DAYS = env.int("EMAIL_IGNORED_KEEP_DAYS", default=30)
+# Attachments (any channel): size, count per message and the types accepted.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ATTACHMENT_MAX_COUNT = env.int("ATTACHMENT_MAX_COUNT", default=10)
+ATTACHMENT_CONTENT_TYPES = env.list(
+    "ATTACHMENT_CONTENT_TYPES",
+    default=[
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "text/plain",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    ],
+)
+CELERY_BEAT_SCHEDULE["email-fetch"] = {
+    # Fetches each active mailbox's new mail (one task per mailbox, ids only).
+    "task": "email_channel.tasks.mailboxes_fetch_task",
+    "schedule": 60,
+}
+CELERY_BEAT_SCHEDULE["email-housekeeping"] = {
+    # Forgets recorded auto-replies past EMAIL_IGNORED_KEEP_DAYS and attachment files
+    # left without a row.
+    "task": "email_channel.tasks.mail_housekeeping_task",
     "schedule": 60 * 60,
 }
 

@@ -82,6 +82,17 @@ def test_chat_load_leaves_var_untouched():
 
 
 @pytest.mark.django_db
+def test_email_fetch_leaves_var_untouched():
+    before = _snapshot()
+
+    result = _run("benchmarks/email_fetch.py", "--mails", "8", timeout=300)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 conversations for 2 threads" in result.stdout
+    assert _snapshot() == before
+
+
+@pytest.mark.django_db
 def test_bot_eval_demo_leaves_var_untouched(tmp_path):
     knowledge_base = {
         "version": 1,

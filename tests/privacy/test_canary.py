@@ -1,7 +1,8 @@
 """Acceptance of issue 13: one customer walks every path, then nothing of them is left.
 
 The canary, Ottilie Brombeerwurzel, chats on the web (consent, identity, a message
-with each of her strings), on Telegram, WhatsApp and Messenger, is escalated, answered,
+with each of her strings), on Telegram, WhatsApp and Messenger, writes an e-mail with
+a file (answered by mail), is escalated, answered,
 noted about, has her email revealed (reason code + note), is taught from (approved,
 retrained), is sent to a webhook receiver allowed personal data, shows up in the
 analytics, confirms her address and asks for her data by e-mail. Her access ZIP must
@@ -18,6 +19,7 @@ broker (the test plays the worker), so their messages are read as queued.
 import io
 import json
 import logging
+import mailbox as stdlib_mailbox
 import os
 import quopri
 import re
@@ -42,6 +44,8 @@ from bot.learning import bot_model_train
 from bot.models import Conversation
 from bot.selectors import analytics_daily, unanswered_topics
 from bot.tokens import resume_token_hash
+from email_channel.models import Mailbox, MailMessage
+from email_channel.services import mailbox_fetch
 from privacy.logging import PersonalDataRedactingFilter
 from privacy.models import AuditEvent, DataSubject
 from supportdesk.asgi import application
@@ -52,6 +56,7 @@ from tests.bot.channels.conftest import (  # noqa: F401  (fixtures: the fake pla
     driver,  # noqa: F811
     fake_platforms,
 )
+from tests.email_channel.mails import PDF_BYTES, mail_bytes
 from tests.factories import processor_with_active_agreement
 from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (the local receiver)
 
@@ -411,6 +416,31 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
                 driver(channel), ["Hallo", "JA", NAME, EMAIL, PHONE, MESSAGES[2], MESSAGES[3]]
             )
 
+        # 2b. E-mail: she writes to the queue's mailbox with her strings and a file, and
+        # the agent's answer goes out by mail.
+        mailbox = Mailbox.objects.create(
+            queue=queue,
+            address="support@shop.example",
+            source=Mailbox.Source.MAILDIR,
+            maildir_path=str(tmp_path / "Maildir"),
+        )
+        stdlib_mailbox.Maildir(mailbox.maildir_path, create=True).add(
+            mail_bytes(
+                sender=f"{NAME} <{EMAIL}>",
+                subject=f"Bestellnummer {ORDER}",
+                text="\n".join(MESSAGES[1:]),
+                attachments=[(f"Rechnung {SURNAME}.pdf", "application/pdf", PDF_BYTES)],
+            )
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert mailbox_fetch(mailbox_id=mailbox.pk)["stored"] == 1
+        mailed = Conversation.objects.get(channel=Conversation.Channel.EMAIL)
+        with django_capture_on_commit_callbacks(execute=True):
+            inbox.conversation_reply(
+                conversation=mailed, agent=agent, text=f"Guten Tag Frau {SURNAME}, zu {ORDER}."
+            )
+        assert MailMessage.objects.get(direction="outbound").status == "sent"
+
         # 3. She proves her address by the e-mailed links: every claim joins one subject.
         assert all(
             a.status_code == 200
@@ -514,6 +544,11 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
     data = json.loads(data_json)["data"]
     conversations = data["bot.conversations"]["conversations"]
     assert len(conversations) == 4
+    # Her mail (a claim to her address, hers once she proved it) with its file and our reply.
+    mails = data["email_channel"]
+    assert _found(json.dumps(mails["mails"], ensure_ascii=False), [NAME, PHONE, IBAN, ORDER])
+    assert [m["direction"] for m in mails["mails"]] == ["inbound", "outbound"]
+    assert [a["file_name"] for a in mails["attachments"]] == [f"Rechnung {SURNAME}.pdf"]
     handled = next(c for c in conversations if c["resolved_at"])
     assert handled["escalation_reason"] and handled["rating"] == 4
     assert any(
@@ -547,6 +582,7 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
         "Wer mit Ihren Daten gearbeitet hat (Audit-Protokoll)",
         "Was dem Bot aus Ihren Fragen beigebracht wurde",
         "Empfänger: Messenger-Plattformen",
+        "Ihre E-Mails und Anhänge",
         "Empfänger: Systeme, die unsere Webhooks benachrichtigt haben",
     ):
         assert heading in report

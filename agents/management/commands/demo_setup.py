@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agents.demo import DEMO_LOGINS, demo_data_create
 from bot.learning import bot_model_train
+from email_channel.demo import demo_mailbox_create
 
 
 class Command(BaseCommand):
@@ -17,6 +18,8 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("Demo logins have known passwords: refusing with DEBUG off.")
         demo_data_create()
+        # The German queue's mailbox reads var/maildir (a sample mail waits there).
+        demo_mailbox_create()
         # The demo bot answers with its trained intent models from the first question
         # (a few seconds per language; skipped while the knowledge base is unchanged).
         for language, _name in settings.LANGUAGES:

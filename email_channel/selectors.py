@@ -1,0 +1,28 @@
+"""Reads of the e-mail channel for the agents' pages."""
+
+from bot.models import Conversation
+from email_channel.models import Attachment, MailMessage
+
+
+def conversation_mails(*, conversation: Conversation) -> list[MailMessage]:
+    """The conversation's mails, oldest first, each with its message's attachments
+    (`mail.files`); recorded auto-replies hold no content and are listed by kind only."""
+    mails = list(
+        MailMessage.objects.filter(conversation=conversation)
+        .select_related("message__sender_user")
+        .order_by("created_at", "id")
+    )
+    files: dict[int, list[Attachment]] = {}
+    for attachment in Attachment.objects.filter(message__conversation=conversation).order_by("id"):
+        files.setdefault(attachment.message_id, []).append(attachment)
+    for mail in mails:
+        mail.files = files.get(mail.message_id, []) if mail.message_id else []
+    return mails
+
+
+def attachment_get_by_public_id(*, public_id) -> Attachment | None:
+    return (
+        Attachment.objects.select_related("message__conversation__subject")
+        .filter(public_id=public_id)
+        .first()
+    )
