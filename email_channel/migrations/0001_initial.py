@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agents', '0004_canned_response_constraint_message'),
-        ('bot', '0009_conversation_channel_email'),
+        ('bot', '0011_conversation_channel_email'),
     ]
 
     operations = [

@@ -113,7 +113,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("privacy", "0015_redaction_allowed_word"),
-        ("bot", "0009_conversation_channel_form"),
+        ("bot", "0010_conversation_channel_form"),
     ]
 
     operations = [

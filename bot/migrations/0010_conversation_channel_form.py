@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bot", "0008_message_redaction_flagged"),
+        ("bot", "0009_field_labels"),
     ]
 
     operations = [
