@@ -16,12 +16,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from bot import hooks
 from bot.conversation_status import (
     ConversationStatusError,
     conversation_status_move,
     conversations_status_move,
 )
-from bot import hooks
 from bot.dialog import Reply
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.selectors import conversation_agent_names, example_questions_learnable
