@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils import formats
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from agents import charts
@@ -200,7 +200,7 @@ def analytics_charts(report: AnalyticsReport) -> dict[str, charts.Chart]:
         "satisfaction_queues": charts.bar_chart(
             [(item.name, item.average) for item in report.satisfaction_queues],
             display=rating,
-            head=[_("Queue"), _("Average rating")],
+            head=[pgettext("analytics", "Queue"), _("Average rating")],
             maximum=5,
         ),
         "top_intents": charts.bar_chart(
