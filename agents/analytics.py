@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils import formats
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from agents import charts
@@ -32,6 +32,9 @@ from agents.selectors import (
 )
 from bot.selectors import analytics_daily
 from bot.templatetags.bot_figures import percent
+
+# Translators: a PHP-style date format (Django's "date" filter) for a chart's day axis.
+DAY_AXIS_FORMAT = pgettext_lazy("chart axis", "n/j")
 
 
 def number(value: float, decimals: int = 0) -> str:
@@ -129,7 +132,9 @@ def analytics_report(*, since: date, until: date, queue: Queue | None = None) ->
 def analytics_charts(report: AnalyticsReport) -> dict[str, charts.Chart]:
     """Every chart of the page, keyed by its place; labels and figures in the active
     language."""
-    day_labels = [formats.date_format(day["day"], "d.m.") for day in report.days]
+    # The axis shows short days ("11/7", "7.11."); the table the full date.
+    axis_days = [formats.date_format(day["day"], str(DAY_AXIS_FORMAT)) for day in report.days]
+    day_labels = [formats.date_format(day["day"], "SHORT_DATE_FORMAT") for day in report.days]
     return {
         "daily": charts.line_chart(
             day_labels,
@@ -158,6 +163,7 @@ def analytics_charts(report: AnalyticsReport) -> dict[str, charts.Chart]:
                 _("answers from the keyword fallback"),
             ],
             label_every=max(1, len(day_labels) // 5),
+            axis_labels=axis_days,
         ),
         "channels": charts.bar_chart(
             [(label, count) for _code, label, count in report.channels],
@@ -194,7 +200,7 @@ def analytics_charts(report: AnalyticsReport) -> dict[str, charts.Chart]:
         "satisfaction_queues": charts.bar_chart(
             [(item.name, item.average) for item in report.satisfaction_queues],
             display=rating,
-            head=[_("Queue"), _("Average rating")],
+            head=[pgettext("analytics", "Queue"), _("Average rating")],
             maximum=5,
         ),
         "top_intents": charts.bar_chart(

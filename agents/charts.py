@@ -186,9 +186,11 @@ def line_chart(
     display: Callable[[float], str],
     head: list[str],
     label_every: int = 7,
+    axis_labels: Sequence[str] | None = None,
 ) -> Chart:
     """Shares between 0 and 1 over time (automation, answer precision per day): one
-    polyline per (key, label, values); a missing value (no data that day) is no dot."""
+    polyline per (key, label, values); a missing value (no data that day) is no dot.
+    `axis_labels` (shorter) replace `labels` under the axis; the table keeps `labels`."""
     left, right, top, bottom = PAD + 38, WIDTH - PAD, PAD + 4, PAD + 4 + PLOT_HEIGHT
     step = (right - left) / max(len(labels) - 1, 1)
     drawn = []
@@ -214,7 +216,7 @@ def line_chart(
     ]
     texts += [
         Text(x=_n(left + position * step), y=_n(bottom + 16), text=label, anchor="middle")
-        for position, label in enumerate(labels)
+        for position, label in enumerate(axis_labels or labels)
         if position % label_every == 0
     ]
     rows = [

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agents.models import Queue
 from agents.services import CANNED_TITLE_MAX_LENGTH
@@ -27,7 +28,7 @@ class AnalyticsFilterForm(forms.Form):
     since = forms.DateField(label=_("From"), widget=DateInput(), required=False)
     until = forms.DateField(label=_("To"), widget=DateInput(), required=False)
     queue = forms.ModelChoiceField(
-        label=_("Queue"),
+        label=pgettext_lazy("analytics", "Queue"),
         queryset=Queue.objects.none(),
         required=False,
         empty_label=_("All queues"),

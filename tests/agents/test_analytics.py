@@ -127,6 +127,11 @@ class TestPage:
         assert 'data-kpi="answer_precision">67 %' in german
         assert 'data-kpi="answer_precision">67%' in english
         assert "3,0 von 5" in german and "3.0 of 5" in english
+        # The day axis: short days in the page's order; the table: full dates.
+        first = timezone.localdate() - timedelta(days=29)
+        assert f'text-anchor="middle">{first.day}.{first.month}.</text>' in german
+        assert f'text-anchor="middle">{first.month}/{first.day}</text>' in english
+        assert f'<th scope="row">{first:%d.%m.%Y}</th>' in german
 
     def test_no_personal_data_reaches_the_page_or_the_export(self, seeded, supervisor):
         client = client_for(supervisor)

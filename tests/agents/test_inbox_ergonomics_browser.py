@@ -3,6 +3,7 @@ message, the list names the customer, a colleague's claim is announced on the li
 the conversation, the keyboard shortcuts claim and resolve, and live times are the
 desk's time zone whatever the browser's. Screenshots go to var/test-artifacts/."""
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -153,3 +154,57 @@ def test_live_times_are_the_desks_time_zone_not_the_browsers(live_desk, browser)
     assert any(time in live.text_content() for time in expected), live.text_content()
     rendered = anna.locator("#transcript .msg-customer time").last.text_content()
     assert rendered in {(now - timedelta(minutes=m)).strftime("%H:%M") for m in range(10)}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_live_bot_message_shows_why_the_bot_answered(live_desk, browser, monkeypatch):
+    """The page's socket is routed through the test (Playwright's WebSocket routing) to
+    deliver a bot message as the agents' consumer sends it (tests/agents/
+    test_inbox_ergonomics.py proves the consumer attaches the explanation)."""
+    from playwright.sync_api import expect
+
+    from agents.selectors import bot_message_explanation
+
+    base_url, conversation = live_desk
+    sockets = []
+    # Playwright's sync API runs an event loop in this thread; the ORM calls below are
+    # the test's own, made while the browser waits.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    def route(socket):
+        socket.connect_to_server()
+        sockets.append(socket)
+
+    anna = signed_in(browser, base_url, "anna")
+    anna.route_web_socket("**/ws/inbox/conversations/**", route)
+    anna.goto(f"{base_url}/inbox/c/{conversation.public_id}/")
+    expect(anna.locator("#conversation-live")).to_contain_text("Live: new messages")
+
+    message = message_append(
+        conversation=conversation,
+        sender="bot",
+        text="Solange Ihre Bestellung noch nicht versendet wurde …",
+        intent_slug="order_change",
+        confidence=0.91,
+    )[0]
+    frame = {
+        "type": "message",
+        "seq": message.seq,
+        "from": "bot",
+        "text": message.text,
+        "sent_at": message.created_at.isoformat(),
+        "explanation": bot_message_explanation(conversation=conversation, seq=message.seq),
+    }
+    sockets[0].send(json.dumps(frame))
+
+    live = anna.locator(f'#transcript li[data-seq="{message.seq}"]')
+    expect(live).to_contain_text("Solange Ihre Bestellung")
+    expect(live.locator(".who")).to_contain_text("91%")
+    live.locator("summary").click()
+    why = live.locator("details.bot-why")
+    expect(why).to_contain_text("Why the bot answered")
+    expect(why).to_contain_text("(order_change)")
+    expect(why).to_contain_text("91%")
+    expect(why.locator("dd li")).to_have_count(3)
+    anna.screenshot(path=ARTIFACTS / "inbox-ergonomics-4-live-explanation.png")
