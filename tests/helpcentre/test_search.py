@@ -122,3 +122,16 @@ def test_example_questions_count_for_the_text_search(indexed):
     search_index_refresh()
     result = help_search(query="Abholstation", language="de")
     assert slugs(result)[:1] == ["packstation"]
+
+
+def test_old_searches_without_a_good_hit_are_purged_in_batches_and_twice_is_harmless(db):
+    from helpcentre.services import search_misses_purge
+
+    old = timezone.now() - timedelta(days=91)
+    for number in range(5):
+        SearchMiss.objects.create(language="de", text_redacted=f"alt {number}", created_at=old)
+    SearchMiss.objects.create(language="de", text_redacted="neu")
+
+    assert search_misses_purge(older_than_days=90, batch_size=2) == 5
+    assert search_misses_purge(older_than_days=90, batch_size=2) == 0
+    assert list(SearchMiss.objects.values_list("text_redacted", flat=True)) == ["neu"]
