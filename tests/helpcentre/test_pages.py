@@ -245,3 +245,24 @@ def test_the_record_of_processing_and_the_notice_include_help_centre_and_form(si
 def test_a_deactivated_intent_is_no_article(site, client):
     Intent.objects.filter(slug="shipping_costs").update(is_active=False)
     assert client.get("/help/shipping_costs/").status_code == 404
+
+
+def test_a_form_sent_after_suggestions_joins_the_unanswered_topics_redacted(site, client):
+    from bot.selectors import unanswered_topics
+
+    shown = {**FORM, "message": "Liefert ihr Surfbretter nach Island? Erika Mustermann"}
+    client.post(
+        "/contact/?language=de", {**shown, "subject": "Surfbretter", "suggestions_shown": "on"}
+    )
+    client.post(
+        "/contact/?language=de", {**FORM, "subject": "Kajakpaddel", "message": "Kajakpaddel?"}
+    )
+    today = timezone.localdate()
+
+    examples = " ".join(
+        " ".join(topic["examples"])
+        for topic in unanswered_topics(since=today - timedelta(days=1), until=today)
+    )
+
+    assert "Surfbretter" in examples and "Mustermann" not in examples
+    assert "Kajakpaddel" not in examples  # no answers were shown: the bot was not asked
