@@ -135,3 +135,21 @@ def test_old_searches_without_a_good_hit_are_purged_in_batches_and_twice_is_harm
     assert search_misses_purge(older_than_days=90, batch_size=2) == 5
     assert search_misses_purge(older_than_days=90, batch_size=2) == 0
     assert list(SearchMiss.objects.values_list("text_redacted", flat=True)) == ["neu"]
+
+
+def test_a_refresh_racing_another_process_leaves_the_search_working(indexed, client, monkeypatch):
+    from django.db import IntegrityError
+
+    from helpcentre import services
+
+    def raced():
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(services, "search_index_refresh", raced)
+    monkeypatch.setitem(services._index_checked, "at", float("-inf"))
+    monkeypatch.setitem(services._index_checked, "version", None)
+
+    response = client.get("/help/", {"q": "Versandkosten", "language": "de"})
+
+    assert response.status_code == 200 and b"Versandkosten" in response.content
+    assert services._index_checked["version"] is None  # looked at again next time
