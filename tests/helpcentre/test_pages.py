@@ -92,6 +92,8 @@ def test_an_unknown_article_or_category_is_not_found(site, client):
     assert client.get("/help/no_such_topic/").status_code == 404
     assert client.get("/help/?category=99999").status_code == 404
     assert client.get("/help/?category=abc").status_code == 404
+    assert client.get("/help/?category=" + "9" * 40).status_code == 404
+    assert client.get("/help/?category=none&page=" + "9" * 40).status_code == 200
 
 
 def test_a_vote_is_counted_per_day_without_the_person(site, client):
