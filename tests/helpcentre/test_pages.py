@@ -268,3 +268,25 @@ def test_a_form_sent_after_suggestions_joins_the_unanswered_topics_redacted(site
 
     assert "Surfbretter" in examples and "Mustermann" not in examples
     assert "Kajakpaddel" not in examples  # no answers were shown: the bot was not asked
+
+
+def test_the_agent_opens_claims_and_answers_a_form_conversation(
+    site, client, queue, agent, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/contact/?language=de", FORM)
+    conversation = Conversation.objects.get()
+    staff = Client()
+    staff.force_login(agent)
+
+    page = staff.get(f"/inbox/c/{conversation.public_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    claimed = staff.post(f"/inbox/c/{conversation.public_id}/claim/")
+    replied = staff.post(
+        f"/inbox/c/{conversation.public_id}/reply/", {"text": "Anbei die Rechnung."}
+    )
+
+    assert page.status_code == 200 and "Contact form" in page.text and "Rechnung fehlt" in page.text
+    assert claimed.status_code in (200, 302) and replied.status_code in (200, 302)
+    assert conversation.messages.filter(sender="agent").count() == 1
