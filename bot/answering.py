@@ -53,6 +53,16 @@ class KnowledgeEntry:
     examples: tuple[str, ...]
 
 
+def _titles_index(
+    entries: dict[tuple[str, str], "KnowledgeEntry"],
+) -> dict[tuple[str, str], "KnowledgeEntry"]:
+    """(language, folded title) -> entry, the first entry of a title winning as before."""
+    titles: dict[tuple[str, str], KnowledgeEntry] = {}
+    for entry in entries.values():
+        titles.setdefault((entry.language, entry.title.casefold()), entry)
+    return titles
+
+
 class KeywordAnswerer:
     """Bands from fixed thresholds on the word-overlap score (not calibrated)."""
 
@@ -71,9 +81,7 @@ class KeywordAnswerer:
         # centre's search on 5,000 articles; see benchmarks/help_search.py).
         self._word_index: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         # A clicked suggestion comes back as a title: found by its folded text.
-        self._titles: dict[tuple[str, str], KnowledgeEntry] = {}
-        for entry in self._entries.values():
-            self._titles.setdefault((entry.language, entry.title.casefold()), entry)
+        self._titles = _titles_index(self._entries)
         for entry in entries:
             for example in entry.examples:
                 tokens = _tokens(example, entry.language)
@@ -157,16 +165,18 @@ class ModelAnswerer:
         unavailable: dict[str, str] | None = None,
     ):
         self._entries = {(e.intent_slug, e.language): e for e in entries}
+        self._titles = _titles_index(self._entries)
         self._models = models
         self._fallback = fallback
         self.unavailable = dict(unavailable or {})
 
     def _title_clicked(self, question: str, language: str) -> Answer | None:
-        wanted = question.strip().casefold()
-        for (slug, entry_language), entry in self._entries.items():
-            if entry_language == language and entry.title.casefold() == wanted:
-                return Answer(text=entry.answer, confidence=1.0, intent_slug=slug, band=Band.ANSWER)
-        return None
+        entry = self._titles.get((language, question.strip().casefold()))
+        if entry is None:
+            return None
+        return Answer(
+            text=entry.answer, confidence=1.0, intent_slug=entry.intent_slug, band=Band.ANSWER
+        )
 
     def ranked(self, question: str, language: str, *, limit: int = 3) -> list[Answer]:
         model = self._models.get(language)

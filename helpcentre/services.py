@@ -104,7 +104,12 @@ def search_index_ensure_current() -> None:
         return
     version = _knowledge_base_version()
     if version != _index_checked["version"]:
-        search_index_refresh()
+        try:
+            search_index_refresh()
+        except IntegrityError:
+            # Another process refreshed the same documents at the same moment (PostgreSQL
+            # lets both start): its refresh stands; this one looks again next time.
+            return
         _index_checked["version"] = version
     _index_checked["at"] = now
 

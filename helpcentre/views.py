@@ -101,7 +101,8 @@ class HelpIndexView(CustomerPage):
         if category_id:
             category = (
                 get_object_or_404(Category, pk=category_id, language=language)
-                if category_id.isdigit()
+                # Digits only, and few: SQLite refuses integers beyond 64 bits with an error.
+                if category_id.isdigit() and len(category_id) <= 12
                 else None
             )
             if category is None and category_id != "none":

@@ -142,6 +142,24 @@ def _chat_states(page, base_url: str, language: str, where: str) -> list[str]:
     return found
 
 
+SHIPPING = {"de": "Was kostet der Versand?", "en": "How much is shipping?"}
+
+
+def _contact_states(page, base_url: str, language: str, where: str) -> list[str]:
+    """The contact form with the answers its script shows, and with the fields' errors."""
+    from playwright.sync_api import expect
+
+    found = []
+    page.goto(f"{base_url}/contact/?language={language}")
+    page.locator("#id_subject").press_sequentially(SHIPPING[language], delay=10)
+    expect(page.locator("#contact-suggestions")).to_be_visible(timeout=5000)
+    found += axe_violations(page, f"{where} /contact/ suggestions")
+    page.locator("#contact-send").click()
+    expect(page.locator("#id_consent")).to_have_attribute("aria-invalid", "true")
+    found += axe_violations(page, f"{where} /contact/ errors")
+    return found
+
+
 def _axe_sees_a_violation(page, base_url: str) -> None:
     """The harness works: a nameless button is reported as a critical violation."""
     page.goto(f"{base_url}/chat/")
@@ -193,6 +211,8 @@ def test_no_serious_axe_violation_on_any_page(live_site, browser):
                 _axe_sees_a_violation(page, base_url)
             found += _chat_states(page, base_url, language, where)
             checked += 6
+            found += _contact_states(page, base_url, language, where)
+            checked += 2
             for path in CUSTOMER_PAGES:
                 page.goto(base_url + path)
                 assert page.locator("html").get_attribute("lang") == language, path
@@ -221,5 +241,5 @@ def test_no_serious_axe_violation_on_any_page(live_site, browser):
                     page.screenshot(path=shot, full_page=True)
             context.close()
 
-    assert checked == 4 * (6 + len(CUSTOMER_PAGES) + 2 + len(STAFF_PAGES))
+    assert checked == 4 * (6 + 2 + len(CUSTOMER_PAGES) + 2 + len(STAFF_PAGES))
     assert not found, "axe-core found serious or critical violations:\n" + "\n".join(found)

@@ -62,12 +62,14 @@ def _run_for_vendor(statements: dict[str, list[str]]):
 
 # The record of processing activities (Art. 30) gets the help centre and the contact form,
 # as privacy's migration 0007 seeded the chat's; the operator completes them in the admin,
-# and the generated privacy notice lists them.
+# and the generated privacy notice lists them. The classifier that picks the answers is the
+# chatbot's, recorded as its own AI-system activity ("Chatbot answers (AI system)").
 ACTIVITIES = [
     {
         "name": "Help centre",
-        "purpose": "Letting customers search and read the knowledge base on the website, "
-        "and learning which questions it does not answer.",
+        "purpose": "Letting customers search and read the knowledge base on the website "
+        "(the chatbot's classifier ranks the answers), and learning which questions it "
+        "does not answer.",
         "legal_basis": "legitimate_interests",
         "data_categories": "Search words, kept only when nothing fitted and only after "
         "personal data has been removed automatically; helpfulness votes as daily counts "
@@ -77,7 +79,6 @@ ACTIVITIES = [
         "retention": None,
         "technical_measures": "Automatic redaction before a search is kept; counts "
         "instead of records; no cookie or device storage (TDDDG Section 25).",
-        "is_ai_system": True,
     },
     {
         "name": "Contact form",
@@ -90,7 +91,6 @@ ACTIVITIES = [
         "retention": "conversations_resolved",
         "technical_measures": "Encryption at rest (Fernet) with a redacted copy for "
         "analytics, consent recorded with the policy version, rate limits.",
-        "is_ai_system": True,
     },
 ]
 

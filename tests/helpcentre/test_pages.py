@@ -92,6 +92,8 @@ def test_an_unknown_article_or_category_is_not_found(site, client):
     assert client.get("/help/no_such_topic/").status_code == 404
     assert client.get("/help/?category=99999").status_code == 404
     assert client.get("/help/?category=abc").status_code == 404
+    assert client.get("/help/?category=" + "9" * 40).status_code == 404
+    assert client.get("/help/?category=none&page=" + "9" * 40).status_code == 200
 
 
 def test_a_vote_is_counted_per_day_without_the_person(site, client):
@@ -245,3 +247,46 @@ def test_the_record_of_processing_and_the_notice_include_help_centre_and_form(si
 def test_a_deactivated_intent_is_no_article(site, client):
     Intent.objects.filter(slug="shipping_costs").update(is_active=False)
     assert client.get("/help/shipping_costs/").status_code == 404
+
+
+def test_a_form_sent_after_suggestions_joins_the_unanswered_topics_redacted(site, client):
+    from bot.selectors import unanswered_topics
+
+    shown = {**FORM, "message": "Liefert ihr Surfbretter nach Island? Erika Mustermann"}
+    client.post(
+        "/contact/?language=de", {**shown, "subject": "Surfbretter", "suggestions_shown": "on"}
+    )
+    client.post(
+        "/contact/?language=de", {**FORM, "subject": "Kajakpaddel", "message": "Kajakpaddel?"}
+    )
+    today = timezone.localdate()
+
+    examples = " ".join(
+        " ".join(topic["examples"])
+        for topic in unanswered_topics(since=today - timedelta(days=1), until=today)
+    )
+
+    assert "Surfbretter" in examples and "Mustermann" not in examples
+    assert "Kajakpaddel" not in examples  # no answers were shown: the bot was not asked
+
+
+def test_the_agent_opens_claims_and_answers_a_form_conversation(
+    site, client, queue, agent, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/contact/?language=de", FORM)
+    conversation = Conversation.objects.get()
+    staff = Client()
+    staff.force_login(agent)
+
+    page = staff.get(f"/inbox/c/{conversation.public_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    claimed = staff.post(f"/inbox/c/{conversation.public_id}/claim/")
+    replied = staff.post(
+        f"/inbox/c/{conversation.public_id}/reply/", {"text": "Anbei die Rechnung."}
+    )
+
+    assert page.status_code == 200 and "Contact form" in page.text and "Rechnung fehlt" in page.text
+    assert claimed.status_code in (200, 302) and replied.status_code in (200, 302)
+    assert conversation.messages.filter(sender="agent").count() == 1

@@ -122,3 +122,34 @@ def test_example_questions_count_for_the_text_search(indexed):
     search_index_refresh()
     result = help_search(query="Abholstation", language="de")
     assert slugs(result)[:1] == ["packstation"]
+
+
+def test_old_searches_without_a_good_hit_are_purged_in_batches_and_twice_is_harmless(db):
+    from helpcentre.services import search_misses_purge
+
+    old = timezone.now() - timedelta(days=91)
+    for number in range(5):
+        SearchMiss.objects.create(language="de", text_redacted=f"alt {number}", created_at=old)
+    SearchMiss.objects.create(language="de", text_redacted="neu")
+
+    assert search_misses_purge(older_than_days=90, batch_size=2) == 5
+    assert search_misses_purge(older_than_days=90, batch_size=2) == 0
+    assert list(SearchMiss.objects.values_list("text_redacted", flat=True)) == ["neu"]
+
+
+def test_a_refresh_racing_another_process_leaves_the_search_working(indexed, client, monkeypatch):
+    from django.db import IntegrityError
+
+    from helpcentre import services
+
+    def raced():
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(services, "search_index_refresh", raced)
+    monkeypatch.setitem(services._index_checked, "at", float("-inf"))
+    monkeypatch.setitem(services._index_checked, "version", None)
+
+    response = client.get("/help/", {"q": "Versandkosten", "language": "de"})
+
+    assert response.status_code == 200 and b"Versandkosten" in response.content
+    assert services._index_checked["version"] is None  # looked at again next time
