@@ -57,7 +57,15 @@ class TestFigures:
         channels = {code: count for code, _label, count in analytics_volume_by_channel(**week)}
         hours = analytics_volume_by_hour(**week)
 
-        assert channels == {"web": 4, "telegram": 1, "whatsapp": 1, "messenger": 0}
+        # Every channel is listed, the quiet ones with 0.
+        assert channels == {
+            "web": 4,
+            "telegram": 1,
+            "whatsapp": 1,
+            "messenger": 0,
+            "form": 0,
+            "email": 0,
+        }
         assert (hours[0], hours[9], hours[10], hours[14], sum(hours)) == (1, 1, 2, 2, 6)
 
     def test_escalation_reasons_and_satisfaction_per_agent_and_queue(self, seeded, week, queue):
@@ -113,6 +121,8 @@ class TestPage:
             "Telegram": "1",
             "WhatsApp": "1",
             "Facebook Messenger": "0",
+            "Contact form": "0",
+            "E-mail": "0",
         }
         daily = re.search(r'id="chart-daily".*?</figure>', page, re.S).group(0)
         assert daily.count("<polyline") == 3
