@@ -180,3 +180,10 @@ def test_the_finder_sees_a_leak_in_either_direction():
     assert foreign_strings(german, "de") == ["Run", "Search", "Log out"]
     assert foreign_strings(english, "en") == ["Abmelden"]
     assert "Status: ok" in page_text(english)
+
+
+@pytest.mark.django_db
+def test_the_admin_offers_api_keys_as_its_one_api_credential(admin_client):
+    page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "/admin/supportdesk/apikey/" in page and "/admin/authtoken/" not in page
