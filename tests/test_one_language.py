@@ -187,3 +187,29 @@ def test_the_admin_offers_api_keys_as_its_one_api_credential(admin_client):
     page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
 
     assert "/admin/supportdesk/apikey/" in page and "/admin/authtoken/" not in page
+
+
+@pytest.mark.django_db
+def test_the_admins_javascript_speaks_german_too(admin_client):
+    """The admin's widgets (permissions, dates) take their texts from its JavaScript
+    catalogue: every message of Django's admin scripts has a German translation."""
+    import json
+    import re
+    from pathlib import Path
+
+    import django
+    import polib
+
+    body = admin_client.get("/admin/jsi18n/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    catalogue = json.loads(re.search(r"const newcatalog = (\{.*?\});", body, re.S).group(1))
+    english = Path(django.__file__).parent / "contrib/admin/locale/en/LC_MESSAGES/djangojs.po"
+
+    untranslated = [
+        entry.msgid
+        for entry in polib.pofile(str(english))
+        if entry.msgid
+        # A message with a context is keyed "context\x04message".
+        and not catalogue.get(f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid)
+    ]
+
+    assert not untranslated, untranslated
