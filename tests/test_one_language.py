@@ -107,8 +107,9 @@ def desk(policies, knowledge_base, django_capture_on_commit_callbacks, celery_ea
 
 
 def admin_pages() -> list[str]:
-    """Every admin page of every registered model: the list (searched, if it can be), the add
-    form and the change form of its first row."""
+    """Every admin page of every registered model: the list with its filters and actions
+    (searched, if it can be), the add form, and the change, history and delete pages of its
+    first row."""
     pages = []
     for model, model_admin in admin.site._registry.items():
         info = model._meta.app_label, model._meta.model_name
@@ -122,6 +123,8 @@ def admin_pages() -> list[str]:
         if first is not None:
             pages.append(reverse("admin:{}_{}_change".format(*info), args=[first.pk]))
             pages.append(reverse("admin:{}_{}_history".format(*info), args=[first.pk]))
+            if model_admin.has_delete_permission(_superuser_request(), first):
+                pages.append(reverse("admin:{}_{}_delete".format(*info), args=[first.pk]))
     return pages
 
 
