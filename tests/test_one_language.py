@@ -137,8 +137,25 @@ def _superuser_request():
     return request
 
 
+def admin_delete_actions() -> list[tuple[str, int]]:
+    """(changelist, first row) of every model whose list offers "delete selected"."""
+    request = _superuser_request()
+    actions = []
+    for model, model_admin in admin.site._registry.items():
+        first = model._default_manager.order_by("pk").first()
+        if first is None or "delete_selected" not in model_admin.get_actions(request):
+            continue
+        info = model._meta.app_label, model._meta.model_name
+        actions.append((reverse("admin:{}_{}_changelist".format(*info)), first.pk))
+    return actions
+
+
 def _leaks(client, path: str, language: str) -> list[str]:
     response = client.get(path, HTTP_ACCEPT_LANGUAGE=language, follow=True)
+    return _leaks_in(response, path, language)
+
+
+def _leaks_in(response, path: str, language: str) -> list[str]:
     assert response.status_code < 500, (path, response.status_code)
     html = response.content.decode()
     assert f'lang="{language}"' in html, f"{path}: no lang={language}"
@@ -157,6 +174,12 @@ def test_every_page_is_in_one_language(desk, client, language):
     client.cookies["django_language"] = language
     for path in STAFF_PAGES + admin_pages():
         found += _leaks(client, path.format(conversation=conversation), language)
+    for changelist, pk in admin_delete_actions():
+        # The "delete selected" action's confirmation page (nothing is deleted without "post").
+        response = client.post(
+            changelist, {"action": "delete_selected", "_selected_action": [pk]}, follow=True
+        )
+        found += _leaks_in(response, f"{changelist} delete_selected", language)
 
     assert not found, f"{len(found)} strings of the other language:\n" + "\n".join(found)
 
