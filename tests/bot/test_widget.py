@@ -17,9 +17,7 @@ def test_an_unlisted_host_gets_the_hint_which_any_site_may_frame(client, setting
     assert "frame-ancestors *" in response["Content-Security-Policy"]
 
 
-def test_a_listed_host_gets_the_chat_framed_only_by_the_listed_origins(
-    client, settings, policies
-):
+def test_a_listed_host_gets_the_chat_framed_only_by_the_listed_origins(client, settings, policies):
     settings.CHAT_WIDGET_ORIGINS = ["https://shop.example"]
 
     response = client.get("/chat/?embed=1&host=https://shop.example")
