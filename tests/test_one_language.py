@@ -16,7 +16,7 @@ from bot.chat import conversation_escalate
 from bot.models import BotModel
 from bot.services import message_append
 from privacy.models import DataRequest, LegalHold
-from privacy.services import data_export_archive, processing_activities_csv
+from privacy.services import data_export_archive, notice_render, processing_activities_csv
 from privacy.services.requests import data_request_create
 from supportdesk.api_auth import api_key_create
 from tests.factories import (
@@ -192,7 +192,10 @@ def test_the_generated_texts_are_in_one_language(desk, language):
     archive = data_export_archive(subject=desk["subject"], language=language, audit=False)
     report = zipfile.ZipFile(io.BytesIO(archive)).read("report.html").decode()
 
+    notice = notice_render(language=language)
+
     found = [f"record of processing: {text}" for text in foreign_strings(record, language)]
+    found += [f"privacy notice: {text}" for text in foreign_strings(notice, language)]
     found += [f"access report: {text}" for text in foreign_strings(report, language)]
 
     assert not found, "\n".join(found)
