@@ -116,7 +116,9 @@ class Assignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Assignment of conversation {self.conversation_id}"
+        return _("Assignment of conversation %(conversation)s") % {
+            "conversation": self.conversation_id
+        }
 
 
 class InternalNote(models.Model):
@@ -150,7 +152,10 @@ class InternalNote(models.Model):
         ordering = ["conversation", "created_at", "id"]
 
     def __str__(self) -> str:
-        return f"Note {self.pk} on conversation {self.conversation_id}"
+        return _("Note %(number)s on conversation %(conversation)s") % {
+            "number": self.pk,
+            "conversation": self.conversation_id,
+        }
 
 
 class CannedResponse(models.Model):
@@ -282,4 +287,8 @@ class Teaching(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Teaching {self.pk} ({self.kind}, {self.status})"
+        return _("Teaching %(number)s (%(kind)s, %(status)s)") % {
+            "number": self.pk,
+            "kind": self.get_kind_display(),
+            "status": self.get_status_display(),
+        }

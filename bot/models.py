@@ -94,7 +94,7 @@ class Conversation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Conversation {self.public_id}"
+        return _("Conversation %(id)s") % {"id": self.public_id}
 
 
 class Message(models.Model):
@@ -177,7 +177,10 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Message {self.seq} of conversation {self.conversation_id}"
+        return _("Message %(seq)s of conversation %(conversation)s") % {
+            "seq": self.seq,
+            "conversation": self.conversation_id,
+        }
 
 
 class Intent(models.Model):
@@ -438,7 +441,7 @@ class ChannelIdentity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel} identity {self.pk}"
+        return _("%(channel)s identity %(number)s") % {"channel": self.channel, "number": self.pk}
 
 
 class ChannelConversation(models.Model):
@@ -578,4 +581,7 @@ class ChannelDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Delivery {self.pk} ({self.status})"
+        return _("Delivery %(number)s (%(status)s)") % {
+            "number": self.pk,
+            "status": self.get_status_display(),
+        }

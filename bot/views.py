@@ -1,4 +1,7 @@
+import re
+
 from django.conf import settings
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -7,6 +10,9 @@ from django.views.decorators.csp import csp_override
 from django.views.generic import TemplateView
 
 from bot.disclosure import ai_disclosure
+
+# An origin as the widget reports it (location.origin): anything else is not named back.
+WIDGET_HOST = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 def chat_page_csp() -> dict:
@@ -64,6 +70,28 @@ def chat_strings() -> dict[str, str]:
     }
 
 
+def widget_origin_allowed(request, host: str) -> bool:
+    """Whether the browser will let `host` (the widget's page, scheme://host[:port]) frame
+    the chat: it is this site or listed in CHAT_WIDGET_ORIGINS."""
+    own = f"{request.scheme}://{request.get_host()}"
+    return host.rstrip("/") in {own, *(o.rstrip("/") for o in settings.CHAT_WIDGET_ORIGINS)}
+
+
+def widget_unconfigured(request, host: str):
+    """Instead of the browser's broken-frame icon, the widget shows who must do what.
+
+    The page holds no chat, no form and no cookie, so any site may frame it (the host
+    named comes from the widget's own URL; a forged one only changes this text)."""
+    response = render(
+        request,
+        "bot/widget_unconfigured.html",
+        {"host": host if WIDGET_HOST.fullmatch(host) else ""},
+    )
+    return csp_override({**settings.SECURE_CSP, "frame-ancestors": ["*"]})(
+        lambda request: response
+    )(request)
+
+
 @method_decorator(xframe_options_exempt, name="dispatch")
 class ChatPageView(TemplateView):
     """The full-page customer chat; the widget shows the same page in an iframe."""
@@ -73,6 +101,9 @@ class ChatPageView(TemplateView):
     def dispatch(self, request, *args, **kwargs):
         # The widget passes the host page's language as ?language= (applied by
         # LanguageFromQueryMiddleware); otherwise the browser's counts.
+        host = request.GET.get("host", "")
+        if request.GET.get("embed") == "1" and host and not widget_origin_allowed(request, host):
+            return widget_unconfigured(request, host)
         return csp_override(chat_page_csp())(super().dispatch)(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

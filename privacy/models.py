@@ -81,7 +81,7 @@ class DataSubject(models.Model):
 
     def __str__(self) -> str:
         # Never the name or email: __str__ ends up in logs, admin history and errors.
-        return f"DataSubject {self.public_id}"
+        return _("Data subject %(id)s") % {"id": self.public_id}
 
     @property
     def is_verified(self) -> bool:
@@ -223,7 +223,10 @@ class ConsentRecord(models.Model):
         ordering = ["-granted_at"]
 
     def __str__(self) -> str:
-        return f"Consent {self.pk} to {self.policy_version}"
+        return _("Consent %(number)s to %(policy)s") % {
+            "number": self.pk,
+            "policy": self.policy_version,
+        }
 
 
 class RetentionPolicy(models.Model):
@@ -320,7 +323,7 @@ class PurgeRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
-        return f"Purge {self.started_at:%Y-%m-%d %H:%M}"
+        return _("Retention run %(time)s") % {"time": f"{self.started_at:%Y-%m-%d %H:%M}"}
 
 
 class DataRequest(models.Model):
@@ -423,7 +426,10 @@ class DataExport(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Export {self.pk} ({self.status})"
+        return _("Export %(number)s (%(status)s)") % {
+            "number": self.pk,
+            "status": self.get_status_display(),
+        }
 
 
 class Processor(models.Model):
@@ -608,7 +614,7 @@ class ErasureLedgerEntry(models.Model):
         ordering = ["-erased_at"]
 
     def __str__(self) -> str:
-        return f"Erased {self.subject_public_id}"
+        return _("Erased %(id)s") % {"id": self.subject_public_id}
 
 
 class RedactionAllowedWord(models.Model):

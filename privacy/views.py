@@ -147,7 +147,7 @@ class PrivacyOfficerMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
 
 # The dashboard's counts and the retention runs' categories are keys in the data; the page
-# names them. A key a future provider adds and this list lacks shows as written.
+# names them. A key a future provider adds and these lists lack shows as written.
 COUNT_LABELS = {
     "conversations": _lazy("conversations"),
     "messages": _lazy("messages"),
@@ -155,13 +155,15 @@ COUNT_LABELS = {
     "webhook_deliveries": _lazy("webhook deliveries"),
     "data_subjects": _lazy("data subjects"),
     "consent_records": _lazy("consent records"),
+}
+PURGE_LABELS = {
+    **dict(RetentionPolicy.Category.choices),
     "data_requests_unconfirmed": _lazy("unconfirmed data subject requests"),
     "mail_files": _lazy("mail files"),
-    **dict(RetentionPolicy.Category.choices),
 }
 
 
-def _labelled(counts: dict) -> list[tuple[str, int]]:
+def _labelled(counts: dict, labels: dict) -> list[tuple[str, int]]:
     rows = []
     for key, count in counts.items():
         if key == "requests_by_kind":
@@ -171,7 +173,7 @@ def _labelled(counts: dict) -> list[tuple[str, int]]:
                 for kind, n in count.items()
             ]
         else:
-            rows.append((str(COUNT_LABELS.get(key, key)), count))
+            rows.append((str(labels.get(key, key)), count))
     return rows
 
 
@@ -181,8 +183,10 @@ class PrivacyDashboardView(PrivacyOfficerMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(privacy_dashboard(active_channels=active_channels()))
-        context["counts"] = _labelled(context["counts"])
-        context["purge_runs"] = [(run, _labelled(run.counts)) for run in context["purge_runs"]]
+        context["counts"] = _labelled(context["counts"], COUNT_LABELS)
+        context["purge_runs"] = [
+            (run, _labelled(run.counts, PURGE_LABELS)) for run in context["purge_runs"]
+        ]
         languages = dict(settings.LANGUAGES)
         context["outdated_notices"] = {
             str(languages.get(code, code)): changes

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import TokenProxy
 
 from privacy.encrypted_admin import EncryptedValuesAdminMixin
 from supportdesk.admin_actions import DeliveryRetryAdminMixin
@@ -179,3 +180,8 @@ admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), UserAdmin)
 admin.site.unregister(Group)
 admin.site.register(Group, GroupAdmin)
+
+# One kind of API credential in the admin: API keys (scoped, stored hashed, expiring).
+# DRF's tokens sat beside them as "Tokens", unscoped and stored in plain text; existing
+# tokens still authenticate (TokenAuthentication), new ones are not issued here.
+admin.site.unregister(TokenProxy)

@@ -243,3 +243,54 @@ def test_no_serious_axe_violation_on_any_page(live_site, browser):
 
     assert checked == 4 * (6 + 2 + len(CUSTOMER_PAGES) + 2 + len(STAFF_PAGES))
     assert not found, "axe-core found serious or critical violations:\n" + "\n".join(found)
+
+
+# 200 % and 400 % zoom of a 1280 × 1024 screen: the page sees 640 and 320 CSS px (WCAG 1.4.10
+# asks for reflow at 320 CSS px), drawn with two and four device pixels to a CSS pixel.
+ZOOMS = {
+    "200 %": {"viewport": {"width": 640, "height": 512}, "device_scale_factor": 2},
+    "400 %": {"viewport": {"width": 320, "height": 256}, "device_scale_factor": 4},
+}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_chat_and_the_inbox_reflow_at_200_and_400_percent_zoom(live_site, browser):
+    """No sideways scrolling of the page at either zoom, in the chat's states and on the
+    inbox's list and conversation pages; the controls a person needs stay reachable."""
+    from playwright.sync_api import expect
+
+    base_url, conversation = live_site
+    found: list[str] = []
+    for zoom, options in ZOOMS.items():
+        context = browser.new_context(locale="de-DE", **options)
+        page = context.new_page()
+        page.goto(f"{base_url}/chat/?language=de")
+        expect(page.locator("#consent-panel")).to_be_visible()
+        found += sideways_scroll(page, f"[{zoom}] /chat/ consent")
+        page.get_by_role("button", name=AGREE["de"]).click()
+        expect(page.locator("#identify-form")).to_be_visible()
+        found += sideways_scroll(page, f"[{zoom}] /chat/ identification")
+        page.locator("#identify-name").fill("Erika Mustermann")
+        page.locator("#identify-email").fill("erika@example.org")
+        page.get_by_role("button", name=IDENTIFY["de"][0]).click()
+        expect(page.locator("#composer")).to_be_visible()
+        page.get_by_label(IDENTIFY["de"][1]).fill("Wie hoch sind die Versandkosten?")
+        page.get_by_role("button", name=IDENTIFY["de"][2], exact=True).click()
+        expect(page.locator(".msg-bot")).to_have_count(1)
+        found += sideways_scroll(page, f"[{zoom}] /chat/ answer")
+        page.screenshot(path=ARTIFACTS / f"zoom-chat-{zoom[:3]}.png", full_page=True)
+
+        page.goto(f"{base_url}/inbox/login/")
+        page.locator("#id_username").fill("ada")
+        page.locator("#id_password").fill("test-password")
+        page.locator("#id_password").press("Enter")
+        page.wait_for_url(f"{base_url}/inbox/")
+        found += sideways_scroll(page, f"[{zoom}] /inbox/")
+        page.goto(f"{base_url}/inbox/c/{conversation.public_id}/")
+        expect(page.locator("main")).to_be_visible()
+        found += sideways_scroll(page, f"[{zoom}] /inbox/c/…/")
+        page.screenshot(path=ARTIFACTS / f"zoom-conversation-{zoom[:3]}.png", full_page=True)
+        context.close()
+
+    assert not found, "The page scrolls sideways when zoomed:\n" + "\n".join(found)

@@ -16,7 +16,7 @@ from bot.chat import conversation_escalate
 from bot.models import BotModel
 from bot.services import message_append
 from privacy.models import DataRequest, LegalHold
-from privacy.services import data_export_archive, processing_activities_csv
+from privacy.services import data_export_archive, notice_render, processing_activities_csv
 from privacy.services.requests import data_request_create
 from supportdesk.api_auth import api_key_create
 from tests.factories import (
@@ -107,8 +107,9 @@ def desk(policies, knowledge_base, django_capture_on_commit_callbacks, celery_ea
 
 
 def admin_pages() -> list[str]:
-    """Every admin page of every registered model: the list (searched, if it can be), the add
-    form and the change form of its first row."""
+    """Every admin page of every registered model: the list with its filters and actions
+    (searched, if it can be), the add form, and the change, history and delete pages of its
+    first row."""
     pages = []
     for model, model_admin in admin.site._registry.items():
         info = model._meta.app_label, model._meta.model_name
@@ -122,6 +123,8 @@ def admin_pages() -> list[str]:
         if first is not None:
             pages.append(reverse("admin:{}_{}_change".format(*info), args=[first.pk]))
             pages.append(reverse("admin:{}_{}_history".format(*info), args=[first.pk]))
+            if model_admin.has_delete_permission(_superuser_request(), first):
+                pages.append(reverse("admin:{}_{}_delete".format(*info), args=[first.pk]))
     return pages
 
 
@@ -134,8 +137,25 @@ def _superuser_request():
     return request
 
 
+def admin_delete_actions() -> list[tuple[str, int]]:
+    """(changelist, first row) of every model whose list offers "delete selected"."""
+    request = _superuser_request()
+    actions = []
+    for model, model_admin in admin.site._registry.items():
+        first = model._default_manager.order_by("pk").first()
+        if first is None or "delete_selected" not in model_admin.get_actions(request):
+            continue
+        info = model._meta.app_label, model._meta.model_name
+        actions.append((reverse("admin:{}_{}_changelist".format(*info)), first.pk))
+    return actions
+
+
 def _leaks(client, path: str, language: str) -> list[str]:
     response = client.get(path, HTTP_ACCEPT_LANGUAGE=language, follow=True)
+    return _leaks_in(response, path, language)
+
+
+def _leaks_in(response, path: str, language: str) -> list[str]:
     assert response.status_code < 500, (path, response.status_code)
     html = response.content.decode()
     assert f'lang="{language}"' in html, f"{path}: no lang={language}"
@@ -154,6 +174,12 @@ def test_every_page_is_in_one_language(desk, client, language):
     client.cookies["django_language"] = language
     for path in STAFF_PAGES + admin_pages():
         found += _leaks(client, path.format(conversation=conversation), language)
+    for changelist, pk in admin_delete_actions():
+        # The "delete selected" action's confirmation page (nothing is deleted without "post").
+        response = client.post(
+            changelist, {"action": "delete_selected", "_selected_action": [pk]}, follow=True
+        )
+        found += _leaks_in(response, f"{changelist} delete_selected", language)
 
     assert not found, f"{len(found)} strings of the other language:\n" + "\n".join(found)
 
@@ -166,7 +192,10 @@ def test_the_generated_texts_are_in_one_language(desk, language):
     archive = data_export_archive(subject=desk["subject"], language=language, audit=False)
     report = zipfile.ZipFile(io.BytesIO(archive)).read("report.html").decode()
 
+    notice = notice_render(language=language)
+
     found = [f"record of processing: {text}" for text in foreign_strings(record, language)]
+    found += [f"privacy notice: {text}" for text in foreign_strings(notice, language)]
     found += [f"access report: {text}" for text in foreign_strings(report, language)]
 
     assert not found, "\n".join(found)
@@ -180,3 +209,36 @@ def test_the_finder_sees_a_leak_in_either_direction():
     assert foreign_strings(german, "de") == ["Run", "Search", "Log out"]
     assert foreign_strings(english, "en") == ["Abmelden"]
     assert "Status: ok" in page_text(english)
+
+
+@pytest.mark.django_db
+def test_the_admin_offers_api_keys_as_its_one_api_credential(admin_client):
+    page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "/admin/supportdesk/apikey/" in page and "/admin/authtoken/" not in page
+
+
+@pytest.mark.django_db
+def test_the_admins_javascript_speaks_german_too(admin_client):
+    """The admin's widgets (permissions, dates) take their texts from its JavaScript
+    catalogue: every message of Django's admin scripts has a German translation."""
+    import json
+    import re
+    from pathlib import Path
+
+    import django
+    import polib
+
+    body = admin_client.get("/admin/jsi18n/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    catalogue = json.loads(re.search(r"const newcatalog = (\{.*?\});", body, re.S).group(1))
+    english = Path(django.__file__).parent / "contrib/admin/locale/en/LC_MESSAGES/djangojs.po"
+
+    untranslated = [
+        entry.msgid
+        for entry in polib.pofile(str(english))
+        if entry.msgid
+        # A message with a context is keyed "context\x04message".
+        and not catalogue.get(f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid)
+    ]
+
+    assert not untranslated, untranslated

@@ -281,6 +281,9 @@
         storage.setItem(TOKEN_KEY, frame.conversation);
         if (!frame.resumed) { lastSeq = 0; $("chat-log").textContent = ""; }
         status(T.connected);
+        // The server's disclosure (AI Act) in the conversation's language replaces the
+        // page's copy: a resumed conversation may be in another language than the page.
+        if (frame.disclosure) { $("chat-disclosure").textContent = frame.disclosure; }
         frame.history.forEach(renderMessage);
         renderPending();
         showState(frame);

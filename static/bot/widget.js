@@ -59,7 +59,10 @@
       if (event.key === "Tab" && event.shiftKey) { event.preventDefault(); frame.focus(); }
     });
     frame = document.createElement("iframe");
-    frame.src = origin + entry.path + "?embed=1&language=" + encodeURIComponent(lang);
+    // host: so that Supportdesk can explain a missing CHAT_WIDGET_ORIGINS entry instead
+    // of the browser showing a broken frame.
+    frame.src = origin + entry.path + "?embed=1&language=" + encodeURIComponent(lang) +
+      "&host=" + encodeURIComponent(window.location.origin);
     frame.title = label;
     frame.style.cssText = "flex:1;width:100%;border:0;";
     // Tab past the end of the chat reaches this guard, which hands focus to the start.

@@ -211,4 +211,5 @@ def test_the_dashboard_names_what_it_counts_and_offers_a_sign_out(officer):
     assert "Data subject requests: Access (copy of my data): 1" in page
     assert "Resolved conversations and their messages (from resolution): 3" in page
     assert "mail files: 1" in page and "data subjects:" in page
+    assert "webhook deliveries: 0" in page and "consent records: 0" in page
     assert 'action="/inbox/logout/"' in page and "Sign out" in page

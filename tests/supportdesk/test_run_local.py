@@ -227,3 +227,48 @@ def test_site_url_follows_the_port_when_it_is_not_set():
     ).stdout.strip()
 
     assert printed == "http://127.0.0.1:8123"
+
+
+@pytest.mark.embedded_only
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_stops_everything_without_an_error(tmp_path):
+    """Ctrl-C (SIGINT to the supervisor; its children run in their own sessions, so the
+    terminal's signal reaches only it) stops daphne, the worker and beat: exit code 0 and
+    no ERROR line such as "exited with signal 15"."""
+    import os
+    import signal
+    import urllib.request
+
+    from tests.processes import free_port, process_environment
+
+    port = str(free_port())
+    output = tmp_path / "run.log"
+    environment = process_environment(PORT=port, CELERY_DATA_DIR=str(tmp_path / "celery"))
+    with output.open("w") as log:
+        run = subprocess.Popen(
+            [sys.executable, "scripts/run_local.py"],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/chat/", timeout=2)
+                    break
+                except OSError:
+                    assert run.poll() is None and time.monotonic() < deadline, output.read_text()
+                    time.sleep(0.5)
+            time.sleep(3)  # the worker and beat finish starting
+
+            run.send_signal(signal.SIGINT)
+            code = run.wait(timeout=run_local.STOP_TIMEOUT_SECONDS + 10)
+        finally:
+            if run.poll() is None:
+                os.kill(run.pid, signal.SIGKILL)
+
+    text = output.read_text()
+    assert code == 0, text
+    assert " ERROR " not in text and "signal 15" not in text, text
