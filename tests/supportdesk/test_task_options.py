@@ -10,7 +10,13 @@ from django.conf import settings
 from supportdesk.celery import app
 
 # The worker imports these (autodiscovery); a test process only when asked.
-for module in ("privacy.tasks", "bot.tasks", "bot.channels.tasks", "supportdesk.tasks"):
+for module in (
+    "privacy.tasks",
+    "bot.tasks",
+    "bot.channels.tasks",
+    "supportdesk.tasks",
+    "staff.tasks",
+):
     importlib.import_module(module)
 
 STATE_MOVING_TASKS = [
@@ -24,6 +30,7 @@ STATE_MOVING_TASKS = [
     "bot.channels.tasks.channels_housekeeping_task",
     "supportdesk.tasks.webhook_deliver_task",
     "supportdesk.tasks.jobs_sweep_task",
+    "staff.tasks.staff_sessions_expire_idle_task",
 ]
 
 
