@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agents import events
 from agents.roles import ROLE_PERMISSIONS
+from agents.services import staff_sockets_close
 from privacy.models import AuditEvent
 from privacy.services.audit import audit_record
 from staff.models import StaffSession
@@ -91,7 +92,7 @@ def staff_sessions_end_all(*, user_id: int, cause: str) -> int:
     disabled, role removed), also sessions begun before they were tracked: their
     sockets listen on the user's group."""
     ended = _sessions_end(list(StaffSession.objects.filter(user_id=user_id)))
-    events.on_commit_send(events.staff_close_send, user_id=user_id)
+    staff_sockets_close(user_id=user_id)
     if ended:
         audit_record(
             action="staff.sessions_ended",

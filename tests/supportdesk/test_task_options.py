@@ -16,6 +16,7 @@ for module in (
     "bot.channels.tasks",
     "supportdesk.tasks",
     "helpcentre.tasks",
+    "staff.tasks",
 ):
     importlib.import_module(module)
 
@@ -31,6 +32,7 @@ STATE_MOVING_TASKS = [
     "supportdesk.tasks.webhook_deliver_task",
     "supportdesk.tasks.jobs_sweep_task",
     "helpcentre.tasks.search_misses_purge_task",
+    "staff.tasks.staff_sessions_expire_idle_task",
 ]
 
 
