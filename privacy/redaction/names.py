@@ -480,6 +480,12 @@ class _Detector:
                 continue
             if not any(self.is_first(t) or self.is_last(t) for t in tokens):
                 continue
+            # "Kosten und Gebühren": a frequent word in no name list makes it a list of things.
+            if any(
+                t.lower in frequent_words() and not (self.is_first(t) or self.is_last(t))
+                for t in tokens
+            ):
+                continue
             following = re.match(r"[ \t]+([^\W\d_]+)", self.text[match.end() :])
             if following and following.group(1).lower() in _ORGANISATION_WORDS:
                 continue
