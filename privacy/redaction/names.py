@@ -302,6 +302,29 @@ class _Detector:
             and base in self.lexicon.first_names
         )
 
+    def surname_alone(self, index: int) -> bool:
+        """A listed surname that is no frequent word is a name on its own ("Lehmann hat
+        angerufen"); "Koch", "Bauer", "Wolf" are frequent words and need more evidence,
+        and so does one beside a capitalised frequent word ("Smart Home", "Cook Time")."""
+        token = self.tokens[index]
+        if not (
+            token.capitalised
+            and len(token.text) > 3
+            and self.is_last(token)
+            and token.lower not in frequent_words()
+            and not self.is_common(token)
+        ):
+            return False
+        before = self.tokens[index - 1 : index] if index else []
+        after = self.tokens[index + 1 : index + 2]
+        pairs = [(other, token) for other in before] + [(token, other) for other in after]
+        return not any(
+            _joined(self.text, left, right)
+            and other.capitalised
+            and (other.lower in frequent_words() or self.is_common(other))
+            for (left, right), other in zip(pairs, [*before, *after], strict=True)
+        )
+
     def is_last(self, token: _Token) -> bool:
         return token.lower in self.lexicon.last_names
 
@@ -457,6 +480,12 @@ class _Detector:
                 continue
             if not any(self.is_first(t) or self.is_last(t) for t in tokens):
                 continue
+            # "Kosten und Gebühren": a frequent word in no name list makes it a list of things.
+            if any(
+                t.lower in frequent_words() and not (self.is_first(t) or self.is_last(t))
+                for t in tokens
+            ):
+                continue
             following = re.match(r"[ \t]+([^\W\d_]+)", self.text[match.end() :])
             if following and following.group(1).lower() in _ORGANISATION_WORDS:
                 continue
@@ -498,7 +527,9 @@ class _Detector:
         spans = []
         tokens = self.tokens
         for index, token in enumerate(tokens):
-            if not (token.capitalised or self.lowercase_text) or not self.is_first(token):
+            if not (token.capitalised or self.lowercase_text) or not (
+                self.is_first(token) or self.surname_alone(index)
+            ):
                 continue
             if token.text.isupper() and len(token.text) > 2 and not self.lowercase_text:
                 continue

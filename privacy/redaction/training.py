@@ -200,13 +200,17 @@ def non_name_words(rows: Iterable[tuple[str, list[Span]]], *, minimum: int = 2) 
 
 
 FREQUENT_WORDS_ZIPF = 3.5
+# Listed surnames at least this frequent as words are in the list too.
+SURNAME_WORD_ZIPF = 4.0
 
 
 def frequent_words_build(*, data_dir: Path, zipf: float = FREQUENT_WORDS_ZIPF) -> list[str]:
     """German and English words at least as frequent as `zipf` (wordfreq's Zipf scale: 3.5
-    is about three times in a million words) that are no name: not in a name list, not used as a PERSON
-    twice in the training text. A recogniser's PERSON guess made only of them ("Shipping
-    Costs", "Server", "Fotos") is dropped. Needs wordfreq, which only this step imports."""
+    is about three times in a million words) that are no name: not a listed first name,
+    no listed surname less frequent than `SURNAME_WORD_ZIPF`, not used as a PERSON twice in
+    the training text. A recogniser's PERSON guess made only of them ("Shipping Costs",
+    "Fotos") is dropped, and a listed surname among them is no name on its own. Needs
+    wordfreq, which only this step imports."""
     from wordfreq import iter_wordlist, zipf_frequency
 
     from privacy.redaction.names import DEFAULT_NAME_LOCALES, name_lexicon
@@ -225,13 +229,15 @@ def frequent_words_build(*, data_dir: Path, zipf: float = FREQUENT_WORDS_ZIPF) -
     words: set[str] = set()
     for lang in ("de", "en"):
         for word in iter_wordlist(lang, "best"):
-            if zipf_frequency(word, lang) < zipf:
+            frequency = zipf_frequency(word, lang)
+            if frequency < zipf:
                 break
-            if (
-                len(word) > 1
-                and TOKEN_RE.fullmatch(word)
-                and word not in names
-                and as_person.get(word, 0) < 2
+            if not (len(word) > 1 and TOKEN_RE.fullmatch(word) and as_person.get(word, 0) < 2):
+                continue
+            # A surname that is also a frequent word ("Kosten", "Sturm", "Bergen", and so
+            # "Müller") is one only with more evidence; a first name always is.
+            if word not in names or (
+                word not in lexicon.first_names and frequency >= SURNAME_WORD_ZIPF
             ):
                 words.add(word)
     return sorted(words)
@@ -240,7 +246,8 @@ def frequent_words_build(*, data_dir: Path, zipf: float = FREQUENT_WORDS_ZIPF) -
 def frequent_words_write(path: Path, words: list[str], *, zipf: float) -> None:
     header = (
         f"# German and English words with a wordfreq Zipf frequency >= {zipf}, without the\n"
-        "# words of the name lists and those the training text used as a PERSON twice.\n"
+        f"# first names of the name lists, the surnames below {SURNAME_WORD_ZIPF} and the\n"
+        "# words the training text used as a PERSON twice.\n"
         "# Written by `manage.py redaction_frequent_words --data-dir DIR`. Word frequencies:\n"
         "# wordfreq 3.1.1 (Robyn Speer), data CC BY-SA 4.0: this list is shared alike.\n"
     )

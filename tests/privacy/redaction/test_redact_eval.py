@@ -127,10 +127,10 @@ def test_command_requires_data():
 NER_LINES = [
     # The NER sets' labels: PERSON must be masked; the place and the company count neither way.
     {
-        "text": "Müller hat aus Hamburg angerufen , nicht von DHL .",
-        "spans": [[0, 6, "PERSON"], [15, 22, "LOCATION"], [45, 48, "ORGANIZATION"]],
+        "text": "Wüstenhagen hat aus Hamburg angerufen , nicht von DHL .",
+        "spans": [[0, 11, "PERSON"], [20, 27, "LOCATION"], [50, 53, "ORGANIZATION"]],
     },
-    {"text": "Henderson called from Leeds .", "spans": [[0, 9, "PERSON"], [22, 27, "LOCATION"]]},
+    {"text": "Pemberton called from Leeds .", "spans": [[0, 9, "PERSON"], [22, 27, "LOCATION"]]},
 ]
 
 
