@@ -8,7 +8,9 @@ predictions) and reports:
   calibrated on the other four (what the quality gate compares);
 - questions: benchmarks/demo_questions.jsonl, questions customers might ask that
   are not in the knowledge base (three for each intent and 25 the shop cannot
-  answer, "oos", per language), written for this project.
+  answer, "oos", per language), written for this project;
+- the same two for the tf-idf + logistic regression baseline (`bot.nlu.baseline`),
+  built, calibrated and measured alike (`held_back_baseline`, `questions_baseline`).
 
     .venv/bin/python benchmarks/bot_eval_demo.py [--knowledge-base FILE] [--questions FILE] [--json]
 
@@ -26,6 +28,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
 from benchmarks.isolation import isolate_this_process  # noqa: E402
+from bot.nlu.baseline import baseline_model_train  # noqa: E402
 from bot.nlu.evaluation import (  # noqa: E402
     intent_evaluation_lines,
     intent_held_back_evaluate,
@@ -46,21 +49,22 @@ def language_evaluate(knowledge_base: dict, questions: list[dict], language: str
         for intent in sorted(knowledge_base["intents"], key=lambda intent: intent["slug"])
         for text in intent["examples"].get(language, [])
     ]
-    log = IntentTrainingLog()
-    started, started_cpu = time.perf_counter(), time.process_time()
-    model = intent_model_build(examples, language=language, log=log)
-    timing = {
-        "train_examples": len(examples),
-        "training_seconds": time.perf_counter() - started,
-        "training_cpu_seconds": time.process_time() - started_cpu,
-        "epochs": log.epoch_best,
-    }
-    held_back = intent_held_back_evaluate(model, log.held_back, **timing)
     test = [(row["text"], row["intent"]) for row in questions if row["language"] == language]
-    return {
-        "held_back": held_back,
-        "questions": intent_model_evaluate(model, test, **timing),
-    }
+    results = {}
+    # Ours, and the tf-idf + logistic regression baseline built and calibrated alike.
+    for suffix, trainer in (("", None), ("_baseline", baseline_model_train)):
+        log = IntentTrainingLog()
+        started, started_cpu = time.perf_counter(), time.process_time()
+        model = intent_model_build(examples, language=language, log=log, trainer=trainer)
+        timing = {
+            "train_examples": len(examples),
+            "training_seconds": time.perf_counter() - started,
+            "training_cpu_seconds": time.process_time() - started_cpu,
+            "epochs": log.epoch_best,
+        }
+        results[f"held_back{suffix}"] = intent_held_back_evaluate(model, log.held_back, **timing)
+        results[f"questions{suffix}"] = intent_model_evaluate(model, test, **timing)
+    return results
 
 
 def main() -> None:

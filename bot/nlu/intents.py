@@ -13,6 +13,7 @@ import logging
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,6 +80,11 @@ class IntentHyperparameters:
     word_ngram_max: int = 2
     char_ngram_min: int = 3
     char_ngram_max: int = 4
+    # Examples of an intent with fewer examples than the largest one are repeated (up to
+    # this many times) so that each intent weighs about alike: otherwise the bias favours
+    # the intent with the most examples, and unsure questions drift to it (xSID de, 80 of
+    # 300 examples "weather": 0.920 -> 0.927 top-1, cross-validated). 1 turns it off.
+    balance_repeat_max: int = 4
 
 
 @dataclass(frozen=True)
@@ -289,6 +295,14 @@ def intent_epochs_for_updates(
     return math.ceil(updates / batches)
 
 
+def intent_balance_repeats(intents: Sequence[str], *, repeat_max: int) -> list[int]:
+    """How often each example is trained on per epoch: about the largest intent's count
+    over its own intent's, between 1 and `repeat_max`."""
+    counts = Counter(intents)
+    largest = max(counts.values(), default=1)
+    return [min(repeat_max, max(1, round(largest / counts[intent]))) for intent in intents]
+
+
 def intent_model_train(
     examples: Sequence[tuple[str, str]],
     *,
@@ -351,6 +365,13 @@ def intent_model_train(
         nlp.initialize(lambda: training[:100], sgd=optimizer)
     if hyperparameters.idf:
         features_idf_fit(textcat.model, [example.predicted for example in training])
+    repeats = intent_balance_repeats(
+        [intent for _, intent in examples], repeat_max=hyperparameters.balance_repeat_max
+    )
+    # After the idf fit: repeated examples say nothing about how common a feature is.
+    training = [
+        example for example, repeat in zip(training, repeats, strict=True) for _ in range(repeat)
+    ]
     batch_size = _batch_size(len(training), hyperparameters)
     epochs_min = intent_epochs_for_updates(
         len(training), updates=hyperparameters.updates_min, hyperparameters=hyperparameters

@@ -12,6 +12,7 @@ from bot.nlu.intents import (
     IntentHyperparameters,
     IntentPrediction,
     IntentTrainingLog,
+    intent_balance_repeats,
     intent_epochs_for_updates,
     intent_model_train,
 )
@@ -131,3 +132,13 @@ def test_held_back_figures_count_what_enough_examples_support(small_model):
     evaluation = evaluate(small_model, held_back)
 
     assert evaluation.automation_rate == 1.0 and evaluation.answer_precision == 1.0
+
+
+def test_examples_of_small_intents_are_repeated_up_to_the_cap():
+    intents = ["weather"] * 8 + ["alarm"] * 2 + ["rare"]
+
+    repeats = intent_balance_repeats(intents, repeat_max=4)
+
+    assert repeats == [1] * 8 + [4, 4] + [4]
+    assert intent_balance_repeats(intents, repeat_max=1) == [1] * len(intents)
+    assert intent_balance_repeats(["a", "b", "b"], repeat_max=4) == [2, 1, 1]
