@@ -417,6 +417,38 @@ def mail_send_attempt(*, mail_id: int) -> float | None:
     return None
 
 
+def mail_sends_requeue(*, now=None, batch_size: int = 100) -> int:
+    """Replies whose task was lost (a worker died; the embedded broker forgets a taken
+    task; a crash between commit and enqueue): due, or claimed, longer ago than
+    JOBS_STUCK_AFTER_SECONDS. Each is queued again once (a conditional update marks it);
+    sending twice is prevented by mail_send_attempt's claim."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.JOBS_STUCK_AFTER_SECONDS)
+    stale = now - timedelta(seconds=CLAIM_STALE_SECONDS)
+    stuck = MailMessage.objects.filter(direction=MailMessage.Direction.OUTBOUND).filter(
+        Q(
+            status__in=[MailMessage.Status.PENDING, MailMessage.Status.RETRYING],
+            next_attempt_at__lt=cutoff,
+        )
+        | Q(
+            status__in=[MailMessage.Status.PENDING, MailMessage.Status.RETRYING],
+            next_attempt_at__isnull=True,
+            updated_at__lt=cutoff,
+        )
+        | Q(status=MailMessage.Status.SENDING, claimed_at__lt=min(stale, cutoff))
+    )
+    from email_channel.tasks import mail_send_task
+
+    queued = 0
+    for mail_id in list(stuck.values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            marked = stuck.filter(pk=mail_id).update(next_attempt_at=now, updated_at=now)
+            if marked:
+                mail_send_task.delay_on_commit(mail_id)
+                queued += 1
+    return queued
+
+
 def _send_failed(mail: MailMessage, *, code: str, retry: bool) -> float | None:
     now = timezone.now()
     if retry and mail.attempts < settings.EMAIL_SEND_MAX_ATTEMPTS:

@@ -311,3 +311,28 @@ def test_a_mail_that_fails_to_store_stays_for_the_next_run(
     assert len(list(Path(maildir_mailbox.maildir_path, "new").iterdir())) == 1
     monkeypatch.setattr(services, "_personal_mail_store", real)
     assert fetch()["stored"] == 1
+
+
+def test_a_reply_whose_task_was_lost_is_queued_again_and_sent_once(
+    deliver, fetch, agent, settings, celery_eager, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from email_channel.services import mail_sends_requeue
+
+    deliver(mail_bytes())
+    fetch()
+    # The reply's transaction committed, but its task never ran (on_commit not executed).
+    conversation_reply(conversation=_conversation(), agent=agent, text="Antwort")
+    assert django_mail.outbox == []
+    later = timezone.now() + timedelta(seconds=settings.JOBS_STUCK_AFTER_SECONDS + 60)
+
+    assert mail_sends_requeue(now=timezone.now()) == 0  # not stuck yet
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mail_sends_requeue(now=later) == 1
+    assert len(django_mail.outbox) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mail_sends_requeue(now=later + timedelta(hours=1)) == 0  # sent: never again
+    assert len(django_mail.outbox) == 1
