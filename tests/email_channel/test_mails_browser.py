@@ -2,18 +2,21 @@
 conversation from the inbox, follows the link to the mails as received, and downloads
 the attachment through the audited view. Screenshots go to var/test-artifacts/."""
 
-import mailbox as stdlib_mailbox
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from agents.models import AgentProfile
-from email_channel.models import Mailbox
 from email_channel.services import mailbox_fetch
 from privacy.models import AuditEvent
 from tests.agents.test_inbox_browser import agent_page, browser  # noqa: F401  (fixture)
-from tests.email_channel.mails import PDF_BYTES, mail_bytes
+from tests.email_channel.mails import (
+    PDF_BYTES,
+    mail_bytes,
+    maildir_deliver,
+    maildir_mailbox_create,
+)
 from tests.factories import AgentFactory, QueueFactory
 from tests.processes import ARTIFACTS, daphne_server
 
@@ -25,18 +28,15 @@ def mailed(transactional_db, tmp_path):
     """Before the browser starts (its event loop forbids database calls in this thread)."""
     agent = AgentFactory(username="anna")
     AgentProfile.objects.create(user=agent, display_name="Anna", availability="online")
-    queue = QueueFactory(name="Kundenservice", members=[agent])
-    mailbox = Mailbox.objects.create(
-        queue=queue,
-        address="support@shop.example",
-        source=Mailbox.Source.MAILDIR,
-        maildir_path=str(tmp_path / "Maildir"),
+    mailbox = maildir_mailbox_create(
+        queue=QueueFactory(name="Kundenservice", members=[agent]), folder=tmp_path / "Maildir"
     )
-    stdlib_mailbox.Maildir(mailbox.maildir_path, create=True).add(
+    maildir_deliver(
+        mailbox,
         mail_bytes(
             text="Wo bleibt sie?\n\nAm 01.12.2026 schrieb Support <s@shop.example>:\n> Versandt.",
             attachments=[("Rechnung.pdf", "application/pdf", PDF_BYTES)],
-        )
+        ),
     )
     assert mailbox_fetch(mailbox_id=mailbox.pk)["stored"] == 1
     return agent

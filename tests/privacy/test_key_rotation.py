@@ -22,7 +22,7 @@ from bot.channels.tasks import delivery_send_task
 from bot.chat import conversation_escalate
 from bot.models import ChannelConversation, ChannelDelivery, ChannelIdentity, Conversation
 from bot.services import message_append
-from email_channel.models import Attachment, Mailbox
+from email_channel.models import Attachment
 from email_channel.services import mail_receive
 from privacy.models import DataRequest, ProcessingAgreement
 from privacy.services import data_export_build, data_request_create, data_subject_identify
@@ -35,7 +35,7 @@ from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     driver,
     fake_platforms,
 )
-from tests.email_channel.mails import PDF_BYTES, mail_bytes
+from tests.email_channel.mails import PDF_BYTES, mail_bytes, maildir_mailbox_create
 from tests.factories import QueueFactory, UserFactory
 from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (fixture)
 
@@ -87,11 +87,9 @@ def filled(
     staff = UserFactory(is_superuser=True, role=roles.SUPERVISOR)
     note_add(conversation=conversation, author=staff, text="Ruft morgen zurück")
     # E-mail: a mailbox's IMAP credentials, a mail with a file, and a reply by mail.
-    mailbox = Mailbox.objects.create(
+    mailbox = maildir_mailbox_create(
         queue=QueueFactory(members=[staff]),
-        address="support@shop.example",
-        source=Mailbox.Source.MAILDIR,
-        maildir_path=str(tmp_path / "Maildir"),
+        folder=tmp_path / "Maildir",
         imap_user="support",
         imap_password="imap-secret",
     )
