@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -128,6 +130,15 @@ def thread_find(*, parsed: ParsedMail, sender_index: str) -> MailThread | None:
     return None
 
 
+def _answerable(address: str) -> bool:
+    """An address we can write back to (and store as the sender's claim)."""
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return len(address) <= MailThread._meta.get_field("customer_address").max_length
+
+
 def _conversation_language(mailbox: Mailbox, text: str) -> str:
     if mailbox.queue.language:
         return mailbox.queue.language
@@ -167,8 +178,8 @@ def mail_receive(*, mailbox: Mailbox, raw: bytes, ours: frozenset[str] | None = 
     parsed = mail_parse(raw)
     if _is_loop(parsed, raw, own_addresses() if ours is None else ours):
         return _ignored(mailbox, parsed, index, MailMessage.Kind.LOOP)
-    if parsed.automatic is not None or not parsed.sender:
-        # No sender to answer is treated as a bounce: nobody could be written back to.
+    if parsed.automatic is not None or not _answerable(parsed.sender):
+        # No address to answer is treated as a bounce: nobody could be written back to.
         return _ignored(mailbox, parsed, index, parsed.automatic or MailMessage.Kind.BOUNCE)
     try:
         return _personal_mail_store(mailbox, parsed, message_id, index)

@@ -297,6 +297,13 @@ def test_a_mail_without_sender_is_ignored_and_the_others_go_on(deliver, fetch, m
     assert not list(Path(maildir_mailbox.maildir_path, "new").iterdir())
 
 
+def test_a_sender_address_nobody_can_write_to_is_not_answered(deliver, fetch):
+    deliver(mail_bytes(sender="kunde@example"), mail_bytes(sender="Jemand <jemand@@x..net>"))
+    counts = fetch()
+    assert (counts["ignored"], counts["failed"]) == (2, 0)
+    assert not Conversation.objects.exists()
+
+
 def test_a_mail_that_fails_to_store_stays_for_the_next_run(
     deliver, fetch, maildir_mailbox, monkeypatch
 ):
