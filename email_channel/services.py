@@ -298,10 +298,22 @@ def mailboxes_active_ids() -> list[int]:
 
 def reply_mail_enqueue(*, conversation: Conversation, message: Message) -> MailMessage | None:
     """Queue an agent's reply as a mail (inside the reply's transaction; sent after commit).
-    Nothing for a conversation without a mail thread."""
+    Nothing for a conversation without a mail thread; a thread whose mailbox was removed
+    gets the reply recorded as not sent, so the agent sees it did not go out."""
     thread = MailThread.objects.select_related("mailbox").filter(conversation=conversation).first()
-    if thread is None or thread.mailbox is None:
+    if thread is None:
         return None
+    if thread.mailbox is None:
+        message_id = f"<sd.{secrets.token_hex(16)}@localhost>"
+        return MailMessage.objects.create(
+            direction=MailMessage.Direction.OUTBOUND,
+            status=MailMessage.Status.FAILED,
+            error_code="no_mailbox",
+            conversation=conversation,
+            message=message,
+            header_message_id=message_id,
+            message_id_index=message_id_index(message_id),
+        )
     earlier = list(
         MailMessage.objects.filter(conversation=conversation)
         .filter(status__in=[MailMessage.Status.RECEIVED, MailMessage.Status.SENT])

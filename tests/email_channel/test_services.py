@@ -343,3 +343,17 @@ def test_a_reply_whose_task_was_lost_is_queued_again_and_sent_once(
     with django_capture_on_commit_callbacks(execute=True):
         assert mail_sends_requeue(now=later + timedelta(hours=1)) == 0  # sent: never again
     assert len(django_mail.outbox) == 1
+
+
+def test_a_reply_after_the_mailbox_was_removed_is_shown_as_not_sent(
+    deliver, fetch, agent, maildir_mailbox
+):
+    deliver(mail_bytes())
+    fetch()
+    maildir_mailbox.delete()
+
+    conversation_reply(conversation=_conversation(), agent=agent, text="Antwort")
+
+    reply = MailMessage.objects.get(direction="outbound")
+    assert (reply.status, reply.error_code) == ("failed", "no_mailbox")
+    assert django_mail.outbox == []
