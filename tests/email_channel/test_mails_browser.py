@@ -1,6 +1,7 @@
 """The e-mail pages in a real browser (Debian's Chromium): the agent opens an e-mail
-conversation from the inbox, follows the link to the mails as received, and downloads
-the attachment through the audited view. Screenshots go to var/test-artifacts/."""
+conversation from the inbox, replies (the page shows the mail's delivery), follows the
+link to the mails as received, and downloads the attachment through the audited view.
+Screenshots go to var/test-artifacts/."""
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -55,8 +56,16 @@ def test_an_agent_reads_the_mail_with_its_quoted_history_and_downloads_the_file(
         page.get_by_role("link", name="Open").first.click()
         expect(page.locator("#transcript")).to_contain_text("Wo bleibt sie?")
         expect(page.locator("#transcript")).not_to_contain_text("Versandt.")
+        # The reply is queued as a mail; after a reload the page shows its delivery.
+        page.get_by_label("Reply to the customer").fill("Sie ist unterwegs.")
+        page.get_by_role("button", name="Send reply").click()
+        expect(page.locator("#transcript")).to_contain_text("Sie ist unterwegs.")
+        page.reload()
+        expect(page.locator("[data-delivery-status]")).to_contain_text("Waiting to be sent")
+        page.screenshot(path=str(ARTIFACTS / "email-conversation.png"), full_page=True)
         page.get_by_role("link", name="The e-mails as received, with attachments").click()
-        expect(page.locator("pre.mail-body")).to_contain_text("> Versandt.")
+        expect(page.locator("pre.mail-body").first).to_contain_text("> Versandt.")
+        expect(page.locator("pre.mail-body").last).to_contain_text("Sie ist unterwegs.")
         page.screenshot(path=str(ARTIFACTS / "email-mails-page.png"), full_page=True)
         with page.expect_download() as download_info:
             page.get_by_role("link", name="Rechnung.pdf").click()
