@@ -15,7 +15,6 @@ baseline of parsing alone.
 import argparse
 import cProfile
 import mailbox as stdlib_mailbox
-import os
 import pstats
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.isolation import isolated_environment  # noqa: E402
+from benchmarks.isolation import benchmark_database_prepare, isolated_environment  # noqa: E402
 
 THREAD_LENGTH = 4
 PDF = b"%PDF-1.4\n" + b"0" * 20_000 + b"\n%%EOF\n"
@@ -148,16 +147,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="supportdesk-email-bench-") as tmp:
         env = isolated_environment(Path(tmp))
-        if args.services:
-            env["DATABASE_URL"] = os.environ.get(
-                "SERVICES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk_bench"
-            )
-            database = env["DATABASE_URL"].rsplit("/", 1)[1]
-            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database])
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
-        print("PostgreSQL" if args.services else "SQLite (embedded default)")
+        print(benchmark_database_prepare(env, services=args.services))
         return subprocess.run(
             [
                 sys.executable,

@@ -11,7 +11,11 @@ it runs in-process, calls `isolate_this_process` before Django is set up.
 import base64
 import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The settings that name a folder or file the process writes to; all are set below.
 WRITABLE_SETTINGS = (
@@ -51,3 +55,24 @@ def isolate_this_process(workdir: Path) -> None:
     environment = isolated_environment(workdir, base={})
     for name in WRITABLE_SETTINGS:
         os.environ[name] = environment[name]
+
+
+def benchmark_database_prepare(environment: dict[str, str], *, services: bool) -> str:
+    """A fresh, migrated database for a benchmark's `environment` (modified in place):
+    with `services`, PostgreSQL from SERVICES_DATABASE_URL, dropped and created anew;
+    else the isolated SQLite file. Returns the name to print."""
+    if services:
+        environment["DATABASE_URL"] = os.environ.get(
+            "SERVICES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk_bench"
+        )
+        database = environment["DATABASE_URL"].rsplit("/", 1)[1]
+        postgres = ["-h", "127.0.0.1", "-U", "postgres"]
+        subprocess.run(["dropdb", *postgres, "--if-exists", database])
+        subprocess.run(["createdb", *postgres, database], check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"],
+        env=environment,
+        check=True,
+        cwd=ROOT,
+    )
+    return "PostgreSQL" if services else "SQLite (embedded default)"

@@ -9,7 +9,6 @@ the same run: writing the same messages (the cost of the data itself).
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -19,16 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.isolation import isolated_environment  # noqa: E402
-
-
-def _environment(services: bool, workdir: Path) -> dict[str, str]:
-    env = isolated_environment(workdir)
-    if services:
-        env["DATABASE_URL"] = os.environ.get(
-            "SERVICES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/supportdesk_bench"
-        )
-    return env
+from benchmarks.isolation import benchmark_database_prepare, isolated_environment  # noqa: E402
 
 
 def _measure(messages: int, purge: int) -> None:
@@ -111,14 +101,8 @@ def main() -> int:
         _measure(args.messages, args.purge)
         return 0
     with tempfile.TemporaryDirectory(prefix="supportdesk-privacy-bench-") as tmp:
-        env = _environment(args.services, Path(tmp))
-        if args.services:
-            database = env["DATABASE_URL"].rsplit("/", 1)[1]
-            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database])
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
-        print("PostgreSQL" if args.services else "SQLite (embedded default)")
+        env = isolated_environment(Path(tmp))
+        print(benchmark_database_prepare(env, services=args.services))
         return subprocess.run(
             [
                 sys.executable,

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -128,6 +130,15 @@ def thread_find(*, parsed: ParsedMail, sender_index: str) -> MailThread | None:
     return None
 
 
+def _answerable(address: str) -> bool:
+    """An address we can write back to (and store as the sender's claim)."""
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return len(address) <= MailThread._meta.get_field("customer_address").max_length
+
+
 def _conversation_language(mailbox: Mailbox, text: str) -> str:
     if mailbox.queue.language:
         return mailbox.queue.language
@@ -167,8 +178,8 @@ def mail_receive(*, mailbox: Mailbox, raw: bytes, ours: frozenset[str] | None = 
     parsed = mail_parse(raw)
     if _is_loop(parsed, raw, own_addresses() if ours is None else ours):
         return _ignored(mailbox, parsed, index, MailMessage.Kind.LOOP)
-    if parsed.automatic is not None or not parsed.sender:
-        # No sender to answer is treated as a bounce: nobody could be written back to.
+    if parsed.automatic is not None or not _answerable(parsed.sender):
+        # No address to answer is treated as a bounce: nobody could be written back to.
         return _ignored(mailbox, parsed, index, parsed.automatic or MailMessage.Kind.BOUNCE)
     try:
         return _personal_mail_store(mailbox, parsed, message_id, index)
@@ -287,10 +298,22 @@ def mailboxes_active_ids() -> list[int]:
 
 def reply_mail_enqueue(*, conversation: Conversation, message: Message) -> MailMessage | None:
     """Queue an agent's reply as a mail (inside the reply's transaction; sent after commit).
-    Nothing for a conversation without a mail thread."""
+    Nothing for a conversation without a mail thread; a thread whose mailbox was removed
+    gets the reply recorded as not sent, so the agent sees it did not go out."""
     thread = MailThread.objects.select_related("mailbox").filter(conversation=conversation).first()
-    if thread is None or thread.mailbox is None:
+    if thread is None:
         return None
+    if thread.mailbox is None:
+        message_id = f"<sd.{secrets.token_hex(16)}@localhost>"
+        return MailMessage.objects.create(
+            direction=MailMessage.Direction.OUTBOUND,
+            status=MailMessage.Status.FAILED,
+            error_code="no_mailbox",
+            conversation=conversation,
+            message=message,
+            header_message_id=message_id,
+            message_id_index=message_id_index(message_id),
+        )
     earlier = list(
         MailMessage.objects.filter(conversation=conversation)
         .filter(status__in=[MailMessage.Status.RECEIVED, MailMessage.Status.SENT])
@@ -415,6 +438,38 @@ def mail_send_attempt(*, mail_id: int) -> float | None:
     logger.info("Mail %s sent", mail.pk)
     _agents_tell(mail, status=MailMessage.Status.SENT)
     return None
+
+
+def mail_sends_requeue(*, now=None, batch_size: int = 100) -> int:
+    """Replies whose task was lost (a worker died; the embedded broker forgets a taken
+    task; a crash between commit and enqueue): due, or claimed, longer ago than
+    JOBS_STUCK_AFTER_SECONDS. Each is queued again once (a conditional update marks it);
+    sending twice is prevented by mail_send_attempt's claim."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.JOBS_STUCK_AFTER_SECONDS)
+    stale = now - timedelta(seconds=CLAIM_STALE_SECONDS)
+    stuck = MailMessage.objects.filter(direction=MailMessage.Direction.OUTBOUND).filter(
+        Q(
+            status__in=[MailMessage.Status.PENDING, MailMessage.Status.RETRYING],
+            next_attempt_at__lt=cutoff,
+        )
+        | Q(
+            status__in=[MailMessage.Status.PENDING, MailMessage.Status.RETRYING],
+            next_attempt_at__isnull=True,
+            updated_at__lt=cutoff,
+        )
+        | Q(status=MailMessage.Status.SENDING, claimed_at__lt=min(stale, cutoff))
+    )
+    from email_channel.tasks import mail_send_task
+
+    queued = 0
+    for mail_id in list(stuck.values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            marked = stuck.filter(pk=mail_id).update(next_attempt_at=now, updated_at=now)
+            if marked:
+                mail_send_task.delay_on_commit(mail_id)
+                queued += 1
+    return queued
 
 
 def _send_failed(mail: MailMessage, *, code: str, retry: bool) -> float | None:

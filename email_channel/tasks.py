@@ -6,6 +6,7 @@ from django.core.cache import cache
 from email_channel.services import (
     mail_housekeeping,
     mail_send_attempt,
+    mail_sends_requeue,
     mailbox_fetch,
     mailboxes_active_ids,
 )
@@ -17,7 +18,9 @@ FETCH_LOCK_SECONDS = 300
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def mailboxes_fetch_task() -> int:
-    """Beat: one fetch task per active mailbox."""
+    """Beat: one fetch task per active mailbox, and replies whose task was lost queued
+    again (mail_sends_requeue)."""
+    mail_sends_requeue()
     ids = mailboxes_active_ids()
     for mailbox_id in ids:
         mailbox_fetch_task.delay(mailbox_id)

@@ -1,19 +1,15 @@
-import mailbox as stdlib_mailbox
-
 import pytest
 
-from email_channel.models import Mailbox
 from email_channel.services import mailbox_fetch
+from tests.email_channel.mails import maildir_deliver, maildir_mailbox_create
 
 
 @pytest.fixture
 def maildir_mailbox(db, queue, tmp_path):
     """The queue's mailbox as a Maildir folder (the embedded default)."""
-    return Mailbox.objects.create(
+    return maildir_mailbox_create(
         queue=queue,
-        address="support@shop.example",
-        source=Mailbox.Source.MAILDIR,
-        maildir_path=str(tmp_path / "Maildir"),
+        folder=tmp_path / "Maildir",
         signature_de="Ihr Nordlicht-Team",
         signature_en="Your Nordlicht team",
     )
@@ -22,13 +18,7 @@ def maildir_mailbox(db, queue, tmp_path):
 @pytest.fixture
 def deliver(maildir_mailbox):
     """Put raw mails into the mailbox's Maildir, as a mail server would (new/)."""
-
-    def put(*raws: bytes) -> None:
-        folder = stdlib_mailbox.Maildir(maildir_mailbox.maildir_path, create=True)
-        for raw in raws:
-            folder.add(raw)
-
-    return put
+    return lambda *raws: maildir_deliver(maildir_mailbox, *raws)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Test mails as raw bytes, written the way mail clients write them."""
 
+import mailbox as stdlib_mailbox
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -40,3 +41,23 @@ def mail_bytes(
         maintype, subtype = content_type.split("/", 1)
         message.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
     return bytes(message)
+
+
+def maildir_mailbox_create(*, queue, folder, **fields):
+    """A queue's mailbox reading a Maildir folder (the embedded default)."""
+    from email_channel.models import Mailbox
+
+    return Mailbox.objects.create(
+        queue=queue,
+        address="support@shop.example",
+        source=Mailbox.Source.MAILDIR,
+        maildir_path=str(folder),
+        **fields,
+    )
+
+
+def maildir_deliver(mailbox, *raws: bytes) -> None:
+    """Put raw mails into the mailbox's Maildir, as a mail server would (new/)."""
+    folder = stdlib_mailbox.Maildir(mailbox.maildir_path, create=True)
+    for raw in raws:
+        folder.add(raw)

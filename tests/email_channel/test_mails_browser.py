@@ -1,19 +1,23 @@
 """The e-mail pages in a real browser (Debian's Chromium): the agent opens an e-mail
-conversation from the inbox, follows the link to the mails as received, and downloads
-the attachment through the audited view. Screenshots go to var/test-artifacts/."""
+conversation from the inbox, replies (the page shows the mail's delivery), follows the
+link to the mails as received, and downloads the attachment through the audited view.
+Screenshots go to var/test-artifacts/."""
 
-import mailbox as stdlib_mailbox
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from agents.models import AgentProfile
-from email_channel.models import Mailbox
 from email_channel.services import mailbox_fetch
 from privacy.models import AuditEvent
 from tests.agents.test_inbox_browser import agent_page, browser  # noqa: F401  (fixture)
-from tests.email_channel.mails import PDF_BYTES, mail_bytes
+from tests.email_channel.mails import (
+    PDF_BYTES,
+    mail_bytes,
+    maildir_deliver,
+    maildir_mailbox_create,
+)
 from tests.factories import AgentFactory, QueueFactory
 from tests.processes import ARTIFACTS, daphne_server
 
@@ -25,18 +29,15 @@ def mailed(transactional_db, tmp_path):
     """Before the browser starts (its event loop forbids database calls in this thread)."""
     agent = AgentFactory(username="anna")
     AgentProfile.objects.create(user=agent, display_name="Anna", availability="online")
-    queue = QueueFactory(name="Kundenservice", members=[agent])
-    mailbox = Mailbox.objects.create(
-        queue=queue,
-        address="support@shop.example",
-        source=Mailbox.Source.MAILDIR,
-        maildir_path=str(tmp_path / "Maildir"),
+    mailbox = maildir_mailbox_create(
+        queue=QueueFactory(name="Kundenservice", members=[agent]), folder=tmp_path / "Maildir"
     )
-    stdlib_mailbox.Maildir(mailbox.maildir_path, create=True).add(
+    maildir_deliver(
+        mailbox,
         mail_bytes(
             text="Wo bleibt sie?\n\nAm 01.12.2026 schrieb Support <s@shop.example>:\n> Versandt.",
             attachments=[("Rechnung.pdf", "application/pdf", PDF_BYTES)],
-        )
+        ),
     )
     assert mailbox_fetch(mailbox_id=mailbox.pk)["stored"] == 1
     return agent
@@ -55,8 +56,16 @@ def test_an_agent_reads_the_mail_with_its_quoted_history_and_downloads_the_file(
         page.get_by_role("link", name="Open").first.click()
         expect(page.locator("#transcript")).to_contain_text("Wo bleibt sie?")
         expect(page.locator("#transcript")).not_to_contain_text("Versandt.")
+        # The reply is queued as a mail; after a reload the page shows its delivery.
+        page.get_by_label("Reply to the customer").fill("Sie ist unterwegs.")
+        page.get_by_role("button", name="Send reply").click()
+        expect(page.locator("#transcript")).to_contain_text("Sie ist unterwegs.")
+        page.reload()
+        expect(page.locator("[data-delivery-status]")).to_contain_text("Waiting to be sent")
+        page.screenshot(path=str(ARTIFACTS / "email-conversation.png"), full_page=True)
         page.get_by_role("link", name="The e-mails as received, with attachments").click()
-        expect(page.locator("pre.mail-body")).to_contain_text("> Versandt.")
+        expect(page.locator("pre.mail-body").first).to_contain_text("> Versandt.")
+        expect(page.locator("pre.mail-body").last).to_contain_text("Sie ist unterwegs.")
         page.screenshot(path=str(ARTIFACTS / "email-mails-page.png"), full_page=True)
         with page.expect_download() as download_info:
             page.get_by_role("link", name="Rechnung.pdf").click()

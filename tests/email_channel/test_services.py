@@ -297,6 +297,13 @@ def test_a_mail_without_sender_is_ignored_and_the_others_go_on(deliver, fetch, m
     assert not list(Path(maildir_mailbox.maildir_path, "new").iterdir())
 
 
+def test_a_sender_address_nobody_can_write_to_is_not_answered(deliver, fetch):
+    deliver(mail_bytes(sender="kunde@example"), mail_bytes(sender="Jemand <jemand@@x..net>"))
+    counts = fetch()
+    assert (counts["ignored"], counts["failed"]) == (2, 0)
+    assert not Conversation.objects.exists()
+
+
 def test_a_mail_that_fails_to_store_stays_for_the_next_run(
     deliver, fetch, maildir_mailbox, monkeypatch
 ):
@@ -311,3 +318,42 @@ def test_a_mail_that_fails_to_store_stays_for_the_next_run(
     assert len(list(Path(maildir_mailbox.maildir_path, "new").iterdir())) == 1
     monkeypatch.setattr(services, "_personal_mail_store", real)
     assert fetch()["stored"] == 1
+
+
+def test_a_reply_whose_task_was_lost_is_queued_again_and_sent_once(
+    deliver, fetch, agent, settings, celery_eager, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from email_channel.services import mail_sends_requeue
+
+    deliver(mail_bytes())
+    fetch()
+    # The reply's transaction committed, but its task never ran (on_commit not executed).
+    conversation_reply(conversation=_conversation(), agent=agent, text="Antwort")
+    assert django_mail.outbox == []
+    later = timezone.now() + timedelta(seconds=settings.JOBS_STUCK_AFTER_SECONDS + 60)
+
+    assert mail_sends_requeue(now=timezone.now()) == 0  # not stuck yet
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mail_sends_requeue(now=later) == 1
+    assert len(django_mail.outbox) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mail_sends_requeue(now=later + timedelta(hours=1)) == 0  # sent: never again
+    assert len(django_mail.outbox) == 1
+
+
+def test_a_reply_after_the_mailbox_was_removed_is_shown_as_not_sent(
+    deliver, fetch, agent, maildir_mailbox
+):
+    deliver(mail_bytes())
+    fetch()
+    maildir_mailbox.delete()
+
+    conversation_reply(conversation=_conversation(), agent=agent, text="Antwort")
+
+    reply = MailMessage.objects.get(direction="outbound")
+    assert (reply.status, reply.error_code) == ("failed", "no_mailbox")
+    assert django_mail.outbox == []

@@ -19,7 +19,6 @@ broker (the test plays the worker), so their messages are read as queued.
 import io
 import json
 import logging
-import mailbox as stdlib_mailbox
 import os
 import quopri
 import re
@@ -44,7 +43,7 @@ from bot.learning import bot_model_train
 from bot.models import Conversation
 from bot.selectors import analytics_daily, unanswered_topics
 from bot.tokens import resume_token_hash
-from email_channel.models import Mailbox, MailMessage
+from email_channel.models import MailMessage
 from email_channel.services import mailbox_fetch
 from privacy.logging import PersonalDataRedactingFilter
 from privacy.models import AuditEvent, DataSubject
@@ -56,7 +55,12 @@ from tests.bot.channels.conftest import (  # noqa: F401  (fixtures: the fake pla
     driver,  # noqa: F811
     fake_platforms,
 )
-from tests.email_channel.mails import PDF_BYTES, mail_bytes
+from tests.email_channel.mails import (
+    PDF_BYTES,
+    mail_bytes,
+    maildir_deliver,
+    maildir_mailbox_create,
+)
 from tests.factories import processor_with_active_agreement
 from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (the local receiver)
 
@@ -418,19 +422,15 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
 
         # 2b. E-mail: she writes to the queue's mailbox with her strings and a file, and
         # the agent's answer goes out by mail.
-        mailbox = Mailbox.objects.create(
-            queue=queue,
-            address="support@shop.example",
-            source=Mailbox.Source.MAILDIR,
-            maildir_path=str(tmp_path / "Maildir"),
-        )
-        stdlib_mailbox.Maildir(mailbox.maildir_path, create=True).add(
+        mailbox = maildir_mailbox_create(queue=queue, folder=tmp_path / "Maildir")
+        maildir_deliver(
+            mailbox,
             mail_bytes(
                 sender=f"{NAME} <{EMAIL}>",
                 subject=f"Bestellnummer {ORDER}",
                 text="\n".join(MESSAGES[1:]),
                 attachments=[(f"Rechnung {SURNAME}.pdf", "application/pdf", PDF_BYTES)],
-            )
+            ),
         )
         with django_capture_on_commit_callbacks(execute=True):
             assert mailbox_fetch(mailbox_id=mailbox.pk)["stored"] == 1

@@ -20,8 +20,10 @@ from agents import roles
 from agents.services import note_add
 from bot.channels.tasks import delivery_send_task
 from bot.chat import conversation_escalate
-from bot.models import ChannelConversation, ChannelDelivery, ChannelIdentity
+from bot.models import ChannelConversation, ChannelDelivery, ChannelIdentity, Conversation
 from bot.services import message_append
+from email_channel.models import Attachment
+from email_channel.services import mail_receive
 from privacy.models import DataRequest, ProcessingAgreement
 from privacy.services import data_export_build, data_request_create, data_subject_identify
 from privacy.services.keys import encryption_status_compute
@@ -33,7 +35,8 @@ from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     driver,
     fake_platforms,
 )
-from tests.factories import UserFactory
+from tests.email_channel.mails import PDF_BYTES, mail_bytes, maildir_mailbox_create
+from tests.factories import QueueFactory, UserFactory
 from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (fixture)
 
 OLD = Fernet.generate_key().decode()
@@ -60,6 +63,7 @@ def filled(
     django_capture_on_commit_callbacks,
     celery_eager,
     policies,
+    tmp_path,
 ):
     """Under the old key: a value in every encrypted field of every model, and a file in
     every encrypted file store. Returns what the checks afterwards need."""
@@ -82,6 +86,19 @@ def filled(
     webhook_subscription_create(name="crm", url=hook.url, events=["dsar.completed"])
     staff = UserFactory(is_superuser=True, role=roles.SUPERVISOR)
     note_add(conversation=conversation, author=staff, text="Ruft morgen zurück")
+    # E-mail: a mailbox's IMAP credentials, a mail with a file, and a reply by mail.
+    mailbox = maildir_mailbox_create(
+        queue=QueueFactory(members=[staff]),
+        folder=tmp_path / "Maildir",
+        imap_user="support",
+        imap_password="imap-secret",
+    )
+    mail_receive(
+        mailbox=mailbox, raw=mail_bytes(attachments=[("beleg.pdf", "application/pdf", PDF_BYTES)])
+    )
+    message_append(
+        conversation=Conversation.objects.get(channel="email"), sender="agent", text="Antwort"
+    )
     agreement = agreement_create("web")
     agreement.signed_document.save("vertrag.pdf", ContentFile(b"%PDF-1.4 signed"))
     with django_capture_on_commit_callbacks(execute=True):
@@ -106,6 +123,7 @@ def filled(
         "download": download,
         "hook": hook,
         "pending_request": pending,
+        "attachment": Attachment.objects.get(),
     }
 
 
@@ -141,9 +159,10 @@ def test_rotate_then_drop_the_old_key_and_everything_still_works(
         "supportdesk.WebhookSubscription.secret",
         "privacy.ProcessingAgreement.signed_document",
         "privacy.DataExport (archives)",
-        "privacy.DataSubject.email",
     ):
         assert f"{name}: 1 under key 1" in str(left.value)
+    # the chat's identity and the mail's sender (a claim of its own)
+    assert "privacy.DataSubject.email: 2 under key 1" in str(left.value)
 
     # when the rotation runs (in small batches, with progress) and the old key goes
     out = io.StringIO()
@@ -167,6 +186,11 @@ def test_rotate_then_drop_the_old_key_and_everything_still_works(
     agreement = filled["agreement"]
     document = staff.get(reverse("privacy:agreement-document", args=[agreement.pk]))
     assert document.status_code == 200 and document.content == b"%PDF-1.4 signed"
+
+    # a mail's attachment downloads through the audited view
+    attachment = filled["attachment"]
+    download = staff.get(reverse("email_channel:attachment_download", args=[attachment.public_id]))
+    assert b"".join(download.streaming_content) == PDF_BYTES
 
     # the inbox and the conversation page
     conversation = filled["conversation"]
