@@ -90,14 +90,6 @@ def inbox_event_actions(*, groups: set[str], payload: dict) -> list[Action]:
     ]
 
 
-def customer_frames_publish(*, public_hex: str, frames: list[dict], kind: str = "") -> None:
-    outbox_event_record(
-        kind=kind or "customer.frames",
-        actions=customer_frames_actions(public_hex=public_hex, frames=frames),
-        reference=uuid.UUID(hex=public_hex),
-    )
-
-
 def conversation_event_publish(*, public_hex: str, payload: dict) -> None:
     outbox_event_record(
         kind=f"conversation.{payload.get('type', 'event')}"[:50],
