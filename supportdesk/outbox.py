@@ -154,6 +154,8 @@ def outbox_drain(*, older_than_seconds: float | None = None, batch_size: int = 2
 def outbox_drain_at_start() -> None:
     """What daphne and every Celery worker do when they start: dispatch what a process
     that died left in the outbox. Never stops the start (the sweeper drains too)."""
+    if not settings.OUTBOX_DRAIN_AT_START:
+        return
     try:
         dispatched = outbox_drain()
     except Exception:

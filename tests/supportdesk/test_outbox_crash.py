@@ -43,7 +43,9 @@ DAPHNE_START = "import django; django.setup(); import supportdesk.asgi"
 def _run(code: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code, *args],
-        env=process_environment(OUTBOX_DRAIN_AFTER_SECONDS=str(DRAIN_AFTER_SECONDS)),
+        env=process_environment(
+            OUTBOX_DRAIN_AFTER_SECONDS=str(DRAIN_AFTER_SECONDS), OUTBOX_DRAIN_AT_START="true"
+        ),
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
