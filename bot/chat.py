@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from bot import hooks
 from bot.answering import KeywordAnswerer, KnowledgeEntry, ModelAnswerer
@@ -351,11 +352,16 @@ def message_suggestion_items(
     the first agent's socket that asks, and shared with the others (the cache; Redis when
     scaled out). Nothing is worked out for a message no agent watches."""
     key = f"chat-suggestions:{conversation_public_hex}:{seq}"
-    return cache.get_or_set(
-        key,
-        lambda: answer_suggestion_items(question=question, language=language),
-        timeout=SUGGESTIONS_SHARED_SECONDS,
-    )
+
+    def work_out() -> list[dict]:
+        return answer_suggestion_items(question=question, language=language)
+
+    try:
+        return cache.get_or_set(key, work_out, timeout=SUGGESTIONS_SHARED_SECONDS)
+    except RedisError:
+        # Redis unreachable (restarting, say): each socket works them out, as before.
+        logger.warning("Shared suggestions skipped: the cache cannot be reached.")
+        return work_out()
 
 
 @transaction.atomic
