@@ -151,3 +151,19 @@ def test_erasure_deletes_undispatched_events_about_the_subjects_conversations():
 
     assert provider.erase(subject) == {"outbox_events": 1}
     assert list(OutboxEvent.objects.values_list("reference", flat=True)) == [others.public_id]
+
+
+def test_group_names_are_built_in_one_place():
+    """supportdesk/events.py names the groups; no other module spells them out."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spelled = re.compile(r"""f["'](customer|conversation|inbox|staff)_\{""")
+    elsewhere = [
+        str(path.relative_to(root))
+        for app in ("agents", "bot", "privacy", "supportdesk")
+        for path in root.joinpath(app).rglob("*.py")
+        if path.name != "events.py" and spelled.search(path.read_text(encoding="utf-8"))
+    ]
+    assert elsewhere == []
