@@ -16,18 +16,18 @@ import time
 
 from channels.db import database_sync_to_async
 
-from agents import events
 from agents.selectors import (
     ACTIVE_STATUSES,
     bot_message_explanation,
     conversation_get_by_public_id,
     conversation_is_visible,
     queue_list_for_agent,
-    suggestion_items,
     user_is_agent,
     user_sees_all_queues,
 )
+from bot.chat import message_suggestion_items
 from staff.selectors import session_may_see_staff_data
+from supportdesk import events
 from supportdesk.consumers import JsonConsumer
 
 # Close codes in the 4000 range are the application's own (RFC 6455, 7.4.2).
@@ -36,7 +36,6 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 # The customer sees "typing" for a few seconds; more than one frame per interval is noise.
 TYPING_MIN_INTERVAL_SECONDS = 2.0
-SUGGESTION_LIMIT = 3
 
 
 @database_sync_to_async
@@ -61,8 +60,13 @@ def _conversation_access(user, session, public_hex: str):
 
 
 @database_sync_to_async
-def _suggestions(question: str, language: str) -> list[dict]:
-    return suggestion_items(question=question, language=language, limit=SUGGESTION_LIMIT)
+def _suggestions(conversation, frame: dict) -> list[dict]:
+    return message_suggestion_items(
+        conversation_public_hex=conversation.public_id.hex,
+        seq=frame["seq"],
+        question=frame["text"],
+        language=conversation.language,
+    )
 
 
 @database_sync_to_async
@@ -185,15 +189,16 @@ class ConversationConsumer(_StaffConsumer):
                 frame = {**frame, "explanation": explanation}
         await self.send_json(frame)
         if frame.get("from") == "customer" and isinstance(frame.get("text"), str):
-            # The suggestions follow the customer's last question.
-            items = await _suggestions(frame["text"], self.conversation.language)
+            # The suggestions follow the customer's last question: worked out once per
+            # message and shared by every agent watching (bot.chat.message_suggestion_items).
+            items = await _suggestions(self.conversation, frame)
             await self.send_json({"type": "suggestions", "items": items})
 
     async def conversation_typing(self, event: dict) -> None:
         if event.get("from") == "customer":
             await self.send_json({"type": "typing", "from": "customer"})
 
-    # From our services (agents/events.py) ------------------------------------------------
+    # From our services (supportdesk/events.py) ---------------------------------------------
 
     async def conversation_event(self, event: dict) -> None:
         payload = event["payload"]

@@ -502,19 +502,9 @@ def subject_notes_export(subject) -> dict:
 
 def suggestion_items(*, question: str, language: str, limit: int = 3) -> list[dict]:
     """The bot's best answers to the customer's last question, for one-click insertion."""
-    from bot.chat import answer_suggestions
+    from bot.chat import answer_suggestion_items
 
-    if not question or not question.strip():
-        return []
-    return [
-        {
-            "intent": answer.intent_slug,
-            "title": answer.suggestions[0] if answer.suggestions else answer.intent_slug,
-            "text": answer.text,
-            "confidence": round(answer.confidence, 2),
-        }
-        for answer in answer_suggestions(question=question, language=language, limit=limit)
-    ]
+    return answer_suggestion_items(question=question, language=language, limit=limit)
 
 
 def teaching_refusal(conversation: Conversation | None) -> tuple[str, Any]:

@@ -1,7 +1,7 @@
 """The agents' verbs: routing escalations, claiming, replying, resolving, teaching the bot.
 
 Each runs in one transaction, writes its audit row in it, and pushes to the
-websockets only after commit (agents/events.py). Refused input raises
+websockets only after commit (supportdesk/events.py, through the outbox). Refused input raises
 InboxError with a stable `code` and nothing changes; an action the user may
 not take raises PermissionDenied.
 """
@@ -18,7 +18,6 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from agents import events
 from agents.models import AgentProfile, Assignment, CannedResponse, InternalNote, Queue, Teaching
 from agents.selectors import (
     ACTIVE_STATUSES,
@@ -43,6 +42,8 @@ from privacy.redaction import text_redact
 from privacy.services import audit_record
 from privacy.services.audit import AUDIT_NOTE_MAX_LENGTH
 from privacy.validators import slug_without_personal_data, text_without_personal_data
+from supportdesk import events
+from supportdesk.outbox import outbox_actions_run, outbox_event_record
 from supportdesk.storable_text import INVALID_TEXT_CODE, text_is_storable
 from supportdesk.webhooks import webhook_event_emit
 
@@ -192,25 +193,14 @@ def _now_iso() -> str:
     return timezone.now().isoformat()
 
 
-def _message_frame(message: Message) -> dict:
-    """The chat protocol's message frame, as the customer's page renders it."""
-    return {
-        "type": "message",
-        "seq": message.seq,
-        "from": message.sender,
-        "text": message.text,
-        "sent_at": message.created_at.isoformat(),
-    }
-
-
-def _inbox_row_publish(
+def _inbox_row_actions(
     conversation: Conversation,
     *,
     queue_ids: set[int | None] = frozenset(),
     user_ids: set[int] = frozenset(),
-) -> tuple[Conversation, dict]:
-    """After commit: the conversation's fresh inbox row to the inboxes of its queue and
-    agent, and of the given queues (old and new) and users. Returns it, reloaded."""
+) -> tuple[Conversation, dict, list]:
+    """The conversation's fresh inbox row, for the inboxes of its queue and agent, and of
+    the given queues (old and new) and users: (conversation reloaded, row, push actions)."""
     conversation = Conversation.objects.select_related(
         "assignment__queue", "assignment__agent__agent_profile"
     ).get(pk=conversation.pk)
@@ -221,12 +211,10 @@ def _inbox_row_publish(
     groups = {events.inbox_group(queue_id) for queue_id in queues if queue_id is not None}
     groups |= {events.INBOX_ALL_GROUP}
     groups |= {events.staff_group(user_id) for user_id in users}
-    events.on_commit_send(
-        events.inbox_event_send,
-        groups=groups,
-        payload={"type": "conversation.update", "conversation": row},
+    actions = events.inbox_event_actions(
+        groups=groups, payload={"type": "conversation.update", "conversation": row}
     )
-    return conversation, row
+    return conversation, row, actions
 
 
 def _publish(
@@ -237,8 +225,9 @@ def _publish(
     queue_ids: set[int | None] = frozenset(),
     user_ids: set[int] = frozenset(),
 ) -> None:
-    """After commit: frames to the customer, events to the agents watching the conversation,
-    and its fresh inbox row to the inboxes of the given queues (old and new) and users."""
+    """After commit (one outbox event): frames to the customer, events to the agents
+    watching the conversation, and its fresh inbox row to the inboxes of the given queues
+    (old and new) and users."""
     public_hex = conversation.public_id.hex
     for frame in customer_frames:
         # Operators' webhooks hear of the same state changes the customer is told of.
@@ -247,28 +236,32 @@ def _publish(
                 event=f"conversation.{frame['status']}",
                 payload={"conversation": str(conversation.public_id), "status": frame["status"]},
             )
-    if customer_frames:
-        events.on_commit_send(
-            events.customer_frame_send, public_hex=public_hex, frames=list(customer_frames)
-        )
-    for payload in agent_payloads:
-        events.on_commit_send(
-            events.conversation_event_send, public_hex=public_hex, payload=payload
-        )
-    conversation, row = _inbox_row_publish(conversation, queue_ids=queue_ids, user_ids=user_ids)
+    actions = events.customer_frames_actions(public_hex=public_hex, frames=list(customer_frames))
+    actions += [
+        events.conversation_event_action(public_hex=public_hex, payload=payload)
+        for payload in agent_payloads
+    ]
+    conversation, row, inbox_actions = _inbox_row_actions(
+        conversation, queue_ids=queue_ids, user_ids=user_ids
+    )
+    actions += inbox_actions
     if conversation.status != Conversation.Status.BOT:
-        events.on_commit_send(
-            events.conversation_event_send,
-            public_hex=public_hex,
-            payload={
-                "type": "state",
-                "status": conversation.status,
-                "agent_id": row["agent_id"],
-                "agent_name": row["agent_name"],
-                "queue_id": row["queue_id"],
-                "queue_name": row["queue_name"],
-            },
+        actions.append(
+            events.conversation_event_action(
+                public_hex=public_hex,
+                payload={
+                    "type": "state",
+                    "status": conversation.status,
+                    "agent_id": row["agent_id"],
+                    "agent_name": row["agent_name"],
+                    "queue_id": row["queue_id"],
+                    "queue_name": row["queue_name"],
+                },
+            )
         )
+    outbox_event_record(
+        kind="conversation.changed", actions=actions, reference=conversation.public_id
+    )
 
 
 def _system_message(conversation: Conversation, text: str) -> Message:
@@ -349,7 +342,8 @@ def inbox_row_push(conversation_id: int) -> None:
     into the customer's chat.
     """
     try:
-        _inbox_row_publish(Conversation(pk=conversation_id))
+        # Already dispatched from the outbox: pushed now, without a row of its own.
+        outbox_actions_run(_inbox_row_actions(Conversation(pk=conversation_id))[2])
     except Exception:
         logger.exception("Updating the inbox row of conversation %s failed", conversation_id)
 
@@ -410,10 +404,7 @@ def conversation_escalate_by_staff(
 
 
 def _status_frame(status: str, agent: AbstractBaseUser | None = None) -> dict:
-    frame = {"type": "status", "status": status}
-    if agent is not None:
-        frame["agent"] = agent_display_name(agent)
-    return frame
+    return events.status_frame(status, agent_name=agent_display_name(agent) if agent else "")
 
 
 # Claim, assign, transfer -------------------------------------------------------------------
@@ -578,15 +569,18 @@ def conversation_reply(
         conversation=conversation,
         details={"seq": message.seq},
     )
-    frame = _message_frame(message)
+    frame = events.message_frame(message)
     frames = [_status_frame(Conversation.Status.ASSIGNED, agent), frame] if claimed else [frame]
-    events.on_commit_send(
-        events.customer_frame_send, public_hex=conversation.public_id.hex, frames=frames
-    )
-    events.on_commit_send(
-        events.conversation_event_send,
-        public_hex=conversation.public_id.hex,
-        payload={**frame, "agent_name": agent_display_name(agent)},
+    public_hex = conversation.public_id.hex
+    outbox_event_record(
+        kind="message.created",
+        actions=[
+            *events.customer_frames_actions(public_hex=public_hex, frames=frames),
+            events.conversation_event_action(
+                public_hex=public_hex, payload={**frame, "agent_name": agent_display_name(agent)}
+            ),
+        ],
+        reference=conversation.public_id,
     )
     if claimed:
         _publish(conversation)
@@ -603,8 +597,7 @@ def note_add(*, conversation: Conversation, author: AbstractBaseUser, text: obje
         raise InboxError(_("This conversation is closed."), code="conversation_closed")
     note = InternalNote.objects.create(conversation=conversation, author=author, text=text)
     _audit("note.added", acting_user=author, conversation=conversation, details={"note": note.pk})
-    events.on_commit_send(
-        events.conversation_event_send,
+    events.conversation_event_publish(
         public_hex=conversation.public_id.hex,
         payload={
             "type": "note",
@@ -619,9 +612,7 @@ def note_add(*, conversation: Conversation, author: AbstractBaseUser, text: obje
 
 def typing_frame_send(*, conversation: Conversation) -> None:
     """The customer sees "the team is typing"; nothing is stored."""
-    events.customer_frame_send(
-        public_hex=conversation.public_id.hex, frames=[{"type": "typing", "from": "agent"}]
-    )
+    events.customer_typing_send(public_hex=conversation.public_id.hex, sender="agent")
 
 
 # Resolve, reopen -----------------------------------------------------------------------------
@@ -651,11 +642,11 @@ def conversation_resolve_by_agent(
     _publish(
         conversation,
         customer_frames=[
-            _message_frame(notice),
+            events.message_frame(notice),
             _status_frame(Conversation.Status.RESOLVED),
             {"type": "csat.request"},
         ],
-        agent_payloads=[{**_message_frame(notice)}],
+        agent_payloads=[{**events.message_frame(notice)}],
         user_ids={assignment.agent_id} if assignment.agent_id else set(),
     )
     return conversation
@@ -682,10 +673,10 @@ def conversation_reopen(*, conversation: Conversation, agent: AbstractBaseUser) 
     _publish(
         conversation,
         customer_frames=[
-            _message_frame(notice),
+            events.message_frame(notice),
             _status_frame(Conversation.Status.ASSIGNED, agent),
         ],
-        agent_payloads=[_message_frame(notice)],
+        agent_payloads=[events.message_frame(notice)],
     )
     return conversation
 
@@ -791,8 +782,7 @@ def agent_availability_set(*, user: AbstractBaseUser, availability: object) -> A
     if profile.availability != availability:
         profile.availability = availability
         profile.save(update_fields=["availability", "updated_at"])
-    events.on_commit_send(
-        events.inbox_event_send,
+    events.inbox_event_publish(
         groups={events.INBOX_PRESENCE_GROUP},
         payload={
             "type": "agent.availability",
@@ -1143,4 +1133,4 @@ def subject_notes_erase(subject) -> dict[str, int]:
 
 def staff_sockets_close(*, user_id: int) -> None:
     """Close every open inbox socket of a disabled account (after commit)."""
-    events.on_commit_send(events.staff_close_send, user_id=user_id)
+    events.staff_close_publish(user_id=user_id)

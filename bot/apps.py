@@ -99,6 +99,12 @@ class BotConfig(AppConfig):
 
         # Per language: which model answers, or that the keyword fallback does and why.
         health_check_register("bot.models", bot_models_health)
+        # The outbox's dispatcher (in whichever process drains it) calls these.
+        from bot import hooks  # noqa: F401  (registers the listeners' outbox handlers)
+        from bot.chat import AGENTS_MESSAGE_PUSH, customer_message_to_agents_push
+        from supportdesk.outbox import outbox_handler_register
+
+        outbox_handler_register(AGENTS_MESSAGE_PUSH, customer_message_to_agents_push)
 
     def _messenger_channels_ready(self) -> None:
         """Messenger channels (bot/channels/): their admin, their Celery tasks (not found by

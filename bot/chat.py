@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from bot import hooks
 from bot.answering import KeywordAnswerer, KnowledgeEntry, ModelAnswerer
@@ -44,6 +46,13 @@ from privacy.services import (
     policy_version_active,
 )
 from privacy.tasks import subject_verification_send_task
+from supportdesk import events
+from supportdesk.outbox import (
+    call_action,
+    group_action,
+    outbox_actions_run,
+    outbox_event_record,
+)
 from supportdesk.webhooks import webhook_event_emit
 
 IDENTITY_FIELDS = ("name", "email", "phone")
@@ -177,6 +186,21 @@ def answer_suggestions(*, question: str, language: str, limit: int = 3) -> list[
     return answerer_get().ranked(question, language, limit=limit)
 
 
+def answer_suggestion_items(*, question: str, language: str, limit: int = 3) -> list[dict]:
+    """The bot's best answers to a customer's question, for the agents' one-click insertion."""
+    if not question or not question.strip():
+        return []
+    return [
+        {
+            "intent": answer.intent_slug,
+            "title": answer.suggestions[0] if answer.suggestions else answer.intent_slug,
+            "text": answer.text,
+            "confidence": round(answer.confidence, 2),
+        }
+        for answer in answer_suggestions(question=question, language=language, limit=limit)
+    ]
+
+
 def _apply(conversation: Conversation, result: DialogResult) -> ChatOutcome:
     replies = [
         message_append(
@@ -276,22 +300,73 @@ def _bot_reaction(conversation: Conversation, text: str) -> DialogResult:
 
 
 def _after_question(
-    conversation: Conversation, replies: list[Message], reaction: DialogResult
+    conversation: Conversation, question: Message, replies: list[Message], reaction: DialogResult
 ) -> ChatOutcome:
-    """Once a new question is stored: reopen a resolved case, or escalate as the bot decided."""
+    """Once a new question is stored: reopen a resolved case, or escalate as the bot decided;
+    the agents watching a conversation the team has see the question (after commit)."""
+    actions = []
     if conversation.status == Conversation.Status.RESOLVED:
         # The customer wrote again after resolution: the case goes back to the team.
         conversation_escalate(
             conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
         )
-        return ChatOutcome(replies=[], escalated=True)
-    if conversation.status != Conversation.Status.BOT:
+        outcome = ChatOutcome(replies=[], escalated=True)
+    elif conversation.status != Conversation.Status.BOT:
         # A person has the conversation (question_append dropped any replies): the
         # inboxes show the new message (their live view of it gets the message itself).
-        for listener in hooks.listeners(hooks.CUSTOMER_WROTE):
-            transaction.on_commit(lambda listener=listener: listener(conversation.pk))
-        return ChatOutcome(replies=[])
-    return _outcome(conversation, replies, reaction)
+        actions.append(hooks.hook_action(hooks.CUSTOMER_WROTE, conversation.pk))
+        outcome = ChatOutcome(replies=[])
+    else:
+        outcome = _outcome(conversation, replies, reaction)
+    if conversation.status != Conversation.Status.BOT:
+        actions.append(call_action(AGENTS_MESSAGE_PUSH, message_id=question.pk))
+        outbox_event_record(
+            kind="message.created", actions=actions, reference=conversation.public_id
+        )
+    return outcome
+
+
+AGENTS_MESSAGE_PUSH = "bot.customer_message_to_agents"
+
+
+def customer_message_to_agents_push(*, message_id: int) -> None:
+    """The outbox's handler: a customer's message to the agents watching the conversation
+    (the row holds only the message's id; the frame is built here)."""
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None:  # erased meanwhile
+        return
+    conversation = message.conversation
+    outbox_actions_run(
+        [
+            group_action(
+                events.conversation_group(conversation.public_id.hex),
+                {"type": "conversation.message", "frame": events.message_frame(message)},
+            )
+        ]
+    )
+
+
+# Suggestions of one message, shared by the agents watching it (every socket asks).
+SUGGESTIONS_SHARED_SECONDS = 60
+
+
+def message_suggestion_items(
+    *, conversation_public_hex: str, seq: int, question: str, language: str
+) -> list[dict]:
+    """answer_suggestion_items for a customer's message, worked out once per message, by
+    the first agent's socket that asks, and shared with the others (the cache; Redis when
+    scaled out). Nothing is worked out for a message no agent watches."""
+    key = f"chat-suggestions:{conversation_public_hex}:{seq}"
+
+    def work_out() -> list[dict]:
+        return answer_suggestion_items(question=question, language=language)
+
+    try:
+        return cache.get_or_set(key, work_out, timeout=SUGGESTIONS_SHARED_SECONDS)
+    except RedisError:
+        # Redis unreachable (restarting, say): each socket works them out, as before.
+        logger.warning("Shared suggestions skipped: the cache cannot be reached.")
+        return work_out()
 
 
 @transaction.atomic
@@ -312,7 +387,7 @@ def chat_message_receive(
     if not created:
         # A resend: acknowledged again; the replies already went out (or are in the history).
         return message, ChatOutcome(replies=[])
-    return message, _after_question(conversation, replies, reaction)
+    return message, _after_question(conversation, message, replies, reaction)
 
 
 @dataclass(frozen=True)
@@ -373,7 +448,7 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
                 ]
             )
             for (position, item, reaction), (question, replies) in zip(ready, stored, strict=True):
-                outcome = _after_question(item.conversation, replies, reaction)
+                outcome = _after_question(item.conversation, question, replies, reaction)
                 results[position] = (question, outcome)
     except Exception:
         # Undone: the conversations as loaded may carry state of the rolled-back writes.
@@ -446,8 +521,11 @@ def conversation_escalate(
     ):
         # Handed over meanwhile (or not the bot's): as it is now.
         return Conversation.objects.get(pk=conversation.pk)
-    for listener in hooks.listeners(hooks.ESCALATED):
-        transaction.on_commit(lambda listener=listener: listener(conversation.pk))
+    outbox_event_record(
+        kind="conversation.escalated",
+        actions=[hooks.hook_action(hooks.ESCALATED, conversation.pk)],
+        reference=conversation.public_id,
+    )
     webhook_event_emit(
         event="conversation.escalated",
         payload={"conversation": str(conversation.public_id), "reason": reason},

@@ -27,6 +27,7 @@ from bot.models import Conversation
 from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
 from privacy.services import ConsentError, policy_version_active
+from supportdesk import events
 from supportdesk.consumers import REFUSED, JsonConsumer
 
 logger = logging.getLogger(__name__)
@@ -215,20 +216,6 @@ def database_queue() -> DatabaseQueue:
     return _database_queues[loop]
 
 
-def _message_frame(message) -> dict:
-    frame = {
-        "type": "message",
-        "seq": message.seq,
-        "from": message.sender,
-        "text": message.text,
-        "sent_at": message.created_at.isoformat(),
-    }
-    suggestions = getattr(message, "suggestions", None)
-    if suggestions:
-        frame["suggestions"] = suggestions
-    return frame
-
-
 def _consent_frame(conversation: Conversation) -> dict:
     policy = policy_version_active(language=conversation.language)
     return {
@@ -264,7 +251,7 @@ def _conversation_open(*, token: str | None, language: str, after_seq: int):
     history = []
     if chat.conversation_consent_current(conversation):
         history = [
-            _message_frame(m)
+            events.message_frame(m)
             for m in message_list_since(conversation=conversation, after_seq=after_seq)
         ]
     return conversation, token, resumed, history, _state_frame(conversation)
@@ -303,7 +290,7 @@ class ChatConsumer(JsonConsumer):
             await self.channel_layer.group_discard(self._group(), self.channel_name)
 
     def _group(self) -> str:
-        return f"customer_{self.conversation.public_id.hex}"
+        return events.customer_group(self.conversation.public_id.hex)
 
     # Incoming frames ---------------------------------------------------------------------
 
@@ -461,13 +448,9 @@ class ChatConsumer(JsonConsumer):
         )
         # Stored (and committed) before this acknowledgement goes out.
         await self.send_json({"type": "ack", "id": client_id, "seq": message.seq})
+        # The agents watching a conversation the team has see the message from the outbox
+        # (bot.chat, the same for every channel).
         await self._send_outcome(outcome)
-        if self.conversation.status != Conversation.Status.BOT:
-            # A person handles the conversation: the agents watching it see the message live.
-            await self.channel_layer.group_send(
-                f"conversation_{self.conversation.public_id.hex}",
-                {"type": "conversation.message", "frame": _message_frame(message)},
-            )
 
     async def _answer_anonymously(self, client_id: str, text: str) -> None:
         reply = await database_queue().run(
@@ -528,7 +511,7 @@ class ChatConsumer(JsonConsumer):
     async def handle_typing(self, content: dict) -> None:
         # Goes to the agents watching this conversation (the inbox issue listens).
         await self.channel_layer.group_send(
-            f"conversation_{self.conversation.public_id.hex}",
+            events.conversation_group(self.conversation.public_id.hex),
             {"type": "conversation.typing", "from": "customer"},
         )
 
@@ -536,7 +519,7 @@ class ChatConsumer(JsonConsumer):
 
     async def _send_outcome(self, outcome: chat.ChatOutcome) -> None:
         for reply in outcome.replies:
-            await self.send_json(_message_frame(reply))
+            await self.send_json(events.message_frame(reply))
         if outcome.escalated:
             self.conversation = await database_queue().run(_reload, conversation=self.conversation)
             await self.send_json({"type": "status", "status": self.conversation.status})

@@ -30,7 +30,6 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from agents import events
 from bot.models import Conversation, Message
 from bot.nlu.language import language_detect
 from email_channel import seam
@@ -41,6 +40,7 @@ from email_channel.sources import SourceError, source_open
 from privacy.crypto import blind_index, email_blind_index
 from privacy.models import AuditEvent, DataSubject
 from privacy.services import audit_record, data_subject_identify
+from supportdesk import events
 
 logger = logging.getLogger(__name__)
 
@@ -508,7 +508,7 @@ def _agents_tell(mail: MailMessage, *, status: str) -> None:
     conversation = mail.conversation
     with translation.override(conversation.language):
         detail = str(MailMessage.Status(status).label)
-    events.conversation_event_send(
+    events.conversation_event_publish(
         public_hex=conversation.public_id.hex,
         payload={
             "type": "delivery",

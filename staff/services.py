@@ -16,12 +16,12 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agents import events
 from agents.roles import ROLE_PERMISSIONS
 from agents.services import staff_sockets_close
 from privacy.models import AuditEvent
 from privacy.services.audit import audit_record
 from staff.models import StaffSession
+from supportdesk import events
 
 BROWSER_MAX_LENGTH = 300
 RECOVERY_CODE_COUNT = 10
@@ -61,9 +61,7 @@ def staff_session_rekey(*, old_key: str, new_key: str) -> None:
 def _sessions_end(sessions: list[StaffSession]) -> int:
     for staff_session in sessions:
         _session_store(staff_session.session_key).delete()
-        events.on_commit_send(
-            events.staff_session_close_send, session_key=staff_session.session_key
-        )
+        events.staff_session_close_publish(session_key=staff_session.session_key)
     StaffSession.objects.filter(pk__in=[s.pk for s in sessions]).delete()
     return len(sessions)
 

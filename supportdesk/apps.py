@@ -18,13 +18,25 @@ class SupportdeskConfig(AppConfig):
             api_schema,  # noqa: F401  (registers the OpenAPI extensions)
             checks,  # noqa: F401  (registers the start-up checks)
         )
-        from supportdesk.models import WebhookDelivery
+        from supportdesk.models import OutboxEvent, WebhookDelivery
+        from supportdesk.outbox import subject_outbox_events_erase, subject_outbox_events_export
         from supportdesk.webhooks import (
             subject_webhook_deliveries_erase,
             subject_webhook_deliveries_export,
             webhook_deliveries_purge,
         )
 
+        provider_register(
+            PersonalDataProvider(
+                name="supportdesk.outbox",
+                models=(OutboxEvent,),
+                export=subject_outbox_events_export,
+                erase=subject_outbox_events_erase,
+                # Before bot.conversations: events are found through the conversations.
+                order=40,
+                counts=lambda: {"outbox_events": OutboxEvent.objects.count()},
+            )
+        )
         provider_register(
             PersonalDataProvider(
                 name="supportdesk.webhooks",

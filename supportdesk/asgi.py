@@ -18,6 +18,7 @@ from bot.nlu import nlu_warm_up  # noqa: E402
 from privacy.checks import encryption_keys_startup_report  # noqa: E402
 from supportdesk.checks import services_reachable_or_refuse  # noqa: E402
 from supportdesk.middleware import WebsocketOriginValidator  # noqa: E402
+from supportdesk.outbox import outbox_drain_at_start  # noqa: E402
 from supportdesk.routing import websocket_urlpatterns  # noqa: E402
 
 # daphne runs no system checks: a database or Redis that cannot be reached stops the
@@ -26,6 +27,8 @@ services_reachable_or_refuse()
 nlu_warm_up()
 # A key missing from FIELD_ENCRYPTION_KEY is logged now, not at the first webhook.
 encryption_keys_startup_report()
+# Pushes and deliveries a crashed process committed but never sent go out now.
+outbox_drain_at_start()
 
 # Static files from daphne itself where no reverse proxy serves them (make run, tests).
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app

@@ -23,6 +23,14 @@ def _encryption_keys_report(**kwargs) -> None:
     encryption_keys_startup_report()
 
 
+@worker_ready.connect
+def _outbox_drain(**kwargs) -> None:
+    # Pushes and deliveries a crashed process committed but never sent go out now.
+    from supportdesk.outbox import outbox_drain_at_start
+
+    outbox_drain_at_start()
+
+
 class Scheduler(PersistentScheduler):
     """Beat's file scheduler, making the schedule file's folder first.
 

@@ -183,3 +183,31 @@ class JobHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OutboxEvent(models.Model):
+    """A change others must hear of, written in the transaction that made it.
+
+    After commit one dispatcher (supportdesk.outbox) carries out its actions (pushes to
+    the customer's and the agents' sockets, Celery tasks for messenger and webhook
+    deliveries, listeners of other apps) and deletes the row; rows a crash left behind
+    are dispatched on start-up and by the sweeper. The actions may hold a frame with a
+    message's text: encrypted, and gone once dispatched.
+    """
+
+    kind = models.CharField(_("kind"), max_length=50)
+    actions = EncryptedJSONField(_("actions"))
+    # The conversation the event is about (public id), so erasure finds undispatched rows.
+    reference = models.UUIDField(_("about"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    # A drain claims a row until then; a dispatcher that died leaves it to the next drain.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    objects = EncryptedFieldsManager()
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"

@@ -11,7 +11,8 @@ JOBS_STUCK_AFTER_SECONDS:
 - data requests still "verified" (access exports, erasures, objections): audited per request;
 - training runs still "training" beyond the task time limit (their worker died);
 - webhook and messenger deliveries pending (attempts 0 included), retrying or sending
-  long after they were due.
+  long after they were due;
+- outbox events (supportdesk/outbox.py) a process left undispatched.
 
 Each kind is re-queued in bounded batches with a conditional update (two sweepers at once
 queue an item once); the tasks themselves are idempotent, so a redelivered task beside a
@@ -35,6 +36,7 @@ from bot.tasks import bot_model_train_task
 from privacy.services import audit_record, data_request_retry, data_requests_stuck
 from supportdesk.heartbeats import SWEEP, job_heartbeat_record
 from supportdesk.models import WebhookDelivery
+from supportdesk.outbox import outbox_drain
 from supportdesk.tasks import webhook_deliver_task
 
 CHANNEL_UNFINISHED = (
@@ -186,6 +188,8 @@ def jobs_sweep(
     counts = dict.fromkeys(
         ("data_requests", "training_runs", "webhook_deliveries", "channel_deliveries"), 0
     )
+    # Pushes and deliveries whose process died between commit and dispatch.
+    counts["outbox_events"] = outbox_drain()
     for request in data_requests_stuck(cutoff=cutoff).select_related("subject")[:batch_size]:
         counts["data_requests"] += data_request_retry(
             request=request, acting_user=None, cutoff=cutoff

@@ -27,8 +27,11 @@ from django.utils import timezone
 from privacy.registry import subject_references
 from privacy.services.retention import queryset_purge
 from supportdesk.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
+from supportdesk.outbox import outbox_event_record, task_action
 
 SIGNATURE_HEADER = "X-Supportdesk-Signature"
+# supportdesk.tasks imports this module; the outbox finds the task by its name.
+WEBHOOK_DELIVER_TASK = "supportdesk.tasks.webhook_deliver_task"
 # Subscriptions are read per event; this keeps the hot path (message.created) cheap.
 _SUBSCRIPTIONS_RECHECK_SECONDS = 5.0
 _subscriptions_cache: dict[str, object] = {"checked_at": float("-inf"), "events": set()}
@@ -119,7 +122,9 @@ def webhook_event_emit(
     personal: dict | None = None,
     subject_public_id: uuid.UUID | None = None,
 ) -> None:
-    """Queue the event for every subscription to it, after the current transaction commits.
+    """Queue the event for every subscription to it: the deliveries are written in the
+    caller's transaction (a crash after its commit cannot lose them), their tasks queued
+    from the outbox after commit (and by its drain, or the sweeper, should that fail).
 
     `personal` (e.g. a message's text) is added only for subscriptions allowed it.
     Each delivery remembers whom it concerns: `subject_public_id` when the caller knows
@@ -129,26 +134,24 @@ def webhook_event_emit(
     if event not in _events_subscribed():
         return
     reference = _uuid_or_none(payload.get("conversation"))
-
-    def enqueue() -> None:
-        from supportdesk.tasks import webhook_deliver_task
-
-        for subscription in WebhookSubscription.objects.filter(is_active=True):
-            if event not in subscription.events:
-                continue
-            body = (
+    deliveries = [
+        WebhookDelivery.objects.create(
+            subscription=subscription,
+            event=event,
+            payload=(
                 {**payload, **(personal or {})} if subscription.include_personal_data else payload
-            )
-            delivery = WebhookDelivery.objects.create(
-                subscription=subscription,
-                event=event,
-                payload=body,
-                subject_public_id=subject_public_id,
-                reference=reference,
-            )
-            webhook_deliver_task.delay(delivery.pk)
-
-    transaction.on_commit(enqueue)
+            ),
+            subject_public_id=subject_public_id,
+            reference=reference,
+        )
+        for subscription in WebhookSubscription.objects.filter(is_active=True)
+        if event in subscription.events
+    ]
+    outbox_event_record(
+        kind=f"webhook.{event}"[:50],
+        actions=[task_action(WEBHOOK_DELIVER_TASK, delivery.pk) for delivery in deliveries],
+        reference=reference,
+    )
 
 
 def _uuid_or_none(value) -> uuid.UUID | None:

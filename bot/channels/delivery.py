@@ -17,8 +17,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -40,8 +38,13 @@ from bot.models import (
     Message,
 )
 from privacy.crypto import EncryptionKeyError
+from supportdesk import events
+from supportdesk.outbox import outbox_event_record, task_action
 
 logger = logging.getLogger(__name__)
+
+# bot.channels.tasks imports this module; the outbox finds the task by its name.
+DELIVERY_SEND_TASK = "bot.channels.tasks.delivery_send_task"
 
 # A "sending" claim older than this belongs to a worker that died mid-send (the task's
 # hard time limit is 360 s): the delivery may be taken over. The part being sent then
@@ -121,9 +124,10 @@ def delivery_suggestions_set(*, message: Message, suggestions: list[str], langua
 
 
 def _task_enqueue(delivery: ChannelDelivery) -> None:
-    from bot.channels.tasks import delivery_send_task
-
-    delivery_send_task.delay_on_commit(delivery.pk)
+    # Queued from the outbox after commit (and by its drain, should this process die first).
+    outbox_event_record(
+        kind="delivery.queued", actions=[task_action(DELIVERY_SEND_TASK, delivery.pk)]
+    )
 
 
 # Sending -----------------------------------------------------------------------------------
@@ -341,7 +345,8 @@ def _identity_forget(identity_id: int) -> None:
 
 
 def _agents_tell(message: Message, *, status: str, reason: str = "") -> None:
-    """After commit: the agents watching the conversation see what became of a message."""
+    """After commit (outbox): the agents watching the conversation see what became of a
+    message."""
     conversation = message.conversation
     with translation.override(conversation.language):
         detail = str(ChannelDelivery.Reason(reason).label) if reason else ""
@@ -352,20 +357,7 @@ def _agents_tell(message: Message, *, status: str, reason: str = "") -> None:
         "reason": reason,
         "detail": detail,
     }
-    group = f"conversation_{conversation.public_id.hex}"
-
-    def push() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(
-                group, {"type": "conversation.event", "payload": payload}
-            )
-        except Exception:  # a push that fails must not undo the recorded status
-            logger.exception("Could not push the delivery status of message %s", message.pk)
-
-    transaction.on_commit(push)
+    events.conversation_event_publish(public_hex=conversation.public_id.hex, payload=payload)
 
 
 # Status news from the platforms ------------------------------------------------------------

@@ -23,8 +23,6 @@ import secrets
 import unicodedata
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -520,7 +518,7 @@ def _question(
     inbound: InboundMessage,
     text: str,
 ) -> str:
-    message, outcome = chat.chat_message_receive(
+    _message, outcome = chat.chat_message_receive(
         conversation=conversation,
         # Unique per conversation (the platform's id can be long; its index is not).
         client_message_id=platform_message_index(
@@ -536,33 +534,7 @@ def _question(
                 message=reply, suggestions=suggestions, language=conversation.language
             )
     ChannelConversation.objects.filter(pk=link.pk).update(suggestions=suggestions)
-    if conversation.status != Conversation.Status.BOT:
-        _agents_show(conversation, message)
     return "escalated" if outcome.escalated else "answered"
-
-
-def _agents_show(conversation: Conversation, message: Message) -> None:
-    """After commit: the agents watching an escalated conversation see the message live
-    (as bot.consumers does for the website chat)."""
-    frame = {
-        "type": "message",
-        "seq": message.seq,
-        "from": message.sender,
-        "text": message.text,
-        "sent_at": message.created_at.isoformat(),
-    }
-    group = f"conversation_{conversation.public_id.hex}"
-
-    def push() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(group, {"type": "conversation.message", "frame": frame})
-        except Exception:  # the message is stored; the agents see it on reload
-            logger.exception("Could not push message %s to the agents", message.pk)
-
-    transaction.on_commit(push)
 
 
 def _feedback(

@@ -350,6 +350,13 @@ CELERY_BEAT_SCHEDULE = {
 # Work still unfinished this long after it was queued (or due) lost its task: the sweeper
 # queues it again. Longer than the task time limit, so running work is left alone.
 JOBS_STUCK_AFTER_SECONDS = env.int("JOBS_STUCK_AFTER_SECONDS", default=15 * 60)
+# Outbox events (supportdesk/outbox.py) are dispatched right after their commit; one
+# still there this long after (its process died) is dispatched by the next drain: when a
+# worker starts, and by the sweep. Long enough never to race a live dispatch.
+OUTBOX_DRAIN_AFTER_SECONDS = env.int("OUTBOX_DRAIN_AFTER_SECONDS", default=30)
+# daphne and Celery workers drain the outbox when they start; off only where a test
+# harness owns the database (the test process imports the ASGI module).
+OUTBOX_DRAIN_AT_START = env.bool("OUTBOX_DRAIN_AT_START", default=True)
 # Items of each kind re-enqueued per sweep; a larger backlog is worked off sweep by sweep.
 JOBS_SWEEP_BATCH_SIZE = env.int("JOBS_SWEEP_BATCH_SIZE", default=100)
 # A periodic job that never ran is reported late only after twice its period plus this,

@@ -3,11 +3,12 @@
 import pytest
 from django.test import Client
 
-from agents import events, roles
+from agents import roles
 from agents.services import assignment_route
 from bot.chat import conversation_escalate
 from bot.models import Conversation
 from bot.services import message_append
+from supportdesk import outbox
 from tests.factories import (
     AgentFactory,
     ConsentRecordFactory,
@@ -21,7 +22,7 @@ from tests.factories import (
 def pushes(monkeypatch):
     """Every channel-layer push as (group, message), instead of sending it."""
     sent: list[tuple[str, dict]] = []
-    monkeypatch.setattr(events, "_group_send", lambda group, message: sent.append((group, message)))
+    monkeypatch.setattr(outbox, "group_send", lambda group, message: sent.append((group, message)))
     return sent
 
 

@@ -177,6 +177,37 @@ async def test_the_customers_message_and_suggestions_reach_the_agent(chat_ready,
     await customer.disconnect()
 
 
+async def test_suggestions_are_worked_out_once_per_message_for_every_agent_watching(
+    chat_ready, staff, monkeypatch
+):
+    from bot import chat
+
+    asked = []
+    ranked = chat.answer_suggestions
+
+    def counted(**kwargs):
+        asked.append(kwargs["question"])
+        return ranked(**kwargs)
+
+    monkeypatch.setattr(chat, "answer_suggestions", counted)
+    customer, conversation = await escalated_customer()
+    path = f"/ws/inbox/conversations/{conversation.public_id.hex}/"
+    watchers = [(await agent_socket(user, path))[0] for user in (staff["agent"], staff["agent"])]
+    for watcher in watchers:
+        await watcher.receive_json_from(timeout=10)
+    asked.clear()  # the questions before the escalation
+
+    await customer.send_json_to(
+        {"type": "message", "id": "m-1", "text": "Wie hoch sind die Versandkosten?"}
+    )
+
+    seen = [await receive_until(watcher, "suggestions") for watcher in watchers]
+    assert seen[0] == seen[1] and seen[0]["items"][0]["intent"] == "shipping_costs"
+    assert asked == ["Wie hoch sind die Versandkosten?"]
+    for communicator in (*watchers, customer):
+        await communicator.disconnect()
+
+
 async def test_the_agents_reply_reaches_the_customer_live(chat_ready, staff):
     customer, conversation = await escalated_customer()
 

@@ -27,7 +27,7 @@ from email_channel.services import mail_receive
 from privacy.models import DataRequest, ProcessingAgreement
 from privacy.services import data_export_build, data_request_create, data_subject_identify
 from privacy.services.keys import encryption_status_compute
-from supportdesk.models import WebhookDelivery
+from supportdesk.models import OutboxEvent, WebhookDelivery
 from supportdesk.webhooks import webhook_event_emit, webhook_subscription_create
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     active_channel,
@@ -86,6 +86,10 @@ def filled(
     webhook_subscription_create(name="crm", url=hook.url, events=["dsar.completed"])
     staff = UserFactory(is_superuser=True, role=roles.SUPERVISOR)
     note_add(conversation=conversation, author=staff, text="Ruft morgen zurück")
+    # An outbox event a crashed process left undispatched (its frame holds the note).
+    OutboxEvent.objects.create(
+        kind="test", actions=[["group", "conversation_x", {"text": "Ruft morgen zurück"}]]
+    )
     # E-mail: a mailbox's IMAP credentials, a mail with a file, and a reply by mail.
     mailbox = maildir_mailbox_create(
         queue=QueueFactory(members=[staff]),

@@ -8,11 +8,12 @@ from django.contrib.auth.models import Group
 from django.test import override_settings
 from django.utils import timezone
 
-from agents import events, roles
+from agents import roles
 from privacy.models import AuditEvent
 from staff.middleware import LAST_SEEN_SESSION_KEY
 from staff.models import StaffSession
 from staff.services import staff_session_end, staff_sessions_expire_idle
+from supportdesk import events, outbox
 from tests.factories import AgentFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def closes(monkeypatch):
         if message.get("type") == "staff.close":
             sent.append(group)
 
-    monkeypatch.setattr(events, "_group_send", group_send)
+    monkeypatch.setattr(outbox, "group_send", group_send)
     return sent
 
 

@@ -269,6 +269,7 @@ def test_a_sweep_records_its_heartbeat_and_audits_what_it_queued(
         "training_runs": 0,
         "webhook_deliveries": 1,
         "channel_deliveries": 0,
+        "outbox_events": 0,
     }
 
 

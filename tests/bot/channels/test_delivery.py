@@ -270,7 +270,7 @@ def test_whatsapp_outside_the_24_hour_window_sends_nothing_and_tells_the_agents(
         async def group_send(self, group, message):
             pushed.append((group, message))
 
-    monkeypatch.setattr(delivery_module, "get_channel_layer", lambda: Layer())
+    monkeypatch.setattr("supportdesk.outbox.get_channel_layer", lambda: Layer())
     conversation = linked("whatsapp", wrote_ago=timedelta(hours=25))
     delivery = reply(conversation)
 

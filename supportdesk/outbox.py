@@ -1,0 +1,183 @@
+"""The outbox: what others must hear of is written in the transaction, fanned out after it.
+
+A service records an event (`outbox_event_record`) inside its transaction: a row holding
+the event's actions, each one of
+
+- ("group", group name, channel-layer message): a push to the customer's socket or the
+  agents' groups (group names and frames: supportdesk.events);
+- ("task", Celery task name, [ids]): a messenger or webhook delivery, queued;
+- ("call", handler name, {ids}): a listener another app registered
+  (`outbox_handler_register`), e.g. agents routing an escalation.
+
+After commit one dispatcher carries the actions out, in order, and deletes the row. The
+live dispatch reads the actions from memory (the row is only the insurance), so the
+hot path costs one INSERT in the transaction and one DELETE after it. A process that
+dies between commit and dispatch leaves the row: `outbox_drain`, run when a worker
+starts and by the sweeper, claims rows older than OUTBOX_DRAIN_AFTER_SECONDS (so it
+never races a live dispatch) and dispatches them. Each row is dispatched by one
+dispatcher (the live one, or the drain that claimed it) and deleted afterwards; only a
+crash in the middle of the actions themselves can repeat some of them, and every task
+and listener is idempotent. A failed action (broker down) keeps its row for the next
+drain. A failed push is logged, not repeated: the page shows the change on reload.
+
+Rows hold ids and frames; the actions are encrypted (a frame may carry a message text).
+"""
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from celery import current_app
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from supportdesk.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+GROUP, TASK, CALL = "group", "task", "call"
+# A drain's claim on a row it dispatches; after it, a dead drain's rows are taken over.
+CLAIM_SECONDS = 120
+
+Action = list  # [GROUP | TASK | CALL, name, argument]
+
+_handlers: dict[str, Callable[..., None]] = {}
+
+
+def outbox_handler_register(name: str, handler: Callable[..., None]) -> None:
+    """A listener of another app (registered in its AppConfig.ready()), called with the
+    keyword arguments of a "call" action."""
+    _handlers[name] = handler
+
+
+def group_action(group: str, message: dict) -> Action:
+    return [GROUP, group, message]
+
+
+def task_action(task_name: str, *ids: int) -> Action:
+    return [TASK, task_name, list(ids)]
+
+
+def call_action(handler: str, **ids: int) -> Action:
+    return [CALL, handler, ids]
+
+
+def outbox_event_record(
+    *, kind: str, actions: list[Action], reference: uuid.UUID | None = None
+) -> OutboxEvent | None:
+    """Record the event in the current transaction; it is dispatched after commit.
+    `reference`: the public id of the conversation it is about (erasure finds it)."""
+    if not actions:
+        return None
+    event = OutboxEvent.objects.create(kind=kind, actions=actions, reference=reference)
+    # A savepoint rolled back takes the row and this callback with it.
+    transaction.on_commit(lambda: outbox_events_dispatch([(event.pk, actions)]))
+    return event
+
+
+def outbox_events_dispatch(events: list[tuple[int, list[Action]]]) -> int:
+    """Carry out the events' actions, then delete the rows of those that went through."""
+    done = []
+    for event_id, actions in events:
+        try:
+            for action in actions:
+                _action_run(action)
+        except Exception:  # left for the next drain; the others go on
+            logger.exception("Outbox event %s could not be dispatched; retried later", event_id)
+            continue
+        done.append(event_id)
+    if done:
+        OutboxEvent.objects.filter(pk__in=done).delete()
+    return len(done)
+
+
+def outbox_actions_run(actions: list[Action]) -> None:
+    """Carry out actions at once: for a listener that itself runs from the outbox."""
+    for action in actions:
+        _action_run(action)
+
+
+def _action_run(action: Action) -> None:
+    kind, name, argument = action
+    if kind == GROUP:
+        group_send(name, argument)
+    elif kind == TASK:
+        current_app.tasks[name].delay(*argument)
+    elif kind == CALL:
+        _handlers[name](**argument)
+    else:
+        raise ValueError(f"unknown outbox action {kind!r}")
+
+
+def group_send(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # a push that fails must not undo or hide a committed change
+        logger.exception("Could not push %s to group %s", message.get("type"), group)
+
+
+def outbox_drain(*, older_than_seconds: float | None = None, batch_size: int = 200) -> int:
+    """Dispatch what a dead process left in the outbox; returns how many events went out.
+
+    Only rows older than OUTBOX_DRAIN_AFTER_SECONDS (their own process had its chance),
+    claimed with a conditional update, so two drains at once dispatch each row once.
+    """
+    grace = (
+        settings.OUTBOX_DRAIN_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
+    )
+    now = timezone.now()
+    claimable = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    left = OutboxEvent.objects.filter(claimable, created_at__lte=now - timedelta(seconds=grace))
+    # Unique to this drain: the rows it claimed are those carrying it.
+    claim = now + timedelta(seconds=CLAIM_SECONDS, microseconds=secrets.randbelow(10**6))
+    dispatched = 0
+    while True:
+        ids = list(left.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return dispatched
+        OutboxEvent.objects.filter(claimable, pk__in=ids).update(claimed_until=claim)
+        claimed = OutboxEvent.objects.filter(pk__in=ids, claimed_until=claim).order_by("pk")
+        dispatched += outbox_events_dispatch([(event.pk, event.actions) for event in claimed])
+        if len(ids) < batch_size:
+            return dispatched
+
+
+def outbox_drain_at_start() -> None:
+    """What daphne and every Celery worker do when they start: dispatch what a process
+    that died left in the outbox. Never stops the start (the sweeper drains too)."""
+    if not settings.OUTBOX_DRAIN_AT_START:
+        return
+    try:
+        dispatched = outbox_drain()
+    except Exception:
+        logger.exception("The outbox could not be drained at start; the sweeper will")
+        return
+    if dispatched:
+        logger.warning("Outbox: %s event(s) a stopped process left were dispatched", dispatched)
+
+
+# Personal data (the registry's provider "supportdesk.outbox") --------------------------------
+
+
+def subject_outbox_events_export(subject) -> dict:
+    """Nothing to report: an event lives until it is dispatched, seconds after its commit."""
+    return {}
+
+
+def subject_outbox_events_erase(subject) -> dict[str, int]:
+    """Erasure: undispatched events about the subject's conversations (a crash left them)."""
+    from privacy.registry import subject_references
+
+    deleted, _by_model = OutboxEvent.objects.filter(
+        reference__in=subject_references(subject)
+    ).delete()
+    return {"outbox_events": deleted}

@@ -1,0 +1,169 @@
+"""The outbox: recorded in the transaction, dispatched once after commit, drained after a crash."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from supportdesk import outbox
+from supportdesk.models import OutboxEvent
+from supportdesk.outbox import (
+    call_action,
+    group_action,
+    outbox_drain,
+    outbox_event_record,
+    outbox_handler_register,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def calls():
+    seen: list[int] = []
+    outbox_handler_register("test.seen", lambda *, number: seen.append(number))
+    return seen
+
+
+@pytest.fixture
+def pushes(monkeypatch):
+    sent: list[tuple[str, dict]] = []
+    monkeypatch.setattr(outbox, "group_send", lambda group, message: sent.append((group, message)))
+    return sent
+
+
+def test_events_go_out_after_commit_in_order_and_their_rows_are_deleted(
+    calls, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            outbox_event_record(kind="test", actions=[call_action("test.seen", number=1)])
+            outbox_event_record(kind="test", actions=[call_action("test.seen", number=2)])
+            assert calls == []  # nothing before commit
+            assert OutboxEvent.objects.count() == 2
+
+    assert calls == [1, 2]
+    assert OutboxEvent.objects.count() == 0
+
+
+def test_a_rolled_back_transaction_sends_nothing(calls, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox_event_record(kind="test", actions=[call_action("test.seen", number=1)])
+            raise RuntimeError
+
+    assert calls == [] and OutboxEvent.objects.count() == 0
+
+
+def test_a_savepoint_rolled_back_takes_its_events_with_it(
+    calls, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            with pytest.raises(RuntimeError), transaction.atomic():
+                outbox_event_record(kind="test", actions=[call_action("test.seen", number=1)])
+                raise RuntimeError
+            outbox_event_record(kind="test", actions=[call_action("test.seen", number=2)])
+
+    assert calls == [2]
+    assert OutboxEvent.objects.count() == 0
+
+
+def _left_behind(number: int, *, age_seconds: float = 600) -> OutboxEvent:
+    """A row as a process that died after commit leaves it (its dispatch never ran)."""
+    event = OutboxEvent.objects.create(
+        kind="test", actions=[call_action("test.seen", number=number)]
+    )
+    OutboxEvent.objects.filter(pk=event.pk).update(
+        created_at=timezone.now() - timedelta(seconds=age_seconds)
+    )
+    return event
+
+
+def test_the_drain_dispatches_what_a_dead_process_left_once(calls):
+    _left_behind(1)
+    _left_behind(2)
+
+    first = outbox_drain()
+    second = outbox_drain()
+
+    assert (first, second) == (2, 0)
+    assert calls == [1, 2]
+    assert OutboxEvent.objects.count() == 0
+
+
+def test_the_drain_leaves_fresh_events_to_their_own_dispatcher(calls, settings):
+    settings.OUTBOX_DRAIN_AFTER_SECONDS = 30
+    _left_behind(1, age_seconds=1)
+
+    assert outbox_drain() == 0
+    assert calls == [] and OutboxEvent.objects.count() == 1
+
+
+def test_a_row_claimed_by_another_drain_is_not_dispatched_twice(calls):
+    event = _left_behind(1)
+    OutboxEvent.objects.filter(pk=event.pk).update(
+        claimed_until=timezone.now() + timedelta(seconds=60)
+    )
+
+    assert outbox_drain() == 0
+    assert calls == []
+
+
+def test_a_failed_action_keeps_its_row_for_the_next_drain(calls):
+    outbox_handler_register("test.broken", lambda **ids: 1 / 0)
+    broken = OutboxEvent.objects.create(kind="test", actions=[call_action("test.broken", number=1)])
+    OutboxEvent.objects.filter(pk=broken.pk).update(
+        created_at=timezone.now() - timedelta(seconds=600)
+    )
+    _left_behind(2)
+
+    assert outbox_drain() == 1
+
+    assert calls == [2]
+    assert list(OutboxEvent.objects.values_list("pk", flat=True)) == [broken.pk]
+
+
+def test_rows_hold_no_plaintext(pushes):
+    with transaction.atomic():
+        outbox_event_record(
+            kind="test",
+            actions=[group_action("conversation_x", {"frame": {"text": "Erika Mustermann"}})],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT actions FROM {OutboxEvent._meta.db_table}")
+            stored = repr(cursor.fetchall())
+
+    assert "Erika" not in stored and "conversation_x" not in stored
+
+
+def test_erasure_deletes_undispatched_events_about_the_subjects_conversations():
+    from privacy.registry import provider_list
+    from tests.factories import ConversationFactory, DataSubjectFactory
+
+    subject = DataSubjectFactory()
+    theirs = ConversationFactory(subject=subject)
+    others = ConversationFactory()
+    OutboxEvent.objects.create(kind="test", actions=[], reference=theirs.public_id)
+    OutboxEvent.objects.create(kind="test", actions=[], reference=others.public_id)
+    provider = next(p for p in provider_list() if p.name == "supportdesk.outbox")
+
+    assert provider.erase(subject) == {"outbox_events": 1}
+    assert list(OutboxEvent.objects.values_list("reference", flat=True)) == [others.public_id]
+
+
+def test_group_names_are_built_in_one_place():
+    """supportdesk/events.py names the groups; no other module spells them out."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spelled = re.compile(r"""f["'](customer|conversation|inbox|staff)_\{""")
+    elsewhere = [
+        str(path.relative_to(root))
+        for app in ("agents", "bot", "privacy", "supportdesk")
+        for path in root.joinpath(app).rglob("*.py")
+        if path.name != "events.py" and spelled.search(path.read_text(encoding="utf-8"))
+    ]
+    assert elsewhere == []
