@@ -89,6 +89,21 @@ def test_a_listed_surname_that_is_no_frequent_word_is_hidden_by_the_lists_alone(
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Das ist erledigt, sagte Wüstenhagen.", "sagte [NAME]."),
+        ("Wüstenhagen hat angerufen.", "[NAME] hat angerufen."),
+        ("Laut Wüstenhagen ist das Paket unterwegs.", "Laut [NAME] ist"),
+        # a noun after the verb is a frequent word or has its article
+        ("Laut Rechnung ist alles bezahlt.", "Laut Rechnung ist"),
+        ("Das sagte der Chef.", "Das sagte der Chef."),
+    ],
+)
+def test_a_german_verb_of_saying_marks_a_name_for_the_lists(text, expected):
+    assert expected in text_redact(text, use_recogniser=False, allowed_words=())
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Smart Home",
