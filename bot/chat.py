@@ -17,7 +17,7 @@ from django.db.models import Count, Max, Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from bot import hooks
+from bot import hooks, intent_actions
 from bot.answering import KeywordAnswerer, KnowledgeEntry, ModelAnswerer
 from bot.conversation_status import conversation_status_move
 from bot.dialog import (
@@ -291,7 +291,12 @@ def _after_question(
         for listener in hooks.listeners(hooks.CUSTOMER_WROTE):
             transaction.on_commit(lambda listener=listener: listener(conversation.pk))
         return ChatOutcome(replies=[])
-    return _outcome(conversation, replies, reaction)
+    outcome = _outcome(conversation, replies, reaction)
+    # The answered intent's action (hand-over, privacy request, link): bot.intent_actions.
+    acted = intent_actions.intent_actions_perform(conversation=conversation, reaction=reaction)
+    outcome.replies += acted.replies
+    outcome.escalated = outcome.escalated or acted.escalated
+    return outcome
 
 
 @transaction.atomic

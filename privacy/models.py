@@ -343,6 +343,12 @@ class DataRequest(models.Model):
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Confirmation expired")
 
+    class Source(models.TextChoices):
+        # Where the request came from, for the privacy officer.
+        PRIVACY_PAGE = "privacy_page", _("Privacy request page")
+        STAFF = "staff", _("Opened by staff")
+        CHAT = "chat", _("Support chat")
+
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(
@@ -375,6 +381,11 @@ class DataRequest(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("received at"), default=timezone.now)
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.PRIVACY_PAGE
+    )
+    # A chat-started request: the conversation's channel (bot.Conversation.Channel value).
+    source_channel = models.CharField(_("channel"), max_length=20, blank=True)
     # The legal deadline: one month from receipt (Art. 12(3)).
     due_at = models.DateTimeField(_("due by"))
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
