@@ -397,3 +397,62 @@ def test_actions_round_trip_through_the_export_and_survive_a_csv_import(knowledg
 
     assert exported["human_agent"] == "handover"
     assert dict(Intent.objects.exclude(action="").values_list("slug", "action")) == DEMO_ACTIONS
+
+
+@pytest.mark.parametrize(
+    ("text", "hands_over"),
+    [
+        ("Ich möchte mit einer Person sprechen", True),
+        ("I want to speak to a person", True),
+        ("Mitarbeiter bitte", True),
+        ("real person please", True),
+        # The customer's own person (the data subject), not a member of staff.
+        ("Ich möchte eine Auskunft über alle Daten zu meiner Person.", False),
+        ("I want all the data relating to my person", False),
+    ],
+)
+def test_the_handover_regex_asks_for_staff_not_for_the_customers_own_person(text, hands_over):
+    assert customer_asks_for_human(text) is hands_over
+
+
+@pytest.mark.django_db
+def test_the_issues_access_question_starts_the_request_instead_of_a_handover(
+    chat_conversation, django_capture_on_commit_callbacks
+):
+    from bot.chat import chat_message_receive
+
+    conversation = chat_conversation("de")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _message, outcome = chat_message_receive(
+            conversation=conversation,
+            client_message_id="q",
+            text="Ich möchte eine Auskunft nach DSGVO über alle bei Ihnen gespeicherten Daten "
+            "zu meiner Person.",
+        )
+
+    assert not outcome.escalated
+    assert "Kopie Ihrer Daten" in outcome.replies[-1].text
+    assert DataRequest.objects.get().kind == "access"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("channel", ["web", *CHANNELS])
+def test_a_link_action_sends_the_address(channel, policies, knowledge_base, settings):
+    from bot.chat import chat_consent_give, chat_message_receive
+    from bot.services import conversation_start
+
+    settings.CHAT_IDENTITY_FIELDS = []
+    Intent.objects.filter(slug="newsletter_unsubscribe").update(
+        action="link", action_url="/account/newsletter/"
+    )
+    conversation, _token = conversation_start(channel=channel, language="en")
+    chat_consent_give(conversation=conversation, policy_version="2026-11")
+    question = _question_for("newsletter_unsubscribe", "en")
+
+    _message, outcome = chat_message_receive(
+        conversation=conversation, client_message_id="q", text=question
+    )
+
+    assert outcome.replies[-1].sender == "system"
+    assert outcome.replies[-1].text.endswith(f"{settings.SITE_URL}/account/newsletter/")
