@@ -323,6 +323,17 @@ class PurgeRun(models.Model):
         return f"Purge {self.started_at:%Y-%m-%d %H:%M}"
 
 
+# The channels a chat can run on (bot.models.Conversation.Channel; privacy does not import bot).
+SOURCE_CHANNELS = [
+    ("web", _("Website chat")),
+    ("telegram", _("Telegram")),
+    ("whatsapp", _("WhatsApp")),
+    ("messenger", _("Facebook Messenger")),
+    ("form", _("Contact form")),
+    ("email", _("E-mail")),
+]
+
+
 class DataRequest(models.Model):
     """A data subject's request: access (Art. 15), erasure (Art. 17) or objection (Art. 21).
 
@@ -384,8 +395,10 @@ class DataRequest(models.Model):
     source = models.CharField(
         _("source"), max_length=20, choices=Source.choices, default=Source.PRIVACY_PAGE
     )
-    # A chat-started request: the conversation's channel (bot.Conversation.Channel value).
-    source_channel = models.CharField(_("channel"), max_length=20, blank=True)
+    # A chat-started request: the conversation's channel (bot.Conversation.Channel values).
+    source_channel = models.CharField(
+        _("channel"), max_length=20, blank=True, choices=SOURCE_CHANNELS
+    )
     # The legal deadline: one month from receipt (Art. 12(3)).
     due_at = models.DateTimeField(_("due by"))
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

@@ -456,3 +456,24 @@ def test_a_link_action_sends_the_address(channel, policies, knowledge_base, sett
 
     assert outcome.replies[-1].sender == "system"
     assert outcome.replies[-1].text.endswith(f"{settings.SITE_URL}/account/newsletter/")
+
+
+@pytest.mark.django_db
+def test_the_privacy_officer_sees_where_a_request_came_from(client, chat_conversation):
+    from agents import roles
+    from bot.chat import chat_message_receive
+    from privacy.services import data_request_create
+    from tests.factories import UserFactory
+
+    conversation = chat_conversation("en")
+    chat_message_receive(conversation=conversation, client_message_id="q", text="request my data")
+    data_request_create(kind="erasure", email="someone@example.org")
+    client.force_login(UserFactory(role=roles.PRIVACY_OFFICER))
+
+    with translation.override("en"):
+        page = client.get("/privacy/dashboard/", headers={"accept-language": "en"})
+        admin = client.get("/admin/privacy/datarequest/", headers={"accept-language": "en"})
+
+    text = page.content.decode()
+    assert "Support chat (Website chat)" in text and "Privacy request page" in text
+    assert "Support chat" in admin.content.decode()
