@@ -477,3 +477,81 @@ def test_the_privacy_officer_sees_where_a_request_came_from(client, chat_convers
     text = page.content.decode()
     assert "Support chat (Website chat)" in text and "Privacy request page" in text
     assert "Support chat" in admin.content.decode()
+
+
+# The knowledge-base API and the admin -------------------------------------------------------
+
+API_INTENT = {
+    "slug": "unsubscribe",
+    "titles": {"en": "Unsubscribe"},
+    "answers": {"en": "You can unsubscribe on your account page."},
+    "examples": {"en": ["stop sending me newsletters"]},
+}
+
+
+@pytest.fixture
+def supervisor_api():
+    from rest_framework.test import APIClient
+
+    from agents import roles
+    from tests.factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory(role=roles.SUPERVISOR))
+    return client
+
+
+@pytest.mark.django_db
+def test_the_api_sets_an_intents_action(supervisor_api):
+    fields = {"action": "link", "action_url": "https://shop.example/account/newsletter"}
+
+    created = supervisor_api.post(
+        "/api/v1/knowledge/intents/", {**API_INTENT, **fields}, format="json"
+    )
+
+    assert created.status_code == 201, created.content
+    assert {key: created.json()[key] for key in fields} == fields
+    assert Intent.objects.get(slug="unsubscribe").action == "link"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"action": "teleport"},
+        {"action": "link"},
+        {"action": "link", "action_url": "http://plain.example/"},
+        {"action": "privacy_access", "action_queue": "general"},
+    ],
+)
+def test_the_api_refuses_an_action_without_what_it_needs(supervisor_api, fields):
+    response = supervisor_api.post(
+        "/api/v1/knowledge/intents/", {**API_INTENT, **fields}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert not Intent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_link_action_without_an_address(admin_client, knowledge_base):
+    intent = Intent.objects.get(slug="newsletter_unsubscribe")
+    form = {
+        "slug": intent.slug,
+        "topic": intent.topic,
+        "is_active": "on",
+        "action": "link",
+        "action_queue": "",
+        "action_url": "",
+        **{
+            f"{prefix}-{key}": value
+            for prefix in ("answers", "examples")
+            for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+        },
+    }
+
+    response = admin_client.post(f"/admin/bot/intent/{intent.pk}/change/", form)
+
+    assert response.status_code == 200  # the form again, with the error
+    assert list(response.context["adminform"].form.errors) == ["action_url"]
+    assert Intent.objects.get(pk=intent.pk).action == ""
