@@ -212,10 +212,19 @@ class Intent(models.Model):
         _("action"), max_length=30, choices=Action.choices, blank=True, default=Action.NONE
     )
     # Hand-over: the queue (agents.Queue slug) to route to; blank routes by language and topic.
-    action_queue = models.SlugField(_("hand-over queue"), max_length=100, blank=True)
+    action_queue = models.SlugField(
+        _("hand-over queue"),
+        max_length=100,
+        blank=True,
+        help_text=_("A queue's slug; blank: routed by language and topic."),
+    )
     # Link: an https address or a path on this site (an unsubscribe or account page).
     action_url = models.CharField(
-        _("link address"), max_length=500, blank=True, validators=[action_url_validator]
+        _("link address"),
+        max_length=500,
+        blank=True,
+        validators=[action_url_validator],
+        help_text=_("For the link action: an https:// address or a path starting with /."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

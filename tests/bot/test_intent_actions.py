@@ -555,3 +555,25 @@ def test_the_admin_refuses_a_link_action_without_an_address(admin_client, knowle
     assert response.status_code == 200  # the form again, with the error
     assert list(response.context["adminform"].form.errors) == ["action_url"]
     assert Intent.objects.get(pk=intent.pk).action == ""
+
+
+@pytest.mark.django_db
+def test_agents_see_what_the_action_did_in_the_transcript(
+    client, chat_conversation, agent, queue, django_capture_on_commit_callbacks
+):
+    from bot.chat import chat_message_receive
+
+    conversation = chat_conversation("en")
+    with django_capture_on_commit_callbacks(execute=True):
+        chat_message_receive(
+            conversation=conversation, client_message_id="q", text="Are you a human?"
+        )
+    client.force_login(agent)
+
+    page = client.get(
+        f"/inbox/c/{conversation.public_id}/", headers={"accept-language": "en"}
+    ).content.decode()
+
+    handover = Message.objects.get(conversation=conversation, sender="system")
+    assert Assignment.objects.get(conversation=conversation).queue == queue
+    assert 'class="msg msg-system"' in page and handover.text in page
