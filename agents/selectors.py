@@ -263,9 +263,13 @@ def queue_for_conversation(*, conversation: Conversation) -> Queue | None:
         .first()
     )
     if last_intent:
-        topic = (
-            Intent.objects.filter(slug=last_intent).values_list("topic", flat=True).first() or ""
-        )
+        topic, handover_queue = Intent.objects.filter(slug=last_intent).values_list(
+            "topic", "action_queue"
+        ).first() or ("", "")
+        # A hand-over intent names its queue (bot.intent_actions); gone, routed as usual.
+        named = Queue.objects.filter(slug=handover_queue).first() if handover_queue else None
+        if named is not None:
+            return named
     candidates = Queue.objects.filter(Q(language=conversation.language) | Q(language=""))
 
     def rank(queue: Queue) -> tuple:

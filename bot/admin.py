@@ -32,8 +32,8 @@ def _percent(share: float | None) -> str | None:
 
 @admin.register(Intent)
 class IntentAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "topic", "is_active", "updated_at"]
-    list_filter = ["topic", "is_active"]
+    list_display = ["title", "slug", "topic", "action", "is_active", "updated_at"]
+    list_filter = ["topic", "action", "is_active"]
     search_fields = ["slug", "answers__title", "examples__text"]
     inlines = [IntentAnswerInline, ExampleQuestionInline]
 

@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from bot import hooks
+from bot import hooks, intent_actions
 from bot.answering import KeywordAnswerer, KnowledgeEntry, ModelAnswerer
 from bot.conversation_status import conversation_status_move
 from bot.dialog import (
@@ -318,6 +318,10 @@ def _after_question(
         outcome = ChatOutcome(replies=[])
     else:
         outcome = _outcome(conversation, replies, reaction)
+        # The answered intent's action (hand-over, privacy request, link): bot.intent_actions.
+        acted = intent_actions.intent_actions_perform(conversation=conversation, reaction=reaction)
+        outcome.replies += acted.replies
+        outcome.escalated = outcome.escalated or acted.escalated
     if conversation.status != Conversation.Status.BOT:
         actions.append(call_action(AGENTS_MESSAGE_PUSH, message_id=question.pk))
         outbox_event_record(

@@ -74,12 +74,19 @@ _HUMAN_REQUEST = re.compile(
     re.IGNORECASE,
 )
 _HUMAN_REQUEST_VERB = re.compile(
-    r"\b(sprechen|reden|verbinden|talk|speak|connect|need|want|möchte|will|bitte)\b",
+    r"\b(sprechen|reden|verbinden|talk|speak|connect|need|want|möchte|will|bitte|please)\b",
     re.IGNORECASE,
 )
 
 
+# "Daten zu meiner Person", "about my person": the customer themself, not a member of staff.
+_OWN_PERSON = re.compile(
+    r"\b(meiner|meine|meinen|zur|ihrer|seiner|my|your|his|her)\s+person\b", re.IGNORECASE
+)
+
+
 def customer_asks_for_human(text: str) -> bool:
+    text = _OWN_PERSON.sub(" ", text)
     words = text.split()
     match = _HUMAN_REQUEST.search(text)
     # A bare "Mitarbeiter" or a short request with a verb; not any sentence mentioning staff.

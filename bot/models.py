@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,6 +13,14 @@ from privacy.querysets import EncryptedFieldsManager
 from privacy.validators import slug_validator, title_validator
 
 LANGUAGE_MAX_LENGTH = 8
+
+
+def action_url_validator(value: str) -> None:
+    """A link the bot sends customers: https, or a path on this site; nothing else."""
+    if not (value.startswith("https://") or (value.startswith("/") and not value.startswith("//"))):
+        raise ValidationError(_("Give an https:// address or a path starting with /."))
+    if any(character.isspace() for character in value):
+        raise ValidationError(_("A link address cannot contain spaces."))
 
 
 class Conversation(models.Model):
@@ -190,9 +199,36 @@ class Intent(models.Model):
     personal data (privacy.validators, the one redaction gate).
     """
 
+    class Action(models.TextChoices):
+        # What the bot does when it answers with this intent (bot.intent_actions).
+        NONE = "", _("Answer only")
+        HANDOVER = "handover", _("Hand over to a person")
+        PRIVACY_ACCESS = "privacy_access", _("Start a data access request")
+        PRIVACY_ERASURE = "privacy_erasure", _("Start an erasure request")
+        PRIVACY_OBJECTION = "privacy_objection", _("Record an objection to learning")
+        LINK = "link", _("Link to a page")
+
     slug = models.SlugField(_("slug"), max_length=100, unique=True, validators=[slug_validator])
     topic = models.CharField(_("topic"), max_length=50, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    action = models.CharField(
+        _("action"), max_length=30, choices=Action.choices, blank=True, default=Action.NONE
+    )
+    # Hand-over: the queue (agents.Queue slug) to route to; blank routes by language and topic.
+    action_queue = models.SlugField(
+        _("hand-over queue"),
+        max_length=100,
+        blank=True,
+        help_text=_("A queue's slug; blank: routed by language and topic."),
+    )
+    # Link: an https address or a path on this site (an unsubscribe or account page).
+    action_url = models.CharField(
+        _("link address"),
+        max_length=500,
+        blank=True,
+        validators=[action_url_validator],
+        help_text=_("For the link action: an https:// address or a path starting with /."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -200,9 +236,41 @@ class Intent(models.Model):
         verbose_name = _("intent")
         verbose_name_plural = _("intents")
         ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action="link", action_url__gt="") | ~Q(action="link"),
+                name="intent_link_action_has_url",
+                violation_error_message=_("A link action needs a link address."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.slug
+
+    def clean(self) -> None:
+        intent_action_check(action=self.action, queue=self.action_queue, url=self.action_url)
+
+
+def intent_action_check(*, action: str, queue: str, url: str) -> None:
+    """An intent's action with what it needs and nothing it does not (admin, API, import)."""
+    errors = {}
+    if action not in Intent.Action.values:
+        errors["action"] = _("Unknown action. Choose one of: %(actions)s.") % {
+            "actions": ", ".join(value for value in Intent.Action.values if value)
+        }
+    if queue and action != Intent.Action.HANDOVER:
+        errors["action_queue"] = _("A queue is only for the hand-over action.")
+    if url and action != Intent.Action.LINK:
+        errors["action_url"] = _("A link address is only for the link action.")
+    elif action == Intent.Action.LINK and not url:
+        errors["action_url"] = _("A link action needs a link address.")
+    elif url:
+        try:
+            action_url_validator(url)
+        except ValidationError as error:
+            errors["action_url"] = error.messages
+    if errors:
+        raise ValidationError(errors)
 
 
 class IntentAnswer(models.Model):

@@ -23,7 +23,14 @@ from bot.conversation_status import (
     conversations_status_move,
 )
 from bot.dialog import Reply
-from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.models import (
+    Conversation,
+    ExampleQuestion,
+    Intent,
+    IntentAnswer,
+    Message,
+    intent_action_check,
+)
 from bot.selectors import conversation_agent_names, example_questions_learnable
 from bot.tokens import resume_token_hash, resume_token_new
 from privacy.models import DataSubject
@@ -434,7 +441,14 @@ def knowledge_base_import(*, data: dict) -> dict[str, int]:
         _knowledge_base_entry_check(entry, position)
         slug = entry["slug"]
         intent, created = Intent.objects.update_or_create(
-            slug=slug, defaults={"topic": entry.get("topic", "")}
+            slug=slug,
+            # An entry without an action (an older file, the CSV) keeps the intent's.
+            defaults={"topic": entry.get("topic", "")}
+            | (
+                {key: entry.get(key, "") for key in INTENT_ACTION_KEYS}
+                if any(key in entry for key in INTENT_ACTION_KEYS)
+                else {}
+            ),
         )
         counts["intents"] += created
         titles = entry.get("name", {})
@@ -465,6 +479,7 @@ def knowledge_base_import(*, data: dict) -> dict[str, int]:
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?")
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 TITLE_MAX_LENGTH = 200
+INTENT_ACTION_KEYS = ("action", "action_queue", "action_url")
 EXAMPLE_MAX_LENGTH = 500
 
 
@@ -478,6 +493,24 @@ def _knowledge_base_entry_check(entry: object, position: int) -> None:
     where = f"intent {entry['slug']!r}"
     if not isinstance(entry.get("topic", ""), str) or len(entry.get("topic", "")) > 50:
         raise ValidationError(f"{where}: the topic must be text of at most 50.")
+    for key in INTENT_ACTION_KEYS:
+        if not isinstance(entry.get(key, ""), str) or len(entry.get(key, "")) > 500:
+            raise ValidationError(f"{where}: {key!r} must be text of at most 500.")
+    if entry.get("action_queue") and not _SLUG.fullmatch(entry["action_queue"]):
+        raise ValidationError(f"{where}: the action queue must be a queue's slug.")
+    try:
+        intent_action_check(
+            action=entry.get("action", ""),
+            queue=entry.get("action_queue", ""),
+            url=entry.get("action_url", ""),
+        )
+    except ValidationError as error:
+        raise ValidationError(
+            {
+                key: [f"{where}: {message}" for message in messages]
+                for key, messages in error.message_dict.items()
+            }
+        ) from None
     for key in ("name", "answers", "examples"):
         if not isinstance(entry.get(key, {}), dict):
             raise ValidationError(f'{where}: "{key}" must map languages to values.')
@@ -561,6 +594,9 @@ def knowledge_base_export() -> dict:
                 "slug": intent.slug,
                 "topic": intent.topic,
                 "is_active": intent.is_active,
+                "action": intent.action,
+                "action_queue": intent.action_queue,
+                "action_url": intent.action_url,
                 "name": {answer.language: answer.title for answer in intent.answers.all()},
                 "answers": {answer.language: answer.text for answer in intent.answers.all()},
                 "examples": _examples_by_language(intent),
@@ -641,10 +677,22 @@ def intent_save(
     titles: dict[str, str],
     answers: dict[str, str],
     examples: dict[str, list[str]],
+    action: str = "",
+    action_queue: str = "",
+    action_url: str = "",
     intent: Intent | None = None,
 ) -> Intent:
-    """Create an intent, or replace one's answers and examples with exactly these."""
-    entry = {"slug": slug, "topic": topic, "name": titles, "answers": answers, "examples": examples}
+    """Create an intent, or replace one's answers, examples and action with exactly these."""
+    entry = {
+        "slug": slug,
+        "topic": topic,
+        "name": titles,
+        "answers": answers,
+        "examples": examples,
+        "action": action,
+        "action_queue": action_queue,
+        "action_url": action_url,
+    }
     _knowledge_base_entry_check(entry, 0)
     if set(titles) != set(answers):
         raise ValidationError("Give a title for each language that has an answer.")
@@ -653,6 +701,7 @@ def intent_save(
             raise ValidationError(f"An intent {slug!r} exists already.")
         intent = Intent(slug=slug)
     intent.slug, intent.topic, intent.is_active = slug, topic, is_active
+    intent.action, intent.action_queue, intent.action_url = action, action_queue, action_url
     intent.full_clean()
     intent.save()
     intent.answers.exclude(language__in=list(answers)).delete()

@@ -281,8 +281,17 @@ class DataRequestAdminForm(forms.ModelForm):
 class DataRequestAdmin(admin.ModelAdmin):
     """Staff open a request for a customer whose identity they verified; progress is shown."""
 
-    list_display = ["created_at", "kind", "status", "due_at", "completed_at", "created_by"]
-    list_filter = ["kind", "status"]
+    list_display = [
+        "created_at",
+        "kind",
+        "status",
+        "source",
+        "source_channel",
+        "due_at",
+        "completed_at",
+        "created_by",
+    ]
+    list_filter = ["kind", "status", "source", "source_channel"]
     form = DataRequestAdminForm
     actions = ["retry"]
 
@@ -313,6 +322,8 @@ class DataRequestAdmin(admin.ModelAdmin):
             "kind",
             "status",
             "language",
+            "source",
+            "source_channel",
             "created_at",
             "due_at",
             "verified_at",

@@ -326,6 +326,17 @@ class PurgeRun(models.Model):
         return _("Retention run %(time)s") % {"time": f"{self.started_at:%Y-%m-%d %H:%M}"}
 
 
+# The channels a chat can run on (bot.models.Conversation.Channel; privacy does not import bot).
+SOURCE_CHANNELS = [
+    ("web", _("Website chat")),
+    ("telegram", _("Telegram")),
+    ("whatsapp", _("WhatsApp")),
+    ("messenger", _("Facebook Messenger")),
+    ("form", _("Contact form")),
+    ("email", _("E-mail")),
+]
+
+
 class DataRequest(models.Model):
     """A data subject's request: access (Art. 15), erasure (Art. 17) or objection (Art. 21).
 
@@ -345,6 +356,12 @@ class DataRequest(models.Model):
         COMPLETED = "completed", _("Completed")
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Confirmation expired")
+
+    class Source(models.TextChoices):
+        # Where the request came from, for the privacy officer.
+        PRIVACY_PAGE = "privacy_page", _("Privacy request page")
+        STAFF = "staff", _("Opened by staff")
+        CHAT = "chat", _("Support chat")
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -378,6 +395,13 @@ class DataRequest(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("received at"), default=timezone.now)
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.PRIVACY_PAGE
+    )
+    # A chat-started request: the conversation's channel (bot.Conversation.Channel values).
+    source_channel = models.CharField(
+        _("channel"), max_length=20, blank=True, choices=SOURCE_CHANNELS
+    )
     # The legal deadline: one month from receipt (Art. 12(3)).
     due_at = models.DateTimeField(_("due by"))
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

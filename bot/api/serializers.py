@@ -10,7 +10,19 @@ class IntentOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Intent
-        fields = ["id", "slug", "topic", "is_active", "titles", "answers", "examples", "updated_at"]
+        fields = [
+            "id",
+            "slug",
+            "topic",
+            "is_active",
+            "action",
+            "action_queue",
+            "action_url",
+            "titles",
+            "answers",
+            "examples",
+            "updated_at",
+        ]
 
     def get_titles(self, intent) -> dict[str, str]:
         return {answer.language: answer.title for answer in intent.answers.all()}
@@ -29,6 +41,11 @@ class IntentInputSerializer(serializers.Serializer):
     slug = serializers.SlugField(max_length=100)
     topic = serializers.CharField(max_length=50, allow_blank=True, default="")
     is_active = serializers.BooleanField(default=True)
+    # What the bot does when it answers with the intent (bot.intent_actions); checked by
+    # the service (bot.models.intent_action_check).
+    action = serializers.ChoiceField(choices=Intent.Action.choices, allow_blank=True, default="")
+    action_queue = serializers.SlugField(max_length=100, allow_blank=True, default="")
+    action_url = serializers.CharField(max_length=500, allow_blank=True, default="")
     titles = serializers.DictField(child=serializers.CharField(max_length=200))
     answers = serializers.DictField(child=serializers.CharField(max_length=4000))
     examples = serializers.DictField(

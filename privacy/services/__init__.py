@@ -38,6 +38,7 @@ from privacy.services.requests import (  # noqa: F401
     data_export_read,
     data_exports_delete,
     data_request_create,
+    data_request_objection_record,
     data_request_process,
     data_request_retry,
     data_request_verification_send,

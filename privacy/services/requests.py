@@ -59,8 +59,14 @@ def data_request_create(
     email: str,
     language: str = "de",
     created_by: AbstractBaseUser | None = None,
+    source: str = "",
+    source_channel: str = "",
 ) -> DataRequest:
-    """A new request. Staff-opened requests count as verified (staff checked the identity)."""
+    """A new request. Staff-opened requests count as verified (staff checked the identity).
+
+    `source` says where it came from (the privacy page by default, staff when opened by
+    staff); a chat passes DataRequest.Source.CHAT and its channel.
+    """
     if kind not in DataRequest.Kind.values:
         raise ValidationError({"kind": _("Unknown kind of request.")})
     email = email_normalise(email)
@@ -69,6 +75,9 @@ def data_request_create(
     except ValidationError:
         raise ValidationError({"email": _("Please enter a valid email address.")}) from None
     now = timezone.now()
+    if not source:
+        staff = created_by is not None
+        source = DataRequest.Source.STAFF if staff else DataRequest.Source.PRIVACY_PAGE
     request = DataRequest.objects.create(
         kind=kind,
         email=email,
@@ -77,6 +86,8 @@ def data_request_create(
         created_by=created_by,
         created_at=now,
         due_at=_one_month_after(now),
+        source=source,
+        source_channel=source_channel,
     )
     audit_record(action="data_request.created", acting_user=created_by, target=request)
     if created_by is not None:
@@ -202,23 +213,48 @@ def _erasure_carry_out(request: DataRequest) -> None:
     )
 
 
+def _learning_objection_record(*, subject: DataSubject | None, request: DataRequest) -> None:
+    if subject is not None:
+        DataSubject.objects.filter(pk=subject.pk).update(learning_objected_at=timezone.now())
+    audit_record(
+        action="subject.learning_objected", acting_user=None, target=request, subject=subject
+    )
+
+
 @transaction.atomic
 def _objection_carry_out(request: DataRequest) -> None:
     if not _still_verified(request):
         return
-    if request.subject is not None:
-        DataSubject.objects.filter(pk=request.subject_id).update(
-            learning_objected_at=timezone.now()
-        )
     DataRequest.objects.filter(pk=request.pk).update(
         status=DataRequest.Status.COMPLETED, completed_at=timezone.now(), email="", email_index=""
     )
-    audit_record(
-        action="subject.learning_objected",
-        acting_user=None,
-        target=request,
-        subject=request.subject,
+    _learning_objection_record(subject=request.subject, request=request)
+
+
+@transaction.atomic
+def data_request_objection_record(
+    *, subject: DataSubject, language: str, source: str, source_channel: str = ""
+) -> DataRequest:
+    """An objection to learning (Art. 21) made where the person is already known, as in
+    their own chat: in force at once for that subject, without an e-mail round trip (an
+    objection only ever restricts use). Kept as a completed request, so the privacy
+    officer sees it and where it came from."""
+    now = timezone.now()
+    request = DataRequest.objects.create(
+        kind=DataRequest.Kind.OBJECTION,
+        status=DataRequest.Status.COMPLETED,
+        subject=subject,
+        language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
+        created_at=now,
+        verified_at=now,
+        completed_at=now,
+        due_at=_one_month_after(now),
+        source=source,
+        source_channel=source_channel,
     )
+    audit_record(action="data_request.created", acting_user=None, target=request, subject=subject)
+    _learning_objection_record(subject=subject, request=request)
+    return request
 
 
 def _webhook(event: str, payload: dict, *, subject: DataSubject | None = None) -> None:
