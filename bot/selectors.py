@@ -175,7 +175,7 @@ def unanswered_topics(
 
     The questions are the redacted copies of what customers asked up to the
     escalation, in conversations the bot escalated (unsure, or an answer rated
-    unhelpful), less those it answered: a question whose next message is a bot answer
+    unhelpful), less those it answered: a question whose reply is a bot answer
     at the answer threshold (the language's active model's, else the keyword
     matcher's) that nobody rated unhelpful was answered, whatever came later; plus those
     the registered sources add (`hooks.unanswered_sources`: the help centre's searches
@@ -191,9 +191,14 @@ def unanswered_topics(
 
     start = timezone.make_aware(datetime.combine(since, time.min))
     end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
-    next_message = Message.objects.filter(
-        conversation=OuterRef("conversation"), seq__gt=OuterRef("seq")
-    ).order_by("seq")
+    # The bot's reply to a question: the next message that is either the customer's
+    # next one (no reply) or carries an intent; notices in between (the AI disclosure,
+    # a hand-over text) are skipped.
+    next_message = (
+        Message.objects.filter(conversation=OuterRef("conversation"), seq__gt=OuterRef("seq"))
+        .filter(Q(sender=Message.Sender.CUSTOMER) | ~Q(intent_slug=""))
+        .order_by("seq")
+    )
     questions = (
         Message.objects.filter(
             sender=Message.Sender.CUSTOMER,

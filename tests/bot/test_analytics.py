@@ -161,6 +161,8 @@ def test_unanswered_topics_leave_out_questions_the_bot_answered_confidently(know
     message_append(
         conversation=conversation, sender="customer", text="Wie lange dauert der Versand?"
     )
+    # a notice between question and answer (the AI disclosure) is not the reply
+    message_append(conversation=conversation, sender="system", text="Ich bin ein Assistent.")
     message_append(
         conversation=conversation,
         sender="bot",
