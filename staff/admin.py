@@ -1,12 +1,18 @@
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model, logout
-from django.contrib.auth.admin import UserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from staff.models import StaffSession
 from staff.services import second_factor_reset, staff_session_end
+from supportdesk.admin import UserAdmin
 
 
 @admin.register(StaffSession)
@@ -58,6 +64,9 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
+    """Supportdesk's user admin (permissions named in the page's language) with the reset
+    of a lost second factor."""
+
     actions = ["second_factor_reset"]
 
     @admin.action(description=_("Reset second factor (lost phone)"), permissions=["change"])
@@ -77,3 +86,44 @@ class StaffUserAdmin(UserAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+class TranslatedOTPDeviceAdminMixin:
+    """django-otp's device admins with their section titles and search hint in the page's
+    language (its field names: staff/otp_labels.py)."""
+
+    search_help_text = _("Search by the user's username or email address.")
+    FIELDSET_TITLES = {
+        "Identity": _("Identity"),
+        "Timestamps": _("Times"),
+        "Configuration": _("Configuration"),
+        "State": _("State"),
+        "Throttling": _("Throttling after failed attempts"),
+    }
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (self.FIELDSET_TITLES.get(title, title), options)
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+
+class StaffTOTPDeviceAdmin(TranslatedOTPDeviceAdminMixin, TOTPDeviceAdmin):
+    @admin.display(description=_("QR code"))
+    def qrcode_link(self, device):
+        if device.pk is None:
+            return ""
+        href = reverse("admin:otp_totp_totpdevice_config", kwargs={"pk": device.pk})
+        return format_html('<a href="{}">{}</a>', href, _("QR code"))
+
+
+class StaffStaticDeviceAdmin(TranslatedOTPDeviceAdminMixin, StaticDeviceAdmin):
+    pass
+
+
+for model, model_admin in [
+    (TOTPDevice, StaffTOTPDeviceAdmin),
+    (StaticDevice, StaffStaticDeviceAdmin),
+]:
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)
