@@ -211,6 +211,13 @@ def test_the_finder_sees_a_leak_in_either_direction():
     assert "Status: ok" in page_text(english)
 
 
+def test_a_masked_value_is_data_not_a_word():
+    # The admin shows a password's salt as its first characters and asterisks.
+    page = "<html><body><p>bY********************</p><p>by</p></body></html>"
+
+    assert foreign_strings(page, "de") == ["by"]
+
+
 @pytest.mark.django_db
 def test_the_admin_offers_api_keys_as_its_one_api_credential(admin_client):
     page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
