@@ -9,12 +9,14 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import translation
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agents import services as inbox
 from agents.models import AgentProfile, CannedResponse
 from bot.chat import conversation_escalate
 from bot.models import BotModel
 from bot.services import message_append
+from helpcentre.services import search_index_refresh
 from privacy.models import DataRequest, LegalHold
 from privacy.services import data_export_archive, notice_render, processing_activities_csv
 from privacy.services.requests import data_request_create
@@ -42,6 +44,18 @@ CUSTOMER_PAGES = [
     "/privacy/identity/verify/not-a-token/",
     "/inbox/login/",
     "/admin/login/",
+    "/help/",
+    "/help/?q=Versandkosten",
+    "/help/?q=nichts+passt+hierzu",
+    "/help/shipping_costs/",
+    "/help/shipping_costs/?voted=yes",
+    "/contact/",
+    "/contact/sent/",
+    "/contact/answered/",
+    "/staff/password-reset/",
+    "/staff/password-reset/sent/",
+    "/staff/password-reset/MQ/not-a-token/",
+    "/staff/password-reset/done/",
 ]
 STAFF_PAGES = [
     "/inbox/",
@@ -52,16 +66,19 @@ STAFF_PAGES = [
     "/privacy/dashboard/",
     "/privacy/notice/",
     "/privacy/activities/",
+    "/staff/two-factor/setup/",
     "/admin/",
 ]
 
 
 @pytest.fixture
 def desk(policies, knowledge_base, django_capture_on_commit_callbacks, celery_eager):
-    """A desk in use: a superuser and an agent, an escalated, claimed conversation of a
-    known subject, a data request, a trained model, a processor, an API key, a legal hold."""
+    """A desk in use: a superuser and an agent (with an authenticator app), an escalated,
+    claimed conversation of a known subject, a data request, a trained model, a processor, an
+    API key, a legal hold, the help centre's search index."""
     superuser = UserFactory(username="ada", is_superuser=True, is_staff=True)
     agent = AgentFactory(username="anna")
+    TOTPDevice.objects.create(user=agent, name="Pixel 8")
     AgentProfile.objects.create(user=superuser, display_name="Ada", availability="online")
     AgentProfile.objects.create(user=agent, display_name="Anna", availability="online")
     queue = QueueFactory(name="Kundenservice", members=[superuser, agent])
@@ -103,6 +120,7 @@ def desk(policies, knowledge_base, django_capture_on_commit_callbacks, celery_ea
     processor_with_active_agreement()
     api_key_create(user=superuser, name="Shop", scopes=["conversations:read"])
     LegalHold.objects.create(subject=subject, reason="Rechtsstreit")
+    search_index_refresh()
     return {"superuser": superuser, "conversation": conversation, "subject": subject}
 
 
