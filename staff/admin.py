@@ -1,8 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model, logout
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
@@ -109,12 +107,7 @@ class TranslatedOTPDeviceAdminMixin:
 
 
 class StaffTOTPDeviceAdmin(TranslatedOTPDeviceAdminMixin, TOTPDeviceAdmin):
-    @admin.display(description=_("QR code"))
-    def qrcode_link(self, device):
-        if device.pk is None:
-            return ""
-        href = reverse("admin:otp_totp_totpdevice_config", kwargs={"pk": device.pk})
-        return format_html('<a href="{}">{}</a>', href, _("QR code"))
+    pass
 
 
 class StaffStaticDeviceAdmin(TranslatedOTPDeviceAdminMixin, StaticDeviceAdmin):
