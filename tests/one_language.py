@@ -70,6 +70,9 @@ KNOWN_LEAKS_DE = [
     "Updated at",
     "No Differences Found",
     "requests_by_kind",
+    # The text of the admin's yes/no icons, unless supportdesk/admin.py gives them one.
+    "True",
+    "False",
 ]
 # Attributes whose values a person reads or hears.
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "aria-description"}

@@ -67,6 +67,7 @@ STAFF_PAGES = [
     "/privacy/notice/",
     "/privacy/activities/",
     "/staff/two-factor/setup/",
+    "/email/c/{conversation}/mails/",
     "/admin/",
 ]
 
