@@ -68,6 +68,8 @@ KNOWN_LEAKS_DE = [
     "Public id",
     "Created at",
     "Updated at",
+    "Last seq",
+    "Training fingerprint",
     "No Differences Found",
     "requests_by_kind",
     # The text of the admin's yes/no icons, unless supportdesk/admin.py gives them one.
