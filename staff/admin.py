@@ -1,3 +1,6 @@
+from axes.admin import AccessAttemptAdmin
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model, logout
@@ -120,3 +123,37 @@ for model, model_admin in [
 ]:
     admin.site.unregister(model)
     admin.site.register(model, model_admin)
+
+
+class StaffAccessAttemptAdmin(AccessAttemptAdmin):
+    """django-axes' lock-out list, its columns and its clean-up's message in the page's
+    language (its own admin names them in English), the clean-up working."""
+
+    @admin.display(description=_("expires at"))
+    def expiration(self, attempt: AccessAttempt):
+        return super().expiration(attempt)
+
+    @admin.display(description=_("status"))
+    def status(self, attempt: AccessAttempt):
+        return super().status(attempt)
+
+    @admin.action(description=_("Clean up expired attempts"))
+    def cleanup_expired_attempts(self, request, queryset):
+        # The clean-up measures the cool-down from the request's time, which axes sets only
+        # on a sign-in: without it, django-axes' own action failed with a 500.
+        AxesProxyHandler.update_request(request)
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d expired access attempt was removed.",
+                "%(count)d expired access attempts were removed.",
+                count,
+            )
+            % {"count": count},
+        )
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, StaffAccessAttemptAdmin)

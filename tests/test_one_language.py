@@ -6,6 +6,7 @@ import io
 import zipfile
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import translation
@@ -74,12 +75,22 @@ STAFF_PAGES = [
 
 @pytest.fixture
 def desk(policies, knowledge_base, django_capture_on_commit_callbacks, celery_eager):
-    """A desk in use: a superuser and an agent (with an authenticator app), an escalated,
-    claimed conversation of a known subject, a data request, a trained model, a processor, an
-    API key, a legal hold, the help centre's search index."""
+    """A desk in use: a superuser and an agent (with an authenticator app), a failed
+    sign-in, an escalated, claimed conversation of a known subject, a data request, a trained
+    model, a processor, an API key, a legal hold, the help centre's search index."""
     superuser = UserFactory(username="ada", is_superuser=True, is_staff=True)
     agent = AgentFactory(username="anna")
     TOTPDevice.objects.create(user=agent, name="Pixel 8")
+    AccessAttempt.objects.create(
+        username="mallory",
+        ip_address="192.0.2.7",
+        user_agent="curl/8.5",
+        http_accept="*/*",
+        path_info="/admin/login/",
+        get_data="",
+        post_data="username=mallory",
+        failures_since_start=2,
+    )
     AgentProfile.objects.create(user=superuser, display_name="Ada", availability="online")
     AgentProfile.objects.create(user=agent, display_name="Anna", availability="online")
     queue = QueueFactory(name="Kundenservice", members=[superuser, agent])
