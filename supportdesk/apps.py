@@ -19,6 +19,7 @@ class SupportdeskConfig(AppConfig):
             checks,  # noqa: F401  (registers the start-up checks)
         )
         from supportdesk.models import WebhookDelivery
+        from supportdesk.relationship_names import relationship_names_translate
         from supportdesk.webhooks import (
             subject_webhook_deliveries_erase,
             subject_webhook_deliveries_export,
@@ -79,3 +80,4 @@ class SupportdeskConfig(AppConfig):
                 purge=webhook_deliveries_purge,
             )
         )
+        relationship_names_translate()

@@ -70,6 +70,8 @@ KNOWN_LEAKS_DE = [
     "Updated at",
     "Last seq",
     "Training fingerprint",
+    # A row's default name ("User_groups object (1)").
+    "%s object (%s)",
     "No Differences Found",
     "requests_by_kind",
     # The text of the admin's yes/no icons, unless supportdesk/admin.py gives them one.
