@@ -53,8 +53,13 @@ class ConversationAdmin(admin.ModelAdmin):
 
     list_display = ["public_id", "channel", "language", "status", "created_at", "resolved_at"]
     list_filter = ["status", "channel", "language"]
-    readonly_fields = ["public_id", "subject", "last_seq", "created_at", "updated_at"]
+    readonly_fields = ["public_id", "subject", "last_message_number", "created_at", "updated_at"]
     exclude = ["resume_token_hash"]
+
+    @admin.display(description=_("last message number"))
+    def last_message_number(self, conversation: Conversation) -> int:
+        # The model's field has no label of its own ("last seq").
+        return conversation.last_seq
 
 
 @admin.register(Message)
@@ -100,7 +105,7 @@ class BotModelAdmin(admin.ModelAdmin):
         "version",
         "status",
         "checksum",
-        "training_fingerprint",
+        "training_data_fingerprint",
         "examples_count",
         "metrics",
         "thresholds",
@@ -110,6 +115,11 @@ class BotModelAdmin(admin.ModelAdmin):
     ]
     exclude = ["file_name"]
     actions = ["activate", "reactivate_last_good", "train_again"]
+
+    @admin.display(description=_("fingerprint of the training data"))
+    def training_data_fingerprint(self, record: BotModel) -> str:
+        # The model's field has no label of its own ("training fingerprint").
+        return record.training_fingerprint
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,6 +1,7 @@
-"""The texts of the processing activities Supportdesk seeds (migrations 0007 and 0014), marked
-for translation so that the record of processing and the privacy notice read them in the
-reader's language. A text the operator has edited is not in the catalogue and shows as written.
+"""The texts of the processing activities Supportdesk seeds (privacy's migrations 0007 and 0014,
+the help centre's 0001), marked for translation so that the record of processing and the
+privacy notice read them in the reader's language. A text the operator has edited is not in
+the catalogue and shows as written.
 
 Migrations are frozen and not scanned for messages: the texts are repeated here on purpose.
 """
@@ -71,6 +72,33 @@ SEEDED_TEXTS = [
         "Customers are told that an automated assistant answers; answers only above a "
         "confidence threshold calibrated on held-back examples; a new model is activated only "
         "when it is not worse than the active one; learning uses redacted text only."
+    ),
+    # The help centre and the contact form (helpcentre/migrations/0001_initial.py).
+    gettext_noop("Help centre"),
+    gettext_noop(
+        "Letting customers search and read the knowledge base on the website (the chatbot's "
+        "classifier ranks the answers), and learning which questions it does not answer."
+    ),
+    gettext_noop(
+        "Search words, kept only when nothing fitted and only after personal data has been "
+        "removed automatically; helpfulness votes as daily counts without who voted. No "
+        "cookie, nothing stored on the device."
+    ),
+    gettext_noop("Visitors of the help centre."),
+    gettext_noop(
+        "Automatic redaction before a search is kept; counts instead of records; no cookie "
+        "or device storage (TDDDG Section 25)."
+    ),
+    gettext_noop("Contact form"),
+    gettext_noop(
+        "Answering customers' written requests; suggesting matching answers while they type "
+        "(the typed text is not stored for that)."
+    ),
+    gettext_noop("Name, email address (as configured), subject and message."),
+    gettext_noop("Customers and prospective customers who use the contact form."),
+    gettext_noop(
+        "Encryption at rest (Fernet) with a redacted copy for analytics, consent recorded "
+        "with the policy version, rate limits."
     ),
 ]
 

@@ -1,12 +1,19 @@
+from axes.admin import AccessAttemptAdmin
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model, logout
-from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from staff.models import StaffSession
 from staff.services import second_factor_reset, staff_session_end
+from supportdesk.admin import UserAdmin
 
 
 @admin.register(StaffSession)
@@ -58,6 +65,9 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
+    """Supportdesk's user admin (permissions named in the page's language) with the reset
+    of a lost second factor."""
+
     actions = ["second_factor_reset"]
 
     @admin.action(description=_("Reset second factor (lost phone)"), permissions=["change"])
@@ -77,3 +87,73 @@ class StaffUserAdmin(UserAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+class TranslatedOTPDeviceAdminMixin:
+    """django-otp's device admins with their section titles and search hint in the page's
+    language (its field names: staff/otp_labels.py)."""
+
+    search_help_text = _("Search by the user's username or email address.")
+    FIELDSET_TITLES = {
+        "Identity": _("Identity"),
+        "Timestamps": _("Times"),
+        "Configuration": _("Configuration"),
+        "State": _("State"),
+        "Throttling": _("Throttling after failed attempts"),
+    }
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (self.FIELDSET_TITLES.get(title, title), options)
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+
+class StaffTOTPDeviceAdmin(TranslatedOTPDeviceAdminMixin, TOTPDeviceAdmin):
+    pass
+
+
+class StaffStaticDeviceAdmin(TranslatedOTPDeviceAdminMixin, StaticDeviceAdmin):
+    pass
+
+
+for model, model_admin in [
+    (TOTPDevice, StaffTOTPDeviceAdmin),
+    (StaticDevice, StaffStaticDeviceAdmin),
+]:
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)
+
+
+class StaffAccessAttemptAdmin(AccessAttemptAdmin):
+    """django-axes' lock-out list, its columns and its clean-up's message in the page's
+    language (its own admin names them in English), the clean-up working."""
+
+    @admin.display(description=_("expires at"))
+    def expiration(self, attempt: AccessAttempt):
+        return super().expiration(attempt)
+
+    @admin.display(description=_("status"))
+    def status(self, attempt: AccessAttempt):
+        return super().status(attempt)
+
+    @admin.action(description=_("Clean up expired attempts"))
+    def cleanup_expired_attempts(self, request, queryset):
+        # The clean-up measures the cool-down from the request's time, which axes sets only
+        # on a sign-in: without it, django-axes' own action failed with a 500.
+        AxesProxyHandler.update_request(request)
+        count = self.handler.clean_expired_user_attempts(request=request)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d expired access attempt was removed.",
+                "%(count)d expired access attempts were removed.",
+                count,
+            )
+            % {"count": count},
+        )
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, StaffAccessAttemptAdmin)

@@ -8,5 +8,7 @@ class StaffConfig(AppConfig):
 
     def ready(self) -> None:
         from staff import checks, receivers  # noqa: F401 (checks register themselves)
+        from staff.otp_labels import otp_labels_translate
 
         receivers.connect()
+        otp_labels_translate()

@@ -1,8 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags import admin_list
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.templatetags.static import static
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
@@ -185,3 +188,15 @@ admin.site.register(Group, GroupAdmin)
 # DRF's tokens sat beside them as "Tokens", unscoped and stored in plain text; existing
 # tokens still authenticate (TokenAuthentication), new ones are not issued here.
 admin.site.unregister(TokenProxy)
+
+
+def _boolean_icon(value: bool | None):
+    """Django's yes/no icon, its text for screen readers in the page's language (Django
+    writes alt="True" on every page; its lists, forms and read-only fields all draw the
+    icon with this one function)."""
+    icon = {True: "yes", False: "no", None: "unknown"}[value]
+    text = {True: gettext("Yes"), False: gettext("No"), None: gettext("Unknown")}[value]
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{icon}.svg"), text)
+
+
+admin_list._boolean_icon = _boolean_icon

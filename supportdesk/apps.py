@@ -20,6 +20,7 @@ class SupportdeskConfig(AppConfig):
         )
         from supportdesk.models import OutboxEvent, WebhookDelivery
         from supportdesk.outbox import subject_outbox_events_erase, subject_outbox_events_export
+        from supportdesk.relationship_names import relationship_names_translate
         from supportdesk.webhooks import (
             subject_webhook_deliveries_erase,
             subject_webhook_deliveries_export,
@@ -91,3 +92,4 @@ class SupportdeskConfig(AppConfig):
                 purge=webhook_deliveries_purge,
             )
         )
+        relationship_names_translate()

@@ -6,15 +6,18 @@ import io
 import zipfile
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import translation
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agents import services as inbox
 from agents.models import AgentProfile, CannedResponse
 from bot.chat import conversation_escalate
 from bot.models import BotModel
 from bot.services import message_append
+from helpcentre.services import search_index_refresh
 from privacy.models import DataRequest, LegalHold
 from privacy.services import data_export_archive, notice_render, processing_activities_csv
 from privacy.services.requests import data_request_create
@@ -42,6 +45,18 @@ CUSTOMER_PAGES = [
     "/privacy/identity/verify/not-a-token/",
     "/inbox/login/",
     "/admin/login/",
+    "/help/",
+    "/help/?q=Versandkosten",
+    "/help/?q=nichts+passt+hierzu",
+    "/help/shipping_costs/",
+    "/help/shipping_costs/?voted=yes",
+    "/contact/",
+    "/contact/sent/",
+    "/contact/answered/",
+    "/staff/password-reset/",
+    "/staff/password-reset/sent/",
+    "/staff/password-reset/MQ/not-a-token/",
+    "/staff/password-reset/done/",
 ]
 STAFF_PAGES = [
     "/inbox/",
@@ -52,16 +67,30 @@ STAFF_PAGES = [
     "/privacy/dashboard/",
     "/privacy/notice/",
     "/privacy/activities/",
+    "/staff/two-factor/setup/",
+    "/email/c/{conversation}/mails/",
     "/admin/",
 ]
 
 
 @pytest.fixture
 def desk(policies, knowledge_base, django_capture_on_commit_callbacks, celery_eager):
-    """A desk in use: a superuser and an agent, an escalated, claimed conversation of a
-    known subject, a data request, a trained model, a processor, an API key, a legal hold."""
+    """A desk in use: a superuser and an agent (with an authenticator app), a failed
+    sign-in, an escalated, claimed conversation of a known subject, a data request, a trained
+    model, a processor, an API key, a legal hold, the help centre's search index."""
     superuser = UserFactory(username="ada", is_superuser=True, is_staff=True)
     agent = AgentFactory(username="anna")
+    TOTPDevice.objects.create(user=agent, name="Pixel 8")
+    AccessAttempt.objects.create(
+        username="mallory",
+        ip_address="192.0.2.7",
+        user_agent="curl/8.5",
+        http_accept="*/*",
+        path_info="/admin/login/",
+        get_data="",
+        post_data="username=mallory",
+        failures_since_start=2,
+    )
     AgentProfile.objects.create(user=superuser, display_name="Ada", availability="online")
     AgentProfile.objects.create(user=agent, display_name="Anna", availability="online")
     queue = QueueFactory(name="Kundenservice", members=[superuser, agent])
@@ -103,6 +132,7 @@ def desk(policies, knowledge_base, django_capture_on_commit_callbacks, celery_ea
     processor_with_active_agreement()
     api_key_create(user=superuser, name="Shop", scopes=["conversations:read"])
     LegalHold.objects.create(subject=subject, reason="Rechtsstreit")
+    search_index_refresh()
     return {"superuser": superuser, "conversation": conversation, "subject": subject}
 
 
@@ -209,6 +239,13 @@ def test_the_finder_sees_a_leak_in_either_direction():
     assert foreign_strings(german, "de") == ["Run", "Search", "Log out"]
     assert foreign_strings(english, "en") == ["Abmelden"]
     assert "Status: ok" in page_text(english)
+
+
+def test_a_masked_value_is_data_not_a_word():
+    # The admin shows a password's salt as its first characters and asterisks.
+    page = "<html><body><p>bY********************</p><p>by</p></body></html>"
+
+    assert foreign_strings(page, "de") == ["by"]
 
 
 @pytest.mark.django_db

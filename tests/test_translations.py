@@ -21,7 +21,17 @@ def _statistics(po_file) -> str:
     return result.stderr
 
 
-SOURCE_DIRS = ["supportdesk", "bot", "agents", "privacy", "staff", "templates", "static"]
+SOURCE_DIRS = [
+    "supportdesk",
+    "bot",
+    "agents",
+    "privacy",
+    "staff",
+    "helpcentre",
+    "email_channel",
+    "templates",
+    "static",
+]
 
 
 @pytest.fixture

@@ -145,6 +145,9 @@ STAFF_2FA_REQUIRED_ROLES = env.list(
 )
 STAFF_2FA_REQUIRED_FOR_ALL = env.bool("STAFF_2FA_REQUIRED_FOR_ALL", default=False)
 OTP_TOTP_ISSUER = env.str("STAFF_2FA_ISSUER", default="Supportdesk")
+# The admin lists devices but never shows a secret: no key, QR code or recovery code of an
+# enrolled device (with them, an admin could sign in as a colleague). A lost device is reset.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # A session unused this long ends (its open inbox sockets too).
 STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
 

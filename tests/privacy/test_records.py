@@ -108,6 +108,24 @@ def test_the_seeded_record_reads_in_german():
     assert chat[1] == "Beantwortung von Kundenanfragen im Website-Chat und über Messenger."
 
 
+def test_every_seeded_activity_text_has_a_german_translation():
+    """Every app that seeds activities (privacy, the help centre) lists their texts in
+    privacy/activity_texts.py, so none shows in English on a German page."""
+    from privacy.activity_texts import MESSENGER_ACTIVITY, SEEDED_TEXTS, TRANSLATED_FIELDS
+
+    texts = {
+        getattr(activity, field)
+        for activity in ProcessingActivity.objects.all()
+        for field in TRANSLATED_FIELDS
+        if getattr(activity, field)
+    }
+
+    with translation.override("de"):
+        untranslated = sorted(text for text in texts if translation.gettext(text) == text)
+    assert {"Help centre", "Contact form"} <= texts and texts <= {*SEEDED_TEXTS, MESSENGER_ACTIVITY}
+    assert not untranslated, untranslated
+
+
 def test_a_channel_without_an_active_agreement_is_named(whatsapp):
     assert channels_without_agreement(active_channels=["web", "whatsapp"]) == ["whatsapp"]
     _agreement(whatsapp, status=ProcessingAgreement.Status.DRAFT, signed_at=None)

@@ -145,3 +145,23 @@ class TestApiKeys:
             REMOTE_ADDR="10.2.1.1",
         )
         assert response.status_code == 200
+
+
+def test_the_admin_cleans_up_expired_attempts_and_says_so_in_german(admin_client):
+    AgentFactory(username="mia")
+    attempt(admin_client, "mia")
+    cool_off_passes()
+
+    response = admin_client.post(
+        "/admin/axes/accessattempt/",
+        {
+            "action": "cleanup_expired_attempts",
+            "_selected_action": list(AccessAttempt.objects.values_list("pk", flat=True)),
+        },
+        HTTP_ACCEPT_LANGUAGE="de",
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "1 abgelaufener Zugriffsversuch wurde entfernt." in response.content.decode()
+    assert not AccessAttempt.objects.exists()

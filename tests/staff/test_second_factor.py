@@ -174,6 +174,27 @@ def test_an_admin_resets_a_lost_second_factor(client, admin_client):
     assert event.target_id == str(officer.pk) and event.reason_code == "operator"
 
 
+def test_the_admin_lists_devices_but_never_shows_their_secrets(admin_client):
+    officer = UserFactory(role=roles.PRIVACY_OFFICER)
+    device = totp_device_for(officer)
+    codes = recovery_codes_for(officer)
+    static_device = officer.staticdevice_set.get()
+
+    pages = [
+        admin_client.get("/admin/otp_totp/totpdevice/").content.decode(),
+        admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode(),
+        admin_client.get(
+            f"/admin/otp_static/staticdevice/{static_device.pk}/change/"
+        ).content.decode(),
+    ]
+
+    assert all(device.key not in page and codes[0] not in page for page in pages)
+    assert "Authenticator app" in pages[0]
+    for secret in ("config", "qrcode"):
+        response = admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/{secret}/")
+        assert response.status_code == 403
+
+
 def test_a_websocket_session_counts_as_verified_only_with_the_device_in_it(client):
     officer = UserFactory(role=roles.PRIVACY_OFFICER)
     device = totp_device_for(officer)
