@@ -260,7 +260,9 @@ class TestInboxPage:
     ):
         client = client_for(agent)
         escalate()
-        with django_assert_max_num_queries(20) as few:
+        # A fixed cost per request (session, second-factor devices, the staff session's
+        # last-seen mark) beside the page's own queries; what matters is that it stays flat.
+        with django_assert_max_num_queries(24) as few:
             client.get("/inbox/")
         for _ in range(15):
             escalate()
