@@ -31,6 +31,7 @@ from bot.dialog import (
     dialog_escalate,
     dialog_feedback,
     dialog_next,
+    reply_is_topics_offer,
 )
 from bot.learning import BotModelDamaged, bot_model_load, bot_model_state_note
 from bot.models import BotModel, Conversation, Intent, IntentAnswer, Message
@@ -102,7 +103,62 @@ def dialog_state(conversation: Conversation) -> DialogState:
         team_available_at=team_available_at(conversation.language),
         language=conversation.language,
         status=conversation.status,
+        topics=bot_topics(conversation.language),
     )
+
+
+# How many topics the bot offers for a question it cannot place.
+TOPICS_OFFERED = 4
+
+
+# Intents of this topic (greetings, thanks) are answered, never offered as a topic.
+SMALL_TALK_TOPIC = "smalltalk"
+
+
+@dataclass(frozen=True)
+class _TopicCandidate:
+    language: str
+    topic: str
+    title: str
+    examples: int
+
+
+def _topics_by_language(candidates: list[_TopicCandidate]) -> dict[str, tuple[str, ...]]:
+    """Per language, one title per topic, the topics with the most example questions
+    first (customers ask those most: agents add the questions they answered), and within
+    a topic its intent with the most examples."""
+    by_topic: dict[tuple[str, str], list[_TopicCandidate]] = {}
+    for candidate in candidates:
+        if candidate.topic != SMALL_TALK_TOPIC:
+            by_topic.setdefault((candidate.language, candidate.topic), []).append(candidate)
+    ranked = sorted(
+        by_topic.values(),
+        key=lambda group: (-sum(c.examples for c in group), group[0].topic, group[0].language),
+    )
+    topics: dict[str, list[str]] = {}
+    for group in ranked:
+        best = min(group, key=lambda c: (-c.examples, c.title.casefold()))
+        titles = topics.setdefault(best.language, [])
+        if len(titles) < TOPICS_OFFERED:
+            titles.append(best.title)
+    return {language: tuple(titles) for language, titles in topics.items()}
+
+
+def bot_topics(language: str) -> tuple[str, ...]:
+    """The titles of the topics the bot knows best in a language (none: it knows none)."""
+    answerer_get()
+    return _answerer_cache["topics"].get(language, ())
+
+
+def _last_reply_was_topics_offer(conversation: Conversation) -> bool:
+    last = (
+        Message.objects.filter(conversation=conversation)
+        .exclude(sender=Message.Sender.CUSTOMER)
+        .order_by("-seq")
+        .values("sender", "intent_slug", "confidence")
+        .first()
+    )
+    return last is not None and reply_is_topics_offer(**last)
 
 
 # Trained models loaded in this process, by BotModel id (a file is read once).
@@ -133,7 +189,7 @@ def answerer_get() -> ModelAnswerer:
         ),
     )
     if _answerer_cache.get("version") != version:
-        entries = []
+        entries, topic_candidates = [], []
         learnable = Prefetch("examples", queryset=example_questions_learnable())
         for intent in Intent.objects.filter(is_active=True).prefetch_related("answers", learnable):
             for answer in intent.answers.all():
@@ -149,6 +205,10 @@ def answerer_get() -> ModelAnswerer:
                         examples=examples,
                     )
                 )
+                if intent.topic:
+                    topic_candidates.append(
+                        _TopicCandidate(answer.language, intent.topic, answer.title, len(examples))
+                    )
         keyword = KeywordAnswerer(
             entries,
             answer_threshold=settings.BOT_FALLBACK_ANSWER_THRESHOLD,
@@ -172,6 +232,7 @@ def answerer_get() -> ModelAnswerer:
             # file answers without a restart.
             version=None if unavailable else version,
             answerer=ModelAnswerer(entries, models, fallback=keyword, unavailable=unavailable),
+            topics=_topics_by_language(topic_candidates),
         )
     _answerer_cache["checked_at"] = now
     return _answerer_cache["answerer"]
@@ -289,13 +350,10 @@ def _bot_reaction(conversation: Conversation, text: str) -> DialogResult:
     if conversation.status != Conversation.Status.BOT:
         return DialogResult()
     return dialog_next(
-        state=DialogState(
-            language=conversation.language,
-            status=conversation.status,
-            team_available_at=team_available_at(conversation.language),
-        ),
+        state=dialog_state(conversation),
         question=text,
         answerer=answerer_get(),
+        unsure_before=lambda: _last_reply_was_topics_offer(conversation),
     )
 
 
@@ -473,7 +531,9 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
 def chat_answer_anonymously(*, language: str, text: str) -> Reply:
     """Answer without storing anything: the customer declined consent (anonymous mode)."""
     result = dialog_next(
-        state=DialogState(language=language, status=Conversation.Status.BOT),
+        state=DialogState(
+            language=language, status=Conversation.Status.BOT, topics=bot_topics(language)
+        ),
         question=text,
         answerer=answerer_get(),
     )

@@ -4,6 +4,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from bot import chat
 from bot.models import Conversation, Message
 from bot.services import message_append
 from bot.tokens import resume_token_hash
@@ -319,17 +320,60 @@ async def test_the_escalate_button_escalates(chat_ready):
     await communicator.disconnect()
 
 
-async def test_an_unknown_question_is_escalated_for_low_confidence(chat_ready):
+@pytest.mark.parametrize(
+    ("lang", "question", "person"),
+    [
+        ("de", "Quantenphysik Schrödinger Katze Experiment", "Mit einer Person sprechen"),
+        ("en", "Quantum physics Schrödinger cat experiment", "Talk to a person"),
+    ],
+)
+async def test_an_off_topic_question_gets_the_topics_and_a_way_to_a_person(
+    chat_ready, lang, question, person
+):
+    communicator, token = await _ready_conversation(lang=lang)
+
+    await communicator.send_json_to({"type": "message", "id": "x", "text": question})
+    await communicator.receive_json_from(timeout=10)  # ack
+    offer = await communicator.receive_json_from(timeout=10)
+
+    assert offer["from"] == "bot"
+    topics, last = offer["suggestions"][:-1], offer["suggestions"][-1]
+    assert last == person
+    assert topics and set(topics) <= set(await sync_to_async(chat.bot_topics)(lang))
+    assert (await _conversation(token)).status == Conversation.Status.BOT
+    await communicator.disconnect()
+
+
+async def test_a_second_off_topic_question_in_a_row_goes_to_a_person(chat_ready):
     communicator, token = await _ready_conversation()
+    for number, text in enumerate(
+        ["Quantenphysik Schrödinger Katze", "Wer hat gestern das Fußballspiel gewonnen?"]
+    ):
+        await communicator.send_json_to({"type": "message", "id": f"x{number}", "text": text})
+        await communicator.receive_json_from(timeout=10)  # ack
+        reply = await communicator.receive_json_from(timeout=10)
+
+    assert reply["from"] == "system"
+    assert (await _conversation(token)).escalation_reason == "low_confidence"
+    await communicator.disconnect()
+
+
+async def test_choosing_the_person_chip_hands_over(chat_ready):
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to(
+        {"type": "message", "id": "x", "text": "Quantenphysik Schrödinger Katze"}
+    )
+    await communicator.receive_json_from(timeout=10)  # ack
+    offer = await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to(
-        {"type": "message", "id": "x", "text": "Quantenphysik Schrödinger Katze Experiment"}
+        {"type": "message", "id": "y", "text": offer["suggestions"][-1]}
     )
     await communicator.receive_json_from(timeout=10)  # ack
     handover = await communicator.receive_json_from(timeout=10)
 
     assert handover["from"] == "system"
-    assert (await _conversation(token)).escalation_reason == "low_confidence"
+    assert (await _conversation(token)).escalation_reason == "customer_request"
     await communicator.disconnect()
 
 

@@ -11,6 +11,8 @@ from bot.dialog import (
     dialog_escalate,
     dialog_feedback,
     dialog_next,
+    person_choice,
+    reply_is_topics_offer,
 )
 
 
@@ -57,8 +59,11 @@ def test_a_near_miss_offers_suggestions():
     assert result.escalate_reason == ""
 
 
-@pytest.mark.parametrize("answer", [None, Answer(text="…", confidence=0.1, intent_slug="x")])
-def test_an_unsure_bot_escalates(answer):
+UNSURE = [None, Answer(text="…", confidence=0.1, intent_slug="x")]
+
+
+@pytest.mark.parametrize("answer", UNSURE)
+def test_an_unsure_bot_escalates_when_it_knows_no_topics(answer):
     result = dialog_next(
         state=_state(language="en"),
         question="?",
@@ -67,6 +72,70 @@ def test_an_unsure_bot_escalates(answer):
 
     assert result.escalate_reason == Escalation.LOW_CONFIDENCE
     assert result.replies[0].sender == "system" and "team" in result.replies[0].text
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "opening", "person"),
+    [
+        (
+            "de",
+            "Wie wird das Wetter morgen?",
+            "Dabei kann ich Ihnen leider nicht helfen.",
+            "Mit einer Person sprechen",
+        ),
+        (
+            "en",
+            "What is the capital of France?",
+            "I am afraid I cannot help with that.",
+            "Talk to a person",
+        ),
+    ],
+)
+@pytest.mark.parametrize("answer", UNSURE)
+def test_an_off_topic_question_gets_the_topics_and_the_way_to_a_person(
+    answer, language, question, opening, person
+):
+    state = DialogState(language=language, status="bot", topics=("Versandkosten", "Rückgabe"))
+
+    result = dialog_next(state=state, question=question, answerer=FixedAnswerer(answer))
+
+    assert result.escalate_reason == ""
+    [reply] = result.replies
+    assert reply.sender == "bot" and reply.text.startswith(opening)
+    assert reply.suggestions == ("Versandkosten", "Rückgabe", person)
+    stored = {
+        "sender": reply.sender,
+        "intent_slug": reply.intent_slug,
+        "confidence": reply.confidence,
+    }
+    assert reply_is_topics_offer(**stored)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_choosing_the_person_choice_asks_for_a_person(language):
+    state = DialogState(language=language, status="bot", topics=("Versandkosten",))
+    answerer = FixedAnswerer(None)
+
+    result = dialog_next(state=state, question=person_choice(language), answerer=answerer)
+
+    assert customer_asks_for_human(person_choice(language))
+    assert result.escalate_reason == Escalation.CUSTOMER_REQUEST
+
+
+def test_a_second_unsure_question_in_a_row_goes_to_a_person():
+    state = DialogState(language="de", status="bot", topics=("Versandkosten",))
+
+    result = dialog_next(
+        state=state, question="Und sonst?", answerer=FixedAnswerer(None), unsure_before=lambda: True
+    )
+
+    assert result.escalate_reason == Escalation.LOW_CONFIDENCE
+    assert result.replies[0].sender == "system"
+
+
+def test_a_confident_answer_is_not_a_topics_offer():
+    assert not reply_is_topics_offer(sender="bot", intent_slug="shipping_costs", confidence=0.9)
+    assert not reply_is_topics_offer(sender="bot", intent_slug="", confidence=None)
 
 
 @pytest.mark.parametrize("status", ["waiting", "assigned"])
