@@ -346,8 +346,9 @@ def _bot_reaction(conversation: Conversation, text: str) -> DialogResult:
 
     Statuses only move away from the bot, so a conversation loaded as not the bot's
     is not the bot's now either; the other way round, question_append drops replies.
+    While the customer waits for a person the bot still answers what it is sure of.
     """
-    if conversation.status != Conversation.Status.BOT:
+    if conversation.status not in (Conversation.Status.BOT, Conversation.Status.WAITING):
         return DialogResult()
     return dialog_next(
         state=dialog_state(conversation),
@@ -370,14 +371,18 @@ def _after_question(
         )
         outcome = ChatOutcome(replies=[], escalated=True)
     elif conversation.status != Conversation.Status.BOT:
-        # A person has the conversation (question_append dropped any replies): the
-        # inboxes show the new message (their live view of it gets the message itself).
+        # A person has the conversation (question_append kept only the answers the bot
+        # is sure of while the customer waits): the inboxes show the new message (their
+        # live view of it gets the message itself, and the bot's answers).
         actions.append(hooks.hook_action(hooks.CUSTOMER_WROTE, conversation.pk))
-        outcome = ChatOutcome(replies=[])
+        outcome = ChatOutcome(replies=replies)
     else:
         outcome = _outcome(conversation, replies, reaction)
     if conversation.status != Conversation.Status.BOT:
-        actions.append(call_action(AGENTS_MESSAGE_PUSH, message_id=question.pk))
+        actions += [
+            call_action(AGENTS_MESSAGE_PUSH, message_id=message.pk)
+            for message in [question, *outcome.replies]
+        ]
         outbox_event_record(
             kind="message.created", actions=actions, reference=conversation.public_id
         )
@@ -388,8 +393,9 @@ AGENTS_MESSAGE_PUSH = "bot.customer_message_to_agents"
 
 
 def customer_message_to_agents_push(*, message_id: int) -> None:
-    """The outbox's handler: a customer's message to the agents watching the conversation
-    (the row holds only the message's id; the frame is built here)."""
+    """The outbox's handler: a customer's message (or the bot's answer to it while the
+    customer waits) to the agents watching the conversation (the row holds only the
+    message's id; the frame is built here)."""
     message = Message.objects.select_related("conversation").filter(pk=message_id).first()
     if message is None:  # erased meanwhile
         return
@@ -440,6 +446,7 @@ def chat_message_receive(
             text=text,
             client_message_id=client_message_id,
             replies=reaction.replies,
+            replies_status=conversation.status,
         )
     )
     if not created:
@@ -501,6 +508,7 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
                         text=item.text,
                         client_message_id=item.client_message_id,
                         replies=reaction.replies,
+                        replies_status=item.conversation.status,
                     )
                     for _position, item, reaction in ready
                 ]

@@ -151,8 +151,10 @@ def dialog_next(
     second one right after that (`unsure_before`: the bot's last reply was that offer,
     asked only then) goes to a person, as does every question when no topic is known.
     """
+    if state.status == "waiting":
+        return _answer_while_waiting(state, question, answerer)
     if state.status != "bot":
-        # A person has taken over (or is about to): the bot stays quiet.
+        # A person has taken over: the bot stays quiet.
         return DialogResult()
     if customer_asks_for_human(question):
         return _handover(state, Escalation.CUSTOMER_REQUEST)
@@ -186,6 +188,30 @@ def dialog_next(
     if state.topics and not unsure_before():
         return _topics_offer(state, answer)
     return _handover(state, Escalation.LOW_CONFIDENCE)
+
+
+def _answer_while_waiting(state: DialogState, question: str, answerer: Answerer) -> DialogResult:
+    """Handed over but nobody has claimed it yet (outside hours, that is days): the bot
+    still answers what it is sure of, and says the person still follows. Anything else
+    waits for the person, quietly: they see the question."""
+    if customer_asks_for_human(question):
+        return DialogResult()
+    answer = answerer.answer(question, language_detect(question, fallback=state.language))
+    if answer is None or answer.band != Band.ANSWER:
+        return DialogResult()
+    with translation.override(state.language):
+        note = _("A member of our team will still answer you here.")
+    return DialogResult(
+        replies=[
+            Reply(
+                text=answer.text,
+                intent_slug=answer.intent_slug,
+                confidence=answer.confidence,
+                answer_source=answer.source,
+            ),
+            Reply(text=note, sender="system"),
+        ]
+    )
 
 
 def dialog_feedback(*, state: DialogState, helpful: bool) -> DialogResult:

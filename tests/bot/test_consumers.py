@@ -399,11 +399,55 @@ async def test_negative_feedback_on_an_answer_escalates(chat_ready):
     await communicator.disconnect()
 
 
-async def test_after_escalation_the_bot_stays_quiet(chat_ready):
+@pytest.mark.parametrize(
+    ("lang", "question", "answer", "note"),
+    [
+        ("de", "Wie hoch sind die Versandkosten?", "4,95", "Eine Person aus unserem Team"),
+        ("en", "How much is shipping?", "4.95", "A member of our team"),
+    ],
+)
+async def test_while_waiting_for_a_person_the_bot_answers_what_it_is_sure_of(
+    chat_ready, lang, question, answer, note
+):
+    communicator, token = await _ready_conversation(lang=lang)
+    await communicator.send_json_to({"type": "escalate"})
+    await communicator.receive_json_from(timeout=10)
+    await communicator.receive_json_from(timeout=10)
+
+    await communicator.send_json_to({"type": "message", "id": "q", "text": question})
+
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "ack"
+    reply = await communicator.receive_json_from(timeout=10)
+    follows = await communicator.receive_json_from(timeout=10)
+    assert reply["from"] == "bot" and answer in reply["text"]
+    assert follows["from"] == "system" and follows["text"].startswith(note)
+    assert (await _conversation(token)).status == Conversation.Status.WAITING
+    await communicator.disconnect()
+
+
+async def test_while_waiting_the_bot_leaves_what_it_is_unsure_of_to_the_person(chat_ready):
     communicator, _token = await _ready_conversation()
     await communicator.send_json_to({"type": "escalate"})
     await communicator.receive_json_from(timeout=10)
     await communicator.receive_json_from(timeout=10)
+
+    await communicator.send_json_to(
+        {"type": "message", "id": "q", "text": "Quantenphysik Schrödinger Katze Experiment"}
+    )
+
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "ack"
+    assert await communicator.receive_nothing()
+    await communicator.disconnect()
+
+
+async def test_once_an_agent_has_it_the_bot_stays_quiet(chat_ready):
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to({"type": "escalate"})
+    await communicator.receive_json_from(timeout=10)
+    await communicator.receive_json_from(timeout=10)
+    await Conversation.objects.filter(resume_token_hash=resume_token_hash(token)).aupdate(
+        status=Conversation.Status.ASSIGNED
+    )
 
     await communicator.send_json_to({"type": "message", "id": "q", "text": "Versandkosten?"})
 
@@ -594,6 +638,28 @@ async def test_after_escalation_the_customers_messages_reach_the_agents_live(cha
 
     assert event["type"] == "conversation.message"
     assert event["frame"]["text"] == "Noch da?" and event["frame"]["from"] == "customer"
+    await communicator.disconnect()
+
+
+async def test_while_waiting_the_agents_see_the_bots_answers_live(chat_ready):
+    from channels.layers import get_channel_layer
+
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to({"type": "escalate"})
+    await communicator.receive_json_from(timeout=10)
+    await communicator.receive_json_from(timeout=10)
+    conversation = await _conversation(token)
+    layer = get_channel_layer()
+    agent_channel = await layer.new_channel()
+    await layer.group_add(f"conversation_{conversation.public_id.hex}", agent_channel)
+
+    await communicator.send_json_to(
+        {"type": "message", "id": "q", "text": "Wie hoch sind die Versandkosten?"}
+    )
+    frames = [(await layer.receive(agent_channel))["frame"] for _ in range(3)]
+
+    assert [frame["from"] for frame in frames] == ["customer", "bot", "system"]
+    assert "4,95" in frames[1]["text"]
     await communicator.disconnect()
 
 

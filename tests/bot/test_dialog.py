@@ -138,7 +138,49 @@ def test_a_confident_answer_is_not_a_topics_offer():
     assert not reply_is_topics_offer(sender="bot", intent_slug="", confidence=None)
 
 
-@pytest.mark.parametrize("status", ["waiting", "assigned"])
+@pytest.mark.parametrize(
+    ("language", "note"),
+    [("de", "Eine Person aus unserem Team antwortet"), ("en", "A member of our team will still")],
+)
+def test_while_waiting_for_a_person_the_bot_answers_what_it_is_sure_of(language, note):
+    answerer = FixedAnswerer(
+        Answer(text="4,95 EUR", confidence=0.9, intent_slug="shipping_costs", band="answer")
+    )
+
+    result = dialog_next(
+        state=_state("waiting", language=language), question="Versand?", answerer=answerer
+    )
+
+    answer, follows = result.replies
+    assert (answer.text, answer.sender, answer.intent_slug) == ("4,95 EUR", "bot", "shipping_costs")
+    assert follows.sender == "system" and follows.text.startswith(note)
+    assert result.escalate_reason == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (
+            "Versand",
+            Answer(text="…", confidence=0.4, intent_slug="x", suggestions=("A",), band="suggest"),
+        ),
+        ("Wetter?", Answer(text="…", confidence=0.1, intent_slug="x")),
+        ("Wetter?", None),
+        (
+            "Ich möchte mit einem Mitarbeiter sprechen",
+            Answer(text="…", confidence=1.0, intent_slug="x", band="answer"),
+        ),
+    ],
+)
+def test_while_waiting_the_bot_leaves_everything_else_to_the_person(question, answer):
+    state = DialogState(language="de", status="waiting", topics=("Versandkosten",))
+
+    result = dialog_next(state=state, question=question, answerer=FixedAnswerer(answer))
+
+    assert result.replies == [] and result.escalate_reason == ""
+
+
+@pytest.mark.parametrize("status", ["assigned", "resolved"])
 def test_the_bot_is_quiet_once_a_person_handles_the_conversation(status):
     answerer = FixedAnswerer(Answer(text="x", confidence=1.0, intent_slug="x", band="answer"))
 

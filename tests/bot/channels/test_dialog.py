@@ -394,6 +394,28 @@ def test_messages_after_escalation_reach_the_agents_watching(consented, monkeypa
     assert message["frame"]["text"] == "Meine Bestellung 4711 fehlt"
 
 
+@pytest.mark.parametrize(
+    ("word", "ask_person", "question", "note"),
+    [
+        ("JA", "Mitarbeiter", "Wie hoch sind die Versandkosten?", "Eine Person aus unserem Team"),
+        ("YES", "agent", "How much is shipping?", "A member of our team"),
+    ],
+)
+def test_while_waiting_for_a_person_the_bot_answers_what_it_is_sure_of(
+    consented, word, ask_person, question, note
+):
+    platform = consented("whatsapp", word=word)
+    platform.say(ask_person)
+
+    platform.say(question)
+
+    conversation = Conversation.objects.get()
+    assert conversation.status == Conversation.Status.WAITING
+    answer = Message.objects.filter(sender="bot").order_by("-seq").first()
+    assert answer.intent_slug and platform.replies()[-2] == answer.text
+    assert platform.last_reply().startswith(note)
+
+
 # Non-text ------------------------------------------------------------------------------------
 
 
