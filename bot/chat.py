@@ -7,7 +7,7 @@ messenger adapters. Each runs in one transaction and returns what to send.
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -103,7 +103,6 @@ def dialog_state(conversation: Conversation) -> DialogState:
         team_available_at=team_available_at(conversation.language),
         language=conversation.language,
         status=conversation.status,
-        topics=bot_topics(conversation.language),
     )
 
 
@@ -351,7 +350,7 @@ def _bot_reaction(conversation: Conversation, text: str) -> DialogResult:
     if conversation.status not in (Conversation.Status.BOT, Conversation.Status.WAITING):
         return DialogResult()
     return dialog_next(
-        state=dialog_state(conversation),
+        state=replace(dialog_state(conversation), topics=bot_topics(conversation.language)),
         question=text,
         answerer=answerer_get(),
         unsure_before=lambda: _last_reply_was_topics_offer(conversation),

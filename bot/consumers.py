@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
 from bot import chat
+from bot.dialog import waiting_notice
 from bot.disclosure import ai_disclosure
 from bot.models import Conversation
 from bot.selectors import conversation_get_by_resume_token, message_list_since
@@ -229,8 +230,16 @@ def _consent_frame(conversation: Conversation) -> dict:
     }
 
 
+def _status_notice(conversation: Conversation) -> dict:
+    """While waiting, the line under the input, worded like the hand-over message."""
+    if conversation.status != Conversation.Status.WAITING:
+        return {}
+    return {"notice": waiting_notice(chat.dialog_state(conversation))}
+
+
 def _state_frame(conversation: Conversation) -> dict:
     return {
+        **_status_notice(conversation),
         "status": conversation.status,
         "consent": _consent_frame(conversation),
         "identify": {
@@ -269,6 +278,15 @@ def _then_state(verb, **kwargs) -> tuple[Conversation, dict]:
 
 def _reload(conversation: Conversation) -> Conversation:
     return Conversation.objects.select_related("consent", "subject").get(pk=conversation.pk)
+
+
+def _reload_with_status(conversation: Conversation) -> tuple[Conversation, dict]:
+    conversation = _reload(conversation)
+    return conversation, {
+        "type": "status",
+        "status": conversation.status,
+        **_status_notice(conversation),
+    }
 
 
 class ChatConsumer(JsonConsumer):
@@ -521,8 +539,10 @@ class ChatConsumer(JsonConsumer):
         for reply in outcome.replies:
             await self.send_json(events.message_frame(reply))
         if outcome.escalated:
-            self.conversation = await database_queue().run(_reload, conversation=self.conversation)
-            await self.send_json({"type": "status", "status": self.conversation.status})
+            self.conversation, frame = await database_queue().run(
+                _reload_with_status, conversation=self.conversation
+            )
+            await self.send_json(frame)
 
     async def chat_message(self, event: dict) -> None:
         """An agent's reply (or another event) pushed to this customer's socket."""

@@ -123,6 +123,18 @@ def _topics_offer(state: DialogState, answer: Answer | None) -> DialogResult:
     )
 
 
+def waiting_notice(state: DialogState) -> str:
+    """The line under the chat while the customer waits for a person: the same promise
+    as the hand-over message (now, or when the team is back), never "shortly" while
+    the team is away."""
+    with translation.override(state.language):
+        if state.team_available_at is None:
+            return _("A member of our team will answer here shortly.")
+        return _("Our team is back %(when)s and will answer here.") % {
+            "when": formats.date_format(state.team_available_at, "l, H:i")
+        }
+
+
 def _handover(state: DialogState, reason: str) -> DialogResult:
     with translation.override(state.language):
         if state.team_available_at is None:

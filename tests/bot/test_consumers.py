@@ -303,9 +303,57 @@ async def test_asking_for_a_human_escalates(chat_ready):
     status = await communicator.receive_json_from(timeout=10)
 
     assert handover["from"] == "system" and "team" in handover["text"]
-    assert status == {"type": "status", "status": "waiting"}
+    assert status["type"] == "status" and status["status"] == "waiting"
     conversation = await _conversation(token)
     assert conversation.escalation_reason == "customer_request"
+    await communicator.disconnect()
+
+
+@pytest.fixture
+def team_away(settings):
+    """Opening hours that exclude this moment: one hour tomorrow; nobody online."""
+    from django.utils import timezone
+
+    from bot.opening_hours import DAYS
+
+    tomorrow = DAYS[(timezone.localdate().weekday() + 1) % 7]
+    settings.SUPPORT_OPENING_HOURS = f"{tomorrow} 08:00-09:00"
+
+
+@pytest.mark.parametrize(
+    ("lang", "back", "day"),
+    [("de", "Unser Team ist", "08:00"), ("en", "Our team is back", "08:00")],
+)
+async def test_outside_the_hours_the_waiting_notice_says_when_the_team_is_back(
+    chat_ready, team_away, lang, back, day
+):
+    communicator, token = await _ready_conversation(lang=lang)
+
+    await communicator.send_json_to({"type": "escalate"})
+    handover = await communicator.receive_json_from(timeout=10)
+    status = await communicator.receive_json_from(timeout=10)
+
+    assert status["status"] == "waiting" and status["notice"].startswith(back)
+    # The same day and time as the hand-over message: never "shortly" beside "back …".
+    when = handover["text"].split(day)[0].split()[-1] + " " + day
+    assert when in status["notice"] and when in handover["text"]
+    await communicator.disconnect()
+    # A resumed conversation is told the same.
+    communicator = await _connect()
+    welcome = await _hello(communicator, token=token, lang=lang)
+    assert welcome["notice"] == status["notice"]
+    await communicator.disconnect()
+
+
+async def test_within_the_hours_the_waiting_notice_says_shortly(chat_ready):
+    # (the test settings: no opening hours, the team is always there)
+    communicator, _token = await _ready_conversation(lang="en")
+
+    await communicator.send_json_to({"type": "escalate"})
+    await communicator.receive_json_from(timeout=10)
+    status = await communicator.receive_json_from(timeout=10)
+
+    assert status["notice"] == "A member of our team will answer here shortly."
     await communicator.disconnect()
 
 
@@ -710,7 +758,7 @@ async def test_writing_after_resolution_hands_the_case_back_to_the_team(chat_rea
     status = await communicator.receive_json_from(timeout=10)
 
     conversation = await _conversation(token)
-    assert ack["type"] == "ack" and status == {"type": "status", "status": "waiting"}
+    assert ack["type"] == "ack" and status["status"] == "waiting"
     assert conversation.status == "waiting" and conversation.resolved_at is None
     assert conversation.escalation_reason == "customer_wrote_again"
     await communicator.disconnect()
