@@ -30,6 +30,7 @@ from bot.dialog import (
     Reply,
     dialog_escalate,
     dialog_feedback,
+    dialog_greeting,
     dialog_next,
     reply_is_topics_offer,
 )
@@ -331,6 +332,20 @@ def chat_identify(*, conversation: Conversation, identity: dict[str, object]) ->
     consent_link_subject(record=conversation.consent, subject=subject)
     if subject.email:
         subject_verification_send_task.delay_on_commit(subject.pk, conversation.language)
+
+
+def chat_greet(*, conversation: Conversation) -> Reply | None:
+    """The bot's greeting with the topics it knows, once the customer may write; only
+    in a conversation without messages (not again after a new policy version). Not
+    stored, like the messengers' "How can I help you?": the transcript starts with
+    the customer's first question on every channel."""
+    if conversation_needs_identity(conversation) or not conversation_consent_current(conversation):
+        return None
+    if conversation.status != Conversation.Status.BOT or conversation.messages.exists():
+        return None
+    return dialog_greeting(
+        replace(dialog_state(conversation), topics=bot_topics(conversation.language))
+    )
 
 
 def _require_ready(conversation: Conversation) -> None:

@@ -226,6 +226,15 @@ def _answer_while_waiting(state: DialogState, question: str, answerer: Answerer)
     )
 
 
+def dialog_greeting(state: DialogState) -> Reply:
+    """The bot's first words once the customer may write (consent given, identified):
+    what it can help with. Our words only: never the customer's name (bot texts are
+    stored unredacted)."""
+    with translation.override(state.language):
+        text = _("Hello! How can I help you? Write your question, or choose a topic:")
+    return Reply(text=text, suggestions=state.topics)
+
+
 def dialog_feedback(*, state: DialogState, helpful: bool) -> DialogResult:
     """Negative feedback on a bot answer hands the customer to a person."""
     if helpful or state.status != "bot":

@@ -47,6 +47,8 @@ async def _ready_conversation(lang="de"):
         {"type": "identify", "name": "Erika Mustermann", "email": "erika@example.org"}
     )
     assert (await communicator.receive_json_from(timeout=10))["type"] == "identified"
+    greeting = await communicator.receive_json_from(timeout=10)
+    assert greeting["type"] == "message" and greeting["from"] == "bot"
     return communicator, welcome["conversation"]
 
 
@@ -249,10 +251,58 @@ async def test_no_identity_asked_when_none_is_configured(chat_ready, settings):
         {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
     )
     await communicator.receive_json_from(timeout=10)
+    greeting = await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to({"type": "message", "id": "q", "text": "Versandkosten?"})
 
+    assert greeting["from"] == "bot" and greeting["text"].startswith("Hallo!")
     assert (await communicator.receive_json_from(timeout=10))["type"] == "ack"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("lang", "hello"),
+    [("de", "Hallo! Wie kann ich Ihnen helfen?"), ("en", "Hello! How can I help you?")],
+)
+async def test_once_identified_the_bot_greets_with_the_topics_it_knows(chat_ready, lang, hello):
+    communicator = await _connect()
+    welcome = await _hello(communicator, lang=lang)
+    await communicator.send_json_to(
+        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+    )
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "consent.accepted"
+    assert await communicator.receive_nothing()  # not before identification
+
+    await communicator.send_json_to(
+        {"type": "identify", "name": "Erika Mustermann", "email": "erika@example.org"}
+    )
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "identified"
+    greeting = await communicator.receive_json_from(timeout=10)
+
+    assert greeting["from"] == "bot" and greeting["text"].startswith(hello)
+    assert "Erika" not in greeting["text"]
+    topics = await sync_to_async(chat.bot_topics)(lang)
+    assert topics and greeting["suggestions"] == list(topics)
+    # Not stored: the transcript starts with the customer's first question.
+    assert not await Message.objects.filter(
+        conversation__resume_token_hash=resume_token_hash(welcome["conversation"])
+    ).aexists()
+    await communicator.disconnect()
+
+
+async def test_a_resumed_conversation_is_not_greeted_again(chat_ready):
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to(
+        {"type": "message", "id": "q", "text": "Wie hoch sind die Versandkosten?"}
+    )
+    await communicator.receive_json_from(timeout=10)  # ack
+    await communicator.receive_json_from(timeout=10)  # answer
+    await communicator.disconnect()
+
+    communicator = await _connect()
+    welcome = await _hello(communicator, token=token)
+
+    assert welcome["resumed"] and await communicator.receive_nothing()
     await communicator.disconnect()
 
 

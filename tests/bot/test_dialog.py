@@ -10,6 +10,7 @@ from bot.dialog import (
     customer_asks_for_human,
     dialog_escalate,
     dialog_feedback,
+    dialog_greeting,
     dialog_next,
     person_choice,
     reply_is_topics_offer,
@@ -257,3 +258,15 @@ def test_a_clicked_suggestion_title_is_answered_with_full_confidence(keyword_ans
 def test_the_keyword_answerer_has_no_answer_for_unrelated_words(keyword_answerer):
     assert keyword_answerer.answer("Quantenphysik", "de") is None
     assert keyword_answerer.answer("Was kostet der Versand?", "en") is None
+
+
+@pytest.mark.parametrize(
+    ("language", "hello"), [("de", "Hallo! Wie kann ich"), ("en", "Hello! How can I help")]
+)
+def test_the_greeting_offers_the_topics_the_bot_knows(language, hello):
+    state = DialogState(language=language, status="bot", topics=("Versandkosten", "Rückgabe"))
+
+    reply = dialog_greeting(state)
+
+    assert reply.sender == "bot" and reply.text.startswith(hello)
+    assert reply.suggestions == ("Versandkosten", "Rückgabe")
