@@ -7,7 +7,7 @@ messenger adapters. Each runs in one transaction and returns what to send.
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -30,7 +30,9 @@ from bot.dialog import (
     Reply,
     dialog_escalate,
     dialog_feedback,
+    dialog_greeting,
     dialog_next,
+    reply_is_topics_offer,
 )
 from bot.learning import BotModelDamaged, bot_model_load, bot_model_state_note
 from bot.models import BotModel, Conversation, Intent, IntentAnswer, Message
@@ -105,6 +107,60 @@ def dialog_state(conversation: Conversation) -> DialogState:
     )
 
 
+# How many topics the bot offers for a question it cannot place.
+TOPICS_OFFERED = 4
+
+
+# Intents of this topic (greetings, thanks) are answered, never offered as a topic.
+SMALL_TALK_TOPIC = "smalltalk"
+
+
+@dataclass(frozen=True)
+class _TopicCandidate:
+    language: str
+    topic: str
+    title: str
+    examples: int
+
+
+def _topics_by_language(candidates: list[_TopicCandidate]) -> dict[str, tuple[str, ...]]:
+    """Per language, one title per topic, the topics with the most example questions
+    first (customers ask those most: agents add the questions they answered), and within
+    a topic its intent with the most examples."""
+    by_topic: dict[tuple[str, str], list[_TopicCandidate]] = {}
+    for candidate in candidates:
+        if candidate.topic != SMALL_TALK_TOPIC:
+            by_topic.setdefault((candidate.language, candidate.topic), []).append(candidate)
+    ranked = sorted(
+        by_topic.values(),
+        key=lambda group: (-sum(c.examples for c in group), group[0].topic, group[0].language),
+    )
+    topics: dict[str, list[str]] = {}
+    for group in ranked:
+        best = min(group, key=lambda c: (-c.examples, c.title.casefold()))
+        titles = topics.setdefault(best.language, [])
+        if len(titles) < TOPICS_OFFERED:
+            titles.append(best.title)
+    return {language: tuple(titles) for language, titles in topics.items()}
+
+
+def bot_topics(language: str) -> tuple[str, ...]:
+    """The titles of the topics the bot knows best in a language (none: it knows none)."""
+    answerer_get()
+    return _answerer_cache["topics"].get(language, ())
+
+
+def _last_reply_was_topics_offer(conversation: Conversation) -> bool:
+    last = (
+        Message.objects.filter(conversation=conversation)
+        .exclude(sender=Message.Sender.CUSTOMER)
+        .order_by("-seq")
+        .values("sender", "intent_slug", "confidence")
+        .first()
+    )
+    return last is not None and reply_is_topics_offer(**last)
+
+
 # Trained models loaded in this process, by BotModel id (a file is read once).
 _models_loaded: dict[int, object] = {}
 # One answerer per process, rebuilt when the knowledge base changes (checked per question
@@ -133,7 +189,7 @@ def answerer_get() -> ModelAnswerer:
         ),
     )
     if _answerer_cache.get("version") != version:
-        entries = []
+        entries, topic_candidates = [], []
         learnable = Prefetch("examples", queryset=example_questions_learnable())
         for intent in Intent.objects.filter(is_active=True).prefetch_related("answers", learnable):
             for answer in intent.answers.all():
@@ -149,6 +205,10 @@ def answerer_get() -> ModelAnswerer:
                         examples=examples,
                     )
                 )
+                if intent.topic:
+                    topic_candidates.append(
+                        _TopicCandidate(answer.language, intent.topic, answer.title, len(examples))
+                    )
         keyword = KeywordAnswerer(
             entries,
             answer_threshold=settings.BOT_FALLBACK_ANSWER_THRESHOLD,
@@ -172,6 +232,7 @@ def answerer_get() -> ModelAnswerer:
             # file answers without a restart.
             version=None if unavailable else version,
             answerer=ModelAnswerer(entries, models, fallback=keyword, unavailable=unavailable),
+            topics=_topics_by_language(topic_candidates),
         )
     _answerer_cache["checked_at"] = now
     return _answerer_cache["answerer"]
@@ -273,6 +334,20 @@ def chat_identify(*, conversation: Conversation, identity: dict[str, object]) ->
         subject_verification_send_task.delay_on_commit(subject.pk, conversation.language)
 
 
+def chat_greet(*, conversation: Conversation) -> Reply | None:
+    """The bot's greeting with the topics it knows, once the customer may write; only
+    in a conversation without messages (not again after a new policy version). Not
+    stored, like the messengers' "How can I help you?": the transcript starts with
+    the customer's first question on every channel."""
+    if conversation_needs_identity(conversation) or not conversation_consent_current(conversation):
+        return None
+    if conversation.status != Conversation.Status.BOT or conversation.messages.exists():
+        return None
+    return dialog_greeting(
+        replace(dialog_state(conversation), topics=bot_topics(conversation.language))
+    )
+
+
 def _require_ready(conversation: Conversation) -> None:
     if not conversation_consent_current(conversation):
         raise ChatError("consent required", code="consent_required")
@@ -285,17 +360,15 @@ def _bot_reaction(conversation: Conversation, text: str) -> DialogResult:
 
     Statuses only move away from the bot, so a conversation loaded as not the bot's
     is not the bot's now either; the other way round, question_append drops replies.
+    While the customer waits for a person the bot still answers what it is sure of.
     """
-    if conversation.status != Conversation.Status.BOT:
+    if conversation.status not in (Conversation.Status.BOT, Conversation.Status.WAITING):
         return DialogResult()
     return dialog_next(
-        state=DialogState(
-            language=conversation.language,
-            status=conversation.status,
-            team_available_at=team_available_at(conversation.language),
-        ),
+        state=replace(dialog_state(conversation), topics=bot_topics(conversation.language)),
         question=text,
         answerer=answerer_get(),
+        unsure_before=lambda: _last_reply_was_topics_offer(conversation),
     )
 
 
@@ -312,10 +385,11 @@ def _after_question(
         )
         outcome = ChatOutcome(replies=[], escalated=True)
     elif conversation.status != Conversation.Status.BOT:
-        # A person has the conversation (question_append dropped any replies): the
-        # inboxes show the new message (their live view of it gets the message itself).
+        # A person has the conversation (question_append kept only the answers the bot
+        # is sure of while the customer waits): the inboxes show the new message (their
+        # live view of it gets the message itself, and the bot's answers).
         actions.append(hooks.hook_action(hooks.CUSTOMER_WROTE, conversation.pk))
-        outcome = ChatOutcome(replies=[])
+        outcome = ChatOutcome(replies=replies)
     else:
         outcome = _outcome(conversation, replies, reaction)
         # The answered intent's action (hand-over, privacy request, link): bot.intent_actions.
@@ -323,7 +397,10 @@ def _after_question(
         outcome.replies += acted.replies
         outcome.escalated = outcome.escalated or acted.escalated
     if conversation.status != Conversation.Status.BOT:
-        actions.append(call_action(AGENTS_MESSAGE_PUSH, message_id=question.pk))
+        actions += [
+            call_action(AGENTS_MESSAGE_PUSH, message_id=message.pk)
+            for message in [question, *outcome.replies]
+        ]
         outbox_event_record(
             kind="message.created", actions=actions, reference=conversation.public_id
         )
@@ -334,8 +411,9 @@ AGENTS_MESSAGE_PUSH = "bot.customer_message_to_agents"
 
 
 def customer_message_to_agents_push(*, message_id: int) -> None:
-    """The outbox's handler: a customer's message to the agents watching the conversation
-    (the row holds only the message's id; the frame is built here)."""
+    """The outbox's handler: a customer's message (or the bot's answer to it while the
+    customer waits) to the agents watching the conversation (the row holds only the
+    message's id; the frame is built here)."""
     message = Message.objects.select_related("conversation").filter(pk=message_id).first()
     if message is None:  # erased meanwhile
         return
@@ -386,6 +464,7 @@ def chat_message_receive(
             text=text,
             client_message_id=client_message_id,
             replies=reaction.replies,
+            replies_status=conversation.status,
         )
     )
     if not created:
@@ -447,6 +526,7 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
                         text=item.text,
                         client_message_id=item.client_message_id,
                         replies=reaction.replies,
+                        replies_status=item.conversation.status,
                     )
                     for _position, item, reaction in ready
                 ]
@@ -477,7 +557,9 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
 def chat_answer_anonymously(*, language: str, text: str) -> Reply:
     """Answer without storing anything: the customer declined consent (anonymous mode)."""
     result = dialog_next(
-        state=DialogState(language=language, status=Conversation.Status.BOT),
+        state=DialogState(
+            language=language, status=Conversation.Status.BOT, topics=bot_topics(language)
+        ),
         question=text,
         answerer=answerer_get(),
     )

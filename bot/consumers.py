@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
 from bot import chat
+from bot.dialog import Reply, waiting_notice
 from bot.disclosure import ai_disclosure
 from bot.models import Conversation
 from bot.selectors import conversation_get_by_resume_token, message_list_since
@@ -229,8 +230,16 @@ def _consent_frame(conversation: Conversation) -> dict:
     }
 
 
+def _status_notice(conversation: Conversation) -> dict:
+    """While waiting, the line under the input, worded like the hand-over message."""
+    if conversation.status != Conversation.Status.WAITING:
+        return {}
+    return {"notice": waiting_notice(chat.dialog_state(conversation))}
+
+
 def _state_frame(conversation: Conversation) -> dict:
     return {
+        **_status_notice(conversation),
         "status": conversation.status,
         "consent": _consent_frame(conversation),
         "identify": {
@@ -267,8 +276,28 @@ def _then_state(verb, **kwargs) -> tuple[Conversation, dict]:
     return conversation, _state_frame(conversation)
 
 
+def _unstored_message_frame(reply: Reply) -> dict:
+    """A bot reply that is not stored (anonymous mode, the greeting): no seq."""
+    return {
+        "type": "message",
+        "seq": None,
+        "from": reply.sender,
+        "text": reply.text,
+        "suggestions": list(reply.suggestions),
+    }
+
+
 def _reload(conversation: Conversation) -> Conversation:
     return Conversation.objects.select_related("consent", "subject").get(pk=conversation.pk)
+
+
+def _reload_with_status(conversation: Conversation) -> tuple[Conversation, dict]:
+    conversation = _reload(conversation)
+    return conversation, {
+        "type": "status",
+        "status": conversation.status,
+        **_status_notice(conversation),
+    }
 
 
 class ChatConsumer(JsonConsumer):
@@ -407,6 +436,7 @@ class ChatConsumer(JsonConsumer):
             ip_address=ip_address,
         )
         await self.send_json({"type": "consent.accepted", **state})
+        await self._greet()
 
     async def handle_identify(self, content: dict) -> None:
         identity = {k: v for k, v in content.items() if k != "type"}
@@ -426,6 +456,13 @@ class ChatConsumer(JsonConsumer):
             }
             return await self.send_error("invalid_identity", fields=fields)
         await self.send_json({"type": "identified", **state})
+        await self._greet()
+
+    async def _greet(self) -> None:
+        """Once the customer may write: the bot says what it can help with."""
+        greeting = await database_queue().run(chat.chat_greet, conversation=self.conversation)
+        if greeting is not None:
+            await self.send_json(_unstored_message_frame(greeting))
 
     async def handle_message(self, content: dict) -> None:
         client_id, text = content.get("id"), content.get("text")
@@ -457,15 +494,7 @@ class ChatConsumer(JsonConsumer):
             chat.chat_answer_anonymously, language=self.language, text=text
         )
         await self.send_json({"type": "ack", "id": client_id, "seq": None, "stored": False})
-        await self.send_json(
-            {
-                "type": "message",
-                "seq": None,
-                "from": reply.sender,
-                "text": reply.text,
-                "suggestions": list(reply.suggestions),
-            }
-        )
+        await self.send_json(_unstored_message_frame(reply))
 
     async def handle_feedback(self, content: dict) -> None:
         seq, helpful = content.get("seq"), content.get("helpful")
@@ -521,8 +550,10 @@ class ChatConsumer(JsonConsumer):
         for reply in outcome.replies:
             await self.send_json(events.message_frame(reply))
         if outcome.escalated:
-            self.conversation = await database_queue().run(_reload, conversation=self.conversation)
-            await self.send_json({"type": "status", "status": self.conversation.status})
+            self.conversation, frame = await database_queue().run(
+                _reload_with_status, conversation=self.conversation
+            )
+            await self.send_json(frame)
 
     async def chat_message(self, event: dict) -> None:
         """An agent's reply (or another event) pushed to this customer's socket."""

@@ -7,6 +7,7 @@ through bot.services, which stores the result.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -42,6 +43,9 @@ class DialogState:
     status: str
     # When the human team is next available; None: now.
     team_available_at: datetime | None = None
+    # Titles of the intents the bot knows best, in the conversation's language: offered
+    # when a question is off those topics.
+    topics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,51 @@ def customer_asks_for_human(text: str) -> bool:
     return bool(match) and (len(words) <= 2 or bool(_HUMAN_REQUEST_VERB.search(text)))
 
 
+def person_choice(language: str) -> str:
+    """The choice that reaches a person, offered beside the topics. Sent back as the
+    customer's text (a chip, a messenger's number), it is a request for a person."""
+    with translation.override(language):
+        return _("Talk to a person")
+
+
+def reply_is_topics_offer(*, intent_slug: str, confidence: float | None, sender: str) -> bool:
+    """Whether a stored reply was the topics offer: a bot reply with a confidence but no
+    intent (an answer and a "Did you mean …?" name the intent)."""
+    return sender == "bot" and not intent_slug and confidence is not None
+
+
+def _topics_offer(state: DialogState, answer: Answer | None) -> DialogResult:
+    """An off-topic question or small talk: a polite word, the topics the bot knows, and
+    the way to a person, instead of handing over at once."""
+    with translation.override(state.language):
+        text = _(
+            "I am afraid I cannot help with that. I can answer questions on these topics, "
+            "or put you through to a person:"
+        )
+    return DialogResult(
+        replies=[
+            Reply(
+                text=text,
+                confidence=answer.confidence if answer is not None else 0.0,
+                suggestions=(*state.topics, person_choice(state.language)),
+                answer_source=answer.source if answer is not None else "",
+            )
+        ]
+    )
+
+
+def waiting_notice(state: DialogState) -> str:
+    """The line under the chat while the customer waits for a person: the same promise
+    as the hand-over message (now, or when the team is back), never "shortly" while
+    the team is away."""
+    with translation.override(state.language):
+        if state.team_available_at is None:
+            return _("A member of our team will answer here shortly.")
+        return _("Our team is back %(when)s and will answer here.") % {
+            "when": formats.date_format(state.team_available_at, "l, H:i")
+        }
+
+
 def _handover(state: DialogState, reason: str) -> DialogResult:
     with translation.override(state.language):
         if state.team_available_at is None:
@@ -113,10 +162,18 @@ def dialog_next(
     state: DialogState,
     question: str,
     answerer: Answerer,
+    unsure_before: Callable[[], bool] = lambda: False,
 ) -> DialogResult:
-    """React to a customer's message that has already been stored."""
+    """React to a customer's message that has already been stored.
+
+    A question the bot cannot place gets the topics it knows and the way to a person; a
+    second one right after that (`unsure_before`: the bot's last reply was that offer,
+    asked only then) goes to a person, as does every question when no topic is known.
+    """
+    if state.status == "waiting":
+        return _answer_while_waiting(state, question, answerer)
     if state.status != "bot":
-        # A person has taken over (or is about to): the bot stays quiet.
+        # A person has taken over: the bot stays quiet.
         return DialogResult()
     if customer_asks_for_human(question):
         return _handover(state, Escalation.CUSTOMER_REQUEST)
@@ -147,7 +204,42 @@ def dialog_next(
                 )
             ]
         )
+    if state.topics and not unsure_before():
+        return _topics_offer(state, answer)
     return _handover(state, Escalation.LOW_CONFIDENCE)
+
+
+def _answer_while_waiting(state: DialogState, question: str, answerer: Answerer) -> DialogResult:
+    """Handed over but nobody has claimed it yet (outside hours, that is days): the bot
+    still answers what it is sure of, and says the person still follows. Anything else
+    waits for the person, quietly: they see the question."""
+    if customer_asks_for_human(question):
+        return DialogResult()
+    answer = answerer.answer(question, language_detect(question, fallback=state.language))
+    if answer is None or answer.band != Band.ANSWER:
+        return DialogResult()
+    with translation.override(state.language):
+        note = _("A member of our team will still answer you here.")
+    return DialogResult(
+        replies=[
+            Reply(
+                text=answer.text,
+                intent_slug=answer.intent_slug,
+                confidence=answer.confidence,
+                answer_source=answer.source,
+            ),
+            Reply(text=note, sender="system"),
+        ]
+    )
+
+
+def dialog_greeting(state: DialogState) -> Reply:
+    """The bot's first words once the customer may write (consent given, identified):
+    what it can help with. Our words only: never the customer's name (bot texts are
+    stored unredacted)."""
+    with translation.override(state.language):
+        text = _("Hello! How can I help you? Write your question, or choose a topic:")
+    return Reply(text=text, suggestions=state.topics)
 
 
 def dialog_feedback(*, state: DialogState, helpful: bool) -> DialogResult:

@@ -70,12 +70,16 @@ def conversation_start(
 
 
 def _conversation_seqs_take(
-    conversation_id: int, *, count: int, count_with_bot: int | None = None
+    conversation_id: int,
+    *,
+    count: int,
+    count_with_bot: int | None = None,
+    bot_status: str = Conversation.Status.BOT,
 ) -> tuple[int, str]:
     """Take the conversation's next seqs; returns the last one taken and the status.
 
-    `count_with_bot` seqs are taken instead while the bot has the conversation (the
-    question and the bot's replies), read in the same statement as the status.
+    `count_with_bot` seqs are taken instead while the conversation is in `bot_status`
+    (the question and the bot's replies), read in the same statement as the status.
     The UPDATE holds the row lock until commit, so concurrent messages of one
     conversation get consecutive seqs without a separate SELECT ... FOR UPDATE.
     """
@@ -87,7 +91,7 @@ def _conversation_seqs_take(
             "CASE WHEN status = %s THEN %s ELSE %s END, updated_at = %s "
             "WHERE id = %s RETURNING last_seq, status",
             [
-                Conversation.Status.BOT,
+                bot_status,
                 count if count_with_bot is None else count_with_bot,
                 count,
                 now,
@@ -199,15 +203,18 @@ class Question:
     text: str
     client_message_id: str
     replies: Sequence[Reply] = ()
+    # The status the replies were worked out in (the bot also answers while a customer
+    # waits for a person): stored only if the conversation is still in it.
+    replies_status: str = Conversation.Status.BOT
 
 
 @transaction.atomic(savepoint=False)
 def questions_append(questions: Sequence[Question]) -> list[tuple[Message, list[Message]]]:
     """Store questions of several conversations together: the chat's group commit.
 
-    Per question one UPDATE takes its seq and, while the bot has the conversation,
-    its replies' seqs (the UPDATE reads the status: if a person has taken over
-    meanwhile, the replies are dropped and the bot stays quiet); one INSERT stores
+    Per question one UPDATE takes its seq and, while the conversation is in the status
+    the replies were worked out in, its replies' seqs (the UPDATE reads the status: if
+    it moved meanwhile, say a person took over, the replies are dropped); one INSERT stores
     every row. Returns (question, replies stored) per question, in order. A question
     stored before (a resend) raises IntegrityError: the caller's savepoint undoes the
     lot. Updates each conversation's `last_seq` and `status` from the database.
@@ -219,10 +226,13 @@ def questions_append(questions: Sequence[Question]) -> list[tuple[Message, list[
     for position, question in in_lock_order:
         conversation, replies = question.conversation, question.replies
         last_seq, conversation.status = _conversation_seqs_take(
-            conversation.pk, count=1, count_with_bot=1 + len(replies)
+            conversation.pk,
+            count=1,
+            count_with_bot=1 + len(replies),
+            bot_status=question.replies_status,
         )
         conversation.last_seq = last_seq
-        if conversation.status != Conversation.Status.BOT:
+        if conversation.status != question.replies_status:
             replies = []
         first_seq = last_seq - len(replies)
         stored[position] = (

@@ -287,7 +287,8 @@
         frame.history.forEach(renderMessage);
         renderPending();
         showState(frame);
-        if (frame.status === "waiting") { notice(T.waiting); }
+        // The server words it like its hand-over message (say, when the team is back).
+        if (frame.status === "waiting") { notice(frame.notice || T.waiting); }
         break;
       case "consent.accepted":
       case "identified":
@@ -317,7 +318,7 @@
         renderMessage(frame, true);
         break;
       case "status":
-        if (frame.status === "waiting") { notice(T.waiting); }
+        if (frame.status === "waiting") { notice(frame.notice || T.waiting); }
         else if (frame.status === "assigned") { notice(frame.agent ? T.assignedTo.replace("%(agent)s", frame.agent) : T.assigned); }
         else if (frame.status === "resolved") { notice(T.resolved); }
         break;

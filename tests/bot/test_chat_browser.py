@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat import bot_topics
 from tests.processes import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, daphne_server
 
 
@@ -176,3 +177,82 @@ def test_a_message_the_server_cannot_store_is_dropped_from_the_outbox_and_explai
     page.get_by_label("Ihre Nachricht").fill("Wie hoch sind die Versandkosten?")
     page.get_by_role("button", name="Senden").click()
     expect(page.locator(".msg-bot p").last).to_contain_text("4,95")
+
+
+@pytest.fixture
+def de_topics(knowledge_base) -> tuple[str, ...]:
+    """The topics the bot offers in German (worked out before Playwright's event loop)."""
+    return bot_topics("de")
+
+
+def _ready_chat(page, base_url: str) -> None:
+    page.goto(f"{base_url}/chat/")
+    page.get_by_role("button", name="Ich stimme zu").click()
+    page.get_by_label("Name").fill("Erika Mustermann")
+    page.get_by_label("E-Mail").fill("erika@example.org")
+    page.get_by_role("button", name="Weiter").click()
+
+
+def _ask(page, text: str) -> None:
+    page.get_by_label("Ihre Nachricht").fill(text)
+    page.get_by_role("button", name="Senden").click()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_off_topic_question_gets_topic_chips_and_a_chip_answers(
+    live_chat, de_topics, browser_page
+):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    _ready_chat(page, live_chat)
+
+    _ask(page, "Quantenphysik Schrödinger Katze Experiment")
+
+    offer = page.locator(".msg-bot").last
+    expect(offer.locator("p")).to_contain_text("Dabei kann ich Ihnen leider nicht helfen")
+    topics = de_topics
+    chips = offer.locator(".suggestions button")
+    expect(chips).to_have_text([*topics, "Mit einer Person sprechen"])
+    page.screenshot(path=ARTIFACTS / "chat-offtopic-1-topics.png", full_page=True)
+    chips.first.click()
+    # The chosen topic comes back as the customer's message and is answered.
+    expect(page.locator(".msg-customer p").last).to_have_text(topics[0])
+    expect(page.locator(".msg-bot").last.locator(".suggestions")).to_have_count(0)
+    expect(page.locator("#chat-notice")).not_to_contain_text("Team")
+    page.screenshot(path=ARTIFACTS / "chat-offtopic-2-answer.png", full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_person_chip_of_an_off_topic_answer_hands_over(live_chat, browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    _ready_chat(page, live_chat)
+    _ask(page, "Quantenphysik Schrödinger Katze Experiment")
+
+    page.locator(".msg-bot").last.get_by_role("button", name="Mit einer Person sprechen").click()
+
+    expect(page.locator(".msg-system p").last).to_contain_text("Team")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_near_miss_shows_did_you_mean_chips_and_a_chip_answers(live_chat, browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    _ready_chat(page, live_chat)
+
+    _ask(page, "Kosten Lieferung")
+
+    offer = page.locator(".msg-bot").last
+    expect(offer.locator("p")).to_contain_text("Meinten Sie")
+    chip = offer.locator(".suggestions button").first
+    title = chip.inner_text()
+    chip.click()
+    expect(page.locator(".msg-customer p").last).to_have_text(title)
+    expect(page.locator(".msg-bot").last.locator(".suggestions")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "chat-suggest-chips.png", full_page=True)

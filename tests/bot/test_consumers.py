@@ -4,6 +4,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from bot import chat
 from bot.models import Conversation, Message
 from bot.services import message_append
 from bot.tokens import resume_token_hash
@@ -46,6 +47,8 @@ async def _ready_conversation(lang="de"):
         {"type": "identify", "name": "Erika Mustermann", "email": "erika@example.org"}
     )
     assert (await communicator.receive_json_from(timeout=10))["type"] == "identified"
+    greeting = await communicator.receive_json_from(timeout=10)
+    assert greeting["type"] == "message" and greeting["from"] == "bot"
     return communicator, welcome["conversation"]
 
 
@@ -248,10 +251,58 @@ async def test_no_identity_asked_when_none_is_configured(chat_ready, settings):
         {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
     )
     await communicator.receive_json_from(timeout=10)
+    greeting = await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to({"type": "message", "id": "q", "text": "Versandkosten?"})
 
+    assert greeting["from"] == "bot" and greeting["text"].startswith("Hallo!")
     assert (await communicator.receive_json_from(timeout=10))["type"] == "ack"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("lang", "hello"),
+    [("de", "Hallo! Wie kann ich Ihnen helfen?"), ("en", "Hello! How can I help you?")],
+)
+async def test_once_identified_the_bot_greets_with_the_topics_it_knows(chat_ready, lang, hello):
+    communicator = await _connect()
+    welcome = await _hello(communicator, lang=lang)
+    await communicator.send_json_to(
+        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+    )
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "consent.accepted"
+    assert await communicator.receive_nothing()  # not before identification
+
+    await communicator.send_json_to(
+        {"type": "identify", "name": "Erika Mustermann", "email": "erika@example.org"}
+    )
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "identified"
+    greeting = await communicator.receive_json_from(timeout=10)
+
+    assert greeting["from"] == "bot" and greeting["text"].startswith(hello)
+    assert "Erika" not in greeting["text"]
+    topics = await sync_to_async(chat.bot_topics)(lang)
+    assert topics and greeting["suggestions"] == list(topics)
+    # Not stored: the transcript starts with the customer's first question.
+    assert not await Message.objects.filter(
+        conversation__resume_token_hash=resume_token_hash(welcome["conversation"])
+    ).aexists()
+    await communicator.disconnect()
+
+
+async def test_a_resumed_conversation_is_not_greeted_again(chat_ready):
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to(
+        {"type": "message", "id": "q", "text": "Wie hoch sind die Versandkosten?"}
+    )
+    await communicator.receive_json_from(timeout=10)  # ack
+    await communicator.receive_json_from(timeout=10)  # answer
+    await communicator.disconnect()
+
+    communicator = await _connect()
+    welcome = await _hello(communicator, token=token)
+
+    assert welcome["resumed"] and await communicator.receive_nothing()
     await communicator.disconnect()
 
 
@@ -302,9 +353,57 @@ async def test_asking_for_a_human_escalates(chat_ready):
     status = await communicator.receive_json_from(timeout=10)
 
     assert handover["from"] == "system" and "team" in handover["text"]
-    assert status == {"type": "status", "status": "waiting"}
+    assert status["type"] == "status" and status["status"] == "waiting"
     conversation = await _conversation(token)
     assert conversation.escalation_reason == "customer_request"
+    await communicator.disconnect()
+
+
+@pytest.fixture
+def team_away(settings):
+    """Opening hours that exclude this moment: one hour tomorrow; nobody online."""
+    from django.utils import timezone
+
+    from bot.opening_hours import DAYS
+
+    tomorrow = DAYS[(timezone.localdate().weekday() + 1) % 7]
+    settings.SUPPORT_OPENING_HOURS = f"{tomorrow} 08:00-09:00"
+
+
+@pytest.mark.parametrize(
+    ("lang", "back", "day"),
+    [("de", "Unser Team ist", "08:00"), ("en", "Our team is back", "08:00")],
+)
+async def test_outside_the_hours_the_waiting_notice_says_when_the_team_is_back(
+    chat_ready, team_away, lang, back, day
+):
+    communicator, token = await _ready_conversation(lang=lang)
+
+    await communicator.send_json_to({"type": "escalate"})
+    handover = await communicator.receive_json_from(timeout=10)
+    status = await communicator.receive_json_from(timeout=10)
+
+    assert status["status"] == "waiting" and status["notice"].startswith(back)
+    # The same day and time as the hand-over message: never "shortly" beside "back …".
+    when = handover["text"].split(day)[0].split()[-1] + " " + day
+    assert when in status["notice"] and when in handover["text"]
+    await communicator.disconnect()
+    # A resumed conversation is told the same.
+    communicator = await _connect()
+    welcome = await _hello(communicator, token=token, lang=lang)
+    assert welcome["notice"] == status["notice"]
+    await communicator.disconnect()
+
+
+async def test_within_the_hours_the_waiting_notice_says_shortly(chat_ready):
+    # (the test settings: no opening hours, the team is always there)
+    communicator, _token = await _ready_conversation(lang="en")
+
+    await communicator.send_json_to({"type": "escalate"})
+    await communicator.receive_json_from(timeout=10)
+    status = await communicator.receive_json_from(timeout=10)
+
+    assert status["notice"] == "A member of our team will answer here shortly."
     await communicator.disconnect()
 
 
@@ -319,17 +418,60 @@ async def test_the_escalate_button_escalates(chat_ready):
     await communicator.disconnect()
 
 
-async def test_an_unknown_question_is_escalated_for_low_confidence(chat_ready):
+@pytest.mark.parametrize(
+    ("lang", "question", "person"),
+    [
+        ("de", "Quantenphysik Schrödinger Katze Experiment", "Mit einer Person sprechen"),
+        ("en", "Quantum physics Schrödinger cat experiment", "Talk to a person"),
+    ],
+)
+async def test_an_off_topic_question_gets_the_topics_and_a_way_to_a_person(
+    chat_ready, lang, question, person
+):
+    communicator, token = await _ready_conversation(lang=lang)
+
+    await communicator.send_json_to({"type": "message", "id": "x", "text": question})
+    await communicator.receive_json_from(timeout=10)  # ack
+    offer = await communicator.receive_json_from(timeout=10)
+
+    assert offer["from"] == "bot"
+    topics, last = offer["suggestions"][:-1], offer["suggestions"][-1]
+    assert last == person
+    assert topics and set(topics) <= set(await sync_to_async(chat.bot_topics)(lang))
+    assert (await _conversation(token)).status == Conversation.Status.BOT
+    await communicator.disconnect()
+
+
+async def test_a_second_off_topic_question_in_a_row_goes_to_a_person(chat_ready):
     communicator, token = await _ready_conversation()
+    for number, text in enumerate(
+        ["Quantenphysik Schrödinger Katze", "Wer hat gestern das Fußballspiel gewonnen?"]
+    ):
+        await communicator.send_json_to({"type": "message", "id": f"x{number}", "text": text})
+        await communicator.receive_json_from(timeout=10)  # ack
+        reply = await communicator.receive_json_from(timeout=10)
+
+    assert reply["from"] == "system"
+    assert (await _conversation(token)).escalation_reason == "low_confidence"
+    await communicator.disconnect()
+
+
+async def test_choosing_the_person_chip_hands_over(chat_ready):
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to(
+        {"type": "message", "id": "x", "text": "Quantenphysik Schrödinger Katze"}
+    )
+    await communicator.receive_json_from(timeout=10)  # ack
+    offer = await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to(
-        {"type": "message", "id": "x", "text": "Quantenphysik Schrödinger Katze Experiment"}
+        {"type": "message", "id": "y", "text": offer["suggestions"][-1]}
     )
     await communicator.receive_json_from(timeout=10)  # ack
     handover = await communicator.receive_json_from(timeout=10)
 
     assert handover["from"] == "system"
-    assert (await _conversation(token)).escalation_reason == "low_confidence"
+    assert (await _conversation(token)).escalation_reason == "customer_request"
     await communicator.disconnect()
 
 
@@ -355,11 +497,55 @@ async def test_negative_feedback_on_an_answer_escalates(chat_ready):
     await communicator.disconnect()
 
 
-async def test_after_escalation_the_bot_stays_quiet(chat_ready):
+@pytest.mark.parametrize(
+    ("lang", "question", "answer", "note"),
+    [
+        ("de", "Wie hoch sind die Versandkosten?", "4,95", "Eine Person aus unserem Team"),
+        ("en", "How much is shipping?", "4.95", "A member of our team"),
+    ],
+)
+async def test_while_waiting_for_a_person_the_bot_answers_what_it_is_sure_of(
+    chat_ready, lang, question, answer, note
+):
+    communicator, token = await _ready_conversation(lang=lang)
+    await communicator.send_json_to({"type": "escalate"})
+    await communicator.receive_json_from(timeout=10)
+    await communicator.receive_json_from(timeout=10)
+
+    await communicator.send_json_to({"type": "message", "id": "q", "text": question})
+
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "ack"
+    reply = await communicator.receive_json_from(timeout=10)
+    follows = await communicator.receive_json_from(timeout=10)
+    assert reply["from"] == "bot" and answer in reply["text"]
+    assert follows["from"] == "system" and follows["text"].startswith(note)
+    assert (await _conversation(token)).status == Conversation.Status.WAITING
+    await communicator.disconnect()
+
+
+async def test_while_waiting_the_bot_leaves_what_it_is_unsure_of_to_the_person(chat_ready):
     communicator, _token = await _ready_conversation()
     await communicator.send_json_to({"type": "escalate"})
     await communicator.receive_json_from(timeout=10)
     await communicator.receive_json_from(timeout=10)
+
+    await communicator.send_json_to(
+        {"type": "message", "id": "q", "text": "Quantenphysik Schrödinger Katze Experiment"}
+    )
+
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "ack"
+    assert await communicator.receive_nothing()
+    await communicator.disconnect()
+
+
+async def test_once_an_agent_has_it_the_bot_stays_quiet(chat_ready):
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to({"type": "escalate"})
+    await communicator.receive_json_from(timeout=10)
+    await communicator.receive_json_from(timeout=10)
+    await Conversation.objects.filter(resume_token_hash=resume_token_hash(token)).aupdate(
+        status=Conversation.Status.ASSIGNED
+    )
 
     await communicator.send_json_to({"type": "message", "id": "q", "text": "Versandkosten?"})
 
@@ -553,6 +739,28 @@ async def test_after_escalation_the_customers_messages_reach_the_agents_live(cha
     await communicator.disconnect()
 
 
+async def test_while_waiting_the_agents_see_the_bots_answers_live(chat_ready):
+    from channels.layers import get_channel_layer
+
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to({"type": "escalate"})
+    await communicator.receive_json_from(timeout=10)
+    await communicator.receive_json_from(timeout=10)
+    conversation = await _conversation(token)
+    layer = get_channel_layer()
+    agent_channel = await layer.new_channel()
+    await layer.group_add(f"conversation_{conversation.public_id.hex}", agent_channel)
+
+    await communicator.send_json_to(
+        {"type": "message", "id": "q", "text": "Wie hoch sind die Versandkosten?"}
+    )
+    frames = [(await layer.receive(agent_channel))["frame"] for _ in range(3)]
+
+    assert [frame["from"] for frame in frames] == ["customer", "bot", "system"]
+    assert "4,95" in frames[1]["text"]
+    await communicator.disconnect()
+
+
 async def test_escalation_listeners_run_after_commit_with_the_conversation_id(chat_ready):
     from bot import hooks
 
@@ -600,7 +808,7 @@ async def test_writing_after_resolution_hands_the_case_back_to_the_team(chat_rea
     status = await communicator.receive_json_from(timeout=10)
 
     conversation = await _conversation(token)
-    assert ack["type"] == "ack" and status == {"type": "status", "status": "waiting"}
+    assert ack["type"] == "ack" and status["status"] == "waiting"
     assert conversation.status == "waiting" and conversation.resolved_at is None
     assert conversation.escalation_reason == "customer_wrote_again"
     await communicator.disconnect()

@@ -10,7 +10,10 @@ from bot.dialog import (
     customer_asks_for_human,
     dialog_escalate,
     dialog_feedback,
+    dialog_greeting,
     dialog_next,
+    person_choice,
+    reply_is_topics_offer,
 )
 
 
@@ -57,8 +60,11 @@ def test_a_near_miss_offers_suggestions():
     assert result.escalate_reason == ""
 
 
-@pytest.mark.parametrize("answer", [None, Answer(text="…", confidence=0.1, intent_slug="x")])
-def test_an_unsure_bot_escalates(answer):
+UNSURE = [None, Answer(text="…", confidence=0.1, intent_slug="x")]
+
+
+@pytest.mark.parametrize("answer", UNSURE)
+def test_an_unsure_bot_escalates_when_it_knows_no_topics(answer):
     result = dialog_next(
         state=_state(language="en"),
         question="?",
@@ -69,7 +75,113 @@ def test_an_unsure_bot_escalates(answer):
     assert result.replies[0].sender == "system" and "team" in result.replies[0].text
 
 
-@pytest.mark.parametrize("status", ["waiting", "assigned"])
+@pytest.mark.parametrize(
+    ("language", "question", "opening", "person"),
+    [
+        (
+            "de",
+            "Wie wird das Wetter morgen?",
+            "Dabei kann ich Ihnen leider nicht helfen.",
+            "Mit einer Person sprechen",
+        ),
+        (
+            "en",
+            "What is the capital of France?",
+            "I am afraid I cannot help with that.",
+            "Talk to a person",
+        ),
+    ],
+)
+@pytest.mark.parametrize("answer", UNSURE)
+def test_an_off_topic_question_gets_the_topics_and_the_way_to_a_person(
+    answer, language, question, opening, person
+):
+    state = DialogState(language=language, status="bot", topics=("Versandkosten", "Rückgabe"))
+
+    result = dialog_next(state=state, question=question, answerer=FixedAnswerer(answer))
+
+    assert result.escalate_reason == ""
+    [reply] = result.replies
+    assert reply.sender == "bot" and reply.text.startswith(opening)
+    assert reply.suggestions == ("Versandkosten", "Rückgabe", person)
+    stored = {
+        "sender": reply.sender,
+        "intent_slug": reply.intent_slug,
+        "confidence": reply.confidence,
+    }
+    assert reply_is_topics_offer(**stored)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_choosing_the_person_choice_asks_for_a_person(language):
+    state = DialogState(language=language, status="bot", topics=("Versandkosten",))
+    answerer = FixedAnswerer(None)
+
+    result = dialog_next(state=state, question=person_choice(language), answerer=answerer)
+
+    assert customer_asks_for_human(person_choice(language))
+    assert result.escalate_reason == Escalation.CUSTOMER_REQUEST
+
+
+def test_a_second_unsure_question_in_a_row_goes_to_a_person():
+    state = DialogState(language="de", status="bot", topics=("Versandkosten",))
+
+    result = dialog_next(
+        state=state, question="Und sonst?", answerer=FixedAnswerer(None), unsure_before=lambda: True
+    )
+
+    assert result.escalate_reason == Escalation.LOW_CONFIDENCE
+    assert result.replies[0].sender == "system"
+
+
+def test_a_confident_answer_is_not_a_topics_offer():
+    assert not reply_is_topics_offer(sender="bot", intent_slug="shipping_costs", confidence=0.9)
+    assert not reply_is_topics_offer(sender="bot", intent_slug="", confidence=None)
+
+
+@pytest.mark.parametrize(
+    ("language", "note"),
+    [("de", "Eine Person aus unserem Team antwortet"), ("en", "A member of our team will still")],
+)
+def test_while_waiting_for_a_person_the_bot_answers_what_it_is_sure_of(language, note):
+    answerer = FixedAnswerer(
+        Answer(text="4,95 EUR", confidence=0.9, intent_slug="shipping_costs", band="answer")
+    )
+
+    result = dialog_next(
+        state=_state("waiting", language=language), question="Versand?", answerer=answerer
+    )
+
+    answer, follows = result.replies
+    assert (answer.text, answer.sender, answer.intent_slug) == ("4,95 EUR", "bot", "shipping_costs")
+    assert follows.sender == "system" and follows.text.startswith(note)
+    assert result.escalate_reason == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (
+            "Versand",
+            Answer(text="…", confidence=0.4, intent_slug="x", suggestions=("A",), band="suggest"),
+        ),
+        ("Wetter?", Answer(text="…", confidence=0.1, intent_slug="x")),
+        ("Wetter?", None),
+        (
+            "Ich möchte mit einem Mitarbeiter sprechen",
+            Answer(text="…", confidence=1.0, intent_slug="x", band="answer"),
+        ),
+    ],
+)
+def test_while_waiting_the_bot_leaves_everything_else_to_the_person(question, answer):
+    state = DialogState(language="de", status="waiting", topics=("Versandkosten",))
+
+    result = dialog_next(state=state, question=question, answerer=FixedAnswerer(answer))
+
+    assert result.replies == [] and result.escalate_reason == ""
+
+
+@pytest.mark.parametrize("status", ["assigned", "resolved"])
 def test_the_bot_is_quiet_once_a_person_handles_the_conversation(status):
     answerer = FixedAnswerer(Answer(text="x", confidence=1.0, intent_slug="x", band="answer"))
 
@@ -146,3 +258,15 @@ def test_a_clicked_suggestion_title_is_answered_with_full_confidence(keyword_ans
 def test_the_keyword_answerer_has_no_answer_for_unrelated_words(keyword_answerer):
     assert keyword_answerer.answer("Quantenphysik", "de") is None
     assert keyword_answerer.answer("Was kostet der Versand?", "en") is None
+
+
+@pytest.mark.parametrize(
+    ("language", "hello"), [("de", "Hallo! Wie kann ich"), ("en", "Hello! How can I help")]
+)
+def test_the_greeting_offers_the_topics_the_bot_knows(language, hello):
+    state = DialogState(language=language, status="bot", topics=("Versandkosten", "Rückgabe"))
+
+    reply = dialog_greeting(state)
+
+    assert reply.sender == "bot" and reply.text.startswith(hello)
+    assert reply.suggestions == ("Versandkosten", "Rückgabe")

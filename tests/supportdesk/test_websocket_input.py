@@ -50,6 +50,7 @@ async def _ready_chat():
         {"type": "identify", "name": "Erika Mustermann", "email": "erika@example.org"}
     )
     assert (await communicator.receive_json_from(timeout=10))["type"] == "identified"
+    assert (await communicator.receive_json_from(timeout=10))["from"] == "bot"  # the greeting
     return communicator
 
 

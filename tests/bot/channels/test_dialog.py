@@ -4,6 +4,7 @@ withdrawal, non-text messages, choices, feedback. Driven through the webhooks.""
 import pytest
 from django.utils import timezone
 
+from bot import chat
 from bot.channels.texts import consent_prompt, notice
 from bot.models import ChannelConversation, ChannelIdentity, Conversation, Message
 from privacy.models import ConsentRecord, DataSubject
@@ -269,6 +270,43 @@ def test_a_near_miss_offers_numbered_choices_and_a_number_asks_that(consented):
     assert asked.text == choices[0]
 
 
+@pytest.mark.parametrize(
+    ("word", "question", "person"),
+    [
+        ("JA", "Quantenphysik Schrödinger Katze Experiment", "Mit einer Person sprechen"),
+        ("YES", "Quantum physics Schrödinger cat experiment", "Talk to a person"),
+    ],
+)
+def test_an_off_topic_question_gets_numbered_topics_and_a_person(consented, word, question, person):
+    platform = consented("telegram", word=word)
+
+    platform.say(question)
+
+    offer = platform.last_reply()
+    choices = ChannelConversation.objects.get().suggestions
+    language = Conversation.objects.get().language
+    assert len(choices) > 1 and choices[-1] == person
+    assert choices[:-1] == list(chat.bot_topics(language))
+    assert f"{len(choices)}. {person}" in offer
+    assert Conversation.objects.get().status == Conversation.Status.BOT
+    # The last number reaches a person.
+    platform.say(str(len(choices)))
+    conversation = Conversation.objects.get()
+    assert conversation.status == Conversation.Status.WAITING
+    assert conversation.escalation_reason == "customer_request"
+
+
+def test_a_second_off_topic_question_in_a_row_hands_over(consented):
+    platform = consented("whatsapp")
+    platform.say("Quantenphysik Schrödinger Katze Experiment")
+
+    platform.say("Wer hat gestern das Fußballspiel gewonnen?")
+
+    conversation = Conversation.objects.get()
+    assert conversation.status == Conversation.Status.WAITING
+    assert conversation.escalation_reason == "low_confidence"
+
+
 def test_a_thumbs_down_on_an_answer_hands_over_to_a_person(consented):
     platform = consented("whatsapp")
     platform.say("Wie hoch sind die Versandkosten?")
@@ -354,6 +392,28 @@ def test_messages_after_escalation_reach_the_agents_watching(consented, monkeypa
     assert group == f"conversation_{conversation.public_id.hex}"
     assert message["type"] == "conversation.message"
     assert message["frame"]["text"] == "Meine Bestellung 4711 fehlt"
+
+
+@pytest.mark.parametrize(
+    ("word", "ask_person", "question", "note"),
+    [
+        ("JA", "Mitarbeiter", "Wie hoch sind die Versandkosten?", "Eine Person aus unserem Team"),
+        ("YES", "agent", "How much is shipping?", "A member of our team"),
+    ],
+)
+def test_while_waiting_for_a_person_the_bot_answers_what_it_is_sure_of(
+    consented, word, ask_person, question, note
+):
+    platform = consented("whatsapp", word=word)
+    platform.say(ask_person)
+
+    platform.say(question)
+
+    conversation = Conversation.objects.get()
+    assert conversation.status == Conversation.Status.WAITING
+    answer = Message.objects.filter(sender="bot").order_by("-seq").first()
+    assert answer.intent_slug and platform.replies()[-2] == answer.text
+    assert platform.last_reply().startswith(note)
 
 
 # Non-text ------------------------------------------------------------------------------------
