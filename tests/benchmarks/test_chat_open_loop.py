@@ -39,6 +39,7 @@ def test_chat_open_loop_reports_every_step_against_the_echo_and_leaves_var_untou
             assert 0 < percentiles["p50_ms"] <= percentiles["p95_ms"] <= percentiles["p99_ms"]
         assert level["sustained"]
         assert report[kind]["highest_sustained_rate"] == 1.0
+        assert report[kind]["capped"]  # 1/s was also --max-rate
     assert report["rate_ratio"] == 1.0
     at_rate = report["at_chat_rate"]
     assert at_rate["ratios"]["answer"]["p95_ms"] == pytest.approx(
