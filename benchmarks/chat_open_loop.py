@@ -457,6 +457,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.processes > 1 and not args.services:
         parser.error("--processes 2 needs --services (one database and layer for both)")
+    if not 0 < args.start_rate <= args.max_rate:
+        parser.error("--start-rate must be above 0 and at most --max-rate")
 
     randomness = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="supportdesk-open-loop-") as tmp:
