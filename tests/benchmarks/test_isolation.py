@@ -9,56 +9,17 @@ there aside).
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from benchmarks.isolation import WRITABLE_SETTINGS, isolated_environment
+from tests.benchmarks.checkout import VAR, script_run, var_snapshot
 from tests.bot.test_learning import QUESTIONS
 
 # The scripts run on their own embedded database whatever the suite: once is enough.
 pytestmark = pytest.mark.embedded_only
-
-ROOT = Path(settings.BASE_DIR)
-VAR = ROOT / "var"
-
-
-# Test runs' own per-run files in var/ (supportdesk.settings.test names them after the
-# run): this run's and those of test runs beside it, none of them an installation's.
-TEST_RUN_PATTERNS = ("test-*.sqlite3*", "celery-test-*", "media-test-*", "test-artifacts")
-
-
-def _snapshot() -> dict[str, tuple]:
-    """Every folder and file of the checkout's var/ (less test runs'): size and mtime."""
-    found: dict[str, tuple] = {}
-    if not VAR.exists():
-        return found
-    for top in VAR.iterdir():
-        if any(top.match(pattern) for pattern in TEST_RUN_PATTERNS):
-            continue
-        paths = [top, *top.rglob("*")] if top.is_dir() else [top]
-        for path in paths:
-            stat = path.lstat()
-            found[str(path)] = ("folder",) if path.is_dir() else (stat.st_size, stat.st_mtime_ns)
-    return found
-
-
-def _run(*arguments: str, timeout: int) -> subprocess.CompletedProcess:
-    environment = {**os.environ}
-    # The checkout's own settings, as an operator would run the script; no test overrides.
-    for name in ("DJANGO_SETTINGS_MODULE", *WRITABLE_SETTINGS):
-        environment.pop(name, None)
-    return subprocess.run(
-        [sys.executable, *arguments],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_the_isolated_environment_points_every_writable_folder_away_from_the_checkout(tmp_path):
@@ -71,25 +32,27 @@ def test_the_isolated_environment_points_every_writable_folder_away_from_the_che
 
 @pytest.mark.django_db
 def test_chat_load_leaves_var_untouched():
-    before = _snapshot()
+    before = var_snapshot()
 
     # It migrates, runs demo_setup --force (which trains the demo models), serves, chats.
-    result = _run("benchmarks/chat_load.py", "--connections", "2", "--questions", "1", timeout=900)
+    result = script_run(
+        "benchmarks/chat_load.py", "--connections", "2", "--questions", "1", timeout=900
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "lost 0" in result.stdout
-    assert _snapshot() == before
+    assert var_snapshot() == before
 
 
 @pytest.mark.django_db
 def test_email_fetch_leaves_var_untouched():
-    before = _snapshot()
+    before = var_snapshot()
 
-    result = _run("benchmarks/email_fetch.py", "--mails", "8", timeout=300)
+    result = script_run("benchmarks/email_fetch.py", "--mails", "8", timeout=300)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 conversations for 2 threads" in result.stdout
-    assert _snapshot() == before
+    assert var_snapshot() == before
 
 
 @pytest.mark.django_db
@@ -110,9 +73,9 @@ def test_bot_eval_demo_leaves_var_untouched(tmp_path):
         ),
         encoding="utf-8",
     )
-    before = _snapshot()
+    before = var_snapshot()
 
-    result = _run(
+    result = script_run(
         "benchmarks/bot_eval_demo.py",
         "--knowledge-base",
         str(tmp_path / "kb.json"),
@@ -124,7 +87,7 @@ def test_bot_eval_demo_leaves_var_untouched(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert set(json.loads(result.stdout)) == {"de", "en"}
-    assert _snapshot() == before
+    assert var_snapshot() == before
 
 
 @pytest.mark.django_db
@@ -141,9 +104,9 @@ def test_bot_eval_clinc_leaves_var_untouched(tmp_path):
         "\n".join(json.dumps(row) for row in [*rows[::4], {"text": "Wetter?", "intent": "oos"}]),
         encoding="utf-8",
     )
-    before = _snapshot()
+    before = var_snapshot()
 
-    result = _run(
+    result = script_run(
         "benchmarks/bot_eval_clinc.py",
         "--data",
         str(tmp_path),
@@ -154,7 +117,7 @@ def test_bot_eval_clinc_leaves_var_untouched(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ours"]["train_examples"] == len(rows)
-    assert _snapshot() == before
+    assert var_snapshot() == before
 
 
 def test_tests_and_the_processes_they_start_use_folders_of_their_own():

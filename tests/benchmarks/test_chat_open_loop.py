@@ -1,0 +1,54 @@
+"""The open-loop chat benchmark at a tiny scale: its report has every figure the README
+describes, and the checkout's var/ is the same afterwards (it migrates, trains the demo
+models and serves, all in a folder of its own)."""
+
+import json
+
+import pytest
+
+from tests.benchmarks.checkout import script_run, var_snapshot
+
+# The script runs on its own embedded database whatever the suite: once is enough.
+pytestmark = pytest.mark.embedded_only
+
+STEPS = {"connect", "hello", "consent", "identify", "answer", "first_answer"}
+
+
+@pytest.mark.django_db
+def test_chat_open_loop_reports_every_step_against_the_echo_and_leaves_var_untouched():
+    before = var_snapshot()
+
+    # One arrival rate, a few conversations of two questions; the verbose breakdown too.
+    result = script_run(
+        "benchmarks/chat_open_loop.py",
+        *("--start-rate", "1", "--max-rate", "1", "--level-seconds", "2", "--bisections", "0"),
+        *("--questions", "2", "--think", "0.1", "--p95-limit-ms", "60000"),
+        *("--verbose", "--profile-sessions", "1", "--json"),
+        timeout=900,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    for kind in ("echo", "chat"):
+        (level,) = report[kind]["levels"]
+        assert level["rate"] == 1.0
+        assert level["sessions"] == level["completed"] >= 1
+        assert level["lost"] == level["duplicated"] == level["errors"] == 0
+        assert set(level["steps"]) == STEPS
+        for percentiles in level["steps"].values():
+            assert 0 < percentiles["p50_ms"] <= percentiles["p95_ms"] <= percentiles["p99_ms"]
+        assert level["sustained"]
+        assert report[kind]["highest_sustained_rate"] == 1.0
+        assert report[kind]["capped"]  # 1/s was also --max-rate
+    assert report["rate_ratio"] == 1.0
+    at_rate = report["at_chat_rate"]
+    assert at_rate["ratios"]["answer"]["p95_ms"] == pytest.approx(
+        at_rate["chat"]["steps"]["answer"]["p95_ms"] / at_rate["echo"]["steps"]["answer"]["p95_ms"]
+    )
+    # Where the server's time goes: the chat's steps touch the database, the echo none.
+    breakdown = report["breakdown"]
+    assert set(breakdown) == STEPS - {"connect", "first_answer"}
+    assert breakdown["answer"]["statements"] > 0
+    assert "where the server's time goes" in result.stdout
+    assert "chat / echo sustained rate: x1.00" in result.stdout
+    assert var_snapshot() == before
