@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import UserFactory
+from tests.factories import AgentFactory
 from tests.processes import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, daphne_server
 from tests.test_accessibility_browser import axe_violations
 
@@ -13,7 +13,8 @@ from tests.test_accessibility_browser import axe_violations
 def live_site(transactional_db, tmp_path):
     assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs it."
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    UserFactory(username="ada", is_superuser=True)
+    # An agent: signs in without a second factor (an admin would be sent to enrol one).
+    AgentFactory(username="ada")
     with daphne_server(tmp_path / "daphne.log") as base_url:
         yield base_url
 
