@@ -207,7 +207,12 @@ async def _customer(
                         tally.duplicated += frame["seq"] in seen_seqs or acked
                         seen_seqs.add(frame["seq"])
                         acked = True
-                    elif frame["type"] == "message" and frame["from"] in ("bot", "system"):
+                    elif (
+                        frame["type"] == "message"
+                        and frame["from"] in ("bot", "system")
+                        # Not the greeting after identification (not stored: no seq).
+                        and frame.get("seq") is not None
+                    ):
                         tally.duplicated += frame["seq"] in seen_seqs
                         seen_seqs.add(frame["seq"])
                         answered = True

@@ -166,7 +166,12 @@ class Session:
                 self.level.duplicated += frame["seq"] in self.seen_seqs or acked
                 self.seen_seqs.add(frame["seq"])
                 acked = True
-            elif frame["type"] == "message" and frame["from"] in ("bot", "system"):
+            elif (
+                frame["type"] == "message"
+                and frame["from"] in ("bot", "system")
+                # Not the greeting after identification (not stored: no seq).
+                and frame.get("seq") is not None
+            ):
                 self.level.duplicated += frame["seq"] in self.seen_seqs
                 self.seen_seqs.add(frame["seq"])
                 self._record("answer", started)

@@ -61,6 +61,8 @@
       (why ? " · " + T.intent + " " + why.intent_title + ", " + T.confidence + " " + percent(why.confidence) : "");
     var text = document.createElement("p");
     text.textContent = frame.text;
+    // The messages are in the conversation's language, whatever the page's (WCAG 3.1.2).
+    if ($("transcript").dataset.language) { text.lang = $("transcript").dataset.language; }
     item.appendChild(who);
     item.appendChild(text);
     if (why) { item.appendChild(explanation(why)); }
