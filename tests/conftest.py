@@ -112,3 +112,22 @@ def celery_eager():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium through Playwright, for every browser test (never a downloaded build)."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.processes import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
+
+    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs it."
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

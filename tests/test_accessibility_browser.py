@@ -16,7 +16,7 @@ from agents.services import assignment_route
 from bot.chat import conversation_escalate
 from bot.services import message_append
 from tests.factories import AgentFactory, ConversationFactory, QueueFactory, UserFactory
-from tests.processes import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, daphne_server
+from tests.processes import ARTIFACTS, CHROMIUM, daphne_server
 from tests.staff.second_factor import recovery_codes_for
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -63,18 +63,6 @@ def live_site(
     codes = recovery_codes_for(admin, count=4)
     with daphne_server(tmp_path / "daphne.log") as base_url:
         yield base_url, conversation, codes
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def sideways_scroll(page, where: str) -> list[str]:

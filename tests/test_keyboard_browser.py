@@ -13,7 +13,7 @@ import pytest
 
 from agents.models import AgentProfile
 from tests.factories import AgentFactory, QueueFactory
-from tests.processes import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, daphne_server
+from tests.processes import ARTIFACTS, CHROMIUM, daphne_server
 
 QUESTION = "Wie hoch sind die Versandkosten?"
 REPLY = "Das tut mir leid! Wir schicken Ersatz."
@@ -36,18 +36,6 @@ def live_site(policies, knowledge_base, transactional_db, tmp_path):
     QueueFactory(name="Kundenservice", members=[agent])
     with daphne_server(tmp_path / "daphne.log") as base_url:
         yield base_url
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def focused(page) -> dict:

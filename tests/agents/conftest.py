@@ -102,18 +102,3 @@ def client_for(user, language: str = "en") -> Client:
     client = Client(HTTP_ACCEPT_LANGUAGE=language)
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def browser():
-    """Debian's Chromium through Playwright (the browser tests of the inbox)."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.processes import CHROMIUM, CHROMIUM_FLAGS
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()

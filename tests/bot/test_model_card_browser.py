@@ -11,7 +11,7 @@ from agents import roles
 from bot.models import BotModel
 from bot.services import message_append
 from tests.factories import ConsentRecordFactory, ConversationFactory, UserFactory
-from tests.processes import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, daphne_server
+from tests.processes import ARTIFACTS, CHROMIUM, daphne_server
 
 RAW_NAME = "Erika Mustermann"
 
@@ -76,18 +76,6 @@ def live_analytics(policies, transactional_db, tmp_path):
     _models_seed()
     with daphne_server(tmp_path / "daphne.log") as base_url:
         yield base_url
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.mark.browser

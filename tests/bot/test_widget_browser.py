@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, daphne_server, free_port
+from tests.processes import ARTIFACTS, daphne_server, free_port
 
 SHOP_PAGE = """<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>Shop</title>
 </head><body><h1>Beispiel-Shop</h1><script src="{base}/static/bot/widget.js" async></script>
@@ -42,20 +42,6 @@ def shop_with_widget(tmp_path: Path, *, allowed: bool):
         with daphne_server(tmp_path / "daphne.log", **environment) as base_url:
             (tmp_path / "shop" / "index.html").write_text(SHOP_PAGE.format(base=base_url))
             yield shop_origin
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs it."
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _open_widget(browser, shop_origin: str):

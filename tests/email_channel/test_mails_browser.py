@@ -11,7 +11,6 @@ import pytest
 from agents.models import AgentProfile
 from email_channel.services import mailbox_fetch
 from privacy.models import AuditEvent
-from tests.agents.conftest import browser  # noqa: F401  (fixture)
 from tests.agents.test_inbox_browser import agent_page
 from tests.email_channel.mails import (
     PDF_BYTES,

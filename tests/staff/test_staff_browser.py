@@ -20,8 +20,6 @@ from agents.models import AgentProfile
 from tests.factories import AgentFactory, DataSubjectFactory, QueueFactory, UserFactory
 from tests.processes import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_FLAGS,
     ManagedProcess,
     daphne_server,
     free_port,
@@ -31,20 +29,6 @@ from tests.staff.second_factor import recovery_codes_for, totp_code, totp_wait_f
 
 PROVIDER_DIR = Path(settings.BASE_DIR) / "tests" / "staff" / "oidc_provider"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs it."
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def outside_the_event_loop(function):
