@@ -55,7 +55,7 @@ def test_consent_question_answer_and_handover(live_chat, browser_page):
     expect(page.locator(".msg-bot p").last).to_contain_text("4,95")
     page.screenshot(path=ARTIFACTS / "chat-2-answer.png", full_page=True)
 
-    page.get_by_role("button", name="Mit einer Person sprechen").click()
+    page.locator("#escalate").click()
     expect(page.locator(".msg-system p").last).to_contain_text("Team")
     expect(page.locator("#chat-notice")).to_contain_text("Team")
     page.screenshot(path=ARTIFACTS / "chat-3-handover.png", full_page=True)
