@@ -216,7 +216,7 @@ class TestBadInput:
             f"/inbox/c/{conversation.public_id}/transfer/", {"queue": "999999"}, follow=True
         )
 
-        assert "There is no such queue" in response.text or "Diese Queue" in response.text
+        assert "There is no such queue" in response.text or "Diese Warteschlange" in response.text
         assert Conversation.objects.get(pk=conversation.pk).assignment.queue is not None
 
     def test_the_second_claim_is_told_who_won(self, escalate, agent, colleague):
