@@ -43,9 +43,9 @@ from bot.nlu.evaluation import intent_held_back_evaluate
 from bot.nlu.intents import HeldBackPredictions, IntentModel, IntentTrainingLog
 from bot.nlu.training import intent_model_build
 from bot.selectors import example_questions_learnable
+from platform_core.health import HealthResult
 from privacy.redaction import text_redact
 from privacy.services import audit_record
-from supportdesk.health import HealthResult
 
 logger = logging.getLogger(__name__)
 

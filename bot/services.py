@@ -33,13 +33,13 @@ from bot.models import (
 )
 from bot.selectors import conversation_agent_names, example_questions_learnable
 from bot.tokens import resume_token_hash, resume_token_new
+from event_pipeline.webhooks import webhook_event_emit
+from platform_core.storable_text import INVALID_TEXT_CODE, values_are_storable
 from privacy.models import DataSubject
 from privacy.redaction import text_redact
 from privacy.selectors import legal_hold_references, legal_hold_subject_ids
 from privacy.services import audit_record, queryset_purge
 from privacy.validators import slug_validator, title_validator
-from supportdesk.storable_text import INVALID_TEXT_CODE, values_are_storable
-from supportdesk.webhooks import webhook_event_emit
 
 CLIENT_MESSAGE_ID_MAX_LENGTH = 64
 MESSAGE_TEXT_MAX_LENGTH = 4000

@@ -37,10 +37,10 @@ from email_channel.attachments import attachment_orphans_delete, attachments_sto
 from email_channel.models import Attachment, Mailbox, MailMessage, MailThread
 from email_channel.parsing import ParsedMail, header_message_id, mail_parse
 from email_channel.sources import SourceError, source_open
+from event_pipeline import events
 from privacy.crypto import blind_index, email_blind_index
 from privacy.models import AuditEvent, DataSubject
 from privacy.services import audit_record, data_subject_identify
-from supportdesk import events
 
 logger = logging.getLogger(__name__)
 

@@ -145,7 +145,7 @@ def encryption_keys_startup_report() -> None:
 
 def encryption_keys_health():
     """Health check "privacy.encryption_keys": fails while sampled values open with no key."""
-    from supportdesk.health import HealthResult
+    from platform_core.health import HealthResult
 
     sample = _sample_or_none()
     if sample is None:

@@ -18,10 +18,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agents.roles import ROLE_PERMISSIONS
 from agents.services import staff_sockets_close
+from event_pipeline import events
 from privacy.models import AuditEvent
 from privacy.services.audit import audit_record
 from staff.models import StaffSession
-from supportdesk import events
 
 BROWSER_MAX_LENGTH = 300
 RECOVERY_CODE_COUNT = 10

@@ -26,7 +26,7 @@ def _encryption_keys_report(**kwargs) -> None:
 @worker_ready.connect
 def _outbox_drain(**kwargs) -> None:
     # Pushes and deliveries a crashed process committed but never sent go out now.
-    from supportdesk.outbox import outbox_drain_at_start
+    from event_pipeline.outbox import outbox_drain_at_start
 
     outbox_drain_at_start()
 

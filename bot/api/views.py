@@ -33,9 +33,9 @@ from bot.services import (
     knowledge_base_export,
     knowledge_base_import,
 )
+from platform_core.api_auth import HasScope
+from platform_core.api_errors import ERROR_RESPONSES
 from privacy.api.views import RoleModelPermissions
-from supportdesk.api_auth import HasScope
-from supportdesk.api_errors import ERROR_RESPONSES
 
 
 class CsvParser(BaseParser):

@@ -172,7 +172,7 @@ def redaction_model_health():
     """Health check: each language's recogniser is present and matches its checksums."""
     from django.utils.translation import gettext as _
 
-    from supportdesk.health import HealthResult
+    from platform_core.health import HealthResult
 
     results = []
     for lang in LANGUAGES:

@@ -232,7 +232,7 @@ def erasure_ledger_health():
     """
     from django.utils.translation import gettext as _
 
-    from supportdesk.health import HealthResult
+    from platform_core.health import HealthResult
 
     path = _ledger_path()
     in_database = ErasureLedgerEntry.objects.count()

@@ -259,7 +259,7 @@ def data_request_objection_record(
 
 def _webhook(event: str, payload: dict, *, subject: DataSubject | None = None) -> None:
     # Imported here: privacy must not depend on the project package at import time.
-    from supportdesk.webhooks import webhook_event_emit
+    from event_pipeline.webhooks import webhook_event_emit
 
     webhook_event_emit(
         event=event, payload=payload, subject_public_id=subject.public_id if subject else None

@@ -8,7 +8,7 @@ from agents.services import assignment_route
 from bot.chat import conversation_escalate
 from bot.models import Conversation
 from bot.services import message_append
-from supportdesk import outbox
+from event_pipeline import outbox
 from tests.factories import (
     AgentFactory,
     ConsentRecordFactory,

@@ -25,9 +25,9 @@ from bot import chat, learning
 from bot.learning import bot_model_activate, bot_model_train
 from bot.models import BotModel, ExampleQuestion, Intent, Message
 from bot.selectors import analytics_daily
+from platform_core.health import health_problems
 from privacy.models import AuditEvent
 from privacy.services import policy_version_active
-from supportdesk.health import health_problems
 from tests.bot.test_learning import small_knowledge_base  # noqa: F401  (fixture)
 from tests.factories import ConversationFactory, UserFactory
 from tests.supportdesk.test_celery import celery_worker_for  # noqa: F401  (fixture)
