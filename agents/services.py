@@ -1129,8 +1129,3 @@ def subject_notes_erase(subject) -> dict[str, int]:
     deleted, _by_model = InternalNote.objects.filter(conversation__subject=subject).delete()
     teachings, _by_model = Teaching.objects.filter(conversation__subject=subject).delete()
     return {"internal_notes": deleted, "teachings": teachings}
-
-
-def staff_sockets_close(*, user_id: int) -> None:
-    """Close every open inbox socket of a disabled account (after commit)."""
-    events.staff_close_publish(user_id=user_id)

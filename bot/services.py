@@ -17,6 +17,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from bot import hooks
+from bot.channels.delivery import message_delivery_enqueue
 from bot.conversation_status import (
     ConversationStatusError,
     conversation_status_move,
@@ -149,8 +150,6 @@ def _messages_stored(conversation: Conversation, messages: list[Message]) -> Non
             conversation.channel not in (Conversation.Channel.WEB, Conversation.Channel.EMAIL)
             and message.sender != Message.Sender.CUSTOMER
         ):
-            from bot.channels.delivery import message_delivery_enqueue
-
             message_delivery_enqueue(message=message)
 
 

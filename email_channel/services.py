@@ -337,6 +337,7 @@ def reply_mail_enqueue(*, conversation: Conversation, message: Message) -> MailM
         subject=_reply_subject(thread),
         sender=thread.mailbox.address,
     )
+    # email_channel.tasks imports this module.
     from email_channel.tasks import mail_send_task
 
     mail_send_task.delay_on_commit(mail.pk)
@@ -460,6 +461,7 @@ def mail_sends_requeue(*, now=None, batch_size: int = 100) -> int:
         )
         | Q(status=MailMessage.Status.SENDING, claimed_at__lt=min(stale, cutoff))
     )
+    # email_channel.tasks imports this module.
     from email_channel.tasks import mail_send_task
 
     queued = 0

@@ -19,14 +19,19 @@ class EventPipelineConfig(AppConfig):
             subject_webhook_deliveries_erase,
             subject_webhook_deliveries_export,
             webhook_deliveries_purge,
+            webhook_event_emit,
         )
         from privacy.models import RetentionPolicy
         from privacy.registry import (
             PersonalDataProvider,
             RetentionHandler,
             provider_register,
+            request_event_listener_register,
             retention_handler_register,
         )
+
+        # Completed data requests are announced to the webhooks' subscribers.
+        request_event_listener_register(webhook_event_emit)
 
         provider_register(
             PersonalDataProvider(

@@ -38,6 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from event_pipeline.models import OutboxEvent
+from privacy.registry import subject_references
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +176,6 @@ def subject_outbox_events_export(subject) -> dict:
 
 def subject_outbox_events_erase(subject) -> dict[str, int]:
     """Erasure: undispatched events about the subject's conversations (a crash left them)."""
-    from privacy.registry import subject_references
 
     deleted, _by_model = OutboxEvent.objects.filter(
         reference__in=subject_references(subject)

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from event_pipeline.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
 from event_pipeline.outbox import outbox_event_record, task_action
+from privacy.models import ProcessingAgreement
 from privacy.registry import subject_references
 from privacy.services import audit_record
 from privacy.services.retention import queryset_purge
@@ -88,7 +89,6 @@ def webhook_subscription_create(
 
 
 def webhook_personal_data_check(*, processor) -> None:
-    from privacy.models import ProcessingAgreement
 
     covered = (
         processor is not None

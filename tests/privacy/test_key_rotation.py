@@ -16,7 +16,6 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from agents import roles
 from agents.services import note_add
 from bot.channels.tasks import delivery_send_task
 from bot.chat import conversation_escalate
@@ -29,6 +28,7 @@ from event_pipeline.webhooks import webhook_event_emit, webhook_subscription_cre
 from privacy.models import DataRequest, ProcessingAgreement
 from privacy.services import data_export_build, data_request_create, data_subject_identify
 from privacy.services.keys import encryption_status_compute
+from staff import roles
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     active_channel,
     agreement_create,

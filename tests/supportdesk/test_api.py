@@ -7,9 +7,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from agents import roles
 from platform_core.api_auth import api_key_create, api_key_revoke
 from privacy.models import AuditEvent, Processor
+from staff import roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

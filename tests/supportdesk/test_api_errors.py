@@ -5,7 +5,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from agents import roles
+from staff import roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

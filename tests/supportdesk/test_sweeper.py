@@ -10,7 +10,6 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from agents import roles
 from bot.learning import INTERRUPTED_ERROR, bot_model_train, training_examples, training_fingerprint
 from bot.models import BotModel, ChannelDelivery
 from event_pipeline.models import WebhookDelivery
@@ -19,6 +18,7 @@ from platform_core.heartbeats import SWEEP
 from platform_core.models import JobHeartbeat
 from privacy.models import AuditEvent, DataExport, DataRequest, DataSubject
 from privacy.services import data_request_create, data_request_process
+from staff import roles
 from supportdesk.sweeper import jobs_sweep
 from tests.bot.channels.conftest import active_channel, fake_platforms  # noqa: F401  (fixtures)
 from tests.bot.channels.test_delivery import linked, reply  # noqa: F401  (fixture)

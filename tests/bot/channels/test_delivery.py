@@ -10,7 +10,6 @@ from celery.exceptions import Retry
 from django.urls import reverse
 from django.utils import timezone
 
-from agents import roles
 from bot.channels import delivery as delivery_module
 from bot.channels.delivery import (
     Attempt,
@@ -25,6 +24,7 @@ from bot.chat import conversation_escalate
 from bot.models import ChannelConversation, ChannelDelivery, ChannelIdentity, Message
 from bot.services import message_append
 from platform_core.http_client import retry_after_parse
+from staff import roles
 from tests.bot.channels.conftest import CHANNELS, CUSTOMERS
 from tests.bot.channels.fakes import graph_error, telegram_error
 from tests.factories import ConversationFactory, UserFactory
