@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _roles_sync_after_migrate(sender, **kwargs) -> None:
-    from agents.roles import roles_sync
+    from staff.roles import roles_sync
 
     roles_sync()
 

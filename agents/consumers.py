@@ -26,9 +26,9 @@ from agents.selectors import (
     user_sees_all_queues,
 )
 from bot.chat import message_suggestion_items
+from event_pipeline import events
+from platform_core.consumers import JsonConsumer
 from staff.selectors import session_may_see_staff_data
-from supportdesk import events
-from supportdesk.consumers import JsonConsumer
 
 # Close codes in the 4000 range are the application's own (RFC 6455, 7.4.2).
 CLOSE_NOT_AUTHENTICATED = 4401
@@ -198,7 +198,7 @@ class ConversationConsumer(_StaffConsumer):
         if event.get("from") == "customer":
             await self.send_json({"type": "typing", "from": "customer"})
 
-    # From our services (supportdesk/events.py) ---------------------------------------------
+    # From our services (event_pipeline/events.py) ---------------------------------------------
 
     async def conversation_event(self, event: dict) -> None:
         payload = event["payload"]

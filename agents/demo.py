@@ -9,7 +9,6 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from agents import roles
 from agents.models import AgentProfile, CannedResponse, Queue
 from bot.chat import chat_consent_give, conversation_escalate
 from bot.models import Conversation, Message
@@ -29,6 +28,7 @@ from privacy.services import (
     notice_render,
     subject_verified_by_index,
 )
+from staff import roles
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ sockets in staff/receivers.py.)
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete
 
+from staff.services import staff_sockets_close
+
 
 def _user_deleted(sender, instance, **kwargs) -> None:
-    from agents.services import staff_sockets_close
-
     staff_sockets_close(user_id=instance.pk)
 
 

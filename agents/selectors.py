@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import AgentProfile, Assignment, CannedResponse, InternalNote, Queue, Teaching
-from agents.roles import ROLE_PERMISSIONS
+from bot.chat import answer_suggestion_items
 from bot.models import Conversation, Intent, Message
 from bot.selectors import bot_answer_explanations, intent_titles
 from privacy.selectors import LEARNING_OBJECTED, learning_refusal
+from staff.roles import ROLE_PERMISSIONS
 
 ESCALATION_REASONS = {
     "customer_request": _("Customer asked for a person"),
@@ -506,7 +507,6 @@ def subject_notes_export(subject) -> dict:
 
 def suggestion_items(*, question: str, language: str, limit: int = 3) -> list[dict]:
     """The bot's best answers to the customer's last question, for one-click insertion."""
-    from bot.chat import answer_suggestion_items
 
     return answer_suggestion_items(question=question, language=language, limit=limit)
 

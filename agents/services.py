@@ -1,7 +1,7 @@
 """The agents' verbs: routing escalations, claiming, replying, resolving, teaching the bot.
 
 Each runs in one transaction, writes its audit row in it, and pushes to the
-websockets only after commit (supportdesk/events.py, through the outbox). Refused input raises
+websockets only after commit (event_pipeline/events.py, through the outbox). Refused input raises
 InboxError with a stable `code` and nothing changes; an action the user may
 not take raises PermissionDenied.
 """
@@ -37,15 +37,15 @@ from bot.conversation_status import conversation_status_move
 from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.selectors import conversation_agent_names
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
+from event_pipeline import events
+from event_pipeline.outbox import outbox_actions_run, outbox_event_record
+from event_pipeline.webhooks import webhook_event_emit
+from platform_core.storable_text import INVALID_TEXT_CODE, text_is_storable
 from privacy.models import AuditEvent, DataSubject
 from privacy.redaction import text_redact
 from privacy.services import audit_record
 from privacy.services.audit import AUDIT_NOTE_MAX_LENGTH
 from privacy.validators import slug_without_personal_data, text_without_personal_data
-from supportdesk import events
-from supportdesk.outbox import outbox_actions_run, outbox_event_record
-from supportdesk.storable_text import INVALID_TEXT_CODE, text_is_storable
-from supportdesk.webhooks import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -1129,8 +1129,3 @@ def subject_notes_erase(subject) -> dict[str, int]:
     deleted, _by_model = InternalNote.objects.filter(conversation__subject=subject).delete()
     teachings, _by_model = Teaching.objects.filter(conversation__subject=subject).delete()
     return {"internal_notes": deleted, "teachings": teachings}
-
-
-def staff_sockets_close(*, user_id: int) -> None:
-    """Close every open inbox socket of a disabled account (after commit)."""
-    events.staff_close_publish(user_id=user_id)

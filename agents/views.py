@@ -59,8 +59,8 @@ from agents.selectors import (
 from bot.models import BotModel, Conversation, Message
 from bot.selectors import bot_model_card, unanswered_topics
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, message_redaction_flag
+from platform_core.storable_text import INVALID_TEXT_CODE, values_are_storable
 from privacy.models import AuditEvent
-from supportdesk.storable_text import INVALID_TEXT_CODE, values_are_storable
 
 INBOX_VIEWS = ("waiting", "mine", "all")
 

@@ -8,6 +8,11 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from bot.learning import (
+    bot_model_activate,
+    bot_model_reactivate_last_good,
+    bot_model_retrain_request,
+)
 from bot.models import BotModel, Conversation, ExampleQuestion, Intent, IntentAnswer, Message
 from bot.selectors import bot_model_card
 
@@ -168,7 +173,6 @@ class BotModelAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Activate the selected model (roll back)"))
     def activate(self, request, queryset):
-        from bot.learning import bot_model_activate
 
         for record in queryset[:1]:
             try:
@@ -180,7 +184,6 @@ class BotModelAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Re-activate the last good version of these languages"))
     def reactivate_last_good(self, request, queryset):
-        from bot.learning import bot_model_reactivate_last_good
 
         for language in sorted(set(queryset.values_list("language", flat=True))):
             try:
@@ -192,7 +195,6 @@ class BotModelAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Train a new model for these languages now"))
     def train_again(self, request, queryset):
-        from bot.learning import bot_model_retrain_request
 
         for language in sorted(set(queryset.values_list("language", flat=True))):
             bot_model_retrain_request(language=language, acting_user=request.user)

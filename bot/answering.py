@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from bot.dialog import Answer
-from bot.nlu.calibration import Band
+from bot.nlu.calibration import Band, decide
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -195,7 +195,6 @@ class ModelAnswerer:
         ]
 
     def answer(self, question: str, language: str) -> Answer | None:
-        from bot.nlu.calibration import decide
 
         model = self._models.get(language)
         if model is None:

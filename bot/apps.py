@@ -95,14 +95,14 @@ class BotConfig(AppConfig):
         )
         self._messenger_channels_ready()
         from bot.learning import bot_models_health
-        from supportdesk.health import health_check_register
+        from platform_core.health import health_check_register
 
         # Per language: which model answers, or that the keyword fallback does and why.
         health_check_register("bot.models", bot_models_health)
         # The outbox's dispatcher (in whichever process drains it) calls these.
         from bot import hooks  # noqa: F401  (registers the listeners' outbox handlers)
         from bot.chat import AGENTS_MESSAGE_PUSH, customer_message_to_agents_push
-        from supportdesk.outbox import outbox_handler_register
+        from event_pipeline.outbox import outbox_handler_register
 
         outbox_handler_register(AGENTS_MESSAGE_PUSH, customer_message_to_agents_push)
 

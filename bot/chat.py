@@ -39,6 +39,14 @@ from bot.models import BotModel, Conversation, Intent, IntentAnswer, Message
 from bot.opening_hours import opening_hours_next_open, opening_hours_parse
 from bot.selectors import example_questions_learnable
 from bot.services import Question, message_append, question_append, questions_append
+from event_pipeline import events
+from event_pipeline.outbox import (
+    call_action,
+    group_action,
+    outbox_actions_run,
+    outbox_event_record,
+)
+from event_pipeline.webhooks import webhook_event_emit
 from privacy.models import ConsentRecord
 from privacy.services import (
     consent_link_subject,
@@ -48,14 +56,6 @@ from privacy.services import (
     policy_version_active,
 )
 from privacy.tasks import subject_verification_send_task
-from supportdesk import events
-from supportdesk.outbox import (
-    call_action,
-    group_action,
-    outbox_actions_run,
-    outbox_event_record,
-)
-from supportdesk.webhooks import webhook_event_emit
 
 IDENTITY_FIELDS = ("name", "email", "phone")
 logger = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ from bot.disclosure import ai_disclosure
 from bot.models import Conversation
 from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
+from event_pipeline import events
+from platform_core.consumers import REFUSED, JsonConsumer
 from privacy.services import ConsentError, policy_version_active
-from supportdesk import events
-from supportdesk.consumers import REFUSED, JsonConsumer
 
 logger = logging.getLogger(__name__)
 
@@ -330,7 +330,7 @@ class ChatConsumer(JsonConsumer):
             return await self.send_error("frame_too_large")
         if not self.bucket.take():
             return await self.send_error("rate_limited")
-        # Bounded: depth, integer size, storable text (supportdesk.consumers.frame_decode).
+        # Bounded: depth, integer size, storable text (platform_core.consumers.frame_decode).
         content = await self.frame_decode_or_answer(text_data)
         if content is REFUSED:
             return

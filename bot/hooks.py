@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from supportdesk.outbox import Action, call_action, outbox_handler_register
+from event_pipeline.outbox import Action, call_action, outbox_handler_register
 
 Listener = Callable[[int], None]
 

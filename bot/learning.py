@@ -37,15 +37,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from bot.answering import KeywordAnswerer, KnowledgeEntry
 from bot.models import BotModel, ExampleQuestion
 from bot.nlu.calibration import OOS_INTENT, Band
 from bot.nlu.evaluation import intent_held_back_evaluate
 from bot.nlu.intents import HeldBackPredictions, IntentModel, IntentTrainingLog
 from bot.nlu.training import intent_model_build
 from bot.selectors import example_questions_learnable
+from platform_core.health import HealthResult
+from privacy.models import AuditEvent
 from privacy.redaction import text_redact
 from privacy.services import audit_record
-from supportdesk.health import HealthResult
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +185,7 @@ def bot_model_state_note(*, record: BotModel, problem: str | None) -> None:
 
 def bot_model_heal_request(*, record: BotModel, problem: str) -> bool:
     """Queue the self-healing retrain once per damaged model and problem (ids only)."""
+    # bot.tasks imports this module.
     from bot.tasks import bot_model_heal_task
 
     if not cache.add(f"bot:model-heal:{record.pk}:{problem}", True, HEAL_REQUEST_SECONDS):
@@ -266,6 +269,7 @@ def tfidf_baseline_metrics(*, examples: list[tuple[str, str]], language: str, se
     """The tf-idf + logistic regression baseline (`bot.nlu.baseline`) built on the same
     examples, held back, calibrated and measured as the model was (same folds for a seed):
     the reference an operator reads the model's figures against."""
+    # scikit-learn takes seconds to import: only the comparison pays for it.
     from bot.nlu.baseline import BASELINE_NAME, baseline_model_train
 
     log = IntentTrainingLog()
@@ -293,7 +297,6 @@ def keyword_baseline_metrics(
 
     It answers while no model is active, so the first model must beat it too.
     """
-    from bot.answering import KeywordAnswerer, KnowledgeEntry
 
     everything = Counter(example for example in examples if example[1] != OOS_INTENT)
     answers = []
@@ -572,6 +575,7 @@ def bot_model_retrain_request(*, language: str, acting_user: AbstractBaseUser | 
         acting_user=acting_user,
         details={"language": language},
     )
+    # bot.tasks imports this module.
     from bot.tasks import bot_model_retrain_task
 
     transaction.on_commit(lambda: bot_model_retrain_task.delay(event.pk))
@@ -579,7 +583,6 @@ def bot_model_retrain_request(*, language: str, acting_user: AbstractBaseUser | 
 
 def bot_model_retrain_requested(*, audit_event_id: int) -> BotModel | None:
     """Train (forced) for a retrain request, unless a model was trained since it."""
-    from privacy.models import AuditEvent
 
     event = AuditEvent.objects.filter(
         pk=audit_event_id, action="bot.model.retrain_requested"

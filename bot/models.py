@@ -543,6 +543,7 @@ class ChannelConversation(models.Model):
     def reply_window_closed(self) -> bool:
         """For the inbox: would the platform refuse an agent's reply now (WhatsApp's
         24-hour customer service window, Messenger's 24 hours or 7 days)?"""
+        # bot.channels.selectors imports this module.
         from bot.channels.selectors import reply_window_open
 
         return not reply_window_open(identity=self.identity, human_agent=True)

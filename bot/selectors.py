@@ -187,6 +187,7 @@ def unanswered_topics(
     as `examples`, and the nearest `intent` only when the topic is close to that
     intent's example questions (else None, with `intent_similarity`).
     """
+    # spaCy and scikit-learn take seconds to import: only this report pays for them.
     from bot.nlu.clustering import questions_cluster
 
     start = timezone.make_aware(datetime.combine(since, time.min))

@@ -17,6 +17,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from bot import hooks
+from bot.channels.delivery import message_delivery_enqueue
 from bot.conversation_status import (
     ConversationStatusError,
     conversation_status_move,
@@ -33,13 +34,13 @@ from bot.models import (
 )
 from bot.selectors import conversation_agent_names, example_questions_learnable
 from bot.tokens import resume_token_hash, resume_token_new
+from event_pipeline.webhooks import webhook_event_emit
+from platform_core.storable_text import INVALID_TEXT_CODE, values_are_storable
 from privacy.models import DataSubject
 from privacy.redaction import text_redact
 from privacy.selectors import legal_hold_references, legal_hold_subject_ids
 from privacy.services import audit_record, queryset_purge
 from privacy.validators import slug_validator, title_validator
-from supportdesk.storable_text import INVALID_TEXT_CODE, values_are_storable
-from supportdesk.webhooks import webhook_event_emit
 
 CLIENT_MESSAGE_ID_MAX_LENGTH = 64
 MESSAGE_TEXT_MAX_LENGTH = 4000
@@ -149,8 +150,6 @@ def _messages_stored(conversation: Conversation, messages: list[Message]) -> Non
             conversation.channel not in (Conversation.Channel.WEB, Conversation.Channel.EMAIL)
             and message.sender != Message.Sender.CUSTOMER
         ):
-            from bot.channels.delivery import message_delivery_enqueue
-
             message_delivery_enqueue(message=message)
 
 

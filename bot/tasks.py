@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from bot.learning import bot_model_heal, bot_model_retrain_requested
+from bot.models import ExampleQuestion
 from bot.services import conversations_close_resolved
 
 
@@ -22,7 +24,6 @@ def bot_model_train_task(language: str) -> int | None:
 @shared_task
 def bot_models_retrain_task() -> None:
     """Beat: retrain every language that has examples; each runs as its own task."""
-    from bot.models import ExampleQuestion
 
     for language in ExampleQuestion.objects.values_list("language", flat=True).distinct():
         bot_model_train_task.delay(language)
@@ -33,7 +34,6 @@ def bot_models_retrain_task() -> None:
 # once (nothing if a model was trained since the request).
 @shared_task
 def bot_model_heal_task(model_id: int) -> int | None:
-    from bot.learning import bot_model_heal
 
     record = bot_model_heal(model_id=model_id)
     return record.pk if record else None
@@ -41,7 +41,6 @@ def bot_model_heal_task(model_id: int) -> int | None:
 
 @shared_task
 def bot_model_retrain_task(audit_event_id: int) -> int | None:
-    from bot.learning import bot_model_retrain_requested
 
     record = bot_model_retrain_requested(audit_event_id=audit_event_id)
     return record.pk if record else None

@@ -77,6 +77,7 @@ def agent_reply_stored(conversation: Conversation, message: Message) -> None:
     ("marked as resolved") stay in the conversation and are not mailed."""
     if message.sender != Message.Sender.AGENT:
         return
+    # email_channel.services imports this module.
     from email_channel.services import reply_mail_enqueue
 
     reply_mail_enqueue(conversation=conversation, message=message)

@@ -37,10 +37,10 @@ from email_channel.attachments import attachment_orphans_delete, attachments_sto
 from email_channel.models import Attachment, Mailbox, MailMessage, MailThread
 from email_channel.parsing import ParsedMail, header_message_id, mail_parse
 from email_channel.sources import SourceError, source_open
+from event_pipeline import events
 from privacy.crypto import blind_index, email_blind_index
 from privacy.models import AuditEvent, DataSubject
 from privacy.services import audit_record, data_subject_identify
-from supportdesk import events
 
 logger = logging.getLogger(__name__)
 
@@ -337,6 +337,7 @@ def reply_mail_enqueue(*, conversation: Conversation, message: Message) -> MailM
         subject=_reply_subject(thread),
         sender=thread.mailbox.address,
     )
+    # email_channel.tasks imports this module.
     from email_channel.tasks import mail_send_task
 
     mail_send_task.delay_on_commit(mail.pk)
@@ -460,6 +461,7 @@ def mail_sends_requeue(*, now=None, batch_size: int = 100) -> int:
         )
         | Q(status=MailMessage.Status.SENDING, claimed_at__lt=min(stale, cutoff))
     )
+    # email_channel.tasks imports this module.
     from email_channel.tasks import mail_send_task
 
     queued = 0

@@ -25,6 +25,7 @@ class PrivacyConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_delete, post_save
 
+        from platform_core.health import health_check_register
         from privacy import checks  # noqa: F401  (registers the system checks)
         from privacy.models import (
             AuditEvent,
@@ -49,7 +50,6 @@ class PrivacyConfig(AppConfig):
         from privacy.services.requests import EXPORTS_FOLDER
         from privacy.services.retention import PRIVACY_HANDLERS
         from privacy.services.subjects import AUDIT_ACTION_LABELS
-        from supportdesk.health import health_check_register
 
         health_check_register("privacy.erasure_ledger", erasure_ledger_health)
         setting_changed.connect(_reload_crypter_on_key_change)

@@ -13,7 +13,9 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from platform_core.health import HealthResult
 from privacy.crypto import encryption_keys_invalid
+from privacy.services.keys import encryption_keys_sample
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,6 @@ def check_blind_index_key(app_configs=None, **kwargs) -> list[checks.CheckMessag
 def _sample_or_none():
     """The key sample, or None where there is nothing to sample yet (no tables before
     `migrate`, an invalid key list that the checks above report)."""
-    from privacy.services.keys import encryption_keys_sample
 
     try:
         # A savepoint: on PostgreSQL a failed query would otherwise break the caller's
@@ -145,7 +146,6 @@ def encryption_keys_startup_report() -> None:
 
 def encryption_keys_health():
     """Health check "privacy.encryption_keys": fails while sampled values open with no key."""
-    from supportdesk.health import HealthResult
 
     sample = _sample_or_none()
     if sample is None:

@@ -192,3 +192,19 @@ def staff_name(user: Any) -> str:
     if _staff_name_source:
         return _staff_name_source[0](user)
     return user.get_full_name() or user.get_username()
+
+
+# Who hears that a data request was completed (the "dsar.completed" and
+# "erasure.completed" webhooks): event_pipeline registers its webhook emitter here;
+# privacy imports no event_pipeline, which sits above it.
+_request_event_listeners: list[Callable[..., None]] = []
+
+
+def request_event_listener_register(listener: Callable[..., None]) -> None:
+    """`listener(event=..., payload=..., subject_public_id=...)`, in the request's transaction."""
+    _request_event_listeners[:] = [listener]
+
+
+def request_event_announce(*, event: str, payload: dict, subject_public_id: Any) -> None:
+    for listener in _request_event_listeners:
+        listener(event=event, payload=payload, subject_public_id=subject_public_id)

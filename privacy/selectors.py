@@ -1,6 +1,7 @@
 import hashlib
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -120,6 +121,7 @@ def privacy_dashboard(*, active_channels: list[str]) -> dict:
         .order_by("due_at")
         .only("public_id", "kind", "status", "created_at", "due_at")
     )
+    # privacy.services imports this module.
     from privacy.services.notice import notice_changes
 
     outdated_notices = {
@@ -172,8 +174,8 @@ def encryption_status_get(*, refresh: bool = False):
     when asked (the command, the dashboard's button) and the result is kept in the cache
     for the dashboard, with the time it was counted. None until counted once.
     """
-    from django.core.cache import cache
 
+    # privacy.services imports this module.
     from privacy.services.keys import EncryptionStatus, encryption_status_compute
 
     key = _encryption_status_cache_key()
@@ -187,6 +189,5 @@ def encryption_status_get(*, refresh: bool = False):
 
 def encryption_status_forget() -> None:
     """After a rotation the counted status is out of date."""
-    from django.core.cache import cache
 
     cache.delete(_encryption_status_cache_key())

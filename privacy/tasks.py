@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from platform_core.heartbeats import PURGE, job_heartbeat_record
 from privacy.models import DataRequest, DataSubject
 from privacy.registry import active_channels
 from privacy.services import (
@@ -10,7 +11,6 @@ from privacy.services import (
     retention_purge,
     subject_verification_send,
 )
-from supportdesk.heartbeats import PURGE, job_heartbeat_record
 
 # Bounded work per run: a large backlog is worked off by re-enqueueing, so one run
 # never holds a worker (or a table lock) for long.

@@ -11,9 +11,9 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from platform_core.admin import UserAdmin
 from staff.models import StaffSession
 from staff.services import second_factor_reset, staff_session_end
-from supportdesk.admin import UserAdmin
 
 
 @admin.register(StaffSession)

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
-from agents.roles import ROLE_PERMISSIONS
+from staff.roles import ROLE_PERMISSIONS
 
 ENDPOINTS = [
     "OIDC_RP_CLIENT_SECRET",

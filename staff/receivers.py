@@ -3,14 +3,17 @@
 
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import m2m_changed, post_save
 
-from agents.roles import ROLE_PERMISSIONS
+from privacy.models import AuditEvent
+from privacy.services.audit import audit_record
+from staff.roles import ROLE_PERMISSIONS
+from staff.services import staff_session_forget, staff_session_touch, staff_sessions_end_all
 
 
 def _logged_in(sender, request, user, **kwargs) -> None:
-    from staff.services import staff_session_touch
 
     session = getattr(request, "session", None)
     if session is None or not session.session_key:
@@ -23,7 +26,6 @@ def _logged_in(sender, request, user, **kwargs) -> None:
 
 
 def _logged_out(sender, request, user, **kwargs) -> None:
-    from staff.services import staff_session_forget
 
     session = getattr(request, "session", None)
     if session is not None and session.session_key:
@@ -41,7 +43,6 @@ def _user_saved(sender, instance, created: bool, **kwargs) -> None:
         cause = "account_disabled"
     else:
         return
-    from staff.services import staff_sessions_end_all
 
     staff_sessions_end_all(user_id=instance.pk, cause=cause)
 
@@ -50,9 +51,6 @@ def _groups_changed(sender, instance, action: str, reverse: bool, pk_set, **kwar
     """A role removed (from the user's side or the group's) ends the user's sessions."""
     if action not in ("post_remove", "post_clear"):
         return
-    from django.contrib.auth.models import Group
-
-    from staff.services import staff_sessions_end_all
 
     if reverse:  # group.user_set.remove(...)
         if instance.name not in ROLE_PERMISSIONS:
@@ -71,8 +69,6 @@ def _groups_changed(sender, instance, action: str, reverse: bool, pk_set, **kwar
 
 def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
     """Audited without the typed name (it may be a mistyped password): the account, if any."""
-    from privacy.models import AuditEvent
-    from privacy.services.audit import audit_record
 
     user = get_user_model().objects.filter(username=username).first() if username else None
     audit_record(

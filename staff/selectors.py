@@ -6,8 +6,8 @@ from django.db.models import QuerySet
 from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
 from django_otp.models import Device
 
-from agents.roles import ROLE_PERMISSIONS
 from staff.models import StaffSession
+from staff.roles import ROLE_PERMISSIONS
 
 
 def second_factor_required(*, user: AbstractBaseUser) -> bool:

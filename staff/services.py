@@ -16,12 +16,11 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agents.roles import ROLE_PERMISSIONS
-from agents.services import staff_sockets_close
+from event_pipeline import events
 from privacy.models import AuditEvent
 from privacy.services.audit import audit_record
 from staff.models import StaffSession
-from supportdesk import events
+from staff.roles import ROLE_PERMISSIONS
 
 BROWSER_MAX_LENGTH = 300
 RECOVERY_CODE_COUNT = 10
@@ -222,3 +221,8 @@ def staff_roles_set(*, user: AbstractBaseUser, roles: set[str]) -> None:
         reason_code=AuditEvent.Reason.OPERATOR,
         details={"roles": sorted(wanted), "source": "sso"},
     )
+
+
+def staff_sockets_close(*, user_id: int) -> None:
+    """Close every open inbox socket of a disabled account (after commit)."""
+    events.staff_close_publish(user_id=user_id)

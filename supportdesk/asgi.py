@@ -15,10 +15,10 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from bot.nlu import nlu_warm_up  # noqa: E402
+from event_pipeline.outbox import outbox_drain_at_start  # noqa: E402
 from privacy.checks import encryption_keys_startup_report  # noqa: E402
 from supportdesk.checks import services_reachable_or_refuse  # noqa: E402
 from supportdesk.middleware import WebsocketOriginValidator  # noqa: E402
-from supportdesk.outbox import outbox_drain_at_start  # noqa: E402
 from supportdesk.routing import websocket_urlpatterns  # noqa: E402
 
 # daphne runs no system checks: a database or Redis that cannot be reached stops the

@@ -26,7 +26,7 @@ def _encryption_keys_report(**kwargs) -> None:
 @worker_ready.connect
 def _outbox_drain(**kwargs) -> None:
     # Pushes and deliveries a crashed process committed but never sent go out now.
-    from supportdesk.outbox import outbox_drain_at_start
+    from event_pipeline.outbox import outbox_drain_at_start
 
     outbox_drain_at_start()
 
@@ -50,6 +50,7 @@ def _refuse_to_start_without_services(**kwargs) -> None:
     Connected after Celery's Django fixup (which sets Django up on worker_init).
     SystemExit, because Celery logs and ignores a signal handler's Exception.
     """
+    # Here: this module is loaded with the settings, before Django is set up.
     from django.core.exceptions import ImproperlyConfigured
 
     from supportdesk.checks import services_reachable_or_refuse

@@ -7,6 +7,9 @@ daphne, the worker_init signal for Celery), which the checks framework alone doe
 not do: `daphne supportdesk.asgi:application` runs no system checks.
 """
 
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -39,7 +42,6 @@ def _database_reachable(alias: str = "default") -> str | None:
 
 
 def _redis_reachable(url: str) -> str | None:
-    import redis
 
     client = redis.Redis.from_url(
         url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=CONNECT_TIMEOUT_SECONDS
@@ -54,7 +56,6 @@ def _redis_reachable(url: str) -> str | None:
 
 
 def _without_password(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
     if parts.password is None:

@@ -1,6 +1,6 @@
 """Template context for staff pages: the failed health checks, for the banner."""
 
-from supportdesk.health import health_problems
+from platform_core.health import health_problems
 
 
 def health_banner(request) -> dict:

@@ -13,7 +13,7 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 
-from supportdesk.storable_text import INVALID_TEXT_CODE
+from platform_core.storable_text import INVALID_TEXT_CODE
 
 NUL = "\x00"
 

@@ -18,7 +18,7 @@ def _relationship_name(from_model, to_model, message: str) -> str:
 
 
 def _row_name(self) -> str:
-    from supportdesk.admin import permission_label  # a permission's name is stored in English
+    from platform_core.admin import permission_label  # a permission's name is stored in English
 
     names = []
     for field in self._meta.concrete_fields:

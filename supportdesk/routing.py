@@ -2,7 +2,7 @@ from django.urls import re_path
 
 from agents.routing import websocket_urlpatterns as agents_websocket_urlpatterns
 from bot.routing import websocket_urlpatterns as bot_websocket_urlpatterns
-from supportdesk.consumers import NotFoundConsumer
+from platform_core.consumers import NotFoundConsumer
 
 websocket_urlpatterns = [
     *bot_websocket_urlpatterns,

@@ -12,38 +12,28 @@ JOBS_STUCK_AFTER_SECONDS:
 - training runs still "training" beyond the task time limit (their worker died);
 - webhook and messenger deliveries pending (attempts 0 included), retrying or sending
   long after they were due;
-- outbox events (supportdesk/outbox.py) a process left undispatched.
+- outbox events (event_pipeline/outbox.py) a process left undispatched.
 
 Each kind is re-queued in bounded batches with a conditional update (two sweepers at once
 queue an item once); the tasks themselves are idempotent, so a redelivered task beside a
 re-queued one still does the work once. Staff retry one item from the admin
-(`*_retry`), audited.
+(`*_retry`, beside each kind's code: event_pipeline.webhooks, bot.channels.delivery), audited.
 """
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from bot.channels.delivery import CLAIM_STALE_SECONDS
-from bot.channels.tasks import delivery_send_task
+from bot.channels.delivery import channel_deliveries_stuck, channel_delivery_retry
 from bot.learning import training_lease_seconds
-from bot.models import BotModel, ChannelDelivery
+from bot.models import BotModel
 from bot.tasks import bot_model_train_task
+from event_pipeline.outbox import outbox_drain
+from event_pipeline.webhooks import webhook_deliveries_stuck, webhook_delivery_retry
+from platform_core.heartbeats import SWEEP, job_heartbeat_record
 from privacy.services import audit_record, data_request_retry, data_requests_stuck
-from supportdesk.heartbeats import SWEEP, job_heartbeat_record
-from supportdesk.models import WebhookDelivery
-from supportdesk.outbox import outbox_drain
-from supportdesk.tasks import webhook_deliver_task
-
-CHANNEL_UNFINISHED = (
-    ChannelDelivery.Status.PENDING,
-    ChannelDelivery.Status.RETRYING,
-    ChannelDelivery.Status.SENDING,
-)
 
 
 def _cutoff(now: datetime, stuck_after: float | None) -> datetime:
@@ -74,99 +64,6 @@ def _training_sweep(*, now: datetime, batch_size: int) -> int:
 
 
 # Webhook deliveries -------------------------------------------------------------------------
-
-
-def webhook_deliveries_stuck(*, cutoff: datetime):
-    return WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).filter(
-        Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
-    )
-
-
-@transaction.atomic
-def webhook_delivery_retry(
-    *,
-    delivery: WebhookDelivery,
-    acting_user: AbstractBaseUser | None,
-    cutoff: datetime | None = None,
-) -> bool:
-    """Queue a pending delivery again (staff also a failed one, with fresh attempts)."""
-    now = timezone.now()
-    if cutoff is not None:
-        queued = webhook_deliveries_stuck(cutoff=cutoff).filter(pk=delivery.pk)
-        updated = queued.update(next_attempt_at=now)
-    else:
-        queued = WebhookDelivery.objects.filter(
-            pk=delivery.pk,
-            status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.FAILED],
-        )
-        updated = queued.update(
-            status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=now
-        )
-        if updated:
-            audit_record(
-                action="webhook_delivery.retried", acting_user=acting_user, target=delivery
-            )
-    if updated:
-        webhook_deliver_task.delay_on_commit(delivery.pk)
-    return bool(updated)
-
-
-# Messenger deliveries -----------------------------------------------------------------------
-
-
-def channel_deliveries_stuck(*, now: datetime, cutoff: datetime):
-    # A "sending" claim is left alone until it is stale (its worker may still be sending).
-    claim_stale = now - timedelta(seconds=CLAIM_STALE_SECONDS)
-    return ChannelDelivery.objects.filter(
-        Q(status__in=[ChannelDelivery.Status.PENDING, ChannelDelivery.Status.RETRYING])
-        | Q(status=ChannelDelivery.Status.SENDING, claimed_at__lt=claim_stale),
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff),
-        updated_at__lt=cutoff,
-    )
-
-
-@transaction.atomic
-def channel_delivery_retry(
-    *,
-    delivery: ChannelDelivery,
-    acting_user: AbstractBaseUser | None,
-    cutoff: datetime | None = None,
-) -> bool:
-    """Queue an unfinished messenger delivery again (staff also a failed one).
-
-    Sending claims the delivery with a conditional update, so a re-queued delivery is
-    still sent at most once.
-    """
-    now = timezone.now()
-    if cutoff is not None:
-        updated = (
-            channel_deliveries_stuck(now=now, cutoff=cutoff)
-            .filter(pk=delivery.pk)
-            .update(updated_at=now)
-        )
-    else:
-        unfinished = ChannelDelivery.objects.filter(pk=delivery.pk, status__in=CHANNEL_UNFINISHED)
-        failed = ChannelDelivery.objects.filter(
-            pk=delivery.pk, status=ChannelDelivery.Status.FAILED
-        )
-        # An unfinished one keeps its claim and attempts; a failed one starts afresh (from
-        # the part it had reached).
-        updated = unfinished.update(updated_at=now) or failed.update(
-            status=ChannelDelivery.Status.PENDING,
-            failure_reason="",
-            error_code="",
-            attempts=0,
-            claimed_at=None,
-            next_attempt_at=None,
-            updated_at=now,
-        )
-        if updated:
-            audit_record(
-                action="channel_delivery.retried", acting_user=acting_user, target=delivery
-            )
-    if updated:
-        transaction.on_commit(lambda: delivery_send_task.delay(delivery.pk))
-    return bool(updated)
 
 
 # The sweep -------------------------------------------------------------------------------

@@ -43,10 +43,10 @@ if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
 
 # Under /api/ in the API's JSON error format, elsewhere Django's pages.
-handler400 = "supportdesk.api_errors.bad_request"
-handler403 = "supportdesk.api_errors.permission_denied"
-handler404 = "supportdesk.api_errors.page_not_found"
-handler500 = "supportdesk.api_errors.server_error"
+handler400 = "platform_core.api_errors.bad_request"
+handler403 = "platform_core.api_errors.permission_denied"
+handler404 = "platform_core.api_errors.page_not_found"
+handler500 = "platform_core.api_errors.server_error"
 
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

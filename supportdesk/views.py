@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
-from supportdesk.health import health_report
+from platform_core.health import health_report
 
 
 @never_cache

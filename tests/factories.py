@@ -5,7 +5,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from agents import roles
 from agents.models import Queue
 from bot.models import Conversation
 from bot.tokens import resume_token_hash, resume_token_new
@@ -17,6 +16,7 @@ from privacy.models import (
     ProcessingAgreement,
     Processor,
 )
+from staff import roles
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -74,7 +74,7 @@ KNOWN_LEAKS_DE = [
     "%s object (%s)",
     "No Differences Found",
     "requests_by_kind",
-    # The text of the admin's yes/no icons, unless supportdesk/admin.py gives them one.
+    # The text of the admin's yes/no icons, unless platform_core/admin.py gives them one.
     "True",
     "False",
 ]

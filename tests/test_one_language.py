@@ -18,10 +18,10 @@ from bot.chat import conversation_escalate
 from bot.models import BotModel
 from bot.services import message_append
 from helpcentre.services import search_index_refresh
+from platform_core.api_auth import api_key_create
 from privacy.models import DataRequest, LegalHold
 from privacy.services import data_export_archive, notice_render, processing_activities_csv
 from privacy.services.requests import data_request_create
-from supportdesk.api_auth import api_key_create
 from tests.factories import (
     AgentFactory,
     ConsentRecordFactory,
@@ -252,7 +252,7 @@ def test_a_masked_value_is_data_not_a_word():
 def test_the_admin_offers_api_keys_as_its_one_api_credential(admin_client):
     page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
 
-    assert "/admin/supportdesk/apikey/" in page and "/admin/authtoken/" not in page
+    assert "/admin/platform_core/apikey/" in page and "/admin/authtoken/" not in page
 
 
 @pytest.mark.django_db

@@ -23,6 +23,8 @@ def _statistics(po_file) -> str:
 
 SOURCE_DIRS = [
     "supportdesk",
+    "platform_core",
+    "event_pipeline",
     "bot",
     "agents",
     "privacy",

@@ -51,9 +51,9 @@ from agents.services import (
     subject_email_reveal,
 )
 from bot.models import Conversation, Message
-from supportdesk.api_auth import HasScope
-from supportdesk.api_errors import ERROR_RESPONSES, ApiErrorSerializer
-from supportdesk.api_params import datetime_param
+from platform_core.api_auth import HasScope
+from platform_core.api_errors import ERROR_RESPONSES, ApiErrorSerializer
+from platform_core.api_params import datetime_param
 
 
 class MeView(APIView):

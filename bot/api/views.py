@@ -24,6 +24,7 @@ from bot.api.serializers import (
     KnowledgeBaseImportInputSerializer,
     KnowledgeBaseImportOutputSerializer,
 )
+from bot.learning import bot_model_activate
 from bot.models import BotModel, Intent
 from bot.selectors import analytics_daily
 from bot.services import (
@@ -33,9 +34,10 @@ from bot.services import (
     knowledge_base_export,
     knowledge_base_import,
 )
+from bot.tasks import bot_model_train_task
+from platform_core.api_auth import HasScope
+from platform_core.api_errors import ERROR_RESPONSES
 from privacy.api.views import RoleModelPermissions
-from supportdesk.api_auth import HasScope
-from supportdesk.api_errors import ERROR_RESPONSES
 
 
 class CsvParser(BaseParser):
@@ -229,7 +231,6 @@ class BotModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=False, methods=["post"])
     def train(self, request):
-        from bot.tasks import bot_model_train_task
 
         data = BotModelTrainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -244,7 +245,6 @@ class BotModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
-        from bot.learning import bot_model_activate
 
         record = bot_model_activate(
             record=self.get_object(), acting_user=request.user, reason="api"

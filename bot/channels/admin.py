@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from bot.channels.delivery import channel_delivery_retry
 from bot.channels.services import (
     ChannelError,
     channel_config_activate,
@@ -21,11 +22,10 @@ from bot.channels.services import (
     telegram_webhook_register,
 )
 from bot.models import ChannelConfig, ChannelDelivery, ChannelIdentity
+from platform_core.admin_actions import DeliveryRetryAdminMixin
 from privacy.crypto import EncryptionKeyError
 from privacy.encrypted_admin import KEY_MISSING_HINT, EncryptedValuesAdminMixin
 from privacy.selectors import channels_without_agreement
-from supportdesk.admin_actions import DeliveryRetryAdminMixin
-from supportdesk.sweeper import channel_delivery_retry
 
 SECRET_FIELDS = ("access_token", "app_secret", "verify_token", "webhook_secret")
 

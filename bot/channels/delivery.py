@@ -15,9 +15,11 @@
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
@@ -37,9 +39,10 @@ from bot.models import (
     ChannelIdentity,
     Message,
 )
+from event_pipeline import events
+from event_pipeline.outbox import outbox_event_record, task_action
 from privacy.crypto import EncryptionKeyError
-from supportdesk import events
-from supportdesk.outbox import outbox_event_record, task_action
+from privacy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -390,3 +393,61 @@ def delivery_status_update(
         if delivery.message_id:
             _agents_tell(delivery.message, status=status)
     return True
+
+
+# Stuck and retried deliveries (the sweeper, the admin's retry) ------------------------------
+
+
+def channel_deliveries_stuck(*, now: datetime, cutoff: datetime):
+    # A "sending" claim is left alone until it is stale (its worker may still be sending).
+    claim_stale = now - timedelta(seconds=CLAIM_STALE_SECONDS)
+    return ChannelDelivery.objects.filter(
+        Q(status__in=[ChannelDelivery.Status.PENDING, ChannelDelivery.Status.RETRYING])
+        | Q(status=ChannelDelivery.Status.SENDING, claimed_at__lt=claim_stale),
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff),
+        updated_at__lt=cutoff,
+    )
+
+
+@transaction.atomic
+def channel_delivery_retry(
+    *,
+    delivery: ChannelDelivery,
+    acting_user: AbstractBaseUser | None,
+    cutoff: datetime | None = None,
+) -> bool:
+    """Queue an unfinished messenger delivery again (staff also a failed one).
+
+    Sending claims the delivery with a conditional update, so a re-queued delivery is
+    still sent at most once.
+    """
+    now = timezone.now()
+    if cutoff is not None:
+        updated = (
+            channel_deliveries_stuck(now=now, cutoff=cutoff)
+            .filter(pk=delivery.pk)
+            .update(updated_at=now)
+        )
+    else:
+        unfinished = ChannelDelivery.objects.filter(pk=delivery.pk, status__in=UNFINISHED)
+        failed = ChannelDelivery.objects.filter(
+            pk=delivery.pk, status=ChannelDelivery.Status.FAILED
+        )
+        # An unfinished one keeps its claim and attempts; a failed one starts afresh (from
+        # the part it had reached).
+        updated = unfinished.update(updated_at=now) or failed.update(
+            status=ChannelDelivery.Status.PENDING,
+            failure_reason="",
+            error_code="",
+            attempts=0,
+            claimed_at=None,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+        if updated:
+            audit_record(
+                action="channel_delivery.retried", acting_user=acting_user, target=delivery
+            )
+    if updated:
+        transaction.on_commit(lambda: current_app.tasks[DELIVERY_SEND_TASK].delay(delivery.pk))
+    return bool(updated)

@@ -17,8 +17,8 @@ from abc import abstractmethod
 from django.http import HttpRequest, HttpResponse
 
 from bot.channels.base import Adapter, SendError, WebhookRejected
-from bot.channels.transport import HttpAnswer, TransportError, json_post
 from bot.models import ChannelConfig
+from platform_core.http_client import HttpAnswer, TransportError, json_post
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 SIGNATURE_PREFIX = "sha256="

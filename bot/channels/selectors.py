@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from bot.channels.adapters import adapter_get
 from bot.models import (
     ChannelConfig,
     ChannelConversation,
@@ -103,7 +104,6 @@ def delivery_status_for_messages(*, message_ids: list[int]) -> dict[int, Channel
 def reply_window_open(*, identity: ChannelIdentity, human_agent: bool = False, now=None) -> bool:
     """May we still write to this customer (the platform's window since their last
     message)? Telegram has no window; an agent on Messenger may have 7 days."""
-    from bot.channels.adapters import adapter_get
 
     config = channel_config_active(channel=identity.channel) or ChannelConfig(
         channel=identity.channel

@@ -20,8 +20,8 @@ from bot.channels.base import (
     WebhookBatch,
     WebhookRejected,
 )
-from bot.channels.transport import HttpAnswer, TransportError, json_post
 from bot.models import ChannelConfig
+from platform_core.http_client import HttpAnswer, TransportError, json_post
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Message fields that carry something other than text (Bot API "Message" object).

@@ -31,8 +31,8 @@ from bot.channels.adapters import adapter_get
 from bot.channels.base import WebhookRejected
 from bot.channels.selectors import channel_config_active
 from bot.channels.services import inbound_message_handle, inbound_status_handle
+from platform_core.storable_text import values_made_storable
 from privacy.crypto import EncryptionKeyError
-from supportdesk.storable_text import values_made_storable
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ def nlu_warm_up() -> None:
 
     Called once by the ASGI application as it starts.
     """
+    # The warm-up loads spaCy and the models on purpose; importing bot.nlu must not.
     from bot.nlu.language import language_detect
     from privacy.redaction import text_redact
     from privacy.redaction.recogniser import recogniser_warm_up

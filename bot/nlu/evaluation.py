@@ -446,6 +446,7 @@ def intent_comparison_run(
 ) -> dict:
     """Ours and the tf-idf + logistic regression baseline, each trained, calibrated and
     measured on the same split: {"ours", "baseline", "ratios"}."""
+    # scikit-learn takes seconds to import: only the comparison pays for it.
     from bot.nlu.baseline import baseline_model_train
 
     runs = {

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from platform_core.api_serializers import ModelInvariantsSerializer
 from privacy.models import (
     AuditEvent,
     ConsentRecord,
@@ -10,7 +11,6 @@ from privacy.models import (
     Processor,
     RetentionPolicy,
 )
-from supportdesk.api_serializers import ModelInvariantsSerializer
 
 
 class PolicyVersionSerializer(ModelInvariantsSerializer):

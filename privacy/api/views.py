@@ -14,6 +14,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from platform_core.api_auth import HasScope
+from platform_core.api_errors import ERROR_RESPONSES
+from platform_core.api_params import datetime_param
 from privacy.api import examples
 from privacy.api.serializers import (
     AuditEventSerializer,
@@ -37,9 +40,6 @@ from privacy.models import (
     RetentionPolicy,
 )
 from privacy.services import data_export_read, data_request_create, register_entry_save
-from supportdesk.api_auth import HasScope
-from supportdesk.api_errors import ERROR_RESPONSES
-from supportdesk.api_params import datetime_param
 
 
 class RoleModelPermissions(permissions.DjangoModelPermissions):

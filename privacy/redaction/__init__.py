@@ -25,6 +25,7 @@ Every caller goes through `text_redact`, so they all get each improvement.
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from privacy.redaction import address as redaction_address
@@ -65,8 +66,6 @@ def _setting(name: str, default):
     # Read at call time, so tests and deployments can change it; outside Django
     # (a benchmark script without settings) the defaults apply.
     try:
-        from django.conf import settings
-
         return getattr(settings, name, default)
     except ImproperlyConfigured:
         return default

@@ -346,6 +346,7 @@ _PARTICLES = frozenset(
 
 @functools.cache
 def _stop_words() -> frozenset[str]:
+    # spaCy takes seconds to import: loaded on first use.
     from spacy.lang.de.stop_words import STOP_WORDS as GERMAN_STOP_WORDS
     from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 

@@ -11,6 +11,8 @@ import logging
 import threading
 import time
 
+from django.core.cache import cache
+
 logger = logging.getLogger(__name__)
 
 CACHE_KEY = "privacy:redaction-allowed-words"
@@ -24,10 +26,9 @@ _loading = threading.local()
 
 
 def _read() -> frozenset[str]:
-    from django.core.cache import cache
-
     words = cache.get(CACHE_KEY)
     if words is None:
+        # Here: the logging filter imports this module before Django loads the models.
         from privacy.models import RedactionAllowedWord
 
         words = sorted(
@@ -64,8 +65,6 @@ def allowed_words_reset(**kwargs) -> None:
     with _lock:
         _loaded_at = None
     try:
-        from django.core.cache import cache
-
         cache.delete(CACHE_KEY)
     except Exception as error:  # noqa: BLE001 - the cache entry expires on its own
         logger.warning("The cached allow-list could not be dropped (%s).", type(error).__name__)

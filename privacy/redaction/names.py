@@ -110,6 +110,7 @@ def common_words() -> frozenset[str]:
     """Lower-cased common German and English words: stop words, a basic vocabulary, curated."""
     words: set[str] = set(_COMMON_EXTRA) | set(_ORGANISATION_WORDS)
     try:
+        # spaCy takes seconds to import: loaded on first use.
         from spacy.lang.de.stop_words import STOP_WORDS as GERMAN_STOP_WORDS
         from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 
@@ -622,6 +623,7 @@ class _Detector:
 
 
 def _looks_german(text: str) -> bool:
+    # spaCy takes seconds to import: loaded on first use.
     from spacy.lang.de.stop_words import STOP_WORDS as GERMAN_STOP_WORDS
     from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 
@@ -637,6 +639,7 @@ def _stop_words() -> frozenset[str]:
 
 @functools.cache
 def _stop_words_cached() -> frozenset[str]:
+    # spaCy takes seconds to import: loaded on first use.
     from spacy.lang.de.stop_words import STOP_WORDS as GERMAN_STOP_WORDS
     from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 

@@ -19,6 +19,8 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
+from django.utils.translation import gettext as _
+
 from privacy.redaction import names
 
 logger = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ def _load(lang: str):
     except (ModelIntegrityError, OSError, ValueError, KeyError) as error:
         logger.error("Name recogniser for %r refused: %s", lang, error)
         return None
+    # spaCy takes seconds to import: loaded on first use.
     import spacy
 
     # From the directory only: spacy.load on a path reads its files and nothing else.
@@ -170,9 +173,9 @@ def recogniser_status(lang: str) -> tuple[bool, str, str]:
 
 def redaction_model_health():
     """Health check: each language's recogniser is present and matches its checksums."""
-    from django.utils.translation import gettext as _
-
-    from supportdesk.health import HealthResult
+    # Here: the logging filter imports this module before Django loads the models, which
+    # platform_core.health's heartbeats read.
+    from platform_core.health import HealthResult
 
     results = []
     for lang in LANGUAGES:
@@ -209,6 +212,7 @@ _WORD_RE = re.compile(r"[^\W\d_]+")
 @functools.cache
 def _function_words() -> tuple[frozenset[str], frozenset[str]]:
     """Stop words only German has, and only English has ("und", "the")."""
+    # spaCy takes seconds to import: loaded on first use.
     from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
     from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privacy.redaction import chat_sentences
-from privacy.redaction.names import TOKEN_RE
+from privacy.redaction.names import DEFAULT_NAME_LOCALES, TOKEN_RE, name_lexicon
 from privacy.redaction.recogniser import (
     ARTEFACT_FILE,
     NON_NAMES_FILE,
@@ -211,9 +211,8 @@ def frequent_words_build(*, data_dir: Path, zipf: float = FREQUENT_WORDS_ZIPF) -
     the training text. A recogniser's PERSON guess made only of them ("Shipping Costs",
     "Fotos") is dropped, and a listed surname among them is no name on its own. Needs
     wordfreq, which only this step imports."""
+    # wordfreq loads its word lists: only when the lexicon is built.
     from wordfreq import iter_wordlist, zipf_frequency
-
-    from privacy.redaction.names import DEFAULT_NAME_LOCALES, name_lexicon
 
     lexicon = name_lexicon(tuple(sorted({*chat_sentences.ALL_NAME_LOCALES, *DEFAULT_NAME_LOCALES})))
     names = lexicon.first_names | lexicon.all_last_names
@@ -259,6 +258,7 @@ def non_names_write(directory: Path, words: list[str]) -> None:
 
 
 def _examples(nlp, rows: Iterable[tuple[str, list[Span]]]) -> list:
+    # spaCy takes seconds to import: loaded on first use.
     from spacy.training import Example
     from spacy.util import filter_spans
 
@@ -285,6 +285,7 @@ def redaction_model_train(
     config: TrainingConfig | None = None,
 ) -> TrainingResult:
     """Train the recogniser of `lang` and write it with its artefact record to output_dir."""
+    # spaCy takes seconds to import: loaded on first use.
     import spacy
     from spacy.training import Example  # noqa: F401  (spaCy's training API, loaded here)
     from spacy.util import compounding, fix_random_seed, minibatch

@@ -21,7 +21,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from platform_core.health import HealthResult
 from privacy.models import DataRequest, DataSubject, ErasureLedgerEntry
 from privacy.registry import models_with_encrypted_fields, provider_list
 from privacy.services.audit import audit_record
@@ -97,6 +99,7 @@ def mail_files_erase(*, email: str) -> int:
 
 
 def _compact_after_commit() -> None:
+    # privacy.tasks imports this module.
     from privacy.tasks import database_compact_task
 
     if connection.vendor == "sqlite" and not connection.in_atomic_block:
@@ -185,6 +188,7 @@ def erasure_replay(*, ledger_path: Path | None = None) -> dict[str, int]:
     under the same address is not touched). Requests from before the erasure lose
     their address and are closed: the erasure superseded them.
     """
+    # privacy.services.subjects imports this module.
     from privacy.services.subjects import subject_erase
 
     restored = 0
@@ -230,9 +234,6 @@ def erasure_ledger_health():
     A file that lost lines (deleted, restored from an old copy) means a backup restore
     would bring back people erased since: the operator must hear of it before that.
     """
-    from django.utils.translation import gettext as _
-
-    from supportdesk.health import HealthResult
 
     path = _ledger_path()
     in_database = ErasureLedgerEntry.objects.count()

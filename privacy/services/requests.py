@@ -29,6 +29,7 @@ from encrypted_model_fields import fields as library_fields
 
 from privacy.crypto import ciphertext_decrypt_bytes, email_blind_index, email_normalise
 from privacy.models import AuditEvent, DataExport, DataRequest, DataSubject
+from privacy.registry import request_event_announce
 from privacy.services.audit import audit_record
 from privacy.services.report import report_language, report_sections, report_time
 from privacy.services.subjects import subject_erase, subject_export, subject_verified_by_index
@@ -93,6 +94,7 @@ def data_request_create(
     if created_by is not None:
         _verified(request, acting_user=created_by)
     else:
+        # privacy.tasks imports this module.
         from privacy.tasks import data_request_verification_send_task
 
         data_request_verification_send_task.delay_on_commit(request.pk)
@@ -100,6 +102,7 @@ def data_request_create(
 
 
 def _verified(request: DataRequest, *, acting_user: AbstractBaseUser | None) -> None:
+    # privacy.tasks imports this module.
     from privacy.tasks import data_request_process_task
 
     request.status = DataRequest.Status.VERIFIED
@@ -258,10 +261,7 @@ def data_request_objection_record(
 
 
 def _webhook(event: str, payload: dict, *, subject: DataSubject | None = None) -> None:
-    # Imported here: privacy must not depend on the project package at import time.
-    from supportdesk.webhooks import webhook_event_emit
-
-    webhook_event_emit(
+    request_event_announce(
         event=event, payload=payload, subject_public_id=subject.public_id if subject else None
     )
 
@@ -443,6 +443,7 @@ def data_request_retry(
         # Stored untranslated; the admin shows the note in the reader's language.
         reason=gettext_noop("sweeper") if acting_user is None else gettext_noop("retried by staff"),
     )
+    # privacy.tasks imports this module.
     from privacy.tasks import data_request_process_task
 
     data_request_process_task.delay_on_commit(request.pk)

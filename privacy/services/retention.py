@@ -94,6 +94,7 @@ def _purge_audit_events(*, cutoff, batch_size, max_batches, dry_run) -> tuple[in
 
 
 def _purge_exports(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:
+    # privacy.services.requests imports this module.
     from privacy.services.requests import data_exports_delete
 
     expired = DataExport.objects.filter(created_at__lt=cutoff).order_by("pk")

@@ -18,7 +18,7 @@ from privacy.crypto import (
     email_blind_index,
 )
 from privacy.identity_fields import identity_fields_clean
-from privacy.models import AuditEvent, DataSubject
+from privacy.models import AuditEvent, DataExport, DataSubject
 from privacy.registry import provider_list, staff_name
 from privacy.services.audit import audit_record
 from privacy.services.erasure import (
@@ -369,7 +369,7 @@ def _audit_trail(subject: DataSubject) -> list[dict]:
 
 def data_subject_erase(subject: DataSubject) -> dict[str, int]:
     """The subject's own rows. Consent proofs stay, unlinked (SET_NULL): no one is named."""
-    from privacy.models import DataExport
+    # privacy.services.requests imports this module.
     from privacy.services.requests import data_exports_delete
 
     exports = data_exports_delete(DataExport.objects.filter(subject=subject))

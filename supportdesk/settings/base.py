@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "platform_core",
+    "event_pipeline",
     "supportdesk",
     "privacy",
     "bot",
@@ -262,7 +264,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"pool_class": "supportdesk.cache.SharedConnectionPool"},
+            "OPTIONS": {"pool_class": "platform_core.cache.SharedConnectionPool"},
         }
     }
 else:
@@ -353,7 +355,7 @@ CELERY_BEAT_SCHEDULE = {
 # Work still unfinished this long after it was queued (or due) lost its task: the sweeper
 # queues it again. Longer than the task time limit, so running work is left alone.
 JOBS_STUCK_AFTER_SECONDS = env.int("JOBS_STUCK_AFTER_SECONDS", default=15 * 60)
-# Outbox events (supportdesk/outbox.py) are dispatched right after their commit; one
+# Outbox events (event_pipeline/outbox.py) are dispatched right after their commit; one
 # still there this long after (its process died) is dispatched by the next drain: when a
 # worker starts, and by the sweep. Long enough never to race a live dispatch.
 OUTBOX_DRAIN_AFTER_SECONDS = env.int("OUTBOX_DRAIN_AFTER_SECONDS", default=30)
@@ -377,21 +379,21 @@ CONVERSATION_CLOSE_AFTER_HOURS = env.int("CONVERSATION_CLOSE_AFTER_HOURS", defau
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # A key first, so an unauthenticated API call gets 401 with WWW-Authenticate.
-        "supportdesk.api_auth.ApiKeyAuthentication",
+        "platform_core.api_auth.ApiKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "supportdesk.api_auth.HasScope",
+        "platform_core.api_auth.HasScope",
     ],
-    "EXCEPTION_HANDLER": "supportdesk.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "platform_core.api_errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "supportdesk.api_pagination.ApiPageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "platform_core.api_pagination.ApiPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "supportdesk.api_auth.KeyOrUserRateThrottle",
+        "platform_core.api_auth.KeyOrUserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
@@ -658,7 +660,7 @@ CELERY_BEAT_SCHEDULE["email-housekeeping"] = {
     "schedule": 60 * 60,
 }
 
-# Outgoing webhooks (supportdesk/webhooks.py): per call, attempts with exponential
+# Outgoing webhooks (event_pipeline/webhooks.py): per call, attempts with exponential
 # backoff (base * 2^(n-1), at most the maximum), and a subscription is switched off
 # after this many failed deliveries in a row.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)

@@ -3,12 +3,12 @@
 import pytest
 from django.test import Client
 
-from agents import roles
 from agents.services import assignment_route
 from bot.chat import conversation_escalate
 from bot.models import Conversation
 from bot.services import message_append
-from supportdesk import outbox
+from event_pipeline import outbox
+from staff import roles
 from tests.factories import (
     AgentFactory,
     ConsentRecordFactory,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agents import roles
 from agents.models import AgentProfile
 from bot.models import Conversation
+from staff import roles
 from tests.agents.analytics_seed import analytics_seed
 from tests.factories import AgentFactory, QueueFactory, UserFactory
 from tests.processes import ARTIFACTS, CHROMIUM, daphne_server

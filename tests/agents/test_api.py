@@ -7,12 +7,12 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from agents import roles
 from agents.models import Assignment
 from bot.models import Conversation, Message
 from bot.services import message_append
+from platform_core.api_auth import api_key_create
 from privacy.models import AuditEvent
-from supportdesk.api_auth import api_key_create
+from staff import roles
 from tests.factories import ConversationFactory, DataSubjectFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queue")]

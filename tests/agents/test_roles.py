@@ -4,8 +4,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from rest_framework.test import APIClient
 
-from agents import roles
 from agents.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED, InboxConsumer
+from staff import roles
 from tests.factories import QueueFactory, UserFactory
 
 

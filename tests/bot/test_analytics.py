@@ -4,11 +4,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from agents import roles
 from bot.chat import conversation_escalate, conversation_rate
 from bot.models import Conversation, Message
 from bot.selectors import analytics_daily, unanswered_topics
 from bot.services import conversation_resolve, message_append
+from staff import roles
 from tests.factories import (
     ConsentRecordFactory,
     ConversationFactory,

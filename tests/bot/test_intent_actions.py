@@ -461,9 +461,9 @@ def test_a_link_action_sends_the_address(channel, policies, knowledge_base, sett
 
 @pytest.mark.django_db
 def test_the_privacy_officer_sees_where_a_request_came_from(client, chat_conversation):
-    from agents import roles
     from bot.chat import chat_message_receive
     from privacy.services import data_request_create
+    from staff import roles
     from tests.factories import UserFactory
 
     conversation = chat_conversation("en")
@@ -494,7 +494,7 @@ API_INTENT = {
 def supervisor_api():
     from rest_framework.test import APIClient
 
-    from agents import roles
+    from staff import roles
     from tests.factories import UserFactory
 
     client = APIClient()

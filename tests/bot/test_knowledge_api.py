@@ -1,9 +1,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from agents import roles
 from bot.models import ExampleQuestion, Intent
-from supportdesk.api_auth import api_key_create
+from platform_core.api_auth import api_key_create
+from staff import roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

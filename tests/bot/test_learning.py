@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from agents import roles
 from bot.chat import answerer_get
 from bot.learning import (
     bot_model_activate,
@@ -18,6 +17,7 @@ from bot.learning import (
     training_examples,
 )
 from bot.models import BotModel, ExampleQuestion, Intent
+from staff import roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

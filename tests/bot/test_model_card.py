@@ -7,10 +7,10 @@ import re
 import pytest
 from django.test import Client
 
-from agents import roles
 from bot.learning import model_card_figures
 from bot.models import BotModel
 from bot.nlu.intents import HeldBackPredictions, IntentPrediction
+from staff import roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

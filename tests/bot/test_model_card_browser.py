@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agents import roles
 from bot.models import BotModel
 from bot.services import message_append
+from staff import roles
 from tests.factories import ConsentRecordFactory, ConversationFactory, UserFactory
 from tests.processes import ARTIFACTS, CHROMIUM, daphne_server
 

@@ -20,14 +20,14 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 from rest_framework.test import APIClient
 
-from agents import roles
 from bot import chat, learning
 from bot.learning import bot_model_activate, bot_model_train
 from bot.models import BotModel, ExampleQuestion, Intent, Message
 from bot.selectors import analytics_daily
+from platform_core.health import health_problems
 from privacy.models import AuditEvent
 from privacy.services import policy_version_active
-from supportdesk.health import health_problems
+from staff import roles
 from tests.bot.test_learning import small_knowledge_base  # noqa: F401  (fixture)
 from tests.factories import ConversationFactory, UserFactory
 from tests.supportdesk.test_celery import celery_worker_for  # noqa: F401  (fixture)

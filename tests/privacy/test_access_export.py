@@ -16,9 +16,9 @@ from bot.channels.selectors import identity_index
 from bot.chat import conversation_escalate, conversation_rate
 from bot.models import ChannelIdentity, Conversation
 from bot.services import message_append
+from event_pipeline.webhooks import webhook_subscription_create
 from privacy.models import AuditEvent
 from privacy.services import data_export_archive, subject_export
-from supportdesk.webhooks import webhook_subscription_create
 from tests.factories import (
     ConsentRecordFactory,
     ConversationFactory,

@@ -7,8 +7,8 @@ in the user's language, never with the constraint's name or an IntegrityError.
 import pytest
 from rest_framework.test import APIClient
 
-from agents import roles
 from privacy.models import ProcessingAgreement, Processor
+from staff import roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

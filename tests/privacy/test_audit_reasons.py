@@ -97,7 +97,7 @@ def test_the_migration_codes_old_reasons_and_redacts_the_rest():
 
 
 def test_the_audit_api_gives_the_code_and_its_label(client):
-    from agents import roles
+    from staff import roles
     from tests.factories import UserFactory
 
     audit_record(action="subject.email_revealed", acting_user=None, reason_code="order_lookup")

@@ -45,10 +45,10 @@ from bot.selectors import analytics_daily, unanswered_topics
 from bot.tokens import resume_token_hash
 from email_channel.models import MailMessage
 from email_channel.services import mailbox_fetch
+from event_pipeline.webhooks import webhook_subscription_create
 from privacy.logging import PersonalDataRedactingFilter
 from privacy.models import AuditEvent, DataSubject
 from supportdesk.asgi import application
-from supportdesk.webhooks import webhook_subscription_create
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures: the fake platforms)
     CUSTOMERS,
     active_channel,  # noqa: F811

@@ -16,7 +16,6 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from agents import roles
 from agents.services import note_add
 from bot.channels.tasks import delivery_send_task
 from bot.chat import conversation_escalate
@@ -24,11 +23,12 @@ from bot.models import ChannelConversation, ChannelDelivery, ChannelIdentity, Co
 from bot.services import message_append
 from email_channel.models import Attachment
 from email_channel.services import mail_receive
+from event_pipeline.models import OutboxEvent, WebhookDelivery
+from event_pipeline.webhooks import webhook_event_emit, webhook_subscription_create
 from privacy.models import DataRequest, ProcessingAgreement
 from privacy.services import data_export_build, data_request_create, data_subject_identify
 from privacy.services.keys import encryption_status_compute
-from supportdesk.models import OutboxEvent, WebhookDelivery
-from supportdesk.webhooks import webhook_event_emit, webhook_subscription_create
+from staff import roles
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     active_channel,
     agreement_create,
@@ -160,7 +160,7 @@ def test_rotate_then_drop_the_old_key_and_everything_still_works(
         call_command("encryption_status", stdout=io.StringIO())
     for name in (
         "bot.ChannelConfig.access_token",
-        "supportdesk.WebhookSubscription.secret",
+        "event_pipeline.WebhookSubscription.secret",
         "privacy.ProcessingAgreement.signed_document",
         "privacy.DataExport (archives)",
     ):
@@ -260,9 +260,9 @@ def test_with_the_old_key_dropped_too_early_nothing_answers_500(filled, keys, ca
     for url in (
         reverse("admin:bot_channelconfig_changelist"),
         reverse("admin:bot_channelconfig_change", args=[_pk("bot_channelconfig")]),
-        reverse("admin:supportdesk_webhooksubscription_changelist"),
+        reverse("admin:event_pipeline_webhooksubscription_changelist"),
         reverse(
-            "admin:supportdesk_webhooksubscription_change",
+            "admin:event_pipeline_webhooksubscription_change",
             args=[_pk("supportdesk_webhooksubscription")],
         ),
     ):
@@ -452,11 +452,11 @@ def test_rotation_re_encrypts_the_stored_tokens_of_secrets(keys, active_channel)
 
 @pytest.mark.django_db
 def test_a_missing_key_is_reported_by_the_system_check_the_health_check_and_at_start(keys, caplog):
+    from platform_core.health import health_report
     from privacy.checks import (
         check_encryption_keys_open_stored_values,
         encryption_keys_startup_report,
     )
-    from supportdesk.health import health_report
 
     keys(OLD)
     data_subject_identify(name="Erika", email="erika@example.org")
@@ -475,8 +475,8 @@ def test_a_missing_key_is_reported_by_the_system_check_the_health_check_and_at_s
 
 @pytest.mark.django_db
 def test_values_under_an_old_key_are_a_warning_naming_its_position(keys):
+    from platform_core.health import health_report
     from privacy.checks import check_encryption_keys_open_stored_values
-    from supportdesk.health import health_report
 
     keys(OLD)
     data_subject_identify(name="Erika", email="erika@example.org")
@@ -516,7 +516,7 @@ def test_a_webhook_delivery_that_cannot_be_signed_stays_pending_and_is_sent_late
     keys,
     receiver,  # noqa: F811
 ):
-    from supportdesk.tasks import webhook_deliver_task
+    from event_pipeline.tasks import webhook_deliver_task
 
     keys(OLD)
     hook = receiver()

@@ -3,7 +3,6 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from agents import roles
 from bot.chat import conversation_consent_current
 from privacy.models import (
     AuditEvent,
@@ -14,6 +13,7 @@ from privacy.models import (
 )
 from privacy.registry import active_channels_source_register
 from privacy.services import notice_changes, notice_facts, notice_publish, notice_render
+from staff import roles
 from tests.factories import ConversationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

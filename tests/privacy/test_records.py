@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone, translation
 
-from agents import roles
 from privacy.models import AuditEvent, ProcessingActivity, ProcessingAgreement, Processor
 from privacy.selectors import channels_without_agreement
 from privacy.services import agreement_reviews_check, processing_activities_csv
+from staff import roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

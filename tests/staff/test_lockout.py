@@ -8,8 +8,8 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.test import override_settings
 
+from platform_core.api_auth import api_key_create
 from privacy.models import AuditEvent
-from supportdesk.api_auth import api_key_create
 from tests.factories import AgentFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("limit_three")]

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 
-from agents import roles
+from staff import roles
 from staff.models import StaffSession
 from staff.oidc import StaffOIDCBackend, roles_from_claims, sso_username
 from tests.factories import AgentFactory

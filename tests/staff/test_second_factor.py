@@ -6,8 +6,8 @@ import pytest
 from django.test import override_settings
 from django_otp import user_has_device
 
-from agents import roles
 from privacy.models import AuditEvent
+from staff import roles
 from staff.models import StaffSession
 from staff.selectors import second_factor_required, session_second_factor_passed
 from tests.factories import AgentFactory, UserFactory

@@ -8,12 +8,12 @@ from django.contrib.auth.models import Group
 from django.test import override_settings
 from django.utils import timezone
 
-from agents import roles
+from event_pipeline import events, outbox
 from privacy.models import AuditEvent
+from staff import roles
 from staff.middleware import LAST_SEEN_SESSION_KEY
 from staff.models import StaffSession
 from staff.services import staff_session_end, staff_sessions_expire_idle
-from supportdesk import events, outbox
 from tests.factories import AgentFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from agents import roles
 from agents.models import AgentProfile
+from staff import roles
 from tests.factories import AgentFactory, DataSubjectFactory, QueueFactory, UserFactory
 from tests.processes import (
     ARTIFACTS,

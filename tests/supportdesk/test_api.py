@@ -7,9 +7,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from agents import roles
+from platform_core.api_auth import api_key_create, api_key_revoke
 from privacy.models import AuditEvent, Processor
-from supportdesk.api_auth import api_key_create, api_key_revoke
+from staff import roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +154,7 @@ def test_throttling_answers_429_with_retry_after(officer, settings):
     from rest_framework.settings import api_settings
 
     api_settings.reload()
-    from supportdesk.api_auth import KeyOrUserRateThrottle
+    from platform_core.api_auth import KeyOrUserRateThrottle
 
     KeyOrUserRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     try:

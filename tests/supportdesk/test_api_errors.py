@@ -5,7 +5,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from agents import roles
+from staff import roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_a_page_outside_the_api_keeps_the_html_404(client):
 
 
 def test_a_server_error_under_the_api_is_json_too(rf):
-    from supportdesk.api_errors import server_error
+    from platform_core.api_errors import server_error
 
     response = server_error(rf.get("/api/v1/me/"))
 

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from supportdesk.models import API_SCOPES
+from platform_core.models import API_SCOPES
 
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 
@@ -101,7 +101,7 @@ def throttle_raised(monkeypatch):
 
 @pytest.fixture
 def api_key_header(django_user_model):
-    from supportdesk.api_auth import api_key_create
+    from platform_core.api_auth import api_key_create
 
     admin = django_user_model.objects.create_superuser("fuzz-admin", password="x")
     _key, secret = api_key_create(user=admin, name="fuzz", scopes=list(API_SCOPES))

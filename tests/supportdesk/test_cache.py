@@ -1,4 +1,4 @@
-from supportdesk.cache import SharedConnectionPool
+from platform_core.cache import SharedConnectionPool
 
 
 def test_every_cache_object_of_a_process_shares_one_pool_per_redis():

@@ -1,7 +1,7 @@
 import pytest
 
-from supportdesk import health
-from supportdesk.health import HealthResult, health_check_register, health_problems
+from platform_core import health
+from platform_core.health import HealthResult, health_check_register, health_problems
 
 
 @pytest.fixture

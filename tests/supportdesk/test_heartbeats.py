@@ -8,10 +8,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from agents import roles
+from platform_core.heartbeats import PURGE, SWEEP, job_heartbeat_record, job_heartbeat_states
+from platform_core.models import JobHeartbeat
 from privacy.tasks import retention_purge_task
-from supportdesk.heartbeats import PURGE, SWEEP, job_heartbeat_record, job_heartbeat_states
-from supportdesk.models import JobHeartbeat
+from staff import roles
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

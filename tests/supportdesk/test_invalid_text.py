@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from agents import roles
 from agents.services import InboxError, conversation_claim, conversation_reply, note_add
 from bot.models import Conversation, Message
-from supportdesk.storable_text import text_is_storable, values_made_storable
+from platform_core.storable_text import text_is_storable, values_made_storable
+from staff import roles
 from tests.factories import AgentFactory, ConversationFactory, QueueFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

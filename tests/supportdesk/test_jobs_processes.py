@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from agents import roles
 from bot.learning import INTERRUPTED_ERROR
 from bot.models import BotModel
 from bot.tasks import bot_model_train_task
@@ -30,6 +29,7 @@ from privacy.models import (
 )
 from privacy.services import data_request_create, data_subject_identify
 from privacy.tasks import retention_purge_task
+from staff import roles
 from supportdesk.sweeper import jobs_sweep
 from tests.bot.test_learning import small_knowledge_base  # noqa: F401  (fixture)
 from tests.factories import DataSubjectFactory, UserFactory

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from supportdesk import outbox
-from supportdesk.models import OutboxEvent
-from supportdesk.outbox import (
+from event_pipeline import outbox
+from event_pipeline.models import OutboxEvent
+from event_pipeline.outbox import (
     call_action,
     group_action,
     outbox_drain,
@@ -154,7 +154,7 @@ def test_erasure_deletes_undispatched_events_about_the_subjects_conversations():
 
 
 def test_group_names_are_built_in_one_place():
-    """supportdesk/events.py names the groups; no other module spells them out."""
+    """event_pipeline/events.py names the groups; no other module spells them out."""
     import re
     from pathlib import Path
 
@@ -162,7 +162,7 @@ def test_group_names_are_built_in_one_place():
     spelled = re.compile(r"""f["'](customer|conversation|inbox|staff)_\{""")
     elsewhere = [
         str(path.relative_to(root))
-        for app in ("agents", "bot", "privacy", "supportdesk")
+        for app in ("agents", "bot", "privacy", "platform_core", "event_pipeline", "supportdesk")
         for path in root.joinpath(app).rglob("*.py")
         if path.name != "events.py" and spelled.search(path.read_text(encoding="utf-8"))
     ]

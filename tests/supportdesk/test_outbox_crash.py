@@ -11,10 +11,10 @@ import pytest
 from django.conf import settings
 
 from bot.models import Conversation
+from event_pipeline.models import OutboxEvent, WebhookDelivery
+from event_pipeline.webhooks import webhook_subscription_create
 from privacy.models import AuditEvent
 from supportdesk.celery import app
-from supportdesk.models import OutboxEvent, WebhookDelivery
-from supportdesk.webhooks import webhook_subscription_create
 from tests.factories import ConversationFactory
 from tests.processes import process_environment
 from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (fixture)
@@ -28,7 +28,7 @@ ESCALATE_THEN_DIE = """
 import os, signal, sys
 import django
 django.setup()
-from supportdesk import outbox
+from event_pipeline import outbox
 outbox.outbox_events_dispatch = lambda events: os.kill(os.getpid(), signal.SIGKILL)
 from bot.chat import conversation_escalate
 from bot.models import Conversation

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from supportdesk.heartbeats import SWEEP, job_heartbeat_record
+from platform_core.heartbeats import SWEEP, job_heartbeat_record
 
 SCRIPT = Path(settings.BASE_DIR) / "scripts" / "run_local.py"
 _spec = importlib.util.spec_from_file_location("run_local", SCRIPT)

@@ -26,7 +26,7 @@ from benchmarks.scale_out import (
     redis_restart_recovery,
     round_trip,
 )
-from supportdesk.webhooks import webhook_subscription_create
+from event_pipeline.webhooks import webhook_subscription_create
 from tests.factories import AgentFactory, QueueFactory
 from tests.processes import (
     HAPROXY,

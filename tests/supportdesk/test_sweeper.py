@@ -10,15 +10,16 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from agents import roles
 from bot.learning import INTERRUPTED_ERROR, bot_model_train, training_examples, training_fingerprint
 from bot.models import BotModel, ChannelDelivery
+from event_pipeline.models import WebhookDelivery
+from event_pipeline.webhooks import webhook_deliver, webhook_subscription_create
+from platform_core.heartbeats import SWEEP
+from platform_core.models import JobHeartbeat
 from privacy.models import AuditEvent, DataExport, DataRequest, DataSubject
 from privacy.services import data_request_create, data_request_process
-from supportdesk.heartbeats import SWEEP
-from supportdesk.models import JobHeartbeat, WebhookDelivery
+from staff import roles
 from supportdesk.sweeper import jobs_sweep
-from supportdesk.webhooks import webhook_deliver, webhook_subscription_create
 from tests.bot.channels.conftest import active_channel, fake_platforms  # noqa: F401  (fixtures)
 from tests.bot.channels.test_delivery import linked, reply  # noqa: F401  (fixture)
 from tests.bot.test_learning import small_knowledge_base  # noqa: F401  (fixture)
@@ -324,7 +325,7 @@ def test_the_admin_retries_a_failed_webhook_delivery_with_fresh_attempts(
 
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
-            "/admin/supportdesk/webhookdelivery/",
+            "/admin/event_pipeline/webhookdelivery/",
             {"action": "retry", "_selected_action": [delivery.pk]},
         )
 

@@ -8,9 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from bot.services import conversation_start, message_append
-from privacy.models import Processor
-from supportdesk.models import WebhookDelivery, WebhookSubscription
-from supportdesk.webhooks import (
+from event_pipeline.models import WebhookDelivery, WebhookSubscription
+from event_pipeline.webhooks import (
     SIGNATURE_HEADER,
     WebhookRetry,
     webhook_deliver,
@@ -18,6 +17,7 @@ from supportdesk.webhooks import (
     webhook_signature_verify,
     webhook_subscription_create,
 )
+from privacy.models import Processor
 from tests.factories import agreement_sign, processor_with_active_agreement
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,11 @@ from django.db import connection
 from django.utils import timezone
 
 from bot.services import conversation_start, message_append
+from event_pipeline.models import WebhookDelivery
+from event_pipeline.tasks import webhook_deliver_task
+from event_pipeline.webhooks import WebhookRetry, webhook_deliver, webhook_subscription_create
 from privacy.models import RetentionPolicy
 from privacy.services import retention_purge, subject_erase, subject_export
-from supportdesk.models import WebhookDelivery
-from supportdesk.tasks import webhook_deliver_task
-from supportdesk.webhooks import WebhookRetry, webhook_deliver, webhook_subscription_create
 from tests.factories import processor_with_active_agreement
 from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (the local receiver)
 
@@ -188,7 +188,7 @@ def test_the_admin_delivery_log_does_not_show_the_payload(
     _queued_deliveries(django_capture_on_commit_callbacks, subject=subject)
     delivery = WebhookDelivery.objects.get()
 
-    page = admin_client.get(f"/admin/supportdesk/webhookdelivery/{delivery.pk}/change/")
+    page = admin_client.get(f"/admin/event_pipeline/webhookdelivery/{delivery.pk}/change/")
 
     assert page.status_code == 200 and "message.created" in page.content.decode()
     assert "DE89" not in page.content.decode() and "Mustermann" not in page.content.decode()

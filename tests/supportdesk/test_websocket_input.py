@@ -6,8 +6,8 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from bot.models import Message
+from platform_core.consumers import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH, FrameError, frame_decode
 from supportdesk.asgi import application
-from supportdesk.consumers import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH, FrameError, frame_decode
 from supportdesk.middleware import websocket_origin_allowed
 from supportdesk.routing import websocket_urlpatterns
 from tests.factories import AgentFactory, QueueFactory

@@ -10,7 +10,6 @@ from celery.exceptions import Retry
 from django.urls import reverse
 from django.utils import timezone
 
-from agents import roles
 from bot.channels import delivery as delivery_module
 from bot.channels.delivery import (
     Attempt,
@@ -21,10 +20,11 @@ from bot.channels.delivery import (
 from bot.channels.selectors import identity_index
 from bot.channels.services import channel_config_deactivate
 from bot.channels.tasks import delivery_send_task
-from bot.channels.transport import retry_after_parse
 from bot.chat import conversation_escalate
 from bot.models import ChannelConversation, ChannelDelivery, ChannelIdentity, Message
 from bot.services import message_append
+from platform_core.http_client import retry_after_parse
+from staff import roles
 from tests.bot.channels.conftest import CHANNELS, CUSTOMERS
 from tests.bot.channels.fakes import graph_error, telegram_error
 from tests.factories import ConversationFactory, UserFactory
@@ -270,7 +270,7 @@ def test_whatsapp_outside_the_24_hour_window_sends_nothing_and_tells_the_agents(
         async def group_send(self, group, message):
             pushed.append((group, message))
 
-    monkeypatch.setattr("supportdesk.outbox.get_channel_layer", lambda: Layer())
+    monkeypatch.setattr("event_pipeline.outbox.get_channel_layer", lambda: Layer())
     conversation = linked("whatsapp", wrote_ago=timedelta(hours=25))
     delivery = reply(conversation)
 

@@ -381,7 +381,7 @@ def test_messages_after_escalation_reach_the_agents_watching(consented, monkeypa
         async def group_send(self, group, message):
             pushed.append((group, message))
 
-    monkeypatch.setattr("supportdesk.outbox.get_channel_layer", lambda: Layer())
+    monkeypatch.setattr("event_pipeline.outbox.get_channel_layer", lambda: Layer())
     platform = consented("telegram")
     platform.say("Ich möchte mit einem Mitarbeiter sprechen")
 

@@ -1,4 +1,4 @@
-"""JSON over HTTPS to the platforms, with the standard library only (no new dependency).
+"""JSON over HTTPS to other systems (the messenger platforms), with the standard library only.
 
 Errors never carry the URL: Telegram's URL holds the bot token.
 """

@@ -1,3 +1,7 @@
+"""The admin's API keys, and what every admin page shares: the user and group forms
+with permissions named in the page's language, one kind of API credential, and yes/no
+icons whose text follows the page's language."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags import admin_list
@@ -10,18 +14,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
-from privacy.encrypted_admin import EncryptedValuesAdminMixin
-from supportdesk.admin_actions import DeliveryRetryAdminMixin
-from supportdesk.api_auth import api_key_create, api_key_revoke
-from supportdesk.models import (
-    API_SCOPES,
-    WEBHOOK_EVENTS,
-    ApiKey,
-    WebhookDelivery,
-    WebhookSubscription,
-)
-from supportdesk.sweeper import webhook_delivery_retry
-from supportdesk.webhooks import webhook_personal_data_check, webhook_subscription_create
+from platform_core.api_auth import api_key_create, api_key_revoke
+from platform_core.models import API_SCOPES, ApiKey
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -77,66 +71,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for key in queryset:
             api_key_revoke(key=key)
-
-
-class WebhookSubscriptionForm(forms.ModelForm):
-    events = forms.MultipleChoiceField(
-        label=_("events"),
-        choices=[(event, event) for event in WEBHOOK_EVENTS],
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    class Meta:
-        model = WebhookSubscription
-        fields = ["name", "url", "events", "include_personal_data", "processor", "is_active"]
-
-
-@admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(EncryptedValuesAdminMixin, admin.ModelAdmin):
-    """The signing secret is shown once, when the subscription is created. A secret no
-    configured key opens is reported on the page and kept as stored when it is saved."""
-
-    list_display = ["name", "url", "events", "is_active", "consecutive_failures", "disabled_reason"]
-    list_filter = ["is_active"]
-    form = WebhookSubscriptionForm
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            if obj.include_personal_data:
-                webhook_personal_data_check(processor=obj.processor)
-            obj.full_clean()
-            obj.save()
-            return
-        subscription, secret = webhook_subscription_create(
-            name=form.cleaned_data["name"],
-            url=form.cleaned_data["url"],
-            events=form.cleaned_data["events"],
-            include_personal_data=form.cleaned_data["include_personal_data"],
-            processor=form.cleaned_data["processor"],
-        )
-        obj.pk = subscription.pk
-        messages.warning(
-            request,
-            _("The signing secret, shown only now (copy it): %(secret)s") % {"secret": secret},
-        )
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(DeliveryRetryAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "event", "subscription", "status", "attempts", "last_status_code"]
-    list_filter = ["status", "event"]
-    # The payload may hold a customer's message (encrypted at rest): the log shows what
-    # happened to a delivery, never its content, so browsing it is no read of personal data.
-    exclude = ["payload"]
-
-    delivery_retry = webhook_delivery_retry
-    retry_permission = "supportdesk.change_webhookdelivery"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # Permissions are stored with English names when the tables are created ("Can add log

@@ -1,3 +1,4 @@
+# In the project: the demo spans the apps (agents, bot, the e-mail channel).
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 

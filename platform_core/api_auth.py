@@ -12,7 +12,7 @@ from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.throttling import UserRateThrottle
 
-from supportdesk.models import API_SCOPES, KEY_PREFIX_LENGTH, ApiKey, api_key_hash
+from platform_core.models import API_SCOPES, KEY_PREFIX_LENGTH, ApiKey, api_key_hash
 
 KEYWORD = b"api-key"
 ANY_SCOPE = "*"

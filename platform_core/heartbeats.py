@@ -1,10 +1,10 @@
 """Heartbeats of the periodic jobs: when the retention purge and the sweeper last ran.
 
-Each job records its run in the database (supportdesk.JobHeartbeat), so a restart does not
+Each job records its run in the database (platform_core.JobHeartbeat), so a restart does not
 forget it. A job is late when it has not run for twice its beat period; a job that never
 ran is late only after a grace period from when it was first expected (a fresh
 installation's beat runs an hourly job an hour after it starts). The health check in
-supportdesk/health.py reports late jobs, and the privacy dashboard shows them.
+platform_core/health.py reports late jobs, and the privacy dashboard shows them.
 """
 
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from supportdesk.models import JobHeartbeat
+from platform_core.models import JobHeartbeat
 
 PURGE = "retention.purge"
 SWEEP = "sweeper"

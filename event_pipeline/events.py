@@ -1,7 +1,7 @@
 """Pushes to websockets: the group names, the frames, and the one way to send them.
 
 Services publish inside their transaction; the push is an outbox event
-(supportdesk/outbox.py), sent once the transaction commits and not lost when the
+(event_pipeline/outbox.py), sent once the transaction commits and not lost when the
 process dies in between. Group names:
 
 - `customer_<public id hex>`: the customer's own chat socket (bot.consumers.ChatConsumer);
@@ -22,8 +22,8 @@ process dies in between. Group names:
 import hashlib
 import uuid
 
-from supportdesk import outbox
-from supportdesk.outbox import Action, group_action, outbox_event_record
+from event_pipeline import outbox
+from event_pipeline.outbox import Action, group_action, outbox_event_record
 
 INBOX_ALL_GROUP = "inbox_all"
 INBOX_PRESENCE_GROUP = "inbox_presence"

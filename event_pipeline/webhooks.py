@@ -15,22 +15,26 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from celery import current_app
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from event_pipeline.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
+from event_pipeline.outbox import outbox_event_record, task_action
+from privacy.models import ProcessingAgreement
 from privacy.registry import subject_references
+from privacy.services import audit_record
 from privacy.services.retention import queryset_purge
-from supportdesk.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
-from supportdesk.outbox import outbox_event_record, task_action
 
 SIGNATURE_HEADER = "X-Supportdesk-Signature"
-# supportdesk.tasks imports this module; the outbox finds the task by its name.
+# event_pipeline.tasks imports this module; the outbox finds the task by its name.
 WEBHOOK_DELIVER_TASK = "supportdesk.tasks.webhook_deliver_task"
 # Subscriptions are read per event; this keeps the hot path (message.created) cheap.
 _SUBSCRIPTIONS_RECHECK_SECONDS = 5.0
@@ -85,7 +89,6 @@ def webhook_subscription_create(
 
 
 def webhook_personal_data_check(*, processor) -> None:
-    from privacy.models import ProcessingAgreement
 
     covered = (
         processor is not None
@@ -320,3 +323,41 @@ def webhook_deliveries_purge(*, cutoff, batch_size, max_batches, dry_run) -> tup
         max_batches=max_batches,
         dry_run=dry_run,
     )
+
+
+# Stuck and retried deliveries (the sweeper, the admin's retry) ------------------------------
+
+
+def webhook_deliveries_stuck(*, cutoff: datetime):
+    return WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).filter(
+        Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
+    )
+
+
+@transaction.atomic
+def webhook_delivery_retry(
+    *,
+    delivery: WebhookDelivery,
+    acting_user: AbstractBaseUser | None,
+    cutoff: datetime | None = None,
+) -> bool:
+    """Queue a pending delivery again (staff also a failed one, with fresh attempts)."""
+    now = timezone.now()
+    if cutoff is not None:
+        queued = webhook_deliveries_stuck(cutoff=cutoff).filter(pk=delivery.pk)
+        updated = queued.update(next_attempt_at=now)
+    else:
+        queued = WebhookDelivery.objects.filter(
+            pk=delivery.pk,
+            status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.FAILED],
+        )
+        updated = queued.update(
+            status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=now
+        )
+        if updated:
+            audit_record(
+                action="webhook_delivery.retried", acting_user=acting_user, target=delivery
+            )
+    if updated:
+        transaction.on_commit(lambda: current_app.tasks[WEBHOOK_DELIVER_TASK].delay(delivery.pk))
+    return bool(updated)

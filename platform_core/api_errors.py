@@ -10,7 +10,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from supportdesk.storable_text import INVALID_TEXT_CODE
+from platform_core.storable_text import INVALID_TEXT_CODE
 
 _ERROR_TYPES = {
     status.HTTP_400_BAD_REQUEST: "validation_error",

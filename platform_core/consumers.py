@@ -15,7 +15,7 @@ import re
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from supportdesk.storable_text import INVALID_TEXT_CODE, text_is_storable, values_are_storable
+from platform_core.storable_text import INVALID_TEXT_CODE, text_is_storable, values_are_storable
 
 # Our frames nest two or three levels; the limit leaves room without risking recursion.
 MAX_JSON_DEPTH = 32

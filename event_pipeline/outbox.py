@@ -4,7 +4,7 @@ A service records an event (`outbox_event_record`) inside its transaction: a row
 the event's actions, each one of
 
 - ("group", group name, channel-layer message): a push to the customer's socket or the
-  agents' groups (group names and frames: supportdesk.events);
+  agents' groups (group names and frames: event_pipeline.events);
 - ("task", Celery task name, [ids]): a messenger or webhook delivery, queued;
 - ("call", handler name, {ids}): a listener another app registered
   (`outbox_handler_register`), e.g. agents routing an escalation.
@@ -37,7 +37,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from supportdesk.models import OutboxEvent
+from event_pipeline.models import OutboxEvent
+from privacy.registry import subject_references
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +176,6 @@ def subject_outbox_events_export(subject) -> dict:
 
 def subject_outbox_events_erase(subject) -> dict[str, int]:
     """Erasure: undispatched events about the subject's conversations (a crash left them)."""
-    from privacy.registry import subject_references
 
     deleted, _by_model = OutboxEvent.objects.filter(
         reference__in=subject_references(subject)

@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from supportdesk.heartbeats import PURGE, SWEEP, job_heartbeat_states
+from platform_core.heartbeats import PURGE, SWEEP, job_heartbeat_states
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from supportdesk.health import health_problems
+from platform_core.health import health_problems
 
 register = template.Library()
 
