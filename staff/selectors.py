@@ -3,11 +3,25 @@
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
+from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
 from django_otp.models import Device
 
 from agents.roles import ROLE_PERMISSIONS
+from agents.selectors import user_is_agent
 from staff.models import StaffSession
+
+
+def staff_start_url(*, user: AbstractBaseUser) -> str:
+    """Where a sign-in lands when it names no page: the first page this user's role may
+    see (the inbox, else the privacy officer's dashboard, else the admin)."""
+    if user_is_agent(user=user):
+        return reverse("agents:inbox")
+    if user.has_perm("privacy.view_processingactivity"):
+        return reverse("privacy:dashboard")
+    if user.is_active and user.is_staff:
+        return reverse("admin:index")
+    return reverse("agents:inbox")
 
 
 def second_factor_required(*, user: AbstractBaseUser) -> bool:

@@ -41,6 +41,19 @@ def test_database_url() -> str:
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def sqlite_file_bytes(path: str | Path) -> bytes:
+    """The bytes of a live SQLite database file (or its WAL), read by another process.
+
+    Never open() and close() the file in this process: closing any descriptor of a file
+    drops every POSIX lock this process holds on it, SQLite's included. This process's
+    connections then hold the database without a lock, and the next server process
+    (daphne, a Celery worker) that closes its last connection takes it for the last
+    user, checkpoints and deletes the WAL and shared-memory files under us: every new
+    connection here then fails with "disk I/O error" (it took ~250 tests to show).
+    """
+    return subprocess.run(["cat", str(path)], capture_output=True, check=True).stdout
+
+
 def process_environment(**extra: str) -> dict[str, str]:
     return {
         **os.environ,

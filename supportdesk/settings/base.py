@@ -133,7 +133,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "agents:login"
-LOGIN_REDIRECT_URL = "agents:inbox"
+# The page the role may see: the inbox, the privacy dashboard or the admin (staff.selectors).
+LOGIN_REDIRECT_URL = "staff:start"
 LOGOUT_REDIRECT_URL = "agents:login"
 
 # Staff accounts (staff/, README "Staff accounts"). ---------------------------------------

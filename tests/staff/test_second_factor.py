@@ -130,7 +130,7 @@ def test_a_recovery_code_works_once_and_is_audited(client):
     totp_device_for(officer)
     code = recovery_codes_for(officer)[0]
     sign_in(client, officer)
-    assert client.post("/staff/two-factor/", {"code": code})["Location"] == "/inbox/"
+    assert client.post("/staff/two-factor/", {"code": code})["Location"] == DASHBOARD
     assert AuditEvent.objects.filter(action="staff.recovery_code_used").count() == 1
 
     client.post("/inbox/logout/")
