@@ -47,7 +47,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -378,8 +377,10 @@ CONVERSATION_CLOSE_AFTER_HOURS = env.int("CONVERSATION_CLOSE_AFTER_HOURS", defau
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # A key first, so an unauthenticated API call gets 401 with WWW-Authenticate.
+        # API keys are the one machine credential (scoped, stored hashed, expiring): DRF's
+        # tokens (unscoped, stored in plain text) are not accepted, and their table is gone
+        # (staff migration 0002).
         "supportdesk.api_auth.ApiKeyAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
