@@ -18,8 +18,13 @@ class SupportdeskConfig(AppConfig):
             api_schema,  # noqa: F401  (registers the OpenAPI extensions)
             checks,  # noqa: F401  (registers the start-up checks)
         )
+        from supportdesk.health import health_check_register
         from supportdesk.models import OutboxEvent, WebhookDelivery
-        from supportdesk.outbox import subject_outbox_events_erase, subject_outbox_events_export
+        from supportdesk.outbox import (
+            outbox_health,
+            subject_outbox_events_erase,
+            subject_outbox_events_export,
+        )
         from supportdesk.relationship_names import relationship_names_translate
         from supportdesk.webhooks import (
             subject_webhook_deliveries_erase,
@@ -93,3 +98,4 @@ class SupportdeskConfig(AppConfig):
             )
         )
         relationship_names_translate()
+        health_check_register("outbox", outbox_health)

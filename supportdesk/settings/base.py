@@ -357,6 +357,11 @@ JOBS_STUCK_AFTER_SECONDS = env.int("JOBS_STUCK_AFTER_SECONDS", default=15 * 60)
 # still there this long after (its process died) is dispatched by the next drain: when a
 # worker starts, and by the sweep. Long enough never to race a live dispatch.
 OUTBOX_DRAIN_AFTER_SECONDS = env.int("OUTBOX_DRAIN_AFTER_SECONDS", default=30)
+# An event whose dispatch keeps failing is tried again after a back-off that doubles
+# (from OUTBOX_RETRY_BACKOFF_SECONDS, at most an hour), at most OUTBOX_MAX_ATTEMPTS times;
+# then it waits for an admin ("Dispatch again" in the admin) and /health/ reports it.
+OUTBOX_RETRY_BACKOFF_SECONDS = env.int("OUTBOX_RETRY_BACKOFF_SECONDS", default=60)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # daphne and Celery workers drain the outbox when they start; off only where a test
 # harness owns the database (the test process imports the ASGI module).
 OUTBOX_DRAIN_AT_START = env.bool("OUTBOX_DRAIN_AT_START", default=True)
