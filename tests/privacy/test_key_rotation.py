@@ -27,6 +27,7 @@ from email_channel.services import mail_receive
 from privacy.models import DataRequest, ProcessingAgreement
 from privacy.services import data_export_build, data_request_create, data_subject_identify
 from privacy.services.keys import encryption_status_compute
+from staff.models import EncryptedTOTPDevice
 from supportdesk.models import OutboxEvent, WebhookDelivery
 from supportdesk.webhooks import webhook_event_emit, webhook_subscription_create
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
@@ -85,6 +86,7 @@ def filled(
     hook = receiver()
     webhook_subscription_create(name="crm", url=hook.url, events=["dsar.completed"])
     staff = UserFactory(is_superuser=True, role=roles.SUPERVISOR)
+    EncryptedTOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True)
     note_add(conversation=conversation, author=staff, text="Ruft morgen zurück")
     # An outbox event a crashed process left undispatched (its frame holds the note).
     OutboxEvent.objects.create(
