@@ -6,10 +6,14 @@ server process to close its last connection then deleted the WAL under this proc
 every later connection of the test run failed with "disk I/O error".
 """
 
+import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from django.db import connection
 
 from tests.processes import sqlite_file_bytes
 
@@ -56,3 +60,18 @@ def test_reading_in_this_process_would_let_the_wal_be_deleted(tmp_path):
 
     assert not Path(f"{path}-wal").exists()
     held.close()
+
+
+@pytest.mark.skipif(
+    os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1", reason="the embedded SQLite database"
+)
+@pytest.mark.django_db
+def test_opening_the_live_test_database_here_fails_at_once_naming_the_helper():
+    path = Path(connection.settings_dict["NAME"])
+
+    with pytest.raises(RuntimeError, match="sqlite_file_bytes"):
+        path.read_bytes()
+    with pytest.raises(RuntimeError, match="sqlite_file_bytes"):
+        open(f"{path}-shm", "rb")  # noqa: SIM115 (never opened: the guard refuses)
+
+    assert sqlite_file_bytes(path).startswith(b"SQLite format 3")
