@@ -14,13 +14,18 @@ class EventPipelineConfig(AppConfig):
         # autodiscovery does not reach).
         from event_pipeline import tasks  # noqa: F401  (registers the Celery task)
         from event_pipeline.models import OutboxEvent, WebhookDelivery
-        from event_pipeline.outbox import subject_outbox_events_erase, subject_outbox_events_export
+        from event_pipeline.outbox import (
+            outbox_health,
+            subject_outbox_events_erase,
+            subject_outbox_events_export,
+        )
         from event_pipeline.webhooks import (
             subject_webhook_deliveries_erase,
             subject_webhook_deliveries_export,
             webhook_deliveries_purge,
             webhook_event_emit,
         )
+        from platform_core.health import health_check_register
         from privacy.models import RetentionPolicy
         from privacy.registry import (
             PersonalDataProvider,
@@ -98,3 +103,4 @@ class EventPipelineConfig(AppConfig):
                 purge=webhook_deliveries_purge,
             )
         )
+        health_check_register("outbox", outbox_health)

@@ -126,7 +126,15 @@ class OutboxEvent(models.Model):
     reference = models.UUIDField(_("about"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     # A drain claims a row until then; a dispatcher that died leaves it to the next drain.
+    # After a failed dispatch it is the back-off: no drain tries the row before then.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Failed dispatches so far; at OUTBOX_MAX_ATTEMPTS the row waits for a person.
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    # The last failure's exception class only (its message may hold personal data).
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    # Set when the attempts ran out: drains skip it; /health/ reports it; the admin
+    # dispatches it again. Never deleted unsent.
+    failed_at = models.DateTimeField(_("given up at"), null=True, blank=True)
 
     objects = EncryptedFieldsManager()
 

@@ -17,8 +17,10 @@ starts and by the sweeper, claims rows older than OUTBOX_DRAIN_AFTER_SECONDS (so
 never races a live dispatch) and dispatches them. Each row is dispatched by one
 dispatcher (the live one, or the drain that claimed it) and deleted afterwards; only a
 crash in the middle of the actions themselves can repeat some of them, and every task
-and listener is idempotent. A failed action (broker down) keeps its row for the next
-drain. A failed push is logged, not repeated: the page shows the change on reload.
+and listener is idempotent. A failed action (broker down) keeps its row for a later
+drain, after a back-off that doubles with each failure; after OUTBOX_MAX_ATTEMPTS the row
+is marked failed (kept, reported by /health/, dispatched again from the admin), never
+dropped. A failed push is logged, not repeated: the page shows the change on reload.
 
 Rows hold ids and frames; the actions are encrypted (a frame may carry a message text).
 """
@@ -36,9 +38,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from event_pipeline.models import OutboxEvent
+from platform_core.health import HealthResult
 from privacy.registry import subject_references
+from privacy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -89,13 +94,74 @@ def outbox_events_dispatch(events: list[tuple[int, list[Action]]]) -> int:
         try:
             for action in actions:
                 _action_run(action)
-        except Exception:  # left for the next drain; the others go on
-            logger.exception("Outbox event %s could not be dispatched; retried later", event_id)
+        except Exception as error:  # left for a later drain; the others go on
+            logger.exception("Outbox event %s could not be dispatched", event_id)
+            _outbox_event_failure_record(event_id=event_id, error=error)
             continue
         done.append(event_id)
     if done:
         OutboxEvent.objects.filter(pk__in=done).delete()
     return len(done)
+
+
+def outbox_retry_delay(*, attempts: int) -> timedelta:
+    """The back-off after the `attempts`-th failure: doubling, at most an hour."""
+    seconds = settings.OUTBOX_RETRY_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, 3600))
+
+
+def _outbox_event_failure_record(*, event_id: int, error: Exception) -> None:
+    """Count the failure; back off, or give up after OUTBOX_MAX_ATTEMPTS (kept, reported)."""
+    event = OutboxEvent.objects.filter(pk=event_id).only("attempts").first()
+    if event is None:  # erased meanwhile
+        return
+    attempts = event.attempts + 1
+    now = timezone.now()
+    given_up = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    OutboxEvent.objects.filter(pk=event_id).update(
+        attempts=attempts,
+        last_error=type(error).__name__[:200],
+        claimed_until=now + outbox_retry_delay(attempts=attempts),
+        failed_at=now if given_up else None,
+    )
+    if given_up:
+        logger.error(
+            "Outbox event %s failed %s times and is no longer retried: dispatch it again "
+            "from the admin once the cause is fixed",
+            event_id,
+            attempts,
+        )
+
+
+@transaction.atomic
+def outbox_event_retry(*, event: OutboxEvent, acting_user) -> bool:
+    """An admin's "dispatch again": a failed event goes to the next drain (the sweeper's)
+    with fresh attempts; audited. False if it had not failed."""
+    updated = OutboxEvent.objects.filter(pk=event.pk, failed_at__isnull=False).update(
+        failed_at=None, attempts=0, claimed_until=None, last_error=""
+    )
+    if updated:
+        audit_record(action="outbox_event.retried", acting_user=acting_user, target=event)
+    return bool(updated)
+
+
+def outbox_health() -> HealthResult:
+    """Failed events (attempts ran out) are a problem a person must look at."""
+    failed = OutboxEvent.objects.filter(failed_at__isnull=False).count()
+    retrying = OutboxEvent.objects.filter(failed_at__isnull=True, attempts__gt=0).count()
+    if failed:
+        summary = _(
+            "%(count)s event(s) could not be dispatched and are no longer retried: "
+            "see the outbox events in the admin."
+        ) % {"count": failed}
+    else:
+        summary = _("Every event is dispatched or being retried.")
+    return HealthResult(
+        name="outbox",
+        ok=not failed,
+        summary=summary,
+        details={"failed": failed, "retrying": retrying},
+    )
 
 
 def outbox_actions_run(actions: list[Action]) -> None:
@@ -137,7 +203,9 @@ def outbox_drain(*, older_than_seconds: float | None = None, batch_size: int = 2
     )
     now = timezone.now()
     claimable = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    left = OutboxEvent.objects.filter(claimable, created_at__lte=now - timedelta(seconds=grace))
+    left = OutboxEvent.objects.filter(
+        claimable, failed_at__isnull=True, created_at__lte=now - timedelta(seconds=grace)
+    )
     # Unique to this drain: the rows it claimed are those carrying it.
     claim = now + timedelta(seconds=CLAIM_SECONDS, microseconds=secrets.randbelow(10**6))
     dispatched = 0

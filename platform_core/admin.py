@@ -12,7 +12,6 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authtoken.models import TokenProxy
 
 from platform_core.api_auth import api_key_create, api_key_revoke
 from platform_core.models import API_SCOPES, ApiKey
@@ -117,11 +116,6 @@ admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), UserAdmin)
 admin.site.unregister(Group)
 admin.site.register(Group, GroupAdmin)
-
-# One kind of API credential in the admin: API keys (scoped, stored hashed, expiring).
-# DRF's tokens sat beside them as "Tokens", unscoped and stored in plain text; existing
-# tokens still authenticate (TokenAuthentication), new ones are not issued here.
-admin.site.unregister(TokenProxy)
 
 
 def _boolean_icon(value: bool | None):

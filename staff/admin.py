@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from platform_core.admin import UserAdmin
-from staff.models import StaffSession
+from staff.models import EncryptedTOTPDevice, StaffSession
 from staff.services import second_factor_reset, staff_session_end
 
 
@@ -117,12 +117,12 @@ class StaffStaticDeviceAdmin(TranslatedOTPDeviceAdminMixin, StaticDeviceAdmin):
     pass
 
 
-for model, model_admin in [
-    (TOTPDevice, StaffTOTPDeviceAdmin),
-    (StaticDevice, StaffStaticDeviceAdmin),
-]:
-    admin.site.unregister(model)
-    admin.site.register(model, model_admin)
+# django-otp's own TOTP devices (plain-text keys) are no longer used: their rows moved to
+# EncryptedTOTPDevice (staff migration 0003).
+admin.site.unregister(TOTPDevice)
+admin.site.register(EncryptedTOTPDevice, StaffTOTPDeviceAdmin)
+admin.site.unregister(StaticDevice)
+admin.site.register(StaticDevice, StaffStaticDeviceAdmin)
 
 
 class StaffAccessAttemptAdmin(AccessAttemptAdmin):

@@ -18,6 +18,8 @@ APP_NAMES = {
 }
 MODEL_NAMES = {
     ("otp_totp", "totpdevice"): (_("TOTP device"), _("TOTP devices")),
+    # Ours, with the key encrypted (staff.models); its fields inherited from django-otp.
+    ("staff", "encryptedtotpdevice"): (_("TOTP device"), _("TOTP devices")),
     ("otp_static", "staticdevice"): (_("static device"), _("static devices")),
     ("otp_static", "statictoken"): (_("static token"), _("static tokens")),
 }

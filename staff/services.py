@@ -14,12 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from event_pipeline import events
 from privacy.models import AuditEvent
 from privacy.services.audit import audit_record
-from staff.models import StaffSession
+from staff.models import EncryptedTOTPDevice, StaffSession
 from staff.roles import ROLE_PERMISSIONS
 
 BROWSER_MAX_LENGTH = 300
@@ -112,12 +111,12 @@ def staff_sessions_expire_idle() -> int:
 
 
 @transaction.atomic
-def totp_device_start(*, user: AbstractBaseUser) -> TOTPDevice:
+def totp_device_start(*, user: AbstractBaseUser) -> EncryptedTOTPDevice:
     """An unconfirmed authenticator to scan; confirmed only by a code it produced."""
-    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    pending = EncryptedTOTPDevice.objects.filter(user=user, confirmed=False).first()
     if pending is not None:
         return pending
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return EncryptedTOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
 
 def _recovery_codes_new(*, user: AbstractBaseUser) -> list[str]:
@@ -131,13 +130,15 @@ def _recovery_codes_new(*, user: AbstractBaseUser) -> list[str]:
 
 
 @transaction.atomic
-def totp_device_confirm(*, user: AbstractBaseUser, device: TOTPDevice, token: str) -> list[str]:
+def totp_device_confirm(
+    *, user: AbstractBaseUser, device: EncryptedTOTPDevice, token: str
+) -> list[str]:
     """Confirm the authenticator with a code from it; returns fresh recovery codes
     (shown once). Replaces an earlier authenticator. Raises ValueError on a wrong code."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user)
+    device = EncryptedTOTPDevice.objects.select_for_update().get(pk=device.pk, user=user)
     if not device.verify_token(token.strip()):
         raise ValueError("wrong code")
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    EncryptedTOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = _recovery_codes_new(user=user)

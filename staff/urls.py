@@ -5,6 +5,7 @@ from staff import views
 app_name = "staff"
 
 urlpatterns = [
+    path("", views.StaffStartView.as_view(), name="start"),
     path("two-factor/", views.TwoFactorVerifyView.as_view(), name="two_factor_verify"),
     path("two-factor/setup/", views.TwoFactorSetupView.as_view(), name="two_factor_setup"),
     path("password-reset/", views.password_reset, name="password_reset"),

@@ -15,6 +15,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 
 from staff.forms import SecondFactorCodeForm
+from staff.selectors import staff_start_url
 from staff.services import (
     recovery_codes_renew,
     second_factor_verify,
@@ -30,7 +31,7 @@ def _next_url(request) -> str:
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return reverse(settings.LOGIN_REDIRECT_URL)
+    return staff_start_url(user=request.user)
 
 
 def _session_elevate(request, device) -> None:
@@ -53,6 +54,16 @@ class StaffLoginView(auth_views.LoginView):
         context["sso_provider_name"] = settings.OIDC_PROVIDER_NAME
         context["sso_failed"] = self.request.GET.get("sso") == "failed"
         return context
+
+    def get_default_redirect_url(self):
+        return staff_start_url(user=self.request.user)
+
+
+class StaffStartView(LoginRequiredMixin, View):
+    """LOGIN_REDIRECT_URL (single sign-on lands here): on to the page the role may see."""
+
+    def get(self, request):
+        return redirect(staff_start_url(user=request.user))
 
 
 class TwoFactorVerifyView(LoginRequiredMixin, View):

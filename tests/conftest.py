@@ -10,8 +10,15 @@ from tests.factories import (
     QueueFactory,
     UserFactory,
 )
+from tests.processes import live_sqlite_open_guard_install
 
 SERVICES = os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1"
+
+
+def pytest_sessionstart(session):
+    # An open()/close() of the SQLite test database here would drop SQLite's locks on it.
+    live_sqlite_open_guard_install()
+
 
 # Slow test modules whose outcome cannot depend on the database, channel layer or broker
 # (pages judged in the browser, models trained in memory): the embedded suite runs them and

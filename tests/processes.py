@@ -41,6 +41,47 @@ def test_database_url() -> str:
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def sqlite_file_bytes(path: str | Path) -> bytes:
+    """The bytes of a live SQLite database file (or its WAL), read by another process.
+
+    Never open() and close() the file in this process: closing any descriptor of a file
+    drops every POSIX lock this process holds on it, SQLite's included. This process's
+    connections then hold the database without a lock, and the next server process
+    (daphne, a Celery worker) that closes its last connection takes it for the last
+    user, checkpoints and deletes the WAL and shared-memory files under us: every new
+    connection here then fails with "disk I/O error" (it took ~250 tests to show).
+    """
+    return subprocess.run(["cat", str(path)], capture_output=True, check=True).stdout
+
+
+_guarded_sqlite_files: set[str] = set()
+
+
+def live_sqlite_open_guard_install() -> None:
+    """Make an open() of the live test database (or its -shm) in this process fail loudly,
+    naming sqlite_file_bytes: the lost locks otherwise show only ~250 tests later. An audit
+    hook (PEP 578) sees every open(); SQLite's own opens are C calls it does not see."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3" or _guarded_sqlite_files:
+        return
+    name = os.path.realpath(database.get("TEST", {}).get("NAME") or database["NAME"])
+    _guarded_sqlite_files.update({name, f"{name}-shm"})
+
+    def guard(event: str, arguments: tuple) -> None:
+        if event != "open" or not isinstance(arguments[0], str | Path):
+            return
+        path = os.fspath(arguments[0])
+        if path.endswith((".sqlite3", ".sqlite3-shm")) and (
+            os.path.realpath(path) in _guarded_sqlite_files
+        ):
+            raise RuntimeError(
+                f"{path} is the live test database: read it with "
+                "tests.processes.sqlite_file_bytes (closing it here drops SQLite's locks)"
+            )
+
+    sys.addaudithook(guard)
+
+
 def process_environment(**extra: str) -> dict[str, str]:
     return {
         **os.environ,

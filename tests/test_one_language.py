@@ -10,7 +10,6 @@ from axes.models import AccessAttempt
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import translation
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agents import services as inbox
 from agents.models import AgentProfile, CannedResponse
@@ -22,6 +21,7 @@ from platform_core.api_auth import api_key_create
 from privacy.models import DataRequest, LegalHold
 from privacy.services import data_export_archive, notice_render, processing_activities_csv
 from privacy.services.requests import data_request_create
+from staff.models import EncryptedTOTPDevice
 from tests.factories import (
     AgentFactory,
     ConsentRecordFactory,
@@ -80,7 +80,7 @@ def desk(policies, knowledge_base, django_capture_on_commit_callbacks, celery_ea
     model, a processor, an API key, a legal hold, the help centre's search index."""
     superuser = UserFactory(username="ada", is_superuser=True, is_staff=True)
     agent = AgentFactory(username="anna")
-    TOTPDevice.objects.create(user=agent, name="Pixel 8")
+    EncryptedTOTPDevice.objects.create(user=agent, name="Pixel 8")
     AccessAttempt.objects.create(
         username="mallory",
         ip_address="192.0.2.7",

@@ -51,13 +51,15 @@ from agents.services import (
     subject_email_reveal,
 )
 from bot.models import Conversation, Message
-from platform_core.api_auth import HasScope
+from platform_core.api_auth import ANY_SCOPE, HasScope
 from platform_core.api_errors import ERROR_RESPONSES, ApiErrorSerializer
 from platform_core.api_params import datetime_param
 
 
 class MeView(APIView):
     """The caller: username, roles and the queues they may see."""
+
+    scope_area = ANY_SCOPE  # every key may ask whose it is (HasScope)
 
     @extend_schema(
         responses={200: MeOutputSerializer, **ERROR_RESPONSES},

@@ -47,7 +47,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -135,7 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "agents:login"
-LOGIN_REDIRECT_URL = "agents:inbox"
+# The page the role may see: the inbox, the privacy dashboard or the admin (staff.selectors).
+LOGIN_REDIRECT_URL = "staff:start"
 LOGOUT_REDIRECT_URL = "agents:login"
 
 # Staff accounts (staff/, README "Staff accounts"). ---------------------------------------
@@ -359,6 +359,11 @@ JOBS_STUCK_AFTER_SECONDS = env.int("JOBS_STUCK_AFTER_SECONDS", default=15 * 60)
 # still there this long after (its process died) is dispatched by the next drain: when a
 # worker starts, and by the sweep. Long enough never to race a live dispatch.
 OUTBOX_DRAIN_AFTER_SECONDS = env.int("OUTBOX_DRAIN_AFTER_SECONDS", default=30)
+# An event whose dispatch keeps failing is tried again after a back-off that doubles
+# (from OUTBOX_RETRY_BACKOFF_SECONDS, at most an hour), at most OUTBOX_MAX_ATTEMPTS times;
+# then it waits for an admin ("Dispatch again" in the admin) and /health/ reports it.
+OUTBOX_RETRY_BACKOFF_SECONDS = env.int("OUTBOX_RETRY_BACKOFF_SECONDS", default=60)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # daphne and Celery workers drain the outbox when they start; off only where a test
 # harness owns the database (the test process imports the ASGI module).
 OUTBOX_DRAIN_AT_START = env.bool("OUTBOX_DRAIN_AT_START", default=True)
@@ -379,8 +384,10 @@ CONVERSATION_CLOSE_AFTER_HOURS = env.int("CONVERSATION_CLOSE_AFTER_HOURS", defau
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # A key first, so an unauthenticated API call gets 401 with WWW-Authenticate.
+        # API keys are the one machine credential (scoped, stored hashed, expiring): DRF's
+        # tokens (unscoped, stored in plain text) are not accepted, and their table is gone
+        # (staff migration 0002).
         "platform_core.api_auth.ApiKeyAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [

@@ -118,14 +118,27 @@ class TestMeEndpoint:
 
         assert response.status_code == 401 and response["WWW-Authenticate"] == "Api-Key"
 
-    def test_token_authenticated_agent_sees_roles_and_queues(self, queue):
-        from rest_framework.authtoken.models import Token
+    def test_an_agents_api_key_sees_roles_and_queues(self, queue):
+        from platform_core.api_auth import api_key_create
 
         agent = queue.members.get()
+        _key, secret = api_key_create(user=agent, name="script", scopes=["conversations:read"])
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=agent).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
 
         body = client.get("/api/v1/me/").json()
 
         assert body["roles"] == ["agent"]
         assert [q["slug"] for q in body["queues"]] == [queue.slug]
+
+    def test_a_drf_token_is_no_credential(self, queue):
+        """API keys are the one way in for machines: DRF's plain-text tokens are refused."""
+        from django.conf import settings
+
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION="Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b")
+
+        response = client.get("/api/v1/me/")
+
+        assert response.status_code == 401 and response["WWW-Authenticate"] == "Api-Key"
+        assert "rest_framework.authtoken" not in settings.INSTALLED_APPS

@@ -176,9 +176,9 @@ def _rows_as_text() -> str:
 
 def _database_bytes() -> bytes:
     if connection.vendor == "sqlite":
-        path = Path(connection.settings_dict["NAME"])
-        wal = Path(f"{path}-wal")
-        return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+        from tests.privacy.test_erasure_bytes import _sqlite_bytes
+
+        return _sqlite_bytes()
     from tests.privacy.test_erasure_bytes import _pg
 
     return _pg("pg_dump", connection.settings_dict["NAME"], text=False).stdout

@@ -21,6 +21,7 @@ from bot.services import message_append
 from privacy.models import DataRequest, DataSubject, ErasureLedgerEntry
 from privacy.services import data_request_create, subject_erase
 from tests.factories import ConversationFactory, known_subject
+from tests.processes import sqlite_file_bytes
 from tests.supportdesk.test_celery import celery_worker_for  # noqa: F401 (fixture)
 
 NAME = "Quendolin Hagebuttenmark"
@@ -68,7 +69,7 @@ def _ciphertexts(subject: DataSubject) -> list[str]:
 def _sqlite_bytes() -> bytes:
     path = Path(connection.settings_dict["NAME"])
     wal = Path(f"{path}-wal")
-    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    return sqlite_file_bytes(path) + (sqlite_file_bytes(wal) if wal.exists() else b"")
 
 
 def _found(haystack: bytes, needles: list[str]) -> list[str]:

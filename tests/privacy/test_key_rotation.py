@@ -29,6 +29,7 @@ from privacy.models import DataRequest, ProcessingAgreement
 from privacy.services import data_export_build, data_request_create, data_subject_identify
 from privacy.services.keys import encryption_status_compute
 from staff import roles
+from staff.models import EncryptedTOTPDevice
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     active_channel,
     agreement_create,
@@ -85,6 +86,7 @@ def filled(
     hook = receiver()
     webhook_subscription_create(name="crm", url=hook.url, events=["dsar.completed"])
     staff = UserFactory(is_superuser=True, role=roles.SUPERVISOR)
+    EncryptedTOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True)
     note_add(conversation=conversation, author=staff, text="Ruft morgen zurück")
     # An outbox event a crashed process left undispatched (its frame holds the note).
     OutboxEvent.objects.create(

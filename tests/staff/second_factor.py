@@ -6,7 +6,8 @@ import time
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from staff.models import EncryptedTOTPDevice as TOTPDevice
 
 TEST_DEVICE_NAME = "test: force_login"
 

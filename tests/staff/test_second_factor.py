@@ -130,7 +130,7 @@ def test_a_recovery_code_works_once_and_is_audited(client):
     totp_device_for(officer)
     code = recovery_codes_for(officer)[0]
     sign_in(client, officer)
-    assert client.post("/staff/two-factor/", {"code": code})["Location"] == "/inbox/"
+    assert client.post("/staff/two-factor/", {"code": code})["Location"] == DASHBOARD
     assert AuditEvent.objects.filter(action="staff.recovery_code_used").count() == 1
 
     client.post("/inbox/logout/")
@@ -181,8 +181,8 @@ def test_the_admin_lists_devices_but_never_shows_their_secrets(admin_client):
     static_device = officer.staticdevice_set.get()
 
     pages = [
-        admin_client.get("/admin/otp_totp/totpdevice/").content.decode(),
-        admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode(),
+        admin_client.get("/admin/staff/encryptedtotpdevice/").content.decode(),
+        admin_client.get(f"/admin/staff/encryptedtotpdevice/{device.pk}/change/").content.decode(),
         admin_client.get(
             f"/admin/otp_static/staticdevice/{static_device.pk}/change/"
         ).content.decode(),
@@ -191,7 +191,7 @@ def test_the_admin_lists_devices_but_never_shows_their_secrets(admin_client):
     assert all(device.key not in page and codes[0] not in page for page in pages)
     assert "Authenticator app" in pages[0]
     for secret in ("config", "qrcode"):
-        response = admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/{secret}/")
+        response = admin_client.get(f"/admin/staff/encryptedtotpdevice/{device.pk}/{secret}/")
         assert response.status_code == 403
 
 

@@ -167,3 +167,91 @@ def test_group_names_are_built_in_one_place():
         if path.name != "events.py" and spelled.search(path.read_text(encoding="utf-8"))
     ]
     assert elsewhere == []
+
+
+@pytest.fixture
+def broken_event():
+    outbox_handler_register("test.broken", lambda **ids: 1 / 0)
+    event = OutboxEvent.objects.create(kind="test", actions=[call_action("test.broken", number=1)])
+    OutboxEvent.objects.filter(pk=event.pk).update(
+        created_at=timezone.now() - timedelta(seconds=600)
+    )
+    return event
+
+
+def test_a_failing_event_backs_off_before_its_next_try(broken_event, settings):
+    settings.OUTBOX_RETRY_BACKOFF_SECONDS = 60
+
+    assert outbox_drain() == 0
+    # a drain right after does not try it again: it waits out its back-off
+    assert outbox_drain() == 0
+
+    broken_event.refresh_from_db()
+    assert broken_event.attempts == 1 and broken_event.last_error == "ZeroDivisionError"
+    assert broken_event.failed_at is None
+    waited = broken_event.claimed_until - timezone.now()
+    assert timedelta(seconds=55) < waited <= timedelta(seconds=60)
+
+
+def test_the_back_off_doubles_up_to_an_hour(settings):
+    settings.OUTBOX_RETRY_BACKOFF_SECONDS = 60
+
+    delays = [outbox.outbox_retry_delay(attempts=n).total_seconds() for n in (1, 2, 3, 10)]
+
+    assert delays == [60, 120, 240, 3600]
+
+
+def _drain_after_back_off() -> int:
+    OutboxEvent.objects.update(claimed_until=None)
+    return outbox_drain()
+
+
+def test_an_event_that_keeps_failing_is_given_up_on_kept_and_reported(broken_event, settings):
+    from platform_core.health import health_report
+
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    for _ in range(3):
+        _drain_after_back_off()
+
+    # then it is no longer tried, yet kept (never dropped silently) and reported
+    broken_event.refresh_from_db()
+    assert broken_event.attempts == 3 and broken_event.failed_at is not None
+    assert _drain_after_back_off() == 0
+    assert OutboxEvent.objects.filter(pk=broken_event.pk).exists()
+    (result,) = [r for r in health_report() if r.name == "outbox"]
+    assert not result.ok and result.details == {"failed": 1, "retrying": 0}
+    assert "1" in result.summary
+
+
+def test_the_health_check_is_ok_while_events_are_only_retried(broken_event):
+    from platform_core.health import health_report
+
+    _drain_after_back_off()
+
+    (result,) = [r for r in health_report() if r.name == "outbox"]
+    assert result.ok and result.details == {"failed": 0, "retrying": 1}
+
+
+def test_an_admin_dispatches_a_given_up_event_again_audited(
+    broken_event, calls, settings, client, django_user_model
+):
+    from django.urls import reverse
+
+    from privacy.models import AuditEvent
+
+    # given an event given up on, whose cause is then fixed
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    _drain_after_back_off()
+    outbox_handler_register("test.broken", lambda *, number: calls.append(number))
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(admin)
+    changelist = reverse("admin:supportdesk_outboxevent_changelist")
+    assert "ZeroDivisionError" in client.get(changelist).content.decode()
+
+    # when the admin dispatches it again
+    client.post(changelist, {"action": "retry", "_selected_action": [broken_event.pk]})
+
+    # then it is audited, and the next drain sends it
+    assert AuditEvent.objects.filter(action="outbox_event.retried").count() == 1
+    assert outbox_drain() == 1
+    assert calls == [1] and not OutboxEvent.objects.exists()
