@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents import roles
+from staff import roles
 from tests.factories import AgentFactory, UserFactory
 from tests.staff.second_factor import totp_code, totp_device_for, totp_wait_for_fresh_step
 
