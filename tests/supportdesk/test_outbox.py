@@ -245,7 +245,7 @@ def test_an_admin_dispatches_a_given_up_event_again_audited(
     outbox_handler_register("test.broken", lambda *, number: calls.append(number))
     admin = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
     client.force_login(admin)
-    changelist = reverse("admin:supportdesk_outboxevent_changelist")
+    changelist = reverse("admin:event_pipeline_outboxevent_changelist")
     assert "ZeroDivisionError" in client.get(changelist).content.decode()
 
     # when the admin dispatches it again
