@@ -20,7 +20,7 @@ class EmailChannelConfig(AppConfig):
     def ready(self) -> None:
         from bot import hooks
         from bot.models import Conversation
-        from email_channel import seam
+        from email_channel import follow_up, seam
         from email_channel import tasks as email_tasks  # noqa: F401  (registers the tasks)
         from email_channel.models import Attachment, Mailbox, MailMessage, MailThread
         from email_channel.services import (
@@ -30,7 +30,19 @@ class EmailChannelConfig(AppConfig):
         )
         from privacy.registry import PersonalDataProvider, provider_register
 
-        hooks.message_stored_listener_register(Conversation.Channel.EMAIL, seam.agent_reply_stored)
+        for channel in (
+            Conversation.Channel.EMAIL,
+            Conversation.Channel.WEB,
+            Conversation.Channel.FORM,
+        ):
+            hooks.message_stored_listener_register(channel, seam.agent_reply_stored)
+        hooks.follow_up_register(
+            hooks.FollowUpChannel(
+                available=follow_up.follow_up_available,
+                leave=follow_up.follow_up_address_leave,
+                left=follow_up.follow_up_left,
+            )
+        )
         post_delete.connect(
             _attachment_file_delete, sender=Attachment, dispatch_uid="attachment_file_delete"
         )

@@ -143,11 +143,21 @@ def message_from_mail(
 
 
 def agent_reply_stored(conversation: Conversation, message: Message) -> None:
-    """bot's MESSAGE_STORED hook for e-mail conversations (inside the storing transaction):
-    an agent's reply, or the bot's auto-answer, is queued as a mail in the same
-    transaction. System messages ("marked as resolved") stay in the conversation."""
-    if message.sender not in (Message.Sender.AGENT, Message.Sender.BOT):
-        return
-    from email_channel.services import reply_mail_enqueue
+    """bot's MESSAGE_STORED hook (inside the storing transaction), registered for e-mail,
+    web-chat and contact-form conversations: an agent's reply, or the bot's auto-answer
+    on e-mail, is queued as a mail in the same transaction, where the conversation has a
+    mail thread (web chat: the customer left an address; a form's thread opens with the
+    first reply). System messages ("marked as resolved") stay in the conversation."""
+    if message.sender == Message.Sender.AGENT or (
+        message.sender == Message.Sender.BOT and conversation.channel == Conversation.Channel.EMAIL
+    ):
+        from email_channel.follow_up import form_thread_open
+        from email_channel.models import MailThread
+        from email_channel.services import reply_mail_enqueue
 
-    reply_mail_enqueue(conversation=conversation, message=message)
+        if (
+            conversation.channel == Conversation.Channel.FORM
+            and not MailThread.objects.filter(conversation=conversation).exists()
+        ):
+            form_thread_open(conversation)
+        reply_mail_enqueue(conversation=conversation, message=message)

@@ -130,7 +130,7 @@ def thread_find(*, parsed: ParsedMail, sender_index: str) -> MailThread | None:
     return None
 
 
-def _answerable(address: str) -> bool:
+def answerable_address(address: str) -> bool:
     """An address we can write back to (and store as the sender's claim)."""
     try:
         validate_email(address)
@@ -178,7 +178,7 @@ def mail_receive(*, mailbox: Mailbox, raw: bytes, ours: frozenset[str] | None = 
     parsed = mail_parse(raw)
     if _is_loop(parsed, raw, own_addresses() if ours is None else ours):
         return _ignored(mailbox, parsed, index, MailMessage.Kind.LOOP)
-    if parsed.automatic is not None or not _answerable(parsed.sender):
+    if parsed.automatic is not None or not answerable_address(parsed.sender):
         # No address to answer is treated as a bounce: nobody could be written back to.
         return _ignored(mailbox, parsed, index, parsed.automatic or MailMessage.Kind.BOUNCE)
     try:

@@ -58,6 +58,15 @@
     announce(text);
   }
 
+  // The offer to get the team's answer by e-mail, while the customer waits (the server
+  // says whether it can be offered and whether an address was left).
+  function showFollowUp(frame) {
+    var offer = frame.follow_up;
+    var waiting = frame.status === "waiting" || frame.status === "assigned";
+    $("follow-up-form").hidden = !(waiting && offer && offer.available);
+    $("follow-up-done").hidden = !(waiting && offer && offer.left);
+  }
+
   // Rendering ------------------------------------------------------------------------
   // live: announce it (a message arriving now, not history replayed on connect).
   function renderMessage(message, live) {
@@ -289,6 +298,12 @@
         showState(frame);
         // The server words it like its hand-over message (say, when the team is back).
         if (frame.status === "waiting") { notice(frame.notice || T.waiting); }
+        showFollowUp(frame);
+        break;
+      case "follow_up.recorded":
+        $("follow-up-error").textContent = "";
+        showFollowUp(frame);
+        announce($("follow-up-done").textContent);
         break;
       case "consent.accepted":
       case "identified":
@@ -318,6 +333,7 @@
         renderMessage(frame, true);
         break;
       case "status":
+        if (frame.follow_up || ["waiting", "assigned"].indexOf(frame.status) < 0) { showFollowUp(frame); }
         if (frame.status === "waiting") { notice(frame.notice || T.waiting); }
         else if (frame.status === "assigned") { notice(frame.agent ? T.assignedTo.replace("%(agent)s", frame.agent) : T.assigned); }
         else if (frame.status === "resolved") { notice(T.resolved); }
@@ -338,6 +354,9 @@
       case "error":
         if (frame.code === "invalid_identity" || frame.code === "identity_incomplete") {
           identifyError(frame);
+        } else if (["invalid_email", "follow_up_consent_required", "follow_up_unavailable"].indexOf(frame.code) >= 0) {
+          $("follow-up-error").textContent = frame.detail;
+          focusOn($("follow-up-email"));
         } else {
           notice(frame.detail);
         }
@@ -368,6 +387,11 @@
     send({ type: "consent", accept: true, policy_version: policyVersion });
   });
   $("consent-decline").addEventListener("click", function () { send({ type: "consent", accept: false }); });
+  $("follow-up-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    send({ type: "follow_up", email: $("follow-up-email").value.trim(), consent: $("follow-up-consent").checked });
+  });
+
   $("identify-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var frame = { type: "identify" };
