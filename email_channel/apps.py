@@ -28,7 +28,12 @@ class EmailChannelConfig(AppConfig):
             subject_mails_erase,
             subject_mails_export,
         )
-        from privacy.registry import PersonalDataProvider, provider_register
+        from privacy.activity_texts import EMAIL_ACTIVITY, FOLLOW_UP_ACTIVITY
+        from privacy.registry import (
+            PersonalDataProvider,
+            activity_condition_register,
+            provider_register,
+        )
 
         for channel in (
             Conversation.Channel.EMAIL,
@@ -36,6 +41,11 @@ class EmailChannelConfig(AppConfig):
             Conversation.Channel.FORM,
         ):
             hooks.message_stored_listener_register(channel, seam.agent_reply_stored)
+        # The record of processing and the notice list e-mail while a mailbox is active.
+        for activity in (EMAIL_ACTIVITY, FOLLOW_UP_ACTIVITY):
+            activity_condition_register(
+                activity, lambda: Mailbox.objects.filter(is_active=True).exists()
+            )
         hooks.follow_up_register(
             hooks.FollowUpChannel(
                 available=follow_up.follow_up_available,
