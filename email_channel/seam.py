@@ -18,16 +18,20 @@ conversation stays with the bot; the customer's reply to that mail hands it to t
 team (the hand-over path). Everything else goes to the mailbox's queue.
 """
 
-from django.db import transaction
-
 from agents.models import Queue
 from agents.services import assignment_route
 from bot import hooks
-from bot.chat import answerer_get, conversation_escalate, team_available_at
+from bot.chat import (
+    AGENTS_MESSAGE_PUSH,
+    answerer_get,
+    conversation_escalate,
+    team_available_at,
+)
 from bot.dialog import DialogResult, DialogState, Escalation, Reply, dialog_next
 from bot.models import Conversation, Intent, Message
 from bot.services import conversation_start, message_append
 from privacy.models import DataSubject
+from supportdesk.outbox import call_action, outbox_event_record
 
 # Conversation.escalation_reason of a conversation that came in by e-mail: a mail is
 # written to the team, so it goes to the mailbox's queue at once.
@@ -121,13 +125,16 @@ def message_from_mail(
 ) -> Message:
     """The customer's reply in an existing conversation: a resolved one goes back to the
     team, one the bot answered goes to the team (a reply to the bot's mail is the
-    hand-over), one a person handles shows the new message in the inboxes."""
+    hand-over), one a person handles shows the new message in the inboxes. As a chat
+    message does (bot.chat), the mail reaches the agents' open conversation pages live,
+    through one outbox event after commit (with the bot's suggestions for it)."""
     message, _created = message_append(
         conversation=conversation,
         sender=Message.Sender.CUSTOMER,
         text=text,
         client_message_id=client_message_id,
     )
+    actions = []
     if conversation.status == Conversation.Status.RESOLVED:
         conversation_escalate(
             conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
@@ -137,8 +144,9 @@ def message_from_mail(
         if queue is not None:
             assignment_route(conversation_id=conversation.pk, queue=queue)
     else:
-        for listener in hooks.listeners(hooks.CUSTOMER_WROTE):
-            transaction.on_commit(lambda listener=listener: listener(conversation.pk))
+        actions.append(hooks.hook_action(hooks.CUSTOMER_WROTE, conversation.pk))
+    actions.append(call_action(AGENTS_MESSAGE_PUSH, message_id=message.pk))
+    outbox_event_record(kind="message.created", actions=actions, reference=conversation.public_id)
     return message
 
 
