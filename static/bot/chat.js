@@ -60,10 +60,20 @@
 
   // The offer to get the team's answer by e-mail, while the customer waits (the server
   // says whether it can be offered and whether an address was left).
+  // The form comes from a <template>, into the page only while it is offered.
   function showFollowUp(frame) {
     var offer = frame.follow_up;
     var waiting = frame.status === "waiting" || frame.status === "assigned";
-    $("follow-up-form").hidden = !(waiting && offer && offer.available);
+    var offered = waiting && offer && offer.available;
+    if (offered && !$("follow-up-form")) {
+      $("follow-up-slot").appendChild($("follow-up-template").content.cloneNode(true));
+      $("follow-up-form").addEventListener("submit", function (event) {
+        event.preventDefault();
+        send({ type: "follow_up", email: $("follow-up-email").value.trim(), consent: $("follow-up-consent").checked });
+      });
+    } else if (!offered && $("follow-up-form")) {
+      $("follow-up-slot").textContent = "";
+    }
     $("follow-up-done").hidden = !(waiting && offer && offer.left);
   }
 
@@ -301,7 +311,6 @@
         showFollowUp(frame);
         break;
       case "follow_up.recorded":
-        $("follow-up-error").textContent = "";
         showFollowUp(frame);
         announce($("follow-up-done").textContent);
         break;
@@ -354,7 +363,7 @@
       case "error":
         if (frame.code === "invalid_identity" || frame.code === "identity_incomplete") {
           identifyError(frame);
-        } else if (["invalid_email", "follow_up_consent_required", "follow_up_unavailable"].indexOf(frame.code) >= 0) {
+        } else if ($("follow-up-form") && ["invalid_email", "follow_up_consent_required", "follow_up_unavailable"].indexOf(frame.code) >= 0) {
           $("follow-up-error").textContent = frame.detail;
           focusOn($("follow-up-email"));
         } else {
@@ -387,11 +396,6 @@
     send({ type: "consent", accept: true, policy_version: policyVersion });
   });
   $("consent-decline").addEventListener("click", function () { send({ type: "consent", accept: false }); });
-  $("follow-up-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    send({ type: "follow_up", email: $("follow-up-email").value.trim(), consent: $("follow-up-consent").checked });
-  });
-
   $("identify-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var frame = { type: "identify" };
