@@ -67,6 +67,8 @@ def _measure(mails: int, maildir: Path, profile: bool) -> None:
     import django
 
     django.setup()
+    from django.db import connection
+
     from agents.models import Queue
     from bot.models import Conversation, Message
     from email_channel.models import Attachment, Mailbox, MailMessage
@@ -96,8 +98,21 @@ def _measure(mails: int, maildir: Path, profile: bool) -> None:
     totals = {"stored": 0, "duplicate": 0, "ignored": 0, "failed": 0}
     if profiler is not None:
         profiler.enable()
+    # Per batch: mails taken, seconds, SQL statements. Whether the cost per mail grows as
+    # conversations accumulate shows as a trend over the batches (issue 17).
+    batches: list[tuple[int, float, int]] = []
+    statements = [0]
+
+    def count_statement(execute, sql, params, many, context):
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
     while any((maildir / "new").iterdir()):
-        for key, value in mailbox_fetch(mailbox_id=box.pk).items():
+        batch_started, statements[0] = time.perf_counter(), 0
+        with connection.execute_wrapper(count_statement):
+            counts = mailbox_fetch(mailbox_id=box.pk)
+        batches.append((sum(counts.values()), time.perf_counter() - batch_started, statements[0]))
+        for key, value in counts.items():
             totals[key] += value
     fetch_seconds = time.perf_counter() - started
     if profiler is not None:
@@ -119,6 +134,13 @@ def _measure(mails: int, maildir: Path, profile: bool) -> None:
         f"messages per conversation {sorted(per_thread)}; "
         f"{Message.objects.count()} messages, {Attachment.objects.count()} attachments, "
         f"{MailMessage.objects.count()} mail records"
+    )
+    taken = [batch for batch in batches if batch[0]]
+    print(
+        "per batch of up to EMAIL_FETCH_BATCH_SIZE mails, in order: ms per mail "
+        + " ".join(f"{seconds / mails * 1000:.0f}" for mails, seconds, _n in taken)
+        + "; SQL statements per mail "
+        + " ".join(f"{statements / mails:.1f}" for mails, _s, statements in taken)
     )
     for raw in raws[:1000]:
         folder.add(raw)

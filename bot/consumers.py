@@ -21,7 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
-from bot import chat
+from bot import chat, hooks
 from bot.dialog import Reply, waiting_notice
 from bot.disclosure import ai_disclosure
 from bot.models import Conversation
@@ -65,6 +65,11 @@ ERROR_DETAILS = {
     "conversation_closed": _("This conversation has ended. Start a new one."),
     "invalid_rating": _("Please rate from 1 to 5."),
     "not_resolved": _("You can rate the conversation once it is resolved."),
+    "invalid_email": _("Please enter a valid e-mail address."),
+    "follow_up_consent_required": _(
+        "Please agree that we may send our answer to this address by e-mail."
+    ),
+    "follow_up_unavailable": _("We cannot send our answer by e-mail here."),
     "conversation_not_found": _(
         "We could not find that conversation, so we started a new one for you."
     ),
@@ -231,10 +236,38 @@ def _consent_frame(conversation: Conversation) -> dict:
 
 
 def _status_notice(conversation: Conversation) -> dict:
-    """While waiting, the line under the input, worded like the hand-over message."""
+    """While waiting, the line under the input, worded like the hand-over message, and
+    the offer to leave an e-mail address for the team's answer."""
     if conversation.status != Conversation.Status.WAITING:
+        return _follow_up_offer(conversation)
+    return {
+        "notice": waiting_notice(chat.dialog_state(conversation)),
+        **_follow_up_offer(conversation),
+    }
+
+
+def _follow_up_offer(conversation: Conversation) -> dict:
+    """{"follow_up": {"available", "left"}} while a web chat waits for the team's answer
+    (waiting or assigned) and the e-mail channel can send it (bot.hooks), else nothing."""
+    channel = hooks.follow_up_channel()
+    if (
+        channel is None
+        or conversation.channel != Conversation.Channel.WEB
+        or conversation.status not in (Conversation.Status.WAITING, Conversation.Status.ASSIGNED)
+    ):
         return {}
-    return {"notice": waiting_notice(chat.dialog_state(conversation))}
+    left = channel.left(conversation)
+    return {"follow_up": {"available": not left and channel.available(conversation), "left": left}}
+
+
+def _follow_up_leave(*, conversation: Conversation, address: str) -> tuple[Conversation, dict]:
+    if not chat.conversation_consent_current(conversation):
+        raise chat.ChatError("consent required", code="consent_required")
+    channel = hooks.follow_up_channel()
+    if channel is None:
+        raise chat.ChatError("follow-up not available", code="follow_up_unavailable")
+    channel.leave(conversation=conversation, address=address)
+    return _reload_with_status(conversation)
 
 
 def _state_frame(conversation: Conversation) -> dict:
@@ -353,12 +386,13 @@ class ChatConsumer(JsonConsumer):
             "withdraw_consent": self.handle_withdraw_consent,
             "typing": self.handle_typing,
             "rating": self.handle_rating,
+            "follow_up": self.handle_follow_up,
         }.get(frame_type)
         if handler is None:
             return await self.send_error("unknown_type")
         try:
             await handler(content)
-        except (chat.ChatError, ConsentError) as error:
+        except (chat.ChatError, ConsentError, hooks.FollowUpRefused) as error:
             # Refused before anything was stored (the verb's transaction rolled back).
             client_id = content.get("id")
             extra = {"id": client_id} if isinstance(client_id, str) else {}
@@ -536,6 +570,19 @@ class ChatConsumer(JsonConsumer):
             chat.conversation_rate, conversation=self.conversation, score=score
         )
         await self.send_json({"type": "rating.recorded", "score": score})
+
+    async def handle_follow_up(self, content: dict) -> None:
+        """The customer leaves an address for the team's answer, consenting in the same
+        step (`consent: true`, asked separately from the chat's own consent)."""
+        address, consent = content.get("email"), content.get("consent")
+        if not isinstance(address, str) or not address.strip() or len(address) > 254:
+            return await self.send_error("invalid_email")
+        if consent is not True:
+            return await self.send_error("follow_up_consent_required")
+        self.conversation, frame = await database_queue().run(
+            _follow_up_leave, conversation=self.conversation, address=address
+        )
+        await self.send_json({**frame, "type": "follow_up.recorded"})
 
     async def handle_typing(self, content: dict) -> None:
         # Goes to the agents watching this conversation (the inbox issue listens).

@@ -8,8 +8,11 @@ run (from the outbox drain) when the process dies right after the commit.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from django.core.exceptions import ValidationError
 
 from event_pipeline.outbox import Action, call_action, outbox_handler_register
 
@@ -38,6 +41,33 @@ def message_stored_listener_register(channel: str, listener: MessageListener) ->
 
 def message_stored_listeners(channel: str) -> list[MessageListener]:
     return list(_message_stored_listeners.get(channel, ()))
+
+
+# Follow-up by e-mail (email_channel registers it): a web-chat customer waiting for the
+# team may leave an address, and the team's replies then also go out by mail.
+# `available(conversation)` says whether it can be offered (a mailbox to send from);
+# `leave(conversation=, address=)` records it (ValidationError with a code if refused);
+# `left(conversation)` says whether the customer already left one.
+class FollowUpRefused(ValidationError):
+    """The address was refused; `code` is the chat's stable error code."""
+
+
+@dataclass(frozen=True)
+class FollowUpChannel:
+    available: Callable[[Any], bool]
+    leave: Callable[..., None]
+    left: Callable[[Any], bool]
+
+
+_follow_up: list[FollowUpChannel] = []
+
+
+def follow_up_register(channel: FollowUpChannel) -> None:
+    _follow_up[:] = [channel]
+
+
+def follow_up_channel() -> FollowUpChannel | None:
+    return _follow_up[0] if _follow_up else None
 
 
 def listener_register(event: str, listener: Listener) -> None:

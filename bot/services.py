@@ -163,6 +163,7 @@ def message_append(
     client_message_id: str | None = None,
     intent_slug: str = "",
     confidence: float | None = None,
+    answer_source: str = "",
 ) -> tuple[Message, bool]:
     """Store a message with the conversation's next seq; returns (message, created).
 
@@ -183,6 +184,7 @@ def message_append(
             client_message_id=client_message_id,
             intent_slug=intent_slug,
             confidence=confidence,
+            answer_source=answer_source,
         )
         message.save(force_insert=True)
         _messages_stored(conversation, [message])

@@ -19,6 +19,7 @@ class MailboxForm(forms.ModelForm):
             "queue",
             "address",
             "is_active",
+            "bot_auto_answer",
             "source",
             "imap_host",
             "imap_port",

@@ -20,7 +20,7 @@ class EmailChannelConfig(AppConfig):
     def ready(self) -> None:
         from bot import hooks
         from bot.models import Conversation
-        from email_channel import seam
+        from email_channel import follow_up, seam
         from email_channel import tasks as email_tasks  # noqa: F401  (registers the tasks)
         from email_channel.models import Attachment, Mailbox, MailMessage, MailThread
         from email_channel.services import (
@@ -28,9 +28,31 @@ class EmailChannelConfig(AppConfig):
             subject_mails_erase,
             subject_mails_export,
         )
-        from privacy.registry import PersonalDataProvider, provider_register
+        from privacy.activity_texts import EMAIL_ACTIVITY, FOLLOW_UP_ACTIVITY
+        from privacy.registry import (
+            PersonalDataProvider,
+            activity_condition_register,
+            provider_register,
+        )
 
-        hooks.message_stored_listener_register(Conversation.Channel.EMAIL, seam.agent_reply_stored)
+        for channel in (
+            Conversation.Channel.EMAIL,
+            Conversation.Channel.WEB,
+            Conversation.Channel.FORM,
+        ):
+            hooks.message_stored_listener_register(channel, seam.agent_reply_stored)
+        # The record of processing and the notice list e-mail while a mailbox is active.
+        for activity in (EMAIL_ACTIVITY, FOLLOW_UP_ACTIVITY):
+            activity_condition_register(
+                activity, lambda: Mailbox.objects.filter(is_active=True).exists()
+            )
+        hooks.follow_up_register(
+            hooks.FollowUpChannel(
+                available=follow_up.follow_up_available,
+                leave=follow_up.follow_up_address_leave,
+                left=follow_up.follow_up_left,
+            )
+        )
         post_delete.connect(
             _attachment_file_delete, sender=Attachment, dispatch_uid="attachment_file_delete"
         )

@@ -56,6 +56,17 @@ class Mailbox(models.Model):
     signature_de = models.TextField(_("signature (German)"), blank=True)
     signature_en = models.TextField(_("signature (English)"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Off by default: a mail is written to the team. On, the bot answers a new mail by
+    # itself when it is sure (the answer band), and the customer's reply reaches a person.
+    bot_auto_answer = models.BooleanField(
+        _("the bot answers by itself"),
+        default=False,
+        help_text=_(
+            "Only questions the bot is sure of (its answer band) are answered by mail at "
+            "once; a reply to that mail reaches the team. Everything else goes to the "
+            "team with the bot's suggestions."
+        ),
+    )
     # IMAP: the folder's UIDVALIDITY and the highest UID stored, so each fetch asks only
     # for newer mail (a changed UIDVALIDITY starts over; the Message-ID index dedupes).
     imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)

@@ -130,7 +130,7 @@ def thread_find(*, parsed: ParsedMail, sender_index: str) -> MailThread | None:
     return None
 
 
-def _answerable(address: str) -> bool:
+def answerable_address(address: str) -> bool:
     """An address we can write back to (and store as the sender's claim)."""
     try:
         validate_email(address)
@@ -178,7 +178,7 @@ def mail_receive(*, mailbox: Mailbox, raw: bytes, ours: frozenset[str] | None = 
     parsed = mail_parse(raw)
     if _is_loop(parsed, raw, own_addresses() if ours is None else ours):
         return _ignored(mailbox, parsed, index, MailMessage.Kind.LOOP)
-    if parsed.automatic is not None or not _answerable(parsed.sender):
+    if parsed.automatic is not None or not answerable_address(parsed.sender):
         # No address to answer is treated as a bounce: nobody could be written back to.
         return _ignored(mailbox, parsed, index, parsed.automatic or MailMessage.Kind.BOUNCE)
     try:
@@ -221,7 +221,10 @@ def _personal_mail_store(
     else:
         conversation = Conversation.objects.select_related("subject").get(pk=thread.conversation_id)
         message = seam.message_from_mail(
-            conversation=conversation, text=text, client_message_id=index
+            conversation=conversation,
+            queue=mailbox.queue,
+            text=text,
+            client_message_id=index,
         )
         new_conversation = False
     mail = MailMessage.objects.create(
@@ -245,6 +248,15 @@ def _personal_mail_store(
     if refused:
         mail.attachments_refused = [refusal.as_dict() for refusal in refused]
         mail.save(update_fields=["attachments_refused", "updated_at"])
+    if new_conversation:
+        # Once the mail is on record (our answer's References name it): the bot answers
+        # or the team gets it. The question is the first mail's text, history trimmed.
+        seam.mail_bot_react(
+            conversation=conversation,
+            queue=mailbox.queue,
+            question=first_text,
+            auto_answer=mailbox.bot_auto_answer,
+        )
     return Receipt(outcome="stored", mail=mail, new_conversation=new_conversation)
 
 
@@ -361,11 +373,13 @@ def _mail_render(mail: MailMessage, thread: MailThread) -> EmailMessage:
     conversation = mail.conversation
     mailbox = mail.mailbox
     language = conversation.language if conversation.language in ("de", "en") else "en"
+    by_bot = mail.message.sender == Message.Sender.BOT
     with translation.override(language):
         body = render_to_string(
             "email_channel/reply.txt",
             {
                 "text": mail.message.text,
+                "by_bot": by_bot,
                 "signature": getattr(mailbox, f"signature_{language}", ""),
                 "reply_token": thread.reply_token,
             },
@@ -373,10 +387,14 @@ def _mail_render(mail: MailMessage, thread: MailThread) -> EmailMessage:
     in_reply_to = mail.references[-1] if mail.references else ""
     headers = {
         "Message-ID": mail.header_message_id,
-        # Our replies are written by people; X-Loop lets our own fetch recognise them.
+        # X-Loop lets our own fetch recognise our mail should it come back.
         "X-Loop": mailbox.address,
         "Content-Language": language,
     }
+    if by_bot:
+        # RFC 3834: an automatic answer says so; the customer's own auto-responder (out
+        # of office) then does not answer it. Agents' replies are written by people.
+        headers["Auto-Submitted"] = "auto-replied"
     if in_reply_to:
         headers["In-Reply-To"] = in_reply_to
         headers["References"] = " ".join(mail.references)

@@ -1,7 +1,7 @@
-"""The texts of the processing activities Supportdesk seeds (privacy's migrations 0007 and 0014,
-the help centre's 0001), marked for translation so that the record of processing and the
-privacy notice read them in the reader's language. A text the operator has edited is not in
-the catalogue and shows as written.
+"""The texts of the processing activities Supportdesk seeds (privacy's migrations 0007 and
+0014, the help centre's 0001, the e-mail channel's 0003), marked for translation so that the
+record of processing and the privacy notice read them in the reader's language. A text the
+operator has edited is not in the catalogue and shows as written.
 
 Migrations are frozen and not scanned for messages: the texts are repeated here on purpose.
 """
@@ -10,10 +10,13 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext, gettext_noop
 
 from privacy.models import ProcessingActivity
-from privacy.registry import active_channels
+from privacy.registry import active_channels, activity_in_use
 
 # The seeded activity that describes the messenger channels: listed only while one is active.
 MESSENGER_ACTIVITY = gettext_noop("Messenger channels")
+# The e-mail channel's (listed while a mailbox is active: email_channel.apps says so).
+EMAIL_ACTIVITY = gettext_noop("E-mail support")
+FOLLOW_UP_ACTIVITY = gettext_noop("Answers by e-mail after a chat or the contact form")
 TRANSLATED_FIELDS = (
     "name",
     "purpose",
@@ -100,6 +103,34 @@ SEEDED_TEXTS = [
         "Encryption at rest (Fernet) with a redacted copy for analytics, consent recorded "
         "with the policy version, rate limits."
     ),
+    # The e-mail channel (email_channel/migrations/0003_processing_activities.py).
+    EMAIL_ACTIVITY,
+    gettext_noop(
+        "Answering requests customers send by e-mail (steps at their request before a "
+        "contract, or performing it); the chatbot suggests answers to the team and, where "
+        "switched on, answers questions it is sure of itself, saying so."
+    ),
+    gettext_noop(
+        "E-mail address and the name the mail client sends, the e-mails with their "
+        "attachments, our answers and their delivery status."
+    ),
+    gettext_noop("Customers and prospective customers who write to us by e-mail."),
+    gettext_noop(
+        "Encryption at rest (Fernet) of addresses, subjects, texts and files; keyed blind "
+        "indexes for threading; attachments only through an audited, permission-checked "
+        "download; automatic mail never answered; not used to teach the chatbot."
+    ),
+    FOLLOW_UP_ACTIVITY,
+    gettext_noop(
+        "Sending the team's answer by e-mail to a customer who left an address while "
+        "waiting in the chat, or who wrote through the contact form."
+    ),
+    gettext_noop("E-mail address, our answers and the customer's replies by e-mail."),
+    gettext_noop("Customers who left their e-mail address in the chat or used the contact form."),
+    gettext_noop(
+        "Separate consent for the address in the chat; the address stored encrypted and "
+        "deleted with the conversation."
+    ),
 ]
 
 
@@ -115,6 +146,8 @@ def processing_activities_in_use() -> list[ProcessingActivity]:
         activities = activities.exclude(name=MESSENGER_ACTIVITY)
     translated = []
     for activity in activities:
+        if not activity_in_use(activity.name):
+            continue
         for field in TRANSLATED_FIELDS:
             text = getattr(activity, field)
             if text:
@@ -122,3 +155,10 @@ def processing_activities_in_use() -> list[ProcessingActivity]:
                 setattr(activity, field, gettext(text))
         translated.append(activity)
     return translated
+
+
+def email_activity_in_use() -> bool:
+    """Whether the notice describes e-mail: its activity is in the record and applies now."""
+    return activity_in_use(EMAIL_ACTIVITY) and (
+        ProcessingActivity.objects.filter(name=EMAIL_ACTIVITY, is_active=True).exists()
+    )

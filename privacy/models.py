@@ -197,6 +197,11 @@ class ConsentRecord(models.Model):
             "bot_improvement",
             _("Improving the bot with conversation content without personal data"),
         )
+        # Asked for separately, only when the customer leaves an address while waiting.
+        FOLLOW_UP_EMAIL = (
+            "follow_up_email",
+            _("Sending you our team's answer to this conversation by e-mail"),
+        )
 
     subject = models.ForeignKey(
         DataSubject,

@@ -171,6 +171,22 @@ def active_channels_source_register(source: Callable[[], list[str]]) -> None:
     _active_channels_source[:] = [source]
 
 
+# Activities of the record (Art. 30) that apply only while an app's feature is in use,
+# by their seeded name: the e-mail channel's only while a mailbox is active. The record
+# and the generated notice list such an activity only then.
+_activity_conditions: dict[str, Callable[[], bool]] = {}
+
+
+def activity_condition_register(name: str, in_use: Callable[[], bool]) -> None:
+    _activity_conditions[name] = in_use
+
+
+def activity_in_use(name: str) -> bool:
+    """Whether the activity seeded as `name` applies now (True without a condition)."""
+    condition = _activity_conditions.get(name)
+    return condition is None or condition()
+
+
 def active_channels() -> list[str]:
     if _active_channels_source:
         return sorted(set(_active_channels_source[0]()))

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from privacy.activity_texts import processing_activities_in_use
+from privacy.activity_texts import email_activity_in_use, processing_activities_in_use
 from privacy.models import PolicyVersion, ProcessingAgreement, RetentionPolicy
 from privacy.registry import active_channels
 from privacy.services.audit import audit_record
@@ -48,6 +48,8 @@ def notice_facts() -> dict:
         },
         "processors": sorted({a.processor.name for a in _covered_agreements()}),
         "ai_section": AI_SECTION_EDITION,
+        # Whether the notice has the e-mail section (Art. 6(1)(b)); absent before it existed.
+        "email": email_activity_in_use(),
     }
 
 
@@ -69,6 +71,12 @@ def notice_changes(*, covered: dict, current: dict | None = None) -> list[str]:
         before, after = set(covered.get(key, [])), set(current.get(key, []))
         changes += [added_label % {"item": item} for item in sorted(after - before)]
         changes += [removed_label % {"item": item} for item in sorted(before - after)]
+    if covered.get("email", False) != current.get("email", False):
+        changes.append(
+            _("E-mail support was switched on: the notice needs its section on e-mail.")
+            if current.get("email")
+            else _("E-mail support was switched off: the notice still describes it.")
+        )
     if covered.get("ai_section") != current.get("ai_section"):
         changes.append(
             _("The section on the automated assistant (EU AI Act) is missing or out of date.")
@@ -104,6 +112,7 @@ def notice_render(*, language: str) -> str:
                 ],
                 "channels": active_channels(),
                 "activities": processing_activities_in_use(),
+                "email": email_activity_in_use(),
                 "agreements": _covered_agreements(),
                 "retention": retention,
                 "requests_url": f"{settings.SITE_URL}/privacy/requests/",

@@ -58,6 +58,25 @@
     announce(text);
   }
 
+  // The offer to get the team's answer by e-mail, while the customer waits (the server
+  // says whether it can be offered and whether an address was left).
+  // The form comes from a <template>, into the page only while it is offered.
+  function showFollowUp(frame) {
+    var offer = frame.follow_up;
+    var waiting = frame.status === "waiting" || frame.status === "assigned";
+    var offered = waiting && offer && offer.available;
+    if (offered && !$("follow-up-form")) {
+      $("follow-up-slot").appendChild($("follow-up-template").content.cloneNode(true));
+      $("follow-up-form").addEventListener("submit", function (event) {
+        event.preventDefault();
+        send({ type: "follow_up", email: $("follow-up-email").value.trim(), consent: $("follow-up-consent").checked });
+      });
+    } else if (!offered && $("follow-up-form")) {
+      $("follow-up-slot").textContent = "";
+    }
+    $("follow-up-done").hidden = !(waiting && offer && offer.left);
+  }
+
   // Rendering ------------------------------------------------------------------------
   // live: announce it (a message arriving now, not history replayed on connect).
   function renderMessage(message, live) {
@@ -289,6 +308,11 @@
         showState(frame);
         // The server words it like its hand-over message (say, when the team is back).
         if (frame.status === "waiting") { notice(frame.notice || T.waiting); }
+        showFollowUp(frame);
+        break;
+      case "follow_up.recorded":
+        showFollowUp(frame);
+        announce($("follow-up-done").textContent);
         break;
       case "consent.accepted":
       case "identified":
@@ -318,6 +342,7 @@
         renderMessage(frame, true);
         break;
       case "status":
+        if (frame.follow_up || ["waiting", "assigned"].indexOf(frame.status) < 0) { showFollowUp(frame); }
         if (frame.status === "waiting") { notice(frame.notice || T.waiting); }
         else if (frame.status === "assigned") { notice(frame.agent ? T.assignedTo.replace("%(agent)s", frame.agent) : T.assigned); }
         else if (frame.status === "resolved") { notice(T.resolved); }
@@ -338,6 +363,9 @@
       case "error":
         if (frame.code === "invalid_identity" || frame.code === "identity_incomplete") {
           identifyError(frame);
+        } else if ($("follow-up-form") && ["invalid_email", "follow_up_consent_required", "follow_up_unavailable"].indexOf(frame.code) >= 0) {
+          $("follow-up-error").textContent = frame.detail;
+          focusOn($("follow-up-email"));
         } else {
           notice(frame.detail);
         }

@@ -7,6 +7,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
 
 from agents.services import conversation_reply
 from bot.models import Conversation, Message
@@ -53,7 +54,13 @@ def imap_mailbox(queue, servers):
 
 
 def test_mail_in_over_imap_reply_out_over_smtp_threaded_deduplicated_auto_reply_ignored(
-    servers, imap_mailbox, agent, celery_eager, django_capture_on_commit_callbacks
+    servers,
+    imap_mailbox,
+    agent,
+    celery_eager,
+    django_capture_on_commit_callbacks,
+    knowledge_base,
+    client,
 ):
     imap, sink = servers
 
@@ -77,6 +84,13 @@ def test_mail_in_over_imap_reply_out_over_smtp_threaded_deduplicated_auto_reply_
     assert Attachment.objects.get().file.read() == PDF_BYTES
     imap_mailbox.refresh_from_db()
     assert imap_mailbox.last_error == ""
+    # The agent sees the bot's suggestions for the mail (intent, confidence, the text to
+    # insert and edit).
+    client.force_login(agent)
+    page = client.get(reverse("agents:conversation", args=[conversation.public_id]))
+    suggestion = page.context["suggestions"][0]
+    assert suggestion["intent"] == "order_status" and suggestion["confidence"] > 0
+    assert suggestion["text"] in page.content.decode()
     assert imap_mailbox.imap_last_uid == 1 and imap_mailbox.imap_uidvalidity
 
     # The agent's reply arrives at the SMTP server with the threading headers.

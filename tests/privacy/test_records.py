@@ -59,6 +59,8 @@ def test_the_default_record_lists_its_purposes():
         "Chatbot answers (AI system)",
         "Help centre",
         "Contact form",
+        "E-mail support",
+        "Answers by e-mail after a chat or the contact form",
     }
 
 
@@ -72,7 +74,7 @@ def test_the_record_lists_the_chatbot_as_an_ai_system_with_its_purpose(officer):
 
     assert set(
         ProcessingActivity.objects.filter(is_ai_system=True).values_list("name", flat=True)
-    ) == {"Chatbot answers (AI system)", "Bot learning"}
+    ) == {"Chatbot answers (AI system)", "Bot learning", "E-mail support"}
     header, chatbot = rows[0], next(r for r in rows if r[0] == "Chatbot answers (AI system)")
     assert header[-1] == "AI system" and chatbot[-1] == "yes"
     assert "Answering customers' questions automatically: an AI system" in chatbot[1]
@@ -85,9 +87,11 @@ def test_the_record_lists_the_chatbot_as_an_ai_system_with_its_purpose(officer):
 def test_the_record_exports_as_csv():
     rows = list(csv.reader(io.StringIO(processing_activities_csv())))
 
-    # Every active activity but the messenger channels', as none is switched on.
-    assert len(rows) == ProcessingActivity.objects.filter(is_active=True).count()
+    # Every active activity but the messenger channels' and e-mail's two, as neither a
+    # messenger nor a mailbox is switched on (plus the header row).
+    assert len(rows) == 1 + ProcessingActivity.objects.filter(is_active=True).count() - 3
     assert "Messenger channels" not in [row[0] for row in rows]
+    assert "E-mail support" not in [row[0] for row in rows]
     chat = next(row for row in rows if row[0] == "Support chat")
     assert "Art. 6" in chat[2] and "30 d" in chat[8]
 

@@ -1,0 +1,118 @@
+"""Follow-up by e-mail: the team's answer reaches a customer who is no longer in the chat.
+
+A web-chat customer waiting for the team (outside opening hours that is days) may leave
+an e-mail address: with its own consent (purpose "follow_up_email", to the policy version
+they accepted), stored only encrypted on the conversation's mail thread, with its blind
+index so their reply by mail joins the same conversation. The team's replies then go out
+by mail as well (email_channel.seam.agent_reply_stored), and the chat still shows them.
+
+A contact-form conversation needs no such step: the customer typed their address into
+the form to be answered, so the first reply opens the mail thread to it.
+
+The thread's mailbox (the From of our mail, where the customer's reply arrives) is the
+conversation's queue's, else the first active one: no mailbox, no offer.
+"""
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from agents.models import Assignment
+from bot.hooks import FollowUpRefused
+from bot.models import Conversation
+from email_channel.models import Mailbox, MailThread
+from email_channel.services import answerable_address, reply_token_new
+from privacy.crypto import email_blind_index
+from privacy.models import ConsentRecord
+from privacy.services import consent_link_subject, consent_record, data_subject_identify
+
+# Channels whose conversations may get a mail thread besides e-mail's own.
+FOLLOW_UP_CHANNELS = (Conversation.Channel.WEB, Conversation.Channel.FORM)
+# Statuses in which the customer waits for the team's answer.
+WAITING_STATUSES = (Conversation.Status.WAITING, Conversation.Status.ASSIGNED)
+
+
+def follow_up_mailbox(conversation: Conversation) -> Mailbox | None:
+    """The mailbox our mail to this customer goes out from (see the module docstring)."""
+    queue_id = (
+        Assignment.objects.filter(conversation=conversation).values_list("queue_id", flat=True)
+    ).first()
+    active = Mailbox.objects.filter(is_active=True)
+    own = active.filter(queue_id=queue_id).first() if queue_id else None
+    return own or active.order_by("pk").first()
+
+
+def follow_up_available(conversation: Conversation) -> bool:
+    """Whether the chat may offer it now: a web chat waiting for the team, not left yet,
+    and a mailbox to write from."""
+    return (
+        conversation.channel == Conversation.Channel.WEB
+        and conversation.status in WAITING_STATUSES
+        and not follow_up_left(conversation)
+        and follow_up_mailbox(conversation) is not None
+    )
+
+
+def follow_up_left(conversation: Conversation) -> bool:
+    return MailThread.objects.filter(conversation=conversation).exists()
+
+
+def _thread_subject(conversation: Conversation) -> str:
+    # Our words, not the customer's: a chat has no subject line of its own.
+    with translation.override(conversation.language):
+        return _("Your conversation with our support team")
+
+
+@transaction.atomic
+def follow_up_address_leave(*, conversation: Conversation, address: str) -> MailThread:
+    """The customer leaves an address for the team's answer (consent given in the same
+    step; see the module docstring). The address is a claim, as a typed one always is: a
+    conversation without a subject gets a new, unverified one holding it (so the access
+    export and erasure find it); an existing subject is never changed."""
+    if not follow_up_available(conversation):
+        raise FollowUpRefused("follow-up not available", code="follow_up_unavailable")
+    address = address.strip()
+    if not answerable_address(address):
+        raise FollowUpRefused("invalid address", code="invalid_email")
+    # consent_record audits it (consent.granted); the proof names the conversation only.
+    consent = consent_record(
+        reference=conversation.public_id,
+        language=conversation.language,
+        policy_version=conversation.consent.policy_version.version,
+        channel=conversation.channel,
+        purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL],
+    )
+    if conversation.subject_id is None:
+        conversation.subject = data_subject_identify(email=address)
+        conversation.save(update_fields=["subject", "updated_at"])
+    consent_link_subject(record=consent, subject=conversation.subject)
+    thread = MailThread.objects.create(
+        conversation=conversation,
+        mailbox=follow_up_mailbox(conversation),
+        customer_address=address,
+        customer_address_index=email_blind_index(address),
+        subject=_thread_subject(conversation),
+        reply_token=reply_token_new(),
+    )
+    return thread
+
+
+def form_thread_open(conversation: Conversation) -> MailThread | None:
+    """A contact-form conversation's thread to the address typed into the form, opened
+    with the team's first reply; None without an address or a mailbox."""
+    subject = conversation.subject
+    address = subject.email if subject is not None else ""
+    mailbox = follow_up_mailbox(conversation)
+    if not address or mailbox is None or not answerable_address(address):
+        return None
+    first = conversation.messages.filter(sender="customer").order_by("seq").first()
+    # The form's subject line leads its first message (helpcentre.services).
+    subject_line = first.text.split("\n", 1)[0][:200] if first is not None else ""
+    return MailThread.objects.create(
+        conversation=conversation,
+        mailbox=mailbox,
+        customer_address=address,
+        customer_address_index=email_blind_index(address),
+        subject=subject_line or _thread_subject(conversation),
+        reply_token=reply_token_new(),
+    )

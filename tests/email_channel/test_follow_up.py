@@ -1,0 +1,140 @@
+"""Follow-up by e-mail: a web-chat customer waiting for the team leaves an address
+(consented, encrypted, minimal) and gets the agent's reply by mail; a contact form's
+conversation is answered by mail to the address typed into the form."""
+
+import pytest
+from django.core import mail as django_mail
+from django.db import connection
+
+from agents.services import assignment_route, conversation_reply
+from bot.chat import chat_consent_give, conversation_escalate
+from bot.hooks import FollowUpRefused
+from bot.models import Conversation, Message
+from bot.services import conversation_start, message_append
+from email_channel.follow_up import follow_up_address_leave, follow_up_available
+from email_channel.models import MailMessage, MailThread
+from helpcentre.services import ContactRequest, contact_form_submit
+from privacy.crypto import email_blind_index
+from privacy.models import ConsentRecord
+from privacy.services import subject_erase, subject_export
+from tests.email_channel.mails import mail_bytes
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = "waltraud.wartend@example.org"
+
+
+@pytest.fixture
+def waiting_chat(policies, queue, maildir_mailbox, settings) -> Conversation:
+    """A web chat handed to the team, nobody there yet (no identity fields asked)."""
+    settings.CHAT_IDENTITY_FIELDS = []
+    conversation, _token = conversation_start(channel=Conversation.Channel.WEB, language="de")
+    chat_consent_give(conversation=conversation, policy_version="2026-11")
+    message_append(conversation=conversation, sender="customer", text="Wo ist mein Paket?")
+    conversation_escalate(conversation=conversation, reason="customer_request")
+    assignment_route(conversation_id=conversation.pk, queue=queue)
+    conversation.refresh_from_db()
+    return conversation
+
+
+def test_a_waiting_customer_leaves_an_address_with_its_own_consent(waiting_chat):
+    assert follow_up_available(waiting_chat)
+
+    thread = follow_up_address_leave(conversation=waiting_chat, address=f" {ADDRESS} ")
+
+    assert thread.customer_address == ADDRESS
+    assert thread.customer_address_index == email_blind_index(ADDRESS)
+    consent = ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL])
+    assert consent.reference == waiting_chat.public_id
+    # A claim, as a typed address always is; the access export and erasure find it.
+    waiting_chat.refresh_from_db()
+    assert waiting_chat.subject.email == ADDRESS and not waiting_chat.subject.is_verified
+    assert consent.subject == waiting_chat.subject
+    assert not follow_up_available(waiting_chat)  # left once
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM email_channel_mailthread")
+        assert ADDRESS not in repr(cursor.fetchall())  # encrypted at rest
+
+
+def test_an_address_is_refused_where_it_cannot_be_offered(waiting_chat, maildir_mailbox):
+    with pytest.raises(FollowUpRefused) as invalid:
+        follow_up_address_leave(conversation=waiting_chat, address="keine-adresse")
+    assert invalid.value.code == "invalid_email"
+    maildir_mailbox.is_active = False
+    maildir_mailbox.save(update_fields=["is_active"])
+    with pytest.raises(FollowUpRefused) as unavailable:
+        follow_up_address_leave(conversation=waiting_chat, address=ADDRESS)
+    assert unavailable.value.code == "follow_up_unavailable"
+    assert not MailThread.objects.exists() and not ConsentRecord.objects.filter(
+        purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL]
+    )
+
+
+def test_the_agents_reply_goes_out_by_mail_and_the_customers_reply_comes_back(
+    waiting_chat, agent, celery_eager, django_capture_on_commit_callbacks, deliver, fetch
+):
+    thread = follow_up_address_leave(conversation=waiting_chat, address=ADDRESS)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation_reply(conversation=waiting_chat, agent=agent, text="Es kommt morgen.")
+
+    (sent,) = django_mail.outbox
+    assert sent.to == [ADDRESS]
+    assert "Es kommt morgen." in sent.body
+    assert f"[#SD-{thread.reply_token}]" in sent.subject
+    # The customer answers by mail: the same (web) conversation, shown to the agent.
+    deliver(
+        mail_bytes(
+            sender=ADDRESS,
+            subject=f"AW: {sent.subject}",
+            text="Danke, ich bin ab 10 Uhr zu Hause.",
+            in_reply_to=sent.extra_headers["Message-ID"],
+        )
+    )
+    fetch()
+    assert Conversation.objects.count() == 1
+    last = waiting_chat.messages.order_by("-seq").first()
+    assert last.sender == Message.Sender.CUSTOMER
+    assert last.text == "Danke, ich bin ab 10 Uhr zu Hause."
+
+
+def test_a_web_chat_without_an_address_sends_no_mail(waiting_chat, agent, celery_eager):
+    conversation_reply(conversation=waiting_chat, agent=agent, text="Es kommt morgen.")
+
+    assert django_mail.outbox == []
+    assert not MailMessage.objects.exists()
+
+
+def test_the_address_is_in_the_access_export_and_gone_after_erasure(waiting_chat):
+    follow_up_address_leave(conversation=waiting_chat, address=ADDRESS)
+    subject = Conversation.objects.get(pk=waiting_chat.pk).subject
+
+    exported = subject_export(subject=subject, acting_user=None)["data"]["email_channel"]
+    assert exported["addresses"] == [ADDRESS]
+
+    subject_erase(subject=subject, acting_user=None)
+    assert not MailThread.objects.exists()
+
+
+def test_a_contact_form_conversation_is_answered_by_mail(
+    policies, queue, maildir_mailbox, agent, celery_eager, django_capture_on_commit_callbacks
+):
+    conversation = contact_form_submit(
+        ContactRequest(
+            language="de",
+            subject="Rechnung fehlt",
+            message="Ich habe keine Rechnung bekommen.",
+            identity={"name": "Frieda Formular", "email": "frieda@example.org"},
+            policy_version="2026-11",
+        )
+    )
+    assignment_route(conversation_id=conversation.pk, queue=queue)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation_reply(conversation=conversation, agent=agent, text="Sie ist unterwegs.")
+
+    (sent,) = django_mail.outbox
+    assert sent.to == ["frieda@example.org"]
+    assert sent.subject.startswith("Re: Rechnung fehlt [#SD-")
+    assert "Sie ist unterwegs." in sent.body
+    assert MailThread.objects.get(conversation=conversation).mailbox == maildir_mailbox

@@ -1,0 +1,61 @@
+"""The chat protocol's follow-up frames: offered while the customer waits for the team,
+refused without its own consent, recorded once."""
+
+import pytest
+
+from email_channel.models import MailThread
+from privacy.models import ConsentRecord
+from tests.bot.test_consumers import _ready_conversation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def chat_ready(policies, knowledge_base, settings, maildir_mailbox):
+    settings.CHAT_IDENTITY_FIELDS = ["name", "email"]
+
+
+async def _escalated():
+    communicator, token = await _ready_conversation()
+    await communicator.send_json_to({"type": "escalate"})
+    assert (await communicator.receive_json_from(timeout=10))["from"] == "system"
+    status = await communicator.receive_json_from(timeout=10)
+    return communicator, status
+
+
+async def test_the_waiting_customer_is_offered_to_get_the_answer_by_mail(chat_ready):
+    communicator, status = await _escalated()
+
+    assert status["status"] == "waiting"
+    assert status["follow_up"] == {"available": True, "left": False}
+    await communicator.disconnect()
+
+
+async def test_an_address_without_its_consent_is_refused(chat_ready):
+    communicator, _status = await _escalated()
+
+    await communicator.send_json_to({"type": "follow_up", "email": "erika@example.org"})
+    error = await communicator.receive_json_from(timeout=10)
+    await communicator.send_json_to({"type": "follow_up", "email": "kaputt", "consent": True})
+    invalid = await communicator.receive_json_from(timeout=10)
+
+    assert error["type"] == "error" and error["code"] == "follow_up_consent_required"
+    assert invalid["code"] == "invalid_email"
+    assert not await MailThread.objects.aexists()
+    await communicator.disconnect()
+
+
+async def test_the_address_left_with_consent_is_recorded(chat_ready):
+    communicator, _status = await _escalated()
+
+    await communicator.send_json_to(
+        {"type": "follow_up", "email": "erika.neu@example.org", "consent": True}
+    )
+    recorded = await communicator.receive_json_from(timeout=10)
+
+    assert recorded["type"] == "follow_up.recorded"
+    assert recorded["follow_up"] == {"available": False, "left": True}
+    thread = await MailThread.objects.aget()
+    assert thread.customer_address == "erika.neu@example.org"
+    assert await ConsentRecord.objects.filter(purposes=["follow_up_email"]).aexists()
+    await communicator.disconnect()
