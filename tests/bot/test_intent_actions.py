@@ -15,7 +15,8 @@ from django.utils import translation
 from agents.models import Assignment, Queue
 from bot.chat import answerer_get
 from bot.dialog import customer_asks_for_human
-from bot.models import Conversation, Intent, Message
+from bot.follow_ups import follow_up_conversation_get
+from bot.models import Conversation, FollowUp, Intent, Message
 from bot.services import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
 from bot.tokens import resume_token_hash
 from privacy.models import DataRequest, DataSubject
@@ -34,6 +35,8 @@ ACTION_WORDS = {
     "handover": ("Team", "team"),
     "privacy_access": ("Kopie Ihrer Daten", "copy of your data"),
     "privacy_erasure": ("Löschantrag", "erasure request"),
+    "privacy_objection": ("nicht mehr zum Training", "not used to train"),
+    "follow_up": ("zurückrufen", "call you back"),
 }
 
 
@@ -72,6 +75,23 @@ def _assert_action_done(conversation: Conversation, action: str, language: str) 
     if action == "handover":
         assert conversation.status == Conversation.Status.WAITING
         assert conversation.escalation_reason == "customer_request"
+    elif action == "privacy_objection":
+        # Recorded at once for the conversation's person; nothing to confirm by e-mail.
+        assert conversation.subject.learning_objected_at is not None
+        request = DataRequest.objects.get(kind="objection")
+        assert (request.status, request.source, request.source_channel) == (
+            "completed",
+            "chat",
+            conversation.channel,
+        )
+        assert conversation.status == Conversation.Status.BOT
+    elif action == "follow_up":
+        # The link to the form, in the conversation's language; nothing stored yet.
+        link = re.search(r"https?://\S+/chat/follow-up/\S+", system[-1]).group(0)
+        assert link.endswith(f"?language={language}")
+        assert follow_up_conversation_get(token=link.split("/")[-2]) == conversation
+        assert not FollowUp.objects.exists()
+        assert conversation.status == Conversation.Status.BOT
     else:
         kind = {"privacy_access": "access", "privacy_erasure": "erasure"}[action]
         request = DataRequest.objects.get(kind=kind)
