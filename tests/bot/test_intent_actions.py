@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core import mail
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from agents.models import Assignment, Queue
 from bot.chat import answerer_get
@@ -458,8 +459,9 @@ def test_the_issues_access_question_starts_the_request_instead_of_a_handover(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("channel", ["web", *CHANNELS])
-def test_a_link_action_sends_the_address(channel, policies, knowledge_base, settings):
+def test_a_link_action_sends_the_address(channel, language, policies, knowledge_base, settings):
     from bot.chat import chat_consent_give, chat_message_receive
     from bot.services import conversation_start
 
@@ -467,9 +469,9 @@ def test_a_link_action_sends_the_address(channel, policies, knowledge_base, sett
     Intent.objects.filter(slug="newsletter_unsubscribe").update(
         action="link", action_url="/account/newsletter/"
     )
-    conversation, _token = conversation_start(channel=channel, language="en")
+    conversation, _token = conversation_start(channel=channel, language=language)
     chat_consent_give(conversation=conversation, policy_version="2026-11")
-    question = _question_for("newsletter_unsubscribe", "en")
+    question = _question_for("newsletter_unsubscribe", language)
 
     _message, outcome = chat_message_receive(
         conversation=conversation, client_message_id="q", text=question
@@ -477,6 +479,8 @@ def test_a_link_action_sends_the_address(channel, policies, knowledge_base, sett
 
     assert outcome.replies[-1].sender == "system"
     assert outcome.replies[-1].text.endswith(f"{settings.SITE_URL}/account/newsletter/")
+    with translation.override(language):
+        assert outcome.replies[-1].text.startswith(_("You can do this here: %(url)s")[:10])
 
 
 @pytest.mark.django_db
@@ -523,8 +527,15 @@ def supervisor_api():
 
 
 @pytest.mark.django_db
-def test_the_api_sets_an_intents_action(supervisor_api):
-    fields = {"action": "link", "action_url": "https://shop.example/account/newsletter"}
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"action": "link", "action_url": "https://shop.example/account/newsletter"},
+        # A follow-up, like a hand-over, may name the queue its tasks go to.
+        {"action": "follow_up", "action_queue": "callbacks"},
+    ],
+)
+def test_the_api_sets_an_intents_action(supervisor_api, fields):
 
     created = supervisor_api.post(
         "/api/v1/knowledge/intents/", {**API_INTENT, **fields}, format="json"
@@ -532,7 +543,7 @@ def test_the_api_sets_an_intents_action(supervisor_api):
 
     assert created.status_code == 201, created.content
     assert {key: created.json()[key] for key in fields} == fields
-    assert Intent.objects.get(slug="unsubscribe").action == "link"
+    assert Intent.objects.get(slug="unsubscribe").action == fields["action"]
 
 
 @pytest.mark.django_db
