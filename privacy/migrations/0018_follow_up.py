@@ -7,7 +7,27 @@ def create_default(apps, schema_editor):
     # A call back or an e-mail answer is due within days; a month covers holidays and a
     # second try, and the contact goes earlier, when an agent marks the follow-up done.
     RetentionPolicy = apps.get_model("privacy", "RetentionPolicy")
-    RetentionPolicy.objects.get_or_create(category="follow_ups", defaults={"duration_days": 30})
+    retention, _created = RetentionPolicy.objects.get_or_create(
+        category="follow_ups", defaults={"duration_days": 30}
+    )
+    # The record of processing (Art. 30) names it; its texts are in privacy.activity_texts.
+    ProcessingActivity = apps.get_model("privacy", "ProcessingActivity")
+    ProcessingActivity.objects.get_or_create(
+        name="Call backs and e-mail answers",
+        defaults={
+            "purpose": "Calling customers back or answering them by e-mail when they ask for "
+            "it in the chat.",
+            "legal_basis": "consent",
+            "data_categories": "Phone number or e-mail address (only the one chosen), "
+            "preferred time of day.",
+            "subject_categories": "Customers who ask for a call back or an answer by e-mail.",
+            "recipients": "Support agents of the operator's queues.",
+            "retention_policy": retention,
+            "technical_measures": "Asked for on a form with consent; encrypted at rest; shown "
+            "only on the conversation page (audited read); forgotten when done or after the "
+            "retention period.",
+        },
+    )
 
 
 class Migration(migrations.Migration):

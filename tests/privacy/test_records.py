@@ -59,6 +59,7 @@ def test_the_default_record_lists_its_purposes():
         "Chatbot answers (AI system)",
         "Help centre",
         "Contact form",
+        "Call backs and e-mail answers",
     }
 
 
