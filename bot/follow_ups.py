@@ -34,6 +34,7 @@ from privacy.services import (
     audit_record,
     consent_link_subject,
     consent_record,
+    consent_withdraw,
     data_subject_identify,
     queryset_purge,
 )
@@ -196,6 +197,23 @@ def follow_up_done(*, follow_up: FollowUp, acting_user: AbstractBaseUser) -> Fol
             },
         )
     return follow_up
+
+
+def follow_ups_withdraw(*, conversation: Conversation) -> int:
+    """The customer withdrew consent in the chat: their open follow-ups' consents are
+    withdrawn too and the numbers or addresses forgotten (the task stays, marked done)."""
+    open_follow_ups = list(
+        FollowUp.objects.filter(conversation=conversation, done_at__isnull=True).select_related(
+            "consent"
+        )
+    )
+    for follow_up in open_follow_ups:
+        if follow_up.consent is not None:
+            consent_withdraw(record=follow_up.consent)
+    FollowUp.objects.filter(pk__in=[f.pk for f in open_follow_ups]).update(
+        done_at=timezone.now(), contact=None
+    )
+    return len(open_follow_ups)
 
 
 def follow_ups_purge(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:

@@ -11,7 +11,12 @@ from django.db import connection
 from django.utils import timezone
 
 from agents.models import Assignment, Queue
-from bot.chat import chat_consent_give, chat_identify, chat_message_receive
+from bot.chat import (
+    chat_consent_give,
+    chat_consent_withdraw,
+    chat_identify,
+    chat_message_receive,
+)
 from bot.dialog import customer_asks_for_human
 from bot.follow_ups import follow_up_link, follow_ups_purge
 from bot.models import Conversation, FollowUp, Intent, Message
@@ -270,3 +275,15 @@ def test_identified_customers_follow_up_joins_their_identity(
     _ask(client, conversation, language="en")
 
     assert FollowUp.objects.get().conversation.subject_id == subject_id
+
+
+@pytest.mark.django_db
+def test_withdrawing_consent_in_the_chat_forgets_the_number(conversation, client):
+    _ask(client, conversation)
+    conversation.refresh_from_db()
+
+    chat_consent_withdraw(conversation=conversation)
+
+    follow_up = FollowUp.objects.get()
+    assert (follow_up.contact, follow_up.done_at is not None) == (None, True)
+    assert follow_up.consent.withdrawn_at is not None
