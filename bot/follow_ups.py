@@ -122,8 +122,9 @@ def follow_up_request(
         language = conversation.language
     if preferred_time not in FollowUp.PreferredTime.values:
         raise ValidationError({"preferred_time": _("Choose a time.")})
+    # Locked alone: PostgreSQL refuses FOR UPDATE on the nullable side of the joins.
     conversation = (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))
         .select_related("subject", "consent")
         .get(pk=conversation.pk)
     )
