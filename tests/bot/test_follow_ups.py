@@ -182,7 +182,7 @@ def test_a_messenger_customer_reads_the_confirmation_on_the_platform(
     platform = driver(channel)
     for text in ("Hallo", "JA"):
         platform.say(text)
-    platform.say("Ich hätte gern einen Rückruf.")
+    platform.say("Kann mich bitte jemand vom Support zurückrufen?")
     conversation = Conversation.objects.get(channel=channel)
     offer = Message.objects.filter(conversation=conversation, sender="system").last()
     assert "/chat/follow-up/" in offer.text and offer.text in platform.replies()
