@@ -94,12 +94,13 @@ def _confirmation(follow_up: FollowUp) -> str:
     when = follow_up.get_preferred_time_display()
     if follow_up.method == FollowUp.Method.PHONE:
         return _(
-            "You asked us to call you back (%(when)s). Someone from our team will call you; "
-            "we use your number only for this and forget it once we have called."
+            "You asked us to call you back. Preferred time: %(when)s. Someone from our team will "
+            "call you; we use your number only for this and forget it once we have called."
         ) % {"when": when}
     return _(
-        "You asked us to answer you by e-mail (%(when)s). Someone from our team will write "
-        "to you; we use your address only for this and forget it once we have answered."
+        "You asked us to answer you by e-mail. Preferred time: %(when)s. Someone from our "
+        "team will write to you; we use your address only for this and forget it once we "
+        "have answered."
     ) % {"when": when}
 
 
@@ -172,10 +173,6 @@ def follow_up_request(
     actions.append(call_action(chat.AGENTS_MESSAGE_PUSH, message_id=message.pk))
     outbox_event_record(kind="message.created", actions=actions, reference=conversation.public_id)
     return follow_up
-
-
-def follow_ups_open(*, conversation: Conversation) -> list[FollowUp]:
-    return list(FollowUp.objects.filter(conversation=conversation, done_at__isnull=True))
 
 
 @transaction.atomic

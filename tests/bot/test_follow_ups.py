@@ -192,7 +192,7 @@ def test_a_messenger_customer_reads_the_confirmation_on_the_platform(
         _ask(client, conversation)
 
     notice = Message.objects.filter(conversation=conversation, sender="system").last()
-    assert "Sie haben um einen Rückruf gebeten" in notice.text
+    assert "Sie haben um einen Rückruf gebeten. Gewünschte Zeit: Vormittags" in notice.text
     assert notice.text in platform.replies()
     assert Conversation.objects.get(pk=conversation.pk).status == "waiting"
 
