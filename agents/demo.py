@@ -1,6 +1,7 @@
 """Demo data for `make run`: staff with their roles, two queues, the demo shop's
 knowledge base, demo customers with a conversation each (one waiting escalated
-conversation per queue, for the inbox), and canned responses. Idempotent."""
+conversation per queue, for the inbox, and a call back asked for from the chat), and canned
+responses. Idempotent."""
 
 from dataclasses import dataclass
 
@@ -11,7 +12,8 @@ from django.utils import timezone
 
 from agents.models import AgentProfile, CannedResponse, Queue
 from bot.chat import chat_consent_give, conversation_escalate
-from bot.models import Conversation, Message
+from bot.follow_ups import follow_up_request
+from bot.models import Conversation, FollowUp, Message
 from bot.services import (
     DEMO_KNOWLEDGE_BASE,
     conversation_resolve,
@@ -95,6 +97,22 @@ DEMO_SUBJECTS = (
         "escalate": "low_confidence",
         "messages": [
             ("customer", "My discount code from the newsletter is rejected at checkout."),
+        ],
+    },
+    # A call back asked for from the chat (bot.follow_ups): a task in the German queue.
+    {
+        "name": "Mia Weber",
+        "email": "mia.weber@example.org",
+        "phone": "+49 151 23456789",
+        "language": "de",
+        "follow_up": "morning",
+        "messages": [
+            ("customer", "Kann mich bitte jemand vom Support zurückrufen?"),
+            (
+                "bot",
+                "Gern melden wir uns bei Ihnen, telefonisch oder per E-Mail, auch wenn Sie uns "
+                "außerhalb der Servicezeiten schreiben.",
+            ),
         ],
     },
 )
@@ -221,7 +239,17 @@ def demo_data_create() -> None:
                 text=text,
                 sender_user=agent if sender == Message.Sender.AGENT else None,
             )
-        if demo.get("escalate"):
+        if demo.get("follow_up"):
+            # The form the bot links to, as the customer would send it; queues the task.
+            follow_up_request(
+                conversation=conversation,
+                method=FollowUp.Method.PHONE,
+                contact=demo["phone"],
+                preferred_time=demo["follow_up"],
+                policy_version="2026-11",
+                language=demo["language"],
+            )
+        elif demo.get("escalate"):
             # Routed to its queue by the agents' escalation listener after commit.
             conversation_escalate(conversation=conversation, reason=demo["escalate"])
         else:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import AgentProfile, Assignment, CannedResponse, InternalNote, Queue, Teaching
 from bot.chat import answer_suggestion_items
-from bot.models import Conversation, Intent, Message
+from bot.models import Conversation, FollowUp, Intent, Message
 from bot.selectors import bot_answer_explanations, intent_titles
 from privacy.selectors import LEARNING_OBJECTED, learning_refusal
 from staff.roles import ROLE_PERMISSIONS
@@ -27,7 +27,9 @@ ESCALATION_REASONS = {
     "negative_feedback": _("Customer found an answer unhelpful"),
     "customer_wrote_again": _("Customer wrote again after resolution"),
     "email": _("Came in by e-mail"),
+    "follow_up": _("Customer asked for a call back or an e-mail answer"),
 }
+NOT_ANNOTATED = object()
 ACTIVE_STATUSES = (Conversation.Status.WAITING, Conversation.Status.ASSIGNED)
 PREVIEW_LENGTH = 120
 
@@ -130,6 +132,15 @@ def _last_customer_message_preview() -> Subquery:
     )
 
 
+def _open_follow_up_time() -> Subquery:
+    """The preferred time of the conversation's open follow-up (bot.follow_ups), if any."""
+    return Subquery(
+        FollowUp.objects.filter(conversation=OuterRef("pk"), done_at__isnull=True)
+        .order_by("-created_at")
+        .values("preferred_time")[:1]
+    )
+
+
 def conversation_list_for_inbox(*, user: AbstractBaseUser, limit: int = 500) -> list[Conversation]:
     """The inbox page's list: the active conversations a user may see, at most `limit`."""
     return list(conversations_for_inbox(user=user)[:limit])
@@ -154,7 +165,10 @@ def conversations_for_inbox(
     conversations = (
         Conversation.objects.filter(status__in=statuses, escalated_at__isnull=False)
         .select_related("assignment__queue", "assignment__agent__agent_profile")
-        .annotate(preview=_last_customer_message_preview())
+        .annotate(
+            preview=_last_customer_message_preview(),
+            follow_up_time=_open_follow_up_time(),
+        )
         .order_by("escalated_at", "id")
     )
     if channel:
@@ -196,6 +210,14 @@ def inbox_row(conversation: Conversation) -> dict[str, Any]:
             .first()
             or ""
         )[:PREVIEW_LENGTH]
+    follow_up_time = getattr(conversation, "follow_up_time", NOT_ANNOTATED)
+    if follow_up_time is NOT_ANNOTATED:
+        follow_up_time = (
+            FollowUp.objects.filter(conversation=conversation, done_at__isnull=True)
+            .order_by("-created_at")
+            .values_list("preferred_time", flat=True)
+            .first()
+        )
     return {
         "id": conversation.public_id.hex,
         "url": reverse("agents:conversation", kwargs={"public_id": conversation.public_id}),
@@ -214,6 +236,11 @@ def inbox_row(conversation: Conversation) -> dict[str, Any]:
         "agent_id": agent.pk if agent else None,
         "agent_name": agent_display_name(agent),
         "preview": preview,
+        # A call back or e-mail answer waits (the customer's preferred time): a task.
+        "follow_up_time": follow_up_time or "",
+        "follow_up_time_label": str(FollowUp.PreferredTime(follow_up_time).label)
+        if follow_up_time
+        else "",
     }
 
 

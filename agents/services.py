@@ -34,7 +34,8 @@ from agents.selectors import (
 )
 from bot.chat import conversation_escalate
 from bot.conversation_status import conversation_status_move
-from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.follow_ups import follow_up_done
+from bot.models import Conversation, ExampleQuestion, FollowUp, Intent, IntentAnswer, Message
 from bot.selectors import conversation_agent_names
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
 from event_pipeline import events
@@ -679,6 +680,29 @@ def conversation_reopen(*, conversation: Conversation, agent: AbstractBaseUser) 
         agent_payloads=[events.message_frame(notice)],
     )
     return conversation
+
+
+# Follow-ups (bot.follow_ups) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def follow_up_mark_done(
+    *, conversation: Conversation, follow_up_id: object, agent: AbstractBaseUser
+) -> FollowUp:
+    """The agent called the customer back or answered by e-mail: the number or address
+    is forgotten (bot.follow_ups.follow_up_done, audited)."""
+    conversation = _lock(conversation)
+    _require_can_work(agent, conversation)
+    follow_up = FollowUp.objects.filter(
+        conversation=conversation,
+        pk=int(follow_up_id) if str(follow_up_id).isdigit() else -1,
+    ).first()
+    if follow_up is None:
+        raise InboxError(_("There is no such follow-up."), code="unknown_follow_up")
+    follow_up.conversation = conversation
+    follow_up = follow_up_done(follow_up=follow_up, acting_user=agent)
+    _publish(conversation)
+    return follow_up
 
 
 # Reads of personal data that are audited -----------------------------------------------------

@@ -38,6 +38,11 @@ urlpatterns = [
     path("c/<uuid:public_id>/reopen/", views.ReopenView.as_view(), name="reopen"),
     path("c/<uuid:public_id>/transfer/", views.TransferView.as_view(), name="transfer"),
     path("c/<uuid:public_id>/assign/", views.AssignView.as_view(), name="assign"),
+    path(
+        "c/<uuid:public_id>/follow-up-done/",
+        views.FollowUpDoneView.as_view(),
+        name="follow_up_done",
+    ),
     path("c/<uuid:public_id>/teach/", views.TeachView.as_view(), name="teach"),
     path(
         "c/<uuid:public_id>/redaction-flag/",

@@ -56,7 +56,7 @@ from agents.selectors import (
     user_roles,
     user_sees_all_queues,
 )
-from bot.models import BotModel, Conversation, Message
+from bot.models import BotModel, Conversation, FollowUp, Message
 from bot.selectors import bot_model_card, unanswered_topics
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, message_redaction_flag
 from platform_core.storable_text import INVALID_TEXT_CODE, values_are_storable
@@ -105,6 +105,8 @@ def inbox_strings() -> dict[str, str]:
         "reason_negative_feedback": _("Customer found an answer unhelpful"),
         "reason_customer_wrote_again": _("Customer wrote again after resolution"),
         "reason_email": _("Came in by e-mail"),
+        "reason_follow_up": _("Customer asked for a call back or an e-mail answer"),
+        **{f"followUpTime_{value}": str(label) for value, label in FollowUp.PreferredTime.choices},
         "status_waiting": _("Waiting"),
         "status_assigned": _("Assigned"),
         "status_resolved": _("Resolved"),
@@ -295,6 +297,9 @@ def conversation_context(
         ],
         "consent": consent,
         "consent_withdrawn": bool(consent and consent.withdrawn_at),
+        # Call backs and e-mail answers the customer asked for (bot.follow_ups); opening
+        # the page is the audited read of their number or address.
+        "follow_ups": list(conversation.follow_ups.order_by("created_at")),
         "is_active": conversation.status
         in (
             Conversation.Status.WAITING,
@@ -521,6 +526,21 @@ class RevealEmailView(ConversationActionView):
     def html_response(self, request, conversation, result):
         context = conversation_context(request, conversation, revealed_email=result["email"])
         return render(request, "agents/conversation_detail.html", context)
+
+
+class FollowUpDoneView(ConversationActionView):
+    """The customer was called back or answered by e-mail: their contact is forgotten."""
+
+    success_message = gettext_lazy("Done: the customer's number or address is forgotten.")
+    focus_after = "follow-ups-title"
+
+    def perform(self, request, conversation):
+        follow_up = services.follow_up_mark_done(
+            conversation=conversation,
+            follow_up_id=request.POST.get("follow_up", ""),
+            agent=request.user,
+        )
+        return {"follow_up": follow_up.pk}
 
 
 class AvailabilityView(AgentRequiredMixin, View):

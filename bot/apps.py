@@ -9,7 +9,8 @@ class BotConfig(AppConfig):
 
     def ready(self) -> None:
         from bot import checks  # noqa: F401  (registers the system checks)
-        from bot.models import Conversation, Message
+        from bot.follow_ups import follow_ups_purge
+        from bot.models import Conversation, FollowUp, Message
         from bot.services import (
             conversations_resolved_purge,
             sessions_abandoned_purge,
@@ -27,12 +28,13 @@ class BotConfig(AppConfig):
         provider_register(
             PersonalDataProvider(
                 name="bot.conversations",
-                models=(Conversation, Message),
+                models=(Conversation, Message, FollowUp),
                 export=subject_conversations_export,
                 erase=subject_conversations_erase,
                 counts=lambda: {
                     "conversations": Conversation.objects.count(),
                     "messages": Message.objects.count(),
+                    "follow_ups": FollowUp.objects.count(),
                 },
                 references=lambda subject: list(
                     Conversation.objects.filter(subject=subject).values_list("public_id", flat=True)
@@ -59,18 +61,27 @@ class BotConfig(AppConfig):
                     "intent": _("Topic the bot recognised"),
                     "confidence": _("How sure the bot was"),
                     "helpful": _("You found it helpful"),
+                    "follow_ups": _("Call back or answer by e-mail you asked for"),
+                    "method": _("How"),
+                    "contact": _("Phone number or e-mail address"),
+                    "preferred_time": _("Preferred time"),
+                    "asked_at": _("Asked at"),
+                    "done_at": _("Done at"),
                 },
                 value_labels={
                     "channel": dict(Conversation.Channel.choices),
                     "status": dict(Conversation.Status.choices),
                     "from": dict(Message.Sender.choices),
                     "language": dict(settings.LANGUAGES),
+                    "method": dict(FollowUp.Method.choices),
+                    "preferred_time": dict(FollowUp.PreferredTime.choices),
                     "escalation_reason": {
                         "customer_request": _("Customer asked for a person"),
                         "low_confidence": _("The bot was not sure"),
                         "negative_feedback": _("Customer found an answer unhelpful"),
                         "customer_wrote_again": _("Customer wrote again after resolution"),
                         "email": _("Came in by e-mail"),
+                        "follow_up": _("Customer asked for a call back or an e-mail answer"),
                     },
                 },
                 language=lambda subject: (
@@ -92,6 +103,9 @@ class BotConfig(AppConfig):
                 category=RetentionPolicy.Category.SESSIONS_ABANDONED,
                 purge=sessions_abandoned_purge,
             )
+        )
+        retention_handler_register(
+            RetentionHandler(category=RetentionPolicy.Category.FOLLOW_UPS, purge=follow_ups_purge)
         )
         self._messenger_channels_ready()
         from bot.learning import bot_models_health

@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from bot import hooks, intent_actions
+from bot import follow_ups, hooks, intent_actions
 from bot.answering import KeywordAnswerer, KnowledgeEntry, ModelAnswerer
 from bot.conversation_status import conversation_status_move
 from bot.dialog import (
@@ -310,6 +310,8 @@ def chat_consent_withdraw(*, conversation: Conversation) -> None:
     if conversation.consent is not None:
         consent_withdraw(record=conversation.consent)
         conversation.consent.refresh_from_db()
+    # A call back or e-mail answer asked for in this chat is not wanted any more either.
+    follow_ups.follow_ups_withdraw(conversation=conversation)
 
 
 @transaction.atomic

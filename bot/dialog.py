@@ -89,8 +89,19 @@ _OWN_PERSON = re.compile(
 )
 
 
+# "Can someone call me back", "jemand per Mail antworten": a follow-up, not a chat with a
+# person now; the classifier's follow-up intent (bot.follow_ups) takes it where it knows one.
+_FOLLOW_UP_WISH = re.compile(
+    r"\b(call(ing)?\s+(me\s+)?back|callback|ring\s+me|phone\s+me|call\s+me|"
+    r"\w*rückruf\w*|zurückruf\w*|anrufen|ruft\s+mich|by\s+e-?mail|per\s+e-?mail|per\s+mail)\b",
+    re.IGNORECASE,
+)
+
+
 def customer_asks_for_human(text: str) -> bool:
     text = _OWN_PERSON.sub(" ", text)
+    if _FOLLOW_UP_WISH.search(text):
+        return False
     words = text.split()
     match = _HUMAN_REQUEST.search(text)
     # A bare "Mitarbeiter" or a short request with a verb; not any sentence mentioning staff.

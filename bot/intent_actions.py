@@ -2,7 +2,8 @@
 
 An intent can carry an action (bot.models.Intent.Action): hand over to a person (to a
 queue), start a data-protection request (access, erasure) or record an objection to
-learning, or send a link (an unsubscribe or account page). bot.chat calls
+learning, offer a follow-up (a call back or an answer by e-mail: bot.follow_ups), or send
+a link (an unsubscribe or account page). bot.chat calls
 `intent_actions_perform` once the bot's answer is stored, in the same transaction, for
 every channel (the website chat and each messenger go through bot.chat). What was done
 is one system message in the conversation: the customer reads what happens next, the
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from bot import chat
+from bot import chat, follow_ups
 from bot.dialog import DialogResult, DialogState, dialog_escalate
 from bot.models import Conversation, IntentAnswer, Message
 from bot.services import message_append
@@ -98,6 +99,8 @@ def intent_actions_perform(*, conversation: Conversation, reaction: DialogResult
             text = _privacy_objection_record(conversation, answered.language)
         elif answered.action == "link":
             text = _("You can do this here: %(url)s") % {"url": _absolute(answered.url)}
+        elif answered.action == "follow_up":
+            text = _follow_up_offer(conversation, answered.language)
         else:
             return ActionOutcome()
         return ActionOutcome(replies=[_say(conversation, text)])
@@ -129,6 +132,18 @@ def _handover(conversation: Conversation, answered: _Answered) -> ActionOutcome:
     replies = [_say(conversation, reply.text) for reply in result.replies]
     chat.conversation_escalate(conversation=conversation, reason=result.escalate_reason)
     return ActionOutcome(replies=replies, escalated=True)
+
+
+def _follow_up_offer(conversation: Conversation, language: str) -> str:
+    """A link to the follow-up form (bot.follow_ups): the number or address is asked for
+    there, with consent, not typed into the chat, where every message is kept."""
+    return _(
+        "We can call you back or answer you by e-mail, also outside our opening hours. "
+        "Tell us how and when here (the link is valid for %(hours)d hours): %(url)s"
+    ) % {
+        "hours": follow_ups.LINK_VALID_HOURS,
+        "url": follow_ups.follow_up_link(conversation=conversation, language=language),
+    }
 
 
 def _privacy_request_start(conversation: Conversation, kind: str) -> str:

@@ -207,6 +207,7 @@ class Intent(models.Model):
         PRIVACY_ERASURE = "privacy_erasure", _("Start an erasure request")
         PRIVACY_OBJECTION = "privacy_objection", _("Record an objection to learning")
         LINK = "link", _("Link to a page")
+        FOLLOW_UP = "follow_up", _("Offer a call back or an answer by e-mail")
 
     slug = models.SlugField(_("slug"), max_length=100, unique=True, validators=[slug_validator])
     topic = models.CharField(_("topic"), max_length=50, blank=True)
@@ -214,7 +215,8 @@ class Intent(models.Model):
     action = models.CharField(
         _("action"), max_length=30, choices=Action.choices, blank=True, default=Action.NONE
     )
-    # Hand-over: the queue (agents.Queue slug) to route to; blank routes by language and topic.
+    # Hand-over and follow-up: the queue (agents.Queue slug) to route to; blank routes by
+    # language and topic.
     action_queue = models.SlugField(
         _("hand-over queue"),
         max_length=100,
@@ -258,8 +260,8 @@ def intent_action_check(*, action: str, queue: str, url: str) -> None:
         errors["action"] = _("Unknown action. Choose one of: %(actions)s.") % {
             "actions": ", ".join(value for value in Intent.Action.values if value)
         }
-    if queue and action != Intent.Action.HANDOVER:
-        errors["action_queue"] = _("A queue is only for the hand-over action.")
+    if queue and action not in (Intent.Action.HANDOVER, Intent.Action.FOLLOW_UP):
+        errors["action_queue"] = _("A queue is only for the hand-over and follow-up actions.")
     if url and action != Intent.Action.LINK:
         errors["action_url"] = _("A link address is only for the link action.")
     elif action == Intent.Action.LINK and not url:
@@ -271,6 +273,73 @@ def intent_action_check(*, action: str, queue: str, url: str) -> None:
             errors["action_url"] = error.messages
     if errors:
         raise ValidationError(errors)
+
+
+class FollowUp(models.Model):
+    """A customer's wish to be called back or answered by e-mail (the follow-up action,
+    bot.follow_ups): one way to reach them, chosen by them, given with consent; a task in
+    the inbox until an agent marks it done, which forgets the number or address."""
+
+    class Method(models.TextChoices):
+        PHONE = "phone", _("Call me back")
+        EMAIL = "email", _("Answer me by e-mail")
+
+    class PreferredTime(models.TextChoices):
+        ANY = "any", _("Any time during opening hours")
+        MORNING = "morning", _("In the morning (8-12)")
+        AFTERNOON = "afternoon", _("In the afternoon (12-17)")
+        EVENING = "evening", _("In the early evening (17-19)")
+
+    conversation = models.ForeignKey(
+        Conversation,
+        verbose_name=_("conversation"),
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+    )
+    method = models.CharField(_("how"), max_length=10, choices=Method.choices)
+    # The phone number or the e-mail address, only the one the method needs; NULL once
+    # the follow-up is done (an empty string would be stored encrypted, not as empty).
+    contact = EncryptedCharField(  # noqa: DJ001
+        _("phone number or e-mail address"), max_length=254, null=True, blank=True
+    )
+    preferred_time = models.CharField(
+        _("preferred time"), max_length=10, choices=PreferredTime.choices, default=PreferredTime.ANY
+    )
+    # The proof of the customer's consent to being contacted this way.
+    consent = models.ForeignKey(
+        ConsentRecord,
+        verbose_name=_("consent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now, editable=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = EncryptedFieldsManager()
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True) | Q(contact__isnull=True),
+                name="follow_up_done_forgets_contact",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return _("Follow-up %(id)s") % {"id": self.pk}
 
 
 class IntentAnswer(models.Model):

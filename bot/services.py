@@ -27,6 +27,7 @@ from bot.dialog import Reply
 from bot.models import (
     Conversation,
     ExampleQuestion,
+    FollowUp,
     Intent,
     IntentAnswer,
     Message,
@@ -337,7 +338,9 @@ def _iso(moment) -> str | None:
 def subject_conversations_export(subject: DataSubject) -> dict:
     """The subject's conversations (Art. 15): how each went (escalated and why, resolved,
     rated) and every message, with what the bot understood (intent and confidence)."""
-    conversations = subject.conversations.prefetch_related("messages").order_by("created_at")
+    conversations = subject.conversations.prefetch_related("messages", "follow_ups").order_by(
+        "created_at"
+    )
     return {
         "conversations": [
             {
@@ -366,6 +369,17 @@ def subject_conversations_export(subject: DataSubject) -> dict:
                         "helpful": message.helpful,
                     }
                     for message in conversation.messages.all()
+                ],
+                # A call back or an e-mail answer the customer asked for (bot.follow_ups).
+                "follow_ups": [
+                    {
+                        "method": follow_up.method,
+                        "contact": follow_up.contact,
+                        "preferred_time": follow_up.preferred_time,
+                        "asked_at": follow_up.created_at.isoformat(),
+                        "done_at": _iso(follow_up.done_at),
+                    }
+                    for follow_up in conversation.follow_ups.all()
                 ],
             }
             for conversation in conversations
@@ -419,12 +433,14 @@ def message_redaction_flag(
 
 def subject_conversations_erase(subject: DataSubject) -> dict[str, int]:
     messages_deleted, _ = Message.objects.filter(conversation__subject=subject).delete()
+    follow_ups_deleted, _ = FollowUp.objects.filter(conversation__subject=subject).delete()
     conversations_deleted, _ = Conversation.objects.filter(subject=subject).delete()
     # Their taught questions are redacted, but still theirs: without the person the
     # link that keeps them out after an objection would be lost, so they go too.
     examples_deleted, _ = ExampleQuestion.objects.filter(subject=subject).delete()
     return {
         "messages": messages_deleted,
+        "follow_ups": follow_ups_deleted,
         "conversations": conversations_deleted,
         "example_questions": examples_deleted,
     }

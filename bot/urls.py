@@ -1,7 +1,10 @@
 from django.urls import path
 
-from bot.views import ChatPageView
+from bot.views import ChatPageView, FollowUpView
 
 app_name = "bot"
 
-urlpatterns = [path("", ChatPageView.as_view(), name="chat")]
+urlpatterns = [
+    path("", ChatPageView.as_view(), name="chat"),
+    path("follow-up/<str:token>/", FollowUpView.as_view(), name="follow-up"),
+]

@@ -1,15 +1,25 @@
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
 from bot.disclosure import ai_disclosure
+from bot.follow_ups import (
+    follow_up_conversation_get,
+    follow_up_request,
+    follow_up_retention_days,
+)
+from bot.forms import FollowUpForm
+from privacy.services import policy_version_active
 
 # An origin as the widget reports it (location.origin): anything else is not named back.
 WIDGET_HOST = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
@@ -113,3 +123,53 @@ class ChatPageView(TemplateView):
         # Rendered by the server, shown before consent and before any answer (AI Act).
         context["ai_disclosure"] = ai_disclosure(language=translation.get_language())
         return context
+
+
+# A customer page (no cookie before consent, TDDDG § 25), so no CSRF token: the form acts
+# on no ambient authority, only on the signed link, which a forger would need anyway.
+@method_decorator(csrf_exempt, name="dispatch")
+class FollowUpView(View):
+    """The follow-up form the bot links to (bot.follow_ups): a call back or an e-mail."""
+
+    template_name = "bot/follow_up_form.html"
+
+    def _context(self, token: str, form: FollowUpForm, **extra) -> dict | None:
+        conversation = follow_up_conversation_get(token=token)
+        policy = policy_version_active(language=translation.get_language())
+        if conversation is None or policy is None:
+            return None
+        return {
+            "form": form,
+            "policy": policy,
+            "conversation": conversation,
+            "retention_days": follow_up_retention_days(),
+            **extra,
+        }
+
+    def get(self, request, token: str):
+        context = self._context(token, FollowUpForm())
+        if context is None:
+            return render(request, "bot/follow_up_expired.html", status=410)
+        return render(request, self.template_name, context)
+
+    def post(self, request, token: str):
+        form = FollowUpForm(request.POST)
+        context = self._context(token, form)
+        if context is None:
+            return render(request, "bot/follow_up_expired.html", status=410)
+        if form.is_valid():
+            try:
+                follow_up = follow_up_request(
+                    conversation=context["conversation"],
+                    method=form.cleaned_data["method"],
+                    contact=form.cleaned_data["contact"],
+                    preferred_time=form.cleaned_data["preferred_time"],
+                    policy_version=context["policy"].version,
+                    language=translation.get_language(),
+                    ip_address=request.META.get("REMOTE_ADDR"),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)  # per field where it names one
+            else:
+                return render(request, "bot/follow_up_sent.html", {"follow_up": follow_up})
+        return render(request, self.template_name, context, status=400)

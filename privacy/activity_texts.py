@@ -131,6 +131,17 @@ SEEDED_TEXTS = [
         "Separate consent for the address in the chat; the address stored encrypted and "
         "deleted with the conversation."
     ),
+    # Call backs and e-mail answers (bot.follow_ups; privacy/migrations/0018_follow_up.py).
+    gettext_noop("Call backs and e-mail answers"),
+    gettext_noop(
+        "Calling customers back or answering them by e-mail when they ask for it in the chat."
+    ),
+    gettext_noop("Phone number or e-mail address (only the one chosen), preferred time of day."),
+    gettext_noop("Customers who ask for a call back or an answer by e-mail."),
+    gettext_noop(
+        "Asked for on a form with consent; encrypted at rest; shown only on the conversation "
+        "page (audited read); forgotten when done or after the retention period."
+    ),
 ]
 
 

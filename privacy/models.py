@@ -202,6 +202,10 @@ class ConsentRecord(models.Model):
             "follow_up_email",
             _("Sending you our team's answer to this conversation by e-mail"),
         )
+        FOLLOW_UP = (
+            "follow_up",
+            _("Calling you back or answering you by e-mail, with the contact you gave for it"),
+        )
 
     subject = models.ForeignKey(
         DataSubject,
@@ -259,6 +263,10 @@ class RetentionPolicy(models.Model):
         WEBHOOK_DELIVERIES = (
             "webhook_deliveries",
             _("Webhook deliveries and their payloads (from when the event occurred)"),
+        )
+        FOLLOW_UPS = (
+            "follow_ups",
+            _("Call-back and e-mail follow-up wishes with their contact (from when asked)"),
         )
 
     category = models.CharField(_("category"), max_length=40, choices=Category.choices, unique=True)

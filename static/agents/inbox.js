@@ -85,7 +85,10 @@
         unknown.textContent = T.notIdentified;
         customer.appendChild(unknown);
       }
-      cell(tr, T["reason_" + row.reason] || row.reason);
+      var reason = T["reason_" + row.reason] || row.reason;
+      // A call back or an e-mail answer waits: when the customer would like it.
+      if (row.follow_up_time) reason += " · " + (T["followUpTime_" + row.follow_up_time] || "");
+      cell(tr, reason);
       var queueCell = cell(tr, (row.queue_name || "—") + " ");
       var tag = document.createElement("span");
       tag.className = "tag";

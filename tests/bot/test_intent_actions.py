@@ -11,11 +11,13 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core import mail
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from agents.models import Assignment, Queue
 from bot.chat import answerer_get
 from bot.dialog import customer_asks_for_human
-from bot.models import Conversation, Intent, Message
+from bot.follow_ups import follow_up_conversation_get
+from bot.models import Conversation, FollowUp, Intent, Message
 from bot.services import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
 from bot.tokens import resume_token_hash
 from privacy.models import DataRequest, DataSubject
@@ -34,6 +36,8 @@ ACTION_WORDS = {
     "handover": ("Team", "team"),
     "privacy_access": ("Kopie Ihrer Daten", "copy of your data"),
     "privacy_erasure": ("Löschantrag", "erasure request"),
+    "privacy_objection": ("nicht mehr zum Training", "not used to train"),
+    "follow_up": ("zurückrufen", "call you back"),
 }
 
 
@@ -72,6 +76,23 @@ def _assert_action_done(conversation: Conversation, action: str, language: str) 
     if action == "handover":
         assert conversation.status == Conversation.Status.WAITING
         assert conversation.escalation_reason == "customer_request"
+    elif action == "privacy_objection":
+        # Recorded at once for the conversation's person; nothing to confirm by e-mail.
+        assert conversation.subject.learning_objected_at is not None
+        request = DataRequest.objects.get(kind="objection")
+        assert (request.status, request.source, request.source_channel) == (
+            "completed",
+            "chat",
+            conversation.channel,
+        )
+        assert conversation.status == Conversation.Status.BOT
+    elif action == "follow_up":
+        # The link to the form, in the conversation's language; nothing stored yet.
+        link = re.search(r"https?://\S+/chat/follow-up/\S+", system[-1]).group(0)
+        assert link.endswith(f"?language={language}")
+        assert follow_up_conversation_get(token=link.split("/")[-2]) == conversation
+        assert not FollowUp.objects.exists()
+        assert conversation.status == Conversation.Status.BOT
     else:
         kind = {"privacy_access": "access", "privacy_erasure": "erasure"}[action]
         request = DataRequest.objects.get(kind=kind)
@@ -438,8 +459,9 @@ def test_the_issues_access_question_starts_the_request_instead_of_a_handover(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("channel", ["web", *CHANNELS])
-def test_a_link_action_sends_the_address(channel, policies, knowledge_base, settings):
+def test_a_link_action_sends_the_address(channel, language, policies, knowledge_base, settings):
     from bot.chat import chat_consent_give, chat_message_receive
     from bot.services import conversation_start
 
@@ -447,9 +469,9 @@ def test_a_link_action_sends_the_address(channel, policies, knowledge_base, sett
     Intent.objects.filter(slug="newsletter_unsubscribe").update(
         action="link", action_url="/account/newsletter/"
     )
-    conversation, _token = conversation_start(channel=channel, language="en")
+    conversation, _token = conversation_start(channel=channel, language=language)
     chat_consent_give(conversation=conversation, policy_version="2026-11")
-    question = _question_for("newsletter_unsubscribe", "en")
+    question = _question_for("newsletter_unsubscribe", language)
 
     _message, outcome = chat_message_receive(
         conversation=conversation, client_message_id="q", text=question
@@ -457,6 +479,8 @@ def test_a_link_action_sends_the_address(channel, policies, knowledge_base, sett
 
     assert outcome.replies[-1].sender == "system"
     assert outcome.replies[-1].text.endswith(f"{settings.SITE_URL}/account/newsletter/")
+    with translation.override(language):
+        assert outcome.replies[-1].text.startswith(_("You can do this here: %(url)s")[:10])
 
 
 @pytest.mark.django_db
@@ -503,8 +527,15 @@ def supervisor_api():
 
 
 @pytest.mark.django_db
-def test_the_api_sets_an_intents_action(supervisor_api):
-    fields = {"action": "link", "action_url": "https://shop.example/account/newsletter"}
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"action": "link", "action_url": "https://shop.example/account/newsletter"},
+        # A follow-up, like a hand-over, may name the queue its tasks go to.
+        {"action": "follow_up", "action_queue": "callbacks"},
+    ],
+)
+def test_the_api_sets_an_intents_action(supervisor_api, fields):
 
     created = supervisor_api.post(
         "/api/v1/knowledge/intents/", {**API_INTENT, **fields}, format="json"
@@ -512,7 +543,7 @@ def test_the_api_sets_an_intents_action(supervisor_api):
 
     assert created.status_code == 201, created.content
     assert {key: created.json()[key] for key in fields} == fields
-    assert Intent.objects.get(slug="unsubscribe").action == "link"
+    assert Intent.objects.get(slug="unsubscribe").action == fields["action"]
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 
 from agents.services import conversation_reply, conversation_resolve_by_agent
 from bot.models import Conversation
-from supportdesk import events, outbox
+from event_pipeline import events, outbox
 from tests.email_channel.mails import mail_bytes
 
 pytestmark = pytest.mark.django_db

@@ -61,6 +61,7 @@ def test_the_default_record_lists_its_purposes():
         "Contact form",
         "E-mail support",
         "Answers by e-mail after a chat or the contact form",
+        "Call backs and e-mail answers",
     }
 
 

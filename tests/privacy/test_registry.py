@@ -44,6 +44,7 @@ def test_erasure_removes_the_subject_everywhere_and_keeps_counts_only(subject, a
     assert not Message.objects.filter(conversation_id=conversation.pk).exists()
     assert counts["bot.conversations"] == {
         "messages": 1,
+        "follow_ups": 0,
         "conversations": 1,
         "example_questions": 0,
     }
