@@ -274,14 +274,15 @@ _ROLE_BEFORE_RE = re.compile(
 
 
 _GERMAN_PERSON_BEFORE_RE = re.compile(
-    r"\b(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|fragte|"
-    r"antwortete|laut)[ \t]+$",
+    r"(?:\b(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|fragte|"
+    r"antwortete|laut|erzählte|erzählt|ergänzte|ergänzt|berichtete|berichtet|warnte|"
+    r"forderte|bestätigte|bestätigt|versicherte)|,[ \t]*so)[ \t]+$",
     re.IGNORECASE,
 )
 _GERMAN_PERSON_AFTER_RE = re.compile(
     r"^(?:[ \t]+(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|"
     r"schreibt|fragte|antwortete|hat[ \t]+(?:angerufen|geschrieben|gesagt|gemeint)|"
-    r"rief|ruft)\b)",
+    r"rief|ruft|erzählte|erzählt|ergänzte|berichtete|warnte|forderte|bestätigte)\b)",
     re.IGNORECASE,
 )
 

@@ -303,3 +303,9 @@ def test_a_lower_case_label_is_left_to_the_lists():
 )
 def test_frequent_words_written_together_are_told_from_a_name(word, compound):
     assert recogniser._frequent_compound(word) is compound
+
+
+def test_a_title_with_a_surname_in_no_list_gets_it_hidden_by_the_recogniser():
+    title = "Beschwerde über Hartvigsson"
+    assert text_redact(title, use_recogniser=False, allowed_words=()) == title
+    assert text_redact(title, allowed_words=(), label_text=True) == "Beschwerde über [NAME]"
