@@ -952,18 +952,18 @@ def teaching_create(
             raise InboxError(_("There is no such intent."), code="unknown_intent")
     else:
         teaching.kind = Teaching.Kind.NEW_INTENT
-        # Title and slug are short labels without sentence context: checked like every
-        # intent title (privacy.validators), without the trained recogniser, which took
-        # words like "Cards" for names; patterns, lists and the customer's name apply.
+        # Title and slug are short labels without sentence context: redacted like every
+        # intent title is checked (privacy.validators), the recogniser in its stricter
+        # mode for labels, with the customer's own name.
         title = text_redact(
             (proposed_title or "").strip()[:TEACHING_TITLE_MAX_LENGTH],
             known_names=known_names,
-            use_recogniser=False,
+            label_text=True,
         )
         # The slug is read as the words it joins and redacted like the title; without one
         # it is derived from the redacted title, never from what the agent typed.
         slug_words = (proposed_slug or "").replace("-", " ").replace("_", " ").strip()
-        redacted_words = text_redact(slug_words, known_names=known_names, use_recogniser=False)
+        redacted_words = text_redact(slug_words, known_names=known_names, label_text=True)
         if not slug_words:
             teaching.proposed_slug = _slug_from(title)
         elif redacted_words == slug_words:  # nothing found: the agent's slug as written

@@ -28,12 +28,12 @@ _KIND_NAMES = {
 def personal_data_kinds(text: str, *, known_names: Iterable[str] = ()) -> list[str]:
     """The labels of the personal data the gate finds in text (empty: none), in order.
 
-    Without the trained recogniser: these are short knowledge-base texts (titles, slugs)
-    without sentence context, where it took words like "Costs" in "Shipping Costs" for
-    names; the patterns, name lists and the customer's known name still apply, and a
-    teaching proposal has already passed the full gate with the recogniser.
+    The whole gate, the trained recogniser included, as a label: these are short
+    knowledge-base texts (titles, slugs) without sentence context, where the recogniser
+    keeps only the guesses that no word list explains (`label_text`), so "Shipping Costs"
+    passes and "Rückruf bei Szymańska" does not.
     """
-    spans = redaction.redaction_spans(text, known_names=known_names, use_recogniser=False)
+    spans = redaction.redaction_spans(text, known_names=known_names, label_text=True)
     labels = [span.label for span in spans]
     return list(dict.fromkeys(labels))
 

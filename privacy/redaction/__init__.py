@@ -147,6 +147,7 @@ def redaction_spans(
     language: str | None = None,
     use_recogniser: bool = True,
     allowed_words: Iterable[str] | None = None,
+    label_text: bool = False,
 ) -> list[RedactionSpan]:
     """The personal data in text, as sorted, non-overlapping spans with their labels.
 
@@ -155,6 +156,8 @@ def redaction_spans(
     `language` ("de", "en") picks the name recogniser; without it the text's function
     words decide. `use_recogniser=False` runs patterns and name lists only (the
     baseline of `redact_eval`). `allowed_words` default to the admin's allow-list.
+    `label_text` marks a title, a slug or a code: a short text without sentence context,
+    where the recogniser is stricter (`recogniser.recogniser_spans`).
     """
     text = str(text)  # a str subclass (a TextChoices value, a lazy string) breaks spaCy
     if id_patterns is None:
@@ -174,7 +177,10 @@ def redaction_spans(
     detected = names.name_spans(text, locales=tuple(name_locales))
     if use_recogniser:
         detected += [
-            (start, end, NAME) for start, end, _ in recogniser.recogniser_spans(text, lang=language)
+            (start, end, NAME)
+            for start, end, _ in recogniser.recogniser_spans(
+                text, lang=language, label_text=label_text
+            )
         ]
     found_names = names.known_name_spans(text, known_names) + _allowed_removed(
         detected, text, allowed
@@ -205,6 +211,7 @@ def text_redact(
     language: str | None = None,
     use_recogniser: bool = True,
     allowed_words: Iterable[str] | None = None,
+    label_text: bool = False,
 ) -> str:
     """text with personal data replaced by [NAME], [EMAIL], [PHONE], [IBAN], [CREDIT_CARD],
     [ADDRESS], [DATE_OF_BIRTH] and [ID]. The arguments are those of `redaction_spans`."""
@@ -216,5 +223,6 @@ def text_redact(
         language=language,
         use_recogniser=use_recogniser,
         allowed_words=allowed_words,
+        label_text=label_text,
     )
     return spans_apply(text, spans)

@@ -9,6 +9,7 @@ German noun is a person). Generated data is only ever used for training, never
 for the figures in the README.
 """
 
+import functools
 import importlib
 import random
 from collections.abc import Iterator
@@ -283,6 +284,14 @@ def _first_names(locale: str) -> list[str]:
     return sorted(names)
 
 
+def _last_names(locale: str) -> list[str]:
+    # Some locales list surnames under other names (pl_PL): Faker's base list is just "Doe".
+    names: set[str] = set()
+    for attribute in ("last_names", "last_names_male", "last_names_female", "unisex_last_names"):
+        names |= set(_names(locale, attribute))
+    return sorted(names - {"Doe"}) if len(names) > 1 else sorted(names)
+
+
 def _cities(lang: str) -> list[str]:
     module = importlib.import_module(
         "faker.providers.address.de_DE" if lang == "de" else "faker.providers.address.en_GB"
@@ -313,12 +322,72 @@ def _misspelt(name: str, rng: random.Random) -> str:
     return name[:position] + name[position + 1] + name[position] + name[position + 2 :]
 
 
+@functools.cache
+def _name_pools(lang: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """First names and surnames by locale, for the locales of `lang`'s customers."""
+    locales = set(NAME_LOCALES[lang])
+    return (
+        {locale: _first_names(locale) for locale in locales},
+        {locale: _last_names(locale) for locale in locales},
+    )
+
+
+def _name_pair(lang: str, rng: random.Random) -> tuple[str, str]:
+    locales = NAME_LOCALES[lang]
+    first_by_locale, last_by_locale = _name_pools(lang)
+    locale = rng.choice(locales)
+    first = rng.choice(first_by_locale[locale] or first_by_locale[locales[0]])
+    last = rng.choice(last_by_locale[locale] or last_by_locale[locales[0]])
+    return first, last
+
+
+def _replacement_name(original: str, *, lang: str, rng: random.Random) -> str:
+    """Another person's name for `original`: most often a surname alone, as news and chats
+    name a person once introduced, or the original's own last word."""
+    first, last = _name_pair(lang, rng)
+    words = original.split()
+    roll = rng.random()
+    if roll < 0.2 and len(words) > 1:
+        name = words[-1]
+    elif roll < 0.55:
+        name = last
+    elif roll < 0.65:
+        name = first
+    else:
+        name = f"{first} {last}"
+    if original.endswith("s") and not name.endswith(("s", "x", "z")) and rng.random() < 0.5:
+        name += "s"  # the genitive ("Merkels Vertraute"), as the public sets label it
+    return name
+
+
+def persons_replaced(
+    text: str, spans: list[Span], *, lang: str, rng: random.Random
+) -> tuple[str, list[Span]]:
+    """text with each PERSON span replaced by another name (`_replacement_name`), and the
+    spans moved with it."""
+    result = ""
+    moved: list[Span] = []
+    position = 0
+    for start, end, label in sorted(spans):
+        if start < position:
+            continue  # overlapping spans: the first one wins
+        result += text[position:start]
+        value = (
+            _replacement_name(text[start:end], lang=lang, rng=rng)
+            if label == PERSON
+            else text[start:end]
+        )
+        moved.append((len(result), len(result) + len(value), label))
+        result += value
+        position = end
+    return result + text[position:], moved
+
+
 def chat_sentences(*, lang: str, count: int, seed: int) -> Iterator[tuple[str, list[Span]]]:
     """`count` generated sentences with their entity spans, reproducible from `seed`."""
     rng = random.Random(seed)
     locales = NAME_LOCALES[lang]
-    first_by_locale = {locale: _first_names(locale) for locale in set(locales)}
-    last_by_locale = {locale: _names(locale, "last_names") for locale in set(locales)}
+    first_by_locale, last_by_locale = _name_pools(lang)
     cities = _cities(lang)
     organisations = _organisations(lang, rng, last_by_locale[locales[0]])
     templates = TEMPLATES[lang]

@@ -156,7 +156,21 @@ def name_lexicon(locales: tuple[str, ...] = DEFAULT_NAME_LOCALES) -> NameLexicon
             provider,
             ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"),
         )
-        last |= _names_of(provider, ("last_names", "last_names_male", "last_names_female"))
+        locale_last = _names_of(
+            provider,
+            (
+                "last_names",
+                "last_names_male",
+                "last_names_female",
+                "male_last_names",  # pl_PL: its "last_names" is Faker's base list, "Doe"
+                "unisex_last_names",
+            ),
+        )
+        # Polish surnames in -ski/-cki are listed in the masculine only: add "Kowalska".
+        locale_last |= {
+            name[:-1] + "a" for name in locale_last if name.endswith(("ski", "cki", "dzki"))
+        }
+        last |= locale_last
     common = common_words()
     return NameLexicon(
         first_names=frozenset(first - common),
@@ -244,15 +258,32 @@ _PERSON_AFTER_RE = re.compile(
 )
 
 
+# A role or occupation right before a name ("Producer Liviana Palerma", "Trainer Naki",
+# "Rapper Ice-T", "mein Vermieter Wüstenhagen"): the words after it that are no frequent
+# word are a name, in either language.
+_ROLE_BEFORE_RE = re.compile(
+    r"\b(?:producer|director|singer|rapper|author|novelist|writer|actor|actress|colleague|"
+    r"coach|manager|president|senator|minister|chancellor|professor|judge|governor|captain|"
+    r"detective|inspector|landlord|landlady|neighbou?r|guitarist|drummer|composer|painter|"
+    r"poet|striker|goalkeeper|founder|spokes(?:man|woman|person)|"
+    r"trainer|sprecher|kollegen?|präsidenten?|senators?|ministers?|kanzlers?|rappers?|"
+    r"sängers?|schauspielers?|autors?|regisseurs?|genossen?|bürgermeisters?|nachbarn?|"
+    r"vermieters?|professors?|pfarrers?|stürmers?|torhüters?|gründers?|komponisten?|"
+    r"malers?|dichters?)(?:in)?[ \t]+$",
+    re.IGNORECASE,
+)
+
+
 _GERMAN_PERSON_BEFORE_RE = re.compile(
-    r"\b(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|fragte|"
-    r"antwortete|laut)[ \t]+$",
+    r"(?:\b(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|fragte|"
+    r"antwortete|laut|erzählte|erzählt|ergänzte|ergänzt|berichtete|berichtet|warnte|"
+    r"forderte|bestätigte|bestätigt|versicherte)|,[ \t]*so)[ \t]+$",
     re.IGNORECASE,
 )
 _GERMAN_PERSON_AFTER_RE = re.compile(
     r"^(?:[ \t]+(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|"
     r"schreibt|fragte|antwortete|hat[ \t]+(?:angerufen|geschrieben|gesagt|gemeint)|"
-    r"rief|ruft)\b)",
+    r"rief|ruft|erzählte|erzählt|ergänzte|berichtete|warnte|forderte|bestätigte)\b)",
     re.IGNORECASE,
 )
 
@@ -587,8 +618,10 @@ class _Detector:
             ):
                 continue
             before = self.text[max(0, token.start - 30) : token.start]
-            if _GERMAN_PERSON_BEFORE_RE.search(before) or _GERMAN_PERSON_AFTER_RE.match(
-                self.text[token.end :]
+            if (
+                _GERMAN_PERSON_BEFORE_RE.search(before)
+                or _ROLE_BEFORE_RE.search(before)
+                or _GERMAN_PERSON_AFTER_RE.match(self.text[token.end :])
             ):
                 span = self.run(index, allow_lower=False, limit=3)
                 if span:
@@ -604,12 +637,21 @@ class _Detector:
             if not token.capitalised or self.is_common(token) or token.initial:
                 continue
             before = self.text[max(0, token.start - 30) : token.start]
-            if _PERSON_BEFORE_RE.search(before):
+            if _PERSON_BEFORE_RE.search(before) or (
+                _ROLE_BEFORE_RE.search(before) and token.lower not in frequent_words()
+            ):
                 span = self.run(index, allow_lower=False, limit=3)
                 if span:
                     spans.append(span)
-            if _PERSON_AFTER_RE.match(self.text[token.end :]):
-                # "Krisztián Szöllösy listed …": the verb follows the whole name.
+            possessive = (
+                token.text.endswith(("'s", "’s"))
+                and len(token.text) > 4
+                and token.text[:-2].lower() not in frequent_words()
+                and token.text[:-2].lower() not in self.common
+            )
+            if possessive or _PERSON_AFTER_RE.match(self.text[token.end :]):
+                # "Krisztián Szöllösy listed …", "Yuri Bulgakov's verses": the verb or the
+                # possessive follows the whole name.
                 start = index
                 while (
                     start > 0
@@ -618,7 +660,7 @@ class _Detector:
                     and self.name_shaped(tokens[start - 1], allow_lower=False)
                 ):
                     start -= 1
-                spans.append((tokens[start].start, token.end))
+                spans.append((tokens[start].start, token.end - 2 if possessive else token.end))
         return spans
 
 

@@ -310,15 +310,65 @@ def _title_trimmed(text: str, start: int, end: int) -> int:
     return match.end() if match and match.end() < end else start
 
 
+def _frequent_compound(word: str, *, shortest: int = 3) -> bool:
+    """Whether a word is frequent words written together ("Timezone", "Ratebook",
+    "searchcreativework"): two or more parts of at least `shortest` letters each."""
+    lower = word.lower()
+    frequent = names.frequent_words()
+    reachable = [True] + [False] * len(lower)  # reachable[i]: lower[:i] splits into words
+    parts = [0] * (len(lower) + 1)
+    for end in range(shortest, len(lower) + 1):
+        for start in range(0, end - shortest + 1):
+            if reachable[start] and lower[start:end] in frequent:
+                if not reachable[end] or parts[start] + 1 > parts[end]:
+                    reachable[end], parts[end] = True, parts[start] + 1
+    return reachable[-1] and parts[-1] >= 2
+
+
+def _plausible_in_label(text: str, start: int, end: int, non_names: frozenset[str]) -> bool:
+    """Stricter than `_plausible_person`, for a title, a slug or a code: without a sentence
+    around it the model guesses from the words alone, and takes title-cased shop words for
+    names ("Cook Time", "Todo List", "Weather"). A guess stays when none of its words is
+    a frequent or common word, frequent words written together, or an acronym; and when
+    it is the whole label, or the label capitalises every word ("Top Up By Cash Or
+    Cheque"), only if one of its words is in a name list."""
+    tokens = names.TOKEN_RE.findall(text, start, end)
+    if not any(_listed_name(token) for token in tokens):
+        whole_label = not text[:start].strip(" \t-_:/") and not text[end:].strip(" \t-_:/?!.")
+        title_cased = all(word[0].isupper() for word in names.TOKEN_RE.findall(text))
+        if whole_label or title_cased:
+            return False
+    for token in tokens:
+        lower = token.lower()
+        if (
+            lower in names.frequent_words()
+            or lower in names.common_words()
+            or lower in non_names
+            or (token.isupper() and len(token) > 1)
+            or _frequent_compound(token)
+        ):
+            return False
+    return True
+
+
 def recogniser_spans(
-    text: str, *, lang: str | None = None, labels: tuple[str, ...] = (PERSON,)
+    text: str,
+    *,
+    lang: str | None = None,
+    labels: tuple[str, ...] = (PERSON,),
+    label_text: bool = False,
 ) -> list[Span]:
     """The entities the recogniser finds in text, as (start, end, label) with its labels.
 
     PERSON guesses lose a leading title and are dropped when they cannot be a name
     (see `_plausible_person`): the small model, trained mostly on news, takes some
-    capitalised German nouns for surnames."""
+    capitalised German nouns for surnames. `label_text` marks a title, a slug or a code
+    (short, without sentence context): capitalisation is the model's main evidence, so a
+    label in lower case only is left to the lists, and guesses must pass
+    `_plausible_in_label` as well."""
     if not text.strip():
+        return []
+    if label_text and not any(ch.isupper() for ch in text):
         return []
     model = recogniser(lang or text_language(text))
     if model is None or not _has_candidate(text, model.non_names):
@@ -331,6 +381,8 @@ def recogniser_spans(
         if ent.label_ == PERSON:
             start = _title_trimmed(text, start, end)
             if not _plausible_person(text, start, end, model.non_names):
+                continue
+            if label_text and not _plausible_in_label(text, start, end, model.non_names):
                 continue
         spans.append((start, end, ent.label_))
     return spans

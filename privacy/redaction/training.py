@@ -44,6 +44,9 @@ class DataFile:
     # Keep line i (0-based) when i % modulo != held_out; modulo 0 keeps every line.
     modulo: int = 0
     held_out: int = 0
+    # Whether its sentences with persons get copies with other names (`replaced_copies`):
+    # for modern text; the historic newspapers' names and spelling are no model of a chat.
+    replace_names: bool = False
 
     def keeps(self, index: int) -> bool:
         return not self.modulo or index % self.modulo != self.held_out
@@ -57,7 +60,7 @@ class DataFile:
 
 TRAINING_FILES: dict[str, tuple[DataFile, ...]] = {
     "de": (
-        DataFile("ner_de_germeval2014_dev.jsonl", modulo=3, held_out=0),
+        DataFile("ner_de_germeval2014_dev.jsonl", modulo=3, held_out=0, replace_names=True),
         DataFile("ner_de_europeana_lft.jsonl"),
         DataFile("ner_de_europeana_sbb.jsonl"),
     ),
@@ -82,6 +85,10 @@ class TrainingConfig:
     lowercase_share: float = 0.05
     batch_start: int = 8
     batch_stop: int = 64
+    # Copies of each public sentence with persons, their names replaced by names from the
+    # chat name lists (often the surname alone): the sets hold few modern German names, and
+    # the model learns the context ("sagte …", "Trainer …") instead of the names it saw.
+    replaced_copies: int = 0
 
     def model_config(self) -> dict:
         return {
@@ -154,7 +161,13 @@ def training_rows(
             for text, spans in file_rows
             if rng.random() < config.lowercase_share
         ]
-        rows += file_rows + lowered
+        replaced = [
+            chat_sentences.persons_replaced(text, spans, lang=lang, rng=rng)
+            for text, spans in file_rows
+            if any(label == "PERSON" for _, _, label in spans)
+            for _ in range(config.replaced_copies if data_file.replace_names else 0)
+        ]
+        rows += file_rows + lowered + replaced
         sources.append(
             {
                 "file": data_file.name,
@@ -162,6 +175,7 @@ def training_rows(
                 "selection": data_file.selection,
                 "sentences": len(file_rows),
                 "lower_cased_copies": len(lowered),
+                "copies_with_names_replaced": len(replaced),
             }
         )
     generated = list(
@@ -337,7 +351,8 @@ def redaction_model_train(
             f"manage.py redaction_train --lang {lang} --seed {seed} --epochs {config.epochs} "
             f"--generated {config.generated_sentences} --width {config.width} "
             f"--depth {config.depth} --embed-size {config.embed_size} "
-            f"--lowercase-share {config.lowercase_share} --data-dir DIR"
+            f"--lowercase-share {config.lowercase_share} "
+            f"--replaced-copies {config.replaced_copies} --data-dir DIR"
         ),
         "files": files,
     }

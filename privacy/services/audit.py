@@ -13,14 +13,13 @@ AUDIT_NOTE_MAX_LENGTH = AuditEvent._meta.get_field("reason").max_length
 
 def _details_redacted(value: Any, known_names: list[str]) -> Any:
     """Every text in the details through the gate: they are ids and codes by design, and
-    this keeps it so whatever a caller passes (a slug, a queue name). Without the trained
-    recogniser: a code without sentence context ("checksum_mismatch") is no name to it
-    either way, and it took whole codes for names; patterns, lists and the subject's
-    known name still apply."""
+    this keeps it so whatever a caller passes (a slug, a queue name). As labels: a code
+    without sentence context ("checksum_mismatch") gets the recogniser's stricter mode
+    (`label_text`), with the subject's known name."""
     if isinstance(value, str):
         if not value:
             return value
-        return text_redact(value, known_names=known_names, use_recogniser=False)
+        return text_redact(value, known_names=known_names, label_text=True)
     if isinstance(value, dict):
         return {key: _details_redacted(item, known_names) for key, item in value.items()}
     if isinstance(value, list | tuple):

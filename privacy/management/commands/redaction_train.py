@@ -43,6 +43,12 @@ class Command(BaseCommand):
             help="share of public sentences added again in lower case",
         )
         parser.add_argument(
+            "--replaced-copies",
+            type=int,
+            default=TrainingConfig.replaced_copies,
+            help="copies of each public sentence with persons, their names replaced",
+        )
+        parser.add_argument(
             "--output", type=Path, default=None, help="default: the shipped artefact's directory"
         )
         parser.add_argument(
@@ -64,6 +70,7 @@ class Command(BaseCommand):
         depth,
         embed_size,
         lowercase_share,
+        replaced_copies,
         output,
         holdout_out,
         **options,
@@ -86,6 +93,7 @@ class Command(BaseCommand):
                 depth=depth,
                 embed_size=embed_size,
                 lowercase_share=lowercase_share,
+                replaced_copies=replaced_copies,
             ),
         )
         record = result.record

@@ -121,3 +121,39 @@ def test_the_frequent_words_command_leaves_out_names_the_training_text_uses(tiny
     # a first name never; a surname only when it is a frequent word ("Kosten")
     assert "anna" not in words and "lehmann" not in words
     assert "kosten" in words
+
+
+def test_copies_with_names_replaced_move_every_span_with_its_name():
+    import random
+
+    from privacy.redaction.chat_sentences import persons_replaced
+
+    text = "Trainer Angela Merkel traf Schröder in Berlin."
+    spans = [(8, 21, "PERSON"), (27, 35, "PERSON"), (39, 45, "LOCATION")]
+    rng = random.Random(5)
+    for _ in range(30):
+        copy, moved = persons_replaced(text, spans, lang="de", rng=rng)
+        assert [label for *_, label in moved] == ["PERSON", "PERSON", "LOCATION"]
+        assert copy[moved[2][0] : moved[2][1]] == "Berlin"
+        assert copy.startswith("Trainer ") and copy.endswith(" in Berlin.")
+        for start, end, _ in moved:
+            assert copy[start:end].strip() == copy[start:end] != ""
+
+
+def test_the_training_records_the_copies_with_names_replaced(tiny_data, monkeypatch):
+    monkeypatch.setitem(
+        training.TRAINING_FILES,
+        "de",
+        (
+            training.DataFile(
+                "ner_de_germeval2014_dev.jsonl", modulo=3, held_out=0, replace_names=True
+            ),
+        ),
+    )
+    config = training.TrainingConfig(generated_sentences=0, replaced_copies=2)
+    rows, sources = training.training_rows(lang="de", data_dir=tiny_data, config=config, seed=1)
+    with_persons = sum(
+        any(label == "PERSON" for *_, label in spans)
+        for _, spans in rows[: sources[0]["sentences"]]
+    )
+    assert sources[0]["copies_with_names_replaced"] == 2 * with_persons > 0
