@@ -18,6 +18,7 @@ were out of scope (sets with out-of-scope test questions only).
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import tempfile
@@ -175,8 +176,12 @@ def main() -> None:
             results[name] = run_set(name, arguments)
             if not arguments.json:
                 print("\n".join(table_lines({name: results[name]})), flush=True)
+    # Linux reports kilobytes: both models, the sentence encoder and the data at their peak.
+    peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if arguments.json:
-        print(json.dumps(results))
+        print(json.dumps(results | {"peak_memory_mb": peak_memory_mb}))
+    else:
+        print(f"Peak memory of this process: {peak_memory_mb} MB.")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Intent classification: one spaCy pipeline per language with a trained `textcat`.
 
-The pipeline is `spacy.blank(language)` + token normalisation + a `textcat`
-with exclusive classes on a bag of word and character n-grams (see
-`bot.nlu.features`). Nothing is downloaded. A trained model, with the
+The pipeline is `spacy.blank(language)` + token normalisation + sentence vectors
+(`bot.nlu.sentence_vectors`) + a `textcat` with exclusive classes on a bag of word
+and character n-grams and the sentence vector (see `bot.nlu.features`). Nothing is
+downloaded. A trained model, with the
 confidence thresholds calibrated for it, serialises to bytes: the artefact a
 training run stores, checks and activates.
 """
@@ -32,6 +33,11 @@ from thinc.api import Adam, Config
 from bot.nlu.calibration import OOS_INTENT, Thresholds
 from bot.nlu.features import INTENT_BOW_ARCHITECTURE, doc_features, features_idf_fit
 from bot.nlu.normalization import TOKEN_NORM_COMPONENT
+from bot.nlu.sentence_vectors import (
+    SENTENCE_VECTOR_EXTENSION,
+    SENTENCE_VECTOR_WIDTH,
+    SENTENCE_VECTORS_COMPONENT,
+)
 
 ARTEFACT_FORMAT_VERSION = 1
 TEXTCAT = "textcat"
@@ -85,6 +91,8 @@ class IntentHyperparameters:
     # the intent with the most examples, and unsure questions drift to it (xSID de, 80 of
     # 300 examples "weather": 0.920 -> 0.927 top-1, cross-validated). 1 turns it off.
     balance_repeat_max: int = 4
+    # Score the multilingual sentence vector beside the n-grams (`bot.nlu.sentence_vectors`).
+    sentence_vectors: bool = True
 
 
 @dataclass(frozen=True)
@@ -242,6 +250,9 @@ def _textcat_add(
                 "word_ngram_max": hyperparameters.word_ngram_max,
                 "char_min": hyperparameters.char_ngram_min,
                 "char_max": hyperparameters.char_ngram_max,
+                "sentence_vectors": SENTENCE_VECTOR_WIDTH
+                if hyperparameters.sentence_vectors
+                else 0,
             }
         },
     )
@@ -331,7 +342,14 @@ def intent_model_train(
     rng = random.Random(seed)
     nlp = spacy.blank(language)
     nlp.add_pipe(TOKEN_NORM_COMPONENT)
-    docs = [nlp(text) for text, _ in examples]
+    if hyperparameters.sentence_vectors:
+        nlp.add_pipe(SENTENCE_VECTORS_COMPONENT)
+    # Before the classifier is added; `pipe` encodes the sentence vectors in batches.
+    docs = list(nlp.pipe(text for text, _ in examples))
+    # Validation examples of intents not trained (such as "oos") say nothing about accuracy.
+    scored = [(text, intent) for text, intent in validation if intent in labels]
+    validation_docs = list(nlp.pipe(text for text, _ in scored))
+    validation_intents = [intent for _, intent in scored]
     # The weight table is sized to the data, so the n-grams are counted first.
     features = set()
     for doc in docs:
@@ -350,10 +368,13 @@ def intent_model_train(
         Example.from_dict(doc, {"cats": {label: 0.0 for label in labels} | {intent: 1.0}})
         for doc, (_, intent) in zip(docs, examples, strict=True)
     ]
-    # Validation examples of intents not trained (such as "oos") say nothing about accuracy.
-    scored = [(text, intent) for text, intent in validation if intent in labels]
-    validation_docs = [model.doc_make(text) for text, _ in scored]
-    validation_intents = [intent for _, intent in scored]
+    if hyperparameters.sentence_vectors:
+        # spaCy initialises the classifier on the reference docs, which `from_dict` made
+        # afresh from the words: they carry no sentence vector of their own.
+        for example in training:
+            example.reference._.set(
+                SENTENCE_VECTOR_EXTENSION, example.predicted._.get(SENTENCE_VECTOR_EXTENSION)
+            )
     optimizer = Adam(
         learn_rate=hyperparameters.learn_rate,
         L2=hyperparameters.weight_decay,

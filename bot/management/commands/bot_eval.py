@@ -1,4 +1,5 @@
 import json
+import resource
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -65,6 +66,9 @@ class Command(BaseCommand):
         for problem in skipped:
             self.stderr.write(f"Skipped: {problem}")
         ours, baseline = comparison["ours"], comparison["baseline"]
+        # Both models, the sentence encoder and the data: what evaluating (and about what
+        # training) needs at most. Linux reports kilobytes.
+        peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if options["json"]:
             self.stdout.write(
                 json.dumps(
@@ -73,6 +77,7 @@ class Command(BaseCommand):
                         "baseline": baseline.to_dict(),
                         "ratios": comparison["ratios"],
                         "skipped": skipped,
+                        "peak_memory_mb": peak_memory_mb,
                     }
                 )
             )
@@ -83,6 +88,8 @@ class Command(BaseCommand):
             *intent_evaluation_lines(baseline),
             "",
             *intent_comparison_lines(ours, baseline),
+            "",
+            f"Peak memory of this process: {peak_memory_mb} MB.",
         ]
         if skipped:
             lines += ["", f"{len(skipped)} lines skipped (see above)."]

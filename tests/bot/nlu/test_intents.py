@@ -238,9 +238,11 @@ def test_predicting_one_message_is_cheap(demo_model):
 
     timings = []
     for text in texts:
-        started = time.perf_counter()
+        # CPU time of this thread (the encoder runs one BLAS thread): what a message
+        # costs, however many other processes share the cores.
+        started = time.thread_time()
         demo_model.predict_one(text)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.thread_time() - started)
 
     # The target is 2 ms; the margin is for slow shared test machines.
     assert statistics.median(timings) < 0.005

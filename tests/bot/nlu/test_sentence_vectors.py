@@ -1,0 +1,92 @@
+import numpy
+import pytest
+
+from bot.nlu import sentence_vectors
+from bot.nlu.intents import IntentHyperparameters, IntentModel, intent_model_train
+from bot.nlu.sentence_vectors import (
+    SENTENCE_VECTOR_WIDTH,
+    SENTENCE_VECTORS_COMPONENT,
+    sentence_vectors_encode,
+)
+
+# Two intents whose examples share no content word with the questions asked below.
+EXAMPLES = [
+    *[
+        (text, "order_status")
+        for text in ("where is my order", "track my order", "order status please")
+    ],
+    *[
+        (text, "password_reset")
+        for text in ("i forgot my password", "reset my password", "password not working")
+    ],
+]
+
+
+def _cosine(first: numpy.ndarray, second: numpy.ndarray) -> float:
+    return float(first @ second / (numpy.linalg.norm(first) * numpy.linalg.norm(second)))
+
+
+@pytest.mark.parametrize(
+    ("text", "paraphrase", "other"),
+    [
+        (
+            "My parcel still hasn't arrived",
+            "Where is my delivery?",
+            "How do I change my login credentials?",
+        ),
+        (
+            "Mein Paket ist immer noch nicht angekommen",
+            "Wo bleibt meine Lieferung?",
+            "Wie ändere ich meine Zugangsdaten?",
+        ),
+    ],
+)
+def test_a_paraphrase_is_nearer_than_another_topic_in_german_and_english(text, paraphrase, other):
+    vectors = sentence_vectors_encode([text, paraphrase, other])
+
+    assert vectors.shape == (3, SENTENCE_VECTOR_WIDTH)
+    assert numpy.linalg.norm(vectors, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-3)
+    assert _cosine(vectors[0], vectors[1]) > _cosine(vectors[0], vectors[2]) + 0.1
+
+
+def test_a_blank_text_has_a_zero_vector():
+    assert not sentence_vectors_encode(["  "]).any()
+
+
+def test_the_model_recognises_questions_that_share_no_word_with_its_examples():
+    model = intent_model_train(
+        EXAMPLES, language="en", hyperparameters=IntentHyperparameters(epochs_max=20)
+    )
+
+    assert SENTENCE_VECTORS_COMPONENT in model.nlp.pipe_names
+    assert model.predict_one("the parcel hasn't come yet").intent == "order_status"
+    assert model.predict_one("can't log in, what was the passphrase").intent == "password_reset"
+
+
+def test_a_model_without_sentence_vectors_still_trains_saves_and_loads():
+    model = intent_model_train(
+        EXAMPLES,
+        language="en",
+        hyperparameters=IntentHyperparameters(epochs_max=5, sentence_vectors=False),
+    )
+
+    loaded = IntentModel.from_bytes(model.to_bytes())
+
+    assert SENTENCE_VECTORS_COMPONENT not in loaded.nlp.pipe_names
+    assert loaded.predict_one("track my order") == model.predict_one("track my order")
+
+
+def test_the_cache_keeps_digests_of_batched_texts_and_nothing_of_single_messages():
+    cache = sentence_vectors._cache
+    secret = "Meine IBAN ist DE02120300000000202051, bitte schnell"
+    single = "Mein Name ist Erika Mustermann"
+
+    sentence_vectors_encode([secret])
+    sentence_vectors_encode([single], cached=False)
+
+    keys = list(cache._vectors)
+    assert cache._key(secret) in keys
+    assert cache._key(single) not in keys
+    assert all(isinstance(key, bytes) and len(key) == 16 for key in keys)
+    # Looked up again, the same vector (and not encoded anew).
+    assert numpy.array_equal(sentence_vectors_encode([secret])[0], cache.get(secret))
