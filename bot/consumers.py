@@ -276,6 +276,13 @@ def _then_state(verb, **kwargs) -> tuple[Conversation, dict]:
     return conversation, _state_frame(conversation)
 
 
+def _then_state_and_greeting(verb, **kwargs) -> tuple[Conversation, dict, Reply | None]:
+    """_then_state, and the bot's greeting if the customer may now write: one thread hop
+    for a set-up step (consent, identification) and what follows it."""
+    conversation, state = _then_state(verb, **kwargs)
+    return conversation, state, chat.chat_greet(conversation=conversation)
+
+
 def _unstored_message_frame(reply: Reply) -> dict:
     """A bot reply that is not stored (anonymous mode, the greeting): no seq."""
     return {
@@ -428,21 +435,21 @@ class ChatConsumer(JsonConsumer):
         if not isinstance(version, str):
             return await self.send_error("missing_field")
         ip_address = self.scope.get("client", [None])[0]
-        self.conversation, state = await database_queue().run(
-            _then_state,
+        self.conversation, state, greeting = await database_queue().run(
+            _then_state_and_greeting,
             verb=chat.chat_consent_give,
             conversation=self.conversation,
             policy_version=version,
             ip_address=ip_address,
         )
         await self.send_json({"type": "consent.accepted", **state})
-        await self._greet()
+        await self._greet(greeting)
 
     async def handle_identify(self, content: dict) -> None:
         identity = {k: v for k, v in content.items() if k != "type"}
         try:
-            self.conversation, state = await database_queue().run(
-                _then_state,
+            self.conversation, state, greeting = await database_queue().run(
+                _then_state_and_greeting,
                 verb=chat.chat_identify,
                 conversation=self.conversation,
                 identity=identity,
@@ -456,11 +463,10 @@ class ChatConsumer(JsonConsumer):
             }
             return await self.send_error("invalid_identity", fields=fields)
         await self.send_json({"type": "identified", **state})
-        await self._greet()
+        await self._greet(greeting)
 
-    async def _greet(self) -> None:
+    async def _greet(self, greeting: Reply | None) -> None:
         """Once the customer may write: the bot says what it can help with."""
-        greeting = await database_queue().run(chat.chat_greet, conversation=self.conversation)
         if greeting is not None:
             await self.send_json(_unstored_message_frame(greeting))
 
