@@ -1,5 +1,6 @@
 """Privacy-policy versions and consent: recorded, proven, withdrawn."""
 
+import time
 import uuid
 
 from django.conf import settings
@@ -22,6 +23,11 @@ class ConsentError(ValidationError):
 # The timeout bounds staleness after an edit that bypasses save().
 POLICY_CACHE_SECONDS = 60
 _NOT_CACHED = object()
+# And each process keeps what it read for a second (no cache round trip, nothing to
+# unpickle, for every message and set-up step): a version activated in another process
+# applies there within it; in this one at once (policy_cache_clear).
+POLICY_MEMO_SECONDS = 1.0
+_policy_memo: dict[str, tuple[float, PolicyVersion | None]] = {}
 
 
 def _policy_cache_key(language: str) -> str:
@@ -29,6 +35,10 @@ def _policy_cache_key(language: str) -> str:
 
 
 def policy_version_active(*, language: str) -> PolicyVersion | None:
+    now = time.monotonic()
+    remembered = _policy_memo.get(language)
+    if remembered is not None and now - remembered[0] < POLICY_MEMO_SECONDS:
+        return remembered[1]
     key = _policy_cache_key(language)
     policy = cache.get(key, _NOT_CACHED)
     if policy is _NOT_CACHED:
@@ -39,11 +49,13 @@ def policy_version_active(*, language: str) -> PolicyVersion | None:
             or active.filter(language=settings.LANGUAGE_CODE).first()
         )
         cache.set(key, policy, POLICY_CACHE_SECONDS)
+    _policy_memo[language] = (now, policy)
     return policy
 
 
 def policy_cache_clear(**kwargs) -> None:
     """Forget the cached active versions (a signal receiver: takes and ignores its kwargs)."""
+    _policy_memo.clear()
     cache.delete_many([_policy_cache_key(code) for code, _name in settings.LANGUAGES])
 
 
