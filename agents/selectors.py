@@ -2,6 +2,7 @@
 
 import re
 import statistics
+import time as clock
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -325,14 +326,32 @@ def agent_least_busy(*, queue: Queue) -> AbstractBaseUser | None:
     )
 
 
+# Asked for every bot answer outside the opening hours (bot.hooks.team_present): each
+# process remembers the answer per language this long, so a change made in another
+# process shows within it; a change made in this one is seen at once (agents.receivers).
+PRESENCE_RECHECK_SECONDS = 2.0
+_online_by_language: dict[str, tuple[float, bool]] = {}
+
+
 def agent_online_for_language(language: str) -> bool:
     """Is an active agent online in a queue that serves this language (a queue with a
     blank language serves any)? What customers are told on a hand-over depends on it."""
-    return AgentProfile.objects.filter(
+    now = clock.monotonic()
+    known = _online_by_language.get(language)
+    if known is not None and now - known[0] < PRESENCE_RECHECK_SECONDS:
+        return known[1]
+    online = AgentProfile.objects.filter(
         availability=AgentProfile.Availability.ONLINE,
         user__is_active=True,
         user__support_queues__language__in=[language, ""],
     ).exists()
+    _online_by_language[language] = (now, online)
+    return online
+
+
+def agent_presence_forget(**kwargs) -> None:
+    """Forget the remembered presence (a signal receiver: takes and ignores its kwargs)."""
+    _online_by_language.clear()
 
 
 def agent_list_for_assignment(*, conversation: Conversation) -> QuerySet:

@@ -316,7 +316,7 @@ def _highest_sustained(kind: str, server: Server, args, randomness) -> tuple:
 def _stats(server: Server) -> dict:
     """The SQL counters of every daphne process, summed (asked directly, not through the
     balancer)."""
-    total = {"statements": Counter(), "seconds": Counter()}
+    total = {"statements": Counter(), "seconds": Counter(), "trips": Counter()}
     for process in server.processes:
         url = f"http://127.0.0.1:{process.port}/bench/sql/"
         with urllib.request.urlopen(url, timeout=10) as answer:
@@ -351,6 +351,7 @@ class MeasuredSession(Session):
         row["cpu"] += cpu - self.mark[0]
         row["statements"] += sum(stats["statements"].values()) - sum(before["statements"].values())
         row["sql"] += sum(stats["seconds"].values()) - sum(before["seconds"].values())
+        row["trips"] += sum(stats["trips"].values()) - sum(before["trips"].values())
         for name, seconds in stats["seconds"].items():
             self.statement_seconds[name] += seconds - before["seconds"].get(name, 0.0)
 
@@ -371,7 +372,10 @@ def _breakdown(server: Server, args) -> dict:
         f"\nwhere the server's time goes, {args.profile_sessions} sessions one at a time "
         "(server CPU of all its threads; SQL time is wall time in execute):"
     )
-    print(f"  {'step':<10} {'CPU ms chat / echo':>20} {'SQL statements':>15} {'SQL ms':>8}")
+    print(
+        f"  {'step':<10} {'CPU ms chat / echo':>20} {'DB trips':>9} {'SQL statements':>15}"
+        f" {'SQL ms':>8}"
+    )
     result = {}
     for step in STEPS[1:]:
         chat, echo = table["chat"][step], table["echo"][step]
@@ -379,13 +383,14 @@ def _breakdown(server: Server, args) -> dict:
         row = {
             "chat_cpu_ms": chat["cpu"] / chat_n * 1000,
             "echo_cpu_ms": echo["cpu"] / echo_n * 1000,
+            "trips": chat["trips"] / chat_n,
             "statements": chat["statements"] / chat_n,
             "sql_ms": chat["sql"] / chat_n * 1000,
         }
         result[step] = row
         print(
             f"  {step:<10} {row['chat_cpu_ms']:11.2f} / {row['echo_cpu_ms']:5.2f}"
-            f" {row['statements']:15.1f} {row['sql_ms']:8.2f}"
+            f" {row['trips']:9.1f} {row['statements']:15.1f} {row['sql_ms']:8.2f}"
         )
     total = sum(kinds.values()) or 1.0
     print("  costliest statements (share of the chat's SQL time):")

@@ -3,8 +3,9 @@ chat_open_loop.py: where a set-up step's or a message's server time goes.
 
 Every database connection the process opens gets an execute wrapper (Django's
 `connection.execute_wrappers`) that counts statements and their time by verb and
-table; GET /bench/sql/ answers the totals so far as JSON. Benchmarks only: the
-wrapper costs a little time per statement.
+table, and the chat consumer's trips to the database thread are counted too
+(bot.consumers' database_sync_to_async); GET /bench/sql/ answers the totals so far as
+JSON. Benchmarks only: the wrappers cost a little time per statement.
 """
 
 import json
@@ -16,12 +17,14 @@ from collections import Counter
 from django.db.backends.signals import connection_created
 
 from benchmarks.echo_asgi import application as echo_application
+from bot import consumers as chat_consumers
 
 STATS_PATH = "/bench/sql/"
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+[`"]?(\w+)', re.IGNORECASE)
 _lock = threading.Lock()
 _statements: Counter = Counter()
 _seconds: Counter = Counter()
+_trips: Counter = Counter()
 
 
 def _statement_kind(sql: str) -> str:
@@ -50,11 +53,27 @@ def _wrap(sender, connection, **kwargs):
 
 connection_created.connect(_wrap)
 
+_database_sync_to_async = chat_consumers.database_sync_to_async
+
+
+def _counting_database_sync_to_async(func):
+    def trip(*args, **kwargs):
+        with _lock:
+            _trips["database thread"] += 1
+        return func(*args, **kwargs)
+
+    return _database_sync_to_async(trip)
+
+
+chat_consumers.database_sync_to_async = _counting_database_sync_to_async
+
 
 async def application(scope, receive, send):
     if scope["type"] == "http" and scope["path"] == STATS_PATH:
         with _lock:
-            body = json.dumps({"statements": _statements, "seconds": _seconds}).encode()
+            body = json.dumps(
+                {"statements": _statements, "seconds": _seconds, "trips": _trips}
+            ).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -161,6 +161,26 @@ def _last_reply_was_topics_offer(conversation: Conversation) -> bool:
     return last is not None and reply_is_topics_offer(**last)
 
 
+@dataclass(frozen=True)
+class IntentAction:
+    """What an intent does besides answering (bot.intent_actions), with the language of
+    each of its answer texts."""
+
+    action: str
+    queue: str
+    url: str
+    answer_languages: dict[str, str]
+
+
+def intent_action_get(slug: str) -> IntentAction | None:
+    """The action of an intent the bot answers with; None: it has none. Kept with the
+    answerer that gave the answer: no query per answered message, and none inside the
+    message's transaction (the answerer's recheck ran when the answer was worked out)."""
+    if "actions" not in _answerer_cache:
+        answerer_get()
+    return _answerer_cache["actions"].get(slug)
+
+
 # Trained models loaded in this process, by BotModel id (a file is read once).
 _models_loaded: dict[int, object] = {}
 # One answerer per process, rebuilt when the knowledge base changes (checked per question
@@ -189,7 +209,7 @@ def answerer_get() -> ModelAnswerer:
         ),
     )
     if _answerer_cache.get("version") != version:
-        entries, topic_candidates = [], []
+        entries, topic_candidates, actions = [], [], {}
         learnable = Prefetch("examples", queryset=example_questions_learnable())
         for intent in Intent.objects.filter(is_active=True).prefetch_related("answers", learnable):
             for answer in intent.answers.all():
@@ -209,6 +229,12 @@ def answerer_get() -> ModelAnswerer:
                     topic_candidates.append(
                         _TopicCandidate(answer.language, intent.topic, answer.title, len(examples))
                     )
+                if intent.action:
+                    known = actions.setdefault(
+                        intent.slug,
+                        IntentAction(intent.action, intent.action_queue, intent.action_url, {}),
+                    )
+                    known.answer_languages.setdefault(answer.text, answer.language)
         keyword = KeywordAnswerer(
             entries,
             answer_threshold=settings.BOT_FALLBACK_ANSWER_THRESHOLD,
@@ -233,6 +259,7 @@ def answerer_get() -> ModelAnswerer:
             version=None if unavailable else version,
             answerer=ModelAnswerer(entries, models, fallback=keyword, unavailable=unavailable),
             topics=_topics_by_language(topic_candidates),
+            actions=actions,
         )
     _answerer_cache["checked_at"] = now
     return _answerer_cache["answerer"]
@@ -343,7 +370,8 @@ def chat_greet(*, conversation: Conversation) -> Reply | None:
     the customer's first question on every channel."""
     if conversation_needs_identity(conversation) or not conversation_consent_current(conversation):
         return None
-    if conversation.status != Conversation.Status.BOT or conversation.messages.exists():
+    # last_seq counts every message the conversation ever had: no query needed.
+    if conversation.status != Conversation.Status.BOT or conversation.last_seq:
         return None
     return dialog_greeting(
         replace(dialog_state(conversation), topics=bot_topics(conversation.language))

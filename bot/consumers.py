@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -101,18 +102,33 @@ def conversation_rate_allows(conversation: Conversation) -> bool:
     window_seconds = max(1, round(settings.CHAT_RATE_BURST / settings.CHAT_RATE_PER_SECOND))
     window = int(time.time() // window_seconds)
     key = f"chat-rate:{conversation.public_id.hex}:{window}"
-    # One round trip to the cache (Redis when scaled out) for all but a window's first.
     try:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window's first message (or another process's, racing)
-            count = 1 if cache.add(key, 1, timeout=window_seconds * 2) else cache.incr(key)
+        count = _window_count(key, timeout=window_seconds * 2)
     except RedisError:
         # Redis unreachable (restarting, say): the shared limit fails open rather than
         # closing every chat socket; the per-connection limit still holds meanwhile.
         logger.warning("Chat rate limit skipped: the cache cannot be reached.")
         return True
     return count <= settings.CHAT_RATE_BURST
+
+
+def _window_count(key: str, *, timeout: int) -> int:
+    """Count one more in the window's counter; returns the count. On Redis one round trip:
+    SET NX with the expiry, then INCR, pipelined (Django's cache.incr asks EXISTS first,
+    and the window's first message needs an add and a retry as well)."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        redis_key = backend.make_and_validate_key(key)
+        # Django's client for the key (its private attribute: no public way to a pipeline).
+        with backend._cache.get_client(redis_key, write=True).pipeline(transaction=False) as pipe:
+            pipe.set(redis_key, 0, ex=timeout, nx=True)
+            pipe.incr(redis_key)
+            _created, count = pipe.execute()
+        return count
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first message (or another thread's, racing)
+        return 1 if cache.add(key, 1, timeout=timeout) else cache.incr(key)
 
 
 def _messages_receive(incoming: list[chat.IncomingMessage]) -> list[chat.ReceiveResult]:
@@ -309,6 +325,13 @@ def _then_state(verb, **kwargs) -> tuple[Conversation, dict]:
     return conversation, _state_frame(conversation)
 
 
+def _then_state_and_greeting(verb, **kwargs) -> tuple[Conversation, dict, Reply | None]:
+    """_then_state, and the bot's greeting if the customer may now write: one thread hop
+    for a set-up step (consent, identification) and what follows it."""
+    conversation, state = _then_state(verb, **kwargs)
+    return conversation, state, chat.chat_greet(conversation=conversation)
+
+
 def _unstored_message_frame(reply: Reply) -> dict:
     """A bot reply that is not stored (anonymous mode, the greeting): no seq."""
     return {
@@ -462,21 +485,21 @@ class ChatConsumer(JsonConsumer):
         if not isinstance(version, str):
             return await self.send_error("missing_field")
         ip_address = self.scope.get("client", [None])[0]
-        self.conversation, state = await database_queue().run(
-            _then_state,
+        self.conversation, state, greeting = await database_queue().run(
+            _then_state_and_greeting,
             verb=chat.chat_consent_give,
             conversation=self.conversation,
             policy_version=version,
             ip_address=ip_address,
         )
         await self.send_json({"type": "consent.accepted", **state})
-        await self._greet()
+        await self._greet(greeting)
 
     async def handle_identify(self, content: dict) -> None:
         identity = {k: v for k, v in content.items() if k != "type"}
         try:
-            self.conversation, state = await database_queue().run(
-                _then_state,
+            self.conversation, state, greeting = await database_queue().run(
+                _then_state_and_greeting,
                 verb=chat.chat_identify,
                 conversation=self.conversation,
                 identity=identity,
@@ -490,11 +513,10 @@ class ChatConsumer(JsonConsumer):
             }
             return await self.send_error("invalid_identity", fields=fields)
         await self.send_json({"type": "identified", **state})
-        await self._greet()
+        await self._greet(greeting)
 
-    async def _greet(self) -> None:
+    async def _greet(self, greeting: Reply | None) -> None:
         """Once the customer may write: the bot says what it can help with."""
-        greeting = await database_queue().run(chat.chat_greet, conversation=self.conversation)
         if greeting is not None:
             await self.send_json(_unstored_message_frame(greeting))
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from bot import chat, follow_ups
 from bot.dialog import DialogResult, DialogState, dialog_escalate
-from bot.models import Conversation, IntentAnswer, Message
+from bot.models import Conversation, Message
 from bot.services import message_append
 from privacy.crypto import email_blind_index
 from privacy.models import DataRequest
@@ -61,23 +61,13 @@ def _answered_with_action(conversation: Conversation, reaction: DialogResult) ->
     if not answers:
         return None
     answer = answers[-1]
-    rows = list(
-        IntentAnswer.objects.filter(intent__slug=answer.intent_slug)
-        .exclude(intent__action="")
-        .values_list(
-            "language", "text", "intent__action", "intent__action_queue", "intent__action_url"
-        )
-    )
-    if not rows:
+    known = chat.intent_action_get(answer.intent_slug)
+    if known is None:
         return None
     # The bot answers in the language the customer wrote in (bot.dialog), which may not
     # be the conversation's: the action's message follows the answer's language.
-    language = next(
-        (row[0] for row in rows if row[1] == answer.text),
-        conversation.language,
-    )
-    _language, _text, action, queue, url = rows[0]
-    return _Answered(action=action, queue=queue, url=url, language=language)
+    language = known.answer_languages.get(answer.text, conversation.language)
+    return _Answered(action=known.action, queue=known.queue, url=known.url, language=language)
 
 
 def intent_actions_perform(*, conversation: Conversation, reaction: DialogResult) -> ActionOutcome:

@@ -53,12 +53,23 @@ def _backend_independent(item):
 
 @pytest.fixture(autouse=True)
 def cache_cleared():
-    """Each test starts with an empty cache: cached rows must not outlive their rollback."""
+    """Each test starts with an empty cache: cached rows must not outlive their rollback
+    (nor what each process remembers for a moment: presence, policy, the answerer)."""
     from django.core.cache import cache
 
+    from agents.selectors import agent_presence_forget
+    from bot import chat
+    from privacy.services.consent import policy_cache_clear
+
     cache.clear()
+    agent_presence_forget()
+    policy_cache_clear()
+    # The answerer (with the intents' actions) is checked against the knowledge base again.
+    chat._answerer_cache["checked_at"] = float("-inf")
     yield
     cache.clear()
+    agent_presence_forget()
+    policy_cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -68,7 +68,6 @@ def _identity_clean(*, name: str, email: str, phone: str) -> tuple[str, str, str
     return cleaned["name"], cleaned["email"], cleaned["phone"]
 
 
-@transaction.atomic
 def data_subject_identify(*, name: str = "", email: str = "", phone: str = "") -> DataSubject:
     """A new, unverified subject holding what the customer typed: a claim.
 

@@ -49,6 +49,7 @@ def test_chat_open_loop_reports_every_step_against_the_echo_and_leaves_var_untou
     breakdown = report["breakdown"]
     assert set(breakdown) == STEPS - {"connect", "first_answer"}
     assert breakdown["answer"]["statements"] > 0
+    assert breakdown["answer"]["trips"] == breakdown["consent"]["trips"] == 1
     assert "where the server's time goes" in result.stdout
     assert "chat / echo sustained rate: x1.00" in result.stdout
     assert var_snapshot() == before

@@ -19,8 +19,10 @@ def test_an_unreachable_cache_lets_the_message_through_and_says_so(monkeypatch, 
     def unreachable(*args, **kwargs):
         raise RedisConnectionError("Connection refused")
 
+    # Whichever way the count goes (one pipelined round trip on Redis, incr/add elsewhere).
     monkeypatch.setattr(cache, "incr", unreachable)
     monkeypatch.setattr(cache, "add", unreachable)
+    monkeypatch.setattr("bot.consumers._window_count", unreachable)
 
     with caplog.at_level(logging.WARNING, logger="bot.consumers"):
         allowed = conversation_rate_allows(conversation)
@@ -39,3 +41,22 @@ def test_the_shared_limit_still_counts_while_the_cache_answers(settings, monkeyp
     verdicts = [conversation_rate_allows(conversation) for _ in range(3)]
 
     assert verdicts == [True, True, False]
+
+
+@pytest.mark.django_db
+def test_a_windows_counter_expires_with_its_window(settings, monkeypatch):
+    from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+    from django.core.cache.backends.redis import RedisCache
+
+    settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND = 10, 1
+    monkeypatch.setattr("bot.consumers.time", SimpleNamespace(time=lambda: 1_000_000.0))
+    conversation = ConversationFactory()
+
+    assert all(conversation_rate_allows(conversation) for _ in range(2))
+
+    key = f"chat-rate:{conversation.public_id.hex}:{1_000_000 // 10}"
+    assert cache.get(key) == 2
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):  # the services suite: the expiry Redis keeps
+        redis_key = backend.make_and_validate_key(key)
+        assert 0 < backend._cache.get_client(redis_key).ttl(redis_key) <= 20

@@ -1,0 +1,37 @@
+"""The in-process step-cost benchmark at a tiny scale: every step reported for chat and
+echo with exact trips and statements, and the checkout's var/ the same afterwards (it
+migrates and trains the demo models in a folder of its own)."""
+
+import json
+
+import pytest
+
+from tests.benchmarks.checkout import script_run, var_snapshot
+
+# The script runs on its own embedded database whatever the suite: once is enough.
+pytestmark = pytest.mark.embedded_only
+
+
+@pytest.mark.django_db
+def test_chat_step_cost_counts_each_step_against_the_echo_and_leaves_var_untouched():
+    before = var_snapshot()
+
+    result = script_run(
+        "benchmarks/chat_step_cost.py",
+        *("--sessions", "1", "--call-sessions", "1", "--warm-up", "1", "--questions", "2"),
+        "--json",
+        timeout=900,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    for step in ("hello", "consent", "identify", "message"):
+        chat, echo = report["chat"][step], report["echo"][step]
+        # One trip to the database thread per step (tests/bot/test_chat_statements.py
+        # pins the statements; here the first session after warming up may recheck).
+        assert chat["trips"] == 1 and chat["statements"] >= 1
+        assert echo["trips"] == echo["statements"] == 0
+        assert chat["python_calls"] > echo["python_calls"] > 0
+        assert chat["cpu_ms"] > 0 and echo["cpu_ms"] > 0
+    assert "Python calls chat / echo" in result.stdout
+    assert var_snapshot() == before
