@@ -34,7 +34,8 @@ from agents.selectors import (
 )
 from bot.chat import conversation_escalate
 from bot.conversation_status import conversation_status_move
-from bot.models import Conversation, ExampleQuestion, Intent, IntentAnswer, Message
+from bot.knowledge_base import example_question_teach, intent_save
+from bot.models import Conversation, ExampleQuestion, Intent, Message
 from bot.selectors import conversation_agent_names
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, conversation_resolve, message_append
 from event_pipeline import events
@@ -997,23 +998,22 @@ def _teaching_approve(teaching: Teaching, acting_user: AbstractBaseUser) -> None
                 known_names=known_names,
                 slug=key == "slug",
             )
-        teaching.intent = Intent.objects.create(slug=teaching.proposed_slug)
-        IntentAnswer.objects.create(
-            intent=teaching.intent,
-            language=teaching.language,
-            title=teaching.proposed_title or teaching.proposed_slug,
-            text=teaching.proposed_answer,
-        )
-    ExampleQuestion.objects.get_or_create(
+        try:
+            teaching.intent = intent_save(
+                slug=teaching.proposed_slug,
+                titles={teaching.language: teaching.proposed_title or teaching.proposed_slug},
+                answers={teaching.language: teaching.proposed_answer},
+                examples={},
+            )
+        except ValidationError as error:
+            # The teaching's own checks (at creation, above) leave nothing for these.
+            raise InboxError(" ".join(error.messages), code="invalid_teaching") from None
+    example_question_teach(
         intent=teaching.intent,
         language=teaching.language,
         text=teaching.question_redacted,
-        defaults={
-            "source": ExampleQuestion.Source.AGENT,
-            # Whose question it is: training leaves it out if they object later.
-            "subject_id": conversation.subject_id if conversation else None,
-            "consent_id": conversation.consent_id if conversation else None,
-        },
+        subject_id=conversation.subject_id if conversation else None,
+        consent_id=conversation.consent_id if conversation else None,
     )
     teaching.status = Teaching.Status.APPROVED
     teaching.decided_by = acting_user
