@@ -13,14 +13,9 @@ from django.utils import timezone
 from agents.models import AgentProfile, CannedResponse, Queue
 from bot.chat import chat_consent_give, conversation_escalate
 from bot.follow_ups import follow_up_request
+from bot.knowledge_base import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
 from bot.models import Conversation, FollowUp, Message
-from bot.services import (
-    DEMO_KNOWLEDGE_BASE,
-    conversation_resolve,
-    conversation_start,
-    knowledge_base_import_file,
-    message_append,
-)
+from bot.services import conversation_resolve, conversation_start, message_append
 from privacy.crypto import email_blind_index
 from privacy.models import DataSubject, PolicyVersion
 from privacy.services import (

@@ -109,7 +109,7 @@ def _measure(articles: int, queries: int) -> int:
     django.setup()
     from django.db import connection
 
-    from bot.services import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
+    from bot.knowledge_base import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
     from helpcentre.selectors import help_search
     from helpcentre.services import search_index_refresh
 

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from bot.services import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
+from bot.knowledge_base import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
 from tests.factories import (
     AgentFactory,
     DataSubjectFactory,

@@ -24,16 +24,16 @@ from bot.api.serializers import (
     KnowledgeBaseImportInputSerializer,
     KnowledgeBaseImportOutputSerializer,
 )
-from bot.learning import bot_model_activate
-from bot.models import BotModel, Intent
-from bot.selectors import analytics_daily
-from bot.services import (
+from bot.knowledge_base import (
     intent_save,
     knowledge_base_csv_export,
     knowledge_base_csv_import,
     knowledge_base_export,
     knowledge_base_import,
 )
+from bot.learning import bot_model_activate
+from bot.models import BotModel, Intent
+from bot.selectors import analytics_daily
 from bot.tasks import bot_model_train_task
 from platform_core.api_auth import HasScope
 from platform_core.api_errors import ERROR_RESPONSES

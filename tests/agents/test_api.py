@@ -298,7 +298,7 @@ class TestEscalate:
             emitted.append(event)
 
         monkeypatch.setattr("bot.chat.webhook_event_emit", record)
-        monkeypatch.setattr("agents.services.webhook_event_emit", record)
+        monkeypatch.setattr("agents.services.base.webhook_event_emit", record)
 
         api(supervisor).post(self.url(with_bot()), {"reason": "Complaint"}, format="json")
 

@@ -97,7 +97,7 @@ def test_teaching_with_an_order_number_stores_no_order_number(taught):
 
 def test_the_model_artefact_holds_no_name(taught):
     # given the taught question among enough examples to train a model
-    from bot.services import intent_save
+    from bot.knowledge_base import intent_save
 
     for slug, questions in QUESTIONS.items():
         intent_save(
@@ -285,7 +285,7 @@ class TestObjectionAndPurposes:
     def test_the_next_model_is_trained_without_a_later_objectors_example(
         self, escalate, supervisor
     ):
-        from bot.services import intent_save
+        from bot.knowledge_base import intent_save
 
         for slug, questions in QUESTIONS.items():
             intent_save(
@@ -334,7 +334,7 @@ class TestObjectionAndPurposes:
     def test_the_knowledge_base_export_leaves_an_objecting_persons_example_out(
         self, escalate, supervisor, knowledge_base
     ):
-        from bot.services import knowledge_base_csv_export, knowledge_base_export
+        from bot.knowledge_base import knowledge_base_csv_export, knowledge_base_export
 
         subject = DataSubjectFactory()
         services.teaching_create(

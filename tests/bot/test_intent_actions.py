@@ -17,8 +17,8 @@ from agents.models import Assignment, Queue
 from bot.chat import answerer_get
 from bot.dialog import customer_asks_for_human
 from bot.follow_ups import follow_up_conversation_get
+from bot.knowledge_base import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
 from bot.models import Conversation, FollowUp, Intent, Message
-from bot.services import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
 from bot.tokens import resume_token_hash
 from privacy.models import DataRequest, DataSubject
 from supportdesk.asgi import application
@@ -398,7 +398,7 @@ def test_a_chat_started_access_request_ends_in_the_download(
 def test_the_import_refuses_an_action_without_what_it_needs(fields, error):
     from django.core.exceptions import ValidationError
 
-    from bot.services import knowledge_base_import
+    from bot.knowledge_base import knowledge_base_import
 
     entry = {"slug": "x", "name": {"en": "X"}, "answers": {"en": "X."}, **fields}
     with translation.override("en"), pytest.raises(ValidationError, match=error):
@@ -408,7 +408,7 @@ def test_the_import_refuses_an_action_without_what_it_needs(fields, error):
 
 @pytest.mark.django_db
 def test_actions_round_trip_through_the_export_and_survive_a_csv_import(knowledge_base):
-    from bot.services import (
+    from bot.knowledge_base import (
         knowledge_base_csv_export,
         knowledge_base_csv_import,
         knowledge_base_export,

@@ -8,8 +8,8 @@ from django.db import connection
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from bot.knowledge_base import KNOWLEDGE_BASE_FORMAT_VERSION, knowledge_base_import
 from bot.models import Intent, IntentAnswer
-from bot.services import KNOWLEDGE_BASE_FORMAT_VERSION, knowledge_base_import
 from staff import roles
 from tests.factories import UserFactory
 

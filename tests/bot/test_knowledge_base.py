@@ -3,8 +3,12 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
+from bot.knowledge_base import (
+    DEMO_KNOWLEDGE_BASE,
+    knowledge_base_import,
+    knowledge_base_import_file,
+)
 from bot.models import ExampleQuestion, Intent, IntentAnswer
-from bot.services import DEMO_KNOWLEDGE_BASE, knowledge_base_import, knowledge_base_import_file
 
 pytestmark = pytest.mark.django_db
 

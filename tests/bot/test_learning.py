@@ -70,7 +70,7 @@ QUESTIONS = {
 
 @pytest.fixture
 def small_knowledge_base():
-    from bot.services import intent_save
+    from bot.knowledge_base import intent_save
 
     for slug, questions in QUESTIONS.items():
         intent_save(

@@ -343,7 +343,7 @@ def _messenger(platform, texts):
 @pytest.fixture
 def tiny_knowledge_base(db):
     """Three intents of twelve questions each: enough to train a model in about a second."""
-    from bot.services import intent_save
+    from bot.knowledge_base import intent_save
     from tests.bot.test_learning import QUESTIONS
 
     for slug, questions in QUESTIONS.items():

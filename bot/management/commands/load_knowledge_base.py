@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from bot.services import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
+from bot.knowledge_base import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ from bot.nlu.intents import (
 )
 from bot.nlu.training import intent_model_build
 
-# bot.services.DEMO_KNOWLEDGE_BASE, without importing the ORM into NLU tests.
+# bot.knowledge_base.DEMO_KNOWLEDGE_BASE, without importing the ORM into NLU tests.
 DEMO_KNOWLEDGE_BASE = Path(bot.__file__).resolve().parent / "fixtures" / "demo_knowledge_base.json"
 # Questions the demo knowledge base does not contain, for intents it does.
 PARAPHRASES = {
