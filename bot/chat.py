@@ -337,8 +337,12 @@ def chat_consent_withdraw(*, conversation: Conversation) -> None:
     if conversation.consent is not None:
         consent_withdraw(record=conversation.consent)
         conversation.consent.refresh_from_db()
-    # A call back or e-mail answer asked for in this chat is not wanted any more either.
+    # A call back or e-mail answer asked for in this chat is not wanted any more either,
+    # nor an address left for the team's answer while waiting.
     follow_ups.follow_ups_withdraw(conversation=conversation)
+    follow_up_channel = hooks.follow_up_channel()
+    if follow_up_channel is not None:
+        follow_up_channel.withdraw(conversation)
 
 
 @transaction.atomic

@@ -47,7 +47,8 @@ def message_stored_listeners(channel: str) -> list[MessageListener]:
 # team may leave an address, and the team's replies then also go out by mail.
 # `available(conversation)` says whether it can be offered (a mailbox to send from);
 # `leave(conversation=, address=)` records it (ValidationError with a code if refused);
-# `left(conversation)` says whether the customer already left one.
+# `left(conversation)` says whether the customer already left one;
+# `withdraw(conversation)` forgets it when the customer withdraws consent in the chat.
 class FollowUpRefused(ValidationError):
     """The address was refused; `code` is the chat's stable error code."""
 
@@ -57,6 +58,7 @@ class FollowUpChannel:
     available: Callable[[Any], bool]
     leave: Callable[..., None]
     left: Callable[[Any], bool]
+    withdraw: Callable[[Any], None]
 
 
 _follow_up: list[FollowUpChannel] = []

@@ -51,6 +51,7 @@ class EmailChannelConfig(AppConfig):
                 available=follow_up.follow_up_available,
                 leave=follow_up.follow_up_address_leave,
                 left=follow_up.follow_up_left,
+                withdraw=follow_up.follow_up_address_withdraw,
             )
         )
         post_delete.connect(

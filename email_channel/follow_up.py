@@ -23,8 +23,13 @@ from bot.models import Conversation
 from email_channel.models import Mailbox, MailThread
 from email_channel.services import answerable_address, reply_token_new
 from privacy.crypto import email_blind_index
-from privacy.models import ConsentRecord
-from privacy.services import consent_link_subject, consent_record, data_subject_identify
+from privacy.models import ConsentRecord, DataSubject
+from privacy.services import (
+    consent_link_subject,
+    consent_record,
+    consent_withdraw,
+    data_subject_identify,
+)
 
 # Channels whose conversations may get a mail thread besides e-mail's own.
 FOLLOW_UP_CHANNELS = (Conversation.Channel.WEB, Conversation.Channel.FORM)
@@ -55,6 +60,48 @@ def follow_up_available(conversation: Conversation) -> bool:
 
 def follow_up_left(conversation: Conversation) -> bool:
     return MailThread.objects.filter(conversation=conversation).exists()
+
+
+def follow_up_address_withdraw(conversation: Conversation) -> bool:
+    """The customer withdrew consent in the chat: the address left for the team's answer is
+    deleted (the thread, and with it the reply token: later replies stay in the chat, mails
+    not sent yet fail as "no_thread") and its consent withdrawn. An identity the follow-up
+    created holds the same address as an unverified claim: it is cleared too; a subject
+    that exists for more than this (the chat's identity, a proved address) is left as is.
+    Only web chats: a contact form's thread is how that customer asked to be answered.
+    Returns whether there was an address to forget."""
+    if conversation.channel != Conversation.Channel.WEB:
+        return False
+    with transaction.atomic():
+        thread = MailThread.objects.filter(conversation=conversation).first()
+        consents = ConsentRecord.objects.filter(
+            reference=conversation.public_id,
+            purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL],
+            withdrawn_at__isnull=True,
+        )
+        for consent in consents:
+            consent_withdraw(record=consent)
+        if thread is None:
+            return False
+        subject = conversation.subject
+        if subject is not None and _subject_is_the_follow_ups(subject, thread):
+            subject.email = ""
+            subject.email_index = None
+            subject.save(update_fields=["email", "email_index"])
+        thread.delete()
+    return True
+
+
+def _subject_is_the_follow_ups(subject: DataSubject, thread: MailThread) -> bool:
+    """Whether the subject was made by follow_up_address_leave: an unverified claim of the
+    thread's address, to which only follow-up-by-e-mail consents are linked."""
+    return (
+        not subject.is_verified
+        and subject.email_index == thread.customer_address_index
+        and not ConsentRecord.objects.filter(subject=subject)
+        .exclude(purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL])
+        .exists()
+    )
 
 
 def _thread_subject(conversation: Conversation) -> str:

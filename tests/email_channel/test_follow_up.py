@@ -7,7 +7,7 @@ from django.core import mail as django_mail
 from django.db import connection
 
 from agents.services import assignment_route, conversation_reply
-from bot.chat import chat_consent_give, conversation_escalate
+from bot.chat import chat_consent_give, chat_consent_withdraw, conversation_escalate
 from bot.hooks import FollowUpRefused
 from bot.models import Conversation, Message
 from bot.services import conversation_start, message_append
@@ -16,7 +16,12 @@ from email_channel.models import MailMessage, MailThread
 from helpcentre.services import ContactRequest, contact_form_submit
 from privacy.crypto import email_blind_index
 from privacy.models import ConsentRecord
-from privacy.services import subject_erase, subject_export
+from privacy.services import (
+    consent_link_subject,
+    data_subject_identify,
+    subject_erase,
+    subject_export,
+)
 from tests.email_channel.mails import mail_bytes
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +119,36 @@ def test_the_address_is_in_the_access_export_and_gone_after_erasure(waiting_chat
 
     subject_erase(subject=subject, acting_user=None)
     assert not MailThread.objects.exists()
+
+
+def test_withdrawing_consent_in_the_chat_deletes_the_address_left(waiting_chat, agent):
+    follow_up_address_leave(conversation=waiting_chat, address=ADDRESS)
+    conversation = Conversation.objects.select_related("consent", "subject").get(pk=waiting_chat.pk)
+
+    chat_consent_withdraw(conversation=conversation)
+
+    assert not MailThread.objects.exists()
+    consent = ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL])
+    assert consent.withdrawn_at is not None
+    # The identity the follow-up made held the address as a claim only: cleared too.
+    conversation.subject.refresh_from_db()
+    assert conversation.subject.email == "" and conversation.subject.email_index is None
+    conversation_reply(conversation=conversation, agent=agent, text="Es kommt morgen.")
+    assert not MailMessage.objects.exists()
+
+
+def test_withdrawing_consent_keeps_an_identity_given_in_the_chat(waiting_chat):
+    subject = data_subject_identify(email=ADDRESS)
+    waiting_chat.subject = subject
+    waiting_chat.save(update_fields=["subject"])
+    consent_link_subject(record=waiting_chat.consent, subject=subject)
+    follow_up_address_leave(conversation=waiting_chat, address=ADDRESS)
+
+    chat_consent_withdraw(conversation=Conversation.objects.get(pk=waiting_chat.pk))
+
+    assert not MailThread.objects.exists()
+    subject.refresh_from_db()
+    assert subject.email == ADDRESS  # given for the chat, not for the follow-up
 
 
 def test_a_contact_form_conversation_is_answered_by_mail(
