@@ -22,7 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
-from bot import chat, hooks
+from bot import chat, customer_presence, hooks
 from bot.dialog import Reply, waiting_notice
 from bot.disclosure import ai_disclosure
 from bot.models import Conversation
@@ -363,6 +363,8 @@ class ChatConsumer(JsonConsumer):
     # Declined consent where the operator allows anonymous questions: answers only,
     # nothing about the exchange is stored.
     anonymous = False
+    # When this socket last told bot.customer_presence the customer is still here.
+    presence_refreshed_at = 0.0
 
     async def connect(self) -> None:
         self.bucket = TokenBucket(
@@ -373,6 +375,7 @@ class ChatConsumer(JsonConsumer):
     async def disconnect(self, code: int) -> None:
         if self.conversation is not None:
             await self.channel_layer.group_discard(self._group(), self.channel_name)
+            await customer_presence.customer_connection_close(self.conversation.public_id.hex)
 
     def _group(self) -> str:
         return events.customer_group(self.conversation.public_id.hex)
@@ -392,7 +395,18 @@ class ChatConsumer(JsonConsumer):
             return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             return await self.send_error("invalid_frame")
+        await self._presence_refresh()
         await self.receive_json(content)
+
+    async def _presence_refresh(self) -> None:
+        """The customer is still here (bot.customer_presence), said at most once a minute."""
+        now = time.monotonic()
+        if self.conversation is None or now - self.presence_refreshed_at < (
+            customer_presence.REFRESH_SECONDS
+        ):
+            return
+        self.presence_refreshed_at = now
+        await customer_presence.customer_connection_refresh(self.conversation.public_id.hex)
 
     async def receive_json(self, content: dict, **kwargs) -> None:
         frame_type = content["type"]
@@ -434,6 +448,7 @@ class ChatConsumer(JsonConsumer):
             return await self.send_error("missing_field")
         if self.conversation is not None:
             await self.channel_layer.group_discard(self._group(), self.channel_name)
+            await customer_presence.customer_connection_close(self.conversation.public_id.hex)
         self.conversation, token, resumed, history, state = await database_queue().run(
             _conversation_open, token=token, language=self.language, after_seq=max(after_seq, 0)
         )
@@ -442,6 +457,8 @@ class ChatConsumer(JsonConsumer):
             await self.send_error("conversation_not_found")
         self.language = self.conversation.language
         await self.channel_layer.group_add(self._group(), self.channel_name)
+        await customer_presence.customer_connection_open(self.conversation.public_id.hex)
+        self.presence_refreshed_at = time.monotonic()
         await self.send_json(
             {
                 "type": "welcome",

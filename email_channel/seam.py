@@ -27,6 +27,7 @@ from bot.chat import (
     conversation_escalate,
     team_available_at,
 )
+from bot.customer_presence import customer_connected
 from bot.dialog import DialogResult, DialogState, Escalation, Reply, dialog_next
 from bot.models import Conversation, Intent, Message
 from bot.services import conversation_start, message_append
@@ -156,7 +157,16 @@ def agent_reply_stored(conversation: Conversation, message: Message) -> None:
     web-chat and contact-form conversations: an agent's reply, or the bot's auto-answer
     on e-mail, is queued as a mail in the same transaction, where the conversation has a
     mail thread (web chat: the customer left an address; a form's thread opens with the
-    first reply). System messages ("marked as resolved") stay in the conversation."""
+    first reply). System messages ("marked as resolved") stay in the conversation.
+
+    A web-chat customer still connected to the chat reads the reply there: it goes by
+    mail only once they are not (bot.customer_presence)."""
+    if (
+        conversation.channel == Conversation.Channel.WEB
+        and message.sender == Message.Sender.AGENT
+        and customer_connected(conversation.public_id.hex)
+    ):
+        return
     if message.sender == Message.Sender.AGENT or (
         message.sender == Message.Sender.BOT and conversation.channel == Conversation.Channel.EMAIL
     ):

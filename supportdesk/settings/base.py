@@ -475,6 +475,10 @@ CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=10)
 # Customer messages waiting for the database are stored together, at most this many
 # per transaction (bot.consumers.GroupCommit); 1 stores each on its own.
 CHAT_GROUP_COMMIT_MAX = env.int("CHAT_GROUP_COMMIT_MAX", default=64)
+# A web-chat customer whose socket showed no sign for this long counts as gone
+# (bot/customer_presence.py): the team's reply then also goes by mail if they left an
+# address for it.
+CHAT_CONNECTED_SECONDS = env.int("CHAT_CONNECTED_SECONDS", default=3600)
 # Websites that embed the chat widget (scheme://host[:port]): they may frame /chat/.
 CHAT_WIDGET_ORIGINS = env.list("CHAT_WIDGET_ORIGINS", default=[])
 

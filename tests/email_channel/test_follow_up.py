@@ -3,11 +3,13 @@
 conversation is answered by mail to the address typed into the form."""
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core import mail as django_mail
 from django.db import connection
 
 from agents.services import assignment_route, conversation_reply
 from bot.chat import chat_consent_give, chat_consent_withdraw, conversation_escalate
+from bot.customer_presence import customer_connection_close, customer_connection_open
 from bot.hooks import FollowUpRefused
 from bot.models import Conversation, Message
 from bot.services import conversation_start, message_append
@@ -101,6 +103,22 @@ def test_the_agents_reply_goes_out_by_mail_and_the_customers_reply_comes_back(
     last = waiting_chat.messages.order_by("-seq").first()
     assert last.sender == Message.Sender.CUSTOMER
     assert last.text == "Danke, ich bin ab 10 Uhr zu Hause."
+
+
+def test_the_reply_goes_by_mail_only_once_the_customer_left_the_chat(
+    waiting_chat, agent, celery_eager
+):
+    follow_up_address_leave(conversation=waiting_chat, address=ADDRESS)
+    public_hex = waiting_chat.public_id.hex
+    async_to_sync(customer_connection_open)(public_hex)
+
+    conversation_reply(conversation=waiting_chat, agent=agent, text="Ich schaue nach.")
+    assert not MailMessage.objects.exists()  # the chat delivered it
+
+    async_to_sync(customer_connection_close)(public_hex)
+    conversation_reply(conversation=waiting_chat, agent=agent, text="Es kommt morgen.")
+    mailed = MailMessage.objects.get()
+    assert mailed.message.text == "Es kommt morgen."
 
 
 def test_a_web_chat_without_an_address_sends_no_mail(waiting_chat, agent, celery_eager):

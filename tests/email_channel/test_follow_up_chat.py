@@ -3,6 +3,8 @@ refused without its own consent, recorded once."""
 
 import pytest
 
+from bot.customer_presence import customer_connected
+from bot.models import Conversation
 from email_channel.models import MailThread
 from privacy.models import ConsentRecord
 from tests.bot.test_consumers import _ready_conversation
@@ -59,3 +61,12 @@ async def test_the_address_left_with_consent_is_recorded(chat_ready):
     assert thread.customer_address == "erika.neu@example.org"
     assert await ConsentRecord.objects.filter(purposes=["follow_up_email"]).aexists()
     await communicator.disconnect()
+
+
+async def test_the_customer_counts_as_connected_until_the_socket_closes(chat_ready):
+    communicator, _status = await _escalated()
+    public_hex = (await Conversation.objects.aget()).public_id.hex
+
+    assert customer_connected(public_hex)
+    await communicator.disconnect()
+    assert not customer_connected(public_hex)
