@@ -19,6 +19,7 @@ from bot.follow_ups import (
     follow_up_retention_days,
 )
 from bot.forms import FollowUpForm
+from platform_core.rate_limit import client_rate_allows
 from privacy.services import policy_version_active
 
 # An origin as the widget reports it (location.origin): anything else is not named back.
@@ -157,6 +158,18 @@ class FollowUpView(View):
         context = self._context(token, form)
         if context is None:
             return render(request, "bot/follow_up_expired.html", status=410)
+        # Per client, as the contact form: a signed link is no limit on its own (valid for
+        # 48 hours, it may be posted to as often as anyone likes).
+        if not client_rate_allows(
+            request=request,
+            scope="follow_up",
+            limit=settings.FOLLOW_UP_FORM_RATE,
+            window_seconds=600,
+        ):
+            form.add_error(
+                None, _("You have sent several requests just now. Please wait a few minutes.")
+            )
+            return render(request, self.template_name, context, status=429)
         if form.is_valid():
             try:
                 follow_up = follow_up_request(

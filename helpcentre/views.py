@@ -24,7 +24,6 @@ from django.views.decorators.csrf import csrf_exempt
 from bot.views import chat_page_csp
 from helpcentre.forms import ContactForm, SuggestInputForm
 from helpcentre.models import Category
-from helpcentre.rate_limit import client_rate_allows
 from helpcentre.selectors import (
     article_get,
     articles_in_category,
@@ -41,6 +40,7 @@ from helpcentre.services import (
     search_index_ensure_current,
     search_miss_record,
 )
+from platform_core.rate_limit import client_rate_allows
 from privacy.services import policy_version_active
 
 QUERY_MAX_LENGTH = 200

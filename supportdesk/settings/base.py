@@ -487,6 +487,8 @@ HELPCENTRE_SUGGEST_RATE = env.int("HELPCENTRE_SUGGEST_RATE", default=60)  # per 
 HELPCENTRE_VOTE_RATE = env.int("HELPCENTRE_VOTE_RATE", default=30)  # per minute
 HELPCENTRE_MISS_RATE = env.int("HELPCENTRE_MISS_RATE", default=10)  # kept per minute
 HELPCENTRE_FORM_RATE = env.int("HELPCENTRE_FORM_RATE", default=5)  # per 10 minutes
+# The bot's follow-up form (/chat/follow-up/<token>/), per client as the contact form.
+FOLLOW_UP_FORM_RATE = env.int("FOLLOW_UP_FORM_RATE", default=5)  # per 10 minutes
 # Days a search without a good hit (redacted) is kept for the knowledge base's gaps.
 HELPCENTRE_SEARCH_MISS_DAYS = env.int("HELPCENTRE_SEARCH_MISS_DAYS", default=90)
 # When agents answer, in TIME_ZONE: "mon-fri 08:00-18:00, sat 09:00-14:00"; empty: always.

@@ -166,6 +166,22 @@ def test_a_forged_or_expired_link_stores_nothing(conversation, client, settings)
 
 
 @pytest.mark.django_db
+def test_the_form_is_rate_limited_per_client(conversation, client, settings):
+    settings.FOLLOW_UP_FORM_RATE = 2
+    assert _ask(client, conversation, contact="kaputt").status_code == 400
+    assert _ask(client, conversation).status_code == 200
+
+    refused = _ask(client, conversation, language="en")
+
+    assert refused.status_code == 429
+    assert "Please wait a few minutes" in refused.content.decode()
+    assert FollowUp.objects.count() == 1
+    # Another client is not held back by this one.
+    other = _ask(client.__class__(REMOTE_ADDR="192.0.2.7"), conversation)
+    assert other.status_code == 200
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_a_messenger_customer_reads_the_confirmation_on_the_platform(
     channel,
