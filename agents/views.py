@@ -300,6 +300,9 @@ def conversation_context(
         # Call backs and e-mail answers the customer asked for (bot.follow_ups); opening
         # the page is the audited read of their number or address.
         "follow_ups": list(conversation.follow_ups.order_by("created_at")),
+        # Replies go out by mail from Supportdesk (email_channel's thread: an address left
+        # in the chat or an "answer by e-mail" follow-up, with an active mailbox).
+        "answered_by_mail": hasattr(conversation, "mail_thread"),
         "is_active": conversation.status
         in (
             Conversation.Status.WAITING,

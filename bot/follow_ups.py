@@ -8,7 +8,9 @@ for this. The link is signed and expires; it names the conversation, nothing per
 What the customer gives is stored encrypted (FollowUp.contact), with its consent record,
 and the conversation is queued for the team with reason "follow_up" (the intent's queue
 first): a task in the inbox. The agent sees the number or address on the conversation
-page (an audited read) and marks the follow-up done, which forgets it. Retention
+page (an audited read) and marks the follow-up done, which forgets it. An answer by
+e-mail goes out through email_channel's outbound mail when a mailbox is active (the
+follow-up channel in bot.hooks); else the agent writes from their own mail client. Retention
 ("follow_ups") deletes follow-ups left longer; export and erasure reach them through
 the conversation (bot.services).
 """
@@ -24,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from bot import chat
+from bot import chat, hooks
 from bot.models import Conversation, FollowUp, Message
 from bot.services import message_append
 from event_pipeline import events
@@ -156,6 +158,10 @@ def follow_up_request(
         preferred_time=preferred_time,
         consent=consent,
     )
+    mail_channel = hooks.follow_up_channel()
+    if method == FollowUp.Method.EMAIL and mail_channel is not None:
+        # With an active mailbox the team's replies go out by mail from Supportdesk.
+        mail_channel.answer_by_mail(conversation, contact)
     with translation.override(language):
         message, _created = message_append(
             conversation=conversation, sender=Message.Sender.SYSTEM, text=_confirmation(follow_up)
@@ -182,6 +188,9 @@ def follow_up_done(*, follow_up: FollowUp, acting_user: AbstractBaseUser) -> Fol
         done_at=timezone.now(), done_by=acting_user, contact=None
     )
     follow_up.refresh_from_db()
+    mail_channel = hooks.follow_up_channel()
+    if updated and follow_up.method == FollowUp.Method.EMAIL and mail_channel is not None:
+        mail_channel.answer_by_mail_end(follow_up.conversation)
     if updated:
         audit_record(
             action="follow_up.done",

@@ -49,6 +49,9 @@ def message_stored_listeners(channel: str) -> list[MessageListener]:
 # `leave(conversation=, address=)` records it (ValidationError with a code if refused);
 # `left(conversation)` says whether the customer already left one;
 # `withdraw(conversation)` forgets it when the customer withdraws consent in the chat.
+# The bot's follow-up form (bot.follow_ups), consented there: `answer_by_mail(conversation,
+# address)` opens the way for the team's replies to go by mail (False: no mailbox), and
+# `answer_by_mail_end(conversation)` forgets the address once the follow-up is done.
 class FollowUpRefused(ValidationError):
     """The address was refused; `code` is the chat's stable error code."""
 
@@ -59,6 +62,8 @@ class FollowUpChannel:
     leave: Callable[..., None]
     left: Callable[[Any], bool]
     withdraw: Callable[[Any], None]
+    answer_by_mail: Callable[[Any, str], bool]
+    answer_by_mail_end: Callable[[Any], None]
 
 
 _follow_up: list[FollowUpChannel] = []

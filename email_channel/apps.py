@@ -35,11 +35,9 @@ class EmailChannelConfig(AppConfig):
             provider_register,
         )
 
-        for channel in (
-            Conversation.Channel.EMAIL,
-            Conversation.Channel.WEB,
-            Conversation.Channel.FORM,
-        ):
+        # Every channel: a messenger conversation has a mail thread when the customer
+        # asked for the answer by e-mail in the bot's follow-up form.
+        for channel in Conversation.Channel.values:
             hooks.message_stored_listener_register(channel, seam.agent_reply_stored)
         # The record of processing and the notice list e-mail while a mailbox is active.
         for activity in (EMAIL_ACTIVITY, FOLLOW_UP_ACTIVITY):
@@ -52,6 +50,8 @@ class EmailChannelConfig(AppConfig):
                 leave=follow_up.follow_up_address_leave,
                 left=follow_up.follow_up_left,
                 withdraw=follow_up.follow_up_address_withdraw,
+                answer_by_mail=follow_up.follow_up_answer_by_mail,
+                answer_by_mail_end=follow_up.follow_up_answer_by_mail_end,
             )
         )
         post_delete.connect(

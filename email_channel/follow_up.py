@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from agents.models import Assignment
 from bot.hooks import FollowUpRefused
 from bot.models import Conversation
-from email_channel.models import Mailbox, MailThread
+from email_channel.models import Mailbox, MailMessage, MailThread
 from email_channel.services import answerable_address, reply_token_new
 from privacy.crypto import email_blind_index
 from privacy.models import ConsentRecord, DataSubject
@@ -33,6 +33,8 @@ from privacy.services import (
 
 # Channels whose conversations may get a mail thread besides e-mail's own.
 FOLLOW_UP_CHANNELS = (Conversation.Channel.WEB, Conversation.Channel.FORM)
+# Channels whose own thread is how the customer wrote to us (not a follow-up's).
+THREAD_CHANNELS = (Conversation.Channel.EMAIL, Conversation.Channel.FORM)
 # Statuses in which the customer waits for the team's answer.
 WAITING_STATUSES = (Conversation.Status.WAITING, Conversation.Status.ASSIGNED)
 
@@ -68,9 +70,10 @@ def follow_up_address_withdraw(conversation: Conversation) -> bool:
     not sent yet fail as "no_thread") and its consent withdrawn. An identity the follow-up
     created holds the same address as an unverified claim: it is cleared too; a subject
     that exists for more than this (the chat's identity, a proved address) is left as is.
-    Only web chats: a contact form's thread is how that customer asked to be answered.
+    Not on e-mail and contact-form conversations: their thread is how that customer
+    wrote to us. (A thread the bot's follow-up form opened goes the same way.)
     Returns whether there was an address to forget."""
-    if conversation.channel != Conversation.Channel.WEB:
+    if conversation.channel in THREAD_CHANNELS:
         return False
     with transaction.atomic():
         thread = MailThread.objects.filter(conversation=conversation).first()
@@ -90,6 +93,49 @@ def follow_up_address_withdraw(conversation: Conversation) -> bool:
             subject.save(update_fields=["email", "email_index"])
         thread.delete()
     return True
+
+
+def follow_up_answer_by_mail(conversation: Conversation, address: str) -> bool:
+    """The customer chose "answer by e-mail" in the bot's follow-up form (bot.follow_ups,
+    which recorded the consent and checked the address): the team's replies go out by
+    mail from the conversation's mailbox (one way to send mail), and the customer's reply
+    joins the conversation. False without an active mailbox (the agent writes from their
+    own mail client then). A conversation that has a thread already keeps it."""
+    if conversation.channel in THREAD_CHANNELS:
+        return False
+    if follow_up_left(conversation):
+        return True
+    mailbox = follow_up_mailbox(conversation)
+    if mailbox is None:
+        return False
+    MailThread.objects.create(
+        conversation=conversation,
+        mailbox=mailbox,
+        customer_address=address,
+        customer_address_index=email_blind_index(address),
+        subject=_thread_subject(conversation),
+        reply_token=reply_token_new(),
+    )
+    return True
+
+
+def follow_up_answer_by_mail_end(conversation: Conversation) -> None:
+    """The follow-up is done: its address is forgotten (the confirmation promised it).
+    A thread with a mail still waiting to go out is kept, so that mail is not lost;
+    see the README (follow-ups) for what happens to it."""
+    if conversation.channel in THREAD_CHANNELS:
+        return
+    waiting = MailMessage.objects.filter(
+        conversation=conversation,
+        direction=MailMessage.Direction.OUTBOUND,
+        status__in=[
+            MailMessage.Status.PENDING,
+            MailMessage.Status.RETRYING,
+            MailMessage.Status.SENDING,
+        ],
+    )
+    if not waiting.exists():
+        MailThread.objects.filter(conversation=conversation).delete()
 
 
 def _subject_is_the_follow_ups(subject: DataSubject, thread: MailThread) -> bool:

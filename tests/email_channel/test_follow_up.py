@@ -10,8 +10,9 @@ from django.db import connection
 from agents.services import assignment_route, conversation_reply
 from bot.chat import chat_consent_give, chat_consent_withdraw, conversation_escalate
 from bot.customer_presence import customer_connection_close, customer_connection_open
+from bot.follow_ups import follow_up_done, follow_up_request
 from bot.hooks import FollowUpRefused
-from bot.models import Conversation, Message
+from bot.models import Conversation, FollowUp, Message
 from bot.services import conversation_start, message_append
 from email_channel.follow_up import follow_up_address_leave, follow_up_available
 from email_channel.models import MailMessage, MailThread
@@ -191,3 +192,50 @@ def test_a_contact_form_conversation_is_answered_by_mail(
     assert sent.subject.startswith("Re: Rechnung fehlt [#SD-")
     assert "Sie ist unterwegs." in sent.body
     assert MailThread.objects.get(conversation=conversation).mailbox == maildir_mailbox
+
+
+# The bot's follow-up form (bot.follow_ups): "answer by e-mail" --------------------------------
+
+
+def _answer_by_mail(conversation: Conversation) -> FollowUp:
+    return follow_up_request(
+        conversation=conversation,
+        method=FollowUp.Method.EMAIL,
+        contact=ADDRESS,
+        preferred_time="morning",
+        policy_version="2026-11",
+        language="de",
+    )
+
+
+def test_the_answer_by_e_mail_asked_in_the_bots_form_goes_out_through_the_mailbox(
+    waiting_chat, agent, client, celery_eager, django_capture_on_commit_callbacks
+):
+    follow_up = _answer_by_mail(waiting_chat)
+    thread = MailThread.objects.get()
+    assert (thread.conversation, thread.customer_address) == (waiting_chat, ADDRESS)
+    client.force_login(agent)
+    page = client.get(f"/inbox/c/{waiting_chat.public_id}/").content.decode()
+    assert "Ihre Antworten in dieser Unterhaltung gehen per E-Mail an diese Adresse." in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation_reply(conversation=waiting_chat, agent=agent, text="Es kommt morgen.")
+
+    (sent,) = django_mail.outbox
+    assert sent.to == [ADDRESS] and "Es kommt morgen." in sent.body
+    assert MailMessage.objects.get().status == MailMessage.Status.SENT
+    # Done: the address is forgotten, on the follow-up and with the thread.
+    follow_up_done(follow_up=follow_up, acting_user=agent)
+    assert not MailThread.objects.exists()
+
+
+def test_without_an_active_mailbox_the_agent_answers_from_their_own_mail_client(
+    waiting_chat, maildir_mailbox, agent, celery_eager
+):
+    maildir_mailbox.is_active = False
+    maildir_mailbox.save(update_fields=["is_active"])
+
+    _answer_by_mail(waiting_chat)
+    conversation_reply(conversation=waiting_chat, agent=agent, text="Es kommt morgen.")
+
+    assert not MailThread.objects.exists() and not MailMessage.objects.exists()
