@@ -27,21 +27,22 @@ async def _receive_until(communicator, frame_type: str, **match) -> dict:
             return frame
 
 
+async def _consented_chat() -> tuple[WebsocketCommunicator, dict]:
+    """A web chat past consent, and the bot's greeting (with its topic chips)."""
+    communicator = WebsocketCommunicator(application, "/ws/chat/", headers=ORIGIN)
+    assert (await communicator.connect(timeout=10))[0]
+    await communicator.send_json_to({"type": "hello", "conversation": None, "lang": "de"})
+    welcome = await _receive_until(communicator, "welcome")
+    await communicator.send_json_to(
+        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+    )
+    await _receive_until(communicator, "consent.accepted")
+    return communicator, await _receive_until(communicator, "message", **{"from": "bot"})
+
+
 def _web_chat_picks_second_chip() -> tuple[dict, dict]:
     async def script() -> tuple[dict, dict]:
-        communicator = WebsocketCommunicator(application, "/ws/chat/", headers=ORIGIN)
-        assert (await communicator.connect(timeout=10))[0]
-        await communicator.send_json_to({"type": "hello", "conversation": None, "lang": "de"})
-        welcome = await _receive_until(communicator, "welcome")
-        await communicator.send_json_to(
-            {
-                "type": "consent",
-                "accept": True,
-                "policy_version": welcome["consent"]["policy_version"],
-            }
-        )
-        await _receive_until(communicator, "consent.accepted")
-        await _receive_until(communicator, "message", **{"from": "bot"})  # the greeting
+        communicator, _greeting = await _consented_chat()
         await communicator.send_json_to({"type": "message", "id": "q1", "text": NEAR_MISS})
         await _receive_until(communicator, "ack", id="q1")
         offer = await _receive_until(communicator, "message", **{"from": "bot"})
@@ -86,24 +87,12 @@ def test_a_picked_chip_in_the_web_chat_is_recorded_with_intents_only(
     assert NEAR_MISS not in repr(row)
 
 
-def test_a_typed_title_after_an_answer_is_no_suggestion_choice(settings, policies, knowledge_base):
+def test_a_topic_chip_is_no_suggestion_choice(settings, policies, knowledge_base):
     settings.CHAT_IDENTITY_FIELDS = []
 
     async def script() -> None:
-        communicator = WebsocketCommunicator(application, "/ws/chat/", headers=ORIGIN)
-        assert (await communicator.connect(timeout=10))[0]
-        await communicator.send_json_to({"type": "hello", "conversation": None, "lang": "de"})
-        welcome = await _receive_until(communicator, "welcome")
-        await communicator.send_json_to(
-            {
-                "type": "consent",
-                "accept": True,
-                "policy_version": welcome["consent"]["policy_version"],
-            }
-        )
-        await _receive_until(communicator, "consent.accepted")
         # the greeting's topic chips: a pick there is no "Did you mean …?" choice
-        greeting = await _receive_until(communicator, "message", **{"from": "bot"})
+        communicator, greeting = await _consented_chat()
         await communicator.send_json_to(
             {"type": "message", "id": "q1", "text": greeting["suggestions"][0]}
         )
