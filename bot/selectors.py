@@ -9,7 +9,14 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from bot import hooks
-from bot.models import BotModel, Conversation, ExampleQuestion, IntentAnswer, Message
+from bot.models import (
+    BotModel,
+    Conversation,
+    ExampleQuestion,
+    IntentAnswer,
+    Message,
+    SuggestionChoice,
+)
 from bot.tokens import resume_token_hash
 from privacy.selectors import learning_excluded_q
 
@@ -189,6 +196,17 @@ def _answer_thresholds() -> dict[str, float]:
         answer = (values or {}).get("answer")
         thresholds[language] = float(answer) if answer is not None else 2.0
     return thresholds
+
+
+def analytics_suggestion_choices(*, since: date, until: date) -> dict:
+    """How often customers picked a "Did you mean …?" choice in the period (`chosen`),
+    and how often it was the intent the bot ranked first (`first_chosen`)."""
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+    return SuggestionChoice.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
+        chosen=Count("id"),
+        first_chosen=Count("id", filter=Q(intent_chosen=F("intent_offered_first"))),
+    )
 
 
 def unanswered_topics(

@@ -5,7 +5,9 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.db import connection
+from django.utils import timezone
 
+from agents.analytics import analytics_csv_rows, analytics_report
 from bot.models import ChannelConversation, Message, SuggestionChoice
 from supportdesk.asgi import application
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
@@ -127,3 +129,20 @@ def test_a_messenger_number_for_a_suggestion_is_recorded(
     answer = link.conversation.messages.order_by("-seq").first()
     assert (choice.channel, choice.intent_offered_first) == ("telegram", offered_first)
     assert choice.intent_chosen == answer.intent_slug != offered_first
+
+
+@pytest.mark.django_db
+def test_the_supervisors_report_counts_the_choices():
+    SuggestionChoice.objects.create(
+        language="de", channel="web", intent_offered_first="a", intent_chosen="a"
+    )
+    SuggestionChoice.objects.create(
+        language="de", channel="telegram", intent_offered_first="a", intent_chosen="b"
+    )
+    today = timezone.localdate()
+
+    report = analytics_report(since=today, until=today)
+
+    assert report.totals["suggestions_chosen"] == 2
+    assert report.totals["suggestion_first_share"] == 0.5
+    assert ["total", "suggestions_chosen", 2] in list(analytics_csv_rows(report))
