@@ -30,7 +30,7 @@ from agents.selectors import (
     analytics_volume_by_channel,
     analytics_volume_by_hour,
 )
-from bot.selectors import analytics_daily
+from bot.selectors import analytics_daily, analytics_suggestion_choices
 from bot.templatetags.bot_figures import percent
 
 # Translators: a PHP-style date format (Django's "date" filter) for a chart's day axis.
@@ -96,6 +96,7 @@ def analytics_report(*, since: date, until: date, queue: Queue | None = None) ->
     model_answers = sum(day["model_answers"] for day in days)
     fallback_answers = sum(day["fallback_answers"] for day in days)
     ratings = sum(day["csat_count"] for day in days)
+    choices = analytics_suggestion_choices(**period)
     return AnalyticsReport(
         since=since,
         until=until,
@@ -110,6 +111,9 @@ def analytics_report(*, since: date, until: date, queue: Queue | None = None) ->
             "fallback_answers": fallback_answers,
             "fallback_share": _share(fallback_answers, model_answers + fallback_answers),
             "degraded_answers": sum(day["degraded_answers"] for day in days),
+            # "Did you mean …?" choices taken, and the share where the bot's first guess was it.
+            "suggestions_chosen": choices["chosen"],
+            "suggestion_first_share": _share(choices["first_chosen"], choices["chosen"]),
             "ratings": ratings,
             "csat_average": (
                 sum(day["csat_average"] * day["csat_count"] for day in days if day["csat_count"])

@@ -126,6 +126,7 @@ class KeywordAnswerer:
                 confidence=1.0,
                 intent_slug=clicked.intent_slug,
                 band=Band.ANSWER,
+                clicked=True,
             )
         ranked = self.ranked(question, language)
         if not ranked:
@@ -175,7 +176,11 @@ class ModelAnswerer:
         if entry is None:
             return None
         return Answer(
-            text=entry.answer, confidence=1.0, intent_slug=entry.intent_slug, band=Band.ANSWER
+            text=entry.answer,
+            confidence=1.0,
+            intent_slug=entry.intent_slug,
+            band=Band.ANSWER,
+            clicked=True,
         )
 
     def ranked(self, question: str, language: str, *, limit: int = 3) -> list[Answer]:

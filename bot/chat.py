@@ -38,7 +38,13 @@ from bot.learning import BotModelDamaged, bot_model_load, bot_model_state_note
 from bot.models import BotModel, Conversation, Intent, IntentAnswer, Message
 from bot.opening_hours import opening_hours_next_open, opening_hours_parse
 from bot.selectors import example_questions_learnable
-from bot.services import Question, message_append, question_append, questions_append
+from bot.services import (
+    Question,
+    message_append,
+    question_append,
+    questions_append,
+    suggestion_choice_record,
+)
 from event_pipeline import events
 from event_pipeline.outbox import (
     call_action,
@@ -150,15 +156,31 @@ def bot_topics(language: str) -> tuple[str, ...]:
     return _answerer_cache["topics"].get(language, ())
 
 
-def _last_reply_was_topics_offer(conversation: Conversation) -> bool:
-    last = (
+def _last_reply(conversation: Conversation) -> dict | None:
+    """Sender, intent and confidence of the last message that was not the customer's."""
+    return (
         Message.objects.filter(conversation=conversation)
         .exclude(sender=Message.Sender.CUSTOMER)
         .order_by("-seq")
         .values("sender", "intent_slug", "confidence")
         .first()
     )
+
+
+def _last_reply_was_topics_offer(conversation: Conversation) -> bool:
+    last = _last_reply(conversation)
     return last is not None and reply_is_topics_offer(**last)
+
+
+def _last_reply_suggested(conversation: Conversation) -> str:
+    """The intent the bot's last reply ranked first if that reply offered "Did you mean
+    …?" choices; "" otherwise. Titles come back only from chips (or a messenger's
+    number), and only that offer names an intent and shows chips: an answer shows the
+    feedback buttons, the topics offer names no intent."""
+    last = _last_reply(conversation)
+    if last is None or last["sender"] != Message.Sender.BOT:
+        return ""
+    return last["intent_slug"]
 
 
 @dataclass(frozen=True)
@@ -403,6 +425,7 @@ def _bot_reaction(conversation: Conversation, text: str) -> DialogResult:
         question=text,
         answerer=answerer_get(),
         unsure_before=lambda: _last_reply_was_topics_offer(conversation),
+        suggested_before=lambda: _last_reply_suggested(conversation),
     )
 
 
@@ -426,6 +449,8 @@ def _after_question(
         outcome = ChatOutcome(replies=replies)
     else:
         outcome = _outcome(conversation, replies, reaction)
+        if reaction.suggestion_pick is not None:
+            suggestion_choice_record(conversation=conversation, pick=reaction.suggestion_pick)
         # The answered intent's action (hand-over, privacy request, link): bot.intent_actions.
         acted = intent_actions.intent_actions_perform(conversation=conversation, reaction=reaction)
         outcome.replies += acted.replies

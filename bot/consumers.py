@@ -29,6 +29,7 @@ from bot.models import Conversation
 from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
 from event_pipeline import events
+from platform_core.answer_markup import answer_html
 from platform_core.consumers import REFUSED, JsonConsumer
 from privacy.services import ConsentError, policy_version_active
 
@@ -334,13 +335,16 @@ def _then_state_and_greeting(verb, **kwargs) -> tuple[Conversation, dict, Reply 
 
 def _unstored_message_frame(reply: Reply) -> dict:
     """A bot reply that is not stored (anonymous mode, the greeting): no seq."""
-    return {
+    frame = {
         "type": "message",
         "seq": None,
         "from": reply.sender,
         "text": reply.text,
         "suggestions": list(reply.suggestions),
     }
+    if reply.sender == "bot":
+        frame["html"] = answer_html(reply.text)
+    return frame
 
 
 def _reload(conversation: Conversation) -> Conversation:

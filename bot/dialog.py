@@ -31,6 +31,9 @@ class Answer:
     # What answered: "model", "keyword" (no model active) or "fallback" (the active
     # model cannot be used); bot.models.Message.AnswerSource.
     source: str = ""
+    # The question was an intent's title: a suggestion chip the customer picked (or its
+    # messenger number), not words the classifier weighed.
+    clicked: bool = False
 
 
 class Answerer(Protocol):
@@ -59,9 +62,19 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class SuggestionPick:
+    """Which "Did you mean …?" choice the customer took: intent slugs only, our words."""
+
+    # The intent the bot ranked first when it offered the choices.
+    offered_first: str
+    chosen: str
+
+
+@dataclass(frozen=True)
 class DialogResult:
     replies: list[Reply] = field(default_factory=list)
     escalate_reason: str = ""
+    suggestion_pick: SuggestionPick | None = None
 
 
 class Escalation:
@@ -174,12 +187,16 @@ def dialog_next(
     question: str,
     answerer: Answerer,
     unsure_before: Callable[[], bool] = lambda: False,
+    suggested_before: Callable[[], str] = lambda: "",
 ) -> DialogResult:
     """React to a customer's message that has already been stored.
 
     A question the bot cannot place gets the topics it knows and the way to a person; a
     second one right after that (`unsure_before`: the bot's last reply was that offer,
     asked only then) goes to a person, as does every question when no topic is known.
+    A picked "Did you mean …?" chip (`suggested_before`: the intent the bot's last reply
+    ranked first, "" if it offered none; asked only for a picked title) is reported in
+    `suggestion_pick`, so the choice can be recorded.
     """
     if state.status == "waiting":
         return _answer_while_waiting(state, question, answerer)
@@ -191,6 +208,7 @@ def dialog_next(
     # The customer may write in another language than the page's: answer in theirs.
     answer = answerer.answer(question, language_detect(question, fallback=state.language))
     if answer is not None and answer.band == Band.ANSWER:
+        offered_first = suggested_before() if answer.clicked else ""
         return DialogResult(
             replies=[
                 Reply(
@@ -199,7 +217,12 @@ def dialog_next(
                     confidence=answer.confidence,
                     answer_source=answer.source,
                 )
-            ]
+            ],
+            suggestion_pick=(
+                SuggestionPick(offered_first=offered_first, chosen=answer.intent_slug)
+                if offered_first
+                else None
+            ),
         )
     if answer is not None and answer.band == Band.SUGGEST and answer.suggestions:
         with translation.override(state.language):

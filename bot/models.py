@@ -723,3 +723,25 @@ class ChannelDelivery(models.Model):
             "number": self.pk,
             "status": self.get_status_display(),
         }
+
+
+class SuggestionChoice(models.Model):
+    """A "Did you mean …?" choice a customer took: which intent the bot ranked first and
+    which one the customer picked. Intent slugs, language, channel and time only: no
+    link to the conversation or its person, so it is no personal data and outlives
+    erasure; counted by the analytics, and the evidence of which suggestion was right."""
+
+    language = models.CharField(_("language"), max_length=LANGUAGE_MAX_LENGTH)
+    channel = models.CharField(_("channel"), max_length=20, choices=Conversation.Channel.choices)
+    intent_offered_first = models.CharField(_("intent offered first"), max_length=100)
+    intent_chosen = models.CharField(_("intent chosen"), max_length=100)
+    created_at = models.DateTimeField(_("chosen at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("suggestion chosen")
+        verbose_name_plural = _("suggestions chosen")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="suggestion_choice_created")]
+
+    def __str__(self) -> str:
+        return f"{self.intent_offered_first} -> {self.intent_chosen}"

@@ -4,12 +4,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from bot import hooks
-from bot.models import BotModel, Conversation, ExampleQuestion, IntentAnswer, Message
+from bot.models import (
+    BotModel,
+    Conversation,
+    ExampleQuestion,
+    IntentAnswer,
+    Message,
+    SuggestionChoice,
+)
 from bot.tokens import resume_token_hash
 from privacy.selectors import learning_excluded_q
 
@@ -58,6 +65,13 @@ def message_list_since(*, conversation: Conversation, after_seq: int = 0) -> Que
     return conversation.messages.filter(seq__gt=after_seq).order_by("seq")
 
 
+def topics_offer_q() -> Q:
+    """Messages that are the bot's topics offer ("I can help with …" and its chips), the
+    query form of bot.dialog.reply_is_topics_offer: no answer, so counted neither as a
+    bot answer nor as automation."""
+    return Q(sender=Message.Sender.BOT, intent_slug="", confidence__isnull=False)
+
+
 def analytics_daily(*, since: date, until: date) -> list[dict]:
     """Per day: automation rate, escalation reasons, answer feedback and satisfaction, and
     what worked out the bot's replies: the trained model or the keyword matcher
@@ -65,7 +79,9 @@ def analytics_daily(*, since: date, until: date) -> list[dict]:
     active model could not be used (`degraded_answers`).
 
     Computed from conversation metadata and the redacted copies only; no personal data.
-    A day is a calendar day in TIME_ZONE; `until` is inclusive.
+    A day is a calendar day in TIME_ZONE; `until` is inclusive. The bot's topics offer
+    is no answer: a conversation counts as automated only if it was never escalated and
+    the bot replied with more than that offer, and the offer is no bot answer.
     """
     start = timezone.make_aware(datetime.combine(since, time.min))
     end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
@@ -94,15 +110,29 @@ def analytics_daily(*, since: date, until: date) -> list[dict]:
         Conversation.objects.filter(created_at__gte=start, created_at__lt=end, last_seq__gt=0)
         .annotate(day=TruncDate("created_at"))
         .values("day")
-        .annotate(total=Count("id"), escalated=Count("id", filter=Q(escalated_at__isnull=False)))
+        .annotate(
+            total=Count("id"),
+            automated=Count(
+                "id",
+                filter=Q(escalated_at__isnull=True)
+                & Q(
+                    Exists(
+                        Message.objects.filter(
+                            conversation=OuterRef("pk"), sender=Message.Sender.BOT
+                        ).exclude(topics_offer_q())
+                    )
+                ),
+            ),
+        )
     )
     for row in started:
         entry = days[row["day"]]
         entry["conversations"] = row["total"]
-        entry["automated"] = row["total"] - row["escalated"]
+        entry["automated"] = row["automated"]
         entry["automation_rate"] = round(entry["automated"] / row["total"], 4)
     messages = (
         Message.objects.filter(created_at__gte=start, created_at__lt=end)
+        .exclude(topics_offer_q())
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(
@@ -166,6 +196,17 @@ def _answer_thresholds() -> dict[str, float]:
         answer = (values or {}).get("answer")
         thresholds[language] = float(answer) if answer is not None else 2.0
     return thresholds
+
+
+def analytics_suggestion_choices(*, since: date, until: date) -> dict:
+    """How often customers picked a "Did you mean …?" choice in the period (`chosen`),
+    and how often it was the intent the bot ranked first (`first_chosen`)."""
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+    return SuggestionChoice.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
+        chosen=Count("id"),
+        first_chosen=Count("id", filter=Q(intent_chosen=F("intent_offered_first"))),
+    )
 
 
 def unanswered_topics(

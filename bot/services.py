@@ -18,12 +18,13 @@ from bot.conversation_status import (
     conversation_status_move,
     conversations_status_move,
 )
-from bot.dialog import Reply
+from bot.dialog import Reply, SuggestionPick
 from bot.models import (
     Conversation,
     ExampleQuestion,
     FollowUp,
     Message,
+    SuggestionChoice,
 )
 from bot.selectors import conversation_agent_names
 from bot.tokens import resume_token_hash, resume_token_new
@@ -213,6 +214,17 @@ def message_append(
         return insert(), True
     message, stored_before = _insert_once(conversation, client_message_id, insert)
     return (message, True) if stored_before is None else (stored_before, False)
+
+
+def suggestion_choice_record(*, conversation: Conversation, pick: SuggestionPick) -> None:
+    """Record a "Did you mean …?" choice: intent slugs, language and channel, nothing of
+    the conversation or its person (bot.models.SuggestionChoice)."""
+    SuggestionChoice.objects.create(
+        language=conversation.language,
+        channel=conversation.channel,
+        intent_offered_first=pick.offered_first,
+        intent_chosen=pick.chosen,
+    )
 
 
 @dataclass(frozen=True)

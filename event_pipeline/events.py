@@ -24,6 +24,7 @@ import uuid
 
 from event_pipeline import outbox
 from event_pipeline.outbox import Action, group_action, outbox_event_record
+from platform_core.answer_markup import answer_html
 
 INBOX_ALL_GROUP = "inbox_all"
 INBOX_PRESENCE_GROUP = "inbox_presence"
@@ -63,6 +64,9 @@ def message_frame(message) -> dict:
         "text": message.text,
         "sent_at": message.created_at.isoformat(),
     }
+    if message.sender == "bot":
+        # Knowledge-base answers may carry links, bold and lists (platform_core.answer_markup).
+        frame["html"] = answer_html(message.text)
     suggestions = getattr(message, "suggestions", None)
     if suggestions:
         frame["suggestions"] = list(suggestions)

@@ -41,6 +41,7 @@ from bot.models import (
 )
 from event_pipeline import events
 from event_pipeline.outbox import outbox_event_record, task_action
+from platform_core.answer_markup import answer_plain
 from privacy.crypto import EncryptionKeyError
 from privacy.services import audit_record
 
@@ -122,7 +123,9 @@ def notice_enqueue(
 def delivery_suggestions_set(*, message: Message, suggestions: list[str], language: str) -> None:
     """A bot reply with choices goes out with its numbered suggestions (our texts only)."""
     ChannelDelivery.objects.filter(message=message).update(
-        text=suggestions_render(text=message.text, suggestions=suggestions, language=language)
+        text=suggestions_render(
+            text=answer_plain(message.text), suggestions=suggestions, language=language
+        )
     )
 
 
@@ -262,8 +265,16 @@ def _within(identity: ChannelIdentity, window, now) -> bool:
     return identity.last_inbound_at is not None and now - identity.last_inbound_at <= window
 
 
+def _message_text(message: Message) -> str:
+    """A message as a messenger shows it: a bot answer's links, bold and lists as plain
+    text with the addresses beside the words (platform_core.answer_markup)."""
+    if message.sender == Message.Sender.BOT:
+        return answer_plain(message.text)
+    return message.text
+
+
 def _send(delivery: ChannelDelivery, adapter, config, human_agent: bool) -> Attempt:
-    text = delivery.text or (delivery.message.text if delivery.message_id else "")
+    text = delivery.text or (_message_text(delivery.message) if delivery.message_id else "")
     parts = text_parts(text, limit=adapter.text_limit)
     recipient = delivery.identity.external_id
     for number in range(delivery.parts_sent, len(parts)):

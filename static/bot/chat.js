@@ -89,8 +89,17 @@
     var who = document.createElement("span");
     who.className = "who";
     who.textContent = T["from_" + message.from] || message.from;
-    var text = document.createElement("p");
-    text.textContent = message.text;
+    var text;
+    if (typeof message.html === "string") {
+      // The server's rendering of the answer's markdown subset (links, bold, lists), with
+      // everything else escaped (platform_core/answer_markup.py): never the raw text.
+      text = document.createElement("div");
+      text.className = "text";
+      text.innerHTML = message.html;
+    } else {
+      text = document.createElement("p");
+      text.textContent = message.text;
+    }
     item.appendChild(who);
     item.appendChild(text);
     if (message.suggestions && message.suggestions.length) {
@@ -113,7 +122,7 @@
     // Keep the message box on screen after an answer (phones scroll it away otherwise).
     if (!$("composer").hidden) { $("composer").scrollIntoView({ block: "nearest" }); }
     // Who and what, once; never the suggestion or feedback buttons.
-    if (live) { announce(who.textContent + ": " + message.text); }
+    if (live) { announce(who.textContent + ": " + text.textContent); }
   }
 
   function feedbackButtons(seq) {

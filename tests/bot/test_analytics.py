@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from agents.analytics import analytics_report
 from bot.chat import conversation_escalate, conversation_rate
 from bot.models import Conversation, Message
 from bot.selectors import analytics_daily, unanswered_topics
@@ -193,3 +194,27 @@ def test_unanswered_topics_leave_out_questions_the_bot_answered_confidently(know
     questions = sorted(example for topic in topics for example in topic["examples"])
     assert questions == ["Wie lange dauert der Versand?", "Wie wasche ich Merinowolle?"]
     assert sum(topic["questions"] for topic in topics) == 2
+
+
+def test_the_topics_offer_is_neither_an_answer_nor_automation():
+    # given a conversation the bot answered and one where it only offered its topics
+    _conversation()
+    offered = ConversationFactory()
+    message_append(conversation=offered, sender="customer", text="Wie wird das Wetter?")
+    message_append(
+        conversation=offered,
+        sender="bot",
+        text="I can help with these topics:",
+        confidence=0.12,
+        answer_source="model",
+    )
+    today = timezone.localdate()
+
+    # when the daily figures and the supervisors' report are worked out
+    [day] = analytics_daily(since=today, until=today)
+    report = analytics_report(since=today, until=today)
+
+    # then the offer counts as a question, not as an answer or an automated conversation
+    assert (day["conversations"], day["questions"]) == (2, 2)
+    assert (day["automated"], day["bot_answers"], day["model_answers"]) == (1, 1, 0)
+    assert report.totals["automated"] == 1 and report.totals["automation_rate"] == 0.5

@@ -256,3 +256,45 @@ def test_a_near_miss_shows_did_you_mean_chips_and_a_chip_answers(live_chat, brow
     expect(page.locator(".msg-customer p").last).to_have_text(title)
     expect(page.locator(".msg-bot").last.locator(".suggestions")).to_have_count(0)
     page.screenshot(path=ARTIFACTS / "chat-suggest-chips.png", full_page=True)
+
+
+@pytest.fixture
+def linked_shipping_answer(knowledge_base) -> None:
+    """The shipping answer with a link, bold, a list and hostile markup (staff write
+    answers; whatever they hold must stay inert on the customer's page)."""
+    from django.utils import timezone
+
+    from bot.models import Intent, IntentAnswer
+
+    IntentAnswer.objects.filter(intent__slug="shipping_costs", language="de").update(
+        text=(
+            "**4,95 EUR**, siehe [Versandinfos](https://shop.example/versand).\n\n"
+            "- DHL\n- Express\n\n"
+            '<img src=x onerror="window.hostile=1"> [x](javascript:window.hostile=2)'
+        )
+    )
+    Intent.objects.filter(slug="shipping_costs").update(updated_at=timezone.now())
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_shows_its_safe_link_bold_and_list_and_nothing_hostile(
+    live_chat, linked_shipping_answer, browser_page
+):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    _ready_chat(page, live_chat)
+
+    _ask(page, "Wie hoch sind die Versandkosten?")
+
+    answer = page.locator(".msg-bot .text").last
+    link = answer.get_by_role("link", name="Versandinfos")
+    expect(link).to_have_attribute("href", "https://shop.example/versand")
+    expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
+    expect(answer.locator("strong")).to_have_text("4,95 EUR")
+    expect(answer.locator("li")).to_have_text(["DHL", "Express"])
+    expect(answer).to_contain_text('<img src=x onerror="window.hostile=1">')
+    assert answer.locator("img").count() == 0 and answer.locator("a").count() == 1
+    assert page.evaluate("window.hostile") is None
+    page.screenshot(path=ARTIFACTS / "chat-answer-links.png", full_page=True)

@@ -1,0 +1,87 @@
+"""The small markdown subset bot answers may carry: links, bold, lists, paragraphs.
+
+Staff write answers in the knowledge base; customers see them rendered, so whatever an
+answer holds must stay inert. markdown-it-py's "zero" preset with just those rules
+enabled and raw HTML off escapes every other character; links are kept only to
+http(s) addresses (no javascript:, data:, relative or protocol-relative ones: the
+widget runs inside other sites, where a path would point elsewhere) and open in a new
+tab without handing over the page. Messengers get plain text with the address beside
+the link's words.
+"""
+
+from functools import cache
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+_RULES = ["link", "emphasis", "list", "paragraph", "newline", "escape", "backticks"]
+
+
+def _link_allowed(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+@cache
+def _parser() -> MarkdownIt:
+    parser = MarkdownIt("zero", {"html": False, "linkify": False, "breaks": True})
+    parser.enable(_RULES)
+    parser.validateLink = _link_allowed
+
+    def link_open(renderer, tokens, index, options, env) -> str:
+        tokens[index].attrSet("target", "_blank")
+        tokens[index].attrSet("rel", "noopener noreferrer nofollow")
+        return renderer.renderToken(tokens, index, options, env)
+
+    parser.add_render_rule("link_open", link_open)
+    return parser
+
+
+def answer_html(text: str) -> str:
+    """The answer as safe HTML: the subset rendered, everything else escaped."""
+    return _parser().render(text).strip()
+
+
+def answer_plain(text: str) -> str:
+    """The answer as plain text for messengers: "words (https://…)" for a link, bold
+    without its stars, list items on lines of their own with "-" or their number."""
+    lines: list[str] = []
+    numbers: list[int | None] = []
+    prefix = ""
+    for token in _parser().parse(text):
+        if token.type == "bullet_list_open":
+            numbers.append(None)
+        elif token.type == "ordered_list_open":
+            numbers.append(int(token.attrGet("start") or 1))
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            numbers.pop()
+        elif token.type == "list_item_open":
+            if numbers and numbers[-1] is not None:
+                prefix = f"{numbers[-1]}. "
+                numbers[-1] += 1
+            else:
+                prefix = "- "
+        elif token.type == "inline":
+            lines.append(prefix + _inline_plain(token.children or []))
+            prefix = ""
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def _inline_plain(children: list[Token]) -> str:
+    out: list[str] = []
+    href = ""
+    words_start = 0
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif child.type == "link_open":
+            href, words_start = str(child.attrGet("href") or ""), len(out)
+        elif child.type == "link_close":
+            words = "".join(out[words_start:])
+            if href and words.strip() != href:
+                out.append(f" ({href})")
+            href = ""
+    return "".join(out)
