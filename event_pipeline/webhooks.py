@@ -84,7 +84,7 @@ def webhook_subscription_create(
     )
     subscription.full_clean()
     subscription.save()
-    _subscriptions_cache["checked_at"] = float("-inf")
+    webhook_subscriptions_forget()
     return subscription, secret
 
 
@@ -104,6 +104,12 @@ def webhook_personal_data_check(*, processor) -> None:
                 "agreement (Art. 28)."
             }
         )
+
+
+def webhook_subscriptions_forget() -> None:
+    """Read the subscriptions again at the next event (after this process changed them, and
+    between tests: what it remembers must not outlive a rolled-back subscription)."""
+    _subscriptions_cache.update(checked_at=float("-inf"), events=set())
 
 
 def _events_subscribed() -> set[str]:
@@ -266,7 +272,7 @@ def _failure_count(subscription: WebhookSubscription) -> None:
             is_active=False,
             disabled_reason=f"{subscription.consecutive_failures} deliveries failed in a row",
         )
-        _subscriptions_cache["checked_at"] = float("-inf")
+        webhook_subscriptions_forget()
 
 
 # Personal data (the registry's provider "supportdesk.webhooks") ------------------------------

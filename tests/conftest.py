@@ -54,22 +54,26 @@ def _backend_independent(item):
 @pytest.fixture(autouse=True)
 def cache_cleared():
     """Each test starts with an empty cache: cached rows must not outlive their rollback
-    (nor what each process remembers for a moment: presence, policy, the answerer)."""
+    (nor what each process remembers for a moment: presence, policy, the answerer, the
+    events webhooks subscribe to)."""
     from django.core.cache import cache
 
     from agents.selectors import agent_presence_forget
     from bot import chat
+    from event_pipeline.webhooks import webhook_subscriptions_forget
     from privacy.services.consent import policy_cache_clear
 
     cache.clear()
     agent_presence_forget()
     policy_cache_clear()
+    webhook_subscriptions_forget()
     # The answerer (with the intents' actions) is checked against the knowledge base again.
     chat._answerer_cache["checked_at"] = float("-inf")
     yield
     cache.clear()
     agent_presence_forget()
     policy_cache_clear()
+    webhook_subscriptions_forget()
 
 
 @pytest.fixture(autouse=True)
