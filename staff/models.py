@@ -9,11 +9,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.models import Device, DeviceManager, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp import models as otp_totp_models
 from django_otp.plugins.otp_totp.models import default_key, key_validator
 
 from privacy.fields import EncryptedCharField
+from privacy.querysets import EncryptedFieldsQuerySet
 
 
 class StaffSession(models.Model):
@@ -56,6 +57,10 @@ class EncryptedTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     tolerance = models.PositiveSmallIntegerField(_("tolerance"), default=1)
     drift = models.SmallIntegerField(_("drift"), default=0)
     last_t = models.BigIntegerField(_("last time step (t)"), default=-1)
+
+    # django-otp's manager (devices_for_user), with the queryset that refuses look-ups on
+    # the encrypted key, as every model with encrypted fields has.
+    objects = DeviceManager.from_queryset(EncryptedFieldsQuerySet)()
 
     class Meta(Device.Meta):
         verbose_name = _("TOTP device")
