@@ -19,7 +19,13 @@ from django.utils import timezone
 from agents.services import note_add
 from bot.channels.tasks import delivery_send_task
 from bot.chat import conversation_escalate
-from bot.models import ChannelConversation, ChannelDelivery, ChannelIdentity, Conversation
+from bot.models import (
+    ChannelConversation,
+    ChannelDelivery,
+    ChannelIdentity,
+    Conversation,
+    FollowUp,
+)
 from bot.services import message_append
 from email_channel.models import Attachment
 from email_channel.services import mail_receive
@@ -88,6 +94,9 @@ def filled(
     staff = UserFactory(is_superuser=True, role=roles.SUPERVISOR)
     EncryptedTOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True)
     note_add(conversation=conversation, author=staff, text="Ruft morgen zurück")
+    FollowUp.objects.create(
+        conversation=conversation, method=FollowUp.Method.PHONE, contact="030 1234"
+    )
     # An outbox event a crashed process left undispatched (its frame holds the note).
     OutboxEvent.objects.create(
         kind="test", actions=[["group", "conversation_x", {"text": "Ruft morgen zurück"}]]
