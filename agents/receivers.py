@@ -19,6 +19,7 @@ def _user_deleted(sender, instance, **kwargs) -> None:
 
 
 def connect() -> None:
+    # Called from AppConfig.ready(): models may be imported only once the registry is full.
     from agents.models import AgentProfile, Queue
     from agents.selectors import agent_presence_forget
 

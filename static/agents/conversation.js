@@ -154,6 +154,10 @@
       var text = document.createElement("p");
       text.className = "suggestion-text";
       text.textContent = item.text;
+      // The bot's answer is in the conversation's language, whatever the page's.
+      if ($("transcript").dataset.language) {
+        title.lang = text.lang = $("transcript").dataset.language;
+      }
       li.appendChild(title);
       li.appendChild(score);
       li.appendChild(button);

@@ -58,7 +58,10 @@ def test_the_migration_moves_plain_text_devices_to_encrypted_ones():
     assert moved.verify_token(totp_code(moved, offset_steps=1))
 
 
-def test_key_rotation_covers_the_secrets(settings):
+def test_key_rotation_covers_the_secrets(settings, tmp_path):
+    # Rotation also rewrites the encrypted files on disk, which no rollback restores: an
+    # empty media folder of its own keeps other tests' files under the configured key.
+    settings.MEDIA_ROOT = str(tmp_path)
     EncryptedTOTPDevice.objects.create(user=AgentFactory(), name="Pixel 8", confirmed=True)
     old_token = _stored_keys()[0]
     settings.FIELD_ENCRYPTION_KEY = [
