@@ -16,6 +16,7 @@ Redis, RabbitMQ). The walk runs its tasks eagerly; the erasure's tasks go throug
 broker (the test plays the worker), so their messages are read as queued.
 """
 
+import asyncio
 import io
 import json
 import logging
@@ -133,15 +134,24 @@ async def _web_chat(*, name: str, email: str, phone: str, texts: list[str], esca
             frames.append(frame)
             if frame.get("type") == "ack" and frame.get("id") == f"m{number}":
                 break
+    # The messages took tokens from the connection's bucket: a full bucket again for what
+    # follows (a refused escalation would leave nothing to check).
+    await asyncio.sleep(settings.CHAT_RATE_BURST / settings.CHAT_RATE_PER_SECOND)
     if escalate:
         await communicator.send_json_to({"type": "escalate"})
     # The consumer handles one frame after the other: the answer to a frame it does not
     # know comes after every reply to the last message and the escalation's outcome (a
     # wait on that, not on a second of silence, which a loaded machine outlasts).
+    # Every frame takes a token from the connection's bucket: when the messages went fast
+    # the barrier itself may be refused as rate_limited (in order too), and is sent again.
     await communicator.send_json_to({"type": "canary.barrier"})
-    while (frame := await communicator.receive_json_from(timeout=20)).get("code") != (
+    while (code := (frame := await communicator.receive_json_from(timeout=20)).get("code")) != (
         "unknown_type"
     ):
+        if code == "rate_limited":
+            await asyncio.sleep(1)
+            await communicator.send_json_to({"type": "canary.barrier"})
+            continue
         frames.append(frame)
     await communicator.disconnect(timeout=20)
     return welcome["conversation"], frames
