@@ -31,8 +31,6 @@ from privacy.services import (
     data_subject_identify,
 )
 
-# Channels whose conversations may get a mail thread besides e-mail's own.
-FOLLOW_UP_CHANNELS = (Conversation.Channel.WEB, Conversation.Channel.FORM)
 # Channels whose own thread is how the customer wrote to us (not a follow-up's).
 THREAD_CHANNELS = (Conversation.Channel.EMAIL, Conversation.Channel.FORM)
 # Statuses in which the customer waits for the team's answer.

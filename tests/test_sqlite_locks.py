@@ -63,7 +63,8 @@ def test_reading_in_this_process_would_let_the_wal_be_deleted(tmp_path):
 
 
 @pytest.mark.skipif(
-    os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1", reason="the embedded SQLite database"
+    os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1",
+    reason="the guard watches the embedded SQLite test database (services: PostgreSQL)",
 )
 @pytest.mark.django_db
 def test_opening_the_live_test_database_here_fails_at_once_naming_the_helper():
