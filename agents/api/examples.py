@@ -1,7 +1,7 @@
 """OpenAPI examples of the inbox endpoints: fictional staff, customers and conversations.
 
 Each value is what the serializer returns or accepts, to the field; a test validates
-every example against the generated schema (tests/supportdesk/test_openapi_examples.py).
+every example against the generated schema (tests/platform_core/test_openapi_examples.py).
 """
 
 from drf_spectacular.utils import OpenApiExample

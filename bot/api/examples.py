@@ -1,7 +1,7 @@
 """OpenAPI examples of the knowledge-base, model and analytics endpoints.
 
 Taken from the demo knowledge base; each value is what the serializer returns or
-accepts, to the field (tests/supportdesk/test_openapi_examples.py validates them).
+accepts, to the field (tests/platform_core/test_openapi_examples.py validates them).
 """
 
 from drf_spectacular.utils import OpenApiExample

@@ -1,7 +1,7 @@
 """OpenAPI examples of the privacy endpoints: a fictional hosting processor, fictional people.
 
 Requests carry the writable fields only, responses every field of the serializer
-(tests/supportdesk/test_openapi_examples.py validates them against the schema).
+(tests/platform_core/test_openapi_examples.py validates them against the schema).
 """
 
 from drf_spectacular.utils import OpenApiExample

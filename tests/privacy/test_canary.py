@@ -62,8 +62,8 @@ from tests.email_channel.mails import (
     maildir_deliver,
     maildir_mailbox_create,
 )
+from tests.event_pipeline.test_webhooks import receiver  # noqa: F401  (the local receiver)
 from tests.factories import processor_with_active_agreement
-from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (the local receiver)
 
 SERVICES = os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1"
 

@@ -43,8 +43,8 @@ from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     fake_platforms,
 )
 from tests.email_channel.mails import PDF_BYTES, mail_bytes, maildir_mailbox_create
+from tests.event_pipeline.test_webhooks import receiver  # noqa: F401  (fixture)
 from tests.factories import QueueFactory, UserFactory
-from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (fixture)
 
 OLD = Fernet.generate_key().decode()
 NEW = Fernet.generate_key().decode()

@@ -23,8 +23,8 @@ from supportdesk.sweeper import jobs_sweep
 from tests.bot.channels.conftest import active_channel, fake_platforms  # noqa: F401  (fixtures)
 from tests.bot.channels.test_delivery import linked, reply  # noqa: F401  (fixture)
 from tests.bot.test_learning import small_knowledge_base  # noqa: F401  (fixture)
+from tests.event_pipeline.test_webhooks import receiver  # noqa: F401  (fixture)
 from tests.factories import UserFactory, known_subject
-from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

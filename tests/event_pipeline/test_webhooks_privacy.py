@@ -15,8 +15,8 @@ from event_pipeline.tasks import webhook_deliver_task
 from event_pipeline.webhooks import WebhookRetry, webhook_deliver, webhook_subscription_create
 from privacy.models import RetentionPolicy
 from privacy.services import retention_purge, subject_erase, subject_export
+from tests.event_pipeline.test_webhooks import receiver  # noqa: F401  (the local receiver)
 from tests.factories import processor_with_active_agreement
-from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (the local receiver)
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from event_pipeline.models import OutboxEvent, WebhookDelivery
 from event_pipeline.webhooks import webhook_subscription_create
 from privacy.models import AuditEvent
 from supportdesk.celery import app
+from tests.event_pipeline.test_webhooks import receiver  # noqa: F401  (fixture)
 from tests.factories import ConversationFactory
 from tests.processes import process_environment
-from tests.supportdesk.test_webhooks import receiver  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
