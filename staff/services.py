@@ -16,6 +16,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from event_pipeline import events
+from privacy.crypto import blind_index
 from privacy.models import AuditEvent
 from privacy.services.audit import audit_record
 from staff.models import EncryptedTOTPDevice, StaffSession
@@ -23,6 +24,7 @@ from staff.roles import ROLE_PERMISSIONS
 
 BROWSER_MAX_LENGTH = 300
 RECOVERY_CODE_COUNT = 10
+RECOVERY_DIGEST_LENGTH = 16  # django-otp's StaticToken.token column
 # last_seen_at is written at most this often per session: a busy inbox must not write per click.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
@@ -119,14 +121,43 @@ def totp_device_start(*, user: AbstractBaseUser) -> EncryptedTOTPDevice:
     return EncryptedTOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
 
+def recovery_code_digest(code: str) -> str:
+    """What is stored of a recovery code: a keyed digest (the blind-index key) cut to the
+    token column's 16 characters, so a copy of the database alone signs nobody in."""
+    return blind_index(f"recovery-code:{''.join(code.split()).lower()}")[:RECOVERY_DIGEST_LENGTH]
+
+
+def recovery_codes_store(*, device: StaticDevice, codes: list[str]) -> None:
+    StaticToken.objects.bulk_create(
+        [StaticToken(device=device, token=recovery_code_digest(code)) for code in codes]
+    )
+
+
 def _recovery_codes_new(*, user: AbstractBaseUser) -> list[str]:
     device, _created = StaticDevice.objects.get_or_create(
         user=user, name="Recovery codes", defaults={"confirmed": True}
     )
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    recovery_codes_store(device=device, codes=codes)
     return codes
+
+
+def _recovery_code_use(device: StaticDevice, code: str) -> bool:
+    """django-otp's StaticDevice.verify_token, matching the code's digest (the plain code is
+    never stored): throttled after failures, each code used once."""
+    allowed, _details = device.verify_is_allowed()
+    if not allowed:
+        return False
+    match = device.token_set.filter(token=recovery_code_digest(code)).first()
+    if match is None:
+        device.throttle_increment()
+        return False
+    match.delete()
+    device.throttle_reset(commit=False)
+    device.set_last_used_timestamp(commit=False)
+    device.save()
+    return True
 
 
 @transaction.atomic
@@ -171,7 +202,11 @@ def second_factor_verify(*, user: AbstractBaseUser, token: str):
         return None
     with transaction.atomic():
         for device in devices_for_user(user, for_verify=True):
-            if device.verify_token(token):
+            if isinstance(device, StaticDevice):
+                verified = _recovery_code_use(device, token)
+            else:
+                verified = device.verify_token(token)
+            if verified:
                 if isinstance(device, StaticDevice):
                     audit_record(
                         action="staff.recovery_code_used",

@@ -8,6 +8,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from staff.models import EncryptedTOTPDevice as TOTPDevice
+from staff.services import recovery_codes_store
 
 TEST_DEVICE_NAME = "test: force_login"
 
@@ -37,7 +38,7 @@ def totp_wait_for_fresh_step(min_seconds_left: float = 5.0) -> None:
 def recovery_codes_for(user, count: int = 8) -> list[str]:
     device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(count)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    recovery_codes_store(device=device, codes=codes)
     return codes
 
 

@@ -1,15 +1,19 @@
 """The second factor: who must use it, enrolment, confirmation, recovery, reset."""
 
 import re
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.test import override_settings
 from django_otp import user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from privacy.models import AuditEvent
 from staff import roles
 from staff.models import StaffSession
 from staff.selectors import second_factor_required, session_second_factor_passed
+from staff.services import recovery_code_digest
 from tests.factories import AgentFactory, UserFactory
 from tests.staff.second_factor import (
     recovery_codes_for,
@@ -123,6 +127,39 @@ def test_a_signed_in_officer_with_a_device_confirms_with_a_code(client):
     assert list(
         StaffSession.objects.filter(user=officer).values_list("session_key", flat=True)
     ) == [client.session.session_key]
+
+
+def test_recovery_codes_are_stored_as_keyed_digests_never_in_plain_text(client):
+    officer = UserFactory(role=roles.PRIVACY_OFFICER)
+    totp_device_for(officer)
+    codes = recovery_codes_for(officer, count=3)
+    stored = set(StaticToken.objects.values_list("token", flat=True))
+    assert stored.isdisjoint(codes)
+    assert stored == {recovery_code_digest(code) for code in codes}
+    # Typed with spaces or in capitals, a code still matches its digest.
+    sign_in(client, officer)
+    typed = " ".join([codes[1][:4].upper(), codes[1][4:].upper()])
+    assert client.post("/staff/two-factor/", {"code": typed})["Location"] == DASHBOARD
+    assert StaticToken.objects.count() == 2
+
+    # The admin shows neither codes nor digests (OTP_ADMIN_HIDE_SENSITIVE_DATA): a code
+    # typed there would be kept in plain text and never match.
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    device = StaticDevice.objects.get(user=officer)
+    page = client.get(f"/admin/otp_static/staticdevice/{device.pk}/change/").content.decode()
+    assert "statictoken_set" not in page and recovery_code_digest(codes[0]) not in page
+
+
+def test_plain_recovery_codes_stored_before_are_replaced_by_their_digests():
+    officer = UserFactory(role=roles.PRIVACY_OFFICER)
+    device = StaticDevice.objects.create(user=officer, name="Recovery codes", confirmed=True)
+    StaticToken.objects.create(device=device, token="abcd2345")
+    migration = import_module("staff.migrations.0004_recovery_codes_hashed")
+    migration.recovery_codes_hash(django_apps, None)
+    migration.recovery_codes_hash(django_apps, None)  # a second run changes nothing
+    assert list(StaticToken.objects.values_list("token", flat=True)) == [
+        recovery_code_digest("abcd2345")
+    ]
 
 
 def test_a_recovery_code_works_once_and_is_audited(client):
