@@ -1,3 +1,5 @@
+import logging
+
 from celery import shared_task
 
 from platform_core.heartbeats import PURGE, job_heartbeat_record
@@ -12,10 +14,16 @@ from privacy.services import (
     subject_verification_send,
 )
 
+logger = logging.getLogger(__name__)
+
 # Bounded work per run: a large backlog is worked off by re-enqueueing, so one run
 # never holds a worker (or a table lock) for long.
 PURGE_BATCH_SIZE = 1000
 PURGE_MAX_BATCHES = 20
+# An erasure's VACUUM waits for older transactions (a long report, a backup) for up to
+# COMPACT_MAX_RETRIES × COMPACT_WAIT_SECONDS (4 hours).
+COMPACT_MAX_RETRIES = 48
+COMPACT_WAIT_SECONDS = 300
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -58,11 +66,23 @@ def subject_verification_send_task(subject_id: int, language: str) -> None:
         subject_verification_send(subject=subject, language=language)
 
 
-@shared_task(bind=True, max_retries=10)
-def database_compact_task(self) -> dict:
-    # No arguments: it compacts every table that holds personal data. Repeating it is
-    # harmless; SQLite retries while a reader keeps the checkpoint from finishing.
-    result = database_compact()
-    if result.get("checkpointed") is False:
+@shared_task(bind=True, max_retries=COMPACT_MAX_RETRIES)
+def database_compact_task(self, after_xid: int | None = None) -> dict:
+    # It compacts every table that holds personal data (after_xid: the deleting
+    # transaction's id, never data). Repeating it is harmless. SQLite retries while a
+    # reader keeps the checkpoint from finishing, PostgreSQL while an older snapshot would
+    # keep VACUUM from removing the rows; the last try vacuums anyway (what it cannot
+    # remove, autovacuum does once that transaction ends) and says so in the log.
+    last_try = self.request.retries >= COMPACT_MAX_RETRIES
+    result = database_compact(after_xid=None if last_try else after_xid)
+    if result.get("checkpointed") is False and not last_try:
         raise self.retry(countdown=60)
+    if result.get("waiting_for_transactions"):
+        raise self.retry(countdown=COMPACT_WAIT_SECONDS)
+    if last_try and after_xid is not None:
+        logger.warning(
+            "database_compact: vacuumed after %s tries while older transactions were still "
+            "open; rows they can see stay until autovacuum",
+            COMPACT_MAX_RETRIES,
+        )
     return result

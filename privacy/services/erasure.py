@@ -42,12 +42,17 @@ def _tables_with_personal_data() -> list[str]:
     return sorted({model._meta.db_table for model in models})
 
 
-def database_compact() -> dict[str, object]:
+def database_compact(*, after_xid: int | None = None) -> dict[str, object]:
     """Make deleted rows unreadable in the database files. Outside a transaction only.
 
     SQLite (with secure_delete on, see settings) zeroes freed space in the main file;
     the checkpoint copies the WAL back and truncates it, so no old page image stays.
-    PostgreSQL: VACUUM removes the dead tuples of the tables that hold personal data.
+    PostgreSQL: VACUUM removes the dead tuples of the tables that hold personal data,
+    but only those no open transaction can still see. Given the id of the transaction that
+    deleted them (`after_xid`), it vacuums only once no transaction or replication slot of
+    this database holds a snapshot from before that one committed; until then it returns
+    {"waiting_for_transactions": n} and the task tries again later (a VACUUM that ran
+    earlier would have kept the erased rows and nobody would have run it again).
     """
     if connection.in_atomic_block:
         return {"skipped": "in a transaction"}
@@ -57,6 +62,8 @@ def database_compact() -> dict[str, object]:
             busy, _log, _done = cursor.fetchone()
         return {"checkpointed": not busy}
     if connection.vendor == "postgresql":
+        if after_xid is not None and (waiting := _snapshots_older_than(after_xid)):
+            return {"vacuumed": 0, "waiting_for_transactions": waiting}
         full = settings.PRIVACY_VACUUM_FULL
         tables = _tables_with_personal_data()
         with connection.cursor() as cursor:
@@ -68,9 +75,42 @@ def database_compact() -> dict[str, object]:
     return {"skipped": connection.vendor}
 
 
+def _snapshots_older_than(xid: int) -> int:
+    """Sessions of this database (and replication slots) whose snapshot or own transaction
+    is no newer than transaction `xid`: while one lasts, VACUUM must keep what `xid`
+    deleted. Ages compare 32-bit xids across wrap-around."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH deleting AS (SELECT ((%s::bigint %% 4294967296)::text)::xid AS xid)
+            SELECT
+              (SELECT count(*) FROM pg_stat_activity, deleting
+               WHERE pid <> pg_backend_pid() AND datname = current_database()
+                 AND (age(backend_xmin) >= age(deleting.xid)
+                      OR age(backend_xid) >= age(deleting.xid)))
+            + (SELECT count(*) FROM pg_replication_slots, deleting
+               WHERE (database IS NULL OR database = current_database())
+                 AND (age(xmin) >= age(deleting.xid)
+                      OR age(catalog_xmin) >= age(deleting.xid)))
+            """,
+            [xid],
+        )
+        return cursor.fetchone()[0]
+
+
+def _transaction_id() -> int | None:
+    """The id of the current PostgreSQL transaction (assigned if it has none yet)."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        return cursor.fetchone()[0]
+
+
 def database_compact_on_commit() -> None:
     """Schedule `database_compact` for after the current transaction commits."""
-    transaction.on_commit(_compact_after_commit)
+    after_xid = _transaction_id()
+    transaction.on_commit(lambda: _compact_after_commit(after_xid))
 
 
 def mail_files_erase_on_commit(*, email: str) -> None:
@@ -98,7 +138,7 @@ def mail_files_erase(*, email: str) -> int:
     return deleted
 
 
-def _compact_after_commit() -> None:
+def _compact_after_commit(after_xid: int | None = None) -> None:
     # privacy.tasks imports this module.
     from privacy.tasks import database_compact_task
 
@@ -110,7 +150,7 @@ def _compact_after_commit() -> None:
             return
         database_compact_task.apply_async(countdown=30)
         return
-    database_compact_task.delay()
+    database_compact_task.delay(after_xid=after_xid)
 
 
 # The erasure ledger -----------------------------------------------------------------------

@@ -347,3 +347,49 @@ def test_a_real_worker_vacuums_after_an_erasure(
             break
         time.sleep(1)
     assert all(after[name][0] > before[name][0] for name in after), log.read_text()[-3000:]
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_vacuum_waits_for_a_transaction_that_can_still_see_the_erased_rows(
+    policies, agent, ledger_file, monkeypatch
+):
+    """A report or backup holding a snapshot from before the erasure would keep the
+    erased rows through VACUUM: the compaction waits for it, then vacuums."""
+    import psycopg
+
+    from privacy.services.erasure import database_compact
+    from privacy.tasks import database_compact_task
+
+    enqueued = []
+    monkeypatch.setattr(database_compact_task, "delay", lambda **kwargs: enqueued.append(kwargs))
+    subject = _seed()
+    older = psycopg.connect(
+        dbname=connection.settings_dict["NAME"],
+        host=connection.settings_dict["HOST"] or None,
+        port=connection.settings_dict["PORT"] or None,
+        user=connection.settings_dict["USER"] or None,
+        autocommit=True,
+    )
+    try:
+        # given a transaction whose snapshot predates the erasure
+        older.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        older.execute("SELECT count(*) FROM privacy_datasubject").fetchone()
+        subject_erase(subject=subject, acting_user=agent, reason="request")
+        [task_kwargs] = enqueued
+        assert isinstance(task_kwargs["after_xid"], int)
+
+        # then the compaction waits and vacuums nothing
+        before = _vacuumed_tables()
+        assert database_compact(**task_kwargs) == {"vacuumed": 0, "waiting_for_transactions": 1}
+
+        # and once that transaction ends, it vacuums
+        older.execute("COMMIT")
+        result = database_compact(**task_kwargs)
+        assert result["vacuumed"] > 0 and "waiting_for_transactions" not in result
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+        after = _vacuumed_tables()
+        assert all(after[name][0] > before[name][0] for name in before)
+    finally:
+        older.close()
