@@ -123,10 +123,10 @@ async def active_customer(base_url: str, args, steps: dict[str, list[float]], er
             start = len(customer.frames)
             sent = time.perf_counter()
             client_id = await customer.send(f"{question} ({uuid.uuid4().hex[:6]})")
-            await customer.wait_for(lambda: customer.acked.get(client_id), "ack")
+            await customer.wait_for(lambda c=client_id: customer.acked.get(c), "ack")
             steps["message to acknowledgement"].append(time.perf_counter() - sent)
             await customer.wait_for(
-                lambda: any(
+                lambda start=start: any(
                     f.get("type") == "message" and f.get("from") == "bot"
                     for f in customer.frames[start:]
                 ),
@@ -150,8 +150,7 @@ def _steps() -> dict[str, list[float]]:
 
 async def run(servers: list, args) -> dict:
     urls = [
-        f"ws://127.0.0.1:{servers[n % len(servers)].port}/ws/chat/"
-        for n in range(args.connections)
+        f"ws://127.0.0.1:{servers[n % len(servers)].port}/ws/chat/" for n in range(args.connections)
     ]
     # Warm-up: each process loads its models and opens its pools before the baseline.
     warm_up = argparse.Namespace(questions=1, think=0)
@@ -191,25 +190,19 @@ async def run(servers: list, args) -> dict:
         "closed_by_server": closed_by_server,
         "open_all_seconds": round(open_seconds, 1),
         "welcome_ms": {
-            f"p{int(q * 100)}": round(
-                _percentile([s.welcome_seconds for s in sockets], q), 1
-            )
+            f"p{int(q * 100)}": round(_percentile([s.welcome_seconds for s in sockets], q), 1)
             for q in (0.5, 0.95, 0.99)
         },
         "rss_mib_before": {k: round(v / 1024, 1) for k, v in rss_before.items()},
         "rss_mib_after": {k: round(v / 1024, 1) for k, v in rss_after.items()},
         "kib_per_idle_connection": {
-            name: round((rss_after[name] - rss_before[name]) / per_server, 1)
-            for name in rss_before
+            name: round((rss_after[name] - rss_before[name]) / per_server, 1) for name in rss_before
         },
         "active_customers": active,
         "active_errors": len(active_errors),
         "active_error_examples": active_errors[:3],
         "active_steps_ms": {
-            step: {
-                f"p{int(q * 100)}": round(_percentile(values, q), 1)
-                for q in (0.5, 0.95, 0.99)
-            }
+            step: {f"p{int(q * 100)}": round(_percentile(values, q), 1) for q in (0.5, 0.95, 0.99)}
             | {"n": len(values)}
             for step, values in steps.items()
         },
@@ -243,8 +236,7 @@ def main() -> int:
         try:
             _prepare_database(env, True)
             servers = [
-                daphne_process(workdir / f"daphne-{name}.log", env).launch()
-                for name in ("a", "b")
+                daphne_process(workdir / f"daphne-{name}.log", env).launch() for name in ("a", "b")
             ]
             started += servers
             for server in servers:
