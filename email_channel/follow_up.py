@@ -13,17 +13,26 @@ The thread's mailbox (the From of our mail, where the customer's reply arrives) 
 conversation's queue's, else the first active one: no mailbox, no offer.
 """
 
+from datetime import timedelta
+
 from django.db import transaction
-from django.utils import translation
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agents.models import Assignment
 from bot.hooks import FollowUpRefused
-from bot.models import Conversation
+from bot.models import Conversation, FollowUp
 from email_channel.models import Mailbox, MailMessage, MailThread
-from email_channel.services import answerable_address, reply_token_new
+from email_channel.services import (
+    UNSENT,
+    answerable_address,
+    mails_unsent_cancel,
+    reply_token_new,
+)
 from privacy.crypto import email_blind_index
-from privacy.models import ConsentRecord, DataSubject
+from privacy.models import ConsentRecord, DataSubject, RetentionPolicy
+from privacy.selectors import legal_hold_references, legal_hold_subject_ids
 from privacy.services import (
     consent_link_subject,
     consent_record,
@@ -84,12 +93,7 @@ def follow_up_address_withdraw(conversation: Conversation) -> bool:
             consent_withdraw(record=consent)
         if thread is None:
             return False
-        subject = conversation.subject
-        if subject is not None and _subject_is_the_follow_ups(subject, thread):
-            subject.email = ""
-            subject.email_index = None
-            subject.save(update_fields=["email", "email_index"])
-        thread.delete()
+        _address_forget(conversation.subject, thread)
     return True
 
 
@@ -119,21 +123,99 @@ def follow_up_answer_by_mail(conversation: Conversation, address: str) -> bool:
 
 def follow_up_answer_by_mail_end(conversation: Conversation) -> None:
     """The follow-up is done: its address is forgotten (the confirmation promised it).
-    A thread with a mail still waiting to go out is kept, so that mail is not lost;
-    see the README (follow-ups) for what happens to it."""
+    A thread with a mail still waiting to go out is kept, so that mail is not lost: the
+    housekeeping (follow_up_addresses_release) deletes it once the mail went out."""
     if conversation.channel in THREAD_CHANNELS:
         return
     waiting = MailMessage.objects.filter(
-        conversation=conversation,
-        direction=MailMessage.Direction.OUTBOUND,
-        status__in=[
-            MailMessage.Status.PENDING,
-            MailMessage.Status.RETRYING,
-            MailMessage.Status.SENDING,
-        ],
+        conversation=conversation, direction=MailMessage.Direction.OUTBOUND, status__in=UNSENT
     )
     if not waiting.exists():
         MailThread.objects.filter(conversation=conversation).delete()
+
+
+def _address_forget(subject: DataSubject | None, thread: MailThread) -> None:
+    """The follow-up's thread goes, and with it the address; so does the address on an
+    identity the follow-up made for it (an unverified claim of that address only)."""
+    if subject is not None and _subject_is_the_follow_ups(subject, thread):
+        subject.email = ""
+        subject.email_index = None
+        subject.save(update_fields=["email", "email_index"])
+    thread.delete()
+
+
+def _follow_up_threads_unneeded():
+    """Follow-up threads (not e-mail or contact-form conversations, whose thread is how
+    the customer wrote to us) whose address nothing needs any more: the conversation is
+    closed (it takes no reply, and a mail from the customer starts a new one), or the
+    follow-up is over (no open "answer by e-mail" follow-up, no address left in the
+    waiting chat whose consent still stands). A legal hold keeps them."""
+    open_follow_up = FollowUp.objects.filter(
+        conversation_id=OuterRef("conversation_id"),
+        method=FollowUp.Method.EMAIL,
+        done_at__isnull=True,
+    )
+    address_left = ConsentRecord.objects.filter(
+        reference=OuterRef("conversation__public_id"),
+        purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL],
+        withdrawn_at__isnull=True,
+    )
+    return (
+        MailThread.objects.exclude(conversation__channel__in=THREAD_CHANNELS)
+        .annotate(follow_up_open=Exists(open_follow_up), address_left=Exists(address_left))
+        .filter(
+            Q(conversation__status=Conversation.Status.CLOSED)
+            | Q(follow_up_open=False, address_left=False)
+        )
+        .exclude(conversation__public_id__in=legal_hold_references())
+        .exclude(conversation__subject_id__in=legal_hold_subject_ids())
+    )
+
+
+def follow_up_addresses_release(*, now=None, batch_size: int = 1000) -> dict[str, int]:
+    """Housekeeping (Celery beat, "email-housekeeping", hourly): a follow-up's address
+    goes once nothing needs it (_follow_up_threads_unneeded) instead of waiting for the
+    conversation's retention. A reply still waiting to go out is delivered first (the
+    sender's retries are bounded); the thread goes on the next run after it. Should it
+    still wait when the address's own retention ("follow_ups", from when the address was
+    given) is over, it is cancelled visibly ("Not sent", cancelled, on the conversation
+    page) and the address goes. Returns counts, never content."""
+    now = now or timezone.now()
+    days = (
+        RetentionPolicy.objects.filter(category=RetentionPolicy.Category.FOLLOW_UPS, is_active=True)
+        .values_list("duration_days", flat=True)
+        .first()
+    )
+    expired_before = now - timedelta(days=days) if days is not None else None
+    released = cancelled = 0
+    for thread_id in (
+        _follow_up_threads_unneeded().order_by("pk").values_list("pk", flat=True)[:batch_size]
+    ):
+        with transaction.atomic():
+            thread = (
+                _follow_up_threads_unneeded()
+                .select_for_update(of=("self",))
+                .select_related("conversation__subject")
+                .filter(pk=thread_id)
+                .first()
+            )
+            if thread is None:
+                continue
+            unsent = MailMessage.objects.filter(
+                conversation_id=thread.conversation_id,
+                direction=MailMessage.Direction.OUTBOUND,
+                status__in=UNSENT,
+            )
+            if unsent.exists():
+                if expired_before is None or thread.created_at >= expired_before:
+                    continue  # delivered first
+                count = mails_unsent_cancel(conversation_id=thread.conversation_id, now=now)
+                if count is None:
+                    continue  # being sent right now: the next run sees how it went
+                cancelled += count
+            _address_forget(thread.conversation.subject, thread)
+            released += 1
+    return {"follow_up_addresses": released, "follow_up_mails_cancelled": cancelled}
 
 
 def _subject_is_the_follow_ups(subject: DataSubject, thread: MailThread) -> bool:

@@ -8,12 +8,11 @@ from django.core import mail as django_mail
 from django.db import connection
 
 from agents.services import assignment_route, conversation_reply
-from bot.chat import chat_consent_give, chat_consent_withdraw, conversation_escalate
+from bot.chat import chat_consent_withdraw
 from bot.customer_presence import customer_connection_close, customer_connection_open
 from bot.follow_ups import follow_up_done, follow_up_request
 from bot.hooks import FollowUpRefused
 from bot.models import Conversation, FollowUp, Message
-from bot.services import conversation_start, message_append
 from email_channel.follow_up import follow_up_address_leave, follow_up_available
 from email_channel.models import MailMessage, MailThread
 from helpcentre.services import ContactRequest, contact_form_submit
@@ -30,19 +29,6 @@ from tests.email_channel.mails import mail_bytes
 pytestmark = pytest.mark.django_db
 
 ADDRESS = "waltraud.wartend@example.org"
-
-
-@pytest.fixture
-def waiting_chat(policies, queue, maildir_mailbox, settings) -> Conversation:
-    """A web chat handed to the team, nobody there yet (no identity fields asked)."""
-    settings.CHAT_IDENTITY_FIELDS = []
-    conversation, _token = conversation_start(channel=Conversation.Channel.WEB, language="de")
-    chat_consent_give(conversation=conversation, policy_version="2026-11")
-    message_append(conversation=conversation, sender="customer", text="Wo ist mein Paket?")
-    conversation_escalate(conversation=conversation, reason="customer_request")
-    assignment_route(conversation_id=conversation.pk, queue=queue)
-    conversation.refresh_from_db()
-    return conversation
 
 
 def test_a_waiting_customer_leaves_an_address_with_its_own_consent(waiting_chat):

@@ -13,7 +13,6 @@ from privacy.activity_texts import processing_activities_in_use
 from privacy.models import ProcessingActivity, RetentionPolicy
 from privacy.services import notice_changes, notice_facts, notice_render, retention_purge
 from tests.email_channel.mails import mail_bytes
-from tests.email_channel.test_follow_up import waiting_chat  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
