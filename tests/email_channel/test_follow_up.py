@@ -31,19 +31,24 @@ pytestmark = pytest.mark.django_db
 ADDRESS = "waltraud.wartend@example.org"
 
 
-def test_a_waiting_customer_leaves_an_address_with_its_own_consent(waiting_chat):
+def test_a_waiting_customer_leaves_an_address_as_the_follow_ups_e_mail_choice(waiting_chat):
     assert follow_up_available(waiting_chat)
 
     thread = follow_up_address_leave(conversation=waiting_chat, address=f" {ADDRESS} ")
 
     assert thread.customer_address == ADDRESS
     assert thread.customer_address_index == email_blind_index(ADDRESS)
-    consent = ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL])
-    assert consent.reference == waiting_chat.public_id
-    # A claim, as a typed address always is; the access export and erasure find it.
+    # The one follow-up: a task in the inbox with the address, its own consent (purpose
+    # "follow_up", the policy version accepted in the chat), the confirmation in the chat.
+    follow_up = FollowUp.objects.get(conversation=waiting_chat)
+    assert (follow_up.method, follow_up.contact, follow_up.done_at) == ("email", ADDRESS, None)
+    consent = ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP])
+    assert follow_up.consent == consent and consent.reference == waiting_chat.public_id
+    assert consent.policy_version.version == "2026-11"
+    assert "per E-Mail" in waiting_chat.messages.filter(sender="system").last().text
+    # The person the access export and erasure find; the address is not put on them.
     waiting_chat.refresh_from_db()
-    assert waiting_chat.subject.email == ADDRESS and not waiting_chat.subject.is_verified
-    assert consent.subject == waiting_chat.subject
+    assert waiting_chat.subject.email == "" and consent.subject == waiting_chat.subject
     assert not follow_up_available(waiting_chat)  # left once
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM email_channel_mailthread")
@@ -59,9 +64,8 @@ def test_an_address_is_refused_where_it_cannot_be_offered(waiting_chat, maildir_
     with pytest.raises(FollowUpRefused) as unavailable:
         follow_up_address_leave(conversation=waiting_chat, address=ADDRESS)
     assert unavailable.value.code == "follow_up_unavailable"
-    assert not MailThread.objects.exists() and not ConsentRecord.objects.filter(
-        purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL]
-    )
+    assert not MailThread.objects.exists() and not FollowUp.objects.exists()
+    assert not ConsentRecord.objects.filter(purposes=[ConsentRecord.Purpose.FOLLOW_UP])
 
 
 def test_the_agents_reply_goes_out_by_mail_and_the_customers_reply_comes_back(
@@ -133,11 +137,10 @@ def test_withdrawing_consent_in_the_chat_deletes_the_address_left(waiting_chat, 
     chat_consent_withdraw(conversation=conversation)
 
     assert not MailThread.objects.exists()
-    consent = ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL])
+    consent = ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP])
     assert consent.withdrawn_at is not None
-    # The identity the follow-up made held the address as a claim only: cleared too.
-    conversation.subject.refresh_from_db()
-    assert conversation.subject.email == "" and conversation.subject.email_index is None
+    follow_up = FollowUp.objects.get()
+    assert follow_up.contact is None and follow_up.done_at is not None
     conversation_reply(conversation=conversation, agent=agent, text="Es kommt morgen.")
     assert not MailMessage.objects.exists()
 

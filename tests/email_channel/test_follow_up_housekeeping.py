@@ -19,7 +19,6 @@ from email_channel.follow_up import follow_up_address_leave
 from email_channel.models import MailMessage, MailThread
 from email_channel.services import mail_housekeeping, mail_send_attempt
 from privacy.models import ConsentRecord, LegalHold, RetentionPolicy
-from privacy.services import consent_withdraw
 from tests.email_channel.mails import mail_bytes
 
 pytestmark = pytest.mark.django_db
@@ -110,11 +109,10 @@ def test_an_address_left_while_waiting_stays_while_the_conversation_can_go_on(wa
     assert conversations_close_resolved(now=timezone.now() + timedelta(days=3)) == 1
     assert mail_housekeeping()["follow_up_addresses"] == 1
     assert not MailThread.objects.exists()
-    # The identity the follow-up made held the address as a claim only: it goes too;
-    # the proof of consent stays (its own retention).
-    subject = Conversation.objects.get(pk=waiting_chat.pk).subject
-    assert subject.email == "" and subject.email_index is None
-    assert ConsentRecord.objects.filter(purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL]).exists()
+    # The follow-up's task stays for the agent (its contact goes when done or by its
+    # retention); the proof of consent stays (its own retention).
+    assert FollowUp.objects.get().contact == ADDRESS
+    assert ConsentRecord.objects.filter(purposes=[ConsentRecord.Purpose.FOLLOW_UP]).exists()
 
 
 def test_a_closed_conversations_waiting_mail_is_delivered_first(waiting_chat, agent):
@@ -151,12 +149,10 @@ def test_a_mail_still_waiting_when_the_addresses_retention_is_over_is_cancelled_
     assert 'data-delivery-status="failed"' in page and "cancelled" in page
 
 
-def test_withdrawn_consent_or_a_legal_hold(waiting_chat, agent):
+def test_a_legal_hold_keeps_the_address(waiting_chat, agent):
     follow_up_address_leave(conversation=waiting_chat, address=ADDRESS)
     hold = LegalHold.objects.create(reference=waiting_chat.public_id, reason="Klage")
-    consent_withdraw(
-        record=ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL])
-    )
+    FollowUp.objects.update(done_at=timezone.now(), contact=None)  # done
 
     assert mail_housekeeping()["follow_up_addresses"] == 0  # the hold keeps it
     hold.released_at = timezone.now()
