@@ -22,6 +22,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -224,10 +225,14 @@ def follow_ups_withdraw(*, conversation: Conversation) -> int:
 
 
 def follow_ups_purge(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:
-    """Retention ("follow_ups"): follow-ups asked for before the cutoff, done or not,
-    except where a legal hold keeps the conversation or its person."""
+    """Retention ("follow_ups"): follow-ups asked for before the cutoff, done or not, and
+    those of a closed conversation (nobody can call back or answer there any more, nor
+    mark them done: the number or address goes now, not a month later), except where a
+    legal hold keeps the conversation or its person."""
     expired = (
-        FollowUp.objects.filter(created_at__lt=cutoff)
+        FollowUp.objects.filter(
+            Q(created_at__lt=cutoff) | Q(conversation__status=Conversation.Status.CLOSED)
+        )
         .exclude(conversation__public_id__in=legal_hold_references())
         .exclude(conversation__subject_id__in=legal_hold_subject_ids())
     )
