@@ -12,7 +12,10 @@ page (an audited read) and marks the follow-up done, which forgets it. An answer
 e-mail goes out through email_channel's outbound mail when a mailbox is active (the
 follow-up channel in bot.hooks); else the agent writes from their own mail client. Retention
 ("follow_ups") deletes follow-ups left longer; export and erasure reach them through
-the conversation (bot.services).
+the conversation (bot.services). The web chat offers the same follow-up while the
+customer waits for the team (email_channel.follow_up asks the e-mail choice in the chat
+and calls follow_up_request; the call back links to this form): one offer, one consent
+purpose ("follow_up").
 """
 
 from datetime import timedelta
