@@ -303,6 +303,10 @@ def conversation_context(
         # Replies go out by mail from Supportdesk (email_channel's thread: an address left
         # in the chat or an "answer by e-mail" follow-up, with an active mailbox).
         "answered_by_mail": hasattr(conversation, "mail_thread"),
+        # Replies that went (or were to go) by mail show their delivery, on any channel:
+        # also once the follow-up's thread is gone (a mail cancelled shows as not sent).
+        "replies_mailed": conversation.channel == Conversation.Channel.EMAIL
+        or conversation.mails.exists(),
         "is_active": conversation.status
         in (
             Conversation.Status.WAITING,

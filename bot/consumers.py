@@ -22,7 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
-from bot import chat, customer_presence, hooks
+from bot import chat, customer_presence, follow_ups, hooks
 from bot.dialog import Reply, waiting_notice
 from bot.disclosure import ai_disclosure
 from bot.models import Conversation
@@ -265,7 +265,9 @@ def _status_notice(conversation: Conversation) -> dict:
 
 def _follow_up_offer(conversation: Conversation) -> dict:
     """{"follow_up": {"available", "left"}} while a web chat waits for the team's answer
-    (waiting or assigned) and the e-mail channel can send it (bot.hooks), else nothing."""
+    (waiting or assigned) and the e-mail channel can send it (bot.hooks), else nothing.
+    The one follow-up: its e-mail choice is asked in the chat, its call back on the
+    follow-up form ("call_back_url", while available)."""
     channel = hooks.follow_up_channel()
     if (
         channel is None
@@ -274,7 +276,12 @@ def _follow_up_offer(conversation: Conversation) -> dict:
     ):
         return {}
     left = channel.left(conversation)
-    return {"follow_up": {"available": not left and channel.available(conversation), "left": left}}
+    offer = {"available": not left and channel.available(conversation), "left": left}
+    if offer["available"]:
+        offer["call_back_url"] = follow_ups.follow_up_link(
+            conversation=conversation, language=conversation.language
+        )
+    return {"follow_up": offer}
 
 
 def _follow_up_leave(*, conversation: Conversation, address: str) -> tuple[Conversation, dict]:

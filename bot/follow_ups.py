@@ -12,7 +12,10 @@ page (an audited read) and marks the follow-up done, which forgets it. An answer
 e-mail goes out through email_channel's outbound mail when a mailbox is active (the
 follow-up channel in bot.hooks); else the agent writes from their own mail client. Retention
 ("follow_ups") deletes follow-ups left longer; export and erasure reach them through
-the conversation (bot.services).
+the conversation (bot.services). The web chat offers the same follow-up while the
+customer waits for the team (email_channel.follow_up asks the e-mail choice in the chat
+and calls follow_up_request; the call back links to this form): one offer, one consent
+purpose ("follow_up").
 """
 
 from datetime import timedelta
@@ -22,6 +25,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -224,10 +228,14 @@ def follow_ups_withdraw(*, conversation: Conversation) -> int:
 
 
 def follow_ups_purge(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:
-    """Retention ("follow_ups"): follow-ups asked for before the cutoff, done or not,
-    except where a legal hold keeps the conversation or its person."""
+    """Retention ("follow_ups"): follow-ups asked for before the cutoff, done or not, and
+    those of a closed conversation (nobody can call back or answer there any more, nor
+    mark them done: the number or address goes now, not a month later), except where a
+    legal hold keeps the conversation or its person."""
     expired = (
-        FollowUp.objects.filter(created_at__lt=cutoff)
+        FollowUp.objects.filter(
+            Q(created_at__lt=cutoff) | Q(conversation__status=Conversation.Status.CLOSED)
+        )
         .exclude(conversation__public_id__in=legal_hold_references())
         .exclude(conversation__subject_id__in=legal_hold_subject_ids())
     )

@@ -656,7 +656,11 @@ def subject_mails_erase(subject: DataSubject) -> dict[str, int]:
 
 def mail_housekeeping(*, now=None, batch_size: int = 1000) -> dict[str, int]:
     """Forget recorded automatic mails after EMAIL_IGNORED_KEEP_DAYS (they hold no content,
-    only what recognises them again) and attachment files left without a row."""
+    only what recognises them again), attachment files left without a row, and follow-up
+    addresses no longer needed (email_channel.follow_up.follow_up_addresses_release)."""
+    # email_channel.follow_up imports this module.
+    from email_channel.follow_up import follow_up_addresses_release
+
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.EMAIL_IGNORED_KEEP_DAYS)
     ids = list(
@@ -665,7 +669,56 @@ def mail_housekeeping(*, now=None, batch_size: int = 1000) -> dict[str, int]:
         ).values_list("pk", flat=True)[:batch_size]
     )
     ignored, _ = MailMessage.objects.filter(pk__in=ids).delete()
-    return {"ignored_mails": ignored, "orphan_files": attachment_orphans_delete()}
+    return {
+        "ignored_mails": ignored,
+        "orphan_files": attachment_orphans_delete(),
+        **follow_up_addresses_release(now=now, batch_size=batch_size),
+    }
+
+
+# The error code of a reply whose sending was given up on purpose (not by the server).
+CANCELLED_CODE = "cancelled"
+
+
+def mails_unsent_cancel(*, conversation_id: int, now=None) -> int | None:
+    """Give up the conversation's replies still waiting to go out (retention reached the
+    address they were to go to): each shows as "Not sent" (cancelled) on the conversation
+    page and in the agents' delivery event. None while one is being sent right now (a
+    fresh claim): the caller tries again on its next run."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=CLAIM_STALE_SECONDS)
+    unsent = MailMessage.objects.filter(
+        conversation_id=conversation_id, direction=MailMessage.Direction.OUTBOUND
+    )
+    if unsent.filter(status=MailMessage.Status.SENDING, claimed_at__gte=stale).exists():
+        return None
+    ids = list(
+        unsent.filter(
+            Q(status__in=[MailMessage.Status.PENDING, MailMessage.Status.RETRYING])
+            | Q(status=MailMessage.Status.SENDING)
+        ).values_list("pk", flat=True)
+    )
+    # Conditional, like the sender's claim: a mail sent meanwhile stays sent.
+    cancelled = (
+        MailMessage.objects.filter(pk__in=ids)
+        .filter(
+            Q(status__in=[MailMessage.Status.PENDING, MailMessage.Status.RETRYING])
+            | Q(status=MailMessage.Status.SENDING, claimed_at__lt=stale)
+        )
+        .update(
+            status=MailMessage.Status.FAILED,
+            error_code=CANCELLED_CODE,
+            claimed_at=None,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+    )
+    for mail in MailMessage.objects.filter(pk__in=ids, error_code=CANCELLED_CODE).select_related(
+        "conversation", "message"
+    ):
+        logger.info("Mail %s not sent: cancelled", mail.pk)
+        _agents_tell(mail, status=MailMessage.Status.FAILED)
+    return cancelled
 
 
 @transaction.atomic

@@ -16,7 +16,9 @@ from privacy.registry import active_channels, activity_in_use
 MESSENGER_ACTIVITY = gettext_noop("Messenger channels")
 # The e-mail channel's (listed while a mailbox is active: email_channel.apps says so).
 EMAIL_ACTIVITY = gettext_noop("E-mail support")
-FOLLOW_UP_ACTIVITY = gettext_noop("Answers by e-mail after a chat or the contact form")
+# Renamed by email_channel 0004 (was "Answers by e-mail after a chat or the contact form"):
+# the chat's part is one with the follow-ups ("Call backs and e-mail answers").
+FOLLOW_UP_ACTIVITY = gettext_noop("Answers by e-mail to the contact form")
 TRANSLATED_FIELDS = (
     "name",
     "purpose",
@@ -120,27 +122,32 @@ SEEDED_TEXTS = [
         "indexes for threading; attachments only through an audited, permission-checked "
         "download; automatic mail never answered; not used to teach the chatbot."
     ),
+    # email_channel/migrations/0004_one_follow_up.py changed these two.
     FOLLOW_UP_ACTIVITY,
     gettext_noop(
-        "Sending the team's answer by e-mail to a customer who left an address while "
-        "waiting in the chat, or who wrote through the contact form."
+        "Sending the team's answer by e-mail to a customer who wrote through the contact form."
     ),
     gettext_noop("E-mail address, our answers and the customer's replies by e-mail."),
-    gettext_noop("Customers who left their e-mail address in the chat or used the contact form."),
+    gettext_noop("Customers who used the contact form."),
     gettext_noop(
-        "Separate consent for the address in the chat; the address stored encrypted and "
-        "deleted with the conversation."
+        "The address typed into the form, stored encrypted and deleted with the conversation."
     ),
     # Call backs and e-mail answers (bot.follow_ups; privacy/migrations/0018_follow_up.py).
     gettext_noop("Call backs and e-mail answers"),
     gettext_noop(
-        "Calling customers back or answering them by e-mail when they ask for it in the chat."
+        "Calling customers back or answering them by e-mail when they ask for it in the chat "
+        "(offered while they wait for the team, or by the chatbot); their reply by e-mail "
+        "continues the conversation."
     ),
-    gettext_noop("Phone number or e-mail address (only the one chosen), preferred time of day."),
+    gettext_noop(
+        "Phone number or e-mail address (only the one chosen), preferred time of day; for an "
+        "answer by e-mail, our answers and the customer's replies by e-mail."
+    ),
     gettext_noop("Customers who ask for a call back or an answer by e-mail."),
     gettext_noop(
-        "Asked for on a form with consent; encrypted at rest; shown only on the conversation "
-        "page (audited read); forgotten when done or after the retention period."
+        "Asked for with consent, in the chat or on a form; encrypted at rest; shown only on "
+        "the conversation page (audited read); forgotten when done or after the retention "
+        "period."
     ),
 ]
 

@@ -197,11 +197,9 @@ class ConsentRecord(models.Model):
             "bot_improvement",
             _("Improving the bot with conversation content without personal data"),
         )
-        # Asked for separately, only when the customer leaves an address while waiting.
-        FOLLOW_UP_EMAIL = (
-            "follow_up_email",
-            _("Sending you our team's answer to this conversation by e-mail"),
-        )
+        # Asked for separately, only when the customer asks for a follow-up (in the waiting
+        # chat or on the follow-up form). Until email_channel 0004 the address left while
+        # waiting had a purpose of its own ("follow_up_email"): its records were moved here.
         FOLLOW_UP = (
             "follow_up",
             _("Calling you back or answering you by e-mail, with the contact you gave for it"),

@@ -58,8 +58,9 @@
     announce(text);
   }
 
-  // The offer to get the team's answer by e-mail, while the customer waits (the server
-  // says whether it can be offered and whether an address was left).
+  // The follow-up offered while the customer waits: the team's answer by e-mail (asked
+  // here), or a call back (on the follow-up form the server links to). The server says
+  // whether it can be offered and whether an address was left.
   // The form comes from a <template>, into the page only while it is offered.
   function showFollowUp(frame) {
     var offer = frame.follow_up;
@@ -71,6 +72,10 @@
         event.preventDefault();
         send({ type: "follow_up", email: $("follow-up-email").value.trim(), consent: $("follow-up-consent").checked });
       });
+      if (offer.call_back_url) {
+        $("follow-up-call-back").href = offer.call_back_url;
+        $("follow-up-call-back").parentNode.hidden = false;
+      }
     } else if (!offered && $("follow-up-form")) {
       $("follow-up-slot").textContent = "";
     }

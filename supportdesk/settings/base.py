@@ -667,8 +667,8 @@ CELERY_BEAT_SCHEDULE["email-fetch"] = {
     "schedule": 60,
 }
 CELERY_BEAT_SCHEDULE["email-housekeeping"] = {
-    # Forgets recorded auto-replies past EMAIL_IGNORED_KEEP_DAYS and attachment files
-    # left without a row.
+    # Forgets recorded auto-replies past EMAIL_IGNORED_KEEP_DAYS, attachment files left
+    # without a row, and follow-up addresses nothing needs any more (README, E-mail).
     "task": "email_channel.tasks.mail_housekeeping_task",
     "schedule": 60 * 60,
 }

@@ -279,6 +279,23 @@ def test_retention_deletes_follow_ups_after_their_period(conversation, client):
 
 
 @pytest.mark.django_db
+def test_retention_deletes_the_follow_ups_of_a_closed_conversation_at_once(conversation, client):
+    _ask(client, conversation)
+    cutoff = timezone.now() - timedelta(days=30)
+    assert follow_ups_purge(cutoff=cutoff, batch_size=100, max_batches=None, dry_run=True)[0] == 0
+    # Closed: no agent can act on it any more (nor mark it done).
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status=Conversation.Status.CLOSED, closed_at=timezone.now()
+    )
+
+    deleted, _more = follow_ups_purge(
+        cutoff=cutoff, batch_size=100, max_batches=None, dry_run=False
+    )
+
+    assert deleted == 1 and not FollowUp.objects.exists()
+
+
+@pytest.mark.django_db
 def test_identified_customers_follow_up_joins_their_identity(
     policies, knowledge_base, client, settings
 ):

@@ -8,12 +8,11 @@ from django.core import mail as django_mail
 from django.db import connection
 
 from agents.services import assignment_route, conversation_reply
-from bot.chat import chat_consent_give, chat_consent_withdraw, conversation_escalate
+from bot.chat import chat_consent_withdraw
 from bot.customer_presence import customer_connection_close, customer_connection_open
 from bot.follow_ups import follow_up_done, follow_up_request
 from bot.hooks import FollowUpRefused
 from bot.models import Conversation, FollowUp, Message
-from bot.services import conversation_start, message_append
 from email_channel.follow_up import follow_up_address_leave, follow_up_available
 from email_channel.models import MailMessage, MailThread
 from helpcentre.services import ContactRequest, contact_form_submit
@@ -32,32 +31,24 @@ pytestmark = pytest.mark.django_db
 ADDRESS = "waltraud.wartend@example.org"
 
 
-@pytest.fixture
-def waiting_chat(policies, queue, maildir_mailbox, settings) -> Conversation:
-    """A web chat handed to the team, nobody there yet (no identity fields asked)."""
-    settings.CHAT_IDENTITY_FIELDS = []
-    conversation, _token = conversation_start(channel=Conversation.Channel.WEB, language="de")
-    chat_consent_give(conversation=conversation, policy_version="2026-11")
-    message_append(conversation=conversation, sender="customer", text="Wo ist mein Paket?")
-    conversation_escalate(conversation=conversation, reason="customer_request")
-    assignment_route(conversation_id=conversation.pk, queue=queue)
-    conversation.refresh_from_db()
-    return conversation
-
-
-def test_a_waiting_customer_leaves_an_address_with_its_own_consent(waiting_chat):
+def test_a_waiting_customer_leaves_an_address_as_the_follow_ups_e_mail_choice(waiting_chat):
     assert follow_up_available(waiting_chat)
 
     thread = follow_up_address_leave(conversation=waiting_chat, address=f" {ADDRESS} ")
 
     assert thread.customer_address == ADDRESS
     assert thread.customer_address_index == email_blind_index(ADDRESS)
-    consent = ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL])
-    assert consent.reference == waiting_chat.public_id
-    # A claim, as a typed address always is; the access export and erasure find it.
+    # The one follow-up: a task in the inbox with the address, its own consent (purpose
+    # "follow_up", the policy version accepted in the chat), the confirmation in the chat.
+    follow_up = FollowUp.objects.get(conversation=waiting_chat)
+    assert (follow_up.method, follow_up.contact, follow_up.done_at) == ("email", ADDRESS, None)
+    consent = ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP])
+    assert follow_up.consent == consent and consent.reference == waiting_chat.public_id
+    assert consent.policy_version.version == "2026-11"
+    assert "per E-Mail" in waiting_chat.messages.filter(sender="system").last().text
+    # The person the access export and erasure find; the address is not put on them.
     waiting_chat.refresh_from_db()
-    assert waiting_chat.subject.email == ADDRESS and not waiting_chat.subject.is_verified
-    assert consent.subject == waiting_chat.subject
+    assert waiting_chat.subject.email == "" and consent.subject == waiting_chat.subject
     assert not follow_up_available(waiting_chat)  # left once
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM email_channel_mailthread")
@@ -73,9 +64,8 @@ def test_an_address_is_refused_where_it_cannot_be_offered(waiting_chat, maildir_
     with pytest.raises(FollowUpRefused) as unavailable:
         follow_up_address_leave(conversation=waiting_chat, address=ADDRESS)
     assert unavailable.value.code == "follow_up_unavailable"
-    assert not MailThread.objects.exists() and not ConsentRecord.objects.filter(
-        purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL]
-    )
+    assert not MailThread.objects.exists() and not FollowUp.objects.exists()
+    assert not ConsentRecord.objects.filter(purposes=[ConsentRecord.Purpose.FOLLOW_UP])
 
 
 def test_the_agents_reply_goes_out_by_mail_and_the_customers_reply_comes_back(
@@ -147,11 +137,10 @@ def test_withdrawing_consent_in_the_chat_deletes_the_address_left(waiting_chat, 
     chat_consent_withdraw(conversation=conversation)
 
     assert not MailThread.objects.exists()
-    consent = ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP_EMAIL])
+    consent = ConsentRecord.objects.get(purposes=[ConsentRecord.Purpose.FOLLOW_UP])
     assert consent.withdrawn_at is not None
-    # The identity the follow-up made held the address as a claim only: cleared too.
-    conversation.subject.refresh_from_db()
-    assert conversation.subject.email == "" and conversation.subject.email_index is None
+    follow_up = FollowUp.objects.get()
+    assert follow_up.contact is None and follow_up.done_at is not None
     conversation_reply(conversation=conversation, agent=agent, text="Es kommt morgen.")
     assert not MailMessage.objects.exists()
 

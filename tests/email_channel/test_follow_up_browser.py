@@ -1,7 +1,10 @@
 """The chat page's offer to get the team's answer by e-mail, in a real browser."""
 
+import re
+
 import pytest
 
+from bot.models import FollowUp
 from email_channel.models import Mailbox, MailThread
 from tests.bot.test_chat_browser import browser_page, live_chat  # noqa: F401  (fixtures)
 from tests.factories import QueueFactory
@@ -43,6 +46,10 @@ def test_a_waiting_customer_leaves_an_address_for_the_answer(
     form.get_by_label("Ihre E-Mail-Adresse").fill("erika.neu@example.org")
     form.get_by_role("button", name="Antwort per E-Mail senden").click()
     expect(page.locator("#follow-up-error")).to_contain_text("Bitte stimmen Sie zu")
+    # The one follow-up's other choice: a call back, on the follow-up form.
+    call_back = form.get_by_role("link", name="Hier um einen Rückruf bitten")
+    expect(call_back).to_be_visible()
+    expect(call_back).to_have_attribute("href", re.compile(r"/chat/follow-up/[^/]+/\?language=de$"))
     page.screenshot(path=ARTIFACTS / "chat-follow-up-offer.png", full_page=True)
     form.get_by_label("Ich bin einverstanden").check()
     form.get_by_role("button", name="Antwort per E-Mail senden").click()
@@ -51,3 +58,5 @@ def test_a_waiting_customer_leaves_an_address_for_the_answer(
     expect(form).to_have_count(0)
     page.screenshot(path=ARTIFACTS / "chat-follow-up-email.png", full_page=True)
     assert MailThread.objects.get().customer_address == "erika.neu@example.org"
+    follow_up = FollowUp.objects.get()  # the task in the inbox, as the form makes it
+    assert (follow_up.method, follow_up.contact) == ("email", "erika.neu@example.org")

@@ -2,8 +2,10 @@
 refused without its own consent, recorded once."""
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from bot.customer_presence import customer_connected
+from bot.follow_ups import follow_up_conversation_get
 from bot.models import Conversation
 from email_channel.models import MailThread
 from privacy.models import ConsentRecord
@@ -29,7 +31,13 @@ async def test_the_waiting_customer_is_offered_to_get_the_answer_by_mail(chat_re
     communicator, status = await _escalated()
 
     assert status["status"] == "waiting"
-    assert status["follow_up"] == {"available": True, "left": False}
+    offer = status["follow_up"]
+    assert (offer["available"], offer["left"]) == (True, False)
+    # The one follow-up's other choice, a call back, on the follow-up form.
+    assert "/chat/follow-up/" in offer["call_back_url"]
+    token = offer["call_back_url"].split("/")[-2]
+    linked = await sync_to_async(follow_up_conversation_get)(token=token)
+    assert linked.pk == (await Conversation.objects.aget()).pk
     await communicator.disconnect()
 
 
@@ -59,7 +67,7 @@ async def test_the_address_left_with_consent_is_recorded(chat_ready):
     assert recorded["follow_up"] == {"available": False, "left": True}
     thread = await MailThread.objects.aget()
     assert thread.customer_address == "erika.neu@example.org"
-    assert await ConsentRecord.objects.filter(purposes=["follow_up_email"]).aexists()
+    assert await ConsentRecord.objects.filter(purposes=["follow_up"]).aexists()
     await communicator.disconnect()
 
 

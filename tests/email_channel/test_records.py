@@ -13,7 +13,6 @@ from privacy.activity_texts import processing_activities_in_use
 from privacy.models import ProcessingActivity, RetentionPolicy
 from privacy.services import notice_changes, notice_facts, notice_render, retention_purge
 from tests.email_channel.mails import mail_bytes
-from tests.email_channel.test_follow_up import waiting_chat  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +35,7 @@ def test_with_a_mailbox_the_record_names_art_6_1_b_for_e_mail(maildir_mailbox):
     assert email.legal_basis == ProcessingActivity.LegalBasis.CONTRACT
     assert email.is_ai_system  # the bot suggests and may answer
     assert email.retention_policy.category == RetentionPolicy.Category.CONVERSATIONS_RESOLVED
-    follow_up = activities["Answers by e-mail after a chat or the contact form"]
+    follow_up = activities["Answers by e-mail to the contact form"]
     assert follow_up.legal_basis == ProcessingActivity.LegalBasis.CONSENT
 
 

@@ -60,7 +60,7 @@ def test_the_default_record_lists_its_purposes():
         "Help centre",
         "Contact form",
         "E-mail support",
-        "Answers by e-mail after a chat or the contact form",
+        "Answers by e-mail to the contact form",
         "Call backs and e-mail answers",
     }
 
