@@ -481,6 +481,10 @@ CHAT_GROUP_COMMIT_MAX = env.int("CHAT_GROUP_COMMIT_MAX", default=64)
 CHAT_CONNECTED_SECONDS = env.int("CHAT_CONNECTED_SECONDS", default=3600)
 # Websites that embed the chat widget (scheme://host[:port]): they may frame /chat/.
 CHAT_WIDGET_ORIGINS = env.list("CHAT_WIDGET_ORIGINS", default=[])
+# The shop's address (scheme://host[/path]): relative links in bot answers
+# ("/account/orders") point into it on the web and on messengers; without it they are
+# shown as plain text (platform_core.answer_markup).
+SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="")
 
 # Help centre and contact form: requests per client (by the keyed hash of its address).
 HELPCENTRE_SUGGEST_RATE = env.int("HELPCENTRE_SUGGEST_RATE", default=60)  # per minute
