@@ -347,6 +347,9 @@ class IntentAnswer(models.Model):
     language = models.CharField(_("language"), max_length=LANGUAGE_MAX_LENGTH)
     title = models.CharField(_("title"), max_length=200, validators=[title_validator])
     text = models.TextField(_("answer"))
+    # The answerer cache of every process compares the newest of these (bot.chat.
+    # answerer_get): an edited text is answered at once, whoever saved it.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("answer")
