@@ -469,6 +469,9 @@ BOT_FALLBACK_SUGGEST_THRESHOLD = env.float("BOT_FALLBACK_SUGGEST_THRESHOLD", def
 # active model's.
 BOT_ANSWER_PRECISION_TARGET = env.float("BOT_ANSWER_PRECISION_TARGET", default=0.95)
 BOT_MODEL_TOLERANCE = env.float("BOT_MODEL_TOLERANCE", default=0.02)
+# A question customers answered with a "Did you mean …?" choice becomes a candidate
+# training example once this many choices (from people who allow learning) agree on it.
+BOT_CHOICE_EXAMPLE_MIN_CHOICES = env.int("BOT_CHOICE_EXAMPLE_MIN_CHOICES", default=3)
 # Per connection: frames per second, and the burst allowed above it.
 CHAT_RATE_PER_SECOND = env.float("CHAT_RATE_PER_SECOND", default=5.0)
 CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=10)
