@@ -194,3 +194,33 @@ def test_erasing_the_person_deletes_their_choices_questions(knowledge_base, agen
     assert counts["bot.conversations"]["choice_examples"] == 1
     assert ChoiceExample.objects.count() == 1
     assert SuggestionChoice.objects.count() == 2  # linked to nobody: only counts
+
+
+def test_the_next_training_run_learns_an_approved_question_through_the_quality_gate(settings):
+    from bot.knowledge_base import intent_save
+    from bot.learning import bot_model_train
+    from tests.bot.test_learning import QUESTIONS
+
+    for slug, questions in QUESTIONS.items():
+        intent_save(
+            slug=slug,
+            titles={"de": slug.replace("_", " ").title()},
+            answers={"de": f"Antwort zu {slug}."},
+            examples={"de": questions},
+        )
+    settings.BOT_CHOICE_EXAMPLE_MIN_CHOICES = 1
+    first = bot_model_train(language="de")
+    choose()
+    assert bot_model_train(language="de") is None  # pending: nothing new to learn
+    choice_example_decide(
+        example=ChoiceExample.objects.get(),
+        approve=True,
+        acting_user=UserFactory(role=roles.SUPERVISOR),
+    )
+
+    second = bot_model_train(language="de")
+
+    assert second is not None and second.examples_count == first.examples_count + 1
+    # judged by the same gate as any new model: active only if not worse than the first
+    assert second.status in ("active", "rejected")
+    assert second.metrics["in_scope_accuracy"] is not None
