@@ -149,3 +149,12 @@ def test_a_shop_address_that_is_no_http_address_is_ignored(settings, base):
     settings.SHOP_BASE_URL = base
 
     assert "<a " not in answer_html("[a](/account/orders)")
+
+
+def test_a_shop_address_that_is_no_http_address_is_reported_at_start(settings):
+    from bot.checks import check_shop_base_url
+
+    settings.SHOP_BASE_URL = "shop.example"
+    assert [message.id for message in check_shop_base_url()] == ["bot.W001"]
+    settings.SHOP_BASE_URL = "https://shop.example"
+    assert check_shop_base_url() == []
