@@ -68,19 +68,27 @@ def training_examples(*, language: str) -> list[tuple[str, str]]:
     objection changes the fingerprint, so the next training run leaves them out.
 
     With them the questions customers answered with a "Did you mean …?" choice that a
-    supervisor approved (bot.selectors.choice_example_candidates: redacted, enough
-    consistent choices, none of an objecting person, no duplicate of an example); the
-    model they train passes the same quality gate as any other."""
+    supervisor approved, or any not refused with AGENTS_TEACHING_AUTO_APPROVE
+    (bot.selectors.choice_example_candidates: redacted, enough consistent choices, none
+    of an objecting person, no duplicate of an example); the model they train passes
+    the same quality gate as any other."""
     examples = list(
         example_questions_learnable()
         .filter(language=language, intent__is_active=True)
         .order_by("intent__slug", "id")
         .values_list("text", "intent__slug")
     )
+    # Where agents' teachings need no supervisor (AGENTS_TEACHING_AUTO_APPROVE), neither
+    # do these: only a refusal keeps one out.
+    learnt = {ChoiceExample.Decision.APPROVED} | (
+        {ChoiceExample.Decision.PENDING}
+        if getattr(settings, "AGENTS_TEACHING_AUTO_APPROVE", False)
+        else set()
+    )
     chosen = sorted(
         (candidate.text, candidate.intent_slug)
         for candidate in choice_example_candidates(language=language)
-        if candidate.decision == ChoiceExample.Decision.APPROVED
+        if candidate.decision in learnt
     )
     return examples + sorted(chosen, key=lambda example: (example[1], example[0]))
 

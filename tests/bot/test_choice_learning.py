@@ -224,3 +224,20 @@ def test_the_next_training_run_learns_an_approved_question_through_the_quality_g
     # judged by the same gate as any new model: active only if not worse than the first
     assert second.status in ("active", "rejected")
     assert second.metrics["in_scope_accuracy"] is not None
+
+
+def test_with_teachings_approved_automatically_only_a_refusal_keeps_a_question_out(
+    knowledge_base, settings
+):
+    settings.BOT_CHOICE_EXAMPLE_MIN_CHOICES = 1
+    settings.AGENTS_TEACHING_AUTO_APPROVE = True
+    choose()
+
+    assert (QUESTION, "shipping_costs") in training_examples(language="de")
+
+    choice_example_decide(
+        example=ChoiceExample.objects.get(),
+        approve=False,
+        acting_user=UserFactory(role=roles.SUPERVISOR),
+    )
+    assert (QUESTION, "shipping_costs") not in training_examples(language="de")
