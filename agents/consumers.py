@@ -5,7 +5,10 @@ resolutions, agents' availability) for the queues an agent may see.
 
 /ws/inbox/conversations/<public id hex>/: one conversation, live: the
 customer's messages and typing, colleagues' replies and notes, state changes;
-sends the agent's typing to the customer. Replies go through the page's form
+sends the agent's typing to the customer. "conversation.ready" carries the
+conversation's last_seq; a page that rendered fewer messages sends
+{"type": "resume", "since": <its last seq>} and gets the ones after it as "message"
+frames (as the customer's chat resumes with "since"). Replies go through the page's form
 (POST, CSRF), which is the one write path for pages and scripts alike.
 
 Both authorise in connect() (4401 anonymous, 4403 not allowed, 4404 unknown
@@ -21,7 +24,9 @@ from agents.selectors import (
     bot_message_explanation,
     conversation_get_by_public_id,
     conversation_is_visible,
+    conversation_message_frames_since,
     queue_list_for_agent,
+    suggestion_items_rendered,
     user_is_agent,
     user_sees_all_queues,
 )
@@ -61,12 +66,19 @@ def _conversation_access(user, session, public_hex: str):
 
 @database_sync_to_async
 def _suggestions(conversation, frame: dict) -> list[dict]:
-    return message_suggestion_items(
-        conversation_public_hex=conversation.public_id.hex,
-        seq=frame["seq"],
-        question=frame["text"],
-        language=conversation.language,
+    return suggestion_items_rendered(
+        message_suggestion_items(
+            conversation_public_hex=conversation.public_id.hex,
+            seq=frame["seq"],
+            question=frame["text"],
+            language=conversation.language,
+        )
     )
+
+
+@database_sync_to_async
+def _message_frames_since(conversation, after_seq: int) -> list[dict]:
+    return conversation_message_frames_since(conversation=conversation, after_seq=after_seq)
 
 
 @database_sync_to_async
@@ -162,9 +174,12 @@ class ConversationConsumer(_StaffConsumer):
         )
 
     async def receive_json(self, content, **kwargs) -> None:
-        if not isinstance(content, dict) or content.get("type") != "typing":
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "resume":
+            return await self._resume(content.get("since"))
+        if kind != "typing":
             return await self.send_json(
-                {"type": "error", "code": "unknown_type", "detail": "Only typing frames."}
+                {"type": "error", "code": "unknown_type", "detail": "Only typing and resume."}
             )
         if self.status not in ACTIVE_STATUSES:
             return
@@ -176,6 +191,14 @@ class ConversationConsumer(_StaffConsumer):
             events.customer_group(self.conversation.public_id.hex),
             {"type": "chat.message", "frame": {"type": "typing", "from": "agent"}},
         )
+
+    async def _resume(self, since) -> None:
+        if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+            return await self.send_json(
+                {"type": "error", "code": "invalid_since", "detail": "since: a message seq."}
+            )
+        for frame in await _message_frames_since(self.conversation, since):
+            await self.send_json(frame)
 
     # From the customer (bot.consumers.ChatConsumer) ----------------------------------------
 

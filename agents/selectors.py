@@ -19,6 +19,8 @@ from agents.models import AgentProfile, Assignment, CannedResponse, InternalNote
 from bot.chat import answer_suggestion_items
 from bot.models import Conversation, FollowUp, Intent, Message
 from bot.selectors import bot_answer_explanations, intent_titles
+from event_pipeline.events import message_frame
+from platform_core.answer_markup import answer_html, answer_plain
 from privacy.selectors import LEARNING_OBJECTED, learning_refusal
 from staff.roles import ROLE_PERMISSIONS
 
@@ -458,6 +460,37 @@ def conversation_page(*, conversation: Conversation, user: AbstractBaseUser) -> 
 EXPLANATION_CONTEXT_MESSAGES = 10
 
 
+# At most this many messages per "resume" of the conversation page's socket.
+RESUME_MESSAGES_MAX = 500
+
+
+def conversation_message_frames_since(*, conversation: Conversation, after_seq: int) -> list[dict]:
+    """The messages after `after_seq` as the conversation page's live frames (the agent's
+    name, why the bot answered): what the page missed between its rendering and its
+    socket's join, or while the socket was away. The oldest RESUME_MESSAGES_MAX."""
+    # The messages before the first one too: a bot answer is explained by its question.
+    messages = list(
+        Message.objects.filter(
+            conversation=conversation, seq__gt=max(after_seq - EXPLANATION_CONTEXT_MESSAGES, 0)
+        )
+        .select_related("sender_user__agent_profile")
+        .order_by("seq")[: RESUME_MESSAGES_MAX + EXPLANATION_CONTEXT_MESSAGES]
+    )
+    explanations = bot_answer_explanations(messages=messages, language=conversation.language)
+    frames = []
+    for message in messages:
+        if message.seq <= after_seq or len(frames) >= RESUME_MESSAGES_MAX:
+            continue
+        frame = message_frame(message)
+        if message.sender == Message.Sender.AGENT:
+            frame["agent_name"] = agent_display_name(message.sender_user)
+        explanation = explanations.get(message.pk)
+        if explanation:
+            frame["explanation"] = asdict(explanation)
+        frames.append(frame)
+    return frames
+
+
 def bot_message_explanation(*, conversation: Conversation, seq: int) -> dict | None:
     """Why the bot said message `seq` (as on the transcript page), for a message that
     arrives live: intent title, band, thresholds and closest examples, nothing unredacted.
@@ -554,7 +587,18 @@ def subject_notes_export(subject) -> dict:
 def suggestion_items(*, question: str, language: str, limit: int = 3) -> list[dict]:
     """The bot's best answers to the customer's last question, for one-click insertion."""
 
-    return answer_suggestion_items(question=question, language=language, limit=limit)
+    return suggestion_items_rendered(
+        answer_suggestion_items(question=question, language=language, limit=limit)
+    )
+
+
+def suggestion_items_rendered(items: list[dict]) -> list[dict]:
+    """Each answer also as the customer would see it ("html": the safe markdown subset)
+    and as a reply is sent ("plain": plain text, a link's address beside its words)."""
+    return [
+        {**item, "html": answer_html(item["text"]), "plain": answer_plain(item["text"])}
+        for item in items
+    ]
 
 
 def teaching_refusal(conversation: Conversation | None) -> tuple[str, Any]:

@@ -26,6 +26,16 @@ urlpatterns = [
         name="teaching_approve",
     ),
     path(
+        "teachings/choices/<int:pk>/approve/",
+        views.ChoiceExampleDecideView.as_view(approve=True),
+        name="choice_example_approve",
+    ),
+    path(
+        "teachings/choices/<int:pk>/reject/",
+        views.ChoiceExampleDecideView.as_view(approve=False),
+        name="choice_example_reject",
+    ),
+    path(
         "teachings/<int:pk>/reject/",
         views.TeachingDecideView.as_view(decision="reject"),
         name="teaching_reject",

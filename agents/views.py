@@ -56,9 +56,9 @@ from agents.selectors import (
     user_roles,
     user_sees_all_queues,
 )
-from bot.models import BotModel, Conversation, FollowUp, Message
-from bot.selectors import bot_model_card, unanswered_topics
-from bot.services import MESSAGE_TEXT_MAX_LENGTH, message_redaction_flag
+from bot.models import BotModel, ChoiceExample, Conversation, FollowUp, Message
+from bot.selectors import bot_model_card, choice_example_candidates, unanswered_topics
+from bot.services import MESSAGE_TEXT_MAX_LENGTH, choice_example_decide, message_redaction_flag
 from platform_core.storable_text import INVALID_TEXT_CODE, values_are_storable
 from privacy.models import AuditEvent
 
@@ -631,7 +631,30 @@ class TeachingListView(TeachingRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["teachings"] = teaching_list_pending()
+        # Questions customers answered with the same "Did you mean …?" choice, often enough.
+        context["choice_candidates"] = [
+            candidate
+            for candidate in choice_example_candidates()
+            if candidate.decision == ChoiceExample.Decision.PENDING
+        ]
+        context["choice_min"] = settings.BOT_CHOICE_EXAMPLE_MIN_CHOICES
         return context
+
+
+class ChoiceExampleDecideView(TeachingRequiredMixin, View):
+    """A supervisor approves (the bot learns it) or refuses a question learnt from choices."""
+
+    http_method_names = ["post"]
+    approve = True
+
+    def post(self, request, pk: int):
+        example = get_object_or_404(ChoiceExample.objects.select_related("intent"), pk=pk)
+        choice_example_decide(example=example, approve=self.approve, acting_user=request.user)
+        messages.success(
+            request,
+            _("Approved: the bot learns this question.") if self.approve else _("Rejected."),
+        )
+        return redirect("agents:teachings")
 
 
 class TeachingDecideView(TeachingRequiredMixin, View):

@@ -221,7 +221,8 @@ def answerer_get() -> ModelAnswerer:
         return _answerer_cache["answerer"]
     version = (
         Intent.objects.filter(is_active=True).aggregate(n=Count("id"), changed=Max("updated_at")),
-        IntentAnswer.objects.count(),
+        # An edited answer text (admin, API, knowledge base) moves its updated_at.
+        IntentAnswer.objects.aggregate(n=Count("id"), changed=Max("updated_at")),
         # Learnable ones: an objection changes the count, so the matcher drops them too.
         example_questions_learnable().count(),
         tuple(

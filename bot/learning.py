@@ -38,12 +38,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from bot.answering import KeywordAnswerer, KnowledgeEntry
-from bot.models import BotModel, ExampleQuestion
+from bot.models import BotModel, ChoiceExample, ExampleQuestion
 from bot.nlu.calibration import OOS_INTENT, Band
 from bot.nlu.evaluation import intent_held_back_evaluate
 from bot.nlu.intents import HeldBackPredictions, IntentModel, IntentTrainingLog
 from bot.nlu.training import intent_model_build
-from bot.selectors import example_questions_learnable
+from bot.selectors import choice_example_candidates, example_questions_learnable
 from platform_core.health import HealthResult
 from privacy.models import AuditEvent
 from privacy.redaction import text_redact
@@ -65,13 +65,32 @@ GATED_METRICS = ("in_scope_accuracy", "answer_precision")
 def training_examples(*, language: str) -> list[tuple[str, str]]:
     """(text, intent slug) of every example question of an active intent in the language,
     less those of people who objected to learning or did not consent to it: a later
-    objection changes the fingerprint, so the next training run leaves them out."""
-    return list(
+    objection changes the fingerprint, so the next training run leaves them out.
+
+    With them the questions customers answered with a "Did you mean …?" choice that a
+    supervisor approved, or any not refused with AGENTS_TEACHING_AUTO_APPROVE
+    (bot.selectors.choice_example_candidates: redacted, enough consistent choices, none
+    of an objecting person, no duplicate of an example); the model they train passes
+    the same quality gate as any other."""
+    examples = list(
         example_questions_learnable()
         .filter(language=language, intent__is_active=True)
         .order_by("intent__slug", "id")
         .values_list("text", "intent__slug")
     )
+    # Where agents' teachings need no supervisor (AGENTS_TEACHING_AUTO_APPROVE), neither
+    # do these: only a refusal keeps one out.
+    learnt = {ChoiceExample.Decision.APPROVED} | (
+        {ChoiceExample.Decision.PENDING}
+        if getattr(settings, "AGENTS_TEACHING_AUTO_APPROVE", False)
+        else set()
+    )
+    chosen = sorted(
+        (candidate.text, candidate.intent_slug)
+        for candidate in choice_example_candidates(language=language)
+        if candidate.decision in learnt
+    )
+    return examples + sorted(chosen, key=lambda example: (example[1], example[0]))
 
 
 def training_fingerprint(examples: list[tuple[str, str]]) -> str:

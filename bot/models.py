@@ -347,6 +347,9 @@ class IntentAnswer(models.Model):
     language = models.CharField(_("language"), max_length=LANGUAGE_MAX_LENGTH)
     title = models.CharField(_("title"), max_length=200, validators=[title_validator])
     text = models.TextField(_("answer"))
+    # The answerer cache of every process compares the newest of these (bot.chat.
+    # answerer_get): an edited text is answered at once, whoever saved it.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("answer")
@@ -745,3 +748,59 @@ class SuggestionChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.intent_offered_first} -> {self.intent_chosen}"
+
+
+class ChoiceExample(models.Model):
+    """The question a "Did you mean …?" choice answered, redacted, with the intent the
+    customer chose: a candidate training example (bot.selectors.choice_example_candidates).
+
+    Kept apart from SuggestionChoice, which links to nobody: this one keeps whose
+    question it was and the consent it was asked under (as a taught ExampleQuestion
+    does), so an objection or a withdrawn consent leaves it out of learning at once;
+    erasing the person deletes it. Recorded only while learning from the person is
+    allowed. The supervisor's decision is kept on every row of its question.
+    """
+
+    class Decision(models.TextChoices):
+        PENDING = "", _("Waiting for a decision")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    intent = models.ForeignKey(
+        Intent, verbose_name=_("intent"), on_delete=models.CASCADE, related_name="+"
+    )
+    language = models.CharField(_("language"), max_length=LANGUAGE_MAX_LENGTH)
+    text = models.CharField(_("question (redacted)"), max_length=500)
+    subject = models.ForeignKey(
+        DataSubject,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    consent = models.ForeignKey(
+        ConsentRecord,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decision = models.CharField(
+        _("decision"),
+        max_length=20,
+        choices=Decision.choices,
+        default=Decision.PENDING,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("chosen at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("question answered by a choice")
+        verbose_name_plural = _("questions answered by a choice")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["language", "intent"], name="choice_example_lang_intent")]
+
+    def __str__(self) -> str:
+        return f"{self.text} -> {self.intent_id}"

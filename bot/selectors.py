@@ -11,6 +11,7 @@ from django.utils import timezone
 from bot import hooks
 from bot.models import (
     BotModel,
+    ChoiceExample,
     Conversation,
     ExampleQuestion,
     IntentAnswer,
@@ -41,6 +42,84 @@ def example_questions_learnable() -> QuerySet[ExampleQuestion]:
     return ExampleQuestion.objects.exclude(
         learning_excluded_q(subject="subject", consent="consent", consent_required=False)
     )
+
+
+def choice_example_key(text: str) -> str:
+    """What makes two redacted questions the same one: case, spacing and the closing
+    punctuation aside."""
+    return " ".join(text.casefold().split()).strip(" ?!.,;:")
+
+
+@dataclass(frozen=True)
+class ChoiceCandidate:
+    """A question customers answered with the same "Did you mean …?" choice, often enough."""
+
+    example_id: int  # one of its rows: the handle for the supervisor's decision
+    intent_slug: str
+    language: str
+    text: str  # redacted; the wording most of them used
+    choices: int
+    decision: str  # ChoiceExample.Decision
+
+
+def choice_example_candidates(
+    *, language: str | None = None, min_choices: int | None = None
+) -> list[ChoiceCandidate]:
+    """The questions that may become training examples from customers' choices: only rows
+    of people who allow learning (an objection or a withdrawn consent drops theirs at
+    once), of active intents; a question counts once at least `min_choices`
+    (BOT_CHOICE_EXAMPLE_MIN_CHOICES) of them chose the same intent and none another;
+    one the intent already has as an example is left out (no duplicates)."""
+    if min_choices is None:
+        min_choices = settings.BOT_CHOICE_EXAMPLE_MIN_CHOICES
+    rows = ChoiceExample.objects.exclude(
+        learning_excluded_q(subject="subject", consent="consent")
+    ).filter(intent__is_active=True)
+    if language is not None:
+        rows = rows.filter(language=language)
+    groups: dict[tuple[str, str], list[tuple]] = {}
+    for row in rows.order_by("id").values_list(
+        "id", "intent_id", "intent__slug", "language", "text", "decision"
+    ):
+        groups.setdefault((row[3], choice_example_key(row[4])), []).append(row)
+    consistent = {
+        key: group
+        for key, group in groups.items()
+        if len(group) >= max(min_choices, 1) and len({row[1] for row in group}) == 1
+    }
+    known = {
+        (intent_id, lang, choice_example_key(text))
+        for intent_id, lang, text in ExampleQuestion.objects.filter(
+            intent_id__in={group[0][1] for group in consistent.values()}
+        ).values_list("intent_id", "language", "text")
+    }
+    candidates = []
+    for (lang, key), group in sorted(consistent.items()):
+        first = group[0]
+        if (first[1], lang, key) in known:
+            continue
+        decisions = {row[5] for row in group}
+        decision = (
+            ChoiceExample.Decision.REFUSED
+            if ChoiceExample.Decision.REFUSED in decisions
+            else ChoiceExample.Decision.APPROVED
+            if ChoiceExample.Decision.APPROVED in decisions
+            else ChoiceExample.Decision.PENDING
+        )
+        wordings: dict[str, int] = {}
+        for row in group:
+            wordings[row[4]] = wordings.get(row[4], 0) + 1
+        candidates.append(
+            ChoiceCandidate(
+                example_id=first[0],
+                intent_slug=first[2],
+                language=lang,
+                text=max(sorted(wordings), key=wordings.__getitem__),
+                choices=len(group),
+                decision=decision,
+            )
+        )
+    return candidates
 
 
 def conversation_agent_names(*, conversation: Conversation, sender_user=None) -> list[str]:

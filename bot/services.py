@@ -20,18 +20,20 @@ from bot.conversation_status import (
 )
 from bot.dialog import Reply, SuggestionPick
 from bot.models import (
+    ChoiceExample,
     Conversation,
     ExampleQuestion,
     FollowUp,
+    Intent,
     Message,
     SuggestionChoice,
 )
-from bot.selectors import conversation_agent_names
+from bot.selectors import choice_example_key, conversation_agent_names
 from bot.tokens import resume_token_hash, resume_token_new
 from event_pipeline.webhooks import webhook_event_emit
 from privacy.models import DataSubject
 from privacy.redaction import text_redact
-from privacy.selectors import legal_hold_references, legal_hold_subject_ids
+from privacy.selectors import learning_refusal, legal_hold_references, legal_hold_subject_ids
 from privacy.services import audit_record, queryset_purge
 
 CLIENT_MESSAGE_ID_MAX_LENGTH = 64
@@ -225,6 +227,72 @@ def suggestion_choice_record(*, conversation: Conversation, pick: SuggestionPick
         intent_offered_first=pick.offered_first,
         intent_chosen=pick.chosen,
     )
+    _choice_example_record(conversation=conversation, pick=pick)
+
+
+def _choice_example_record(*, conversation: Conversation, pick: SuggestionPick) -> None:
+    """The question the choice answered, redacted, as a candidate training example; only
+    while the person allows learning (read afresh: an objection a moment ago counts)."""
+    if learning_refusal(subject_id=conversation.subject_id, consent_id=conversation.consent_id):
+        return
+    intent = Intent.objects.filter(slug=pick.chosen).first()
+    # The newest customer message is the pick; the one before it, the question it answered.
+    asked = list(
+        Message.objects.filter(conversation=conversation, sender=Message.Sender.CUSTOMER)
+        .order_by("-seq")
+        .values_list("text_redacted", flat=True)[:2]
+    )
+    if intent is None or len(asked) < 2 or not asked[1].strip():
+        return
+    # The stored copy was redacted on arrival; the gate runs again with the customer's own
+    # name, as for what agents teach.
+    subject = (
+        DataSubject.objects.filter(pk=conversation.subject_id).first()
+        if conversation.subject_id
+        else None
+    )
+    known_names = [subject.name] if subject is not None and subject.name else []
+    text = text_redact(asked[1].strip(), known_names=known_names)
+    text = text[: ChoiceExample._meta.get_field("text").max_length].strip()
+    if text:
+        ChoiceExample.objects.create(
+            intent=intent,
+            language=conversation.language,
+            text=text,
+            subject_id=conversation.subject_id,
+            consent_id=conversation.consent_id,
+        )
+
+
+@transaction.atomic
+def choice_example_decide(
+    *, example: ChoiceExample, approve: bool, acting_user: AbstractBaseUser
+) -> int:
+    """A supervisor's decision on a question learnt from customers' choices: approved, it
+    trains the next model (through the quality gate); refused, never. Applies to every
+    row of the same question and intent (later ones count as decided). Audited, without
+    the text. Returns the rows decided."""
+    decision = ChoiceExample.Decision.APPROVED if approve else ChoiceExample.Decision.REFUSED
+    key = choice_example_key(example.text)
+    same = [
+        pk
+        for pk, text in ChoiceExample.objects.select_for_update()
+        .filter(intent_id=example.intent_id, language=example.language)
+        .values_list("pk", "text")
+        if choice_example_key(text) == key
+    ]
+    ChoiceExample.objects.filter(pk__in=same).update(decision=decision)
+    # Rows chosen later for the same question take the decision too (bot.selectors).
+    audit_record(
+        action=f"bot.choice_example.{decision}",
+        acting_user=acting_user,
+        details={
+            "intent": example.intent.slug,
+            "language": example.language,
+            "rows": len(same),
+        },
+    )
+    return len(same)
 
 
 @dataclass(frozen=True)
@@ -466,11 +534,13 @@ def subject_conversations_erase(subject: DataSubject) -> dict[str, int]:
     # Their taught questions are redacted, but still theirs: without the person the
     # link that keeps them out after an objection would be lost, so they go too.
     examples_deleted, _ = ExampleQuestion.objects.filter(subject=subject).delete()
+    choices_deleted, _ = ChoiceExample.objects.filter(subject=subject).delete()
     return {
         "messages": messages_deleted,
         "follow_ups": follow_ups_deleted,
         "conversations": conversations_deleted,
         "example_questions": examples_deleted,
+        "choice_examples": choices_deleted,
     }
 
 

@@ -3,15 +3,17 @@
 Staff write answers in the knowledge base; customers see them rendered, so whatever an
 answer holds must stay inert. markdown-it-py's "zero" preset with just those rules
 enabled and raw HTML off escapes every other character; links are kept only to
-http(s) addresses (no javascript:, data:, relative or protocol-relative ones: the
-widget runs inside other sites, where a path would point elsewhere) and open in a new
-tab without handing over the page. Messengers get plain text with the address beside
-the link's words.
+http(s) addresses (no javascript:, data: or protocol-relative ones) and open in a new
+tab without handing over the page. A relative link ("/account/orders") points into
+the shop at SHOP_BASE_URL; without that setting it stays plain text (the widget runs
+inside other sites, where a bare path would point elsewhere). Messengers get plain
+text with the address beside the link's words.
 """
 
 from functools import cache
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -23,10 +25,32 @@ def _link_allowed(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+def shop_base_url() -> str:
+    """SHOP_BASE_URL without its trailing slash, or "" when unset or not an http(s)
+    address (then relative links stay text, as without it)."""
+    base = (getattr(settings, "SHOP_BASE_URL", "") or "").strip().rstrip("/")
+    return base if _link_allowed(base) else ""
+
+
+def _is_relative_path(url: str) -> bool:
+    # "/account/orders", not "//host/…" (protocol-relative: another site).
+    return url.startswith("/") and not url.startswith("//") and not url.startswith("/\\")
+
+
 @cache
-def _parser() -> MarkdownIt:
+def _parser(base_url: str = "") -> MarkdownIt:
     parser = MarkdownIt("zero", {"html": False, "linkify": False, "breaks": True})
     parser.enable(_RULES)
+    if base_url:
+        normalize = parser.normalizeLink
+
+        def normalize_into_shop(url: str) -> str:
+            # Normalised first (percent-encoding), then joined: the address is still
+            # checked by validateLink like every other, so only http(s) ones survive.
+            url = url.strip()
+            return base_url + normalize(url) if _is_relative_path(url) else normalize(url)
+
+        parser.normalizeLink = normalize_into_shop
     parser.validateLink = _link_allowed
 
     def link_open(renderer, tokens, index, options, env) -> str:
@@ -40,7 +64,7 @@ def _parser() -> MarkdownIt:
 
 def answer_html(text: str) -> str:
     """The answer as safe HTML: the subset rendered, everything else escaped."""
-    return _parser().render(text).strip()
+    return _parser(shop_base_url()).render(text).strip()
 
 
 def answer_plain(text: str) -> str:
@@ -49,7 +73,7 @@ def answer_plain(text: str) -> str:
     lines: list[str] = []
     numbers: list[int | None] = []
     prefix = ""
-    for token in _parser().parse(text):
+    for token in _parser(shop_base_url()).parse(text):
         if token.type == "bullet_list_open":
             numbers.append(None)
         elif token.type == "ordered_list_open":

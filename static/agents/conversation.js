@@ -1,7 +1,10 @@
 // One conversation, live: the customer's messages and typing, colleagues' replies,
 // notes and state changes arrive over the websocket; replies and notes are sent
 // with the page's own forms (fetch, CSRF token included). Every text is set with
-// textContent, so a customer's "<script>" stays text.
+// textContent, so a customer's "<script>" stays text; a bot answer is the server's
+// rendering of its markdown subset (platform_core/answer_markup.py), escaped otherwise.
+// Messages stored between the page's rendering and the socket's join (or while it
+// reconnects) are asked for with "resume" when conversation.ready says there are more.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -9,6 +12,11 @@
   var state = JSON.parse(document.getElementById("conversation-state").textContent);
   var $ = function (id) { return document.getElementById(id); };
   var lastSeq = state.last_seq;
+  // The messages on the page by seq: a resumed one may arrive after a newer live one.
+  var shown = {};
+  Array.prototype.forEach.call(document.querySelectorAll("#transcript li[data-seq]"), function (item) {
+    shown[item.dataset.seq] = true;
+  });
   var socket = null;
   var attempt = 0;
   var typingTimer = null;
@@ -46,9 +54,18 @@
     element.focus();
   }
 
+  // The item before which a message with this seq belongs (null: at the end).
+  function itemAfter(seq) {
+    var items = $("transcript").querySelectorAll("li[data-seq]");
+    for (var i = 0; i < items.length; i += 1) {
+      if (Number(items[i].dataset.seq) > seq) { return items[i]; }
+    }
+    return null;
+  }
+
   function appendMessage(frame) {
-    if (frame.seq && frame.seq <= lastSeq) { return; }
-    if (frame.seq) { lastSeq = frame.seq; }
+    if (frame.seq && shown[frame.seq]) { return; }
+    if (frame.seq) { shown[frame.seq] = true; lastSeq = Math.max(lastSeq, frame.seq); }
     var item = document.createElement("li");
     item.className = "msg msg-" + frame.from;
     if (frame.seq) { item.dataset.seq = frame.seq; }
@@ -59,14 +76,22 @@
     var why = frame.from === "bot" ? frame.explanation : null;
     who.textContent = name + " · " + timeFormat.format(time) +
       (why ? " · " + T.intent + " " + why.intent_title + ", " + T.confidence + " " + percent(why.confidence) : "");
-    var text = document.createElement("p");
-    text.textContent = frame.text;
+    var text;
+    if (frame.from === "bot" && typeof frame.html === "string") {
+      // As the customer saw it: links, bold, lists; the server escaped everything else.
+      text = document.createElement("div");
+      text.className = "answer-markup";
+      text.innerHTML = frame.html;
+    } else {
+      text = document.createElement("p");
+      text.textContent = frame.text;
+    }
     // The messages are in the conversation's language, whatever the page's (WCAG 3.1.2).
     if ($("transcript").dataset.language) { text.lang = $("transcript").dataset.language; }
     item.appendChild(who);
     item.appendChild(text);
     if (why) { item.appendChild(explanation(why)); }
-    $("transcript").appendChild(item);
+    $("transcript").insertBefore(item, frame.seq ? itemAfter(frame.seq) : null);
     item.scrollIntoView({ block: "end" });
     if (frame.from === "customer") { $("typing").textContent = ""; }
     announce(name + ": " + frame.text);
@@ -150,10 +175,11 @@
       button.type = "button";
       button.className = "link";
       button.textContent = T.insert;
-      button.addEventListener("click", function () { insertText(item.text); });
-      var text = document.createElement("p");
-      text.className = "suggestion-text";
-      text.textContent = item.text;
+      // A reply is plain text: the answer with its links' addresses written out.
+      button.addEventListener("click", function () { insertText(item.plain || item.text); });
+      var text = document.createElement("div");
+      text.className = "suggestion-text answer-markup";
+      if (typeof item.html === "string") { text.innerHTML = item.html; } else { text.textContent = item.text; }
       // The bot's answer is in the conversation's language, whatever the page's.
       if ($("transcript").dataset.language) {
         title.lang = text.lang = $("transcript").dataset.language;
@@ -196,6 +222,10 @@
         if (attempt) { announce(T.liveConversation); }
         attempt = 0;
         $("conversation-live").textContent = T.liveConversation;
+        // Stored after the page was rendered (or while the socket was away): fetch them.
+        if (typeof frame.last_seq === "number" && frame.last_seq > lastSeq) {
+          socket.send(JSON.stringify({ type: "resume", since: lastSeq }));
+        }
         break;
       case "message":
         appendMessage(frame);

@@ -469,6 +469,9 @@ BOT_FALLBACK_SUGGEST_THRESHOLD = env.float("BOT_FALLBACK_SUGGEST_THRESHOLD", def
 # active model's.
 BOT_ANSWER_PRECISION_TARGET = env.float("BOT_ANSWER_PRECISION_TARGET", default=0.95)
 BOT_MODEL_TOLERANCE = env.float("BOT_MODEL_TOLERANCE", default=0.02)
+# A question customers answered with a "Did you mean …?" choice becomes a candidate
+# training example once this many choices (from people who allow learning) agree on it.
+BOT_CHOICE_EXAMPLE_MIN_CHOICES = env.int("BOT_CHOICE_EXAMPLE_MIN_CHOICES", default=3)
 # Per connection: frames per second, and the burst allowed above it.
 CHAT_RATE_PER_SECOND = env.float("CHAT_RATE_PER_SECOND", default=5.0)
 CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=10)
@@ -481,6 +484,10 @@ CHAT_GROUP_COMMIT_MAX = env.int("CHAT_GROUP_COMMIT_MAX", default=64)
 CHAT_CONNECTED_SECONDS = env.int("CHAT_CONNECTED_SECONDS", default=3600)
 # Websites that embed the chat widget (scheme://host[:port]): they may frame /chat/.
 CHAT_WIDGET_ORIGINS = env.list("CHAT_WIDGET_ORIGINS", default=[])
+# The shop's address (scheme://host[/path]): relative links in bot answers
+# ("/account/orders") point into it on the web and on messengers; without it they are
+# shown as plain text (platform_core.answer_markup).
+SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="")
 
 # Help centre and contact form: requests per client (by the keyed hash of its address).
 HELPCENTRE_SUGGEST_RATE = env.int("HELPCENTRE_SUGGEST_RATE", default=60)  # per minute

@@ -335,3 +335,79 @@ async def test_a_supervisor_gets_each_escalation_once(chat_ready, staff):
     assert await inbox.receive_nothing(timeout=1)
     await inbox.disconnect()
     await customer.disconnect()
+
+
+# Resuming: what the page missed between its rendering and the socket's join ----------------
+
+
+async def test_the_page_gets_the_messages_stored_before_its_socket_joined(chat_ready, staff):
+    from bot.services import message_append
+
+    customer, conversation = await escalated_customer()
+    await conversation.arefresh_from_db()
+    rendered_seq = conversation.last_seq  # what the page was rendered with
+    # Stored after the page was rendered, before its socket joined: no live frame reaches it.
+    await sync_to_async(message_append)(
+        conversation=conversation, sender="customer", text="Noch eine Frage zum Versand"
+    )
+    reply = await sync_to_async(services.conversation_reply)(
+        conversation=conversation, agent=staff["agent"], text="Ich schaue nach."
+    )
+    watcher, _connected, _code = await agent_socket(
+        staff["agent"], f"/ws/inbox/conversations/{conversation.public_id.hex}/"
+    )
+
+    ready = await watcher.receive_json_from(timeout=10)
+    assert ready["type"] == "conversation.ready" and ready["last_seq"] == reply.seq
+    await watcher.send_json_to({"type": "resume", "since": rendered_seq})
+
+    missed = [await receive_until(watcher, "message") for _ in range(reply.seq - rendered_seq)]
+    assert [frame["seq"] for frame in missed] == list(range(rendered_seq + 1, reply.seq + 1))
+    assert (missed[0]["from"], missed[0]["text"]) == ("customer", "Noch eine Frage zum Versand")
+    assert (missed[-1]["from"], missed[-1]["text"]) == ("agent", "Ich schaue nach.")
+    assert missed[-1]["agent_name"]
+    # Nothing more than was missed.
+    await watcher.send_json_to({"type": "resume", "since": reply.seq})
+    await watcher.send_json_to({"type": "resume", "since": "0"})
+    assert (await watcher.receive_json_from(timeout=10))["code"] == "invalid_since"
+    await watcher.disconnect()
+    await customer.disconnect()
+
+
+async def test_a_resumed_bot_answer_carries_its_rendering_and_why(chat_ready, staff):
+    customer, conversation = await customer_ready()
+    await customer.send_json_to(
+        {"type": "message", "id": "m-1", "text": "Wie hoch sind die Versandkosten?"}
+    )
+    answer = await receive_until(customer, "message", **{"from": "bot"})
+    while answer.get("seq") is None:  # the greeting is not stored
+        answer = await receive_until(customer, "message", **{"from": "bot"})
+    watcher, _connected, _code = await agent_socket(
+        staff["supervisor"], f"/ws/inbox/conversations/{conversation.public_id.hex}/"
+    )
+    await receive_until(watcher, "conversation.ready")
+
+    await watcher.send_json_to({"type": "resume", "since": answer["seq"] - 1})
+
+    frame = await receive_until(watcher, "message")
+    assert frame["seq"] == answer["seq"] and frame["html"] == answer["html"]
+    assert frame["explanation"]["intent_slug"] == "shipping_costs"
+    await watcher.disconnect()
+    await customer.disconnect()
+
+
+async def test_suggestions_carry_the_rendering_and_the_plain_reply(chat_ready, staff):
+    customer, conversation = await escalated_customer()
+    watcher, _connected, _code = await agent_socket(
+        staff["agent"], f"/ws/inbox/conversations/{conversation.public_id.hex}/"
+    )
+    await watcher.receive_json_from(timeout=10)
+
+    await customer.send_json_to(
+        {"type": "message", "id": "m-1", "text": "Wie hoch sind die Versandkosten?"}
+    )
+
+    item = (await receive_until(watcher, "suggestions"))["items"][0]
+    assert item["html"].startswith("<p>") and item["plain"]
+    await watcher.disconnect()
+    await customer.disconnect()

@@ -162,6 +162,52 @@ def test_a_customer_message_is_escaped(escalate, agent):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
 
+def test_a_bot_answer_is_shown_as_the_customer_saw_it_and_stays_inert(escalate, agent, settings):
+    from bot.services import message_append
+
+    settings.SHOP_BASE_URL = "https://shop.example"
+    conversation = escalate()
+    message_append(
+        conversation=conversation,
+        sender="bot",
+        text=(
+            "Siehe [Meine Bestellungen](/account/orders). **Wichtig:**\n\n- eins\n- zwei\n\n"
+            '<script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror="alert(3)">'
+        ),
+        intent_slug="order_status",
+        confidence=0.9,
+    )
+
+    page = client_for(agent).get(f"/inbox/c/{conversation.public_id}/").text
+
+    assert (
+        '<a href="https://shop.example/account/orders" target="_blank" '
+        'rel="noopener noreferrer nofollow">Meine Bestellungen</a>'
+    ) in page
+    assert "<strong>Wichtig:</strong>" in page and "<li>eins</li>" in page
+    assert "**Wichtig:**" not in page
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'href="javascript:' not in page and "<img src=x" not in page
+
+
+def test_the_suggested_answers_are_shown_rendered_with_a_plain_text_to_insert(
+    escalate, agent, settings, knowledge_base
+):
+    from bot.models import IntentAnswer
+
+    settings.SHOP_BASE_URL = "https://shop.example"
+    IntentAnswer.objects.filter(intent__slug="shipping_costs", language="de").update(
+        text="**Versand** kostet 4,90 EUR, siehe [Versand](/versand)."
+    )
+    conversation = escalate(texts=["Wie hoch sind die Versandkosten?"])
+
+    response = client_for(agent).get(f"/inbox/c/{conversation.public_id}/")
+
+    item = response.context["conversation_state"]["suggestions"][0]
+    assert item["plain"] == "Versand kostet 4,90 EUR, siehe Versand (https://shop.example/versand)."
+    assert item["html"] in response.text and "<strong>Versand</strong>" in item["html"]
+
+
 def test_every_form_needs_the_csrf_token(escalate, agent):
     conversation = escalate()
     client = Client(enforce_csrf_checks=True)

@@ -107,3 +107,54 @@ def test_a_messenger_gets_the_answer_as_plain_text_with_the_address(
 
     assert platform.last_reply() == answer_plain(ANSWER)
     assert "(https://shop.example/account/orders)" in platform.last_reply()
+
+
+RELATIVE = (
+    "Ihre Bestellungen: [Meine Bestellungen](/account/orders?tab=open) oder [x](//evil.example/x)"
+)
+
+
+def test_without_a_shop_address_a_relative_link_stays_text(settings):
+    settings.SHOP_BASE_URL = ""
+
+    assert "<a " not in answer_html(RELATIVE)
+    assert "[Meine Bestellungen](/account/orders?tab=open)" in answer_html(RELATIVE)
+    assert "(/account/orders?tab=open)" in answer_plain(RELATIVE)
+
+
+@pytest.mark.parametrize("base", ["https://shop.example/de", "https://shop.example/de/"])
+def test_a_relative_link_points_into_the_shop_on_the_web_and_on_messengers(settings, base):
+    settings.SHOP_BASE_URL = base
+
+    html = answer_html(RELATIVE)
+    assert re.findall(r'href="([^"]*)"', html) == [
+        "https://shop.example/de/account/orders?tab=open"
+    ]
+    assert 'target="_blank" rel="noopener noreferrer nofollow">Meine Bestellungen</a>' in html
+    # protocol-relative is another site, never the shop's: still text
+    assert "[x](//evil.example/x)" in html
+    assert answer_plain(RELATIVE).startswith(
+        "Ihre Bestellungen: Meine Bestellungen (https://shop.example/de/account/orders?tab=open)"
+    )
+    # the hostile answer gains nothing from the setting but the shop's own link
+    assert re.findall(r'href="([^"]*)"', answer_html(HOSTILE)) == [
+        "https://shop.example/de/account/orders",
+        "https://ok.example/%22onmouseover=%22alert(5)",
+        "https://img.example/pixel.png",
+    ]
+
+
+@pytest.mark.parametrize("base", ["javascript:alert(1)", "shop.example", "ftp://shop.example"])
+def test_a_shop_address_that_is_no_http_address_is_ignored(settings, base):
+    settings.SHOP_BASE_URL = base
+
+    assert "<a " not in answer_html("[a](/account/orders)")
+
+
+def test_a_shop_address_that_is_no_http_address_is_reported_at_start(settings):
+    from bot.checks import check_shop_base_url
+
+    settings.SHOP_BASE_URL = "shop.example"
+    assert [message.id for message in check_shop_base_url()] == ["bot.W001"]
+    settings.SHOP_BASE_URL = "https://shop.example"
+    assert check_shop_base_url() == []

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from agents.analytics import analytics_csv_rows, analytics_report
-from bot.models import ChannelConversation, Message, SuggestionChoice
+from bot.models import ChannelConversation, ChoiceExample, Message, SuggestionChoice
 from supportdesk.asgi import application
 from tests.bot.channels.conftest import (  # noqa: F401  (fixtures)
     active_channel,
@@ -87,6 +87,10 @@ def test_a_picked_chip_in_the_web_chat_is_recorded_with_intents_only(
         "created_at",
     }
     assert NEAR_MISS not in repr(row)
+    # The question itself is kept apart, redacted, as a candidate example (bot.models.
+    # ChoiceExample: the consent covers bot improvement).
+    example = ChoiceExample.objects.get()
+    assert (example.text, example.intent.slug, example.language) == (NEAR_MISS, chosen, "de")
 
 
 def test_a_topic_chip_is_no_suggestion_choice(settings, policies, knowledge_base):

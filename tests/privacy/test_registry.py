@@ -47,6 +47,7 @@ def test_erasure_removes_the_subject_everywhere_and_keeps_counts_only(subject, a
         "follow_ups": 0,
         "conversations": 1,
         "example_questions": 0,
+        "choice_examples": 0,
     }
     event = AuditEvent.objects.get(action="subject.erased")
     assert event.subject_public_id == public_id and event.details["counts"] == counts
