@@ -52,7 +52,6 @@ from event_pipeline.outbox import (
     outbox_actions_run,
     outbox_event_record,
 )
-from event_pipeline.webhooks import webhook_event_emit
 from privacy.models import ConsentRecord
 from privacy.services import (
     consent_link_subject,
@@ -666,15 +665,7 @@ def conversation_escalate(
     ):
         # Handed over meanwhile (or not the bot's): as it is now.
         return Conversation.objects.get(pk=conversation.pk)
-    outbox_event_record(
-        kind="conversation.escalated",
-        actions=[hooks.hook_action(hooks.ESCALATED, conversation.pk)],
-        reference=conversation.public_id,
-    )
-    webhook_event_emit(
-        event="conversation.escalated",
-        payload={"conversation": str(conversation.public_id), "reason": reason},
-    )
+    # The move recorded the escalation's event: routed by agents, webhooks told.
     return conversation
 
 

@@ -204,13 +204,16 @@ def _publish(
     agent_payloads: list[dict] = (),
     queue_ids: set[int | None] = frozenset(),
     user_ids: set[int] = frozenset(),
+    inbox: bool = True,
 ) -> None:
     """After commit (one outbox event): frames to the customer, events to the agents
-    watching the conversation, and its fresh inbox row to the inboxes of the given queues
-    (old and new) and users."""
+    watching the conversation, and (`inbox`) its fresh inbox row and state to the inboxes
+    of the given queues (old and new) and users. A status move tells all of that itself
+    (bot.conversation_status): a verb that moved the status publishes only the rest."""
     public_hex = conversation.public_id.hex
     for frame in customer_frames:
-        # Operators' webhooks hear of the same state changes the customer is told of.
+        # Operators' webhooks hear of the same changes the customer is told of (a status
+        # that stayed: handed to another agent).
         if frame.get("type") == "status" and frame.get("status") in ("assigned", "resolved"):
             webhook_event_emit(
                 event=f"conversation.{frame['status']}",
@@ -221,14 +224,28 @@ def _publish(
         events.conversation_event_action(public_hex=public_hex, payload=payload)
         for payload in agent_payloads
     ]
-    conversation, row, inbox_actions = _inbox_row_actions(
+    if inbox:
+        actions += _agents_view_actions(conversation, queue_ids=queue_ids, user_ids=user_ids)
+    outbox_event_record(
+        kind="conversation.changed", actions=actions, reference=conversation.public_id
+    )
+
+
+def _agents_view_actions(
+    conversation: Conversation,
+    *,
+    queue_ids: set[int | None] = frozenset(),
+    user_ids: set[int] = frozenset(),
+) -> list:
+    """The conversation's fresh inbox row to the inboxes of its queue and agent (and of the
+    given queues and users), and its state to the agents watching it."""
+    conversation, row, actions = _inbox_row_actions(
         conversation, queue_ids=queue_ids, user_ids=user_ids
     )
-    actions += inbox_actions
     if conversation.status != Conversation.Status.BOT:
         actions.append(
             events.conversation_event_action(
-                public_hex=public_hex,
+                public_hex=conversation.public_id.hex,
                 payload={
                     "type": "state",
                     "status": conversation.status,
@@ -239,9 +256,7 @@ def _publish(
                 },
             )
         )
-    outbox_event_record(
-        kind="conversation.changed", actions=actions, reference=conversation.public_id
-    )
+    return actions
 
 
 def _system_message(conversation: Conversation, text: str) -> Message:

@@ -47,6 +47,7 @@ def _claim(conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
         conversation=conversation,
         to=Conversation.Status.ASSIGNED,
         expected=[Conversation.Status.WAITING],
+        agent_name=agent_display_name(agent),
     )
     if not moved:
         # Resolved or closed meanwhile: the transaction rolls the claim back.
@@ -76,8 +77,8 @@ def conversation_claim(*, conversation: Conversation, agent: AbstractBaseUser) -
             )
         _require_active(conversation)
     assignment = _claim(conversation, agent)
+    # The status move told the customer and the inboxes.
     _audit("conversation.claimed", acting_user=agent, conversation=conversation)
-    _publish(conversation, customer_frames=[_status_frame(Conversation.Status.ASSIGNED, agent)])
     return assignment
 
 
@@ -104,9 +105,13 @@ def conversation_assign(
     previous_agent_id = assignment.agent_id
     now = timezone.now()
     Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now, updated_at=now)
-    if conversation.status == Conversation.Status.WAITING:
-        conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
-    else:  # assigned already: to another agent
+    moved = conversation.status == Conversation.Status.WAITING and conversation_status_move(
+        conversation=conversation,
+        to=Conversation.Status.ASSIGNED,
+        agent_name=agent_display_name(agent),
+        previous_agent_id=previous_agent_id,
+    )
+    if not moved:  # assigned already: to another agent
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
     _audit(
         "conversation.assigned",
@@ -114,11 +119,12 @@ def conversation_assign(
         conversation=conversation,
         details={"agent": agent.pk, "previous_agent": previous_agent_id},
     )
-    _publish(
-        conversation,
-        customer_frames=[_status_frame(Conversation.Status.ASSIGNED, agent)],
-        user_ids={previous_agent_id} if previous_agent_id else set(),
-    )
+    if not moved:
+        _publish(
+            conversation,
+            customer_frames=[_status_frame(Conversation.Status.ASSIGNED, agent)],
+            user_ids={previous_agent_id} if previous_agent_id else set(),
+        )
     return Assignment.objects.get(pk=assignment.pk)
 
 
@@ -141,9 +147,13 @@ def conversation_transfer(
     Assignment.objects.filter(pk=assignment.pk).update(
         queue=queue, agent=None, assigned_at=None, updated_at=now
     )
-    if conversation.status == Conversation.Status.ASSIGNED:
-        conversation_status_move(conversation=conversation, to=Conversation.Status.WAITING)
-    else:  # waiting already: in another queue now
+    moved = conversation.status == Conversation.Status.ASSIGNED and conversation_status_move(
+        conversation=conversation,
+        to=Conversation.Status.WAITING,
+        previous_queue_id=previous_queue_id,
+        previous_agent_id=previous_agent_id,
+    )
+    if not moved:  # waiting already: in another queue now
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
     _audit(
         "conversation.transferred",
@@ -151,10 +161,11 @@ def conversation_transfer(
         conversation=conversation,
         details={"from_queue": previous_queue_id, "to_queue": queue.pk},
     )
-    _publish(
-        conversation,
-        customer_frames=[_status_frame(Conversation.Status.WAITING)],
-        queue_ids={previous_queue_id},
-        user_ids={previous_agent_id} if previous_agent_id else set(),
-    )
+    if not moved:
+        _publish(
+            conversation,
+            customer_frames=[_status_frame(Conversation.Status.WAITING)],
+            queue_ids={previous_queue_id},
+            user_ids={previous_agent_id} if previous_agent_id else set(),
+        )
     return Assignment.objects.get(pk=assignment.pk)

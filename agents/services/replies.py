@@ -13,11 +13,9 @@ from agents.services.base import (
     InboxError,
     _audit,
     _lock,
-    _publish,
     _require_active,
     _require_free,
     _require_visible,
-    _status_frame,
     _text_check,
 )
 from agents.services.claims import _claim
@@ -37,10 +35,8 @@ def conversation_reply(
     _require_visible(agent, conversation)
     _require_active(conversation)
     _require_free(agent, conversation)
-    claimed = False
     if conversation.status == Conversation.Status.WAITING:
         _claim(conversation, agent)
-        claimed = True
     message, _created = message_append(
         conversation=conversation, sender=Message.Sender.AGENT, text=text, sender_user=agent
     )
@@ -50,21 +46,19 @@ def conversation_reply(
         conversation=conversation,
         details={"seq": message.seq},
     )
+    # A claim's status move told the customer and the inboxes before this event.
     frame = events.message_frame(message)
-    frames = [_status_frame(Conversation.Status.ASSIGNED, agent), frame] if claimed else [frame]
     public_hex = conversation.public_id.hex
     outbox_event_record(
         kind="message.created",
         actions=[
-            *events.customer_frames_actions(public_hex=public_hex, frames=frames),
+            *events.customer_frames_actions(public_hex=public_hex, frames=[frame]),
             events.conversation_event_action(
                 public_hex=public_hex, payload={**frame, "agent_name": agent_display_name(agent)}
             ),
         ],
         reference=conversation.public_id,
     )
-    if claimed:
-        _publish(conversation)
     return message
 
 

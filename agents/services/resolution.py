@@ -6,6 +6,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agents.models import Assignment
+from agents.selectors import agent_display_name
 from agents.services.base import (
     InboxError,
     _assignment_ensure,
@@ -15,7 +16,6 @@ from agents.services.base import (
     _require_active,
     _require_free,
     _require_visible,
-    _status_frame,
     _system_message,
 )
 from bot.conversation_status import conversation_status_move
@@ -34,8 +34,9 @@ def conversation_resolve_by_agent(
     _require_visible(agent, conversation)
     _require_active(conversation)
     _require_free(agent, conversation)
-    assignment = _assignment_ensure(conversation)
-    conversation_resolve(conversation=conversation)
+    _assignment_ensure(conversation)
+    # The notice first, then the move (its status frame), then the rating request: the
+    # customer's page shows them in this order.
     with translation.override(conversation.language):
         notice = _system_message(
             conversation,
@@ -44,17 +45,15 @@ def conversation_resolve_by_agent(
                 "just write here."
             ),
         )
-    _audit("conversation.resolved", acting_user=agent, conversation=conversation)
     _publish(
         conversation,
-        customer_frames=[
-            events.message_frame(notice),
-            _status_frame(Conversation.Status.RESOLVED),
-            {"type": "csat.request"},
-        ],
-        agent_payloads=[{**events.message_frame(notice)}],
-        user_ids={assignment.agent_id} if assignment.agent_id else set(),
+        customer_frames=[events.message_frame(notice)],
+        agent_payloads=[events.message_frame(notice)],
+        inbox=False,
     )
+    conversation_resolve(conversation=conversation)
+    _audit("conversation.resolved", acting_user=agent, conversation=conversation)
+    _publish(conversation, customer_frames=[{"type": "csat.request"}], inbox=False)
     return conversation
 
 
@@ -69,19 +68,22 @@ def conversation_reopen(*, conversation: Conversation, agent: AbstractBaseUser) 
         raise InboxError(_("Only a resolved conversation can be reopened."), code="not_resolved")
     assignment = _assignment_ensure(conversation)
     now = timezone.now()
-    conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
     Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now, updated_at=now)
     with translation.override(conversation.language):
         notice = _system_message(
             conversation, _("Our team has reopened your request and will answer here.")
         )
-    _audit("conversation.reopened", acting_user=agent, conversation=conversation)
+    # The notice first, then the move (the customer's status frame, the inboxes).
     _publish(
         conversation,
-        customer_frames=[
-            events.message_frame(notice),
-            _status_frame(Conversation.Status.ASSIGNED, agent),
-        ],
+        customer_frames=[events.message_frame(notice)],
         agent_payloads=[events.message_frame(notice)],
+        inbox=False,
     )
+    conversation_status_move(
+        conversation=conversation,
+        to=Conversation.Status.ASSIGNED,
+        agent_name=agent_display_name(agent),
+    )
+    _audit("conversation.reopened", acting_user=agent, conversation=conversation)
     return conversation

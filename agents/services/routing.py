@@ -10,18 +10,19 @@ from django.utils.translation import gettext as _
 from agents.models import Assignment, Queue
 from agents.selectors import (
     ACTIVE_STATUSES,
+    agent_display_name,
     agent_least_busy,
     queue_for_conversation,
 )
 from agents.services.base import (
     ESCALATION_REASON_MAX_LENGTH,
     InboxError,
+    _agents_view_actions,
     _audit,
     _inbox_row_actions,
     _lock,
     _publish,
     _require_visible,
-    _status_frame,
     _text_check,
     auto_assign_enabled,
 )
@@ -53,10 +54,18 @@ def assignment_route(*, conversation_id: int, queue: Queue | None = None) -> Ass
     earlier = Assignment.objects.select_related("agent").filter(conversation=conversation).first()
     if earlier is not None:
         # Escalated again (the customer wrote after resolution): back to whoever had it.
-        if earlier.agent is not None and earlier.agent.is_active:
-            conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
         conversation.assignment = earlier
-        _publish(conversation, customer_frames=[])
+        moved = (
+            earlier.agent is not None
+            and earlier.agent.is_active
+            and conversation_status_move(
+                conversation=conversation,
+                to=Conversation.Status.ASSIGNED,
+                agent_name=agent_display_name(earlier.agent),
+            )
+        )
+        if not moved:  # waits for its queue: the inboxes show it again
+            _publish(conversation)
         return earlier
     if queue is None:
         queue = queue_for_conversation(conversation=conversation)
@@ -68,20 +77,23 @@ def assignment_route(*, conversation_id: int, queue: Queue | None = None) -> Ass
         conversation=conversation,
         details={"queue": queue.slug if queue else None, "reason": conversation.escalation_reason},
     )
-    customer_frames: list[dict] = []
     agent = agent_least_busy(queue=queue) if queue is not None and auto_assign_enabled() else None
-    if agent is not None:
-        now = timezone.now()
-        Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now)
-        conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
-        _audit(
-            "conversation.assigned",
-            acting_user=None,
-            conversation=conversation,
-            details={"agent": agent.pk, "automatic": True},
-        )
-        customer_frames.append(_status_frame(Conversation.Status.ASSIGNED, agent))
-    _publish(conversation, customer_frames=customer_frames)
+    if agent is None:  # waits in its queue: the inboxes show it
+        _publish(conversation)
+        return assignment
+    now = timezone.now()
+    Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now)
+    conversation_status_move(
+        conversation=conversation,
+        to=Conversation.Status.ASSIGNED,
+        agent_name=agent_display_name(agent),
+    )
+    _audit(
+        "conversation.assigned",
+        acting_user=None,
+        conversation=conversation,
+        details={"agent": agent.pk, "automatic": True},
+    )
     return assignment
 
 
@@ -110,6 +122,33 @@ def inbox_row_push(conversation_id: int) -> None:
         outbox_actions_run(_inbox_row_actions(Conversation(pk=conversation_id))[2])
     except Exception:
         logger.exception("Updating the inbox row of conversation %s failed", conversation_id)
+
+
+def status_move_push(
+    conversation_id: int,
+    *,
+    previous_queue_id: int | None = None,
+    previous_agent_id: int | None = None,
+) -> None:
+    """bot's listener for a status move (bot.conversation_status; registered in
+    AgentsConfig.ready()): the conversation's fresh row to the inboxes of its queue and
+    agent, and of those it left; its state to the agents watching it.
+
+    Runs from the outbox after the move committed; a failure is logged, never raised
+    (the webhooks of the same event still go out; the inbox shows it on reload).
+    """
+    try:
+        actions = _agents_view_actions(
+            Conversation(pk=conversation_id),
+            queue_ids={previous_queue_id},
+            user_ids={previous_agent_id} if previous_agent_id else set(),
+        )
+    except Conversation.DoesNotExist:  # erased meanwhile
+        return
+    except Exception:
+        logger.exception("Pushing the status of conversation %s failed", conversation_id)
+        return
+    outbox_actions_run(actions)
 
 
 def _require_with_bot(conversation: Conversation) -> None:
