@@ -15,8 +15,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Prefetch
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from bot import follow_ups, hooks, intent_actions
@@ -610,28 +609,6 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
         except Exception as error:  # noqa: BLE001  (handed to that message's sender)
             results[position] = error
     return [results[position] for position in range(len(incoming))]
-
-
-def chat_answer_anonymously(*, language: str, text: str) -> Reply:
-    """Answer without storing anything: the customer declined consent (anonymous mode)."""
-    result = dialog_next(
-        state=DialogState(
-            language=language, status=Conversation.Status.BOT, topics=bot_topics(language)
-        ),
-        question=text,
-        answerer=answerer_get(),
-    )
-    if not result.escalate_reason:
-        return result.replies[0]
-    # Nobody can take over an anonymous chat: say how to reach a person instead.
-    with translation.override(language):
-        return Reply(
-            text=_(
-                "I cannot answer that. To reach a person, please agree to the privacy policy "
-                "or contact us by phone or post."
-            ),
-            sender="system",
-        )
 
 
 @transaction.atomic
