@@ -46,6 +46,7 @@ from bot.services import (
 )
 from event_pipeline import events
 from event_pipeline.outbox import (
+    Action,
     call_action,
     group_action,
     outbox_actions_run,
@@ -433,18 +434,12 @@ def _after_question(
     """Once a new question is stored: reopen a resolved case, or escalate as the bot decided;
     the agents watching a conversation the team has see the question (after commit)."""
     actions = []
-    if conversation.status == Conversation.Status.RESOLVED:
-        # The customer wrote again after resolution: the case goes back to the team.
-        conversation_escalate(
-            conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
-        )
-        outcome = ChatOutcome(replies=[], escalated=True)
-    elif conversation.status != Conversation.Status.BOT:
-        # A person has the conversation (question_append kept only the answers the bot
-        # is sure of while the customer waits): the inboxes show the new message (their
-        # live view of it gets the message itself, and the bot's answers).
-        actions.append(hooks.hook_action(hooks.CUSTOMER_WROTE, conversation.pk))
-        outcome = ChatOutcome(replies=replies)
+    if conversation.status != Conversation.Status.BOT:
+        # Reopened, or a person has it (question_append kept only the answers the bot is
+        # sure of while the customer waits; the agents' live view gets those too).
+        reopened = conversation.status == Conversation.Status.RESOLVED
+        actions = customer_wrote_to_team(conversation)
+        outcome = ChatOutcome(replies=[] if reopened else replies, escalated=reopened)
     else:
         outcome = _outcome(conversation, replies, reaction)
         if reaction.suggestion_pick is not None:
@@ -462,6 +457,18 @@ def _after_question(
             kind="message.created", actions=actions, reference=conversation.public_id
         )
     return outcome
+
+
+def customer_wrote_to_team(conversation: Conversation) -> list[Action]:
+    """A customer's new message (stored) in a conversation the bot does not handle, on
+    every channel: a resolved case goes back to the team; in one a person handles, the
+    inboxes show the new message (the returned action, for the caller's message event)."""
+    if conversation.status == Conversation.Status.RESOLVED:
+        conversation_escalate(
+            conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
+        )
+        return []
+    return [hooks.hook_action(hooks.CUSTOMER_WROTE, conversation.pk)]
 
 
 AGENTS_MESSAGE_PUSH = "bot.customer_message_to_agents"

@@ -16,6 +16,7 @@ and e-mail and the contact form, whose identity is a claim the mail or the form 
   answer with that field's one validator (privacy.identity_fields; phone numbers by
   libphonenumber), `identification_finish` stores them on a new, unverified subject
   (a typed address is a claim until the customer follows the link mailed to it).
+  A mail or a form brings its identity along: `identity_claim` (a claim as well).
 - Anonymous mode: where the operator allows it (CHAT_ANONYMOUS_MODE), a customer of the
   website chat who declined may still ask the bot; `anonymous_question_answer` answers
   without storing anything, and never hands over (nobody could answer an anonymous chat).
@@ -33,7 +34,7 @@ from bot import chat
 from bot.dialog import DialogState, Reply, dialog_next
 from bot.models import Conversation
 from privacy.identity_fields import IDENTITY_FIELD_CLEANERS
-from privacy.models import ConsentRecord
+from privacy.models import ConsentRecord, DataSubject
 from privacy.services import policy_version_active
 
 
@@ -121,6 +122,14 @@ def identification_answer(
     if cleaned is None:
         return draft, False
     return {**draft, field: cleaned}, True
+
+
+def identity_claim(*, conversation: Conversation, subject: DataSubject) -> None:
+    """The identity a mail or a form claims (an unverified subject, made by the channel
+    from the sender's address) becomes the conversation's: its texts stay under the
+    request (Art. 6(1)(b)), not under chat consent, until the customer proves it."""
+    conversation.subject = subject
+    conversation.save(update_fields=["subject", "updated_at"])
 
 
 def identification_finish(*, conversation: Conversation, draft: dict[str, str]) -> str | None:
