@@ -14,22 +14,22 @@ from agents.selectors import (
 )
 from agents.services.base import (
     InboxError,
-    _assignment_ensure,
-    _audit,
-    _lock,
-    _publish,
-    _require_active,
-    _require_can_work,
-    _require_visible,
-    _status_frame,
+    agent_status_frame,
+    assignment_ensure,
+    conversation_audit,
+    conversation_lock,
+    conversation_publish,
+    require_active,
+    require_can_work,
+    require_visible,
 )
 from bot.conversation_status import conversation_status_move
 from bot.models import Conversation
 
 
-def _claim(conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
+def assignment_claim(conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
     """The conditional claim: of two agents at once exactly one gets the row."""
-    assignment = _assignment_ensure(conversation)
+    assignment = assignment_ensure(conversation)
     now = timezone.now()
     won = Assignment.objects.filter(pk=assignment.pk, agent__isnull=True).update(
         agent=agent, assigned_at=now, updated_at=now
@@ -61,8 +61,8 @@ def _claim(conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
 def conversation_claim(*, conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
     """Take a waiting conversation. A second agent claiming at once gets InboxError
     `already_claimed` naming the winner."""
-    _require_visible(agent, conversation)
-    # No row lock first: the conditional UPDATE in _claim is the lock, and a loser
+    require_visible(agent, conversation)
+    # No row lock first: the conditional UPDATE in assignment_claim is the lock, and a loser
     # blocked behind the winner's lock re-reads the row once the winner commits.
     conversation = Conversation.objects.select_related("subject").get(pk=conversation.pk)
     if conversation.status != Conversation.Status.WAITING:
@@ -75,10 +75,10 @@ def conversation_claim(*, conversation: Conversation, agent: AbstractBaseUser) -
                 % {"name": agent_display_name(holder.agent)},
                 code="already_claimed",
             )
-        _require_active(conversation)
-    assignment = _claim(conversation, agent)
+        require_active(conversation)
+    assignment = assignment_claim(conversation, agent)
     # The status move told the customer and the inboxes.
-    _audit("conversation.claimed", acting_user=agent, conversation=conversation)
+    conversation_audit("conversation.claimed", acting_user=agent, conversation=conversation)
     return assignment
 
 
@@ -87,10 +87,10 @@ def conversation_assign(
     *, conversation: Conversation, agent: AbstractBaseUser, acting_user: AbstractBaseUser
 ) -> Assignment:
     """Hand the conversation to an agent (a supervisor, or the agent who has it)."""
-    conversation = _lock(conversation)
-    _require_active(conversation)
-    _require_can_work(acting_user, conversation)
-    assignment = _assignment_ensure(conversation)
+    conversation = conversation_lock(conversation)
+    require_active(conversation)
+    require_can_work(acting_user, conversation)
+    assignment = assignment_ensure(conversation)
     if agent is None or not user_is_agent(user=agent):
         raise InboxError(_("There is no such agent."), code="unknown_agent")
     in_queue = (
@@ -113,16 +113,16 @@ def conversation_assign(
     )
     if not moved:  # assigned already: to another agent
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
-    _audit(
+    conversation_audit(
         "conversation.assigned",
         acting_user=acting_user,
         conversation=conversation,
         details={"agent": agent.pk, "previous_agent": previous_agent_id},
     )
     if not moved:
-        _publish(
+        conversation_publish(
             conversation,
-            customer_frames=[_status_frame(Conversation.Status.ASSIGNED, agent)],
+            customer_frames=[agent_status_frame(Conversation.Status.ASSIGNED, agent)],
             user_ids={previous_agent_id} if previous_agent_id else set(),
         )
     return Assignment.objects.get(pk=assignment.pk)
@@ -138,10 +138,10 @@ def conversation_transfer(
         queue = Queue.objects.filter(pk=int(queue_id)).first()
     if queue is None:
         raise InboxError(_("There is no such queue."), code="unknown_queue")
-    conversation = _lock(conversation)
-    _require_active(conversation)
-    _require_can_work(acting_user, conversation)
-    assignment = _assignment_ensure(conversation)
+    conversation = conversation_lock(conversation)
+    require_active(conversation)
+    require_can_work(acting_user, conversation)
+    assignment = assignment_ensure(conversation)
     previous_queue_id, previous_agent_id = assignment.queue_id, assignment.agent_id
     now = timezone.now()
     Assignment.objects.filter(pk=assignment.pk).update(
@@ -155,16 +155,16 @@ def conversation_transfer(
     )
     if not moved:  # waiting already: in another queue now
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
-    _audit(
+    conversation_audit(
         "conversation.transferred",
         acting_user=acting_user,
         conversation=conversation,
         details={"from_queue": previous_queue_id, "to_queue": queue.pk},
     )
     if not moved:
-        _publish(
+        conversation_publish(
             conversation,
-            customer_frames=[_status_frame(Conversation.Status.WAITING)],
+            customer_frames=[agent_status_frame(Conversation.Status.WAITING)],
             queue_ids={previous_queue_id},
             user_ids={previous_agent_id} if previous_agent_id else set(),
         )
