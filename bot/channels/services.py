@@ -7,7 +7,7 @@ consent, identification, answering and escalation behave the same on every chann
    Nothing the customer wrote is stored before consent; the platform user id is kept
    to ask the question, and forgotten if the customer declines (or never answers,
    see channels_housekeeping).
-2. "YES"/"JA" starts a conversation under that consent (chat_consent_give) in the
+2. "YES"/"JA" starts a conversation under that consent (consent_give) in the
    language of the word; "NO"/"NEIN" declines.
 3. The configured identity fields (CHAT_IDENTITY_FIELDS) are asked one at a time,
    checked, and stored on the data subject.
