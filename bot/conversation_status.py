@@ -172,7 +172,8 @@ def conversations_status_move(
     *, queryset: QuerySet[Conversation], source: str, to: str, now: datetime | None = None
 ) -> int:
     """The batched form: every conversation of `queryset` still in `source` moves to `to`
-    (the sweep closing old resolved cases). Returns how many moved."""
+    (the sweep closing old resolved cases). Returns how many moved. Call it inside the
+    caller's transaction (the rows are locked until it ends)."""
     sources = _sources_checked([source], target=to)
     fields = _status_fields(to, now or timezone.now())
     fields.pop("escalated_at", None)
