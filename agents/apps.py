@@ -21,7 +21,12 @@ class AgentsConfig(AppConfig):
             agent_online_for_language,
             subject_notes_export,
         )
-        from agents.services import escalation_route, inbox_row_push, subject_notes_erase
+        from agents.services import (
+            escalation_route,
+            inbox_row_push,
+            status_move_push,
+            subject_notes_erase,
+        )
         from bot import hooks
         from privacy.registry import (
             PersonalDataProvider,
@@ -34,6 +39,7 @@ class AgentsConfig(AppConfig):
         post_migrate.connect(_roles_sync_after_migrate, sender=self)
         hooks.listener_register(hooks.ESCALATED, escalation_route)
         hooks.listener_register(hooks.CUSTOMER_WROTE, inbox_row_push)
+        hooks.listener_register(hooks.STATUS_MOVED, status_move_push)
         hooks.presence_source_register(agent_online_for_language)
         receivers.connect()
         # A customer's access export names staff as the inbox shows them to customers.

@@ -15,8 +15,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Prefetch
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from bot import follow_ups, hooks, intent_actions
@@ -47,12 +46,12 @@ from bot.services import (
 )
 from event_pipeline import events
 from event_pipeline.outbox import (
+    Action,
     call_action,
     group_action,
     outbox_actions_run,
     outbox_event_record,
 )
-from event_pipeline.webhooks import webhook_event_emit
 from privacy.models import ConsentRecord
 from privacy.services import (
     consent_link_subject,
@@ -436,18 +435,12 @@ def _after_question(
     """Once a new question is stored: reopen a resolved case, or escalate as the bot decided;
     the agents watching a conversation the team has see the question (after commit)."""
     actions = []
-    if conversation.status == Conversation.Status.RESOLVED:
-        # The customer wrote again after resolution: the case goes back to the team.
-        conversation_escalate(
-            conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
-        )
-        outcome = ChatOutcome(replies=[], escalated=True)
-    elif conversation.status != Conversation.Status.BOT:
-        # A person has the conversation (question_append kept only the answers the bot
-        # is sure of while the customer waits): the inboxes show the new message (their
-        # live view of it gets the message itself, and the bot's answers).
-        actions.append(hooks.hook_action(hooks.CUSTOMER_WROTE, conversation.pk))
-        outcome = ChatOutcome(replies=replies)
+    if conversation.status != Conversation.Status.BOT:
+        # Reopened, or a person has it (question_append kept only the answers the bot is
+        # sure of while the customer waits; the agents' live view gets those too).
+        reopened = conversation.status == Conversation.Status.RESOLVED
+        actions = customer_wrote_to_team(conversation)
+        outcome = ChatOutcome(replies=[] if reopened else replies, escalated=reopened)
     else:
         outcome = _outcome(conversation, replies, reaction)
         if reaction.suggestion_pick is not None:
@@ -465,6 +458,18 @@ def _after_question(
             kind="message.created", actions=actions, reference=conversation.public_id
         )
     return outcome
+
+
+def customer_wrote_to_team(conversation: Conversation) -> list[Action]:
+    """A customer's new message (stored) in a conversation the bot does not handle, on
+    every channel: a resolved case goes back to the team; in one a person handles, the
+    inboxes show the new message (the returned action, for the caller's message event)."""
+    if conversation.status == Conversation.Status.RESOLVED:
+        conversation_escalate(
+            conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
+        )
+        return []
+    return [hooks.hook_action(hooks.CUSTOMER_WROTE, conversation.pk)]
 
 
 AGENTS_MESSAGE_PUSH = "bot.customer_message_to_agents"
@@ -614,28 +619,6 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
     return [results[position] for position in range(len(incoming))]
 
 
-def chat_answer_anonymously(*, language: str, text: str) -> Reply:
-    """Answer without storing anything: the customer declined consent (anonymous mode)."""
-    result = dialog_next(
-        state=DialogState(
-            language=language, status=Conversation.Status.BOT, topics=bot_topics(language)
-        ),
-        question=text,
-        answerer=answerer_get(),
-    )
-    if not result.escalate_reason:
-        return result.replies[0]
-    # Nobody can take over an anonymous chat: say how to reach a person instead.
-    with translation.override(language):
-        return Reply(
-            text=_(
-                "I cannot answer that. To reach a person, please agree to the privacy policy "
-                "or contact us by phone or post."
-            ),
-            sender="system",
-        )
-
-
 @transaction.atomic
 def chat_feedback(*, conversation: Conversation, seq: int, helpful: bool) -> ChatOutcome:
     _require_ready(conversation)
@@ -667,15 +650,7 @@ def conversation_escalate(
     ):
         # Handed over meanwhile (or not the bot's): as it is now.
         return Conversation.objects.get(pk=conversation.pk)
-    outbox_event_record(
-        kind="conversation.escalated",
-        actions=[hooks.hook_action(hooks.ESCALATED, conversation.pk)],
-        reference=conversation.public_id,
-    )
-    webhook_event_emit(
-        event="conversation.escalated",
-        payload={"conversation": str(conversation.public_id), "reason": reason},
-    )
+    # The move recorded the escalation's event: routed by agents, webhooks told.
     return conversation
 
 

@@ -22,7 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
-from bot import chat, customer_presence, follow_ups, hooks
+from bot import chat, conversation_setup, customer_presence, follow_ups, hooks
 from bot.dialog import Reply, waiting_notice
 from bot.disclosure import ai_disclosure
 from bot.models import Conversation
@@ -248,7 +248,7 @@ def _consent_frame(conversation: Conversation) -> dict:
         "title": policy.title if policy else None,
         "summary": policy.summary if policy else None,
         "purposes": ["support_chat", "bot_improvement"],
-        "anonymous_available": settings.CHAT_ANONYMOUS_MODE,
+        "anonymous_available": conversation_setup.anonymous_mode_after_decline(),
     }
 
 
@@ -372,7 +372,7 @@ class ChatConsumer(JsonConsumer):
     conversation: Conversation | None = None
     language = "de"
     # Declined consent where the operator allows anonymous questions: answers only,
-    # nothing about the exchange is stored.
+    # nothing about the exchange is stored (bot.conversation_setup decides both).
     anonymous = False
     # When this socket last told bot.customer_presence the customer is still here.
     presence_refreshed_at = 0.0
@@ -489,11 +489,11 @@ class ChatConsumer(JsonConsumer):
         if not isinstance(accept, bool):
             return await self.send_error("missing_field")
         if not accept:
-            self.anonymous = settings.CHAT_ANONYMOUS_MODE
+            self.anonymous = conversation_setup.anonymous_mode_after_decline()
             await self.send_json(
                 {
                     "type": "consent.declined",
-                    "anonymous_available": settings.CHAT_ANONYMOUS_MODE,
+                    "anonymous_available": self.anonymous,
                     "detail": await self._translated(
                         _(
                             "You declined. We have stored nothing about you. You can still ask "
@@ -515,7 +515,7 @@ class ChatConsumer(JsonConsumer):
         ip_address = self.scope.get("client", [None])[0]
         self.conversation, state, greeting = await database_queue().run(
             _then_state_and_greeting,
-            verb=chat.chat_consent_give,
+            verb=conversation_setup.consent_give,
             conversation=self.conversation,
             policy_version=version,
             ip_address=ip_address,
@@ -575,7 +575,7 @@ class ChatConsumer(JsonConsumer):
 
     async def _answer_anonymously(self, client_id: str, text: str) -> None:
         reply = await database_queue().run(
-            chat.chat_answer_anonymously, language=self.language, text=text
+            conversation_setup.anonymous_question_answer, language=self.language, text=text
         )
         await self.send_json({"type": "ack", "id": client_id, "seq": None, "stored": False})
         await self.send_json(_unstored_message_frame(reply))

@@ -13,6 +13,18 @@ that moves only from the statuses the caller expects, with the timestamps each s
 needs (the model's CheckConstraints hold them). A move the table does not allow is a bug,
 not a race, and raises ConversationStatusError; a move lost to a concurrent one (the row
 is no longer in the expected status) returns False and changes nothing.
+
+A move that happened records its one outbox event in the same transaction ("status
+moved"; none for a lost move), so no caller can forget to tell anyone. After commit the
+dispatcher fans it out:
+- an escalation (into "waiting" with a reason): the agents route it (hooks.ESCALATED) and
+  the operators' webhooks hear `conversation.escalated`; the customer's own channel
+  answered the request already;
+- every other move: the customer's socket gets the status frame (with the agent's name
+  when one took it), the agents' inboxes and conversation pages the fresh row and state
+  (hooks.STATUS_MOVED, agents' listener), and the webhooks `conversation.assigned` or
+  `conversation.resolved`.
+The batched close records one event for its batch: the agents' rows, nothing else.
 """
 
 from collections.abc import Iterable
@@ -22,9 +34,17 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from bot import hooks
 from bot.models import Conversation
+from event_pipeline import events
+from event_pipeline.outbox import Action, outbox_event_record
+from event_pipeline.webhooks import webhook_event_actions
 
 Status = Conversation.Status
+
+STATUS_MOVED_EVENT = "conversation.status_moved"
+# The moves operators' webhooks hear of (WEBHOOK_EVENTS), besides the escalation.
+WEBHOOK_STATUSES = frozenset({Status.ASSIGNED, Status.RESOLVED})
 
 # From each status, the statuses it may move to.
 STATUS_MOVES: dict[str, frozenset[str]] = {
@@ -83,13 +103,19 @@ def conversation_status_move(
     to: str,
     expected: Iterable[str] | None = None,
     escalation_reason: str | None = None,
+    agent_name: str = "",
+    previous_queue_id: int | None = None,
+    previous_agent_id: int | None = None,
 ) -> bool:
     """Move the conversation to `to` if its row is in one of the `expected` statuses
     (default: its status as loaded). Returns whether it moved; the instance then carries
-    the new status and timestamps. Call it inside the caller's transaction.
+    the new status and timestamps, and the move's event is recorded (module docstring).
+    Call it inside the caller's transaction.
 
     Leaving a resolved case clears resolved_at; entering "waiting" stamps escalated_at
-    (and stores `escalation_reason` when given).
+    (and stores `escalation_reason` when given: an escalation). `agent_name`: who took
+    it, for the customer's status frame; `previous_queue_id` / `previous_agent_id`: whose
+    inbox it leaves (a transfer), told as well.
     """
     sources = _sources_checked([conversation.status] if expected is None else expected, target=to)
     fields = _status_fields(to, timezone.now())
@@ -98,18 +124,68 @@ def conversation_status_move(
     if escalation_reason is not None:
         fields["escalation_reason"] = escalation_reason
     moved = Conversation.objects.filter(pk=conversation.pk, status__in=sources).update(**fields)
-    if moved:
-        for name, value in fields.items():
-            setattr(conversation, name, value)
-    return bool(moved)
+    if not moved:
+        return False
+    for name, value in fields.items():
+        setattr(conversation, name, value)
+    if to == Status.WAITING and escalation_reason is not None:
+        actions = _escalation_actions(conversation, reason=escalation_reason)
+    else:
+        previous = {"previous_queue_id": previous_queue_id, "previous_agent_id": previous_agent_id}
+        actions = _status_moved_actions(
+            conversation,
+            agent_name=agent_name,
+            context={name: value for name, value in previous.items() if value is not None},
+        )
+    outbox_event_record(kind=STATUS_MOVED_EVENT, actions=actions, reference=conversation.public_id)
+    return True
+
+
+def _escalation_actions(conversation: Conversation, *, reason: str) -> list[Action]:
+    return [
+        hooks.hook_action(hooks.ESCALATED, conversation.pk),
+        *webhook_event_actions(
+            event="conversation.escalated",
+            payload={"conversation": str(conversation.public_id), "reason": reason},
+        ),
+    ]
+
+
+def _status_moved_actions(
+    conversation: Conversation, *, agent_name: str, context: dict[str, int]
+) -> list[Action]:
+    status = conversation.status
+    actions = events.customer_frames_actions(
+        public_hex=conversation.public_id.hex,
+        frames=[events.status_frame(status, agent_name=agent_name)],
+    )
+    actions.append(hooks.hook_action(hooks.STATUS_MOVED, conversation.pk, **context))
+    if status in WEBHOOK_STATUSES:
+        actions += webhook_event_actions(
+            event=f"conversation.{status}",
+            payload={"conversation": str(conversation.public_id), "status": status},
+        )
+    return actions
 
 
 def conversations_status_move(
     *, queryset: QuerySet[Conversation], source: str, to: str, now: datetime | None = None
 ) -> int:
     """The batched form: every conversation of `queryset` still in `source` moves to `to`
-    (the sweep closing old resolved cases). Returns how many moved."""
+    (the sweep closing old resolved cases). Returns how many moved. Call it inside the
+    caller's transaction (the rows are locked until it ends)."""
     sources = _sources_checked([source], target=to)
     fields = _status_fields(to, now or timezone.now())
     fields.pop("escalated_at", None)
-    return queryset.filter(status__in=sources).update(**fields)
+    # Locked first, so the ids read are exactly the rows the UPDATE moves.
+    ids = list(
+        queryset.filter(status__in=sources)
+        .select_for_update(of=("self",))
+        .values_list("pk", flat=True)
+    )
+    moved = Conversation.objects.filter(pk__in=ids, status__in=sources).update(**fields)
+    outbox_event_record(
+        kind=STATUS_MOVED_EVENT,
+        actions=[hooks.hook_action(hooks.STATUS_MOVED, pk) for pk in ids] if moved else [],
+    )
+    return moved

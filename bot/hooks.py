@@ -16,14 +16,19 @@ from django.core.exceptions import ValidationError
 
 from event_pipeline.outbox import Action, call_action, outbox_handler_register
 
-Listener = Callable[[int], None]
+# Called with the conversation id (and, for STATUS_MOVED, the ids of its context).
+Listener = Callable[..., None]
 
 # A conversation was handed to the team (queued for a person).
 ESCALATED = "escalated"
 # A customer wrote in a conversation a person handles (not the bot).
 CUSTOMER_WROTE = "customer_wrote"
+# A conversation's status moved (bot.conversation_status), other than into the queue by an
+# escalation (ESCALATED): the agents' inboxes and conversation pages show it. Listeners
+# also get `previous_queue_id` / `previous_agent_id` when the move took it from them.
+STATUS_MOVED = "status_moved"
 
-_listeners: dict[str, list[Listener]] = {ESCALATED: [], CUSTOMER_WROTE: []}
+_listeners: dict[str, list[Listener]] = {ESCALATED: [], CUSTOMER_WROTE: [], STATUS_MOVED: []}
 
 # A message was stored in a conversation of a channel that delivers by itself (e-mail):
 # called INSIDE the storing transaction with (conversation, message), so the channel
@@ -119,15 +124,16 @@ def unanswered_sources() -> list[UnansweredSource]:
     return list(_unanswered_sources)
 
 
-def hook_action(event: str, conversation_id: int) -> Action:
-    """The outbox action that calls the event's listeners after commit."""
-    return call_action(f"bot.hook.{event}", conversation_id=conversation_id)
+def hook_action(event: str, conversation_id: int, **context: int) -> Action:
+    """The outbox action that calls the event's listeners after commit (with `context`,
+    ids the event names besides the conversation, as keyword arguments)."""
+    return call_action(f"bot.hook.{event}", conversation_id=conversation_id, **context)
 
 
 def _listeners_call(event: str) -> Callable[..., None]:
-    def call(*, conversation_id: int) -> None:
+    def call(*, conversation_id: int, **context: int) -> None:
         for listener in listeners(event):
-            listener(conversation_id)
+            listener(conversation_id, **context)
 
     return call
 

@@ -1,13 +1,12 @@
 """THE SEAM between e-mail and the conversations (issue 17).
 
-Everything the e-mail channel asks of the chat side goes through these functions, so
-moving e-mail onto the channel-independent conversation engine (issue 21) changes this
-module only: an inbound mail becomes the engine's "customer message" event, and the
-engine's "agent reply stored" event calls `agent_reply_stored` instead of the hook.
-
-Until then they use the existing public services: bot.services (conversation_start,
-message_append), the dialog engine (bot.dialog.dialog_next with bot.chat's answerer and
-team availability), bot.chat.conversation_escalate and agents.services.assignment_route.
+Everything the e-mail channel asks of the chat side goes through these functions, and
+they call the channel-independent engine's verbs, as the web chat and the messengers do:
+the sender's identity is a claim (bot.conversation_setup.identity_claim), the bot's
+reaction is the dialog's (bot.chat.dialog_state, bot.dialog.dialog_next), a customer's
+reply to a case the team has or had goes the chat's way (bot.chat.customer_wrote_to_team),
+escalation is bot.chat.conversation_escalate (its status move records the event), and
+routing to the mailbox's queue is agents.services.assignment_route.
 E-mail runs under Art. 6(1)(b) (a request the customer sent us), not chat consent: the
 conversation has no consent record, so none of its texts are used to teach the bot.
 
@@ -20,15 +19,16 @@ team (the hand-over path). Everything else goes to the mailbox's queue.
 
 from agents.models import Queue
 from agents.services import assignment_route
-from bot import hooks
 from bot.chat import (
     AGENTS_MESSAGE_PUSH,
     answerer_get,
     conversation_escalate,
-    team_available_at,
+    customer_wrote_to_team,
+    dialog_state,
 )
+from bot.conversation_setup import identity_claim
 from bot.customer_presence import customer_connected
-from bot.dialog import DialogResult, DialogState, Escalation, Reply, dialog_next
+from bot.dialog import DialogResult, Escalation, Reply, dialog_next
 from bot.models import Conversation, Intent, Message
 from bot.services import conversation_start, message_append
 from email_channel.models import MailThread
@@ -54,8 +54,7 @@ def conversation_from_mail(
     conversation, _resume_token = conversation_start(
         channel=Conversation.Channel.EMAIL, language=language
     )
-    conversation.subject = subject
-    conversation.save(update_fields=["subject", "updated_at"])
+    identity_claim(conversation=conversation, subject=subject)
     message, _created = message_append(
         conversation=conversation,
         sender=Message.Sender.CUSTOMER,
@@ -67,12 +66,7 @@ def conversation_from_mail(
 
 def mail_bot_reaction(*, conversation: Conversation, question: str) -> DialogResult:
     """What the chat's dialog engine says to the mail's question (stores nothing)."""
-    state = DialogState(
-        language=conversation.language,
-        status=Conversation.Status.BOT,
-        team_available_at=team_available_at(conversation.language),
-    )
-    return dialog_next(state=state, question=question, answerer=answerer_get())
+    return dialog_next(state=dialog_state(conversation), question=question, answerer=answerer_get())
 
 
 def _auto_answer(reaction: DialogResult) -> Reply | None:
@@ -137,16 +131,12 @@ def message_from_mail(
         client_message_id=client_message_id,
     )
     actions = []
-    if conversation.status == Conversation.Status.RESOLVED:
-        conversation_escalate(
-            conversation=conversation, reason=Escalation.CUSTOMER_WROTE_AGAIN, reopen=True
-        )
-    elif conversation.status == Conversation.Status.BOT:
+    if conversation.status == Conversation.Status.BOT:
         conversation_escalate(conversation=conversation, reason=Escalation.CUSTOMER_REQUEST)
         if queue is not None:
             assignment_route(conversation_id=conversation.pk, queue=queue)
     else:
-        actions.append(hooks.hook_action(hooks.CUSTOMER_WROTE, conversation.pk))
+        actions = customer_wrote_to_team(conversation)
     actions.append(call_action(AGENTS_MESSAGE_PUSH, message_id=message.pk))
     outbox_event_record(kind="message.created", actions=actions, reference=conversation.public_id)
     return message

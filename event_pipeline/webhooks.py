@@ -27,7 +27,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from event_pipeline.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookSubscription
-from event_pipeline.outbox import outbox_event_record, task_action
+from event_pipeline.outbox import Action, outbox_event_record, task_action
 from privacy.models import ProcessingAgreement
 from privacy.registry import subject_references
 from privacy.services import audit_record
@@ -140,8 +140,26 @@ def webhook_event_emit(
     the subject, and the conversation the payload names (a conversation may get its
     subject only later), so the subject's export lists it and erasure removes it.
     """
+    outbox_event_record(
+        kind=f"webhook.{event}"[:50],
+        actions=webhook_event_actions(
+            event=event, payload=payload, personal=personal, subject_public_id=subject_public_id
+        ),
+        reference=_uuid_or_none(payload.get("conversation")),
+    )
+
+
+def webhook_event_actions(
+    *,
+    event: str,
+    payload: dict,
+    personal: dict | None = None,
+    subject_public_id: uuid.UUID | None = None,
+) -> list[Action]:
+    """webhook_event_emit's deliveries, written now, and the outbox actions queueing them:
+    for a caller recording them in an event of its own (a status move)."""
     if event not in _events_subscribed():
-        return
+        return []
     reference = _uuid_or_none(payload.get("conversation"))
     deliveries = [
         WebhookDelivery.objects.create(
@@ -156,11 +174,7 @@ def webhook_event_emit(
         for subscription in WebhookSubscription.objects.filter(is_active=True)
         if event in subscription.events
     ]
-    outbox_event_record(
-        kind=f"webhook.{event}"[:50],
-        actions=[task_action(WEBHOOK_DELIVER_TASK, delivery.pk) for delivery in deliveries],
-        reference=reference,
-    )
+    return [task_action(WEBHOOK_DELIVER_TASK, delivery.pk) for delivery in deliveries]
 
 
 def _uuid_or_none(value) -> uuid.UUID | None:

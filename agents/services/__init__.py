@@ -56,6 +56,7 @@ from agents.services.routing import (
     conversation_escalate_by_staff,
     escalation_route,
     inbox_row_push,
+    status_move_push,
 )
 from agents.services.teaching import (
     teaching_approve,
@@ -77,6 +78,7 @@ __all__ = [
     "assignment_route",
     "escalation_route",
     "inbox_row_push",
+    "status_move_push",
     "conversation_escalate_by_staff",
     "conversation_claim",
     "conversation_assign",

@@ -9,7 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agents.services.base import EMAIL_REVEAL_REASONS, InboxError, _audit, _require_visible
+from agents.services.base import (
+    EMAIL_REVEAL_REASONS,
+    InboxError,
+    conversation_audit,
+    require_visible,
+)
 from bot.models import Conversation
 from privacy.models import AuditEvent, DataSubject
 from privacy.services import audit_record
@@ -21,8 +26,8 @@ def conversation_view_record(
     *, conversation: Conversation, acting_user: AbstractBaseUser, channel: str = "page"
 ) -> None:
     """A staff member opened the transcript (personal data): one audit event."""
-    _require_visible(acting_user, conversation)
-    _audit(
+    require_visible(acting_user, conversation)
+    conversation_audit(
         "conversation.viewed",
         acting_user=acting_user,
         conversation=conversation,
@@ -74,7 +79,7 @@ def subject_email_reveal(
 ) -> str:
     """The customer's email, unmasked, for a user allowed to see personal data; audited with
     a reason code (EMAIL_REVEAL_REASONS) and an optional note, stored redacted."""
-    _require_visible(acting_user, conversation)
+    require_visible(acting_user, conversation)
     if not acting_user.has_perm("privacy.view_personal_data"):
         raise PermissionDenied(_("You may not see customers' personal data."))
     if reason_code not in EMAIL_REVEAL_REASONS:

@@ -1,5 +1,6 @@
 """What the agents' verbs share: refusals (InboxError), settings, locks, checks, audit
-rows and the pushes after commit."""
+rows and the pushes after commit. Public names: the sibling modules import them (the
+package's __init__ exports only the verbs)."""
 
 from typing import Any
 
@@ -7,7 +8,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Assignment, Teaching
@@ -21,12 +21,13 @@ from agents.selectors import (
     queue_for_conversation,
 )
 from bot.models import Conversation, Message
+from bot.selectors import conversation_agent_names
 from bot.services import message_append
 from event_pipeline import events
 from event_pipeline.outbox import outbox_event_record
 from event_pipeline.webhooks import webhook_event_emit
 from platform_core.storable_text import INVALID_TEXT_CODE, text_is_storable
-from privacy.models import AuditEvent
+from privacy.models import AuditEvent, DataSubject
 from privacy.services import audit_record
 
 NOTE_TEXT_MAX_LENGTH = 4000
@@ -75,7 +76,7 @@ def teaching_auto_approve_enabled() -> bool:
 # Helpers ------------------------------------------------------------------------------------
 
 
-def _lock(conversation: Conversation) -> Conversation:
+def conversation_lock(conversation: Conversation) -> Conversation:
     """The conversation, read afresh under a row lock (its own row only: PostgreSQL refuses
     FOR UPDATE on the nullable side of the subject join)."""
     return (
@@ -85,23 +86,23 @@ def _lock(conversation: Conversation) -> Conversation:
     )
 
 
-def _require_visible(user: AbstractBaseUser, conversation: Conversation) -> None:
+def require_visible(user: AbstractBaseUser, conversation: Conversation) -> None:
     if not conversation_is_visible(user=user, conversation=conversation):
         raise PermissionDenied(_("You cannot open this conversation."))
 
 
-def _require_free(user: AbstractBaseUser, conversation: Conversation) -> None:
-    """After _require_visible: nobody else handles it (supervisors may step in)."""
+def require_free(user: AbstractBaseUser, conversation: Conversation) -> None:
+    """After require_visible: nobody else handles it (supervisors may step in)."""
     if not conversation_is_free_for(user=user, conversation=conversation):
         raise PermissionDenied(_("Another agent handles this conversation."))
 
 
-def _require_can_work(user: AbstractBaseUser, conversation: Conversation) -> None:
-    _require_visible(user, conversation)
-    _require_free(user, conversation)
+def require_can_work(user: AbstractBaseUser, conversation: Conversation) -> None:
+    require_visible(user, conversation)
+    require_free(user, conversation)
 
 
-def _require_active(conversation: Conversation) -> None:
+def require_active(conversation: Conversation) -> None:
     if conversation.status in ACTIVE_STATUSES:
         return
     if conversation.status == Conversation.Status.CLOSED:
@@ -116,7 +117,7 @@ def _require_active(conversation: Conversation) -> None:
     )
 
 
-def _text_check(text: object, *, max_length: int) -> str:
+def staff_text_clean(text: object, *, max_length: int) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InboxError(_("Please write something first."), code="empty_text")
     text = text.strip()
@@ -133,7 +134,7 @@ def _text_check(text: object, *, max_length: int) -> str:
     return text
 
 
-def _assignment_ensure(conversation: Conversation) -> Assignment:
+def assignment_ensure(conversation: Conversation) -> Assignment:
     """The conversation's assignment; routed now if the escalation listener did not run."""
     assignment = assignment_for(conversation=conversation)
     if assignment is not None:
@@ -149,7 +150,22 @@ def _assignment_ensure(conversation: Conversation) -> Assignment:
     return assignment
 
 
-def _audit(
+def conversation_known_names(conversation: Conversation | None) -> list[str]:
+    """The customer's own name (read afresh: never the cached subject of a conversation
+    object that may predate an identification) and its agents' names, for the gate."""
+    if conversation is None:
+        return []
+    subject = (
+        DataSubject.objects.filter(pk=conversation.subject_id).first()
+        if conversation.subject_id
+        else None
+    )
+    own = [subject.name] if subject is not None and subject.name else []
+    # The agents who wrote in it: their names are hidden like the customer's.
+    return own + conversation_agent_names(conversation=conversation)
+
+
+def conversation_audit(
     action: str,
     *,
     acting_user: AbstractBaseUser | None,
@@ -169,11 +185,7 @@ def _audit(
     )
 
 
-def _now_iso() -> str:
-    return timezone.now().isoformat()
-
-
-def _inbox_row_actions(
+def inbox_row_actions(
     conversation: Conversation,
     *,
     queue_ids: set[int | None] = frozenset(),
@@ -197,20 +209,23 @@ def _inbox_row_actions(
     return conversation, row, actions
 
 
-def _publish(
+def conversation_publish(
     conversation: Conversation,
     *,
     customer_frames: list[dict] = (),
     agent_payloads: list[dict] = (),
     queue_ids: set[int | None] = frozenset(),
     user_ids: set[int] = frozenset(),
+    inbox: bool = True,
 ) -> None:
     """After commit (one outbox event): frames to the customer, events to the agents
-    watching the conversation, and its fresh inbox row to the inboxes of the given queues
-    (old and new) and users."""
+    watching the conversation, and (`inbox`) its fresh inbox row and state to the inboxes
+    of the given queues (old and new) and users. A status move tells all of that itself
+    (bot.conversation_status): a verb that moved the status publishes only the rest."""
     public_hex = conversation.public_id.hex
     for frame in customer_frames:
-        # Operators' webhooks hear of the same state changes the customer is told of.
+        # Operators' webhooks hear of the same changes the customer is told of (a status
+        # that stayed: handed to another agent).
         if frame.get("type") == "status" and frame.get("status") in ("assigned", "resolved"):
             webhook_event_emit(
                 event=f"conversation.{frame['status']}",
@@ -221,14 +236,28 @@ def _publish(
         events.conversation_event_action(public_hex=public_hex, payload=payload)
         for payload in agent_payloads
     ]
-    conversation, row, inbox_actions = _inbox_row_actions(
+    if inbox:
+        actions += agents_view_actions(conversation, queue_ids=queue_ids, user_ids=user_ids)
+    outbox_event_record(
+        kind="conversation.changed", actions=actions, reference=conversation.public_id
+    )
+
+
+def agents_view_actions(
+    conversation: Conversation,
+    *,
+    queue_ids: set[int | None] = frozenset(),
+    user_ids: set[int] = frozenset(),
+) -> list:
+    """The conversation's fresh inbox row to the inboxes of its queue and agent (and of the
+    given queues and users), and its state to the agents watching it."""
+    conversation, row, actions = inbox_row_actions(
         conversation, queue_ids=queue_ids, user_ids=user_ids
     )
-    actions += inbox_actions
     if conversation.status != Conversation.Status.BOT:
         actions.append(
             events.conversation_event_action(
-                public_hex=public_hex,
+                public_hex=conversation.public_id.hex,
                 payload={
                     "type": "state",
                     "status": conversation.status,
@@ -239,14 +268,12 @@ def _publish(
                 },
             )
         )
-    outbox_event_record(
-        kind="conversation.changed", actions=actions, reference=conversation.public_id
-    )
+    return actions
 
 
-def _system_message(conversation: Conversation, text: str) -> Message:
+def system_message_append(conversation: Conversation, text: str) -> Message:
     return message_append(conversation=conversation, sender=Message.Sender.SYSTEM, text=text)[0]
 
 
-def _status_frame(status: str, agent: AbstractBaseUser | None = None) -> dict:
+def agent_status_frame(status: str, agent: AbstractBaseUser | None = None) -> dict:
     return events.status_frame(status, agent_name=agent_display_name(agent) if agent else "")

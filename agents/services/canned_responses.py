@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agents.models import CannedResponse, Queue
-from agents.services.base import CANNED_TITLE_MAX_LENGTH, InboxError, _text_check
+from agents.services.base import CANNED_TITLE_MAX_LENGTH, InboxError, staff_text_clean
 from bot.services import MESSAGE_TEXT_MAX_LENGTH
 
 
@@ -21,8 +21,8 @@ def canned_response_create(
     queue: Queue | None = None,
 ) -> CannedResponse:
     """A personal canned response, or a queue's (supervisors only)."""
-    title = _text_check(title, max_length=CANNED_TITLE_MAX_LENGTH)
-    text = _text_check(text, max_length=MESSAGE_TEXT_MAX_LENGTH)
+    title = staff_text_clean(title, max_length=CANNED_TITLE_MAX_LENGTH)
+    text = staff_text_clean(text, max_length=MESSAGE_TEXT_MAX_LENGTH)
     if language not in ("", *dict(settings.LANGUAGES)):
         raise InboxError(_("Unknown language."), code="invalid_language")
     if queue is not None and not acting_user.has_perm("agents.change_cannedresponse"):

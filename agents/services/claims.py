@@ -14,22 +14,22 @@ from agents.selectors import (
 )
 from agents.services.base import (
     InboxError,
-    _assignment_ensure,
-    _audit,
-    _lock,
-    _publish,
-    _require_active,
-    _require_can_work,
-    _require_visible,
-    _status_frame,
+    agent_status_frame,
+    assignment_ensure,
+    conversation_audit,
+    conversation_lock,
+    conversation_publish,
+    require_active,
+    require_can_work,
+    require_visible,
 )
 from bot.conversation_status import conversation_status_move
 from bot.models import Conversation
 
 
-def _claim(conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
+def assignment_claim(conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
     """The conditional claim: of two agents at once exactly one gets the row."""
-    assignment = _assignment_ensure(conversation)
+    assignment = assignment_ensure(conversation)
     now = timezone.now()
     won = Assignment.objects.filter(pk=assignment.pk, agent__isnull=True).update(
         agent=agent, assigned_at=now, updated_at=now
@@ -47,6 +47,7 @@ def _claim(conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
         conversation=conversation,
         to=Conversation.Status.ASSIGNED,
         expected=[Conversation.Status.WAITING],
+        agent_name=agent_display_name(agent),
     )
     if not moved:
         # Resolved or closed meanwhile: the transaction rolls the claim back.
@@ -60,8 +61,8 @@ def _claim(conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
 def conversation_claim(*, conversation: Conversation, agent: AbstractBaseUser) -> Assignment:
     """Take a waiting conversation. A second agent claiming at once gets InboxError
     `already_claimed` naming the winner."""
-    _require_visible(agent, conversation)
-    # No row lock first: the conditional UPDATE in _claim is the lock, and a loser
+    require_visible(agent, conversation)
+    # No row lock first: the conditional UPDATE in assignment_claim is the lock, and a loser
     # blocked behind the winner's lock re-reads the row once the winner commits.
     conversation = Conversation.objects.select_related("subject").get(pk=conversation.pk)
     if conversation.status != Conversation.Status.WAITING:
@@ -74,10 +75,10 @@ def conversation_claim(*, conversation: Conversation, agent: AbstractBaseUser) -
                 % {"name": agent_display_name(holder.agent)},
                 code="already_claimed",
             )
-        _require_active(conversation)
-    assignment = _claim(conversation, agent)
-    _audit("conversation.claimed", acting_user=agent, conversation=conversation)
-    _publish(conversation, customer_frames=[_status_frame(Conversation.Status.ASSIGNED, agent)])
+        require_active(conversation)
+    assignment = assignment_claim(conversation, agent)
+    # The status move told the customer and the inboxes.
+    conversation_audit("conversation.claimed", acting_user=agent, conversation=conversation)
     return assignment
 
 
@@ -86,10 +87,10 @@ def conversation_assign(
     *, conversation: Conversation, agent: AbstractBaseUser, acting_user: AbstractBaseUser
 ) -> Assignment:
     """Hand the conversation to an agent (a supervisor, or the agent who has it)."""
-    conversation = _lock(conversation)
-    _require_active(conversation)
-    _require_can_work(acting_user, conversation)
-    assignment = _assignment_ensure(conversation)
+    conversation = conversation_lock(conversation)
+    require_active(conversation)
+    require_can_work(acting_user, conversation)
+    assignment = assignment_ensure(conversation)
     if agent is None or not user_is_agent(user=agent):
         raise InboxError(_("There is no such agent."), code="unknown_agent")
     in_queue = (
@@ -104,21 +105,26 @@ def conversation_assign(
     previous_agent_id = assignment.agent_id
     now = timezone.now()
     Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now, updated_at=now)
-    if conversation.status == Conversation.Status.WAITING:
-        conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
-    else:  # assigned already: to another agent
+    moved = conversation.status == Conversation.Status.WAITING and conversation_status_move(
+        conversation=conversation,
+        to=Conversation.Status.ASSIGNED,
+        agent_name=agent_display_name(agent),
+        previous_agent_id=previous_agent_id,
+    )
+    if not moved:  # assigned already: to another agent
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
-    _audit(
+    conversation_audit(
         "conversation.assigned",
         acting_user=acting_user,
         conversation=conversation,
         details={"agent": agent.pk, "previous_agent": previous_agent_id},
     )
-    _publish(
-        conversation,
-        customer_frames=[_status_frame(Conversation.Status.ASSIGNED, agent)],
-        user_ids={previous_agent_id} if previous_agent_id else set(),
-    )
+    if not moved:
+        conversation_publish(
+            conversation,
+            customer_frames=[agent_status_frame(Conversation.Status.ASSIGNED, agent)],
+            user_ids={previous_agent_id} if previous_agent_id else set(),
+        )
     return Assignment.objects.get(pk=assignment.pk)
 
 
@@ -132,29 +138,34 @@ def conversation_transfer(
         queue = Queue.objects.filter(pk=int(queue_id)).first()
     if queue is None:
         raise InboxError(_("There is no such queue."), code="unknown_queue")
-    conversation = _lock(conversation)
-    _require_active(conversation)
-    _require_can_work(acting_user, conversation)
-    assignment = _assignment_ensure(conversation)
+    conversation = conversation_lock(conversation)
+    require_active(conversation)
+    require_can_work(acting_user, conversation)
+    assignment = assignment_ensure(conversation)
     previous_queue_id, previous_agent_id = assignment.queue_id, assignment.agent_id
     now = timezone.now()
     Assignment.objects.filter(pk=assignment.pk).update(
         queue=queue, agent=None, assigned_at=None, updated_at=now
     )
-    if conversation.status == Conversation.Status.ASSIGNED:
-        conversation_status_move(conversation=conversation, to=Conversation.Status.WAITING)
-    else:  # waiting already: in another queue now
+    moved = conversation.status == Conversation.Status.ASSIGNED and conversation_status_move(
+        conversation=conversation,
+        to=Conversation.Status.WAITING,
+        previous_queue_id=previous_queue_id,
+        previous_agent_id=previous_agent_id,
+    )
+    if not moved:  # waiting already: in another queue now
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
-    _audit(
+    conversation_audit(
         "conversation.transferred",
         acting_user=acting_user,
         conversation=conversation,
         details={"from_queue": previous_queue_id, "to_queue": queue.pk},
     )
-    _publish(
-        conversation,
-        customer_frames=[_status_frame(Conversation.Status.WAITING)],
-        queue_ids={previous_queue_id},
-        user_ids={previous_agent_id} if previous_agent_id else set(),
-    )
+    if not moved:
+        conversation_publish(
+            conversation,
+            customer_frames=[agent_status_frame(Conversation.Status.WAITING)],
+            queue_ids={previous_queue_id},
+            user_ids={previous_agent_id} if previous_agent_id else set(),
+        )
     return Assignment.objects.get(pk=assignment.pk)

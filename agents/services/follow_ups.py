@@ -4,7 +4,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from agents.services.base import InboxError, _lock, _publish, _require_can_work
+from agents.services.base import (
+    InboxError,
+    conversation_lock,
+    conversation_publish,
+    require_can_work,
+)
 from bot.follow_ups import follow_up_done
 from bot.models import Conversation, FollowUp
 
@@ -15,8 +20,8 @@ def follow_up_mark_done(
 ) -> FollowUp:
     """The agent called the customer back or answered by e-mail: the number or address
     is forgotten (bot.follow_ups.follow_up_done, audited)."""
-    conversation = _lock(conversation)
-    _require_can_work(agent, conversation)
+    conversation = conversation_lock(conversation)
+    require_can_work(agent, conversation)
     follow_up = FollowUp.objects.filter(
         conversation=conversation,
         pk=int(follow_up_id) if str(follow_up_id).isdigit() else -1,
@@ -25,5 +30,5 @@ def follow_up_mark_done(
         raise InboxError(_("There is no such follow-up."), code="unknown_follow_up")
     follow_up.conversation = conversation
     follow_up = follow_up_done(follow_up=follow_up, acting_user=agent)
-    _publish(conversation)
+    conversation_publish(conversation)
     return follow_up

@@ -11,16 +11,14 @@ from agents.selectors import (
 from agents.services.base import (
     NOTE_TEXT_MAX_LENGTH,
     InboxError,
-    _audit,
-    _lock,
-    _publish,
-    _require_active,
-    _require_free,
-    _require_visible,
-    _status_frame,
-    _text_check,
+    conversation_audit,
+    conversation_lock,
+    require_active,
+    require_free,
+    require_visible,
+    staff_text_clean,
 )
-from agents.services.claims import _claim
+from agents.services.claims import assignment_claim
 from bot.models import Conversation, Message
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, message_append
 from event_pipeline import events
@@ -32,52 +30,50 @@ def conversation_reply(
     *, conversation: Conversation, agent: AbstractBaseUser, text: object
 ) -> Message:
     """Send the customer an agent's reply; a waiting conversation is claimed by it."""
-    text = _text_check(text, max_length=MESSAGE_TEXT_MAX_LENGTH)
-    conversation = _lock(conversation)
-    _require_visible(agent, conversation)
-    _require_active(conversation)
-    _require_free(agent, conversation)
-    claimed = False
+    text = staff_text_clean(text, max_length=MESSAGE_TEXT_MAX_LENGTH)
+    conversation = conversation_lock(conversation)
+    require_visible(agent, conversation)
+    require_active(conversation)
+    require_free(agent, conversation)
     if conversation.status == Conversation.Status.WAITING:
-        _claim(conversation, agent)
-        claimed = True
+        assignment_claim(conversation, agent)
     message, _created = message_append(
         conversation=conversation, sender=Message.Sender.AGENT, text=text, sender_user=agent
     )
-    _audit(
+    conversation_audit(
         "conversation.replied",
         acting_user=agent,
         conversation=conversation,
         details={"seq": message.seq},
     )
+    # A claim's status move told the customer and the inboxes before this event.
     frame = events.message_frame(message)
-    frames = [_status_frame(Conversation.Status.ASSIGNED, agent), frame] if claimed else [frame]
     public_hex = conversation.public_id.hex
     outbox_event_record(
         kind="message.created",
         actions=[
-            *events.customer_frames_actions(public_hex=public_hex, frames=frames),
+            *events.customer_frames_actions(public_hex=public_hex, frames=[frame]),
             events.conversation_event_action(
                 public_hex=public_hex, payload={**frame, "agent_name": agent_display_name(agent)}
             ),
         ],
         reference=conversation.public_id,
     )
-    if claimed:
-        _publish(conversation)
     return message
 
 
 @transaction.atomic
 def note_add(*, conversation: Conversation, author: AbstractBaseUser, text: object) -> InternalNote:
     """An internal note: stored encrypted, shown to agents, never sent to the customer."""
-    text = _text_check(text, max_length=NOTE_TEXT_MAX_LENGTH)
-    conversation = _lock(conversation)
-    _require_visible(author, conversation)
+    text = staff_text_clean(text, max_length=NOTE_TEXT_MAX_LENGTH)
+    conversation = conversation_lock(conversation)
+    require_visible(author, conversation)
     if conversation.status == Conversation.Status.CLOSED:
         raise InboxError(_("This conversation is closed."), code="conversation_closed")
     note = InternalNote.objects.create(conversation=conversation, author=author, text=text)
-    _audit("note.added", acting_user=author, conversation=conversation, details={"note": note.pk})
+    conversation_audit(
+        "note.added", acting_user=author, conversation=conversation, details={"note": note.pk}
+    )
     events.conversation_event_publish(
         public_hex=conversation.public_id.hex,
         payload={

@@ -10,22 +10,23 @@ from django.utils.translation import gettext as _
 from agents.models import Assignment, Queue
 from agents.selectors import (
     ACTIVE_STATUSES,
+    agent_display_name,
     agent_least_busy,
     queue_for_conversation,
 )
 from agents.services.base import (
     ESCALATION_REASON_MAX_LENGTH,
     InboxError,
-    _audit,
-    _inbox_row_actions,
-    _lock,
-    _publish,
-    _require_visible,
-    _status_frame,
-    _text_check,
+    agents_view_actions,
     auto_assign_enabled,
+    conversation_audit,
+    conversation_known_names,
+    conversation_lock,
+    conversation_publish,
+    inbox_row_actions,
+    require_visible,
+    staff_text_clean,
 )
-from agents.services.teaching import _known_names
 from bot.chat import conversation_escalate
 from bot.conversation_status import conversation_status_move
 from bot.models import Conversation
@@ -53,35 +54,46 @@ def assignment_route(*, conversation_id: int, queue: Queue | None = None) -> Ass
     earlier = Assignment.objects.select_related("agent").filter(conversation=conversation).first()
     if earlier is not None:
         # Escalated again (the customer wrote after resolution): back to whoever had it.
-        if earlier.agent is not None and earlier.agent.is_active:
-            conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
         conversation.assignment = earlier
-        _publish(conversation, customer_frames=[])
+        moved = (
+            earlier.agent is not None
+            and earlier.agent.is_active
+            and conversation_status_move(
+                conversation=conversation,
+                to=Conversation.Status.ASSIGNED,
+                agent_name=agent_display_name(earlier.agent),
+            )
+        )
+        if not moved:  # waits for its queue: the inboxes show it again
+            conversation_publish(conversation)
         return earlier
     if queue is None:
         queue = queue_for_conversation(conversation=conversation)
     assignment = Assignment.objects.create(conversation=conversation, queue=queue)
     conversation.assignment = assignment
-    _audit(
+    conversation_audit(
         "conversation.routed",
         acting_user=None,
         conversation=conversation,
         details={"queue": queue.slug if queue else None, "reason": conversation.escalation_reason},
     )
-    customer_frames: list[dict] = []
     agent = agent_least_busy(queue=queue) if queue is not None and auto_assign_enabled() else None
-    if agent is not None:
-        now = timezone.now()
-        Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now)
-        conversation_status_move(conversation=conversation, to=Conversation.Status.ASSIGNED)
-        _audit(
-            "conversation.assigned",
-            acting_user=None,
-            conversation=conversation,
-            details={"agent": agent.pk, "automatic": True},
-        )
-        customer_frames.append(_status_frame(Conversation.Status.ASSIGNED, agent))
-    _publish(conversation, customer_frames=customer_frames)
+    if agent is None:  # waits in its queue: the inboxes show it
+        conversation_publish(conversation)
+        return assignment
+    now = timezone.now()
+    Assignment.objects.filter(pk=assignment.pk).update(agent=agent, assigned_at=now)
+    conversation_status_move(
+        conversation=conversation,
+        to=Conversation.Status.ASSIGNED,
+        agent_name=agent_display_name(agent),
+    )
+    conversation_audit(
+        "conversation.assigned",
+        acting_user=None,
+        conversation=conversation,
+        details={"agent": agent.pk, "automatic": True},
+    )
     return assignment
 
 
@@ -90,7 +102,7 @@ def escalation_route(conversation_id: int) -> None:
 
     Runs after the customer's transaction committed; a failure here is logged,
     never raised into the customer's chat. The conversation is then routed when
-    an agent claims it (see _assignment_ensure).
+    an agent claims it (see assignment_ensure).
     """
     try:
         assignment_route(conversation_id=conversation_id)
@@ -107,9 +119,36 @@ def inbox_row_push(conversation_id: int) -> None:
     """
     try:
         # Already dispatched from the outbox: pushed now, without a row of its own.
-        outbox_actions_run(_inbox_row_actions(Conversation(pk=conversation_id))[2])
+        outbox_actions_run(inbox_row_actions(Conversation(pk=conversation_id))[2])
     except Exception:
         logger.exception("Updating the inbox row of conversation %s failed", conversation_id)
+
+
+def status_move_push(
+    conversation_id: int,
+    *,
+    previous_queue_id: int | None = None,
+    previous_agent_id: int | None = None,
+) -> None:
+    """bot's listener for a status move (bot.conversation_status; registered in
+    AgentsConfig.ready()): the conversation's fresh row to the inboxes of its queue and
+    agent, and of those it left; its state to the agents watching it.
+
+    Runs from the outbox after the move committed; a failure is logged, never raised
+    (the webhooks of the same event still go out; the inbox shows it on reload).
+    """
+    try:
+        actions = agents_view_actions(
+            Conversation(pk=conversation_id),
+            queue_ids={previous_queue_id},
+            user_ids={previous_agent_id} if previous_agent_id else set(),
+        )
+    except Conversation.DoesNotExist:  # erased meanwhile
+        return
+    except Exception:
+        logger.exception("Pushing the status of conversation %s failed", conversation_id)
+        return
+    outbox_actions_run(actions)
 
 
 def _require_with_bot(conversation: Conversation) -> None:
@@ -140,20 +179,20 @@ def conversation_escalate_by_staff(
     Only supervisors and admins pass the visibility check: with the bot, a conversation is
     in nobody's queue yet.
     """
-    reason = _text_check(reason, max_length=ESCALATION_REASON_MAX_LENGTH)
+    reason = staff_text_clean(reason, max_length=ESCALATION_REASON_MAX_LENGTH)
     # Usually a code ("billing"), but typed by a person or a CRM: stored as the gate leaves it.
-    known_names = _known_names(conversation)
+    known_names = conversation_known_names(conversation)
     reason = text_redact(reason, known_names=known_names)[:ESCALATION_REASON_MAX_LENGTH]
     queue = None
     if queue_slug:
         queue = Queue.objects.filter(slug=queue_slug).first()
         if queue is None:
             raise InboxError(_("There is no such queue."), code="unknown_queue")
-    conversation = _lock(conversation)
-    _require_visible(acting_user, conversation)
+    conversation = conversation_lock(conversation)
+    require_visible(acting_user, conversation)
     _require_with_bot(conversation)
     conversation = conversation_escalate(conversation=conversation, reason=reason)
-    _audit(
+    conversation_audit(
         "conversation.escalated",
         acting_user=acting_user,
         conversation=conversation,

@@ -14,16 +14,15 @@ from agents.selectors import (
 from agents.services.base import (
     TEACHING_TITLE_MAX_LENGTH,
     InboxError,
-    _audit,
-    _require_visible,
-    _text_check,
+    conversation_audit,
+    conversation_known_names,
+    require_visible,
+    staff_text_clean,
     teaching_auto_approve_enabled,
 )
 from bot.knowledge_base import example_question_teach, intent_save
 from bot.models import Conversation, ExampleQuestion, Intent, Message
-from bot.selectors import conversation_agent_names
 from bot.services import MESSAGE_TEXT_MAX_LENGTH
-from privacy.models import DataSubject
 from privacy.redaction import text_redact
 from privacy.services import audit_record
 from privacy.validators import slug_without_personal_data, text_without_personal_data
@@ -34,21 +33,6 @@ def _require_learning_allowed(conversation: Conversation | None) -> None:
     code, message = teaching_refusal(conversation)
     if code:
         raise InboxError(message, code=code)
-
-
-def _known_names(conversation: Conversation | None) -> list[str]:
-    """The customer's own name (read afresh: never the cached subject of a conversation
-    object that may predate an identification) and its agents' names, for the gate."""
-    if conversation is None:
-        return []
-    subject = (
-        DataSubject.objects.filter(pk=conversation.subject_id).first()
-        if conversation.subject_id
-        else None
-    )
-    own = [subject.name] if subject is not None and subject.name else []
-    # The agents who wrote in it: their names are hidden like the customer's.
-    return own + conversation_agent_names(conversation=conversation)
 
 
 def _slug_from(text: str) -> str:
@@ -93,7 +77,7 @@ def teaching_create(
     Refused when the customer objected to learning or did not consent to bot improvement.
     Approved at once where the agent may approve, or AGENTS_TEACHING_AUTO_APPROVE is on.
     """
-    _require_visible(agent, conversation)
+    require_visible(agent, conversation)
     _require_learning_allowed(conversation)
     question = (
         Message.objects.filter(conversation=conversation, sender=Message.Sender.CUSTOMER)
@@ -103,7 +87,7 @@ def teaching_create(
     )
     if not question or not question.strip():
         raise InboxError(_("The customer has not asked anything yet."), code="no_question")
-    known_names = _known_names(conversation)
+    known_names = conversation_known_names(conversation)
     # The stored copy was redacted when the message arrived; the gate runs again with the
     # customer's own name, so what an older or name-blind pass kept does not go further.
     question = text_redact(question.strip(), known_names=known_names)
@@ -149,11 +133,11 @@ def teaching_create(
                 code="slug_taken",
             )
         teaching.proposed_title = title or teaching.proposed_slug
-        answer = _text_check(proposed_answer, max_length=MESSAGE_TEXT_MAX_LENGTH)
+        answer = staff_text_clean(proposed_answer, max_length=MESSAGE_TEXT_MAX_LENGTH)
         # The answer may name the customer: only its redacted form is kept.
         teaching.proposed_answer = text_redact(answer, known_names=known_names)
     teaching.save()
-    _audit(
+    conversation_audit(
         "teaching.created",
         acting_user=agent,
         conversation=conversation,
@@ -177,7 +161,7 @@ def _teaching_approve(teaching: Teaching, acting_user: AbstractBaseUser) -> None
             raise InboxError(_("An intent with this name exists already."), code="slug_taken")
         # The last check before every customer can see them: what the gate still finds
         # (with the customer's own name) is sent back to the supervisor to edit.
-        known_names = _known_names(conversation)
+        known_names = conversation_known_names(conversation)
         for key, value in (
             ("slug", teaching.proposed_slug),
             ("title", teaching.proposed_title),
@@ -236,7 +220,7 @@ def _teaching_edit(teaching: Teaching, edits: dict[str, object]) -> list[str]:
         if teaching.conversation_id
         else None
     )
-    known_names = _known_names(conversation)
+    known_names = conversation_known_names(conversation)
     changed = []
     editable = {
         "question": ("question_redacted", ExampleQuestion._meta.get_field("text").max_length)

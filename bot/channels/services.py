@@ -7,10 +7,13 @@ consent, identification, answering and escalation behave the same on every chann
    Nothing the customer wrote is stored before consent; the platform user id is kept
    to ask the question, and forgotten if the customer declines (or never answers,
    see channels_housekeeping).
-2. "YES"/"JA" starts a conversation under that consent (chat_consent_give) in the
+2. "YES"/"JA" starts a conversation under that consent (consent_give) in the
    language of the word; "NO"/"NEIN" declines.
 3. The configured identity fields (CHAT_IDENTITY_FIELDS) are asked one at a time,
-   checked, and stored on the data subject (chat_identify).
+   checked, and stored on the data subject.
+
+What consent, identification and a valid answer are is decided by the channel-independent
+engine (bot/conversation_setup.py); this module only translates words and notices.
 4. Every further text goes to chat_message_receive: the bot answers, suggests
    (numbered choices) or hands over to the inbox; "STOP" withdraws consent.
 
@@ -32,7 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bot import chat
+from bot import chat, conversation_setup
 from bot.channels import texts
 from bot.channels.adapters import adapter_get
 from bot.channels.base import InboundMessage, SendError
@@ -43,6 +46,7 @@ from bot.channels.selectors import (
     identity_index,
     platform_message_index,
 )
+from bot.conversation_setup import ConsentAnswer
 from bot.models import (
     ChannelConfig,
     ChannelConversation,
@@ -53,10 +57,9 @@ from bot.models import (
     Message,
 )
 from bot.services import conversation_start
-from privacy.identity_fields import IDENTITY_FIELD_CLEANERS
 from privacy.models import DataSubject, RetentionPolicy
 from privacy.selectors import channels_without_agreement
-from privacy.services import audit_record, policy_version_active
+from privacy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -292,7 +295,7 @@ def _inbound_process(config: ChannelConfig, inbound: InboundMessage) -> str:
         )
         notice_enqueue(identity=identity, text=texts.notice("withdrawn", language=language))
         return "consent_withdrawn"
-    if chat.conversation_needs_identity(conversation):
+    if conversation_setup.identification_needed(conversation):
         return _identify_step(config, identity, link, text)
     if word in START_COMMANDS:
         notice_enqueue(identity=identity, text=texts.notice("how_can_i_help", language=language))
@@ -318,7 +321,9 @@ def _stop_words() -> set[str]:
 
 
 def _consent_ask(identity: ChannelIdentity, *, outcome: str = "consent_asked") -> str:
-    if policy_version_active(language=identity.language or settings.LANGUAGE_CODE) is None:
+    if not conversation_setup.consent_policy_available(
+        language=identity.language or settings.LANGUAGE_CODE
+    ):
         notice_enqueue(
             identity=identity, text=texts.notice("no_policy", language=identity.language)
         )
@@ -336,17 +341,20 @@ def _consent_step(
     word: str,
     inbound: InboundMessage,
 ) -> str:
-    """Before consent: only the answer to the consent question counts. An answer counts
-    only to a question asked since the last consent (a new policy version, a withdrawal:
-    the customer sees the question again first)."""
+    """Before consent: only the answer to the consent question counts (the engine's
+    rules, bot.conversation_setup); "STOP" declines too."""
     yes = texts.keyword_languages(texts.WORD_YES)
     no = texts.keyword_languages(texts.WORD_NO)
-    if word in yes and identity.consent_prompted_at is not None:
+    answer = conversation_setup.consent_answer(
+        accepts=True if word in yes else False if word in no or word in _stop_words() else None,
+        asked=identity.consent_prompted_at is not None,
+    )
+    if answer is ConsentAnswer.GIVEN:
         outcome = _consent_give(config, identity, link, language=yes[word])
         if outcome == "consent_given":
             _identity_details_update(config, identity, inbound)
         return outcome
-    if identity.consent_prompted_at is not None and (word in no or word in _stop_words()):
+    if answer is ConsentAnswer.DECLINED:
         language = no.get(word, identity.language)
         # Forgotten once the answer went out, unless an earlier conversation needs it.
         notice_enqueue(
@@ -365,8 +373,7 @@ def _consent_give(
     *,
     language: str,
 ) -> str:
-    policy = policy_version_active(language=language)
-    if policy is None:
+    if not conversation_setup.consent_policy_available(language=language):
         notice_enqueue(identity=identity, text=texts.notice("no_policy", language=language))
         return "no_policy"
     if link is None:
@@ -378,17 +385,14 @@ def _consent_give(
         .select_for_update(of=("self",))
         .get(pk=link.conversation_id)
     )
-    if conversation.language != language:
-        Conversation.objects.filter(pk=conversation.pk).update(language=language)
-        conversation.language = language
-    chat.chat_consent_give(conversation=conversation, policy_version=policy.version)
+    conversation_setup.consent_give(conversation=conversation, language=language)
     identity.language = language
     identity.consent_prompted_at = None
     identity.save(update_fields=["language", "consent_prompted_at", "updated_at"])
     if conversation.subject_id and identity.subject_id != conversation.subject_id:
         ChannelIdentity.objects.filter(pk=identity.pk).update(subject=conversation.subject_id)
     thanks = texts.notice("consent_given", language=language)
-    if chat.conversation_needs_identity(conversation):
+    if conversation_setup.identification_needed(conversation):
         link.conversation = conversation
         draft = _draft_prefilled(config, identity, link)
         _identify_advance(identity, link, draft, prefix=thanks)
@@ -440,35 +444,22 @@ def _draft_save(link: ChannelConversation, draft: dict[str, str], *, pending: st
     link.save(update_fields=["identity_draft", "pending_field"])
 
 
-def identity_field_check(*, field: str, value: str) -> str | None:
-    """The cleaned answer for an identity field (privacy.identity_fields, the same
-    validators as the website chat's), or None when it is empty or not acceptable."""
-    cleaner = IDENTITY_FIELD_CLEANERS.get(field)
-    if cleaner is None:
-        return None
-    try:
-        return cleaner(value) or None
-    except ValidationError:
-        return None
-
-
 def _identify_step(
     config: ChannelConfig, identity: ChannelIdentity, link: ChannelConversation, text: str
 ) -> str:
+    """The customer's answer to the field asked (link.pending_field)."""
     language = link.conversation.language
-    draft = _draft_prefilled(config, identity, link)
-    required = chat.identity_fields_required()
     pending = link.pending_field
-    if pending in required and pending not in draft:
-        value = identity_field_check(field=pending, value=text)
-        if value is None:
-            notice_enqueue(
-                identity=identity,
-                text=f"{texts.notice(f'invalid_{pending}', language=language)} "
-                f"{texts.notice(f'ask_{pending}', language=language)}",
-            )
-            return "identity_invalid"
-        draft[pending] = value
+    draft, accepted = conversation_setup.identification_answer(
+        draft=_draft_prefilled(config, identity, link), field=pending, value=text
+    )
+    if not accepted:
+        notice_enqueue(
+            identity=identity,
+            text=f"{texts.notice(f'invalid_{pending}', language=language)} "
+            f"{texts.notice(f'ask_{pending}', language=language)}",
+        )
+        return "identity_invalid"
     return _identify_advance(identity, link, draft)
 
 
@@ -477,29 +468,23 @@ def _identify_advance(
 ) -> str:
     """Ask for the next missing field, or, when all are there, identify the customer."""
     language = link.conversation.language
-    required = chat.identity_fields_required()
 
     def say(text: str) -> None:
         notice_enqueue(identity=identity, text=f"{prefix} {text}" if prefix else text)
 
-    missing = [name for name in required if name not in draft]
-    if missing:
-        _draft_save(link, draft, pending=missing[0])
-        say(texts.notice(f"ask_{missing[0]}", language=language))
+    next_field = conversation_setup.identification_next_field(draft)
+    if next_field is not None:
+        _draft_save(link, draft, pending=next_field)
+        say(texts.notice(f"ask_{next_field}", language=language))
         return "identity_asked"
-    try:
-        with transaction.atomic():
-            chat.chat_identify(conversation=link.conversation, identity=draft)
-    except chat.ChatError:
-        raise
-    except ValidationError as error:
+    refused = conversation_setup.identification_finish(conversation=link.conversation, draft=draft)
+    if refused is not None:
         # The privacy app's own checks (they are stricter in places): ask that field again.
-        field = next(iter(getattr(error, "message_dict", {})), required[0])
-        draft.pop(field, None)
-        _draft_save(link, draft, pending=field)
+        draft.pop(refused, None)
+        _draft_save(link, draft, pending=refused)
         say(
-            f"{texts.notice(f'invalid_{field}', language=language)} "
-            f"{texts.notice(f'ask_{field}', language=language)}"
+            f"{texts.notice(f'invalid_{refused}', language=language)} "
+            f"{texts.notice(f'ask_{refused}', language=language)}"
         )
         return "identity_invalid"
     _draft_save(link, {}, pending="")

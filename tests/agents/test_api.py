@@ -296,8 +296,9 @@ class TestEscalate:
 
         def record(*, event, payload, personal=None):
             emitted.append(event)
+            return []
 
-        monkeypatch.setattr("bot.chat.webhook_event_emit", record)
+        monkeypatch.setattr("bot.conversation_status.webhook_event_actions", record)
         monkeypatch.setattr("agents.services.base.webhook_event_emit", record)
 
         api(supervisor).post(self.url(with_bot()), {"reason": "Complaint"}, format="json")

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agents import selectors as agents_selectors
-from bot import chat, consumers
+from bot import chat, consumers, conversation_status
 from bot.opening_hours import DAYS
 from supportdesk.asgi import application
 
@@ -76,8 +76,8 @@ def steady(policies, knowledge_base, settings, monkeypatch):
     settings.SUPPORT_OPENING_HOURS = f"{tomorrow} 08:00-09:00"
     monkeypatch.setattr(chat, "ANSWERER_RECHECK_SECONDS", 3600.0)
     monkeypatch.setattr(agents_selectors, "PRESENCE_RECHECK_SECONDS", 3600.0)
-    # Wherever the webhooks module lives (found through the function bot.chat calls).
-    webhooks = sys.modules[chat.webhook_event_emit.__module__]
+    # Wherever the webhooks module lives (found through the function the status moves call).
+    webhooks = sys.modules[conversation_status.webhook_event_actions.__module__]
     monkeypatch.setattr(webhooks, "_SUBSCRIPTIONS_RECHECK_SECONDS", 3600.0)
 
 

@@ -785,6 +785,8 @@ async def test_a_resolved_conversation_can_be_rated_once_resolved(chat_ready):
     await communicator.send_json_to({"type": "rating", "score": 5})
     too_early = await communicator.receive_json_from(timeout=10)
     await sync_to_async(conversation_resolve)(conversation=await _conversation(token))
+    # The status move tells the open page.
+    told = await communicator.receive_json_from(timeout=10)
 
     await communicator.send_json_to({"type": "rating", "score": 9})
     invalid = await communicator.receive_json_from(timeout=10)
@@ -792,6 +794,7 @@ async def test_a_resolved_conversation_can_be_rated_once_resolved(chat_ready):
     recorded = await communicator.receive_json_from(timeout=10)
 
     assert too_early["code"] == "not_resolved" and invalid["code"] == "invalid_rating"
+    assert told == {"type": "status", "status": "resolved"}
     assert recorded == {"type": "rating.recorded", "score": 4}
     assert (await _conversation(token)).csat_score == 4
     await communicator.disconnect()
@@ -802,12 +805,14 @@ async def test_writing_after_resolution_hands_the_case_back_to_the_team(chat_rea
 
     communicator, token = await _ready_conversation()
     await sync_to_async(conversation_resolve)(conversation=await _conversation(token))
+    told = await communicator.receive_json_from(timeout=10)  # the status move tells the page
 
     await communicator.send_json_to({"type": "message", "id": "again", "text": "Noch eine Frage"})
     ack = await communicator.receive_json_from(timeout=10)
     status = await communicator.receive_json_from(timeout=10)
 
     conversation = await _conversation(token)
+    assert told == {"type": "status", "status": "resolved"}
     assert ack["type"] == "ack" and status["status"] == "waiting"
     assert conversation.status == "waiting" and conversation.resolved_at is None
     assert conversation.escalation_reason == "customer_wrote_again"

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from bot.channels.services import identity_field_check
+from bot.conversation_setup import identity_value_clean
 from privacy.identity_fields import identity_fields_clean, identity_phone_clean
 from privacy.services import data_subject_identify
 
@@ -50,4 +50,4 @@ def test_the_website_chat_and_the_messengers_accept_the_same(field, typed):
     except ValidationError:
         web_accepts = False
 
-    assert web_accepts == (identity_field_check(field=field, value=typed) is not None)
+    assert web_accepts == (identity_value_clean(field=field, value=typed) is not None)
