@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.utils import translation
@@ -30,6 +29,7 @@ from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
 from event_pipeline import events
 from platform_core.answer_markup import answer_html
+from platform_core.cache import process_cache
 from platform_core.consumers import REFUSED, JsonConsumer
 from privacy.services import ConsentError, policy_version_active
 
@@ -117,7 +117,9 @@ def _window_count(key: str, *, timeout: int) -> int:
     """Count one more in the window's counter; returns the count. On Redis one round trip:
     SET NX with the expiry, then INCR, pipelined (Django's cache.incr asks EXISTS first,
     and the window's first message needs an add and a retry as well)."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
+    # The process's cache object: this runs in the database thread, in a context copied
+    # from the queue's task, where django's `caches` would build a new one nearly each time.
+    backend = process_cache()
     if isinstance(backend, RedisCache):
         redis_key = backend.make_and_validate_key(key)
         # Django's client for the key (its private attribute: no public way to a pipeline).
@@ -127,9 +129,9 @@ def _window_count(key: str, *, timeout: int) -> int:
             _created, count = pipe.execute()
         return count
     try:
-        return cache.incr(key)
+        return backend.incr(key)
     except ValueError:  # the window's first message (or another thread's, racing)
-        return 1 if cache.add(key, 1, timeout=timeout) else cache.incr(key)
+        return 1 if backend.add(key, 1, timeout=timeout) else backend.incr(key)
 
 
 def _messages_receive(incoming: list[chat.IncomingMessage]) -> list[chat.ReceiveResult]:
