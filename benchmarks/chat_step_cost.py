@@ -126,9 +126,13 @@ PARTS = (
     ("JSON encode, send", "channels.generic.websocket:AsyncJsonWebsocketConsumer.send_json"),
     ("channel layer", "channels.layers:InMemoryChannelLayer.group_add"),
     ("channel layer", "channels.layers:InMemoryChannelLayer.group_discard"),
-    ("channel layer", "channels_redis.core:RedisChannelLayer.group_add"),
-    ("channel layer", "channels_redis.core:RedisChannelLayer.group_discard"),
+    ("channel layer", "channels_redis.pubsub:RedisPubSubLoopLayer.group_add"),
+    ("channel layer", "channels_redis.pubsub:RedisPubSubLoopLayer.group_discard"),
+    ("channel layer", "channels_redis.pubsub:RedisPubSubLoopLayer.new_channel"),
+    ("channel layer", "channels_redis.pubsub:RedisPubSubLoopLayer.receive"),
+    ("channel layer", "channels_redis.pubsub:RedisSingleShardConnection._do_receiving"),
     ("customer presence", "bot.customer_presence:customer_connection_open"),
+    ("customer presence", "bot.customer_presence:customer_connection_close"),
     ("database thread hop", "asgiref.sync:SyncToAsync.__call__"),
 )
 

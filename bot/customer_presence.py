@@ -20,7 +20,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from platform_core.cache import process_cache
+from platform_core.cache import counter_increment, process_cache
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +40,11 @@ def _off_the_database_thread(func):
 
 @_off_the_database_thread
 def customer_connection_open(public_hex: str) -> None:
-    key, timeout, cache = _key(public_hex), settings.CHAT_CONNECTED_SECONDS, process_cache()
     try:
-        cache.add(key, 0, timeout=timeout)
-        cache.incr(key)
-        cache.touch(key, timeout=timeout)
-    except (RedisError, ValueError):
-        # ValueError: expired between add and incr (only after a long idle); the socket
-        # counts as gone, which sends a mail too, never loses one.
+        counter_increment(
+            _key(public_hex), timeout=settings.CHAT_CONNECTED_SECONDS, refresh_expiry=True
+        )
+    except RedisError:
         logger.warning("Chat connection not counted: the cache cannot be reached.")
 
 
