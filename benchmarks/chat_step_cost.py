@@ -1,6 +1,7 @@
 """What one chat step costs the server, counted rather than timed: in-process, one at a time.
 
     .venv/bin/python benchmarks/chat_step_cost.py [--sessions 30] [--services] [--json]
+        [--verbose] [--workdir DIR]
 
 On a machine shared with other jobs, wall-clock figures move with the load; these do
 not, or hardly. Customers go through the real consumer (channels' test communicator,
@@ -21,6 +22,14 @@ The database is the run's own (benchmarks/isolation.py): SQLite, or PostgreSQL +
 channels-redis with --services (SERVICES_DATABASE_URL, SERVICES_REDIS_URL), with the
 demo data and trained models (`demo_setup`). The first --warm-up sessions are not
 counted (models load, caches fill).
+
+--verbose adds where the chat's CPU goes: a last pass of --sessions chat sessions with
+the parts of the path (PARTS: redaction, sentence encoder, classifier, encryption, SQL,
+commit, Celery, frames, channel layer …) wrapped in timers of their own thread's CPU
+time, each part without the parts it calls; "other" is the rest of the process's CPU
+in the step (the consumer, channels, the communicator, the event loop). --workdir keeps
+the prepared database, models and keys in DIR and uses them again (for profiling
+rounds; a figure for the README comes from a fresh one).
 """
 
 import argparse
