@@ -39,7 +39,7 @@ def _parser() -> MarkdownIt:
 
 
 # Bot answers are the knowledge base's few texts, sent again and again: each rendered
-# once (about 0.13 ms CPU a render, for every answer the chat sends; issue 22).
+# once, not for every answer the chat sends (issue 22).
 @lru_cache(maxsize=1024)
 def answer_html(text: str) -> str:
     """The answer as safe HTML: the subset rendered, everything else escaped."""

@@ -123,7 +123,7 @@ class Recogniser(NamedTuple):
     def __call__(self, text: str):
         # thinc keeps its backend in a context variable; in a fresh context (the chat's
         # database thread runs each call in a copy of a short-lived task's) it searches
-        # the package entry points for it again: about 0.5 ms CPU a call (issue 22).
+        # the package entry points for it again, for every call (issue 22).
         # Imported here: thinc comes with spaCy, loaded on first use (above).
         from thinc.backends import context_ops, set_current_ops
 
