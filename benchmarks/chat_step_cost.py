@@ -1,6 +1,7 @@
 """What one chat step costs the server, counted rather than timed: in-process, one at a time.
 
     .venv/bin/python benchmarks/chat_step_cost.py [--sessions 30] [--services] [--json]
+        [--verbose] [--workdir DIR]
 
 On a machine shared with other jobs, wall-clock figures move with the load; these do
 not, or hardly. Customers go through the real consumer (channels' test communicator,
@@ -21,10 +22,21 @@ The database is the run's own (benchmarks/isolation.py): SQLite, or PostgreSQL +
 channels-redis with --services (SERVICES_DATABASE_URL, SERVICES_REDIS_URL), with the
 demo data and trained models (`demo_setup`). The first --warm-up sessions are not
 counted (models load, caches fill).
+
+--verbose adds where the chat's CPU goes: a last pass of --sessions chat sessions with
+the parts of the path (PARTS: redaction, sentence encoder, classifier, encryption, SQL,
+commit, Celery, frames, channel layer …) wrapped in timers of their own thread's CPU
+time, each part without the parts it calls; "other" is the rest of the process's CPU
+in the step (the consumer, channels, the communicator, the event loop). --workdir keeps
+the prepared database, models and keys in DIR and uses them again (for profiling
+rounds; a figure for the README comes from a fresh one).
 """
 
 import argparse
 import asyncio
+import functools
+import importlib
+import inspect
 import json
 import os
 import sys
@@ -58,7 +70,7 @@ class Meter:
         self.trips = 0
         self.statements: Counter = Counter()
         self.calls = 0
-        self.counting_calls = False
+        self.breakdown: Breakdown | None = None
 
     def database_trips_counted(self, consumers_module) -> None:
         from channels.db import database_sync_to_async
@@ -90,6 +102,156 @@ class Meter:
 
     def snapshot(self) -> tuple:
         return time.process_time(), self.trips, sum(self.statements.values()), self.calls
+
+
+# Where a step's CPU goes (--verbose): named parts of the path, each one's own CPU time
+# in its thread (time.thread_time: other threads and processes do not count), a part
+# called inside another taken out of the outer one; coroutines timed per resumption.
+# "other" is the rest of the process's CPU in the step: the consumer, channels, the
+# communicator, the event loop. (part, "module:qualified name").
+PARTS = (
+    ("redaction", "privacy.redaction:text_redact"),
+    ("sentence encoder", "bot.nlu.sentence_vectors:sentence_vectors_encode"),
+    ("language detection", "bot.nlu.language:language_detect"),
+    ("classifier, dialog (rest)", "bot.chat:_bot_reaction"),
+    ("encryption", "cryptography.fernet:MultiFernet.encrypt"),
+    ("encryption", "cryptography.fernet:Fernet.encrypt"),
+    ("SQL statements", "django.db.backends.utils:CursorWrapper.execute"),
+    ("begin, commit", "django.db.backends.base.base:BaseDatabaseWrapper.commit"),
+    ("begin, commit", "django.db.backends.base.base:BaseDatabaseWrapper.set_autocommit"),
+    ("begin, commit", "django.db.transaction:Atomic.__enter__"),
+    ("audit trail", "privacy.services.audit:audit_record"),
+    ("Celery publish", "celery.app.task:Task.apply_async"),
+    ("rate limit (shared)", "bot.consumers:conversation_rate_allows"),
+    ("storing (rows, seqs, webhooks)", "bot.services:questions_append"),
+    ("set-up verbs (consent, identify)", "bot.chat:chat_consent_give"),
+    ("set-up verbs (consent, identify)", "bot.chat:chat_identify"),
+    ("hello (open, history)", "bot.consumers:_conversation_open"),
+    ("state frame, greeting", "bot.consumers:_state_frame"),
+    ("state frame, greeting", "bot.chat:chat_greet"),
+    ("frame building", "event_pipeline.events:message_frame"),
+    ("frame building", "bot.consumers:_unstored_message_frame"),
+    ("frame decoding", "platform_core.consumers:frame_decode"),
+    ("JSON encode, send", "channels.generic.websocket:AsyncJsonWebsocketConsumer.send_json"),
+    ("channel layer", "channels.layers:InMemoryChannelLayer.group_add"),
+    ("channel layer", "channels.layers:InMemoryChannelLayer.group_discard"),
+    ("channel layer", "channels_redis.pubsub:RedisPubSubLoopLayer.group_add"),
+    ("channel layer", "channels_redis.pubsub:RedisPubSubLoopLayer.group_discard"),
+    ("channel layer", "channels_redis.pubsub:RedisPubSubLoopLayer.new_channel"),
+    ("channel layer", "channels_redis.pubsub:RedisPubSubLoopLayer.receive"),
+    ("channel layer", "channels_redis.pubsub:RedisSingleShardConnection._do_receiving"),
+    ("customer presence", "bot.customer_presence:customer_connection_open"),
+    ("customer presence", "bot.customer_presence:customer_connection_close"),
+    ("database thread hop", "asgiref.sync:SyncToAsync.__call__"),
+)
+
+
+class Breakdown:
+    """Each part's own CPU time (thread_time, nested parts taken out) per step."""
+
+    def __init__(self) -> None:
+        self.seconds = {step: Counter() for step in STEPS}
+        self.local = threading.local()
+        self.step: str | None = None
+        self.started = 0.0
+
+    def begin(self, step: str) -> None:
+        self.step, self.started = step, time.process_time()
+
+    def end(self) -> None:
+        self.seconds[self.step]["steps"] += 1
+        self.seconds[self.step]["process"] += time.process_time() - self.started
+        self.step = None
+
+    def per_step(self, step: str) -> dict[str, float]:
+        """ms per step by part, "other" last, and the step's "total"."""
+        seconds = self.seconds[step]
+        n = max(seconds["steps"], 1)
+        parts = {
+            part: spent / n * 1000
+            for part, spent in seconds.most_common()
+            if part not in ("steps", "process")
+        }
+        total = seconds["process"] / n * 1000
+        return {**parts, "other": total - sum(parts.values()), "total": total}
+
+    def _stack(self) -> list:
+        stack = getattr(self.local, "stack", None)
+        if stack is None:
+            stack = self.local.stack = []
+        return stack
+
+    def _enter(self) -> None:
+        self._stack().append([time.thread_time(), 0.0])
+
+    def _leave(self, part: str) -> None:
+        started, nested = self._stack().pop()
+        spent = time.thread_time() - started
+        if self.step is not None:
+            self.seconds[self.step][part] += spent - nested
+        stack = self._stack()
+        if stack:
+            stack[-1][1] += spent
+
+    def _timed(self, part: str, func):
+        breakdown = self
+
+        if inspect.iscoroutinefunction(func):
+
+            class Resumptions:
+                def __init__(self, coroutine) -> None:
+                    self.coroutine = coroutine
+
+                def __await__(self):
+                    steps, value, error = self.coroutine.__await__(), None, None
+                    while True:
+                        breakdown._enter()
+                        try:
+                            yielded = steps.throw(error) if error else steps.send(value)
+                        except StopIteration as stop:
+                            return stop.value
+                        finally:
+                            breakdown._leave(part)
+                        try:
+                            value, error = (yield yielded), None
+                        except BaseException as raised:  # noqa: BLE001  (handed on)
+                            value, error = None, raised
+
+            @functools.wraps(func)
+            def timed_coroutine(*args, **kwargs):
+                return Resumptions(func(*args, **kwargs))
+
+            return timed_coroutine
+
+        @functools.wraps(func)
+        def timed(*args, **kwargs):
+            breakdown._enter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                breakdown._leave(part)
+
+        return timed
+
+    def install(self) -> None:
+        """Wraps each part's function where it is defined and wherever it was imported."""
+        for part, target in PARTS:
+            module_name, qualname = target.split(":")
+            try:
+                owner = importlib.import_module(module_name)
+            except ImportError:  # channels_redis without --services: not used
+                continue
+            *outer, name = qualname.split(".")
+            for attribute in outer:
+                owner = getattr(owner, attribute)
+            original = getattr(owner, name)
+            wrapped = self._timed(part, original)
+            setattr(owner, name, wrapped)
+            if not outer:  # a module's function: also under the names it was imported as
+                for module in list(sys.modules.values()):
+                    for key, value in list(getattr(module, "__dict__", {}).items()):
+                        if value is original:
+                            setattr(module, key, wrapped)
 
 
 class StepCosts:
@@ -124,6 +286,8 @@ async def _session(application, kind: str, meter: Meter, costs: StepCosts | None
 
     async def step(name: str, frame: dict, answers: int) -> list[dict]:
         await asyncio.sleep(0)
+        if meter.breakdown is not None:
+            meter.breakdown.begin(name)
         before = meter.snapshot()
         await communicator.send_json_to(frame)
         frames = [
@@ -132,6 +296,8 @@ async def _session(application, kind: str, meter: Meter, costs: StepCosts | None
         ]
         if costs is not None:
             costs.add(name, before, meter.snapshot())
+        if meter.breakdown is not None:
+            meter.breakdown.end()
         return frames
 
     [welcome] = await step("hello", {"type": "hello", "conversation": None, "lang": "de"}, 1)
@@ -177,6 +343,12 @@ def _measure(args) -> dict:
             }
             for step in STEPS
         }
+    if args.verbose:  # last: its wrappers stay
+        meter.breakdown = Breakdown()
+        meter.breakdown.install()
+        for n in range(args.sessions):
+            asyncio.run(_session(application, "chat", meter, None, 20_000 + n, args))
+        result["breakdown"] = {step: meter.breakdown.per_step(step) for step in STEPS}
     return result
 
 
@@ -193,6 +365,22 @@ def _report(result: dict) -> None:
             f"   {chat['cpu_ms']:7.2f} / {echo['cpu_ms']:5.2f}"
             f" (x{chat['cpu_ms'] / echo['cpu_ms'] if echo['cpu_ms'] else float('nan'):.1f})"
         )
+    if "breakdown" not in result:
+        return
+    print(
+        "\nwhere the chat's CPU goes, ms per step (own time of each part; a separate pass,"
+        " its timers included in the total):"
+    )
+    breakdown = result["breakdown"]
+    parts = sorted(
+        {part for step in STEPS for part in breakdown[step]} - {"other", "total"},
+        key=lambda part: -sum(breakdown[step].get(part, 0.0) for step in STEPS),
+    )
+    print(f"  {'part':<34}" + "".join(f"{step:>10}" for step in STEPS))
+    for part in [*parts, "other", "total"]:
+        print(
+            f"  {part:<34}" + "".join(f"{breakdown[step].get(part, 0.0):10.2f}" for step in STEPS)
+        )
 
 
 def main() -> int:
@@ -203,11 +391,27 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=5)
     parser.add_argument("--services", action="store_true", help="PostgreSQL + channels-redis")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument(
+        "--verbose", action="store_true", help="and where the chat's CPU goes, part by part"
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep the database and models here and use them again (default: a fresh one)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="supportdesk-step-cost-") as tmp:
-        env = _environment(args, Path(tmp))
-        _prepare_database(env, args.services)
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        # Kept with the database: its values are encrypted with the run's fresh keys.
+        kept = workdir / ("environment-services.json" if args.services else "environment.json")
+        if kept.exists():
+            env = json.loads(kept.read_text())
+        else:
+            env = _environment(args, workdir)
+            _prepare_database(env, args.services)
+            kept.write_text(json.dumps(env))
         os.environ.update(env)
         mode = "PostgreSQL + channels-redis" if args.services else "SQLite + in-memory layer"
         print(

@@ -15,8 +15,6 @@ from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +28,7 @@ from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
 from event_pipeline import events
 from platform_core.answer_markup import answer_html
+from platform_core.cache import counter_increment
 from platform_core.consumers import REFUSED, JsonConsumer
 from privacy.services import ConsentError, policy_version_active
 
@@ -104,32 +103,14 @@ def conversation_rate_allows(conversation: Conversation) -> bool:
     window = int(time.time() // window_seconds)
     key = f"chat-rate:{conversation.public_id.hex}:{window}"
     try:
-        count = _window_count(key, timeout=window_seconds * 2)
+        # Run in the database thread: the process's cache object, not one per context.
+        count = counter_increment(key, timeout=window_seconds * 2)
     except RedisError:
         # Redis unreachable (restarting, say): the shared limit fails open rather than
         # closing every chat socket; the per-connection limit still holds meanwhile.
         logger.warning("Chat rate limit skipped: the cache cannot be reached.")
         return True
     return count <= settings.CHAT_RATE_BURST
-
-
-def _window_count(key: str, *, timeout: int) -> int:
-    """Count one more in the window's counter; returns the count. On Redis one round trip:
-    SET NX with the expiry, then INCR, pipelined (Django's cache.incr asks EXISTS first,
-    and the window's first message needs an add and a retry as well)."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    if isinstance(backend, RedisCache):
-        redis_key = backend.make_and_validate_key(key)
-        # Django's client for the key (its private attribute: no public way to a pipeline).
-        with backend._cache.get_client(redis_key, write=True).pipeline(transaction=False) as pipe:
-            pipe.set(redis_key, 0, ex=timeout, nx=True)
-            pipe.incr(redis_key)
-            _created, count = pipe.execute()
-        return count
-    try:
-        return cache.incr(key)
-    except ValueError:  # the window's first message (or another thread's, racing)
-        return 1 if cache.add(key, 1, timeout=timeout) else cache.incr(key)
 
 
 def _messages_receive(incoming: list[chat.IncomingMessage]) -> list[chat.ReceiveResult]:

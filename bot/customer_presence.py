@@ -16,9 +16,11 @@ never).
 
 import logging
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.cache import cache
 from redis.exceptions import RedisError
+
+from platform_core.cache import counter_increment, process_cache
 
 logger = logging.getLogger(__name__)
 
@@ -30,30 +32,36 @@ def _key(public_hex: str) -> str:
     return f"chat-connected:{public_hex}"
 
 
-async def customer_connection_open(public_hex: str) -> None:
-    key, timeout = _key(public_hex), settings.CHAT_CONNECTED_SECONDS
+def _off_the_database_thread(func):
+    """func as a coroutine run in a worker thread: Django's own async cache methods each
+    take a hop to the one thread the database work queues for (thread_sensitive)."""
+    return sync_to_async(func, thread_sensitive=False)
+
+
+@_off_the_database_thread
+def customer_connection_open(public_hex: str) -> None:
     try:
-        await cache.aadd(key, 0, timeout=timeout)
-        await cache.aincr(key)
-        await cache.atouch(key, timeout=timeout)
-    except (RedisError, ValueError):
-        # ValueError: expired between add and incr (only after a long idle); the socket
-        # counts as gone, which sends a mail too, never loses one.
+        counter_increment(
+            _key(public_hex), timeout=settings.CHAT_CONNECTED_SECONDS, refresh_expiry=True
+        )
+    except RedisError:
         logger.warning("Chat connection not counted: the cache cannot be reached.")
 
 
-async def customer_connection_refresh(public_hex: str) -> None:
+@_off_the_database_thread
+def customer_connection_refresh(public_hex: str) -> None:
     try:
-        await cache.atouch(_key(public_hex), timeout=settings.CHAT_CONNECTED_SECONDS)
+        process_cache().touch(_key(public_hex), timeout=settings.CHAT_CONNECTED_SECONDS)
     except RedisError:
         logger.warning("Chat connection not refreshed: the cache cannot be reached.")
 
 
-async def customer_connection_close(public_hex: str) -> None:
-    key = _key(public_hex)
+@_off_the_database_thread
+def customer_connection_close(public_hex: str) -> None:
+    key, cache = _key(public_hex), process_cache()
     try:
-        if await cache.adecr(key) <= 0:
-            await cache.adelete(key)
+        if cache.decr(key) <= 0:
+            cache.delete(key)
     except ValueError:
         pass  # expired already: counted as gone
     except RedisError:
@@ -63,6 +71,6 @@ async def customer_connection_close(public_hex: str) -> None:
 def customer_connected(public_hex: str) -> bool:
     """Whether a chat socket of this conversation is open (see the module docstring)."""
     try:
-        return (cache.get(_key(public_hex)) or 0) > 0
+        return (process_cache().get(_key(public_hex)) or 0) > 0
     except RedisError:
         return False

@@ -10,7 +10,7 @@ inside other sites, where a bare path would point elsewhere). Messengers get pla
 text with the address beside the link's words.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -62,6 +62,9 @@ def _parser(base_url: str = "") -> MarkdownIt:
     return parser
 
 
+# Bot answers are the knowledge base's few texts, sent again and again: each rendered
+# once, not for every answer the chat sends (issue 22).
+@lru_cache(maxsize=1024)
 def answer_html(text: str) -> str:
     """The answer as safe HTML: the subset rendered, everything else escaped."""
     return _parser(shop_base_url()).render(text).strip()

@@ -1,7 +1,11 @@
-"""The Redis cache's connection pool, shared by the whole process."""
+"""The Redis cache's connection pool, and a cache object, shared by the whole process."""
 
 import threading
 
+from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
 from redis import ConnectionPool
 
 
@@ -24,3 +28,53 @@ class SharedConnectionPool(ConnectionPool):
             if key not in cls._shared:
                 cls._shared[key] = super().from_url(url, **kwargs)
             return cls._shared[key]
+
+
+# One cache object per process and configuration (process_cache).
+_process_caches: dict[tuple[str, str], BaseCache] = {}
+
+
+def process_cache(alias: str = DEFAULT_CACHE_ALIAS) -> BaseCache:
+    """The cache `alias` as one object for the whole process, for the chat's hot path.
+
+    django.core.cache.caches holds one per asgiref context: every websocket connection,
+    and every hop of it to a thread, builds its own (its client, serializer and Redis
+    client classes looked up afresh) before its first command: thousands of Python calls.
+    Cache objects are safe to share between threads (Redis: the shared pool; locmem:
+    its lock). A new configuration (tests' override_settings) gets a new one.
+    """
+    key = (alias, repr(settings.CACHES.get(alias)))
+    backend = _process_caches.get(key)
+    if backend is None:
+        backend = _process_caches.setdefault(key, caches.create_connection(alias))
+    return backend
+
+
+def counter_increment(key: str, *, timeout: int, refresh_expiry: bool = False) -> int:
+    """Count one more under `key` in the process's cache, created at 0 with `timeout`
+    (and that expiry renewed, with `refresh_expiry`); returns the count.
+
+    On Redis one round trip: SET NX with the expiry, INCR (and EXPIRE), pipelined.
+    Django's add, incr and touch take one each, and its incr asks EXISTS first.
+    Raises the cache's errors (RedisError) for the caller to fail open or closed.
+    """
+    backend = process_cache()
+    if isinstance(backend, RedisCache):
+        redis_key = backend.make_and_validate_key(key)
+        # Django's client for the key (its private attribute: no public way to a pipeline).
+        with backend._cache.get_client(redis_key, write=True).pipeline(transaction=False) as pipe:
+            pipe.set(redis_key, 0, ex=timeout, nx=True)
+            pipe.incr(redis_key)
+            if refresh_expiry:
+                pipe.expire(redis_key, timeout)
+            count = pipe.execute()[1]
+        return count
+    backend.add(key, 0, timeout=timeout)
+    try:
+        count = backend.incr(key)
+    except ValueError:  # expired (or deleted) between the two
+        backend.add(key, 0, timeout=timeout)
+        count = backend.incr(key)
+    if refresh_expiry:
+        backend.touch(key, timeout=timeout)
+    return count

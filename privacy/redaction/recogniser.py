@@ -110,14 +110,25 @@ def _load(lang: str):
     logger.info(
         "Name recogniser for %r loaded (version %s).", lang, record.get("version", "unknown")
     )
-    return Recogniser(nlp=nlp, non_names=non_names)
+    from thinc.api import get_current_ops  # with spaCy, loaded by now
+
+    return Recogniser(nlp=nlp, non_names=non_names, ops=get_current_ops())
 
 
 class Recogniser(NamedTuple):
     nlp: object  # spacy.Language
     non_names: frozenset[str]
+    ops: object  # thinc's backend (numpy), found once at loading
 
     def __call__(self, text: str):
+        # thinc keeps its backend in a context variable; in a fresh context (the chat's
+        # database thread runs each call in a copy of a short-lived task's) it searches
+        # the package entry points for it again, for every call (issue 22).
+        # Imported here: thinc comes with spaCy, loaded on first use (above).
+        from thinc.backends import context_ops, set_current_ops
+
+        if context_ops.get() is None:
+            set_current_ops(self.ops)
         return self.nlp(text)
 
 

@@ -19,7 +19,7 @@ def test_chat_step_cost_counts_each_step_against_the_echo_and_leaves_var_untouch
     result = script_run(
         "benchmarks/chat_step_cost.py",
         *("--sessions", "1", "--call-sessions", "1", "--warm-up", "1", "--questions", "2"),
-        "--json",
+        *("--json", "--verbose"),
         timeout=900,
     )
 
@@ -34,4 +34,11 @@ def test_chat_step_cost_counts_each_step_against_the_echo_and_leaves_var_untouch
         assert chat["python_calls"] > echo["python_calls"] > 0
         assert chat["cpu_ms"] > 0 and echo["cpu_ms"] > 0
     assert "Python calls chat / echo" in result.stdout
+    # --verbose: where each step's CPU goes, part by part.
+    breakdown = report["breakdown"]
+    assert "where the chat's CPU goes" in result.stdout
+    for part in ("sentence encoder", "redaction", "SQL statements", "begin, commit"):
+        assert breakdown["message"][part] > 0, part
+    assert breakdown["identify"]["set-up verbs (consent, identify)"] > 0
+    assert breakdown["hello"]["total"] > 0
     assert var_snapshot() == before

@@ -22,7 +22,7 @@ def test_an_unreachable_cache_lets_the_message_through_and_says_so(monkeypatch, 
     # Whichever way the count goes (one pipelined round trip on Redis, incr/add elsewhere).
     monkeypatch.setattr(cache, "incr", unreachable)
     monkeypatch.setattr(cache, "add", unreachable)
-    monkeypatch.setattr("bot.consumers._window_count", unreachable)
+    monkeypatch.setattr("bot.consumers.counter_increment", unreachable)
 
     with caplog.at_level(logging.WARNING, logger="bot.consumers"):
         allowed = conversation_rate_allows(conversation)
