@@ -17,6 +17,7 @@ from django.contrib.auth.mixins import (
     UserPassesTestMixin,
 )
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -281,6 +282,17 @@ def conversation_context(
     # The customer's last message, as written: the answerer runs in this process, stores nothing.
     suggestions = suggestion_items(question=question, language=conversation.language)
     consent = conversation.consent
+    # Replies that went (or were to go) by mail show their delivery, on any channel:
+    # also once the follow-up's thread is gone (a mail cancelled shows as not sent).
+    replies_mailed = (
+        conversation.channel == Conversation.Channel.EMAIL or conversation.mails.exists()
+    )
+    if replies_mailed:
+        # Every agent reply's mail (email_channel's "mail") in one query, not one each.
+        prefetch_related_objects(
+            [message for message in page.messages if message.sender == Message.Sender.AGENT],
+            "mail",
+        )
     return {
         "conversation": conversation,
         "page": page,
@@ -303,10 +315,7 @@ def conversation_context(
         # Replies go out by mail from Supportdesk (email_channel's thread: an address left
         # in the chat or an "answer by e-mail" follow-up, with an active mailbox).
         "answered_by_mail": hasattr(conversation, "mail_thread"),
-        # Replies that went (or were to go) by mail show their delivery, on any channel:
-        # also once the follow-up's thread is gone (a mail cancelled shows as not sent).
-        "replies_mailed": conversation.channel == Conversation.Channel.EMAIL
-        or conversation.mails.exists(),
+        "replies_mailed": replies_mailed,
         "is_active": conversation.status
         in (
             Conversation.Status.WAITING,

@@ -12,6 +12,7 @@ class BotConfig(AppConfig):
         from bot.follow_ups import follow_ups_purge
         from bot.models import Conversation, FollowUp, Message
         from bot.services import (
+            choice_examples_purge,
             conversations_resolved_purge,
             sessions_abandoned_purge,
             subject_conversations_erase,
@@ -106,6 +107,11 @@ class BotConfig(AppConfig):
         )
         retention_handler_register(
             RetentionHandler(category=RetentionPolicy.Category.FOLLOW_UPS, purge=follow_ups_purge)
+        )
+        retention_handler_register(
+            RetentionHandler(
+                category=RetentionPolicy.Category.CHOICE_EXAMPLES, purge=choice_examples_purge
+            )
         )
         self._messenger_channels_ready()
         from bot.learning import bot_models_health

@@ -245,23 +245,23 @@ def _status_notice(conversation: Conversation) -> dict:
 
 
 def _follow_up_offer(conversation: Conversation) -> dict:
-    """{"follow_up": {"available", "left"}} while a web chat waits for the team's answer
-    (waiting or assigned) and the e-mail channel can send it (bot.hooks), else nothing.
-    The one follow-up: its e-mail choice is asked in the chat, its call back on the
-    follow-up form ("call_back_url", while available)."""
-    channel = hooks.follow_up_channel()
-    if (
-        channel is None
-        or conversation.channel != Conversation.Channel.WEB
-        or conversation.status not in (Conversation.Status.WAITING, Conversation.Status.ASSIGNED)
+    """{"follow_up": {"available", "left", "call_back_url"?}} while a web chat waits for
+    the team's answer (waiting or assigned), else nothing. The one follow-up: its answer by
+    e-mail is asked in the chat ("available") only where the e-mail channel can send it
+    (bot.hooks); its call back is on the follow-up form ("call_back_url"), which needs no
+    mailbox, while that form can be used. Neither once an address was left ("left")."""
+    if conversation.channel != Conversation.Channel.WEB or conversation.status not in (
+        Conversation.Status.WAITING,
+        Conversation.Status.ASSIGNED,
     ):
         return {}
-    left = channel.left(conversation)
-    offer = {"available": not left and channel.available(conversation), "left": left}
-    if offer["available"]:
-        offer["call_back_url"] = follow_ups.follow_up_link(
-            conversation=conversation, language=conversation.language
-        )
+    channel = hooks.follow_up_channel()
+    left = channel is not None and channel.left(conversation)
+    available = not left and channel is not None and channel.available(conversation)
+    offer = {"available": available, "left": left}
+    call_back_url = None if left else follow_ups.follow_up_form_link(conversation=conversation)
+    if call_back_url:
+        offer["call_back_url"] = call_back_url
     return {"follow_up": offer}
 
 

@@ -44,6 +44,7 @@ from privacy.services import (
     consent_record,
     consent_withdraw,
     data_subject_identify,
+    policy_version_active,
     queryset_purge,
 )
 
@@ -58,6 +59,17 @@ def follow_up_link(*, conversation: Conversation, language: str) -> str:
     path = reverse("bot:follow-up", kwargs={"token": token})
     # The form in the language the bot answered in (LanguageFromQueryMiddleware; no cookie).
     return f"{settings.SITE_URL}{path}?language={language}"
+
+
+def follow_up_form_link(*, conversation: Conversation) -> str | None:
+    """The follow-up form's link while the form can be used for the conversation (not
+    closed, a privacy policy to consent under: FollowUpView), else None. A call back
+    needs no mailbox, so this does not ask for one."""
+    if conversation.status == Conversation.Status.CLOSED:
+        return None
+    if policy_version_active(language=conversation.language) is None:
+        return None
+    return follow_up_link(conversation=conversation, language=conversation.language)
 
 
 def follow_up_conversation_get(*, token: str) -> Conversation | None:

@@ -38,12 +38,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from bot.answering import KeywordAnswerer, KnowledgeEntry
-from bot.models import BotModel, ChoiceExample, ExampleQuestion
+from bot.models import BotModel, ExampleQuestion
 from bot.nlu.calibration import OOS_INTENT, Band
 from bot.nlu.evaluation import intent_held_back_evaluate
 from bot.nlu.intents import HeldBackPredictions, IntentModel, IntentTrainingLog
 from bot.nlu.training import intent_model_build
-from bot.selectors import choice_example_candidates, example_questions_learnable
+from bot.selectors import (
+    choice_decisions_learnt,
+    choice_example_candidates,
+    example_questions_learnable,
+)
 from platform_core.health import HealthResult
 from privacy.models import AuditEvent
 from privacy.redaction import text_redact
@@ -78,13 +82,7 @@ def training_examples(*, language: str) -> list[tuple[str, str]]:
         .order_by("intent__slug", "id")
         .values_list("text", "intent__slug")
     )
-    # Where agents' teachings need no supervisor (AGENTS_TEACHING_AUTO_APPROVE), neither
-    # do these: only a refusal keeps one out.
-    learnt = {ChoiceExample.Decision.APPROVED} | (
-        {ChoiceExample.Decision.PENDING}
-        if getattr(settings, "AGENTS_TEACHING_AUTO_APPROVE", False)
-        else set()
-    )
+    learnt = choice_decisions_learnt()
     chosen = sorted(
         (candidate.text, candidate.intent_slug)
         for candidate in choice_example_candidates(language=language)

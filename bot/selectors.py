@@ -50,6 +50,16 @@ def choice_example_key(text: str) -> str:
     return " ".join(text.casefold().split()).strip(" ?!.,;:")
 
 
+def choice_decisions_learnt() -> set[str]:
+    """The decisions (ChoiceExample.Decision) under which a chosen question trains the bot:
+    approved; where agents' teachings need no supervisor (AGENTS_TEACHING_AUTO_APPROVE),
+    neither do these, and only a refusal keeps one out."""
+    learnt = {ChoiceExample.Decision.APPROVED.value}
+    if getattr(settings, "AGENTS_TEACHING_AUTO_APPROVE", False):
+        learnt.add(ChoiceExample.Decision.PENDING.value)
+    return learnt
+
+
 @dataclass(frozen=True)
 class ChoiceCandidate:
     """A question customers answered with the same "Did you mean …?" choice, often enough."""

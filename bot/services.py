@@ -28,7 +28,12 @@ from bot.models import (
     Message,
     SuggestionChoice,
 )
-from bot.selectors import choice_example_key, conversation_agent_names
+from bot.selectors import (
+    choice_decisions_learnt,
+    choice_example_candidates,
+    choice_example_key,
+    conversation_agent_names,
+)
 from bot.tokens import resume_token_hash, resume_token_new
 from event_pipeline.webhooks import webhook_event_emit
 from privacy.models import DataSubject
@@ -293,6 +298,45 @@ def choice_example_decide(
         },
     )
     return len(same)
+
+
+def choice_examples_purge(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:
+    """Retention ("choice_examples"): questions chosen before the cutoff that nobody
+    decided on, so a question that never reaches the threshold is not kept for ever.
+
+    Decided rows stay, as taught examples (agents.Teaching, ExampleQuestion) do: approved
+    ones train the bot, refused ones keep the refusal. So do undecided rows of a question
+    that trains the bot now (approved on another row, or AGENTS_TEACHING_AUTO_APPROVE), and
+    those of a person under a legal hold. Erasure deletes a person's rows at any time."""
+    learnt = choice_decisions_learnt()
+    training = {
+        (candidate.language, choice_example_key(candidate.text))
+        for candidate in choice_example_candidates()
+        if candidate.decision in learnt
+    }
+    expired = [
+        pk
+        for pk, language, text in ChoiceExample.objects.filter(
+            decision=ChoiceExample.Decision.PENDING, created_at__lt=cutoff
+        )
+        .exclude(subject_id__in=legal_hold_subject_ids())
+        .order_by("pk")
+        .values_list("pk", "language", "text")
+        .iterator()
+        if (language, choice_example_key(text)) not in training
+    ]
+    if dry_run:
+        return len(expired), False
+    deleted = 0
+    # By primary key, in bounded batches: a second run deletes nothing new.
+    for batch, start in enumerate(range(0, len(expired), batch_size)):
+        if max_batches is not None and batch >= max_batches:
+            return deleted, True
+        with transaction.atomic():
+            deleted += ChoiceExample.objects.filter(
+                pk__in=expired[start : start + batch_size]
+            ).delete()[0]
+    return deleted, False
 
 
 @dataclass(frozen=True)

@@ -266,6 +266,10 @@ class RetentionPolicy(models.Model):
             "follow_ups",
             _("Call-back and e-mail follow-up wishes with their contact (from when asked)"),
         )
+        CHOICE_EXAMPLES = (
+            "choice_examples",
+            _('Undecided questions learnt from "Did you mean …?" choices (from when chosen)'),
+        )
 
     category = models.CharField(_("category"), max_length=40, choices=Category.choices, unique=True)
     duration_days = models.PositiveIntegerField(_("kept for (days)"))

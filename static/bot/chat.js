@@ -59,25 +59,34 @@
   }
 
   // The follow-up offered while the customer waits: the team's answer by e-mail (asked
-  // here), or a call back (on the follow-up form the server links to). The server says
-  // whether it can be offered and whether an address was left.
-  // The form comes from a <template>, into the page only while it is offered.
+  // here) with a call back (on the follow-up form the server links to) as its other
+  // choice, or the call back alone where no mailbox can send the answer. The server says
+  // what can be offered and whether an address was left.
+  // The offer comes from a <template>, into the page only while it is offered.
   function showFollowUp(frame) {
     var offer = frame.follow_up;
     var waiting = frame.status === "waiting" || frame.status === "assigned";
-    var offered = waiting && offer && offer.available;
-    if (offered && !$("follow-up-form")) {
-      $("follow-up-slot").appendChild($("follow-up-template").content.cloneNode(true));
-      $("follow-up-form").addEventListener("submit", function (event) {
-        event.preventDefault();
-        send({ type: "follow_up", email: $("follow-up-email").value.trim(), consent: $("follow-up-consent").checked });
-      });
-      if (offer.call_back_url) {
-        $("follow-up-call-back").href = offer.call_back_url;
-        $("follow-up-call-back").parentNode.hidden = false;
+    var kind = "";
+    if (waiting && offer && offer.available) { kind = "email"; }
+    else if (waiting && offer && offer.call_back_url) { kind = "call-back"; }
+    var slot = $("follow-up-slot");
+    if ((slot.dataset.offer || "") !== kind) {
+      slot.textContent = "";
+      slot.dataset.offer = kind;
+      if (kind) {
+        slot.appendChild($(kind === "email" ? "follow-up-template" : "follow-up-call-back-template").content.cloneNode(true));
       }
-    } else if (!offered && $("follow-up-form")) {
-      $("follow-up-slot").textContent = "";
+      if (kind === "email") {
+        $("follow-up-form").addEventListener("submit", function (event) {
+          event.preventDefault();
+          send({ type: "follow_up", email: $("follow-up-email").value.trim(), consent: $("follow-up-consent").checked });
+        });
+      }
+    }
+    if (kind && offer.call_back_url) {
+      // Signed with a time limit: the newest link the server sent.
+      $("follow-up-call-back").href = offer.call_back_url;
+      $("follow-up-call-back").parentNode.hidden = false;
     }
     $("follow-up-done").hidden = !(waiting && offer && offer.left);
   }

@@ -4,6 +4,8 @@ a candidate once enough choices agree (and none disagrees, and it is no duplicat
 shown to supervisors on the teachings page, and once approved trains the next model;
 an objection afterwards takes it out again; erasure deletes it."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -13,8 +15,15 @@ from bot.learning import training_examples, training_fingerprint
 from bot.models import ChoiceExample, ExampleQuestion, Intent, SuggestionChoice
 from bot.selectors import choice_example_candidates
 from bot.services import choice_example_decide, message_append, suggestion_choice_record
-from privacy.models import AuditEvent, ConsentRecord, DataSubject
-from privacy.services import subject_erase
+from privacy.models import (
+    AuditEvent,
+    ConsentRecord,
+    DataSubject,
+    LegalHold,
+    ProcessingActivity,
+    RetentionPolicy,
+)
+from privacy.services import retention_purge, subject_erase
 from staff import roles
 from tests.factories import (
     AgentFactory,
@@ -241,3 +250,69 @@ def test_with_teachings_approved_automatically_only_a_refusal_keeps_a_question_o
         acting_user=UserFactory(role=roles.SUPERVISOR),
     )
     assert (QUESTION, "shipping_costs") not in training_examples(language="de")
+
+
+def _chosen_days_ago(days: int, **filters) -> None:
+    ChoiceExample.objects.filter(**filters).update(created_at=timezone.now() - timedelta(days=days))
+
+
+def test_retention_deletes_undecided_questions_and_keeps_decided_ones(knowledge_base, settings):
+    """A question that never gathers enough choices is not kept for ever; what a
+    supervisor decided stays, as taught examples do (bot.services.choice_examples_purge)."""
+    settings.BOT_CHOICE_EXAMPLE_MIN_CHOICES = 2
+    supervisor = UserFactory(role=roles.SUPERVISOR)
+    days = RetentionPolicy.objects.get(category="choice_examples").duration_days
+    assert days == 90
+    for _person in range(2):
+        choose("Versand nach Wien?")
+    choice_example_decide(
+        example=ChoiceExample.objects.first(), approve=True, acting_user=supervisor
+    )
+    choose("Versand nach Wien?")  # chosen again after the approval: it trains the bot
+    choose("Rechnung als PDF?", chosen="order_status")
+    choice_example_decide(
+        example=ChoiceExample.objects.get(text="Rechnung als PDF?"),
+        approve=False,
+        acting_user=supervisor,
+    )
+    choose("Lieferung nach Mars?")  # never reached the threshold
+    held = DataSubjectFactory()
+    choose("Paket nach Bern?", subject=held)
+    LegalHold.objects.create(subject=held, reason="Court order")
+    choose("Geschenkpapier?")
+    _chosen_days_ago(days + 1)
+    choose("Geschenkpapier?")  # within the period
+
+    run = retention_purge(batch_size=1)
+
+    assert run.counts["choice_examples"] == 2  # the old "Lieferung" and "Geschenkpapier"
+    remaining = sorted(ChoiceExample.objects.values_list("text", "decision"))
+    assert remaining == [
+        ("Geschenkpapier?", ""),
+        ("Paket nach Bern?", ""),
+        ("Rechnung als PDF?", "refused"),
+        ("Versand nach Wien?", ""),
+        ("Versand nach Wien?", "approved"),
+        ("Versand nach Wien?", "approved"),
+    ]
+    assert ("Versand nach Wien?", "shipping_costs") in training_examples(language="de")
+    assert retention_purge().counts["choice_examples"] == 0  # a second run: nothing new
+
+
+def test_retention_keeps_questions_that_train_the_bot_without_a_supervisor(
+    knowledge_base, settings
+):
+    settings.BOT_CHOICE_EXAMPLE_MIN_CHOICES = 1
+    settings.AGENTS_TEACHING_AUTO_APPROVE = True
+    choose()
+    _chosen_days_ago(365)
+
+    assert retention_purge(dry_run=True).counts["choice_examples"] == 0
+    settings.AGENTS_TEACHING_AUTO_APPROVE = False
+    assert retention_purge(dry_run=True).counts["choice_examples"] == 1
+
+
+def test_the_record_of_processing_names_the_period_of_bot_learning():
+    activity = ProcessingActivity.objects.get(name="Bot learning")
+
+    assert activity.retention_policy.category == "choice_examples"

@@ -60,3 +60,28 @@ def test_a_waiting_customer_leaves_an_address_for_the_answer(
     assert MailThread.objects.get().customer_address == "erika.neu@example.org"
     follow_up = FollowUp.objects.get()  # the task in the inbox, as the form makes it
     assert (follow_up.method, follow_up.contact) == ("email", "erika.neu@example.org")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_without_a_mailbox_a_waiting_customer_is_offered_a_call_back(
+    live_chat,  # noqa: F811
+    browser_page,  # noqa: F811
+):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(f"{live_chat}/chat/")
+    page.get_by_role("button", name="Ich stimme zu").click()
+    page.get_by_label("Name").fill("Erika Mustermann")
+    page.get_by_label("E-Mail").fill("erika@example.org")
+    page.get_by_role("button", name="Weiter").click()
+    expect(page.locator("#composer")).to_be_visible()
+
+    page.locator("#escalate").click()
+    offer = page.get_by_role("region", name="Rückruf erhalten")
+    expect(offer).to_be_visible()
+    call_back = offer.get_by_role("link", name="Um einen Rückruf bitten")
+    expect(call_back).to_have_attribute("href", re.compile(r"/chat/follow-up/[^/]+/\?language=de$"))
+    expect(page.locator("#follow-up-form")).to_have_count(0)  # no mailbox: no e-mail choice
+    page.screenshot(path=ARTIFACTS / "chat-follow-up-call-back.png", full_page=True)

@@ -5,7 +5,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from bot.customer_presence import customer_connected
-from bot.follow_ups import follow_up_conversation_get
+from bot.follow_ups import follow_up_conversation_get, follow_up_form_link
 from bot.models import Conversation
 from email_channel.models import MailThread
 from privacy.models import ConsentRecord
@@ -78,3 +78,28 @@ async def test_the_customer_counts_as_connected_until_the_socket_closes(chat_rea
     assert customer_connected(public_hex)
     await communicator.disconnect()
     assert not customer_connected(public_hex)
+
+
+async def test_without_a_mailbox_the_waiting_customer_is_offered_the_call_back_only(
+    policies, knowledge_base, settings
+):
+    settings.CHAT_IDENTITY_FIELDS = ["name", "email"]
+    communicator, status = await _escalated()
+
+    # No mailbox to send the answer from: no e-mail choice, but the follow-up form, where a
+    # call back needs none.
+    offer = status["follow_up"]
+    assert (offer["available"], offer["left"]) == (False, False)
+    token = offer["call_back_url"].split("/")[-2]
+    conversation = await Conversation.objects.aget()
+    assert (await sync_to_async(follow_up_conversation_get)(token=token)).pk == conversation.pk
+    await communicator.send_json_to(
+        {"type": "follow_up", "email": "erika@example.org", "consent": True}
+    )
+    refused = await communicator.receive_json_from(timeout=10)
+    assert refused["code"] == "follow_up_unavailable"
+    await communicator.disconnect()
+
+    # Once closed, the form cannot be used any more: no link to it.
+    conversation.status = Conversation.Status.CLOSED
+    assert await sync_to_async(follow_up_form_link)(conversation=conversation) is None

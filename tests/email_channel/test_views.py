@@ -116,3 +116,25 @@ def test_the_conversation_page_shows_the_delivery_of_a_mailed_reply(client, agen
     page = client.get(reverse("agents:conversation", args=[conversation.public_id]))
 
     assert 'data-delivery-status="pending"' in page.content.decode()
+
+
+def test_the_conversation_page_reads_the_replies_mails_in_one_query(
+    client, agent, deliver, fetch, django_assert_max_num_queries
+):
+    from agents.services import conversation_reply
+
+    deliver(mail_bytes())
+    fetch()
+    conversation = Conversation.objects.get()
+    conversation_reply(conversation=conversation, agent=agent, text="Antwort 1")
+    client.force_login(agent)
+    url = reverse("agents:conversation", args=[conversation.public_id])
+    with django_assert_max_num_queries(80) as one_reply:
+        client.get(url)
+    for number in range(2, 12):
+        conversation_reply(conversation=conversation, agent=agent, text=f"Antwort {number}")
+
+    with django_assert_max_num_queries(len(one_reply.captured_queries)):
+        page = client.get(url).content.decode()
+
+    assert page.count('data-delivery-status="pending"') == 11
