@@ -106,4 +106,4 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf var/celery* var/test-*.sqlite3* .pytest_cache
+	rm -rf var/celery* var/test-*.sqlite3* var/media-test-* var/erasure-ledger-test-* .pytest_cache
