@@ -9,7 +9,7 @@ SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/supportdesk
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
 SERVICES_CELERY_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: run install browser haproxy oidc-provider mailserver env migrate demo messages makemessages test test-services lint format check-deploy clean
+.PHONY: run install browser haproxy oidc-provider mailserver env migrate demo messages makemessages test test-services suite-embedded suite-services lint format check-deploy clean
 
 run: install env migrate demo
 	$(PY) scripts/run_local.py
@@ -81,13 +81,21 @@ demo: migrate
 # open()/close() in the test process, which drops SQLite's locks; tests/processes.py
 # sqlite_file_bytes reads it in a child process, and an audit hook refuses such an open.)
 test: install messages browser oidc-provider
-	$(VENV)/bin/pytest --ds=supportdesk.settings.test
+	@$(MAKE) --no-print-directory suite-embedded
 
 # The suite against PostgreSQL, channels-redis and a real Celery worker on RabbitMQ and Redis.
 test-services: install messages browser haproxy oidc-provider mailserver
+	@$(MAKE) --no-print-directory suite-services
+
+# The two suites alone, without their prerequisites (compilemessages rewrites the .mo files:
+# two suites side by side must not both run it). PYTEST_ARGS narrows a run.
+suite-embedded:
+	$(VENV)/bin/pytest --ds=supportdesk.settings.test $(PYTEST_ARGS)
+
+suite-services:
 	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) \
 	CELERY_BROKER_URL=$(SERVICES_CELERY_BROKER_URL) SUPPORTDESK_TEST_SERVICES=1 \
-	$(VENV)/bin/pytest --ds=supportdesk.settings.test
+	$(VENV)/bin/pytest --ds=supportdesk.settings.test $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -98,4 +106,4 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf var/celery* var/test-*.sqlite3* .pytest_cache
+	rm -rf var/celery* var/test-*.sqlite3* var/media-test-* var/erasure-ledger-test-* .pytest_cache

@@ -16,7 +16,13 @@ VAR = ROOT / "var"
 
 # Test runs' own per-run files in var/ (supportdesk.settings.test names them after the
 # run): this run's and those of test runs beside it, none of them an installation's.
-TEST_RUN_PATTERNS = ("test-*.sqlite3*", "celery-test-*", "media-test-*", "test-artifacts")
+TEST_RUN_PATTERNS = (
+    "test-*.sqlite3*",
+    "celery-test-*",
+    "media-test-*",
+    "erasure-ledger-test-*",
+    "test-artifacts",
+)
 
 
 def var_snapshot() -> dict[str, tuple]:
