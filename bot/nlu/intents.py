@@ -93,6 +93,7 @@ class IntentHyperparameters:
     balance_repeat_max: int = 4
     # Score the multilingual sentence vector beside the n-grams (`bot.nlu.sentence_vectors`).
     sentence_vectors: bool = True
+    sentence_vector_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,7 @@ def _textcat_add(
                 "sentence_vectors": SENTENCE_VECTOR_WIDTH
                 if hyperparameters.sentence_vectors
                 else 0,
+                "sentence_vector_scale": hyperparameters.sentence_vector_scale,
             }
         },
     )

