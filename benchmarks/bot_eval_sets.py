@@ -47,6 +47,7 @@ ROWS = (
     ("automation_rate", "automation"),
     ("training_seconds", "training s"),
     ("latency_p50_ms", "p50 ms"),
+    ("latency_cpu_p50_ms", "CPU p50 ms"),
 )
 
 

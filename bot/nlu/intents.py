@@ -93,7 +93,11 @@ class IntentHyperparameters:
     balance_repeat_max: int = 4
     # Score the multilingual sentence vector beside the n-grams (`bot.nlu.sentence_vectors`).
     sentence_vectors: bool = True
-    sentence_vector_scale: float = 1.0
+    # The sentence vector (norm 1) times this, beside the n-grams' tf-idf (norm 1): its
+    # weights then need not grow as far against the weight decay. 3 against 1: BANKING77
+    # 20 % held out 0.920 against 0.917 top-1 (2: 0.917, 6: 0.918), answered right 0.793
+    # against 0.778; checked once on CLINC150 val (0.962 against 0.952).
+    sentence_vector_scale: float = 3.0
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,24 @@ def test_the_token_cached_forward_pass_gives_the_packages_vectors():
         assert numpy.abs(batched - expected).max() < 1e-5
     assert 0 < len(forward._slot_of) <= 64
     assert forward.encode([]).shape == (0, SENTENCE_VECTOR_WIDTH)
+
+
+def test_the_sentence_vector_scale_is_kept_in_the_saved_model():
+    """The scale weighs the sentence vector against the n-grams in training; a saved
+    model must predict with the scale it was trained with."""
+    scaled = intent_model_train(
+        EXAMPLES,
+        language="en",
+        hyperparameters=IntentHyperparameters(epochs_max=5, sentence_vector_scale=3.0),
+    )
+    plain = intent_model_train(
+        EXAMPLES,
+        language="en",
+        hyperparameters=IntentHyperparameters(epochs_max=5, sentence_vector_scale=1.0),
+    )
+
+    loaded = IntentModel.from_bytes(scaled.to_bytes())
+
+    assert loaded.nlp.config["components"]["textcat"]["model"]["sentence_vector_scale"] == 3.0
+    assert loaded.predict_one("track my order") == scaled.predict_one("track my order")
+    assert scaled.predict_one("track my order") != plain.predict_one("track my order")
