@@ -352,6 +352,9 @@ def intent_model_train(
         nlp.add_pipe(SENTENCE_VECTORS_COMPONENT)
     # Before the classifier is added; `pipe` encodes the sentence vectors in batches.
     docs = list(nlp.pipe(text for text, _ in examples))
+    if hyperparameters.sentence_vectors:
+        # Saved with the model: loading it warms the encoder's cache with these tokens.
+        nlp.get_pipe(SENTENCE_VECTORS_COMPONENT).token_ids_set(text for text, _ in examples)
     # Validation examples of intents not trained (such as "oos") say nothing about accuracy.
     scored = [(text, intent) for text, intent in validation if intent in labels]
     validation_docs = list(nlp.pipe(text for text, _ in scored))

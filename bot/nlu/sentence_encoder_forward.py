@@ -79,6 +79,29 @@ class SentenceEncoderForward:
                     self._encode(texts, out)
         return out
 
+    def token_ids(self, texts: list[str]) -> numpy.ndarray:
+        """The distinct token ids of `texts` (sorted): numbers of vocabulary pieces, in
+        no order, nothing that says which text had which."""
+        ids = {
+            token
+            for text in texts
+            for token in self.tokenize(text, out_type=int, add_bos=True, add_eos=True)
+        }
+        return numpy.asarray(sorted(ids), dtype="uint32")
+
+    def warm(self, token_ids: numpy.ndarray) -> int:
+        """Compute and keep the rows of these token ids (as many as fit): a fresh
+        process's first messages then cost what later ones do. Returns how many are kept."""
+        ids = numpy.asarray(token_ids, dtype=numpy.int64)[: self.cache_size_max]
+        with self._lock:
+            limit = self.backend._threadpool
+            if limit is None:
+                self._slots(ids)
+            else:
+                with limit(limits=self.backend.threads, user_api="blas"):
+                    self._slots(ids)
+            return len(self._slot_of)
+
     def _encode(self, texts: list[str], out: numpy.ndarray) -> None:
         # Micro-batches of about the package's token budget: the matrices stay cache-sized.
         group: list[list[int]] = []

@@ -126,9 +126,29 @@ def sentence_vectors_component_create(nlp: Language, name: str) -> "SentenceVect
 
 
 class SentenceVectorizer:
-    """Sets `doc._.sentence_vector` from the doc's text; stateless, so it serialises as
-    nothing. `pipe` encodes a batch at once (several times faster per sentence) and
-    uses the cache; one doc at a time (the live chat, a latency measurement) does not."""
+    """Sets `doc._.sentence_vector` from the doc's text. `pipe` encodes a batch at once
+    (several times faster per sentence) and uses the cache; one doc at a time (the live
+    chat, a latency measurement) does not.
+
+    It keeps the token ids of the examples the model was trained on (`token_ids_set`,
+    saved with the model: vocabulary numbers, no text); loading a model warms the
+    encoder's token cache with them, so a fresh chat process's first messages cost what
+    later ones do (`benchmarks/sentence_encoder_cost.py`)."""
+
+    def __init__(self) -> None:
+        self.token_ids = numpy.zeros((0,), dtype="uint32")
+
+    def token_ids_set(self, texts: Sequence[str]) -> None:
+        self.token_ids = sentence_encoder().token_ids(list(texts))
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return self.token_ids.astype("<u4").tobytes()
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> "SentenceVectorizer":
+        self.token_ids = numpy.frombuffer(data, dtype="<u4").astype("uint32")
+        if len(self.token_ids):
+            sentence_encoder().warm(self.token_ids)
+        return self
 
     def __call__(self, doc: Doc) -> Doc:
         vector = sentence_vectors_encode([doc.text], cached=False)[0]

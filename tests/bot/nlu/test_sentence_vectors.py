@@ -141,3 +141,20 @@ def test_the_sentence_vector_scale_is_kept_in_the_saved_model():
     assert loaded.nlp.config["components"]["textcat"]["model"]["sentence_vector_scale"] == 3.0
     assert loaded.predict_one("track my order") == scaled.predict_one("track my order")
     assert scaled.predict_one("track my order") != plain.predict_one("track my order")
+
+
+def test_loading_a_model_warms_the_encoders_token_cache_with_its_training_tokens():
+    model = intent_model_train(
+        EXAMPLES, language="en", hyperparameters=IntentHyperparameters(epochs_max=5)
+    )
+    saved_ids = model.nlp.get_pipe(SENTENCE_VECTORS_COMPONENT).token_ids
+    encoder = sentence_vectors.sentence_encoder()
+    assert set(saved_ids.tolist()) == set(
+        encoder.token_ids([text for text, _ in EXAMPLES]).tolist()
+    )
+    encoder._slot_of.clear()
+
+    loaded = IntentModel.from_bytes(model.to_bytes())
+
+    assert set(saved_ids.tolist()) <= set(encoder._slot_of)
+    assert loaded.predict_one("track my order") == model.predict_one("track my order")
