@@ -119,6 +119,14 @@ class SentenceEncoderForward:
         if group:
             self._encode_batch(group, tokens, out[first:])
 
+    def _token_rows_of(self, flat: numpy.ndarray) -> numpy.ndarray:
+        """The cached rows of these tokens; a text with more distinct tokens than the
+        cache holds (a pasted document) is computed without it."""
+        unique, inverse = numpy.unique(flat, return_inverse=True)
+        if len(unique) > self.cache_size_max:
+            return self._token_rows(unique)[inverse.reshape(-1)]
+        return self._rows[self._slots(flat)]
+
     def _slots(self, flat: numpy.ndarray) -> numpy.ndarray:
         """Cache rows of the tokens' ids, computing those not cached yet."""
         unique, inverse = numpy.unique(flat, return_inverse=True)
@@ -172,7 +180,7 @@ class SentenceEncoderForward:
         numpy.cumsum(lengths[:-1], out=starts[1:])
         # One row more, of zeros: where window slots outside the sentence point.
         cached = numpy.zeros((tokens + 1, self._row_width), dtype="float32")
-        cached[:tokens] = self._rows[self._slots(flat)]
+        cached[:tokens] = self._token_rows_of(flat)
         # [raw embedding | order 2 | order 3 | order 5], as the package's features.
         width = EMBEDDING_WIDTH + len(ORDERS) * CONVOLUTION_WIDTH
         features = numpy.empty((tokens, width), dtype="float32")

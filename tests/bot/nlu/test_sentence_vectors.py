@@ -107,6 +107,8 @@ def test_the_token_cached_forward_pass_gives_the_packages_vectors():
         "card",
         "My card got swallowed by the ATM",
         "Wo bleibt meine Lieferung? " * 30,
+        # More distinct tokens than the cache holds: encoded without it.
+        " ".join(f"Artikel{number} Farbe{number * 7} Größe{number * 13}" for number in range(40)),
     ]
     expected = package.encode(texts)
     # Small enough that the long German message fills it and it starts afresh.
