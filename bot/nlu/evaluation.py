@@ -120,6 +120,8 @@ class IntentEvaluation:
     # The out-of-scope share the thresholds were calibrated for.
     out_of_scope_share: float
     classifier: str = "supportdesk"
+    # CPU milliseconds per message (p50, this thread's time): the budget's measure.
+    latency_cpu_p50_ms: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -142,17 +144,20 @@ def _percentile(values: Sequence[float], share: float) -> float:
 
 def latency_measure(
     model: IntentModel, texts: Sequence[str], *, thresholds: Thresholds
-) -> tuple[float, float]:
-    """p50 and p95 in milliseconds of classifying one message and choosing its band."""
+) -> tuple[float, float, float]:
+    """p50 and p95 wall-clock milliseconds of classifying one message and choosing its
+    band, and the p50 of the CPU milliseconds it took (this thread's): on a busy
+    machine the wall clock also counts other processes' turns."""
     if not texts:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     model.predict_one(texts[0])  # warm-up: first-call allocations are not the steady state
-    timings = []
+    timings, cpu_timings = [], []
     for text in texts:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         decide(model.predict_one(text), thresholds)
+        cpu_timings.append((time.thread_time() - started_cpu) * 1000)
         timings.append((time.perf_counter() - started) * 1000)
-    return _percentile(timings, 0.5), _percentile(timings, 0.95)
+    return _percentile(timings, 0.5), _percentile(timings, 0.95), _percentile(cpu_timings, 0.5)
 
 
 def intent_evaluation_run(
@@ -297,7 +302,9 @@ def _evaluation(
     unanswered = [i for i, band in enumerate(bands) if band != Band.ANSWER]
     suggested = [i for i, band in enumerate(bands) if band == Band.SUGGEST]
     offered = thresholds.suggestions
-    latency_p50, latency_p95 = latency_measure(model, texts[:latency_sample], thresholds=thresholds)
+    latency_p50, latency_p95, latency_cpu_p50 = latency_measure(
+        model, texts[:latency_sample], thresholds=thresholds
+    )
     return IntentEvaluation(
         language=model.language,
         intents=len(model.labels),
@@ -340,6 +347,7 @@ def _evaluation(
         epochs=epochs,
         latency_p50_ms=latency_p50,
         latency_p95_ms=latency_p95,
+        latency_cpu_p50_ms=latency_cpu_p50,
         answer_threshold=_threshold_value(thresholds.answer),
         suggest_threshold=_threshold_value(thresholds.suggest),
         suggestions=thresholds.suggestions,
@@ -410,7 +418,8 @@ def intent_evaluation_lines(evaluation: IntentEvaluation) -> list[str]:
         f"suggest at top-{e.suggestions} probability >= {suggest}",
         f"  training               {e.training_seconds:.1f} s "
         f"(CPU {e.training_cpu_seconds:.1f} s, {e.epochs} epochs)",
-        f"  latency per message    p50 {e.latency_p50_ms:.2f} ms, p95 {e.latency_p95_ms:.2f} ms",
+        f"  latency per message    p50 {e.latency_p50_ms:.2f} ms, p95 {e.latency_p95_ms:.2f} ms"
+        f" (CPU p50 {e.latency_cpu_p50_ms:.2f} ms)",
     ]
 
 
@@ -423,6 +432,7 @@ COMPARED_FIGURES = (
     ("out_of_scope_recall", "out-of-scope recall"),
     ("training_seconds", "training seconds"),
     ("latency_p50_ms", "latency p50 ms"),
+    ("latency_cpu_p50_ms", "CPU per message p50 ms"),
 )
 
 

@@ -93,6 +93,11 @@ class IntentHyperparameters:
     balance_repeat_max: int = 4
     # Score the multilingual sentence vector beside the n-grams (`bot.nlu.sentence_vectors`).
     sentence_vectors: bool = True
+    # The sentence vector (norm 1) times this, beside the n-grams' tf-idf (norm 1): its
+    # weights then need not grow as far against the weight decay. 3 against 1: BANKING77
+    # 20 % held out 0.920 against 0.917 top-1 (2: 0.917, 6: 0.918), answered right 0.793
+    # against 0.778; checked once on CLINC150 val (0.962 against 0.952).
+    sentence_vector_scale: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -253,6 +258,7 @@ def _textcat_add(
                 "sentence_vectors": SENTENCE_VECTOR_WIDTH
                 if hyperparameters.sentence_vectors
                 else 0,
+                "sentence_vector_scale": hyperparameters.sentence_vector_scale,
             }
         },
     )
@@ -346,6 +352,9 @@ def intent_model_train(
         nlp.add_pipe(SENTENCE_VECTORS_COMPONENT)
     # Before the classifier is added; `pipe` encodes the sentence vectors in batches.
     docs = list(nlp.pipe(text for text, _ in examples))
+    if hyperparameters.sentence_vectors:
+        # Saved with the model: loading it warms the encoder's cache with these tokens.
+        nlp.get_pipe(SENTENCE_VECTORS_COMPONENT).token_ids_set(text for text, _ in examples)
     # Validation examples of intents not trained (such as "oos") say nothing about accuracy.
     scored = [(text, intent) for text, intent in validation if intent in labels]
     validation_docs = list(nlp.pipe(text for text, _ in scored))

@@ -34,7 +34,13 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--train", type=Path, required=True, help="training examples")
+        parser.add_argument(
+            "--train",
+            type=Path,
+            nargs="+",
+            required=True,
+            help='training examples, one file or several (such as in-scope and "oos" ones)',
+        )
         parser.add_argument("--test", type=Path, required=True, help="test examples")
         parser.add_argument("--lang", default="en", help="language of the data (default en)")
         parser.add_argument("--seed", type=int, default=0, help="seed of split and training")
@@ -47,7 +53,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="one JSON object")
 
-    def handle(self, *args, train: Path, test: Path, lang: str, seed: int, **options):
+    def handle(self, *args, train: list[Path], test: Path, lang: str, seed: int, **options):
         try:
             get_lang_class(lang)
         except ImportError as error:
@@ -55,7 +61,11 @@ class Command(BaseCommand):
         skipped: list[str] = []
         try:
             comparison = intent_comparison_run(
-                train=intent_examples_read(train, skipped=skipped),
+                train=[
+                    example
+                    for path in train
+                    for example in intent_examples_read(path, skipped=skipped)
+                ],
                 test=intent_examples_read(test, skipped=skipped),
                 language=lang,
                 seed=seed,

