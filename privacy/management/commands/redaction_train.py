@@ -49,6 +49,18 @@ class Command(BaseCommand):
             help="copies of each public sentence with persons, their names replaced",
         )
         parser.add_argument(
+            "--vector-rows",
+            type=int,
+            default=TrainingConfig.vector_rows,
+            help="rows of the subword vectors distilled from the sentence encoder (0: none)",
+        )
+        parser.add_argument(
+            "--vector-dimensions",
+            type=int,
+            default=TrainingConfig.vector_dimensions,
+            help="dimensions of the subword vectors",
+        )
+        parser.add_argument(
             "--output", type=Path, default=None, help="default: the shipped artefact's directory"
         )
         parser.add_argument(
@@ -71,6 +83,8 @@ class Command(BaseCommand):
         embed_size,
         lowercase_share,
         replaced_copies,
+        vector_rows,
+        vector_dimensions,
         output,
         holdout_out,
         **options,
@@ -94,6 +108,8 @@ class Command(BaseCommand):
                 embed_size=embed_size,
                 lowercase_share=lowercase_share,
                 replaced_copies=replaced_copies,
+                vector_rows=vector_rows,
+                vector_dimensions=vector_dimensions,
             ),
         )
         record = result.record

@@ -309,3 +309,42 @@ def test_a_title_with_a_surname_in_no_list_gets_it_hidden_by_the_recogniser():
     title = "Beschwerde über Hartvigsson"
     assert text_redact(title, use_recogniser=False, allowed_words=()) == title
     assert text_redact(title, allowed_words=(), label_text=True) == "Beschwerde über [NAME]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # first names of the lists (Turkish, Croatian, Nordic …) that German grammar makes nouns
+        "Ein Server ist ausgefallen.",
+        "Der Ball ging ins Tor.",
+        "Sie wohnen unter den Bergen und Felsen.",
+        "Die Tore sind geschlossen.",
+    ],
+)
+def test_a_listed_first_name_after_a_german_article_is_a_noun(text):
+    assert text_redact(text, use_recogniser=False, allowed_words=()) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a German first name after a definite article is colloquial German for a person
+        ("Die Anna hat angerufen.", "Die [NAME] hat angerufen."),
+        ("Ich habe mit der Erika gesprochen.", "mit der [NAME] gesprochen."),
+        # a name that goes on after the article's word is a name
+        ("Das Paket ging an einen Thomas Müller.", "an einen [NAME]."),
+    ],
+)
+def test_a_person_after_a_german_article_is_still_a_name(text, expected):
+    assert expected in text_redact(text, use_recogniser=False, allowed_words=())
+
+
+@pytest.mark.parametrize("label", ["Shop By Brand", "Pay With Klarna", "Ship With Hermes"])
+def test_by_and_with_in_a_title_case_label_announce_no_name(label):
+    assert text_redact(label, allowed_words=(), label_text=True) == label
+
+
+def test_by_and_with_in_lower_case_still_announce_a_name():
+    assert text_redact("The song was written by Hartvigsson", use_recogniser=False) == (
+        "The song was written by [NAME]"
+    )

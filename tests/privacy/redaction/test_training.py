@@ -157,3 +157,30 @@ def test_the_training_records_the_copies_with_names_replaced(tiny_data, monkeypa
         for _, spans in rows[: sources[0]["sentences"]]
     )
     assert sources[0]["copies_with_names_replaced"] == 2 * with_persons > 0
+
+
+def test_training_with_subword_vectors_ships_them_in_the_artefact(tiny_data, tmp_path, monkeypatch):
+    # The real vocabulary (frequent words, name lists) takes a minute to embed.
+    monkeypatch.setattr(
+        training, "vector_vocabulary", lambda rows: {"müller", "anna", "schmidt", "hamburg"}
+    )
+    out = StringIO()
+    call_command(
+        "redaction_train",
+        "--lang", "de", "--data-dir", str(tiny_data), "--epochs", "1", "--generated", "10",
+        "--vector-rows", "300", "--vector-dimensions", "8",
+        "--output", str(tmp_path / "model"), stdout=out,
+    )  # fmt: skip
+
+    record = artefact_verify(tmp_path / "model")
+    assert record["subword_vectors"]["rows"] == 300
+    assert record["subword_vectors"]["words"] == 4
+    assert "--vector-rows 300 --vector-dimensions 8" in record["command"]
+    assert record["config"]["model"]["tok2vec"]["pretrained_vectors"] is True
+    assert "vocab/vectors" in record["files"]
+    import spacy
+
+    nlp = spacy.load(tmp_path / "model")
+    assert nlp.vocab.vectors.mode == "floret"
+    assert nlp.vocab.vectors.shape == (300, 8)
+    nlp("Müller hat angerufen .")
