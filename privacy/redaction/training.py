@@ -309,8 +309,16 @@ def redaction_model_train(
     output_dir: Path,
     seed: int = 0,
     config: TrainingConfig | None = None,
+    epoch_checkpoints: bool = False,
+    progress=None,
 ) -> TrainingResult:
-    """Train the recogniser of `lang` and write it with its artefact record to output_dir."""
+    """Train the recogniser of `lang` and write it with its artefact record to output_dir.
+
+    `epoch_checkpoints` also writes the model after each epoch N to `<output_dir>.epoch-N`,
+    with the record (and command) of an N-epoch run: the optimiser has no schedule and the
+    shuffles come from the seed, so epoch N of a longer run is the N-epoch model. A long
+    training on a shared machine can then be measured before it ends. `progress` is called
+    with a line per epoch."""
     # spaCy takes seconds to import: loaded on first use.
     import spacy
     from spacy.training import Example  # noqa: F401  (spaCy's training API, loaded here)
@@ -343,6 +351,18 @@ def redaction_model_train(
         ner.add_label(label)
     examples = _examples(nlp, rows)
     optimizer = nlp.initialize(lambda: examples)
+    non_names = non_name_words(rows)
+    record_base = {
+        "language": lang,
+        "labels": list(LABELS),
+        "seed": seed,
+        "spacy_version": spacy.__version__,
+        "config": {key: value for key, value in config.__dict__.items() if not key.startswith("_")}
+        | {"model": config.model_config()},
+        "training_data": sources,
+        "subword_vectors": vectors_record,
+        "training_sentences": len(rows),
+    }
     rng = random.Random(seed)
     losses_per_epoch = []
     for epoch in range(config.epochs):
@@ -354,43 +374,66 @@ def redaction_model_train(
             nlp.update(batch, drop=config.dropout, sgd=optimizer, losses=losses)
         losses_per_epoch.append(round(float(losses.get("ner", 0.0)), 2))
         logger.info("epoch %d: loss %.1f", epoch + 1, losses.get("ner", 0.0))
+        if progress:
+            progress(
+                f"epoch {epoch + 1}: loss {losses_per_epoch[-1]}, "
+                f"{time.perf_counter() - began:.0f} s"
+            )
+        if epoch_checkpoints and epoch + 1 < config.epochs:
+            _artefact_write(
+                nlp,
+                output_dir.with_name(f"{output_dir.name}.epoch-{epoch + 1}"),
+                record=record_base
+                | {
+                    "config": record_base["config"] | {"epochs": epoch + 1},
+                    "losses_per_epoch": list(losses_per_epoch),
+                    "training_seconds": round(time.perf_counter() - began, 1),
+                    "command": _command(lang, seed, config, epochs=epoch + 1),
+                },
+                non_names=non_names,
+            )
 
+    record = _artefact_write(
+        nlp,
+        output_dir,
+        record=record_base
+        | {
+            "losses_per_epoch": losses_per_epoch,
+            "training_seconds": round(time.perf_counter() - began, 1),
+            "command": _command(lang, seed, config, epochs=config.epochs),
+        },
+        non_names=non_names,
+    )
+    return TrainingResult(directory=output_dir, record=record, losses=losses_per_epoch)
+
+
+def _command(lang: str, seed: int, config: TrainingConfig, *, epochs: int) -> str:
+    return (
+        f"manage.py redaction_train --lang {lang} --seed {seed} --epochs {epochs} "
+        f"--generated {config.generated_sentences} --width {config.width} "
+        f"--depth {config.depth} --embed-size {config.embed_size} "
+        f"--lowercase-share {config.lowercase_share} "
+        f"--replaced-copies {config.replaced_copies} "
+        f"--vector-rows {config.vector_rows} --vector-dimensions {config.vector_dimensions} "
+        "--data-dir DIR"
+    )
+
+
+def _artefact_write(nlp, output_dir: Path, *, record: dict, non_names: list[str]) -> dict:
+    """The pipeline, its non-name words and its record with the checksum of every file."""
     staging = output_dir.with_name(output_dir.name + ".new")
     if staging.exists():
         shutil.rmtree(staging)
     staging.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(staging)
-    non_names_write(staging, non_name_words(rows))
+    non_names_write(staging, non_names)
     files = artefact_files(staging)
     fingerprint = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:12]
-    record = {
-        "version": f"{lang}-{fingerprint}",
-        "language": lang,
-        "labels": list(LABELS),
-        "seed": seed,
-        "spacy_version": spacy.__version__,
-        "config": {key: value for key, value in config.__dict__.items() if not key.startswith("_")}
-        | {"model": config.model_config()},
-        "training_data": sources,
-        "subword_vectors": vectors_record,
-        "training_sentences": len(rows),
-        "losses_per_epoch": losses_per_epoch,
-        "training_seconds": round(time.perf_counter() - began, 1),
-        "command": (
-            f"manage.py redaction_train --lang {lang} --seed {seed} --epochs {config.epochs} "
-            f"--generated {config.generated_sentences} --width {config.width} "
-            f"--depth {config.depth} --embed-size {config.embed_size} "
-            f"--lowercase-share {config.lowercase_share} "
-            f"--replaced-copies {config.replaced_copies} "
-            f"--vector-rows {config.vector_rows} --vector-dimensions {config.vector_dimensions} "
-            "--data-dir DIR"
-        ),
-        "files": files,
-    }
+    record = {"version": f"{record['language']}-{fingerprint}"} | record | {"files": files}
     (staging / ARTEFACT_FILE).write_text(
         json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     if output_dir.exists():
         shutil.rmtree(output_dir)
     staging.rename(output_dir)
-    return TrainingResult(directory=output_dir, record=record, losses=losses_per_epoch)
+    return record

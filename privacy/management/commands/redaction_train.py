@@ -61,6 +61,11 @@ class Command(BaseCommand):
             help="dimensions of the subword vectors",
         )
         parser.add_argument(
+            "--epoch-checkpoints",
+            action="store_true",
+            help="also write the model of each epoch N to <output>.epoch-N (an N-epoch run)",
+        )
+        parser.add_argument(
             "--output", type=Path, default=None, help="default: the shipped artefact's directory"
         )
         parser.add_argument(
@@ -87,6 +92,7 @@ class Command(BaseCommand):
         vector_dimensions,
         output,
         holdout_out,
+        epoch_checkpoints=False,
         **options,
     ):
         missing = [f.name for f in TRAINING_FILES[lang] if not (data_dir / f.name).exists()]
@@ -100,6 +106,8 @@ class Command(BaseCommand):
             data_dir=data_dir,
             output_dir=output or model_directory(lang),
             seed=seed,
+            epoch_checkpoints=epoch_checkpoints,
+            progress=lambda line: self.stdout.write(line) or self.stdout.flush(),
             config=TrainingConfig(
                 epochs=epochs,
                 generated_sentences=generated,

@@ -184,3 +184,25 @@ def test_training_with_subword_vectors_ships_them_in_the_artefact(tiny_data, tmp
     assert nlp.vocab.vectors.mode == "floret"
     assert nlp.vocab.vectors.shape == (300, 8)
     nlp("Müller hat angerufen .")
+
+
+def test_an_epoch_checkpoint_is_the_model_of_a_run_with_that_many_epochs(tiny_data, tmp_path):
+    out = StringIO()
+    call_command(
+        "redaction_train",
+        "--lang", "de", "--data-dir", str(tiny_data), "--epochs", "2", "--generated", "10",
+        "--epoch-checkpoints", "--output", str(tmp_path / "two"), stdout=out,
+    )  # fmt: skip
+    call_command(
+        "redaction_train",
+        "--lang", "de", "--data-dir", str(tiny_data), "--epochs", "1", "--generated", "10",
+        "--output", str(tmp_path / "one"), stdout=StringIO(),
+    )  # fmt: skip
+
+    assert "epoch 2: loss" in out.getvalue()
+    checkpoint = artefact_verify(tmp_path / "two.epoch-1")
+    one = artefact_verify(tmp_path / "one")
+    assert checkpoint["files"] == one["files"]
+    assert checkpoint["command"] == one["command"]
+    assert checkpoint["config"]["epochs"] == 1
+    assert not (tmp_path / "two.epoch-2").exists()  # the last epoch is the output itself
