@@ -183,3 +183,23 @@ def test_command_measures_one_half_of_a_file(tmp_path, lines, examples):
     assert figures["examples"] == examples
     # the phone number is in the odd half only (0-based line 1)
     assert ("PHONE" in figures["labels"]) == (lines != "even")
+
+
+def test_a_candidate_artefact_is_measured_on_the_same_lines_and_the_shipped_one_comes_back(
+    tmp_path,
+):
+    from privacy.redaction import recogniser
+
+    shipped = recogniser.MODELS_DIR
+    line = {"text": "Wüstenhagen wohnt nebenan.", "spans": [[0, 11, "PERSON"]]}
+    # An empty candidate directory: no recogniser, so only the lists are left.
+    figures = json.loads(
+        run_command(
+            "--data", str(write_lines(tmp_path, [line])), "--json", "--lang", "de",
+            "--baseline", "--candidate-models", str(tmp_path / "none"),
+        )
+    )  # fmt: skip
+
+    assert figures["candidate"]["labels"]["PERSON"] == figures["baseline"]["labels"]["PERSON"]
+    assert recogniser.MODELS_DIR == shipped
+    assert recogniser.recogniser("de") is not None
