@@ -284,7 +284,8 @@ _GERMAN_PERSON_BEFORE_RE = re.compile(
 )
 _GERMAN_PERSON_AFTER_RE = re.compile(
     r"^(?:[ \t]+(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|"
-    r"schreibt|fragte|antwortete|hat[ \t]+(?:angerufen|geschrieben|gesagt|gemeint)|"
+    r"schreibt|fragte|antwortete|hat[ \t]+(?:(?:gestern|heute|eben|vorhin|gerade|schon|"
+    r"nochmal|wieder|morgens|mittags|abends)[ \t]+)?(?:angerufen|geschrieben|gesagt|gemeint)|"
     r"rief|ruft|erzählte|erzählt|ergänzte|berichtete|warnte|forderte|bestätigte)\b)",
     re.IGNORECASE,
 )

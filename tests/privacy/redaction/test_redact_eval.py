@@ -127,8 +127,8 @@ def test_command_requires_data():
 NER_LINES = [
     # The NER sets' labels: PERSON must be masked; the place and the company count neither way.
     {
-        "text": "Wüstenhagen hat aus Hamburg angerufen , nicht von DHL .",
-        "spans": [[0, 11, "PERSON"], [20, 27, "LOCATION"], [50, 53, "ORGANIZATION"]],
+        "text": "Piechotta hat aus Hamburg angerufen , nicht von DHL .",
+        "spans": [[0, 9, "PERSON"], [18, 25, "LOCATION"], [48, 51, "ORGANIZATION"]],
     },
     {"text": "Pemberton called from Leeds .", "spans": [[0, 9, "PERSON"], [22, 27, "LOCATION"]]},
 ]
