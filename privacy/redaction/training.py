@@ -332,6 +332,7 @@ def redaction_model_train(
     nlp = spacy.blank(lang)
     vectors_record = None
     if config.vector_rows:
+        # It loads the sentence encoder's table (65 MB): only when vectors are asked for.
         from privacy.redaction.subword_vectors import floret_vectors
 
         nlp.vocab.vectors, vectors_record = floret_vectors(
