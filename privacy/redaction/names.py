@@ -245,7 +245,9 @@ _ENUMERATION_RE = re.compile(
 )
 # English verbs that take a person before or after them ("says Hartvigsson", "Maslin said").
 _PERSON_BEFORE_RE = re.compile(
-    r"\b(?:says|said|asked|told|tell|by|with|heard|called|named|starring|tribute\s+to|"
+    # "by" and "with" only in lower case: a Title Case label capitalises them ("Shop By
+    # Brand", "Pay With Klarna"), where what follows is a thing.
+    r"\b(?:says|said|asked|told|tell|(?-i:by|with)|heard|called|named|starring|tribute\s+to|"
     r"follow\s+up\s+with|add|remove\s+my\s+\w+|meet|invite|thank|thanks)[ \t]+"
     r"(?:mr\.?\s+|mrs\.?\s+)?$",
     re.IGNORECASE,
@@ -282,7 +284,8 @@ _GERMAN_PERSON_BEFORE_RE = re.compile(
 )
 _GERMAN_PERSON_AFTER_RE = re.compile(
     r"^(?:[ \t]+(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|"
-    r"schreibt|fragte|antwortete|hat[ \t]+(?:angerufen|geschrieben|gesagt|gemeint)|"
+    r"schreibt|fragte|antwortete|hat[ \t]+(?:(?:gestern|heute|eben|vorhin|gerade|schon|"
+    r"nochmal|wieder|morgens|mittags|abends)[ \t]+)?(?:angerufen|geschrieben|gesagt|gemeint)|"
     r"rief|ruft|erzählte|erzählt|ergänzte|berichtete|warnte|forderte|bestätigte)\b)",
     re.IGNORECASE,
 )
@@ -568,6 +571,32 @@ class _Detector:
                 spans.append(span)
         return spans
 
+    def _german_noun_after_article(self, index: int) -> bool:
+        """A listed word that German grammar makes a noun: right after an indefinite article
+        or a contracted preposition ("ein Server", "ins Tor", "einer Tom"), or after a
+        definite article when it is no German first name ("den Bergen", "die Tore"), and
+        with no listed name after it ("der Anna Müller" stays a name)."""
+        if not index or not _looks_german(self.text):
+            return False
+        previous, token = self.tokens[index - 1], self.tokens[index]
+        if not _joined(self.text, previous, token):
+            return False
+        following = self.tokens[index + 1 : index + 2]
+        if following and (
+            _joined(self.text, token, following[0])
+            and following[0].capitalised
+            and (self.is_first(following[0]) or self.is_last(following[0]))
+        ):
+            return False
+        article = previous.lower
+        if article in _GERMAN_INDEFINITE_ARTICLES:
+            return True
+        return (
+            article in _GERMAN_DEFINITE_ARTICLES
+            and token.lower not in german_first_names()
+            and not self.is_last(token)
+        )
+
     def _from_lexicon(self) -> list[tuple[int, int]]:
         spans = []
         tokens = self.tokens
@@ -575,6 +604,8 @@ class _Detector:
             if not (token.capitalised or self.lowercase_text) or not (
                 self.is_first(token) or self.surname_alone(index)
             ):
+                continue
+            if self._german_noun_after_article(index):
                 continue
             if token.text.isupper() and len(token.text) > 2 and not self.lowercase_text:
                 continue
@@ -662,6 +693,19 @@ class _Detector:
                     start -= 1
                 spans.append((tokens[start].start, token.end - 2 if possessive else token.end))
         return spans
+
+
+_GERMAN_INDEFINITE_ARTICLES = frozenset(
+    "ein eine einer einen einem eines kein keine keiner keinen keinem keines "
+    "ins im am zum zur vom beim".split()
+)
+_GERMAN_DEFINITE_ARTICLES = frozenset("der die das den dem des".split())
+GERMAN_NAME_LOCALES = ("de_AT", "de_CH", "de_DE")
+
+
+@functools.cache
+def german_first_names() -> frozenset[str]:
+    return name_lexicon(GERMAN_NAME_LOCALES).first_names
 
 
 def _looks_german(text: str) -> bool:

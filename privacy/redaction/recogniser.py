@@ -349,6 +349,8 @@ def _plausible_in_label(text: str, start: int, end: int, non_names: frozenset[st
         title_cased = all(word[0].isupper() for word in names.TOKEN_RE.findall(text))
         if whole_label or title_cased:
             return False
+    if _beside_a_capitalised_word(text, start, end):
+        return False
     for token in tokens:
         lower = token.lower()
         if (
@@ -360,6 +362,24 @@ def _plausible_in_label(text: str, start: int, end: int, non_names: frozenset[st
         ):
             return False
     return True
+
+
+def _beside_a_capitalised_word(text: str, start: int, end: int) -> bool:
+    """A one-word guess joined to a capitalised frequent or common word in a label: a
+    listed surname that is a word in a shop's title ("Cook Time", "Smart Home")."""
+    if len(names.TOKEN_RE.findall(text, start, end)) != 1:
+        return False
+    before = re.search(r"([^\W\d_]+)[ \t]+$", text[:start])
+    after = re.match(r"[ \t]+([^\W\d_]+)", text[end:])
+    return any(
+        match
+        and match.group(1)[0].isupper()
+        and (
+            match.group(1).lower() in names.frequent_words()
+            or match.group(1).lower() in names.common_words()
+        )
+        for match in (before, after)
+    )
 
 
 def recogniser_spans(

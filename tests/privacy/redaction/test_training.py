@@ -157,3 +157,52 @@ def test_the_training_records_the_copies_with_names_replaced(tiny_data, monkeypa
         for _, spans in rows[: sources[0]["sentences"]]
     )
     assert sources[0]["copies_with_names_replaced"] == 2 * with_persons > 0
+
+
+def test_training_with_subword_vectors_ships_them_in_the_artefact(tiny_data, tmp_path, monkeypatch):
+    # The real vocabulary (frequent words, name lists) takes a minute to embed.
+    monkeypatch.setattr(
+        training, "vector_vocabulary", lambda rows: {"müller", "anna", "schmidt", "hamburg"}
+    )
+    out = StringIO()
+    call_command(
+        "redaction_train",
+        "--lang", "de", "--data-dir", str(tiny_data), "--epochs", "1", "--generated", "10",
+        "--vector-rows", "300", "--vector-dimensions", "8",
+        "--output", str(tmp_path / "model"), stdout=out,
+    )  # fmt: skip
+
+    record = artefact_verify(tmp_path / "model")
+    assert record["subword_vectors"]["rows"] == 300
+    assert record["subword_vectors"]["words"] == 4
+    assert "--vector-rows 300 --vector-dimensions 8" in record["command"]
+    assert record["config"]["model"]["tok2vec"]["pretrained_vectors"] is True
+    assert "vocab/vectors" in record["files"]
+    import spacy
+
+    nlp = spacy.load(tmp_path / "model")
+    assert nlp.vocab.vectors.mode == "floret"
+    assert nlp.vocab.vectors.shape == (300, 8)
+    nlp("Müller hat angerufen .")
+
+
+def test_an_epoch_checkpoint_is_the_model_of_a_run_with_that_many_epochs(tiny_data, tmp_path):
+    out = StringIO()
+    call_command(
+        "redaction_train",
+        "--lang", "de", "--data-dir", str(tiny_data), "--epochs", "2", "--generated", "10",
+        "--epoch-checkpoints", "--output", str(tmp_path / "two"), stdout=out,
+    )  # fmt: skip
+    call_command(
+        "redaction_train",
+        "--lang", "de", "--data-dir", str(tiny_data), "--epochs", "1", "--generated", "10",
+        "--output", str(tmp_path / "one"), stdout=StringIO(),
+    )  # fmt: skip
+
+    assert "epoch 2: loss" in out.getvalue()
+    checkpoint = artefact_verify(tmp_path / "two.epoch-1")
+    one = artefact_verify(tmp_path / "one")
+    assert checkpoint["files"] == one["files"]
+    assert checkpoint["command"] == one["command"]
+    assert checkpoint["config"]["epochs"] == 1
+    assert not (tmp_path / "two.epoch-2").exists()  # the last epoch is the output itself
