@@ -62,12 +62,16 @@ def _parser(base_url: str = "") -> MarkdownIt:
     return parser
 
 
-# Bot answers are the knowledge base's few texts, sent again and again: each rendered
-# once, not for every answer the chat sends (issue 22).
-@lru_cache(maxsize=1024)
 def answer_html(text: str) -> str:
     """The answer as safe HTML: the subset rendered, everything else escaped."""
-    return _parser(shop_base_url()).render(text).strip()
+    return _answer_html_rendered(text, shop_base_url())
+
+
+# Bot answers are the knowledge base's few texts, sent again and again: each rendered
+# once per shop address, not for every answer the chat sends (issue 22).
+@lru_cache(maxsize=1024)
+def _answer_html_rendered(text: str, base_url: str) -> str:
+    return _parser(base_url).render(text).strip()
 
 
 def answer_plain(text: str) -> str:

@@ -1,5 +1,6 @@
 """The append-only audit log of actions on personal data."""
 
+import re
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -9,6 +10,9 @@ from privacy.models import AuditEvent, DataSubject
 from privacy.redaction import text_redact
 
 AUDIT_NOTE_MAX_LENGTH = AuditEvent._meta.get_field("reason").max_length
+# An opaque id (a conversation's or subject's public id) is kept whole: its digit groups
+# can look like a phone number ("90521060-1523-…") and it names nobody.
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _details_redacted(value: Any, known_names: list[str]) -> Any:
@@ -17,7 +21,7 @@ def _details_redacted(value: Any, known_names: list[str]) -> Any:
     without sentence context ("checksum_mismatch") gets the recogniser's stricter mode
     (`label_text`), with the subject's known name."""
     if isinstance(value, str):
-        if not value:
+        if not value or UUID_TEXT.fullmatch(value):
             return value
         return text_redact(value, known_names=known_names, label_text=True)
     if isinstance(value, dict):

@@ -41,6 +41,21 @@ def test_the_note_and_the_details_are_stored_redacted():
     assert "becker" not in str(details).lower() and "rueckruf" in str(details)
 
 
+def test_an_opaque_id_in_the_details_is_kept_whole_though_its_digits_look_like_a_phone():
+    # Found in CI: "90521060-1523-…" became "[PHONE]-42c7-…" under the phone pattern.
+    public_id = "90521060-1523-42c7-a273-3912cb7ce310"
+
+    event = audit_record(
+        action="message.redaction_flagged",
+        acting_user=None,
+        details={"conversation": public_id, "note": "call 0176 12345678"},
+    )
+
+    event.refresh_from_db()
+    assert event.details["conversation"] == public_id
+    assert "12345678" not in event.details["note"]
+
+
 def test_an_unknown_reason_code_is_refused():
     with pytest.raises(ValueError, match="reason code"):
         audit_record(action="x", acting_user=None, reason_code="because")
