@@ -10,7 +10,7 @@ class BotConfig(AppConfig):
     def ready(self) -> None:
         from bot import checks  # noqa: F401  (registers the system checks)
         from bot.follow_ups import follow_ups_purge
-        from bot.models import Conversation, FollowUp, Message
+        from bot.models import ChoiceExample, Conversation, ExampleQuestion, FollowUp, Message
         from bot.services import (
             choice_examples_purge,
             conversations_resolved_purge,
@@ -29,7 +29,7 @@ class BotConfig(AppConfig):
         provider_register(
             PersonalDataProvider(
                 name="bot.conversations",
-                models=(Conversation, Message, FollowUp),
+                models=(Conversation, Message, FollowUp, ExampleQuestion, ChoiceExample),
                 export=subject_conversations_export,
                 erase=subject_conversations_erase,
                 counts=lambda: {
@@ -68,6 +68,10 @@ class BotConfig(AppConfig):
                     "preferred_time": _("Preferred time"),
                     "asked_at": _("Asked at"),
                     "done_at": _("Done at"),
+                    "learnt_questions": _("Your questions the bot learns from (redacted)"),
+                    "question": _("Question"),
+                    "learnt_from": _("How it was learnt"),
+                    "saved_at": _("Saved at"),
                 },
                 value_labels={
                     "channel": dict(Conversation.Channel.choices),
@@ -76,6 +80,10 @@ class BotConfig(AppConfig):
                     "language": dict(settings.LANGUAGES),
                     "method": dict(FollowUp.Method.choices),
                     "preferred_time": dict(FollowUp.PreferredTime.choices),
+                    "learnt_from": {
+                        "taught": _("An agent taught it from your conversation"),
+                        "chosen": _("You picked a suggested topic for it"),
+                    },
                     "escalation_reason": {
                         "customer_request": _("Customer asked for a person"),
                         "low_confidence": _("The bot was not sure"),

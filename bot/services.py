@@ -523,8 +523,26 @@ def subject_conversations_export(subject: DataSubject) -> dict:
                 ],
             }
             for conversation in conversations
-        ]
+        ],
+        # Their questions the bot learns from, as stored: redacted (bot.learning).
+        "learnt_questions": _learnt_questions_export(subject),
     }
+
+
+def _learnt_questions_export(subject: DataSubject) -> list[dict]:
+    taught = ExampleQuestion.objects.filter(subject=subject).select_related("intent")
+    chosen = ChoiceExample.objects.filter(subject=subject).select_related("intent")
+    rows = [(example, "taught") for example in taught] + [(row, "chosen") for row in chosen]
+    return [
+        {
+            "question": example.text,
+            "language": example.language,
+            "intent": example.intent.slug,
+            "learnt_from": learnt_from,
+            "saved_at": example.created_at.isoformat(),
+        }
+        for example, learnt_from in sorted(rows, key=lambda row: row[0].created_at)
+    ]
 
 
 # What an agent names as missed personal data becomes in the redacted text.

@@ -23,7 +23,7 @@ from privacy.models import (
     ProcessingActivity,
     RetentionPolicy,
 )
-from privacy.services import retention_purge, subject_erase
+from privacy.services import retention_purge, subject_erase, subject_export
 from staff import roles
 from tests.factories import (
     AgentFactory,
@@ -191,6 +191,27 @@ def test_supervisors_see_and_decide_the_candidates_where_teachings_are(knowledge
     assert response.status_code == 302
     assert ChoiceExample.objects.get().decision == "approved"
     assert QUESTION not in client.get("/inbox/teachings/").text  # decided: off the list
+
+
+def test_the_access_export_lists_the_questions_the_bot_learns_from(knowledge_base, agent):
+    subject = DataSubjectFactory()
+    choose(subject=subject)
+    choose()  # someone else's
+    ExampleQuestion.objects.create(
+        intent=Intent.objects.get(slug="shipping_costs"),
+        language="de",
+        text="Was kostet der Versand nach Liechtenstein?",
+        subject=subject,
+    )
+
+    export = subject_export(subject=subject, acting_user=agent)
+
+    learnt = export["data"]["bot.conversations"]["learnt_questions"]
+    assert sorted((row["question"], row["learnt_from"]) for row in learnt) == [
+        (QUESTION, "chosen"),
+        ("Was kostet der Versand nach Liechtenstein?", "taught"),
+    ]
+    assert {row["intent"] for row in learnt} == {"shipping_costs"}
 
 
 def test_erasing_the_person_deletes_their_choices_questions(knowledge_base, agent):
