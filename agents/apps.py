@@ -26,11 +26,15 @@ class AgentsConfig(AppConfig):
             inbox_row_push,
             status_move_push,
             subject_notes_erase,
+            teachings_purge,
         )
         from bot import hooks
+        from privacy.models import RetentionPolicy
         from privacy.registry import (
             PersonalDataProvider,
+            RetentionHandler,
             provider_register,
+            retention_handler_register,
             staff_name_source_register,
         )
 
@@ -78,4 +82,7 @@ class AgentsConfig(AppConfig):
                     "status": dict(Teaching.Status.choices),
                 },
             )
+        )
+        retention_handler_register(
+            RetentionHandler(category=RetentionPolicy.Category.TEACHINGS, purge=teachings_purge)
         )

@@ -208,8 +208,11 @@ class CannedResponse(models.Model):
 class Teaching(models.Model):
     """What an agent taught the bot from a conversation, kept until a supervisor decides.
 
-    Holds only the redacted question (Message.text_redacted) and a redacted
-    answer: nothing here is personal data, and it outlives the conversation.
+    Holds only the redacted question (Message.text_redacted) and a redacted answer, and
+    outlives the conversation. Redacted, but derived from a person's words: like a taught
+    ExampleQuestion it keeps whose question it was and the consent it was asked under, so
+    an objection, an erasure or an access request still reaches it once retention deleted
+    the conversation. Undecided and refused ones go with the "teachings" retention.
     """
 
     class Kind(models.TextChoices):
@@ -245,6 +248,22 @@ class Teaching(models.Model):
         verbose_name=_("conversation"),
         null=True,
         blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    subject = models.ForeignKey(
+        "privacy.DataSubject",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    consent = models.ForeignKey(
+        "privacy.ConsentRecord",
+        null=True,
+        blank=True,
+        editable=False,
         on_delete=models.SET_NULL,
         related_name="+",
     )

@@ -530,6 +530,12 @@ def intent_list_for_teaching(*, language: str) -> list[tuple[str, str]]:
     )
 
 
+def teachings_of_subject_q(subject) -> Q:
+    """What was taught from the subject's questions: through their conversations, and
+    through the teaching's own link once retention deleted the conversation."""
+    return Q(conversation__subject=subject) | Q(subject=subject)
+
+
 def subject_notes_export(subject) -> dict:
     """The agents app's part of an access export (Art. 15): who handled the subject's
     conversations in which queue, the internal notes, and what the bot was taught from
@@ -543,7 +549,7 @@ def subject_notes_export(subject) -> dict:
         .order_by("created_at", "id")
     )
     teachings = (
-        Teaching.objects.filter(conversation__subject=subject)
+        Teaching.objects.filter(teachings_of_subject_q(subject))
         .select_related("conversation", "intent", "created_by__agent_profile")
         .order_by("created_at", "id")
     )
@@ -570,7 +576,10 @@ def subject_notes_export(subject) -> dict:
         ],
         "teachings": [
             {
-                "conversation": str(teaching.conversation.public_id),
+                # None once retention deleted the conversation (the teaching stays).
+                "conversation": (
+                    str(teaching.conversation.public_id) if teaching.conversation else None
+                ),
                 "kind": teaching.kind,
                 "status": teaching.status,
                 "question": teaching.question_redacted,
@@ -601,14 +610,12 @@ def suggestion_items_rendered(items: list[dict]) -> list[dict]:
     ]
 
 
-def teaching_refusal(conversation: Conversation | None) -> tuple[str, Any]:
-    """(code, message) when the bot may not be taught from this conversation, else ("", ""):
-    the customer objected (Art. 21) or did not consent to the bot_improvement purpose."""
-    if conversation is None:  # deleted by retention since: nothing of the person remains
-        return "", ""
-    refusal = learning_refusal(
-        subject_id=conversation.subject_id, consent_id=conversation.consent_id
-    )
+def teaching_refusal(origin: Conversation | Teaching) -> tuple[str, Any]:
+    """(code, message) when the bot may not be taught from this conversation, or from this
+    teaching (which keeps the conversation's person and consent once retention deleted
+    the conversation), else ("", ""): the customer objected (Art. 21) or did not consent
+    to the bot_improvement purpose."""
+    refusal = learning_refusal(subject_id=origin.subject_id, consent_id=origin.consent_id)
     if refusal == LEARNING_OBJECTED:
         return refusal, _(
             "This customer has objected to the bot learning from their conversations, "

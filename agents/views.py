@@ -58,7 +58,12 @@ from agents.selectors import (
     user_sees_all_queues,
 )
 from bot.models import BotModel, ChoiceExample, Conversation, FollowUp, Message
-from bot.selectors import bot_model_card, choice_example_candidates, unanswered_topics
+from bot.selectors import (
+    CHOICE_REFUSAL_PREFIX,
+    bot_model_card,
+    choice_example_candidates,
+    unanswered_topics,
+)
 from bot.services import MESSAGE_TEXT_MAX_LENGTH, choice_example_decide, message_redaction_flag
 from platform_core.storable_text import INVALID_TEXT_CODE, values_are_storable
 from privacy.models import AuditEvent
@@ -657,7 +662,12 @@ class ChoiceExampleDecideView(TeachingRequiredMixin, View):
     approve = True
 
     def post(self, request, pk: int):
-        example = get_object_or_404(ChoiceExample.objects.select_related("intent"), pk=pk)
+        example = get_object_or_404(
+            ChoiceExample.objects.select_related("intent").exclude(
+                text__startswith=CHOICE_REFUSAL_PREFIX
+            ),
+            pk=pk,
+        )
         choice_example_decide(example=example, approve=self.approve, acting_user=request.user)
         messages.success(
             request,

@@ -758,7 +758,9 @@ class ChoiceExample(models.Model):
     question it was and the consent it was asked under (as a taught ExampleQuestion
     does), so an objection or a withdrawn consent leaves it out of learning at once;
     erasing the person deletes it. Recorded only while learning from the person is
-    allowed. The supervisor's decision is kept on every row of its question.
+    allowed. An approval is kept on every row of its question; a refusal replaces them
+    with one marker row without a person, whose text is a keyed digest of the question
+    (bot.selectors.choice_refusal_marker), not its words.
     """
 
     class Decision(models.TextChoices):

@@ -19,6 +19,7 @@ from bot.models import (
     SuggestionChoice,
 )
 from bot.tokens import resume_token_hash
+from privacy.crypto import blind_index
 from privacy.selectors import learning_excluded_q
 
 
@@ -48,6 +49,28 @@ def choice_example_key(text: str) -> str:
     """What makes two redacted questions the same one: case, spacing and the closing
     punctuation aside."""
     return " ".join(text.casefold().split()).strip(" ?!.,;:")
+
+
+# A refused question's marker (ChoiceExample.text of a row without a person): a keyed
+# digest of its key, never its words.
+CHOICE_REFUSAL_PREFIX = "refused:"
+
+
+def choice_refusal_marker(*, language: str, text: str) -> str:
+    """What a supervisor's refusal leaves of a question (bot.services.choice_example_decide):
+    enough to recognise it when customers choose it again, nothing to read it from (the
+    refusal may be for personal data the gate missed), and no link to anyone."""
+    digest = blind_index(f"choice-example:{language}:{choice_example_key(text)}")
+    return f"{CHOICE_REFUSAL_PREFIX}{digest}"
+
+
+def choice_refused(*, intent_id: int, language: str, text: str) -> bool:
+    return ChoiceExample.objects.filter(
+        intent_id=intent_id,
+        language=language,
+        decision=ChoiceExample.Decision.REFUSED,
+        text=choice_refusal_marker(language=language, text=text),
+    ).exists()
 
 
 def choice_decisions_learnt() -> set[str]:
@@ -103,12 +126,19 @@ def choice_example_candidates(
             intent_id__in={group[0][1] for group in consistent.values()}
         ).values_list("intent_id", "language", "text")
     }
+    refused = set(
+        ChoiceExample.objects.filter(
+            decision=ChoiceExample.Decision.REFUSED, text__startswith=CHOICE_REFUSAL_PREFIX
+        ).values_list("intent_id", "language", "text")
+    )
     candidates = []
     for (lang, key), group in sorted(consistent.items()):
         first = group[0]
         if (first[1], lang, key) in known:
             continue
         decisions = {row[5] for row in group}
+        if (first[1], lang, choice_refusal_marker(language=lang, text=key)) in refused:
+            decisions.add(ChoiceExample.Decision.REFUSED)
         decision = (
             ChoiceExample.Decision.REFUSED
             if ChoiceExample.Decision.REFUSED in decisions

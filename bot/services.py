@@ -29,9 +29,12 @@ from bot.models import (
     SuggestionChoice,
 )
 from bot.selectors import (
+    CHOICE_REFUSAL_PREFIX,
     choice_decisions_learnt,
     choice_example_candidates,
     choice_example_key,
+    choice_refusal_marker,
+    choice_refused,
     conversation_agent_names,
 )
 from bot.tokens import resume_token_hash, resume_token_new
@@ -259,7 +262,8 @@ def _choice_example_record(*, conversation: Conversation, pick: SuggestionPick) 
     known_names = [subject.name] if subject is not None and subject.name else []
     text = text_redact(asked[1].strip(), known_names=known_names)
     text = text[: ChoiceExample._meta.get_field("text").max_length].strip()
-    if text:
+    # A question a supervisor refused is never learnt: nothing of it is kept again.
+    if text and not choice_refused(intent_id=intent.pk, language=conversation.language, text=text):
         ChoiceExample.objects.create(
             intent=intent,
             language=conversation.language,
@@ -276,17 +280,32 @@ def choice_example_decide(
     """A supervisor's decision on a question learnt from customers' choices: approved, it
     trains the next model (through the quality gate); refused, never. Applies to every
     row of the same question and intent (later ones count as decided). Audited, without
-    the text. Returns the rows decided."""
+    the text. Returns the rows decided.
+
+    A refusal keeps nothing of the question or its people: their rows are replaced by one
+    marker (bot.selectors.choice_refusal_marker) that recognises the question when it is
+    chosen again, so the refusal holds without keeping the words (perhaps refused for what
+    the gate missed) or whose they were."""
     decision = ChoiceExample.Decision.APPROVED if approve else ChoiceExample.Decision.REFUSED
     key = choice_example_key(example.text)
     same = [
         pk
         for pk, text in ChoiceExample.objects.select_for_update()
         .filter(intent_id=example.intent_id, language=example.language)
+        .exclude(text__startswith=CHOICE_REFUSAL_PREFIX)
         .values_list("pk", "text")
         if choice_example_key(text) == key
     ]
-    ChoiceExample.objects.filter(pk__in=same).update(decision=decision)
+    if approve:
+        ChoiceExample.objects.filter(pk__in=same).update(decision=decision)
+    else:
+        ChoiceExample.objects.filter(pk__in=same).delete()
+        ChoiceExample.objects.get_or_create(
+            intent_id=example.intent_id,
+            language=example.language,
+            decision=decision,
+            text=choice_refusal_marker(language=example.language, text=example.text),
+        )
     # Rows chosen later for the same question take the decision too (bot.selectors).
     audit_record(
         action=f"bot.choice_example.{decision}",
@@ -304,8 +323,8 @@ def choice_examples_purge(*, cutoff, batch_size, max_batches, dry_run) -> tuple[
     """Retention ("choice_examples"): questions chosen before the cutoff that nobody
     decided on, so a question that never reaches the threshold is not kept for ever.
 
-    Decided rows stay, as taught examples (agents.Teaching, ExampleQuestion) do: approved
-    ones train the bot, refused ones keep the refusal. So do undecided rows of a question
+    Approved rows stay, as taught examples (ExampleQuestion) do: they train the bot; so do
+    refusal markers, which hold neither words nor a person. So do undecided rows of a question
     that trains the bot now (approved on another row, or AGENTS_TEACHING_AUTO_APPROVE), and
     those of a person under a legal hold. Erasure deletes a person's rows at any time."""
     learnt = choice_decisions_learnt()

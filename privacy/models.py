@@ -270,6 +270,10 @@ class RetentionPolicy(models.Model):
             "choice_examples",
             _('Undecided questions learnt from "Did you mean …?" choices (from when chosen)'),
         )
+        TEACHINGS = (
+            "teachings",
+            _("What agents taught the bot, undecided or refused (from when taught)"),
+        )
 
     category = models.CharField(_("category"), max_length=40, choices=Category.choices, unique=True)
     duration_days = models.PositiveIntegerField(_("kept for (days)"))

@@ -62,6 +62,7 @@ from agents.services.teaching import (
     teaching_approve,
     teaching_create,
     teaching_reject,
+    teachings_purge,
 )
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "InboxError",
     "auto_assign_enabled",
     "teaching_auto_approve_enabled",
+    "teachings_purge",
     "assignment_route",
     "escalation_route",
     "inbox_row_push",

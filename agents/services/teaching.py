@@ -23,14 +23,16 @@ from agents.services.base import (
 from bot.knowledge_base import example_question_teach, intent_save
 from bot.models import Conversation, ExampleQuestion, Intent, Message
 from bot.services import MESSAGE_TEXT_MAX_LENGTH
+from privacy.models import DataSubject
 from privacy.redaction import text_redact
-from privacy.services import audit_record
+from privacy.selectors import legal_hold_references, legal_hold_subject_ids
+from privacy.services import audit_record, queryset_purge
 from privacy.validators import slug_without_personal_data, text_without_personal_data
 
 
-def _require_learning_allowed(conversation: Conversation | None) -> None:
+def _require_learning_allowed(origin: Conversation | Teaching) -> None:
     """Refused, with a message that says why, before anything is stored or approved."""
-    code, message = teaching_refusal(conversation)
+    code, message = teaching_refusal(origin)
     if code:
         raise InboxError(message, code=code)
 
@@ -94,6 +96,8 @@ def teaching_create(
     question = question[: ExampleQuestion._meta.get_field("text").max_length]
     teaching = Teaching(
         conversation=conversation,
+        subject_id=conversation.subject_id,
+        consent_id=conversation.consent_id,
         created_by=agent,
         language=conversation.language,
         question_redacted=question,
@@ -148,20 +152,30 @@ def teaching_create(
     return teaching
 
 
-def _teaching_approve(teaching: Teaching, acting_user: AbstractBaseUser) -> None:
+def _teaching_known_names(teaching: Teaching) -> list[str]:
+    """The names the gate hides in a teaching's texts: the conversation's, or, once
+    retention deleted the conversation, its customer's own name still."""
     conversation = (
         Conversation.objects.filter(pk=teaching.conversation_id).first()
         if teaching.conversation_id
         else None
     )
-    # An objection filed after the teaching, before the approval, still counts.
-    _require_learning_allowed(conversation)
+    if conversation is not None:
+        return conversation_known_names(conversation)
+    subject = DataSubject.objects.filter(pk=teaching.subject_id).first()
+    return [subject.name] if subject is not None and subject.name else []
+
+
+def _teaching_approve(teaching: Teaching, acting_user: AbstractBaseUser) -> None:
+    # An objection filed after the teaching, before the approval, still counts, also once
+    # retention deleted the conversation (the teaching keeps its person and consent).
+    _require_learning_allowed(teaching)
     if teaching.kind == Teaching.Kind.NEW_INTENT:
         if Intent.objects.filter(slug=teaching.proposed_slug).exists():
             raise InboxError(_("An intent with this name exists already."), code="slug_taken")
         # The last check before every customer can see them: what the gate still finds
         # (with the customer's own name) is sent back to the supervisor to edit.
-        known_names = conversation_known_names(conversation)
+        known_names = _teaching_known_names(teaching)
         for key, value in (
             ("slug", teaching.proposed_slug),
             ("title", teaching.proposed_title),
@@ -188,8 +202,8 @@ def _teaching_approve(teaching: Teaching, acting_user: AbstractBaseUser) -> None
         intent=teaching.intent,
         language=teaching.language,
         text=teaching.question_redacted,
-        subject_id=conversation.subject_id if conversation else None,
-        consent_id=conversation.consent_id if conversation else None,
+        subject_id=teaching.subject_id,
+        consent_id=teaching.consent_id,
     )
     teaching.status = Teaching.Status.APPROVED
     teaching.decided_by = acting_user
@@ -215,12 +229,7 @@ def _require_pending(teaching: Teaching, acting_user: AbstractBaseUser) -> Teach
 def _teaching_edit(teaching: Teaching, edits: dict[str, object]) -> list[str]:
     """Apply a supervisor's edits of the proposal (question, title, slug, answer); each
     must pass the redaction gate. Returns the names of the fields that changed."""
-    conversation = (
-        Conversation.objects.filter(pk=teaching.conversation_id).first()
-        if teaching.conversation_id
-        else None
-    )
-    known_names = conversation_known_names(conversation)
+    known_names = _teaching_known_names(teaching)
     changed = []
     editable = {
         "question": ("question_redacted", ExampleQuestion._meta.get_field("text").max_length)
@@ -291,3 +300,18 @@ def teaching_reject(*, teaching: Teaching, acting_user: AbstractBaseUser) -> Tea
     teaching.save(update_fields=["status", "decided_by", "decided_at"])
     audit_record(action="teaching.rejected", acting_user=acting_user, target=teaching)
     return teaching
+
+
+def teachings_purge(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:
+    """Retention ("teachings"): teachings taught before the cutoff that no supervisor
+    approved, waiting or refused. Redacted, but derived from a person's words: a waiting
+    one is not kept for ever, and a refused one has done its work. Approved ones stay (the
+    example they became is the bot's, erased with the person), as do those of a
+    conversation or person under a legal hold."""
+    expired = (
+        Teaching.objects.filter(created_at__lt=cutoff)
+        .exclude(status=Teaching.Status.APPROVED)
+        .exclude(conversation__public_id__in=legal_hold_references())
+        .exclude(subject_id__in=legal_hold_subject_ids())
+    )
+    return queryset_purge(expired, batch_size=batch_size, max_batches=max_batches, dry_run=dry_run)

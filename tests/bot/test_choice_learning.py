@@ -7,6 +7,7 @@ an objection afterwards takes it out again; erasure deletes it."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -165,11 +166,43 @@ def test_a_refused_question_is_never_learnt(knowledge_base, settings):
         approve=False,
         acting_user=UserFactory(role=roles.SUPERVISOR),
     )
-    choose()  # chosen again after the refusal: still refused
+    choose()  # chosen again after the refusal: still refused, and not kept again
 
-    (candidate,) = choice_example_candidates()
-    assert candidate.decision == "refused"
+    assert choice_example_candidates() == []
     assert (QUESTION, "shipping_costs") not in training_examples(language="de")
+    assert not ChoiceExample.objects.exclude(decision="refused").exists()
+
+
+def test_a_refusal_keeps_neither_the_words_nor_the_people(knowledge_base, settings, agent):
+    """The refused rows linked the question to whoever asked it, for ever (retention only
+    takes undecided ones): a refusal leaves one marker, a keyed digest of the question
+    without a person, and the refusal still holds when the question is chosen again."""
+    settings.BOT_CHOICE_EXAMPLE_MIN_CHOICES = 2
+    people = [DataSubjectFactory(), DataSubjectFactory()]
+    for person in people:
+        choose(subject=person)
+    (candidate,) = choice_example_candidates()
+
+    choice_example_decide(
+        example=ChoiceExample.objects.get(pk=candidate.example_id),
+        approve=False,
+        acting_user=UserFactory(role=roles.SUPERVISOR),
+    )
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT text, subject_id, consent_id, decision FROM bot_choiceexample")
+        rows = cursor.fetchall()
+    assert len(rows) == 1
+    text, subject_id, consent_id, decision = rows[0]
+    assert (subject_id, consent_id, decision) == (None, None, "refused")
+    assert "sterreich" not in text.lower() and "lieferung" not in text.lower()
+    export = subject_export(subject=people[0], acting_user=agent)
+    assert export["data"]["bot.conversations"]["learnt_questions"] == []
+    # chosen again, by two more people, written differently: nothing kept, no candidate
+    choose("kosten lieferung nach österreich")
+    choose()
+    assert ChoiceExample.objects.count() == 1
+    assert choice_example_candidates() == []
 
 
 def test_supervisors_see_and_decide_the_candidates_where_teachings_are(knowledge_base, settings):
@@ -308,10 +341,11 @@ def test_retention_deletes_undecided_questions_and_keeps_decided_ones(knowledge_
 
     assert run.counts["choice_examples"] == 2  # the old "Lieferung" and "Geschenkpapier"
     remaining = sorted(ChoiceExample.objects.values_list("text", "decision"))
-    assert remaining == [
+    refusal = ChoiceExample.objects.get(decision="refused")  # its marker, not its words
+    assert refusal.text.startswith("refused:") and refusal.subject_id is None
+    assert [row for row in remaining if row[1] != "refused"] == [
         ("Geschenkpapier?", ""),
         ("Paket nach Bern?", ""),
-        ("Rechnung als PDF?", "refused"),
         ("Versand nach Wien?", ""),
         ("Versand nach Wien?", "approved"),
         ("Versand nach Wien?", "approved"),
