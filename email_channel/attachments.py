@@ -34,6 +34,32 @@ _SIGNATURES = {
 _TEXT_TYPES = {"text/plain", "text/csv"}
 
 
+# The registered top-level media types (RFC 6838): all a refused file's record keeps of a
+# type Supportdesk does not accept, whose subtype the sender's mail client chose freely.
+_TOP_LEVEL_TYPES = {
+    "application",
+    "audio",
+    "font",
+    "image",
+    "message",
+    "model",
+    "multipart",
+    "text",
+    "video",
+}
+
+
+def refused_type_recorded(content_type: str) -> str:
+    """What a refused file's record keeps of its declared type: an accepted type whole (a
+    file refused for its size or a wrong signature), else its top-level type only, since
+    `application/x-<anything>` may carry a name or an invoice number."""
+    content_type = content_type.lower()
+    if content_type in settings.ATTACHMENT_CONTENT_TYPES:
+        return content_type
+    top_level = content_type.split("/", 1)[0]
+    return top_level if top_level in _TOP_LEVEL_TYPES else "unknown"
+
+
 @dataclass(frozen=True)
 class Refusal:
     reason: str  # "too_large", "type_not_allowed", "type_mismatch", "too_many"
@@ -41,7 +67,11 @@ class Refusal:
     size: int
 
     def as_dict(self) -> dict:
-        return {"reason": self.reason, "content_type": self.content_type, "size": self.size}
+        return {
+            "reason": self.reason,
+            "content_type": refused_type_recorded(self.content_type),
+            "size": self.size,
+        }
 
 
 def attachment_refusal(*, content_type: str, payload: bytes) -> str | None:

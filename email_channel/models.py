@@ -181,7 +181,8 @@ class MailMessage(models.Model):
     # The whole text as received, quoted history included: for agents (the conversation
     # message holds the new part only).
     body = EncryptedTextField(_("text with quoted history"), blank=True)
-    # Attachments refused by the limits: [{"reason", "content_type", "size"}], no names.
+    # Attachments refused by the limits: [{"reason", "content_type", "size"}], no names,
+    # and of a type not accepted only its top level (attachments.refused_type_recorded).
     attachments_refused = models.JSONField(default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # A short code of the last sending error (an SMTP reply code or exception class).

@@ -110,3 +110,25 @@ def test_retention_deletes_resolved_mail_conversations_with_their_files(
 def test_the_attachment_store_is_covered_by_key_rotation():
     names = [store.name for store in encrypted_file_stores()]
     assert "email_channel.Attachment.file" in names
+
+
+def test_a_refused_files_record_keeps_no_free_text_of_its_declared_type(deliver, fetch):
+    """The type a mail declares for a file is free text (`application/x-<anything>`): a
+    refused file's record keeps an accepted type whole, else only its top level."""
+    deliver(
+        mail_bytes(
+            sender=EMAIL,
+            attachments=[
+                ("a.bin", "application/x-quirinus-zwetschgenbaum", b"\x00\x01"),
+                ("c.pdf", "application/pdf", b"MZ\x90\x00"),
+            ],
+        )
+    )
+    fetch()
+
+    refused = MailMessage.objects.get(direction="inbound").attachments_refused
+    assert [(row["reason"], row["content_type"]) for row in refused] == [
+        ("type_not_allowed", "application"),
+        ("type_mismatch", "application/pdf"),
+    ]
+    assert "zwetschgenbaum" not in _all_rows_as_text().lower()
