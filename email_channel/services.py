@@ -357,7 +357,8 @@ def reply_mail_enqueue(*, conversation: Conversation, message: Message) -> MailM
 
 
 def _reply_subject(thread: MailThread) -> str:
-    subject = thread.subject.strip() or "—"
+    # One line: a contact form's subject may hold a carriage return, a header none.
+    subject = " ".join(thread.subject.split()) or "—"
     if not re.match(r"(?i)^(re|aw|antw):", subject):
         subject = f"Re: {subject}"
     token = f"[#SD-{thread.reply_token}]"

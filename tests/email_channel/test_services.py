@@ -357,3 +357,24 @@ def test_a_reply_after_the_mailbox_was_removed_is_shown_as_not_sent(
     reply = MailMessage.objects.get(direction="outbound")
     assert (reply.status, reply.error_code) == ("failed", "no_mailbox")
     assert django_mail.outbox == []
+
+
+def test_a_subject_line_with_a_line_break_is_sent_on_one_line(
+    deliver, fetch, agent, celery_eager, django_capture_on_commit_callbacks
+):
+    """A thread's subject may come from a contact form's subject field, where a carriage
+    return is a character like any other; a header may hold none, and the reply failed
+    with a ValueError on every attempt (never marked as not sent)."""
+    deliver(mail_bytes())
+    fetch()
+    conversation = _conversation()
+    thread = MailThread.objects.get(conversation=conversation)
+    thread.subject = "Frage zur\rRechnung"
+    thread.save(update_fields=["subject"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation_reply(conversation=conversation, agent=agent, text="Gern.")
+
+    (sent,) = django_mail.outbox
+    assert sent.subject == f"Re: Frage zur Rechnung [#SD-{thread.reply_token}]"
+    assert MailMessage.objects.get(direction="outbound").status == MailMessage.Status.SENT
