@@ -40,6 +40,7 @@ from email_channel.sources import SourceError, source_open
 from event_pipeline import events
 from privacy.crypto import blind_index, email_blind_index
 from privacy.models import AuditEvent, DataSubject
+from privacy.registry import provider_list
 from privacy.services import audit_record, data_subject_identify
 
 logger = logging.getLogger(__name__)
@@ -641,18 +642,30 @@ def subject_mails_erase(subject: DataSubject) -> dict[str, int]:
         Conversation.objects.filter(pk__in=claimed).values_list("subject_id", flat=True)
     )
     _total, conversations = Conversation.objects.filter(pk__in=claimed).delete()
-    _total, claims = (
-        DataSubject.objects.filter(pk__in=claim_ids, email_verified_at__isnull=True)
-        .filter(conversations__isnull=True)
-        .delete()
+    claims = list(
+        DataSubject.objects.filter(pk__in=claim_ids, email_verified_at__isnull=True).filter(
+            conversations__isnull=True
+        )
     )
+    for claim in claims:
+        _claim_erase(claim)
     return {
         "attachments": len(attachments),
         "mails": mails,
         "mail_threads": threads,
         "claimed_conversations": conversations.get(Conversation._meta.label, 0),
-        "claims": claims.get(DataSubject._meta.label, 0),
+        "claims": len(claims),
     }
+
+
+def _claim_erase(claim: DataSubject) -> None:
+    """A claim left with nothing of its own goes through every other provider, not by a
+    bare delete: what hangs on the identity rather than on a conversation (questions the
+    bot learnt from it, teachings whose conversation is gone) would otherwise stay behind
+    unlinked, out of reach of any later erasure or objection."""
+    for provider in provider_list():
+        if provider.erase is not subject_mails_erase:
+            provider.erase(claim)
 
 
 def mail_housekeeping(*, now=None, batch_size: int = 1000) -> dict[str, int]:
