@@ -38,6 +38,7 @@ from bot.selectors import (
     conversation_agent_names,
 )
 from bot.tokens import resume_token_hash, resume_token_new
+from event_pipeline.outbox import outbox_events_forget
 from event_pipeline.webhooks import webhook_event_emit
 from privacy.models import DataSubject
 from privacy.redaction import text_redact
@@ -631,14 +632,24 @@ def _not_held(queryset):
     )
 
 
+def _conversations_purge(expired, *, batch_size, max_batches, dry_run) -> tuple[int, bool]:
+    """Expired conversations not under a legal hold, with their messages, and first the
+    outbox events about them: one given up on is kept for a person to dispatch again, and
+    its frames may carry a message's text, which must not outlive the conversation."""
+    expired = _not_held(expired)
+    if not dry_run:
+        outbox_events_forget(references=expired.values("public_id"))
+    return queryset_purge(expired, batch_size=batch_size, max_batches=max_batches, dry_run=dry_run)
+
+
 def conversations_resolved_purge(*, cutoff, batch_size, max_batches, dry_run) -> tuple[int, bool]:
     """Retention: resolved (and closed) conversations, with their messages, after the period."""
     expired = Conversation.objects.filter(
         status__in=[Conversation.Status.RESOLVED, Conversation.Status.CLOSED],
         resolved_at__lt=cutoff,
     )
-    return queryset_purge(
-        _not_held(expired), batch_size=batch_size, max_batches=max_batches, dry_run=dry_run
+    return _conversations_purge(
+        expired, batch_size=batch_size, max_batches=max_batches, dry_run=dry_run
     )
 
 
@@ -649,6 +660,6 @@ def sessions_abandoned_purge(*, cutoff, batch_size, max_batches, dry_run) -> tup
     tells the customer their messages go when the case is over).
     """
     expired = Conversation.objects.filter(status=Conversation.Status.BOT, updated_at__lt=cutoff)
-    return queryset_purge(
-        _not_held(expired), batch_size=batch_size, max_batches=max_batches, dry_run=dry_run
+    return _conversations_purge(
+        expired, batch_size=batch_size, max_batches=max_batches, dry_run=dry_run
     )

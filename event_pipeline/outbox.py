@@ -242,6 +242,13 @@ def subject_outbox_events_export(subject) -> dict:
     return {}
 
 
+def outbox_events_forget(*, references) -> int:
+    """Events about records being deleted (conversations retention takes): there is no one
+    left to push them to, and a given-up one would otherwise be kept, with its frames."""
+    deleted, _by_model = OutboxEvent.objects.filter(reference__in=references).delete()
+    return deleted
+
+
 def subject_outbox_events_erase(subject) -> dict[str, int]:
     """Erasure: undispatched events about the subject's conversations (a crash left them)."""
 
