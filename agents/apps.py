@@ -51,7 +51,9 @@ class AgentsConfig(AppConfig):
         provider_register(
             PersonalDataProvider(
                 name="agents.internal_notes",
-                models=(InternalNote,),
+                # Teaching: no encrypted field, but derived from the person's words and
+                # erased with them, so its table is compacted after an erasure too.
+                models=(InternalNote, Teaching),
                 export=subject_notes_export,
                 erase=subject_notes_erase,
                 # Before bot's conversations, which the notes belong to.

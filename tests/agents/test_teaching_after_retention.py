@@ -130,3 +130,11 @@ def test_retention_deletes_undecided_and_refused_teachings_and_keeps_approved_on
         ("Versand nach Sylt?", "approved"),
     ]
     assert retention_purge().counts["teachings"] == 0  # a second run: nothing new
+
+
+def test_the_erasures_compaction_covers_the_teachings_table():
+    """On PostgreSQL an erasure's deleted rows leave the disk by a VACUUM of the tables
+    that hold personal data: the teachings erasure deletes are among them."""
+    from privacy.services.erasure import _tables_with_personal_data
+
+    assert Teaching._meta.db_table in _tables_with_personal_data()
