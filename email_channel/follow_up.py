@@ -133,17 +133,22 @@ def follow_up_answer_by_mail_end(conversation: Conversation) -> None:
     waiting = MailMessage.objects.filter(
         conversation=conversation, direction=MailMessage.Direction.OUTBOUND, status__in=UNSENT
     )
-    if not waiting.exists():
-        MailThread.objects.filter(conversation=conversation).delete()
+    thread = MailThread.objects.filter(conversation=conversation).first()
+    if thread is not None and not waiting.exists():
+        _address_forget(conversation.subject, thread)
 
 
 def _address_forget(subject: DataSubject | None, thread: MailThread) -> None:
     """The follow-up's thread goes, and with it the address; so does the address on an
-    identity the follow-up made for it (an unverified claim of that address only)."""
+    identity the follow-up made for it (an unverified claim of that address only), and
+    on the customer's replies by mail (their sender: what they wrote stays, as in chat)."""
     if subject is not None and _subject_is_the_follow_ups(subject, thread):
         subject.email = ""
         subject.email_index = None
         subject.save(update_fields=["email", "email_index"])
+    MailMessage.objects.filter(
+        conversation_id=thread.conversation_id, direction=MailMessage.Direction.INBOUND
+    ).update(sender="")
     thread.delete()
 
 

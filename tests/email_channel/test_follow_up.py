@@ -228,3 +228,32 @@ def test_without_an_active_mailbox_the_agent_answers_from_their_own_mail_client(
     conversation_reply(conversation=waiting_chat, agent=agent, text="Es kommt morgen.")
 
     assert not MailThread.objects.exists() and not MailMessage.objects.exists()
+
+
+def test_once_the_follow_up_is_done_its_address_is_on_no_mail_either(
+    waiting_chat, agent, celery_eager, django_capture_on_commit_callbacks, deliver, fetch
+):
+    """The confirmation promises to forget the address once answered: the thread and the
+    follow-up forgot it, but the customer's reply by mail kept it as its sender."""
+    follow_up_address_leave(conversation=waiting_chat, address=ADDRESS)
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation_reply(conversation=waiting_chat, agent=agent, text="Es kommt morgen.")
+    (sent,) = django_mail.outbox
+    deliver(
+        mail_bytes(
+            sender=f"Waltraud Wartend <{ADDRESS}>",
+            subject=f"AW: {sent.subject}",
+            text="Danke, das reicht mir.",
+            in_reply_to=sent.extra_headers["Message-ID"],
+        )
+    )
+    fetch()
+    assert MailMessage.objects.get(direction="inbound").sender == ADDRESS
+
+    follow_up_done(follow_up=FollowUp.objects.get(), acting_user=agent)
+
+    assert not MailThread.objects.exists()
+    assert FollowUp.objects.get().contact is None
+    assert ADDRESS not in [mail.sender for mail in MailMessage.objects.all()]
+    reply = waiting_chat.messages.order_by("-seq").first()
+    assert reply.text == "Danke, das reicht mir."  # what they wrote stays in the conversation
