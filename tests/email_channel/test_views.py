@@ -138,3 +138,22 @@ def test_the_conversation_page_reads_the_replies_mails_in_one_query(
         page = client.get(url).content.decode()
 
     assert page.count('data-delivery-status="pending"') == 11
+
+
+def test_the_mails_page_masks_the_customers_address_as_the_conversation_page_does(
+    client, agent, deliver, fetch
+):
+    """The conversation page shows the customer's address masked until revealed (with a
+    reason, audited, and only to staff allowed personal data): the mails page named it
+    in full as each mail's sender."""
+    deliver(mail_bytes(sender="Erika Mustermann <erika.mustermann@example.net>"))
+    fetch()
+    conversation = Conversation.objects.get()
+    client.force_login(agent)
+
+    html = client.get(
+        reverse("email_channel:conversation_mails", args=[conversation.public_id])
+    ).content.decode()
+
+    assert "erika.mustermann@example.net" not in html
+    assert "e•••@e•••.net" in html
