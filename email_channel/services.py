@@ -447,6 +447,11 @@ def mail_send_attempt(*, mail_id: int) -> float | None:
         return _send_failed(mail, code=f"smtp_{error.smtp_code}", retry=retry)
     except (smtplib.SMTPException, OSError) as error:
         return _send_failed(mail, code=type(error).__name__[:40], retry=True)
+    except Exception as error:
+        # Not the server's answer (the mail could not be built): trying again fails the
+        # same way, so it is not sent, visibly. Only the class is kept: the message may
+        # quote the address or the subject.
+        return _send_failed(mail, code=type(error).__name__[:40], retry=False)
     sent_at = timezone.now()
     MailMessage.objects.filter(pk=mail.pk).update(
         status=MailMessage.Status.SENT,

@@ -378,3 +378,28 @@ def test_a_subject_line_with_a_line_break_is_sent_on_one_line(
     (sent,) = django_mail.outbox
     assert sent.subject == f"Re: Frage zur Rechnung [#SD-{thread.reply_token}]"
     assert MailMessage.objects.get(direction="outbound").status == MailMessage.Status.SENT
+
+
+class _BrokenBackend(_RefusingBackend):
+    """A mailer (or the rendering before it) failing with no SMTP error, its message
+    quoting the recipient, as Django's address checks do."""
+
+    error = ValueError('Invalid address "erika@example.net"')
+
+
+def test_a_reply_that_fails_outside_smtp_is_marked_not_sent_once(
+    deliver, fetch, agent, settings, caplog
+):
+    """It was left "sending": the sweeper queued it again and again, each attempt failing
+    the same way, and the agent was never told."""
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}._BrokenBackend"}}
+    deliver(mail_bytes())
+    fetch()
+    conversation_reply(conversation=_conversation(), agent=agent, text="Antwort")
+    reply = MailMessage.objects.get(direction="outbound")
+
+    assert mail_send_attempt(mail_id=reply.pk) is None
+
+    reply.refresh_from_db()
+    assert (reply.status, reply.error_code, reply.attempts) == ("failed", "ValueError", 1)
+    assert "erika@example.net" not in caplog.text
