@@ -48,6 +48,8 @@ ROWS = (
     ("training_seconds", "training s"),
     ("latency_p50_ms", "p50 ms"),
     ("latency_cpu_p50_ms", "CPU p50 ms"),
+    ("latency_cpu_mean_ms", "CPU mean ms"),
+    ("shortcut_rate", "answered from n-grams alone"),
 )
 
 

@@ -14,10 +14,17 @@ not see:
   reaches `suggest`: the lowest at which the true intent is among them with
   probability `suggest_target` (isotonic regression);
 - ESCALATE to a person otherwise.
+
+A model that reads the sentence vector beside the n-grams may also answer from the
+n-grams alone, without encoding the sentence (most of a message's CPU): when their top
+intent leads the second by `shortcut_margin` (log-odds). That margin is the lowest at
+which, on the same held-back predictions, answering so loses neither answer precision
+nor questions answered right (`prediction_shortcut`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -41,12 +48,19 @@ OUT_OF_SCOPE_SHARE_DEFAULT = 0.1
 OOS_EXAMPLES_MIN = 20
 # A threshold no confidence reaches: the band is never chosen.
 NEVER = math.inf
+# Fewer held-back in-scope predictions than this say too little about where the n-grams
+# alone are as right as the whole model: such a model always encodes the sentence.
+SHORTCUT_EXAMPLES_MIN = 200
 
 
 class Band(StrEnum):
     ANSWER = "answer"
     SUGGEST = "suggest"
     ESCALATE = "escalate"
+
+
+# Thresholds that may be NEVER: None in a stored record (JSON has no infinity).
+_THRESHOLD_KEYS = ("answer", "suggest", "shortcut_margin")
 
 
 @dataclass(frozen=True)
@@ -61,18 +75,23 @@ class Thresholds:
     calibration_examples: int = 0
     calibration_precision: float | None = None
     calibration_automation: float | None = None
+    # Answer from the n-grams alone, the sentence not encoded, when their top intent leads
+    # the second by this log-odds margin; NEVER: always encode (models stored before it).
+    shortcut_margin: float = NEVER
+    # Share of the held-back predictions that would have taken the shortcut.
+    calibration_shortcut: float | None = None
 
     def to_dict(self) -> dict:
         """JSON-safe (a stored model's record): a threshold never reached is None."""
         data = asdict(self)
-        for key in ("answer", "suggest"):
+        for key in _THRESHOLD_KEYS:
             data[key] = None if math.isinf(data[key]) else data[key]
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Thresholds:
         data = dict(data)
-        for key in ("answer", "suggest"):
+        for key in _THRESHOLD_KEYS:
             data[key] = NEVER if data.get(key) is None else float(data[key])
         return cls(**data)
 
@@ -223,6 +242,36 @@ def suggestion_mass(prediction: IntentPrediction, *, suggestions: int) -> float:
     return sum(p for intent, p in prediction.top[:suggestions] if intent != OOS_INTENT)
 
 
+def ngram_margin(ngram_top: Sequence[tuple[str, float]]) -> float:
+    """How far the n-grams' top intent leads the second, in log-odds; -inf without two."""
+    if len(ngram_top) < 2 or ngram_top[0][1] <= 0:
+        return -math.inf
+    return math.log(ngram_top[0][1]) - math.log(max(ngram_top[1][1], 1e-30))
+
+
+def prediction_shortcut(prediction: IntentPrediction, thresholds: Thresholds) -> IntentPrediction:
+    """The answer from the n-grams alone when they are sure enough (`shortcut_margin`),
+    else `prediction` as it is.
+
+    Its confidence is the n-grams' probability, at least the answer threshold: it is
+    answered, and the stored confidence says so to whoever compares it with the
+    threshold (the supervisors' lists).
+    """
+    if math.isinf(thresholds.answer) or ngram_margin(prediction.ngram_top) < (
+        thresholds.shortcut_margin
+    ):
+        return prediction
+    intent, probability = prediction.ngram_top[0]
+    confidence = max(probability, thresholds.answer)
+    return dataclasses.replace(
+        prediction,
+        intent=intent,
+        confidence=confidence,
+        top=((intent, confidence), *prediction.ngram_top[1:]),
+        shortcut=True,
+    )
+
+
 @dataclass(frozen=True)
 class _Case:
     answer_score: float
@@ -230,6 +279,9 @@ class _Case:
     answer_right: bool
     suggestion_hit: bool
     weight: float
+    # The n-grams alone: their margin and whether their top intent is right.
+    shortcut_score: float = -math.inf
+    shortcut_right: bool = False
 
 
 def _case(prediction: IntentPrediction, gold: str, *, suggestions: int, weight: float) -> _Case:
@@ -240,6 +292,8 @@ def _case(prediction: IntentPrediction, gold: str, *, suggestions: int, weight: 
         answer_right=answerable and prediction.intent == gold,
         suggestion_hit=gold != OOS_INTENT and gold in prediction.intents_top[:suggestions],
         weight=weight,
+        shortcut_score=ngram_margin(prediction.ngram_top),
+        shortcut_right=bool(prediction.ngram_top) and prediction.ngram_top[0][0] == gold,
     )
 
 
@@ -256,13 +310,53 @@ def _case_unknown_intent(
     gold_probability = dict(prediction.top).get(gold, prediction.top[-1][1])
     rest = [(intent, p) for intent, p in prediction.top if intent not in (gold, OOS_INTENT)]
     remaining = max(1e-9, 1.0 - gold_probability)
+    # Leaving an intent out does not change how far the others lead each other.
+    ngram_rest = [(i, p) for i, p in prediction.ngram_top if i not in (gold, OOS_INTENT)]
     return _Case(
         answer_score=rest[0][1] / remaining if rest else -1.0,
         suggest_score=sum(p for _, p in rest[:suggestions]) / remaining,
         answer_right=False,
         suggestion_hit=False,
         weight=weight,
+        shortcut_score=ngram_margin(ngram_rest),
     )
+
+
+def shortcut_margin_lowest(cases: Sequence[_Case], *, answer: float) -> float:
+    """The lowest n-gram margin at which answering every case that reaches it from the
+    n-grams alone (and the rest as the whole model does) keeps the weighted answer
+    precision and the weighted answers right of the whole model alone; NEVER if none.
+
+    Both, not precision alone: above the margin the whole model would have been right
+    nearly always, so the n-grams must be as right there, not merely as right as the
+    answers overall.
+    """
+    if math.isinf(answer):
+        return NEVER
+    taken = [c for c in cases if c.answer_score >= answer]
+    answered = sum(c.weight for c in taken)
+    right = sum(c.weight for c in taken if c.answer_right)
+    if not answered:
+        return NEVER
+    precision_whole, right_whole = right / answered, right
+    order = sorted(
+        (c for c in cases if c.shortcut_score > -math.inf), key=lambda c: -c.shortcut_score
+    )
+    best = NEVER
+    for rank, case in enumerate(order):
+        answered_whole = case.answer_score >= answer
+        answered += case.weight * (not answered_whole)
+        right += case.weight * (case.shortcut_right - (answered_whole and case.answer_right))
+        is_last_of_tie = (
+            rank + 1 == len(order) or order[rank + 1].shortcut_score < case.shortcut_score
+        )
+        if (
+            is_last_of_tie
+            and right >= right_whole - 1e-12
+            and right >= precision_whole * answered - 1e-12
+        ):
+            best = case.shortcut_score
+    return best
 
 
 def thresholds_calibrate(
@@ -339,6 +433,11 @@ def thresholds_calibrate(
         weights=[c.weight for c in unanswered],
         target=suggest_target,
     )
+    shortcut = (
+        shortcut_margin_lowest(cases, answer=answer)
+        if sum(bool(p.ngram_top) for p, _ in in_scope) >= SHORTCUT_EXAMPLES_MIN
+        else NEVER
+    )
     answered = [
         (p, g)
         for p, g in zip(predictions, gold_intents, strict=True)
@@ -356,6 +455,12 @@ def thresholds_calibrate(
             sum(p.intent == g for p, g in answered) / len(answered) if answered else None
         ),
         calibration_automation=len(answered) / len(predictions) if predictions else None,
+        shortcut_margin=shortcut,
+        calibration_shortcut=(
+            sum(ngram_margin(p.ngram_top) >= shortcut for p in predictions) / len(predictions)
+            if predictions
+            else None
+        ),
     )
 
 

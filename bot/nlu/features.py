@@ -27,6 +27,8 @@ from bot.nlu.sentence_vectors import SENTENCE_VECTOR_EXTENSION
 
 INTENT_BOW_ARCHITECTURE = "supportdesk.IntentBOW.v1"
 FEATURES_LAYER = "intent_features"
+NGRAM_SCORES_REF = "ngram_scores"
+VECTOR_SCORES_REF = "vector_scores"
 
 
 @lru_cache(maxsize=131072)
@@ -186,7 +188,9 @@ def intent_bow_build(
     if not exclusive_classes:
         raise ValueError(f"{INTENT_BOW_ARCHITECTURE} classifies into exclusive classes only.")
     linear = SparseLinear_v2(nO=nO, length=length)
-    scores: Model = chain(features, linear)
+    ngram_scores: Model = chain(features, linear)
+    scores = ngram_scores
+    vector_scores: Model | None = None
     if sentence_vectors:
         vectors: Model = Model(
             "sentence_vectors",
@@ -195,11 +199,17 @@ def intent_bow_build(
         )
         # Linear: a hidden ReLU layer of 512 between vector and scores did no better
         # (BANKING77 20 % held out: 0.916 against 0.917).
-        scores = add(scores, chain(vectors, Linear(nO=nO, nI=sentence_vectors)))
+        vector_scores = chain(vectors, Linear(nO=nO, nI=sentence_vectors))
+        scores = add(scores, vector_scores)
     model = chain(
         with_cpu(scores, features.ops),
         with_cpu(softmax_cross_entropy(), features.ops),
     )
     model.set_ref("output_layer", linear)
+    # The two branches' scores one by one: the model answers from the n-grams alone
+    # when they are sure enough, without encoding the sentence (`bot.nlu.intents`).
+    model.set_ref(NGRAM_SCORES_REF, ngram_scores)
+    if vector_scores is not None:
+        model.set_ref(VECTOR_SCORES_REF, vector_scores)
     model.attrs["multi_label"] = False
     return model

@@ -30,8 +30,14 @@ from spacy.training import Example
 from spacy.util import fix_random_seed, load_model_from_config, minibatch
 from thinc.api import Adam, Config
 
-from bot.nlu.calibration import OOS_INTENT, Thresholds
-from bot.nlu.features import INTENT_BOW_ARCHITECTURE, doc_features, features_idf_fit
+from bot.nlu.calibration import OOS_INTENT, Thresholds, prediction_shortcut
+from bot.nlu.features import (
+    INTENT_BOW_ARCHITECTURE,
+    NGRAM_SCORES_REF,
+    VECTOR_SCORES_REF,
+    doc_features,
+    features_idf_fit,
+)
 from bot.nlu.normalization import TOKEN_NORM_COMPONENT
 from bot.nlu.sentence_vectors import (
     SENTENCE_VECTOR_EXTENSION,
@@ -54,6 +60,12 @@ class IntentPrediction:
     confidence: float
     # The best intents with their probabilities, best first; `top[0]` is the intent.
     top: tuple[tuple[str, float], ...]
+    # The best intents by the n-grams alone (probabilities, best first), where the model
+    # also reads the sentence vector: what decides whether it may skip encoding.
+    ngram_top: tuple[tuple[str, float], ...] = ()
+    # Answered from the n-grams alone, the sentence never encoded
+    # (`bot.nlu.calibration.prediction_shortcut`).
+    shortcut: bool = False
 
     @property
     def intents_top(self) -> tuple[str, ...]:
@@ -130,7 +142,14 @@ def _doc_is_empty(doc: Doc) -> bool:
 
 
 class IntentModel:
-    """A trained classifier; load once per process and reuse, predicting is cheap."""
+    """A trained classifier; load once per process and reuse, predicting is cheap.
+
+    A model that reads the sentence vector scores the n-grams first. When they alone are
+    sure enough (its thresholds' `shortcut_margin`) it answers from them and never
+    encodes the sentence, most of a message's CPU; otherwise it adds the vector's scores
+    as training did. The n-grams alone are scored with the vector's average part (the
+    training examples' mean vector) in place of the message's own.
+    """
 
     def __init__(
         self,
@@ -138,13 +157,28 @@ class IntentModel:
         nlp: Language,
         thresholds: Thresholds | None = None,
         metadata: dict | None = None,
+        sentence_vector_mean: numpy.ndarray | None = None,
     ) -> None:
         self.nlp = nlp
         self.thresholds = thresholds
         self.metadata = dict(metadata or {})
         self._textcat = nlp.get_pipe(TEXTCAT)
-        self._preprocessors = [proc for name, proc in nlp.pipeline if name != TEXTCAT]
+        self._preprocessors = [
+            proc for name, proc in nlp.pipeline if name not in (TEXTCAT, SENTENCE_VECTORS_COMPONENT)
+        ]
         self.labels: tuple[str, ...] = tuple(self._textcat.labels)
+        model = self._textcat.model
+        self._vectorizer = (
+            nlp.get_pipe(SENTENCE_VECTORS_COMPONENT)
+            if SENTENCE_VECTORS_COMPONENT in nlp.pipe_names and model.has_ref(VECTOR_SCORES_REF)
+            else None
+        )
+        self.sentence_vector_mean = (
+            None
+            if sentence_vector_mean is None
+            else numpy.asarray(sentence_vector_mean, dtype="float32")
+        )
+        self._ngram_offsets: numpy.ndarray | None = None
 
     @property
     def language(self) -> str:
@@ -152,6 +186,12 @@ class IntentModel:
 
     def doc_make(self, text: str) -> Doc:
         """The doc as the classifier sees it (tokenised and normalised, not classified)."""
+        doc = self._doc_tokens(text)
+        if self._vectorizer is not None:
+            doc = self._vectorizer(doc)
+        return doc
+
+    def _doc_tokens(self, text: str) -> Doc:
         doc = self.nlp.make_doc(text)
         for proc in self._preprocessors:
             doc = proc(doc)
@@ -159,34 +199,98 @@ class IntentModel:
 
     def predict_one(self, text: str, *, top_k: int = TOP_K_DEFAULT) -> IntentPrediction:
         """One message, without `nlp.pipe`'s batching overhead: the live chat's path."""
-        doc = self.doc_make(text)
-        if _doc_is_empty(doc):
-            return IntentPrediction(intent="", confidence=0.0, top=())
-        scores = self._textcat.model.predict([doc])
-        return self._prediction(numpy.asarray(scores[0]), top_k=top_k)
+        return self._predictions([self._doc_tokens(text)], top_k=top_k, batched=False)[0]
 
     def predict(
         self, texts: Sequence[str], *, top_k: int = TOP_K_DEFAULT, batch_size: int = 256
     ) -> list[IntentPrediction]:
-        """Many messages at once (evaluation, re-scoring), batched through `nlp.pipe`."""
+        """Many messages at once (evaluation, re-scoring): sentence vectors encoded in
+        batches, through the encoder's cache."""
         predictions = []
-        index = {label: position for position, label in enumerate(self.labels)}
-        for doc in self.nlp.pipe(texts, batch_size=batch_size):
-            if _doc_is_empty(doc):
-                predictions.append(IntentPrediction(intent="", confidence=0.0, top=()))
-                continue
-            scores = numpy.zeros(len(self.labels), dtype="float32")
-            for label, score in doc.cats.items():
-                scores[index[label]] = score
-            predictions.append(self._prediction(scores, top_k=top_k))
+        docs = list(
+            self.nlp.pipe(
+                texts, batch_size=batch_size, disable=[TEXTCAT, SENTENCE_VECTORS_COMPONENT]
+            )
+        )
+        for start in range(0, len(docs), batch_size):
+            predictions += self._predictions(
+                docs[start : start + batch_size], top_k=top_k, batched=True
+            )
         return predictions
 
-    def _prediction(self, scores: numpy.ndarray, *, top_k: int) -> IntentPrediction:
+    def _predictions(self, docs: list[Doc], *, top_k: int, batched: bool) -> list[IntentPrediction]:
+        """Predictions for tokenised, normalised docs; a sentence vector is encoded only
+        for those the n-grams alone cannot answer."""
+        predictions: list[IntentPrediction | None] = [None] * len(docs)
+        scored = []
+        for position, doc in enumerate(docs):
+            if _doc_is_empty(doc):
+                predictions[position] = IntentPrediction(intent="", confidence=0.0, top=())
+            else:
+                scored.append(position)
+        if not scored:
+            return predictions
+        if self._vectorizer is None:
+            scores = self._textcat.model.predict([docs[i] for i in scored])
+            for row, position in enumerate(scored):
+                predictions[position] = self._prediction(numpy.asarray(scores[row]), top_k=top_k)
+            return predictions
+        model = self._textcat.model
+        ngram_scores = model.get_ref(NGRAM_SCORES_REF).predict([docs[i] for i in scored])
+        ngram_probabilities = model.ops.softmax(ngram_scores + self._ngram_offsets_get())
+        encode = []
+        for row, position in enumerate(scored):
+            ngram_top = self._top(ngram_probabilities[row], top_k=top_k)
+            prediction = IntentPrediction(
+                intent=ngram_top[0][0], confidence=0.0, top=ngram_top, ngram_top=ngram_top
+            )
+            if self.thresholds is not None:
+                prediction = prediction_shortcut(prediction, self.thresholds)
+            if prediction.shortcut:
+                predictions[position] = prediction
+            else:
+                encode.append((row, position, ngram_top))
+        if not encode:
+            return predictions
+        encode_docs = [docs[position] for _, position, _ in encode]
+        if batched:
+            encode_docs = list(self._vectorizer.pipe(encode_docs))
+        else:
+            encode_docs = [self._vectorizer(doc) for doc in encode_docs]
+        # As the whole model computes them: the n-grams' scores plus the vector's.
+        scores = ngram_scores[[row for row, _, _ in encode]]
+        scores += model.get_ref(VECTOR_SCORES_REF).predict(encode_docs)
+        probabilities = model.ops.softmax(scores, inplace=False)
+        for row, (_, position, ngram_top) in enumerate(encode):
+            top = self._top(probabilities[row], top_k=top_k)
+            predictions[position] = IntentPrediction(
+                intent=top[0][0], confidence=top[0][1], top=top, ngram_top=ngram_top
+            )
+        return predictions
+
+    def _ngram_offsets_get(self) -> numpy.ndarray:
+        """The vector's part of the scores for the training examples' mean vector (its
+        bias alone for a model stored without the mean)."""
+        if self._ngram_offsets is None:
+            vector_scores = self._textcat.model.get_ref(VECTOR_SCORES_REF)
+            vectors, linear = vector_scores.layers
+            mean = self.sentence_vector_mean
+            if mean is None:
+                mean = numpy.zeros((vectors.attrs["width"],), dtype="float32")
+            scaled = mean[None, :] * vectors.attrs.get("scale", 1.0)
+            self._ngram_offsets = numpy.asarray(linear.predict(scaled))[0]
+        return self._ngram_offsets
+
+    def _top(self, scores: numpy.ndarray, *, top_k: int) -> tuple[tuple[str, float], ...]:
         order = numpy.argsort(-scores, kind="stable")[: max(1, top_k)]
-        top = tuple((self.labels[i], float(scores[i])) for i in order)
+        return tuple((self.labels[i], float(scores[i])) for i in order)
+
+    def _prediction(self, scores: numpy.ndarray, *, top_k: int) -> IntentPrediction:
+        top = self._top(scores, top_k=top_k)
         return IntentPrediction(intent=top[0][0], confidence=top[0][1], top=top)
 
     def to_bytes(self) -> bytes:
+        mean = self.sentence_vector_mean
         return srsly.msgpack_dumps(
             {
                 "format": ARTEFACT_FORMAT_VERSION,
@@ -194,6 +298,8 @@ class IntentModel:
                 "pipeline": self.nlp.to_bytes(),
                 "thresholds": self.thresholds.to_dict() if self.thresholds else None,
                 "metadata": self.metadata,
+                # Optional (models stored before it have none): float32, little-endian.
+                "sentence_vector_mean": None if mean is None else mean.astype("<f4").tobytes(),
             }
         )
 
@@ -209,10 +315,12 @@ class IntentModel:
         nlp = load_model_from_config(config, auto_fill=True, validate=True)
         nlp.from_bytes(artefact["pipeline"])
         thresholds = artefact.get("thresholds")
+        mean = artefact.get("sentence_vector_mean")
         return cls(
             nlp=nlp,
             thresholds=Thresholds.from_dict(thresholds) if thresholds else None,
             metadata=artefact.get("metadata"),
+            sentence_vector_mean=None if mean is None else numpy.frombuffer(mean, dtype="<f4"),
         )
 
     def save(self, path: Path) -> None:
@@ -371,7 +479,14 @@ def intent_model_train(
         features.update(keys.tolist())
     hash_length = min(hyperparameters.hash_length_max, max(1024, 2 ** len(features).bit_length()))
     _textcat_add(nlp, labels=labels, hyperparameters=hyperparameters, hash_length=hash_length)
-    model = IntentModel(nlp=nlp)
+    model = IntentModel(
+        nlp=nlp,
+        sentence_vector_mean=(
+            numpy.mean([doc._.get(SENTENCE_VECTOR_EXTENSION) for doc in docs], axis=0)
+            if hyperparameters.sentence_vectors
+            else None
+        ),
+    )
     textcat = nlp.get_pipe(TEXTCAT)
     training = [
         Example.from_dict(doc, {"cats": {label: 0.0 for label in labels} | {intent: 1.0}})

@@ -5,10 +5,12 @@ import pytest
 
 from bot.nlu.calibration import (
     NEVER,
+    SHORTCUT_EXAMPLES_MIN,
     Band,
     Thresholds,
     correctness_platt,
     decide,
+    prediction_shortcut,
     threshold_lowest,
     thresholds_calibrate,
 )
@@ -183,3 +185,84 @@ def test_thresholds_survive_a_json_round_trip():
 
     assert data["suggest"] is None
     assert Thresholds.from_dict(data) == thresholds
+
+
+SHORTCUT_THRESHOLDS = Thresholds(answer=0.7, suggest=0.5, shortcut_margin=math.log(4))
+
+
+def with_ngrams(prediction: IntentPrediction, *ngram_top: tuple[str, float]) -> IntentPrediction:
+    return IntentPrediction(
+        intent=prediction.intent,
+        confidence=prediction.confidence,
+        top=prediction.top,
+        ngram_top=tuple(ngram_top),
+    )
+
+
+def test_a_prediction_is_answered_from_the_ngrams_when_they_lead_by_the_margin():
+    whole = prediction(("a", 0.4), ("b", 0.3))
+
+    shortcut = prediction_shortcut(with_ngrams(whole, ("b", 0.6), ("a", 0.1)), SHORTCUT_THRESHOLDS)
+
+    assert shortcut.shortcut
+    assert (shortcut.intent, shortcut.confidence) == ("b", 0.7)
+    assert decide(shortcut, SHORTCUT_THRESHOLDS) == Band.ANSWER
+
+
+def test_a_prediction_keeps_the_whole_models_answer_below_the_margin():
+    whole = with_ngrams(prediction(("a", 0.4), ("b", 0.3)), ("b", 0.5), ("a", 0.2))
+
+    assert prediction_shortcut(whole, SHORTCUT_THRESHOLDS) is whole
+    assert prediction_shortcut(
+        with_ngrams(whole, ("b", 0.9), ("a", 0.01)), Thresholds(answer=0.7, suggest=0.5)
+    ) == with_ngrams(whole, ("b", 0.9), ("a", 0.01))
+
+
+def shortcut_cases(ngrams_right_below: int) -> tuple[list[IntentPrediction], list[str]]:
+    """300 held-back questions the whole model answers right; the n-grams lead by 5 down to
+    0.02 (in order) and are right on the first `ngrams_right_below` of them."""
+    predictions, gold = [], []
+    for n in range(300):
+        margin = 5 - n / 60
+        ngram_intent = "a" if n < ngrams_right_below else "b"
+        ngram_top = ((ngram_intent, 0.5), ("c", 0.5 / math.exp(margin)), ("d", 0.001))
+        predictions.append(
+            with_ngrams(prediction(("a", 0.95), ("b", 0.03), ("d", 0.01)), *ngram_top)
+        )
+        gold.append("a")
+    return predictions, gold
+
+
+def test_the_shortcut_margin_is_the_lowest_where_the_ngrams_are_as_right_as_the_whole_model():
+    predictions, gold = shortcut_cases(ngrams_right_below=120)
+
+    thresholds = thresholds_calibrate(predictions, gold, out_of_scope_share=0.0)
+
+    # The 120th case leads by 5 - 119 / 60; below it the n-grams are wrong.
+    assert thresholds.shortcut_margin == pytest.approx(5 - 119 / 60, abs=1e-6)
+    assert thresholds.calibration_shortcut == pytest.approx(120 / 300)
+
+
+def test_there_is_no_shortcut_where_the_ngrams_are_wrong_when_sure():
+    predictions, gold = shortcut_cases(ngrams_right_below=0)
+
+    assert thresholds_calibrate(predictions, gold, out_of_scope_share=0.0).shortcut_margin == NEVER
+
+
+def test_too_few_held_back_predictions_give_no_shortcut():
+    predictions, gold = shortcut_cases(ngrams_right_below=300)
+
+    thresholds = thresholds_calibrate(
+        predictions[: SHORTCUT_EXAMPLES_MIN - 1],
+        gold[: SHORTCUT_EXAMPLES_MIN - 1],
+        out_of_scope_share=0.0,
+    )
+
+    assert thresholds.shortcut_margin == NEVER
+
+
+def test_thresholds_stored_before_the_shortcut_never_take_it():
+    stored = Thresholds(answer=0.7, suggest=0.5).to_dict()
+    del stored["shortcut_margin"], stored["calibration_shortcut"]
+
+    assert Thresholds.from_dict(stored).shortcut_margin == NEVER

@@ -1,4 +1,7 @@
+import copy
+import dataclasses
 import json
+import math
 import statistics
 import time
 from pathlib import Path
@@ -6,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import bot
+from bot.nlu import sentence_vectors
 from bot.nlu.calibration import Band, decide
 from bot.nlu.intents import (
     IntentHyperparameters,
@@ -278,3 +282,51 @@ def test_the_held_back_split_is_stratified_and_keeps_every_intent_trainable():
     assert ("b 0", "b") in fit
     assert {intent for _, intent in held if intent != "a"} == {"oos"}
     assert intent_examples_split(examples, share=0.2, seed=1) == (fit, held)
+
+
+def test_a_question_the_ngrams_are_sure_of_is_answered_without_encoding_it(demo_model, monkeypatch):
+    # given: the knowledge base's own questions, some of which the n-grams alone are sure of
+    examples = demo_examples(demo_model.language)
+    sure = [
+        text
+        for text, p in zip(
+            (t for t, _ in examples), demo_model.predict([t for t, _ in examples]), strict=True
+        )
+        if p.shortcut
+    ]
+    assert sure, "the calibrated demo model takes the shortcut for none of its examples"
+    encoded = []
+    encode = sentence_vectors.sentence_vectors_encode
+    monkeypatch.setattr(
+        sentence_vectors,
+        "sentence_vectors_encode",
+        lambda texts, **options: encoded.append(texts) or encode(texts, **options),
+    )
+
+    # when
+    shortcut = demo_model.predict_one(sure[0])
+    whole = demo_model.predict_one(OFF_TOPIC[demo_model.language][0])
+
+    # then: the sure one is answered and never encoded; the off-topic one is encoded
+    assert shortcut.shortcut and decide(shortcut, demo_model.thresholds) == Band.ANSWER
+    assert not whole.shortcut
+    assert encoded == [[OFF_TOPIC[demo_model.language][0]]]
+
+
+def test_without_the_shortcut_a_prediction_is_the_whole_models(demo_model):
+    always_encoding = copy.copy(demo_model)
+    always_encoding.thresholds = dataclasses.replace(
+        demo_model.thresholds, shortcut_margin=math.inf
+    )
+    texts = [text for text, _ in PARAPHRASES[demo_model.language]]
+
+    predictions = [
+        always_encoding.predict_one(text, top_k=len(demo_model.labels)) for text in texts
+    ]
+    whole = demo_model._textcat.model.predict([demo_model.doc_make(text) for text in texts])
+
+    for prediction, scores in zip(predictions, whole, strict=True):
+        assert not prediction.shortcut
+        assert dict(prediction.top) == pytest.approx(
+            dict(zip(demo_model.labels, scores.tolist(), strict=True))
+        )

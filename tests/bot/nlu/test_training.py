@@ -1,5 +1,6 @@
 """Building a model: what calibration is fitted on, and what the quality gate measures."""
 
+import math
 from collections import Counter
 
 import pytest
@@ -131,6 +132,33 @@ def test_held_back_figures_count_what_enough_examples_support(small_model):
 
     evaluation = evaluate(small_model, held_back)
 
+    assert evaluation.automation_rate == 1.0 and evaluation.answer_precision == 1.0
+
+
+def test_the_quality_gate_measures_the_answers_the_ngrams_give_alone(small_model):
+    # given: held-back questions the whole model answers right, and its n-grams alone surely
+    count = 300
+    prediction = IntentPrediction(
+        intent="order_status",
+        confidence=0.9,
+        top=(("order_status", 0.9), ("order_cancel", 0.1)),
+        ngram_top=(("order_status", 0.8), ("order_cancel", 0.01)),
+    )
+    held_back = HeldBackPredictions(
+        examples=tuple((f"where is my order {n}", "order_status") for n in range(count)),
+        predictions=(prediction,) * count,
+        parts=tuple(n % 5 for n in range(count)),
+    )
+    small_model.thresholds = thresholds_calibrate(
+        held_back.predictions, ["order_status"] * count, out_of_scope_share=0.0
+    )
+    assert small_model.thresholds.shortcut_margin < math.inf
+
+    # when
+    evaluation = evaluate(small_model, held_back)
+
+    # then: judged as the model answers them, from the n-grams, and as right
+    assert evaluation.shortcut_rate == 1.0
     assert evaluation.automation_rate == 1.0 and evaluation.answer_precision == 1.0
 
 
