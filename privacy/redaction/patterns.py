@@ -157,6 +157,7 @@ _POSTCODE_BEFORE_RE = re.compile(
 )
 _US_PHONE_RE = re.compile(r"^(?:\+?1[ .\-]?)?\(?[2-9]\d{2}\)?[ .\-]?\d{3}[ .\-]\d{4}")
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_RANGE_RE = re.compile(r"\d{1,4}[-/]\d{1,4}")
 
 
 def _phone_accepted(text: str, start: int, end: int) -> bool:
@@ -178,6 +179,8 @@ def _phone_accepted(text: str, start: int, end: int) -> bool:
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+|\d{1,3}(?:\.\d{1,3}){3}", main):
         return False
     if _POSTCODE_BEFORE_RE.search(text[max(0, start - 20) : start]):
+        return False
+    if _number_range(main):
         return False
     context = bool(
         _PHONE_CONTEXT_BEFORE_RE.search(text[max(0, start - 40) : start])
@@ -267,6 +270,89 @@ def id_spans(text: str, *, patterns: Sequence[str]) -> list[Span]:
                 continue
             spans.append((start, end, ID))
     return spans
+
+
+# --- codes without a keyword -------------------------------------------------------------------
+
+# A token of letters and digits, its parts joined by a dash, slash, dot or underscore:
+# "BX-77342291", "4711-2026", "A123456789", "H/2021/12345". Whether it is an id is decided
+# by its shape (`_code_accepted`), since an agent writes "die Erstattung für BX-77342291"
+# without saying "Bestellnummer".
+_CODE_RE = re.compile(
+    r"(?<![\w@+\-/.])(?<![\w][.,])[^\W_]+(?:[\-/._][^\W_]+)*(?![\w@]|[\-/.,][^\W_])"
+)
+# Amounts and decimals ("1.299,00", "157.3000"), IP addresses (a server's, here).
+_NUMBER_SHAPES_RE = re.compile(
+    r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+[.,]\d+|\d{1,3}(?:\.\d{1,3}){3}"
+)
+# Sizes, resolutions and quantities written with their unit: "10000mAh", "1920x1080".
+_MEASURE_RE = re.compile(
+    r"(?i)\d+(?:[.,]\d+)?(?:mah|wh|kwh|mwh|w|kw|v|mv|hz|khz|mhz|ghz|mb|gb|tb|kb|mbit|gbit|"
+    r"mm|cm|km|m|g|kg|mg|ml|l|px|dpi|ppi|fps|p|k|mp|rpm|ms|s|min|h)"
+    r"|\d+[x×]\d+(?:[x×]\d+)?"
+)
+# Product, article and model numbers identify a thing, not a person.
+_PRODUCT_BEFORE_RE = re.compile(
+    r"(?i)\b(?:artikel(?:nummer|nr\.?)?|art\.?[-\s]?nr\.?|sku|ean|gtin|isbn|modell(?:nummer)?|"
+    r"model(?:\s+number)?|typ|type|version|produkt(?:nummer)?|product(?:\s+number)?|item)"
+    r"\W{0,3}$"
+)
+
+
+def _number_range(code: str) -> bool:
+    """ "Seiten 306-312", "erbaut 1737-1738", "870-1970", "1787/90"; not "4711-2026", not
+    "0201-0345" (a phone number)."""
+    if not _RANGE_RE.fullmatch(code) or code.startswith("0"):
+        return False
+    first_group, second_group = re.split(r"[-/]", code)
+    first, second = int(first_group), int(second_group)
+    if first < second and (_YEAR_RE.fullmatch(second_group) or second < 2 * first + 100):
+        return True
+    # the second year shortened
+    return len(first_group) == 4 and len(second_group) == 2 and second > first % 100
+
+
+def _code_accepted(text: str, start: int, end: int) -> bool:
+    code = text[start:end]
+    digits = sum(ch.isdigit() for ch in code)
+    letters = sum(ch.isalpha() for ch in code)
+    if digits < 5:
+        return False
+    if (
+        _DATE_SHAPES_RE.fullmatch(code)
+        or _NUMBER_SHAPES_RE.fullmatch(code)
+        or _MEASURE_RE.fullmatch(code)
+    ):
+        return False
+    groups = re.findall(r"[^\W_]+", code)
+    # "2020-2024", "1990/91": years, not a number of anything.
+    if all(_YEAR_RE.fullmatch(group) or len(group) <= 2 for group in groups):
+        return False
+    if _UNIT_AFTER_RE.match(text[end : end + 8]) or _CURRENCY_BEFORE_RE.search(
+        text[max(0, start - 5) : start]
+    ):
+        return False
+    if _PRODUCT_BEFORE_RE.search(text[max(0, start - 25) : start]):
+        return False
+    if _number_range(code):
+        return False
+    if letters:
+        # "BX-77342291", "INV-2026-0042"; not "DDR4-3200": model names have few and
+        # short digit runs.
+        return digits >= 7 or max(len(run) for run in re.findall(r"\d+", code)) >= 5
+    # Digits alone are a count or an amount up to six digits; from seven, or split into
+    # groups ("4711-2026"), they are a number of something.
+    return len(groups) > 1 or digits >= 7
+
+
+def code_spans(text: str) -> list[Span]:
+    """Ids written without a keyword, recognised by their shape alone. The caller drops
+    those that overlap a phone number, an IBAN or an address, which say more."""
+    return [
+        (match.start(), match.end(), ID)
+        for match in _CODE_RE.finditer(text)
+        if _code_accepted(text, match.start(), match.end())
+    ]
 
 
 # --- dates of birth ---------------------------------------------------------------------------

@@ -49,3 +49,43 @@ def test_addresses_split_over_lines_are_one(text, expected):
 @pytest.mark.parametrize("text", ["Ich wohne im 2. OG links", "Flat 3 is nice"])
 def test_a_floor_or_a_flat_alone_is_no_address(text):
     assert text_redact(text, allowed_words=()) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an agent's reply names the order without saying "Bestellnummer"
+        ("die Erstattung für BX-77342291 ist unterwegs", "die Erstattung für [ID] ist unterwegs"),
+        ("die Erstattung für 4711-2026 ist unterwegs.", "die Erstattung für [ID] ist unterwegs."),
+        ("Zu A123456789 liegt nichts vor", "Zu [ID] liegt nichts vor"),
+        ("Unser Zeichen H/2021/12345", "Unser Zeichen [ID]"),
+        ("Your parcel 00340434161094042557 is out", "Your parcel [ID] is out"),
+        ("see INV-2026-0042, thanks", "see [ID], thanks"),
+        ("Ist 7734229 schon raus?", "Ist [ID] schon raus?"),
+    ],
+)
+def test_codes_shaped_like_ids_are_hidden_without_a_keyword(text, expected):
+    assert text_redact(text, allowed_words=()) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Das iPhone 15 und die PS5 kosten zusammen 1.299,00 €",
+        "Lieferung am 12.03.2026 um 14:30, Größe 38-40",
+        "Akku mit 10000mAh, Auflösung 1920x1080, RAM DDR4-3200",
+        "Angebote 2020-2024 und im Geschäftsjahr 2024/25",
+        "Seiten 306-312, erbaut 1737-1738",
+        "Artikelnummer 4711-0815 ist leider aus",
+        "Der Preis ist 1249.99 oder 125000 Punkte",
+        "Bestellung 2026 über 100000 EUR",
+    ],
+)
+def test_product_words_dates_prices_and_sizes_stay_readable(text):
+    assert text_redact(text, allowed_words=()) == text
+
+
+def test_a_phone_number_without_a_keyword_stays_a_phone_number():
+    assert text_redact("Erreichbar unter 0171 1234567", allowed_words=()) == (
+        "Erreichbar unter [PHONE]"
+    )
