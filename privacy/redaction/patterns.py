@@ -158,6 +158,12 @@ _POSTCODE_BEFORE_RE = re.compile(
 _US_PHONE_RE = re.compile(r"^(?:\+?1[ .\-]?)?\(?[2-9]\d{2}\)?[ .\-]?\d{3}[ .\-]\d{4}")
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
 _RANGE_RE = re.compile(r"\d{1,4}[-/]\d{1,4}")
+# Product, article and model numbers identify a thing, not a person.
+_PRODUCT_BEFORE_RE = re.compile(
+    r"(?i)\b(?:artikel(?:nummer|nr\.?)?|art\.?[-\s]?nr\.?|sku|ean|gtin|isbn|modell(?:nummer)?|"
+    r"model(?:\s+number)?|typ|type|version|produkt(?:nummer)?|product(?:\s+number)?|item)"
+    r"\W{0,3}$"
+)
 
 
 def _phone_accepted(text: str, start: int, end: int) -> bool:
@@ -180,7 +186,7 @@ def _phone_accepted(text: str, start: int, end: int) -> bool:
         return False
     if _POSTCODE_BEFORE_RE.search(text[max(0, start - 20) : start]):
         return False
-    if _number_range(main):
+    if _number_range(main) or _PRODUCT_BEFORE_RE.search(text[max(0, start - 25) : start]):
         return False
     context = bool(
         _PHONE_CONTEXT_BEFORE_RE.search(text[max(0, start - 40) : start])
@@ -219,6 +225,8 @@ _ID_VALUE = (
     r"(?<![^\W\d_])(?P<id>(?:[A-Z]{1,4}[- /]?)?\d[\dA-Z]*"
     r"(?:[-/.][\dA-Z]+|[ ]\d+|[ ][A-Z](?=[ ]?\d)[ ]?\d+)*)"
 )
+# A file reference: "12 O 345/21", "kl-12345", "3 K 12/24".
+_CASE_VALUE = r"(?P<id>(?:\d{1,3}[ ][A-Z]{1,3}[ ])?[\w]{1,4}(?:[-/ ]?\d+)+(?:/\d{2,4})?)"
 _ID_GLUE = (
     # "no." and "nr." end in a dot, after which there is no word boundary.
     r"(?:\s*(?:[:#=]|\b(?:ist|is|lautet|lautete|are|sind|number|nummer|no|nr|id)\b\.?)\s*)"
@@ -230,10 +238,17 @@ DEFAULT_ID_PATTERNS: tuple[str, ...] = (
     r"versicherungs|kranken(?:versicherungs|kassen)?|policen|versicherungsschein|schaden|"
     r"sozialversicherungs|renten(?:versicherungs)?|steuer(?:identifikations)?|"
     r"personalausweis|ausweis|reisepass|pass|führerschein|konto|sendungs|vorgangs|"
-    r"referenz|buchungs|ticket|fall|kundenkonto|paket|tracking|versand)"
+    r"referenz|buchungs|ticket|fall|kundenkonto|paket|tracking|versand|"
+    # a clinic's and an office's numbers: "Pat.-Nr.", "Eingangsnummer", "Befund-Nr."
+    r"patienten|pat\.|aufnahme|aufn\.|eingangs|einsende|befund|labor|untersuchungs|"
+    r"auftrag|journal|beleg|lieferschein|mandats|personal|mitarbeiter|matrikel|zähler|"
+    r"kassen|akten|geschäfts|vers\.|versicherten-?)"
     r"[-\s]?(?:nummer|nr\.?|-?id|-?no\.?)(?!\w)" + _ID_GLUE + _ID_VALUE,
     # "Kd.-Nr. 556677", "KdNr: 556677".
     r"(?i)\b(?:kd|kdn|kto|re|best|vers)\.?[-\s]?nr\.?(?!\w)" + _ID_GLUE + _ID_VALUE,
+    # "PID 0012345678", "Az.: 12 O 345/21", "Unser Zeichen: kl-12345", "Aktenzeichen 3 K 12/24".
+    r"(?i)(?:\b(?:pid|mrn|az|aktenzeichen|geschäftszeichen|kassenzeichen)\b\.?|"
+    r"\b(?:unser|ihr|mein)\s+zeichen\b)" + _ID_GLUE + _CASE_VALUE,
     # "Bestellung 4711-2026", "Rechnung Nr. 2024-00815", "Police A-778812": five digits in
     # a row, or digit groups joined by a dash or slash (not a year: "Bestellung 2026").
     r"(?i)\b(?:bestellung|auftrag|rechnung|buchung|vertrag|police|versicherungsschein)"
@@ -290,12 +305,6 @@ _MEASURE_RE = re.compile(
     r"(?i)\d+(?:[.,]\d+)?(?:mah|wh|kwh|mwh|w|kw|v|mv|hz|khz|mhz|ghz|mb|gb|tb|kb|mbit|gbit|"
     r"mm|cm|km|m|g|kg|mg|ml|l|px|dpi|ppi|fps|p|k|mp|rpm|ms|s|min|h)"
     r"|\d+[x×]\d+(?:[x×]\d+)?"
-)
-# Product, article and model numbers identify a thing, not a person.
-_PRODUCT_BEFORE_RE = re.compile(
-    r"(?i)\b(?:artikel(?:nummer|nr\.?)?|art\.?[-\s]?nr\.?|sku|ean|gtin|isbn|modell(?:nummer)?|"
-    r"model(?:\s+number)?|typ|type|version|produkt(?:nummer)?|product(?:\s+number)?|item)"
-    r"\W{0,3}$"
 )
 
 
@@ -368,8 +377,12 @@ _DATE = (
     rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{4}})"
 )
 _DOB_RE = re.compile(
-    r"\b(?:geboren|geb\.|geburtsdatum|geburtstag|geb\.-datum|date\s+of\s+birth|birth\s*date|"
-    r"birthday|d\.?o\.?b\.?|born)\b"
+    # "geb." ends in a dot, after which there is no word boundary; "(*12.03.1961)" is the
+    # birth mark of German letters.
+    r"(?:\b(?:geboren|geburtsdatum|geburtstag|date\s+of\s+birth|birth\s*date|birthday|born)\b"
+    r"|\bgeb\.(?:-datum\b|-dat\.|\s?dat(?:um|\.))?|\bgeb\b|\bd\.?o\.?b\b\.?"
+    # not a bullet: "(*12.03.1961)", "Erika Muster, * 12.03.1961"
+    r"|\(\*|(?<=[^\W\d_][ ])\*(?=[ ]?\d)|(?<=,[ ])\*(?=[ ]?\d))"
     r"[^\n\d]{0,20}?"
     rf"(?P<date>{_DATE})(?!\d)",
     re.IGNORECASE,

@@ -89,3 +89,96 @@ def test_a_phone_number_without_a_keyword_stays_a_phone_number():
     assert text_redact("Erreichbar unter 0171 1234567", allowed_words=()) == (
         "Erreichbar unter [PHONE]"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a doctor's letter: the clinic's and the office's numbers after their keyword
+        ("Pat.-Nr.: 4711234", "Pat.-Nr.: [ID]"),
+        ("Eingangsnummer E 96375/24", "Eingangsnummer [ID]"),
+        ("Befund-Nr. H/2022/87770", "Befund-Nr. [ID]"),
+        ("Aufnahme-Nr. 7012345", "Aufnahme-Nr. [ID]"),
+        ("PID 0012345678", "PID [ID]"),
+        ("Ihre Nachricht vom 01.02.2021, Az. 3 K 12/21", "Ihre Nachricht vom 01.02.2021, Az. [ID]"),
+        ("Unser Zeichen: kl-12345", "Unser Zeichen: [ID]"),
+    ],
+)
+def test_ids_of_letters_next_to_their_keyword(text, expected):
+    assert text_redact(text, allowed_words=()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Patientin: Frau Muster, geb. 12.03.1961", "Patientin: Frau [NAME], geb. [DATE_OF_BIRTH]"),
+        ("geb. am 01.02.1943 in Köln", "geb. am [DATE_OF_BIRTH] in Köln"),
+        (
+            "Herr Oskar Muster (*31.10.1993), Lindenweg 5",
+            "Herr [NAME] (*[DATE_OF_BIRTH]), [ADDRESS]",
+        ),
+    ],
+)
+def test_birth_dates_after_geb_and_the_birth_mark(text, expected):
+    assert text_redact(text, allowed_words=()) == expected
+
+
+def test_a_bullet_before_a_date_is_no_birth_mark():
+    assert text_redact("* 12.03.2024 Lieferung", allowed_words=()) == "* 12.03.2024 Lieferung"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # street and town joined by a middle dot or a dash, in a letterhead
+        ("Klinikum\nKaulplatz 10a · 31575 Kötzting\nTel.", "Klinikum\n[ADDRESS]\nTel."),
+        ("wohnhaft Stiebitzweg 135 - 34104 Waren, die sich", "wohnhaft [ADDRESS], die sich"),
+        # a town that is also a common word, after its postcode
+        ("Praxis\nKasimir-Ring 161\n93597 Waren\n\nDanke", "Praxis\n[ADDRESS]\n\nDanke"),
+        # towns of two words; Austrian postcodes and door numbers
+        ("Lindenweg 5, 87874 Bad Liebenwerda", "[ADDRESS]"),
+        ("Praxis\nHauptplatz 3\n8010 Graz", "Praxis\n[ADDRESS]"),
+        ("Ordination in 8010 Graz, Montag", "Ordination in [ADDRESS], Montag"),
+        ("wohnhaft in 1100 Wien, Favoritenstraße 12/3/4", "wohnhaft in [ADDRESS]"),
+        # a form, one field a line
+        (
+            "Straße: Fischerstr.\nHausnummer: 12\nPLZ: 80243\nOrt: Oschatz",
+            "Straße: [ADDRESS]\nHausnummer: [ADDRESS]\nPLZ: [ADDRESS]\nOrt: [ADDRESS]",
+        ),
+        ("Please send it to:\nFlat 37\nAkhtar Hill\nLeeds\nLS1 4AP\n\nThanks", None),
+    ],
+)
+def test_addresses_of_letters_and_forms(text, expected):
+    redacted = text_redact(text, allowed_words=())
+    if expected is None:  # the whole block, whatever its lines
+        assert redacted == "Please send it to:\n[ADDRESS]\n\nThanks"
+    else:
+        assert redacted == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the next line of the letter is no part of the address before it
+        (
+            "Anschrift: Lindenweg 79, 79576 Neustrelitz\nRechnungsnummer RE-2024-32569\n\nSehr",
+            "Anschrift: [ADDRESS]\nRechnungsnummer [ID]\n\nSehr",
+        ),
+        (
+            "Adresse:\nWeihmanngasse 179\n72176 Ansbach\n\nMit freundlichen Grüßen",
+            "Adresse:\n[ADDRESS]\n\nMit freundlichen Grüßen",
+        ),
+        ("Lindenweg 26, 94974 Malchin\n\nLG\nSelma", "[ADDRESS]\n\nLG\n[NAME]"),
+        ("wohnhaft in 87925 Schleiz, Baumring 95, der sich", "wohnhaft in [ADDRESS], der sich"),
+    ],
+)
+def test_an_address_block_ends_where_the_letter_goes_on(text, expected):
+    assert text_redact(text, allowed_words=(), use_recogniser=False) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ich habe 2000 Euro bezahlt", "Wir haben 1500 Kunden, und", "seit 1998 Mitglied"],
+)
+def test_four_digits_before_a_word_are_no_postcode(text):
+    assert text_redact(text, allowed_words=()) == text
