@@ -294,8 +294,10 @@ def id_spans(text: str, *, patterns: Sequence[str]) -> list[Span]:
 # by its shape (`_code_accepted`), since an agent writes "die Erstattung für BX-77342291"
 # without saying "Bestellnummer".
 _CODE_RE = re.compile(
-    r"(?<![\w@+\-/.])(?<![\w][.,])[^\W_]+(?:[\-/._][^\W_]+)*(?![\w@]|[\-/.,][^\W_])"
+    r"(?<![\w@+\-/.])(?<![\w][.,])(?=[\w\-/.]*\d)"
+    r"[^\W_]+(?:[\-/._][^\W_]+)*(?![\w@]|[\-/.,][^\W_])"
 )
+_FIVE_DIGITS_RE = re.compile(r"(?:\d\D*){5}")
 # Amounts and decimals ("1.299,00", "157.3000"), IP addresses (a server's, here).
 _NUMBER_SHAPES_RE = re.compile(
     r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+[.,]\d+|\d{1,3}(?:\.\d{1,3}){3}"
@@ -305,6 +307,14 @@ _MEASURE_RE = re.compile(
     r"(?i)\d+(?:[.,]\d+)?(?:mah|wh|kwh|mwh|w|kw|v|mv|hz|khz|mhz|ghz|mb|gb|tb|kb|mbit|gbit|"
     r"mm|cm|km|m|g|kg|mg|ml|l|px|dpi|ppi|fps|p|k|mp|rpm|ms|s|min|h)"
     r"|\d+[x×]\d+(?:[x×]\d+)?"
+)
+
+
+# What machines name things with: UUIDs, hashes and checksums ("de-e771ac6f849a", a model's
+# version). Logs are full of them, and a person's order number is not written in hex.
+_MACHINE_ID_RE = re.compile(
+    r"(?i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"|(?:[a-z]{1,3}-)?(?=(?:[0-9]*[a-f]){2})[0-9a-f]{12,}"
 )
 
 
@@ -330,6 +340,7 @@ def _code_accepted(text: str, start: int, end: int) -> bool:
     if (
         _DATE_SHAPES_RE.fullmatch(code)
         or _NUMBER_SHAPES_RE.fullmatch(code)
+        or _MACHINE_ID_RE.fullmatch(code)
         or _MEASURE_RE.fullmatch(code)
     ):
         return False
@@ -357,6 +368,8 @@ def _code_accepted(text: str, start: int, end: int) -> bool:
 def code_spans(text: str) -> list[Span]:
     """Ids written without a keyword, recognised by their shape alone. The caller drops
     those that overlap a phone number, an IBAN or an address, which say more."""
+    if not _FIVE_DIGITS_RE.search(text):  # most chat messages: nothing to look at
+        return []
     return [
         (match.start(), match.end(), ID)
         for match in _CODE_RE.finditer(text)
