@@ -205,12 +205,24 @@ def _phone_accepted(text: str, start: int, end: int) -> bool:
     return context and (separated or len(digits) >= 9)
 
 
+# An extension alone, after the number it belongs to: "Fax: -12346", "Durchwahl 12346".
+_EXTENSION_RE = re.compile(
+    r"\b(?:durchwahl|dw|fax|tel\.?|telefon)[ \t]*:?[ \t]*(?:dw[ \t]*|-[ \t]?)(?P<number>\d{2,6})\b"
+    r"|\b(?:durchwahl|dw)[ \t]*:?[ \t]*(?P<bare>\d{2,6})\b",
+    re.IGNORECASE,
+)
+
+
 def phone_spans(text: str) -> list[Span]:
-    return [
+    spans = [
         (match.start(), match.end(), PHONE)
         for match in _PHONE_RE.finditer(text)
         if _phone_accepted(text, match.start(), match.end())
     ]
+    for match in _EXTENSION_RE.finditer(text):
+        group = "number" if match.group("number") else "bare"
+        spans.append((match.start(group), match.end(group), PHONE))
+    return spans
 
 
 def email_spans(text: str) -> list[Span]:
@@ -243,9 +255,12 @@ DEFAULT_ID_PATTERNS: tuple[str, ...] = (
     r"patienten|pat\.|aufnahme|aufn\.|eingangs|einsende|befund|labor|untersuchungs|"
     r"auftrag|journal|beleg|lieferschein|mandats|personal|mitarbeiter|matrikel|zähler|"
     r"kassen|akten|geschäfts|vers\.|versicherten-?)"
-    r"[-\s]?(?:nummer|nr\.?|-?id|-?no\.?)(?!\w)" + _ID_GLUE + _ID_VALUE,
+    # "Aufnahmezahl": Austrian for "-nummer"
+    r"[-\s]?(?:nummer|nr\.?|-?id|-?no\.?|zahl)(?!\w)" + _ID_GLUE + _ID_VALUE,
     # "Kd.-Nr. 556677", "KdNr: 556677".
-    r"(?i)\b(?:kd|kdn|kto|re|best|vers)\.?[-\s]?nr\.?(?!\w)" + _ID_GLUE + _ID_VALUE,
+    r"(?i)\b(?:kd|kdn|kto|re|best|vers|sv|kv|tgb|aufn|pat|patient|lfd|e)\.?[-\s]?nr\.?(?!\w)"
+    + _ID_GLUE
+    + _ID_VALUE,
     # "PID 0012345678", "Az.: 12 O 345/21", "Unser Zeichen: kl-12345", "Aktenzeichen 3 K 12/24".
     r"(?i)(?:\b(?:pid|mrn|az|aktenzeichen|geschäftszeichen|kassenzeichen)\b\.?|"
     r"\b(?:unser|ihr|mein)\s+zeichen\b)" + _ID_GLUE + _CASE_VALUE,

@@ -105,6 +105,9 @@ def test_a_phone_number_without_a_keyword_stays_a_phone_number():
         ("PID 0012345678", "PID [ID]"),
         ("Ihre Nachricht vom 01.02.2021, Az. 3 K 12/21", "Ihre Nachricht vom 01.02.2021, Az. [ID]"),
         ("Unser Zeichen: kl-12345", "Unser Zeichen: [ID]"),
+        ("Patient-Nr. 12345", "Patient-Nr. [ID]"),
+        ("SV-Nr. 1234 010180", "SV-Nr. [ID]"),
+        ("Aufnahmezahl 2021/12345", "Aufnahmezahl [ID]"),
     ],
 )
 def test_ids_of_letters_next_to_their_keyword(text, expected):
@@ -185,3 +188,15 @@ def test_an_address_block_ends_where_the_letter_goes_on(text, expected):
 )
 def test_four_digits_before_a_word_are_no_postcode(text):
     assert text_redact(text, allowed_words=()) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tel.: 0316/385-12345, Fax: DW 12346", "Tel.: [PHONE], Fax: DW [PHONE]"),
+        ("Fax: -12346", "Fax: -[PHONE]"),
+        ("Durchwahl 8123", "Durchwahl [PHONE]"),
+    ],
+)
+def test_an_extension_alone_is_part_of_a_phone_number(text, expected):
+    assert text_redact(text, allowed_words=()) == expected
