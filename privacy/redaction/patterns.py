@@ -333,6 +333,9 @@ _MACHINE_ID_RE = re.compile(
 )
 
 
+_TIME_OR_DECIMAL_RE = re.compile(r"\d{1,2}[.:]\d{2}|\d+[.,]\d+")
+
+
 def _number_range(code: str) -> bool:
     """ "Seiten 306-312", "erbaut 1737-1738", "870-1970", "1787/90"; not "4711-2026", not
     "0201-0345" (a phone number)."""
@@ -370,6 +373,12 @@ def _code_accepted(text: str, start: int, end: int) -> bool:
     if _PRODUCT_BEFORE_RE.search(text[max(0, start - 25) : start]):
         return False
     if _number_range(code):
+        return False
+    # "12.03.2026-14.03.2026", "14.30-15.30": a range of dates or times
+    parts = code.split("-")
+    if len(parts) > 1 and all(
+        _DATE_SHAPES_RE.fullmatch(part) or _TIME_OR_DECIMAL_RE.fullmatch(part) for part in parts
+    ):
         return False
     if letters:
         # "BX-77342291", "INV-2026-0042"; not "DDR4-3200": model names have few and

@@ -76,6 +76,7 @@ def test_codes_shaped_like_ids_are_hidden_without_a_keyword(text, expected):
         "Akku mit 10000mAh, Auflösung 1920x1080, RAM DDR4-3200",
         "Angebote 2020-2024 und im Geschäftsjahr 2024/25",
         "Seiten 306-312, erbaut 1737-1738",
+        "vom 12.03.2026-14.03.2026 geschlossen, sonst zwischen 14.30-15.30 erreichbar",
         "Artikelnummer 4711-0815 ist leider aus",
         "Der Preis ist 1249.99 oder 125000 Punkte",
         "Bestellung 2026 über 100000 EUR",
