@@ -326,9 +326,11 @@ _MEASURE_RE = re.compile(
 
 
 # What machines name things with: UUIDs, hashes and checksums ("de-e771ac6f849a", a model's
-# version). Logs are full of them, and a person's order number is not written in hex.
+# version), ISO timestamps ("2026-03-12T14:30"). Logs are full of them, and a person's order
+# number is not written in hex.
 _MACHINE_ID_RE = re.compile(
-    r"(?i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"(?:19|20)\d\d-\d\d-\d\dT\d\d"
+    r"|(?i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
     r"|(?:[a-z]{1,3}-)?(?=(?:[0-9]*[a-f]){2})[0-9a-f]{12,}"
 )
 

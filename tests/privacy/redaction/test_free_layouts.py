@@ -83,6 +83,7 @@ def test_codes_shaped_like_ids_are_hidden_without_a_keyword(text, expected):
         # what machines name things with: a checksum, a model's version, a UUID
         "Prüfsumme 3f2a9c4e5b6d7e8f90 stimmt, geladen: de-e771ac6f849a",
         "conversation 550e8400-e29b-41d4-a716-446655440000",
+        "started 2026-03-12T14:30:05Z",
     ],
 )
 def test_product_words_dates_prices_and_sizes_stay_readable(text):
