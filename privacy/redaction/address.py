@@ -23,7 +23,8 @@ _WORD = rf"{_L}[\w'’.\-]*"
 _CAP_WORD = r"(?-i:[A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-Я])[\w'’.\-∆]*"
 # "12a", "3-5", "12/3/4" (Austria: house, staircase, door)
 _HOUSE_NUMBER = (
-    r"\d{1,5}(?:[ ]?[a-zA-Z](?![\w]))?(?:[ ]?[-/][ ]?\d{1,4}(?!\d)[a-zA-Z]?)?"
+    # (a range has a blank on one side at most: "21 - 2085 Pregarten" is a postcode)
+    r"\d{1,5}(?:[ ]?[a-zA-Z](?![\w]))?(?:(?:[-/][ ]?|[ ][-/])\d{1,4}(?!\d)[a-zA-Z]?)?"
     r"(?:/\d{1,3}(?!\d)){0,2}\.?"
 )
 
@@ -126,7 +127,7 @@ _UNIT_RE = re.compile(rf"(?<![\w])(?i:{_UNIT})(?![\w])")
 _YEAR_LIKE_RE = re.compile(r"1[89]\d\d|20\d\d")
 _GERMAN_POSTCODE_CITY_RE = re.compile(
     rf"(?<![\w.,:/\-])(?:(?P<country>D|DE|A|AT|CH)-)?(?P<zip>\d{{4,5}})[ ](?P<city>{_CAP_WORD}"
-    r"(?:[ ](?:am|an der|im|ob der|bei|in der)[ ][A-ZÄÖÜ][\w\-]+"
+    r"(?:[ ](?:am|an der|im|ob der|bei|in der|vorm|vor der)[ ][A-ZÄÖÜ][\w\-]+"
     # "Bad Liebenwerda", "Leipziger Land": a second word that ends the line or the clause
     r"|[ ][A-ZÄÖÜ][\w\-]+(?=[ \t]*(?:$|[\n,;)]|\.(?:\s|$))))?)"
 )
@@ -219,7 +220,7 @@ _MESSAGE_WORDS = frozenset(
 # Labels of the next field in a signature or a form: they end an address block.
 _FIELD_LABELS = frozenset(
     """mobile mobil phone tel telefon fax desk office email e-mail mail website web www
-    handy name address adresse iban bic konto account""".split()
+    handy name address adresse iban bic konto account pid mrn az ik""".split()
 )
 # Words with which a letter goes on after an address block.
 _LETTER_WORDS = frozenset(

@@ -141,6 +141,8 @@ def test_a_bullet_before_a_date_is_no_birth_mark():
         # street and town joined by a middle dot or a dash, in a letterhead
         ("Klinikum\nKaulplatz 10a · 31575 Kötzting\nTel.", "Klinikum\n[ADDRESS]\nTel."),
         ("wohnhaft Stiebitzweg 135 - 34104 Waren, die sich", "wohnhaft [ADDRESS], die sich"),
+        ("Jüttner-Weg 21 - 2085 Pregarten\nPID 1234567", "[ADDRESS]\nPID [ID]"),
+        ("Marga-Platz 147 - 34580 Neunburg vorm Wald, die", "[ADDRESS], die"),
         # a town that is also a common word, after its postcode
         ("Praxis\nKasimir-Ring 161\n93597 Waren\n\nDanke", "Praxis\n[ADDRESS]\n\nDanke"),
         # towns of two words; Austrian postcodes and door numbers
