@@ -4,7 +4,8 @@
 
 - privacy/redaction/patterns.py: what is recognisable by its form (emails, phones,
   checksum-valid IBANs, Luhn-valid card numbers, customer/order/document numbers
-  after their keyword, dates in a birth context);
+  after their keyword, codes shaped like ids without one ("die Erstattung für BX-77342291"),
+  dates in a birth context);
 - privacy/redaction/address.py: street and house number, post boxes, postcodes with
   their city, grown over the lines of an address block;
 - privacy/redaction/names.py: the subject's known name, introductions, titles, signatures,
@@ -51,7 +52,7 @@ _PRIORITY = {
     )
 }
 # Neighbouring spans of one label become one placeholder when only this separates them.
-_JOINABLE_GAP = {NAME: " \t-", ADDRESS: " \t,\n>"}
+_JOINABLE_GAP = {NAME: " \t-", ADDRESS: " \t,\n>·|/-–"}
 
 PLACEHOLDER_NAME = f"[{NAME}]"
 
@@ -172,6 +173,18 @@ def redaction_spans(
     spans = [
         *redaction_patterns.pattern_spans(text, id_patterns=id_patterns),
         *redaction_address.address_spans(text),
+    ]
+    # A code inside an address is its postcode or house number; one that only overlaps
+    # an address's edge is where the address grew too far ("… 41070 Ebern\nBefund-Nr. H").
+    spans += [
+        code
+        for code in redaction_patterns.code_spans(text)
+        if not any(
+            (start <= code[0] and code[1] <= end)
+            if label == ADDRESS
+            else (start < code[1] and code[0] < end)
+            for start, end, label in spans
+        )
     ]
     spans += _allowed_removed(names.contact_header_spans(text, data_spans=spans), text, allowed)
     detected = names.name_spans(text, locales=tuple(name_locales))

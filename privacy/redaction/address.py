@@ -21,7 +21,12 @@ Span = tuple[int, int, str]
 _L = r"[^\W\d_]"  # a letter, in any script
 _WORD = rf"{_L}[\w'’.\-]*"
 _CAP_WORD = r"(?-i:[A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-Я])[\w'’.\-∆]*"
-_HOUSE_NUMBER = r"\d{1,5}(?:[ ]?[a-zA-Z](?![\w]))?(?:[ ]?[-/][ ]?\d{1,4}[a-zA-Z]?)?\.?"
+# "12a", "3-5", "12/3/4" (Austria: house, staircase, door)
+_HOUSE_NUMBER = (
+    # (a range has a blank on one side at most: "21 - 2085 Pregarten" is a postcode)
+    r"\d{1,5}(?:[ ]?[a-zA-Z](?![\w]))?(?:(?:[-/][ ]?|[ ][-/])\d{1,4}(?!\d)[a-zA-Z]?)?"
+    r"(?:/\d{1,3}(?!\d)){0,2}\.?"
+)
 
 # Street words written as the end of the street's name (Musterstraße, Koskikatu) …
 _STREET_SUFFIXES = (
@@ -119,9 +124,12 @@ _UNIT = (
     r"|c/o[ ][^\W\d_][^\n,;]{1,40}(?=[ \t]*(?:\n|,|$)))"
 )
 _UNIT_RE = re.compile(rf"(?<![\w])(?i:{_UNIT})(?![\w])")
+_YEAR_LIKE_RE = re.compile(r"1[89]\d\d|20\d\d")
 _GERMAN_POSTCODE_CITY_RE = re.compile(
-    rf"(?<![\w.,:/\-])(?:(?:D|DE|A|AT|CH)-)?(?P<zip>\d{{5}})[ ](?P<city>{_CAP_WORD}"
-    r"(?:[ ](?:am|an der|im|ob der|bei|in der)[ ][A-ZÄÖÜ][\w\-]+)?)"
+    rf"(?<![\w.,:/\-])(?:(?P<country>D|DE|A|AT|CH)-)?(?P<zip>\d{{4,5}})[ ](?P<city>{_CAP_WORD}"
+    r"(?:[ ](?:am|an der|im|ob der|bei|in der|vorm|vor der)[ ][A-ZÄÖÜ][\w\-]+"
+    # "Bad Liebenwerda", "Leipziger Land": a second word that ends the line or the clause
+    r"|[ ][A-ZÄÖÜ][\w\-]+(?=[ \t]*(?:$|[\n,;)]|\.(?:\s|$))))?)"
 )
 _US_CITY_STATE_ZIP_RE = re.compile(
     r"(?<![\w])(?:[A-Z][\w.'’\-]+[ ]){0,2}[A-Z][\w.'’\-]+,[ ]?[A-Z]{2}[ ]\d{5}(?:-\d{4})?(?!\d)"
@@ -138,6 +146,13 @@ _CORNER_RE = re.compile(
     rf"\s+and\s+(?P<second>(?:{_WORD}[ ]){{0,3}}{_WORD})",
     re.IGNORECASE,
 )
+# A form's address fields, one per line: "Straße: Junkplatz\nHausnummer: 95\nOrt: Oschatz".
+_FORM_FIELD_RE = re.compile(
+    r"^[ \t]*(?:straße|strasse|str\.|hausnummer|hausnr\.?|haus-nr\.|nr\.|plz(?:[ ]?/[ ]?ort)?|"
+    r"postleitzahl|plz[ ]und[ ]ort|ort|wohnort|stadt|street|street[ ]address|house[ ]number|"
+    r"city|town|post[ ]?code|zip(?:[ ]code)?)[ \t]*:[ \t]*(?P<value>[^\s,;][^\n,;]{0,59}?)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 # Words that announce an address; what follows them up to the sentence's end is one.
 _TRIGGER_RE = re.compile(
     r"(?:\b(?:address|adresse|anschrift|lieferadresse|rechnungsadresse|postanschrift|"
@@ -145,17 +160,23 @@ _TRIGGER_RE = re.compile(
     r"(?:\s+(?:is|ist|lautet|lautet jetzt|is now|ist jetzt|with|to|mit|auf|zu))?"
     r"\s*[:\-]?|\b(?:lives?|lived|living|wohne|wohnt|wohnen|located|situated|moved|"
     r"umgezogen)\s+(?:at|on|in|to|an|in\s+der|im|am|auf|nach|in\s+die|an\s+die|zu)|"
+    r"\bwohnhaft(?:\s+(?:in|in\s+der|im|am|an\s+der))?|"
     r"\b(?:send|sent|deliver|delivered|ship|shipped|return|mail|schicken|senden|liefern|"
     r"schickt|sendet|liefert)\b[\w\s]{0,25}?\b(?:to|an|nach)|\bmeet\s+(?:me|you|us)\s+at|"
     r"\boffices?\s+(?:is|are)\s+(?:at|located\s+at)|\bis\s+located\s+at|\bis\s+at|"
     r"\bit\s+is|\bhere\s+they\s+are:|\bvalidate\s+the\s+following\??|\bdrops?\s+you\s+"
     r"off\s+at|\bstation\s+is\s+on|\benter\s+on|\btaxi\s+to|\barrived\s+at|\bit'?s\s+in)"
-    r"[ \t]*\n?[ \t]*",
+    # "send it to:\n…"
+    r"[ \t]*:?[ \t]*\n?[ \t]*",
     re.IGNORECASE,
 )
 
 # A comma or a line break (quote markers, indentation and a blank line allowed), or both.
-_SEPARATOR = r"(?=[ \t]*[,\n])[ \t]*,?[ \t]*(?:\n[ \t>?]*(?:,[ \t]*)?){0,3}"
+# Also a middle dot, a bar or a dash between blanks: "Kaulplatz 10a · 31575 Kötzting".
+_SEPARATOR = (
+    r"(?=[ \t]*(?:[,\n·|]|[-–][ \t]))[ \t]*(?:,|·|\||[-–](?=[ \t]))?[ \t]*"
+    r"(?:\n[ \t>?]*(?:,[ \t]*)?){0,3}"
+)
 _CONT_UNIT_RE = re.compile(rf"(?:{_SEPARATOR}|[ \t]+)(?i:{_UNIT})(?![\w])")
 _POSTCODE = (
     r"(?:(?:[A-Z]{1,2}-)?\d{4,5}(?:-\d{3,4})?|\d{3}[ ]\d{2}|\d{2}-\d{3}"
@@ -199,8 +220,15 @@ _MESSAGE_WORDS = frozenset(
 # Labels of the next field in a signature or a form: they end an address block.
 _FIELD_LABELS = frozenset(
     """mobile mobil phone tel telefon fax desk office email e-mail mail website web www
-    handy name address adresse iban bic konto account""".split()
+    handy name address adresse iban bic konto account pid mrn az ik""".split()
 )
+# Words with which a letter goes on after an address block.
+_LETTER_WORDS = frozenset(
+    """sehr geehrte geehrter betreff betrifft entlassungsbericht arztbrief befundbericht
+    überweisung diagnose diagnosen anamnese patient patientin""".split()
+)
+# "Rechnungsnummer", "Befund-Nr.", "Kunden-ID", "Nr."; not "NO" (Norway), "ID" (Idaho).
+_ID_LABEL_RE = re.compile(r"(?:(?i:nummer|zeichen)|[-.](?i:nr|no|id)|^(?:Nr|No|nr|no))\.?:?$")
 _LEFT_NUMBER_RE = re.compile(r"(?<![\w.,:/\-])\d{1,6}[ ](?:\d{1,6}[ ])?$")
 # A flat number before the street, on its line or on the line above ("Flat 3\n12 High Street").
 _LEFT_UNIT_RE = re.compile(rf"(?i:{_UNIT})(?:[ ]|[ \t]*,?[ \t]*\n[ \t]*)$")
@@ -272,10 +300,17 @@ def _core_spans(text: str) -> list[tuple[int, int]]:
             cores.append(match.span())
     for match in _GERMAN_POSTCODE_CITY_RE.finditer(text):
         city = match.group("city").rstrip(".")
+        # Four digits (Austria, Switzerland: "8010 Graz") are a postcode after a country
+        # prefix, or before a town that ends its line or clause, and no year.
+        if len(match.group("zip")) == 4 and not match.group("country"):
+            if _YEAR_LIKE_RE.fullmatch(match.group("zip")) or not re.match(
+                r"[ \t]*(?:$|[\n,;)])", text[match.start("city") + len(city) :]
+            ):
+                continue
         if (
             match.group("zip").endswith("000")
             or city.lower() in _MONTHS_AND_UNITS
-            or city.lower() in common_words()
+            or (city.lower() in common_words() and city.lower() not in _PLACE_NAMES)
         ):
             continue
         cores.append((match.start(), match.start("city") + len(city)))
@@ -292,6 +327,7 @@ def _core_spans(text: str) -> list[tuple[int, int]]:
         if any(ch.isdigit() for ch in match.group(0)) or match.group("second")[0].isupper():
             cores.append(match.span())
     cores.extend(_triggered_spans(text))
+    cores.extend(match.span("value") for match in _FORM_FIELD_RE.finditer(text))
     return cores
 
 
@@ -316,6 +352,10 @@ def _triggered_spans(text: str) -> list[tuple[int, int]]:
             seen_number = any(ch.isdigit() for w in kept for ch in w.group(0))
             if seen_number and bare.lower() in _MESSAGE_WORDS:
                 break  # "… 51147 Köln\nDanke!": the message goes on
+            if _ID_LABEL_RE.search(bare) or bare.lower() in _LETTER_WORDS:
+                break  # "… 79576 Neustrelitz\nRechnungsnummer …": so does the letter
+            if seen_number and bare in _STOP_WORDS and bare.lower() not in _PARTICLES:
+                break  # "… 72176 Ansbach\n\nMit freundlichen Grüßen"
             kept.append(word)
             if re.search(r"[?!]$|\.$(?<!\b[A-Za-z]\.)", word.group(0)) and not re.search(
                 r"(?i)\b(?:apt|st|str|u|ul|av|avda|dr|rd)\.$", word.group(0)
@@ -326,6 +366,9 @@ def _triggered_spans(text: str) -> list[tuple[int, int]]:
         # "wohne in der Musterstraße …": the article belongs to the sentence.
         while kept and kept[0].group(0).lower() in ("der", "die", "dem", "den", "the"):
             kept.pop(0)
+        # "… Baumring 95, der sich …": a particle does not end an address.
+        while len(kept) > 1 and kept[-1].group(0).lower() in _PARTICLES:
+            kept.pop()
         while kept and not any(ch.isdigit() for ch in kept[-1].group(0)) and len(kept) > 1:
             # Keep trailing words only if a number came before them (street, then city).
             if any(ch.isdigit() for w in kept for ch in w.group(0)):
@@ -388,7 +431,8 @@ def _grow(text: str, start: int, end: int) -> tuple[int, int]:
             if not match or match.end() == end:
                 continue
             if regex in (separated_place, spaced_place):
-                if not _place_like(text, match.start(), match.end()):
+                after_postcode = regex is spaced_place and previous_was_unit_or_code
+                if not _place_like(text, match.start(), match.end(), town=after_postcode):
                     continue
                 # After a plain space, a place belongs to the address only after a flat
                 # number or postcode, or when a flat number or postcode follows it.
@@ -406,14 +450,21 @@ def _grow(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _place_like(text: str, start: int, end: int) -> bool:
+def _place_like(text: str, start: int, end: int, *, town: bool = False) -> bool:
     words = re.findall(r"[^\W\d_][\w'’\-]*", text[start:end])
     if not words:
         return False
     first = words[0].lower()
-    if first in _FIELD_LABELS:
+    if first in _FIELD_LABELS or first in _MESSAGE_WORDS or first in _LETTER_WORDS:
+        return False
+    # "Rechnungsnummer …", "Befund-Nr. …" on the next line: the letter goes on with an id.
+    if any(_ID_LABEL_RE.search(word) for word in words):
         return False
     # "Danke!" on the line after an address is the message going on, not a city.
+    # A word after a postcode on its line is the town, even one that is also a common
+    # or a stop word ("93597 Waren").
+    if town:
+        return not re.match(r"[ \t]*:", text[end:])
     if first in common_words() and first not in _PLACE_NAMES and not words[0].isupper():
         return False
     # A stop word starts a sentence, not a place; "ON", "IN" are a state's code.
@@ -433,7 +484,7 @@ def address_spans(text: str) -> list[Span]:
         # "Str." are).
         if text[end - 1 : end] == "." and re.search(r"\w{2,}\.$", text[start:end]):
             if not re.search(
-                r"(?i)\b(?:str|apt|ave|blvd|st|dr|rd|nr|ul|av|avda)\.$", text[start:end]
+                r"(?i)(?:str|\b(?:apt|ave|blvd|st|dr|rd|nr|ul|av|avda))\.$", text[start:end]
             ):
                 end -= 1
         spans.append((start, end, ADDRESS))

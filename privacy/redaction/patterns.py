@@ -157,6 +157,13 @@ _POSTCODE_BEFORE_RE = re.compile(
 )
 _US_PHONE_RE = re.compile(r"^(?:\+?1[ .\-]?)?\(?[2-9]\d{2}\)?[ .\-]?\d{3}[ .\-]\d{4}")
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_RANGE_RE = re.compile(r"\d{1,4}[-/]\d{1,4}")
+# Product, article and model numbers identify a thing, not a person.
+_PRODUCT_BEFORE_RE = re.compile(
+    r"(?i)\b(?:artikel(?:nummer|nr\.?)?|art\.?[-\s]?nr\.?|sku|ean|gtin|isbn|modell(?:nummer)?|"
+    r"model(?:\s+number)?|typ|type|version|produkt(?:nummer)?|product(?:\s+number)?|item)"
+    r"\W{0,3}$"
+)
 
 
 def _phone_accepted(text: str, start: int, end: int) -> bool:
@@ -179,6 +186,8 @@ def _phone_accepted(text: str, start: int, end: int) -> bool:
         return False
     if _POSTCODE_BEFORE_RE.search(text[max(0, start - 20) : start]):
         return False
+    if _number_range(main) or _PRODUCT_BEFORE_RE.search(text[max(0, start - 25) : start]):
+        return False
     context = bool(
         _PHONE_CONTEXT_BEFORE_RE.search(text[max(0, start - 40) : start])
         or _PHONE_CONTEXT_AFTER_RE.match(text[end : end + 12])
@@ -196,12 +205,24 @@ def _phone_accepted(text: str, start: int, end: int) -> bool:
     return context and (separated or len(digits) >= 9)
 
 
+# An extension alone, after the number it belongs to: "Fax: -12346", "Durchwahl 12346".
+_EXTENSION_RE = re.compile(
+    r"\b(?:durchwahl|dw|fax|tel\.?|telefon)[ \t]*:?[ \t]*(?:dw[ \t]*|-[ \t]?)(?P<number>\d{2,6})\b"
+    r"|\b(?:durchwahl|dw)[ \t]*:?[ \t]*(?P<bare>\d{2,6})\b",
+    re.IGNORECASE,
+)
+
+
 def phone_spans(text: str) -> list[Span]:
-    return [
+    spans = [
         (match.start(), match.end(), PHONE)
         for match in _PHONE_RE.finditer(text)
         if _phone_accepted(text, match.start(), match.end())
     ]
+    for match in _EXTENSION_RE.finditer(text):
+        group = "number" if match.group("number") else "bare"
+        spans.append((match.start(group), match.end(group), PHONE))
+    return spans
 
 
 def email_spans(text: str) -> list[Span]:
@@ -216,6 +237,8 @@ _ID_VALUE = (
     r"(?<![^\W\d_])(?P<id>(?:[A-Z]{1,4}[- /]?)?\d[\dA-Z]*"
     r"(?:[-/.][\dA-Z]+|[ ]\d+|[ ][A-Z](?=[ ]?\d)[ ]?\d+)*)"
 )
+# A file reference: "12 O 345/21", "kl-12345", "3 K 12/24".
+_CASE_VALUE = r"(?P<id>(?:\d{1,3}[ ][A-Z]{1,3}[ ])?[\w]{1,4}(?:[-/ ]?\d+)+(?:/\d{2,4})?)"
 _ID_GLUE = (
     # "no." and "nr." end in a dot, after which there is no word boundary.
     r"(?:\s*(?:[:#=]|\b(?:ist|is|lautet|lautete|are|sind|number|nummer|no|nr|id)\b\.?)\s*)"
@@ -227,10 +250,20 @@ DEFAULT_ID_PATTERNS: tuple[str, ...] = (
     r"versicherungs|kranken(?:versicherungs|kassen)?|policen|versicherungsschein|schaden|"
     r"sozialversicherungs|renten(?:versicherungs)?|steuer(?:identifikations)?|"
     r"personalausweis|ausweis|reisepass|pass|führerschein|konto|sendungs|vorgangs|"
-    r"referenz|buchungs|ticket|fall|kundenkonto|paket|tracking|versand)"
-    r"[-\s]?(?:nummer|nr\.?|-?id|-?no\.?)(?!\w)" + _ID_GLUE + _ID_VALUE,
+    r"referenz|buchungs|ticket|fall|kundenkonto|paket|tracking|versand|"
+    # a clinic's and an office's numbers: "Pat.-Nr.", "Eingangsnummer", "Befund-Nr."
+    r"patienten|pat\.|aufnahme|aufn\.|eingangs|einsende|befund|labor|untersuchungs|"
+    r"auftrag|journal|beleg|lieferschein|mandats|personal|mitarbeiter|matrikel|zähler|"
+    r"kassen|akten|geschäfts|vers\.|versicherten-?)"
+    # "Aufnahmezahl": Austrian for "-nummer"
+    r"[-\s]?(?:nummer|nr\.?|-?id|-?no\.?|zahl)(?!\w)" + _ID_GLUE + _ID_VALUE,
     # "Kd.-Nr. 556677", "KdNr: 556677".
-    r"(?i)\b(?:kd|kdn|kto|re|best|vers)\.?[-\s]?nr\.?(?!\w)" + _ID_GLUE + _ID_VALUE,
+    r"(?i)\b(?:kd|kdn|kto|re|best|vers|sv|kv|tgb|aufn|pat|patient|lfd|e)\.?[-\s]?nr\.?(?!\w)"
+    + _ID_GLUE
+    + _ID_VALUE,
+    # "PID 0012345678", "Az.: 12 O 345/21", "Unser Zeichen: kl-12345", "Aktenzeichen 3 K 12/24".
+    r"(?i)(?:\b(?:pid|mrn|az|aktenzeichen|geschäftszeichen|kassenzeichen)\b\.?|"
+    r"\b(?:unser|ihr|mein)\s+zeichen\b)" + _ID_GLUE + _CASE_VALUE,
     # "Bestellung 4711-2026", "Rechnung Nr. 2024-00815", "Police A-778812": five digits in
     # a row, or digit groups joined by a dash or slash (not a year: "Bestellung 2026").
     r"(?i)\b(?:bestellung|auftrag|rechnung|buchung|vertrag|police|versicherungsschein)"
@@ -269,6 +302,107 @@ def id_spans(text: str, *, patterns: Sequence[str]) -> list[Span]:
     return spans
 
 
+# --- codes without a keyword -------------------------------------------------------------------
+
+# A token of letters and digits, its parts joined by a dash, slash, dot or underscore:
+# "BX-77342291", "4711-2026", "A123456789", "H/2021/12345". Whether it is an id is decided
+# by its shape (`_code_accepted`), since an agent writes "die Erstattung für BX-77342291"
+# without saying "Bestellnummer".
+_CODE_RE = re.compile(
+    r"(?<![\w@+\-/.])(?<![\w][.,])(?=[\w\-/.]*\d)"
+    r"[^\W_]+(?:[\-/._][^\W_]+)*(?![\w@]|[\-/.,][^\W_])"
+)
+_FIVE_DIGITS_RE = re.compile(r"(?:\d\D*){5}")
+# Amounts and decimals ("1.299,00", "157.3000"), IP addresses (a server's, here).
+_NUMBER_SHAPES_RE = re.compile(
+    r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+[.,]\d+|\d{1,3}(?:\.\d{1,3}){3}"
+)
+# Sizes, resolutions and quantities written with their unit: "10000mAh", "1920x1080".
+_MEASURE_RE = re.compile(
+    r"(?i)\d+(?:[.,]\d+)?(?:mah|wh|kwh|mwh|w|kw|v|mv|hz|khz|mhz|ghz|mb|gb|tb|kb|mbit|gbit|"
+    r"mm|cm|km|m|g|kg|mg|ml|l|px|dpi|ppi|fps|p|k|mp|rpm|ms|s|min|h)"
+    r"|\d+[x×]\d+(?:[x×]\d+)?"
+)
+
+
+# What machines name things with: UUIDs, hashes and checksums ("de-e771ac6f849a", a model's
+# version), ISO timestamps ("2026-03-12T14:30"). Logs are full of them, and a person's order
+# number is not written in hex.
+_MACHINE_ID_RE = re.compile(
+    r"(?:19|20)\d\d-\d\d-\d\dT\d\d"
+    r"|(?i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"|(?:[a-z]{1,3}-)?(?=(?:[0-9]*[a-f]){2})[0-9a-f]{12,}"
+)
+
+
+_TIME_OR_DECIMAL_RE = re.compile(r"\d{1,2}[.:]\d{2}|\d+[.,]\d+")
+
+
+def _number_range(code: str) -> bool:
+    """ "Seiten 306-312", "erbaut 1737-1738", "870-1970", "1787/90"; not "4711-2026", not
+    "0201-0345" (a phone number)."""
+    if not _RANGE_RE.fullmatch(code) or code.startswith("0"):
+        return False
+    first_group, second_group = re.split(r"[-/]", code)
+    first, second = int(first_group), int(second_group)
+    if first < second and (_YEAR_RE.fullmatch(second_group) or second < 2 * first + 100):
+        return True
+    # the second year shortened
+    return len(first_group) == 4 and len(second_group) == 2 and second > first % 100
+
+
+def _code_accepted(text: str, start: int, end: int) -> bool:
+    code = text[start:end]
+    digits = sum(ch.isdigit() for ch in code)
+    letters = sum(ch.isalpha() for ch in code)
+    if digits < 5:
+        return False
+    if (
+        _DATE_SHAPES_RE.fullmatch(code)
+        or _NUMBER_SHAPES_RE.fullmatch(code)
+        or _MACHINE_ID_RE.fullmatch(code)
+        or _MEASURE_RE.fullmatch(code)
+    ):
+        return False
+    groups = re.findall(r"[^\W_]+", code)
+    # "2020-2024", "1990/91": years, not a number of anything.
+    if all(_YEAR_RE.fullmatch(group) or len(group) <= 2 for group in groups):
+        return False
+    if _UNIT_AFTER_RE.match(text[end : end + 8]) or _CURRENCY_BEFORE_RE.search(
+        text[max(0, start - 5) : start]
+    ):
+        return False
+    if _PRODUCT_BEFORE_RE.search(text[max(0, start - 25) : start]):
+        return False
+    if _number_range(code):
+        return False
+    # "12.03.2026-14.03.2026", "14.30-15.30": a range of dates or times
+    parts = code.split("-")
+    if len(parts) > 1 and all(
+        _DATE_SHAPES_RE.fullmatch(part) or _TIME_OR_DECIMAL_RE.fullmatch(part) for part in parts
+    ):
+        return False
+    if letters:
+        # "BX-77342291", "INV-2026-0042"; not "DDR4-3200": model names have few and
+        # short digit runs.
+        return digits >= 7 or max(len(run) for run in re.findall(r"\d+", code)) >= 5
+    # Digits alone are a count or an amount up to six digits; from seven, or split into
+    # groups ("4711-2026"), they are a number of something.
+    return len(groups) > 1 or digits >= 7
+
+
+def code_spans(text: str) -> list[Span]:
+    """Ids written without a keyword, recognised by their shape alone. The caller drops
+    those that overlap a phone number, an IBAN or an address, which say more."""
+    if not _FIVE_DIGITS_RE.search(text):  # most chat messages: nothing to look at
+        return []
+    return [
+        (match.start(), match.end(), ID)
+        for match in _CODE_RE.finditer(text)
+        if _code_accepted(text, match.start(), match.end())
+    ]
+
+
 # --- dates of birth ---------------------------------------------------------------------------
 
 _MONTHS = (
@@ -282,8 +416,12 @@ _DATE = (
     rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{4}})"
 )
 _DOB_RE = re.compile(
-    r"\b(?:geboren|geb\.|geburtsdatum|geburtstag|geb\.-datum|date\s+of\s+birth|birth\s*date|"
-    r"birthday|d\.?o\.?b\.?|born)\b"
+    # "geb." ends in a dot, after which there is no word boundary; "(*12.03.1961)" is the
+    # birth mark of German letters.
+    r"(?:\b(?:geboren|geburtsdatum|geburtstag|date\s+of\s+birth|birth\s*date|birthday|born)\b"
+    r"|\bgeb\.(?:-datum\b|-dat\.|\s?dat(?:um|\.))?|\bgeb\b|\bd\.?o\.?b\b\.?"
+    # not a bullet: "(*12.03.1961)", "Erika Muster, * 12.03.1961"
+    r"|\(\*|(?<=[^\W\d_][ ])\*(?=[ ]?\d)|(?<=,[ ])\*(?=[ ]?\d))"
     r"[^\n\d]{0,20}?"
     rf"(?P<date>{_DATE})(?!\d)",
     re.IGNORECASE,

@@ -87,10 +87,6 @@ def test_teaching_with_a_name_stores_no_name_in_any_table(taught):
     assert "[NAME]" in IntentAnswer.objects.get(intent=intent).title
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the order-number pattern is h3's part of issue 13 (privacy/redaction/patterns.py)",
-)
 def test_teaching_with_an_order_number_stores_no_order_number(taught):
     assert ORDER not in stored_texts() and ORDER.replace("-", "") not in stored_texts()
 

@@ -633,10 +633,9 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
     if settings.REDIS_URL:
         assert _redis_bytes(), "the test's Redis db holds keys (cache, counters)"
 
-    # Before erasure too, nothing of hers is stored in plaintext (encrypted, or redacted);
-    # the order number is left to the strict xfail below, which names where it stays.
+    # Before erasure too, nothing of hers is stored in plaintext (encrypted, or redacted).
     at_rest = _database_bytes().decode("latin-1") + _rows_as_text()
-    assert _found(at_rest, [value for value in STRINGS if value != ORDER]) == []
+    assert _found(at_rest) == []
     vacuumed_before = _vacuum_counts() if connection.vendor == "postgresql" else {}
 
     # When she asks for erasure by e-mail and confirms it; its tasks go through the broker.
@@ -759,13 +758,6 @@ def _transactions_begun_before_now_ended(timeout: float = 180) -> None:
             time.sleep(0.1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leak: an order number written without its keyword ('die Erstattung für "
-    "BX-77342291') passes the ID pattern (privacy/redaction/patterns.py), so the redacted "
-    "copy of the agent's reply stores it in plaintext (bot_message.text_redacted) until "
-    "the conversation is erased or purged",
-)
 @pytest.mark.django_db(transaction=True)
 def test_an_order_number_in_an_agents_reply_is_not_stored_in_plaintext(escalate_one, agent):
     conversation = escalate_one()
