@@ -261,10 +261,11 @@ _PERSON_AFTER_RE = re.compile(
 
 
 # A role or occupation right before a name ("Producer Liviana Palerma", "Trainer Naki",
-# "Rapper Ice-T", "mein Vermieter Wüstenhagen"): the words after it that are no frequent
+# "Rapper Ice-T", "mein Vermieter Wüstenhagen"), also as the head of a German compound
+# ("Europaminister Söder", "Teamkollegen Liuzzi"): the words after it that are no frequent
 # word are a name, in either language.
 _ROLE_BEFORE_RE = re.compile(
-    r"\b(?:producer|director|singer|rapper|author|novelist|writer|actor|actress|colleague|"
+    r"\b[^\W\d_]*?(?:producer|director|singer|rapper|author|novelist|writer|actor|actress|colleague|"
     r"coach|manager|president|senator|minister|chancellor|professor|judge|governor|captain|"
     r"detective|inspector|landlord|landlady|neighbou?r|guitarist|drummer|composer|painter|"
     r"poet|striker|goalkeeper|founder|spokes(?:man|woman|person)|"
@@ -646,6 +647,8 @@ class _Detector:
                 or len(token.text) < 3
                 or self.is_common(token)
                 or token.lower in frequent_words()
+                # a role is the name's announcement, not part of it ("sagte Europaminister …")
+                or _ROLE_BEFORE_RE.fullmatch(token.text + " ")
             ):
                 continue
             before = self.text[max(0, token.start - 30) : token.start]

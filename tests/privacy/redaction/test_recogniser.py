@@ -91,6 +91,9 @@ def test_the_recogniser_finds_a_surname_the_patterns_miss(text, lang):
         # a role or occupation before a name the lists do not hold
         ("Producer Liviana Palerma explained it to me.", "Producer [NAME] explained"),
         ("Mein Vermieter Wüstenhagen nimmt keine Pakete an.", "Vermieter [NAME] nimmt"),
+        # a role as the head of a German compound
+        ("Das sagte Europaminister Wüstenhagen gestern.", "sagte Europaminister [NAME] gestern"),
+        ("Ihr Teamkollege Piechotta hat die Ware.", "Teamkollege [NAME] hat"),
         # a possessive after an unlisted name
         ("I loved Yuri Bulgakov's new book.", "loved [NAME]"),
         # a Polish surname in its feminine form (Faker lists the masculine only)
