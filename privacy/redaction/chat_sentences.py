@@ -12,7 +12,9 @@ for the figures in the README.
 import functools
 import importlib
 import random
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 Span = tuple[int, int, str]
 
@@ -360,24 +362,85 @@ def _replacement_name(original: str, *, lang: str, rng: random.Random) -> str:
     return name
 
 
-def persons_replaced(
-    text: str, spans: list[Span], *, lang: str, rng: random.Random
+@dataclass(frozen=True)
+class ReplacementPools:
+    """What a copy's places, organisations and plain capitalised nouns are replaced with
+    (`entities_replaced`): when only persons change, any unknown capitalised word in a
+    person's place becomes a person to the model, and it takes rare nouns ("Arsenik",
+    "Akustikgitarren") and places for names. Shuffling every kind within its kind leaves
+    the words themselves (and their subword vectors) as the evidence."""
+
+    places: tuple[str, ...]
+    organisations: tuple[str, ...]
+    nouns: tuple[str, ...]
+    # Share of the plain nouns of a sentence that are replaced.
+    noun_share: float = 0.3
+
+
+def german_places() -> list[str]:
+    """Towns, states and countries in German (Faker's de_DE address lists)."""
+    provider = importlib.import_module("faker.providers.address.de_DE").Provider
+    return sorted({*provider.cities, *provider.states, *provider.countries})
+
+
+_CAPITALISED_RE = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{3,}\b")
+# After these a word is capitalised as the start of a sentence or a quotation.
+_SENTENCE_OPENERS = '.!?:"„“«»('
+
+
+def plain_nouns(text: str, spans: list[Span]) -> list[tuple[int, int]]:
+    """The capitalised words (four letters or more) of a German sentence outside its entity
+    spans, but the first of a sentence or a quotation: in German, nouns."""
+    nouns = []
+    for match in _CAPITALISED_RE.finditer(text):
+        before = text[: match.start()].rstrip()
+        if not before or before[-1] in _SENTENCE_OPENERS or before[-1] == "-":
+            continue
+        if not any(start < match.end() and match.start() < end for start, end, _ in spans):
+            nouns.append((match.start(), match.end()))
+    return nouns
+
+
+def entities_replaced(
+    text: str,
+    spans: list[Span],
+    *,
+    lang: str,
+    rng: random.Random,
+    pools: ReplacementPools | None = None,
 ) -> tuple[str, list[Span]]:
-    """text with each PERSON span replaced by another name (`_replacement_name`), and the
-    spans moved with it."""
+    """text with each PERSON span replaced by another name (`_replacement_name`), and with
+    `pools` its places, organisations and some of its plain nouns by others of their kind;
+    the spans moved with them."""
+    changes: list[tuple[int, int, str | None]] = [
+        (start, end, label) for start, end, label in spans
+    ]
+    if pools:
+        changes += [
+            (start, end, None)
+            for start, end in plain_nouns(text, spans)
+            if rng.random() < pools.noun_share
+        ]
     result = ""
     moved: list[Span] = []
     position = 0
-    for start, end, label in sorted(spans):
+    for start, end, label in sorted(changes, key=lambda change: change[:2]):
         if start < position:
             continue  # overlapping spans: the first one wins
         result += text[position:start]
-        value = (
-            _replacement_name(text[start:end], lang=lang, rng=rng)
-            if label == PERSON
-            else text[start:end]
-        )
-        moved.append((len(result), len(result) + len(value), label))
+        original = text[start:end]
+        if label == PERSON:
+            value = _replacement_name(original, lang=lang, rng=rng)
+        elif pools and label is None:
+            value = rng.choice(pools.nouns)
+        elif pools and label == LOCATION:
+            value = rng.choice(pools.places)
+        elif pools and label == ORGANIZATION:
+            value = rng.choice(pools.organisations)
+        else:
+            value = original
+        if label is not None:
+            moved.append((len(result), len(result) + len(value), label))
         result += value
         position = end
     return result + text[position:], moved

@@ -260,6 +260,14 @@ _PERSON_AFTER_RE = re.compile(
 )
 
 
+# German roles and occupations; as the head of a compound too ("Europaminister Söder",
+# "Teamkollegen Liuzzi"), which English does not write together ("administer").
+_GERMAN_ROLES = (
+    r"trainer|sprecher|kollegen?|präsidenten?|senators?|ministers?|kanzlers?|rappers?|"
+    r"sängers?|schauspielers?|autors?|regisseurs?|genossen?|bürgermeisters?|nachbarn?|"
+    r"vermieters?|professors?|pfarrers?|stürmers?|torhüters?|gründers?|komponisten?|"
+    r"malers?|dichters?"
+)
 # A role or occupation right before a name ("Producer Liviana Palerma", "Trainer Naki",
 # "Rapper Ice-T", "mein Vermieter Wüstenhagen"): the words after it that are no frequent
 # word are a name, in either language.
@@ -268,12 +276,10 @@ _ROLE_BEFORE_RE = re.compile(
     r"coach|manager|president|senator|minister|chancellor|professor|judge|governor|captain|"
     r"detective|inspector|landlord|landlady|neighbou?r|guitarist|drummer|composer|painter|"
     r"poet|striker|goalkeeper|founder|spokes(?:man|woman|person)|"
-    r"trainer|sprecher|kollegen?|präsidenten?|senators?|ministers?|kanzlers?|rappers?|"
-    r"sängers?|schauspielers?|autors?|regisseurs?|genossen?|bürgermeisters?|nachbarn?|"
-    r"vermieters?|professors?|pfarrers?|stürmers?|torhüters?|gründers?|komponisten?|"
-    r"malers?|dichters?)(?:in)?[ \t]+$",
+    rf"{_GERMAN_ROLES})(?:in)?[ \t]+$",
     re.IGNORECASE,
 )
+_GERMAN_ROLE_BEFORE_RE = re.compile(rf"[^\W\d_]*?(?:{_GERMAN_ROLES})(?:in)?[ \t]+$", re.IGNORECASE)
 
 
 _GERMAN_PERSON_BEFORE_RE = re.compile(
@@ -646,12 +652,15 @@ class _Detector:
                 or len(token.text) < 3
                 or self.is_common(token)
                 or token.lower in frequent_words()
+                # a role is the name's announcement, not part of it ("sagte Europaminister …")
+                or _GERMAN_ROLE_BEFORE_RE.fullmatch(token.text + " ")
             ):
                 continue
             before = self.text[max(0, token.start - 30) : token.start]
             if (
                 _GERMAN_PERSON_BEFORE_RE.search(before)
                 or _ROLE_BEFORE_RE.search(before)
+                or _GERMAN_ROLE_BEFORE_RE.search(before)
                 or _GERMAN_PERSON_AFTER_RE.match(self.text[token.end :])
             ):
                 span = self.run(index, allow_lower=False, limit=3)

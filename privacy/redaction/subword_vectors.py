@@ -16,11 +16,17 @@ any word, also one it never saw, with nothing but the shipped model directory:
 2. the floret rows are fitted by least squares so that the mean of a word's n-gram rows
    gives that vector.
 
-Deterministic: the same words give the same table. Only the training imports this.
+Deterministic: the same words give the same table, so `cache_dir` may keep it between
+trainings (step 1 takes minutes of CPU): a table is stored under a key made of its words
+and settings, and a training with the same ones reads it instead of fitting it again.
+Only the training imports this.
 """
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -68,19 +74,36 @@ def pca_reduce(matrix, dimensions: int):
     return (reduced / (reduced.std() or 1.0)).astype(np.float32)
 
 
+def table_key(words: list[str], *, rows: int, dimensions: int, damping: float) -> str:
+    """What a fitted table depends on, hashed: its words and settings."""
+    settings = {
+        "rows": rows,
+        "dimensions": dimensions,
+        "damping": damping,
+        "ngrams": [MIN_NGRAM, MAX_NGRAM, HASH_COUNT],
+    }
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    digest.update("\n".join(words).encode())
+    return digest.hexdigest()[:24]
+
+
 def floret_vectors(
-    *, vocab, words: Iterable[str], rows: int, dimensions: int, damping: float = 0.05
+    *,
+    vocab,
+    words: Iterable[str],
+    rows: int,
+    dimensions: int,
+    damping: float = 0.05,
+    cache_dir: Path | None = None,
 ):
     """A spaCy `Vectors` table in floret mode, keyed by the lower-case form, fitted so that
-    each of `words` gets (close to) its reduced piece embedding."""
+    each of `words` gets (close to) its reduced piece embedding. With `cache_dir`, a table
+    fitted before on the same words and settings is read from there (and a new one kept)."""
     # scipy and spaCy take seconds to import: only the training needs them here.
     import numpy as np
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.linalg import lsqr
     from spacy.vectors import Vectors
 
     words = sorted({word.lower() for word in words if word})
-    targets = pca_reduce(piece_vectors(words), dimensions)
     table = Vectors(
         strings=vocab.strings,
         data=np.zeros((rows, dimensions), dtype=np.float32),
@@ -90,6 +113,29 @@ def floret_vectors(
         hash_count=HASH_COUNT,
         attr="LOWER",
     )
+    key = table_key(words, rows=rows, dimensions=dimensions, damping=damping)
+    cached = cache_dir / f"{key}.npy" if cache_dir else None
+    if cached and cached.exists():
+        table.data[:] = np.load(cached, allow_pickle=False)
+        record = json.loads(cached.with_suffix(".json").read_text(encoding="utf-8"))
+        logger.info("subword vectors: read from %s", cached)
+        return table, record
+    record = _fit(table, words, rows=rows, dimensions=dimensions, damping=damping)
+    if cached:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        np.save(cached, table.data, allow_pickle=False)
+        cached.with_suffix(".json").write_text(json.dumps(record), encoding="utf-8")
+    return table, record
+
+
+def _fit(table, words: list[str], *, rows: int, dimensions: int, damping: float) -> dict:
+    """Fill table's rows by least squares; the record of the fit."""
+    # scipy takes seconds to import: only the training needs it.
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import lsqr
+
+    targets = pca_reduce(piece_vectors(words), dimensions)
     indices, indptr, values = [], [0], []
     for word in words:
         ngram_rows = [
@@ -109,4 +155,4 @@ def floret_vectors(
     logger.info(
         "subword vectors: %d words, %d rows, relative residual %.3f", len(words), rows, residual
     )
-    return table, {"words": len(words), "relative_residual": round(residual, 3)}
+    return {"words": len(words), "relative_residual": round(residual, 3)}

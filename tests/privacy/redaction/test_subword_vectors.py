@@ -2,6 +2,7 @@
 spaCy computes them for any word from the shipped table alone."""
 
 import numpy as np
+import pytest
 import spacy
 
 from privacy.redaction import subword_vectors, training
@@ -41,3 +42,26 @@ def test_the_same_words_give_the_same_table():
 def test_the_vector_vocabulary_holds_the_training_words_frequent_words_and_names():
     words = training.vector_vocabulary([("Wüstenhagen hat angerufen .", [(0, 11, "PERSON")])])
     assert {"wüstenhagen", "angerufen", "rechnung", "lehmann", "erika"} <= words
+
+
+def test_a_cached_table_is_read_back_for_the_same_words(tmp_path, monkeypatch):
+    first, record = subword_vectors.floret_vectors(
+        vocab=spacy.blank("de").vocab, words=WORDS, rows=500, dimensions=4, cache_dir=tmp_path
+    )
+    assert len(list(tmp_path.glob("*.npy"))) == 1
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted again")
+
+    monkeypatch.setattr(subword_vectors, "_fit", no_fit)
+    second, second_record = subword_vectors.floret_vectors(
+        vocab=spacy.blank("de").vocab, words=WORDS, rows=500, dimensions=4, cache_dir=tmp_path
+    )
+    assert np.array_equal(first.data, second.data)
+    assert second_record == record
+    # other words are another table
+    with pytest.raises(AssertionError, match="fitted again"):
+        subword_vectors.floret_vectors(
+            vocab=spacy.blank("de").vocab, words=WORDS[:-1], rows=500, dimensions=4,
+            cache_dir=tmp_path,
+        )  # fmt: skip

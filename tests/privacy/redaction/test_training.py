@@ -126,13 +126,13 @@ def test_the_frequent_words_command_leaves_out_names_the_training_text_uses(tiny
 def test_copies_with_names_replaced_move_every_span_with_its_name():
     import random
 
-    from privacy.redaction.chat_sentences import persons_replaced
+    from privacy.redaction.chat_sentences import entities_replaced
 
     text = "Trainer Angela Merkel traf Schröder in Berlin."
     spans = [(8, 21, "PERSON"), (27, 35, "PERSON"), (39, 45, "LOCATION")]
     rng = random.Random(5)
     for _ in range(30):
-        copy, moved = persons_replaced(text, spans, lang="de", rng=rng)
+        copy, moved = entities_replaced(text, spans, lang="de", rng=rng)
         assert [label for *_, label in moved] == ["PERSON", "PERSON", "LOCATION"]
         assert copy[moved[2][0] : moved[2][1]] == "Berlin"
         assert copy.startswith("Trainer ") and copy.endswith(" in Berlin.")
@@ -206,3 +206,46 @@ def test_an_epoch_checkpoint_is_the_model_of_a_run_with_that_many_epochs(tiny_da
     assert checkpoint["command"] == one["command"]
     assert checkpoint["config"]["epochs"] == 1
     assert not (tmp_path / "two.epoch-2").exists()  # the last epoch is the output itself
+
+
+def test_copies_can_also_replace_places_organisations_and_plain_nouns():
+    import random
+
+    from privacy.redaction.chat_sentences import ReplacementPools, entities_replaced
+
+    text = "Trainer Merkel traf Schröder in Berlin , die Akustikgitarren kamen von Siemens ."
+    spans = [(8, 14, "PERSON"), (20, 28, "PERSON"), (32, 38, "LOCATION"), (72, 79, "ORGANIZATION")]
+    pools = ReplacementPools(
+        places=("Wetzlar",), organisations=("Bosch AG",), nouns=("Holzzaun",), noun_share=1.0
+    )
+    copy, moved = entities_replaced(text, spans, lang="de", rng=random.Random(3), pools=pools)
+
+    assert [copy[start:end] for start, end, label in moved if label != "PERSON"] == [
+        "Wetzlar",
+        "Bosch AG",
+    ]
+    # the plain noun is replaced but gets no span; the first word of the sentence stays
+    assert "die Holzzaun kamen" in copy and copy.startswith("Trainer ")
+    assert len(moved) == 4
+
+
+def test_plain_nouns_are_the_capitalised_words_outside_spans_but_a_sentence_start():
+    from privacy.redaction.chat_sentences import plain_nouns
+
+    text = 'Heute kam das Paket . " Danke " , sagte Müller zur Lieferung .'
+    nouns = [text[start:end] for start, end in plain_nouns(text, [(40, 46, "PERSON")])]
+
+    assert nouns == ["Paket", "Lieferung"]
+
+
+def test_replacing_other_words_is_recorded_in_the_command(tiny_data, tmp_path):
+    call_command(
+        "redaction_train",
+        "--lang", "de", "--data-dir", str(tiny_data), "--epochs", "1", "--generated", "10",
+        "--replaced-copies", "1", "--replace-other-words",
+        "--output", str(tmp_path / "model"), stdout=StringIO(),
+    )  # fmt: skip
+
+    record = artefact_verify(tmp_path / "model")
+    assert record["config"]["replace_other_words"] is True
+    assert "--replaced-copies 1 --replace-other-words " in record["command"]
