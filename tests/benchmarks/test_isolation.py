@@ -51,7 +51,9 @@ def test_chat_load_leaves_var_untouched():
     assert "lost 0" in result.stdout
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     # Two customers: CPU ticks (10 ms) make the figures coarse, so only their presence.
-    assert {"server_cpu_ms_a_message", "server_cpu_ms_a_session"} <= figures["chat"].keys()
+    assert {"server_cpu_ms_a_message", "server_cpu_ms_a_session", "server_cpu_s_warm_up"} <= (
+        figures["chat"].keys()
+    )
     assert var_snapshot() == before
 
 
