@@ -19,7 +19,8 @@ products that look like names) are never hidden as names, unless they are part o
 subject's known name.
 
 Everything they load (name lists, compiled patterns) is loaded once per process, lazily.
-Every caller goes through `text_redact`, so they all get each improvement.
+Every caller goes through `text_redact` (or `texts_redact`, the same gate for many texts
+at once), so they all get each improvement.
 """
 
 from collections.abc import Iterable, Sequence
