@@ -1,6 +1,7 @@
 """Load benchmark of the customer chat against a bare echo consumer, in one run.
 
     .venv/bin/python benchmarks/chat_load.py [--connections 200] [--questions 5] [--services]
+        [--split]
 
 Starts daphne itself (embedded default: a fresh SQLite database, in-memory
 channel layer; with --services: PostgreSQL and channels-redis from
@@ -12,6 +13,10 @@ messages/s and p50/p95/p99 reply latency of both, their ratio, the chat's set-up
 latency (each of hello, consent and identify, and connect to identified), and lost and
 duplicated messages counted from the acknowledgements and, once every customer
 has asked all its questions, from each conversation's stored history (a resume).
+--split adds two chat rounds (the questions, then twice as many) to tell the CPU of
+a message from that of a session's set-up (connect, hello, consent, identify, the
+history check and the close) and from the first round's one-off warm-up (models
+loading), which the first figure shares over its questions.
 
 The per-connection rate limit is raised for the run: it measures throughput,
 not the limiter.
@@ -322,12 +327,48 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _split(port: int, args: argparse.Namespace, cpu_first: float, pid: int) -> dict:
+    """The chat's CPU per message above includes each session's set-up (connect, hello,
+    consent, identify, the history check, close) shared over its questions, and the
+    process's one-off warm-up (the first chat loads the NLU and name models). Two more
+    rounds of new sessions, with the questions and with twice as many, tell them apart:
+    the extra questions' CPU is the questions' alone; what the first round cost beyond
+    the second is the warm-up."""
+    cpu = []
+    for questions in (args.questions, 2 * args.questions):
+        cpu_before = _cpu_seconds(pid)
+        tally, _seconds = asyncio.run(_run("chat", port, args.connections, questions))
+        cpu.append(_cpu_seconds(pid) - cpu_before)
+        if tally.errors or tally.lost or tally.duplicated:
+            print(
+                f"round of {questions} questions: {len(tally.errors)} errors, {tally.lost} lost,"
+                f" {tally.duplicated} duplicated (the split below is off by them)"
+            )
+    per_message = (cpu[1] - cpu[0]) / (args.connections * args.questions) * 1000
+    per_session = cpu[0] / args.connections * 1000 - args.questions * per_message
+    print(
+        f"chat server CPU, from two more rounds ({args.questions} and {2 * args.questions}"
+        f" questions a session): {per_message:.2f} ms a message, {per_session:.2f} ms a"
+        f" session's set-up, {cpu_first - cpu[0]:.1f} s the first round's warm-up"
+    )
+    return {
+        "server_cpu_ms_a_message": per_message,
+        "server_cpu_ms_a_session": per_session,
+        "server_cpu_s_warm_up": cpu_first - cpu[0],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--questions", type=int, default=5)
     parser.add_argument("--services", action="store_true", help="PostgreSQL + channels-redis")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="and two more chat rounds: CPU per message, per session and the warm-up",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="supportdesk-bench-") as tmp:
@@ -356,6 +397,8 @@ def main() -> int:
                 f"server CPU per message: echo {echo['server_cpu_ms']:.2f} ms, "
                 f"chat {chat['server_cpu_ms']:.2f} ms"
             )
+            if args.split:
+                chat.update(_split(port, args, cpu_chat - cpu_echo, server.pid))
         finally:
             server.terminate()
             server.wait(timeout=20)

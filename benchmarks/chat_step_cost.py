@@ -111,6 +111,7 @@ class Meter:
 # communicator, the event loop. (part, "module:qualified name").
 PARTS = (
     ("redaction", "privacy.redaction:text_redact"),
+    ("redaction", "privacy.redaction:texts_redact"),
     ("sentence encoder", "bot.nlu.sentence_vectors:sentence_vectors_encode"),
     ("language detection", "bot.nlu.language:language_detect"),
     ("classifier, dialog (rest)", "bot.chat:_bot_reaction"),

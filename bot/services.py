@@ -41,7 +41,7 @@ from bot.tokens import resume_token_hash, resume_token_new
 from event_pipeline.outbox import outbox_events_forget
 from event_pipeline.webhooks import webhook_event_emit
 from privacy.models import DataSubject
-from privacy.redaction import text_redact
+from privacy.redaction import text_redact, texts_redact
 from privacy.selectors import learning_refusal, legal_hold_references, legal_hold_subject_ids
 from privacy.services import audit_record, queryset_purge
 
@@ -101,21 +101,33 @@ def _conversation_seqs_take(
     return last_seq, status
 
 
-def _message_row(conversation: Conversation, *, seq: int, sender: str, text: str, **fields):
-    # Bot and system texts come from the knowledge base and templates: nothing to redact.
-    redacted = (
-        text
-        if sender in (Message.Sender.BOT, Message.Sender.SYSTEM)
-        # The subject as loaded with the conversation, and its agents: their names are
-        # redacted from the text.
-        else text_redact(
-            text,
-            known_names=([conversation.subject.name] if conversation.subject_id else [])
-            + conversation_agent_names(
-                conversation=conversation, sender_user=fields.get("sender_user")
-            ),
-        )
+def _known_names(conversation: Conversation, sender_user=None) -> list[str]:
+    """The names the redaction gate hides in a person's message: the subject's, as loaded
+    with the conversation, and its agents'."""
+    return ([conversation.subject.name] if conversation.subject_id else []) + (
+        conversation_agent_names(conversation=conversation, sender_user=sender_user)
     )
+
+
+def _message_row(
+    conversation: Conversation,
+    *,
+    seq: int,
+    sender: str,
+    text: str,
+    redacted: str | None = None,
+    **fields,
+):
+    """An unsaved Message; a person's text is redacted here unless `redacted` is given."""
+    if redacted is None:
+        # Bot and system texts come from the knowledge base and templates: nothing to redact.
+        redacted = (
+            text
+            if sender in (Message.Sender.BOT, Message.Sender.SYSTEM)
+            else text_redact(
+                text, known_names=_known_names(conversation, fields.get("sender_user"))
+            )
+        )
     return Message(
         conversation_id=conversation.pk,
         seq=seq,
@@ -383,7 +395,7 @@ def questions_append(questions: Sequence[Question]) -> list[tuple[Message, list[
     stored before (a resend) raises IntegrityError: the caller's savepoint undoes the
     lot. Updates each conversation's `last_seq` and `status` from the database.
     """
-    stored: dict[int, tuple[Message, list[Message]]] = {}
+    taken: dict[int, tuple[int, Sequence[Reply]]] = {}
     # In conversation order, so two processes never lock the same rows in opposite
     # orders (the sort is stable: one conversation's questions keep theirs).
     in_lock_order = sorted(enumerate(questions), key=lambda item: item[1].conversation.pk)
@@ -398,13 +410,23 @@ def questions_append(questions: Sequence[Question]) -> list[tuple[Message, list[
         conversation.last_seq = last_seq
         if conversation.status != question.replies_status:
             replies = []
-        first_seq = last_seq - len(replies)
+        taken[position] = (last_seq - len(replies), replies)
+    # Redacted together, with the names known once the status is read (the agents').
+    redacted = texts_redact(
+        [question.text for question in questions],
+        known_names=[_known_names(question.conversation) for question in questions],
+    )
+    stored: dict[int, tuple[Message, list[Message]]] = {}
+    for position, question in in_lock_order:
+        conversation = question.conversation
+        first_seq, replies = taken[position]
         stored[position] = (
             _message_row(
                 conversation,
                 seq=first_seq,
                 sender=Message.Sender.CUSTOMER,
                 text=question.text,
+                redacted=redacted[position],
                 client_message_id=question.client_message_id,
             ),
             [

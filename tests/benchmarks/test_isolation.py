@@ -34,13 +34,26 @@ def test_the_isolated_environment_points_every_writable_folder_away_from_the_che
 def test_chat_load_leaves_var_untouched():
     before = var_snapshot()
 
-    # It migrates, runs demo_setup --force (which trains the demo models), serves, chats.
+    # It migrates, runs demo_setup --force (which trains the demo models), serves, chats
+    # (and with --split a second round, telling a message's CPU from a session's).
     result = script_run(
-        "benchmarks/chat_load.py", "--connections", "2", "--questions", "1", timeout=900
+        "benchmarks/chat_load.py",
+        "--connections",
+        "2",
+        "--questions",
+        "1",
+        "--split",
+        "--json",
+        timeout=900,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "lost 0" in result.stdout
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    # Two customers: CPU ticks (10 ms) make the figures coarse, so only their presence.
+    assert {"server_cpu_ms_a_message", "server_cpu_ms_a_session", "server_cpu_s_warm_up"} <= (
+        figures["chat"].keys()
+    )
     assert var_snapshot() == before
 
 

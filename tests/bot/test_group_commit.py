@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bot import chat, consumers
 from bot.models import Conversation, Message
+from privacy.redaction.recogniser import Recogniser
 from privacy.services import policy_version_active
 from tests.factories import ConversationFactory
 
@@ -50,6 +51,37 @@ def test_many_conversations_are_stored_with_one_insert_and_answered(consented):
         assert question.conversation_id == conversation.pk and question.seq == 1
         assert [(m.seq, m.sender) for m in outcome.replies] == [(2, "bot")]
     assert Message.objects.count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_questions_of_a_batch_are_redacted_together(consented, monkeypatch):
+    read = []
+    original = Recogniser.pipe
+
+    def counted(self, texts):
+        read.append(len(texts))
+        return original(self, texts)
+
+    monkeypatch.setattr(Recogniser, "pipe", counted)
+    conversations = [consented() for _ in range(3)]
+    texts = [
+        "Müller hat gestern angerufen wegen der Rechnung.",
+        "Frau Kowalczyk sagte, die Lieferung kommt heute.",
+        "Laut Kowalczyk ist das Paket schon unterwegs.",
+    ]
+
+    chat.chat_messages_receive(
+        [_incoming(c, text=t) for c, t in zip(conversations, texts, strict=True)]
+    )
+
+    assert read == [3]
+    stored = Message.objects.filter(sender=Message.Sender.CUSTOMER).order_by("conversation_id")
+    assert [m.text_redacted for m in stored] == [
+        "[NAME] hat gestern angerufen wegen der Rechnung.",
+        "Frau [NAME] sagte, die Lieferung kommt heute.",
+        "Laut [NAME] ist das Paket schon unterwegs.",
+    ]
+    assert [m.text for m in stored] == texts
 
 
 @pytest.mark.django_db(transaction=True)
