@@ -17,7 +17,7 @@ from bot.knowledge_base import DEMO_KNOWLEDGE_BASE, knowledge_base_import_file
 from bot.models import Conversation, FollowUp, Message
 from bot.services import conversation_resolve, conversation_start, message_append
 from privacy.crypto import email_blind_index
-from privacy.models import DataSubject, PolicyVersion
+from privacy.models import ConsentRecord, DataSubject, PolicyVersion
 from privacy.services import (
     consent_link_subject,
     data_subject_identify,
@@ -223,7 +223,12 @@ def demo_data_create() -> None:
         conversation, _token = conversation_start(
             channel=Conversation.Channel.WEB, language=demo["language"]
         )
-        consent = chat_consent_give(conversation=conversation, policy_version="2026-11")
+        # They ticked improving the bot too, so the demo can show teaching from them.
+        consent = chat_consent_give(
+            conversation=conversation,
+            policy_version="2026-11",
+            purposes=[ConsentRecord.Purpose.BOT_IMPROVEMENT],
+        )
         consent_link_subject(record=consent, subject=subject)
         conversation.subject = subject
         conversation.save(update_fields=["subject", "updated_at"])

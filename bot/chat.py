@@ -55,6 +55,7 @@ from event_pipeline.outbox import (
 from privacy.models import ConsentRecord
 from privacy.services import (
     consent_link_subject,
+    consent_purpose_add,
     consent_record,
     consent_withdraw,
     data_subject_identify,
@@ -63,6 +64,11 @@ from privacy.services import (
 from privacy.tasks import subject_verification_send_task
 
 IDENTITY_FIELDS = ("name", "email", "phone")
+# What a conversation's consent may cover: the chat itself, always (what "I agree"
+# means), and improving the bot, only when the customer ticks it: never bundled with
+# the chat (Art. 7(4) GDPR). A follow-up is asked for on its own (bot.follow_ups).
+CONSENT_PURPOSE_REQUIRED = ConsentRecord.Purpose.SUPPORT_CHAT
+CONSENT_PURPOSES_OPTIONAL = (ConsentRecord.Purpose.BOT_IMPROVEMENT,)
 logger = logging.getLogger(__name__)
 
 
@@ -338,13 +344,22 @@ def _outcome(
 
 @transaction.atomic
 def chat_consent_give(
-    *, conversation: Conversation, policy_version: str, ip_address: str | None = None
+    *,
+    conversation: Conversation,
+    policy_version: str,
+    purposes: Sequence[str] = (),
+    ip_address: str | None = None,
 ) -> ConsentRecord:
+    """Consent to the support chat, plus the optional `purposes` the customer chose."""
+    offered = {CONSENT_PURPOSE_REQUIRED, *CONSENT_PURPOSES_OPTIONAL}
+    if not set(purposes) <= offered:
+        raise ChatError("unknown consent purpose", code="invalid_purpose")
     record = consent_record(
         reference=conversation.public_id,
         language=conversation.language,
         policy_version=policy_version,
         channel=conversation.channel,
+        purposes=[CONSENT_PURPOSE_REQUIRED, *purposes],
         ip_address=ip_address,
     )
     if conversation.subject_id:
@@ -352,6 +367,17 @@ def chat_consent_give(
     conversation.consent = record
     conversation.save(update_fields=["consent", "updated_at"])
     return record
+
+
+@transaction.atomic
+def chat_consent_purpose_add(*, conversation: Conversation, purpose: str) -> None:
+    """An optional purpose the customer agreed to after consenting (a messenger's
+    separate question)."""
+    if purpose not in CONSENT_PURPOSES_OPTIONAL:
+        raise ChatError("unknown consent purpose", code="invalid_purpose")
+    if not conversation_consent_current(conversation):
+        raise ChatError("consent required", code="consent_required")
+    conversation.consent = consent_purpose_add(record=conversation.consent, purpose=purpose)
 
 
 @transaction.atomic

@@ -220,6 +220,10 @@ def database_queue() -> DatabaseQueue:
     return _database_queues[loop]
 
 
+def _is_list_of_str(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
 def _consent_frame(conversation: Conversation) -> dict:
     policy = policy_version_active(language=conversation.language)
     return {
@@ -228,7 +232,9 @@ def _consent_frame(conversation: Conversation) -> dict:
         "policy_url": f"/privacy/policy/{policy.language}/" if policy else None,
         "title": policy.title if policy else None,
         "summary": policy.summary if policy else None,
-        "purposes": ["support_chat", "bot_improvement"],
+        # What "I agree" covers, and what the customer may add by ticking it (unticked).
+        "purposes": [chat.CONSENT_PURPOSE_REQUIRED],
+        "optional_purposes": list(chat.CONSENT_PURPOSES_OPTIONAL),
         "anonymous_available": conversation_setup.anonymous_mode_after_decline(),
     }
 
@@ -491,7 +497,9 @@ class ChatConsumer(JsonConsumer):
             )
             return
         version = content.get("policy_version")
-        if not isinstance(version, str):
+        # The purposes ticked; none (an older client): the support chat only.
+        purposes = content.get("purposes", [])
+        if not isinstance(version, str) or not _is_list_of_str(purposes):
             return await self.send_error("missing_field")
         ip_address = self.scope.get("client", [None])[0]
         self.conversation, state, greeting = await database_queue().run(
@@ -499,6 +507,7 @@ class ChatConsumer(JsonConsumer):
             verb=conversation_setup.consent_give,
             conversation=self.conversation,
             policy_version=version,
+            purposes=purposes,
             ip_address=ip_address,
         )
         await self.send_json({"type": "consent.accepted", **state})

@@ -23,6 +23,7 @@ and e-mail and the contact form, whose identity is a claim the mail or the form 
 """
 
 import enum
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -66,12 +67,14 @@ def consent_give(
     conversation: Conversation,
     language: str | None = None,
     policy_version: str | None = None,
+    purposes: Sequence[str] = (),
     ip_address: str | None = None,
 ) -> ConsentRecord | None:
     """Give consent in `language` (the conversation's language moves to it: call it inside
     the caller's transaction then), to `policy_version` as the customer saw it, or else
     to the version active now. None when no policy version is active in that language
-    (nothing changes)."""
+    (nothing changes). It covers the support chat and the optional `purposes` the
+    customer chose (chat.CONSENT_PURPOSES_OPTIONAL), nothing more."""
     language = language or conversation.language
     if policy_version is None:
         policy = policy_version_active(language=language)
@@ -82,7 +85,10 @@ def consent_give(
         Conversation.objects.filter(pk=conversation.pk).update(language=language)
         conversation.language = language
     return chat.chat_consent_give(
-        conversation=conversation, policy_version=policy_version, ip_address=ip_address
+        conversation=conversation,
+        policy_version=policy_version,
+        purposes=purposes,
+        ip_address=ip_address,
     )
 
 

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from bot.chat import identity_fields_required
+from privacy.models import ConsentRecord
 
 SUBJECT_MAX_LENGTH = 200
 # With the subject, within the chat's message limit (bot.services.MESSAGE_TEXT_MAX_LENGTH).
@@ -35,6 +36,12 @@ class ContactForm(forms.Form):
         label=_("I agree to the privacy policy."),
         widget=forms.CheckboxInput(attrs={"form": "contact-form"}),
     )
+    # Not needed to answer, so asked on its own, unticked (Art. 7(4) GDPR).
+    bot_improvement = forms.BooleanField(
+        label=ConsentRecord.Purpose.BOT_IMPROVEMENT.label,
+        required=False,
+        widget=forms.CheckboxInput(attrs={"form": "contact-form"}),
+    )
     policy_version = forms.CharField(widget=forms.HiddenInput, max_length=50)
     # Set by the page when it showed matching answers (server-rendered or by its script).
     suggestions_shown = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -45,6 +52,12 @@ class ContactForm(forms.Form):
         fields = {name: IDENTITY_FORM_FIELDS[name]() for name in identity_fields_required()}
         ordered = {"subject": self.fields.pop("subject"), "message": self.fields.pop("message")}
         self.fields = {**fields, **ordered, **self.fields}
+
+    def consent_purposes(self) -> tuple[str, ...]:
+        """The optional purposes ticked (the request itself is always covered)."""
+        return (
+            (ConsentRecord.Purpose.BOT_IMPROVEMENT,) if self.cleaned_data["bot_improvement"] else ()
+        )
 
     def identity(self) -> dict[str, str]:
         return {name: self.cleaned_data[name] for name in identity_fields_required()}

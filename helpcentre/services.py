@@ -181,6 +181,8 @@ class ContactRequest:
     # Only the identity fields the chat asks for (CHAT_IDENTITY_FIELDS), as in chat.
     identity: dict[str, str]
     policy_version: str
+    # The optional consent purposes ticked (bot.chat.CONSENT_PURPOSES_OPTIONAL).
+    purposes: tuple[str, ...] = ()
     # Whether answers were shown while the customer typed (the form's script says so).
     suggestions_shown: bool = False
     ip_address: str | None = None
@@ -201,6 +203,7 @@ def contact_form_submit(request: ContactRequest) -> Conversation:
     chat_consent_give(
         conversation=conversation,
         policy_version=request.policy_version,
+        purposes=request.purposes,
         ip_address=request.ip_address,
     )
     if request.identity:

@@ -201,6 +201,7 @@ class ContactView(CustomerPage):
                     message=form.cleaned_data["message"],
                     identity=form.identity(),
                     policy_version=form.cleaned_data["policy_version"],
+                    purposes=form.consent_purposes(),
                     suggestions_shown=form.cleaned_data["suggestions_shown"],
                     ip_address=request.META.get("REMOTE_ADDR"),
                 )

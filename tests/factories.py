@@ -126,6 +126,8 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
     policy_version = factory.SubFactory(
         PolicyVersionFactory, version=factory.Sequence(lambda n: f"factory-{n}"), is_active=False
     )
+    # A customer who also ticked the optional "improving the bot" (most learning tests);
+    # the product's own default is the support chat only (privacy.services.consent).
     purposes = factory.LazyFunction(
         lambda: [ConsentRecord.Purpose.BOT_IMPROVEMENT, ConsentRecord.Purpose.SUPPORT_CHAT]
     )

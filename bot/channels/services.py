@@ -57,7 +57,7 @@ from bot.models import (
     Message,
 )
 from bot.services import conversation_start
-from privacy.models import DataSubject, RetentionPolicy
+from privacy.models import ConsentRecord, DataSubject, RetentionPolicy
 from privacy.selectors import channels_without_agreement
 from privacy.services import audit_record
 
@@ -295,6 +295,8 @@ def _inbound_process(config: ChannelConfig, inbound: InboundMessage) -> str:
         )
         notice_enqueue(identity=identity, text=texts.notice("withdrawn", language=language))
         return "consent_withdrawn"
+    if word in texts.keyword_languages(texts.WORD_IMPROVE):
+        return _improvement_consent(identity, link, conversation, language=language)
     if conversation_setup.identification_needed(conversation):
         return _identify_step(config, identity, link, text)
     if word in START_COMMANDS:
@@ -402,6 +404,25 @@ def _consent_give(
         text=f"{thanks} {texts.notice('how_can_i_help', language=language)}",
     )
     return "consent_given"
+
+
+def _improvement_consent(
+    identity: ChannelIdentity,
+    link: ChannelConversation,
+    conversation: Conversation,
+    *,
+    language: str,
+) -> str:
+    """The answer to the separate question: the bot may learn from this conversation.
+    A field asked for before is asked again, so identification goes on."""
+    chat.chat_consent_purpose_add(
+        conversation=conversation, purpose=ConsentRecord.Purpose.BOT_IMPROVEMENT
+    )
+    text = texts.notice("improvement_given", language=language)
+    if link.pending_field:
+        text = f"{text} {texts.notice(f'ask_{link.pending_field}', language=language)}"
+    notice_enqueue(identity=identity, text=text)
+    return "improvement_consented"
 
 
 def _identity_details_update(

@@ -23,6 +23,8 @@ WORD_YES = gettext_lazy("YES")
 WORD_NO = gettext_lazy("NO")
 # Translators: the word a customer writes to withdraw consent, in capitals.
 WORD_STOP = gettext_lazy("STOP")
+# Translators: the word a customer writes to let the bot learn from the chat, in capitals.
+WORD_IMPROVE = gettext_lazy("IMPROVE")
 
 
 def shipped_languages() -> list[str]:
@@ -85,8 +87,17 @@ def notice(key: str, *, language: str, **values) -> str:
                 "You can write to us again at any time, or reach us by phone or post."
             ),
             # The bot's answers follow this message: the disclosure is repeated with it.
+            # Improving the bot is asked on its own, after the consent (Art. 7(4) GDPR).
             "consent_given": lambda: (
-                f"{_('Thank you for your consent.')} {ai_disclosure(language=language)}"
+                f"{_('Thank you for your consent.')} {ai_disclosure(language=language)} "
+                + _(
+                    "Optional: reply %(improve)s if we may also use this conversation, "
+                    "without personal data, to improve the bot."
+                )
+                % {"improve": WORD_IMPROVE}
+            ),
+            "improvement_given": lambda: _(
+                "Thank you: this conversation may now help improve the bot, without personal data."
             ),
             "ask_name": lambda: _("What is your name?"),
             "ask_email": lambda: _("What is your email address?"),

@@ -6,6 +6,7 @@ from privacy.services.audit import (  # noqa: F401
 from privacy.services.consent import (  # noqa: F401
     ConsentError,
     consent_link_subject,
+    consent_purpose_add,
     consent_record,
     consent_withdraw,
     policy_version_active,

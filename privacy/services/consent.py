@@ -68,7 +68,9 @@ def consent_record(
     purposes: list[str] | None = None,
     ip_address: str | None = None,
 ) -> ConsentRecord:
-    """Record consent to the active policy. An outdated or unknown version is refused."""
+    """Record consent to the active policy. An outdated or unknown version is refused.
+
+    Without `purposes` the consent covers the support chat only."""
     active = policy_version_active(language=language)
     if active is None:
         raise ConsentError(
@@ -80,10 +82,9 @@ def consent_record(
             _("This privacy policy version is outdated. Please read the current one."),
             code="policy_outdated",
         )
-    purposes = purposes or [
-        ConsentRecord.Purpose.SUPPORT_CHAT,
-        ConsentRecord.Purpose.BOT_IMPROVEMENT,
-    ]
+    # Nothing named: only what the request needs. Improving the bot is never implied
+    # (Art. 7(4) GDPR): the customer asks for it on its own.
+    purposes = purposes or [ConsentRecord.Purpose.SUPPORT_CHAT]
     if not set(purposes) <= set(ConsentRecord.Purpose.values):
         raise ConsentError(_("Unknown consent purpose."), code="invalid_purpose")
     # Refused above, before any write: the record and its audit event are one transaction,
@@ -98,6 +99,26 @@ def consent_record(
         )
         audit_record(action="consent.granted", acting_user=None, target=record)
     return record
+
+
+@transaction.atomic
+def consent_purpose_add(*, record: ConsentRecord, purpose: str) -> ConsentRecord:
+    """Add a purpose asked for on its own after the consent (a messenger's second
+    question). The audit event is the proof of when; a withdrawn consent or a purpose
+    already there changes nothing."""
+    if purpose not in ConsentRecord.Purpose.values:
+        raise ConsentError(_("Unknown consent purpose."), code="invalid_purpose")
+    locked = ConsentRecord.objects.select_for_update().get(pk=record.pk)
+    if locked.withdrawn_at is None and purpose not in locked.purposes:
+        locked.purposes = sorted({*locked.purposes, purpose})
+        locked.save(update_fields=["purposes"])
+        audit_record(
+            action="consent.purpose_added",
+            acting_user=None,
+            target=locked,
+            details={"purpose": purpose},
+        )
+    return locked
 
 
 @transaction.atomic

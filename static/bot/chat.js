@@ -194,6 +194,19 @@
         li.textContent = T["purpose_" + purpose] || purpose;
         purposes.appendChild(li);
       });
+      // Optional purposes: a checkbox each, unticked; "I agree" sends the ticked ones.
+      var optional = $("consent-optional-purposes"), offered = consent.optional_purposes || [];
+      optional.textContent = "";
+      offered.forEach(function (purpose) {
+        var label = document.createElement("label"), box = document.createElement("input");
+        box.type = "checkbox";
+        box.name = "purpose";
+        box.value = purpose;
+        label.appendChild(box);
+        label.appendChild(document.createTextNode(" " + (T["purpose_" + purpose] || purpose)));
+        optional.appendChild(label);
+      });
+      $("consent-optional").hidden = offered.length === 0;
     }
     var needsIdentity = !needsConsent && identify.required;
     $("identify-form").hidden = !needsIdentity;
@@ -416,7 +429,9 @@
 
   // Wiring ---------------------------------------------------------------------------
   $("consent-accept").addEventListener("click", function () {
-    send({ type: "consent", accept: true, policy_version: policyVersion });
+    var chosen = [];
+    $("consent-optional-purposes").querySelectorAll("input:checked").forEach(function (box) { chosen.push(box.value); });
+    send({ type: "consent", accept: true, policy_version: policyVersion, purposes: ["support_chat"].concat(chosen) });
   });
   $("consent-decline").addEventListener("click", function () { send({ type: "consent", accept: false }); });
   $("identify-form").addEventListener("submit", function (event) {

@@ -4,12 +4,28 @@ Consent, identification, a knowledge-base question and its answer, the
 hand-over to a person. Screenshots go to var/test-artifacts/.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from bot.chat import bot_topics
+from privacy.models import ConsentRecord
 from tests.processes import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, daphne_server
+
+
+def _consent_purposes() -> list[str]:
+    """The recorded purposes, read outside Playwright's event loop (no ORM in async)."""
+
+    def read() -> list[str]:
+        try:
+            return ConsentRecord.objects.get().purposes
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(read).result()
 
 
 @pytest.fixture
@@ -44,6 +60,10 @@ def test_consent_question_answer_and_handover(live_chat, browser_page):
     expect(page.locator("#consent-summary")).to_contain_text("Name")
     page.screenshot(path=ARTIFACTS / "chat-1-consent.png", full_page=True)
 
+    # Improving the bot is offered on its own, unticked; the customer ticks it here.
+    improve = page.get_by_label("Verbesserung des Bots mit Gesprächsinhalten")
+    expect(improve).not_to_be_checked()
+    improve.check()
     page.get_by_role("button", name="Ich stimme zu").click()
     page.get_by_label("Name").fill("Erika Mustermann")
     page.get_by_label("E-Mail").fill("erika@example.org")
@@ -54,6 +74,7 @@ def test_consent_question_answer_and_handover(live_chat, browser_page):
     page.get_by_role("button", name="Senden").click()
     expect(page.locator(".msg-bot p").last).to_contain_text("4,95")
     page.screenshot(path=ARTIFACTS / "chat-2-answer.png", full_page=True)
+    assert _consent_purposes() == ["bot_improvement", "support_chat"]
 
     page.locator("#escalate").click()
     expect(page.locator(".msg-system p").last).to_contain_text("Team")

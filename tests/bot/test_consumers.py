@@ -5,10 +5,12 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from bot import chat
-from bot.models import Conversation, Message
-from bot.services import message_append
+from bot.dialog import SuggestionPick
+from bot.models import ChoiceExample, Conversation, Message
+from bot.services import message_append, suggestion_choice_record
 from bot.tokens import resume_token_hash
 from privacy.models import ConsentRecord, DataSubject
+from privacy.selectors import learning_refusal
 from supportdesk.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,10 +149,106 @@ async def test_accepting_records_which_policy_version_and_when(chat_ready):
     )
     consent = conversation.consent
     assert consent.policy_version.version == "2026-11" and consent.policy_version.language == "en"
-    assert consent.purposes == ["bot_improvement", "support_chat"]
+    assert consent.purposes == ["support_chat"]
     assert consent.channel == "web" and consent.granted_at and consent.ip_address is None
     assert consent.subject_id == conversation.subject_id
     await communicator.disconnect()
+
+
+async def test_the_consent_card_offers_bot_improvement_apart_from_the_chat(chat_ready):
+    communicator = await _connect()
+
+    consent = (await _hello(communicator, lang="en"))["consent"]
+
+    assert consent["purposes"] == ["support_chat"]
+    assert consent["optional_purposes"] == ["bot_improvement"]
+    await communicator.disconnect()
+
+
+async def _consent_with(frame_extra: dict) -> tuple[dict, str]:
+    communicator = await _connect()
+    welcome = await _hello(communicator, lang="en")
+    await communicator.send_json_to(
+        {
+            "type": "consent",
+            "accept": True,
+            "policy_version": welcome["consent"]["policy_version"],
+            **frame_extra,
+        }
+    )
+    reply = await communicator.receive_json_from(timeout=10)
+    await communicator.disconnect()
+    return reply, welcome["conversation"]
+
+
+async def _consent_purposes(token: str) -> list[str] | None:
+    conversation = await Conversation.objects.select_related("consent").aget(
+        resume_token_hash=resume_token_hash(token)
+    )
+    return conversation.consent.purposes if conversation.consent else None
+
+
+@pytest.mark.parametrize(
+    ("chosen", "recorded"),
+    [
+        ({}, ["support_chat"]),  # an older client, or the API: the chat only
+        ({"purposes": []}, ["support_chat"]),
+        ({"purposes": ["support_chat"]}, ["support_chat"]),
+        ({"purposes": ["bot_improvement"]}, ["bot_improvement", "support_chat"]),
+        ({"purposes": ["support_chat", "bot_improvement"]}, ["bot_improvement", "support_chat"]),
+    ],
+)
+async def test_accepting_records_the_chat_and_exactly_the_purposes_ticked(
+    chat_ready, chosen, recorded
+):
+    reply, token = await _consent_with(chosen)
+
+    assert reply["type"] == "consent.accepted"
+    assert await _consent_purposes(token) == recorded
+
+
+@pytest.mark.parametrize(("ticked", "learnt"), [(False, False), (True, True)])
+async def test_the_bot_learns_from_a_chat_only_when_its_box_was_ticked(chat_ready, ticked, learnt):
+    # given: consent through the card, the optional box ticked or left as it is
+    chosen = {"purposes": ["support_chat", "bot_improvement"]} if ticked else {}
+    _reply, token = await _consent_with(chosen)
+    conversation = await Conversation.objects.select_related("consent").aget(
+        resume_token_hash=resume_token_hash(token)
+    )
+
+    # when: the customer asks, is offered choices, and picks one (as bot.chat records it)
+    def ask_and_choose():
+        message_append(conversation=conversation, sender="customer", text="Kosten Lieferung?")
+        message_append(conversation=conversation, sender="customer", text="Versandkosten")
+        suggestion_choice_record(
+            conversation=conversation,
+            pick=SuggestionPick(offered_first="order_status", chosen="shipping_costs"),
+        )
+        return learning_refusal(subject_id=None, consent_id=conversation.consent_id)
+
+    refusal = await sync_to_async(ask_and_choose)()
+
+    # then: the question is kept to learn from (and teaching allowed) only with the box
+    assert await ChoiceExample.objects.aexists() is learnt
+    assert refusal == ("" if learnt else "no_learning_consent")
+
+
+@pytest.mark.parametrize("purposes", [["marketing"], ["follow_up"], ["support_chat", "x"]])
+async def test_an_unknown_consent_purpose_is_refused_and_nothing_recorded(chat_ready, purposes):
+    reply, token = await _consent_with({"purposes": purposes})
+
+    assert reply["type"] == "error" and reply["code"] == "invalid_purpose"
+    assert reply["detail"] == "Unknown consent purpose."
+    assert await _consent_purposes(token) is None
+    assert await ConsentRecord.objects.acount() == 0
+
+
+@pytest.mark.parametrize("purposes", ["bot_improvement", [1], None])
+async def test_purposes_not_a_list_of_names_is_refused(chat_ready, purposes):
+    reply, _token = await _consent_with({"purposes": purposes})
+
+    assert reply["type"] == "error" and reply["code"] == "missing_field"
+    assert await ConsentRecord.objects.acount() == 0
 
 
 async def test_an_outdated_policy_version_is_refused(chat_ready):

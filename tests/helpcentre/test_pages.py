@@ -171,6 +171,24 @@ def test_sending_the_form_makes_a_form_conversation_for_the_team(
     assert (counts.sent, counts.sent_after_suggestions) == (1, 1)
 
 
+@pytest.mark.parametrize(
+    ("ticked", "recorded"),
+    [({}, ["support_chat"]), ({"bot_improvement": "on"}, ["bot_improvement", "support_chat"])],
+)
+def test_improving_the_bot_is_a_separate_unticked_choice_on_the_form(
+    site, client, ticked, recorded
+):
+    page = client.get("/contact/?language=en").content.decode()
+    box = page[page.index('name="bot_improvement"') - 80 : page.index('name="bot_improvement"')]
+    assert 'type="checkbox"' in box and "checked" not in box and "required" not in box
+    assert "Improving the bot with conversation content without personal data" in page
+    assert "improve our answers" not in page  # no longer part of what "I agree" covers
+
+    client.post("/contact/?language=de", {**FORM, **ticked})
+
+    assert ConsentRecord.objects.get().purposes == recorded
+
+
 def test_the_form_asks_only_the_configured_fields(site, client, settings):
     settings.CHAT_IDENTITY_FIELDS = ["email"]
     page = client.get("/contact/").content.decode()
@@ -253,7 +271,12 @@ def test_a_deactivated_intent_is_no_article(site, client):
 def test_a_form_sent_after_suggestions_joins_the_unanswered_topics_redacted(site, client):
     from bot.selectors import unanswered_topics
 
-    shown = {**FORM, "message": "Liefert ihr Surfbretter nach Island? Erika Mustermann"}
+    # Analytics learn only from customers who ticked improving the bot.
+    shown = {
+        **FORM,
+        "message": "Liefert ihr Surfbretter nach Island? Erika Mustermann",
+        "bot_improvement": "on",
+    }
     client.post(
         "/contact/?language=de", {**shown, "subject": "Surfbretter", "suggestions_shown": "on"}
     )

@@ -7,7 +7,8 @@ from django.utils import timezone
 from bot import chat
 from bot.channels.texts import consent_prompt, notice
 from bot.models import ChannelConversation, ChannelIdentity, Conversation, Message
-from privacy.models import ConsentRecord, DataSubject
+from privacy.models import AuditEvent, ConsentRecord, DataSubject
+from privacy.selectors import learning_refusal
 from tests.bot.channels.conftest import CHANNELS, PROFILE_NAME
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +136,55 @@ def test_a_new_policy_version_asks_for_consent_again(consented, policies):
     platform.say("JA")
 
     assert Conversation.objects.get().consent.policy_version.version == "2027-01"
+
+
+# Improving the bot: asked on its own, after consent (Art. 7(4) GDPR) ---------------------------
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_consent_covers_the_chat_only_and_offers_improving_the_bot_apart(channel, consented):
+    platform = consented(channel)
+
+    consent = Conversation.objects.select_related("consent").get().consent
+    assert consent.purposes == ["support_chat"]
+    assert "VERBESSERN" in platform.last_reply()
+    assert learning_refusal(subject_id=None, consent_id=consent.pk) == "no_learning_consent"
+
+
+@pytest.mark.parametrize(("word", "language"), [("VERBESSERN", "de"), ("improve", "de")])
+def test_the_improve_word_adds_bot_improvement_to_the_consent(consented, word, language):
+    platform = consented("telegram")
+
+    platform.say(word)
+    platform.say(word)  # twice: recorded once
+
+    consent = Conversation.objects.select_related("consent").get().consent
+    assert consent.purposes == ["bot_improvement", "support_chat"]
+    assert learning_refusal(subject_id=None, consent_id=consent.pk) == ""
+    assert AuditEvent.objects.filter(action="consent.purpose_added").count() == 1
+    assert platform.last_reply() == notice("improvement_given", language=language)
+    assert not Message.objects.exists()  # the answer is no question
+
+
+def test_the_improve_word_during_identification_asks_the_pending_field_again(consented, settings):
+    settings.CHAT_IDENTITY_FIELDS = ["name"]
+    platform = consented("telegram")
+
+    platform.say("VERBESSERN")
+
+    assert platform.last_reply() == (
+        f"{notice('improvement_given', language='de')} {notice('ask_name', language='de')}"
+    )
+
+
+def test_after_withdrawal_the_improve_word_adds_nothing(consented):
+    platform = consented("messenger")
+    platform.say("STOP")
+
+    platform.say("VERBESSERN")
+
+    assert ConsentRecord.objects.get().purposes == ["support_chat"]
+    assert "/privacy/policy/" in platform.last_reply()
 
 
 # Withdrawal ----------------------------------------------------------------------------------
