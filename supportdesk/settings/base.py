@@ -262,7 +262,7 @@ else:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "platform_core.cache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"pool_class": "platform_core.cache.SharedConnectionPool"},
         }
