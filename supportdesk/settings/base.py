@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -130,7 +131,12 @@ else:
         "DATABASE_CONN_HEALTH_CHECKS", default=True
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip()
+    if _prepare_threshold and not _prepare_threshold.isdigit():
+        raise ImproperlyConfigured(
+            f"DATABASE_PREPARE_THRESHOLD is {_prepare_threshold!r}: give a whole number"
+            " (0 prepares every statement) or leave it empty (never prepare)."
+        )
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
         # psycopg sends the parameters beside the statement instead of quoting them into

@@ -134,3 +134,10 @@ def test_postgresql_connection_options_come_from_the_environment():
     assert database["OPTIONS"]["server_side_binding"] is False
     assert database["OPTIONS"]["prepare_threshold"] is None
     assert database["CONN_HEALTH_CHECKS"] is False
+
+
+def test_a_prepare_threshold_that_is_not_a_number_stops_the_start_with_a_clear_error():
+    with pytest.raises(subprocess.CalledProcessError) as raised:
+        _database_settings({"DATABASE_PREPARE_THRESHOLD": "often"})
+
+    assert "DATABASE_PREPARE_THRESHOLD is 'often'" in raised.value.stderr
