@@ -15,6 +15,8 @@ in this process, no network) one after another: hello, consent, identify, then
   counts: exact up to the caches' rechecks, which fall due every few seconds);
 - the process's CPU time (all threads, `time.process_time`): steadier than wall time on
   a loaded machine, not exact;
+- with --services, the CPU time of the PostgreSQL backends serving the run's database
+  (`/proc/<pid>/schedstat`: PostgreSQL on this machine), which shares the cores;
 
 and the same for the echo consumer (benchmarks/echo_asgi.py: the same frames sent back)
 as the floor of channels and the communicator, with the chat's CPU as a multiple of it.
@@ -71,6 +73,7 @@ class Meter:
         self.statements: Counter = Counter()
         self.calls = 0
         self.breakdown: Breakdown | None = None
+        self.database_server: DatabaseServerCpu | None = None
 
     def database_trips_counted(self, consumers_module) -> None:
         from channels.db import database_sync_to_async
@@ -101,7 +104,46 @@ class Meter:
         sys.setprofile(hook)
 
     def snapshot(self) -> tuple:
-        return time.process_time(), self.trips, sum(self.statements.values()), self.calls
+        return (
+            time.process_time(),
+            self.trips,
+            sum(self.statements.values()),
+            self.calls,
+            self.database_server.seconds() if self.database_server else 0.0,
+        )
+
+
+class DatabaseServerCpu:
+    """CPU seconds of the PostgreSQL backends serving the run's database, read from
+    /proc/<pid>/schedstat (nanoseconds): PostgreSQL must run on this machine. Their pids
+    are looked up between sessions, on a connection of its own (left out)."""
+
+    def __init__(self, database_url: str) -> None:
+        import psycopg
+
+        self.connection = psycopg.connect(
+            database_url.replace("postgres://", "postgresql://", 1), autocommit=True
+        )
+        self.pids: list[int] = []
+
+    def backends_find(self) -> None:
+        self.pids = [
+            pid
+            for (pid,) in self.connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+        ]
+
+    def seconds(self) -> float:
+        total = 0
+        for pid in self.pids:
+            try:
+                with open(f"/proc/{pid}/schedstat") as stat:
+                    total += int(stat.read().split()[0])
+            except FileNotFoundError:  # the connection closed
+                continue
+        return total / 1e9
 
 
 # Where a step's CPU goes (--verbose): named parts of the path, each one's own CPU time
@@ -262,7 +304,7 @@ class StepCosts:
     def add(self, step: str, before: tuple, after: tuple) -> None:
         row = self.rows[step]
         row["count"] += 1
-        names = ("cpu", "trips", "statements", "calls")
+        names = ("cpu", "trips", "statements", "calls", "database_cpu")
         for name, start, end in zip(names, before, after, strict=True):
             row[name] += end - start
 
@@ -271,6 +313,7 @@ class StepCosts:
         n = max(row["count"], 1)
         return {
             "cpu_ms": row["cpu"] / n * 1000,
+            "database_cpu_ms": row["database_cpu"] / n * 1000,
             "trips": row["trips"] / n,
             "statements": row["statements"] / n,
             "python_calls": row["calls"] / n,
@@ -282,6 +325,8 @@ async def _session(application, kind: str, meter: Meter, costs: StepCosts | None
     from channels.testing import WebsocketCommunicator
 
     path = "/ws/chat/" if kind == "chat" else "/ws/echo/"
+    if meter.database_server is not None:
+        meter.database_server.backends_find()
     communicator = WebsocketCommunicator(application, path, headers=ORIGIN)
     assert (await communicator.connect())[0]
 
@@ -323,6 +368,8 @@ def _measure(args) -> dict:
 
     meter = Meter()
     meter.database_trips_counted(consumers)
+    if args.services:
+        meter.database_server = DatabaseServerCpu(os.environ["DATABASE_URL"])
     result = {}
     for kind in ("echo", "chat"):
         for n in range(args.warm_up):
@@ -354,9 +401,11 @@ def _measure(args) -> dict:
 
 
 def _report(result: dict) -> None:
+    # PostgreSQL's own CPU (--services): the chat's, beside the process's.
+    database = any(result["chat"][step]["database_cpu_ms"] for step in STEPS)
     print(
         f"  {'step':<9} {'trips':>5} {'statements':>10} {'Python calls chat / echo':>25}"
-        f" {'CPU ms chat / echo':>20}"
+        f" {'CPU ms chat / echo':>20}" + ("   PostgreSQL CPU ms" if database else "")
     )
     for step in STEPS:
         chat, echo = result["chat"][step], result["echo"][step]
@@ -365,6 +414,7 @@ def _report(result: dict) -> None:
             f" {chat['python_calls']:12,.0f} / {echo['python_calls']:7,.0f}"
             f"   {chat['cpu_ms']:7.2f} / {echo['cpu_ms']:5.2f}"
             f" (x{chat['cpu_ms'] / echo['cpu_ms'] if echo['cpu_ms'] else float('nan'):.1f})"
+            + (f"   {chat['database_cpu_ms']:8.2f}" if database else "")
         )
     if "breakdown" not in result:
         return

@@ -1,12 +1,13 @@
-"""The Redis cache's connection pool, and a cache object, shared by the whole process."""
+"""The Redis cache's connection pool, its client and a cache object, shared by the whole
+process."""
 
 import threading
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
-from django.core.cache.backends.redis import RedisCache
-from redis import ConnectionPool
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis import ConnectionPool, Redis
 
 
 class SharedConnectionPool(ConnectionPool):
@@ -28,6 +29,31 @@ class SharedConnectionPool(ConnectionPool):
             if key not in cls._shared:
                 cls._shared[key] = super().from_url(url, **kwargs)
             return cls._shared[key]
+
+
+class SharedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client, with one redis.Redis per connection pool.
+
+    Django's builds a redis.Redis for every command, and each builds its table of some
+    170 response callbacks: more CPU than the round trip itself (issue 22). A redis.Redis
+    is safe to share between threads (each command takes a connection from the pool), so
+    the pool keeps the one it was built for: shared as widely as the pool is.
+    """
+
+    def get_client(self, key=None, *, write=False) -> Redis:
+        pool = self._get_connection_pool(write)
+        client = getattr(pool, "shared_cache_client", None)
+        if client is None:  # two threads may both build one: either serves
+            client = pool.shared_cache_client = self._client(connection_pool=pool)
+        return client
+
+
+class SharedClientRedisCache(RedisCache):
+    """Django's Redis cache with SharedClientRedisCacheClient (settings' CACHES)."""
+
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = SharedClientRedisCacheClient
 
 
 # One cache object per process and configuration (process_cache).

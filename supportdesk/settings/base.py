@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -123,7 +124,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Checks a kept connection (a SELECT 1 round trip) before the first statement of each
+    # request and each trip to the chat's database thread; off, a connection that broke
+    # (PostgreSQL restarted) fails the one request that finds it, then is replaced.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
+        "DATABASE_CONN_HEALTH_CHECKS", default=True
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip()
+    if _prepare_threshold and not _prepare_threshold.isdigit():
+        raise ImproperlyConfigured(
+            f"DATABASE_PREPARE_THRESHOLD is {_prepare_threshold!r}: give a whole number"
+            " (0 prepares every statement) or leave it empty (never prepare)."
+        )
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        # psycopg sends the parameters beside the statement instead of quoting them into
+        # its text in Python, which also lets PostgreSQL keep prepared statements.
+        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
+        # Statements run this many times on a connection are prepared there (parsed and
+        # planned once); empty: never (for PgBouncer before 1.21 in transaction mode).
+        # Needs DATABASE_SERVER_SIDE_BINDING.
+        "prepare_threshold": int(_prepare_threshold) if _prepare_threshold else None,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -262,7 +285,7 @@ else:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "platform_core.cache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"pool_class": "platform_core.cache.SharedConnectionPool"},
         }

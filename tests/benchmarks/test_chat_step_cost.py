@@ -33,7 +33,10 @@ def test_chat_step_cost_counts_each_step_against_the_echo_and_leaves_var_untouch
         assert echo["trips"] == echo["statements"] == 0
         assert chat["python_calls"] > echo["python_calls"] > 0
         assert chat["cpu_ms"] > 0 and echo["cpu_ms"] > 0
+        # PostgreSQL's CPU is measured with --services only.
+        assert chat["database_cpu_ms"] == echo["database_cpu_ms"] == 0
     assert "Python calls chat / echo" in result.stdout
+    assert "PostgreSQL CPU" not in result.stdout
     # --verbose: where each step's CPU goes, part by part.
     breakdown = report["breakdown"]
     assert "where the chat's CPU goes" in result.stdout

@@ -49,3 +49,25 @@ def test_a_counter_starts_at_one_and_keeps_its_expiry_fresh_when_asked():
 
     assert counts == [1, 2, 3]
     assert cache.get("test-counter") == 3
+
+
+def test_every_redis_cache_object_of_a_process_shares_one_client_per_pool():
+    import contextvars
+
+    from platform_core.cache import SharedClientRedisCache
+
+    params = {"OPTIONS": {"pool_class": "platform_core.cache.SharedConnectionPool"}}
+    location = "redis://127.0.0.1:6379/5"  # never connected to: building a client does not
+
+    def client_of_a_new_cache_object(write: bool):
+        # Django builds a cache object per asgiref context; each asked for its client here.
+        backend = SharedClientRedisCache(location, params)
+        return backend._cache.get_client("key", write=write)
+
+    clients = [
+        contextvars.Context().run(client_of_a_new_cache_object, write) for write in (False, True)
+    ]
+    clients.append(client_of_a_new_cache_object(False))
+
+    assert clients[0] is clients[1] is clients[2]
+    assert clients[0].connection_pool.connection_kwargs["db"] == 5

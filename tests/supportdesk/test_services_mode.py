@@ -38,3 +38,17 @@ async def test_a_group_message_reaches_a_channel_idle_for_longer_than_five_secon
         await layer.group_discard("inbox_idle_test", channel)
         await layer.flush()
     assert message["payload"] == {"n": 1}
+
+
+@pytest.mark.django_db
+def test_postgresql_binds_server_side_and_keeps_repeated_statements_prepared():
+    from django.contrib.auth import get_user_model
+
+    for _ in range(settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"] + 1):
+        get_user_model().objects.filter(pk=0).exists()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+        assert type(cursor.cursor).__name__ == "ServerBindingCursor"
+    assert any('FROM "auth_user"' in statement for statement in prepared), prepared

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -86,3 +87,57 @@ def test_sqlite_runs_in_wal_mode():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         assert cursor.fetchone()[0] == "wal"
+
+
+def _database_settings(environment: dict[str, str]) -> dict:
+    # Settings read the environment when imported: a fresh process (no .env read).
+    script = (
+        "import json; from supportdesk.settings import base; d = base.DATABASES['default'];"
+        " print(json.dumps({k: d.get(k) for k in ('OPTIONS', 'CONN_HEALTH_CHECKS')}))"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_READ_DOT_ENV_FILE": "false",
+        "DATABASE_URL": "postgres://supportdesk@db.example.com:5432/supportdesk",
+        **environment,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=base.BASE_DIR,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_postgresql_binds_server_side_and_prepares_repeated_statements_by_default():
+    database = _database_settings({})
+
+    assert database["OPTIONS"]["server_side_binding"] is True
+    assert database["OPTIONS"]["prepare_threshold"] == 5
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_postgresql_connection_options_come_from_the_environment():
+    database = _database_settings(
+        {
+            "DATABASE_SERVER_SIDE_BINDING": "false",
+            "DATABASE_PREPARE_THRESHOLD": "",
+            "DATABASE_CONN_HEALTH_CHECKS": "false",
+        }
+    )
+
+    assert database["OPTIONS"]["server_side_binding"] is False
+    assert database["OPTIONS"]["prepare_threshold"] is None
+    assert database["CONN_HEALTH_CHECKS"] is False
+
+
+def test_a_prepare_threshold_that_is_not_a_number_stops_the_start_with_a_clear_error():
+    with pytest.raises(subprocess.CalledProcessError) as raised:
+        _database_settings({"DATABASE_PREPARE_THRESHOLD": "often"})
+
+    assert "DATABASE_PREPARE_THRESHOLD is 'often'" in raised.value.stderr
