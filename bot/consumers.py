@@ -202,7 +202,10 @@ class DatabaseQueue:
     def __init__(self, *, max_batch: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_batch, self.clock = max_batch, clock
         self.messages: deque[tuple[chat.IncomingMessage, asyncio.Future]] = deque()
-        self.operations: deque[tuple[Callable[[], object], asyncio.Future]] = deque()
+        # (operation, whether it is a set-up step), its future.
+        self.operations: deque[tuple[tuple[Callable[[], object], bool], asyncio.Future]] = deque()
+        # Database time per set-up step in the last batch: how many fit a share.
+        self.set_up_step_seconds: float | None = None
         # Kept: asyncio holds only a weak reference to a running task.
         self._drain_task: asyncio.Task | None = None
 
@@ -239,7 +242,7 @@ class DatabaseQueue:
             share = (self.clock() - started) / self.MESSAGES_WEIGHT
             started = self.clock()
             while self.operations:
-                await self._run_operation()
+                await self._run_operation(seconds_left=share - (self.clock() - started))
                 if self.clock() - started >= share:
                     break
 
@@ -255,10 +258,10 @@ class DatabaseQueue:
             if not future.done():  # its connection may have gone meanwhile
                 future.set_result(result)
 
-    async def _run_operation(self) -> None:
+    async def _run_operation(self, *, seconds_left: float) -> None:
         (operation, batched), future = self.operations[0]
         if batched:
-            return await self._run_set_up_steps()
+            return await self._run_set_up_steps(seconds_left=seconds_left)
         self.operations.popleft()
         try:
             result = await database_sync_to_async(operation)()
@@ -269,16 +272,24 @@ class DatabaseQueue:
         if not future.done():
             future.set_result(result)
 
-    async def _run_set_up_steps(self) -> None:
-        """The set-up steps at the head of the line (up to max_batch), in one hop."""
+    async def _run_set_up_steps(self, *, seconds_left: float) -> None:
+        """The set-up steps at the head of the line, in one hop: up to max_batch, and
+        while messages wait, as many as fit the time left of their share (by the last
+        batch's time per step; one to learn it), so a batch keeps the weighting."""
+        limit = self.max_batch
+        if self.messages:
+            per_step = self.set_up_step_seconds
+            limit = 1 if per_step is None else max(1, min(limit, int(seconds_left / per_step)))
         batch = []
-        while self.operations and self.operations[0][0][1] and len(batch) < self.max_batch:
+        while self.operations and self.operations[0][0][1] and len(batch) < limit:
             (step, _batched), future = self.operations.popleft()
             batch.append((step, future))
+        started = self.clock()
         try:
             outcomes = await database_sync_to_async(_set_up_steps_run)([s for s, _f in batch])
         except Exception as error:  # noqa: BLE001  (each caller gets it)
             outcomes = [(False, error)] * len(batch)
+        self.set_up_step_seconds = (self.clock() - started) / len(batch)
         for (_step, future), (succeeded, result) in zip(batch, outcomes, strict=True):
             if future.done():  # its connection may have gone meanwhile
                 continue

@@ -195,3 +195,39 @@ async def test_a_refused_set_up_step_raises_in_its_caller_only(monkeypatch):
 
     assert results[0] == 0 and results[2] == 2
     assert isinstance(results[1], chat.ChatError)
+
+
+@batching_db
+async def test_set_up_batches_take_what_the_messages_share_leaves(monkeypatch):
+    """While messages wait, a set-up batch holds as many steps as fit the time left of
+    their share (one at first, to learn a step's time); with none waiting, max_batch."""
+    order: list = []
+    clock = [0.0]
+
+    def messages_receive(incoming):
+        order.append(("messages", list(incoming)))
+        clock[0] += 0.5 * len(incoming)
+        return [("ok", item) for item in incoming]
+
+    def set_up_steps_run(steps):
+        order.append(("set-up", [step() for step in steps]))
+        clock[0] += 1.0 * len(steps)
+        return [(True, None) for _step in steps]
+
+    monkeypatch.setattr(consumers, "_messages_receive", messages_receive)
+    monkeypatch.setattr(consumers, "_set_up_steps_run", set_up_steps_run)
+    queue = consumers.DatabaseQueue(max_batch=4, clock=lambda: clock[0])
+    queue.MESSAGES_WEIGHT = 1
+
+    await asyncio.gather(
+        *(queue.set_up(lambda n=n: f"s{n}") for n in range(1, 7)),
+        *(queue.receive(item) for item in "abcdef"),
+    )
+
+    assert order == [
+        ("messages", ["a", "b", "c", "d"]),  # 2 ms: a share of 2 ms
+        ("set-up", ["s1"]),  # 1 ms a step, learnt
+        ("set-up", ["s2"]),  # 1 ms left: one more
+        ("messages", ["e", "f"]),
+        ("set-up", ["s3", "s4", "s5", "s6"]),  # no message waiting
+    ]
