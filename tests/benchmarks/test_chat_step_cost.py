@@ -42,3 +42,20 @@ def test_chat_step_cost_counts_each_step_against_the_echo_and_leaves_var_untouch
     assert breakdown["identify"]["set-up verbs (consent, identify)"] > 0
     assert breakdown["hello"]["total"] > 0
     assert var_snapshot() == before
+
+
+@pytest.mark.django_db
+def test_chat_step_cost_together_sends_each_step_at_once_and_the_queue_batches_it():
+    result = script_run(
+        "benchmarks/chat_step_cost.py",
+        *("--sessions", "1", "--call-sessions", "1", "--warm-up", "1", "--questions", "1"),
+        *("--together", "3", "--json"),
+        timeout=900,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    for step in ("hello", "consent", "identify"):
+        # Per customer: the three customers' set-up steps shared one trip.
+        assert report["chat"][step]["trips"] < 1, step
+    assert "3 customer(s) at a time" in result.stdout
