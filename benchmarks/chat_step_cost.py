@@ -1,7 +1,7 @@
 """What one chat step costs the server, counted rather than timed: in-process, one at a time.
 
     .venv/bin/python benchmarks/chat_step_cost.py [--sessions 30] [--services] [--json]
-        [--verbose] [--workdir DIR]
+        [--verbose] [--workdir DIR] [--together N]
 
 On a machine shared with other jobs, wall-clock figures move with the load; these do
 not, or hardly. Customers go through the real consumer (channels' test communicator,
@@ -24,6 +24,11 @@ The database is the run's own (benchmarks/isolation.py): SQLite, or PostgreSQL +
 channels-redis with --services (SERVICES_DATABASE_URL, SERVICES_REDIS_URL), with the
 demo data and trained models (`demo_setup`). The first --warm-up sessions are not
 counted (models load, caches fill).
+
+--together N runs N customers at a time (a session is then N customers): each step's
+frames are sent by all N at once, so the database queue batches them as under load
+(set-up steps in one hop and transaction, messages in one INSERT); the figures stay
+per customer, so --together 1 against --together 32 is the batching's gain.
 
 --verbose adds where the chat's CPU goes: a last pass of --sessions chat sessions with
 the parts of the path (PARTS: redaction, sentence encoder, classifier, encryption, SQL,
@@ -201,8 +206,8 @@ class Breakdown:
     def begin(self, step: str) -> None:
         self.step, self.started = step, time.process_time()
 
-    def end(self) -> None:
-        self.seconds[self.step]["steps"] += 1
+    def end(self, *, customers: int = 1) -> None:
+        self.seconds[self.step]["steps"] += customers
         self.seconds[self.step]["process"] += time.process_time() - self.started
         self.step = None
 
@@ -301,9 +306,9 @@ class StepCosts:
     def __init__(self) -> None:
         self.rows = {step: Counter() for step in STEPS}
 
-    def add(self, step: str, before: tuple, after: tuple) -> None:
+    def add(self, step: str, before: tuple, after: tuple, *, customers: int = 1) -> None:
         row = self.rows[step]
-        row["count"] += 1
+        row["count"] += customers
         names = ("cpu", "trips", "statements", "calls", "database_cpu")
         for name, start, end in zip(names, before, after, strict=True):
             row[name] += end - start
@@ -321,42 +326,60 @@ class StepCosts:
 
 
 async def _session(application, kind: str, meter: Meter, costs: StepCosts | None, n: int, args):
-    """One customer (or the echo's same frames); each step's cost into `costs`."""
+    """args.together customers (or the echo's same frames), numbered from n, each step
+    sent by all of them at once; each step's cost per customer into `costs`."""
     from channels.testing import WebsocketCommunicator
 
     path = "/ws/chat/" if kind == "chat" else "/ws/echo/"
     if meter.database_server is not None:
         meter.database_server.backends_find()
-    communicator = WebsocketCommunicator(application, path, headers=ORIGIN)
-    assert (await communicator.connect())[0]
+    numbers = range(n * args.together, (n + 1) * args.together)
+    communicators = [
+        WebsocketCommunicator(application, path, headers=ORIGIN) for _number in numbers
+    ]
+    for communicator in communicators:
+        assert (await communicator.connect())[0]
 
-    async def step(name: str, frame: dict, answers: int) -> list[dict]:
+    async def answers(communicator, count: int) -> list[dict]:
+        return [await communicator.receive_json_from(timeout=60) for _ in range(count)]
+
+    async def step(name: str, frames: list[dict], count: int) -> list[list[dict]]:
         await asyncio.sleep(0)
         if meter.breakdown is not None:
             meter.breakdown.begin(name)
         before = meter.snapshot()
-        await communicator.send_json_to(frame)
-        frames = [
-            await communicator.receive_json_from(timeout=30)
-            for _ in range(answers if kind == "chat" else 1)
-        ]
+        for communicator, frame in zip(communicators, frames, strict=True):
+            await communicator.send_json_to(frame)
+        received = await asyncio.gather(
+            *(answers(c, count if kind == "chat" else 1) for c in communicators)
+        )
         if costs is not None:
-            costs.add(name, before, meter.snapshot())
+            costs.add(name, before, meter.snapshot(), customers=len(communicators))
         if meter.breakdown is not None:
-            meter.breakdown.end()
-        return frames
+            meter.breakdown.end(customers=len(communicators))
+        return received
 
-    [welcome] = await step("hello", {"type": "hello", "conversation": None, "lang": "de"}, 1)
-    version = welcome.get("consent", {}).get("policy_version", "")
-    await step("consent", {"type": "consent", "accept": True, "policy_version": version}, 1)
-    email = f"kunde{n}@example.org"
-    await step("identify", {"type": "identify", "name": "Erika Mustermann", "email": email}, 2)
+    hello = {"type": "hello", "conversation": None, "lang": "de"}
+    welcomes = await step("hello", [hello] * len(communicators), 1)
+    consents = [
+        {"type": "consent", "accept": True, "policy_version": version}
+        for [welcome] in welcomes
+        for version in [welcome.get("consent", {}).get("policy_version", "")]
+    ]
+    await step("consent", consents, 1)
+    identities = [
+        {"type": "identify", "name": "Erika Mustermann", "email": f"kunde{number}@example.org"}
+        for number in numbers
+    ]
+    await step("identify", identities, 2)
     for q in range(args.questions):
         text = QUESTION_TEXTS[q % len(QUESTION_TEXTS)]
-        frames = await step("message", {"type": "message", "id": f"q{q}", "text": text}, 2)
-        if kind == "chat" and [f["type"] for f in frames] != ["ack", "message"]:
-            raise RuntimeError(f"unexpected answer to a question: {frames}")
-    await communicator.disconnect()
+        question = {"type": "message", "id": f"q{q}", "text": text}
+        for frames in await step("message", [question] * len(communicators), 2):
+            if kind == "chat" and [f["type"] for f in frames] != ["ack", "message"]:
+                raise RuntimeError(f"unexpected answer to a question: {frames}")
+    for communicator in communicators:
+        await communicator.disconnect()
 
 
 def _measure(args) -> dict:
@@ -410,7 +433,7 @@ def _report(result: dict) -> None:
     for step in STEPS:
         chat, echo = result["chat"][step], result["echo"][step]
         print(
-            f"  {step:<9} {chat['trips']:5.1f} {chat['statements']:10.1f}"
+            f"  {step:<9} {chat['trips']:5.2f} {chat['statements']:10.1f}"
             f" {chat['python_calls']:12,.0f} / {echo['python_calls']:7,.0f}"
             f"   {chat['cpu_ms']:7.2f} / {echo['cpu_ms']:5.2f}"
             f" (x{chat['cpu_ms'] / echo['cpu_ms'] if echo['cpu_ms'] else float('nan'):.1f})"
@@ -440,6 +463,13 @@ def main() -> int:
     parser.add_argument("--call-sessions", type=int, default=3, help="sessions counting calls")
     parser.add_argument("--warm-up", type=int, default=3)
     parser.add_argument("--questions", type=int, default=5)
+    parser.add_argument(
+        "--together",
+        type=int,
+        default=1,
+        help="customers at a time, each step sent by all of them at once (the database"
+        " queue batches what waits together); figures stay per customer",
+    )
     parser.add_argument("--services", action="store_true", help="PostgreSQL + channels-redis")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     parser.add_argument(
@@ -468,7 +498,7 @@ def main() -> int:
         print(
             f"chat step cost, {mode}, in-process; {args.sessions} sessions of "
             f"{args.questions} questions (calls: {args.call_sessions}) after {args.warm_up}"
-            " unmeasured",
+            f" unmeasured; {args.together} customer(s) at a time",
             flush=True,
         )
         result = _measure(args)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
@@ -125,8 +126,57 @@ def _messages_receive(incoming: list[chat.IncomingMessage]) -> list[chat.Receive
     ]
 
 
+# What a set-up step may refuse with: raised before its writes or inside the savepoint of
+# its verb (rolled back), so the batch's transaction is intact and goes on without it.
+SET_UP_REFUSALS = (chat.ChatError, ConsentError, ValidationError)
+
+
+def _set_up_steps_run(steps: list[functools.partial]) -> list[tuple[bool, object]]:
+    """Runs in the database thread: set-up steps (hello, consent, identification) waiting
+    together, in one transaction, so one commit for all; per step (succeeded, its result
+    or error).
+
+    A refusal is that step's answer and the others go on. Anything else (a database
+    error) undoes the batch: the conversations of its steps are read again (their
+    verbs may have changed them in memory) and each step runs on its own, so one
+    failure costs the others only time, as with messages (bot.chat.chat_messages_receive).
+    """
+    if len(steps) > 1:
+        try:
+            with transaction.atomic():
+                return [_set_up_step_outcome(step, batched=True) for step in steps]
+        except Exception:  # noqa: BLE001  (undone; each step again, on its own)
+            for step in steps:
+                conversation = step.keywords.get("conversation")
+                if conversation is not None:
+                    _set_up_state_reread(conversation)
+    return [_set_up_step_outcome(step, batched=False) for step in steps]
+
+
+def _set_up_state_reread(conversation: Conversation) -> None:
+    try:
+        conversation.refresh_from_db(
+            from_queryset=Conversation.objects.select_related("consent", "subject")
+        )
+    except Conversation.DoesNotExist:  # erased meanwhile: its step says so on its own
+        pass
+
+
+def _set_up_step_outcome(step: functools.partial, *, batched: bool) -> tuple[bool, object]:
+    try:
+        return True, step()
+    except SET_UP_REFUSALS as refusal:
+        if batched and connection.needs_rollback:
+            raise
+        return False, refusal
+    except Exception as error:
+        if batched:
+            raise
+        return False, error
+
+
 class DatabaseQueue:
-    """The chat's one way to the database thread: messages together, time shared fairly.
+    """The chat's one way to the database thread: work waiting together, time shared fairly.
 
     Django's ORM runs in one thread per process (channels' database_sync_to_async), so
     under load everything queues for it. Here it queues in two lines:
@@ -134,7 +184,9 @@ class DatabaseQueue:
     - customer messages: all those waiting go in one hop, one transaction and one
       INSERT (bot.chat.chat_messages_receive), which drains the line several times
       faster than one by one;
-    - everything else (hello, consent, identification, feedback …), one per hop.
+    - everything else (hello, consent, identification, feedback …) in arrival order;
+      set-up steps (`set_up`) waiting next to each other in one hop and one
+      transaction (_set_up_steps_run), the rest one per hop.
 
     While both lines wait, they share the database thread's time, messages
     MESSAGES_WEIGHT times as much: after each batch of messages, other operations
@@ -150,7 +202,10 @@ class DatabaseQueue:
     def __init__(self, *, max_batch: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_batch, self.clock = max_batch, clock
         self.messages: deque[tuple[chat.IncomingMessage, asyncio.Future]] = deque()
-        self.operations: deque[tuple[Callable[[], object], asyncio.Future]] = deque()
+        # (operation, whether it is a set-up step), its future.
+        self.operations: deque[tuple[tuple[Callable[[], object], bool], asyncio.Future]] = deque()
+        # Database time per set-up step in the last batch: how many fit a share.
+        self.set_up_step_seconds: float | None = None
         # Kept: asyncio holds only a weak reference to a running task.
         self._drain_task: asyncio.Task | None = None
 
@@ -163,7 +218,13 @@ class DatabaseQueue:
 
     async def run(self, func: Callable, /, **kwargs):
         """func(**kwargs) in the database thread; returns its result or raises its error."""
-        return await self._enqueue(self.operations, functools.partial(func, **kwargs))
+        return await self._enqueue(self.operations, (functools.partial(func, **kwargs), False))
+
+    async def set_up(self, func: Callable, /, **kwargs):
+        """run() for a set-up step, batched with those waiting beside it (one hop, one
+        commit). func must keep its writes in its own transaction (a verb's) and refuse
+        with SET_UP_REFUSALS only; its `conversation` is read again if the batch fails."""
+        return await self._enqueue(self.operations, (functools.partial(func, **kwargs), True))
 
     def _enqueue(self, line: deque, entry) -> asyncio.Future:
         loop = asyncio.get_running_loop()
@@ -181,7 +242,7 @@ class DatabaseQueue:
             share = (self.clock() - started) / self.MESSAGES_WEIGHT
             started = self.clock()
             while self.operations:
-                await self._run_operation()
+                await self._run_operation(seconds_left=share - (self.clock() - started))
                 if self.clock() - started >= share:
                     break
 
@@ -197,8 +258,11 @@ class DatabaseQueue:
             if not future.done():  # its connection may have gone meanwhile
                 future.set_result(result)
 
-    async def _run_operation(self) -> None:
-        operation, future = self.operations.popleft()
+    async def _run_operation(self, *, seconds_left: float) -> None:
+        (operation, batched), future = self.operations[0]
+        if batched:
+            return await self._run_set_up_steps(seconds_left=seconds_left)
+        self.operations.popleft()
         try:
             result = await database_sync_to_async(operation)()
         except Exception as error:  # noqa: BLE001  (raised in its caller)
@@ -207,6 +271,32 @@ class DatabaseQueue:
             return
         if not future.done():
             future.set_result(result)
+
+    async def _run_set_up_steps(self, *, seconds_left: float) -> None:
+        """The set-up steps at the head of the line, in one hop: up to max_batch, and
+        while messages wait, as many as fit the time left of their share (by the last
+        batch's time per step; one to learn it), so a batch keeps the weighting."""
+        limit = self.max_batch
+        if self.messages:
+            per_step = self.set_up_step_seconds
+            limit = 1 if per_step is None else max(1, min(limit, int(seconds_left / per_step)))
+        batch = []
+        while self.operations and self.operations[0][0][1] and len(batch) < limit:
+            (step, _batched), future = self.operations.popleft()
+            batch.append((step, future))
+        started = self.clock()
+        try:
+            outcomes = await database_sync_to_async(_set_up_steps_run)([s for s, _f in batch])
+        except Exception as error:  # noqa: BLE001  (each caller gets it)
+            outcomes = [(False, error)] * len(batch)
+        self.set_up_step_seconds = (self.clock() - started) / len(batch)
+        for (_step, future), (succeeded, result) in zip(batch, outcomes, strict=True):
+            if future.done():  # its connection may have gone meanwhile
+                continue
+            if succeeded:
+                future.set_result(result)
+            else:
+                future.set_exception(result)
 
 
 # One per event loop (daphne runs one; tests run one per test).
@@ -447,7 +537,7 @@ class ChatConsumer(JsonConsumer):
         if self.conversation is not None:
             await self.channel_layer.group_discard(self._group(), self.channel_name)
             await customer_presence.customer_connection_close(self.conversation.public_id.hex)
-        self.conversation, token, resumed, history, state = await database_queue().run(
+        self.conversation, token, resumed, history, state = await database_queue().set_up(
             _conversation_open, token=token, language=self.language, after_seq=max(after_seq, 0)
         )
         if content.get("conversation") and not resumed:
@@ -502,7 +592,7 @@ class ChatConsumer(JsonConsumer):
         if not isinstance(version, str) or not _is_list_of_str(purposes):
             return await self.send_error("missing_field")
         ip_address = self.scope.get("client", [None])[0]
-        self.conversation, state, greeting = await database_queue().run(
+        self.conversation, state, greeting = await database_queue().set_up(
             _then_state_and_greeting,
             verb=conversation_setup.consent_give,
             conversation=self.conversation,
@@ -516,7 +606,7 @@ class ChatConsumer(JsonConsumer):
     async def handle_identify(self, content: dict) -> None:
         identity = {k: v for k, v in content.items() if k != "type"}
         try:
-            self.conversation, state, greeting = await database_queue().run(
+            self.conversation, state, greeting = await database_queue().set_up(
                 _then_state_and_greeting,
                 verb=chat.chat_identify,
                 conversation=self.conversation,
