@@ -36,7 +36,13 @@ async def _consented_chat() -> tuple[WebsocketCommunicator, dict]:
     await communicator.send_json_to({"type": "hello", "conversation": None, "lang": "de"})
     welcome = await _receive_until(communicator, "welcome")
     await communicator.send_json_to(
-        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+        {
+            "type": "consent",
+            "accept": True,
+            "policy_version": welcome["consent"]["policy_version"],
+            # The optional box ticked: the bot may learn from this conversation.
+            "purposes": ["support_chat", "bot_improvement"],
+        }
     )
     await _receive_until(communicator, "consent.accepted")
     return communicator, await _receive_until(communicator, "message", **{"from": "bot"})

@@ -193,6 +193,10 @@ def test_the_widget_opens_the_entry_its_script_tag_chooses(
     page.get_by_role("button", name=launcher).click()
     frame = page.frame_locator("#supportdesk-chat-dialog iframe")
     expect(frame.get_by_role("heading", name=heading, level=1)).to_be_visible()
+    # Its deferred scripts (the Escape handler) run by DOMContentLoaded, which can come
+    # after the heading shows on a loaded machine.
+    framed = page.locator("#supportdesk-chat-dialog iframe").element_handle().content_frame()
+    framed.wait_for_load_state("domcontentloaded")
     # Escape inside the framed page closes the widget, as in the chat.
     frame.locator("a").first.focus()
     page.keyboard.press("Escape")

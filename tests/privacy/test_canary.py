@@ -119,7 +119,13 @@ async def _web_chat(*, name: str, email: str, phone: str, texts: list[str], esca
     await communicator.send_json_to({"type": "hello", "conversation": None, "lang": "de"})
     welcome = await communicator.receive_json_from(timeout=10)
     await communicator.send_json_to(
-        {"type": "consent", "accept": True, "policy_version": welcome["consent"]["policy_version"]}
+        {
+            "type": "consent",
+            "accept": True,
+            "policy_version": welcome["consent"]["policy_version"],
+            # The optional box ticked: she lets the bot learn from her conversation.
+            "purposes": ["support_chat", "bot_improvement"],
+        }
     )
     assert (await communicator.receive_json_from(timeout=10))["type"] == "consent.accepted"
     await communicator.send_json_to(
@@ -439,11 +445,13 @@ def test_the_canary_walks_every_path_is_exported_whole_and_erased_without_a_trac
         conversation = Conversation.objects.get(resume_token_hash=resume_token_hash(token))
         assert conversation.escalated_at is not None
 
-        # 2. The messengers: the same person, her strings again.
+        # 2. The messengers: the same person, her strings again (she lets the bot learn
+        # from these chats too: VERBESSERN, the optional purpose).
         for channel in ("telegram", "whatsapp", "messenger"):
             active_channel(channel)
             _messenger(
-                driver(channel), ["Hallo", "JA", NAME, EMAIL, PHONE, MESSAGES[2], MESSAGES[3]]
+                driver(channel),
+                ["Hallo", "JA", "VERBESSERN", NAME, EMAIL, PHONE, MESSAGES[2], MESSAGES[3]],
             )
 
         # 2b. E-mail: she writes to the queue's mailbox with her strings and a file, and
