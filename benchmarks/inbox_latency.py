@@ -28,6 +28,8 @@ import asyncio
 import http.cookiejar
 import json
 import re
+import secrets
+import string
 import subprocess
 import sys
 import tempfile
@@ -218,7 +220,11 @@ async def _run(
 ) -> Figures:
     origin = f"http://127.0.0.1:{port}"
     figures = Figures()
-    nonces = [uuid.uuid4().hex[:10] for _ in range(conversations)]
+    # Letters only: found in the redacted preview, where letters mixed with digits are an [ID].
+    nonces = [
+        "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
+        for _ in range(conversations)
+    ]
     sent: dict[str, float] = {}
     seen: dict[str, str] = {}
     replies: dict[str, float] = {}
