@@ -28,8 +28,6 @@ import asyncio
 import http.cookiejar
 import json
 import re
-import secrets
-import string
 import subprocess
 import sys
 import tempfile
@@ -52,6 +50,7 @@ from benchmarks.chat_load import (  # noqa: E402
     _prepare_database,
     _start_server,
 )
+from benchmarks.scale_out import case_word  # noqa: E402
 
 BENCH_QUEUE = "kundenservice-de"
 AGENT_PASSWORD = "bench-agent-password-2026"
@@ -220,11 +219,7 @@ async def _run(
 ) -> Figures:
     origin = f"http://127.0.0.1:{port}"
     figures = Figures()
-    # Letters only: found in the redacted preview, where letters mixed with digits are an [ID].
-    nonces = [
-        "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
-        for _ in range(conversations)
-    ]
+    nonces = [case_word() for _ in range(conversations)]
     sent: dict[str, float] = {}
     seen: dict[str, str] = {}
     replies: dict[str, float] = {}

@@ -49,6 +49,13 @@ sys.path.insert(0, str(ROOT))
 TIMEOUT = 30.0
 
 
+def case_word() -> str:
+    """A random word naming a benchmark's case in its messages. Letters only: the inbox
+    finds the case by it in the redacted preview, where letters mixed with digits are an
+    [ID]."""
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
+
+
 class Disconnected(Exception):
     """The server closed the customer's socket while the customer waited for an answer."""
 
@@ -66,9 +73,7 @@ class ChatCustomer:
         self.ws_url = base_url.replace("http", "ws", 1) + "/ws/chat/"
         self.origin = base_url
         self.timeout = timeout
-        # Letters only: the inbox finds the case by it in the redacted preview, where a
-        # mix of letters and digits is hidden as an id ([ID]).
-        self.nonce = "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
+        self.nonce = case_word()
         self.token: str | None = None
         self.last_seq = 0
         self.frames: list[dict] = []
