@@ -56,6 +56,7 @@ from privacy.models import ConsentRecord
 from privacy.services import (
     consent_link_subject,
     consent_purpose_add,
+    consent_purpose_withdraw,
     consent_record,
     consent_withdraw,
     data_subject_identify,
@@ -372,12 +373,24 @@ def chat_consent_give(
 @transaction.atomic
 def chat_consent_purpose_add(*, conversation: Conversation, purpose: str) -> None:
     """An optional purpose the customer agreed to after consenting (a messenger's
-    separate question)."""
+    separate question, the web chat's box under the conversation)."""
     if purpose not in CONSENT_PURPOSES_OPTIONAL:
         raise ChatError("unknown consent purpose", code="invalid_purpose")
     if not conversation_consent_current(conversation):
         raise ChatError("consent required", code="consent_required")
     conversation.consent = consent_purpose_add(record=conversation.consent, purpose=purpose)
+
+
+@transaction.atomic
+def chat_consent_purpose_withdraw(*, conversation: Conversation, purpose: str) -> None:
+    """An optional purpose withdrawn while the chat goes on: from now on nothing of this
+    conversation is learnt from. Without a current consent there is nothing to withdraw."""
+    if purpose not in CONSENT_PURPOSES_OPTIONAL:
+        raise ChatError("unknown consent purpose", code="invalid_purpose")
+    if conversation_consent_current(conversation):
+        conversation.consent = consent_purpose_withdraw(
+            record=conversation.consent, purpose=purpose
+        )
 
 
 @transaction.atomic

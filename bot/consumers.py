@@ -325,6 +325,13 @@ def _consent_frame(conversation: Conversation) -> dict:
         # What "I agree" covers, and what the customer may add by ticking it (unticked).
         "purposes": [chat.CONSENT_PURPOSE_REQUIRED],
         "optional_purposes": list(chat.CONSENT_PURPOSES_OPTIONAL),
+        # What the current consent covers: the chat shows the optional ones as boxes the
+        # customer can untick (or tick) at any time.
+        "granted_purposes": (
+            sorted(conversation.consent.purposes)
+            if chat.conversation_consent_current(conversation)
+            else []
+        ),
         "anonymous_available": conversation_setup.anonymous_mode_after_decline(),
     }
 
@@ -509,6 +516,7 @@ class ChatConsumer(JsonConsumer):
             "feedback": self.handle_feedback,
             "escalate": self.handle_escalate,
             "withdraw_consent": self.handle_withdraw_consent,
+            "consent_purpose": self.handle_consent_purpose,
             "typing": self.handle_typing,
             "rating": self.handle_rating,
             "follow_up": self.handle_follow_up,
@@ -691,6 +699,17 @@ class ChatConsumer(JsonConsumer):
                 **state,
             }
         )
+
+    async def handle_consent_purpose(self, content: dict) -> None:
+        """An optional purpose ticked or unticked after consenting; the rest stands."""
+        purpose, granted = content.get("purpose"), content.get("granted")
+        if not isinstance(purpose, str) or not isinstance(granted, bool):
+            return await self.send_error("missing_field")
+        verb = chat.chat_consent_purpose_add if granted else chat.chat_consent_purpose_withdraw
+        self.conversation, state = await database_queue().run(
+            _then_state, verb=verb, conversation=self.conversation, purpose=purpose
+        )
+        await self.send_json({"type": "consent.updated", **state})
 
     async def handle_rating(self, content: dict) -> None:
         score = content.get("score")

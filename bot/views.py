@@ -49,6 +49,7 @@ def chat_strings() -> dict[str, str]:
             "Improving the bot with conversation content without personal data"
         ),
         "withdrawHint": _("You can withdraw your consent at any time in this chat."),
+        "purposeSaved": _("Your choice is saved. The chat goes on as before."),
         "identifyTitle": _("Who are you?"),
         "identifyIntro": _("We only ask for what we need to find your order."),
         "field_name": _("Name"),

@@ -295,6 +295,8 @@ def _inbound_process(config: ChannelConfig, inbound: InboundMessage) -> str:
         )
         notice_enqueue(identity=identity, text=texts.notice("withdrawn", language=language))
         return "consent_withdrawn"
+    if word in texts.keyword_languages(texts.WORD_IMPROVE_OFF):
+        return _improvement_withdraw(identity, link, conversation, language=language)
     if word in texts.keyword_languages(texts.WORD_IMPROVE):
         return _improvement_consent(identity, link, conversation, language=language)
     if conversation_setup.identification_needed(conversation):
@@ -423,6 +425,25 @@ def _improvement_consent(
         text = f"{text} {texts.notice(f'ask_{link.pending_field}', language=language)}"
     notice_enqueue(identity=identity, text=text)
     return "improvement_consented"
+
+
+def _improvement_withdraw(
+    identity: ChannelIdentity,
+    link: ChannelConversation,
+    conversation: Conversation,
+    *,
+    language: str,
+) -> str:
+    """The optional purpose withdrawn on its own (Art. 7(3)): the chat goes on, and a
+    field asked for before is asked again."""
+    chat.chat_consent_purpose_withdraw(
+        conversation=conversation, purpose=ConsentRecord.Purpose.BOT_IMPROVEMENT
+    )
+    text = texts.notice("improvement_withdrawn", language=language)
+    if link.pending_field:
+        text = f"{text} {texts.notice(f'ask_{link.pending_field}', language=language)}"
+    notice_enqueue(identity=identity, text=text)
+    return "improvement_withdrawn"
 
 
 def _identity_details_update(

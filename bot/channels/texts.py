@@ -25,6 +25,8 @@ WORD_NO = gettext_lazy("NO")
 WORD_STOP = gettext_lazy("STOP")
 # Translators: the word a customer writes to let the bot learn from the chat, in capitals.
 WORD_IMPROVE = gettext_lazy("IMPROVE")
+# Translators: the words a customer writes to stop the bot learning from the chat, in capitals.
+WORD_IMPROVE_OFF = gettext_lazy("IMPROVE OFF")
 
 
 def shipped_languages() -> list[str]:
@@ -96,8 +98,18 @@ def notice(key: str, *, language: str, **values) -> str:
                 )
                 % {"improve": WORD_IMPROVE}
             ),
-            "improvement_given": lambda: _(
-                "Thank you: this conversation may now help improve the bot, without personal data."
+            "improvement_given": lambda: (
+                _(
+                    "Thank you: this conversation may now help improve the bot, without "
+                    "personal data."
+                )
+                + " "
+                + _("You can take this back at any time by writing %(improve_off)s.")
+                % {"improve_off": WORD_IMPROVE_OFF}
+            ),
+            "improvement_withdrawn": lambda: _(
+                "Done: nothing of this conversation is used to improve the bot any more. "
+                "The chat goes on as before."
             ),
             "ask_name": lambda: _("What is your name?"),
             "ask_email": lambda: _("What is your email address?"),

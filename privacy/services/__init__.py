@@ -7,6 +7,7 @@ from privacy.services.consent import (  # noqa: F401
     ConsentError,
     consent_link_subject,
     consent_purpose_add,
+    consent_purpose_withdraw,
     consent_record,
     consent_withdraw,
     policy_version_active,

@@ -122,6 +122,33 @@ def consent_purpose_add(*, record: ConsentRecord, purpose: str) -> ConsentRecord
 
 
 @transaction.atomic
+def consent_purpose_withdraw(*, record: ConsentRecord, purpose: str) -> ConsentRecord:
+    """Withdraw one optional purpose and keep the rest (Art. 7(3): as easy as giving it,
+    without losing the chat). From now on nothing of the consent's conversation is learnt
+    from (privacy.selectors.learning_excluded_q reads the purposes when it is used). The
+    purpose the service itself needs is withdrawn with the whole consent
+    (consent_withdraw). A purpose not there changes nothing."""
+    if purpose not in ConsentRecord.Purpose.values:
+        raise ConsentError(_("Unknown consent purpose."), code="invalid_purpose")
+    if purpose == ConsentRecord.Purpose.SUPPORT_CHAT:
+        raise ConsentError(
+            _("The support chat's purpose is withdrawn with the whole consent."),
+            code="invalid_purpose",
+        )
+    locked = ConsentRecord.objects.select_for_update().get(pk=record.pk)
+    if locked.withdrawn_at is None and purpose in locked.purposes:
+        locked.purposes = [kept for kept in locked.purposes if kept != purpose]
+        locked.save(update_fields=["purposes"])
+        audit_record(
+            action="consent.purpose_withdrawn",
+            acting_user=None,
+            target=locked,
+            details={"purpose": purpose},
+        )
+    return locked
+
+
+@transaction.atomic
 def consent_withdraw(*, record: ConsentRecord) -> ConsentRecord:
     """Withdraw consent (Art. 7(3)). Idempotent: a second withdrawal keeps the first time."""
     locked = ConsentRecord.objects.select_for_update().get(pk=record.pk)

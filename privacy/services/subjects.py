@@ -33,6 +33,7 @@ AUDIT_ACTION_LABELS = {
     "consent.granted": gettext_lazy("You gave consent"),
     "consent.withdrawn": gettext_lazy("You withdrew consent"),
     "consent.purpose_added": gettext_lazy("You agreed to a further purpose"),
+    "consent.purpose_withdrawn": gettext_lazy("You withdrew a further purpose"),
     "conversation.viewed": gettext_lazy("Opened your conversation"),
     "subject.viewed": gettext_lazy("Looked at your details"),
     "conversation.routed": gettext_lazy("Your conversation was put in a queue"),

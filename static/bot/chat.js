@@ -208,6 +208,7 @@
       });
       $("consent-optional").hidden = offered.length === 0;
     }
+    showPurposeSettings(consent, needsConsent);
     var needsIdentity = !needsConsent && identify.required;
     $("identify-form").hidden = !needsIdentity;
     if (needsIdentity) { buildIdentifyFields(identify.fields); }
@@ -219,6 +220,39 @@
       else if (needsIdentity) { focusOn($("identify-fields").querySelector("input")); }
       else if (ready) { focusOn($("composer-text")); }
     }
+  }
+
+  // Once consented: each optional purpose as a box showing what the consent covers now;
+  // (un)ticking it changes only that purpose, the chat goes on (Art. 7(3) GDPR).
+  function showPurposeSettings(consent, needsConsent) {
+    var offered = consent.optional_purposes || [], granted = consent.granted_purposes || [];
+    var settings = $("purpose-settings"), boxes = $("purpose-boxes");
+    settings.hidden = needsConsent || offered.length === 0;
+    if (settings.hidden) { return; }
+    // The boxes stay (and keep the keyboard focus) while only their state changes.
+    if (boxes.dataset.offered === offered.join(" ")) {
+      boxes.querySelectorAll("input").forEach(function (box) {
+        box.checked = granted.indexOf(box.value) !== -1;
+      });
+      return;
+    }
+    boxes.dataset.offered = offered.join(" ");
+    boxes.textContent = "";
+    offered.forEach(function (purpose) {
+      var label = document.createElement("label"), box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = purpose;
+      box.checked = granted.indexOf(purpose) !== -1;
+      box.addEventListener("change", function () {
+        // Not sent (no connection): the box shows what the consent still covers.
+        if (!send({ type: "consent_purpose", purpose: purpose, granted: box.checked })) {
+          box.checked = !box.checked;
+        }
+      });
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + (T["purpose_" + purpose] || purpose)));
+      boxes.appendChild(label);
+    });
   }
 
   // Field-level errors: aria-invalid and a message linked by aria-describedby.
@@ -355,6 +389,10 @@
         notice("");
         clearFieldErrors();
         showState(frame, true);
+        break;
+      case "consent.updated":
+        showState(frame);
+        announce(T.purposeSaved);
         break;
       case "consent.withdrawn":
         // Nothing of this chat stays on the device after withdrawal (TDDDG § 25).

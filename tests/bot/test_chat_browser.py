@@ -319,3 +319,36 @@ def test_an_answer_shows_its_safe_link_bold_and_list_and_nothing_hostile(
     assert answer.locator("img").count() == 0 and answer.locator("a").count() == 1
     assert page.evaluate("window.hostile") is None
     page.screenshot(path=ARTIFACTS / "chat-answer-links.png", full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_improving_the_bot_can_be_unticked_later_and_the_chat_goes_on(live_chat, browser_page):
+    from playwright.sync_api import expect
+
+    # given: a customer who ticked "improving the bot" on the consent card
+    page = browser_page
+    page.goto(f"{live_chat}/chat/")
+    expect(page.locator("#purpose-settings")).to_be_hidden()  # nothing to change before consent
+    page.get_by_label("Verbesserung des Bots mit Gesprächsinhalten").check()
+    page.get_by_role("button", name="Ich stimme zu").click()
+    settings = page.locator("#purpose-settings")
+    box = settings.get_by_label("Verbesserung des Bots mit Gesprächsinhalten")
+    expect(settings).to_be_visible()
+    expect(settings).to_contain_text("Freiwillig, jederzeit änderbar")
+    expect(box).to_be_checked()
+
+    # when: they untick it under the conversation
+    box.uncheck()
+
+    # then: it is saved, said so, and the chat goes on; a reload shows the stored choice
+    expect(page.locator("#chat-announcer")).to_contain_text("Ihre Auswahl ist gespeichert")
+    assert _consent_purposes() == ["support_chat"]
+    page.get_by_label("Name").fill("Erika Mustermann")
+    page.get_by_label("E-Mail").fill("erika@example.org")
+    page.get_by_role("button", name="Weiter").click()
+    expect(page.locator("#composer")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "chat-purpose-unticked.png", full_page=True)
+    page.reload()
+    expect(page.locator("#purpose-settings")).to_be_visible()
+    expect(box).not_to_be_checked()

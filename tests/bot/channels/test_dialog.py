@@ -187,6 +187,38 @@ def test_after_withdrawal_the_improve_word_adds_nothing(consented):
     assert "/privacy/policy/" in platform.last_reply()
 
 
+@pytest.mark.parametrize(("word", "language"), [("VERBESSERN AUS", "de"), ("Improve off.", "de")])
+def test_the_improve_off_words_withdraw_only_that_purpose_and_the_chat_goes_on(
+    consented, word, language
+):
+    # given: a customer who let the bot learn from the chat
+    platform = consented("telegram")
+    platform.say("VERBESSERN")
+    consent = ConsentRecord.objects.get()
+
+    # when: they take it back (twice: recorded once)
+    platform.say(word)
+    platform.say(word)
+
+    # then: the chat's consent stands, learning from it stops, and the audit says when
+    consent.refresh_from_db()
+    assert consent.purposes == ["support_chat"] and consent.withdrawn_at is None
+    assert learning_refusal(subject_id=None, consent_id=consent.pk) == "no_learning_consent"
+    assert AuditEvent.objects.filter(action="consent.purpose_withdrawn").count() == 1
+    assert platform.last_reply() == notice("improvement_withdrawn", language=language)
+    platform.say("VERBESSERN")
+    consent.refresh_from_db()
+    assert consent.purposes == ["bot_improvement", "support_chat"]
+
+
+def test_the_thanks_for_letting_the_bot_learn_says_how_to_take_it_back(consented):
+    platform = consented("telegram")
+
+    platform.say("VERBESSERN")
+
+    assert "VERBESSERN AUS" in platform.last_reply()
+
+
 # Withdrawal ----------------------------------------------------------------------------------
 
 
