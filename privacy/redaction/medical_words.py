@@ -1,8 +1,9 @@
 """German medical vocabulary: drug, diagnosis and anatomy words that are no names.
 
 The name recogniser, trained mostly on news, takes rare capitalised medical nouns for
-surnames ("Metformin", "Ceftriaxon", "Hypertonie"). A guess of the model made only of
-such words is dropped (`recogniser._word_wordlike`); the patterns, the name lists and the
+surnames ("Metformin", "Ceftriaxon", "Hypertonie"), and roles and documents of a letter
+("Chefarzt", "Arztbrief"). A guess of the model made only of such words is dropped
+(`medical_word`, asked by `recogniser._word_wordlike`); the patterns, the name lists and the
 conversation's known names are not filtered by it.
 
 The shipped list is derived from Debian's `wgerman-medical` (the medicalterms word list by
@@ -39,6 +40,24 @@ def medical_words() -> frozenset[str]:
         logger.warning("No list of medical words in %s.", MEDICAL_WORDS_PATH)
         return frozenset()
     return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+# Heads of German clinical compounds ("Chefarzt", "Assistenzärztin", "Arztbrief",
+# "Entlassungsbericht", "Schmerztherapie"): roles and documents of a letter, no surnames
+# (none of Faker's surnames ends in one but "Pfleger", which is the whole word).
+_CLINICAL_HEADS = (
+    "arzt", "ärztin", "ärzte", "ärzten", "ärztinnen", "therapie", "therapeut", "therapeutin",
+    "befund", "befunde", "bericht", "brief", "diagnose", "diagnosen", "klinik", "station",
+    "pflege", "pfleger", "pflegerin", "praxis", "ambulanz", "medizin",
+)  # fmt: skip
+
+
+def medical_word(lower: str) -> bool:
+    """Whether a lower-cased word is a German medical word: in the shipped list, or a
+    compound with a clinical head."""
+    return lower in medical_words() or any(
+        lower.endswith(head) and len(lower) > len(head) for head in _CLINICAL_HEADS
+    )
 
 
 def faker_name_locales() -> tuple[str, ...]:
