@@ -50,13 +50,15 @@ _CLINICAL_HEADS = (
     "befund", "befunde", "bericht", "brief", "diagnose", "diagnosen", "klinik", "station",
     "pflege", "pfleger", "pflegerin", "praxis", "ambulanz", "medizin",
 )  # fmt: skip
+# The heads alone are words too, but "Pfleger" is a surname: a head needs a word before it.
+_CLINICAL_HEAD_WORDS = frozenset(_CLINICAL_HEADS)
 
 
 def medical_word(lower: str) -> bool:
     """Whether a lower-cased word is a German medical word: in the shipped list, or a
     compound with a clinical head."""
-    return lower in medical_words() or any(
-        lower.endswith(head) and len(lower) > len(head) for head in _CLINICAL_HEADS
+    return lower in medical_words() or (
+        lower.endswith(_CLINICAL_HEADS) and lower not in _CLINICAL_HEAD_WORDS
     )
 
 
