@@ -491,8 +491,9 @@ class _Detector:
     def _form_name_fields(self) -> list[tuple[int, int]]:
         """A form's name field, surname first: "Name: Müller, Anna" is one name with its
         comma. After "Patient:" (a word, not only a name's label: "Patient: 45 Jahre,
-        weiblich", "Patient: Männlich") the name must be capitalised and be followed by a
-        first name or be a name on its own (`_name_on_its_own`)."""
+        weiblich", "Patient: Männlich", "Patient: Hund, Katze") the name must be
+        capitalised, and it or the first name after it a name on its own
+        (`_name_on_its_own`)."""
         spans = []
         for match in _FORM_NAME_FIELD_RE.finditer(self.text):
             title = _TITLE_RE.match(self.text, match.end())
@@ -512,7 +513,11 @@ class _Detector:
                 if following is not None
                 else None
             )
-            if first and _FIELD_END_RE.match(self.text, first[1]):
+            if (
+                first
+                and _FIELD_END_RE.match(self.text, first[1])
+                and not (patient and not any(map(self._name_on_its_own, (index, following))))
+            ):
                 spans.append((surname[0], first[1]))
             elif not patient or self._name_on_its_own(index):
                 spans.append(surname)
