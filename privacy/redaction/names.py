@@ -229,7 +229,7 @@ _SIGNATURE_RE = re.compile(
 _FORM_NAME_FIELD_RE = re.compile(
     r"(?:^|(?<=\n))[ \t]*(?:(?:vorname|first[ \t]+name)[ \t]*,[ \t]*)?"
     r"(?P<label>patient(?:in)?|versicherte[rn]?|name|nachname|familienname|surname|"
-    r"(?:last|family|full)[ \t]+name|patient(?:en)?[ \t-]?name|patient[ \t]+name)"
+    r"(?:last|family|full)[ \t]+name|patient(?:en)?[ \t-]*name)"
     r"(?:[ \t]*,[ \t]*(?:vornamen?|first[ \t]+names?|given[ \t]+names?))?[ \t]*:[ \t]*",
     re.IGNORECASE,
 )
@@ -516,7 +516,9 @@ class _Detector:
             if (
                 first
                 and _FIELD_END_RE.match(self.text, first[1])
-                and not (patient and not any(map(self._name_on_its_own, (index, following))))
+                and (
+                    not patient or self._name_on_its_own(index) or self._name_on_its_own(following)
+                )
             ):
                 spans.append((surname[0], first[1]))
             elif not patient or self._name_on_its_own(index):
