@@ -224,6 +224,18 @@ _SIGNATURE_RE = re.compile(
     r"sincerely))?|br|tschüss|ciao)[ \t]*[,!.]?[ \t]*(?:\r?\n[ \t]*)?(?=\S)",
     re.IGNORECASE,
 )
+# A form's name field at a line's start, the surname first ("Name: Müller, Anna",
+# "Patient: Müller, Anna", "Name, Vorname: Müller, Anna", "Name: Smith, John").
+_FORM_NAME_FIELD_RE = re.compile(
+    r"(?:^|(?<=\n))[ \t]*(?:(?:vorname|first[ \t]+name)[ \t]*,[ \t]*)?"
+    r"(?P<label>patient(?:in)?|versicherte[rn]?|name|nachname|familienname|surname|"
+    r"(?:last|family|full)[ \t]+name|patient(?:en)?[ \t-]*name)"
+    r"(?:[ \t]*,[ \t]*(?:vornamen?|first[ \t]+names?|given[ \t]+names?))?[ \t]*:[ \t]*",
+    re.IGNORECASE,
+)
+# Where a form's field ends: the line's end, a comma or bracket before more data, or a
+# column gap ("Name: Müller, Anna   geb. 01.02.1950").
+_FIELD_END_RE = re.compile(r"[ \t]*(?:$|\n|[,;(]|[ \t]{2,}|\t)")
 _NAME_SUFFIX_RE = re.compile(r",?[ ](?:Jr\.?|Sr\.?|II|III|IV|MD|PhD|DDS|DVM|Esq\.?)(?![\w])")
 _SPEAKER_RE = re.compile(
     r"(?:^|(?<=\n))[ \t]*(?P<name>(?-i:[A-ZÀ-ÖØ-ÞĀ-Ž])[^\W\d_]+)[ \t]*:(?=[ \t]*\S)"
@@ -462,6 +474,7 @@ class _Detector:
     def spans(self) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
         found += self._after(_STRONG_TRIGGER_RE, allow_lower=True, needs_evidence=False)
+        found += self._form_name_fields()
         found += self._after(_TITLE_RE, allow_lower=self.lowercase_text, needs_evidence=False)
         found += self._after(_NAMING_TRIGGER_RE, allow_lower=False, needs_evidence=False)
         found += self._speaker_labels()
@@ -474,6 +487,54 @@ class _Detector:
         found += self._with_middle_initial()
         found += self._enumerations()
         return found
+
+    def _form_name_fields(self) -> list[tuple[int, int]]:
+        """A form's name field, surname first: "Name: Müller, Anna" is one name with its
+        comma. After "Patient:" (a word, not only a name's label: "Patient: 45 Jahre,
+        weiblich", "Patient: Männlich", "Patient: Hund, Katze") the name must be
+        capitalised, and it or the first name after it a name on its own
+        (`_name_on_its_own`)."""
+        spans = []
+        for match in _FORM_NAME_FIELD_RE.finditer(self.text):
+            title = _TITLE_RE.match(self.text, match.end())
+            index = self.index_at(title.end() if title else match.end())
+            if index is None:
+                continue
+            patient = match.group("label").lower().startswith(("patient", "versichert"))
+            if patient and not (self.tokens[index].capitalised or self.lowercase_text):
+                continue
+            surname = self.run(index, allow_lower=not patient, limit=3, relaxed=True)
+            if surname is None:
+                continue
+            comma = re.match(r",[ \t]*", self.text[surname[1] :])
+            following = self.index_at(surname[1] + comma.end()) if comma else None
+            first = (
+                self.run(following, allow_lower=self.lowercase_text, limit=3, relaxed=True)
+                if following is not None
+                else None
+            )
+            if (
+                first
+                and _FIELD_END_RE.match(self.text, first[1])
+                and (
+                    not patient or self._name_on_its_own(index) or self._name_on_its_own(following)
+                )
+            ):
+                spans.append((surname[0], first[1]))
+            elif not patient or self._name_on_its_own(index):
+                spans.append(surname)
+        return spans
+
+    def _name_on_its_own(self, index: int) -> bool:
+        """A capitalised word that is a listed name, or no frequent or common word."""
+        token = self.tokens[index]
+        if self.is_first(token) or self.is_last(token):
+            return True
+        return (
+            self.name_shaped(token, allow_lower=False)
+            and token.lower not in frequent_words()
+            and not token.initial
+        )
 
     def _speaker_labels(self) -> list[tuple[int, int]]:
         """A pasted chat log ("Anna: …\nJohn: …"): its speakers, if one is a known first name."""

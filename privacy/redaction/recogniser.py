@@ -22,6 +22,7 @@ from typing import NamedTuple
 from django.utils.translation import gettext as _
 
 from privacy.redaction import names
+from privacy.redaction.medical_words import medical_word
 
 logger = logging.getLogger(__name__)
 
@@ -276,14 +277,16 @@ def _wordlike(token: str, non_names: frozenset[str], *, lowercase_text: bool) ->
 
 def _word_wordlike(token: str, non_names: frozenset[str], *, lowercase_text: bool) -> bool:
     """A word that is no name the lists miss: a common word, one the training text hardly
-    ever saw as a name, a frequent word of either language, an acronym, a noun by its
-    ending or its compound head, or (in a text with capitals) a word written in lower case."""
+    ever saw as a name, a frequent word of either language, a German medical word
+    ("Metformin", "Hypertonie", "Chefarzt"), an acronym, a noun by its ending or its
+    compound head, or (in a text with capitals) a word written in lower case."""
     lower = token.lower()
     return (
         (token[0].islower() and not lowercase_text)
         or lower in names.common_words()
         or lower in non_names
         or lower in names.frequent_words()
+        or medical_word(lower)
         or (token.isupper() and len(token) > 1 and not lowercase_text)
         or names.NOUN_SUFFIX_RE.search(lower) is not None
         or any(lower.endswith(head) and len(lower) > len(head) for head in _COMPOUND_HEADS)

@@ -204,3 +204,40 @@ def test_four_digits_before_a_word_are_no_postcode(text):
 )
 def test_an_extension_alone_is_part_of_a_phone_number(text, expected):
     assert text_redact(text, allowed_words=()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Name: Qwertzel, Brunhold\nGeburtsdatum: 10.03.95",
+            "Name: [NAME]\nGeburtsdatum: [DATE_OF_BIRTH]",
+        ),
+        ("Name: Müller, Anna", "Name: [NAME]"),
+        ("Patient: Müller, Anna", "Patient: [NAME]"),
+        ("Patientin: Qwertzel, Brunhilde", "Patientin: [NAME]"),
+        ("Name, Vorname: Qwertzel, Brunhold", "Name, Vorname: [NAME]"),
+        ("Vorname, Name: Brunhold Qwertzel", "Vorname, Name: [NAME]"),
+        ("Nachname: Qwertzel\nVorname: Brunhold", "Nachname: [NAME]\nVorname: [NAME]"),
+        ("Patient: Frau Qwertzel, Anna", "Patient: Frau [NAME]"),
+        ("Patient: Koch II, Zdravko\tgeb. 01.02.1950", "Patient: [NAME]\tgeb. [DATE_OF_BIRTH]"),
+        ("Name: Smith, John", "Name: [NAME]"),
+        ("Patient name: Qwertzel, Brunhold", "Patient name: [NAME]"),
+        ("Surname, first name: Qwertzel, Brunhold", "Surname, first name: [NAME]"),
+    ],
+)
+def test_a_forms_name_field_surname_first_is_one_name(text, expected):
+    assert text_redact(text, use_recogniser=False, allowed_words=()) == expected
+    assert text_redact(text, allowed_words=()) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["Patient: 45 Jahre, weiblich", "Patient: Männlich, 45 J.", "Patient: Hund, Katze"]
+)
+def test_a_patient_field_without_a_name_keeps_its_words(text):
+    assert text_redact(text, use_recogniser=False, allowed_words=()) == text
+
+
+def test_a_name_field_ends_before_a_sentence_after_its_comma():
+    redacted = text_redact("Name: Müller, Sie haben recht", use_recogniser=False, allowed_words=())
+    assert redacted == "Name: [NAME], Sie haben recht"
