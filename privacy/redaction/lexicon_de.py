@@ -185,7 +185,15 @@ def german_nouns_build(*, wordlist: Path, data_dir: Path) -> list[str]:
         if inflected(word) or as_head.get(word, 0) >= _HEAD_OF_COMPOUNDS
     }
     nouns |= {stem for stem, heads in heads_after.items() if len(heads) >= _MODIFIER_OF_HEADS}
-    return sorted(word for word in nouns if word.lower() not in excluded)
+
+    def name_form(word: str) -> bool:  # a name or its inflection ("Müllern", "Schmidts")
+        lower = word.lower()
+        return lower in excluded or any(
+            lower.endswith(ending) and lower[: -len(ending)] in excluded
+            for ending in (*_INFLECTIONS, "s")
+        )
+
+    return sorted(word for word in nouns if not name_form(word))
 
 
 def lexicons_write(
