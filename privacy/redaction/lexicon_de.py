@@ -28,7 +28,8 @@ from pathlib import Path
 
 import faker
 
-from privacy.redaction.names import DEFAULT_NAME_LOCALES, TOKEN_RE, name_lexicon
+# The module, not its names: names imports this module (for its verbs of saying).
+from privacy.redaction import names
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,9 @@ _SHORTEST_MODIFIER = 3
 def no_person_word(token: str) -> bool:
     """Whether a word is a place, a German noun or a compound ending in one, and so no
     name the lists miss."""
-    if token.lower() in place_names():
+    lower = token.lower()
+    places = place_names()
+    if lower in places or (lower.endswith("s") and lower[:-1] in places):  # "Tirols"
         return True
     word = token[:1].upper() + token[1:].lower()
     return word in german_nouns() or any(
@@ -91,7 +94,7 @@ def no_person_word(token: str) -> bool:
 def _noun_head(head: str) -> bool:
     """A noun that ends a compound noun; not a name, which ends many surnames ("Becken|bauer",
     "Hart|mann")."""
-    lexicon = name_lexicon()
+    lexicon = names.name_lexicon()
     lower = head.lower()
     if lower in lexicon.first_names or lower in lexicon.all_last_names:
         return False
@@ -110,8 +113,8 @@ def _excluded_words(data_dir: Path) -> frozenset[str]:
     from privacy.redaction import chat_sentences
     from privacy.redaction.training import person_words
 
-    locales = tuple(sorted({*chat_sentences.ALL_NAME_LOCALES, *DEFAULT_NAME_LOCALES}))
-    lexicon = name_lexicon(locales)
+    locales = tuple(sorted({*chat_sentences.ALL_NAME_LOCALES, *names.DEFAULT_NAME_LOCALES}))
+    lexicon = names.name_lexicon(locales)
     excluded = set(lexicon.first_names | lexicon.all_last_names)
     excluded |= set(person_words(data_dir=data_dir))
     return frozenset(excluded)
@@ -125,7 +128,7 @@ def place_names_build(*, data_dir: Path) -> list[str]:
         provider = importlib.import_module(f"faker.providers.address.{locale}").Provider
         for attribute in attributes:
             for place in _places(getattr(provider, attribute, ())):
-                words |= {word.lower() for word in TOKEN_RE.findall(place) if len(word) > 2}
+                words |= {word.lower() for word in names.TOKEN_RE.findall(place) if len(word) > 2}
     return sorted(words - excluded)
 
 
@@ -162,7 +165,7 @@ def german_nouns_build(*, wordlist: Path, data_dir: Path) -> list[str]:
         if len(word) > 2
         and word[0].isupper()
         and not word.isupper()
-        and TOKEN_RE.fullmatch(word)
+        and names.TOKEN_RE.fullmatch(word)
         and "-" not in word
     }
     as_head: dict[str, int] = {}

@@ -157,3 +157,30 @@ def test_the_build_command_needs_its_word_list(tiny_data, tmp_path):
             "redaction_lexicon_de", "--wordlist", str(tmp_path / "missing"),
             "--data-dir", str(tiny_data), "--output-dir", str(tmp_path),
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # frequent words in wordfreq, as names: no German noun, no place
+        ("Genosse Stalin hat das Paket.", "Genosse [NAME] hat das Paket."),
+        ("Das sagte Schröder am Telefon.", "Das sagte [NAME] am Telefon."),
+    ],
+)
+def test_a_frequent_word_that_is_no_noun_after_a_verb_of_saying_or_a_role_is_a_name(
+    text, expected
+):
+    assert text_redact(text, allowed_words=()) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Laut Telekom ist das Paket unterwegs.",  # "laut" names a source, a company too
+        "Laut Spiegel ist das so.",
+        "Das sagte Rabatt nicht.",  # a noun stays a noun
+        "Wir liefern nicht nach Tirol, sagte Berlin.",  # a place
+    ],
+)
+def test_a_source_a_noun_or_a_place_after_a_verb_of_saying_stays(text):
+    assert text_redact(text, allowed_words=()) == text
