@@ -167,9 +167,7 @@ def test_the_build_command_needs_its_word_list(tiny_data, tmp_path):
         ("Das sagte Schröder am Telefon.", "Das sagte [NAME] am Telefon."),
     ],
 )
-def test_a_frequent_word_that_is_no_noun_after_a_verb_of_saying_or_a_role_is_a_name(
-    text, expected
-):
+def test_a_frequent_word_that_is_no_noun_after_a_verb_of_saying_or_a_role_is_a_name(text, expected):
     assert text_redact(text, allowed_words=()) == expected
 
 
