@@ -28,8 +28,8 @@ from pathlib import Path
 
 import faker
 
-# The module, not its names: names imports this module (for its verbs of saying).
-from privacy.redaction import names
+# Modules, not their names: names imports this module (for its verbs of saying).
+from privacy.redaction import chat_sentences, names
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,6 @@ def _excluded_words(data_dir: Path) -> frozenset[str]:
     """Lower-cased words no list may hold: every name of the name lists and every word the
     German and English training text marks as (part of) a PERSON."""
     # Imported here: training imports the recogniser, which imports this module.
-    from privacy.redaction import chat_sentences
     from privacy.redaction.training import person_words
 
     locales = tuple(sorted({*chat_sentences.ALL_NAME_LOCALES, *names.DEFAULT_NAME_LOCALES}))
