@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from privacy.redaction import lexicon_de
+
 logger = logging.getLogger(__name__)
 
 NAME = "NAME"
@@ -275,7 +277,7 @@ _PERSON_AFTER_RE = re.compile(
 # German roles and occupations; as the head of a compound too ("Europaminister Söder",
 # "Teamkollegen Liuzzi"), which English does not write together ("administer").
 _GERMAN_ROLES = (
-    r"trainer|sprecher|kollegen?|präsidenten?|senators?|ministers?|kanzlers?|rappers?|"
+    r"trainer|sprecher|kollegen?|präsident(?:en)?|senators?|ministers?|kanzlers?|rappers?|"
     r"sängers?|schauspielers?|autors?|regisseurs?|genossen?|bürgermeisters?|nachbarn?|"
     r"vermieters?|professors?|pfarrers?|stürmers?|torhüters?|gründers?|komponisten?|"
     r"malers?|dichters?"
@@ -300,6 +302,8 @@ _GERMAN_PERSON_BEFORE_RE = re.compile(
     r"forderte|bestätigte|bestätigt|versicherte)|,[ \t]*so)[ \t]+$",
     re.IGNORECASE,
 )
+# "laut …" and ", so …" name a source, as often a company as a person ("laut Telekom").
+_GERMAN_SOURCE_BEFORE_RE = re.compile(r"(?:\blaut|,[ \t]*so)[ \t]+$", re.IGNORECASE)
 _GERMAN_PERSON_AFTER_RE = re.compile(
     r"^(?:[ \t]+(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|"
     r"schreibt|fragte|antwortete|hat[ \t]+(?:(?:gestern|heute|eben|vorhin|gerade|schon|"
@@ -704,7 +708,10 @@ class _Detector:
     def _from_german_person_verbs(self) -> list[tuple[int, int]]:
         """ "sagte Lehmann", "laut Wüstenhagen", "Wüstenhagen meinte": a capitalised word
         that is no frequent word beside a German verb of saying (German capitalises every
-        noun: "sagte der Chef" has an article, "laut Rechnung" a frequent word)."""
+        noun: "sagte der Chef" has an article, "laut Rechnung" a frequent word). After the
+        verb or a role (not after "laut"), a frequent word is a name too when it is no
+        German noun and no place ("Genosse Stalin", "sagte Schröder": wordfreq counted
+        the name's uses)."""
         spans = []
         for index, token in enumerate(self.tokens):
             if (
@@ -712,18 +719,23 @@ class _Detector:
                 or token.initial
                 or len(token.text) < 3
                 or self.is_common(token)
-                or token.lower in frequent_words()
                 # a role is the name's announcement, not part of it ("sagte Europaminister …")
                 or _GERMAN_ROLE_BEFORE_RE.fullmatch(token.text + " ")
             ):
                 continue
             before = self.text[max(0, token.start - 30) : token.start]
-            if (
+            announced = (
                 _GERMAN_PERSON_BEFORE_RE.search(before)
                 or _ROLE_BEFORE_RE.search(before)
                 or _GERMAN_ROLE_BEFORE_RE.search(before)
-                or _GERMAN_PERSON_AFTER_RE.match(self.text[token.end :])
+            )
+            if token.lower in frequent_words() and (
+                not announced
+                or _GERMAN_SOURCE_BEFORE_RE.search(before)
+                or lexicon_de.no_person_word(token.text)
             ):
+                continue
+            if announced or _GERMAN_PERSON_AFTER_RE.match(self.text[token.end :]):
                 span = self.run(index, allow_lower=False, limit=3)
                 if span:
                     spans.append(span)

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from privacy.redaction import names
+from privacy.redaction import lexicon_de, names
 from privacy.redaction.medical_words import medical_word
 
 logger = logging.getLogger(__name__)
@@ -279,7 +279,8 @@ def _word_wordlike(token: str, non_names: frozenset[str], *, lowercase_text: boo
     """A word that is no name the lists miss: a common word, one the training text hardly
     ever saw as a name, a frequent word of either language, a German medical word
     ("Metformin", "Hypertonie", "Chefarzt"), an acronym, a noun by its ending or its
-    compound head, or (in a text with capitals) a word written in lower case."""
+    compound head, a place or a German noun of the dictionary (lexicon_de), or (in a
+    text with capitals) a word written in lower case."""
     lower = token.lower()
     return (
         (token[0].islower() and not lowercase_text)
@@ -290,6 +291,7 @@ def _word_wordlike(token: str, non_names: frozenset[str], *, lowercase_text: boo
         or (token.isupper() and len(token) > 1 and not lowercase_text)
         or names.NOUN_SUFFIX_RE.search(lower) is not None
         or any(lower.endswith(head) and len(lower) > len(head) for head in _COMPOUND_HEADS)
+        or lexicon_de.no_person_word(token)
     )
 
 

@@ -256,6 +256,20 @@ FREQUENT_WORDS_ZIPF = 3.5
 SURNAME_WORD_ZIPF = 4.0
 
 
+def person_words(*, data_dir: Path) -> dict[str, int]:
+    """How often each lower-cased word is (part of) a PERSON in the training text of both
+    languages: word lists of things that are no names leave these out."""
+    counts: dict[str, int] = {}
+    for data_files in TRAINING_FILES.values():
+        for data_file in data_files:
+            for text, spans in _read_lines(data_dir / data_file.name, data_file):
+                for start, end, label in spans:
+                    if label == "PERSON":
+                        for word in TOKEN_RE.findall(text, start, end):
+                            counts[word.lower()] = counts.get(word.lower(), 0) + 1
+    return counts
+
+
 def frequent_words_build(*, data_dir: Path, zipf: float = FREQUENT_WORDS_ZIPF) -> list[str]:
     """German and English words at least as frequent as `zipf` (wordfreq's Zipf scale: 3.5
     is about three times in a million words) that are no name: not a listed first name,
@@ -268,15 +282,7 @@ def frequent_words_build(*, data_dir: Path, zipf: float = FREQUENT_WORDS_ZIPF) -
 
     lexicon = name_lexicon(tuple(sorted({*chat_sentences.ALL_NAME_LOCALES, *DEFAULT_NAME_LOCALES})))
     names = lexicon.first_names | lexicon.all_last_names
-    as_person: dict[str, int] = {}
-    for lang, data_files in TRAINING_FILES.items():
-        del lang
-        for data_file in data_files:
-            for text, spans in _read_lines(data_dir / data_file.name, data_file):
-                for start, end, label in spans:
-                    if label == "PERSON":
-                        for word in TOKEN_RE.findall(text, start, end):
-                            as_person[word.lower()] = as_person.get(word.lower(), 0) + 1
+    as_person = person_words(data_dir=data_dir)
     words: set[str] = set()
     for lang in ("de", "en"):
         for word in iter_wordlist(lang, "best"):
