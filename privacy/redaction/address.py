@@ -14,6 +14,7 @@ import functools
 import re
 
 from privacy.redaction.names import common_words
+from privacy.redaction.patterns import has_digit
 
 ADDRESS = "ADDRESS"
 Span = tuple[int, int, str]
@@ -267,7 +268,9 @@ def _after_trigger(text: str, start: int) -> bool:
 
 
 def _core_spans(text: str) -> list[tuple[int, int]]:
-    lowercase_text = not any(ch.isupper() for ch in text)
+    if not has_digit(text):
+        return _core_spans_without_digits(text)
+    lowercase_text = _all_lower(text)
     cores: list[tuple[int, int]] = []
     for regex in (
         _SUFFIX_STREET_RE,
@@ -327,6 +330,21 @@ def _core_spans(text: str) -> list[tuple[int, int]]:
         if any(ch.isdigit() for ch in match.group(0)) or match.group("second")[0].isupper():
             cores.append(match.span())
     cores.extend(_triggered_spans(text))
+    cores.extend(match.span("value") for match in _FORM_FIELD_RE.finditer(text))
+    return cores
+
+
+def _core_spans_without_digits(text: str) -> list[tuple[int, int]]:
+    """_core_spans of a text without a digit (most chat messages): only the detectors that
+    can find an address without a house number, postcode or box number run, in the same
+    order; every other one needs a digit to match or to be kept."""
+    cores = [m.span() for m in _BOX_RE.finditer(text)]  # "USNS Cobb": a ship, no number
+    for match in _TYPE_STREET_NO_NUMBER_RE.finditer(text):
+        if _after_trigger(text, match.start()):
+            cores.append(match.span())
+    for match in _CORNER_RE.finditer(text):
+        if match.group("second")[0].isupper():
+            cores.append(match.span())
     cores.extend(match.span("value") for match in _FORM_FIELD_RE.finditer(text))
     return cores
 
@@ -405,7 +423,7 @@ _STOP_WORDS = _StopWords()
 
 
 def _all_lower(text: str) -> bool:
-    return not any(ch.isupper() for ch in text)
+    return not any(map(str.isupper, text))
 
 
 def _grow(text: str, start: int, end: int) -> tuple[int, int]:

@@ -186,13 +186,26 @@ TOKEN_RE = _TOKEN_RE
 _PARTICLES = frozenset(
     "van von de der den ten ter da di del della dos das du la le bin ibn al".split()
 )
-TITLE_RE = _TITLE_RE = re.compile(
+
+
+def _starting_with(first_characters: str, pattern: str, flags: int = 0) -> re.Pattern:
+    """pattern, compiled to be tried only where one of first_characters stands: the engine
+    skips every other position at once instead of trying each branch there (three to four
+    times faster on a chat message), with the same matches. first_characters must hold the
+    first character of every branch (any case, with re.IGNORECASE): test_redaction_speed.py
+    checks it."""
+    return re.compile(f"(?=[{first_characters}])(?:{pattern})", flags)
+
+
+TITLE_RE = _TITLE_RE = _starting_with(
+    "dfhmps",
     r"(?<![\w])(?:Herrn?|Frau|Fr\.|Hr\.|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mme|Mlle|Monsieur|"
     r"Madame|Señora?|Sra?\.)\.?[ ]+(?:(?:Dr|Prof)\.?[ ]+)*",
     re.IGNORECASE,
 )
 # Followed by a name in any case ("my name is vitoria").
-_STRONG_TRIGGER_RE = re.compile(
+_STRONG_TRIGGER_RE = _starting_with(
+    "acfiklmnsvy \t\n",
     r"(?:\bmein\s+name\s+ist|\bich\s+hei(?:ß|ss)e|\bmy\s+name\s+is|\bmy\s+name'?s|"
     r"\bmein\s+name\s*:|(?:^|\n)[ \t]*(?:full\s+)?(?:name|vorname|nachname|ansprechpartner(?:in)?|"
     r"kontakt|contact)\s*:|\bcalls?\s+me|\bnennt\s+mich|\bnennen\s+mich|"
@@ -203,9 +216,10 @@ _STRONG_TRIGGER_RE = re.compile(
 )
 # Followed by a name when it is capitalised or in a name list: "a woman called Kowalczyk",
 # "my son is called jonas", but not "I called support" or "it is called lovely".
-_NAMING_TRIGGER_RE = re.compile(r"\b(?:called|named|genannt)[ \t]+", re.IGNORECASE)
+_NAMING_TRIGGER_RE = _starting_with("cgn", r"\b(?:called|named|genannt)[ \t]+", re.IGNORECASE)
 # Followed by a capitalised name that must have some more evidence.
-_WEAK_TRIGGER_RE = re.compile(
+_WEAK_TRIGGER_RE = _starting_with(
+    "ahist",
     r"(?:\bich\s+bin|\bhier\s+ist|\bhier\s+spricht|\bhier\s+schreibt|\bi\s+am|\bi'm|\bthis\s+is|"
     r"\bit'?s|\bspeak\s+(?:to|with)|\btalk\s+to|\bask\s+for|\bsprechen\s+mit)[ \t]+",
     re.IGNORECASE,
@@ -239,6 +253,7 @@ _VOCATIVE_RE = re.compile(
     r"hättest|wie|wo|wann|was)\b)",
     re.IGNORECASE,
 )
+_ENUMERATION_JOINTS = (" and ", " und ", " & ")  # every enumeration has one
 _ENUMERATION_RE = re.compile(
     r"(?<![\w-])[^\W\d_][\w'’-]*(?:,[ ][^\W\d_][\w'’-]*)*,?[ ](?:and|und|&)[ ]"
     r"[^\W\d_][\w'’-]*(?![\w-])"
@@ -297,23 +312,19 @@ _GERMAN_PERSON_AFTER_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
 class _Token:
-    start: int
-    end: int
-    text: str
+    """A word of the text. Its derived forms are worked out once: the detector asks for
+    them many times per word."""
 
-    @property
-    def lower(self) -> str:
-        return self.text.lower()
+    __slots__ = ("start", "end", "text", "lower", "capitalised", "initial")
 
-    @property
-    def capitalised(self) -> bool:
-        return self.text[0].isupper()
-
-    @property
-    def initial(self) -> bool:
-        return len(self.text) == 1 and self.text.isupper()
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
+        self.lower = text.lower()
+        self.capitalised = text[0].isupper()
+        self.initial = len(text) == 1 and self.capitalised
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -341,8 +352,12 @@ class _Detector:
         self.lexicon = lexicon
         self.common = common_words()
         self.tokens = _tokens(text)
-        self.lowercase_text = not any(ch.isupper() for ch in text)
+        self.lowercase_text = not any(map(str.isupper, text))
         self.by_start = {token.start: index for index, token in enumerate(self.tokens)}
+
+    @functools.cached_property
+    def german(self) -> bool:
+        return _looks_german(self.text)
 
     def is_first(self, token: _Token) -> bool:
         if token.lower in self.lexicon.first_names:
@@ -519,6 +534,8 @@ class _Detector:
     def _enumerations(self) -> list[tuple[int, int]]:
         """ "Kónya, Becker and Vasquez": a list of single capitalised words, one of them a
         known name, is a list of people."""
+        if not any(joint in self.text for joint in _ENUMERATION_JOINTS):
+            return []  # most messages: no list, and no word-by-word scan for one
         spans = []
         for match in _ENUMERATION_RE.finditer(self.text):
             items = [
@@ -582,7 +599,7 @@ class _Detector:
         or a contracted preposition ("ein Server", "ins Tor", "einer Tom"), or after a
         definite article when it is no German first name ("den Bergen", "die Tore"), and
         with no listed name after it ("der Anna Müller" stays a name)."""
-        if not index or not _looks_german(self.text):
+        if not index or not self.german:
             return False
         previous, token = self.tokens[index - 1], self.tokens[index]
         if not _joined(self.text, previous, token):
@@ -669,7 +686,7 @@ class _Detector:
         return spans
 
     def _from_person_verbs(self) -> list[tuple[int, int]]:
-        if _looks_german(self.text):
+        if self.german:
             return self._from_german_person_verbs()
         spans = []
         tokens = self.tokens
@@ -717,15 +734,28 @@ def german_first_names() -> frozenset[str]:
     return name_lexicon(GERMAN_NAME_LOCALES).first_names
 
 
-def _looks_german(text: str) -> bool:
+@functools.cache
+def _language_stop_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The German stop words that are no English ones, and the English that are no German."""
     # spaCy takes seconds to import: loaded on first use.
     from spacy.lang.de.stop_words import STOP_WORDS as GERMAN_STOP_WORDS
     from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 
+    return (
+        frozenset(GERMAN_STOP_WORDS - ENGLISH_STOP_WORDS),
+        frozenset(ENGLISH_STOP_WORDS - GERMAN_STOP_WORDS),
+    )
+
+
+_UMLAUT_RE = re.compile(r"[äöüß]")
+
+
+def _looks_german(text: str) -> bool:
+    german_only, english_only = _language_stop_words()
     words = [w.lower() for w in _TOKEN_RE.findall(text)]
-    german = sum(w in GERMAN_STOP_WORDS and w not in ENGLISH_STOP_WORDS for w in words)
-    english = sum(w in ENGLISH_STOP_WORDS and w not in GERMAN_STOP_WORDS for w in words)
-    return german > english or bool(re.search(r"[äöüß]", text)) and german >= english
+    german = sum(w in german_only for w in words)
+    english = sum(w in english_only for w in words)
+    return german > english or bool(_UMLAUT_RE.search(text)) and german >= english
 
 
 def _stop_words() -> frozenset[str]:
@@ -806,6 +836,8 @@ _HANDLE_RE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?![\w@.]*\.[A-Za-z]{2,}
 
 
 def handle_spans(text: str) -> list[Span]:
+    if "@" not in text:
+        return []
     return [(m.start(), m.end(), NAME) for m in _HANDLE_RE.finditer(text)]
 
 
