@@ -14,7 +14,7 @@ import functools
 import re
 
 from privacy.redaction.names import common_words
-from privacy.redaction.patterns import has_digit
+from privacy.redaction.patterns import has_digit, regex_starting_with
 
 ADDRESS = "ADDRESS"
 Span = tuple[int, int, str]
@@ -107,13 +107,16 @@ _NUMBER_NAME_NUMBER_RE = re.compile(
     rf"(?<![\w.,:/\-])\d{{2,5}}[ ](?P<name>(?:{_WORD}[ ]){{0,3}}{_WORD})[ ]"
     rf"(?:{_HOUSE_NUMBER})(?![\d,:]\d|[\w])"
 )
+_SHIP = r"(?<![\w])(?:USNS|USNV|USCGC|USS)\s+(?:[^\W\d_][\w'’\-]*)(?:[ ](?-i:[A-Z])[\w'’\-]*)?"
 _BOX_RE = re.compile(
     r"(?<![\w])(?:P\.?\s?O\.?\s?Box|Post\s+Office\s+Box|Postbox|Postfach|"
     r"(?:PSC|Unit|CMR)\s+\d{1,5},?\s+Box)\s+\d{1,6}(?:[ ]\d{2}){0,3}"
     r"|(?<![\w])(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5}"
-    r"|(?<![\w])(?:USNS|USNV|USCGC|USS)\s+(?:[^\W\d_][\w'’\-]*)(?:[ ](?-i:[A-Z])[\w'’\-]*)?",
+    rf"|{_SHIP}",
     re.IGNORECASE,
 )
+# _BOX_RE in a text without digits, where its other branches cannot match.
+_SHIP_RE = regex_starting_with("u", _SHIP, re.IGNORECASE)
 _UNIT = (
     r"(?:(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Whg\.?|Wohnung|Flat)[ ]?#?[ ]?\d{1,5}[a-zA-Z]?"
     # The floor and the part of a building, on a line of their own in German addresses.
@@ -338,7 +341,7 @@ def _core_spans_without_digits(text: str) -> list[tuple[int, int]]:
     """_core_spans of a text without a digit (most chat messages): only the detectors that
     can find an address without a house number, postcode or box number run, in the same
     order; every other one needs a digit to match or to be kept."""
-    cores = [m.span() for m in _BOX_RE.finditer(text)]  # "USNS Cobb": a ship, no number
+    cores = [m.span() for m in _SHIP_RE.finditer(text)]  # "USNS Cobb": a ship, no number
     for match in _TYPE_STREET_NO_NUMBER_RE.finditer(text):
         if _after_trigger(text, match.start()):
             cores.append(match.span())

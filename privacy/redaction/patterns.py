@@ -28,6 +28,16 @@ def has_digit(text: str) -> bool:
     return any(map(str.isdigit, text))
 
 
+def regex_starting_with(first_characters: str, pattern: str, flags: int = 0) -> re.Pattern:
+    """pattern, compiled to be tried only at the text's start and where one of
+    first_characters stands: the engine skips every other position at once instead of
+    trying each branch there (several times faster on a chat message), with the same
+    matches. first_characters must hold the first character of every branch that can match
+    after the start (in any case, with re.IGNORECASE); tests/privacy/redaction/
+    test_redaction_speed.py checks it."""
+    return re.compile(rf"(?:\A|(?=[{first_characters}]))(?:{pattern})", flags)
+
+
 _EMAIL_RE = re.compile(
     r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])", re.UNICODE
 )

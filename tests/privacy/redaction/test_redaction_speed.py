@@ -48,10 +48,12 @@ def test_the_sample_is_redacted_as_before_the_guards():
 
 
 def _starts(items) -> tuple[set[str] | None, bool]:
-    """The characters a match of a parsed regex can start with (None: any), and whether
-    it can match the empty string."""
+    """The characters a match of a parsed regex can start with after the text's start
+    (None: any), and whether it can match the empty string there."""
     found: set[str] = set()
     for op, value in items:
+        if op is sre.AT and value in (sre.AT_BEGINNING, sre.AT_BEGINNING_STRING):
+            return found, False  # this branch matches at the start only (no re.MULTILINE)
         if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
             continue  # zero width
         if op is sre.LITERAL:
@@ -88,12 +90,15 @@ def _starts(items) -> tuple[set[str] | None, bool]:
 
 
 GUARDED = [names.TITLE_RE, names._STRONG_TRIGGER_RE, names._NAMING_TRIGGER_RE]
-GUARDED += [names._WEAK_TRIGGER_RE]
+GUARDED += [names._WEAK_TRIGGER_RE, address._SHIP_RE]
 
 
 @pytest.mark.parametrize("regex", GUARDED, ids=lambda regex: regex.pattern[:40])
 def test_a_guarded_regex_is_tried_at_every_character_a_match_can_start_with(regex):
-    guard, inner = re.fullmatch(r"\(\?=\[(.*?)\]\)\(\?:(.*)\)", regex.pattern, re.S).groups()
+    guard, inner = re.fullmatch(
+        r"\(\?:\\A\|\(\?=\[(.*?)\]\)\)\(\?:(.*)\)", regex.pattern, re.S
+    ).groups()
+    assert not regex.flags & re.MULTILINE
     starts, empty = _starts(_parser.parse(inner, regex.flags))
     assert starts and not empty
     if regex.flags & re.IGNORECASE:
@@ -105,6 +110,7 @@ def test_a_guarded_regex_is_tried_at_every_character_a_match_can_start_with(rege
         "Name: Anna\n Kontakt: Ben\nFRAU Meier, Herrn Dr. Prof. Kurz, Mr. Smith, sra. Lopez",
         "it's Tom, I'm Ann, ich bin Udo, hier spricht Eva, a dog called Rex, ſir Kim",
         "your name? customer: Li. Full name is Bo. Vorname Max, nachname: Moll",
+        "  Name: Udo Lindt\nKontakt: Rita, USNS Mercy, uss Enterprise",
     ]
     for text in texts:
         assert [m.span() for m in regex.finditer(text)] == [
@@ -123,3 +129,32 @@ def test_a_text_without_digits_finds_the_addresses_that_need_none():
     assert patterns.pattern_spans("Schreib an erika@example.org", id_patterns=()) == [
         (11, 28, "EMAIL")
     ]
+
+
+@pytest.mark.parametrize("regex", [names._ROLE_BEFORE_RE, names._GERMAN_ROLE_ENDING_RE])
+def test_a_role_is_searched_for_far_enough_before_the_blanks(regex):
+    role = regex.pattern.removesuffix(r"[ \t]+$")
+    assert role != regex.pattern
+    assert _parser.parse(role, regex.flags).getwidth()[1] <= names._LONGEST_ROLE
+
+
+@pytest.mark.parametrize(
+    ("before", "german", "found"),
+    [
+        ("und dann sagte Bürgermeisterin \t", True, True),
+        ("ein Europaministerin ", True, True),
+        ("das war der Europaminister\n", True, False),  # no blank after the role
+        ("Brief vom Vermieter \n", True, True),  # $ before a last line break
+        ("Brief vom Vermieter \n\n", True, False),
+        ("Brief vom Vermieter und ", True, False),
+        ("talked to the spokeswoman ", False, True),
+        ("talked to the Europaminister ", False, False),  # German compounds in German only
+    ],
+)
+def test_a_role_before_a_word_is_found_as_the_whole_window_search_found_it(before, german, found):
+    whole_window = bool(
+        names._ROLE_BEFORE_RE.search(before)
+        or (german and names._GERMAN_ROLE_BEFORE_RE.search(before))
+    )
+    assert whole_window is found
+    assert names._role_before(before, german=german) is found
