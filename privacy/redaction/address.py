@@ -72,6 +72,14 @@ _SUFFIX_STREET_RE = re.compile(
     rf"(?![\w])(?:[ ]?|[ \t]*\n[ \t]*)(?:{_HOUSE_NUMBER})(?![\d,]\d)",
     re.IGNORECASE,
 )
+# What every match of _SUFFIX_STREET_RE holds, read backwards: a digit, a blank or a line
+# break, a street suffix. In the reversed text a search for it tests one digit at most
+# characters; the regex above tries its 70 suffixes at each (0.1 ms on a question with a
+# number).
+_NUMBER_AFTER_SUFFIX_REVERSED_RE = re.compile(
+    rf"\d(?:[ ]|[ \t]*\n[ \t]*)(?:{_alternation(tuple(s[::-1] for s in _STREET_SUFFIXES))})",
+    re.IGNORECASE,
+)
 _SEPARATE_SUFFIX_STREET_RE = re.compile(
     rf"(?<![\w-])(?:{_CAP_WORD}[ \-]){{1,3}}(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|"
     rf"Ring|Damm|Ufer|Chaussee)[ ](?:{_HOUSE_NUMBER})(?![\d,]\d)"
@@ -158,7 +166,8 @@ _FORM_FIELD_RE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 # Words that announce an address; what follows them up to the sentence's end is one.
-_TRIGGER_RE = re.compile(
+_TRIGGER_RE = regex_starting_with(
+    "adehilmoprstuvw",
     r"(?:\b(?:address|adresse|anschrift|lieferadresse|rechnungsadresse|postanschrift|"
     r"wohnanschrift|wohnort)\b(?:\s+(?:of|von|des|der)\s+[^\n.,:;?!]{1,40}?)?"
     r"(?:\s+(?:is|ist|lautet|lautet jetzt|is now|ist jetzt|with|to|mit|auf|zu))?"
@@ -275,8 +284,9 @@ def _core_spans(text: str) -> list[tuple[int, int]]:
         return _core_spans_without_digits(text)
     lowercase_text = _all_lower(text)
     cores: list[tuple[int, int]] = []
+    suffix_street = _NUMBER_AFTER_SUFFIX_REVERSED_RE.search(text[::-1]) is not None
     for regex in (
-        _SUFFIX_STREET_RE,
+        *([_SUFFIX_STREET_RE] if suffix_street else []),
         _SEPARATE_SUFFIX_STREET_RE,
         _TYPE_STREET_RE,
         _PREFIX_STREET_RE,

@@ -453,10 +453,15 @@ _DOB_RE = re.compile(
 _DOB_AFTER_RE = re.compile(rf"(?<!\d)(?P<date>{_DATE})\s+(?:geboren|born)\b", re.IGNORECASE)
 
 
+# What every match of _DOB_AFTER_RE holds; found far faster than a date at every digit.
+_BORN_RE = re.compile(r"geboren|born", re.IGNORECASE)
+
+
 def date_of_birth_spans(text: str) -> list[Span]:
+    regexes = (_DOB_RE, _DOB_AFTER_RE) if _BORN_RE.search(text) else (_DOB_RE,)
     return [
         (m.start("date"), m.end("date"), DATE_OF_BIRTH)
-        for regex in (_DOB_RE, _DOB_AFTER_RE)
+        for regex in regexes
         for m in regex.finditer(text)
     ]
 

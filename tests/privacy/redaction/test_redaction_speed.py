@@ -90,7 +90,7 @@ def _starts(items) -> tuple[set[str] | None, bool]:
 
 
 GUARDED = [names.TITLE_RE, names._STRONG_TRIGGER_RE, names._NAMING_TRIGGER_RE]
-GUARDED += [names._WEAK_TRIGGER_RE, address._SHIP_RE]
+GUARDED += [names._WEAK_TRIGGER_RE, address._SHIP_RE, address._TRIGGER_RE]
 
 
 @pytest.mark.parametrize("regex", GUARDED, ids=lambda regex: regex.pattern[:40])
@@ -111,6 +111,7 @@ def test_a_guarded_regex_is_tried_at_every_character_a_match_can_start_with(rege
         "it's Tom, I'm Ann, ich bin Udo, hier spricht Eva, a dog called Rex, ſir Kim",
         "your name? customer: Li. Full name is Bo. Vorname Max, nachname: Moll",
         "  Name: Udo Lindt\nKontakt: Rita, USNS Mercy, uss Enterprise",
+        "Adresse: Hauptstr. 5, I live at 12 Elm St; send it to:\n3 Rue X. It's in Paris",
     ]
     for text in texts:
         assert [m.span() for m in regex.finditer(text)] == [
