@@ -73,7 +73,7 @@ _SUFFIX_STREET_RE = re.compile(
     re.IGNORECASE,
 )
 # What every match of _SUFFIX_STREET_RE holds, read backwards: a digit, a blank or a line
-# break, a street suffix. In the reversed text a search for it tests one digit at most
+# break, a street suffix. Searching the reversed text for it costs a digit test at most
 # characters; the regex above tries its 70 suffixes at each (0.1 ms on a question with a
 # number).
 _NUMBER_AFTER_SUFFIX_REVERSED_RE = re.compile(
