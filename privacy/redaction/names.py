@@ -366,7 +366,10 @@ class _Detector:
         self.common = common_words()
         self.tokens = _tokens(text)
         self.lowercase_text = not any(map(str.isupper, text))
-        self.by_start = {token.start: index for index, token in enumerate(self.tokens)}
+
+    @functools.cached_property
+    def by_start(self) -> dict[int, int]:
+        return {token.start: index for index, token in enumerate(self.tokens)}
 
     @functools.cached_property
     def german(self) -> bool:
@@ -505,6 +508,8 @@ class _Detector:
 
     def _speaker_labels(self) -> list[tuple[int, int]]:
         """A pasted chat log ("Anna: …\nJohn: …"): its speakers, if one is a known first name."""
+        if self.text.count(":") < 2:
+            return []  # each of the two labels needed has its colon
         labels = list(_SPEAKER_RE.finditer(self.text))
         if len(labels) < 2:
             return []
@@ -517,6 +522,8 @@ class _Detector:
 
     def _vocatives(self) -> list[tuple[int, int]]:
         """ "Kuba, can I please speak to your boss?": a name addressed at a sentence's start."""
+        if ", " not in self.text:
+            return []  # what every match has after the name
         spans = []
         for match in _VOCATIVE_RE.finditer(self.text):
             index = self.by_start.get(match.start("name"))
