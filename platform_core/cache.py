@@ -8,6 +8,7 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis import ConnectionPool, Redis
+from redis.commands.core import Script
 
 
 class SharedConnectionPool(ConnectionPool):
@@ -76,25 +77,34 @@ def process_cache(alias: str = DEFAULT_CACHE_ALIAS) -> BaseCache:
     return backend
 
 
+# INCR, and EXPIRE when that created the key (or always, to renew the expiry): one
+# command, atomic on the server. Run by its SHA1 (EVALSHA); redis-py loads it again after
+# a restart emptied Redis's script cache.
+_COUNTER_SCRIPT = Script(
+    None,
+    b"""
+    local count = redis.call('INCR', KEYS[1])
+    if count == 1 or ARGV[2] == '1' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+    return count
+    """,
+)
+
+
 def counter_increment(key: str, *, timeout: int, refresh_expiry: bool = False) -> int:
     """Count one more under `key` in the process's cache, created at 0 with `timeout`
     (and that expiry renewed, with `refresh_expiry`); returns the count.
 
-    On Redis one round trip: SET NX with the expiry, INCR (and EXPIRE), pipelined.
-    Django's add, incr and touch take one each, and its incr asks EXISTS first.
-    Raises the cache's errors (RedisError) for the caller to fail open or closed.
+    On Redis one round trip and one command (_COUNTER_SCRIPT): a third less CPU than SET NX,
+    INCR and EXPIRE pipelined (issue 22). Django's add, incr and touch take a round trip
+    each, and its incr asks EXISTS first. Raises the cache's errors (RedisError) for the
+    caller to fail open or closed.
     """
     backend = process_cache()
     if isinstance(backend, RedisCache):
         redis_key = backend.make_and_validate_key(key)
-        # Django's client for the key (its private attribute: no public way to a pipeline).
-        with backend._cache.get_client(redis_key, write=True).pipeline(transaction=False) as pipe:
-            pipe.set(redis_key, 0, ex=timeout, nx=True)
-            pipe.incr(redis_key)
-            if refresh_expiry:
-                pipe.expire(redis_key, timeout)
-            count = pipe.execute()[1]
-        return count
+        # Django's client for the key (its private attribute: no public way to a script).
+        client = backend._cache.get_client(redis_key, write=True)
+        return _COUNTER_SCRIPT(keys=[redis_key], args=[timeout, int(refresh_expiry)], client=client)
     backend.add(key, 0, timeout=timeout)
     try:
         count = backend.incr(key)

@@ -171,22 +171,23 @@ def redaction_spans(
         text,
         recognised,
         known_names=known_names,
-        id_patterns=id_patterns,
-        name_locales=name_locales,
-        allowed_words=allowed_words,
+        options=_options(id_patterns, name_locales, allowed_words),
     )
 
 
-def _spans_with(
-    text: str,
-    recognised: list[recogniser.Span],
-    *,
-    known_names: Iterable[str],
+class _Options(NamedTuple):
+    id_patterns: Sequence[str]
+    name_locales: tuple[str, ...]
+    allowed: frozenset[str]
+
+
+def _options(
     id_patterns: Sequence[str] | None,
     name_locales: Sequence[str] | None,
     allowed_words: Iterable[str] | None,
-) -> list[RedactionSpan]:
-    """redaction_spans with what the recogniser found in text (its spans) given."""
+) -> _Options:
+    """The arguments of `redaction_spans`, their defaults filled in (read once for a batch
+    of texts: reading a setting Django does not define costs an exception)."""
     if id_patterns is None:
         id_patterns = _setting("REDACTION_ID_PATTERNS", redaction_patterns.DEFAULT_ID_PATTERNS)
     if name_locales is None:
@@ -196,6 +197,18 @@ def _spans_with(
         if allowed_words is None
         else frozenset(word.lower() for word in allowed_words)
     )
+    return _Options(id_patterns, tuple(name_locales), allowed)
+
+
+def _spans_with(
+    text: str,
+    recognised: list[recogniser.Span],
+    *,
+    known_names: Iterable[str],
+    options: _Options,
+) -> list[RedactionSpan]:
+    """redaction_spans with what the recogniser found in text (its spans) given."""
+    id_patterns, name_locales, allowed = options
     spans = [
         *redaction_patterns.pattern_spans(text, id_patterns=id_patterns),
         *redaction_address.address_spans(text),
@@ -213,7 +226,7 @@ def _spans_with(
         )
     ]
     spans += _allowed_removed(names.contact_header_spans(text, data_spans=spans), text, allowed)
-    detected = names.name_spans(text, locales=tuple(name_locales))
+    detected = names.name_spans(text, locales=name_locales)
     detected += [(start, end, NAME) for start, end, _ in recognised]
     found_names = names.known_name_spans(text, known_names) + _allowed_removed(
         detected, text, allowed
@@ -267,17 +280,8 @@ def texts_redact(texts: Sequence[str], *, known_names: Sequence[Iterable[str]]) 
     per text than one by one (the chat stores the messages of many customers at once)."""
     texts = [str(text) for text in texts]
     recognised = recogniser.recogniser_spans_many(texts)
+    options = _options(None, None, None)
     return [
-        spans_apply(
-            text,
-            _spans_with(
-                text,
-                spans,
-                known_names=names_known,
-                id_patterns=None,
-                name_locales=None,
-                allowed_words=None,
-            ),
-        )
+        spans_apply(text, _spans_with(text, spans, known_names=names_known, options=options))
         for text, spans, names_known in zip(texts, recognised, known_names, strict=True)
     ]

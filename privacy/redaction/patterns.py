@@ -19,6 +19,25 @@ CREDIT_CARD = "CREDIT_CARD"
 ID = "ID"
 DATE_OF_BIRTH = "DATE_OF_BIRTH"
 
+
+def has_digit(text: str) -> bool:
+    """Whether text has a digit: most chat messages have none, and then nothing that needs
+    one (a phone, an IBAN, a card, an id, a date, a house number, a postcode) is looked for.
+    str.isdigit covers every character a regex's \\d matches, and the superscripts that
+    `id_spans` counts besides."""
+    return any(map(str.isdigit, text))
+
+
+def regex_starting_with(first_characters: str, pattern: str, flags: int = 0) -> re.Pattern:
+    """pattern, compiled to be tried only at the text's start and where one of
+    first_characters stands: the engine skips every other position at once instead of
+    trying each branch there (several times faster on a chat message), with the same
+    matches. first_characters must hold the first character of every branch that can match
+    after the start (in any case, with re.IGNORECASE); tests/privacy/redaction/
+    test_redaction_speed.py checks it."""
+    return re.compile(rf"(?:\A|(?=[{first_characters}]))(?:{pattern})", flags)
+
+
 _EMAIL_RE = re.compile(
     r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])", re.UNICODE
 )
@@ -226,6 +245,8 @@ def phone_spans(text: str) -> list[Span]:
 
 
 def email_spans(text: str) -> list[Span]:
+    if "@" not in text:
+        return []
     return [(m.start(), m.end(), EMAIL) for m in _EMAIL_RE.finditer(text)]
 
 
@@ -432,16 +453,23 @@ _DOB_RE = re.compile(
 _DOB_AFTER_RE = re.compile(rf"(?<!\d)(?P<date>{_DATE})\s+(?:geboren|born)\b", re.IGNORECASE)
 
 
+# What every match of _DOB_AFTER_RE holds; found far faster than a date at every digit.
+_BORN_RE = re.compile(r"geboren|born", re.IGNORECASE)
+
+
 def date_of_birth_spans(text: str) -> list[Span]:
+    regexes = (_DOB_RE, _DOB_AFTER_RE) if _BORN_RE.search(text) else (_DOB_RE,)
     return [
         (m.start("date"), m.end("date"), DATE_OF_BIRTH)
-        for regex in (_DOB_RE, _DOB_AFTER_RE)
+        for regex in regexes
         for m in regex.finditer(text)
     ]
 
 
 def pattern_spans(text: str, *, id_patterns: Iterable[str]) -> list[Span]:
     """All form-based detections; overlaps are resolved by the caller."""
+    if not has_digit(text):  # an e-mail address is the only one without a digit
+        return email_spans(text)
     return [
         *email_spans(text),
         *iban_spans(text),

@@ -1,3 +1,5 @@
+import pytest
+
 from platform_core.cache import SharedConnectionPool
 
 
@@ -71,3 +73,31 @@ def test_every_redis_cache_object_of_a_process_shares_one_client_per_pool():
 
     assert clients[0] is clients[1] is clients[2]
     assert clients[0].connection_pool.connection_kwargs["db"] == 5
+
+
+@pytest.mark.services
+def test_a_redis_counter_expires_once_created_renews_only_when_asked_and_survives_a_restart(
+    monkeypatch,
+):
+    from platform_core import cache as platform_cache
+    from platform_core.cache import counter_increment, process_cache
+
+    backend = process_cache()
+    client = backend._cache.get_client("test-counter-ttl", write=True)
+    redis_key = backend.make_and_validate_key("test-counter-ttl")
+    client.delete(redis_key)
+
+    first = counter_increment("test-counter-ttl", timeout=100)
+    client.expire(redis_key, 50)  # time passes
+    second = counter_increment("test-counter-ttl", timeout=100)
+    ttl_kept = client.ttl(redis_key)
+    # Redis restarted: it knows the script by no SHA1 (a server-wide SCRIPT FLUSH would
+    # disturb whoever else shares this Redis).
+    monkeypatch.setattr(platform_cache._COUNTER_SCRIPT, "sha", "0" * 40)
+    third = counter_increment("test-counter-ttl", timeout=100, refresh_expiry=True)
+
+    assert (first, second, third) == (1, 2, 3)
+    assert 40 < ttl_kept <= 50
+    assert 90 < client.ttl(redis_key) <= 100
+    assert backend.get("test-counter-ttl") == 3
+    assert platform_cache._COUNTER_SCRIPT.sha != "0" * 40  # loaded again
