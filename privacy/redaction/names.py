@@ -760,10 +760,7 @@ class _Detector:
             ):
                 continue
             before = self.text[max(0, token.start - 30) : token.start]
-            announced = (
-                _GERMAN_PERSON_BEFORE_RE.search(before)
-                or _role_before(before, german=True)
-            )
+            announced = _GERMAN_PERSON_BEFORE_RE.search(before) or _role_before(before, german=True)
             if token.lower in frequent_words() and (
                 not announced
                 or _GERMAN_SOURCE_BEFORE_RE.search(before)
