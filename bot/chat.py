@@ -61,7 +61,7 @@ from privacy.services import (
     data_subject_identify,
     policy_version_active,
 )
-from privacy.tasks import subject_verification_send_task
+from privacy.tasks import subject_verification_mail_queue
 
 IDENTITY_FIELDS = ("name", "email", "phone")
 # What a conversation's consent may cover: the chat itself, always (what "I agree"
@@ -412,7 +412,7 @@ def chat_identify(*, conversation: Conversation, identity: dict[str, object]) ->
     conversation.save(update_fields=["subject", "updated_at"])
     consent_link_subject(record=conversation.consent, subject=subject)
     if subject.email:
-        subject_verification_send_task.delay_on_commit(subject.pk, conversation.language)
+        subject_verification_mail_queue(subject_id=subject.pk, language=conversation.language)
 
 
 def chat_greet(*, conversation: Conversation) -> Reply | None:

@@ -93,9 +93,15 @@ def _token_hash(token: str) -> str:
 
 @transaction.atomic
 def subject_verification_send(*, subject: DataSubject, language: str) -> None:
-    """Email a link that proves the address (an earlier link stops working). Safe to retry."""
+    """Email the link that proves the address, once per subject: a repeated call (a task
+    delivered again) finds the link sent and sends none."""
     subject = DataSubject.objects.select_for_update().filter(pk=subject.pk).first()
-    if subject is None or subject.is_verified or not subject.email:
+    if (
+        subject is None
+        or subject.is_verified
+        or not subject.email
+        or subject.verification_expires_at is not None
+    ):
         return
     token = secrets.token_urlsafe(32)
     subject.verification_hash = _token_hash(token)
