@@ -52,6 +52,7 @@ from event_pipeline.outbox import (
     outbox_actions_run,
     outbox_event_record,
 )
+from platform_core.rows import row_update
 from privacy.models import ConsentRecord
 from privacy.services import (
     consent_link_subject,
@@ -365,7 +366,7 @@ def chat_consent_give(
     if conversation.subject_id:
         consent_link_subject(record=record, subject=conversation.subject)
     conversation.consent = record
-    conversation.save(update_fields=["consent", "updated_at"])
+    row_update(conversation, "consent")
     return record
 
 
@@ -409,7 +410,7 @@ def chat_identify(*, conversation: Conversation, identity: dict[str, object]) ->
     # data_subject_identify); the link e-mailed to it lets the person prove it.
     subject = data_subject_identify(**{name: identity[name] for name in required})
     conversation.subject = subject
-    conversation.save(update_fields=["subject", "updated_at"])
+    row_update(conversation, "subject")
     consent_link_subject(record=conversation.consent, subject=subject)
     if subject.email:
         subject_verification_mail_queue(subject_id=subject.pk, language=conversation.language)

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from platform_core.rows import rows_insert
 from privacy.crypto import (
     email_blind_index,
 )
@@ -79,12 +80,14 @@ def data_subject_identify(*, name: str = "", email: str = "", phone: str = "") -
     checking (subject_merge); only then does it join the verified subject.
     """
     name, email, phone = _identity_clean(name=name, email=email, phone=phone)
-    return DataSubject.objects.create(
+    subject = DataSubject(
         name=name,
         email=email,
         phone=phone,
         email_index=email_blind_index(email) if email else None,
     )
+    rows_insert([subject])  # encrypted by its fields, as save() would
+    return subject
 
 
 def _token_hash(token: str) -> str:
