@@ -1,4 +1,5 @@
-"""Rows written without the ORM's query compiler, for the chat's hottest writes.
+"""Rows written without the ORM's query compiler, for the chat's hottest writes: its
+messages, and the set-up's conversation, consent, audit event and data subject.
 
 Building an INSERT or UPDATE through the compiler costs more CPU than the database
 takes to run it (issue 22: a consent or an identification is three such writes).
