@@ -52,6 +52,7 @@ from event_pipeline.outbox import (
     outbox_actions_run,
     outbox_event_record,
 )
+from platform_core.rows import row_update
 from privacy.models import ConsentRecord
 from privacy.services import (
     consent_link_subject,
@@ -62,7 +63,7 @@ from privacy.services import (
     data_subject_identify,
     policy_version_active,
 )
-from privacy.tasks import subject_verification_send_task
+from privacy.tasks import subject_verification_mail_queue
 
 IDENTITY_FIELDS = ("name", "email", "phone")
 # What a conversation's consent may cover: the chat itself, always (what "I agree"
@@ -366,7 +367,7 @@ def chat_consent_give(
     if conversation.subject_id:
         consent_link_subject(record=record, subject=conversation.subject)
     conversation.consent = record
-    conversation.save(update_fields=["consent", "updated_at"])
+    row_update(conversation, "consent")
     return record
 
 
@@ -422,10 +423,10 @@ def chat_identify(*, conversation: Conversation, identity: dict[str, object]) ->
     # data_subject_identify); the link e-mailed to it lets the person prove it.
     subject = data_subject_identify(**{name: identity[name] for name in required})
     conversation.subject = subject
-    conversation.save(update_fields=["subject", "updated_at"])
+    row_update(conversation, "subject")
     consent_link_subject(record=conversation.consent, subject=subject)
     if subject.email:
-        subject_verification_send_task.delay_on_commit(subject.pk, conversation.language)
+        subject_verification_mail_queue(subject_id=subject.pk, language=conversation.language)
 
 
 def chat_greet(*, conversation: Conversation) -> Reply | None:

@@ -32,6 +32,7 @@ from platform_core.answer_markup import answer_html
 from platform_core.cache import counter_increment
 from platform_core.consumers import REFUSED, JsonConsumer
 from privacy.services import ConsentError, policy_version_active
+from privacy.tasks import verification_mails_batched
 
 logger = logging.getLogger(__name__)
 
@@ -141,16 +142,18 @@ def _set_up_steps_run(steps: list[functools.partial]) -> list[tuple[bool, object
     verbs may have changed them in memory) and each step runs on its own, so one
     failure costs the others only time, as with messages (bot.chat.chat_messages_receive).
     """
-    if len(steps) > 1:
-        try:
-            with transaction.atomic():
-                return [_set_up_step_outcome(step, batched=True) for step in steps]
-        except Exception:  # noqa: BLE001  (undone; each step again, on its own)
-            for step in steps:
-                conversation = step.keywords.get("conversation")
-                if conversation is not None:
-                    _set_up_state_reread(conversation)
-    return [_set_up_step_outcome(step, batched=False) for step in steps]
+    # The verification mails of the identifications stored: one task message, after the commit.
+    with verification_mails_batched():
+        if len(steps) > 1:
+            try:
+                with transaction.atomic():
+                    return [_set_up_step_outcome(step, batched=True) for step in steps]
+            except Exception:  # noqa: BLE001  (undone; each step again, on its own)
+                for step in steps:
+                    conversation = step.keywords.get("conversation")
+                    if conversation is not None:
+                        _set_up_state_reread(conversation)
+        return [_set_up_step_outcome(step, batched=False) for step in steps]
 
 
 def _set_up_state_reread(conversation: Conversation) -> None:

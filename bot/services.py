@@ -40,6 +40,7 @@ from bot.selectors import (
 from bot.tokens import resume_token_hash, resume_token_new
 from event_pipeline.outbox import outbox_events_forget
 from event_pipeline.webhooks import webhook_event_emit
+from platform_core.rows import rows_insert
 from privacy.models import DataSubject
 from privacy.redaction import text_redact, texts_redact
 from privacy.selectors import learning_refusal, legal_hold_references, legal_hold_subject_ids
@@ -54,9 +55,10 @@ def conversation_start(
 ) -> tuple[Conversation, str]:
     """A new conversation and its resume token (returned once, stored only hashed)."""
     token = resume_token_new()
-    conversation = Conversation.objects.create(
+    conversation = Conversation(
         channel=channel, language=language, resume_token_hash=resume_token_hash(token)
     )
+    rows_insert([conversation])  # the chat's hello: without the query compiler
     webhook_event_emit(
         event="conversation.created",
         payload={
@@ -136,39 +138,6 @@ def _message_row(
         text_redacted=redacted,
         **fields,
     )
-
-
-def _messages_insert(messages: list[Message]) -> None:
-    """INSERT the rows (as few statements as the backend's parameter limit allows) and
-    read their ids back: what bulk_create does for the chat's hottest statement, without
-    its query compiler, which cost more CPU than the INSERT itself (issue 22). Each
-    value is prepared by its field as the ORM would (the text encrypted); no signals,
-    as with bulk_create."""
-    fields = [field for field in Message._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    head = (
-        f"INSERT INTO {quote(Message._meta.db_table)} "  # noqa: S608  (names from the model)
-        f"({', '.join(quote(field.column) for field in fields)}) VALUES "
-    )
-    row = f"({', '.join(['%s'] * len(fields))})"
-    batch = max(connection.ops.bulk_batch_size(fields, messages), 1)
-    for start in range(0, len(messages), batch):
-        rows = messages[start : start + batch]
-        params = [
-            field.get_db_prep_save(field.pre_save(message, True), connection)
-            for message in rows
-            for field in fields
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"{head}{', '.join([row] * len(rows))} RETURNING {quote(Message._meta.pk.column)}",
-                params,
-            )
-            ids = [returned[0] for returned in cursor.fetchall()]
-        for message, pk in zip(rows, ids, strict=True):
-            message.pk = pk
-            message._state.adding = False
-            message._state.db = connection.alias
 
 
 def _messages_stored(conversation: Conversation, messages: list[Message]) -> None:
@@ -442,7 +411,7 @@ def questions_append(questions: Sequence[Question]) -> list[tuple[Message, list[
                 for offset, reply in enumerate(replies, start=1)
             ],
         )
-    _messages_insert([row for question, replies in stored.values() for row in (question, *replies)])
+    rows_insert([row for question, replies in stored.values() for row in (question, *replies)])
     in_order = [stored[position] for position in range(len(questions))]
     for question, (message, replies) in zip(questions, in_order, strict=True):
         _messages_stored(question.conversation, [message, *replies])

@@ -1,6 +1,9 @@
 import logging
+import threading
+from contextlib import contextmanager
 
 from celery import shared_task
+from django.db import transaction
 
 from platform_core.heartbeats import PURGE, job_heartbeat_record
 from privacy.models import DataRequest, DataSubject
@@ -59,11 +62,69 @@ def agreement_reviews_check_task() -> dict[str, int]:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def subject_verifications_send_task(requests: list[list]) -> None:
+    """The verification mail of each [subject id, language]: once per subject (a
+    redelivery sends none twice), each in its own transaction, so one that fails
+    (logged) keeps none of the others from their mail."""
+    for subject_id, language in requests:
+        subject = DataSubject.objects.filter(pk=subject_id).first()
+        if subject is None:  # erased meanwhile
+            continue
+        try:
+            subject_verification_send(subject=subject, language=language)
+        except Exception:  # noqa: BLE001  (the others still get theirs)
+            logger.exception("Verification mail of subject %s not sent", subject_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def subject_verification_send_task(subject_id: int, language: str) -> None:
-    # A fresh link per run; a verified (or erased) subject gets none.
-    subject = DataSubject.objects.filter(pk=subject_id).first()
-    if subject is not None:
-        subject_verification_send(subject=subject, language=language)
+    # Messages queued before subject_verifications_send_task replaced it.
+    subject_verifications_send_task([[subject_id, language]])
+
+
+# The verification mails committed inside a verification_mails_batched() block, in its
+# thread (the database thread that runs a batch of set-up steps); None outside one.
+_batched = threading.local()
+
+
+def subject_verification_mail_queue(*, subject_id: int, language: str) -> None:
+    """Call inside the transaction that stores the subject: once it commits, its
+    verification mail is queued (ids only), with the others of a
+    verification_mails_batched() block in one task message at the block's end, else
+    in a message of its own. A rolled-back transaction (or savepoint) queues none."""
+
+    def committed() -> None:
+        pending = getattr(_batched, "requests", None)
+        if pending is None:
+            subject_verifications_send_task.delay([[subject_id, language]])
+        else:
+            pending.append([subject_id, language])
+
+    transaction.on_commit(committed)
+
+
+@contextmanager
+def verification_mails_batched():
+    """The verification mails committed within, published together at its end: one task
+    message, one broker round trip, for a batch of identifications (the chat's set-up
+    steps waiting together). Their data is stored by then, so a broker failure is
+    logged, not raised into steps that succeeded."""
+    if getattr(_batched, "requests", None) is not None:  # nested: the outer one publishes
+        yield
+        return
+    _batched.requests = []
+    try:
+        yield
+    finally:
+        requests, _batched.requests = _batched.requests, None
+        if requests:
+            try:
+                subject_verifications_send_task.delay(requests)
+            except Exception:  # noqa: BLE001  (committed: the customers' steps stand)
+                logger.exception(
+                    "Verification mails of subjects %s not queued",
+                    [subject_id for subject_id, _language in requests],
+                )
 
 
 @shared_task(bind=True, max_retries=COMPACT_MAX_RETRIES)

@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
+from platform_core.rows import rows_insert
 from privacy.models import AuditEvent, DataSubject
 from privacy.redaction import text_redact
 
@@ -54,7 +55,7 @@ def audit_record(
     note = str(reason or "").strip()
     if note:
         note = text_redact(note, known_names=known_names)[:AUDIT_NOTE_MAX_LENGTH]
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         action=action,
         acting_user=acting_user if acting_user and acting_user.is_authenticated else None,
         target_type=target._meta.label if target is not None else "",
@@ -64,3 +65,5 @@ def audit_record(
         reason=note,
         details=_details_redacted(details or {}, known_names),
     )
+    rows_insert([event])  # appended, never saved again (AuditEvent.save refuses that)
+    return event

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from platform_core.rows import row_update, rows_insert
 from privacy.models import ConsentRecord, DataSubject, PolicyVersion
 from privacy.services.audit import audit_record
 
@@ -90,13 +91,14 @@ def consent_record(
     # Refused above, before any write: the record and its audit event are one transaction,
     # without a savepoint inside the caller's (the chat's consent step: two statements less).
     with transaction.atomic(savepoint=False):
-        record = ConsentRecord.objects.create(
+        record = ConsentRecord(
             reference=reference,
             policy_version=active,
             purposes=sorted(set(purposes)),
             channel=channel,
             ip_address=ip_address if settings.CONSENT_STORE_IP_ADDRESS else None,
         )
+        rows_insert([record])
         audit_record(action="consent.granted", acting_user=None, target=record)
     return record
 
@@ -160,5 +162,5 @@ def consent_withdraw(*, record: ConsentRecord) -> ConsentRecord:
 
 
 def consent_link_subject(*, record: ConsentRecord, subject: DataSubject) -> None:
-    ConsentRecord.objects.filter(pk=record.pk).update(subject=subject)
     record.subject = subject
+    row_update(record, "subject")

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from platform_core.rows import rows_insert
 from privacy.crypto import (
     email_blind_index,
 )
@@ -80,12 +81,14 @@ def data_subject_identify(*, name: str = "", email: str = "", phone: str = "") -
     checking (subject_merge); only then does it join the verified subject.
     """
     name, email, phone = _identity_clean(name=name, email=email, phone=phone)
-    return DataSubject.objects.create(
+    subject = DataSubject(
         name=name,
         email=email,
         phone=phone,
         email_index=email_blind_index(email) if email else None,
     )
+    rows_insert([subject])  # encrypted by its fields, as save() would
+    return subject
 
 
 def _token_hash(token: str) -> str:
@@ -94,9 +97,15 @@ def _token_hash(token: str) -> str:
 
 @transaction.atomic
 def subject_verification_send(*, subject: DataSubject, language: str) -> None:
-    """Email a link that proves the address (an earlier link stops working). Safe to retry."""
+    """Email the link that proves the address, once per subject: a repeated call (a task
+    delivered again) finds the link sent and sends none."""
     subject = DataSubject.objects.select_for_update().filter(pk=subject.pk).first()
-    if subject is None or subject.is_verified or not subject.email:
+    if (
+        subject is None
+        or subject.is_verified
+        or not subject.email
+        or subject.verification_expires_at is not None
+    ):
         return
     token = secrets.token_urlsafe(32)
     subject.verification_hash = _token_hash(token)

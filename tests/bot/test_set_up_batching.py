@@ -4,11 +4,12 @@ import asyncio
 import functools
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 
 from bot import chat, consumers, conversation_setup
 from bot.models import Conversation
-from privacy.models import ConsentRecord
+from privacy import tasks
+from privacy.models import ConsentRecord, DataSubject
 from privacy.services import ConsentError, policy_version_active
 from tests.factories import ConversationFactory
 
@@ -142,6 +143,134 @@ def test_an_undone_step_leaves_no_consent_in_memory(policies, settings):
     assert not ConsentRecord.objects.exists()
     assert conversation.consent_id is None and conversation.consent is None
     assert not chat.conversation_consent_current(conversation)
+
+
+# The verification mails of a batch: one task message, after its commit -------------------
+
+
+def _identify_step(conversation: Conversation, email: str) -> functools.partial:
+    return functools.partial(
+        consumers._then_state_and_greeting,
+        verb=chat.chat_identify,
+        conversation=conversation,
+        identity={"name": "Erika Muster", "email": email},
+    )
+
+
+def _consented() -> Conversation:
+    conversation = _loaded()
+    _consent_step(conversation)()
+    return conversation
+
+
+@pytest.fixture
+def published(monkeypatch) -> list[tuple[list, bool]]:
+    """Each verification task message sent: (its requests, sent inside a transaction)."""
+    sent: list[tuple[list, bool]] = []
+
+    def delay(requests):
+        sent.append((requests, connection.in_atomic_block))
+
+    monkeypatch.setattr(tasks.subject_verifications_send_task, "delay", delay)
+    return sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_identifications_publishes_one_message_after_its_commit(
+    policies, settings, published
+):
+    settings.CHAT_IDENTITY_FIELDS = ["name", "email"]
+    conversations = [_consented() for _ in range(3)]
+    waiting = _loaded()  # no consent: refused inside the batch, no mail
+
+    outcomes = consumers._set_up_steps_run(
+        [
+            *(_identify_step(c, f"kunde{n}@example.org") for n, c in enumerate(conversations)),
+            _identify_step(waiting, "wartend@example.org"),
+        ]
+    )
+
+    assert [succeeded for succeeded, _result in outcomes] == [True, True, True, False]
+    assert len(published) == 1
+    requests, inside_transaction = published[0]
+    assert not inside_transaction
+    # Ids and language codes only, one per subject stored, none for the refused step.
+    assert requests == [[c.subject_id, "de"] for c in conversations]
+    assert DataSubject.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_undone_batch_publishes_each_mail_once_from_the_steps_run_alone(
+    policies, settings, published
+):
+    settings.CHAT_IDENTITY_FIELDS = ["name", "email"]
+    first, second = _consented(), _consented()
+
+    def breaks(**kwargs):
+        raise DatabaseError("connection lost")
+
+    outcomes = consumers._set_up_steps_run(
+        [
+            _identify_step(first, "erste@example.org"),
+            functools.partial(breaks),
+            _identify_step(second, "zweite@example.org"),
+        ]
+    )
+
+    assert [succeeded for succeeded, _result in outcomes] == [True, False, True]
+    # The batch's subjects were rolled back with it: only those of the runs alone count.
+    stored = list(DataSubject.objects.order_by("pk").values_list("pk", flat=True))
+    assert stored == [first.subject_id, second.subject_id]
+    assert published == [([[first.subject_id, "de"], [second.subject_id, "de"]], False)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_identification_queues_no_mail(policies, settings, published):
+    settings.CHAT_IDENTITY_FIELDS = ["name", "email"]
+    conversation = _consented()
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        chat.chat_identify(
+            conversation=conversation,
+            identity={"name": "Erika Muster", "email": "erika@example.org"},
+        )
+        raise DatabaseError("connection lost")
+
+    assert published == [] and not DataSubject.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_identification_outside_a_batch_publishes_its_own_message(policies, settings, published):
+    """The messengers identify one customer in a transaction of their own."""
+    settings.CHAT_IDENTITY_FIELDS = ["name", "email"]
+    conversation = _consented()
+
+    chat.chat_identify(
+        conversation=conversation, identity={"name": "Erika Muster", "email": "erika@example.org"}
+    )
+
+    assert published == [([[conversation.subject_id, "de"]], False)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_failure_after_the_commit_leaves_the_steps_stored(
+    policies, settings, monkeypatch, caplog
+):
+    settings.CHAT_IDENTITY_FIELDS = ["name", "email"]
+    first, second = _consented(), _consented()
+
+    def broker_down(requests):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(tasks.subject_verifications_send_task, "delay", broker_down)
+
+    outcomes = consumers._set_up_steps_run(
+        [_identify_step(first, "erste@example.org"), _identify_step(second, "zweite@example.org")]
+    )
+
+    assert [succeeded for succeeded, _result in outcomes] == [True, True]
+    assert DataSubject.objects.count() == 2
+    assert f"[{first.subject_id}, {second.subject_id}]" in caplog.text
 
 
 # The queue's side: which operations share a hop ------------------------------------------
