@@ -6,8 +6,8 @@ issue 22's guards (commit b1eacde, with the form name fields and German lexicon 
 beside the guards: the merge gave the same outputs on all 32,531 texts as the code without
 the guards, three letters' form fields changed by those rules): the demo shop's
 questions, the first 24 letters of `benchmarks/redact_letters_de.py --seed 15` and every
-tenth sentence of presidio-research's synthetic PII set (MIT licence). The full comparison, 32,531 texts, is
-`benchmarks/redaction_outputs.py` (figures in benchmarks/README.md).
+tenth sentence of presidio-research's synthetic PII set (MIT licence). The full comparison,
+32,531 texts, is `benchmarks/redaction_outputs.py` (figures in benchmarks/README.md).
 """
 
 import json
