@@ -452,14 +452,22 @@ def _bot_reactions(questions: Sequence[tuple[Conversation, str]]) -> list[Dialog
         for position, (conversation, text) in enumerate(questions)
         if conversation.status in (Conversation.Status.BOT, Conversation.Status.WAITING)
     ]
-    reactions = [DialogResult()] * len(questions)
+    reactions = [DialogResult() for _question in questions]
     if not reacting:
         return reactions
     answerer = answerer_get()
+    # A state depends on the language and status only: one per pair in a batch.
+    states: dict[tuple[str, str], DialogState] = {}
+    for _position, conversation, _text in reacting:
+        key = (conversation.language, conversation.status)
+        if key not in states:
+            states[key] = replace(
+                dialog_state(conversation), topics=bot_topics(conversation.language)
+            )
     results = dialog_questions_next(
         [
             DialogQuestion(
-                state=replace(dialog_state(conversation), topics=bot_topics(conversation.language)),
+                state=states[(conversation.language, conversation.status)],
                 question=text,
                 unsure_before=functools.partial(_last_reply_was_topics_offer, conversation),
                 suggested_before=functools.partial(_last_reply_suggested, conversation),
