@@ -617,9 +617,8 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
     _bot_reactions), then one transaction and one INSERT store every new message and
     reply (questions_append). If either fails (usually a resend among them), it is undone
     and each message is received on its own, so one bad message never costs the others
-    theirs. A second
-    message of a conversation (from a second connection) waits until the first's
-    escalation, if any, is stored: it is received on its own, after the batch.
+    theirs. A second message of a conversation (from a second connection) waits until
+    the first's escalation, if any, is stored: it is received on its own, after the batch.
     """
     results: dict[int, ReceiveResult] = {}
     ready: list[tuple[int, IncomingMessage]] = []
