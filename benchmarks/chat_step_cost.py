@@ -161,7 +161,7 @@ PARTS = (
     ("redaction", "privacy.redaction:texts_redact"),
     ("sentence encoder", "bot.nlu.sentence_vectors:sentence_vectors_encode"),
     ("language detection", "bot.nlu.language:language_detect"),
-    ("classifier, dialog (rest)", "bot.chat:_bot_reaction"),
+    ("classifier, dialog (rest)", "bot.chat:_bot_reactions"),
     ("encryption", "cryptography.fernet:MultiFernet.encrypt"),
     ("encryption", "cryptography.fernet:Fernet.encrypt"),
     ("SQL statements", "django.db.backends.utils:CursorWrapper.execute"),

@@ -5,13 +5,20 @@ word overlap (after folding case and umlauts). Plain Python over a snapshot of
 the knowledge base, so it runs without the database in tests and benchmarks.
 """
 
+from __future__ import annotations
+
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from bot.dialog import Answer
-from bot.nlu.calibration import Band, decide
+from bot.nlu.calibration import Band, Thresholds, decide
+
+if TYPE_CHECKING:  # spaCy and thinc load with a model, not with this module
+    from bot.nlu.intents import IntentPrediction
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -54,8 +61,8 @@ class KnowledgeEntry:
 
 
 def _titles_index(
-    entries: dict[tuple[str, str], "KnowledgeEntry"],
-) -> dict[tuple[str, str], "KnowledgeEntry"]:
+    entries: dict[tuple[str, str], KnowledgeEntry],
+) -> dict[tuple[str, str], KnowledgeEntry]:
     """(language, folded title) -> entry, the first entry of a title winning as before."""
     titles: dict[tuple[str, str], KnowledgeEntry] = {}
     for entry in entries.values():
@@ -116,6 +123,10 @@ class KeywordAnswerer:
             )
             for slug, score in ranked
         ]
+
+    def answers(self, questions: Sequence[tuple[str, str]]) -> list[Answer | None]:
+        """`answer` for each (question, language): plain Python, nothing to batch."""
+        return [self.answer(question, language) for question, language in questions]
 
     def answer(self, question: str, language: str) -> Answer | None:
         # A suggestion the customer clicked comes back as the intent's title.
@@ -200,16 +211,36 @@ class ModelAnswerer:
         ]
 
     def answer(self, question: str, language: str) -> Answer | None:
+        return self.answers([(question, language)])[0]
 
-        model = self._models.get(language)
-        if model is None:
-            answer = self._fallback.answer(question, language)
-            source = "fallback" if language in self.unavailable else "keyword"
-            return replace(answer, source=source) if answer is not None else None
-        clicked = self._title_clicked(question, language)
-        if clicked is not None:
-            return replace(clicked, source="model")
-        prediction = model.predict_one(question, top_k=model.thresholds.suggestions)
+    def answers(self, questions: Sequence[tuple[str, str]]) -> list[Answer | None]:
+        """The answer to each (question, language): the questions of a language with a
+        model classified as one batch (`IntentModel.predict`), their vectors not cached."""
+        answers: list[Answer | None] = [None] * len(questions)
+        by_language: dict[str, list[int]] = {}
+        for position, (question, language) in enumerate(questions):
+            if language not in self._models:
+                answer = self._fallback.answer(question, language)
+                source = "fallback" if language in self.unavailable else "keyword"
+                answers[position] = replace(answer, source=source) if answer is not None else None
+            elif (clicked := self._title_clicked(question, language)) is not None:
+                answers[position] = replace(clicked, source="model")
+            else:
+                by_language.setdefault(language, []).append(position)
+        for language, positions in by_language.items():
+            model = self._models[language]
+            predictions = model.predict(
+                [questions[position][0] for position in positions],
+                top_k=model.thresholds.suggestions,
+                cached=False,
+            )
+            for position, prediction in zip(positions, predictions, strict=True):
+                answers[position] = self._model_answer(prediction, language, model.thresholds)
+        return answers
+
+    def _model_answer(
+        self, prediction: IntentPrediction, language: str, thresholds: Thresholds
+    ) -> Answer | None:
         entry = self._entries.get((prediction.intent, language))
         if entry is None:  # an intent deactivated since the model was trained
             return None
@@ -223,6 +254,6 @@ class ModelAnswerer:
             confidence=round(prediction.confidence, 4),
             intent_slug=prediction.intent,
             suggestions=titles,
-            band=str(decide(prediction, model.thresholds)),
+            band=str(decide(prediction, thresholds)),
             source="model",
         )

@@ -4,6 +4,7 @@ Channel-independent: the websocket consumer calls these, and so will the
 messenger adapters. Each runs in one transaction and returns what to send.
 """
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from bot.answering import KeywordAnswerer, KnowledgeEntry, ModelAnswerer
 from bot.conversation_status import conversation_status_move
 from bot.dialog import (
     Answer,
+    DialogQuestion,
     DialogResult,
     DialogState,
     Escalation,
@@ -30,7 +32,7 @@ from bot.dialog import (
     dialog_escalate,
     dialog_feedback,
     dialog_greeting,
-    dialog_next,
+    dialog_questions_next,
     reply_is_topics_offer,
 )
 from bot.learning import BotModelDamaged, bot_model_load, bot_model_state_note
@@ -451,22 +453,46 @@ def _require_ready(conversation: Conversation) -> None:
         raise ChatError("identify first", code="identity_required")
 
 
-def _bot_reaction(conversation: Conversation, text: str) -> DialogResult:
-    """What the bot says to a question, worked out before anything is stored.
+def _bot_reactions(questions: Sequence[tuple[Conversation, str]]) -> list[DialogResult]:
+    """What the bot says to each (conversation, question), worked out before anything is
+    stored; the questions it is asked about are classified as one batch.
 
     Statuses only move away from the bot, so a conversation loaded as not the bot's
     is not the bot's now either; the other way round, question_append drops replies.
     While the customer waits for a person the bot still answers what it is sure of.
     """
-    if conversation.status not in (Conversation.Status.BOT, Conversation.Status.WAITING):
-        return DialogResult()
-    return dialog_next(
-        state=replace(dialog_state(conversation), topics=bot_topics(conversation.language)),
-        question=text,
-        answerer=answerer_get(),
-        unsure_before=lambda: _last_reply_was_topics_offer(conversation),
-        suggested_before=lambda: _last_reply_suggested(conversation),
+    reacting = [
+        (position, conversation, text)
+        for position, (conversation, text) in enumerate(questions)
+        if conversation.status in (Conversation.Status.BOT, Conversation.Status.WAITING)
+    ]
+    reactions = [DialogResult() for _question in questions]
+    if not reacting:
+        return reactions
+    answerer = answerer_get()
+    # A state depends on the language and status only: one per pair in a batch.
+    states: dict[tuple[str, str], DialogState] = {}
+    for _position, conversation, _text in reacting:
+        key = (conversation.language, conversation.status)
+        if key not in states:
+            states[key] = replace(
+                dialog_state(conversation), topics=bot_topics(conversation.language)
+            )
+    results = dialog_questions_next(
+        [
+            DialogQuestion(
+                state=states[(conversation.language, conversation.status)],
+                question=text,
+                unsure_before=functools.partial(_last_reply_was_topics_offer, conversation),
+                suggested_before=functools.partial(_last_reply_suggested, conversation),
+            )
+            for _position, conversation, text in reacting
+        ],
+        answerer=answerer,
     )
+    for (position, _conversation, _text), result in zip(reacting, results, strict=True):
+        reactions[position] = result
+    return reactions
 
 
 def _after_question(
@@ -562,7 +588,7 @@ def chat_message_receive(
 ) -> tuple[Message, ChatOutcome]:
     """Store the customer's message (once per client id) and the bot's reaction to it."""
     _require_ready(conversation)
-    reaction = _bot_reaction(conversation, text)
+    [reaction] = _bot_reactions([(conversation, text)])
     message, replies, created = question_append(
         Question(
             conversation=conversation,
@@ -601,14 +627,15 @@ _CONVERSATION_STATE_FIELDS = [
 def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveResult]:
     """chat_message_receive for many customers at once: the websocket chat's group commit.
 
-    One transaction and one INSERT for every new message and reply (questions_append).
-    If that fails (usually a resend among them), it is undone and each message is
-    received on its own, so one bad message never costs the others theirs. A second
-    message of a conversation (from a second connection) waits until the first's
-    escalation, if any, is stored: it is received on its own, after the batch.
+    The bot's reactions are worked out together (the questions classified as one batch,
+    _bot_reactions), then one transaction and one INSERT store every new message and
+    reply (questions_append). If either fails (usually a resend among them), it is undone
+    and each message is received on its own, so one bad message never costs the others
+    theirs. A second message of a conversation (from a second connection) waits until
+    the first's escalation, if any, is stored: it is received on its own, after the batch.
     """
     results: dict[int, ReceiveResult] = {}
-    ready: list[tuple[int, IncomingMessage, DialogResult]] = []
+    ready: list[tuple[int, IncomingMessage]] = []
     one_by_one: list[tuple[int, IncomingMessage]] = []
     batched_conversations: set[int] = set()
     for position, item in enumerate(incoming):
@@ -621,8 +648,9 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
             results[position] = error
             continue
         batched_conversations.add(item.conversation.pk)
-        ready.append((position, item, _bot_reaction(item.conversation, item.text)))
+        ready.append((position, item))
     try:
+        reactions = _bot_reactions([(item.conversation, item.text) for _position, item in ready])
         with transaction.atomic():
             stored = questions_append(
                 [
@@ -633,20 +661,19 @@ def chat_messages_receive(incoming: Sequence[IncomingMessage]) -> list[ReceiveRe
                         replies=reaction.replies,
                         replies_status=item.conversation.status,
                     )
-                    for _position, item, reaction in ready
+                    for (_position, item), reaction in zip(ready, reactions, strict=True)
                 ]
             )
-            for (position, item, reaction), (question, replies) in zip(ready, stored, strict=True):
+            for (position, item), reaction, (question, replies) in zip(
+                ready, reactions, stored, strict=True
+            ):
                 outcome = _after_question(item.conversation, question, replies, reaction)
                 results[position] = (question, outcome)
     except Exception:
         # Undone: the conversations as loaded may carry state of the rolled-back writes.
-        for _position, item, _reaction in ready:
+        for _position, item in ready:
             item.conversation.refresh_from_db(fields=_CONVERSATION_STATE_FIELDS)
-        one_by_one = sorted(
-            [(position, item) for position, item, _reaction in ready] + one_by_one,
-            key=lambda pair: pair[0],
-        )
+        one_by_one = sorted(ready + one_by_one, key=lambda pair: pair[0])
     for position, item in one_by_one:
         try:
             results[position] = chat_message_receive(

@@ -7,7 +7,7 @@ through bot.services, which stores the result.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -38,6 +38,10 @@ class Answer:
 
 class Answerer(Protocol):
     def answer(self, question: str, language: str) -> Answer | None: ...
+
+    def answers(self, questions: Sequence[tuple[str, str]]) -> list[Answer | None]:
+        """`answer` for each (question, language), as one batch where that is cheaper."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,16 @@ def _handover(state: DialogState, reason: str) -> DialogResult:
     return DialogResult(replies=[Reply(text=text, sender="system")], escalate_reason=reason)
 
 
+@dataclass(frozen=True)
+class DialogQuestion:
+    """A customer's question and what `dialog_next` needs to know besides (its arguments)."""
+
+    state: DialogState
+    question: str
+    unsure_before: Callable[[], bool] = lambda: False
+    suggested_before: Callable[[], str] = lambda: ""
+
+
 def dialog_next(
     *,
     state: DialogState,
@@ -198,17 +212,54 @@ def dialog_next(
     ranked first, "" if it offered none; asked only for a picked title) is reported in
     `suggestion_pick`, so the choice can be recorded.
     """
+    return dialog_questions_next(
+        [DialogQuestion(state, question, unsure_before, suggested_before)], answerer=answerer
+    )[0]
+
+
+def dialog_questions_next(
+    questions: Sequence[DialogQuestion], *, answerer: Answerer
+) -> list[DialogResult]:
+    """`dialog_next` for many customers' questions at once (a group commit's): the
+    answerer classifies those it is asked about as one batch (`Answerer.answers`)."""
+    # The answerer is not asked where a person has the conversation or is asked for.
+    asked = [
+        question.state.status in ("bot", "waiting")
+        and not customer_asks_for_human(question.question)
+        for question in questions
+    ]
+    answers = iter(
+        answerer.answers(
+            [
+                # The customer may write in another language than the page's: answer in theirs.
+                (
+                    question.question,
+                    language_detect(question.question, fallback=question.state.language),
+                )
+                for question, ask in zip(questions, asked, strict=True)
+                if ask
+            ]
+        )
+    )
+    return [
+        _reaction(question, ask, next(answers) if ask else None)
+        for question, ask in zip(questions, asked, strict=True)
+    ]
+
+
+def _reaction(question: DialogQuestion, asked: bool, answer: Answer | None) -> DialogResult:
+    """The dialog's reaction to a question: `asked` whether the answerer was, and its
+    `answer` (None: it had none, or was not asked)."""
+    state = question.state
     if state.status == "waiting":
-        return _answer_while_waiting(state, question, answerer)
+        return _answer_while_waiting(state, answer)
     if state.status != "bot":
         # A person has taken over: the bot stays quiet.
         return DialogResult()
-    if customer_asks_for_human(question):
+    if not asked:  # the customer asks for a person
         return _handover(state, Escalation.CUSTOMER_REQUEST)
-    # The customer may write in another language than the page's: answer in theirs.
-    answer = answerer.answer(question, language_detect(question, fallback=state.language))
     if answer is not None and answer.band == Band.ANSWER:
-        offered_first = suggested_before() if answer.clicked else ""
+        offered_first = question.suggested_before() if answer.clicked else ""
         return DialogResult(
             replies=[
                 Reply(
@@ -238,18 +289,16 @@ def dialog_next(
                 )
             ]
         )
-    if state.topics and not unsure_before():
+    if state.topics and not question.unsure_before():
         return _topics_offer(state, answer)
     return _handover(state, Escalation.LOW_CONFIDENCE)
 
 
-def _answer_while_waiting(state: DialogState, question: str, answerer: Answerer) -> DialogResult:
+def _answer_while_waiting(state: DialogState, answer: Answer | None) -> DialogResult:
     """Handed over but nobody has claimed it yet (outside hours, that is days): the bot
     still answers what it is sure of, and says the person still follows. Anything else
-    waits for the person, quietly: they see the question."""
-    if customer_asks_for_human(question):
-        return DialogResult()
-    answer = answerer.answer(question, language_detect(question, fallback=state.language))
+    (a request for a person too: `answer` is None then) waits for the person, quietly:
+    they see the question."""
     if answer is None or answer.band != Band.ANSWER:
         return DialogResult()
     with translation.override(state.language):

@@ -47,8 +47,14 @@ class BaselineModel:
         self.metadata: dict = {"classifier": BASELINE_NAME}
 
     def predict(
-        self, texts: Sequence[str], *, top_k: int = TOP_K_DEFAULT, batch_size: int = 0
+        self,
+        texts: Sequence[str],
+        *,
+        top_k: int = TOP_K_DEFAULT,
+        batch_size: int = 0,
+        cached: bool = True,
     ) -> list[IntentPrediction]:
+        """`IntentModel.predict`'s signature; it caches nothing, `cached` or not."""
         if not texts:
             return []
         # A sparse product, no BLAS threads to limit (and threadpool_limits costs

@@ -198,27 +198,31 @@ class IntentModel:
         return doc
 
     def predict_one(self, text: str, *, top_k: int = TOP_K_DEFAULT) -> IntentPrediction:
-        """One message, without `nlp.pipe`'s batching overhead: the live chat's path."""
-        return self._predictions([self._doc_tokens(text)], top_k=top_k, batched=False)[0]
+        """One customer message: `predict` with one item, its vector not cached."""
+        return self.predict([text], top_k=top_k, cached=False)[0]
 
     def predict(
-        self, texts: Sequence[str], *, top_k: int = TOP_K_DEFAULT, batch_size: int = 256
+        self,
+        texts: Sequence[str],
+        *,
+        top_k: int = TOP_K_DEFAULT,
+        batch_size: int = 256,
+        cached: bool = True,
     ) -> list[IntentPrediction]:
-        """Many messages at once (evaluation, re-scoring): sentence vectors encoded in
-        batches, through the encoder's cache."""
+        """Many messages at once: tokenised, scored and (those the n-grams alone cannot
+        answer) encoded as batches of up to `batch_size`. `cached`: the sentence vectors
+        go through the encoder's cache (evaluation, re-scoring: the same texts again);
+        customers' messages (the live chat, a group commit's questions) do not."""
+        # One by one: a blank pipeline's `pipe` only loops over `make_doc` too.
+        docs = [self._doc_tokens(text) for text in texts]
         predictions = []
-        docs = list(
-            self.nlp.pipe(
-                texts, batch_size=batch_size, disable=[TEXTCAT, SENTENCE_VECTORS_COMPONENT]
-            )
-        )
         for start in range(0, len(docs), batch_size):
             predictions += self._predictions(
-                docs[start : start + batch_size], top_k=top_k, batched=True
+                docs[start : start + batch_size], top_k=top_k, cached=cached
             )
         return predictions
 
-    def _predictions(self, docs: list[Doc], *, top_k: int, batched: bool) -> list[IntentPrediction]:
+    def _predictions(self, docs: list[Doc], *, top_k: int, cached: bool) -> list[IntentPrediction]:
         """Predictions for tokenised, normalised docs; a sentence vector is encoded only
         for those the n-grams alone cannot answer."""
         predictions: list[IntentPrediction | None] = [None] * len(docs)
@@ -252,11 +256,9 @@ class IntentModel:
                 encode.append((row, position, ngram_top))
         if not encode:
             return predictions
-        encode_docs = [docs[position] for _, position, _ in encode]
-        if batched:
-            encode_docs = list(self._vectorizer.pipe(encode_docs))
-        else:
-            encode_docs = [self._vectorizer(doc) for doc in encode_docs]
+        encode_docs = self._vectorizer.vectors_set(
+            [docs[position] for _, position, _ in encode], cached=cached
+        )
         # As the whole model computes them: the n-grams' scores plus the vector's.
         scores = ngram_scores[[row for row, _, _ in encode]]
         scores += model.get_ref(VECTOR_SCORES_REF).predict(encode_docs)

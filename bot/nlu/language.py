@@ -123,10 +123,14 @@ def _words(language: str) -> frozenset[str]:
 
 
 @cache
-def _stems(language: str) -> tuple[str, ...]:
+def _stems(language: str) -> re.Pattern:
+    """Finds any of the language's stems inside a word (one pattern: a loop over the
+    stems cost most of a detection)."""
     if language == "de":
-        return tuple(sorted({s for stem in _GERMAN_STEMS for s in _german_spellings(stem)}))
-    return tuple(_ENGLISH_STEMS)
+        stems = sorted({s for stem in _GERMAN_STEMS for s in _german_spellings(stem)})
+    else:
+        stems = _ENGLISH_STEMS
+    return re.compile("|".join(map(re.escape, stems)))
 
 
 def language_scores(text: str) -> dict[str, float]:
@@ -139,7 +143,7 @@ def language_scores(text: str) -> dict[str, float]:
         for language in LANGUAGES:
             if word in _words(language):
                 scores[language] += _WORD_WEIGHT
-            elif any(stem in word for stem in _stems(language)):
+            elif _stems(language).search(word):
                 scores[language] += _STEM_WEIGHT
         padded = f"_{word}_"
         for language, ngrams in (("de", _GERMAN_NGRAMS), ("en", _ENGLISH_NGRAMS)):

@@ -127,9 +127,9 @@ def sentence_vectors_component_create(nlp: Language, name: str) -> "SentenceVect
 
 
 class SentenceVectorizer:
-    """Sets `doc._.sentence_vector` from the doc's text. `pipe` encodes a batch at once
-    (several times faster per sentence) and uses the cache; one doc at a time (the live
-    chat, a latency measurement) does not.
+    """Sets `doc._.sentence_vector` from the doc's text. `pipe` and `vectors_set` encode a
+    batch at once (several times faster per sentence); `pipe` uses the cache, customers'
+    messages (the live chat: one doc, or a group commit's batch) do not.
 
     It keeps the token ids of the examples the model was trained on (`token_ids_set`,
     saved with the model: vocabulary numbers, no text); loading a model warms the
@@ -152,22 +152,21 @@ class SentenceVectorizer:
         return self
 
     def __call__(self, doc: Doc) -> Doc:
-        vector = sentence_vectors_encode([doc.text], cached=False)[0]
-        doc._.set(SENTENCE_VECTOR_EXTENSION, vector)
-        return doc
+        return self.vectors_set([doc], cached=False)[0]
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = BATCH_SIZE_DEFAULT) -> Iterator[Doc]:
         batch: list[Doc] = []
         for doc in docs:
             batch.append(doc)
             if len(batch) >= batch_size:
-                yield from self._batch_set(batch)
+                yield from self.vectors_set(batch)
                 batch = []
         if batch:
-            yield from self._batch_set(batch)
+            yield from self.vectors_set(batch)
 
-    def _batch_set(self, docs: list[Doc]) -> list[Doc]:
-        vectors = sentence_vectors_encode([doc.text for doc in docs])
+    def vectors_set(self, docs: list[Doc], *, cached: bool = True) -> list[Doc]:
+        """Sets the docs' vectors, encoded in one batch (`sentence_vectors_encode`)."""
+        vectors = sentence_vectors_encode([doc.text for doc in docs], cached=cached)
         for doc, vector in zip(docs, vectors, strict=True):
             doc._.set(SENTENCE_VECTOR_EXTENSION, vector)
         return docs

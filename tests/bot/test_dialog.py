@@ -24,6 +24,9 @@ class FixedAnswerer:
     def answer(self, question: str, language: str) -> Answer | None:
         return self._answer
 
+    def answers(self, questions) -> list[Answer | None]:
+        return [self._answer for _question in questions]
+
 
 def _state(status="bot", language="de"):
     return DialogState(language=language, status=status)

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bot import chat, consumers
+from bot.answering import ModelAnswerer
 from bot.models import Conversation, Message
 from privacy.redaction.recogniser import Recogniser
 from privacy.services import policy_version_active
@@ -135,6 +136,71 @@ def test_a_second_message_of_a_conversation_follows_the_first_ones_escalation(co
         (3, "customer"),
     ]
     assert Conversation.objects.get(pk=conversation.pk).status == Conversation.Status.WAITING
+
+
+def _answers_recorded(monkeypatch, calls: list, *, batch_fails: bool = False) -> None:
+    """Records how many questions each call of the answerer gets; with `batch_fails`, a
+    call with more than one (a batch's classification) raises."""
+    original = ModelAnswerer.answers
+
+    def answers(self, questions):
+        calls.append([text for text, _language in questions])
+        if batch_fails and len(questions) > 1:
+            raise RuntimeError("the sentence encoder failed on the batch")
+        return original(self, questions)
+
+    monkeypatch.setattr(ModelAnswerer, "answers", answers)
+
+
+BATCH_QUESTIONS = (
+    "Wie hoch sind die Versandkosten?",
+    "Kann ich mit PayPal bezahlen?",
+    "How can I return an item?",
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_questions_of_a_batch_are_classified_together(consented, monkeypatch):
+    calls = []
+    _answers_recorded(monkeypatch, calls)
+    conversations = [consented() for _ in BATCH_QUESTIONS]
+
+    together = chat.chat_messages_receive(
+        [_incoming(c, text=t) for c, t in zip(conversations, BATCH_QUESTIONS, strict=True)]
+    )
+
+    assert calls == [list(BATCH_QUESTIONS)]
+    # as each would be answered on its own (the single path: a batch of one)
+    alone = [consented() for _ in BATCH_QUESTIONS]
+    for conversation, text, (_question, outcome) in zip(
+        alone, BATCH_QUESTIONS, together, strict=True
+    ):
+        _message, outcome_alone = chat.chat_message_receive(
+            conversation=conversation, client_message_id="c-1", text=text
+        )
+        assert [(r.text, r.intent_slug, r.confidence) for r in outcome.replies] == [
+            (r.text, r.intent_slug, r.confidence) for r in outcome_alone.replies
+        ]
+        assert outcome.replies and outcome.replies[0].intent_slug
+    assert calls[1:] == [[text] for text in BATCH_QUESTIONS]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_batch_classification_falls_back_to_one_by_one(consented, monkeypatch):
+    calls = []
+    _answers_recorded(monkeypatch, calls, batch_fails=True)
+    conversations = [consented() for _ in BATCH_QUESTIONS]
+
+    results = chat.chat_messages_receive(
+        [_incoming(c, text=t) for c, t in zip(conversations, BATCH_QUESTIONS, strict=True)]
+    )
+
+    # the batch failed before anything was stored; each question then went on its own
+    assert calls == [list(BATCH_QUESTIONS), *([text] for text in BATCH_QUESTIONS)]
+    for conversation, (question, outcome) in zip(conversations, results, strict=True):
+        assert question.conversation_id == conversation.pk and question.seq == 1
+        assert [(m.seq, m.sender) for m in outcome.replies] == [(2, "bot")]
+    assert Message.objects.count() == 2 * len(BATCH_QUESTIONS)
 
 
 # The batching itself -------------------------------------------------------------------

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 import bot
+from bot.answering import KeywordAnswerer, KnowledgeEntry, ModelAnswerer
+from bot.dialog import DialogQuestion, DialogState, dialog_next, dialog_questions_next
 from bot.nlu import sentence_vectors
 from bot.nlu.calibration import Band, decide
 from bot.nlu.intents import (
@@ -24,6 +26,8 @@ from bot.nlu.training import intent_model_build
 
 # bot.knowledge_base.DEMO_KNOWLEDGE_BASE, without importing the ORM into NLU tests.
 DEMO_KNOWLEDGE_BASE = Path(bot.__file__).resolve().parent / "fixtures" / "demo_knowledge_base.json"
+# Questions customers might ask, both languages, not in the knowledge base (the benchmarks').
+DEMO_QUESTIONS = Path(bot.__file__).resolve().parents[1] / "benchmarks" / "demo_questions.jsonl"
 # Questions the demo knowledge base does not contain, for intents it does.
 PARAPHRASES = {
     "de": [
@@ -250,6 +254,97 @@ def test_predicting_one_message_is_cheap(demo_model):
 
     # The target is 2 ms; the margin is for slow shared test machines.
     assert statistics.median(timings) < 0.005
+
+
+def _varied_questions() -> list[tuple[str, str]]:
+    """(text, language) of a few hundred questions: the demo questions of both languages
+    (in a fixed shuffle), the paraphrases, off-topic ones, a request for a person, a
+    picked chip's title, blank and punctuation only."""
+    rows = [json.loads(line) for line in DEMO_QUESTIONS.read_text().splitlines() if line]
+    questions = [(row["text"], row["language"]) for row in rows]
+    questions += [
+        (text, language) for language in ("de", "en") for text, _ in PARAPHRASES[language]
+    ]
+    questions += [(text, language) for language in ("de", "en") for text in OFF_TOPIC[language]]
+    questions += [("Ich möchte mit einem Mitarbeiter sprechen", "de"), ("Versandkosten", "de")]
+    questions += [("", "de"), ("?!", "en")]
+    return [questions[(position * 7919) % len(questions)] for position in range(len(questions))]
+
+
+def _in_batches(items: list, size: int, work) -> list:
+    return [
+        result
+        for start in range(0, len(items), size)
+        for result in work(items[start : start + size])
+    ]
+
+
+def test_a_batch_is_classified_as_its_questions_one_by_one(demo_model):
+    texts = [text for text, _ in _varied_questions()]
+    cached_before = len(sentence_vectors._cache._vectors)
+
+    one_by_one = [demo_model.predict_one(text) for text in texts]
+    batched = _in_batches(texts, 16, lambda batch: demo_model.predict(batch, cached=False))
+
+    assert len(texts) > 300
+    for text, single, batch in zip(texts, one_by_one, batched, strict=True):
+        assert batch.intents_top == single.intents_top, text
+        assert batch.shortcut == single.shortcut, text
+        assert decide(batch, demo_model.thresholds) == decide(single, demo_model.thresholds), text
+        # The batch's matrix products may round the last bit otherwise.
+        assert [p for _, p in batch.top] == pytest.approx([p for _, p in single.top], abs=1e-5)
+    # both encoded some (not all settled by the n-grams), and kept none of them
+    assert 0 < sum(not p.shortcut for p in batched) < len(texts)
+    assert len(sentence_vectors._cache._vectors) == cached_before
+
+
+def test_the_dialog_reacts_to_a_batch_as_to_its_questions_one_by_one(demo_model):
+    # given: the demo model for its language, the keyword matcher for the other
+    data = json.loads(DEMO_KNOWLEDGE_BASE.read_text())
+    entries = [
+        KnowledgeEntry(
+            intent_slug=intent["slug"],
+            language=language,
+            title=intent["name"][language],
+            answer=intent["answers"][language],
+            examples=tuple(intent["examples"][language]),
+        )
+        for intent in data["intents"]
+        for language in ("de", "en")
+    ]
+    answerer = ModelAnswerer(
+        entries, {demo_model.language: demo_model}, fallback=KeywordAnswerer(entries)
+    )
+    questions = [
+        DialogQuestion(
+            state=DialogState(language=language, status=status, topics=("Versand", "Zahlung")),
+            question=text,
+        )
+        for position, (text, language) in enumerate(_varied_questions())
+        for status in [("bot", "bot", "waiting")[position % 3]]
+    ]
+
+    # when
+    one_by_one = [
+        dialog_next(state=q.state, question=q.question, answerer=answerer) for q in questions
+    ]
+    batched = _in_batches(
+        questions, 16, lambda batch: dialog_questions_next(batch, answerer=answerer)
+    )
+
+    # then: the same replies, bands and escalations; confidences to their stored 4 places
+    def without_confidences(result):
+        return dataclasses.replace(
+            result, replies=[dataclasses.replace(r, confidence=None) for r in result.replies]
+        )
+
+    for question, single, batch in zip(questions, one_by_one, batched, strict=True):
+        assert without_confidences(batch) == without_confidences(single), question.question
+        assert [r.confidence for r in batch.replies] == pytest.approx(
+            [r.confidence for r in single.replies], abs=1.01e-4
+        )
+    sources = {r.answer_source for result in batched for r in result.replies}
+    assert {"model", "keyword"} <= sources
 
 
 def test_training_needs_two_intents():
