@@ -28,7 +28,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import fix_random_seed, load_model_from_config, minibatch
-from thinc.api import Adam, Config, Model
+from thinc.api import Adam, Config
 
 from bot.nlu.calibration import OOS_INTENT, Thresholds, prediction_shortcut
 from bot.nlu.features import (
@@ -110,13 +110,6 @@ class IntentHyperparameters:
     # 20 % held out 0.920 against 0.917 top-1 (2: 0.917, 6: 0.918), answered right 0.793
     # against 0.778; checked once on CLINC150 val (0.962 against 0.952).
     sentence_vector_scale: float = 3.0
-    # Each branch (the n-grams' scores, the sentence vector's) is also trained on its own
-    # cross-entropy, this much beside the joint one: in the joint loss alone the n-grams
-    # fit the training examples within an epoch or two and leave the vector little to
-    # learn. 1.0: BANKING77 20 % held out 0.920 -> 0.922 top-1 (0.5: 0.921, 2: 0.920;
-    # with patience 2 0.922), and the n-grams alone answer 25 % instead of 17 % of its
-    # questions without encoding them. 0 trains the joint loss alone.
-    branch_loss_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -520,38 +513,19 @@ def intent_model_train(
     repeats = intent_balance_repeats(
         [intent for _, intent in examples], repeat_max=hyperparameters.balance_repeat_max
     )
-    # The training docs with their one-hot intents, each as often as it repeats (after
-    # the idf fit: repeated examples say nothing about how common a feature is). The
-    # loop below does what `nlp.update` did for the classifier (scores minus truth passed
-    # back, one optimiser step), but can give each branch its own loss too.
-    truth_rows = numpy.eye(len(labels), dtype="float32")
-    label_index = {label: index for index, label in enumerate(textcat.labels)}
+    # After the idf fit: repeated examples say nothing about how common a feature is.
     training = [
-        (example.predicted, truth_rows[label_index[intent]])
-        for example, (_, intent), repeat in zip(training, examples, repeats, strict=True)
-        for _ in range(repeat)
+        example for example, repeat in zip(training, repeats, strict=True) for _ in range(repeat)
     ]
     batch_size = _batch_size(len(training), hyperparameters)
     epochs_min = intent_epochs_for_updates(
         len(training), updates=hyperparameters.updates_min, hyperparameters=hyperparameters
     )
     best_accuracy, best_weights, epoch_improved = -1.0, None, 0
-    branches = (
-        (textcat.model.get_ref(NGRAM_SCORES_REF), textcat.model.get_ref(VECTOR_SCORES_REF))
-        if hyperparameters.branch_loss_weight and textcat.model.has_ref(VECTOR_SCORES_REF)
-        else None
-    )
     for epoch in range(1, hyperparameters.epochs_max + 1):
         rng.shuffle(training)
         for batch in minibatch(training, size=batch_size):
-            batch_docs = [doc for doc, _ in batch]
-            truth = numpy.stack([truth for _, truth in batch])
-            if branches is None:
-                scores, backprop = textcat.model.begin_update(batch_docs)
-                backprop(scores - truth)
-            else:
-                _branches_update(branches, batch_docs, truth, hyperparameters.branch_loss_weight)
-            textcat.finish_update(optimizer)
+            nlp.update(batch, sgd=optimizer)
         log.epochs = epoch
         if not validation:
             log.epoch_best = epoch
@@ -578,24 +552,6 @@ def intent_model_train(
         }
     )
     return model
-
-
-def _softmax(scores: numpy.ndarray) -> numpy.ndarray:
-    exp = numpy.exp(scores - scores.max(axis=1, keepdims=True))
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
-def _branches_update(
-    branches: tuple[Model, Model], docs: list[Doc], truth: numpy.ndarray, weight: float
-) -> None:
-    """One batch's gradients: the joint cross-entropy's (probabilities of the summed
-    scores minus truth) to both branches, plus `weight` times each branch's own."""
-    ngram, vector = branches
-    ngram_scores, ngram_backprop = ngram.begin_update(docs)
-    vector_scores, vector_backprop = vector.begin_update(docs)
-    d_joint = _softmax(ngram_scores + vector_scores) - truth
-    ngram_backprop(d_joint + weight * (_softmax(ngram_scores) - truth))
-    vector_backprop(d_joint + weight * (_softmax(vector_scores) - truth))
 
 
 def intent_examples_split(

@@ -2,8 +2,7 @@ import numpy
 import pytest
 
 from bot.nlu import sentence_vectors
-from bot.nlu.features import VECTOR_SCORES_REF
-from bot.nlu.intents import TEXTCAT, IntentHyperparameters, IntentModel, intent_model_train
+from bot.nlu.intents import IntentHyperparameters, IntentModel, intent_model_train
 from bot.nlu.sentence_vectors import (
     SENTENCE_VECTOR_WIDTH,
     SENTENCE_VECTORS_COMPONENT,
@@ -161,36 +160,3 @@ def test_loading_a_model_warms_the_encoders_token_cache_with_its_training_tokens
 
     assert set(saved_ids.tolist()) <= set(encoder._slot_of)
     assert loaded.predict_one("track my order") == model.predict_one("track my order")
-
-
-def _vector_branch_true_probability(model: IntentModel) -> float:
-    """Mean probability the sentence vector's scores alone give the true intent of
-    each training example."""
-    docs = [model.doc_make(text) for text, _ in EXAMPLES]
-    vector_scores = model.nlp.get_pipe(TEXTCAT).model.get_ref(VECTOR_SCORES_REF)
-    scores = numpy.asarray(vector_scores.predict(docs))
-    probabilities = numpy.exp(scores - scores.max(axis=1, keepdims=True))
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
-    truth = [model.labels.index(intent) for _, intent in EXAMPLES]
-    return float(probabilities[numpy.arange(len(truth)), truth].mean())
-
-
-def test_with_the_branch_loss_the_sentence_vector_alone_tells_the_intents_apart():
-    """The n-grams fit the training examples first and leave the vector little to learn
-    in the joint loss; each branch's own loss makes the vector learn the intents too."""
-    with_branches = intent_model_train(
-        EXAMPLES,
-        language="en",
-        hyperparameters=IntentHyperparameters(epochs_max=10, branch_loss_weight=1.0),
-    )
-    joint_only = intent_model_train(
-        EXAMPLES,
-        language="en",
-        hyperparameters=IntentHyperparameters(epochs_max=10, branch_loss_weight=0.0),
-    )
-
-    assert _vector_branch_true_probability(with_branches) > 0.6
-    assert _vector_branch_true_probability(with_branches) > _vector_branch_true_probability(
-        joint_only
-    )
-    assert with_branches.predict_one("track my order").intent == "order_status"
