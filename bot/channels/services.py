@@ -296,7 +296,7 @@ def _inbound_process(config: ChannelConfig, inbound: InboundMessage) -> str:
         notice_enqueue(identity=identity, text=texts.notice("withdrawn", language=language))
         return "consent_withdrawn"
     if word in texts.keyword_languages(texts.WORD_IMPROVE_OFF):
-        return _improvement_withdraw(identity, link, conversation, language=language)
+        return _improvement_consent(identity, link, conversation, language=language, granted=False)
     if word in texts.keyword_languages(texts.WORD_IMPROVE):
         return _improvement_consent(identity, link, conversation, language=language)
     if conversation_setup.identification_needed(conversation):
@@ -414,36 +414,20 @@ def _improvement_consent(
     conversation: Conversation,
     *,
     language: str,
+    granted: bool = True,
 ) -> str:
-    """The answer to the separate question: the bot may learn from this conversation.
-    A field asked for before is asked again, so identification goes on."""
-    chat.chat_consent_purpose_add(
-        conversation=conversation, purpose=ConsentRecord.Purpose.BOT_IMPROVEMENT
+    """The answer to the separate question: the bot may learn from this conversation, or
+    (granted=False) not any more, the rest of the consent standing (Art. 7(3)). A field
+    asked for before is asked again, so identification goes on."""
+    change = chat.chat_consent_purpose_add if granted else chat.chat_consent_purpose_withdraw
+    change(conversation=conversation, purpose=ConsentRecord.Purpose.BOT_IMPROVEMENT)
+    text = texts.notice(
+        "improvement_given" if granted else "improvement_withdrawn", language=language
     )
-    text = texts.notice("improvement_given", language=language)
     if link.pending_field:
         text = f"{text} {texts.notice(f'ask_{link.pending_field}', language=language)}"
     notice_enqueue(identity=identity, text=text)
-    return "improvement_consented"
-
-
-def _improvement_withdraw(
-    identity: ChannelIdentity,
-    link: ChannelConversation,
-    conversation: Conversation,
-    *,
-    language: str,
-) -> str:
-    """The optional purpose withdrawn on its own (Art. 7(3)): the chat goes on, and a
-    field asked for before is asked again."""
-    chat.chat_consent_purpose_withdraw(
-        conversation=conversation, purpose=ConsentRecord.Purpose.BOT_IMPROVEMENT
-    )
-    text = texts.notice("improvement_withdrawn", language=language)
-    if link.pending_field:
-        text = f"{text} {texts.notice(f'ask_{link.pending_field}', language=language)}"
-    notice_enqueue(identity=identity, text=text)
-    return "improvement_withdrawn"
+    return "improvement_consented" if granted else "improvement_withdrawn"
 
 
 def _identity_details_update(

@@ -22,7 +22,6 @@ nothing is read at run time but the two files.
 
 import functools
 import importlib
-import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,8 +29,7 @@ import faker
 
 # Modules, not their names: names imports this module (for its verbs of saying).
 from privacy.redaction import chat_sentences, names
-
-logger = logging.getLogger(__name__)
+from privacy.redaction.word_lists import word_list_read
 
 DIRECTORY = Path(__file__).resolve().parent
 PLACE_NAMES_PATH = DIRECTORY / "place_names.txt"
@@ -49,25 +47,16 @@ PLACE_SOURCES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _read_words(path: Path) -> frozenset[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        logger.warning("No word list in %s.", path)
-        return frozenset()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
-
-
 @functools.cache
 def place_names() -> frozenset[str]:
     """Lower-cased words of place names (empty when the shipped list is missing)."""
-    return _read_words(PLACE_NAMES_PATH)
+    return word_list_read(PLACE_NAMES_PATH)
 
 
 @functools.cache
 def german_nouns() -> frozenset[str]:
     """Capitalised German nouns (and other capitalised dictionary words), as written."""
-    return _read_words(GERMAN_NOUNS_PATH)
+    return word_list_read(GERMAN_NOUNS_PATH)
 
 
 # A compound's head is a listed noun of at least this many letters, after at least

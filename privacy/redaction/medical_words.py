@@ -15,14 +15,12 @@ doctor called "Basedow" or "Parkinson" stays a name to the recogniser.
 import functools
 import hashlib
 import importlib
-import logging
 import pkgutil
 from collections.abc import Iterable
 from pathlib import Path
 
 from privacy.redaction.names import TOKEN_RE, name_lexicon
-
-logger = logging.getLogger(__name__)
+from privacy.redaction.word_lists import word_list_read
 
 MEDICAL_WORDS_PATH = Path(__file__).resolve().parent / "medical_words_de.txt"
 # Debian's package and the file of it the list is derived from.
@@ -34,12 +32,7 @@ SOURCE_LICENCE = "GPL-3.0-or-later"
 @functools.cache
 def medical_words() -> frozenset[str]:
     """The shipped German medical words (lower case; empty when the file is missing)."""
-    try:
-        lines = MEDICAL_WORDS_PATH.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        logger.warning("No list of medical words in %s.", MEDICAL_WORDS_PATH)
-        return frozenset()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    return word_list_read(MEDICAL_WORDS_PATH)
 
 
 # Heads of German clinical compounds ("Chefarzt", "Assistenzärztin", "Arztbrief",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from privacy.redaction import lexicon_de
 from privacy.redaction.patterns import regex_starting_with
+from privacy.redaction.word_lists import word_list_read
 
 logger = logging.getLogger(__name__)
 
@@ -91,12 +92,7 @@ FREQUENT_WORDS_PATH = Path(__file__).resolve().parent / "frequent_words.txt"
 @functools.cache
 def frequent_words() -> frozenset[str]:
     """The shipped list of frequent words that are no names (empty when it is missing)."""
-    try:
-        lines = FREQUENT_WORDS_PATH.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        logger.warning("No list of frequent words in %s.", FREQUENT_WORDS_PATH)
-        return frozenset()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    return word_list_read(FREQUENT_WORDS_PATH)
 
 
 @dataclass(frozen=True)

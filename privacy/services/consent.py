@@ -103,46 +103,39 @@ def consent_record(
     return record
 
 
-@transaction.atomic
 def consent_purpose_add(*, record: ConsentRecord, purpose: str) -> ConsentRecord:
     """Add a purpose asked for on its own after the consent (a messenger's second
-    question). The audit event is the proof of when; a withdrawn consent or a purpose
-    already there changes nothing."""
-    if purpose not in ConsentRecord.Purpose.values:
-        raise ConsentError(_("Unknown consent purpose."), code="invalid_purpose")
-    locked = ConsentRecord.objects.select_for_update().get(pk=record.pk)
-    if locked.withdrawn_at is None and purpose not in locked.purposes:
-        locked.purposes = sorted({*locked.purposes, purpose})
-        locked.save(update_fields=["purposes"])
-        audit_record(
-            action="consent.purpose_added",
-            acting_user=None,
-            target=locked,
-            details={"purpose": purpose},
-        )
-    return locked
+    question, the web chat's box). The audit event is the proof of when; a withdrawn
+    consent or a purpose already there changes nothing."""
+    return _purpose_change(record=record, purpose=purpose, granted=True)
 
 
-@transaction.atomic
 def consent_purpose_withdraw(*, record: ConsentRecord, purpose: str) -> ConsentRecord:
     """Withdraw one optional purpose and keep the rest (Art. 7(3): as easy as giving it,
     without losing the chat). From now on nothing of the consent's conversation is learnt
     from (privacy.selectors.learning_excluded_q reads the purposes when it is used). The
     purpose the service itself needs is withdrawn with the whole consent
     (consent_withdraw). A purpose not there changes nothing."""
-    if purpose not in ConsentRecord.Purpose.values:
-        raise ConsentError(_("Unknown consent purpose."), code="invalid_purpose")
     if purpose == ConsentRecord.Purpose.SUPPORT_CHAT:
         raise ConsentError(
             _("The support chat's purpose is withdrawn with the whole consent."),
             code="invalid_purpose",
         )
+    return _purpose_change(record=record, purpose=purpose, granted=False)
+
+
+@transaction.atomic
+def _purpose_change(*, record: ConsentRecord, purpose: str, granted: bool) -> ConsentRecord:
+    """One purpose added or withdrawn, under the record's lock, audited once."""
+    if purpose not in ConsentRecord.Purpose.values:
+        raise ConsentError(_("Unknown consent purpose."), code="invalid_purpose")
     locked = ConsentRecord.objects.select_for_update().get(pk=record.pk)
-    if locked.withdrawn_at is None and purpose in locked.purposes:
-        locked.purposes = [kept for kept in locked.purposes if kept != purpose]
+    if locked.withdrawn_at is None and (purpose in locked.purposes) != granted:
+        kept = [other for other in locked.purposes if other != purpose]
+        locked.purposes = sorted({*kept, purpose}) if granted else kept
         locked.save(update_fields=["purposes"])
         audit_record(
-            action="consent.purpose_withdrawn",
+            action="consent.purpose_added" if granted else "consent.purpose_withdrawn",
             acting_user=None,
             target=locked,
             details={"purpose": purpose},
