@@ -18,11 +18,14 @@ the gold names of the labelled sets as the subject's known names).
 import argparse
 import hashlib
 import json
+import logging
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
+
+logger = logging.getLogger("redaction_outputs")
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
@@ -64,7 +67,7 @@ def corpus(data: Path, letters_seed: int) -> list[tuple[str, str, list[str]]]:
     for name in (*BOT_SETS, *LABELLED_SETS):
         path = data / name
         if not path.exists():
-            print(f"skipped (missing): {path}", file=sys.stderr)
+            logger.warning("skipped (missing): %s", path)
             continue
         items += [(name, r["text"], _gold_names(r)) for r in _records(path)]
     items += [
@@ -93,17 +96,18 @@ def outputs(items: list[tuple[str, str, list[str]]]) -> list[list[str]]:
 def compare(old_path: Path, new_path: Path) -> int:
     old, new = _records(old_path), _records(new_path)
     if len(old) != len(new):
-        print(f"different lengths: {len(old)} vs {len(new)}")
+        logger.info("different lengths: %d vs %d", len(old), len(new))
         return 1
     differing = [(i, a, b) for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
     per_corpus: dict[str, int] = {}
     for row in old:
         per_corpus[row[0]] = per_corpus.get(row[0], 0) + 1
     for name, count in per_corpus.items():
-        print(f"{name}: {count} texts")
-    print(f"{len(old)} texts, {len(differing)} outputs differ")
-    for index, a, b in differing[:10]:
-        print(f"#{index}\n  old: {a}\n  new: {b}")
+        logger.info("%s: %d texts", name, count)
+    logger.info("%d texts, %d outputs differ", len(old), len(differing))
+    # Where they differ, not what: an output that differs may hold what the other hid.
+    for index, a, _b in differing[:10]:
+        logger.info("differs: text #%d of %s", index, a[0])
     return 1 if differing else 0
 
 
@@ -123,13 +127,19 @@ def timing(rounds: int) -> None:
                 times.append((time.thread_time_ns() - started) / 1e6)
         times.sort()
         label = "with recogniser" if use_recogniser else "patterns and lists"
-        print(
-            f"{label}: {len(questions)} questions x {rounds}: p50 {times[len(times) // 2]:.3f} ms, "
-            f"p95 {times[int(len(times) * 0.95)]:.3f} ms, mean {statistics.fmean(times):.3f} ms"
+        logger.info(
+            "%s: %d questions x %d: p50 %.3f ms, p95 %.3f ms, mean %.3f ms",
+            label,
+            len(questions),
+            rounds,
+            times[len(times) // 2],
+            times[int(len(times) * 0.95)],
+            statistics.fmean(times),
         )
 
 
 def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="write the outputs here (JSON lines)")
     parser.add_argument("--compare", type=Path, nargs=2, metavar=("OLD", "NEW"))
@@ -154,7 +164,9 @@ def main() -> int:
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
         digest = hashlib.sha256(arguments.out.read_bytes()).hexdigest()[:16]
-        print(f"{len(rows)} texts redacted in {elapsed:.1f} s CPU; outputs sha256 {digest}")
+        logger.info(
+            "%d texts redacted in %.1f s CPU; outputs sha256 %s", len(rows), elapsed, digest
+        )
     return 0
 
 
