@@ -72,6 +72,14 @@ TRAINING_FILES: dict[str, tuple[DataFile, ...]] = {
 }
 
 
+def training_files_missing(data_dir: Path, langs: tuple[str, ...] = ("de", "en")) -> list[str]:
+    """The training files of these languages that data_dir lacks (the build commands refuse
+    to write a list or a model from part of the data)."""
+    return [
+        f.name for lang in langs for f in TRAINING_FILES[lang] if not (data_dir / f.name).exists()
+    ]
+
+
 @dataclass
 class TrainingConfig:
     width: int = 64

@@ -5,9 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from privacy.redaction.names import FREQUENT_WORDS_PATH
 from privacy.redaction.training import (
     FREQUENT_WORDS_ZIPF,
-    TRAINING_FILES,
     frequent_words_build,
     frequent_words_write,
+    training_files_missing,
 )
 
 
@@ -26,12 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, default=FREQUENT_WORDS_PATH)
 
     def handle(self, *args, data_dir: Path, zipf: float, output: Path, **options):
-        missing = [
-            f.name
-            for files in TRAINING_FILES.values()
-            for f in files
-            if not (data_dir / f.name).exists()
-        ]
+        missing = training_files_missing(data_dir)
         if missing:
             raise CommandError(f"{data_dir}: missing {', '.join(missing)}")
         try:

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.redaction.lexicon_de import GERMAN_NOUNS_PATH, lexicons_write
-from privacy.redaction.training import TRAINING_FILES
+from privacy.redaction.training import training_files_missing
 
 
 class Command(BaseCommand):
@@ -42,12 +42,7 @@ class Command(BaseCommand):
     ):
         if not wordlist.exists():
             raise CommandError(f"{wordlist}: no such file")
-        missing = [
-            f.name
-            for files in TRAINING_FILES.values()
-            for f in files
-            if not (data_dir / f.name).exists()
-        ]
+        missing = training_files_missing(data_dir)
         if missing:
             raise CommandError(f"{data_dir}: missing {', '.join(missing)}")
         places, nouns = lexicons_write(

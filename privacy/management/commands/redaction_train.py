@@ -4,10 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from privacy.redaction.recogniser import LANGUAGES, model_directory
 from privacy.redaction.training import (
-    TRAINING_FILES,
     TrainingConfig,
     holdout_write,
     redaction_model_train,
+    training_files_missing,
 )
 
 
@@ -108,7 +108,7 @@ class Command(BaseCommand):
         vector_cache=None,
         **options,
     ):
-        missing = [f.name for f in TRAINING_FILES[lang] if not (data_dir / f.name).exists()]
+        missing = training_files_missing(data_dir, (lang,))
         if missing:
             raise CommandError(f"{data_dir}: missing {', '.join(missing)}")
         if holdout_out:
