@@ -1,19 +1,22 @@
 """Redaction on presidio-research's synthetic English PII sentences, against the first slice.
 
-Run from the repository root: `.venv/bin/python benchmarks/redact_eval_presidio.py`.
-The data is read from ../shared/data/ (it is not copied into the project). The
+Run from the repository root: `.venv/bin/python benchmarks/redact_eval_presidio.py
+[--data DIR]`. The data is read from DIR, by default the shared folder beside the
+checkout (../shared/data/; it is not copied into the project). The
 baseline is measured in the same run: the first slice's behaviour, only the three
 patterns below (emails, IBANs, phones), which the log filter used until it moved to the
 full gate; they live here now, as the yardstick and nowhere else.
 """
 
+import argparse
 import os
 import re
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "data" / "pii_en_presidio_synth.jsonl"
+DATA_DIR = REPO.parent / "shared" / "data"
+DATA_FILE = "pii_en_presidio_synth.jsonl"
 
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings.test")
@@ -109,7 +112,14 @@ def comparison(ours: RedactEvalReport, baseline: RedactEvalReport) -> str:
 
 
 def main() -> None:
-    examples = redact_eval_load(DATA)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, default=DATA_DIR, help=f"the folder holding {DATA_FILE}"
+    )
+    data = parser.parse_args().data / DATA_FILE
+    if not data.is_file():
+        parser.error(f"{data} does not exist: give the folder of the shared data with --data")
+    examples = redact_eval_load(data)
     redaction_spans("Erika Mustermann, Musterstraße 1")  # load the name lists first
     ours = redact_eval_run(examples)
     baseline = redact_eval_run(examples, spans_function=baseline_spans)

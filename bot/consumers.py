@@ -192,18 +192,24 @@ class DatabaseQueue:
       transaction (_set_up_steps_run), the rest one per hop.
 
     While both lines wait, they share the database thread's time, messages
-    MESSAGES_WEIGHT times as much: after each batch of messages, other operations
-    run for that share of the batch's time (at least one). A customer in a
-    conversation waits for each of several answers, a new visitor once for the
-    set-up; so a wave of new visitors giving consent does not hold up the answers of
-    those already asking, and a stream of answers slows new visitors, never starves
-    them. An idle server runs each at once: nothing waits for a timer.
+    `messages_weight` (settings.CHAT_MESSAGES_WEIGHT) times as much: after each batch
+    of messages, other operations run for that share of the batch's time (at least
+    one). A customer in a conversation waits for each of several answers, a new visitor
+    once for the set-up; so a wave of new visitors giving consent does not hold up the
+    answers of those already asking, and a stream of answers slows new visitors, never
+    starves them. An idle server runs each at once: nothing waits for a timer.
     """
 
-    MESSAGES_WEIGHT = 2
-
-    def __init__(self, *, max_batch: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_batch, self.clock = max_batch, clock
+    def __init__(
+        self,
+        *,
+        max_batch: int,
+        messages_weight: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if messages_weight <= 0:
+            raise ValueError("messages_weight must be positive")
+        self.max_batch, self.messages_weight, self.clock = max_batch, messages_weight, clock
         self.messages: deque[tuple[chat.IncomingMessage, asyncio.Future]] = deque()
         # (operation, whether it is a set-up step), its future.
         self.operations: deque[tuple[tuple[Callable[[], object], bool], asyncio.Future]] = deque()
@@ -242,7 +248,7 @@ class DatabaseQueue:
             started = self.clock()
             if self.messages:
                 await self._store_messages()
-            share = (self.clock() - started) / self.MESSAGES_WEIGHT
+            share = (self.clock() - started) / self.messages_weight
             started = self.clock()
             while self.operations:
                 await self._run_operation(seconds_left=share - (self.clock() - started))
@@ -309,7 +315,9 @@ _database_queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def database_queue() -> DatabaseQueue:
     loop = asyncio.get_running_loop()
     if loop not in _database_queues:
-        _database_queues[loop] = DatabaseQueue(max_batch=settings.CHAT_GROUP_COMMIT_MAX)
+        _database_queues[loop] = DatabaseQueue(
+            max_batch=settings.CHAT_GROUP_COMMIT_MAX, messages_weight=settings.CHAT_MESSAGES_WEIGHT
+        )
     return _database_queues[loop]
 
 

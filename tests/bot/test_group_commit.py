@@ -290,7 +290,7 @@ async def test_operations_run_in_the_database_thread_and_raise_their_errors(monk
 
 @batching_db
 async def test_messages_and_other_operations_share_the_database_time(monkeypatch):
-    """A batch of messages, then other operations for 1/MESSAGES_WEIGHT of its time."""
+    """A batch of messages, then other operations for 1/messages_weight of its time."""
     order: list = []
     clock = [0.0]
 
@@ -304,8 +304,7 @@ async def test_messages_and_other_operations_share_the_database_time(monkeypatch
         clock[0] += 1.0  # set-up work costs more per customer
 
     monkeypatch.setattr(consumers, "_messages_receive", messages_receive)
-    queue = consumers.DatabaseQueue(max_batch=4, clock=lambda: clock[0])
-    queue.MESSAGES_WEIGHT = 1
+    queue = consumers.DatabaseQueue(max_batch=4, messages_weight=1, clock=lambda: clock[0])
 
     # A wave of new visitors' set-up work beside messages of conversations under way.
     await asyncio.gather(

@@ -345,8 +345,7 @@ async def test_set_up_batches_take_what_the_messages_share_leaves(monkeypatch):
 
     monkeypatch.setattr(consumers, "_messages_receive", messages_receive)
     monkeypatch.setattr(consumers, "_set_up_steps_run", set_up_steps_run)
-    queue = consumers.DatabaseQueue(max_batch=4, clock=lambda: clock[0])
-    queue.MESSAGES_WEIGHT = 1
+    queue = consumers.DatabaseQueue(max_batch=4, messages_weight=1, clock=lambda: clock[0])
 
     await asyncio.gather(
         *(queue.set_up(lambda n=n: f"s{n}") for n in range(1, 7)),

@@ -141,3 +141,36 @@ def test_a_prepare_threshold_that_is_not_a_number_stops_the_start_with_a_clear_e
         _database_settings({"DATABASE_PREPARE_THRESHOLD": "often"})
 
     assert "DATABASE_PREPARE_THRESHOLD is 'often'" in raised.value.stderr
+
+
+def _chat_messages_weight(environment: dict) -> float:
+    script = "from supportdesk.settings import base; print(base.CHAT_MESSAGES_WEIGHT)"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_READ_DOT_ENV_FILE": "false",
+        **environment,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=base.BASE_DIR,
+        check=True,
+    )
+    return float(result.stdout)
+
+
+def test_the_messages_weight_of_the_chat_database_queue_comes_from_the_environment():
+    assert _chat_messages_weight({}) == 2.0
+    assert _chat_messages_weight({"CHAT_MESSAGES_WEIGHT": "1"}) == 1.0
+
+
+@pytest.mark.parametrize("weight", ["0", "-1"])
+def test_a_messages_weight_that_is_not_positive_stops_the_start_with_a_clear_error(weight):
+    with pytest.raises(subprocess.CalledProcessError) as raised:
+        _chat_messages_weight({"CHAT_MESSAGES_WEIGHT": weight})
+
+    assert f"CHAT_MESSAGES_WEIGHT is {float(weight)}" in raised.value.stderr
