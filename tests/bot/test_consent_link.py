@@ -138,6 +138,23 @@ def test_pressing_twice_is_recorded_once(form_conversation, client):
     assert AuditEvent.objects.filter(action="consent.purpose_withdrawn").count() == 1
 
 
+def test_changes_are_rate_limited_per_client(form_conversation, client, settings):
+    settings.CONSENT_LINK_RATE = 2
+    conversation = form_conversation(language="en")
+    link = consent_purposes_link(conversation=conversation)
+    _press(client, link, granted=False)
+    _press(client, link, granted=True)
+
+    refused = _press(client, link, granted=False)
+
+    assert refused.status_code == 429
+    assert "Please wait a few minutes" in refused.content.decode()
+    assert _consent(conversation).purposes == ["bot_improvement", "support_chat"]
+    # Another client is not held back by this one.
+    other = _press(Client(REMOTE_ADDR="192.0.2.7"), link, granted=False)
+    assert other.status_code == 302
+
+
 @pytest.mark.parametrize(
     "data",
     [
