@@ -69,12 +69,18 @@ def consent_link_conversation_get(*, token: str) -> Conversation:
     return conversation
 
 
-def consent_purposes_granted(conversation: Conversation) -> list[str]:
-    """The optional purposes the conversation's consent covers now."""
+def consent_purposes_offered(conversation: Conversation) -> list[dict]:
+    """The optional purposes, each with its label and whether the consent covers it now."""
     consent = conversation.consent
-    if consent is None or consent.withdrawn_at is not None:
-        return []
-    return [purpose for purpose in CONSENT_PURPOSES_OPTIONAL if purpose in consent.purposes]
+    current = consent.purposes if consent is not None and consent.withdrawn_at is None else []
+    return [
+        {
+            "value": purpose,
+            "label": ConsentRecord.Purpose(purpose).label,
+            "granted": purpose in current,
+        }
+        for purpose in CONSENT_PURPOSES_OPTIONAL
+    ]
 
 
 @transaction.atomic

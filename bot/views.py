@@ -19,7 +19,7 @@ from bot.consent_link import (
     LinkRefused,
     consent_link_conversation_get,
     consent_purpose_set_by_link,
-    consent_purposes_granted,
+    consent_purposes_offered,
 )
 from bot.disclosure import ai_disclosure
 from bot.follow_ups import (
@@ -29,7 +29,6 @@ from bot.follow_ups import (
 )
 from bot.forms import FollowUpForm
 from platform_core.rate_limit import client_rate_allows
-from privacy.models import ConsentRecord
 from privacy.services import policy_version_active
 
 # An origin as the widget reports it (location.origin): anything else is not named back.
@@ -228,19 +227,10 @@ class ConsentPurposesView(View):
 
     def _render(self, request, conversation, *, status: int = 200, error: str = ""):
         consent = conversation.consent
-        granted = consent_purposes_granted(conversation)
-        purposes = [
-            {
-                "value": purpose,
-                "label": ConsentRecord.Purpose(purpose).label,
-                "granted": purpose in granted,
-            }
-            for purpose in CONSENT_PURPOSES_OPTIONAL
-        ]
         context = {
             "consent": consent,
             "withdrawn": consent is None or consent.withdrawn_at is not None,
-            "purposes": purposes,
+            "purposes": consent_purposes_offered(conversation),
             "saved": request.GET.get("saved") == "1" and not error,
             "error": error,
             "language": translation.get_language(),
