@@ -82,7 +82,10 @@ def test_the_link_names_the_conversation_by_a_signed_id_only(form_conversation):
 def test_the_page_shows_what_was_given_and_changes_nothing(form_conversation, client):
     conversation = form_conversation(language="en")
 
-    page = client.get(_path(consent_purposes_link(conversation=conversation)))
+    link = consent_purposes_link(conversation=conversation)
+
+    page = client.get(_path(link))
+    client.get(f"{_path(link)}&purpose=bot_improvement&granted=0")  # a GET never changes
 
     html = page.content.decode()
     assert page.status_code == 200
