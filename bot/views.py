@@ -2,9 +2,11 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -12,6 +14,13 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
+from bot.chat import CONSENT_PURPOSES_OPTIONAL, ChatError
+from bot.consent_link import (
+    LinkRefused,
+    consent_link_conversation_get,
+    consent_purpose_set_by_link,
+    consent_purposes_offered,
+)
 from bot.disclosure import ai_disclosure
 from bot.follow_ups import (
     follow_up_conversation_get,
@@ -187,3 +196,75 @@ class FollowUpView(View):
             else:
                 return render(request, "bot/follow_up_sent.html", {"follow_up": follow_up})
         return render(request, self.template_name, context, status=400)
+
+
+# A customer page without a cookie, as the follow-up form (so no CSRF token): the POST
+# acts only through the signed link in its address, which a cross-site forger lacks.
+@method_decorator(csrf_exempt, name="dispatch")
+class ConsentPurposesView(View):
+    """The consent page every mail of a conversation links to (bot.consent_link): the
+    purposes given, and one button per optional purpose to withdraw or give it again.
+    GET only shows; a change is a POST, then a redirect back to the page."""
+
+    template_name = "bot/consent_purposes.html"
+
+    def dispatch(self, request, token: str):
+        try:
+            conversation = consent_link_conversation_get(token=token)
+        except LinkRefused as refused:
+            return render(
+                request,
+                "bot/consent_link_refused.html",
+                {"expired": refused.expired},
+                status=410 if refused.expired else 404,
+            )
+        # The conversation's language (the link says it too), unless the reader switched.
+        language = request.GET.get("language", "")
+        if language not in dict(settings.LANGUAGES):
+            language = conversation.language
+        with translation.override(language):
+            return super().dispatch(request, conversation=conversation)
+
+    def _render(self, request, conversation, *, status: int = 200, error: str = ""):
+        consent = conversation.consent
+        context = {
+            "consent": consent,
+            "withdrawn": consent is None or consent.withdrawn_at is not None,
+            "purposes": consent_purposes_offered(conversation),
+            "saved": request.GET.get("saved") == "1" and not error,
+            "error": error,
+            "language": translation.get_language(),
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request, conversation):
+        return self._render(request, conversation)
+
+    def post(self, request, conversation):
+        # Per client, as the follow-up form: the link may be posted to as often as anyone likes.
+        if not client_rate_allows(
+            request=request,
+            scope="consent_link",
+            limit=settings.CONSENT_LINK_RATE,
+            window_seconds=600,
+        ):
+            error = _("You have made several changes just now. Please wait a few minutes.")
+            return self._render(request, conversation, status=429, error=error)
+        purpose = request.POST.get("purpose", "")
+        granted = request.POST.get("granted", "")
+        if purpose not in CONSENT_PURPOSES_OPTIONAL or granted not in ("0", "1"):
+            error = _("Please choose one of the buttons below.")
+            return self._render(request, conversation, status=400, error=error)
+        try:
+            consent_purpose_set_by_link(
+                conversation=conversation, purpose=purpose, granted=granted == "1"
+            )
+        except ChatError:
+            error = _(
+                "This cannot be given again here: our privacy policy has changed since, or "
+                "you withdrew your whole consent. Please write to us in a new request."
+            )
+            return self._render(request, conversation, status=409, error=error)
+        return HttpResponseRedirect(
+            f"{request.path}?{urlencode({'language': translation.get_language(), 'saved': '1'})}"
+        )

@@ -30,6 +30,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from bot.consent_link import consent_purposes_link
 from bot.models import Conversation, Message
 from bot.nlu.language import language_detect
 from email_channel import seam
@@ -384,6 +385,9 @@ def _mail_render(mail: MailMessage, thread: MailThread) -> EmailMessage:
                 "by_bot": by_bot,
                 "signature": getattr(mailbox, f"signature_{language}", ""),
                 "reply_token": thread.reply_token,
+                # Every mail of a conversation with a consent: its optional purpose is
+                # withdrawn (or given again) with one click (Art. 7(3), bot.consent_link).
+                "consent_link": consent_purposes_link(conversation=conversation),
             },
         )
     in_reply_to = mail.references[-1] if mail.references else ""

@@ -527,6 +527,8 @@ HELPCENTRE_MISS_RATE = env.int("HELPCENTRE_MISS_RATE", default=10)  # kept per m
 HELPCENTRE_FORM_RATE = env.int("HELPCENTRE_FORM_RATE", default=5)  # per 10 minutes
 # The bot's follow-up form (/chat/follow-up/<token>/), per client as the contact form.
 FOLLOW_UP_FORM_RATE = env.int("FOLLOW_UP_FORM_RATE", default=5)  # per 10 minutes
+# The consent page a mail links to (/chat/consent/<token>/): its changes, per client.
+CONSENT_LINK_RATE = env.int("CONSENT_LINK_RATE", default=10)  # per 10 minutes
 # Days a search without a good hit (redacted) is kept for the knowledge base's gaps.
 HELPCENTRE_SEARCH_MISS_DAYS = env.int("HELPCENTRE_SEARCH_MISS_DAYS", default=90)
 # When agents answer, in TIME_ZONE: "mon-fri 08:00-18:00, sat 09:00-14:00"; empty: always.
