@@ -387,10 +387,12 @@ def chat_consent_purpose_add(*, conversation: Conversation, purpose: str) -> Non
 @transaction.atomic
 def chat_consent_purpose_withdraw(*, conversation: Conversation, purpose: str) -> None:
     """An optional purpose withdrawn while the chat goes on: from now on nothing of this
-    conversation is learnt from. Without a current consent there is nothing to withdraw."""
+    conversation is learnt from. Also under a consent to an older policy version (what
+    learning reads until the customer consents anew): withdrawing never waits for that;
+    a consent withdrawn as a whole keeps its purposes as they were."""
     if purpose not in CONSENT_PURPOSES_OPTIONAL:
         raise ChatError("unknown consent purpose", code="invalid_purpose")
-    if conversation_consent_current(conversation):
+    if conversation.consent is not None:
         conversation.consent = consent_purpose_withdraw(
             record=conversation.consent, purpose=purpose
         )

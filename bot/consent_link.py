@@ -20,10 +20,14 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 
-from bot.chat import CONSENT_PURPOSES_OPTIONAL, ChatError, chat_consent_purpose_add
+from bot.chat import (
+    CONSENT_PURPOSES_OPTIONAL,
+    ChatError,
+    chat_consent_purpose_add,
+    chat_consent_purpose_withdraw,
+)
 from bot.models import Conversation
 from privacy.models import ConsentRecord
-from privacy.services import consent_purpose_withdraw
 
 LINK_SALT = "bot.consent_purposes"
 # Mails are read late (an answer after a holiday); an older mail's link says where the
@@ -87,11 +91,10 @@ def consent_purposes_offered(conversation: Conversation) -> list[dict]:
 def consent_purpose_set_by_link(
     *, conversation: Conversation, purpose: str, granted: bool
 ) -> ConsentRecord:
-    """Give or withdraw one optional purpose from the mail's page. Giving it is the chat's
-    verb (bot.chat.chat_consent_purpose_add: only under a consent to the policy version
-    in force). Withdrawing works on any consent not withdrawn, also one given under an
-    older version: the chat would ask for a new consent first, a mail's reader cannot be
-    asked, and their consent's purposes are what learning reads."""
+    """Give or withdraw one optional purpose from the mail's page, by the chat's verbs:
+    giving it only under a consent to the policy version in force, withdrawing under any
+    consent not withdrawn as a whole (also one given under an older version: its
+    purposes are what learning reads)."""
     if purpose not in CONSENT_PURPOSES_OPTIONAL:
         raise ChatError("unknown consent purpose", code="invalid_purpose")
     consent = conversation.consent
@@ -100,5 +103,5 @@ def consent_purpose_set_by_link(
     if granted:
         chat_consent_purpose_add(conversation=conversation, purpose=purpose)
     else:
-        conversation.consent = consent_purpose_withdraw(record=consent, purpose=purpose)
+        chat_consent_purpose_withdraw(conversation=conversation, purpose=purpose)
     return conversation.consent

@@ -8,9 +8,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from bot.chat import chat_consent_purpose_withdraw
 from bot.models import Conversation
 from bot.tokens import resume_token_hash
-from privacy.models import AuditEvent, ConsentRecord
+from privacy.models import AuditEvent, ConsentRecord, PolicyVersion
 from privacy.selectors import learning_refusal
 from privacy.services import (
     ConsentError,
@@ -19,6 +20,7 @@ from privacy.services import (
     consent_withdraw,
 )
 from supportdesk.asgi import application
+from tests.factories import ConversationFactory, PolicyVersionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -186,3 +188,22 @@ def test_a_withdrawn_consent_keeps_its_purposes_as_they_were(record):
     record.refresh_from_db()
     assert record.purposes == ["bot_improvement", "support_chat"]
     assert not AuditEvent.objects.filter(action="consent.purpose_withdrawn").exists()
+
+
+def test_a_purpose_is_withdrawn_in_the_chat_also_under_a_consent_to_an_older_policy(policies):
+    record = consent_record(
+        reference=uuid.uuid4(),
+        language="de",
+        policy_version=policies["de"].version,
+        channel="web",
+        purposes=["support_chat", "bot_improvement"],
+    )
+    conversation = ConversationFactory(language="de", consent=record)
+    PolicyVersion.objects.update(is_active=False)
+    PolicyVersionFactory(language="de", version="2027-01")  # now the active one
+
+    chat_consent_purpose_withdraw(conversation=conversation, purpose="bot_improvement")
+
+    record.refresh_from_db()
+    assert record.purposes == ["support_chat"]
+    assert learning_refusal(subject_id=None, consent_id=record.pk)
