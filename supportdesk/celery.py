@@ -7,6 +7,7 @@ from pathlib import Path
 from celery import Celery
 from celery.beat import PersistentScheduler
 from celery.signals import worker_init, worker_ready
+from django.conf import settings
 from django.core.signals import setting_changed
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings.local")
@@ -32,8 +33,6 @@ class DjangoSettingsRead(Mapping):
     def _read(self) -> dict:
         values = self._values
         if values is None:
-            from django.conf import settings
-
             values = self._values = {
                 name: getattr(settings, name) for name in dir(settings) if name.isupper()
             }
