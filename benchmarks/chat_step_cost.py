@@ -5,10 +5,14 @@
 
 On a machine shared with other jobs, wall-clock figures move with the load; these do
 not, or hardly. Customers go through the real consumer (channels' test communicator,
-in this process, no network) one after another: hello, consent, identify, then
---questions questions. Per step it prints
+in this process, no network) one after another: connect, hello, consent, identify,
+--questions questions, close. The connect is the handshake through the whole websocket
+stack of supportdesk.asgi (the Origin check, the routing, the auth middleware where a
+route has it, the consumer's connect) until accepted; the close is the consumer's
+disconnect until it ends. Per step it prints
 
-- trips to the database thread (bot.consumers' database_sync_to_async) and the SQL
+- trips to the database thread (every database_sync_to_async: the chat's queue, the
+  auth and session middleware) and the SQL
   statements they run (an execute wrapper: BEGIN counts where the backend sends one,
   COMMIT does not), both exact;
 - Python function calls, in every thread, counted in a second pass (a profiler hook that
@@ -58,7 +62,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.chat_load import _environment, _prepare_database  # noqa: E402
 
-STEPS = ("hello", "consent", "identify", "message")
+STEPS = ("connect", "hello", "consent", "identify", "message", "close")
+# The websocket frames of a session, beside its connect and close.
+FRAME_STEPS = ("hello", "consent", "identify", "message")
 ORIGIN = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
 QUESTION_TEXTS = (
     "Wie hoch sind die Versandkosten?",
@@ -80,8 +86,10 @@ class Meter:
         self.breakdown: Breakdown | None = None
         self.database_server: DatabaseServerCpu | None = None
 
-    def database_trips_counted(self, consumers_module) -> None:
-        from channels.db import database_sync_to_async
+    def database_trips_counted(self) -> None:
+        """Every hop to the database thread (channels' DatabaseSyncToAsync: the chat's
+        queue, the auth and session middleware, ...) and the statements it runs."""
+        from channels.db import DatabaseSyncToAsync
         from django.db import connection
 
         def record(execute, sql, params, many, context):
@@ -89,15 +97,14 @@ class Meter:
             self.statements[verb] += 1
             return execute(sql, params, many, context)
 
-        def counting(func):
-            def run(*args, **kwargs):
-                self.trips += 1
-                with connection.execute_wrapper(record):
-                    return func(*args, **kwargs)
+        thread_handler = DatabaseSyncToAsync.thread_handler
 
-            return database_sync_to_async(run)
+        def counting(hop, *args, **kwargs):
+            self.trips += 1
+            with connection.execute_wrapper(record):
+                return thread_handler(hop, *args, **kwargs)
 
-        consumers_module.database_sync_to_async = counting
+        DatabaseSyncToAsync.thread_handler = counting
 
     def _profile(self, frame, event, arg) -> None:
         if event in ("call", "c_call"):
@@ -191,6 +198,11 @@ PARTS = (
     ("customer presence", "bot.customer_presence:customer_connection_open"),
     ("customer presence", "bot.customer_presence:customer_connection_close"),
     ("database thread hop", "asgiref.sync:SyncToAsync.__call__"),
+    ("origin check", "supportdesk.middleware:websocket_origin_allowed"),
+    ("auth, session middleware", "channels.auth:AuthMiddleware.resolve_scope"),
+    ("auth, session middleware", "channels.sessions:InstanceSessionWrapper.resolve_session"),
+    ("auth, session middleware", "channels.sessions:InstanceSessionWrapper.send"),
+    ("channel layer", "channels.layers:InMemoryChannelLayer.new_channel"),
 )
 
 
@@ -337,27 +349,36 @@ async def _session(application, kind: str, meter: Meter, costs: StepCosts | None
     communicators = [
         WebsocketCommunicator(application, path, headers=ORIGIN) for _number in numbers
     ]
-    for communicator in communicators:
-        assert (await communicator.connect())[0]
 
-    async def answers(communicator, count: int) -> list[dict]:
-        return [await communicator.receive_json_from(timeout=60) for _ in range(count)]
-
-    async def step(name: str, frames: list[dict], count: int) -> list[list[dict]]:
+    async def measured(name: str, work):
         await asyncio.sleep(0)
         if meter.breakdown is not None:
             meter.breakdown.begin(name)
         before = meter.snapshot()
-        for communicator, frame in zip(communicators, frames, strict=True):
-            await communicator.send_json_to(frame)
-        received = await asyncio.gather(
-            *(answers(c, count if kind == "chat" else 1) for c in communicators)
-        )
+        result = await work
         if costs is not None:
             costs.add(name, before, meter.snapshot(), customers=len(communicators))
         if meter.breakdown is not None:
             meter.breakdown.end(customers=len(communicators))
-        return received
+        return result
+
+    # The handshake through the whole websocket stack (the Origin check, the routing,
+    # the consumer's connect) until it accepts.
+    accepted = await measured("connect", asyncio.gather(*(c.connect() for c in communicators)))
+    assert all(connected for connected, _code in accepted), accepted
+
+    async def answers(communicator, count: int) -> list[dict]:
+        return [await communicator.receive_json_from(timeout=60) for _ in range(count)]
+
+    async def sent_and_answered(frames: list[dict], count: int) -> list[list[dict]]:
+        for communicator, frame in zip(communicators, frames, strict=True):
+            await communicator.send_json_to(frame)
+        return await asyncio.gather(
+            *(answers(c, count if kind == "chat" else 1) for c in communicators)
+        )
+
+    async def step(name: str, frames: list[dict], count: int) -> list[list[dict]]:
+        return await measured(name, sent_and_answered(frames, count))
 
     hello = {"type": "hello", "conversation": None, "lang": "de"}
     welcomes = await step("hello", [hello] * len(communicators), 1)
@@ -378,8 +399,8 @@ async def _session(application, kind: str, meter: Meter, costs: StepCosts | None
         for frames in await step("message", [question] * len(communicators), 2):
             if kind == "chat" and [f["type"] for f in frames] != ["ack", "message"]:
                 raise RuntimeError(f"unexpected answer to a question: {frames}")
-    for communicator in communicators:
-        await communicator.disconnect()
+    # The customer leaves: the consumer's disconnect (groups, presence) until it ends.
+    await measured("close", asyncio.gather(*(c.disconnect() for c in communicators)))
 
 
 def _measure(args) -> dict:
@@ -387,10 +408,9 @@ def _measure(args) -> dict:
 
     django.setup()
     from benchmarks.echo_asgi import application
-    from bot import consumers
 
     meter = Meter()
-    meter.database_trips_counted(consumers)
+    meter.database_trips_counted()
     if args.services:
         meter.database_server = DatabaseServerCpu(os.environ["DATABASE_URL"])
     result = {}

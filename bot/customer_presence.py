@@ -20,7 +20,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from platform_core.cache import counter_increment, process_cache
+from platform_core.cache import counter_decrement, counter_increment, process_cache
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +58,8 @@ def customer_connection_refresh(public_hex: str) -> None:
 
 @_off_the_database_thread
 def customer_connection_close(public_hex: str) -> None:
-    key, cache = _key(public_hex), process_cache()
     try:
-        if cache.decr(key) <= 0:
-            cache.delete(key)
-    except ValueError:
-        pass  # expired already: counted as gone
+        counter_decrement(_key(public_hex))  # expired already (None): counted as gone
     except RedisError:
         logger.warning("Chat connection not uncounted: the cache cannot be reached.")
 

@@ -114,3 +114,35 @@ def counter_increment(key: str, *, timeout: int, refresh_expiry: bool = False) -
     if refresh_expiry:
         backend.touch(key, timeout=timeout)
     return count
+
+
+# DECR where the key exists (an expired one stays gone), DEL once the count is down to 0.
+_COUNTER_DOWN_SCRIPT = Script(
+    None,
+    b"""
+    if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+    local count = redis.call('DECR', KEYS[1])
+    if count <= 0 then redis.call('DEL', KEYS[1]) end
+    return count
+    """,
+)
+
+
+def counter_decrement(key: str) -> int | None:
+    """Count one less under `key` (counter_increment's), removing it at 0; returns the
+    count, or None where the key expired already (nothing to count down).
+
+    On Redis one round trip and one command (_COUNTER_DOWN_SCRIPT): Django's decr asks
+    EXISTS first and a delete at 0 takes a third. Raises the cache's errors (RedisError)."""
+    backend = process_cache()
+    if isinstance(backend, RedisCache):
+        redis_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(redis_key, write=True)
+        return _COUNTER_DOWN_SCRIPT(keys=[redis_key], client=client)
+    try:
+        count = backend.decr(key)
+    except ValueError:  # expired already
+        return None
+    if count <= 0:
+        backend.delete(key)
+    return count

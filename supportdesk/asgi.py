@@ -9,7 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.settings.local")
 # Django must be set up before the routing modules import models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
@@ -37,9 +36,7 @@ application = ProtocolTypeRouter(
     {
         "http": http_app,
         # A websocket from a foreign Origin (scheme, host and port) is refused before
-        # any consumer runs.
-        "websocket": WebsocketOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # any consumer runs; staff routes resolve the signed-in user (supportdesk.routing).
+        "websocket": WebsocketOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

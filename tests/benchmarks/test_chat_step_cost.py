@@ -1,6 +1,6 @@
-"""The in-process step-cost benchmark at a tiny scale: every step reported for chat and
-echo with exact trips and statements, and the checkout's var/ the same afterwards (it
-migrates and trains the demo models in a folder of its own)."""
+"""The in-process step-cost benchmark at a tiny scale: every step (the connect and close
+too) reported for chat and echo with exact trips and statements, and the checkout's var/
+the same afterwards (it migrates and trains the demo models in a folder of its own)."""
 
 import json
 
@@ -37,6 +37,14 @@ def test_chat_step_cost_counts_each_step_against_the_echo_and_leaves_var_untouch
         assert chat["cpu_ms"] > 0 and echo["cpu_ms"] > 0
         # PostgreSQL's CPU is measured with --services only.
         assert chat["database_cpu_ms"] == echo["database_cpu_ms"] == 0
+    # The handshake through the whole websocket stack and the close: no database work for
+    # a customer (the chat's route resolves no user), above the echo's own.
+    for step in ("connect", "close"):
+        chat, echo = report["chat"][step], report["echo"][step]
+        assert chat["trips"] == chat["statements"] == echo["trips"] == echo["statements"] == 0
+        assert chat["python_calls"] > 0 and echo["python_calls"] > 0
+        assert chat["cpu_ms"] > 0 and echo["cpu_ms"] > 0
+        assert f"  {step} " in result.stdout
     assert "Python calls chat / echo" in result.stdout
     assert "PostgreSQL CPU" not in result.stdout
     assert "2 customer(s) at a time" in result.stdout

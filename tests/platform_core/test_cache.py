@@ -53,6 +53,24 @@ def test_a_counter_starts_at_one_and_keeps_its_expiry_fresh_when_asked():
     assert cache.get("test-counter") == 3
 
 
+def test_a_counter_counts_down_is_removed_at_zero_and_stays_gone_once_expired():
+    from django.core.cache import cache
+
+    from platform_core.cache import counter_decrement, counter_increment
+
+    cache.delete("test-counter-down")
+    for _ in range(2):
+        counter_increment("test-counter-down", timeout=60)
+
+    counts = [counter_decrement("test-counter-down") for _ in range(2)]
+    removed = cache.get("test-counter-down") is None
+    # Expired (or never there): nothing to count down, and no key made at -1.
+    after_expiry = counter_decrement("test-counter-down")
+
+    assert (counts, removed, after_expiry) == ([1, 0], True, None)
+    assert cache.get("test-counter-down") is None
+
+
 def test_every_redis_cache_object_of_a_process_shares_one_client_per_pool():
     import contextvars
 
