@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from privacy.redaction import address as redaction_address
-from privacy.redaction import allow_list, names, recogniser
+from privacy.redaction import allow_list, names, recogniser, unknown_words
 from privacy.redaction import patterns as redaction_patterns
 
 NAME = names.NAME
@@ -172,6 +172,7 @@ def redaction_spans(
         recognised,
         known_names=known_names,
         options=_options(id_patterns, name_locales, allowed_words),
+        german=not label_text and (language or recogniser.text_language(text)) == "de",
     )
 
 
@@ -206,8 +207,11 @@ def _spans_with(
     *,
     known_names: Iterable[str],
     options: _Options,
+    german: bool,
 ) -> list[RedactionSpan]:
-    """redaction_spans with what the recogniser found in text (its spans) given."""
+    """redaction_spans with what the recogniser found in text (its spans) given; `german`:
+    a German sentence, where a capitalised word no list knows is taken for a name
+    (privacy/redaction/unknown_words.py)."""
     id_patterns, name_locales, allowed = options
     spans = [
         *redaction_patterns.pattern_spans(text, id_patterns=id_patterns),
@@ -228,6 +232,8 @@ def _spans_with(
     spans += _allowed_removed(names.contact_header_spans(text, data_spans=spans), text, allowed)
     detected = names.name_spans(text, locales=name_locales)
     detected += [(start, end, NAME) for start, end, _ in recognised]
+    if german:
+        detected += unknown_words.unknown_word_spans(text, known_words=allowed)
     found_names = names.known_name_spans(text, known_names) + _allowed_removed(
         detected, text, allowed
     )
@@ -282,6 +288,15 @@ def texts_redact(texts: Sequence[str], *, known_names: Sequence[Iterable[str]]) 
     recognised = recogniser.recogniser_spans_many(texts)
     options = _options(None, None, None)
     return [
-        spans_apply(text, _spans_with(text, spans, known_names=names_known, options=options))
+        spans_apply(
+            text,
+            _spans_with(
+                text,
+                spans,
+                known_names=names_known,
+                options=options,
+                german=recogniser.text_language(text) == "de",
+            ),
+        )
         for text, spans, names_known in zip(texts, recognised, known_names, strict=True)
     ]

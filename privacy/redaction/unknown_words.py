@@ -1,0 +1,157 @@
+"""German capitalised words that are no known word at all: taken for names (issue 15).
+
+German capitalises every noun, so a capitalised word alone is no name; but a word in
+the middle of a German sentence that no list knows (no German noun, no frequent or
+common word, no place, no medical word, no word of the shop's own knowledge base) is
+most often an unlisted surname ("bekommt Jochum aus der Wirtschaft", "Dreßler gilt
+als"), a name of another language ("Kaká", "Raj"), or a place or a company, which hiding
+costs little. The small recogniser misses those without a cue; this rule does not ask
+for one. It stays out of the places where German capitalises any word: the start of a
+sentence or a line, after a colon, a quote or a bullet; and out of acronyms, words with
+digits and runs of English words.
+"""
+
+import functools
+import re
+
+from privacy.redaction import lexicon_de, names, recogniser
+
+# Before a word, these start a sentence, a clause that may start capitalised, or a list item.
+_SENTENCE_STARTS = frozenset(".!?:;\"'„“”»«‚‘’()[]*•·>|/–—-\n")
+_SHORTEST = 3
+# Words before a noun: articles, articles joined to a preposition, possessives and
+# quantifiers ("die Kehlwamme", "zum Parteichef", "seine Barone"). German writes a name
+# without one ("bekommt Jochum", "von Oetker").
+_DETERMINERS = frozenset(
+    """der die das den dem des ein eine einer einen einem eines kein keine keiner keinen
+    keinem keines im am ins ans zum zur vom beim aufs durchs fürs ums mein meine meiner
+    meinen meinem meines dein deine deinen deinem deines sein seine seiner seinen seinem
+    seines ihr ihre ihrer ihren ihrem ihres unser unsere unserer unseren unserem unseres
+    euer eure euren eurem eures dieser diese dieses diesen diesem jener jene jenes jenen
+    jenem jeder jede jedes jeden jedem alle allen aller manche manchen mancher solche
+    solchen welche welcher welchen viele vielen wenige wenigen einige einigen mehrere
+    mehreren beide beiden""".split()
+)
+# Endings of a German noun's inflected forms ("Altars", "Barone", "Unterbauten"), which
+# are also the joints of compounds ("Abschreibungs|satz").
+_INFLECTIONS = ("s", "es", "n", "en", "e", "er", "ern", "ns")
+# Endings of German adjectives, participles and nouns made of them ("Unveränderliche",
+# "Oberkommandierender", "Schlammfischartigen", "Wurmtrocknis").
+_WORD_ENDING_RE = re.compile(
+    r"(?:lich|isch|artig|haft)(?:e|en|er|es|em)?$|end(?:e|en|er|es|em)$|nis(?:se|sen)?$|tum$"
+)
+# A lower-case word with an adjective's ending ("eine große Kehlwamme", "typographischer
+# Schnörkel"), not a verb's past ("benannte Scotty").
+_ADJECTIVE_BEFORE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
+_PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
+# Parts of a compound are words of at least this many letters.
+_SHORTEST_PART = 4
+
+
+def unknown_word_spans(text: str, *, known_words: frozenset[str]) -> list[names.Span]:
+    """The capitalised words of a German text that are no known word (see the module),
+    as NAME spans; `known_words`: lower-cased words never taken (the shop's own words)."""
+    model = recogniser.recogniser("de")
+    # The words the German training text hardly ever saw as a name.
+    non_names = model.non_names if model is not None else frozenset()
+    english_only = recogniser.function_words()[1]
+    spans = []
+    matches = list(names.TOKEN_RE.finditer(text))
+    for index, match in enumerate(matches):
+        word = match.group(0)
+        if (
+            len(word) < _SHORTEST
+            or not word[0].isupper()
+            or word.isupper()
+            or not word[1:].islower()
+            and "-" not in word
+            and "'" not in word
+        ):
+            continue
+        start, end = match.span()
+        if (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+            continue  # part of a code or a word with digits ("A4", "3Kaká")
+        before = text[max(0, start - 20) : start].rstrip(" \t")
+        if not before or before[-1] in _SENTENCE_STARTS:
+            continue
+        lower = word.lower()
+        if lower in known_words or names.base_word(word) in known_words:
+            continue
+        if _known(word, non_names):
+            continue
+        if index and _noun_before(matches[index - 1].group(0)):
+            continue
+        neighbours = [
+            matches[position].group(0).lower()
+            for position in (index - 1, index + 1)
+            if 0 <= position < len(matches)
+        ]
+        if any(neighbour in english_only for neighbour in neighbours):
+            continue  # a run of English words ("Powered by Stripe")
+        spans.append((start, end, names.NAME))
+    return spans
+
+
+def _known(word: str, non_names: frozenset[str]) -> bool:
+    """A word of a list (`recogniser.wordlike`), an inflected form of one, or known words
+    written together ("Fichten|wald", "Lehr|plan")."""
+    if "-" in word:
+        # "Parmesan-Laibe", "B-Sprachen": a compound whose head is a word.
+        return (
+            _known(word.rsplit("-", 1)[1] or word, non_names)
+            if len(word.rsplit("-", 1)[1]) > 1
+            else True
+        )
+    if recogniser.wordlike(word, non_names, lowercase_text=False):
+        return True
+    lower = word.lower()
+    if _WORD_ENDING_RE.search(lower) or names._german_role_word(word):
+        return True
+    return _inflected_known(lower) or _compound(lower)
+
+
+@functools.cache
+def _lower_words() -> frozenset[str]:
+    """Frequent words and German nouns, lower-cased."""
+    return names.frequent_words() | {noun.lower() for noun in lexicon_de.german_nouns()}
+
+
+def _inflected_known(lower: str) -> bool:
+    known = _lower_words()
+    return lower in known or any(
+        lower.endswith(ending)
+        and len(lower) - len(ending) >= _SHORTEST
+        and lower[: -len(ending)] in known
+        for ending in _INFLECTIONS
+    )
+
+
+def _compound(lower: str) -> bool:
+    """Known words (or their inflections) written together, two or more."""
+    reachable = [0] + [-1] * len(lower)  # parts of lower[:i], -1: no split
+    for end in range(_SHORTEST_PART, len(lower) + 1):
+        for start in range(0, end - _SHORTEST_PART + 1):
+            if reachable[start] >= 0 and _inflected_known(lower[start:end]):
+                reachable[end] = max(reachable[end], reachable[start] + 1)
+    if reachable[-1] >= 2:
+        return True
+    # A short noun as the head ("Unter|bau", "Land|amt").
+    nouns = lexicon_de.german_nouns()
+    return any(
+        reachable[start] >= 1 and lower[start:].capitalize() in nouns
+        for start in range(_SHORTEST_PART, len(lower) - 2)
+    )
+
+
+def _noun_before(previous: str) -> bool:
+    """Whether the word before is one that comes before a noun: a determiner or an
+    adjective (`_ADJECTIVE_BEFORE_RE`)."""
+    lower = previous.lower()
+    if lower in _DETERMINERS:
+        return True
+    return (
+        previous[0].islower()
+        and _ADJECTIVE_BEFORE_RE.fullmatch(previous) is not None
+        and lower not in recogniser.function_words()[0]
+        and not _PAST_TENSE_RE.search(lower)
+    )
