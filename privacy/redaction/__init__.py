@@ -180,6 +180,8 @@ class _Options(NamedTuple):
     id_patterns: Sequence[str]
     name_locales: tuple[str, ...]
     allowed: frozenset[str]
+    # Never taken for a name for being unknown: the allowed words and the shop's words.
+    known: tuple[frozenset[str], ...]
 
 
 def _options(
@@ -198,7 +200,7 @@ def _options(
         if allowed_words is None
         else frozenset(word.lower() for word in allowed_words)
     )
-    return _Options(id_patterns, tuple(name_locales), allowed)
+    return _Options(id_patterns, tuple(name_locales), allowed, (allowed, allow_list.shop_words()))
 
 
 def _spans_with(
@@ -212,7 +214,7 @@ def _spans_with(
     """redaction_spans with what the recogniser found in text (its spans) given; `german`:
     a German sentence, where a capitalised word no list knows is taken for a name
     (privacy/redaction/unknown_words.py)."""
-    id_patterns, name_locales, allowed = options
+    id_patterns, name_locales, allowed, known = options
     spans = [
         *redaction_patterns.pattern_spans(text, id_patterns=id_patterns),
         *redaction_address.address_spans(text),
@@ -233,7 +235,7 @@ def _spans_with(
     detected = names.name_spans(text, locales=name_locales)
     detected += [(start, end, NAME) for start, end, _ in recognised]
     if german:
-        detected += unknown_words.unknown_word_spans(text, known_words=allowed)
+        detected += unknown_words.unknown_word_spans(text, known_words=known)
     found_names = names.known_name_spans(text, known_names) + _allowed_removed(
         detected, text, allowed
     )

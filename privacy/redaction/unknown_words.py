@@ -48,9 +48,12 @@ _PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
 _SHORTEST_PART = 4
 
 
-def unknown_word_spans(text: str, *, known_words: frozenset[str]) -> list[names.Span]:
+def unknown_word_spans(
+    text: str, *, known_words: tuple[frozenset[str], ...] = ()
+) -> list[names.Span]:
     """The capitalised words of a German text that are no known word (see the module),
-    as NAME spans; `known_words`: lower-cased words never taken (the shop's own words)."""
+    as NAME spans; `known_words`: sets of lower-cased words never taken (the allow-list,
+    the shop's own words)."""
     model = recogniser.recogniser("de")
     # The words the German training text hardly ever saw as a name.
     non_names = model.non_names if model is not None else frozenset()
@@ -75,12 +78,19 @@ def unknown_word_spans(text: str, *, known_words: frozenset[str]) -> list[names.
         if not before or before[-1] in _SENTENCE_STARTS:
             continue
         lower = word.lower()
-        if lower in known_words or names.base_word(word) in known_words:
+        base = names.base_word(word)
+        if any(lower in words or base in words for words in known_words):
             continue
         if _known(word, non_names):
             continue
         if index and _noun_before(matches[index - 1].group(0)):
             continue
+        if (
+            index > 1
+            and matches[index - 1].group(0).islower()
+            and matches[index - 2].group(0).lower() in _DETERMINERS
+        ):
+            continue  # "der neue Schlussmann", "eine große Kehlwamme"
         neighbours = [
             matches[position].group(0).lower()
             for position in (index - 1, index + 1)
@@ -96,12 +106,9 @@ def _known(word: str, non_names: frozenset[str]) -> bool:
     """A word of a list (`recogniser.wordlike`), an inflected form of one, or known words
     written together ("Fichten|wald", "Lehr|plan")."""
     if "-" in word:
-        # "Parmesan-Laibe", "B-Sprachen": a compound whose head is a word.
-        return (
-            _known(word.rsplit("-", 1)[1] or word, non_names)
-            if len(word.rsplit("-", 1)[1]) > 1
-            else True
-        )
+        # A compound whose head is a word ("Parmesan-Laibe", "B-Sprachen").
+        head = word.rsplit("-", 1)[1]
+        return len(head) < 2 or _known(head, non_names)
     if recogniser.wordlike(word, non_names, lowercase_text=False):
         return True
     lower = word.lower()
@@ -127,7 +134,8 @@ def _inflected_known(lower: str) -> bool:
 
 
 def _compound(lower: str) -> bool:
-    """Known words (or their inflections) written together, two or more."""
+    """Known words (or their inflections) written together, two or more; the head may
+    also be a German noun that is a surname too ("Raten|kauf", "Unter|bau")."""
     reachable = [0] + [-1] * len(lower)  # parts of lower[:i], -1: no split
     for end in range(_SHORTEST_PART, len(lower) + 1):
         for start in range(0, end - _SHORTEST_PART + 1):
@@ -135,10 +143,15 @@ def _compound(lower: str) -> bool:
                 reachable[end] = max(reachable[end], reachable[start] + 1)
     if reachable[-1] >= 2:
         return True
-    # A short noun as the head ("Unter|bau", "Land|amt").
     nouns = lexicon_de.german_nouns()
+    surnames = names.name_lexicon().all_last_names
     return any(
-        reachable[start] >= 1 and lower[start:].capitalize() in nouns
+        reachable[start] >= 1
+        and (
+            lower[start:].capitalize() in nouns
+            or len(lower) - start >= 4
+            and lower[start:] in surnames
+        )
         for start in range(_SHORTEST_PART, len(lower) - 2)
     )
 
