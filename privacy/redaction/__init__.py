@@ -156,8 +156,10 @@ def redaction_spans(
     `id_patterns` default to settings.REDACTION_ID_PATTERNS (regexes; a group named
     "id" marks the part to hide), `name_locales` to settings.REDACTION_NAME_LOCALES.
     `language` ("de", "en") picks the name recogniser; without it the text's function
-    words decide. `use_recogniser=False` runs patterns and name lists only (the
-    baseline of `redact_eval`). `allowed_words` default to the admin's allow-list.
+    words decide; in German text the recogniser comes with the rule that takes a
+    capitalised word no list knows for a name (privacy/redaction/unknown_words.py).
+    `use_recogniser=False` runs patterns and name lists only (the baseline of
+    `redact_eval`). `allowed_words` default to the admin's allow-list.
     `label_text` marks a title, a slug or a code: a short text without sentence context,
     where the recogniser is stricter (`recogniser.recogniser_spans`).
     """
@@ -172,7 +174,11 @@ def redaction_spans(
         recognised,
         known_names=known_names,
         options=_options(id_patterns, name_locales, allowed_words),
-        german=not label_text and (language or recogniser.text_language(text)) == "de",
+        # With the recogniser (its post-filter's knowledge), not in the baseline.
+        unknown_words_too=use_recogniser
+        and not label_text
+        and language in (None, "de")
+        and unknown_words.german_sentence(text),
     )
 
 
@@ -209,11 +215,11 @@ def _spans_with(
     *,
     known_names: Iterable[str],
     options: _Options,
-    german: bool,
+    unknown_words_too: bool,
 ) -> list[RedactionSpan]:
-    """redaction_spans with what the recogniser found in text (its spans) given; `german`:
-    a German sentence, where a capitalised word no list knows is taken for a name
-    (privacy/redaction/unknown_words.py)."""
+    """redaction_spans with what the recogniser found in text (its spans) given;
+    `unknown_words_too`: a German sentence, where a capitalised word no list knows is
+    taken for a name (privacy/redaction/unknown_words.py)."""
     id_patterns, name_locales, allowed, known = options
     spans = [
         *redaction_patterns.pattern_spans(text, id_patterns=id_patterns),
@@ -234,7 +240,7 @@ def _spans_with(
     spans += _allowed_removed(names.contact_header_spans(text, data_spans=spans), text, allowed)
     detected = names.name_spans(text, locales=name_locales)
     detected += [(start, end, NAME) for start, end, _ in recognised]
-    if german:
+    if unknown_words_too:
         detected += unknown_words.unknown_word_spans(text, known_words=known)
     found_names = names.known_name_spans(text, known_names) + _allowed_removed(
         detected, text, allowed
@@ -297,7 +303,7 @@ def texts_redact(texts: Sequence[str], *, known_names: Sequence[Iterable[str]]) 
                 spans,
                 known_names=names_known,
                 options=options,
-                german=recogniser.text_language(text) == "de",
+                unknown_words_too=unknown_words.german_sentence(text),
             ),
         )
         for text, spans, names_known in zip(texts, recognised, known_names, strict=True)

@@ -337,7 +337,7 @@ def _title_trimmed(text: str, start: int, end: int) -> int:
     return match.end() if match and match.end() < end else start
 
 
-def frequent_compound(word: str, *, shortest: int = 3) -> bool:
+def _frequent_compound(word: str, *, shortest: int = 3) -> bool:
     """Whether a word is frequent words written together ("Timezone", "Ratebook",
     "searchcreativework"): two or more parts of at least `shortest` letters each."""
     lower = word.lower()
@@ -374,7 +374,7 @@ def _plausible_in_label(text: str, start: int, end: int, non_names: frozenset[st
             or lower in names.common_words()
             or lower in non_names
             or (token.isupper() and len(token) > 1)
-            or frequent_compound(token)
+            or _frequent_compound(token)
         ):
             return False
     return True

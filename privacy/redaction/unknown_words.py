@@ -48,6 +48,16 @@ _PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
 _SHORTEST_PART = 4
 
 
+def german_sentence(text: str) -> bool:
+    """Whether text is German by its function words (more German ones than English):
+    not when undecided ("Compendia Bioscience Life Technologies")."""
+    german_words, english_words = recogniser.function_words()
+    words = [word.lower() for word in names.TOKEN_RE.findall(text)]
+    return sum(word in german_words for word in words) > sum(
+        word in english_words for word in words
+    )
+
+
 def unknown_word_spans(
     text: str, *, known_words: tuple[frozenset[str], ...] = ()
 ) -> list[names.Span]:
@@ -123,14 +133,44 @@ def _lower_words() -> frozenset[str]:
     return names.frequent_words() | {noun.lower() for noun in lexicon_de.german_nouns()}
 
 
+_UMLAUTS = str.maketrans("äöü", "aou")
+_UMLAUTS_BACK = str.maketrans("aou", "äöü")
+
+
 def _inflected_known(lower: str) -> bool:
+    """A known word, one inflected (with an ending; a plural also with an umlaut:
+    "Stürme", "Pfählen"), or one the lists hold only inflected ("Kauf" as "Käufe")."""
     known = _lower_words()
-    return lower in known or any(
-        lower.endswith(ending)
-        and len(lower) - len(ending) >= _SHORTEST
-        and lower[: -len(ending)] in known
+    if lower in known:
+        return True
+    stems = {lower}
+    if any(vowel in lower for vowel in "äöü"):
+        stems.add(lower.translate(_UMLAUTS))
+    if any(
+        stem.endswith(ending)
+        and len(stem) - len(ending) >= _SHORTEST
+        and stem[: -len(ending)] in known
+        for stem in stems
         for ending in _INFLECTIONS
+    ):
+        return True
+    umlauted = _last_vowel_umlauted(lower)
+    return any(lower + ending in known for ending in _INFLECTIONS) or bool(
+        umlauted and (umlauted + "e" in known or umlauted + "er" in known)
     )
+
+
+def _last_vowel_umlauted(lower: str) -> str:
+    """ "kauf" -> "käuf", "stock" -> "stöck": the stem of an umlaut plural ("" without one)."""
+    for position in range(len(lower) - 1, -1, -1):
+        vowel = lower[position]
+        if vowel in "aou":
+            if vowel == "u" and position and lower[position - 1] == "a":
+                position, vowel = position - 1, "a"  # "au" -> "äu"
+            return lower[:position] + vowel.translate(_UMLAUTS_BACK) + lower[position + 1 :]
+        if vowel in "eiyäöü":
+            return ""
+    return ""
 
 
 def _compound(lower: str) -> bool:
