@@ -186,8 +186,9 @@ class _Options(NamedTuple):
     id_patterns: Sequence[str]
     name_locales: tuple[str, ...]
     allowed: frozenset[str]
-    # Never taken for a name for being unknown: the allowed words and the shop's words.
-    known: tuple[frozenset[str], ...]
+    # Never taken for a name by a guess (the recogniser's or an unknown word's): the
+    # allowed words and the shop's words (allow_list.shop_words).
+    known: tuple[frozenset[str], frozenset[str]]
 
 
 def _options(
@@ -239,7 +240,10 @@ def _spans_with(
     ]
     spans += _allowed_removed(names.contact_header_spans(text, data_spans=spans), text, allowed)
     detected = names.name_spans(text, locales=name_locales)
-    detected += [(start, end, NAME) for start, end, _ in recognised]
+    # The shop's own words (its knowledge base: products, brands) are no guessed names.
+    detected += _allowed_removed(
+        [(start, end, NAME) for start, end, _ in recognised], text, known[1]
+    )
     if unknown_words_too:
         detected += unknown_words.unknown_word_spans(text, known_words=known)
     found_names = names.known_name_spans(text, known_names) + _allowed_removed(
