@@ -46,6 +46,8 @@ _ADJECTIVE_BEFORE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
 _PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
 # Parts of a compound are words of at least this many letters.
 _SHORTEST_PART = 4
+# A compound's head this long ends a compound noun whatever its first part.
+_LONG_HEAD = 5
 
 
 def german_sentence(text: str) -> bool:
@@ -183,17 +185,20 @@ def _compound(lower: str) -> bool:
                 reachable[end] = max(reachable[end], reachable[start] + 1)
     if reachable[-1] >= 2:
         return True
+    # A short noun after known words ("Unter|bau"), or a long head after anything: a
+    # known word or a name ("Merino|wolle", "Raten|kauf"; names are also nouns: "Kauf",
+    # "Wolle" are in name lists, so no noun list holds them).
     nouns = lexicon_de.german_nouns()
-    surnames = names.name_lexicon().all_last_names
-    return any(
-        reachable[start] >= 1
-        and (
-            lower[start:].capitalize() in nouns
-            or len(lower) - start >= 4
-            and lower[start:] in surnames
-        )
-        for start in range(_SHORTEST_PART, len(lower) - 2)
-    )
+    lexicon = names.name_lexicon()
+    for start in range(_SHORTEST, len(lower) - 2):
+        head = lower[start:]
+        if reachable[start] >= 1 and head.capitalize() in nouns:
+            return True
+        if len(head) >= _LONG_HEAD and (
+            _inflected_known(head) or head in lexicon.all_last_names or head in lexicon.first_names
+        ):
+            return True
+    return False
 
 
 def _noun_before(previous: str) -> bool:
