@@ -12,12 +12,15 @@
   first names from Faker's lists and the words beside them;
 - privacy/redaction/recogniser.py: a trained spaCy name recogniser per language (shipped
   in privacy/redaction/models/, checksummed), for the names no list or phrase reveals:
-  a surname alone, a third party, a lower-case or misspelt name.
+  a surname alone, a third party, a lower-case or misspelt name;
+- privacy/redaction/unknown_words.py: with the recogniser, in German text, a capitalised
+  word mid-sentence that no list knows (an unlisted surname, a foreign name).
 
 Patterns stay authoritative for structured data (their spans win overlaps); the
 recogniser only adds names. Words on the admin's allow-list (privacy/redaction/allow_list.py,
 products that look like names) are never hidden as names, unless they are part of the
-subject's known name.
+subject's known name; the words of the shop's knowledge base are never a guess (of the
+recogniser or of the unknown-word rule).
 
 Everything they load (name lists, compiled patterns) is loaded once per process, lazily.
 Every caller goes through `text_redact` (or `texts_redact`, the same gate for many texts
