@@ -36,14 +36,18 @@ _DETERMINERS = frozenset(
 # are also the joints of compounds ("Abschreibungs|satz").
 _INFLECTIONS = ("s", "es", "n", "en", "e", "er", "ern", "ns")
 # Endings of German adjectives, participles and nouns made of them ("Unveränderliche",
-# "Oberkommandierender", "Schlammfischartigen", "Wurmtrocknis").
+# "Oberkommandierender", "Schlammfischartigen", "Wurmtrocknis"), diminutives and Latin
+# nouns ("Bildchen", "Observatorium").
 _WORD_ENDING_RE = re.compile(
-    r"(?:lich|isch|artig|haft)(?:e|en|er|es|em)?$|end(?:e|en|er|es|em)$|nis(?:se|sen)?$|tum$"
+    r"(?:lich|isch|artig|haft)(?:e|en|er|es|em)?$|end(?:e|en|er|es|em)$|nis(?:se|sen)?$|tum$|"
+    r"\w{4}(?:chen|lein|ium)$"
 )
 # A lower-case word with an adjective's ending ("eine große Kehlwamme", "typographischer
 # Schnörkel"), not a verb's past ("benannte Scotty").
 _ADJECTIVE_BEFORE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
 _PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
+# A short number after a word: a model or a version, not a phone number.
+_MODEL_NUMBER_AFTER_RE = re.compile(r"[ \t]+['’]?\d{1,4}(?![\d.,:/-]|[ \t]*\d)")
 # Parts of a compound are words of at least this many letters.
 _SHORTEST_PART = 4
 # A compound's head this long ends a compound noun whatever its first part.
@@ -86,6 +90,8 @@ def unknown_word_spans(
         start, end = match.span()
         if (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
             continue  # part of a code or a word with digits ("A4", "3Kaká")
+        if _MODEL_NUMBER_AFTER_RE.match(text, end):
+            continue  # a product and its model or version ("Surveyor 2001", "Keynote '08")
         before = text[max(0, start - 20) : start].rstrip(" \t")
         if not before or before[-1] in _SENTENCE_STARTS:
             continue
@@ -188,14 +194,17 @@ def _compound(lower: str) -> bool:
                 reachable[end] = max(reachable[end], reachable[start] + 1)
     if reachable[-1] >= 2:
         return True
-    # A short noun after known words ("Unter|bau"), or a long head after anything: a
+    # A short word after known words ("Unter|bau", "Neben|job"), or a long head after anything: a
     # known word or a name ("Merino|wolle", "Raten|kauf"; names are also nouns: "Kauf",
     # "Wolle" are in name lists, so no noun list holds them).
     nouns = lexicon_de.german_nouns()
     lexicon = names.name_lexicon()
+    stop_words = names.common_words()  # not "Halm|ich"
     for start in range(_SHORTEST, len(lower) - 2):
         head = lower[start:]
-        if reachable[start] >= 1 and head.capitalize() in nouns:
+        if reachable[start] >= 1 and (
+            head.capitalize() in nouns or (head not in stop_words and _inflected_known(head))
+        ):
             return True
         if len(head) >= _LONG_HEAD and (
             _inflected_known(head) or head in lexicon.all_last_names or head in lexicon.first_names

@@ -28,6 +28,9 @@ def hidden(text: str, **options) -> list[str]:
         ("Die Rechnung ging an Dreßler, nicht an mich.", "Dreßler"),
         ("In seinem achten Länderspiel schoss Kaká ein Tor.", "Kaká"),
         ("Gestern hat Halmich wegen der Rücksendung angerufen.", "Halmich"),
+        # a phone number after it is no model number
+        ("Bitte rufen Sie Jochum unter 0171 2345678 zurück.", "Jochum"),
+        ("Bitte rufen Sie Jochum 0171 2345678 zurück.", "Jochum"),
     ],
 )
 def test_an_unlisted_name_without_a_cue_is_hidden(text, name):
@@ -46,6 +49,10 @@ def test_an_unlisted_name_without_a_cue_is_hidden(text, name):
         "Kann ich die Bestellung auch mit Ratenkauf bezahlen?",
         "Das Retourenlabel und die Sendungsverfolgung finde ich nicht.",
         "Die Pfeiler stehen auf Holzpfählen aus Eiche.",
+        # diminutives, Latin nouns; a product with its model or version number
+        "Im Paket lagen zwei Bildchen und ein Zettel.",
+        "Der Turm diente als Observatorium für Sterne.",
+        "Die Präsentation ist mit Keynote 9 erstellt, nicht mit Powerpoint.",
         # after a determiner or an adjective: a noun the lists lack
         "Männchen zeichnen sich durch eine große Kehlwamme aus.",
         "Ich brauche den Dichtungsring für die Varoma aus Edelstahl.",
