@@ -32,6 +32,9 @@ _DETERMINERS = frozenset(
     solchen welche welcher welchen viele vielen wenige wenigen einige einigen mehrere
     mehreren beide beiden""".split()
 )
+# Prepositions of places: the unknown word after one is a place far more often than a
+# person ("Liefert ihr nach Helgoland?"), and places are no personal data on their own.
+_PLACE_BEFORE = frozenset({"in", "nach", "aus", "nahe", "Richtung"})
 # Endings of a German noun's inflected forms ("Altars", "Barone", "Unterbauten"), which
 # are also the joints of compounds ("Abschreibungs|satz").
 _INFLECTIONS = ("s", "es", "n", "en", "e", "er", "ern", "ns")
@@ -103,6 +106,8 @@ def unknown_word_spans(
             continue
         if index and _noun_before(matches[index - 1].group(0)):
             continue
+        if index and matches[index - 1].group(0) in _PLACE_BEFORE:
+            continue  # "nach Helgoland", "in Riedlingen": a place, no personal data
         if (
             index > 1
             and matches[index - 1].group(0).islower()

@@ -53,6 +53,9 @@ def test_an_unlisted_name_without_a_cue_is_hidden(text, name):
         "Im Paket lagen zwei Bildchen und ein Zettel.",
         "Der Turm diente als Observatorium für Sterne.",
         "Die Präsentation ist mit Keynote 9 erstellt, nicht mit Powerpoint.",
+        # a place after its preposition
+        "Kommt das Paket auch nach Helgoland?",
+        "Ich wohne in Riedlingen und warte seit Montag.",
         # after a determiner or an adjective: a noun the lists lack
         "Männchen zeichnen sich durch eine große Kehlwamme aus.",
         "Ich brauche den Dichtungsring für die Varoma aus Edelstahl.",
