@@ -133,6 +133,23 @@ class BotConfig(AppConfig):
         from event_pipeline.outbox import outbox_handler_register
 
         outbox_handler_register(AGENTS_MESSAGE_PUSH, customer_message_to_agents_push)
+        self._shop_words_ready()
+
+    def _shop_words_ready(self) -> None:
+        """The knowledge base's words are known words to redaction (its product and brand
+        names are no unknown names), read again whenever the knowledge base changes."""
+        from django.db.models.signals import post_delete, post_save
+
+        from bot.models import ExampleQuestion, Intent, IntentAnswer
+        from bot.selectors import knowledge_base_texts
+        from privacy.redaction.allow_list import shop_words_reset, shop_words_source_register
+
+        shop_words_source_register(knowledge_base_texts)
+        for model in (Intent, IntentAnswer, ExampleQuestion):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    shop_words_reset, sender=model, dispatch_uid=f"shop_words.{model.__name__}"
+                )
 
     def _messenger_channels_ready(self) -> None:
         """Messenger channels (bot/channels/): their admin, their Celery tasks (not found by

@@ -1,5 +1,5 @@
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -438,6 +438,25 @@ def intent_titles(*, language: str, slugs: Iterable[str] | None = None) -> dict[
         if answer_language == language or slug not in titles:
             titles[slug] = title
     return titles
+
+
+def knowledge_base_texts() -> Iterator[str]:
+    """The operator's own texts of the knowledge base: the titles and answers of the
+    active intents and the example questions written for them (not those taught from
+    customers' questions). Their words are the shop's words to redaction
+    (privacy.redaction.allow_list.shop_words): its product and brand names stay in the
+    bot's training text."""
+    active = IntentAnswer.objects.filter(intent__is_active=True)
+    for title, text in active.values_list("title", "text").iterator():
+        yield title
+        yield text
+    yield from (
+        ExampleQuestion.objects.filter(
+            intent__is_active=True, source=ExampleQuestion.Source.KNOWLEDGE_BASE
+        )
+        .values_list("text", flat=True)
+        .iterator()
+    )
 
 
 # Why the bot answered (the agents' transcript) --------------------------------------------

@@ -12,12 +12,15 @@
   first names from Faker's lists and the words beside them;
 - privacy/redaction/recogniser.py: a trained spaCy name recogniser per language (shipped
   in privacy/redaction/models/, checksummed), for the names no list or phrase reveals:
-  a surname alone, a third party, a lower-case or misspelt name.
+  a surname alone, a third party, a lower-case or misspelt name;
+- privacy/redaction/unknown_words.py: with the recogniser, in German text, a capitalised
+  word mid-sentence that no list knows (an unlisted surname, a foreign name).
 
 Patterns stay authoritative for structured data (their spans win overlaps); the
 recogniser only adds names. Words on the admin's allow-list (privacy/redaction/allow_list.py,
 products that look like names) are never hidden as names, unless they are part of the
-subject's known name.
+subject's known name; the words of the shop's knowledge base are never a guess (of the
+recogniser or of the unknown-word rule).
 
 Everything they load (name lists, compiled patterns) is loaded once per process, lazily.
 Every caller goes through `text_redact` (or `texts_redact`, the same gate for many texts
@@ -31,7 +34,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from privacy.redaction import address as redaction_address
-from privacy.redaction import allow_list, names, recogniser
+from privacy.redaction import allow_list, names, recogniser, unknown_words
 from privacy.redaction import patterns as redaction_patterns
 
 NAME = names.NAME
@@ -156,8 +159,10 @@ def redaction_spans(
     `id_patterns` default to settings.REDACTION_ID_PATTERNS (regexes; a group named
     "id" marks the part to hide), `name_locales` to settings.REDACTION_NAME_LOCALES.
     `language` ("de", "en") picks the name recogniser; without it the text's function
-    words decide. `use_recogniser=False` runs patterns and name lists only (the
-    baseline of `redact_eval`). `allowed_words` default to the admin's allow-list.
+    words decide; in German text the recogniser comes with the rule that takes a
+    capitalised word no list knows for a name (privacy/redaction/unknown_words.py).
+    `use_recogniser=False` runs patterns and name lists only (the baseline of
+    `redact_eval`). `allowed_words` default to the admin's allow-list.
     `label_text` marks a title, a slug or a code: a short text without sentence context,
     where the recogniser is stricter (`recogniser.recogniser_spans`).
     """
@@ -172,6 +177,11 @@ def redaction_spans(
         recognised,
         known_names=known_names,
         options=_options(id_patterns, name_locales, allowed_words),
+        # With the recogniser (its post-filter's knowledge), not in the baseline.
+        unknown_words_too=use_recogniser
+        and not label_text
+        and language in (None, "de")
+        and unknown_words.german_sentence(text),
     )
 
 
@@ -179,6 +189,9 @@ class _Options(NamedTuple):
     id_patterns: Sequence[str]
     name_locales: tuple[str, ...]
     allowed: frozenset[str]
+    # Never taken for a name by a guess (the recogniser's or an unknown word's): the
+    # allowed words and the shop's words (allow_list.shop_words).
+    known: tuple[frozenset[str], frozenset[str]]
 
 
 def _options(
@@ -197,7 +210,7 @@ def _options(
         if allowed_words is None
         else frozenset(word.lower() for word in allowed_words)
     )
-    return _Options(id_patterns, tuple(name_locales), allowed)
+    return _Options(id_patterns, tuple(name_locales), allowed, (allowed, allow_list.shop_words()))
 
 
 def _spans_with(
@@ -206,9 +219,12 @@ def _spans_with(
     *,
     known_names: Iterable[str],
     options: _Options,
+    unknown_words_too: bool,
 ) -> list[RedactionSpan]:
-    """redaction_spans with what the recogniser found in text (its spans) given."""
-    id_patterns, name_locales, allowed = options
+    """redaction_spans with what the recogniser found in text (its spans) given;
+    `unknown_words_too`: a German sentence, where a capitalised word no list knows is
+    taken for a name (privacy/redaction/unknown_words.py)."""
+    id_patterns, name_locales, allowed, known = options
     spans = [
         *redaction_patterns.pattern_spans(text, id_patterns=id_patterns),
         *redaction_address.address_spans(text),
@@ -227,7 +243,12 @@ def _spans_with(
     ]
     spans += _allowed_removed(names.contact_header_spans(text, data_spans=spans), text, allowed)
     detected = names.name_spans(text, locales=name_locales)
-    detected += [(start, end, NAME) for start, end, _ in recognised]
+    # The shop's own words (its knowledge base: products, brands) are no guessed names.
+    detected += _allowed_removed(
+        [(start, end, NAME) for start, end, _ in recognised], text, known[1]
+    )
+    if unknown_words_too:
+        detected += unknown_words.unknown_word_spans(text, known_words=known)
     found_names = names.known_name_spans(text, known_names) + _allowed_removed(
         detected, text, allowed
     )
@@ -282,6 +303,15 @@ def texts_redact(texts: Sequence[str], *, known_names: Sequence[Iterable[str]]) 
     recognised = recogniser.recogniser_spans_many(texts)
     options = _options(None, None, None)
     return [
-        spans_apply(text, _spans_with(text, spans, known_names=names_known, options=options))
+        spans_apply(
+            text,
+            _spans_with(
+                text,
+                spans,
+                known_names=names_known,
+                options=options,
+                unknown_words_too=unknown_words.german_sentence(text),
+            ),
+        )
         for text, spans, names_known in zip(texts, recognised, known_names, strict=True)
     ]

@@ -233,7 +233,7 @@ _WORD_RE = re.compile(r"[^\W\d_]+")
 
 
 @functools.cache
-def _function_words() -> tuple[frozenset[str], frozenset[str]]:
+def function_words() -> tuple[frozenset[str], frozenset[str]]:
     """Stop words only German has, and only English has ("und", "the")."""
     # spaCy takes seconds to import: loaded on first use.
     from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
@@ -245,7 +245,7 @@ def _function_words() -> tuple[frozenset[str], frozenset[str]]:
 def text_language(text: str) -> str:
     """ "de" or "en", by the function words a message is full of (cheap, no model); German
     when undecided, the shop's first language."""
-    german_words, english_words = _function_words()
+    german_words, english_words = function_words()
     words = [word.lower() for word in _WORD_RE.findall(text)]
     german = sum(word in german_words for word in words) + 2 * len(re.findall(r"[äöüß]", text))
     english = sum(word in english_words for word in words)
@@ -263,12 +263,12 @@ _COMPOUND_HEADS = (
 )  # fmt: skip
 
 
-def _wordlike(token: str, non_names: frozenset[str], *, lowercase_text: bool) -> bool:
+def wordlike(token: str, non_names: frozenset[str], *, lowercase_text: bool) -> bool:
     if "-" in token.strip("-"):
         # A compound or a slug ("order-status", "Gift-Card") is a word when its parts are;
         # three parts and more are a slug ("edit-personal-details"), no double-barrelled name.
         return token.strip("-").count("-") >= 2 or all(
-            _wordlike(part, non_names, lowercase_text=lowercase_text)
+            wordlike(part, non_names, lowercase_text=lowercase_text)
             for part in token.split("-")
             if part
         )
@@ -303,7 +303,7 @@ def _listed_name(token: str) -> bool:
 
 def _plausible_person(text: str, start: int, end: int, non_names: frozenset[str]) -> bool:
     """Whether a PERSON guess of the recogniser can be a name: not when it is made only of
-    word-like tokens (`_wordlike`), nor a field label ("Festnetz:") or an abbreviation
+    word-like tokens (`wordlike`), nor a field label ("Festnetz:") or an abbreviation
     ("Max. 3"); always when one of its words is in a name list."""
     tokens = names.TOKEN_RE.findall(text, start, end)
     if not tokens:
@@ -317,7 +317,7 @@ def _plausible_person(text: str, start: int, end: int, non_names: frozenset[str]
     if len(tokens) == 1 and re.match(r"[ \t]*:", text[end:]):
         return False
     lowercase_text = not any(ch.isupper() for ch in text)
-    return not all(_wordlike(t, non_names, lowercase_text=lowercase_text) for t in tokens)
+    return not all(wordlike(t, non_names, lowercase_text=lowercase_text) for t in tokens)
 
 
 def _has_candidate(text: str, non_names: frozenset[str]) -> bool:
@@ -326,7 +326,7 @@ def _has_candidate(text: str, non_names: frozenset[str]) -> bool:
     name: this keeps them at the patterns' cost)."""
     lowercase_text = not any(ch.isupper() for ch in text)
     return any(
-        _listed_name(token) or not _wordlike(token, non_names, lowercase_text=lowercase_text)
+        _listed_name(token) or not wordlike(token, non_names, lowercase_text=lowercase_text)
         for token in names.TOKEN_RE.findall(text)
     )
 

@@ -1,0 +1,235 @@
+"""German capitalised words that are no known word at all: taken for names (issue 15).
+
+German capitalises every noun, so a capitalised word alone is no name; but a word in
+the middle of a German sentence that no list knows (no German noun, no frequent or
+common word, no place, no medical word, no word of the shop's own knowledge base) is
+most often an unlisted surname ("bekommt Jochum aus der Wirtschaft", "Dreßler gilt
+als"), a name of another language ("Kaká", "Raj"), or a place or a company, which hiding
+costs little. The small recogniser misses those without a cue; this rule does not ask
+for one. It stays out of the places where German capitalises any word: the start of a
+sentence or a line, after a colon, a quote or a bullet; out of acronyms, words with
+digits or inner capitals and runs of English words; and it leaves a word where a noun or
+a place stands: after a determiner or an adjective ("eine große Kehlwamme"), after a
+preposition of places ("nach Helgoland"), before a model number ("Keynote 9").
+Applied with the recogniser, in German text only (privacy.redaction.redaction_spans).
+"""
+
+import functools
+import re
+
+from privacy.redaction import lexicon_de, names, recogniser
+
+# Before a word, these start a sentence, a clause that may start capitalised, or a list item.
+_SENTENCE_STARTS = frozenset(".!?:;\"'„“”»«‚‘’()[]*•·>|/–—-\n")
+_SHORTEST = 3
+# Words before a noun: articles, articles joined to a preposition, possessives and
+# quantifiers ("die Kehlwamme", "zum Parteichef", "seine Barone"). German writes a name
+# without one ("bekommt Jochum", "von Oetker").
+_DETERMINERS = frozenset(
+    """der die das den dem des ein eine einer einen einem eines kein keine keiner keinen
+    keinem keines im am ins ans zum zur vom beim aufs durchs fürs ums mein meine meiner
+    meinen meinem meines dein deine deinen deinem deines sein seine seiner seinen seinem
+    seines ihr ihre ihrer ihren ihrem ihres unser unsere unserer unseren unserem unseres
+    euer eure euren eurem eures dieser diese dieses diesen diesem jener jene jenes jenen
+    jenem jeder jede jedes jeden jedem alle allen aller manche manchen mancher solche
+    solchen welche welcher welchen viele vielen wenige wenigen einige einigen mehrere
+    mehreren beide beiden""".split()
+)
+# Prepositions of places: the unknown word after one is a place far more often than a
+# person ("Liefert ihr nach Helgoland?"), and places are no personal data on their own.
+_PLACE_BEFORE = frozenset({"in", "nach", "aus", "nahe", "Richtung"})
+# Endings of a German noun's inflected forms ("Altars", "Barone", "Unterbauten"), which
+# are also the joints of compounds ("Abschreibungs|satz").
+_INFLECTIONS = ("s", "es", "n", "en", "e", "er", "ern", "ns")
+# Endings of German adjectives, participles and nouns made of them ("Unveränderliche",
+# "Oberkommandierender", "Schlammfischartigen", "Wurmtrocknis"), diminutives and Latin
+# nouns ("Bildchen", "Observatorium").
+_WORD_ENDING_RE = re.compile(
+    r"(?:lich|isch|artig|haft)(?:e|en|er|es|em)?$|end(?:e|en|er|es|em)$|nis(?:se|sen)?$|tum$|"
+    r"\w{4}(?:chen|lein|ium)$"
+)
+# A lower-case word with an adjective's ending ("eine große Kehlwamme", "typographischer
+# Schnörkel"), not a verb's past ("benannte Scotty").
+_ADJECTIVE_BEFORE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
+_PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
+# A short number after a word: a model or a version, not a phone number.
+_MODEL_NUMBER_AFTER_RE = re.compile(r"[ \t]+['’]?\d{1,4}(?![\d.,:/-]|[ \t]*\d)")
+# Parts of a compound are words of at least this many letters.
+_SHORTEST_PART = 4
+# A compound's head this long ends a compound noun whatever its first part.
+_LONG_HEAD = 5
+
+
+def german_sentence(text: str) -> bool:
+    """Whether text is German by its function words (more German ones than English):
+    not when undecided ("Compendia Bioscience Life Technologies")."""
+    german_words, english_words = recogniser.function_words()
+    words = [word.lower() for word in names.TOKEN_RE.findall(text)]
+    return sum(word in german_words for word in words) > sum(
+        word in english_words for word in words
+    )
+
+
+def unknown_word_spans(
+    text: str, *, known_words: tuple[frozenset[str], ...] = ()
+) -> list[names.Span]:
+    """The capitalised words of a German text that are no known word (see the module),
+    as NAME spans; `known_words`: sets of lower-cased words never taken (the allow-list,
+    the shop's own words)."""
+    model = recogniser.recogniser("de")
+    # The words the German training text hardly ever saw as a name.
+    non_names = model.non_names if model is not None else frozenset()
+    english_only = recogniser.function_words()[1]
+    spans = []
+    matches = list(names.TOKEN_RE.finditer(text))
+    for index, match in enumerate(matches):
+        word = match.group(0)
+        if (
+            len(word) < _SHORTEST
+            or not word[0].isupper()
+            or word.isupper()
+            or not word[1:].islower()
+            and "-" not in word
+            and "'" not in word
+        ):
+            continue
+        start, end = match.span()
+        if (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+            continue  # part of a code or a word with digits ("A4", "3Kaká")
+        if _MODEL_NUMBER_AFTER_RE.match(text, end):
+            continue  # a product and its model or version ("Surveyor 2001", "Keynote '08")
+        before = text[max(0, start - 20) : start].rstrip(" \t")
+        if not before or before[-1] in _SENTENCE_STARTS:
+            continue
+        lower = word.lower()
+        base = names.base_word(word)
+        if any(lower in words or base in words for words in known_words):
+            continue
+        if _known(word, non_names):
+            continue
+        if index and _noun_before(matches[index - 1].group(0)):
+            continue
+        if index and matches[index - 1].group(0) in _PLACE_BEFORE:
+            continue  # "nach Helgoland", "in Riedlingen": a place, no personal data
+        if (
+            index > 1
+            and matches[index - 1].group(0).islower()
+            and matches[index - 2].group(0).lower() in _DETERMINERS
+        ):
+            continue  # "der neue Schlussmann", "eine große Kehlwamme"
+        neighbours = [
+            matches[position].group(0).lower()
+            for position in (index - 1, index + 1)
+            if 0 <= position < len(matches)
+        ]
+        if any(neighbour in english_only for neighbour in neighbours):
+            continue  # a run of English words ("Powered by Stripe")
+        spans.append((start, end, names.NAME))
+    return spans
+
+
+# Words repeat from message to message: each is looked up once (a compound costs up to
+# a few hundred set lookups).
+@functools.lru_cache(maxsize=50_000)
+def _known(word: str, non_names: frozenset[str]) -> bool:
+    """A word of a list (`recogniser.wordlike`), an inflected form of one, or known words
+    written together ("Fichten|wald", "Lehr|plan")."""
+    if "-" in word:
+        # A compound whose head is a word ("Parmesan-Laibe", "B-Sprachen").
+        head = word.rsplit("-", 1)[1]
+        return len(head) < 2 or _known(head, non_names)
+    if recogniser.wordlike(word, non_names, lowercase_text=False):
+        return True
+    lower = word.lower()
+    if _WORD_ENDING_RE.search(lower) or names._german_role_word(word):
+        return True
+    return _inflected_known(lower) or _compound(lower)
+
+
+@functools.cache
+def _lower_words() -> frozenset[str]:
+    """Frequent words and German nouns, lower-cased."""
+    return names.frequent_words() | {noun.lower() for noun in lexicon_de.german_nouns()}
+
+
+_UMLAUTS = str.maketrans("äöü", "aou")
+_UMLAUTS_BACK = str.maketrans("aou", "äöü")
+
+
+def _inflected_known(lower: str) -> bool:
+    """A known word, one inflected (with an ending; a plural also with an umlaut:
+    "Stürme", "Pfählen"), or one the lists hold only inflected ("Kauf" as "Käufe")."""
+    known = _lower_words()
+    if lower in known:
+        return True
+    stems = {lower}
+    if any(vowel in lower for vowel in "äöü"):
+        stems.add(lower.translate(_UMLAUTS))
+    if any(
+        stem.endswith(ending)
+        and len(stem) - len(ending) >= _SHORTEST
+        and stem[: -len(ending)] in known
+        for stem in stems
+        for ending in _INFLECTIONS
+    ):
+        return True
+    umlauted = _last_vowel_umlauted(lower)
+    return any(lower + ending in known for ending in _INFLECTIONS) or bool(
+        umlauted and (umlauted + "e" in known or umlauted + "er" in known)
+    )
+
+
+def _last_vowel_umlauted(lower: str) -> str:
+    """ "kauf" -> "käuf", "stock" -> "stöck": the stem of an umlaut plural ("" without one)."""
+    for position in range(len(lower) - 1, -1, -1):
+        vowel = lower[position]
+        if vowel in "aou":
+            if vowel == "u" and position and lower[position - 1] == "a":
+                position, vowel = position - 1, "a"  # "au" -> "äu"
+            return lower[:position] + vowel.translate(_UMLAUTS_BACK) + lower[position + 1 :]
+        if vowel in "eiyäöü":
+            return ""
+    return ""
+
+
+def _compound(lower: str) -> bool:
+    """Known words (or their inflections) written together, two or more; the head may
+    also be a German noun that is a surname too ("Raten|kauf", "Unter|bau")."""
+    reachable = [0] + [-1] * len(lower)  # parts of lower[:i], -1: no split
+    for end in range(_SHORTEST_PART, len(lower) + 1):
+        for start in range(0, end - _SHORTEST_PART + 1):
+            if reachable[start] >= 0 and _inflected_known(lower[start:end]):
+                reachable[end] = max(reachable[end], reachable[start] + 1)
+    if reachable[-1] >= 2:
+        return True
+    # A short word after known words ("Unter|bau", "Neben|job"), or a long head after anything: a
+    # known word or a name ("Merino|wolle", "Raten|kauf"; names are also nouns: "Kauf",
+    # "Wolle" are in name lists, so no noun list holds them).
+    nouns = lexicon_de.german_nouns()
+    lexicon = names.name_lexicon()
+    stop_words = names.common_words()  # not "Halm|ich"
+    for start in range(_SHORTEST, len(lower) - 2):
+        head = lower[start:]
+        if reachable[start] >= 1 and (
+            head.capitalize() in nouns or (head not in stop_words and _inflected_known(head))
+        ):
+            return True
+        if len(head) >= _LONG_HEAD and (
+            _inflected_known(head) or head in lexicon.all_last_names or head in lexicon.first_names
+        ):
+            return True
+    return False
+
+
+def _noun_before(previous: str) -> bool:
+    """Whether the word before is one that comes before a noun: a determiner or an
+    adjective (`_ADJECTIVE_BEFORE_RE`)."""
+    lower = previous.lower()
+    if lower in _DETERMINERS:
+        return True
+    return (
+        previous[0].islower()
+        and _ADJECTIVE_BEFORE_RE.fullmatch(previous) is not None
+        and lower not in recogniser.function_words()[0]
+        and not _PAST_TENSE_RE.search(lower)
+    )
