@@ -128,9 +128,9 @@ def unknown_word_spans(
     return spans
 
 
-# Words repeat from message to message: each is looked up once (a compound costs up to
-# a few hundred set lookups).
-@functools.lru_cache(maxsize=50_000)
+# Not cached: a cache keyed by the word would keep every unknown word a customer wrote,
+# names above all, in the process's memory (bot.nlu.vocabulary keeps none either). The
+# words no list holds as they are cost a few hundred set lookups each.
 def _known(word: str, non_names: frozenset[str]) -> bool:
     """A word of a list (`recogniser.wordlike`), an inflected form of one, or known words
     written together ("Fichten|wald", "Lehr|plan")."""
