@@ -24,7 +24,7 @@ from thinc.api import Linear, Model, SparseLinear_v2, add, chain, with_cpu
 from thinc.types import Floats2d
 
 from bot.nlu.sentence_vectors import SENTENCE_VECTOR_EXTENSION
-from bot.nlu.vocabulary import training_word
+from bot.nlu.vocabulary import TRAINING_WORDS
 
 INTENT_BOW_ARCHITECTURE = "supportdesk.IntentBOW.v1"
 FEATURES_LAYER = "intent_features"
@@ -51,7 +51,7 @@ def word_feature_keys(
     with the word's edges marked ("<ruck", "ung>"). Cached for a word of a model's
     vocabulary, or one being trained on (`remember`); a customer's other words (their
     names) are not kept (`bot.nlu.vocabulary`)."""
-    if remember or training_word(norm):
+    if remember or norm in TRAINING_WORDS:
         return _word_feature_keys_cached(norm, char_min, char_max)
     return _word_feature_keys(norm, char_min, char_max)
 
@@ -78,7 +78,12 @@ def _norms_features(
 ) -> tuple[numpy.ndarray, numpy.ndarray]:
     counts: dict[int, int] = {}
     for norm in norms:
-        for key in word_feature_keys(norm, char_min, char_max, remember=remember):
+        # word_feature_keys, inlined: called for every word of every message.
+        if remember or norm in TRAINING_WORDS:
+            word_keys = _word_feature_keys_cached(norm, char_min, char_max)
+        else:
+            word_keys = _word_feature_keys(norm, char_min, char_max)
+        for key in word_keys:
             counts[key] = counts.get(key, 0) + 1
     for size in range(2, word_ngram_max + 1):
         padded = ["<s>", *norms, "</s>"]

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy
 import spacy
 import srsly
+from spacy.attrs import IS_PUNCT, IS_SPACE
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
@@ -163,6 +164,12 @@ class IntentModel:
         self.nlp = nlp
         # Its training words (vocabulary): what the NLU's caches may keep (predict adds none).
         training_vocabulary_add(nlp.vocab.strings)
+        # A word not in it gets its lexeme made afresh for every message (predict's memory
+        # zone frees it): only the lexical attributes the classifier reads are computed.
+        getters = nlp.vocab.lex_attr_getters
+        nlp.vocab.lex_attr_getters = {
+            attr: getters[attr] for attr in (IS_PUNCT, IS_SPACE) if attr in getters
+        }
         self.thresholds = thresholds
         self.metadata = dict(metadata or {})
         self._textcat = nlp.get_pipe(TEXTCAT)

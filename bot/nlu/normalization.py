@@ -14,7 +14,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from bot.nlu.vocabulary import training_word
+from bot.nlu.vocabulary import TRAINING_WORDS
 
 TOKEN_NORM_COMPONENT = "supportdesk_token_norm"
 
@@ -38,7 +38,7 @@ def token_normalize(text: str, *, language: str) -> str:
     of a model's vocabulary only: a customer's other words are not kept
     (`bot.nlu.vocabulary`).
     """
-    if training_word(text):
+    if text in TRAINING_WORDS:
         return _token_normalize_cached(text, language)
     return _token_normalize(text, language)
 
@@ -66,6 +66,13 @@ class TokenNormalizer:
         self.language = language
 
     def __call__(self, doc: Doc) -> Doc:
+        language = self.language
         for token in doc:
-            token.norm_ = token_normalize(token.text, language=self.language)
+            text = token.text
+            # token_normalize, inlined: called for every token of every message.
+            token.norm_ = (
+                _token_normalize_cached(text, language)
+                if text in TRAINING_WORDS
+                else _token_normalize(text, language)
+            )
         return doc

@@ -11,13 +11,10 @@ other word is computed each time and not kept.
 
 from collections.abc import Iterable
 
-_training_words: set[str] = set()
+# Only ever added to (one set object): the hot paths test `word in TRAINING_WORDS`.
+TRAINING_WORDS: set[str] = set()
 
 
 def training_vocabulary_add(words: Iterable[str]) -> None:
     """Remember the strings of a model's vocabulary (`nlp.vocab.strings`) as known."""
-    _training_words.update(words)
-
-
-def training_word(word: str) -> bool:
-    return word in _training_words
+    TRAINING_WORDS.update(words)
