@@ -24,6 +24,7 @@ from thinc.api import Linear, Model, SparseLinear_v2, add, chain, with_cpu
 from thinc.types import Floats2d
 
 from bot.nlu.sentence_vectors import SENTENCE_VECTOR_EXTENSION
+from bot.nlu.vocabulary import TRAINING_WORDS
 
 INTENT_BOW_ARCHITECTURE = "supportdesk.IntentBOW.v1"
 FEATURES_LAYER = "intent_features"
@@ -31,10 +32,7 @@ NGRAM_SCORES_REF = "ngram_scores"
 VECTOR_SCORES_REF = "vector_scores"
 
 
-@lru_cache(maxsize=131072)
-def word_feature_keys(norm: str, char_min: int, char_max: int) -> tuple[int, ...]:
-    """Hashed features of one normalised token: the word, and its character n-grams
-    with the word's edges marked ("<ruck", "ung>")."""
+def _word_feature_keys(norm: str, char_min: int, char_max: int) -> tuple[int, ...]:
     keys = [hash_string("w " + norm)]
     marked = f"<{norm}>"
     for size in range(char_min, char_max + 1):
@@ -43,22 +41,49 @@ def word_feature_keys(norm: str, char_min: int, char_max: int) -> tuple[int, ...
     return tuple(keys)
 
 
+_word_feature_keys_cached = lru_cache(maxsize=131072)(_word_feature_keys)
+
+
+def word_feature_keys(
+    norm: str, char_min: int, char_max: int, *, remember: bool = False
+) -> tuple[int, ...]:
+    """Hashed features of one normalised token: the word, and its character n-grams
+    with the word's edges marked ("<ruck", "ung>"). Cached for a word of a model's
+    vocabulary, or one being trained on (`remember`); a customer's other words (their
+    names) are not kept (`bot.nlu.vocabulary`)."""
+    if remember or norm in TRAINING_WORDS:
+        return _word_feature_keys_cached(norm, char_min, char_max)
+    return _word_feature_keys(norm, char_min, char_max)
+
+
 def doc_features(
-    doc: Doc, *, char_min: int, char_max: int, word_ngram_max: int
+    doc: Doc, *, char_min: int, char_max: int, word_ngram_max: int, remember: bool = False
 ) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """Hashed feature keys of a doc and how often each occurs (read-only arrays)."""
+    """Hashed feature keys of a doc and how often each occurs (read-only arrays).
+    `remember`: a training example's, cached (training sees each example once per epoch);
+    a message classified is not kept, whichever its words."""
     norms = tuple(token.norm_ for token in doc if not (token.is_punct or token.is_space))
-    return _norms_features(norms, char_min, char_max, word_ngram_max)
+    if remember:
+        return _norms_features_cached(norms, char_min, char_max, word_ngram_max)
+    return _norms_features(norms, char_min, char_max, word_ngram_max, remember=False)
 
 
-# Training sees each example once per epoch; the cache saves recomputing its features.
-@lru_cache(maxsize=32768)
 def _norms_features(
-    norms: tuple[str, ...], char_min: int, char_max: int, word_ngram_max: int
+    norms: tuple[str, ...],
+    char_min: int,
+    char_max: int,
+    word_ngram_max: int,
+    *,
+    remember: bool = True,
 ) -> tuple[numpy.ndarray, numpy.ndarray]:
     counts: dict[int, int] = {}
     for norm in norms:
-        for key in word_feature_keys(norm, char_min, char_max):
+        # word_feature_keys, inlined: called for every word of every message.
+        if remember or norm in TRAINING_WORDS:
+            word_keys = _word_feature_keys_cached(norm, char_min, char_max)
+        else:
+            word_keys = _word_feature_keys(norm, char_min, char_max)
+        for key in word_keys:
             counts[key] = counts.get(key, 0) + 1
     for size in range(2, word_ngram_max + 1):
         padded = ["<s>", *norms, "</s>"]
@@ -73,12 +98,17 @@ def _norms_features(
     return keys, values
 
 
-def _doc_features(model: Model, doc: Doc) -> tuple[numpy.ndarray, numpy.ndarray]:
+# Training examples only (doc_features' `remember`).
+_norms_features_cached = lru_cache(maxsize=32768)(_norms_features)
+
+
+def _doc_features(model: Model, doc: Doc, *, remember: bool) -> tuple[numpy.ndarray, numpy.ndarray]:
     return doc_features(
         doc,
         char_min=model.attrs["char_min"],
         char_max=model.attrs["char_max"],
         word_ngram_max=model.attrs["word_ngram_max"],
+        remember=remember,
     )
 
 
@@ -86,7 +116,7 @@ def _features_forward(model: Model, docs: list[Doc], is_train: bool):
     idf = model.get_param("idf")
     batch_keys, batch_values, lengths = [], [], []
     for doc in docs:
-        keys, counts = _doc_features(model, doc)
+        keys, counts = _doc_features(model, doc, remember=is_train)
         # tf-idf, L2-normalised: words every intent's examples share ("hallo, ich
         # wollte fragen") weigh little, and a long message is not surer for being long.
         values = counts * idf[keys % len(idf)]
@@ -158,7 +188,7 @@ def features_idf_fit(model: Model, docs: list[Doc]) -> None:
     length = layer.get_dim("idf_length")
     frequencies = numpy.zeros((length,), dtype="float32")
     for doc in docs:
-        keys, _ = _doc_features(layer, doc)
+        keys, _ = _doc_features(layer, doc, remember=True)
         frequencies[numpy.unique(keys % length)] += 1
     # Smoothed as in scikit-learn's TfidfTransformer: never zero, never infinite.
     idf = numpy.log((1 + len(docs)) / (1 + frequencies)) + 1

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy
 import spacy
 import srsly
+from spacy.attrs import IS_PUNCT, IS_SPACE
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
@@ -44,6 +45,7 @@ from bot.nlu.sentence_vectors import (
     SENTENCE_VECTOR_WIDTH,
     SENTENCE_VECTORS_COMPONENT,
 )
+from bot.nlu.vocabulary import training_vocabulary_add
 
 ARTEFACT_FORMAT_VERSION = 1
 TEXTCAT = "textcat"
@@ -160,6 +162,14 @@ class IntentModel:
         sentence_vector_mean: numpy.ndarray | None = None,
     ) -> None:
         self.nlp = nlp
+        # Its training words (vocabulary): what the NLU's caches may keep (predict adds none).
+        training_vocabulary_add(nlp.vocab.strings)
+        # A word not in it gets its lexeme made afresh for every message (predict's memory
+        # zone frees it): only the lexical attributes the classifier reads are computed.
+        getters = nlp.vocab.lex_attr_getters
+        nlp.vocab.lex_attr_getters = {
+            attr: getters[attr] for attr in (IS_PUNCT, IS_SPACE) if attr in getters
+        }
         self.thresholds = thresholds
         self.metadata = dict(metadata or {})
         self._textcat = nlp.get_pipe(TEXTCAT)
@@ -213,13 +223,16 @@ class IntentModel:
         answer) encoded as batches of up to `batch_size`. `cached`: the sentence vectors
         go through the encoder's cache (evaluation, re-scoring: the same texts again);
         customers' messages (the live chat, a group commit's questions) do not."""
-        # One by one: a blank pipeline's `pipe` only loops over `make_doc` too.
-        docs = [self._doc_tokens(text) for text in texts]
-        predictions = []
-        for start in range(0, len(docs), batch_size):
-            predictions += self._predictions(
-                docs[start : start + batch_size], top_k=top_k, cached=cached
-            )
+        # The strings spaCy adds to the vocabulary for these texts (customers' words) are
+        # freed when the predictions are made, not kept for the process's lifetime.
+        with self.nlp.memory_zone():
+            # One by one: a blank pipeline's `pipe` only loops over `make_doc` too.
+            docs = [self._doc_tokens(text) for text in texts]
+            predictions = []
+            for start in range(0, len(docs), batch_size):
+                predictions += self._predictions(
+                    docs[start : start + batch_size], top_k=top_k, cached=cached
+                )
         return predictions
 
     def _predictions(self, docs: list[Doc], *, top_k: int, cached: bool) -> list[IntentPrediction]:
@@ -477,6 +490,7 @@ def intent_model_train(
             char_min=hyperparameters.char_ngram_min,
             char_max=hyperparameters.char_ngram_max,
             word_ngram_max=hyperparameters.word_ngram_max,
+            remember=True,
         )
         features.update(keys.tolist())
     hash_length = min(hyperparameters.hash_length_max, max(1024, 2 ** len(features).bit_length()))

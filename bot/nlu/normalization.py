@@ -14,6 +14,8 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from bot.nlu.vocabulary import TRAINING_WORDS
+
 TOKEN_NORM_COMPONENT = "supportdesk_token_norm"
 
 _DIGITS = re.compile(r"\d+")
@@ -28,18 +30,28 @@ def _accents_strip(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-@lru_cache(maxsize=65536)
 def token_normalize(text: str, *, language: str) -> str:
     """Casefolded, accents and umlauts folded to their base letter, digit runs as "0".
 
     German folds "ü", "ue" and "u" (after a consonant) to "u", so the three
-    spellings customers use agree; "ß" becomes "ss" by casefolding.
+    spellings customers use agree; "ß" becomes "ss" by casefolding. Cached for the words
+    of a model's vocabulary only: a customer's other words are not kept
+    (`bot.nlu.vocabulary`).
     """
+    if text in TRAINING_WORDS:
+        return _token_normalize_cached(text, language)
+    return _token_normalize(text, language)
+
+
+def _token_normalize(text: str, language: str) -> str:
     norm = text.translate(_APOSTROPHES).casefold()
     norm = _accents_strip(norm)
     if language == "de":
         norm = _GERMAN_UMLAUT_DIGRAPH.sub(r"\1", norm)
     return _DIGITS.sub("0", norm)
+
+
+_token_normalize_cached = lru_cache(maxsize=65536)(_token_normalize)
 
 
 @Language.factory(TOKEN_NORM_COMPONENT)
@@ -54,6 +66,13 @@ class TokenNormalizer:
         self.language = language
 
     def __call__(self, doc: Doc) -> Doc:
+        language = self.language
         for token in doc:
-            token.norm_ = token_normalize(token.text, language=self.language)
+            text = token.text
+            # token_normalize, inlined: called for every token of every message.
+            token.norm_ = (
+                _token_normalize_cached(text, language)
+                if text in TRAINING_WORDS
+                else _token_normalize(text, language)
+            )
         return doc

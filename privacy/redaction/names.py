@@ -313,10 +313,19 @@ def _role_before(before: str, *, german: bool) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=4096)
 def _german_role_word(word: str) -> bool:
-    """ "Europaminister": a German role, also as the head of a compound."""
+    """ "Europaminister": a German role, also as the head of a compound. Cached for the
+    shipped list's nouns only: a customer's other words (the names) are not kept."""
+    if word in lexicon_de.german_nouns():
+        return _german_role_word_cached(word)
+    return _german_role_match(word)
+
+
+def _german_role_match(word: str) -> bool:
     return _GERMAN_ROLE_BEFORE_RE.fullmatch(word + " ") is not None
+
+
+_german_role_word_cached = functools.lru_cache(maxsize=4096)(_german_role_match)
 
 
 _GERMAN_PERSON_BEFORE_RE = re.compile(

@@ -435,9 +435,12 @@ def recogniser_spans_many(
             asked.setdefault(language, (model, []))[1].append(position)
     found: list[list[Span]] = [[] for _ in texts]
     for model, positions in asked.values():
-        docs = model.pipe([texts[position] for position in positions])
-        for position, doc in zip(positions, docs, strict=True):
-            found[position] = _entity_spans(texts[position], doc, model, labels, label_text)
+        # The strings spaCy adds to the vocabulary for these texts (the names it is to find)
+        # are freed once the spans are read, not kept for the process's lifetime.
+        with model.nlp.memory_zone():
+            docs = model.pipe([texts[position] for position in positions])
+            for position, doc in zip(positions, docs, strict=True):
+                found[position] = _entity_spans(texts[position], doc, model, labels, label_text)
     return found
 
 

@@ -14,7 +14,18 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# The checkout Supportdesk runs from: templates/, static/, locale/, .env and var/ are found
+# here. The packages' own data (word lists, name recognisers, the demo knowledge base) ships
+# inside them, so an installed wheel names its checkout in SUPPORTDESK_HOME.
+BASE_DIR = Path(
+    os.environ.get("SUPPORTDESK_HOME") or Path(__file__).resolve().parent.parent.parent
+).resolve()
+if not (BASE_DIR / "templates").is_dir():
+    raise ImproperlyConfigured(
+        f"{BASE_DIR} is not a Supportdesk checkout (no templates/ in it): Supportdesk runs "
+        "from its checkout; with the packages installed from a wheel, set SUPPORTDESK_HOME "
+        "to the checkout's directory."
+    )
 
 env = environ.Env()
 # `make run` writes .env with freshly generated development keys on first

@@ -91,10 +91,25 @@ def test_the_filter_uses_the_one_redaction_gate(monkeypatch):
     monkeypatch.setattr(
         privacy_logging, "text_redact", lambda text: calls.append(text) or "[REDACTED]"
     )
-    privacy_logging._log_text_redact_cached.cache_clear()
+    privacy_logging._texts_without_personal_data.clear()
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "a line %s", ("x",), None)
 
     PersonalDataRedactingFilter().filter(record)
 
-    privacy_logging._log_text_redact_cached.cache_clear()
+    privacy_logging._texts_without_personal_data.clear()
     assert calls == ["a line x"] and record.getMessage() == "[REDACTED]"
+
+
+def test_a_logged_name_is_not_remembered_only_texts_without_personal_data():
+    from privacy import logging as privacy_logging
+    from privacy.logging import log_text_redact
+
+    privacy_logging._texts_without_personal_data.clear()
+    harmless = "Shared suggestions skipped: the cache cannot be reached."
+    personal = "Refund asked for by Erika Mustermann, erika@example.com"
+
+    assert log_text_redact(harmless) == harmless
+    assert "Mustermann" not in log_text_redact(personal)
+    assert "Mustermann" not in log_text_redact(personal)  # the second time too
+
+    assert list(privacy_logging._texts_without_personal_data) == [harmless]
