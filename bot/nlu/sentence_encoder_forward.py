@@ -68,7 +68,9 @@ class SentenceEncoderForward:
             start += order * CONVOLUTION_WIDTH
         self._first_layer_offsets = offsets
 
-    def encode(self, texts: list[str]) -> numpy.ndarray:
+    def encode(self, texts: list[str], *, token_ids: set[int] | None = None) -> numpy.ndarray:
+        """`token_ids`, if given, gets the texts' token ids added (what `token_ids` would
+        return, without tokenising the texts a second time)."""
         backend = self.backend
         out = numpy.empty((len(texts), EMBEDDING_WIDTH), dtype="float32")
         if not texts:
@@ -76,10 +78,10 @@ class SentenceEncoderForward:
         limit = backend._threadpool
         with self._lock:
             if limit is None:
-                self._encode(texts, out)
+                self._encode(texts, out, token_ids)
             else:
                 with limit(limits=backend.threads, user_api="blas"):
-                    self._encode(texts, out)
+                    self._encode(texts, out, token_ids)
         return out
 
     def token_ids(self, texts: list[str]) -> numpy.ndarray:
@@ -105,12 +107,14 @@ class SentenceEncoderForward:
                     self._slots(ids)
             return len(self._slot_of)
 
-    def _encode(self, texts: list[str], out: numpy.ndarray) -> None:
+    def _encode(self, texts: list[str], out: numpy.ndarray, token_ids: set[int] | None) -> None:
         # Micro-batches of about the package's token budget: the matrices stay cache-sized.
         group: list[list[int]] = []
         tokens = first = 0
         for position, text in enumerate(texts):
             ids = self.tokenize(text, out_type=int, add_bos=True, add_eos=True)
+            if token_ids is not None:
+                token_ids.update(ids)
             if group and tokens + len(ids) > 384:
                 self._encode_batch(group, tokens, out[first:position])
                 group, tokens, first = [], 0, position

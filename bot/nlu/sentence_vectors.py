@@ -94,10 +94,13 @@ class _VectorCache:
 _cache = _VectorCache(CACHE_SIZE_MAX)
 
 
-def sentence_vectors_encode(texts: Sequence[str], *, cached: bool = True) -> numpy.ndarray:
+def sentence_vectors_encode(
+    texts: Sequence[str], *, cached: bool = True, token_ids: set[int] | None = None
+) -> numpy.ndarray:
     """One L2-normalised float32 row per text (zeros for a blank one), encoded in
     batches; with `cached`, texts seen recently come from the cache and new ones go
-    into it."""
+    into it. `token_ids`, if given, gets the texts' token ids added (the encoder
+    tokenises the new texts anyway; only those from the cache are tokenised for it)."""
     rows = numpy.zeros((len(texts), SENTENCE_VECTOR_WIDTH), dtype="float32")
     missing: dict[str, list[int]] = {}
     for position, text in enumerate(texts):
@@ -108,9 +111,12 @@ def sentence_vectors_encode(texts: Sequence[str], *, cached: bool = True) -> num
             missing.setdefault(text, []).append(position)
         else:
             rows[position] = vector
+    if token_ids is not None:
+        from_cache = [text for text in texts if text.strip() and text not in missing]
+        token_ids.update(sentence_encoder().token_ids(from_cache).tolist())
     if missing:
         unique = list(missing)
-        encoded = sentence_encoder().encode(unique)
+        encoded = sentence_encoder().encode(unique, token_ids=token_ids)
         for text, vector in zip(unique, encoded, strict=True):
             vector = numpy.asarray(vector, dtype="float32")
             vector.flags.writeable = False
@@ -142,6 +148,17 @@ class SentenceVectorizer:
     def token_ids_set(self, texts: Sequence[str]) -> None:
         self.token_ids = sentence_encoder().token_ids(list(texts))
 
+    def vectors_set_keeping_token_ids(
+        self, docs: Sequence[Doc], *, batch_size: int = BATCH_SIZE_DEFAULT
+    ) -> None:
+        """Sets the docs' vectors as `pipe` does (the cache; the batches of `nlp.pipe`'s
+        `batch_size`, so the same vectors to the last bit) and keeps their token ids as
+        `token_ids_set` would: training's one pass over its examples."""
+        seen: set[int] = set()
+        for start in range(0, len(docs), batch_size):
+            self.vectors_set(list(docs[start : start + batch_size]), token_ids=seen)
+        self.token_ids = numpy.asarray(sorted(seen), dtype="uint32")
+
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
         return self.token_ids.astype("<u4").tobytes()
 
@@ -164,9 +181,13 @@ class SentenceVectorizer:
         if batch:
             yield from self.vectors_set(batch)
 
-    def vectors_set(self, docs: list[Doc], *, cached: bool = True) -> list[Doc]:
+    def vectors_set(
+        self, docs: list[Doc], *, cached: bool = True, token_ids: set[int] | None = None
+    ) -> list[Doc]:
         """Sets the docs' vectors, encoded in one batch (`sentence_vectors_encode`)."""
-        vectors = sentence_vectors_encode([doc.text for doc in docs], cached=cached)
+        vectors = sentence_vectors_encode(
+            [doc.text for doc in docs], cached=cached, token_ids=token_ids
+        )
         for doc, vector in zip(docs, vectors, strict=True):
             doc._.set(SENTENCE_VECTOR_EXTENSION, vector)
         return docs

@@ -195,6 +195,40 @@ def test_training_is_deterministic_for_a_seed():
     )
 
 
+def test_a_training_update_changes_the_weights_exactly_as_spacys_update():
+    """Training updates the classifier without `nlp.update`'s copies of each example:
+    the same batch must move the same weights to the same numbers."""
+    from spacy.training import Example
+    from thinc.api import Adam
+
+    from bot.nlu.intents import _textcat_update
+
+    hyperparameters = IntentHyperparameters(epochs_max=1)
+    ours = intent_model_train(SMALL, language="en", hyperparameters=hyperparameters)
+    spacys = intent_model_train(SMALL, language="en", hyperparameters=hyperparameters)
+    textcat = ours.nlp.get_pipe("textcat")
+    docs = [ours.doc_make(text) for text, _ in SMALL]
+    labels = list(textcat.labels)
+    examples = [
+        Example.from_dict(doc, {"cats": {label: float(label == intent) for label in labels}})
+        for doc, (_, intent) in zip(docs, SMALL, strict=True)
+    ]
+
+    for _ in range(2):
+        _textcat_update(
+            textcat,
+            [(doc, labels.index(intent)) for doc, (_, intent) in zip(docs, SMALL, strict=True)],
+            Adam(learn_rate=0.01, L2=0.01, grad_clip=0.0, use_averages=False),
+        )
+        spacys.nlp.update(
+            examples, sgd=Adam(learn_rate=0.01, L2=0.01, grad_clip=0.0, use_averages=False)
+        )
+
+    untouched = intent_model_train(SMALL, language="en", hyperparameters=hyperparameters)
+    assert textcat.model.to_bytes() == spacys.nlp.get_pipe("textcat").model.to_bytes()
+    assert textcat.model.to_bytes() != untouched.nlp.get_pipe("textcat").model.to_bytes()
+
+
 def test_training_stops_when_held_back_accuracy_stops_improving():
     log = IntentTrainingLog()
     hyperparameters = IntentHyperparameters(epochs_max=30, patience=2, updates_min=0)

@@ -160,3 +160,35 @@ def test_loading_a_model_warms_the_encoders_token_cache_with_its_training_tokens
 
     assert set(saved_ids.tolist()) <= set(encoder._slot_of)
     assert loaded.predict_one("track my order") == model.predict_one("track my order")
+
+
+def test_training_sets_the_vectors_and_token_ids_of_its_examples_in_one_pass():
+    """Training encodes its examples and keeps their token ids in one pass: the same
+    vectors as the pipeline's `pipe` (to the bit: the same batches), and the same ids as
+    `token_ids_set`, also when some texts come from the cache."""
+    import spacy
+
+    from bot.nlu.normalization import TOKEN_NORM_COMPONENT
+
+    texts = [text for text, _ in EXAMPLES] + ["Wo bleibt meine Lieferung vom 3. Mai?"]
+    nlp = spacy.blank("en")
+    nlp.add_pipe(TOKEN_NORM_COMPONENT)
+    vectorizer = nlp.add_pipe(SENTENCE_VECTORS_COMPONENT)
+    sentence_vectors._cache._vectors.clear()
+    expected = [doc._.sentence_vector for doc in nlp.pipe(texts)]
+    vectorizer.token_ids_set(texts)
+    expected_ids = vectorizer.token_ids.copy()
+
+    for cached in ([], texts[:3]):
+        sentence_vectors._cache._vectors.clear()
+        sentence_vectors_encode(cached)
+        docs = list(nlp.pipe(texts, disable=[SENTENCE_VECTORS_COMPONENT]))
+        vectorizer.vectors_set_keeping_token_ids(docs, batch_size=nlp.batch_size)
+
+        assert numpy.array_equal(vectorizer.token_ids, expected_ids)
+        assert numpy.allclose([doc._.sentence_vector for doc in docs], expected, atol=1e-6)
+        if not cached:
+            assert all(
+                numpy.array_equal(doc._.sentence_vector, vector)
+                for doc, vector in zip(docs, expected, strict=True)
+            )
