@@ -30,6 +30,14 @@ class StrictDecryptMixin:
         # Skip the library's to_python: it would try to decrypt the plaintext again.
         return super(library_fields.EncryptedMixin, self).to_python(ciphertext_decrypt(value))
 
+    def to_python(self, value):
+        # What reaches to_python is plaintext: a form's value, and every save's (Django's
+        # CharField.get_prep_value calls it). The library decrypts any value that happens
+        # to be a token under our key, so a customer who pastes a ciphertext (from a
+        # leaked backup, say) as a message would get its plaintext stored and shown back:
+        # a decryption oracle. Reading from the database decrypts in from_db_value.
+        return super(library_fields.EncryptedMixin, self).to_python(value)
+
     def clean(self, value, model_instance):
         if isinstance(value, UndecryptedToken):
             return value  # kept as stored: its plaintext (and length) is not known

@@ -96,6 +96,28 @@ def test_personal_data_is_stored_as_ciphertext():
     assert raw.startswith("gAAAA") and "Erika" not in raw
 
 
+@pytest.mark.django_db
+def test_a_ciphertext_written_as_a_message_is_stored_as_written_never_decrypted():
+    from bot.models import Message
+    from bot.services import message_append
+    from privacy.crypto import ciphertext_decrypt
+    from tests.factories import ConversationFactory
+
+    subject = data_subject_identify(name="Erika Mustermann", email="erika@example.org")
+    stolen = _raw_name(subject)  # another person's ciphertext, as a backup would hold it
+
+    message, _created = message_append(
+        conversation=ConversationFactory(), sender="customer", text=stolen
+    )
+
+    stored = Message.objects.get(pk=message.pk)
+    assert stored.text == stolen and "Erika" not in stored.text
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT text FROM bot_message WHERE id = %s", [message.pk])
+        [(raw,)] = cursor.fetchall()
+    assert ciphertext_decrypt(raw) == stolen  # encrypted once more, as written
+
+
 def test_check_refuses_a_comma_joined_key_string(settings):
     settings.FIELD_ENCRYPTION_KEY = f"{KEY_B},{KEY_A}"
 
