@@ -22,6 +22,8 @@ from privacy.redaction import lexicon_de, names, recogniser
 # Before a word, these start a sentence, a clause that may start capitalised, or a list item.
 _SENTENCE_STARTS = frozenset(".!?:;\"'„“”»«‚‘’()[]*•·>|/–—-\n")
 _SHORTEST = 3
+# Vowels of the scripts the name lists hold (Polish, Turkish, Nordic, Hungarian).
+_VOWELS = frozenset("aeiouyäöüáàâãéèêëíìîïóòôõúùûıęąåøæœőű")
 # Words before a noun: articles, articles joined to a preposition, possessives and
 # quantifiers ("die Kehlwamme", "zum Parteichef", "seine Barone"). German writes a name
 # without one ("bekommt Jochum", "von Oetker").
@@ -42,11 +44,11 @@ _PLACE_BEFORE = frozenset({"in", "nach", "aus", "nahe", "Richtung"})
 # are also the joints of compounds ("Abschreibungs|satz").
 _INFLECTIONS = ("s", "es", "n", "en", "e", "er", "ern", "ns")
 # Endings of German adjectives, participles and nouns made of them ("Unveränderliche",
-# "Oberkommandierender", "Schlammfischartigen", "Wurmtrocknis"), diminutives and Latin
-# nouns ("Bildchen", "Observatorium").
+# "Oberkommandierender", "Schlammfischartigen", "Wurmtrocknis", "Vegetative"),
+# diminutives and Latin nouns ("Bildchen", "Observatorium").
 _WORD_ENDING_RE = re.compile(
     r"(?:lich|isch|artig|haft)(?:e|en|er|es|em)?$|end(?:e|en|er|es|em)$|nis(?:se|sen)?$|tum$|"
-    r"\w{4}(?:chen|lein|ium)$|"
+    r"\w{4}(?:chen|lein|ium|iv(?:e|en|er|es|em))$|"
     # Nouns made with a suffix no surname of the name lists ends in after four letters
     # ("Verpixelung", "Plausibilität"; "Hartung" is one), and alcohols ("Methanol",
     # "Butanol"; "Anatol", "Marisol" are names).
@@ -116,6 +118,8 @@ def unknown_word_spans(
         if not before or before[-1] in _SENTENCE_STARTS:
             continue
         lower = word.lower()
+        if not any(letter in _VOWELS for letter in lower):
+            continue  # an abbreviation ("Mlrd", "Tsd"); names have a vowel ("Szűcs", "Søs")
         base = names.base_word(word)
         if any(lower in words or base in words for words in known_words):
             continue
