@@ -49,9 +49,9 @@ _INFLECTIONS = ("s", "es", "n", "en", "e", "er", "ern", "ns")
 _WORD_ENDING_RE = re.compile(
     r"(?:lich|isch|artig|haft)(?:e|en|er|es|em)?$|end(?:e|en|er|es|em)$|nis(?:se|sen)?$|tum$|"
     r"\w{4}(?:chen|lein|ium|iv(?:e|en|er|es|em))$|"
-    # Nouns made with a suffix no surname of the name lists ends in after four letters
-    # ("Verpixelung", "Plausibilität"; "Hartung" is one), and alcohols ("Methanol",
-    # "Butanol"; "Anatol", "Marisol" are names).
+    # Nouns made with a suffix ("Verpixelung", "Plausibilität"; of the name lists' surnames
+    # only "Hartung" and "Billung" end so, and the lists hide them), and alcohols
+    # ("Methanol", "Butanol"; "Anatol", "Marisol" are names).
     r"\w{4}(?:ung|heit|keit|schaft|tion|ität|ismus|ologie|gramm|meter|thek)(?:en|s|e)?$|"
     r"\w{2}(?:an|en|yc|ox)ole?s?$"
 )
@@ -226,11 +226,11 @@ def _compound(lower: str) -> bool:
                 reachable[end] = max(reachable[end], reachable[start] + 1)
     if reachable[-1] >= 2:
         return True
+    if _leading_noun(lower):
+        return True
     # A short word after known words ("Unter|bau", "Neben|job"), or a long head after anything: a
     # known word or a name ("Merino|wolle", "Raten|kauf"; names are also nouns: "Kauf",
     # "Wolle" are in name lists, so no noun list holds them).
-    if _leading_noun(lower):
-        return True
     nouns = lexicon_de.german_nouns()
     lexicon = names.name_lexicon()
     stop_words = names.common_words()  # not "Halm|ich"
