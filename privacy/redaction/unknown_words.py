@@ -22,6 +22,8 @@ from privacy.redaction import lexicon_de, names, recogniser
 # Before a word, these start a sentence, a clause that may start capitalised, or a list item.
 _SENTENCE_STARTS = frozenset(".!?:;\"'„“”»«‚‘’()[]*•·>|/–—-\n")
 _SHORTEST = 3
+# Vowels of the scripts the name lists hold (Polish, Turkish, Nordic, Hungarian).
+_VOWELS = frozenset("aeiouyäöüáàâãéèêëíìîïóòôõúùûıęąåøæœőű")
 # Words before a noun: articles, articles joined to a preposition, possessives and
 # quantifiers ("die Kehlwamme", "zum Parteichef", "seine Barone"). German writes a name
 # without one ("bekommt Jochum", "von Oetker").
@@ -42,12 +44,26 @@ _PLACE_BEFORE = frozenset({"in", "nach", "aus", "nahe", "Richtung"})
 # are also the joints of compounds ("Abschreibungs|satz").
 _INFLECTIONS = ("s", "es", "n", "en", "e", "er", "ern", "ns")
 # Endings of German adjectives, participles and nouns made of them ("Unveränderliche",
-# "Oberkommandierender", "Schlammfischartigen", "Wurmtrocknis"), diminutives and Latin
-# nouns ("Bildchen", "Observatorium").
+# "Oberkommandierender", "Schlammfischartigen", "Wurmtrocknis", "Vegetative"),
+# diminutives and Latin nouns ("Bildchen", "Observatorium").
 _WORD_ENDING_RE = re.compile(
     r"(?:lich|isch|artig|haft)(?:e|en|er|es|em)?$|end(?:e|en|er|es|em)$|nis(?:se|sen)?$|tum$|"
-    r"\w{4}(?:chen|lein|ium)$"
+    r"\w{4}(?:chen|lein|ium|iv(?:e|en|er|es|em))$|"
+    # Nouns made with a suffix ("Verpixelung", "Plausibilität"; of the name lists' surnames
+    # only "Hartung" and "Billung" end so, and the lists hide them), and alcohols
+    # ("Methanol", "Butanol"; "Anatol", "Marisol" are names).
+    r"\w{4}(?:ung|heit|keit|schaft|tion|ität|ismus|ologie|gramm|meter|thek)(?:en|s|e)?$|"
+    r"\w{2}(?:an|en|yc|ox)ole?s?$"
 )
+# Chemical elements German writes without "-ium" (those with it end like a Latin noun);
+# "Nickel", "Eisen" are also surnames and stay to the lists.
+_ELEMENTS = frozenset(
+    """chlor fluor brom jod argon neon xenon krypton radon arsen selen antimon wismut mangan
+    kobalt chrom zink zinn platin phosphor wolfram molybdän vanadin""".split()
+)
+# Plurals German forms by replacing a Latin or Greek ending with "-en" ("Praxen" of
+# "Praxis", "Zentren" of "Zentrum", "Viren" of "Virus", "Themen" of "Thema").
+_REPLACED_ENDINGS = ("is", "um", "us", "a", "on")
 # A lower-case word with an adjective's ending ("eine große Kehlwamme", "typographischer
 # Schnörkel"), not a verb's past ("benannte Scotty").
 _ADJECTIVE_BEFORE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
@@ -102,6 +118,8 @@ def unknown_word_spans(
         if not before or before[-1] in _SENTENCE_STARTS:
             continue
         lower = word.lower()
+        if not any(letter in _VOWELS for letter in lower):
+            continue  # an abbreviation ("Mlrd", "Tsd"); names have a vowel ("Szűcs", "Søs")
         base = names.base_word(word)
         if any(lower in words or base in words for words in known_words):
             continue
@@ -136,8 +154,10 @@ def _known(word: str, non_names: frozenset[str]) -> bool:
     written together ("Fichten|wald", "Lehr|plan")."""
     if "-" in word:
         # A compound whose head is a word ("Parmesan-Laibe", "B-Sprachen").
-        head = word.rsplit("-", 1)[1]
-        return len(head) < 2 or _known(head, non_names)
+        # So is one after a German noun ("Esche-Ahorn"; names are no nouns of that list:
+        # "Müller-Sönksen" stays a guess).
+        first, head = word.split("-", 1)[0], word.rsplit("-", 1)[1]
+        return len(head) < 2 or first.lower() in _lower_nouns() or _known(head, non_names)
     if recogniser.wordlike(word, non_names, lowercase_text=False):
         return True
     lower = word.lower()
@@ -160,8 +180,12 @@ def _inflected_known(lower: str) -> bool:
     """A known word, one inflected (with an ending; a plural also with an umlaut:
     "Stürme", "Pfählen"), or one the lists hold only inflected ("Kauf" as "Käufe")."""
     known = _lower_words()
-    if lower in known:
+    if lower in known or lower in _ELEMENTS:
         return True
+    if lower.endswith("en") and len(lower) - 2 >= _SHORTEST_PART:
+        stem = lower[:-2]
+        if any(stem + ending in known for ending in _REPLACED_ENDINGS):
+            return True
     stems = {lower}
     if any(vowel in lower for vowel in "äöü"):
         stems.add(lower.translate(_UMLAUTS))
@@ -202,6 +226,8 @@ def _compound(lower: str) -> bool:
                 reachable[end] = max(reachable[end], reachable[start] + 1)
     if reachable[-1] >= 2:
         return True
+    if _leading_noun(lower):
+        return True
     # A short word after known words ("Unter|bau", "Neben|job"), or a long head after anything: a
     # known word or a name ("Merino|wolle", "Raten|kauf"; names are also nouns: "Kauf",
     # "Wolle" are in name lists, so no noun list holds them).
@@ -216,6 +242,30 @@ def _compound(lower: str) -> bool:
             return True
         if len(head) >= _LONG_HEAD and (
             _inflected_known(head) or head in lexicon.all_last_names or head in lexicon.first_names
+        ):
+            return True
+    return False
+
+
+@functools.cache
+def _lower_nouns() -> frozenset[str]:
+    """The German nouns of the shipped list, lower-cased (no word of a name list)."""
+    return frozenset(noun.lower() for noun in lexicon_de.german_nouns())
+
+
+def _leading_noun(lower: str) -> bool:
+    """Whether the word starts with a German noun of `_LONG_HEAD` letters or more, with or
+    without a joint ("Software|primus", "Eingangs|foyers", "Neben|job"), before at least
+    `_SHORTEST` more letters: a compound noun whose head no list holds. Words of the name
+    lists are no nouns of that list, so "Blumen|thal" stays a guess."""
+    nouns = _lower_nouns()
+    for cut in range(_LONG_HEAD, len(lower) - _SHORTEST + 1):
+        part = lower[:cut]
+        if part in nouns or any(
+            part.endswith(joint)
+            and len(part) - len(joint) >= _LONG_HEAD
+            and part[: -len(joint)] in nouns
+            for joint in _INFLECTIONS
         ):
             return True
     return False

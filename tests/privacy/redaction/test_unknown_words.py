@@ -72,6 +72,55 @@ def test_nouns_and_words_german_capitalises_anyway_stay(text):
     assert hidden(text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a Latin or Greek plural in -en ("Praxen" of "Praxis")
+        "Die Sessel sind für Büros und Arztpraxen gedacht.",
+        # alcohols, chemical elements, a noun made with a suffix
+        "Das Gemisch enthält 10 % Methanol und Wasser.",
+        "Im Wasser ist zu viel Chlor und etwas Fluor.",
+        "Die Firma nannte gestern Hydrologie als Grund.",
+        # a compound after a German noun, with or without a joint or a hyphen
+        "Die Konkurrenz mit Softwareprimus Microsoft wächst.",
+        "Die Firma nannte gestern Nebenjob als Grund.",
+        "Die Firma nannte gestern Eingangsfoyers als Grund.",
+        "Die Wälder mit Esche-Ahorn sind selten.",
+        # an adjective in -iv written as a noun, an abbreviation without a vowel
+        "Die Firma nannte gestern Vegetative als Grund.",
+        "Der Umsatz lag bei 1 Mlrd im Jahr.",
+    ],
+)
+def test_rare_nouns_the_lists_lack_stay(text):
+    assert hidden(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # two letters before "-en" are no Latin stem; "-atol" no alcohol
+        ("Gestern hat Papen wegen der Rücksendung angerufen.", "Papen"),
+        ("Gestern hat Anatol wegen der Rücksendung angerufen.", "Anatol"),
+        # a name is no noun of the list: the compound rules leave a surname made of one
+        ("Gestern hat Blumenthal wegen der Rücksendung angerufen.", "Blumenthal"),
+        ("Gestern hat Müller-Sönksen wegen der Rücksendung angerufen.", "Müller-Sönksen"),
+        # a vowel of another script is a vowel
+        ("Gestern hat Szűcs wegen der Rücksendung angerufen.", "Szűcs"),
+    ],
+)
+def test_names_that_look_like_those_nouns_are_still_hidden(text, name):
+    assert hidden(text) == [name]
+    assert name not in text_redact(text, allowed_words=(), language="de")
+
+
+@pytest.mark.parametrize("name", ["Flahive", "Hartung"])
+def test_a_listed_surname_with_a_noun_ending_is_hidden_by_the_lists(name):
+    # "-ive", "-ung" make it a known word for this rule; the name lists still hold it
+    text = f"Gestern hat {name} wegen der Rücksendung angerufen."
+    assert hidden(text) == []
+    assert name not in text_redact(text, use_recogniser=False, allowed_words=())
+
+
 def test_english_text_and_labels_are_left_to_the_recogniser():
     # An English sentence (more English function words) and a title get no guess by rule.
     assert not unknown_words.german_sentence("We connected the Sonos box to the hub.")
