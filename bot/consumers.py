@@ -204,7 +204,7 @@ class DatabaseQueue:
         self,
         *,
         max_batch: int,
-        messages_weight: float = 2.0,
+        messages_weight: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if messages_weight <= 0:

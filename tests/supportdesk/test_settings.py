@@ -164,8 +164,8 @@ def _chat_messages_weight(environment: dict) -> float:
 
 
 def test_the_messages_weight_of_the_chat_database_queue_comes_from_the_environment():
-    assert _chat_messages_weight({}) == 2.0
-    assert _chat_messages_weight({"CHAT_MESSAGES_WEIGHT": "1"}) == 1.0
+    assert _chat_messages_weight({}) == 1.0
+    assert _chat_messages_weight({"CHAT_MESSAGES_WEIGHT": "2"}) == 2.0
 
 
 @pytest.mark.parametrize("weight", ["0", "-1"])
