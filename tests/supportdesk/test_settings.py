@@ -89,21 +89,17 @@ def test_sqlite_runs_in_wal_mode():
         assert cursor.fetchone()[0] == "wal"
 
 
-def _database_settings(environment: dict[str, str]) -> dict:
-    # Settings read the environment when imported: a fresh process (no .env read).
-    script = (
-        "import json; from supportdesk.settings import base; d = base.DATABASES['default'];"
-        " print(json.dumps({k: d.get(k) for k in ('OPTIONS', 'CONN_HEALTH_CHECKS')}))"
-    )
+def _base_settings_printed(script: str, environment: dict[str, str]) -> str:
+    """What `script` prints after importing the base settings in a fresh process:
+    settings read the environment when imported (no .env read)."""
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/tmp"),
         "DJANGO_READ_DOT_ENV_FILE": "false",
-        "DATABASE_URL": "postgres://supportdesk@db.example.com:5432/supportdesk",
         **environment,
     }
     result = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", f"from supportdesk.settings import base; {script}"],
         env=env,
         capture_output=True,
         text=True,
@@ -111,7 +107,16 @@ def _database_settings(environment: dict[str, str]) -> dict:
         cwd=base.BASE_DIR,
         check=True,
     )
-    return json.loads(result.stdout)
+    return result.stdout
+
+
+def _database_settings(environment: dict[str, str]) -> dict:
+    script = (
+        "import json; d = base.DATABASES['default'];"
+        " print(json.dumps({k: d.get(k) for k in ('OPTIONS', 'CONN_HEALTH_CHECKS')}))"
+    )
+    database_url = {"DATABASE_URL": "postgres://supportdesk@db.example.com:5432/supportdesk"}
+    return json.loads(_base_settings_printed(script, {**database_url, **environment}))
 
 
 def test_postgresql_binds_server_side_and_prepares_repeated_statements_by_default():
@@ -144,23 +149,7 @@ def test_a_prepare_threshold_that_is_not_a_number_stops_the_start_with_a_clear_e
 
 
 def _chat_messages_weight(environment: dict) -> float:
-    script = "from supportdesk.settings import base; print(base.CHAT_MESSAGES_WEIGHT)"
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DJANGO_READ_DOT_ENV_FILE": "false",
-        **environment,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=base.BASE_DIR,
-        check=True,
-    )
-    return float(result.stdout)
+    return float(_base_settings_printed("print(base.CHAT_MESSAGES_WEIGHT)", environment))
 
 
 def test_the_messages_weight_of_the_chat_database_queue_comes_from_the_environment():
