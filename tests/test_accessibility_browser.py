@@ -7,14 +7,18 @@ and axe's best practices) and on a page that scrolls sideways (WCAG 1.4.10 reflo
 list it prints names the page, the state, the rule and the elements.
 """
 
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from agents.models import AgentProfile
 from agents.services import assignment_route
 from bot.chat import conversation_escalate
+from bot.consent_link import consent_purposes_link
 from bot.services import message_append
+from privacy.services import consent_record
 from tests.factories import AgentFactory, ConversationFactory, QueueFactory, UserFactory
 from tests.processes import ARTIFACTS, CHROMIUM, daphne_server
 from tests.staff.second_factor import recovery_codes_for
@@ -53,7 +57,15 @@ def live_site(
     AgentProfile.objects.create(user=admin, display_name="Ada", availability="online")
     AgentProfile.objects.create(user=agent, display_name="Anna", availability="online")
     QueueFactory(name="Kundenservice", members=[admin, agent])
-    conversation = ConversationFactory(language="de")
+    # With a consent, so that its mails' page for the optional purpose can be checked.
+    consent = consent_record(
+        reference=uuid.uuid4(),
+        language="de",
+        policy_version=policies["de"].version,
+        channel="web",
+        purposes=["support_chat", "bot_improvement"],
+    )
+    conversation = ConversationFactory(language="de", consent=consent)
     message_append(conversation=conversation, sender="customer", text="Wo ist mein Paket?")
     message_append(conversation=conversation, sender="bot", text="Ich verbinde Sie.")
     conversation_escalate(conversation=conversation, reason="customer_request")
@@ -201,8 +213,13 @@ def test_no_serious_axe_violation_on_any_page(live_site, browser):
             checked += 6
             found += _contact_states(page, base_url, language, where)
             checked += 2
-            for path in CUSTOMER_PAGES:
-                page.goto(base_url + path)
+            consent_page = urlsplit(consent_purposes_link(conversation=conversation)).path
+            for path in [*CUSTOMER_PAGES, f"{consent_page}?language={language}"]:
+                response = page.goto(base_url + path)
+                assert response.status == 200, path
+                if path.startswith(consent_page):
+                    shot = ARTIFACTS / f"a11y-consent-page-{language}-{viewport_name}.png"
+                    page.screenshot(path=shot, full_page=True)
                 assert page.locator("html").get_attribute("lang") == language, path
                 found += axe_violations(page, f"{where} {path}")
                 checked += 1
@@ -229,7 +246,7 @@ def test_no_serious_axe_violation_on_any_page(live_site, browser):
                     page.screenshot(path=shot, full_page=True)
             context.close()
 
-    assert checked == 4 * (6 + 2 + len(CUSTOMER_PAGES) + 2 + len(STAFF_PAGES))
+    assert checked == 4 * (6 + 2 + len(CUSTOMER_PAGES) + 1 + 2 + len(STAFF_PAGES))
     assert not found, "axe-core found serious or critical violations:\n" + "\n".join(found)
 
 
