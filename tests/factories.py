@@ -158,3 +158,17 @@ def agreement_sign(processor: Processor) -> ProcessingAgreement:
         status="active",
         signed_at=timezone.now().date(),
     )
+
+
+def web_consent(policy: PolicyVersion, *optional_purposes: str) -> ConsentRecord:
+    """A web chat's consent to `policy` (the chat's own purpose and the optional ones given),
+    recorded as the chat records it."""
+    from privacy.services import consent_record
+
+    return consent_record(
+        reference=uuid.uuid4(),
+        language=policy.language,
+        policy_version=policy.version,
+        channel="web",
+        purposes=["support_chat", *optional_purposes],
+    )

@@ -7,7 +7,6 @@ and axe's best practices) and on a page that scrolls sideways (WCAG 1.4.10 reflo
 list it prints names the page, the state, the rule and the elements.
 """
 
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,8 +17,13 @@ from agents.services import assignment_route
 from bot.chat import conversation_escalate
 from bot.consent_link import consent_purposes_link
 from bot.services import message_append
-from privacy.services import consent_record
-from tests.factories import AgentFactory, ConversationFactory, QueueFactory, UserFactory
+from tests.factories import (
+    AgentFactory,
+    ConversationFactory,
+    QueueFactory,
+    UserFactory,
+    web_consent,
+)
 from tests.processes import ARTIFACTS, CHROMIUM, daphne_server
 from tests.staff.second_factor import recovery_codes_for
 
@@ -58,13 +62,7 @@ def live_site(
     AgentProfile.objects.create(user=agent, display_name="Anna", availability="online")
     QueueFactory(name="Kundenservice", members=[admin, agent])
     # With a consent, so that its mails' page for the optional purpose can be checked.
-    consent = consent_record(
-        reference=uuid.uuid4(),
-        language="de",
-        policy_version=policies["de"].version,
-        channel="web",
-        purposes=["support_chat", "bot_improvement"],
-    )
+    consent = web_consent(policies["de"], "bot_improvement")
     conversation = ConversationFactory(language="de", consent=consent)
     message_append(conversation=conversation, sender="customer", text="Wo ist mein Paket?")
     message_append(conversation=conversation, sender="bot", text="Ich verbinde Sie.")

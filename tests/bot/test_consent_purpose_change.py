@@ -2,8 +2,6 @@
 (Art. 7(3) GDPR: withdrawing is as easy as giving): the web chat's box under the
 conversation, the service below it, and the one rule of whose texts may be learnt from."""
 
-import uuid
-
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -16,11 +14,10 @@ from privacy.selectors import learning_refusal
 from privacy.services import (
     ConsentError,
     consent_purpose_withdraw,
-    consent_record,
     consent_withdraw,
 )
 from supportdesk.asgi import application
-from tests.factories import ConversationFactory, PolicyVersionFactory
+from tests.factories import ConversationFactory, PolicyVersionFactory, web_consent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -154,13 +151,7 @@ async def _learning_refusal(consent: ConsentRecord) -> str:
 
 @pytest.fixture
 def record(policies):
-    return consent_record(
-        reference=uuid.uuid4(),
-        language="de",
-        policy_version=policies["de"].version,
-        channel="web",
-        purposes=["support_chat", "bot_improvement"],
-    )
+    return web_consent(policies["de"], "bot_improvement")
 
 
 def test_withdrawing_a_purpose_twice_is_recorded_once(record):
@@ -191,13 +182,7 @@ def test_a_withdrawn_consent_keeps_its_purposes_as_they_were(record):
 
 
 def test_a_purpose_is_withdrawn_in_the_chat_also_under_a_consent_to_an_older_policy(policies):
-    record = consent_record(
-        reference=uuid.uuid4(),
-        language="de",
-        policy_version=policies["de"].version,
-        channel="web",
-        purposes=["support_chat", "bot_improvement"],
-    )
+    record = web_consent(policies["de"], "bot_improvement")
     conversation = ConversationFactory(language="de", consent=record)
     PolicyVersion.objects.update(is_active=False)
     PolicyVersionFactory(language="de", version="2027-01")  # now the active one
