@@ -105,6 +105,10 @@ class TrainingConfig:
     # embeddings (subword_vectors.py); 0 trains without pretrained vectors.
     vector_rows: int = 0
     vector_dimensions: int = 64
+    # Whether the model is written with the optimiser's moving averages of its weights (as
+    # `spacy train` does) instead of the weights after the last batch: those swing from
+    # epoch to epoch by as much as any change of the recipe.
+    averaged_parameters: bool = False
 
     def model_config(self) -> dict:
         return {
@@ -402,6 +406,9 @@ def redaction_model_train(
     for label in LABELS:
         ner.add_label(label)
     examples = _examples(nlp, rows)
+    if config.averaged_parameters:
+        # spaCy's default optimiser keeps no averages; its own training config turns them on.
+        nlp.config["training"]["optimizer"]["use_averages"] = True
     optimizer = nlp.initialize(lambda: examples)
     non_names = non_name_words(rows)
     record_base = {
@@ -435,6 +442,7 @@ def redaction_model_train(
             _artefact_write(
                 nlp,
                 output_dir.with_name(f"{output_dir.name}.epoch-{epoch + 1}"),
+                averages=optimizer.averages if config.averaged_parameters else None,
                 record=record_base
                 | {
                     "config": record_base["config"] | {"epochs": epoch + 1},
@@ -448,6 +456,7 @@ def redaction_model_train(
     record = _artefact_write(
         nlp,
         output_dir,
+        averages=optimizer.averages if config.averaged_parameters else None,
         record=record_base
         | {
             "losses_per_epoch": losses_per_epoch,
@@ -467,18 +476,26 @@ def _command(lang: str, seed: int, config: TrainingConfig, *, epochs: int) -> st
         f"--lowercase-share {config.lowercase_share} "
         f"--replaced-copies {config.replaced_copies} "
         f"{'--replace-other-words ' if config.replace_other_words else ''}"
+        f"{'--averaged-parameters ' if config.averaged_parameters else ''}"
         f"--vector-rows {config.vector_rows} --vector-dimensions {config.vector_dimensions} "
         "--data-dir DIR"
     )
 
 
-def _artefact_write(nlp, output_dir: Path, *, record: dict, non_names: list[str]) -> dict:
-    """The pipeline, its non-name words and its record with the checksum of every file."""
+def _artefact_write(
+    nlp, output_dir: Path, *, record: dict, non_names: list[str], averages: dict | None = None
+) -> dict:
+    """The pipeline (with `averages`, the optimiser's averaged weights), its non-name words
+    and its record with the checksum of every file."""
     staging = output_dir.with_name(output_dir.name + ".new")
     if staging.exists():
         shutil.rmtree(staging)
     staging.parent.mkdir(parents=True, exist_ok=True)
-    nlp.to_disk(staging)
+    if averages:
+        with nlp.use_params(averages):
+            nlp.to_disk(staging)
+    else:
+        nlp.to_disk(staging)
     non_names_write(staging, non_names)
     files = artefact_files(staging)
     fingerprint = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:12]

@@ -54,6 +54,11 @@ class Command(BaseCommand):
             help="the copies also replace places, organisations and some nouns (German)",
         )
         parser.add_argument(
+            "--averaged-parameters",
+            action="store_true",
+            help="write the optimiser's moving averages of the weights, as spacy train does",
+        )
+        parser.add_argument(
             "--vector-rows",
             type=int,
             default=TrainingConfig.vector_rows,
@@ -105,6 +110,7 @@ class Command(BaseCommand):
         holdout_out,
         epoch_checkpoints=False,
         replace_other_words=False,
+        averaged_parameters=False,
         vector_cache=None,
         **options,
     ):
@@ -131,6 +137,7 @@ class Command(BaseCommand):
                 lowercase_share=lowercase_share,
                 replaced_copies=replaced_copies,
                 replace_other_words=replace_other_words,
+                averaged_parameters=averaged_parameters,
                 vector_rows=vector_rows,
                 vector_dimensions=vector_dimensions,
             ),

@@ -249,3 +249,45 @@ def test_replacing_other_words_is_recorded_in_the_command(tiny_data, tmp_path):
     record = artefact_verify(tmp_path / "model")
     assert record["config"]["replace_other_words"] is True
     assert "--replaced-copies 1 --replace-other-words " in record["command"]
+
+
+def test_averaged_parameters_write_other_weights_and_are_recorded(tiny_data, tmp_path):
+    for name, flags in (("raw", []), ("averaged", ["--averaged-parameters"])):
+        call_command(
+            "redaction_train",
+            "--lang", "de", "--data-dir", str(tiny_data), "--epochs", "2", "--generated", "10",
+            *flags, "--output", str(tmp_path / name), stdout=StringIO(),
+        )  # fmt: skip
+
+    raw = artefact_verify(tmp_path / "raw")
+    averaged = artefact_verify(tmp_path / "averaged")
+    assert averaged["config"]["averaged_parameters"] is True
+    assert "--averaged-parameters " in averaged["command"]
+    assert "--averaged-parameters" not in raw["command"]
+    # the same training, the same losses; only the written weights differ
+    assert averaged["losses_per_epoch"] == raw["losses_per_epoch"]
+    assert averaged["files"]["ner/model"] != raw["files"]["ner/model"]
+    import spacy
+
+    spacy.load(tmp_path / "averaged")("Müller hat angerufen .")
+
+
+def test_an_averaged_epoch_checkpoint_is_the_averaged_model_of_that_many_epochs(
+    tiny_data, tmp_path
+):
+    call_command(
+        "redaction_train",
+        "--lang", "de", "--data-dir", str(tiny_data), "--epochs", "2", "--generated", "10",
+        "--averaged-parameters", "--epoch-checkpoints", "--output", str(tmp_path / "two"),
+        stdout=StringIO(),
+    )  # fmt: skip
+    call_command(
+        "redaction_train",
+        "--lang", "de", "--data-dir", str(tiny_data), "--epochs", "1", "--generated", "10",
+        "--averaged-parameters", "--output", str(tmp_path / "one"), stdout=StringIO(),
+    )  # fmt: skip
+
+    assert (
+        artefact_verify(tmp_path / "two.epoch-1")["files"]
+        == artefact_verify(tmp_path / "one")["files"]
+    )
