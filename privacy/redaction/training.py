@@ -3,7 +3,8 @@
 Reproducible: the same data files, seed and configuration give the same model,
 and `artefact.json` records all three with the SHA-256 of every data file. Cheap
 on purpose (a 2-core machine shared by many): a blank spaCy pipeline with a small
-hash-embedding CNN, no pretrained vectors, nothing downloaded.
+hash-embedding CNN, with subword vectors distilled from the sentence encoder the
+project already ships (subword_vectors.py; none downloaded), nothing downloaded.
 
 Which public sets train which language (their licences are in the data
 directory's README); generated support-chat sentences (chat_sentences.py) are
