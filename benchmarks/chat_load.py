@@ -1,7 +1,7 @@
 """Load benchmark of the customer chat against a bare echo consumer, in one run.
 
     .venv/bin/python benchmarks/chat_load.py [--connections 200] [--questions 5] [--services]
-        [--split]
+        [--split] [--workdir DIR]
 
 Starts daphne itself (embedded default: a fresh SQLite database, in-memory
 channel layer; with --services: PostgreSQL and channels-redis from
@@ -117,6 +117,28 @@ def _prepare_database(env: dict[str, str], services: bool) -> None:
     subprocess.run(
         [*manage, "demo_setup", "--force"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL
     )
+
+
+# --workdir: a workdir prepared once (migrated, the demo data, trained models) is used
+# again, by a later run or, copied, by several (the test suite's chat benchmarks). Its
+# database needs the keys it was written with (values encrypted and indexed with them,
+# sessions signed): they are kept beside it; its paths follow from where the folder is.
+WORKDIR_HELP = "keep the database and models here and use them again (default: a fresh one)"
+WORKDIR_KEYS = ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY")
+
+
+def _workdir_environment(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
+    """The run's environment, with a migrated database, the demo data and trained models
+    (demo_setup) in `workdir`: prepared now, or by an earlier run that kept its keys there."""
+    env = _environment(args, workdir)
+    kept = workdir / ("environment-services.json" if args.services else "environment.json")
+    if kept.exists():
+        kept_env = json.loads(kept.read_text())
+        env.update({name: kept_env[name] for name in WORKDIR_KEYS})
+    else:
+        _prepare_database(env, args.services)
+        kept.write_text(json.dumps({name: env[name] for name in WORKDIR_KEYS}))
+    return env
 
 
 def _start_server(
@@ -369,12 +391,13 @@ def main() -> int:
         action="store_true",
         help="and two more chat rounds: CPU per message, per session and the warm-up",
     )
+    parser.add_argument("--workdir", type=Path, help=WORKDIR_HELP)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="supportdesk-bench-") as tmp:
-        workdir = Path(tmp)
-        env = _environment(args, workdir)
-        _prepare_database(env, args.services)
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        env = _workdir_environment(args, workdir)
         port = _free_port()
         server = _start_server(env, port, workdir / "daphne.log")
         try:

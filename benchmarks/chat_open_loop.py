@@ -1,6 +1,7 @@
 """Open-loop load benchmark of the customer chat against a bare echo consumer, in one run.
 
     .venv/bin/python benchmarks/chat_open_loop.py [--services] [--processes 2] [--verbose]
+        [--workdir DIR]
 
 Where chat_load.py keeps N connections busy (closed loop: a slow server slows the
 arrivals), here new conversations arrive at a set rate whatever the server does
@@ -45,12 +46,12 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.chat_load import (  # noqa: E402
     QUESTIONS,
+    WORKDIR_HELP,
     _cpu_seconds,
-    _environment,
     _free_port,
     _percentile,
-    _prepare_database,
     _start_server,
+    _workdir_environment,
 )
 
 STEPS = ("connect", "hello", "consent", "identify", "answer")
@@ -464,6 +465,7 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="where the server's time goes")
     parser.add_argument("--profile-sessions", type=int, default=20)
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument("--workdir", type=Path, help=WORKDIR_HELP)
     args = parser.parse_args()
     if args.processes > 1 and not args.services:
         parser.error("--processes 2 needs --services (one database and layer for both)")
@@ -472,9 +474,9 @@ def main() -> int:
 
     randomness = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="supportdesk-open-loop-") as tmp:
-        workdir = Path(tmp)
-        env = _environment(args, workdir)
-        _prepare_database(env, args.services)
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        env = _workdir_environment(args, workdir)
         started: list = []
         try:
             server = _servers_start(args, env, workdir, started)

@@ -60,7 +60,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.chat_load import _environment, _prepare_database  # noqa: E402
+from benchmarks.chat_load import WORKDIR_HELP, _workdir_environment  # noqa: E402
 
 STEPS = ("connect", "hello", "consent", "identify", "message", "close")
 # The websocket frames of a session, beside its connect and close.
@@ -495,25 +495,13 @@ def main() -> int:
     parser.add_argument(
         "--verbose", action="store_true", help="and where the chat's CPU goes, part by part"
     )
-    parser.add_argument(
-        "--workdir",
-        type=Path,
-        help="keep the database and models here and use them again (default: a fresh one)",
-    )
+    parser.add_argument("--workdir", type=Path, help=WORKDIR_HELP)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="supportdesk-step-cost-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        # Kept with the database: its values are encrypted with the run's fresh keys.
-        kept = workdir / ("environment-services.json" if args.services else "environment.json")
-        if kept.exists():
-            env = json.loads(kept.read_text())
-        else:
-            env = _environment(args, workdir)
-            _prepare_database(env, args.services)
-            kept.write_text(json.dumps(env))
-        os.environ.update(env)
+        os.environ.update(_workdir_environment(args, workdir))
         mode = "PostgreSQL + channels-redis" if args.services else "SQLite + in-memory layer"
         print(
             f"chat step cost, {mode}, in-process; {args.sessions} sessions of "

@@ -10,9 +10,17 @@ from tests.factories import (
     QueueFactory,
     UserFactory,
 )
-from tests.processes import live_sqlite_open_guard_install
+from tests.processes import live_sqlite_open_guard_install, stray_database_connections_close
 
 SERVICES = os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, and before it drops the test database: the sessions that outlived
+    their tests closed (PostgreSQL refuses to drop a database another session uses)."""
+    yield
+    stray_database_connections_close()
 
 
 def pytest_sessionstart(session):

@@ -12,8 +12,9 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from asgiref.sync import SyncToAsync
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 SERVER_START_TIMEOUT = 60
 
@@ -80,6 +81,16 @@ def live_sqlite_open_guard_install() -> None:
             )
 
     sys.addaudithook(guard)
+
+
+def stray_database_connections_close() -> None:
+    """Close the database connection of asgiref's one thread for thread-sensitive code.
+
+    An async test's ORM calls (`aget`, `acount`, `sync_to_async`) run in that thread,
+    which outlives every test, and open a connection there that nothing closes (Django's
+    connections are per thread): the services suite's teardown once found the test
+    database still used by another session (PostgreSQL refuses to drop it then)."""
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=60)
 
 
 def process_environment(**extra: str) -> dict[str, str]:

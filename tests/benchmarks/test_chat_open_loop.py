@@ -1,6 +1,7 @@
 """The open-loop chat benchmark at a tiny scale: its report has every figure the README
-describes, and the checkout's var/ is the same afterwards (it migrates, trains the demo
-models and serves, all in a folder of its own)."""
+describes, and the checkout's var/ is the same afterwards (it serves from a folder of its
+own: a copy of the one the chat benchmarks share, migrated with the demo models trained,
+see conftest.py)."""
 
 import json
 
@@ -15,12 +16,15 @@ STEPS = {"connect", "hello", "consent", "identify", "answer", "first_answer"}
 
 
 @pytest.mark.django_db
-def test_chat_open_loop_reports_every_step_against_the_echo_and_leaves_var_untouched():
+def test_chat_open_loop_reports_every_step_against_the_echo_and_leaves_var_untouched(
+    prepared_chat_workdir, tmp_path
+):
     before = var_snapshot()
 
     # One arrival rate, a few conversations of two questions; the verbose breakdown too.
     result = script_run(
         "benchmarks/chat_open_loop.py",
+        *("--workdir", str(prepared_chat_workdir.copy(tmp_path / "workdir"))),
         *("--start-rate", "1", "--max-rate", "1", "--level-seconds", "2", "--bisections", "0"),
         *("--questions", "2", "--think", "0.1", "--p95-limit-ms", "60000"),
         *("--verbose", "--profile-sessions", "1", "--json"),

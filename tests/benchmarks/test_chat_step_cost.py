@@ -1,6 +1,7 @@
 """The in-process step-cost benchmark at a tiny scale: every step (the connect and close
 too) reported for chat and echo with exact trips and statements, and the checkout's var/
-the same afterwards (it migrates and trains the demo models in a folder of its own)."""
+the same afterwards (it runs in a folder of its own: a copy of the one the chat benchmarks
+share, migrated with the demo models trained, see conftest.py)."""
 
 import json
 
@@ -13,11 +14,14 @@ pytestmark = pytest.mark.embedded_only
 
 
 @pytest.mark.django_db
-def test_chat_step_cost_counts_each_step_against_the_echo_and_leaves_var_untouched():
+def test_chat_step_cost_counts_each_step_against_the_echo_and_leaves_var_untouched(
+    prepared_chat_workdir, tmp_path
+):
     before = var_snapshot()
 
     result = script_run(
         "benchmarks/chat_step_cost.py",
+        *("--workdir", str(prepared_chat_workdir.copy(tmp_path / "workdir"))),
         *("--sessions", "1", "--call-sessions", "1", "--warm-up", "1", "--questions", "2"),
         # Two customers at a time: each step's two frames go in one trip (batched).
         *("--together", "2", "--json", "--verbose"),
