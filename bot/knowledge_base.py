@@ -46,8 +46,12 @@ def knowledge_base_import(*, data: dict) -> dict[str, int]:
     intents = data.get("intents")
     if not isinstance(intents, list):
         raise ValidationError('"intents" must be a list.')
+    # Every entry is checked before anything is written: the gates on titles and slugs then
+    # judge each against the same knowledge base (not the entries written before it), and
+    # the shop's words redaction knows (read again after each save) are read once.
     for position, entry in enumerate(intents):
         _knowledge_base_entry_check(entry, position)
+    for entry in intents:
         slug = entry["slug"]
         intent, created = Intent.objects.update_or_create(
             slug=slug,

@@ -2,6 +2,8 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bot.knowledge_base import (
     DEMO_KNOWLEDGE_BASE,
@@ -61,3 +63,32 @@ def test_malformed_knowledge_base_is_refused_with_a_clear_error(intents):
         knowledge_base_import(data={"version": 1, "intents": intents})
 
     assert Intent.objects.count() == 0
+
+
+def test_a_bad_entry_after_good_ones_is_refused_before_anything_is_written():
+    data = json.loads(DEMO_KNOWLEDGE_BASE.read_text())
+    data["intents"].append({"slug": "late", "answers": {"de": ""}})
+
+    # Every entry is checked first: the refusal costs no write at all.
+    with CaptureQueriesContext(connection) as queries, pytest.raises(ValidationError, match="late"):
+        knowledge_base_import(data=data)
+
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []
+    assert Intent.objects.count() == 0
+
+
+def test_an_import_reads_the_shops_words_for_redaction_once(monkeypatch):
+    from bot import selectors
+    from privacy.redaction import allow_list
+
+    reads = []
+    texts = selectors.knowledge_base_texts
+    monkeypatch.setattr(allow_list, "_shop_word_sources", [lambda: reads.append(1) or texts()])
+    allow_list.shop_words_reset()
+
+    counts = knowledge_base_import_file(path=DEMO_KNOWLEDGE_BASE)
+
+    assert counts["intents"] >= 30
+    # Not once per intent written (the words are read again after each save).
+    assert len(reads) == 1
