@@ -20,7 +20,9 @@ disconnect until it ends. Per step it prints
 - the process's CPU time (all threads, `time.process_time`): steadier than wall time on
   a loaded machine, not exact;
 - with --services, the CPU time of the PostgreSQL backends serving the run's database
-  (`/proc/<pid>/schedstat`: PostgreSQL on this machine), which shares the cores;
+  (`/proc/<pid>/schedstat`: PostgreSQL on this machine), which shares the cores, and the
+  connection's health checks (Django's `SELECT 1` round trip before a trip's first
+  statement, CONN_HEALTH_CHECKS; exact, not among the statements);
 
 and the same for the echo consumer (benchmarks/echo_asgi.py: the same frames sent back)
 as the floor of channels and the communicator, with the chat's CPU as a multiple of it.
@@ -76,12 +78,15 @@ QUESTION_TEXTS = (
 
 
 class Meter:
-    """Counts trips to the database thread, their SQL statements and (when on) every
-    Python function call in every thread."""
+    """Counts trips to the database thread, their SQL statements, the connection's health
+    checks and (when on) every Python function call in every thread."""
 
     def __init__(self) -> None:
         self.trips = 0
         self.statements: Counter = Counter()
+        # Django's SELECT 1 before a trip's first statement (CONN_HEALTH_CHECKS,
+        # PostgreSQL): a round trip of its own, not among the statements.
+        self.health_checks = 0
         self.calls = 0
         self.breakdown: Breakdown | None = None
         self.database_server: DatabaseServerCpu | None = None
@@ -105,6 +110,15 @@ class Meter:
                 return thread_handler(hop, *args, **kwargs)
 
         DatabaseSyncToAsync.thread_handler = counting
+        from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQL
+
+        is_usable = PostgreSQL.is_usable
+
+        def health_check(database) -> bool:
+            self.health_checks += 1
+            return is_usable(database)
+
+        PostgreSQL.is_usable = health_check
 
     def _profile(self, frame, event, arg) -> None:
         if event in ("call", "c_call"):
@@ -120,6 +134,7 @@ class Meter:
             time.process_time(),
             self.trips,
             sum(self.statements.values()),
+            self.health_checks,
             self.calls,
             self.database_server.seconds() if self.database_server else 0.0,
         )
@@ -177,7 +192,7 @@ PARTS = (
     ("begin, commit", "django.db.transaction:Atomic.__enter__"),
     ("audit trail", "privacy.services.audit:audit_record"),
     ("Celery publish", "celery.app.task:Task.apply_async"),
-    ("rate limit (shared)", "bot.consumers:conversation_rate_allows"),
+    ("rate limit (shared)", "bot.consumers:conversations_rate_allow"),
     ("storing (rows, seqs, webhooks)", "bot.services:questions_append"),
     ("set-up verbs (consent, identify)", "bot.chat:chat_consent_give"),
     ("set-up verbs (consent, identify)", "bot.chat:chat_identify"),
@@ -321,7 +336,7 @@ class StepCosts:
     def add(self, step: str, before: tuple, after: tuple, *, customers: int = 1) -> None:
         row = self.rows[step]
         row["count"] += customers
-        names = ("cpu", "trips", "statements", "calls", "database_cpu")
+        names = ("cpu", "trips", "statements", "health_checks", "calls", "database_cpu")
         for name, start, end in zip(names, before, after, strict=True):
             row[name] += end - start
 
@@ -333,6 +348,7 @@ class StepCosts:
             "database_cpu_ms": row["database_cpu"] / n * 1000,
             "trips": row["trips"] / n,
             "statements": row["statements"] / n,
+            "health_checks": row["health_checks"] / n,
             "python_calls": row["calls"] / n,
         }
 
@@ -448,7 +464,8 @@ def _report(result: dict) -> None:
     database = any(result["chat"][step]["database_cpu_ms"] for step in STEPS)
     print(
         f"  {'step':<9} {'trips':>5} {'statements':>10} {'Python calls chat / echo':>25}"
-        f" {'CPU ms chat / echo':>20}" + ("   PostgreSQL CPU ms" if database else "")
+        f" {'CPU ms chat / echo':>20}"
+        + ("   PostgreSQL CPU ms   health checks" if database else "")
     )
     for step in STEPS:
         chat, echo = result["chat"][step], result["echo"][step]
@@ -457,7 +474,11 @@ def _report(result: dict) -> None:
             f" {chat['python_calls']:12,.0f} / {echo['python_calls']:7,.0f}"
             f"   {chat['cpu_ms']:7.2f} / {echo['cpu_ms']:5.2f}"
             f" (x{chat['cpu_ms'] / echo['cpu_ms'] if echo['cpu_ms'] else float('nan'):.1f})"
-            + (f"   {chat['database_cpu_ms']:8.2f}" if database else "")
+            + (
+                f"   {chat['database_cpu_ms']:8.2f}   {chat['health_checks']:13.2f}"
+                if database
+                else ""
+            )
         )
     if "breakdown" not in result:
         return

@@ -11,7 +11,7 @@ import logging
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -29,7 +29,7 @@ from bot.selectors import conversation_get_by_resume_token, message_list_since
 from bot.services import conversation_start
 from event_pipeline import events
 from platform_core.answer_markup import answer_html
-from platform_core.cache import counter_increment
+from platform_core.cache import counters_increment
 from platform_core.consumers import REFUSED, JsonConsumer
 from privacy.services import ConsentError, policy_version_active
 from privacy.tasks import verification_mails_batched
@@ -96,28 +96,30 @@ class TokenBucket:
         return False
 
 
-def conversation_rate_allows(conversation: Conversation) -> bool:
-    """Messages per conversation across all its connections (and daphne processes).
+def conversations_rate_allow(conversations: Sequence[Conversation]) -> list[bool]:
+    """Per message (its conversation), whether the conversation's rate allows it, across
+    all its connections (and daphne processes); the messages of a batch counted together,
+    in one round trip to Redis.
 
     A fixed window holding one burst: on average CHAT_RATE_PER_SECOND.
     """
     window_seconds = max(1, round(settings.CHAT_RATE_BURST / settings.CHAT_RATE_PER_SECOND))
     window = int(time.time() // window_seconds)
-    key = f"chat-rate:{conversation.public_id.hex}:{window}"
+    keys = [f"chat-rate:{conversation.public_id.hex}:{window}" for conversation in conversations]
     try:
         # Run in the database thread: the process's cache object, not one per context.
-        count = counter_increment(key, timeout=window_seconds * 2)
+        counts = counters_increment(keys, timeout=window_seconds * 2)
     except RedisError:
         # Redis unreachable (restarting, say): the shared limit fails open rather than
         # closing every chat socket; the per-connection limit still holds meanwhile.
         logger.warning("Chat rate limit skipped: the cache cannot be reached.")
-        return True
-    return count <= settings.CHAT_RATE_BURST
+        return [True] * len(conversations)
+    return [count <= settings.CHAT_RATE_BURST for count in counts]
 
 
 def _messages_receive(incoming: list[chat.IncomingMessage]) -> list[chat.ReceiveResult]:
     """Runs in the database thread: the rate checks and the messages, in one hop."""
-    allowed = [conversation_rate_allows(item.conversation) for item in incoming]
+    allowed = conversations_rate_allow([item.conversation for item in incoming])
     received = iter(
         chat.chat_messages_receive([item for item, ok in zip(incoming, allowed, strict=True) if ok])
     )

@@ -2,6 +2,7 @@
 process."""
 
 import threading
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -77,15 +78,20 @@ def process_cache(alias: str = DEFAULT_CACHE_ALIAS) -> BaseCache:
     return backend
 
 
-# INCR, and EXPIRE when that created the key (or always, to renew the expiry): one
-# command, atomic on the server. Run by its SHA1 (EVALSHA); redis-py loads it again after
-# a restart emptied Redis's script cache.
+# Per key: INCR, and EXPIRE when that created the key (or always, to renew the expiry);
+# the counts in the keys' order. One command, atomic on the server, for any number of
+# keys. Run by its SHA1 (EVALSHA); redis-py loads it again after a restart emptied Redis's
+# script cache.
 _COUNTER_SCRIPT = Script(
     None,
     b"""
-    local count = redis.call('INCR', KEYS[1])
-    if count == 1 or ARGV[2] == '1' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-    return count
+    local counts = {}
+    for i, key in ipairs(KEYS) do
+        local count = redis.call('INCR', key)
+        if count == 1 or ARGV[2] == '1' then redis.call('EXPIRE', key, ARGV[1]) end
+        counts[i] = count
+    end
+    return counts
     """,
 )
 
@@ -99,12 +105,31 @@ def counter_increment(key: str, *, timeout: int, refresh_expiry: bool = False) -
     each, and its incr asks EXISTS first. Raises the cache's errors (RedisError) for the
     caller to fail open or closed.
     """
+    [count] = counters_increment([key], timeout=timeout, refresh_expiry=refresh_expiry)
+    return count
+
+
+def counters_increment(
+    keys: Sequence[str], *, timeout: int, refresh_expiry: bool = False
+) -> list[int]:
+    """counter_increment for each of `keys` (one more for each time a key is named), in
+    one round trip on Redis: the chat's group commit counts its messages' rate limits
+    together (issue 22). Returns the counts in the keys' order."""
+    if not keys:
+        return []
     backend = process_cache()
     if isinstance(backend, RedisCache):
-        redis_key = backend.make_and_validate_key(key)
-        # Django's client for the key (its private attribute: no public way to a script).
-        client = backend._cache.get_client(redis_key, write=True)
-        return _COUNTER_SCRIPT(keys=[redis_key], args=[timeout, int(refresh_expiry)], client=client)
+        redis_keys = [backend.make_and_validate_key(key) for key in keys]
+        # Django's client for the keys (its private attribute: no public way to a script);
+        # one Redis, so the first key's client serves them all.
+        client = backend._cache.get_client(redis_keys[0], write=True)
+        return _COUNTER_SCRIPT(keys=redis_keys, args=[timeout, int(refresh_expiry)], client=client)
+    return [_counter_increment_elsewhere(backend, key, timeout, refresh_expiry) for key in keys]
+
+
+def _counter_increment_elsewhere(
+    backend: BaseCache, key: str, timeout: int, refresh_expiry: bool
+) -> int:
     backend.add(key, 0, timeout=timeout)
     try:
         count = backend.incr(key)

@@ -136,12 +136,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     # Checks a kept connection (a SELECT 1 round trip) before the first statement of each
-    # request and each trip to the chat's database thread; off, a connection that broke
-    # (PostgreSQL restarted) fails the one request that finds it, then is replaced.
+    # request and each trip to the chat's database thread, unless it committed within the
+    # last second (platform_core.postgresql); off, a connection that broke (PostgreSQL
+    # restarted) fails the one request that finds it, then is replaced.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
         "DATABASE_CONN_HEALTH_CHECKS", default=True
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with the health check skipped right after a commit (platform_core.postgresql).
+    DATABASES["default"]["ENGINE"] = "platform_core.postgresql"
     _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip()
     if _prepare_threshold and not _prepare_threshold.isdigit():
         raise ImproperlyConfigured(

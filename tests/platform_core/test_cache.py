@@ -119,3 +119,29 @@ def test_a_redis_counter_expires_once_created_renews_only_when_asked_and_survive
     assert 90 < client.ttl(redis_key) <= 100
     assert backend.get("test-counter-ttl") == 3
     assert platform_cache._COUNTER_SCRIPT.sha != "0" * 40  # loaded again
+
+
+@pytest.mark.services
+def test_redis_counts_several_keys_in_one_command_in_their_order(monkeypatch):
+    from platform_core.cache import counters_increment, process_cache
+
+    backend = process_cache()
+    client = backend._cache.get_client("test-counters-a", write=True)
+    redis_keys = [backend.make_and_validate_key(f"test-counters-{n}") for n in "ab"]
+    client.delete(*redis_keys)
+    commands = []
+    original = client.execute_command
+
+    def counted(*args, **options):
+        commands.append(args[0])
+        return original(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", counted)
+
+    counts = counters_increment(
+        ["test-counters-a", "test-counters-b", "test-counters-a"], timeout=100
+    )
+
+    assert counts == [1, 1, 2]
+    assert commands == ["EVALSHA"]  # one round trip for the three
+    assert 90 < client.ttl(redis_keys[1]) <= 100

@@ -113,7 +113,7 @@ def _base_settings_printed(script: str, environment: dict[str, str]) -> str:
 def _database_settings(environment: dict[str, str]) -> dict:
     script = (
         "import json; d = base.DATABASES['default'];"
-        " print(json.dumps({k: d.get(k) for k in ('OPTIONS', 'CONN_HEALTH_CHECKS')}))"
+        " print(json.dumps({k: d.get(k) for k in ('ENGINE', 'OPTIONS', 'CONN_HEALTH_CHECKS')}))"
     )
     database_url = {"DATABASE_URL": "postgres://supportdesk@db.example.com:5432/supportdesk"}
     return json.loads(_base_settings_printed(script, {**database_url, **environment}))
@@ -125,6 +125,8 @@ def test_postgresql_binds_server_side_and_prepares_repeated_statements_by_defaul
     assert database["OPTIONS"]["server_side_binding"] is True
     assert database["OPTIONS"]["prepare_threshold"] == 5
     assert database["CONN_HEALTH_CHECKS"] is True
+    # Django's backend, with the health check skipped right after a commit.
+    assert database["ENGINE"] == "platform_core.postgresql"
 
 
 def test_postgresql_connection_options_come_from_the_environment():
