@@ -307,10 +307,15 @@ def _role_before(before: str, *, german: bool) -> bool:
     and blanks. Searched only from where the longest role could start: a search from
     before's start tried each role at every character (up to 0.2 ms a word)."""
     start = max(0, len(before.rstrip(" \t\n")) - _LONGEST_ROLE)
-    return bool(
-        _ROLE_BEFORE_RE.search(before, start)
-        or (german and _GERMAN_ROLE_ENDING_RE.search(before, start))
-    )
+    if _ROLE_BEFORE_RE.search(before, start):
+        return True
+    if not german:
+        return False
+    ending = _GERMAN_ROLE_ENDING_RE.search(before, start)
+    # The head of a compound noun, which German capitalises ("Europaminister"), not the
+    # end of an adjective ("als schmaler Waldsaum").
+    word = re.search(r"[^\W\d_]+$", before[: ending.end()].rstrip(" \t")) if ending else None
+    return bool(word and word.group(0)[0].isupper())
 
 
 def _german_role_word(word: str) -> bool:
@@ -375,6 +380,8 @@ def base_word(token: str) -> str:
     lowered = token.lower()
     for suffix in ("'s", "’s", "s'", "s"):
         if lowered.endswith(suffix) and len(lowered) > len(suffix) + 2:
+            if suffix == "s" and lowered[-2] in "sßxz":
+                break  # no genitive: German writes "Klaus'", so "Bass" is no "Bas"
             return lowered[: -len(suffix)]
     return lowered
 
@@ -641,8 +648,10 @@ class _Detector:
             if not any(self.is_first(t) or self.is_last(t) for t in tokens):
                 continue
             # "Kosten und Gebühren": a frequent word in no name list makes it a list of things.
+            # So does a German noun or a place in a German text ("Violine und Bass").
             if any(
-                t.lower in frequent_words() and not (self.is_first(t) or self.is_last(t))
+                not (self.is_first(t) or self.is_last(t))
+                and (t.lower in frequent_words() or (self.german and _no_person_word(t.text)))
                 for t in tokens
             ):
                 continue
@@ -685,14 +694,15 @@ class _Detector:
 
     def _german_noun_after_article(self, index: int) -> bool:
         """A listed word that German grammar makes a noun: right after an indefinite article
-        or a contracted preposition ("ein Server", "ins Tor", "einer Tom"), or after a
-        definite article when it is no German first name ("den Bergen", "die Tore"), and
-        with no listed name after it ("der Anna Müller" stays a name)."""
-        if not index or not self.german:
+        or a contracted preposition ("ein Server", "ins Tor", "einer Tom"), after a number
+        ("7 Mio", "15 Tore"; not an ordinal: "1. Earl"), after an adjective when it is no
+        German first name ("die dramatische Lage", "der rechten Wade"; "die kleine Anna"
+        stays), or after a definite article when it is no German first name and no listed
+        surname ("den Bergen", "die Tore"), and with no listed name after it ("der Anna
+        Müller" stays a name)."""
+        if not self.german:
             return False
-        previous, token = self.tokens[index - 1], self.tokens[index]
-        if not _joined(self.text, previous, token):
-            return False
+        token = self.tokens[index]
         following = self.tokens[index + 1 : index + 2]
         if following and (
             _joined(self.text, token, following[0])
@@ -700,9 +710,18 @@ class _Detector:
             and (self.is_first(following[0]) or self.is_last(following[0]))
         ):
             return False
+        if _CARDINAL_BEFORE_RE.search(self.text, max(0, token.start - 20), token.start):
+            return True
+        if not index:
+            return False
+        previous = self.tokens[index - 1]
+        if not _joined(self.text, previous, token):
+            return False
         article = previous.lower
         if article in _GERMAN_INDEFINITE_ARTICLES:
             return True
+        if german_adjective(previous.text):
+            return token.lower not in german_first_names()
         return (
             article in _GERMAN_DEFINITE_ARTICLES
             and token.lower not in german_first_names()
@@ -730,7 +749,7 @@ class _Detector:
                 else:
                     break
             span = self.run(start, allow_lower=self.lowercase_text)
-            if span:
+            if span and not self._beside_english_words(*span):
                 spans.append(span)
         # A last name from the list with a capitalised, uncommon word beside it.
         for index, token in enumerate(tokens[:-1]):
@@ -738,13 +757,38 @@ class _Detector:
             if not _joined(self.text, token, following):
                 continue
             pair = (token, following)
-            if all(t.capitalised and not self.is_common(t) for t in pair) and any(
-                self.is_last(t) for t in pair
+            if (
+                all(t.capitalised and not self.is_common(t) for t in pair)
+                and any(self.is_last(t) for t in pair)
+                and not self._german_thing_beside(pair)
             ):
                 span = self.run(index, allow_lower=False)
-                if span:
+                if span and not self._beside_english_words(*span):
                     spans.append(span)
         return spans
+
+    def _german_thing_beside(self, pair: tuple[_Token, _Token]) -> bool:
+        """In German text, a surname that is also a frequent word beside a German noun or a
+        place that is in no name list names a thing, not a person ("Filiale Nord",
+        "Fußball-Regionalliga Nord", "Schweizer Armee"); beside a surname that is no
+        frequent word the noun is a role ("Fahrer Kowalski")."""
+        return (
+            self.german
+            and any(self.is_last(t) and t.lower in frequent_words() for t in pair)
+            and any(
+                not (self.is_first(t) or self.is_last(t)) and _no_person_word(t.text) for t in pair
+            )
+        )
+
+    def _beside_english_words(self, start: int, end: int) -> bool:
+        """In German text, a name found by the lists beside an English function word is
+        part of an English title or phrase ("Blood of Eden", "Earl of Totnes")."""
+        if not self.german:
+            return False
+        english_only = _language_stop_words()[1]
+        before = _WORD_BEFORE_RE.search(self.text, max(0, start - 20), start)
+        after = _WORD_AFTER_RE.match(self.text, end)
+        return any(match and match.group(1).lower() in english_only for match in (before, after))
 
     def _from_german_person_verbs(self) -> list[tuple[int, int]]:
         """ "sagte Lehmann", "laut Wüstenhagen", "Wüstenhagen meinte": a capitalised word
@@ -812,6 +856,36 @@ class _Detector:
                     start -= 1
                 spans.append((tokens[start].start, token.end - 2 if possessive else token.end))
         return spans
+
+
+# A number right before a word (not an ordinal's dot: "1. Earl"): "7,401 Mio", "15 Tore".
+_CARDINAL_BEFORE_RE = re.compile(r"(?<![\w.,])\d(?:[\d.,]*\d)?[ \t]+$")
+# A lower-case word with an adjective's ending ("eine große Kehlwamme", "die dramatische
+# Lage"), not a verb's past ("benannte Scotty", "traf Müller").
+_ADJECTIVE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
+_PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
+
+
+# The word right before or after a name, one blank between.
+_WORD_BEFORE_RE = re.compile(r"([^\W\d_]+)[ ]$")
+_WORD_AFTER_RE = re.compile(r"[ ]([^\W\d_]+)")
+
+
+def _no_person_word(word: str) -> bool:
+    """A German noun or a place, also a compound with a hyphen that has one
+    ("Fußball-Regionalliga", "Mans-Serie")."""
+    return any(lexicon_de.no_person_word(part) for part in word.split("-") if len(part) > 2)
+
+
+def german_adjective(word: str) -> bool:
+    """Whether a word before a capitalised one is a German adjective (or a participle
+    used as one): lower case, an adjective's ending, no function word, no verb's past."""
+    return (
+        word[0].islower()
+        and _ADJECTIVE_RE.fullmatch(word) is not None
+        and word not in _language_stop_words()[0]
+        and not _PAST_TENSE_RE.search(word)
+    )
 
 
 _GERMAN_INDEFINITE_ARTICLES = frozenset(

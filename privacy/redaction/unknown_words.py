@@ -64,10 +64,6 @@ _ELEMENTS = frozenset(
 # Plurals German forms by replacing a Latin or Greek ending with "-en" ("Praxen" of
 # "Praxis", "Zentren" of "Zentrum", "Viren" of "Virus", "Themen" of "Thema").
 _REPLACED_ENDINGS = ("is", "um", "us", "a", "on")
-# A lower-case word with an adjective's ending ("eine große Kehlwamme", "typographischer
-# Schnörkel"), not a verb's past ("benannte Scotty").
-_ADJECTIVE_BEFORE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
-_PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
 # A short number after a word: a model or a version, not a phone number.
 _MODEL_NUMBER_AFTER_RE = re.compile(r"[ \t]+['’]?\d{1,4}(?![\d.,:/-]|[ \t]*\d)")
 # Parts of a compound are words of at least this many letters.
@@ -273,13 +269,5 @@ def _leading_noun(lower: str) -> bool:
 
 def _noun_before(previous: str) -> bool:
     """Whether the word before is one that comes before a noun: a determiner or an
-    adjective (`_ADJECTIVE_BEFORE_RE`)."""
-    lower = previous.lower()
-    if lower in _DETERMINERS:
-        return True
-    return (
-        previous[0].islower()
-        and _ADJECTIVE_BEFORE_RE.fullmatch(previous) is not None
-        and lower not in recogniser.function_words()[0]
-        and not _PAST_TENSE_RE.search(lower)
-    )
+    adjective ("eine große Kehlwamme", "typographischer Schnörkel")."""
+    return previous.lower() in _DETERMINERS or names.german_adjective(previous)
