@@ -1001,6 +1001,45 @@ def known_name_spans(text: str, known_names: Iterable[str]) -> list[Span]:
     return [(m.start(), m.end(), NAME) for m in regex.finditer(text)]
 
 
+# A German noun naming a work, a product or a storm; the title after it is the thing's
+# name, no person's ("der Song „Till Death Do Us Part“", "das Album True Carnage",
+# "Orkan Kyrill", "Sturmtief Xaver", "die Gattung Desulfotomaculum"); also as a
+# compound's head ("Debütalbum", "Kinofilm"). Not "Sendung" or "Show", named after
+# their hosts, nor "Bild" without quotes ("Bild Jesu"), nor "Roman" alone (a first name).
+_WORK_BEFORE_RE = re.compile(
+    r"(?<![\w-])(?:[A-ZÄÖÜ][^\W\d_]*(?:album|film|roman|serie|musical|hörspiel|gedicht|"
+    r"tief|hurrikan|taifun)|Album|Film|Serie|Musical|Hörspiel|"
+    r"Gedicht|Single|Song|Lied|Buch|Spiel|Oper|Titel|Revue|Gemälde|Modell|Marke|Orkan|"
+    r"Sturm|Tief|Gattung|(?P<picture>Bild))[ \t]+"
+)
+_QUOTED_TITLE_RE = re.compile(r"[\"„“»«‚'][^\"“”»«‘’'\n]{1,80}[\"“”»«‘’']")
+_CAPITALISED_RUN_RE = re.compile(
+    r"(?:[A-ZÄÖÜÀ-ÖØ-Þ][^\W_]*|\d+)(?:[ ](?:[A-ZÄÖÜÀ-ÖØ-Þ][^\W_]*|\d+)){0,3}(?![\w-])"
+)
+
+
+def work_title_spans(text: str) -> list[tuple[int, int]]:
+    """Where a text names a work, a product or a storm by its title (`_WORK_BEFORE_RE`):
+    the quoted title after the noun, or the capitalised words right after it. A guess of
+    a name there (a listed first name, the recogniser's, an unknown word) is the title's
+    word. The noun does not start a sentence ("der Song", "nachdem Orkan")."""
+    spans = []
+    for match in _WORK_BEFORE_RE.finditer(text):
+        before = text[max(0, match.start() - 5) : match.start()].rstrip()
+        if not before or before[-1] in ".!?:\n":
+            continue  # at a sentence's start: maybe a surname ("Song Li hat angerufen")
+        title = _QUOTED_TITLE_RE.match(text, match.end())
+        if title is None and not match.group("picture"):
+            title = _CAPITALISED_RUN_RE.match(text, match.end())
+        if title:
+            # With the noun, unless it is a name too ("Song"): "Orkan Kyrill" is one guess.
+            lexicon = name_lexicon()
+            noun = match.group(0).rstrip().lower()
+            named = noun in lexicon.first_names or noun in lexicon.all_last_names
+            spans.append((title.start() if named else match.start(), title.end()))
+    return spans
+
+
 # "@lena_mueller": a social-media handle, pasted from a profile or a tweet (not an email).
 _HANDLE_RE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_]{2,30}(?![\w@.]*\.[A-Za-z]{2,}\b)(?!\w)")
 

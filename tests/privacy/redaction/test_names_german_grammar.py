@@ -93,3 +93,28 @@ def test_an_english_sentence_keeps_its_names():
 )
 def test_a_german_role_is_a_noun_not_an_adjective_ending_in_one(before, role):
     assert names._role_before(before, german=True) is role
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wegen Sturmtief Xaver kommt mein Paket später?",
+        'Habt ihr den Film "Harry und Sally" auf DVD?',
+        "Der Song „Anna“ fehlt auf meiner CD.",
+        "Ich suche das Album True Carnage.",
+    ],
+)
+def test_the_title_of_a_work_or_a_storm_holds_no_name(text):
+    assert text_redact(text, language="de", allowed_words=()) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Song Li hat gestern angerufen.", "[NAME] hat gestern angerufen."),
+        ("Das Buch von Lehmann kam beschädigt an.", "Das Buch von [NAME] kam"),
+        ("Roman Müller hat angerufen.", "[NAME] hat angerufen."),
+    ],
+)
+def test_a_name_beside_a_work_noun_is_still_a_name(text, expected):
+    assert expected in text_redact(text, language="de", allowed_words=())
