@@ -634,6 +634,8 @@ class _Detector:
             return []  # most messages: no list, and no word-by-word scan for one
         spans = []
         for match in _ENUMERATION_RE.finditer(self.text):
+            if "- " in match.group(0):
+                continue  # parts of compound nouns ("Steuer- und Versicherungsdaten")
             items = [
                 m
                 for m in _TOKEN_RE.finditer(match.group(0))
@@ -736,7 +738,9 @@ class _Detector:
                 self.is_first(token) or self.surname_alone(index)
             ):
                 continue
-            if self._german_noun_after_article(index):
+            if self._german_noun_after_article(index) or (
+                self.german and COMPOUND_PART_AFTER_RE.match(self.text, token.end)
+            ):
                 continue
             if token.text.isupper() and len(token.text) > 2 and not self.lowercase_text:
                 continue
@@ -866,6 +870,9 @@ _ADJECTIVE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
 _PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
 
 
+# A hyphen after a word that joins it to a noun, or leaves the noun to the next word
+# ("Steuer- und Versicherungsdaten"): the word is the first part of a compound noun.
+COMPOUND_PART_AFTER_RE = re.compile(r"[ ]?-[A-ZÄÖÜ]|-[ ]+(?:und|oder|bis|sowie)\b")
 # The word right before or after a name, one blank between.
 _WORD_BEFORE_RE = re.compile(r"([^\W\d_]+)[ ]$")
 _WORD_AFTER_RE = re.compile(r"[ ]([^\W\d_]+)")

@@ -110,6 +110,8 @@ def unknown_word_spans(
             continue  # part of a code or a word with digits ("A4", "3Kaká")
         if _MODEL_NUMBER_AFTER_RE.match(text, end):
             continue  # a product and its model or version ("Surveyor 2001", "Keynote '08")
+        if names.COMPOUND_PART_AFTER_RE.match(text, end):
+            continue  # the first part of compounds ("Kamikaze -Einsätze", "Steuer- und Zolldaten")
         before = text[max(0, start - 20) : start].rstrip(" \t")
         if not before or before[-1] in _SENTENCE_STARTS:
             continue
@@ -151,9 +153,15 @@ def _known(word: str, non_names: frozenset[str]) -> bool:
     if "-" in word:
         # A compound whose head is a word ("Parmesan-Laibe", "B-Sprachen").
         # So is one after a German noun ("Esche-Ahorn"; names are no nouns of that list:
-        # "Müller-Sönksen" stays a guess).
+        # "Müller-Sönksen" stays a guess), a place or a compound noun ("Ludwigshafen-Oggersheim";
+        # lexicon_de holds no name).
         first, head = word.split("-", 1)[0], word.rsplit("-", 1)[1]
-        return len(head) < 2 or first.lower() in _lower_nouns() or _known(head, non_names)
+        return (
+            len(head) < 2
+            or first.lower() in _lower_nouns()
+            or lexicon_de.no_person_word(first)
+            or _known(head, non_names)
+        )
     if recogniser.wordlike(word, non_names, lowercase_text=False):
         return True
     lower = word.lower()

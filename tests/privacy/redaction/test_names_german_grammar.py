@@ -118,3 +118,19 @@ def test_the_title_of_a_work_or_a_storm_holds_no_name(text):
 )
 def test_a_name_beside_a_work_noun_is_still_a_name(text, expected):
     assert expected in text_redact(text, language="de", allowed_words=())
+
+
+def test_the_first_part_of_compound_nouns_is_no_name():
+    text = "Ich brauche die Steuer- und Versicherungsdaten bis Freitag."
+    assert text_redact(text, language="de", allowed_words=()) == text
+
+
+def test_a_district_after_its_town_is_no_unknown_name():
+    text = "Kommt die Sendung auch bis Ludwigshafen-Oggersheim?"
+    assert text_redact(text, language="de", allowed_words=()) == text
+
+
+def test_a_double_barrelled_surname_is_still_an_unknown_name():
+    assert "Sönksen" not in text_redact(
+        "Das Paket ging an Müller-Sönksen zurück.", language="de", allowed_words=()
+    )
