@@ -680,6 +680,17 @@ class _Detector:
                 if not (token.capitalised or self.is_first(token) or self.is_last(token)):
                     continue
                 span = self.run(index, allow_lower=self.lowercase_text, limit=3)
+            elif regex is _TITLE_RE and self._addressed_by_role(token):
+                # "Sehr geehrter Herr Bürgermeister": an office; a name may follow it
+                # ("Frau Kollegin Brömmelkamp").
+                following = self.tokens[index + 1 : index + 2]
+                if not (
+                    following
+                    and following[0].capitalised
+                    and _joined(self.text, token, following[0])
+                ):
+                    continue
+                span = self.run(index + 1, allow_lower=False, relaxed=True)
             elif regex in (_STRONG_TRIGGER_RE, _TITLE_RE):
                 span = self.run(index, allow_lower=allow_lower, relaxed=True)
             elif regex in (_SIGNATURE_RE, _GREETING_RE):
@@ -694,14 +705,23 @@ class _Detector:
                 spans.append(span)
         return spans
 
+    def _addressed_by_role(self, token: _Token) -> bool:
+        """A German role or office after "Herr"/"Frau" ("Herr Bürgermeister", "Frau
+        Ministerin", "Herr Doktor"), when it is in no name list ("Frau Maler" stays)."""
+        return (
+            token.capitalised
+            and _ADDRESSED_ROLE_RE.fullmatch(token.text) is not None
+            and not (self.is_first(token) or token.lower in self.lexicon.all_last_names)
+        )
+
     def _german_noun_after_article(self, index: int) -> bool:
         """A listed word that German grammar makes a noun: right after an indefinite article
         or a contracted preposition ("ein Server", "ins Tor", "einer Tom"), after a number
         ("7 Mio", "15 Tore"; not an ordinal: "1. Earl"), after an adjective when it is no
         German first name ("die dramatische Lage", "der rechten Wade"; "die kleine Anna"
-        stays), or after a definite article when it is no German first name and no listed
-        surname ("den Bergen", "die Tore"), and with no listed name after it ("der Anna
-        Müller" stays a name)."""
+        stays), or after a definite article, a possessive or a quantifier when it is no
+        German first name and no listed surname ("den Bergen", "meiner beiden Tore"), and
+        with no listed name after it ("der Anna Müller" stays a name)."""
         if not self.german:
             return False
         token = self.tokens[index]
@@ -725,7 +745,8 @@ class _Detector:
         if german_adjective(previous.text):
             return token.lower not in german_first_names()
         return (
-            article in _GERMAN_DEFINITE_ARTICLES
+            article in GERMAN_DETERMINERS
+            and article != "ihr"  # also "you": "Habt ihr Yusuf erreicht?"
             and token.lower not in german_first_names()
             and not self.is_last(token)
         )
@@ -862,12 +883,21 @@ class _Detector:
         return spans
 
 
+# Offices German addresses a person by ("Herr Bürgermeister", "Frau Bundesministerin"),
+# not occupations that are surnames too ("Frau Maler", "Herr Richter").
+_ADDRESSED_ROLE_RE = re.compile(
+    r"[^\W\d_]*(?:bürgermeister|minister|präsident|kanzler|senator|botschafter|"
+    r"professor|pfarrer|direktor|kommissar|abgeordnete|vorsitzende|kollegin)(?:in)?|"
+    r"Doktor(?:in)?|Kollege",
+    re.IGNORECASE,
+)
 # A number right before a word (not an ordinal's dot: "1. Earl"): "7,401 Mio", "15 Tore".
 _CARDINAL_BEFORE_RE = re.compile(r"(?<![\w.,])\d(?:[\d.,]*\d)?[ \t]+$")
 # A lower-case word with an adjective's ending ("eine große Kehlwamme", "die dramatische
 # Lage"), not a verb's past ("benannte Scotty", "traf Müller").
 _ADJECTIVE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
 _PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
+_CAPITALISED_ADJECTIVE_RE = re.compile(r"[A-ZÄÖÜ][^\W\d_]{2,}(?:isch|lich)(?:e|en|er|es|em)")
 
 
 # A hyphen after a word that joins it to a noun, or leaves the noun to the next word
@@ -886,20 +916,34 @@ def _no_person_word(word: str) -> bool:
 
 def german_adjective(word: str) -> bool:
     """Whether a word before a capitalised one is a German adjective (or a participle
-    used as one): lower case, an adjective's ending, no function word, no verb's past."""
+    used as one): lower case, an adjective's ending, no function word, no verb's past;
+    or one of "-isch" or "-lich" capitalised in a name ("der Kaiserlichen Marine")."""
+    if word[0].isupper():
+        return _CAPITALISED_ADJECTIVE_RE.fullmatch(word) is not None
     return (
-        word[0].islower()
-        and _ADJECTIVE_RE.fullmatch(word) is not None
+        _ADJECTIVE_RE.fullmatch(word) is not None
         and word not in _language_stop_words()[0]
         and not _PAST_TENSE_RE.search(word)
     )
 
 
+# Words before a noun: articles, articles joined to a preposition, possessives and
+# quantifiers ("die Kehlwamme", "zum Parteichef", "seine Barone"). German writes a name
+# without one ("bekommt Jochum", "von Oetker").
+GERMAN_DETERMINERS = frozenset(
+    """der die das den dem des ein eine einer einen einem eines kein keine keiner keinen
+    keinem keines im am ins ans zum zur vom beim aufs durchs fürs ums mein meine meiner
+    meinen meinem meines dein deine deinen deinem deines sein seine seiner seinen seinem
+    seines ihr ihre ihrer ihren ihrem ihres unser unsere unserer unseren unserem unseres
+    euer eure euren eurem eures dieser diese dieses diesen diesem jener jene jenes jenen
+    jenem jeder jede jedes jeden jedem alle allen aller manche manchen mancher solche
+    solchen welche welcher welchen viele vielen wenige wenigen einige einigen mehrere
+    mehreren beide beiden""".split()
+)
 _GERMAN_INDEFINITE_ARTICLES = frozenset(
     "ein eine einer einen einem eines kein keine keiner keinen keinem keines "
     "ins im am zum zur vom beim".split()
 )
-_GERMAN_DEFINITE_ARTICLES = frozenset("der die das den dem des".split())
 GERMAN_NAME_LOCALES = ("de_AT", "de_CH", "de_DE")
 
 

@@ -24,19 +24,6 @@ _SENTENCE_STARTS = frozenset(".!?:;\"'„“”»«‚‘’()[]*•·>|/–—-
 _SHORTEST = 3
 # Vowels of the scripts the name lists hold (Polish, Turkish, Nordic, Hungarian).
 _VOWELS = frozenset("aeiouyäöüáàâãéèêëíìîïóòôõúùûıęąåøæœőű")
-# Words before a noun: articles, articles joined to a preposition, possessives and
-# quantifiers ("die Kehlwamme", "zum Parteichef", "seine Barone"). German writes a name
-# without one ("bekommt Jochum", "von Oetker").
-_DETERMINERS = frozenset(
-    """der die das den dem des ein eine einer einen einem eines kein keine keiner keinen
-    keinem keines im am ins ans zum zur vom beim aufs durchs fürs ums mein meine meiner
-    meinen meinem meines dein deine deinen deinem deines sein seine seiner seinen seinem
-    seines ihr ihre ihrer ihren ihrem ihres unser unsere unserer unseren unserem unseres
-    euer eure euren eurem eures dieser diese dieses diesen diesem jener jene jenes jenen
-    jenem jeder jede jedes jeden jedem alle allen aller manche manchen mancher solche
-    solchen welche welcher welchen viele vielen wenige wenigen einige einigen mehrere
-    mehreren beide beiden""".split()
-)
 # Prepositions of places: the unknown word after one is a place far more often than a
 # person ("Liefert ihr nach Helgoland?"), and places are no personal data on their own.
 _PLACE_BEFORE = frozenset({"in", "nach", "aus", "nahe", "Richtung"})
@@ -130,7 +117,7 @@ def unknown_word_spans(
         if (
             index > 1
             and matches[index - 1].group(0).islower()
-            and matches[index - 2].group(0).lower() in _DETERMINERS
+            and matches[index - 2].group(0).lower() in names.GERMAN_DETERMINERS
         ):
             continue  # "der neue Schlussmann", "eine große Kehlwamme"
         neighbours = [
@@ -278,4 +265,4 @@ def _leading_noun(lower: str) -> bool:
 def _noun_before(previous: str) -> bool:
     """Whether the word before is one that comes before a noun: a determiner or an
     adjective ("eine große Kehlwamme", "typographischer Schnörkel")."""
-    return previous.lower() in _DETERMINERS or names.german_adjective(previous)
+    return previous.lower() in names.GERMAN_DETERMINERS or names.german_adjective(previous)

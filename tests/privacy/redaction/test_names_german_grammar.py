@@ -134,3 +134,36 @@ def test_a_double_barrelled_surname_is_still_an_unknown_name():
     assert "Sönksen" not in text_redact(
         "Das Paket ging an Müller-Sönksen zurück.", language="de", allowed_words=()
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sehr geehrter Herr Bürgermeister, vielen Dank für die Antwort.",
+        "Sehr geehrte Frau Ministerin, mein Paket fehlt.",
+    ],
+)
+def test_an_office_after_herr_or_frau_is_no_name(text):
+    assert _lists_only(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sehr geehrte Frau Kollegin Brömmelkamp, danke.", "Frau Kollegin [NAME], danke."),
+        ("Sehr geehrter Herr Bürgermeister Wüstenhagen, hallo.", "Bürgermeister [NAME],"),
+        # occupations that are surnames stay names after a title
+        ("Sehr geehrter Herr Richter, Ihr Paket ist da.", "Herr [NAME], Ihr"),
+    ],
+)
+def test_a_name_after_an_office_or_an_occupation_surname_is_still_a_name(text, expected):
+    assert expected in _lists_only(text)
+
+
+def test_a_listed_word_after_a_possessive_and_a_quantifier_is_a_noun():
+    text = "Trotz meiner beiden Tore habe ich verloren."
+    assert _lists_only(text) == text
+
+
+def test_a_first_name_after_ihr_as_a_pronoun_is_still_a_name():
+    assert "Yusuf" not in _lists_only("Habt ihr Yusuf schon erreicht?")
