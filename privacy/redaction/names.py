@@ -742,7 +742,13 @@ class _Detector:
         article = previous.lower
         if article in _GERMAN_INDEFINITE_ARTICLES:
             return True
-        if german_adjective(previous.text):
+        if (
+            german_adjective(previous.text)
+            and token.capitalised
+            and not self.lowercase_text
+            and not (index > 1 and self.tokens[index - 2].lower in _PERSONAL_PRONOUNS)
+        ):
+            # not a verb after its subject ("ich frage Yusuf", "wir treffen Yusuf")
             return token.lower not in german_first_names()
         return (
             article in GERMAN_DETERMINERS
@@ -810,10 +816,11 @@ class _Detector:
         part of an English title or phrase ("Blood of Eden", "Earl of Totnes")."""
         if not self.german:
             return False
-        english_only = _language_stop_words()[1]
         before = _WORD_BEFORE_RE.search(self.text, max(0, start - 20), start)
         after = _WORD_AFTER_RE.match(self.text, end)
-        return any(match and match.group(1).lower() in english_only for match in (before, after))
+        return any(
+            match and match.group(1).lower() in _ENGLISH_JOINING_WORDS for match in (before, after)
+        )
 
     def _from_german_person_verbs(self) -> list[tuple[int, int]]:
         """ "sagte Lehmann", "laut Wüstenhagen", "Wüstenhagen meinte": a capitalised word
@@ -897,6 +904,11 @@ _CARDINAL_BEFORE_RE = re.compile(r"(?<![\w.,])\d(?:[\d.,]*\d)?[ \t]+$")
 # Lage"), not a verb's past ("benannte Scotty", "traf Müller").
 _ADJECTIVE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
 _PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
+# English words that join the words of a title or a phrase ("Blood of Eden", "Till Death
+# Do Us Part"); not an article, which may start a title with a person in it ("The Martin
+# Garrix Show"), nor spaCy's other English stop words ("show", "call", "name").
+_ENGLISH_JOINING_WORDS = frozenset("of from do does us my your our with by for at on to".split())
+_PERSONAL_PRONOUNS = frozenset("ich du er sie es wir ihr man".split())
 _CAPITALISED_ADJECTIVE_RE = re.compile(r"[A-ZÄÖÜ][^\W\d_]{2,}(?:isch|lich)(?:e|en|er|es|em)")
 
 
@@ -1052,16 +1064,17 @@ def known_name_spans(text: str, known_names: Iterable[str]) -> list[Span]:
     return [(m.start(), m.end(), NAME) for m in regex.finditer(text)]
 
 
-# A German noun naming a work, a product or a storm; the title after it is the thing's
-# name, no person's ("der Song „Till Death Do Us Part“", "das Album True Carnage",
-# "Orkan Kyrill", "Sturmtief Xaver", "die Gattung Desulfotomaculum"); also as a
-# compound's head ("Debütalbum", "Kinofilm"). Not "Sendung" or "Show", named after
-# their hosts, nor "Bild" without quotes ("Bild Jesu"), nor "Roman" alone (a first name).
+# A German noun naming a work, a storm, a genus or a model; the title after it is the
+# thing's name, no person's: quoted after a work ("der Song „Till Death Do Us Part“",
+# "das Buch „Anna“"), also unquoted after a storm, a genus or a model ("Orkan Kyrill",
+# "Sturmtief Xaver", "die Gattung Desulfotomaculum"). Unquoted after a work it is as often
+# the artist ("Füge das Lied Nastya Kamenskih hinzu"). Not "Sendung" or "Show", named
+# after their hosts, nor "Roman" alone (a first name).
 _WORK_BEFORE_RE = re.compile(
-    r"(?<![\w-])(?:[A-ZÄÖÜ][^\W\d_]*(?:album|film|roman|serie|musical|hörspiel|gedicht|"
-    r"tief|hurrikan|taifun)|Album|Film|Serie|Musical|Hörspiel|"
-    r"Gedicht|Single|Song|Lied|Buch|Spiel|Oper|Titel|Revue|Gemälde|Modell|Marke|Orkan|"
-    r"Sturm|Tief|Gattung|(?P<picture>Bild))[ \t]+"
+    r"(?<![\w-])(?:(?P<named>[A-ZÄÖÜ][^\W\d_]*(?:tief|hurrikan|taifun)|Orkan|Sturm|Tief|"
+    r"Gattung|Modell)|[A-ZÄÖÜ][^\W\d_]*(?:album|film|roman|serie|musical|hörspiel|gedicht)|"
+    r"Album|Film|Serie|Musical|Hörspiel|Gedicht|Single|Song|Lied|Buch|Spiel|Oper|Titel|"
+    r"Revue|Gemälde|Bild)[ \t]+"
 )
 _QUOTED_TITLE_RE = re.compile(r"[\"„“»«‚'][^\"“”»«‘’'\n]{1,80}[\"“”»«‘’']")
 _CAPITALISED_RUN_RE = re.compile(
@@ -1070,8 +1083,9 @@ _CAPITALISED_RUN_RE = re.compile(
 
 
 def work_title_spans(text: str) -> list[tuple[int, int]]:
-    """Where a text names a work, a product or a storm by its title (`_WORK_BEFORE_RE`):
-    the quoted title after the noun, or the capitalised words right after it. A guess of
+    """Where a text names a work, a storm, a genus or a model by its title
+    (`_WORK_BEFORE_RE`): the quoted title after the noun, or the capitalised words right
+    after a storm, a genus or a model. A guess of
     a name there (a listed first name, the recogniser's, an unknown word) is the title's
     word. The noun does not start a sentence ("der Song", "nachdem Orkan")."""
     spans = []
@@ -1080,7 +1094,7 @@ def work_title_spans(text: str) -> list[tuple[int, int]]:
         if not before or before[-1] in ".!?:\n":
             continue  # at a sentence's start: maybe a surname ("Song Li hat angerufen")
         title = _QUOTED_TITLE_RE.match(text, match.end())
-        if title is None and not match.group("picture"):
+        if title is None and match.group("named"):
             title = _CAPITALISED_RUN_RE.match(text, match.end())
         if title:
             # With the noun, unless it is a name too ("Song"): "Orkan Kyrill" is one guess.
