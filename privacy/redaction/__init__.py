@@ -249,6 +249,14 @@ def _spans_with(
     )
     if unknown_words_too:
         detected += unknown_words.unknown_word_spans(text, known_words=known)
+    # A work's, a product's or a storm's title holds no person ("Orkan Kyrill").
+    titles = names.work_title_spans(text)
+    if titles:
+        detected = [
+            span
+            for span in detected
+            if not any(start <= span[0] and span[1] <= end for start, end in titles)
+        ]
     found_names = names.known_name_spans(text, known_names) + _allowed_removed(
         detected, text, allowed
     )

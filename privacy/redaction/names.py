@@ -307,10 +307,15 @@ def _role_before(before: str, *, german: bool) -> bool:
     and blanks. Searched only from where the longest role could start: a search from
     before's start tried each role at every character (up to 0.2 ms a word)."""
     start = max(0, len(before.rstrip(" \t\n")) - _LONGEST_ROLE)
-    return bool(
-        _ROLE_BEFORE_RE.search(before, start)
-        or (german and _GERMAN_ROLE_ENDING_RE.search(before, start))
-    )
+    if _ROLE_BEFORE_RE.search(before, start):
+        return True
+    if not german:
+        return False
+    ending = _GERMAN_ROLE_ENDING_RE.search(before, start)
+    # The head of a compound noun, which German capitalises ("Europaminister"), not the
+    # end of an adjective ("als schmaler Waldsaum").
+    word = re.search(r"[^\W\d_]+$", before[: ending.end()].rstrip(" \t")) if ending else None
+    return bool(word and word.group(0)[0].isupper())
 
 
 def _german_role_word(word: str) -> bool:
@@ -375,6 +380,8 @@ def base_word(token: str) -> str:
     lowered = token.lower()
     for suffix in ("'s", "’s", "s'", "s"):
         if lowered.endswith(suffix) and len(lowered) > len(suffix) + 2:
+            if suffix == "s" and lowered[-2] in "sßxz":
+                break  # no genitive: German writes "Klaus'", so "Bass" is no "Bas"
             return lowered[: -len(suffix)]
     return lowered
 
@@ -627,6 +634,8 @@ class _Detector:
             return []  # most messages: no list, and no word-by-word scan for one
         spans = []
         for match in _ENUMERATION_RE.finditer(self.text):
+            if "- " in match.group(0):
+                continue  # parts of compound nouns ("Steuer- und Versicherungsdaten")
             items = [
                 m
                 for m in _TOKEN_RE.finditer(match.group(0))
@@ -641,8 +650,10 @@ class _Detector:
             if not any(self.is_first(t) or self.is_last(t) for t in tokens):
                 continue
             # "Kosten und Gebühren": a frequent word in no name list makes it a list of things.
+            # So does a German noun or a place in a German text ("Violine und Bass").
             if any(
-                t.lower in frequent_words() and not (self.is_first(t) or self.is_last(t))
+                not (self.is_first(t) or self.is_last(t))
+                and (t.lower in frequent_words() or (self.german and _no_person_word(t.text)))
                 for t in tokens
             ):
                 continue
@@ -669,6 +680,17 @@ class _Detector:
                 if not (token.capitalised or self.is_first(token) or self.is_last(token)):
                     continue
                 span = self.run(index, allow_lower=self.lowercase_text, limit=3)
+            elif regex is _TITLE_RE and self._addressed_by_role(token):
+                # "Sehr geehrter Herr Bürgermeister": an office; a name may follow it
+                # ("Frau Kollegin Brömmelkamp").
+                following = self.tokens[index + 1 : index + 2]
+                if not (
+                    following
+                    and following[0].capitalised
+                    and _joined(self.text, token, following[0])
+                ):
+                    continue
+                span = self.run(index + 1, allow_lower=False, relaxed=True)
             elif regex in (_STRONG_TRIGGER_RE, _TITLE_RE):
                 span = self.run(index, allow_lower=allow_lower, relaxed=True)
             elif regex in (_SIGNATURE_RE, _GREETING_RE):
@@ -683,16 +705,26 @@ class _Detector:
                 spans.append(span)
         return spans
 
+    def _addressed_by_role(self, token: _Token) -> bool:
+        """A German role or office after "Herr"/"Frau" ("Herr Bürgermeister", "Frau
+        Ministerin", "Herr Doktor"), when it is in no name list ("Frau Maler" stays)."""
+        return (
+            token.capitalised
+            and _ADDRESSED_ROLE_RE.fullmatch(token.text) is not None
+            and not (self.is_first(token) or token.lower in self.lexicon.all_last_names)
+        )
+
     def _german_noun_after_article(self, index: int) -> bool:
         """A listed word that German grammar makes a noun: right after an indefinite article
-        or a contracted preposition ("ein Server", "ins Tor", "einer Tom"), or after a
-        definite article when it is no German first name ("den Bergen", "die Tore"), and
+        or a contracted preposition ("ein Server", "ins Tor", "einer Tom"), after a number
+        ("7 Mio", "15 Tore"; not an ordinal: "1. Earl"), after an adjective when it is no
+        German first name ("die dramatische Lage", "der rechten Wade"; "die kleine Anna"
+        stays), or after a definite article, a possessive or a quantifier when it is no
+        German first name and no listed surname ("den Bergen", "meiner beiden Tore"), and
         with no listed name after it ("der Anna Müller" stays a name)."""
-        if not index or not self.german:
+        if not self.german:
             return False
-        previous, token = self.tokens[index - 1], self.tokens[index]
-        if not _joined(self.text, previous, token):
-            return False
+        token = self.tokens[index]
         following = self.tokens[index + 1 : index + 2]
         if following and (
             _joined(self.text, token, following[0])
@@ -700,11 +732,27 @@ class _Detector:
             and (self.is_first(following[0]) or self.is_last(following[0]))
         ):
             return False
+        if _CARDINAL_BEFORE_RE.search(self.text, max(0, token.start - 20), token.start):
+            return True
+        if not index:
+            return False
+        previous = self.tokens[index - 1]
+        if not _joined(self.text, previous, token):
+            return False
         article = previous.lower
         if article in _GERMAN_INDEFINITE_ARTICLES:
             return True
+        if (
+            german_adjective(previous.text)
+            and token.capitalised
+            and not self.lowercase_text
+            and not (index > 1 and self.tokens[index - 2].lower in _PERSONAL_PRONOUNS)
+        ):
+            # not a verb after its subject ("ich frage Yusuf", "wir treffen Yusuf")
+            return token.lower not in german_first_names()
         return (
-            article in _GERMAN_DEFINITE_ARTICLES
+            article in GERMAN_DETERMINERS
+            and article != "ihr"  # also "you": "Habt ihr Yusuf erreicht?"
             and token.lower not in german_first_names()
             and not self.is_last(token)
         )
@@ -717,7 +765,9 @@ class _Detector:
                 self.is_first(token) or self.surname_alone(index)
             ):
                 continue
-            if self._german_noun_after_article(index):
+            if self._german_noun_after_article(index) or (
+                self.german and COMPOUND_PART_AFTER_RE.match(self.text, token.end)
+            ):
                 continue
             if token.text.isupper() and len(token.text) > 2 and not self.lowercase_text:
                 continue
@@ -730,7 +780,7 @@ class _Detector:
                 else:
                     break
             span = self.run(start, allow_lower=self.lowercase_text)
-            if span:
+            if span and not self._beside_english_words(*span):
                 spans.append(span)
         # A last name from the list with a capitalised, uncommon word beside it.
         for index, token in enumerate(tokens[:-1]):
@@ -738,13 +788,39 @@ class _Detector:
             if not _joined(self.text, token, following):
                 continue
             pair = (token, following)
-            if all(t.capitalised and not self.is_common(t) for t in pair) and any(
-                self.is_last(t) for t in pair
+            if (
+                all(t.capitalised and not self.is_common(t) for t in pair)
+                and any(self.is_last(t) for t in pair)
+                and not self._german_thing_beside(pair)
             ):
                 span = self.run(index, allow_lower=False)
-                if span:
+                if span and not self._beside_english_words(*span):
                     spans.append(span)
         return spans
+
+    def _german_thing_beside(self, pair: tuple[_Token, _Token]) -> bool:
+        """In German text, a surname that is also a frequent word beside a German noun or a
+        place that is in no name list names a thing, not a person ("Filiale Nord",
+        "Fußball-Regionalliga Nord", "Schweizer Armee"); beside a surname that is no
+        frequent word the noun is a role ("Fahrer Kowalski")."""
+        return (
+            self.german
+            and any(self.is_last(t) and t.lower in frequent_words() for t in pair)
+            and any(
+                not (self.is_first(t) or self.is_last(t)) and _no_person_word(t.text) for t in pair
+            )
+        )
+
+    def _beside_english_words(self, start: int, end: int) -> bool:
+        """In German text, a name found by the lists beside an English function word is
+        part of an English title or phrase ("Blood of Eden", "Earl of Totnes")."""
+        if not self.german:
+            return False
+        before = _WORD_BEFORE_RE.search(self.text, max(0, start - 20), start)
+        after = _WORD_AFTER_RE.match(self.text, end)
+        return any(
+            match and match.group(1).lower() in _ENGLISH_JOINING_WORDS for match in (before, after)
+        )
 
     def _from_german_person_verbs(self) -> list[tuple[int, int]]:
         """ "sagte Lehmann", "laut Wüstenhagen", "Wüstenhagen meinte": a capitalised word
@@ -814,11 +890,72 @@ class _Detector:
         return spans
 
 
+# Offices German addresses a person by ("Herr Bürgermeister", "Frau Bundesministerin"),
+# not occupations that are surnames too ("Frau Maler", "Herr Richter").
+_ADDRESSED_ROLE_RE = re.compile(
+    r"[^\W\d_]*(?:bürgermeister|minister|präsident|kanzler|senator|botschafter|"
+    r"professor|pfarrer|direktor|kommissar|abgeordnete|vorsitzende|kollegin)(?:in)?|"
+    r"Doktor(?:in)?|Kollege",
+    re.IGNORECASE,
+)
+# A number right before a word (not an ordinal's dot: "1. Earl"): "7,401 Mio", "15 Tore".
+_CARDINAL_BEFORE_RE = re.compile(r"(?<![\w.,])\d(?:[\d.,]*\d)?[ \t]+$")
+# A lower-case word with an adjective's ending ("eine große Kehlwamme", "die dramatische
+# Lage"), not a verb's past ("benannte Scotty", "traf Müller").
+_ADJECTIVE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
+_PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
+# English words that join the words of a title or a phrase ("Blood of Eden", "Till Death
+# Do Us Part"); not an article, which may start a title with a person in it ("The Martin
+# Garrix Show"), nor spaCy's other English stop words ("show", "call", "name").
+_ENGLISH_JOINING_WORDS = frozenset("of from do does us my your our with by for at on to".split())
+_PERSONAL_PRONOUNS = frozenset("ich du er sie es wir ihr man".split())
+_CAPITALISED_ADJECTIVE_RE = re.compile(r"[A-ZÄÖÜ][^\W\d_]{2,}(?:isch|lich)(?:e|en|er|es|em)")
+
+
+# A hyphen after a word that joins it to a noun, or leaves the noun to the next word
+# ("Steuer- und Versicherungsdaten"): the word is the first part of a compound noun.
+COMPOUND_PART_AFTER_RE = re.compile(r"[ ]?-[A-ZÄÖÜ]|-[ ]+(?:und|oder|bis|sowie)\b")
+# The word right before or after a name, one blank between.
+_WORD_BEFORE_RE = re.compile(r"([^\W\d_]+)[ ]$")
+_WORD_AFTER_RE = re.compile(r"[ ]([^\W\d_]+)")
+
+
+def _no_person_word(word: str) -> bool:
+    """A German noun or a place, also a compound with a hyphen that has one
+    ("Fußball-Regionalliga", "Mans-Serie")."""
+    return any(lexicon_de.no_person_word(part) for part in word.split("-") if len(part) > 2)
+
+
+def german_adjective(word: str) -> bool:
+    """Whether a word before a capitalised one is a German adjective (or a participle
+    used as one): lower case, an adjective's ending, no function word, no verb's past;
+    or one of "-isch" or "-lich" capitalised in a name ("der Kaiserlichen Marine")."""
+    if word[0].isupper():
+        return _CAPITALISED_ADJECTIVE_RE.fullmatch(word) is not None
+    return (
+        _ADJECTIVE_RE.fullmatch(word) is not None
+        and word not in _language_stop_words()[0]
+        and not _PAST_TENSE_RE.search(word)
+    )
+
+
+# Words before a noun: articles, articles joined to a preposition, possessives and
+# quantifiers ("die Kehlwamme", "zum Parteichef", "seine Barone"). German writes a name
+# without one ("bekommt Jochum", "von Oetker").
+GERMAN_DETERMINERS = frozenset(
+    """der die das den dem des ein eine einer einen einem eines kein keine keiner keinen
+    keinem keines im am ins ans zum zur vom beim aufs durchs fürs ums mein meine meiner
+    meinen meinem meines dein deine deinen deinem deines sein seine seiner seinen seinem
+    seines ihr ihre ihrer ihren ihrem ihres unser unsere unserer unseren unserem unseres
+    euer eure euren eurem eures dieser diese dieses diesen diesem jener jene jenes jenen
+    jenem jeder jede jedes jeden jedem alle allen aller manche manchen mancher solche
+    solchen welche welcher welchen viele vielen wenige wenigen einige einigen mehrere
+    mehreren beide beiden""".split()
+)
 _GERMAN_INDEFINITE_ARTICLES = frozenset(
     "ein eine einer einen einem eines kein keine keiner keinen keinem keines "
     "ins im am zum zur vom beim".split()
 )
-_GERMAN_DEFINITE_ARTICLES = frozenset("der die das den dem des".split())
 GERMAN_NAME_LOCALES = ("de_AT", "de_CH", "de_DE")
 
 
@@ -925,6 +1062,47 @@ def known_name_spans(text: str, known_names: Iterable[str]) -> list[Span]:
     alternation = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
     regex = re.compile(rf"(?<![\w])(?:{alternation})(?:['’]?s)?(?![\w])", re.IGNORECASE)
     return [(m.start(), m.end(), NAME) for m in regex.finditer(text)]
+
+
+# A German noun naming a work, a storm, a genus or a model; the title after it is the
+# thing's name, no person's: quoted after a work ("der Song „Till Death Do Us Part“",
+# "das Buch „Anna“"), also unquoted after a storm, a genus or a model ("Orkan Kyrill",
+# "Sturmtief Xaver", "die Gattung Desulfotomaculum"). Unquoted after a work it is as often
+# the artist ("Füge das Lied Nastya Kamenskih hinzu"). Not "Sendung" or "Show", named
+# after their hosts, nor "Roman" alone (a first name).
+_WORK_BEFORE_RE = re.compile(
+    r"(?<![\w-])(?:(?P<named>[A-ZÄÖÜ][^\W\d_]*(?:tief|hurrikan|taifun)|Orkan|Sturm|Tief|"
+    r"Gattung|Modell)|[A-ZÄÖÜ][^\W\d_]*(?:album|film|roman|serie|musical|hörspiel|gedicht)|"
+    r"Album|Film|Serie|Musical|Hörspiel|Gedicht|Single|Song|Lied|Buch|Spiel|Oper|Titel|"
+    r"Revue|Gemälde|Bild)[ \t]+"
+)
+_QUOTED_TITLE_RE = re.compile(r"[\"„“»«‚'][^\"“”»«‘’'\n]{1,80}[\"“”»«‘’']")
+_CAPITALISED_RUN_RE = re.compile(
+    r"(?:[A-ZÄÖÜÀ-ÖØ-Þ][^\W_]*|\d+)(?:[ ](?:[A-ZÄÖÜÀ-ÖØ-Þ][^\W_]*|\d+)){0,3}(?![\w-])"
+)
+
+
+def work_title_spans(text: str) -> list[tuple[int, int]]:
+    """Where a text names a work, a storm, a genus or a model by its title
+    (`_WORK_BEFORE_RE`): the quoted title after the noun, or the capitalised words right
+    after a storm, a genus or a model. A guess of
+    a name there (a listed first name, the recogniser's, an unknown word) is the title's
+    word. The noun does not start a sentence ("der Song", "nachdem Orkan")."""
+    spans = []
+    for match in _WORK_BEFORE_RE.finditer(text):
+        before = text[max(0, match.start() - 5) : match.start()].rstrip()
+        if not before or before[-1] in ".!?:\n":
+            continue  # at a sentence's start: maybe a surname ("Song Li hat angerufen")
+        title = _QUOTED_TITLE_RE.match(text, match.end())
+        if title is None and match.group("named"):
+            title = _CAPITALISED_RUN_RE.match(text, match.end())
+        if title:
+            # With the noun, unless it is a name too ("Song"): "Orkan Kyrill" is one guess.
+            lexicon = name_lexicon()
+            noun = match.group(0).rstrip().lower()
+            named = noun in lexicon.first_names or noun in lexicon.all_last_names
+            spans.append((title.start() if named else match.start(), title.end()))
+    return spans
 
 
 # "@lena_mueller": a social-media handle, pasted from a profile or a tweet (not an email).

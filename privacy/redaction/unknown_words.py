@@ -24,19 +24,6 @@ _SENTENCE_STARTS = frozenset(".!?:;\"'„“”»«‚‘’()[]*•·>|/–—-
 _SHORTEST = 3
 # Vowels of the scripts the name lists hold (Polish, Turkish, Nordic, Hungarian).
 _VOWELS = frozenset("aeiouyäöüáàâãéèêëíìîïóòôõúùûıęąåøæœőű")
-# Words before a noun: articles, articles joined to a preposition, possessives and
-# quantifiers ("die Kehlwamme", "zum Parteichef", "seine Barone"). German writes a name
-# without one ("bekommt Jochum", "von Oetker").
-_DETERMINERS = frozenset(
-    """der die das den dem des ein eine einer einen einem eines kein keine keiner keinen
-    keinem keines im am ins ans zum zur vom beim aufs durchs fürs ums mein meine meiner
-    meinen meinem meines dein deine deinen deinem deines sein seine seiner seinen seinem
-    seines ihr ihre ihrer ihren ihrem ihres unser unsere unserer unseren unserem unseres
-    euer eure euren eurem eures dieser diese dieses diesen diesem jener jene jenes jenen
-    jenem jeder jede jedes jeden jedem alle allen aller manche manchen mancher solche
-    solchen welche welcher welchen viele vielen wenige wenigen einige einigen mehrere
-    mehreren beide beiden""".split()
-)
 # Prepositions of places: the unknown word after one is a place far more often than a
 # person ("Liefert ihr nach Helgoland?"), and places are no personal data on their own.
 _PLACE_BEFORE = frozenset({"in", "nach", "aus", "nahe", "Richtung"})
@@ -64,10 +51,6 @@ _ELEMENTS = frozenset(
 # Plurals German forms by replacing a Latin or Greek ending with "-en" ("Praxen" of
 # "Praxis", "Zentren" of "Zentrum", "Viren" of "Virus", "Themen" of "Thema").
 _REPLACED_ENDINGS = ("is", "um", "us", "a", "on")
-# A lower-case word with an adjective's ending ("eine große Kehlwamme", "typographischer
-# Schnörkel"), not a verb's past ("benannte Scotty").
-_ADJECTIVE_BEFORE_RE = re.compile(r"[^\W\d_]{2,}(?:e|en|er|es|em)")
-_PAST_TENSE_RE = re.compile(r"(?:te|ten|tet)$")
 # A short number after a word: a model or a version, not a phone number.
 _MODEL_NUMBER_AFTER_RE = re.compile(r"[ \t]+['’]?\d{1,4}(?![\d.,:/-]|[ \t]*\d)")
 # Parts of a compound are words of at least this many letters.
@@ -114,6 +97,8 @@ def unknown_word_spans(
             continue  # part of a code or a word with digits ("A4", "3Kaká")
         if _MODEL_NUMBER_AFTER_RE.match(text, end):
             continue  # a product and its model or version ("Surveyor 2001", "Keynote '08")
+        if names.COMPOUND_PART_AFTER_RE.match(text, end):
+            continue  # the first part of compounds ("Kamikaze -Einsätze", "Steuer- und Zolldaten")
         before = text[max(0, start - 20) : start].rstrip(" \t")
         if not before or before[-1] in _SENTENCE_STARTS:
             continue
@@ -132,7 +117,7 @@ def unknown_word_spans(
         if (
             index > 1
             and matches[index - 1].group(0).islower()
-            and matches[index - 2].group(0).lower() in _DETERMINERS
+            and matches[index - 2].group(0).lower() in names.GERMAN_DETERMINERS
         ):
             continue  # "der neue Schlussmann", "eine große Kehlwamme"
         neighbours = [
@@ -155,9 +140,15 @@ def _known(word: str, non_names: frozenset[str]) -> bool:
     if "-" in word:
         # A compound whose head is a word ("Parmesan-Laibe", "B-Sprachen").
         # So is one after a German noun ("Esche-Ahorn"; names are no nouns of that list:
-        # "Müller-Sönksen" stays a guess).
+        # "Müller-Sönksen" stays a guess), a place or a compound noun ("Ludwigshafen-Oggersheim";
+        # lexicon_de holds no name).
         first, head = word.split("-", 1)[0], word.rsplit("-", 1)[1]
-        return len(head) < 2 or first.lower() in _lower_nouns() or _known(head, non_names)
+        return (
+            len(head) < 2
+            or first.lower() in _lower_nouns()
+            or lexicon_de.no_person_word(first)
+            or _known(head, non_names)
+        )
     if recogniser.wordlike(word, non_names, lowercase_text=False):
         return True
     lower = word.lower()
@@ -273,13 +264,5 @@ def _leading_noun(lower: str) -> bool:
 
 def _noun_before(previous: str) -> bool:
     """Whether the word before is one that comes before a noun: a determiner or an
-    adjective (`_ADJECTIVE_BEFORE_RE`)."""
-    lower = previous.lower()
-    if lower in _DETERMINERS:
-        return True
-    return (
-        previous[0].islower()
-        and _ADJECTIVE_BEFORE_RE.fullmatch(previous) is not None
-        and lower not in recogniser.function_words()[0]
-        and not _PAST_TENSE_RE.search(lower)
-    )
+    adjective ("eine große Kehlwamme", "typographischer Schnörkel")."""
+    return previous.lower() in names.GERMAN_DETERMINERS or names.german_adjective(previous)
