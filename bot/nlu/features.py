@@ -56,13 +56,19 @@ def word_feature_keys(
     return _word_feature_keys(norm, char_min, char_max)
 
 
+def doc_words(doc: Doc) -> tuple[str, ...]:
+    """The normalised words the classifier reads of a doc: its tokens' norms, punctuation
+    and spaces left out (`bot.nlu.normalization.TokenNormalizer.words` of a text)."""
+    return tuple(token.norm_ for token in doc if not (token.is_punct or token.is_space))
+
+
 def doc_features(
     doc: Doc, *, char_min: int, char_max: int, word_ngram_max: int, remember: bool = False
 ) -> tuple[numpy.ndarray, numpy.ndarray]:
     """Hashed feature keys of a doc and how often each occurs (read-only arrays).
     `remember`: a training example's, cached (training sees each example once per epoch);
     a message classified is not kept, whichever its words."""
-    norms = tuple(token.norm_ for token in doc if not (token.is_punct or token.is_space))
+    norms = doc_words(doc)
     if remember:
         return _norms_features_cached(norms, char_min, char_max, word_ngram_max)
     return _norms_features(norms, char_min, char_max, word_ngram_max, remember=False)
@@ -113,10 +119,44 @@ def _doc_features(model: Model, doc: Doc, *, remember: bool) -> tuple[numpy.ndar
 
 
 def _features_forward(model: Model, docs: list[Doc], is_train: bool):
+    counted = [_doc_features(model, doc, remember=is_train) for doc in docs]
+
+    def backprop(d_output):
+        return []
+
+    return _tf_idf(model, counted), backprop
+
+
+def _words_counted(model: Model, words: tuple[str, ...]) -> tuple[numpy.ndarray, numpy.ndarray]:
+    return _norms_features(
+        words,
+        model.attrs["char_min"],
+        model.attrs["char_max"],
+        model.attrs["word_ngram_max"],
+        remember=False,
+    )
+
+
+def words_features(
+    model: Model, batch: list[tuple[str, ...]]
+) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """What the n-gram scores read of messages given as their normalised words
+    (`doc_words`): the features layer's output for their docs, without making docs.
+    `model` is the features layer (`features_layer`); nothing is cached."""
+    return _tf_idf(model, [_words_counted(model, words) for words in batch])
+
+
+def features_layer(model: Model) -> Model:
+    """The layer of a classifier that turns docs into weighted n-gram features."""
+    return next(node for node in model.walk() if node.name == FEATURES_LAYER)
+
+
+def _tf_idf(
+    model: Model, counted: list[tuple[numpy.ndarray, numpy.ndarray]]
+) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
     idf = model.get_param("idf")
     batch_keys, batch_values, lengths = [], [], []
-    for doc in docs:
-        keys, counts = _doc_features(model, doc, remember=is_train)
+    for keys, counts in counted:
         # tf-idf, L2-normalised: words every intent's examples share ("hallo, ich
         # wollte fragen") weigh little, and a long message is not surer for being long.
         values = counts * idf[keys % len(idf)]
@@ -127,17 +167,11 @@ def _features_forward(model: Model, docs: list[Doc], is_train: bool):
         lengths.append(len(keys))
     keys = numpy.concatenate(batch_keys) if batch_keys else numpy.zeros((0,), dtype="uint64")
     values = numpy.concatenate(batch_values) if batch_values else numpy.zeros((0,), "float32")
-    lengths_array = numpy.asarray(lengths, dtype="int32")
-
-    def backprop(d_output):
-        return []
-
-    return (keys, values, lengths_array), backprop
+    return keys, values, numpy.asarray(lengths, dtype="int32")
 
 
 def _sentence_vectors_forward(model: Model, docs: list[Doc], is_train: bool):
-    width, scale = model.attrs["width"], model.attrs.get("scale", 1.0)
-    rows = numpy.zeros((len(docs), width), dtype="float32")
+    rows = numpy.zeros((len(docs), model.attrs["width"]), dtype="float32")
     for position, doc in enumerate(docs):
         vector = doc._.get(SENTENCE_VECTOR_EXTENSION)
         if vector is None:
@@ -146,13 +180,20 @@ def _sentence_vectors_forward(model: Model, docs: list[Doc], is_train: bool):
                 "sentence vectors component before the classifier."
             )
         rows[position] = vector
-    if scale != 1.0:
-        rows *= scale
 
     def backprop(d_output):
         return []
 
-    return model.ops.asarray2f(rows), backprop
+    return sentence_vectors_scaled(model, rows), backprop
+
+
+def sentence_vectors_scaled(model: Model, rows: numpy.ndarray) -> Floats2d:
+    """What the vector scores read of sentence vectors (float32 rows, scaled in place):
+    the sentence vectors layer's output for docs carrying them."""
+    scale = model.attrs.get("scale", 1.0)
+    if scale != 1.0:
+        rows *= scale
+    return model.ops.asarray2f(rows)
 
 
 def _softmax_forward(model: Model, scores: Floats2d, is_train: bool):
@@ -184,7 +225,7 @@ def features_idf_fit(model: Model, docs: list[Doc]) -> None:
     The weights are fixed, not learned: spaCy initialises a model from a handful
     of docs, so training calls this with all of them.
     """
-    layer = next(node for node in model.walk() if node.name == FEATURES_LAYER)
+    layer = features_layer(model)
     length = layer.get_dim("idf_length")
     frequencies = numpy.zeros((length,), dtype="float32")
     for doc in docs:

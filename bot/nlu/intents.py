@@ -31,6 +31,7 @@ from spacy.training import Example
 from spacy.util import fix_random_seed, load_model_from_config, minibatch
 from thinc.api import Adam, Config, set_dropout_rate
 
+from bot.nlu import sentence_vectors
 from bot.nlu.calibration import OOS_INTENT, Thresholds, prediction_shortcut
 from bot.nlu.features import (
     INTENT_BOW_ARCHITECTURE,
@@ -38,6 +39,8 @@ from bot.nlu.features import (
     VECTOR_SCORES_REF,
     doc_features,
     features_idf_fit,
+    sentence_vectors_scaled,
+    words_features,
 )
 from bot.nlu.normalization import TOKEN_NORM_COMPONENT
 from bot.nlu.sentence_vectors import (
@@ -138,11 +141,6 @@ class IntentTrainingLog:
     held_back: HeldBackPredictions = field(default_factory=HeldBackPredictions)
 
 
-def _doc_is_empty(doc: Doc) -> bool:
-    """Nothing but spaces and punctuation: there is nothing to classify."""
-    return all(token.is_space or token.is_punct for token in doc)
-
-
 class IntentModel:
     """A trained classifier; load once per process and reuse, predicting is cheap.
 
@@ -173,15 +171,19 @@ class IntentModel:
         self.thresholds = thresholds
         self.metadata = dict(metadata or {})
         self._textcat = nlp.get_pipe(TEXTCAT)
-        self._preprocessors = [
-            proc for name, proc in nlp.pipeline if name not in (TEXTCAT, SENTENCE_VECTORS_COMPONENT)
-        ]
+        self._normalizer = nlp.get_pipe(TOKEN_NORM_COMPONENT)
         self.labels: tuple[str, ...] = tuple(self._textcat.labels)
         model = self._textcat.model
+        # Predicting calls the scoring layers directly, on a message's normalised words and
+        # its sentence vector: what the pipeline's docs would carry, without making them.
+        self._features, self._ngram_linear = model.get_ref(NGRAM_SCORES_REF).layers
         self._vectorizer = (
             nlp.get_pipe(SENTENCE_VECTORS_COMPONENT)
             if SENTENCE_VECTORS_COMPONENT in nlp.pipe_names and model.has_ref(VECTOR_SCORES_REF)
             else None
+        )
+        self._vectors_layer, self._vector_linear = (
+            model.get_ref(VECTOR_SCORES_REF).layers if self._vectorizer else (None, None)
         )
         self.sentence_vector_mean = (
             None
@@ -202,10 +204,7 @@ class IntentModel:
         return doc
 
     def _doc_tokens(self, text: str) -> Doc:
-        doc = self.nlp.make_doc(text)
-        for proc in self._preprocessors:
-            doc = proc(doc)
-        return doc
+        return self._normalizer(self.nlp.make_doc(text))
 
     def predict_one(self, text: str, *, top_k: int = TOP_K_DEFAULT) -> IntentPrediction:
         """One customer message: `predict` with one item, its vector not cached."""
@@ -223,37 +222,43 @@ class IntentModel:
         answer) encoded as batches of up to `batch_size`. `cached`: the sentence vectors
         go through the encoder's cache (evaluation, re-scoring: the same texts again);
         customers' messages (the live chat, a group commit's questions) do not."""
+        texts = list(texts)
         # The strings spaCy adds to the vocabulary for these texts (customers' words) are
-        # freed when the predictions are made, not kept for the process's lifetime.
+        # freed once their words are read, not kept for the process's lifetime.
         with self.nlp.memory_zone():
             # One by one: a blank pipeline's `pipe` only loops over `make_doc` too.
-            docs = [self._doc_tokens(text) for text in texts]
-            predictions = []
-            for start in range(0, len(docs), batch_size):
-                predictions += self._predictions(
-                    docs[start : start + batch_size], top_k=top_k, cached=cached
-                )
+            words = [self._normalizer.words(self.nlp.make_doc(text)) for text in texts]
+        predictions = []
+        for start in range(0, len(texts), batch_size):
+            end = start + batch_size
+            predictions += self._predictions(
+                texts[start:end], words[start:end], top_k=top_k, cached=cached
+            )
         return predictions
 
-    def _predictions(self, docs: list[Doc], *, top_k: int, cached: bool) -> list[IntentPrediction]:
-        """Predictions for tokenised, normalised docs; a sentence vector is encoded only
-        for those the n-grams alone cannot answer."""
-        predictions: list[IntentPrediction | None] = [None] * len(docs)
+    def _predictions(
+        self, texts: list[str], words: list[tuple[str, ...]], *, top_k: int, cached: bool
+    ) -> list[IntentPrediction]:
+        """Predictions for texts and their normalised words (`TokenNormalizer.words`); a
+        sentence vector is encoded only for those the n-grams alone cannot answer."""
+        predictions: list[IntentPrediction | None] = [None] * len(texts)
         scored = []
-        for position, doc in enumerate(docs):
-            if _doc_is_empty(doc):
-                predictions[position] = IntentPrediction(intent="", confidence=0.0, top=())
-            else:
+        for position, message_words in enumerate(words):
+            if message_words:
                 scored.append(position)
+            else:  # nothing but spaces and punctuation: nothing to classify
+                predictions[position] = IntentPrediction(intent="", confidence=0.0, top=())
         if not scored:
             return predictions
-        if self._vectorizer is None:
-            scores = self._textcat.model.predict([docs[i] for i in scored])
-            for row, position in enumerate(scored):
-                predictions[position] = self._prediction(numpy.asarray(scores[row]), top_k=top_k)
-            return predictions
         model = self._textcat.model
-        ngram_scores = model.get_ref(NGRAM_SCORES_REF).predict([docs[i] for i in scored])
+        ngram_scores = self._ngram_linear.predict(
+            words_features(self._features, [words[i] for i in scored])
+        )
+        if self._vectorizer is None:
+            probabilities = model.ops.softmax(ngram_scores, inplace=False)
+            for row, position in enumerate(scored):
+                predictions[position] = self._prediction(probabilities[row], top_k=top_k)
+            return predictions
         ngram_probabilities = model.ops.softmax(ngram_scores + self._ngram_offsets_get())
         encode = []
         for row, position in enumerate(scored):
@@ -269,12 +274,12 @@ class IntentModel:
                 encode.append((row, position, ngram_top))
         if not encode:
             return predictions
-        encode_docs = self._vectorizer.vectors_set(
-            [docs[position] for _, position, _ in encode], cached=cached
+        vectors = sentence_vectors.sentence_vectors_encode(
+            [texts[position] for _, position, _ in encode], cached=cached
         )
         # As the whole model computes them: the n-grams' scores plus the vector's.
         scores = ngram_scores[[row for row, _, _ in encode]]
-        scores += model.get_ref(VECTOR_SCORES_REF).predict(encode_docs)
+        scores += self._vector_linear.predict(sentence_vectors_scaled(self._vectors_layer, vectors))
         probabilities = model.ops.softmax(scores, inplace=False)
         for row, (_, position, ngram_top) in enumerate(encode):
             top = self._top(probabilities[row], top_k=top_k)
@@ -287,13 +292,12 @@ class IntentModel:
         """The vector's part of the scores for the training examples' mean vector (its
         bias alone for a model stored without the mean)."""
         if self._ngram_offsets is None:
-            vector_scores = self._textcat.model.get_ref(VECTOR_SCORES_REF)
-            vectors, linear = vector_scores.layers
+            vectors = self._vectors_layer
             mean = self.sentence_vector_mean
             if mean is None:
                 mean = numpy.zeros((vectors.attrs["width"],), dtype="float32")
             scaled = mean[None, :] * vectors.attrs.get("scale", 1.0)
-            self._ngram_offsets = numpy.asarray(linear.predict(scaled))[0]
+            self._ngram_offsets = numpy.asarray(self._vector_linear.predict(scaled))[0]
         return self._ngram_offsets
 
     def _top(self, scores: numpy.ndarray, *, top_k: int) -> tuple[tuple[str, float], ...]:
@@ -331,12 +335,25 @@ class IntentModel:
         nlp.from_bytes(artefact["pipeline"])
         thresholds = artefact.get("thresholds")
         mean = artefact.get("sentence_vector_mean")
-        return cls(
+        model = cls(
             nlp=nlp,
             thresholds=Thresholds.from_dict(thresholds) if thresholds else None,
             metadata=artefact.get("metadata"),
             sentence_vector_mean=None if mean is None else numpy.frombuffer(mean, dtype="<f4"),
         )
+        model._vocabulary_tokenize()
+        return model
+
+    def _vocabulary_tokenize(self) -> None:
+        """Tokenise each string of the vocabulary once, outside a memory zone, as training
+        did its examples. spaCy's tokenizer keeps a text's tokens (their lexemes) by the
+        text, but keeps nothing inside `predict`'s memory zone: in a loaded model every
+        word of every message would otherwise get its lexeme made afresh and be split by
+        the affix rules again, about a third of a message's tokenising. Only the
+        vocabulary's words are kept, as the caches of `bot.nlu.vocabulary` keep them."""
+        tokenizer = self.nlp.tokenizer
+        for string in list(self.nlp.vocab.strings):
+            tokenizer(string)
 
     def save(self, path: Path) -> None:
         Path(path).write_bytes(self.to_bytes())

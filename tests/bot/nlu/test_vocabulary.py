@@ -6,6 +6,7 @@ import pytest
 
 from bot.nlu import features, normalization
 from bot.nlu.intents import IntentHyperparameters, intent_model_train
+from bot.nlu.sentence_vectors import sentence_encoder
 from bot.nlu.vocabulary import TRAINING_WORDS
 
 SMALL = [
@@ -40,6 +41,9 @@ def test_a_customers_name_is_in_no_cache_after_classifying_their_message(model):
     for word in (NAME, SURNAME, NAME.lower(), SURNAME.lower()):
         assert word not in TRAINING_WORDS
         assert word not in model.nlp.vocab.strings
+        # Nor in the sentence encoder's pieces of known words (the message was encoded).
+        assert word not in sentence_encoder()._pieces_of_word
+    assert "order" in sentence_encoder()._pieces_of_word
 
 
 def test_the_trained_words_stay_cached(model):
