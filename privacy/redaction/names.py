@@ -318,7 +318,7 @@ def _role_before(before: str, *, german: bool) -> bool:
     return bool(word and word.group(0)[0].isupper())
 
 
-def _german_role_word(word: str) -> bool:
+def german_role_word(word: str) -> bool:
     """ "Europaminister": a German role, also as the head of a compound. Cached for the
     shipped list's nouns only: a customer's other words (the names) are not kept."""
     if word in lexicon_de.german_nouns():
@@ -837,7 +837,7 @@ class _Detector:
                 or len(token.text) < 3
                 or self.is_common(token)
                 # a role is the name's announcement, not part of it ("sagte Europaminister …")
-                or _german_role_word(token.text)
+                or german_role_word(token.text)
             ):
                 continue
             before = self.text[max(0, token.start - 30) : token.start]

@@ -152,7 +152,7 @@ def _known(word: str, non_names: frozenset[str]) -> bool:
     if recogniser.wordlike(word, non_names, lowercase_text=False):
         return True
     lower = word.lower()
-    if _WORD_ENDING_RE.search(lower) or names._german_role_word(word):
+    if _WORD_ENDING_RE.search(lower) or names.german_role_word(word):
         return True
     return _inflected_known(lower) or _compound(lower)
 

@@ -33,9 +33,9 @@ def test_a_name_after_a_german_verb_of_saying_is_not_cached_as_a_role_word(monke
     assert NAME not in redacted
     assert NAME in matched  # checked, uncached
     assert names._german_role_word_cached.cache_info().misses == misses
-    assert names._german_role_word("Bürgermeister")  # a shipped noun: cached
+    assert names.german_role_word("Bürgermeister")  # a shipped noun: cached
     assert names._german_role_word_cached.cache_info().misses == misses + 1
-    assert names._german_role_word("Europaminister")  # no shipped noun: matched, uncached
+    assert names.german_role_word("Europaminister")  # no shipped noun: matched, uncached
     assert names._german_role_word_cached.cache_info().misses == misses + 1
 
 
