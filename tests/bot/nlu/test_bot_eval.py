@@ -243,3 +243,37 @@ def test_several_training_files_train_one_model(data_files, tmp_path):
     assert ours["train_examples"] == len(training_rows()) + 1
     assert ours["intents"] == len(INTENTS)
     assert result["baseline"]["train_examples"] == ours["train_examples"]
+
+
+def test_the_time_a_message_takes_is_measured_on_the_model_loaded_from_its_bytes(
+    data_files, monkeypatch
+):
+    """As the chat has it (a model trained in the same process has its training words in
+    spaCy's caches already), with the same predictions as the trained one."""
+    from bot.nlu import evaluation
+    from bot.nlu.intents import IntentModel
+
+    trained, timed = [], []
+    build = evaluation.intent_model_build
+    measure = evaluation.latency_measure
+    monkeypatch.setattr(
+        evaluation,
+        "intent_model_build",
+        lambda *a, **k: trained.append(build(*a, **k)) or trained[-1],
+    )
+    monkeypatch.setattr(
+        evaluation,
+        "latency_measure",
+        lambda model, *a, **k: timed.append(model) or measure(model, *a, **k),
+    )
+    rows = [json.loads(line) for line in data_files[0].read_text().splitlines()]
+    evaluation.intent_evaluation_run(
+        train=[(row["text"], row["intent"]) for row in rows],
+        test=[(row["text"], row["intent"]) for row in TEST],
+        language="en",
+    )
+
+    [model] = trained
+    assert timed and all(isinstance(m, IntentModel) and m is not model for m in timed)
+    texts = [row["text"] for row in TEST]
+    assert [p.top for p in timed[-1].predict(texts)] == [p.top for p in model.predict(texts)]
