@@ -82,14 +82,8 @@ class TokenNormalizer:
         nor space (`bot.nlu.features.doc_words` of the doc it returns), without setting
         them: a message classified adds no norm to the vocabulary's strings."""
         language = self.language
-        words = []
-        for token in doc:
-            if token.is_punct or token.is_space:
-                continue
-            text = token.text
-            words.append(
-                _token_normalize_cached(text, language)
-                if text in TRAINING_WORDS
-                else _token_normalize(text, language)
-            )
-        return tuple(words)
+        return tuple(
+            token_normalize(token.text, language=language)
+            for token in doc
+            if not (token.is_punct or token.is_space)
+        )

@@ -302,6 +302,10 @@ _GERMAN_ROLE_ENDING_RE = re.compile(rf"(?:{_GERMAN_ROLES})(?:in)?[ \t]+$", re.IG
 _LONGEST_ROLE = 16
 
 
+# The last word of a text ("als schmaler" → "schmaler").
+_LAST_WORD_RE = re.compile(r"[^\W\d_]+$")
+
+
 def _role_before(before: str, *, german: bool) -> bool:
     """Whether before ends in a role (_ROLE_BEFORE_RE; in German _GERMAN_ROLE_BEFORE_RE too)
     and blanks. Searched only from where the longest role could start: a search from
@@ -314,7 +318,7 @@ def _role_before(before: str, *, german: bool) -> bool:
     ending = _GERMAN_ROLE_ENDING_RE.search(before, start)
     # The head of a compound noun, which German capitalises ("Europaminister"), not the
     # end of an adjective ("als schmaler Waldsaum").
-    word = re.search(r"[^\W\d_]+$", before[: ending.end()].rstrip(" \t")) if ending else None
+    word = _LAST_WORD_RE.search(before[: ending.end()].rstrip(" \t")) if ending else None
     return bool(word and word.group(0)[0].isupper())
 
 
