@@ -11,11 +11,7 @@ trained on cross-entropy. With `sentence_vectors` (the width of
 scores the sentence vector too and the two scores are added: the n-grams keep
 what the examples literally say, the sentence vector what they mean. Registered
 as `supportdesk.IntentBOW.v1` so a saved pipeline's config can rebuild it (a
-config without `sentence_vectors` is the n-grams alone, as before). With `word_vectors`
-(`doc._.word_vector`, `bot.nlu.word_vectors`) a third dense linear layer scores the
-mean of the text's static token embeddings; cheap to compute, it belongs with the
-n-grams (`NGRAM_SCORES_REF` and `WORD_VECTOR_SCORES_REF` are what the model reads
-without encoding the sentence). A config without it has no such layer.
+config without `sentence_vectors` is the n-grams alone, as before).
 """
 
 from functools import lru_cache
@@ -29,13 +25,11 @@ from thinc.types import Floats2d
 
 from bot.nlu.sentence_vectors import SENTENCE_VECTOR_EXTENSION
 from bot.nlu.vocabulary import TRAINING_WORDS
-from bot.nlu.word_vectors import WORD_VECTOR_EXTENSION
 
 INTENT_BOW_ARCHITECTURE = "supportdesk.IntentBOW.v1"
 FEATURES_LAYER = "intent_features"
 NGRAM_SCORES_REF = "ngram_scores"
 VECTOR_SCORES_REF = "vector_scores"
-WORD_VECTOR_SCORES_REF = "word_vector_scores"
 
 
 def _word_feature_keys(norm: str, char_min: int, char_max: int) -> tuple[int, ...]:
@@ -178,13 +172,12 @@ def _tf_idf(
 
 def _sentence_vectors_forward(model: Model, docs: list[Doc], is_train: bool):
     rows = numpy.zeros((len(docs), model.attrs["width"]), dtype="float32")
-    extension = model.attrs.get("extension", SENTENCE_VECTOR_EXTENSION)
     for position, doc in enumerate(docs):
-        vector = doc._.get(extension)
+        vector = doc._.get(SENTENCE_VECTOR_EXTENSION)
         if vector is None:
             raise ValueError(
-                f"The intent model reads `doc._.{extension}`: the pipeline needs the "
-                "component setting it before the classifier."
+                "The intent model reads sentence vectors: the pipeline needs the "
+                "sentence vectors component before the classifier."
             )
         rows[position] = vector
 
@@ -196,8 +189,7 @@ def _sentence_vectors_forward(model: Model, docs: list[Doc], is_train: bool):
 
 def sentence_vectors_scaled(model: Model, rows: numpy.ndarray) -> Floats2d:
     """What the vector scores read of sentence vectors (float32 rows, scaled in place):
-    the sentence vectors layer's output for docs carrying them (the word vectors'
-    likewise)."""
+    the sentence vectors layer's output for docs carrying them."""
     scale = model.attrs.get("scale", 1.0)
     if scale != 1.0:
         rows *= scale
@@ -254,8 +246,6 @@ def intent_bow_build(
     idf_length: int = 2**18,
     sentence_vectors: int = 0,
     sentence_vector_scale: float = 1.0,
-    word_vectors: int = 0,
-    word_vector_scale: float = 1.0,
     nO: int | None = None,
 ) -> Model[list[Doc], Floats2d]:
     features: Model = Model(
@@ -282,19 +272,6 @@ def intent_bow_build(
         # (BANKING77 20 % held out: 0.916 against 0.917).
         vector_scores = chain(vectors, Linear(nO=nO, nI=sentence_vectors))
         scores = add(scores, vector_scores)
-    word_vector_scores: Model | None = None
-    if word_vectors:
-        word_layer: Model = Model(
-            "word_vectors",
-            _sentence_vectors_forward,
-            attrs={
-                "width": word_vectors,
-                "scale": word_vector_scale,
-                "extension": WORD_VECTOR_EXTENSION,
-            },
-        )
-        word_vector_scores = chain(word_layer, Linear(nO=nO, nI=word_vectors))
-        scores = add(scores, word_vector_scores)
     model = chain(
         with_cpu(scores, features.ops),
         with_cpu(softmax_cross_entropy(), features.ops),
@@ -305,7 +282,5 @@ def intent_bow_build(
     model.set_ref(NGRAM_SCORES_REF, ngram_scores)
     if vector_scores is not None:
         model.set_ref(VECTOR_SCORES_REF, vector_scores)
-    if word_vector_scores is not None:
-        model.set_ref(WORD_VECTOR_SCORES_REF, word_vector_scores)
     model.attrs["multi_label"] = False
     return model

@@ -1,8 +1,8 @@
 """Intent classification: one spaCy pipeline per language with a trained `textcat`.
 
 The pipeline is `spacy.blank(language)` + token normalisation + sentence vectors
-(`bot.nlu.sentence_vectors`) + word vectors (`bot.nlu.word_vectors`) + a `textcat` with exclusive classes on a bag of word
-and character n-grams, the sentence vector and the word vector (see `bot.nlu.features`). Nothing is
+(`bot.nlu.sentence_vectors`) + a `textcat` with exclusive classes on a bag of word
+and character n-grams and the sentence vector (see `bot.nlu.features`). Nothing is
 downloaded. A trained model, with the
 confidence thresholds calibrated for it, serialises to bytes: the artefact a
 training run stores, checks and activates.
@@ -37,7 +37,6 @@ from bot.nlu.features import (
     INTENT_BOW_ARCHITECTURE,
     NGRAM_SCORES_REF,
     VECTOR_SCORES_REF,
-    WORD_VECTOR_SCORES_REF,
     doc_features,
     features_idf_fit,
     sentence_vectors_scaled,
@@ -50,13 +49,6 @@ from bot.nlu.sentence_vectors import (
     SENTENCE_VECTORS_COMPONENT,
 )
 from bot.nlu.vocabulary import training_vocabulary_add
-from bot.nlu.word_vectors import (
-    WORD_VECTOR_EXTENSION,
-    WORD_VECTOR_WIDTH,
-    WORD_VECTORS_COMPONENT,
-    WordVectorsError,
-    word_vectors_encode,
-)
 
 ARTEFACT_FORMAT_VERSION = 1
 TEXTCAT = "textcat"
@@ -123,11 +115,6 @@ class IntentHyperparameters:
     # 20 % held out 0.920 against 0.917 top-1 (2: 0.917, 6: 0.918), answered right 0.793
     # against 0.778; checked once on CLINC150 val (0.962 against 0.952).
     sentence_vector_scale: float = 3.0
-    # Score the mean of the text's WordLlama token embeddings too (`bot.nlu.word_vectors`),
-    # with the n-grams: it costs about 0.01 ms a message, so the shortcut reads it.
-    word_vectors: bool = True
-    # Its vector (norm 1) times this. WORD_VECTOR_SCALE_NOTE
-    word_vector_scale: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -198,12 +185,6 @@ class IntentModel:
         self._vectors_layer, self._vector_linear = (
             model.get_ref(VECTOR_SCORES_REF).layers if self._vectorizer else (None, None)
         )
-        # Models trained before the word vectors have none.
-        self._word_layer, self._word_linear = (
-            model.get_ref(WORD_VECTOR_SCORES_REF).layers
-            if model.has_ref(WORD_VECTOR_SCORES_REF)
-            else (None, None)
-        )
         self.sentence_vector_mean = (
             None
             if sentence_vector_mean is None
@@ -220,8 +201,6 @@ class IntentModel:
         doc = self._doc_tokens(text)
         if self._vectorizer is not None:
             doc = self._vectorizer(doc)
-        if self._word_layer is not None:
-            doc = self.nlp.get_pipe(WORD_VECTORS_COMPONENT)(doc)
         return doc
 
     def _doc_tokens(self, text: str) -> Doc:
@@ -275,13 +254,6 @@ class IntentModel:
         ngram_scores = self._ngram_linear.predict(
             words_features(self._features, [words[i] for i in scored])
         )
-        if self._word_layer is not None:
-            # The word vectors' scores count with the n-grams': as cheap, read before
-            # deciding whether to encode the sentence.
-            word_rows = word_vectors_encode([texts[i] for i in scored])
-            ngram_scores += self._word_linear.predict(
-                sentence_vectors_scaled(self._word_layer, word_rows)
-            )
         if self._vectorizer is None:
             probabilities = model.ops.softmax(ngram_scores, inplace=False)
             for row, position in enumerate(scored):
@@ -359,11 +331,8 @@ class IntentModel:
         if not isinstance(artefact, dict) or artefact.get("format") != ARTEFACT_FORMAT_VERSION:
             raise IntentModelError("Not an intent model artefact of a supported format.")
         config = Config().from_str(artefact["config"])
-        try:
-            nlp = load_model_from_config(config, auto_fill=True, validate=True)
-            nlp.from_bytes(artefact["pipeline"])
-        except WordVectorsError as error:
-            raise IntentModelError(f"The intent model cannot be loaded: {error}") from error
+        nlp = load_model_from_config(config, auto_fill=True, validate=True)
+        nlp.from_bytes(artefact["pipeline"])
         thresholds = artefact.get("thresholds")
         mean = artefact.get("sentence_vector_mean")
         model = cls(
@@ -430,8 +399,6 @@ def _textcat_add(
                 if hyperparameters.sentence_vectors
                 else 0,
                 "sentence_vector_scale": hyperparameters.sentence_vector_scale,
-                "word_vectors": WORD_VECTOR_WIDTH if hyperparameters.word_vectors else 0,
-                "word_vector_scale": hyperparameters.word_vector_scale,
             }
         },
     )
@@ -479,8 +446,7 @@ def _examples_make(docs: Sequence[Doc], intents: Sequence[str], labels: Sequence
         example = Example.from_dict(doc, {"cats": {label: 0.0 for label in labels} | {intent: 1.0}})
         # spaCy initialises the classifier on the reference docs, which `from_dict` makes
         # afresh from the words: they carry no sentence vector of their own.
-        for extension in (SENTENCE_VECTOR_EXTENSION, WORD_VECTOR_EXTENSION):
-            example.reference._.set(extension, doc._.get(extension))
+        example.reference._.set(SENTENCE_VECTOR_EXTENSION, doc._.get(SENTENCE_VECTOR_EXTENSION))
         made.append(example)
     return made
 
@@ -551,8 +517,6 @@ def intent_model_train(
     nlp.add_pipe(TOKEN_NORM_COMPONENT)
     if hyperparameters.sentence_vectors:
         nlp.add_pipe(SENTENCE_VECTORS_COMPONENT)
-    if hyperparameters.word_vectors:
-        nlp.add_pipe(WORD_VECTORS_COMPONENT)
     # Before the classifier is added; the sentence vectors are encoded in batches.
     docs = list(nlp.pipe((text for text, _ in examples), disable=[SENTENCE_VECTORS_COMPONENT]))
     if hyperparameters.sentence_vectors:
