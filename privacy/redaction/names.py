@@ -349,7 +349,8 @@ _GERMAN_PERSON_AFTER_RE = re.compile(
     r"^(?:[ \t]+(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|"
     r"schreibt|fragte|antwortete|hat[ \t]+(?:(?:gestern|heute|eben|vorhin|gerade|schon|"
     r"nochmal|wieder|morgens|mittags|abends)[ \t]+)?(?:angerufen|geschrieben|gesagt|gemeint)|"
-    r"rief|ruft|erzählte|erzählt|ergänzte|berichtete|warnte|forderte|bestätigte)\b)",
+    r"rief|ruft|erzählte|erzählt|ergänzte|berichtete|warnte|forderte|bestätigte|"
+    r"gilt[ \t]+als|galt[ \t]+als)\b)",
     re.IGNORECASE,
 )
 
@@ -607,8 +608,16 @@ class _Detector:
         spans = []
         for match in _VOCATIVE_RE.finditer(self.text):
             index = self.by_start.get(match.start("name"))
-            if index is not None and not self.is_common(self.tokens[index]):
-                spans.append(match.span("name"))
+            if index is None or self.is_common(self.tokens[index]):
+                continue
+            token = self.tokens[index]
+            if (
+                token.lower in frequent_words()
+                and not self.is_first(token)
+                and not self.is_last(token)
+            ):
+                continue  # a word, no one addressed ("Unglaublich, wie …", "Sorry, can I …")
+            spans.append(match.span("name"))
         return spans
 
     def _with_middle_initial(self) -> list[tuple[int, int]]:
@@ -747,7 +756,7 @@ class _Detector:
         if article in _GERMAN_INDEFINITE_ARTICLES:
             return True
         if (
-            german_adjective(previous.text)
+            (german_adjective(previous.text) or self._adjective_after_determiner(index - 1))
             and token.capitalised
             and not self.lowercase_text
             and not (index > 1 and self.tokens[index - 2].lower in _PERSONAL_PRONOUNS)
@@ -759,6 +768,21 @@ class _Detector:
             and article != "ihr"  # also "you": "Habt ihr Yusuf erreicht?"
             and token.lower not in german_first_names()
             and not self.is_last(token)
+        )
+
+    def _adjective_after_determiner(self, index: int) -> bool:
+        """Whether the token at index is an inflected adjective after a determiner, also
+        one ending like a verb's past ("der rechten Wade", "des ersten Romans", "die
+        größte Marine"): after "der", "des", "einer" no verb follows."""
+        if not index:
+            return False
+        word, determiner = self.tokens[index], self.tokens[index - 1]
+        return (
+            word.text.islower()
+            and _ADJECTIVE_RE.fullmatch(word.text) is not None
+            and determiner.lower in GERMAN_DETERMINERS
+            and determiner.lower != "ihr"  # also "you": "Habt ihr erwartete …"
+            and _joined(self.text, determiner, word)
         )
 
     def _from_lexicon(self) -> list[tuple[int, int]]:
@@ -852,11 +876,31 @@ class _Detector:
                 or lexicon_de.no_person_word(token.text)
             ):
                 continue
-            if announced or _GERMAN_PERSON_AFTER_RE.match(self.text[token.end :]):
-                span = self.run(index, allow_lower=False, limit=3)
-                if span:
-                    spans.append(span)
+            if not announced and (
+                not _GERMAN_PERSON_AFTER_RE.match(self.text[token.end :])
+                or self._german_noun_as_subject(index)
+            ):
+                continue
+            span = self.run(index, allow_lower=False, limit=3)
+            if span:
+                spans.append(span)
         return spans
+
+    def _german_noun_as_subject(self, index: int) -> bool:
+        """Whether the word before a verb of saying is a German noun, not an unlisted name:
+        after an article or a possessive ("Der Paketbote hat gestern angerufen", "Ihre
+        Kollegin sagte"), or a noun of the dictionary ("Zusteller hat angerufen"); not a
+        compound of nouns, which many surnames are ("Rosenzweig hat angerufen"). A listed
+        name stays one ("die Anna hat angerufen")."""
+        token = self.tokens[index]
+        if self.is_first(token) or self.is_last(token):
+            return False
+        previous = self.tokens[index - 1] if index else None
+        return (
+            previous is not None
+            and previous.lower in GERMAN_DETERMINERS
+            and _joined(self.text, previous, token)
+        ) or token.text in lexicon_de.german_nouns()
 
     def _from_person_verbs(self) -> list[tuple[int, int]]:
         if self.german:

@@ -242,6 +242,15 @@ def function_words() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(GERMAN - ENGLISH), frozenset(ENGLISH - GERMAN)
 
 
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    """spaCy's German and English stop words ("will", "long")."""
+    from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+
+    return frozenset(GERMAN | ENGLISH)
+
+
 def text_language(text: str) -> str:
     """ "de" or "en", by the function words a message is full of (cheap, no model); German
     when undecided, the shop's first language."""
@@ -317,7 +326,27 @@ def _plausible_person(text: str, start: int, end: int, non_names: frozenset[str]
     if len(tokens) == 1 and re.match(r"[ \t]*:", text[end:]):
         return False
     lowercase_text = not any(ch.isupper() for ch in text)
+    if len(tokens) == 1 and not lowercase_text and _surname_word(tokens[0], non_names):
+        return True
     return not all(wordlike(t, non_names, lowercase_text=lowercase_text) for t in tokens)
+
+
+def _surname_word(token: str, non_names: frozenset[str]) -> bool:
+    """A capitalised word that is a surname of a name list and also a frequent word
+    ("Church", "Young"): the lists leave it out, as a word; the model's guess of it alone
+    stands, unless the training text hardly ever saw it as a name, or it is a German noun
+    or a place ("Richter", "Bauer", "Hudson": more often the word than the person)."""
+    lower = token.lower()
+    return (
+        len(token) > 2
+        and token[0].isupper()
+        and token[1:].islower()
+        and lower in names.name_lexicon().all_last_names
+        and lower not in _stop_words()
+        and lower not in non_names
+        and not medical_word(lower)
+        and not lexicon_de.no_person_word(token)
+    )
 
 
 def _has_candidate(text: str, non_names: frozenset[str]) -> bool:
