@@ -278,10 +278,16 @@ _PERSON_AFTER_RE = re.compile(
 # German roles and occupations; as the head of a compound too ("Europaminister Söder",
 # "Teamkollegen Liuzzi"), which English does not write together ("administer").
 _GERMAN_ROLES = (
-    r"trainer|sprecher|kollegen?|präsident(?:en)?|senators?|ministers?|kanzlers?|rappers?|"
+    r"trainer|sprecher|kolleg(?:e|en)?|präsident(?:en)?|senators?|ministers?|kanzlers?|rappers?|"
     r"sängers?|schauspielers?|autors?|regisseurs?|genossen?|bürgermeisters?|nachbarn?|"
     r"vermieters?|professors?|pfarrers?|stürmers?|torhüters?|gründers?|komponisten?|"
-    r"malers?|dichters?"
+    r"malers?|dichters?|"
+    # Occupations a chat names a person after ("meine Kollegin Hartvigsson", "Ihr Techniker
+    # Wüstenhagen", "des Surrealisten Ernst"); none ends a listed surname.
+    r"journalisten?|pianisten?|gitarristen?|polizisten?|juristen?|aktivisten?|publizisten?|"
+    r"surrealisten?|spezialisten?|technikers?|beraters?|betreuers?|mitarbeiters?|arztes|"
+    r"arzt|ärzt|anwalts?|anwält|fahrers?|zustellers?|boten?|verkäufers?|vertreters?|"
+    r"maklers?|sachbearbeiters?|leiters?|chefs?"
 )
 # A role or occupation right before a name ("Producer Liviana Palerma", "Trainer Naki",
 # "Rapper Ice-T", "mein Vermieter Wüstenhagen"): the words after it that are no frequent
