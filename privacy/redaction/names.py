@@ -185,6 +185,7 @@ TOKEN_RE = _TOKEN_RE
 _PARTICLES = frozenset(
     "van von de der den ten ter da di del della dos das du la le bin ibn al".split()
 )
+PARTICLES = _PARTICLES
 TITLE_RE = _TITLE_RE = regex_starting_with(
     "dfhmps",
     r"(?<![\w])(?:Herrn?|Frau|Fr\.|Hr\.|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mme|Mlle|Monsieur|"

@@ -366,6 +366,31 @@ def _title_trimmed(text: str, start: int, end: int) -> int:
     return match.end() if match and match.end() < end else start
 
 
+_LOWER_CASE_WORD_RE = re.compile(r"([^\W\d_]+)[ \t]+")
+
+
+def _lower_case_trimmed(text: str, start: int, end: int) -> int:
+    """Where a PERSON guess starts without the lower-case words it begins with in a text
+    with capitals ("hohen Holzzaun", "heiligen Clara"); a name's particle stays ("von
+    Oetker", "de Sousa")."""
+    if not any(ch.isupper() for ch in text):
+        return start
+    trimmed = start
+    while match := _LOWER_CASE_WORD_RE.match(text, trimmed, end):
+        word = match.group(1)
+        if not word.islower() or word in names.PARTICLES:
+            break
+        trimmed = match.end()
+    return trimmed
+
+
+def _listed_after_lower_case(text: str, start: int, end: int) -> bool:
+    """Whether what follows the lower-case words of a guess holds a listed name: an
+    adjective before a noun makes the model take a rare noun for a name ("einem 2,5 m
+    hohen Holzzaun"); before a name it is an epithet ("der heiligen Clara")."""
+    return any(_listed_name(token) for token in names.TOKEN_RE.findall(text, start, end))
+
+
 def _frequent_compound(word: str, *, shortest: int = 3) -> bool:
     """Whether a word is frequent words written together ("Timezone", "Ratebook",
     "searchcreativework"): two or more parts of at least `shortest` letters each."""
@@ -483,6 +508,9 @@ def _entity_spans(
         start, end = ent.start_char, ent.end_char
         if ent.label_ == PERSON:
             start = _title_trimmed(text, start, end)
+            named_from = _lower_case_trimmed(text, start, end)
+            if named_from != start and not _listed_after_lower_case(text, named_from, end):
+                continue  # the whole guess stays otherwise: "max Müller" is a name too
             if not _plausible_person(text, start, end, model.non_names):
                 continue
             if label_text and not _plausible_in_label(text, start, end, model.non_names):
