@@ -288,7 +288,7 @@ _GERMAN_ROLES = (
     r"journalisten?|pianisten?|gitarristen?|polizisten?|juristen?|aktivisten?|publizisten?|"
     r"surrealisten?|spezialisten?|technikers?|beraters?|betreuers?|mitarbeiters?|arztes|"
     r"arzt|ärzt|anwalts?|anwält|fahrers?|zustellers?|boten?|verkäufers?|vertreters?|"
-    r"maklers?|sachbearbeiters?|leiters?|chefs?"
+    r"maklers?|sachbearbeiter|leiters?|chefs?"
 )
 # A role or occupation right before a name ("Producer Liviana Palerma", "Trainer Naki",
 # "Rapper Ice-T", "mein Vermieter Wüstenhagen"): the words after it that are no frequent

@@ -245,6 +245,7 @@ def function_words() -> tuple[frozenset[str], frozenset[str]]:
 @functools.cache
 def _stop_words() -> frozenset[str]:
     """spaCy's German and English stop words ("will", "long")."""
+    # spaCy takes seconds to import: loaded on first use.
     from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
     from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
 
