@@ -489,18 +489,20 @@ def recogniser_spans_many(
         if model is not None and _has_candidate(text, model.non_names):
             asked.setdefault(language, (model, []))[1].append(position)
     found: list[list[Span]] = [[] for _ in texts]
-    for model, positions in asked.values():
+    for language, (model, positions) in asked.items():
         # The strings spaCy adds to the vocabulary for these texts (the names it is to find)
         # are freed once the spans are read, not kept for the process's lifetime.
         with model.nlp.memory_zone():
             docs = model.pipe([texts[position] for position in positions])
             for position, doc in zip(positions, docs, strict=True):
-                found[position] = _entity_spans(texts[position], doc, model, labels, label_text)
+                found[position] = _entity_spans(
+                    texts[position], doc, model, labels, label_text, german=language == "de"
+                )
     return found
 
 
 def _entity_spans(
-    text: str, doc, model: Recogniser, labels: tuple[str, ...], label_text: bool
+    text: str, doc, model: Recogniser, labels: tuple[str, ...], label_text: bool, *, german: bool
 ) -> list[Span]:
     spans = []
     for ent in doc.ents:
@@ -509,7 +511,8 @@ def _entity_spans(
         start, end = ent.start_char, ent.end_char
         if ent.label_ == PERSON:
             start = _title_trimmed(text, start, end)
-            named_from = _lower_case_trimmed(text, start, end)
+            # German only: English posts write first names in lower case ("bo Burnham").
+            named_from = _lower_case_trimmed(text, start, end) if german else start
             if named_from != start and not _listed_after_lower_case(text, named_from, end):
                 continue  # the whole guess stays otherwise: "max Müller" is a name too
             if not _plausible_person(text, start, end, model.non_names):

@@ -136,3 +136,10 @@ def test_a_place_or_a_plain_word_stays_no_guess(text, word):
     start = text.index(word)
     model = recogniser.recogniser("de")
     assert not recogniser._plausible_person(text, start, start + len(word), model.non_names)
+
+
+def test_an_english_guess_with_a_lower_case_first_name_is_kept_whole():
+    # English posts write first names in lower case: the German rule does not apply
+    assert _with_recogniser("Did bo Burnham answer my ticket yet?") == (
+        "Did [NAME] answer my ticket yet?"
+    )
