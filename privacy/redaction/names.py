@@ -102,6 +102,9 @@ class NameLexicon:
     # Including those that are also common words ("Young", "König"): after a first
     # name they are surnames.
     all_last_names: frozenset[str] = frozenset()
+    # Including those that are also common words ("Kai", "Ali", "Max"): after a role or a
+    # verb of saying they are first names.
+    all_first_names: frozenset[str] = frozenset()
 
 
 @functools.cache
@@ -175,6 +178,7 @@ def name_lexicon(locales: tuple[str, ...] = DEFAULT_NAME_LOCALES) -> NameLexicon
         first_names=frozenset(first - common),
         last_names=frozenset(last - common),
         all_last_names=frozenset(last),
+        all_first_names=frozenset(first),
     )
 
 
@@ -866,16 +870,16 @@ class _Detector:
         the name's uses)."""
         spans = []
         for index, token in enumerate(self.tokens):
-            if (
-                not token.capitalised
-                or token.initial
-                or len(token.text) < 3
-                or self.is_common(token)
-                # a role is the name's announcement, not part of it ("sagte Europaminister …")
-                or german_role_word(token.text)
-            ):
+            if not token.capitalised or token.initial or len(token.text) < 3:
                 continue
             before = self.text[max(0, token.start - 30) : token.start]
+            if self.is_common(token):
+                if self._announced_first_name(token, before, german=True):
+                    spans.append((token.start, token.end))
+                continue
+            if german_role_word(token.text):
+                # a role is the name's announcement, not part of it ("sagte Europaminister …")
+                continue
             announced = _GERMAN_PERSON_BEFORE_RE.search(before) or _role_before(before, german=True)
             if token.lower in frequent_words() and (
                 not announced
@@ -892,6 +896,19 @@ class _Detector:
             if span:
                 spans.append(span)
         return spans
+
+    def _announced_first_name(self, token: _Token, before: str, *, german: bool) -> bool:
+        """A first name that is also a common word ("Kai", "Ali", "Max", "Grace") right
+        after a role or a verb of saying ("Mein Kollege Kai", "Ihr Mitarbeiter Ali",
+        "sagte Max"); not a stop word ("Will"), not after "laut" (a source)."""
+        if token.lower not in self.lexicon.all_first_names or token.lower in _stop_words():
+            return False
+        if german:
+            return bool(
+                (_GERMAN_PERSON_BEFORE_RE.search(before) or _role_before(before, german=True))
+                and not _GERMAN_SOURCE_BEFORE_RE.search(before)
+            )
+        return bool(_PERSON_BEFORE_RE.search(before) or _role_before(before, german=False))
 
     def _german_noun_as_subject(self, index: int) -> bool:
         """Whether the word before a verb of saying is a German noun, not an unlisted name:
@@ -915,9 +932,13 @@ class _Detector:
         spans = []
         tokens = self.tokens
         for index, token in enumerate(tokens):
-            if not token.capitalised or self.is_common(token) or token.initial:
+            if not token.capitalised or token.initial:
                 continue
             before = self.text[max(0, token.start - 30) : token.start]
+            if self.is_common(token):
+                if self._announced_first_name(token, before, german=False):
+                    spans.append((token.start, token.end))
+                continue
             if _PERSON_BEFORE_RE.search(before) or (
                 _role_before(before, german=False) and token.lower not in frequent_words()
             ):

@@ -143,3 +143,29 @@ def test_an_english_guess_with_a_lower_case_first_name_is_kept_whole():
     assert _with_recogniser("Did bo Burnham answer my ticket yet?") == (
         "Did [NAME] answer my ticket yet?"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # first names that are also common words, announced by a role or a verb of saying
+        ("Mein Kollege Kai hat gestern angerufen.", "Mein Kollege [NAME] hat"),
+        ("Ihr Mitarbeiter Ali war sehr unfreundlich.", "Ihr Mitarbeiter [NAME] war"),
+        ("Mein Nachbar Umut hat das Paket angenommen.", "Mein Nachbar [NAME] hat"),
+        ("My colleague Grace will call you back.", "My colleague [NAME] will"),
+    ],
+)
+def test_a_first_name_that_is_a_common_word_is_hidden_after_a_role(text, expected):
+    assert expected in _lists_only(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Laut Max ist das Paket unterwegs.",  # "laut" names a source as often as a person
+        "Der Preis liegt bei max. 30 Euro, sagte der Verkäufer.",
+        "The manager said it would arrive in June.",
+    ],
+)
+def test_a_common_word_without_a_role_before_it_stays(text):
+    assert _lists_only(text) == text
