@@ -102,6 +102,9 @@ class NameLexicon:
     # Including those that are also common words ("Young", "König"): after a first
     # name they are surnames.
     all_last_names: frozenset[str] = frozenset()
+    # Including those that are also common words ("Kai", "Ali", "Max"): after a role or a
+    # verb of saying they are first names.
+    all_first_names: frozenset[str] = frozenset()
 
 
 @functools.cache
@@ -175,6 +178,7 @@ def name_lexicon(locales: tuple[str, ...] = DEFAULT_NAME_LOCALES) -> NameLexicon
         first_names=frozenset(first - common),
         last_names=frozenset(last - common),
         all_last_names=frozenset(last),
+        all_first_names=frozenset(first),
     )
 
 
@@ -185,6 +189,7 @@ TOKEN_RE = _TOKEN_RE
 _PARTICLES = frozenset(
     "van von de der den ten ter da di del della dos das du la le bin ibn al".split()
 )
+PARTICLES = _PARTICLES
 TITLE_RE = _TITLE_RE = regex_starting_with(
     "dfhmps",
     r"(?<![\w])(?:Herrn?|Frau|Fr\.|Hr\.|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mme|Mlle|Monsieur|"
@@ -278,10 +283,16 @@ _PERSON_AFTER_RE = re.compile(
 # German roles and occupations; as the head of a compound too ("Europaminister Söder",
 # "Teamkollegen Liuzzi"), which English does not write together ("administer").
 _GERMAN_ROLES = (
-    r"trainer|sprecher|kollegen?|präsident(?:en)?|senators?|ministers?|kanzlers?|rappers?|"
+    r"trainer|sprecher|kolleg(?:e|en)?|präsident(?:en)?|senators?|ministers?|kanzlers?|rappers?|"
     r"sängers?|schauspielers?|autors?|regisseurs?|genossen?|bürgermeisters?|nachbarn?|"
     r"vermieters?|professors?|pfarrers?|stürmers?|torhüters?|gründers?|komponisten?|"
-    r"malers?|dichters?"
+    r"malers?|dichters?|"
+    # Occupations a chat names a person after ("meine Kollegin Hartvigsson", "Ihr Techniker
+    # Wüstenhagen", "des Surrealisten Ernst"); none ends a listed surname.
+    r"journalisten?|pianisten?|gitarristen?|polizisten?|juristen?|aktivisten?|publizisten?|"
+    r"surrealisten?|spezialisten?|technikers?|beraters?|betreuers?|mitarbeiters?|arztes|"
+    r"arzt|ärzt|anwalts?|anwält|fahrers?|zustellers?|boten?|verkäufers?|vertreters?|"
+    r"maklers?|sachbearbeiter|leiters?|chefs?"
 )
 # A role or occupation right before a name ("Producer Liviana Palerma", "Trainer Naki",
 # "Rapper Ice-T", "mein Vermieter Wüstenhagen"): the words after it that are no frequent
@@ -349,7 +360,8 @@ _GERMAN_PERSON_AFTER_RE = re.compile(
     r"^(?:[ \t]+(?:sagte|sagt|meinte|meint|erklärte|erklärt|betonte|kritisierte|schrieb|"
     r"schreibt|fragte|antwortete|hat[ \t]+(?:(?:gestern|heute|eben|vorhin|gerade|schon|"
     r"nochmal|wieder|morgens|mittags|abends)[ \t]+)?(?:angerufen|geschrieben|gesagt|gemeint)|"
-    r"rief|ruft|erzählte|erzählt|ergänzte|berichtete|warnte|forderte|bestätigte)\b)",
+    r"rief|ruft|erzählte|erzählt|ergänzte|berichtete|warnte|forderte|bestätigte|"
+    r"gilt[ \t]+als|galt[ \t]+als)\b)",
     re.IGNORECASE,
 )
 
@@ -607,8 +619,16 @@ class _Detector:
         spans = []
         for match in _VOCATIVE_RE.finditer(self.text):
             index = self.by_start.get(match.start("name"))
-            if index is not None and not self.is_common(self.tokens[index]):
-                spans.append(match.span("name"))
+            if index is None or self.is_common(self.tokens[index]):
+                continue
+            token = self.tokens[index]
+            if (
+                token.lower in frequent_words()
+                and not self.is_first(token)
+                and not self.is_last(token)
+            ):
+                continue  # a word, no one addressed ("Unglaublich, wie …", "Sorry, can I …")
+            spans.append(match.span("name"))
         return spans
 
     def _with_middle_initial(self) -> list[tuple[int, int]]:
@@ -747,7 +767,7 @@ class _Detector:
         if article in _GERMAN_INDEFINITE_ARTICLES:
             return True
         if (
-            german_adjective(previous.text)
+            (german_adjective(previous.text) or self._adjective_after_determiner(index - 1))
             and token.capitalised
             and not self.lowercase_text
             and not (index > 1 and self.tokens[index - 2].lower in _PERSONAL_PRONOUNS)
@@ -759,6 +779,21 @@ class _Detector:
             and article != "ihr"  # also "you": "Habt ihr Yusuf erreicht?"
             and token.lower not in german_first_names()
             and not self.is_last(token)
+        )
+
+    def _adjective_after_determiner(self, index: int) -> bool:
+        """Whether the token at index is an inflected adjective after a determiner, also
+        one ending like a verb's past ("der rechten Wade", "des ersten Romans", "die
+        größte Marine"): after "der", "des", "einer" no verb follows."""
+        if not index:
+            return False
+        word, determiner = self.tokens[index], self.tokens[index - 1]
+        return (
+            word.text.islower()
+            and _ADJECTIVE_RE.fullmatch(word.text) is not None
+            and determiner.lower in GERMAN_DETERMINERS
+            and determiner.lower != "ihr"  # also "you": "Habt ihr erwartete …"
+            and _joined(self.text, determiner, word)
         )
 
     def _from_lexicon(self) -> list[tuple[int, int]]:
@@ -835,16 +870,16 @@ class _Detector:
         the name's uses)."""
         spans = []
         for index, token in enumerate(self.tokens):
-            if (
-                not token.capitalised
-                or token.initial
-                or len(token.text) < 3
-                or self.is_common(token)
-                # a role is the name's announcement, not part of it ("sagte Europaminister …")
-                or german_role_word(token.text)
-            ):
+            if not token.capitalised or token.initial or len(token.text) < 3:
                 continue
             before = self.text[max(0, token.start - 30) : token.start]
+            if self.is_common(token):
+                if self._announced_first_name(token, before, german=True):
+                    spans.append((token.start, token.end))
+                continue
+            if german_role_word(token.text):
+                # a role is the name's announcement, not part of it ("sagte Europaminister …")
+                continue
             announced = _GERMAN_PERSON_BEFORE_RE.search(before) or _role_before(before, german=True)
             if token.lower in frequent_words() and (
                 not announced
@@ -852,11 +887,44 @@ class _Detector:
                 or lexicon_de.no_person_word(token.text)
             ):
                 continue
-            if announced or _GERMAN_PERSON_AFTER_RE.match(self.text[token.end :]):
-                span = self.run(index, allow_lower=False, limit=3)
-                if span:
-                    spans.append(span)
+            if not announced and (
+                not _GERMAN_PERSON_AFTER_RE.match(self.text[token.end :])
+                or self._german_noun_as_subject(index)
+            ):
+                continue
+            span = self.run(index, allow_lower=False, limit=3)
+            if span:
+                spans.append(span)
         return spans
+
+    def _announced_first_name(self, token: _Token, before: str, *, german: bool) -> bool:
+        """A first name that is also a common word ("Kai", "Ali", "Max", "Grace") right
+        after a role or a verb of saying ("Mein Kollege Kai", "Ihr Mitarbeiter Ali",
+        "sagte Max"); not a stop word ("Will"), not after "laut" (a source)."""
+        if token.lower not in self.lexicon.all_first_names or token.lower in _stop_words():
+            return False
+        if german:
+            return bool(
+                (_GERMAN_PERSON_BEFORE_RE.search(before) or _role_before(before, german=True))
+                and not _GERMAN_SOURCE_BEFORE_RE.search(before)
+            )
+        return bool(_PERSON_BEFORE_RE.search(before) or _role_before(before, german=False))
+
+    def _german_noun_as_subject(self, index: int) -> bool:
+        """Whether the word before a verb of saying is a German noun, not an unlisted name:
+        after an article or a possessive ("Der Paketbote hat gestern angerufen", "Ihre
+        Kollegin sagte"), or a noun of the dictionary ("Zusteller hat angerufen"); not a
+        compound of nouns, which many surnames are ("Rosenzweig hat angerufen"). A listed
+        name stays one ("die Anna hat angerufen")."""
+        token = self.tokens[index]
+        if self.is_first(token) or self.is_last(token):
+            return False
+        previous = self.tokens[index - 1] if index else None
+        return (
+            previous is not None
+            and previous.lower in GERMAN_DETERMINERS
+            and _joined(self.text, previous, token)
+        ) or token.text in lexicon_de.german_nouns()
 
     def _from_person_verbs(self) -> list[tuple[int, int]]:
         if self.german:
@@ -864,9 +932,13 @@ class _Detector:
         spans = []
         tokens = self.tokens
         for index, token in enumerate(tokens):
-            if not token.capitalised or self.is_common(token) or token.initial:
+            if not token.capitalised or token.initial:
                 continue
             before = self.text[max(0, token.start - 30) : token.start]
+            if self.is_common(token):
+                if self._announced_first_name(token, before, german=False):
+                    spans.append((token.start, token.end))
+                continue
             if _PERSON_BEFORE_RE.search(before) or (
                 _role_before(before, german=False) and token.lower not in frequent_words()
             ):

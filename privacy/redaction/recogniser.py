@@ -242,6 +242,16 @@ def function_words() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(GERMAN - ENGLISH), frozenset(ENGLISH - GERMAN)
 
 
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    """spaCy's German and English stop words ("will", "long")."""
+    # spaCy takes seconds to import: loaded on first use.
+    from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+
+    return frozenset(GERMAN | ENGLISH)
+
+
 def text_language(text: str) -> str:
     """ "de" or "en", by the function words a message is full of (cheap, no model); German
     when undecided, the shop's first language."""
@@ -317,7 +327,27 @@ def _plausible_person(text: str, start: int, end: int, non_names: frozenset[str]
     if len(tokens) == 1 and re.match(r"[ \t]*:", text[end:]):
         return False
     lowercase_text = not any(ch.isupper() for ch in text)
+    if len(tokens) == 1 and not lowercase_text and _surname_word(tokens[0], non_names):
+        return True
     return not all(wordlike(t, non_names, lowercase_text=lowercase_text) for t in tokens)
+
+
+def _surname_word(token: str, non_names: frozenset[str]) -> bool:
+    """A capitalised word that is a surname of a name list and also a frequent word
+    ("Church", "Young"): the lists leave it out, as a word; the model's guess of it alone
+    stands, unless the training text hardly ever saw it as a name, or it is a German noun
+    or a place ("Richter", "Bauer", "Hudson": more often the word than the person)."""
+    lower = token.lower()
+    return (
+        len(token) > 2
+        and token[0].isupper()
+        and token[1:].islower()
+        and lower in names.name_lexicon().all_last_names
+        and lower not in _stop_words()
+        and lower not in non_names
+        and not medical_word(lower)
+        and not lexicon_de.no_person_word(token)
+    )
 
 
 def _has_candidate(text: str, non_names: frozenset[str]) -> bool:
@@ -335,6 +365,31 @@ def _title_trimmed(text: str, start: int, end: int) -> int:
     """The start of a PERSON guess without the title before the name ("Mrs. Johnson")."""
     match = names.TITLE_RE.match(text, start, end)
     return match.end() if match and match.end() < end else start
+
+
+_LOWER_CASE_WORD_RE = re.compile(r"([^\W\d_]+)[ \t]+")
+
+
+def _lower_case_trimmed(text: str, start: int, end: int) -> int:
+    """Where a PERSON guess starts without the lower-case words it begins with in a text
+    with capitals ("hohen Holzzaun", "heiligen Clara"); a name's particle stays ("von
+    Oetker", "de Sousa")."""
+    if not any(ch.isupper() for ch in text):
+        return start
+    trimmed = start
+    while match := _LOWER_CASE_WORD_RE.match(text, trimmed, end):
+        word = match.group(1)
+        if not word.islower() or word in names.PARTICLES:
+            break
+        trimmed = match.end()
+    return trimmed
+
+
+def _listed_after_lower_case(text: str, start: int, end: int) -> bool:
+    """Whether what follows the lower-case words of a guess holds a listed name: an
+    adjective before a noun makes the model take a rare noun for a name ("einem 2,5 m
+    hohen Holzzaun"); before a name it is an epithet ("der heiligen Clara")."""
+    return any(_listed_name(token) for token in names.TOKEN_RE.findall(text, start, end))
 
 
 def _frequent_compound(word: str, *, shortest: int = 3) -> bool:
@@ -434,18 +489,20 @@ def recogniser_spans_many(
         if model is not None and _has_candidate(text, model.non_names):
             asked.setdefault(language, (model, []))[1].append(position)
     found: list[list[Span]] = [[] for _ in texts]
-    for model, positions in asked.values():
+    for language, (model, positions) in asked.items():
         # The strings spaCy adds to the vocabulary for these texts (the names it is to find)
         # are freed once the spans are read, not kept for the process's lifetime.
         with model.nlp.memory_zone():
             docs = model.pipe([texts[position] for position in positions])
             for position, doc in zip(positions, docs, strict=True):
-                found[position] = _entity_spans(texts[position], doc, model, labels, label_text)
+                found[position] = _entity_spans(
+                    texts[position], doc, model, labels, label_text, german=language == "de"
+                )
     return found
 
 
 def _entity_spans(
-    text: str, doc, model: Recogniser, labels: tuple[str, ...], label_text: bool
+    text: str, doc, model: Recogniser, labels: tuple[str, ...], label_text: bool, *, german: bool
 ) -> list[Span]:
     spans = []
     for ent in doc.ents:
@@ -454,6 +511,10 @@ def _entity_spans(
         start, end = ent.start_char, ent.end_char
         if ent.label_ == PERSON:
             start = _title_trimmed(text, start, end)
+            # German only: English posts write first names in lower case ("bo Burnham").
+            named_from = _lower_case_trimmed(text, start, end) if german else start
+            if named_from != start and not _listed_after_lower_case(text, named_from, end):
+                continue  # the whole guess stays otherwise: "max Müller" is a name too
             if not _plausible_person(text, start, end, model.non_names):
                 continue
             if label_text and not _plausible_in_label(text, start, end, model.non_names):
