@@ -217,6 +217,25 @@ _WEAK_TRIGGER_RE = regex_starting_with(
     r"\bit'?s|\bspeak\s+(?:to|with)|\btalk\s+to|\bask\s+for|\bsprechen\s+mit)[ \t]+",
     re.IGNORECASE,
 )
+# Of the weak triggers, those that introduce the writer or caller ("Hallo, hier ist Deniz",
+# "I'm Grace."), not a thing ("it's June") or someone asked for ("speak to Frank").
+_INTRODUCTION_RE = re.compile(
+    r"(?:\bich\s+bin|\bhier\s+ist|\bhier\s+spricht|\bhier\s+schreibt|\bi\s+am|\bi'm|"
+    r"\bthis\s+is)[ \t]+$",
+    re.IGNORECASE,
+)
+# What may follow a writer's first name that introduces them: the clause's end, or where
+# they are from ("hier ist Kai von der Firma …").
+_AFTER_INTRODUCED_NAME_RE = re.compile(
+    r"[ \t]*(?:$|[\n,!.:;)]|(?:und|and|von|vom|aus|from|here|hier)\b)", re.IGNORECASE
+)
+# First names that are also words of the calendar or the weather: "this is May", "ich bin
+# Sommer" say no name.
+_CALENDAR_WORDS = frozenset(
+    """januar februar märz april mai juni juli august september oktober november dezember
+    january february march may june july october december spring summer autumn winter
+    sommer herbst frühling sunny""".split()
+)
 # Greetings: followed by a capitalised word that is a name unless it is a common word.
 _GREETING_RE = re.compile(
     r"(?:^|(?<=[\n.!?]))[ \t]*(?:hallo|hi|hey|moin|servus|liebe[rs]?|dear|hello|guten\s+"
@@ -695,6 +714,9 @@ class _Detector:
                 continue
             token = self.tokens[index]
             if needs_evidence and not (self.is_first(token) or self.is_last(token)):
+                if self._introduced_first_name(token, match.group(0)):
+                    spans.append((token.start, token.end))
+                    continue
                 # Without a listed name, two name-shaped words ("I'm Quarto Angelo").
                 span = self.run(index, allow_lower=False, limit=3)
                 if span and len(_TOKEN_RE.findall(self.text[span[0] : span[1]])) >= 2:
@@ -728,6 +750,19 @@ class _Detector:
             if span:
                 spans.append(span)
         return spans
+
+    def _introduced_first_name(self, token: _Token, trigger: str) -> bool:
+        """A first name that is also a common word ("Deniz", "Kai", "Grace") introducing the
+        writer at the clause's end: "Hallo, hier ist Deniz", "I'm Grace." (not "it's June",
+        "ich bin Sommer", "I am Will", "hier ist Ruhe")."""
+        return (
+            token.capitalised
+            and token.lower in self.lexicon.all_first_names
+            and token.lower not in _stop_words()
+            and token.lower not in _CALENDAR_WORDS
+            and _INTRODUCTION_RE.search(trigger) is not None
+            and _AFTER_INTRODUCED_NAME_RE.match(self.text, token.end) is not None
+        )
 
     def _addressed_by_role(self, token: _Token) -> bool:
         """A German role or office after "Herr"/"Frau" ("Herr Bürgermeister", "Frau

@@ -169,3 +169,35 @@ def test_a_first_name_that_is_a_common_word_is_hidden_after_a_role(text, expecte
 )
 def test_a_common_word_without_a_role_before_it_stays(text):
     assert _lists_only(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hallo, hier ist Deniz", "Hallo, hier ist [NAME]"),
+        (
+            "Guten Tag, hier spricht Kai von der Firma Lemke.",
+            "Guten Tag, hier spricht [NAME] von der Firma Lemke.",
+        ),
+        ("Hallo, ich bin Ali! Wo ist mein Paket?", "Hallo, ich bin [NAME]! Wo ist mein Paket?"),
+        ("Hi, I'm Grace.", "Hi, I'm [NAME]."),
+        ("Hi this is Hunter from accounts", "Hi this is [NAME] from accounts"),
+    ],
+)
+def test_a_first_name_that_is_a_word_introducing_the_writer_is_a_name(text, expected):
+    assert _lists_only(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It's June already and nothing came.",
+        "this is May, right?",
+        "Ich bin Sommer gewohnt, nicht diese Kälte.",
+        "I am Will",  # a stop word
+        "Hier ist Ruhe.",  # no first name
+        "Can I speak to Frank?",  # asked for, not introduced
+    ],
+)
+def test_the_calendar_and_words_after_an_introduction_stay(text):
+    assert _lists_only(text) == text
