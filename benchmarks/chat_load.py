@@ -81,6 +81,26 @@ class Tally:
     lost: int = 0
     duplicated: int = 0
     errors: list[str] = field(default_factory=list)
+    # The set-up storm: when the last of `connections` customers was identified, the
+    # wall clock, this (client) process's CPU and the server's, each since the run began.
+    connections: int = 0
+    server_pid: int = 0
+    started: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    all_identified: tuple[float, float, float] | None = None
+    # This process's CPU over the run: the client shares the machine's cores with the
+    # server, so a client that is the bottleneck shows here.
+    client_cpu_s: float = 0.0
+
+    def marks(self) -> tuple[float, float, float]:
+        server = _cpu_seconds(self.server_pid) if self.server_pid else 0.0
+        return time.perf_counter(), time.process_time(), server
+
+    def identified(self, seconds: float) -> None:
+        self.ready_latencies.append(seconds)
+        if len(self.ready_latencies) == self.connections:
+            self.all_identified = tuple(
+                now - then for now, then in zip(self.marks(), self.started, strict=True)
+            )
 
 
 def _free_port() -> int:
@@ -213,7 +233,7 @@ async def _customer(
                     "email": f"{uuid.uuid4().hex}@example.org",
                 }
             )
-            tally.ready_latencies.append(time.perf_counter() - connecting)
+            tally.identified(time.perf_counter() - connecting)
             seen_seqs: set[int] = set()
             for n in range(questions):
                 client_id = uuid.uuid4().hex
@@ -283,10 +303,13 @@ async def _echo(url: str, origin: str, messages: int, tally: Tally, timeout: flo
         tally.errors.append(f"{type(error).__name__}: {error}")
 
 
-async def _run(kind: str, port: int, connections: int, per_connection: int) -> tuple[Tally, float]:
+async def _run(
+    kind: str, port: int, connections: int, per_connection: int, server_pid: int = 0
+) -> tuple[Tally, float]:
     origin = f"http://127.0.0.1:{port}"
-    tally = Tally()
-    started = time.perf_counter()
+    tally = Tally(connections=connections, server_pid=server_pid)
+    tally.started = tally.marks()
+    started, client_cpu = tally.started[0], tally.started[1]
     done = QuestionsDone(waiting=connections)
     if kind == "chat":
         jobs = [
@@ -299,6 +322,7 @@ async def _run(kind: str, port: int, connections: int, per_connection: int) -> t
             for _ in range(connections)
         ]
     await asyncio.gather(*jobs)
+    tally.client_cpu_s = time.process_time() - client_cpu
     # The chat's rate: until the last question was answered (the history checks follow).
     finished = done.at if kind == "chat" else time.perf_counter()
     return tally, finished - started
@@ -338,6 +362,20 @@ def _report(name: str, tally: Tally, seconds: float) -> dict:
             f"   p95 {figures['setup_p95_ms']:.1f} ms;   connect to identified"
             f" p95 {figures['ready_p95_ms']:.1f} ms"
         )
+    figures["client_cpu_ms_a_connection"] = tally.client_cpu_s / max(tally.connections, 1) * 1000
+    print(
+        f"{'':<6} client CPU (this process) {tally.client_cpu_s:.2f} s,"
+        f" {figures['client_cpu_ms_a_connection']:.2f} ms a connection"
+    )
+    if tally.all_identified is not None:
+        wall, client, server = tally.all_identified
+        figures["all_identified_s"] = wall
+        figures["all_identified_server_cpu_s"] = server
+        figures["all_identified_client_cpu_s"] = client
+        print(
+            f"{'':<6} until the last customer was identified: {wall:.2f} s, server CPU"
+            f" {server:.2f} s, client CPU {client:.2f} s ({wall * 2:.2f} core-seconds on 2 cores)"
+        )
     if tally.errors:
         print(f"       first errors: {sorted(set(tally.errors))[:5]}")
     return figures
@@ -359,7 +397,7 @@ def _split(port: int, args: argparse.Namespace, cpu_first: float, pid: int) -> d
     cpu = []
     for questions in (args.questions, 2 * args.questions):
         cpu_before = _cpu_seconds(pid)
-        tally, _seconds = asyncio.run(_run("chat", port, args.connections, questions))
+        tally, _seconds = asyncio.run(_run("chat", port, args.connections, questions, pid))
         cpu.append(_cpu_seconds(pid) - cpu_before)
         if tally.errors or tally.lost or tally.duplicated:
             print(
@@ -405,11 +443,13 @@ def main() -> int:
             print(f"{args.connections} connections x {args.questions} messages, {mode}")
             cpu_before = _cpu_seconds(server.pid)
             echo = _report(
-                "echo", *asyncio.run(_run("echo", port, args.connections, args.questions))
+                "echo",
+                *asyncio.run(_run("echo", port, args.connections, args.questions, server.pid)),
             )
             cpu_echo = _cpu_seconds(server.pid)
             chat = _report(
-                "chat", *asyncio.run(_run("chat", port, args.connections, args.questions))
+                "chat",
+                *asyncio.run(_run("chat", port, args.connections, args.questions, server.pid)),
             )
             cpu_chat = _cpu_seconds(server.pid)
             # Server CPU per message (the chat's includes each connection's consent,

@@ -410,6 +410,11 @@ JOBS_SWEEP_BATCH_SIZE = env.int("JOBS_SWEEP_BATCH_SIZE", default=100)
 # counted from when it was first expected (a fresh installation).
 JOB_HEARTBEAT_GRACE_SECONDS = env.int("JOB_HEARTBEAT_GRACE_SECONDS", default=15 * 60)
 
+# daphne loads the active bot models as it starts (bot.chat.answerer_load_at_start), not
+# while the first customer's set-up holds the database thread; off only where a test
+# harness owns the database.
+BOT_MODELS_LOAD_AT_START = env.bool("BOT_MODELS_LOAD_AT_START", default=True)
+
 # daphne and Celery workers check at start that the database and Redis answer
 # (supportdesk.checks); off only where a test harness owns the database.
 STARTUP_SERVICE_CHECKS = env.bool("SUPPORTDESK_STARTUP_SERVICE_CHECKS", default=True)
