@@ -292,7 +292,11 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process: channels' in-memory layer, its expiry sweep once a second rather than
+    # at every socket's start and every event (platform_core.channel_layers).
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "platform_core.channel_layers.SweptInMemoryChannelLayer"}
+    }
 
 # The cache holds counters (rate limits shared by every daphne process) and the
 # active privacy-policy versions.
