@@ -13,6 +13,9 @@ messages/s and p50/p95/p99 reply latency of both, their ratio, the chat's set-up
 latency (each of hello, consent and identify, and connect to identified), and lost and
 duplicated messages counted from the acknowledgements and, once every customer
 has asked all its questions, from each conversation's stored history (a resume).
+Also this (client) process's CPU, which shares the machine with the server; until the
+last customer was identified, the wall time and the server's and the client's CPU; and
+the echo's connect to third reply, the floor of the chat's connect to identified.
 --split adds two chat rounds (the questions, then twice as many) to tell the CPU of
 a message from that of a session's set-up (connect, hello, consent, identify, the
 history check and the close) and from the first round's one-off warm-up (models
