@@ -297,6 +297,21 @@ def answerer_get() -> ModelAnswerer:
     return _answerer_cache["answerer"]
 
 
+def answerer_load_at_start() -> None:
+    """What daphne does as it starts: the active trained models loaded now (deserialising
+    them and the sentence encoder takes seconds), not in the first customer's set-up step
+    (its greeting names the bot's topics), which every other customer's set-up and
+    message would wait behind in the process's one database thread. Never stops the
+    start: a model that cannot be loaded is reported as in the chat
+    (bot_model_state_note), anything else logged; the chat loads at its first need."""
+    if not settings.BOT_MODELS_LOAD_AT_START:
+        return
+    try:
+        answerer_get()
+    except Exception:
+        logger.exception("The bot's models could not be loaded at start; the chat will")
+
+
 def answer_suggestions(*, question: str, language: str, limit: int = 3) -> list[Answer]:
     """What the bot would answer, best first: the agents' one-click suggestions.
 

@@ -13,17 +13,24 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from bot.chat import answerer_load_at_start  # noqa: E402
 from bot.nlu import nlu_warm_up  # noqa: E402
 from event_pipeline.outbox import outbox_drain_at_start  # noqa: E402
+from platform_core.websocket_protocol import autobahn_debug_formatting_deferred  # noqa: E402
 from privacy.checks import encryption_keys_startup_report  # noqa: E402
 from supportdesk.checks import services_reachable_or_refuse  # noqa: E402
 from supportdesk.middleware import WebsocketOriginValidator  # noqa: E402
 from supportdesk.routing import websocket_urlpatterns  # noqa: E402
 
+# No pretty-printing at every websocket connection for a debug line nobody reads.
+autobahn_debug_formatting_deferred()
 # daphne runs no system checks: a database or Redis that cannot be reached stops the
 # process here with a sentence, instead of a server answering 500 to everyone.
 services_reachable_or_refuse()
 nlu_warm_up()
+# The active bot models too (seconds): else the first customer's identification loads
+# them for its greeting while every other customer's set-up waits (issue 22).
+answerer_load_at_start()
 # A key missing from FIELD_ENCRYPTION_KEY is logged now, not at the first webhook.
 encryption_keys_startup_report()
 # Pushes and deliveries a crashed process committed but never sent go out now.

@@ -292,7 +292,11 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process: channels' in-memory layer, its expiry sweep once a second rather than
+    # at every socket's start and every event (platform_core.channel_layers).
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "platform_core.channel_layers.SweptInMemoryChannelLayer"}
+    }
 
 # The cache holds counters (rate limits shared by every daphne process) and the
 # active privacy-policy versions.
@@ -409,6 +413,11 @@ JOBS_SWEEP_BATCH_SIZE = env.int("JOBS_SWEEP_BATCH_SIZE", default=100)
 # A periodic job that never ran is reported late only after twice its period plus this,
 # counted from when it was first expected (a fresh installation).
 JOB_HEARTBEAT_GRACE_SECONDS = env.int("JOB_HEARTBEAT_GRACE_SECONDS", default=15 * 60)
+
+# daphne loads the active bot models as it starts (bot.chat.answerer_load_at_start), not
+# while the first customer's set-up holds the database thread; off only where a test
+# harness owns the database.
+BOT_MODELS_LOAD_AT_START = env.bool("BOT_MODELS_LOAD_AT_START", default=True)
 
 # daphne and Celery workers check at start that the database and Redis answer
 # (supportdesk.checks); off only where a test harness owns the database.

@@ -61,3 +61,4 @@ ERASURE_LEDGER_PATH = str(BASE_DIR / "var" / f"erasure-ledger-test-{_RUN_ID}.jso
 # check is tested by calling it (tests/supportdesk/test_startup_checks.py).
 STARTUP_SERVICE_CHECKS = env.bool("SUPPORTDESK_STARTUP_SERVICE_CHECKS", default=False)
 OUTBOX_DRAIN_AT_START = env.bool("OUTBOX_DRAIN_AT_START", default=False)
+BOT_MODELS_LOAD_AT_START = env.bool("BOT_MODELS_LOAD_AT_START", default=False)

@@ -58,6 +58,15 @@ def test_chat_load_leaves_var_untouched(prepared_chat_workdir, tmp_path):
     assert {"server_cpu_ms_a_message", "server_cpu_ms_a_session", "server_cpu_s_warm_up"} <= (
         figures["chat"].keys()
     )
+    # The client's CPU beside the server's (they share the cores), the set-up storm until
+    # the last customer was identified, and the echo's connect to third reply as its floor.
+    assert {"client_cpu_ms_a_connection", "all_identified_s", "all_identified_server_cpu_s"} <= (
+        figures["chat"].keys()
+    )
+    assert {"client_cpu_ms_a_connection", "ready_p95_ms"} <= figures["echo"].keys()
+    assert (
+        figures["ready_ratio"] == figures["chat"]["ready_p95_ms"] / figures["echo"]["ready_p95_ms"]
+    )
     assert var_snapshot() == before
 
 

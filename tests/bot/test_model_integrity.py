@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -338,3 +339,58 @@ def test_a_worker_process_heals_the_damaged_model_through_the_broker(
     healed = BotModel.objects.get(language="de", status=BotModel.Status.ACTIVE)
     assert healed.version == record.version + 1
     assert learning.bot_model_verify(healed) is None
+
+
+def test_daphne_loads_the_active_model_at_start_not_in_the_first_customers_set_up(
+    active_model, policies, settings, monkeypatch
+):
+    """Issue 22: loading took the first identification 2–7 s in the database thread, while
+    every other customer's set-up step waited behind it."""
+    settings.BOT_MODELS_LOAD_AT_START = True
+    chat.answerer_load_at_start()
+
+    assert set(chat._models_loaded) == {active_model.pk}
+
+    def loaded_again(record):
+        raise AssertionError(f"{record} loaded in a customer's step")
+
+    monkeypatch.setattr(chat, "bot_model_load", loaded_again)
+    conversation = ConversationFactory()
+    chat.chat_consent_give(
+        conversation=conversation, policy_version=policy_version_active(language="de").version
+    )
+    conversation.refresh_from_db()
+    assert chat.chat_greet(conversation=conversation) is not None
+    reply = ask_in(conversation)
+    assert reply.answer_source == Message.AnswerSource.MODEL
+
+
+def ask_in(conversation) -> Message:
+    _message, outcome = chat.chat_message_receive(
+        conversation=conversation, client_message_id="c-1", text=QUESTION
+    )
+    [reply] = outcome.replies
+    return reply
+
+
+def test_nothing_is_loaded_at_start_where_the_setting_is_off(
+    active_model, settings, django_assert_num_queries
+):
+    settings.BOT_MODELS_LOAD_AT_START = False  # the test settings' default
+    with django_assert_num_queries(0):
+        chat.answerer_load_at_start()
+    assert chat._models_loaded == {}
+
+
+def test_a_failure_at_start_is_logged_and_the_start_goes_on(settings, monkeypatch, caplog):
+    settings.BOT_MODELS_LOAD_AT_START = True
+
+    def database_down():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(chat, "answerer_get", database_down)
+    with caplog.at_level(logging.ERROR, logger="bot.chat"):
+        chat.answerer_load_at_start()
+    [record] = [r for r in caplog.records if r.name == "bot.chat"]
+    assert "could not be loaded at start" in record.getMessage()
+    assert chat._models_loaded == {}
