@@ -8,6 +8,7 @@ import functools
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -214,6 +215,11 @@ def intent_action_get(slug: str) -> IntentAction | None:
 
 # Trained models loaded in this process, by BotModel id (a file is read once).
 _models_loaded: dict[int, object] = {}
+# A model activated while the process serves (a retraining) is read and deserialised in
+# this thread, not in the database thread every customer's step waits behind; the model
+# before it answers meanwhile. A load in progress, by BotModel id.
+_model_loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bot-model-load")
+_model_loads: dict[int, Future] = {}
 # One answerer per process, rebuilt when the knowledge base changes (checked per question
 # with two cheap aggregate queries), so admins' edits take effect without a restart.
 _answerer_cache: dict[str, object] = {"checked_at": float("-inf")}
@@ -272,12 +278,19 @@ def answerer_get() -> ModelAnswerer:
             answer_threshold=settings.BOT_FALLBACK_ANSWER_THRESHOLD,
             suggest_threshold=settings.BOT_FALLBACK_SUGGEST_THRESHOLD,
         )
-        models, unavailable = {}, {}
-        for record in BotModel.objects.filter(status=BotModel.Status.ACTIVE):
+        serving = _answerer_cache.get("models", {})
+        models, unavailable, loading = {}, {}, False
+        active = list(BotModel.objects.filter(status=BotModel.Status.ACTIVE))
+        for superseded in set(_model_loads) - {record.pk for record in active}:
+            del _model_loads[superseded]  # activated and replaced before it was needed
+        for record in active:
             loaded = _models_loaded.get(record.pk)
             if loaded is None:
+                if record.language in serving and not _model_load_finished(record):
+                    models[record.language], loading = serving[record.language], True
+                    continue
                 try:
-                    loaded = _models_loaded[record.pk] = bot_model_load(record)
+                    loaded = _models_loaded[record.pk] = _model_load_result(record)
                 except BotModelDamaged as error:
                     # Loud, once per state change (bot.learning): log, health, self-healing.
                     bot_model_state_note(record=record, problem=error.problem)
@@ -286,15 +299,32 @@ def answerer_get() -> ModelAnswerer:
                 bot_model_state_note(record=record, problem=None)
             models[record.language] = loaded
         _answerer_cache.update(
-            # While a model cannot be loaded, look again at every recheck: a restored
-            # file answers without a restart.
-            version=None if unavailable else version,
+            # While a model cannot be loaded, or a new one is still loading, look again
+            # at every recheck: a restored file answers without a restart.
+            version=None if unavailable or loading else version,
+            models=models,
             answerer=ModelAnswerer(entries, models, fallback=keyword, unavailable=unavailable),
             topics=_topics_by_language(topic_candidates),
             actions=actions,
         )
     _answerer_cache["checked_at"] = now
     return _answerer_cache["answerer"]
+
+
+def _model_load_finished(record: BotModel) -> bool:
+    """Whether the model's file has been read in the loader thread, starting that read
+    if it has not begun (BOT_MODELS_LOAD_IN_BACKGROUND; off, the caller reads it now)."""
+    if not settings.BOT_MODELS_LOAD_IN_BACKGROUND:
+        return True
+    if record.pk not in _model_loads:
+        _model_loads[record.pk] = _model_loader.submit(bot_model_load, record)
+    return _model_loads[record.pk].done()
+
+
+def _model_load_result(record: BotModel):
+    """The model the loader thread read (its BotModelDamaged raised here), else read now."""
+    future = _model_loads.pop(record.pk, None)
+    return future.result() if future is not None else bot_model_load(record)
 
 
 def answerer_load_at_start() -> None:

@@ -418,6 +418,9 @@ JOB_HEARTBEAT_GRACE_SECONDS = env.int("JOB_HEARTBEAT_GRACE_SECONDS", default=15 
 # while the first customer's set-up holds the database thread; off only where a test
 # harness owns the database.
 BOT_MODELS_LOAD_AT_START = env.bool("BOT_MODELS_LOAD_AT_START", default=True)
+# A model activated while the process serves (a retraining) is loaded in a thread of its
+# own while the model before it answers (bot.chat), not in a customer's database trip.
+BOT_MODELS_LOAD_IN_BACKGROUND = env.bool("BOT_MODELS_LOAD_IN_BACKGROUND", default=True)
 
 # daphne and Celery workers check at start that the database and Redis answer
 # (supportdesk.checks); off only where a test harness owns the database.

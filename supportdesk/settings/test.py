@@ -62,3 +62,6 @@ ERASURE_LEDGER_PATH = str(BASE_DIR / "var" / f"erasure-ledger-test-{_RUN_ID}.jso
 STARTUP_SERVICE_CHECKS = env.bool("SUPPORTDESK_STARTUP_SERVICE_CHECKS", default=False)
 OUTBOX_DRAIN_AT_START = env.bool("OUTBOX_DRAIN_AT_START", default=False)
 BOT_MODELS_LOAD_AT_START = env.bool("BOT_MODELS_LOAD_AT_START", default=False)
+# A test that activates a model answers from it at once (tests/bot/test_model_integrity.py
+# tests the loader thread with it on).
+BOT_MODELS_LOAD_IN_BACKGROUND = env.bool("BOT_MODELS_LOAD_IN_BACKGROUND", default=False)

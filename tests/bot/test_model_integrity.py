@@ -9,6 +9,7 @@ self-healing retrain restores answering through the quality gate.
 
 import hashlib
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def fresh_process(monkeypatch):
     """Each test is a fresh process: nothing loaded, nothing reported yet."""
     monkeypatch.setattr(chat, "ANSWERER_RECHECK_SECONDS", 0)
     monkeypatch.setattr(chat, "_models_loaded", {})
+    monkeypatch.setattr(chat, "_model_loads", {})
     monkeypatch.setattr(chat, "_answerer_cache", {"checked_at": float("-inf")})
     monkeypatch.setattr(learning, "_verified", {})
     monkeypatch.setattr(learning, "_states_noted", {})
@@ -394,3 +396,59 @@ def test_a_failure_at_start_is_logged_and_the_start_goes_on(settings, monkeypatc
     [record] = [r for r in caplog.records if r.name == "bot.chat"]
     assert "could not be loaded at start" in record.getMessage()
     assert chat._models_loaded == {}
+
+
+def test_a_model_activated_while_serving_loads_in_its_own_thread_while_the_old_one_answers(
+    active_model, ask, settings, monkeypatch
+):
+    """Issue 22: a retrained model was read and deserialised inside the customer's
+    database trip that first saw it, every other customer waiting seconds behind it."""
+    settings.BOT_MODELS_LOAD_IN_BACKGROUND = True
+    assert ask().answer_source == Message.AnswerSource.MODEL
+    serving = chat._models_loaded[active_model.pk]
+    newer = bot_model_train(language="de", force=True)
+    if newer.status != BotModel.Status.ACTIVE:
+        newer = bot_model_activate(record=newer)
+    release, loaded_in = threading.Event(), []
+    real_load = chat.bot_model_load
+
+    def slow_load(record):
+        loaded_in.append(threading.current_thread().name)
+        assert release.wait(30)
+        return real_load(record)
+
+    monkeypatch.setattr(chat, "bot_model_load", slow_load)
+
+    # while the new file is read, the model before it answers and nobody waits
+    started = time.monotonic()
+    reply = ask()
+    assert time.monotonic() - started < 5
+    assert reply.answer_source == Message.AnswerSource.MODEL
+    assert chat.answerer_get()._models["de"] is serving
+    assert newer.pk not in chat._models_loaded
+
+    # once read, the next check answers from the new model
+    release.set()
+    chat._model_loads[newer.pk].result(timeout=60)
+    assert chat.answerer_get()._models["de"] is chat._models_loaded[newer.pk]
+    assert chat._models_loaded[newer.pk] is not serving
+    assert loaded_in and loaded_in[0].startswith("bot-model-load")
+    assert chat._model_loads == {}
+
+
+def test_a_damaged_model_activated_while_serving_is_reported_after_its_background_read(
+    active_model, ask, settings
+):
+    settings.BOT_MODELS_LOAD_IN_BACKGROUND = True
+    assert ask().answer_source == Message.AnswerSource.MODEL
+    newer = bot_model_train(language="de", force=True)
+    if newer.status != BotModel.Status.ACTIVE:
+        newer = bot_model_activate(record=newer)
+    _changed(newer)
+
+    chat.answerer_get()  # starts the read
+    chat._model_loads[newer.pk].exception(timeout=60)
+    answerer = chat.answerer_get()
+
+    assert answerer.unavailable == {"de": learning.CHANGED}
+    assert ask().answer_source != Message.AnswerSource.MODEL
