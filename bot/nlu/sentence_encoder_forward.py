@@ -6,7 +6,12 @@ of three n-gram convolutions: about 60 % of its multiplications. Both depend on 
 token's id alone, not on its neighbours: the projection is row by row, and the first
 convolution of a window is the sum of each position's row times its block of the
 weights. So they are computed once per token id and kept; a message then costs the
-second convolution layer and the per-sentence layers only.
+second convolution layer and the per-sentence layers only. A token's row keeps its
+dequantised embedding too, and its first-layer blocks by window position (-2 .. 2), so
+a message's first layer is five gathers and adds; the dense layers that read the same
+input are one product each. Neither changes a number: the vectors are those of the
+cached pass before it to the bit (2026-12-07: the 3,100 CLINC150 val questions and the
+demo questions, one by one and in a batch).
 
 `benchmarks/sentence_encoder_cost.py`, the demo questions one at a time (thread CPU
 time, median): package 2.0-2.35 ms, ours 1.68 ms with the knowledge base's tokens
