@@ -6,7 +6,12 @@ of three n-gram convolutions: about 60 % of its multiplications. Both depend on 
 token's id alone, not on its neighbours: the projection is row by row, and the first
 convolution of a window is the sum of each position's row times its block of the
 weights. So they are computed once per token id and kept; a message then costs the
-second convolution layer and the per-sentence layers only.
+second convolution layer and the per-sentence layers only. A token's row keeps its
+dequantised embedding too, and its first-layer blocks by window position (-2 .. 2), so
+a message's first layer is five gathers and adds; the dense layers that read the same
+input are one product each. Neither changes a number: the vectors are those of the
+cached pass before it to the bit (2026-12-07: the 3,100 CLINC150 val questions and the
+demo questions, one by one and in a batch).
 
 `benchmarks/sentence_encoder_cost.py`, the demo questions one at a time (thread CPU
 time, median): package 2.0-2.35 ms, ours 1.68 ms with the knowledge base's tokens
@@ -31,8 +36,14 @@ from bot.nlu.vocabulary import TRAINING_WORDS
 ORDERS = ((2, 0), (3, 1), (5, 2))
 EMBEDDING_WIDTH = 512
 CONVOLUTION_WIDTH = 256
-# Token ids whose first-layer rows are kept: (768 + 10 * 256) floats, 13 kB each, so
-# 8,192 ids are 109 MB at most. A vocabulary of support questions is a few thousand
+LEFT_MAX = max(left for _, left in ORDERS)
+# Window positions relative to a token (-2 .. 2): the orders whose window holds each, and
+# the block of the order's first-layer weights that position takes.
+POSITIONS = tuple(range(-LEFT_MAX, max(order - 1 - left for order, left in ORDERS) + 1))
+# Single messages' window indexes are kept for lengths up to this (a few kB each).
+WINDOW_LENGTH_MAX = 256
+# Token ids whose rows are kept: (768 + 512 + 10 * 256) floats, 15 kB each, so
+# 8,192 ids are 126 MB at most. A vocabulary of support questions is a few thousand
 # words' pieces; when full, the cache starts afresh (rare, and cheaper than an LRU).
 TOKEN_CACHE_SIZE_MAX = 8192
 # The tokenizer's word separator: no piece of its vocabulary has it but at its start.
@@ -53,14 +64,45 @@ class SentenceEncoderForward:
         self.cache_size_max = token_cache_size_max
         projected = CONVOLUTION_WIDTH * len(ORDERS)
         # Per cached id: the projected, normalised token row (the convolutions' input and
-        # residual), then each order's first-layer contribution of each window position.
-        self._first_layer_width = sum(order for order, _ in ORDERS) * CONVOLUTION_WIDTH
-        self._row_width = projected + self._first_layer_width
+        # residual), the dequantised embedding (the features' first part), then the
+        # first-layer contributions by window position: at each position, those of the
+        # orders whose window holds it, side by side as the orders' columns of the first
+        # layer's output, so a message adds five gathered blocks instead of ten.
+        self._embedding_start = projected
+        column = projected + EMBEDDING_WIDTH
+        # (window column, row start, row end, first output column, last) per position.
+        self._positions: list[tuple[int, int, int, int, int]] = []
+        # Where block k of order i's first layer is in a row.
+        self._block_start: dict[tuple[int, int], int] = {}
+        for position in POSITIONS:
+            orders = [
+                i for i, (order, left) in enumerate(ORDERS) if -left <= position < order - left
+            ]
+            if orders != list(range(orders[0], orders[-1] + 1)):
+                raise RuntimeError("the orders of a window position are not contiguous")
+            for i in orders:
+                self._block_start[(i, position + ORDERS[i][1])] = column + CONVOLUTION_WIDTH * (
+                    i - orders[0]
+                )
+            width = CONVOLUTION_WIDTH * len(orders)
+            self._positions.append(
+                (
+                    position + LEFT_MAX,
+                    column,
+                    column + width,
+                    orders[0] * CONVOLUTION_WIDTH,
+                    (orders[-1] + 1) * CONVOLUTION_WIDTH,
+                )
+            )
+            column += width
+        self._row_width = column
         # One row more, of zeros (never a slot): where window slots outside a sentence point.
         self._rows = numpy.empty((token_cache_size_max + 1, self._row_width), dtype="float32")
         self._rows[token_cache_size_max] = 0.0
         self._slot_of: dict[int, int] = {}
         self._lock = Lock()
+        # A single message's window index by its number of tokens (index arrays only).
+        self._windows: dict[int, numpy.ndarray] = {}
         # Each order's first-layer weights as one (256, order * 256) matrix: block k
         # is what the token at window position k contributes.
         self._w1_by_position = numpy.concatenate(
@@ -73,11 +115,13 @@ class SentenceEncoderForward:
             ],
             axis=1,
         )
-        offsets, start = [], projected
-        for order, _ in ORDERS:
-            offsets.append(start)
-            start += order * CONVOLUTION_WIDTH
-        self._first_layer_offsets = offsets
+        self._b1 = numpy.concatenate(backend.b1)
+        self._b2 = numpy.concatenate(backend.b2)
+        # The dense layers that read the same input, side by side: one product each
+        # instead of two (the same numbers, tested), the weights streamed in one go.
+        self._d0_p1 = numpy.concatenate([backend.d0, backend.p1], axis=1)
+        self._d2_p3 = numpy.concatenate([backend.d2, backend.p3], axis=1)
+        self._dense_width = backend.d0.shape[1], backend.d2.shape[1]
 
     def encode(self, texts: list[str], *, token_ids: set[int] | None = None) -> numpy.ndarray:
         """`token_ids`, if given, gets the texts' token ids added (what `token_ids` would
@@ -156,10 +200,15 @@ class SentenceEncoderForward:
         if group:
             self._encode_batch(group, tokens, out[first:])
 
-    def _rows_indexed(self, flat: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    def _rows_indexed(self, ids: list[int]) -> tuple[numpy.ndarray, numpy.ndarray]:
         """A table of token rows and where in it each token's row is, then (one more) a
         row of zeros: the cache itself, or for a text with more distinct tokens than the
         cache holds (a pasted document) its rows computed without it."""
+        slots = list(map(self._slot_of.get, ids))
+        if None not in slots:  # every token cached: most messages
+            slots.append(self.cache_size_max)
+            return self._rows, numpy.array(slots, dtype=numpy.int64)
+        flat = numpy.array(ids, dtype=numpy.int64)
         unique, inverse = numpy.unique(flat, return_inverse=True)
         if len(unique) > self.cache_size_max:
             table = numpy.zeros((len(unique) + 1, self._row_width), dtype="float32")
@@ -189,8 +238,8 @@ class SentenceEncoderForward:
         return numpy.fromiter((slot_of[int(token)] for token in unique), numpy.int64, len(unique))
 
     def _token_rows(self, ids: numpy.ndarray) -> numpy.ndarray:
-        """What depends on the token id alone: the package's projection and first-layer
-        products, for each id."""
+        """What depends on the token id alone: the package's projection, embedding and
+        first-layer products, for each id."""
         b = self.backend
         embedding = self._embedding(ids)
         projected = embedding @ b.proj_W
@@ -198,14 +247,18 @@ class SentenceEncoderForward:
         _layernorm(projected, b.ln_g_all, b.ln_b_all, b.eps)
         rows = numpy.empty((len(ids), self._row_width), dtype="float32")
         rows[:, : projected.shape[1]] = projected
+        rows[:, self._embedding_start : self._embedding_start + EMBEDDING_WIDTH] = embedding
+        weights_start = 0
         for i, (order, _) in enumerate(ORDERS):
             inputs = projected[:, i * CONVOLUTION_WIDTH : (i + 1) * CONVOLUTION_WIDTH]
-            start = self._first_layer_offsets[i]
             width = order * CONVOLUTION_WIDTH
-            weights_start = start - projected.shape[1]
-            rows[:, start : start + width] = (
-                inputs @ self._w1_by_position[:, weights_start : weights_start + width]
-            )
+            products = inputs @ self._w1_by_position[:, weights_start : weights_start + width]
+            weights_start += width
+            for k in range(order):
+                start = self._block_start[(i, k)]
+                rows[:, start : start + CONVOLUTION_WIDTH] = products[
+                    :, k * CONVOLUTION_WIDTH : (k + 1) * CONVOLUTION_WIDTH
+                ]
         return rows
 
     def _embedding(self, ids: numpy.ndarray) -> numpy.ndarray:
@@ -216,57 +269,70 @@ class SentenceEncoderForward:
         embedding += b.lo[chunk, None]
         return embedding
 
+    def _window(self, group: list[list[int]], tokens: int, starts, lengths) -> numpy.ndarray:
+        """The package's window index (`_window_index`); a single message's by its length
+        from a small table."""
+        if len(group) > 1:
+            return self.backend._window_index(starts, lengths, tokens)
+        window = self._windows.get(tokens)
+        if window is None:
+            window = self.backend._window_index(starts, lengths, tokens)
+            if tokens <= WINDOW_LENGTH_MAX:
+                window.flags.writeable = False
+                self._windows[tokens] = window
+        return window
+
     def _encode_batch(self, group: list[list[int]], tokens: int, out: numpy.ndarray) -> None:
         b = self.backend
         lengths = numpy.fromiter(map(len, group), dtype=numpy.int64, count=len(group))
-        flat = numpy.fromiter(chain.from_iterable(group), dtype=numpy.int64, count=tokens)
         starts = numpy.zeros(len(group), dtype=numpy.int64)
         numpy.cumsum(lengths[:-1], out=starts[1:])
         # The cached rows are read where they are, not copied out first.
-        table, row_of = self._rows_indexed(flat)
+        table, row_of = self._rows_indexed(list(chain.from_iterable(group)))
         token_rows = row_of[:tokens]
-        # [raw embedding | order 2 | order 3 | order 5], as the package's features.
-        width = EMBEDDING_WIDTH + len(ORDERS) * CONVOLUTION_WIDTH
-        features = numpy.empty((tokens, width), dtype="float32")
-        features[:, :EMBEDDING_WIDTH] = self._embedding(flat)
-        window = b._window_index(starts, lengths, tokens)
+        window = self._window(group, tokens, starts, lengths)
         window_rows = row_of[window]
-        left_max = max(left for _, left in ORDERS)
-        buffer = numpy.zeros((tokens + 1, CONVOLUTION_WIDTH), dtype="float32")
+        projected = CONVOLUTION_WIDTH * len(ORDERS)
+        # [raw embedding | order 2 | order 3 | order 5], as the package's features.
+        features = numpy.empty((tokens, EMBEDDING_WIDTH + projected), dtype="float32")
+        embedding_start = self._embedding_start
+        features[:, :EMBEDDING_WIDTH] = table[
+            token_rows, embedding_start : embedding_start + EMBEDDING_WIDTH
+        ]
+        # The first layer of all three orders: each window position's neighbour adds its
+        # blocks, positions in turn (the package's order of the sums); then one row of
+        # zeros, where the second layer's window slots outside a sentence point.
+        first = numpy.zeros((tokens + 1, projected), dtype="float32")
+        hidden = first[:tokens]
+        for column, start, end, first_column, last_column in self._positions:
+            hidden[:, first_column:last_column] += table[window_rows[:, column], start:end]
+        hidden += self._b1
+        numpy.maximum(hidden, 0, out=hidden)
+        hidden += table[token_rows, :projected]
+        second = features[:, EMBEDDING_WIDTH:]
         for i, (order, left) in enumerate(ORDERS):
-            offset = left_max - left
-            start = self._first_layer_offsets[i]
-            # Window position k of each token takes that neighbour's own block-k product.
-            blocks = table[:, start : start + order * CONVOLUTION_WIDTH].reshape(
-                len(table), order, CONVOLUTION_WIDTH
+            columns = window[:, LEFT_MAX - left : LEFT_MAX - left + order]
+            inputs = first[columns, i * CONVOLUTION_WIDTH : (i + 1) * CONVOLUTION_WIDTH]
+            second[:, i * CONVOLUTION_WIDTH : (i + 1) * CONVOLUTION_WIDTH] = (
+                inputs.reshape(tokens, order * CONVOLUTION_WIDTH) @ b.w2[i]
             )
-            hidden = blocks[window_rows[:, offset : offset + order], numpy.arange(order)].sum(
-                axis=1
-            )
-            hidden += b.b1[i]
-            numpy.maximum(hidden, 0, out=hidden)
-            hidden += table[token_rows, i * CONVOLUTION_WIDTH : (i + 1) * CONVOLUTION_WIDTH]
-            buffer[:tokens] = hidden
-            columns = window[:, offset : offset + order]
-            second = buffer[columns].reshape(tokens, order * CONVOLUTION_WIDTH) @ b.w2[i]
-            second += b.b2[i]
-            numpy.maximum(second, 0, out=second)
-            second += hidden
-            offset = EMBEDDING_WIDTH + i * CONVOLUTION_WIDTH
-            features[:, offset : offset + CONVOLUTION_WIDTH] = second
+        second += self._b2
+        numpy.maximum(second, 0, out=second)
+        second += hidden
         # From here as the package: normalise, average over tokens, the dense layers.
         _layernorm(features, b.ln_g, b.ln_b, b.eps)
         mean = numpy.add.reduceat(features, starts, axis=0) @ b.cnn_W
         float_lengths = lengths.astype("float32")
         mean += float_lengths[:, None] * b.cnn_b
         mean *= numpy.reciprocal(numpy.sqrt(float_lengths))[:, None]
-        y0 = numpy.maximum(mean @ b.d0, 0)
-        y1 = mean @ b.p1
-        y1 += y0 @ b.d1
+        width, second_width = self._dense_width
+        first_dense = mean @ self._d0_p1  # [mean @ d0 | mean @ p1]
+        y0 = numpy.maximum(first_dense[:, :width], 0)
+        y1 = first_dense[:, width:] + y0 @ b.d1
         numpy.maximum(y1, 0, out=y1)
-        y2 = numpy.maximum(y1 @ b.d2, 0)
-        z = y1 @ b.p3
-        z += y2 @ b.d3
+        second_dense = y1 @ self._d2_p3  # [y1 @ d2 | y1 @ p3]
+        y2 = numpy.maximum(second_dense[:, :second_width], 0)
+        z = second_dense[:, second_width:] + y2 @ b.d3
         numpy.tanh(z, out=z)
         z *= numpy.reciprocal(numpy.sqrt(numpy.clip(numpy.einsum("ij,ij->i", z, z), b.eps, None)))[
             :, None

@@ -41,7 +41,7 @@ if not Doc.has_extension(SENTENCE_VECTOR_EXTENSION):
 
 @lru_cache(maxsize=1)
 def sentence_encoder():
-    """The encoder, loaded once per process (about 2 s and 80 MB, plus up to 109 MB of
+    """The encoder, loaded once per process (about 2 s and 80 MB, plus up to 126 MB of
     cached token rows).
 
     One BLAS thread: a message is a handful of small matrix products, and a second

