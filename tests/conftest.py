@@ -1,4 +1,5 @@
 import os
+import sys
 
 import pytest
 
@@ -10,17 +11,26 @@ from tests.factories import (
     QueueFactory,
     UserFactory,
 )
-from tests.processes import live_sqlite_open_guard_install, stray_database_connections_close
+from tests.processes import (
+    database_sessions_others,
+    live_sqlite_open_guard_install,
+    stray_database_connections_close,
+)
 
 SERVICES = os.environ.get("SUPPORTDESK_TEST_SERVICES") == "1"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
-    """pytest-django's, and before it drops the test database: the sessions that outlived
-    their tests closed (PostgreSQL refuses to drop a database another session uses)."""
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, and before it drops the test database: the connections that
+    outlived their tests closed (PostgreSQL refuses to drop a database another session
+    uses), and any other session still on it named, with the local process it belongs to."""
     yield
     stray_database_connections_close()
+    with django_db_blocker.unblock():
+        for session in database_sessions_others():
+            sys.stderr.write(f"\nA session still uses the test database: {session}\n")
+            sys.stderr.flush()
 
 
 def pytest_sessionstart(session):
