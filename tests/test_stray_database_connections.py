@@ -1,6 +1,7 @@
 """An async test's ORM calls leave no session on the test database behind them: PostgreSQL
 refuses to drop a database another session still uses, at the end of the services suite."""
 
+import gc
 import subprocess
 import sys
 import threading
@@ -48,14 +49,19 @@ def test_the_connection_of_asgirefs_thread_for_thread_sensitive_code_is_closed()
 def test_the_connection_of_a_thread_that_ended_is_closed():
     # given a thread that used the ORM and ended without closing its connection (an event
     # loop's executor thread): Django's connection object is freed only by the collector
+    # (which stays off until the close, so that it cannot run first by chance)
     pids = []
-    thread = threading.Thread(target=lambda: pids.append(_backend_pid()))
-    thread.start()
-    thread.join()
-    opened = _session_open(pids[0])
+    gc.disable()
+    try:
+        thread = threading.Thread(target=lambda: pids.append(_backend_pid()))
+        thread.start()
+        thread.join()
+        opened = _session_open(pids[0])
 
-    # when
-    stray_database_connections_close()
+        # when
+        stray_database_connections_close()
+    finally:
+        gc.enable()
 
     # then
     assert (opened, _session_closes(pids[0])) == (True, True)
