@@ -1,5 +1,6 @@
 """Real server processes for tests: daphne and Celery workers on the test database."""
 
+import gc
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ from pathlib import Path
 from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 SERVER_START_TIMEOUT = 60
 
@@ -84,13 +86,77 @@ def live_sqlite_open_guard_install() -> None:
 
 
 def stray_database_connections_close() -> None:
-    """Close the database connection of asgiref's one thread for thread-sensitive code.
+    """Close every database connection this process still holds, in whatever thread.
 
-    An async test's ORM calls (`aget`, `acount`, `sync_to_async`) run in that thread,
-    which outlives every test, and open a connection there that nothing closes (Django's
-    connections are per thread): the services suite's teardown once found the test
-    database still used by another session (PostgreSQL refuses to drop it then)."""
+    An async test's ORM calls (`aget`, `acount`, `sync_to_async`) run in asgiref's one
+    thread for thread-sensitive code, which outlives every test, and open a connection
+    there that nothing closes (Django's connections are per thread). A thread that used
+    the ORM and ended (an event loop's executor, a test's own thread) leaves its
+    connection open until the garbage collector frees it: Django's connection objects
+    refer to themselves, so reference counting never does. The services suite's teardown
+    found the test database still used by such a session (PostgreSQL refuses to drop a
+    database another session uses; pytest-django then warns and leaves it behind)."""
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=60)
+    gc.collect()  # the connections of ended threads: freed, so closed
+    for wrapper in [obj for obj in gc.get_objects() if isinstance(obj, BaseDatabaseWrapper)]:
+        if wrapper.connection is not None:  # a live thread's, or the main thread's
+            wrapper.inc_thread_sharing()
+            try:
+                wrapper.close()
+            finally:
+                wrapper.dec_thread_sharing()
+
+
+def database_sessions_others(timeout: float = 5) -> list[dict]:
+    """The other sessions on this connection's database once closed ones have gone (a
+    backend leaves pg_stat_activity a moment after its client closed), each with the
+    local process whose socket it is (pid and command line), if any: empty elsewhere."""
+    if connection.vendor != "postgresql":
+        return []
+    query = (
+        "SELECT pid, application_name, client_port, backend_start, state, left(query, 300)"
+        " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            columns = [column.name for column in cursor.description]
+            sessions = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        if not sessions or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    connection.close()
+    for session in sessions:
+        session["process"] = _local_process_of_port(session["client_port"])
+    return sessions
+
+
+def _local_process_of_port(port: int | None) -> str:
+    """'<pid> <command line>' of the local process with a TCP socket on this port."""
+    if port is None or port < 0:
+        return ""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        try:
+            sockets = {os.readlink(fd) for fd in (process / "fd").iterdir()}
+            command = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if any(f"socket:[{inode}]" in sockets for inode in inodes):
+            return f"{process.name} {command.strip()}"
+    return ""
 
 
 def process_environment(**extra: str) -> dict[str, str]:

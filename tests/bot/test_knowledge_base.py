@@ -92,3 +92,21 @@ def test_an_import_reads_the_shops_words_for_redaction_once(monkeypatch):
     assert counts["intents"] >= 30
     # Not once per intent written (the words are read again after each save).
     assert len(reads) == 1
+
+
+def test_the_knowledge_base_fixtures_copy_stores_what_the_import_stores(db):
+    # given the rows the demo import stores
+    from tests.conftest import _knowledge_base_rows_insert, _knowledge_base_rows_read
+
+    knowledge_base_import_file(path=DEMO_KNOWLEDGE_BASE)
+    imported = _knowledge_base_rows_read()
+    counts = [model.objects.count() for model in (Intent, IntentAnswer, ExampleQuestion)]
+    Intent.objects.all().delete()
+
+    # when the fixture inserts its copy of them
+    _knowledge_base_rows_insert(imported)
+
+    # then the same rows (every field but ids and timestamps), the same number of them
+    assert _knowledge_base_rows_read() == imported
+    assert [model.objects.count() for model in (Intent, IntentAnswer, ExampleQuestion)] == counts
+    assert counts[0] > 10 and counts[2] > 500
