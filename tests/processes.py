@@ -440,6 +440,11 @@ backend daphne
     # Which process served: lets a test put a customer and an agent on different ones.
     http-response set-header X-Served-By %[srv_name]
     default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    # /health/ is a Django view: it waits in the process's database thread behind the
+    # chat's work. Under load that takes longer than the check interval (HAProxy's
+    # default check timeout); two such answers would mark a busy process down and cut
+    # every socket on it. A dead one is still taken out at its first refused connection.
+    timeout check 3s
 {servers}
 """
 
