@@ -276,19 +276,13 @@ class Server:
 
 
 def _process_cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process so far, every thread of it (each one's schedstat, in
-    nanoseconds: /proc/<pid>/schedstat alone is its first thread's)."""
-    total = 0
+    """CPU seconds of a process so far, every thread of it, those ended too (/proc/<pid>/stat,
+    clock ticks: fine over a level; a thread's own schedstat would lose an ended thread's
+    time); 0 once the process is gone."""
     try:
-        threads = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:  # gone meanwhile
+        return _cpu_seconds(pid)
+    except (OSError, IndexError, ValueError):
         return 0.0
-    for thread in threads:
-        try:
-            total += int((thread / "schedstat").read_text().split()[0])
-        except (OSError, IndexError, ValueError):  # the thread ended meanwhile
-            pass
-    return total / 1e9
 
 
 def _machine_cpu_seconds() -> tuple[float, float]:
