@@ -444,7 +444,8 @@ backend daphne
     # PostgreSQL's besides), a cost only a scaled-out installation pays. One that failed a
     # check, or is down, is checked every 500 ms, so it leaves and comes back as quickly
     # as before; a dead one leaves at its first refused connection anyway (observe layer4).
-    default-server inter 2s fastinter 500ms downinter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    default-server inter 2s fastinter 500ms downinter 500ms fall 2 rise 2 \
+on-marked-down shutdown-sessions
     # /health/ is a Django view: it waits in the process's database thread behind the
     # chat's work. Under load that took longer than the 500 ms interval (then HAProxy's
     # check timeout); two such answers would mark a busy process down and cut
