@@ -20,7 +20,11 @@ Server start-up, environment, database and isolation are chat_load.py's (the
 per-connection rate limit is raised: this measures the server, not the limiter).
 --services: PostgreSQL + channels-redis (SERVICES_DATABASE_URL, SERVICES_REDIS_URL);
 --processes 2: two daphne processes behind HAProxy (Debian's, `make haproxy`),
-which needs --services. --verbose: after the search, sessions run one at a time and
+which needs --services. Per level it also splits the machine's CPU time between the
+daphne process(es), this client (the load generator shares the cores), the PostgreSQL
+backends of the run's database, the Redis server, the balancer, the rest of the machine
+and idle (CpuSplit); printed for each search's best level and first level not
+sustained, in the JSON per level. --verbose: after the search, sessions run one at a time and
 the server's CPU time, SQL statements and SQL time are printed per step, with the
 statements that cost most (benchmarks/counting_asgi.py counts them).
 """
@@ -79,6 +83,9 @@ class Level:
     frames: int = 0  # frames the client sent: the denominator of CPU per message
     seconds: float = 0.0
     server_cpu: float = 0.0
+    # CPU seconds in the level of everything on the machine (CpuSplit): the server, this
+    # client, PostgreSQL, Redis, the balancer, the rest (other jobs) and idle.
+    cpu_split: dict[str, float] = field(default_factory=dict)
 
     def percentiles(self, step: str) -> dict[str, float]:
         values = self.latencies[step]
@@ -105,6 +112,8 @@ class Level:
             "errors": len(self.errors),
             "first_errors": sorted(set(self.errors))[:5],
             "server_cpu_ms_per_frame": self.server_cpu / max(self.frames, 1) * 1000,
+            "seconds": self.seconds,
+            "cpu_seconds": self.cpu_split,
         }
 
 
@@ -246,8 +255,9 @@ async def _level_run(kind: str, base_url: str, rate: float, args, randomness) ->
 class Server:
     """The daphne process(es) measured, and the base URL the clients use."""
 
-    def __init__(self, processes: list, base_url: str) -> None:
-        self.processes, self.base_url = processes, base_url
+    def __init__(self, processes: list, base_url: str, balancer_pid: int | None = None) -> None:
+        self.processes, self.base_url, self.balancer_pid = processes, base_url, balancer_pid
+        self.cpu_split: CpuSplit | None = None
 
     def cpu_seconds(self) -> float:
         return sum(_cpu_seconds(process.pid) for process in self.processes)
@@ -265,10 +275,98 @@ class Server:
         return total / 1e9
 
 
+def _process_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process so far, every thread of it, those ended too (/proc/<pid>/stat,
+    clock ticks: fine over a level; a thread's own schedstat would lose an ended thread's
+    time); 0 once the process is gone."""
+    try:
+        return _cpu_seconds(pid)
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine so far, every core (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK"), idle / os.sysconf("SC_CLK_TCK")
+
+
+class CpuSplit:
+    """Where the machine's CPU went during a level: the daphne process(es), this client
+    (the load generator shares the cores), the PostgreSQL backends of the run's database,
+    the Redis server (shared with whatever else uses it), the balancer, the rest of the
+    machine (other jobs) and idle. Processes looked up by pid on this machine."""
+
+    def __init__(self, server: "Server", env: dict[str, str], balancer_pid: int | None) -> None:
+        self.server, self.balancer_pid = server, balancer_pid
+        self.database_url = env.get("DATABASE_URL", "")
+        self.redis_pid = self._redis_pid(env.get("REDIS_URL", ""))
+        self._connection = None
+
+    @staticmethod
+    def _redis_pid(url: str) -> int | None:
+        if not url:
+            return None
+        import redis
+
+        try:
+            return int(redis.Redis.from_url(url).info("server")["process_id"])
+        except Exception:  # noqa: BLE001  (not on this machine, or unreachable: not counted)
+            return None
+
+    def _database_pids(self) -> list[int]:
+        if not self.database_url.startswith("postgres"):
+            return []
+        if self._connection is None:
+            import psycopg
+
+            self._connection = psycopg.connect(
+                self.database_url.replace("postgres://", "postgresql://", 1), autocommit=True
+            )
+        return [
+            pid
+            for (pid,) in self._connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+        ]
+
+    def snapshot(self) -> dict:
+        database = {pid: _process_cpu_seconds(pid) for pid in self._database_pids()}
+        busy, idle = _machine_cpu_seconds()
+        return {
+            "server": sum(_process_cpu_seconds(p.pid) for p in self.server.processes),
+            "client": time.process_time(),
+            "database": database,
+            "redis": _process_cpu_seconds(self.redis_pid) if self.redis_pid else 0.0,
+            "balancer": _process_cpu_seconds(self.balancer_pid) if self.balancer_pid else 0.0,
+            "machine": busy,
+            "idle": idle,
+        }
+
+    @staticmethod
+    def difference(before: dict, after: dict) -> dict[str, float]:
+        split = {
+            part: after[part] - before[part]
+            for part in ("server", "client", "redis", "balancer", "machine", "idle")
+        }
+        # Backends that opened during the level count from zero; those that closed, not.
+        split["database"] = sum(
+            seconds - before["database"].get(pid, 0.0) for pid, seconds in after["database"].items()
+        )
+        measured = sum(split[p] for p in ("server", "client", "database", "redis", "balancer"))
+        split["other"] = max(0.0, split.pop("machine") - measured)
+        return {part: round(seconds, 3) for part, seconds in split.items()}
+
+
 def _level_measure(kind: str, server: Server, rate: float, args, randomness) -> Level:
     cpu_before = server.cpu_seconds()
+    split_before = server.cpu_split.snapshot() if server.cpu_split else None
     level = asyncio.run(_level_run(kind, server.base_url, rate, args, randomness))
     level.server_cpu = server.cpu_seconds() - cpu_before
+    if split_before is not None:
+        level.cpu_split = server.cpu_split.difference(split_before, server.cpu_split.snapshot())
     step_p95 = "  ".join(
         f"{step} {level.percentiles(step)['p95_ms']:6.0f}" for step in (*STEPS, FIRST_ANSWER)
     )
@@ -400,6 +498,39 @@ def _breakdown(server: Server, args) -> dict:
     return result
 
 
+CPU_PARTS = ("server", "client", "database", "redis", "balancer", "other", "idle")
+
+
+def _cpu_split_print(label: str, level: Level) -> None:
+    """A level's CPU split: cores busy on average per part, and ms per session."""
+    if not level.cpu_split:
+        return
+    parts = "  ".join(
+        f"{part} {level.cpu_split.get(part, 0.0) / max(level.seconds, 1e-9):4.2f}"
+        f" ({level.cpu_split.get(part, 0.0) / max(level.sessions, 1) * 1000:5.1f})"
+        for part in CPU_PARTS
+    )
+    print(f"  {label:<26} {parts}")
+
+
+def _cpu_splits_print(searches: dict, limit_ms: float) -> None:
+    """Each search's best level and first level not sustained, split by process."""
+    print(
+        "\nwhere the machine's CPU went (cores busy on average over the level, and in"
+        " parentheses ms per session; redis is the whole Redis server, other is the rest"
+        " of the machine):"
+    )
+    for kind, (best, tried, _capped) in searches.items():
+        if best is not None:
+            _cpu_split_print(f"{kind} {best.rate:g}/s (best)", best)
+        over = [level for level in tried if not level.sustained(limit_ms)]
+        if over:
+            _cpu_split_print(
+                f"{kind} {min(over, key=lambda level: level.rate).rate:g}/s (not sustained)",
+                min(over, key=lambda level: level.rate),
+            )
+
+
 def _comparison(chat: Level, echo: Level) -> dict:
     """Each step's percentiles, chat / echo, at the same arrival rate."""
     print(f"\nat the chat's best rate, {chat.rate:.2f} sessions/s: chat / echo")
@@ -438,7 +569,7 @@ def _servers_start(args, env: dict[str, str], workdir: Path, started: list) -> S
         workdir, {name: p.port for name, p in zip(names, processes, strict=True)}
     )
     started.append(balancer.start())
-    return Server(processes, balancer.url)
+    return Server(processes, balancer.url, balancer.process.pid)
 
 
 def _stop(started: list) -> None:
@@ -480,6 +611,7 @@ def main() -> int:
         started: list = []
         try:
             server = _servers_start(args, env, workdir, started)
+            server.cpu_split = CpuSplit(server, env, server.balancer_pid)
             mode = "PostgreSQL + channels-redis" if args.services else "SQLite + in-memory layer"
             print(
                 f"open loop, {mode}, {args.processes} daphne process(es); sessions of "
@@ -540,6 +672,7 @@ def main() -> int:
             f"server CPU per frame sent: chat {cpu['chat']:.2f} ms, echo {cpu['echo']:.2f} ms "
             f"(x{cpu['chat'] / cpu['echo'] if cpu['echo'] else float('nan'):.1f})"
         )
+    _cpu_splits_print(searches, args.p95_limit_ms)
     if breakdown is not None:
         report["breakdown"] = breakdown
     if args.json:

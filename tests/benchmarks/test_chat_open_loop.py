@@ -42,6 +42,11 @@ def test_chat_open_loop_reports_every_step_against_the_echo_and_leaves_var_untou
         for percentiles in level["steps"].values():
             assert 0 < percentiles["p50_ms"] <= percentiles["p95_ms"] <= percentiles["p99_ms"]
         assert level["sustained"]
+        # Where the machine's CPU went in the level: the server and this client did work.
+        split = level["cpu_seconds"]
+        assert set(split) == {"server", "client", "database", "redis", "balancer", "other", "idle"}
+        assert split["server"] > 0 and split["client"] > 0 and split["idle"] >= 0
+        assert split["database"] == split["redis"] == split["balancer"] == 0  # SQLite, 1 process
         assert report[kind]["highest_sustained_rate"] == 1.0
         assert report[kind]["capped"]  # 1/s was also --max-rate
     assert report["rate_ratio"] == 1.0
@@ -56,4 +61,5 @@ def test_chat_open_loop_reports_every_step_against_the_echo_and_leaves_var_untou
     assert breakdown["answer"]["trips"] == breakdown["consent"]["trips"] == 1
     assert "where the server's time goes" in result.stdout
     assert "chat / echo sustained rate: x1.00" in result.stdout
+    assert "where the machine's CPU went" in result.stdout
     assert var_snapshot() == before

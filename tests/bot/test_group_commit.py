@@ -54,6 +54,58 @@ def test_many_conversations_are_stored_with_one_insert_and_answered(consented):
     assert Message.objects.count() == 10
 
 
+def _seq_updates(queries) -> int:
+    table = Conversation._meta.db_table
+    return sum(
+        f'UPDATE "{table}"' in query["sql"] and "last_seq" in query["sql"] for query in queries
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_takes_every_conversations_seqs_in_one_statement_on_postgresql(consented):
+    if connection.vendor != "postgresql":
+        pytest.skip("one round trip a question is what PostgreSQL saves; SQLite has none")
+    conversations = [consented() for _ in range(5)]
+
+    with CaptureQueriesContext(connection) as queries:
+        chat.chat_messages_receive([_incoming(c) for c in conversations])
+
+    assert _seq_updates(queries) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_takes_seqs_from_the_stored_state_of_each_conversation(consented):
+    # given: one conversation further on than loaded, one a person took over meanwhile
+    further, taken_over, fresh = consented(), consented(), consented()
+    Conversation.objects.filter(pk=further.pk).update(last_seq=7)
+    Conversation.objects.filter(pk=taken_over.pk).update(
+        last_seq=3, status=Conversation.Status.WAITING
+    )
+
+    # when
+    results = chat.chat_messages_receive(
+        [_incoming(further), _incoming(taken_over), _incoming(fresh)]
+    )
+
+    # then: the bot's reply only where the bot still has it; seqs after the stored ones
+    stored = {
+        conversation.pk: list(
+            Message.objects.filter(conversation=conversation)
+            .order_by("seq")
+            .values_list("seq", "sender")
+        )
+        for conversation in (further, taken_over, fresh)
+    }
+    assert stored[further.pk] == [(8, "customer"), (9, "bot")]
+    assert stored[taken_over.pk] == [(4, "customer")]
+    assert stored[fresh.pk] == [(1, "customer"), (2, "bot")]
+    assert [question.seq for question, _outcome in results] == [8, 4, 1]
+    assert results[1][1].replies == []
+    assert (further.last_seq, taken_over.last_seq, fresh.last_seq) == (9, 4, 2)
+    assert taken_over.status == Conversation.Status.WAITING
+    assert Conversation.objects.get(pk=further.pk).last_seq == 9
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_questions_of_a_batch_are_redacted_together(consented, monkeypatch):
     read = []
