@@ -98,7 +98,10 @@ def stray_database_connections_close() -> None:
     database another session uses; pytest-django then warns and leaves it behind)."""
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=60)
     gc.collect()  # the connections of ended threads: freed, so closed
-    for wrapper in [obj for obj in gc.get_objects() if isinstance(obj, BaseDatabaseWrapper)]:
+    # type(), not isinstance(): a weak proxy to a freed object raises ReferenceError
+    # when asked for its class (twisted's protocols leave some behind).
+    wrappers = [obj for obj in gc.get_objects() if issubclass(type(obj), BaseDatabaseWrapper)]
+    for wrapper in wrappers:
         if wrapper.connection is not None:  # a live thread's, or the main thread's
             wrapper.inc_thread_sharing()
             try:
