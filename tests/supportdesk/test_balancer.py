@@ -30,8 +30,14 @@ class _SlowHealthHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.skipif(not os.path.exists(HAPROXY), reason="HAProxy is not installed")
+# `make test` does not install HAProxy (`make haproxy` does); the services suite, which
+# `make test-services` and CI run with it installed, fails instead of skipping.
+@pytest.mark.skipif(
+    os.environ.get("SUPPORTDESK_TEST_SERVICES") != "1" and not os.path.exists(HAPROXY),
+    reason="HAProxy is not installed: `make haproxy` (the services suite installs it)",
+)
 def test_a_process_answering_its_health_check_slowly_stays_in_the_pool(tmp_path: Path):
+    assert Path(HAPROXY).exists(), "HAProxy is missing: `make test-services` installs it."
     backend = ThreadingHTTPServer(("127.0.0.1", 0), _SlowHealthHandler)
     threading.Thread(target=backend.serve_forever, daemon=True).start()
     # Up once it answered checks in a row (rise 2): with checks cut off at the interval
